@@ -1,0 +1,14 @@
+//! The bottom layer of Nimbus: source text to located S-expressions.
+//!
+//! Everything above (configuration, evaluation, the CLI) reports problems as
+//! [`Diagnostic`]s that point into a [`SourceMap`]; this crate owns both so
+//! every layer speaks the same location language.
+
+pub mod diagnostic;
+pub mod reader;
+pub mod source;
+pub mod suggest;
+
+pub use diagnostic::{Diagnostic, Severity, render, render_all};
+pub use reader::{Comment, Node, NodeKind, ParsedFile, read};
+pub use source::{FileId, SourceFile, SourceMap, Span};

@@ -1,0 +1,512 @@
+//! The reader: text to S-expression nodes with spans.
+//!
+//! It never panics and never stops at the first problem: a malformed token
+//! becomes a diagnostic and reading resumes after it, so one run reports every
+//! problem in a file. Nesting is parsed with an explicit stack, so deeply
+//! nested input cannot overflow the call stack; depth is still capped because
+//! every later pass (evaluation, formatting) walks the tree recursively.
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Span};
+
+/// Deepest list nesting accepted. Real configurations stay well under 20.
+pub const MAX_DEPTH: usize = 200;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    List(Vec<Node>),
+    Symbol(String),
+    String(String),
+    /// Integers are exact: ids and account numbers must not pass through f64.
+    Integer(i128),
+    Decimal(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub span: Span,
+}
+
+impl Node {
+    pub fn as_list(&self) -> Option<&[Node]> {
+        match &self.kind {
+            NodeKind::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_symbol(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Symbol(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A symbol or a string: both are accepted wherever a name is expected.
+    pub fn as_name(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Symbol(s) | NodeKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The head symbol of a list form: `(resource ...)` gives `resource`.
+    pub fn head(&self) -> Option<&str> {
+        self.as_list()?.first()?.as_symbol()
+    }
+
+    /// A short description for messages: "a list", "the symbol `x`", ...
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            NodeKind::List(_) => "a list".to_string(),
+            NodeKind::Symbol(s) => format!("the symbol `{s}`"),
+            NodeKind::String(_) => "a string".to_string(),
+            NodeKind::Integer(_) | NodeKind::Decimal(_) => "a number".to_string(),
+            NodeKind::Bool(_) => "a boolean".to_string(),
+        }
+    }
+}
+
+/// A comment kept for the formatter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+    /// The comment's full text, including `;` or `#|`/`|#`.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFile {
+    pub nodes: Vec<Node>,
+    pub comments: Vec<Comment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ParsedFile {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// Reads a whole file.
+pub fn read(file: FileId, text: &str) -> ParsedFile {
+    Reader {
+        file,
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        out: ParsedFile::default(),
+    }
+    .run()
+}
+
+struct OpenList {
+    start: usize,
+    items: Vec<Node>,
+}
+
+struct Reader<'a> {
+    file: FileId,
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    out: ParsedFile,
+}
+
+fn is_delimiter(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'(' | b')' | b'"' | b';' | b'\'')
+}
+
+impl<'a> Reader<'a> {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
+        let d = Diagnostic::error(message).at(self.span(start, end.max(start)));
+        self.out.diagnostics.push(d);
+    }
+
+    fn run(mut self) -> ParsedFile {
+        let mut stack: Vec<OpenList> = Vec::new();
+        // Positions of pending `'` quote marks, per nesting level: the next
+        // finished datum at that level gets wrapped in `(quote ...)`.
+        let mut quotes: Vec<Vec<usize>> = vec![Vec::new()];
+        loop {
+            self.skip_whitespace_and_comments();
+            let Some(&b) = self.bytes.get(self.pos) else { break };
+            let start = self.pos;
+            let node = match b {
+                b'(' => {
+                    self.pos += 1;
+                    if stack.len() >= MAX_DEPTH {
+                        self.error(start, start + 1, format!("lists nested deeper than {MAX_DEPTH} levels"));
+                        self.skip_balanced();
+                        continue;
+                    }
+                    stack.push(OpenList { start, items: Vec::new() });
+                    quotes.push(Vec::new());
+                    continue;
+                }
+                b')' => {
+                    self.pos += 1;
+                    match stack.pop() {
+                        Some(open) => {
+                            let dangling = quotes.pop().unwrap_or_default();
+                            for q in dangling {
+                                self.error(q, q + 1, "quote `'` is not followed by anything");
+                            }
+                            Node {
+                                kind: NodeKind::List(open.items),
+                                span: self.span(open.start, self.pos),
+                            }
+                        }
+                        None => {
+                            self.error(start, start + 1, "unexpected `)` with no matching `(`");
+                            continue;
+                        }
+                    }
+                }
+                b'\'' => {
+                    self.pos += 1;
+                    quotes.last_mut().expect("quote level").push(start);
+                    continue;
+                }
+                b'"' => match self.string() {
+                    Some(node) => node,
+                    None => continue,
+                },
+                b'#' => match self.hash() {
+                    Some(node) => node,
+                    None => continue,
+                },
+                _ => match self.atom() {
+                    Some(node) => node,
+                    None => continue,
+                },
+            };
+            let mut node = node;
+            let level = quotes.last_mut().expect("quote level");
+            while let Some(q) = level.pop() {
+                let span = self.span(q, node.span.end as usize);
+                let quote = Node {
+                    kind: NodeKind::Symbol("quote".to_string()),
+                    span: self.span(q, q + 1),
+                };
+                node = Node {
+                    kind: NodeKind::List(vec![quote, node]),
+                    span,
+                };
+            }
+            match stack.last_mut() {
+                Some(open) => open.items.push(node),
+                None => self.out.nodes.push(node),
+            }
+        }
+        for q in quotes.into_iter().flatten() {
+            self.error(q, q + 1, "quote `'` is not followed by anything");
+        }
+        // Report unclosed lists outermost first, each at its opening paren.
+        for open in stack.iter() {
+            self.error(open.start, open.start + 1, "unclosed `(`: missing `)` before the end of the file");
+        }
+        // Keep what was read of unclosed lists, so later passes can still
+        // report problems inside them.
+        while let Some(open) = stack.pop() {
+            let node = Node {
+                kind: NodeKind::List(open.items),
+                span: self.span(open.start, self.text.len()),
+            };
+            match stack.last_mut() {
+                Some(parent) => parent.items.push(node),
+                None => self.out.nodes.push(node),
+            }
+        }
+        self.out
+    }
+
+    /// After a too-deep `(`, skip to its matching `)` without building nodes.
+    fn skip_balanced(&mut self) {
+        let mut depth = 1usize;
+        while depth > 0 {
+            self.skip_whitespace_and_comments();
+            match self.bytes.get(self.pos) {
+                None => return,
+                Some(b'(') => depth += 1,
+                Some(b')') => depth -= 1,
+                Some(b'"') => {
+                    let errors = self.out.diagnostics.len();
+                    self.string();
+                    self.out.diagnostics.truncate(errors);
+                    continue;
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn skip_whitespace_and_comments(&mut self) {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b.is_ascii_whitespace() {
+                self.pos += 1;
+            } else if b == b';' {
+                let start = self.pos;
+                while self.pos < self.bytes.len() && self.bytes[self.pos] != b'\n' {
+                    self.pos += 1;
+                }
+                self.push_comment(start);
+            } else if b == b'#' && self.bytes.get(self.pos + 1) == Some(&b'|') {
+                self.block_comment();
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn push_comment(&mut self, start: usize) {
+        let text = self.text[start..self.pos].trim_end().to_string();
+        self.out.comments.push(Comment {
+            span: self.span(start, self.pos),
+            text,
+        });
+    }
+
+    /// `#| ... |#`, nesting like R7RS.
+    fn block_comment(&mut self) {
+        let start = self.pos;
+        self.pos += 2;
+        let mut depth = 1;
+        while depth > 0 {
+            match (self.bytes.get(self.pos), self.bytes.get(self.pos + 1)) {
+                (None, _) => {
+                    self.error(start, start + 2, "unterminated block comment: missing `|#`");
+                    self.push_comment(start);
+                    return;
+                }
+                (Some(b'|'), Some(b'#')) => {
+                    depth -= 1;
+                    self.pos += 2;
+                }
+                (Some(b'#'), Some(b'|')) => {
+                    depth += 1;
+                    self.pos += 2;
+                }
+                _ => self.pos += 1,
+            }
+        }
+        self.push_comment(start);
+    }
+
+    fn token_end(&self, from: usize) -> usize {
+        let mut end = from;
+        while end < self.bytes.len() && !is_delimiter(self.bytes[end]) {
+            end += 1;
+        }
+        end
+    }
+
+    /// `#t`, `#f`, `#true`, `#false`.
+    fn hash(&mut self) -> Option<Node> {
+        let start = self.pos;
+        let end = self.token_end(start + 1).max(start + 1);
+        self.pos = end;
+        let token = &self.text[start..end];
+        let value = match token {
+            "#t" | "#true" => true,
+            "#f" | "#false" => false,
+            _ => {
+                self.error(
+                    start,
+                    end,
+                    format!("unknown `#` syntax `{token}`: expected `#t`, `#f` or a `#| |#` comment"),
+                );
+                return None;
+            }
+        };
+        Some(Node {
+            kind: NodeKind::Bool(value),
+            span: self.span(start, end),
+        })
+    }
+
+    fn atom(&mut self) -> Option<Node> {
+        let start = self.pos;
+        let end = self.token_end(start);
+        // A lone character that is not a delimiter start can't be empty; guard anyway.
+        let end = if end == start {
+            start + self.text[start..].chars().next().map_or(1, char::len_utf8)
+        } else {
+            end
+        };
+        self.pos = end;
+        let token = &self.text[start..end];
+        let span = self.span(start, end);
+        let digits = token.strip_prefix(['-', '+']).unwrap_or(token);
+        let looks_numeric = digits.as_bytes().first().is_some_and(|b| b.is_ascii_digit())
+            || (digits.starts_with('.') && digits.as_bytes().get(1).is_some_and(|b| b.is_ascii_digit()));
+        if looks_numeric {
+            if digits.bytes().all(|b| b.is_ascii_digit()) {
+                return match token.parse::<i128>() {
+                    Ok(n) => Some(Node { kind: NodeKind::Integer(n), span }),
+                    Err(_) => {
+                        self.error(start, end, format!("integer `{token}` is too large"));
+                        None
+                    }
+                };
+            }
+            return match token.parse::<f64>() {
+                Ok(f) if f.is_finite() && !token.contains(['i', 'I', 'n', 'N']) => {
+                    Some(Node { kind: NodeKind::Decimal(f), span })
+                }
+                _ => {
+                    self.error(start, end, format!("invalid number `{token}`"));
+                    None
+                }
+            };
+        }
+        Some(Node {
+            kind: NodeKind::Symbol(token.to_string()),
+            span,
+        })
+    }
+
+    fn string(&mut self) -> Option<Node> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut value = String::new();
+        let mut ok = true;
+        loop {
+            let Some(c) = self.text[self.pos..].chars().next() else {
+                self.error(start, start + 1, "unterminated string: missing closing `\"`");
+                return None;
+            };
+            let at = self.pos;
+            self.pos += c.len_utf8();
+            match c {
+                '"' => break,
+                '\\' => {
+                    let Some(e) = self.text[self.pos..].chars().next() else {
+                        continue; // reported as unterminated on the next turn
+                    };
+                    self.pos += e.len_utf8();
+                    match e {
+                        'n' => value.push('\n'),
+                        't' => value.push('\t'),
+                        'r' => value.push('\r'),
+                        '0' => value.push('\0'),
+                        'a' => value.push('\x07'),
+                        '\\' => value.push('\\'),
+                        '"' => value.push('"'),
+                        'x' => {
+                            // R7RS: \x<hex>;
+                            let rest = &self.text[self.pos..];
+                            let hex_len = rest.bytes().take_while(|b| b.is_ascii_hexdigit()).count();
+                            let ch = if rest.as_bytes().get(hex_len) == Some(&b';') && hex_len > 0 {
+                                u32::from_str_radix(&rest[..hex_len], 16).ok().and_then(char::from_u32)
+                            } else {
+                                None
+                            };
+                            match ch {
+                                Some(ch) => {
+                                    value.push(ch);
+                                    self.pos += hex_len + 1;
+                                }
+                                None => {
+                                    ok = false;
+                                    self.error(at, self.pos + hex_len, "invalid hex escape: expected `\\x<hex digits>;`");
+                                }
+                            }
+                        }
+                        '\n' => {
+                            // Line continuation: skip leading whitespace of the next line.
+                            while let Some(b' ' | b'\t') = self.bytes.get(self.pos) {
+                                self.pos += 1;
+                            }
+                        }
+                        other => {
+                            ok = false;
+                            self.error(at, self.pos, format!("unknown escape `\\{other}` in string"));
+                        }
+                    }
+                }
+                c => value.push(c),
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(Node {
+            kind: NodeKind::String(value),
+            span: self.span(start, self.pos),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> (Vec<Node>, Vec<String>) {
+        let parsed = read(FileId(0), text);
+        (parsed.nodes, parsed.diagnostics.into_iter().map(|d| d.message).collect())
+    }
+
+    #[test]
+    fn reads_atoms_and_lists_with_spans() {
+        let (nodes, errors) = kinds("(a \"b\\n\" 12 -3.5 #t #false) ; c");
+        assert!(errors.is_empty(), "{errors:?}");
+        let items = nodes[0].as_list().unwrap();
+        assert_eq!(items[0].kind, NodeKind::Symbol("a".into()));
+        assert_eq!(items[1].kind, NodeKind::String("b\n".into()));
+        assert_eq!(items[2].kind, NodeKind::Integer(12));
+        assert_eq!(items[3].kind, NodeKind::Decimal(-3.5));
+        assert_eq!(items[4].kind, NodeKind::Bool(true));
+        assert_eq!(items[5].kind, NodeKind::Bool(false));
+        assert_eq!(nodes[0].span, Span::new(FileId(0), 0, 27));
+    }
+
+    #[test]
+    fn large_integers_stay_exact() {
+        let (nodes, _) = kinds("123456789012345678901234567");
+        assert_eq!(nodes[0].kind, NodeKind::Integer(123456789012345678901234567));
+    }
+
+    #[test]
+    fn reports_several_errors_and_keeps_going() {
+        let (nodes, errors) = kinds("(a #z) ) (b \"x\\q\") (c");
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(nodes.len(), 3);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "(".repeat(100_000);
+        let (_, errors) = kinds(&text);
+        assert!(errors.iter().any(|e| e.contains("nested deeper")));
+    }
+
+    #[test]
+    fn quote_wraps_next_datum() {
+        let (nodes, errors) = kinds("'(a b)");
+        assert!(errors.is_empty());
+        assert_eq!(nodes[0].head(), Some("quote"));
+    }
+
+    #[test]
+    fn block_comments_nest() {
+        let parsed = read(FileId(0), "#| a #| b |# c |# x");
+        assert!(parsed.diagnostics.is_empty());
+        assert_eq!(parsed.nodes.len(), 1);
+        assert_eq!(parsed.comments.len(), 1);
+    }
+}

@@ -1,0 +1,10 @@
+//! Values, types and schemas: the vocabulary shared by the evaluator, the
+//! providers, the state store's callers and the engine.
+
+pub mod schema;
+pub mod types;
+pub mod value;
+
+pub use schema::{AttributeSchema, Presence, ProviderSchema, Schema};
+pub use types::{Type, TypeError, parse_number};
+pub use value::{Number, Value};
