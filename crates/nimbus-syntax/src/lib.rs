@@ -5,10 +5,12 @@
 //! every layer speaks the same location language.
 
 pub mod diagnostic;
+pub mod format;
 pub mod reader;
 pub mod source;
 pub mod suggest;
 
 pub use diagnostic::{Diagnostic, Severity, render, render_all};
+pub use format::format_source;
 pub use reader::{Comment, Node, NodeKind, ParsedFile, read};
 pub use source::{FileId, SourceFile, SourceMap, Span};

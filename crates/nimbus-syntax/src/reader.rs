@@ -9,7 +9,11 @@
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Span};
 
-/// Deepest list nesting accepted. Real configurations stay well under 20.
+/// Deepest nesting accepted. Real configurations stay well under 20.
+///
+/// A `'` counts as a level too, because `'x` becomes the list `(quote x)`:
+/// otherwise `''''…x` would build an arbitrarily deep tree that every
+/// recursive pass (and even dropping the tree) would overflow the stack on.
 pub const MAX_DEPTH: usize = 200;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +68,20 @@ impl Node {
         self.as_list()?.first()?.as_symbol()
     }
 
+    /// Same tree, ignoring spans: what the formatter must preserve.
+    ///
+    /// Decimals compare by bit pattern, so `-0.0` and `0.0` differ: a
+    /// rewrite of the source must not even change the sign of a zero.
+    pub fn eq_ignoring_spans(&self, other: &Node) -> bool {
+        match (&self.kind, &other.kind) {
+            (NodeKind::List(a), NodeKind::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignoring_spans(y))
+            }
+            (NodeKind::Decimal(a), NodeKind::Decimal(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        }
+    }
+
     /// A short description for messages: "a list", "the symbol `x`", ...
     pub fn describe(&self) -> String {
         match &self.kind {
@@ -99,11 +117,14 @@ impl ParsedFile {
 
 /// Reads a whole file.
 pub fn read(file: FileId, text: &str) -> ParsedFile {
+    // Editors on Windows like to start UTF-8 files with a byte order mark; it
+    // is not whitespace to the tokenizer and would otherwise read as a symbol.
+    let pos = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
     Reader {
         file,
         text,
         bytes: text.as_bytes(),
-        pos: 0,
+        pos,
         out: ParsedFile::default(),
     }
     .run()
@@ -112,6 +133,9 @@ pub fn read(file: FileId, text: &str) -> ParsedFile {
 struct OpenList {
     start: usize,
     items: Vec<Node>,
+    /// Nesting of this list's items in the finished tree, counting the
+    /// `(quote ...)` lists that pending `'` marks will add around it.
+    depth: usize,
 }
 
 struct Reader<'a> {
@@ -145,15 +169,22 @@ impl<'a> Reader<'a> {
             self.skip_whitespace_and_comments();
             let Some(&b) = self.bytes.get(self.pos) else { break };
             let start = self.pos;
+            // How deep a datum starting here ends up in the tree.
+            let depth = stack.last().map_or(0, |open| open.depth)
+                + quotes.last().map_or(0, Vec::len);
             let node = match b {
                 b'(' => {
                     self.pos += 1;
-                    if stack.len() >= MAX_DEPTH {
+                    if depth >= MAX_DEPTH {
                         self.error(start, start + 1, format!("lists nested deeper than {MAX_DEPTH} levels"));
                         self.skip_balanced();
                         continue;
                     }
-                    stack.push(OpenList { start, items: Vec::new() });
+                    stack.push(OpenList {
+                        start,
+                        items: Vec::new(),
+                        depth: depth + 1,
+                    });
                     quotes.push(Vec::new());
                     continue;
                 }
@@ -178,6 +209,10 @@ impl<'a> Reader<'a> {
                 }
                 b'\'' => {
                     self.pos += 1;
+                    if depth >= MAX_DEPTH {
+                        self.error(start, start + 1, format!("quotes and lists nested deeper than {MAX_DEPTH} levels"));
+                        continue;
+                    }
                     quotes.last_mut().expect("quote level").push(start);
                     continue;
                 }
@@ -380,6 +415,32 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// R7RS line continuation: `\` + spaces + line ending + spaces, entered
+    /// with the whitespace character after the `\` already consumed.
+    /// Accepting `\r\n` and spaces before the line ending matters for files
+    /// saved on Windows or with trailing whitespace, which would otherwise get
+    /// a puzzling "unknown escape". Leaves the position alone and returns
+    /// false when the escape is not a continuation.
+    fn line_continuation(&mut self) -> bool {
+        // The consumed character is ASCII whitespace: exactly one byte back.
+        let mut p = self.pos.saturating_sub(1);
+        while let Some(b' ' | b'\t') = self.bytes.get(p) {
+            p += 1;
+        }
+        if self.bytes.get(p) == Some(&b'\r') {
+            p += 1;
+        }
+        if self.bytes.get(p) != Some(&b'\n') {
+            return false;
+        }
+        p += 1;
+        while let Some(b' ' | b'\t') = self.bytes.get(p) {
+            p += 1;
+        }
+        self.pos = p;
+        true
+    }
+
     fn string(&mut self) -> Option<Node> {
         let start = self.pos;
         self.pos += 1;
@@ -427,15 +488,14 @@ impl<'a> Reader<'a> {
                                 }
                             }
                         }
-                        '\n' => {
-                            // Line continuation: skip leading whitespace of the next line.
-                            while let Some(b' ' | b'\t') = self.bytes.get(self.pos) {
-                                self.pos += 1;
-                            }
-                        }
+                        ' ' | '\t' | '\r' | '\n' if self.line_continuation() => {}
                         other => {
                             ok = false;
-                            self.error(at, self.pos, format!("unknown escape `\\{other}` in string"));
+                            self.error(
+                                at,
+                                self.pos,
+                                format!("unknown escape `\\{}` in string", other.escape_debug()),
+                            );
                         }
                     }
                 }
@@ -500,6 +560,51 @@ mod tests {
         let (nodes, errors) = kinds("'(a b)");
         assert!(errors.is_empty());
         assert_eq!(nodes[0].head(), Some("quote"));
+    }
+
+    #[test]
+    fn quotes_count_towards_the_depth_limit() {
+        // Used to build a million-deep tree whose drop overflowed the stack.
+        let text = format!("{}x", "'".repeat(1_000_000));
+        let (_, errors) = kinds(&text);
+        assert!(errors.iter().any(|e| e.contains("nested deeper")), "{errors:?}");
+        let text = format!("{}x{}", "'(".repeat(150), ")".repeat(150));
+        let (_, errors) = kinds(&text);
+        assert!(errors.iter().any(|e| e.contains("nested deeper")), "{errors:?}");
+        // Right at the limit is still fine.
+        let text = format!("{}x{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        let (_, errors) = kinds(&text);
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let (nodes, errors) = kinds("\u{feff}(a)");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].span.start, 3);
+    }
+
+    #[test]
+    fn line_continuations_accept_crlf_and_trailing_spaces() {
+        for text in ["\"a\\\n   b\"", "\"a\\\r\n\tb\"", "\"a\\  \r\n  b\""] {
+            let (nodes, errors) = kinds(text);
+            assert!(errors.is_empty(), "{text:?}: {errors:?}");
+            assert_eq!(nodes[0].kind, NodeKind::String("ab".into()), "{text:?}");
+        }
+        let (_, errors) = kinds("\"a\\ b\"");
+        assert_eq!(errors, ["unknown escape `\\ ` in string"]);
+        let (_, errors) = kinds("\"a\\\rb\"");
+        assert_eq!(errors, ["unknown escape `\\\\r` in string"]);
+    }
+
+    #[test]
+    fn eq_ignoring_spans_compares_shape_and_zero_signs() {
+        let a = read(FileId(0), "(a  (b 1.5) -0.0)").nodes;
+        let b = read(FileId(0), "(a (b\n 1.5) -0.0)").nodes;
+        let c = read(FileId(0), "(a (b 1.5) 0.0)").nodes;
+        assert!(a[0].eq_ignoring_spans(&b[0]));
+        assert!(!a[0].eq_ignoring_spans(&c[0]));
     }
 
     #[test]

@@ -1,0 +1,373 @@
+//! local-file: the resource and the data source.
+
+use crate::util::{Field, get_str};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use md5::Md5;
+use nimbus_provider::ProviderError;
+use nimbus_provider::nimbus_value::Value;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Checks a local-file resource configuration (unknowns are skipped).
+pub(crate) fn check(object: &Value) -> Vec<ProviderError> {
+    let mut errors = Vec::new();
+    match get_str(object, "filename") {
+        Ok(Field::Set(s)) if s.is_empty() => errors
+            .push(ProviderError::fatal("`filename` must not be empty").on_attribute("filename")),
+        Ok(Field::Null) => {
+            errors.push(ProviderError::fatal("`filename` is required").on_attribute("filename"))
+        }
+        Ok(_) => {}
+        Err(e) => errors.push(e),
+    }
+    let content = get_str(object, "content");
+    let content_base64 = get_str(object, "content-base64");
+    for r in [&content, &content_base64] {
+        if let Err(e) = r {
+            errors.push(e.clone());
+        }
+    }
+    match (&content, &content_base64) {
+        (Ok(Field::Null), Ok(Field::Null)) => errors.push(
+            ProviderError::fatal("one of `content` and `content-base64` must be set")
+                .on_attribute("content"),
+        ),
+        (Ok(a), Ok(b)) if *a != Field::Null && *b != Field::Null => errors.push(
+            ProviderError::fatal("`content-base64` conflicts with `content`: set only one")
+                .on_attribute("content-base64"),
+        ),
+        _ => {}
+    }
+    if let Ok(Field::Set(encoded)) = &content_base64
+        && let Err(e) = STANDARD.decode(encoded)
+    {
+        errors.push(
+            ProviderError::fatal(format!("`content-base64` is not valid base64: {e}"))
+                .on_attribute("content-base64"),
+        );
+    }
+    for name in ["file-permission", "directory-permission"] {
+        match get_str(object, name) {
+            Ok(Field::Set(s)) => {
+                if let Err(e) = parse_mode(&s, name) {
+                    errors.push(e);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    errors
+}
+
+/// Parses an octal permission string: 3 or 4 octal digits ("644", "0644").
+pub(crate) fn parse_mode(text: &str, name: &str) -> Result<u32, ProviderError> {
+    let valid = (3..=4).contains(&text.len()) && text.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    match u32::from_str_radix(text, 8) {
+        Ok(mode) if valid => Ok(mode),
+        _ => Err(ProviderError::fatal(format!(
+            "`{name}` must be 3 or 4 octal digits such as \"0644\", found {text:?}"
+        ))
+        .on_attribute(name)),
+    }
+}
+
+pub(crate) fn format_mode(mode: u32) -> String {
+    format!("{:04o}", mode & 0o7777)
+}
+
+/// The bytes a configuration asks for.
+pub(crate) fn wanted_bytes(object: &Value) -> Result<Vec<u8>, ProviderError> {
+    if let Some(text) = get_str(object, "content")?.known("content")? {
+        return Ok(text.into_bytes());
+    }
+    match get_str(object, "content-base64")?.known("content-base64")? {
+        Some(encoded) => STANDARD.decode(encoded).map_err(|e| {
+            ProviderError::fatal(format!("`content-base64` is not valid base64: {e}"))
+                .on_attribute("content-base64")
+        }),
+        None => Err(
+            ProviderError::fatal("one of `content` and `content-base64` must be set")
+                .on_attribute("content"),
+        ),
+    }
+}
+
+pub(crate) fn mode_of(object: &Value, name: &str, default: &str) -> Result<u32, ProviderError> {
+    let text = get_str(object, name)?
+        .known(name)?
+        .unwrap_or_else(|| default.to_string());
+    parse_mode(&text, name)
+}
+
+/// Sets the hash attributes (not `id`) from the file's bytes.
+pub(crate) fn fill_hashes(state: &mut BTreeMap<String, Value>, bytes: &[u8]) {
+    state.insert(
+        "content-sha256".into(),
+        Value::string(hex::encode(Sha256::digest(bytes))),
+    );
+    state.insert(
+        "content-md5".into(),
+        Value::string(hex::encode(Md5::digest(bytes))),
+    );
+}
+
+pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha1::digest(bytes))
+}
+
+fn io_error(action: &str, path: &Path, e: &io::Error) -> ProviderError {
+    ProviderError::fatal(format!("cannot {action} {}: {e}", path.display()))
+}
+
+/// Sets exact permission bits (the umask plays no part).
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn mode_of_file(metadata: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(metadata.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn mode_of_file(_metadata: &std::fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory gets the content and the mode, is flushed to disk, then
+/// renamed over `path`. Missing parent directories are created and get
+/// `dir_mode` (set after the file is in place, so a mode without owner
+/// write permission still works). Returns the directories created, outermost
+/// first.
+pub(crate) fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    file_mode: u32,
+    dir_mode: u32,
+) -> Result<Vec<PathBuf>, ProviderError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut missing: Vec<PathBuf> = parent
+        .ancestors()
+        .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    let mut created = Vec::new();
+    for dir in &missing {
+        match std::fs::create_dir(dir) {
+            Ok(()) => created.push(dir.clone()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error("create directory", dir, &e)),
+        }
+    }
+
+    let mut temp = tempfile::Builder::new()
+        .prefix(".nimbus-")
+        .suffix(".tmp")
+        .tempfile_in(&parent)
+        .map_err(|e| io_error("create a temporary file in", &parent, &e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error("write", temp.path(), &e))?;
+    set_mode(temp.path(), file_mode)
+        .map_err(|e| io_error("set the permissions of", temp.path(), &e))?;
+    temp.persist(path)
+        .map_err(|e| io_error("replace", path, &e.error))?;
+    // Make the rename itself durable; not every platform can open a directory.
+    if let Ok(dir) = std::fs::File::open(&parent) {
+        let _ = dir.sync_all();
+    }
+
+    for dir in created.iter().rev() {
+        set_mode(dir, dir_mode).map_err(|e| io_error("set the permissions of", dir, &e))?;
+    }
+    Ok(created)
+}
+
+/// A file's bytes and, where the platform has them, its permission bits.
+pub(crate) type OnDisk = (Vec<u8>, Option<u32>);
+
+/// Reads a file's bytes and permission bits; `None` when it does not exist.
+pub(crate) fn read_file(path: &Path) -> Result<Option<OnDisk>, ProviderError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("read", path, &e)),
+    };
+    let mode = std::fs::metadata(path).ok().as_ref().and_then(mode_of_file);
+    Ok(Some((bytes, mode)))
+}
+
+pub(crate) fn remove_file(path: &Path) -> Result<(), ProviderError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error("delete", path, &e)),
+    }
+}
+
+pub(crate) fn chmod(path: &Path, mode: u32) -> Result<(), ProviderError> {
+    match set_mode(path, mode) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ProviderError::fatal(format!(
+            "{} no longer exists; refresh and plan again",
+            path.display()
+        ))),
+        Err(e) => Err(io_error("set the permissions of", path, &e)),
+    }
+}
+
+/// Changes the mode of the directories a local-file created (those that
+/// still exist).
+pub(crate) fn chmod_dirs(dirs: &[PathBuf], mode: u32) -> Result<(), ProviderError> {
+    for dir in dirs.iter().rev() {
+        match set_mode(dir, mode) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error("set the permissions of", dir, &e)),
+        }
+    }
+    Ok(())
+}
+
+/// Provider-private data of a local-file: the directories it created.
+pub(crate) fn encode_private(created: &[PathBuf]) -> Vec<u8> {
+    if created.is_empty() {
+        return Vec::new();
+    }
+    let dirs: Vec<serde_json::Value> = created
+        .iter()
+        .map(|d| serde_json::Value::String(d.to_string_lossy().into_owned()))
+        .collect();
+    serde_json::json!({ "created-dirs": dirs })
+        .to_string()
+        .into_bytes()
+}
+
+pub(crate) fn decode_private(private: &[u8]) -> Vec<PathBuf> {
+    serde_json::from_slice::<serde_json::Value>(private)
+        .ok()
+        .and_then(|v| {
+            v.get("created-dirs")
+                .and_then(|d| d.as_array())
+                .map(|dirs| {
+                    dirs.iter()
+                        .filter_map(|d| d.as_str())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+        })
+        .unwrap_or_default()
+}
+
+/// Updates `state` (a local-file's) to what is on disk; returns whether
+/// anything differed.
+pub(crate) fn refresh(
+    state: &mut BTreeMap<String, Value>,
+    bytes: &[u8],
+    mode: Option<u32>,
+) -> bool {
+    let mut changed = false;
+    let as_base64 = !attr_in(state, "content-base64").is_null();
+    let current = if as_base64 {
+        Value::string(STANDARD.encode(bytes))
+    } else {
+        Value::string(String::from_utf8_lossy(bytes).into_owned())
+    };
+    let key = if as_base64 {
+        "content-base64"
+    } else {
+        "content"
+    };
+    if attr_in(state, key) != &current {
+        state.insert(key.into(), current);
+        fill_hashes(state, bytes);
+        changed = true;
+    }
+    if let Some(mode) = mode {
+        let recorded = attr_in(state, "file-permission")
+            .as_str()
+            .and_then(|s| parse_mode(s, "file-permission").ok());
+        if recorded != Some(mode) {
+            state.insert("file-permission".into(), Value::string(format_mode(mode)));
+            changed = true;
+        }
+    }
+    changed
+}
+
+fn attr_in<'a>(state: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    state.get(name).unwrap_or(&NULL)
+}
+
+/// The filename of a local-file object, required to be known.
+pub(crate) fn filename(object: &Value) -> Result<String, ProviderError> {
+    match get_str(object, "filename")?.known("filename")? {
+        Some(name) if !name.is_empty() => Ok(name),
+        _ => Err(ProviderError::fatal("`filename` is required").on_attribute("filename")),
+    }
+}
+
+/// The data source's result.
+pub(crate) fn data_object(filename: &str, bytes: &[u8]) -> Value {
+    let mut out = BTreeMap::new();
+    out.insert("filename".to_string(), Value::string(filename));
+    out.insert(
+        "content".to_string(),
+        Value::string(String::from_utf8_lossy(bytes).into_owned()),
+    );
+    out.insert(
+        "content-base64".to_string(),
+        Value::string(STANDARD.encode(bytes)),
+    );
+    fill_hashes(&mut out, bytes);
+    out.insert("id".to_string(), Value::string(sha1_hex(bytes)));
+    Value::Map(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_strictly() {
+        assert_eq!(parse_mode("0644", "m").unwrap(), 0o644);
+        assert_eq!(parse_mode("755", "m").unwrap(), 0o755);
+        assert_eq!(parse_mode("4755", "m").unwrap(), 0o4755);
+        for bad in ["", "64", "0888", "rw-r--r--", "00644", "+644"] {
+            assert_eq!(
+                parse_mode(bad, "m").unwrap_err().attribute.as_deref(),
+                Some("m"),
+                "{bad}"
+            );
+        }
+        assert_eq!(format_mode(0o644), "0644");
+    }
+
+    #[test]
+    fn private_round_trips() {
+        assert!(encode_private(&[]).is_empty());
+        assert!(decode_private(b"").is_empty());
+        assert!(decode_private(b"garbage").is_empty());
+        let dirs = vec![PathBuf::from("/tmp/a"), PathBuf::from("/tmp/a/b")];
+        assert_eq!(decode_private(&encode_private(&dirs)), dirs);
+    }
+}

@@ -1,0 +1,197 @@
+//! The configuration model. Expressions stay as syntax nodes here: how an
+//! attribute's form is read depends on the resource type's schema, which
+//! only the evaluator (given the providers) knows.
+
+use nimbus_syntax::{Node, Span};
+use nimbus_value::Type;
+use std::path::PathBuf;
+
+/// A name as written, with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// One `(NAME ARGS...)` form inside a block body, e.g. `(tags (Env "prod"))`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeForm {
+    pub name: Name,
+    pub args: Vec<Node>,
+    /// The whole form.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validation {
+    pub condition: Node,
+    pub message: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variable {
+    pub name: Name,
+    pub ty: Type,
+    pub default: Option<Node>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    /// Whether null is an acceptable value (default: true, as Terraform).
+    pub nullable: bool,
+    pub validations: Vec<Validation>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Local {
+    pub name: Name,
+    pub value: Node,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderBlock {
+    /// The provider's name: `aws`, `localstack`, `null`, ...
+    pub name: Name,
+    pub alias: Option<Name>,
+    pub attributes: Vec<AttributeForm>,
+    pub span: Span,
+}
+
+impl ProviderBlock {
+    /// `aws` or `aws.west`: how resources refer to this configuration.
+    pub fn address(&self) -> String {
+        match &self.alias {
+            Some(alias) => format!("{}.{}", self.name.text, alias.text),
+            None => self.name.text.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    /// `resource`: created and owned by Nimbus.
+    Managed,
+    /// `data`: read-only lookup.
+    Data,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lifecycle {
+    pub prevent_destroy: bool,
+    pub create_before_destroy: bool,
+    pub ignore_changes: Vec<Name>,
+    /// `(ignore-changes all)`
+    pub ignore_all_changes: bool,
+}
+
+/// A reference written in `depends-on`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DependsOn {
+    pub mode: Mode,
+    pub type_name: String,
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub mode: Mode,
+    pub type_name: Name,
+    pub name: Name,
+    pub attributes: Vec<AttributeForm>,
+    pub count: Option<Node>,
+    pub for_each: Option<Node>,
+    pub depends_on: Vec<DependsOn>,
+    /// `(provider aws.west)`: which provider configuration to use.
+    pub provider: Option<Name>,
+    pub lifecycle: Lifecycle,
+    pub span: Span,
+}
+
+impl Resource {
+    /// `TYPE.NAME`, or `data.TYPE.NAME`, without module prefix or index.
+    pub fn address(&self) -> String {
+        match self.mode {
+            Mode::Managed => format!("{}.{}", self.type_name.text, self.name.text),
+            Mode::Data => format!("data.{}.{}", self.type_name.text, self.name.text),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub name: Name,
+    pub value: Node,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub span: Span,
+}
+
+/// `(use-module [NAME] "path")`: makes a module available under NAME.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleImport {
+    pub name: Name,
+    /// As written, relative to the importing file's directory.
+    pub path: String,
+    pub resolved: PathBuf,
+    pub span: Span,
+}
+
+/// `(include MODULE ["instance"] (input value)...)`: one instance of a module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleCall {
+    /// Instance name; addresses inside get the prefix `module.NAME.`.
+    pub name: Name,
+    pub module: Name,
+    pub inputs: Vec<AttributeForm>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyRule {
+    /// `deny`, `warn`, `require-approval`, `require-tags`.
+    pub kind: Name,
+    pub args: Vec<Node>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: Name,
+    pub rules: Vec<PolicyRule>,
+    pub span: Span,
+}
+
+/// Everything declared by one directory (or file) of `.nim` sources.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Module {
+    pub dir: PathBuf,
+    pub infrastructure_names: Vec<Name>,
+    pub variables: Vec<Variable>,
+    pub locals: Vec<Local>,
+    pub providers: Vec<ProviderBlock>,
+    pub resources: Vec<Resource>,
+    pub outputs: Vec<Output>,
+    pub imports: Vec<ModuleImport>,
+    pub calls: Vec<ModuleCall>,
+    pub policies: Vec<Policy>,
+}
+
+impl Module {
+    pub fn variable(&self, name: &str) -> Option<&Variable> {
+        self.variables.iter().find(|v| v.name.text == name)
+    }
+
+    pub fn resource(&self, mode: Mode, type_name: &str, name: &str) -> Option<&Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.mode == mode && r.type_name.text == type_name && r.name.text == name)
+    }
+}

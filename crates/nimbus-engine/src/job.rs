@@ -1,0 +1,604 @@
+//! The work on one resource instance: refresh, plan, and in apply the
+//! provider call bracketed by a write-ahead intent and its result.
+//!
+//! A job owns everything it needs (`'static`), so many run concurrently
+//! while the walker keeps evaluating the configuration.
+
+use crate::events::{Event, Events};
+use crate::plan::{Action, ResourceChange};
+use crate::providers::ProviderHandle;
+use crate::retry::{RetryPolicy, with_retry};
+use nimbus_config::Mode;
+use nimbus_provider::{ApplyRequest, DeleteRequest, PlanRequest, ProviderError, ReadRequest, proposed_state};
+use nimbus_state::{IntentAction, NewIntent, Outcome, Recorder, ResourceRecord, ResourceStatus};
+use nimbus_syntax::{Diagnostic, Span};
+use nimbus_value::{Schema, Value};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkMode {
+    /// Check the configuration; no provider is configured or called.
+    Validate,
+    /// Like validate, but configure providers (for destroy and import).
+    Configure,
+    /// Refresh and plan; nothing real changes.
+    Plan,
+    /// Plan again with every value known, then make it so.
+    Apply,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LifecycleFlags {
+    pub prevent_destroy: bool,
+    pub create_before_destroy: bool,
+    pub ignore_changes: Vec<String>,
+    pub ignore_all_changes: bool,
+}
+
+/// Shared settings of every job of one walk.
+#[derive(Clone)]
+pub struct JobContext {
+    pub walk: WalkMode,
+    pub refresh: bool,
+    pub recorder: Option<Recorder>,
+    pub events: Events,
+    pub retry: RetryPolicy,
+    pub cancel: Arc<AtomicBool>,
+}
+
+pub struct InstanceJob {
+    pub address: String,
+    pub mode: Mode,
+    pub type_name: String,
+    pub handle: ProviderHandle,
+    pub schema: Arc<Schema>,
+    /// Evaluated configuration (with sensitive marks).
+    pub config: Value,
+    pub prior: Option<ResourceRecord>,
+    pub lifecycle: LifecycleFlags,
+    /// Block addresses this instance depends on, stored in state so that
+    /// destroy can run in reverse order without the configuration.
+    pub dependencies: Vec<String>,
+    /// In apply: the action the user approved for this address.
+    pub approved: Option<Action>,
+    pub span: Span,
+    /// Where each attribute was written, to place provider errors.
+    pub attribute_spans: Vec<(String, Span)>,
+    pub ctx: JobContext,
+}
+
+#[derive(Debug, Default)]
+pub struct JobOutcome {
+    /// The instance's value for references (sensitive attributes marked).
+    pub value: Value,
+    pub change: Option<ResourceChange>,
+    /// In apply: the action carried out.
+    pub applied: Option<Action>,
+    pub error: Option<Diagnostic>,
+    /// Not attempted (interrupted).
+    pub skipped: bool,
+}
+
+/// Marks a provider's object value with the schema's sensitive attributes.
+pub fn mark_sensitive(schema: &Schema, value: Value) -> Value {
+    match value {
+        Value::Map(map) => Value::Map(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let sensitive = schema.attribute(&k).is_some_and(|a| a.sensitive);
+                    (k, v.mark_if(sensitive))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+impl InstanceJob {
+    fn error(&self, e: &ProviderError, doing: &str) -> Diagnostic {
+        let span = e
+            .attribute
+            .as_ref()
+            .and_then(|a| self.attribute_spans.iter().find(|(n, _)| n == a))
+            .map_or(self.span, |(_, s)| *s);
+        Diagnostic::error(format!("{}: {doing} failed: {}", self.address, e.message)).at(span)
+    }
+
+    fn record(&self, state: &Value, private: Vec<u8>) -> ResourceRecord {
+        ResourceRecord {
+            address: self.address.clone(),
+            resource_type: self.type_name.clone(),
+            provider: self.handle.address.clone(),
+            attributes: state.to_json(),
+            sensitive_attributes: self.schema.sensitive_names().map(str::to_string).collect(),
+            private,
+            schema_version: self.schema.version,
+            dependencies: self.dependencies.clone(),
+            status: ResourceStatus::Ready,
+            last_run: None,
+        }
+    }
+
+    async fn call<T, F, Fut>(&self, op: F) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        let _permit = self.handle.limiter.acquire().await;
+        let endpoint = self.handle.provider.endpoint();
+        let events = self.ctx.events.clone();
+        let address = self.address.clone();
+        with_retry(
+            &self.ctx.retry,
+            &self.handle.breaker,
+            &endpoint,
+            |attempt, delay, e| {
+                events.emit(Event::Retrying {
+                    address: address.clone(),
+                    attempt,
+                    delay_ms: delay.as_millis() as u64,
+                    message: e.message.clone(),
+                })
+            },
+            op,
+        )
+        .await
+    }
+
+    pub async fn run(self) -> JobOutcome {
+        match self.mode {
+            Mode::Data => self.run_data().await,
+            Mode::Managed => match self.run_managed().await {
+                Ok(outcome) => outcome,
+                Err(error) => JobOutcome {
+                    value: Value::Unknown,
+                    error: Some(error),
+                    ..JobOutcome::default()
+                },
+            },
+        }
+    }
+
+    async fn run_data(self) -> JobOutcome {
+        let (config, _) = self.config.clone().unmark();
+        let defer = matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) || !config.is_wholly_known();
+        if defer {
+            let value = mark_sensitive(&self.schema, proposed_state(&self.schema, None, &config));
+            let change = (self.ctx.walk == WalkMode::Plan).then(|| ResourceChange {
+                address: self.address.clone(),
+                resource_type: self.type_name.clone(),
+                provider: self.handle.address.clone(),
+                action: Action::Read,
+                before: None,
+                after: Some(value.clone().unmark().0),
+                requires_replace: Vec::new(),
+                sensitive_attributes: self.schema.sensitive_names().map(str::to_string).collect(),
+                create_before_destroy: false,
+                reason: Some("its configuration depends on values known only after apply".to_string()),
+            });
+            return JobOutcome { value, change, ..JobOutcome::default() };
+        }
+        let provider = self.handle.provider.clone();
+        let result = self.call(|| provider.read_data(&self.type_name, &config)).await;
+        match result {
+            Ok(v) => JobOutcome {
+                value: mark_sensitive(&self.schema, v),
+                ..JobOutcome::default()
+            },
+            Err(e) => JobOutcome {
+                value: Value::Unknown,
+                error: Some(self.error(&e, "reading the data source")),
+                ..JobOutcome::default()
+            },
+        }
+    }
+
+    async fn run_managed(self) -> Result<JobOutcome, Diagnostic> {
+        let provider = self.handle.provider.clone();
+        let (config, _) = self.config.clone().unmark();
+        let diagnostics = provider
+            .validate_resource(&self.type_name, &config)
+            .await
+            .map_err(|e| self.error(&e, "validation"))?;
+        if let Some(d) = diagnostics.into_iter().find(|d| d.error) {
+            let span = d
+                .attribute
+                .as_ref()
+                .and_then(|a| self.attribute_spans.iter().find(|(n, _)| n == a))
+                .map_or(self.span, |(_, s)| *s);
+            return Err(Diagnostic::error(format!("{}: {}", self.address, d.message)).at(span));
+        }
+        if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
+            let value = mark_sensitive(&self.schema, proposed_state(&self.schema, None, &config));
+            return Ok(JobOutcome { value, ..JobOutcome::default() });
+        }
+
+        let mut prior_value = self.prior.as_ref().map(|r| Value::from_json(&r.attributes));
+        let mut private = self.prior.as_ref().map(|r| r.private.clone()).unwrap_or_default();
+        let tainted = self.prior.as_ref().is_some_and(|r| r.status == ResourceStatus::Tainted);
+        if let Some(record) = &self.prior
+            && record.schema_version != self.schema.version
+            && let Some(v) = prior_value.take()
+        {
+            let upgraded = provider
+                .upgrade_state(&self.type_name, record.schema_version, v)
+                .await
+                .map_err(|e| self.error(&e, "upgrading stored state"))?;
+            prior_value = Some(upgraded);
+        }
+        if self.ctx.refresh
+            && let Some(current) = prior_value.clone()
+        {
+            self.ctx.events.emit(Event::RefreshStarted { address: self.address.clone() });
+            let read = self
+                .call(|| {
+                    provider.read(ReadRequest {
+                        type_name: &self.type_name,
+                        current_state: &current,
+                        private: &private,
+                    })
+                })
+                .await
+                .map_err(|e| self.error(&e, "refresh"))?;
+            let (changed, gone) = match read {
+                Some(r) => {
+                    let changed = r.new_state != current;
+                    prior_value = Some(r.new_state);
+                    private = r.private;
+                    (changed, false)
+                }
+                None => {
+                    prior_value = None;
+                    (true, true)
+                }
+            };
+            if self.ctx.walk == WalkMode::Apply
+                && changed
+                && let Some(recorder) = &self.ctx.recorder
+            {
+                let result = match &prior_value {
+                    Some(v) => recorder.upsert(self.record(v, private.clone())).await,
+                    None => recorder.remove(self.address.clone()).await,
+                };
+                result.map_err(|e| Diagnostic::error(format!("{}: recording refreshed state: {e}", self.address)))?;
+            }
+            self.ctx.events.emit(Event::RefreshFinished {
+                address: self.address.clone(),
+                changed,
+                gone,
+            });
+        }
+
+        let config = self.ignore_changes(config, prior_value.as_ref());
+        let proposed = proposed_state(&self.schema, prior_value.as_ref(), &config);
+        let planned = self
+            .call(|| {
+                provider.plan(PlanRequest {
+                    type_name: &self.type_name,
+                    prior_state: prior_value.as_ref(),
+                    prior_private: &private,
+                    config: &config,
+                    proposed_state: &proposed,
+                })
+            })
+            .await
+            .map_err(|e| self.error(&e, "planning"))?;
+        let action = match &prior_value {
+            None => Action::Create,
+            Some(_) if tainted || !planned.requires_replace.is_empty() => Action::Replace,
+            Some(p) if *p == planned.planned_state => Action::NoOp,
+            Some(_) => Action::Update,
+        };
+        if action == Action::Replace && self.lifecycle.prevent_destroy {
+            return Err(Diagnostic::error(format!(
+                "{} has `prevent-destroy` set, but this plan would replace it",
+                self.address
+            ))
+            .at(self.span)
+            .with_note(format!(
+                "note: replacement is forced by: {}",
+                if tainted { "tainted".to_string() } else { planned.requires_replace.join(", ") }
+            )));
+        }
+        let change = ResourceChange {
+            address: self.address.clone(),
+            resource_type: self.type_name.clone(),
+            provider: self.handle.address.clone(),
+            action,
+            before: prior_value.clone(),
+            after: Some(planned.planned_state.clone()),
+            requires_replace: planned.requires_replace.clone(),
+            sensitive_attributes: self.schema.sensitive_names().map(str::to_string).collect(),
+            create_before_destroy: self.lifecycle.create_before_destroy,
+            reason: tainted.then(|| "tainted".to_string()),
+        };
+        if self.ctx.walk == WalkMode::Plan {
+            return Ok(JobOutcome {
+                value: mark_sensitive(&self.schema, planned.planned_state),
+                change: Some(change),
+                ..JobOutcome::default()
+            });
+        }
+
+        // Apply.
+        if let Some(approved) = self.approved
+            && approved != action
+        {
+            return Err(Diagnostic::error(format!(
+                "{}: the plan changed since it was approved (approved: {}, now: {}); plan again",
+                self.address,
+                approved.verb(),
+                action.verb()
+            ))
+            .at(self.span));
+        }
+        if action == Action::NoOp {
+            let value = prior_value.unwrap_or_default();
+            return Ok(JobOutcome {
+                value: mark_sensitive(&self.schema, value),
+                ..JobOutcome::default()
+            });
+        }
+        if !config.is_wholly_known() {
+            return Err(Diagnostic::error(format!(
+                "{}: configuration still has unknown values at apply time",
+                self.address
+            ))
+            .at(self.span));
+        }
+        if self.ctx.cancel.load(Ordering::SeqCst) {
+            self.ctx.events.emit(Event::Skipped {
+                address: self.address.clone(),
+                reason: "interrupted".to_string(),
+            });
+            return Ok(JobOutcome {
+                value: Value::Unknown,
+                skipped: true,
+                ..JobOutcome::default()
+            });
+        }
+        let Some(recorder) = self.ctx.recorder.clone() else {
+            return Err(Diagnostic::error("internal: apply without a state recorder"));
+        };
+        self.ctx.events.emit(Event::OperationStarted {
+            address: self.address.clone(),
+            action,
+        });
+        let started = Instant::now();
+        let result = self
+            .execute(&recorder, action, prior_value.as_ref(), &private, &planned.planned_state, &config)
+            .await;
+        match result {
+            Ok((state, _)) => {
+                self.ctx.events.emit(Event::OperationFinished {
+                    address: self.address.clone(),
+                    action,
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                });
+                Ok(JobOutcome {
+                    value: mark_sensitive(&self.schema, state),
+                    applied: Some(action),
+                    ..JobOutcome::default()
+                })
+            }
+            Err(d) => {
+                self.ctx.events.emit(Event::OperationFailed {
+                    address: self.address.clone(),
+                    action,
+                    message: d.message.clone(),
+                });
+                Err(d)
+            }
+        }
+    }
+
+    fn ignore_changes(&self, config: Value, prior: Option<&Value>) -> Value {
+        let (Some(prior), Value::Map(mut map)) = (prior, config.clone()) else {
+            return config;
+        };
+        for (name, attribute) in &self.schema.attributes {
+            let ignored = self.lifecycle.ignore_all_changes || self.lifecycle.ignore_changes.contains(name);
+            if ignored && attribute.is_settable() {
+                map.insert(name.clone(), prior.get(name).cloned().unwrap_or(Value::Null));
+            }
+        }
+        Value::Map(map)
+    }
+
+    /// Carries out one change with write-ahead intents around every
+    /// provider call that creates or deletes something.
+    async fn execute(
+        &self,
+        recorder: &Recorder,
+        action: Action,
+        prior: Option<&Value>,
+        private: &[u8],
+        planned: &Value,
+        config: &Value,
+    ) -> Result<(Value, Vec<u8>), Diagnostic> {
+        let provider = self.handle.provider.clone();
+        let store_error = |e: nimbus_state::StateError| {
+            Diagnostic::error(format!("{}: recording in state failed: {e}", self.address))
+        };
+        let intent = |action: IntentAction, detail: serde_json::Value| NewIntent {
+            address: self.address.clone(),
+            action,
+            resource_type: self.type_name.clone(),
+            provider: self.handle.address.clone(),
+            detail,
+        };
+        match (action, prior) {
+            (Action::Create, _) | (Action::Replace, None) => {
+                let id = recorder
+                    .record_intent(intent(IntentAction::Create, planned.to_json()))
+                    .await
+                    .map_err(store_error)?;
+                self.create(recorder, id, planned, config).await
+            }
+            (Action::Update, Some(prior)) => {
+                let id = recorder
+                    .record_intent(intent(IntentAction::Update, serde_json::json!({ "before": prior.to_json() })))
+                    .await
+                    .map_err(store_error)?;
+                let result = self
+                    .call(|| {
+                        provider.update(ApplyRequest {
+                            type_name: &self.type_name,
+                            prior_state: Some(prior),
+                            planned_state: planned,
+                            config,
+                            private,
+                        })
+                    })
+                    .await;
+                self.finish(recorder, id, result, "update").await
+            }
+            (Action::Replace, Some(prior)) if self.lifecycle.create_before_destroy => {
+                let id = recorder
+                    .record_intent(intent(IntentAction::Replace, serde_json::json!({ "deposed": prior.to_json() })))
+                    .await
+                    .map_err(store_error)?;
+                let (state, new_private) = self.create(recorder, id, planned, config).await?;
+                // The old object is now deposed: delete it, and close that
+                // intent by re-recording the new object.
+                let id = recorder
+                    .record_intent(intent(IntentAction::Delete, serde_json::json!({ "deposed": prior.to_json() })))
+                    .await
+                    .map_err(store_error)?;
+                let deleted = self
+                    .call(|| {
+                        provider.delete(DeleteRequest {
+                            type_name: &self.type_name,
+                            prior_state: prior,
+                            private,
+                        })
+                    })
+                    .await;
+                let record = self.record(&state, new_private.clone());
+                match deleted {
+                    Ok(()) => {
+                        recorder.complete(id, Outcome::Upsert(record)).await.map_err(store_error)?;
+                        Ok((state, new_private))
+                    }
+                    Err(e) => {
+                        let _ = recorder.complete(id, Outcome::Failed { message: e.message.clone() }).await;
+                        Err(self.error(&e, "deleting the replaced object"))
+                    }
+                }
+            }
+            (Action::Replace, Some(prior)) => {
+                let id = recorder
+                    .record_intent(intent(IntentAction::Delete, serde_json::json!({ "before": prior.to_json() })))
+                    .await
+                    .map_err(store_error)?;
+                let deleted = self
+                    .call(|| {
+                        provider.delete(DeleteRequest {
+                            type_name: &self.type_name,
+                            prior_state: prior,
+                            private,
+                        })
+                    })
+                    .await;
+                match deleted {
+                    Ok(()) => {
+                        recorder
+                            .complete(id, Outcome::Remove { address: self.address.clone() })
+                            .await
+                            .map_err(store_error)?;
+                    }
+                    Err(e) => {
+                        let _ = recorder.complete(id, Outcome::Failed { message: e.message.clone() }).await;
+                        return Err(self.error(&e, "deleting for replacement"));
+                    }
+                }
+                let id = recorder
+                    .record_intent(intent(IntentAction::Create, planned.to_json()))
+                    .await
+                    .map_err(store_error)?;
+                let fresh = proposed_state(&self.schema, None, config);
+                let planned = self
+                    .call(|| {
+                        provider.plan(PlanRequest {
+                            type_name: &self.type_name,
+                            prior_state: None,
+                            prior_private: &[],
+                            config,
+                            proposed_state: &fresh,
+                        })
+                    })
+                    .await
+                    .map_err(|e| self.error(&e, "planning the replacement"))?;
+                self.create(recorder, id, &planned.planned_state, config).await
+            }
+            (other, _) => Err(Diagnostic::error(format!(
+                "{}: internal: cannot carry out `{}` here",
+                self.address,
+                other.verb()
+            ))),
+        }
+    }
+
+    async fn create(
+        &self,
+        recorder: &Recorder,
+        intent: nimbus_state::IntentId,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<(Value, Vec<u8>), Diagnostic> {
+        let provider = self.handle.provider.clone();
+        let result = self
+            .call(|| {
+                provider.create(ApplyRequest {
+                    type_name: &self.type_name,
+                    prior_state: None,
+                    planned_state: planned,
+                    config,
+                    private: &[],
+                })
+            })
+            .await;
+        self.finish(recorder, intent, result, "create").await
+    }
+
+    async fn finish(
+        &self,
+        recorder: &Recorder,
+        intent: nimbus_state::IntentId,
+        result: Result<nimbus_provider::ApplyResponse, ProviderError>,
+        doing: &str,
+    ) -> Result<(Value, Vec<u8>), Diagnostic> {
+        match result {
+            Ok(response) => {
+                if !response.new_state.is_wholly_known() {
+                    let _ = recorder
+                        .complete(intent, Outcome::Failed { message: "provider returned unknown values".into() })
+                        .await;
+                    return Err(Diagnostic::error(format!(
+                        "{}: the provider returned values that are still unknown after {doing}",
+                        self.address
+                    ))
+                    .at(self.span));
+                }
+                let record = self.record(&response.new_state, response.private.clone());
+                recorder
+                    .complete(intent, Outcome::Upsert(record))
+                    .await
+                    .map_err(|e| Diagnostic::error(format!("{}: recording in state failed: {e}", self.address)))?;
+                Ok((response.new_state, response.private))
+            }
+            Err(e) => {
+                let _ = recorder.complete(intent, Outcome::Failed { message: e.message.clone() }).await;
+                Err(self.error(&e, doing))
+            }
+        }
+    }
+}
+
+/// Attribute name to the span of its form, for error placement.
+pub fn attribute_spans(forms: &[nimbus_config::AttributeForm]) -> Vec<(String, Span)> {
+    forms.iter().map(|f| (f.name.text.clone(), f.span)).collect()
+}
+

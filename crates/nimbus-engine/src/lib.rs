@@ -1,0 +1,619 @@
+//! The engine: configuration to dependency graph to plan to apply.
+//!
+//! Invariants:
+//! - Planning never calls a provider's create, update or delete.
+//! - Every provider call that creates or deletes an object is preceded by
+//!   a durable write-ahead intent, and its result is recorded (closing the
+//!   intent) before the engine reports it.
+//! - A failure stops only what depends on it.
+//! - The engine does no terminal I/O: it reports through [`events`].
+
+pub mod destroy;
+pub mod events;
+pub mod graph;
+pub mod job;
+pub mod plan;
+pub mod providers;
+pub mod retry;
+pub mod walk;
+
+pub use events::{Event, EventSink, Events, NoEvents};
+pub use graph::Graph;
+pub use job::{JobContext, WalkMode};
+pub use plan::{Action, OutputChange, Plan, PlanSummary, ResourceChange};
+pub use providers::{BUILTIN, Catalog, ProviderSet};
+pub use retry::RetryPolicy;
+pub use walk::{Outputs, address_matches, block_of};
+
+use nimbus_config::{Config, Mode};
+use nimbus_eval::Inputs;
+use nimbus_provider::ReadRequest;
+use nimbus_state::{OutputRecord, Recorder, ResourceRecord};
+use nimbus_syntax::Diagnostic;
+use nimbus_value::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use walk::{WalkInput, WalkResult, Walker};
+
+/// Settings of one run.
+#[derive(Clone)]
+pub struct RunOptions {
+    pub parallelism: usize,
+    pub refresh: bool,
+    pub targets: Vec<String>,
+    pub excludes: Vec<String>,
+    pub retry: RetryPolicy,
+    pub events: Events,
+    /// Set on Ctrl-C: start nothing new.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            parallelism: 10,
+            refresh: true,
+            targets: Vec::new(),
+            excludes: Vec::new(),
+            retry: RetryPolicy::default(),
+            events: Arc::new(NoEvents),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// What an apply or destroy did.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    pub applied: Vec<(String, Action)>,
+    pub failed: Vec<String>,
+    pub skipped: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub outputs: Outputs,
+}
+
+impl ApplyReport {
+    pub fn count(&self, action: Action) -> usize {
+        self.applied.iter().filter(|(_, a)| *a == action).count()
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && !self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// One attribute that differs between state and reality.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    pub address: String,
+    /// `None`: the object is gone.
+    pub current: Option<Value>,
+    pub recorded: Value,
+    pub changed_attributes: Vec<String>,
+    pub sensitive_attributes: Vec<String>,
+}
+
+pub struct Engine<'c> {
+    pub config: &'c Config,
+    pub graph: Graph<'c>,
+    pub providers: ProviderSet,
+}
+
+/// State records by address.
+pub type PriorState = HashMap<String, ResourceRecord>;
+
+impl<'c> Engine<'c> {
+    /// Builds the dependency graph and instantiates providers.
+    pub fn new(config: &'c Config, catalog: &dyn Catalog) -> Result<Engine<'c>, Vec<Diagnostic>> {
+        let mut diagnostics = Vec::new();
+        let graph = Graph::build(config, &mut diagnostics);
+        let providers = match ProviderSet::prepare(config, catalog) {
+            Ok(p) => Some(p),
+            Err(ds) => {
+                diagnostics.extend(ds);
+                None
+            }
+        };
+        match (graph, providers) {
+            (Some(graph), Some(providers)) if diagnostics.is_empty() => Ok(Engine { config, graph, providers }),
+            _ => Err(diagnostics),
+        }
+    }
+
+    async fn walk(
+        &self,
+        mode: WalkMode,
+        inputs: &Inputs,
+        prior: &PriorState,
+        approved: Option<&Plan>,
+        recorder: Option<Recorder>,
+        options: &RunOptions,
+    ) -> WalkResult {
+        let ctx = JobContext {
+            walk: mode,
+            refresh: options.refresh,
+            recorder,
+            events: options.events.clone(),
+            retry: options.retry.clone(),
+            cancel: options.cancel.clone(),
+        };
+        Walker::new(WalkInput {
+            graph: &self.graph,
+            providers: &self.providers,
+            inputs,
+            prior,
+            approved,
+            targets: &options.targets,
+            excludes: &options.excludes,
+            parallelism: options.parallelism,
+            ctx,
+        })
+        .run()
+        .await
+    }
+
+    /// Checks everything that can be checked without calling a provider.
+    pub async fn validate(&self, inputs: &Inputs) -> Vec<Diagnostic> {
+        let empty = PriorState::new();
+        let mut result = self.walk(WalkMode::Validate, inputs, &empty, None, None, &RunOptions::default()).await;
+        nimbus_config::sort_diagnostics(&mut result.diagnostics);
+        result.diagnostics
+    }
+
+    /// Refreshes and plans. Objects in state but no longer in the
+    /// configuration are planned for deletion.
+    pub async fn plan(
+        &self,
+        workspace: &str,
+        state_sequence: u64,
+        inputs: &Inputs,
+        prior: &PriorState,
+        prior_outputs: &[OutputRecord],
+        options: &RunOptions,
+    ) -> Result<Plan, Vec<Diagnostic>> {
+        let mut result = self.walk(WalkMode::Plan, inputs, prior, None, None, options).await;
+        if !result.diagnostics.is_empty() {
+            nimbus_config::sort_diagnostics(&mut result.diagnostics);
+            return Err(result.diagnostics);
+        }
+        let mut changes = std::mem::take(&mut result.changes);
+        let orphans = self.orphans(prior, &result);
+        for record in orphans {
+            changes.push(ResourceChange {
+                address: record.address.clone(),
+                resource_type: record.resource_type.clone(),
+                provider: record.provider.clone(),
+                action: Action::Delete,
+                before: Some(Value::from_json(&record.attributes)),
+                after: None,
+                requires_replace: Vec::new(),
+                sensitive_attributes: record.sensitive_attributes.clone(),
+                create_before_destroy: false,
+                reason: Some("no longer in the configuration".to_string()),
+            });
+        }
+        changes.sort_by(|a, b| a.address.cmp(&b.address));
+        let outputs = output_changes(&result.outputs, prior_outputs);
+        Ok(Plan {
+            workspace: workspace.to_string(),
+            state_sequence,
+            destroy: false,
+            changes,
+            outputs,
+        })
+    }
+
+    fn orphans<'p>(&self, prior: &'p PriorState, result: &WalkResult) -> Vec<&'p ResourceRecord> {
+        let mut orphans: Vec<&ResourceRecord> = prior
+            .values()
+            .filter(|r| !result.addresses.contains(&r.address))
+            .filter(|r| {
+                let block = block_of(&r.address);
+                !result.untargeted_blocks.contains(block)
+            })
+            .collect();
+        orphans.sort_by(|a, b| a.address.cmp(&b.address));
+        orphans
+    }
+
+    /// A plan that deletes everything in state (or what `--target` names,
+    /// with everything that depends on it).
+    pub fn plan_destroy(
+        &self,
+        workspace: &str,
+        state_sequence: u64,
+        prior: &PriorState,
+        options: &RunOptions,
+    ) -> Result<Plan, Vec<Diagnostic>> {
+        let selected = destroy_selection(prior, &options.targets, &options.excludes);
+        let mut errors = Vec::new();
+        let mut changes = Vec::new();
+        for record in prior.values().filter(|r| selected.contains(r.address.as_str())) {
+            if let Some(resource) = self.find_block(block_of(&record.address))
+                && resource.lifecycle.prevent_destroy
+            {
+                errors.push(
+                    Diagnostic::error(format!("{} has `prevent-destroy` set and cannot be destroyed", record.address))
+                        .at(resource.span),
+                );
+                continue;
+            }
+            changes.push(ResourceChange {
+                address: record.address.clone(),
+                resource_type: record.resource_type.clone(),
+                provider: record.provider.clone(),
+                action: Action::Delete,
+                before: Some(Value::from_json(&record.attributes)),
+                after: None,
+                requires_replace: Vec::new(),
+                sensitive_attributes: record.sensitive_attributes.clone(),
+                create_before_destroy: false,
+                reason: None,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        changes.sort_by(|a, b| a.address.cmp(&b.address));
+        Ok(Plan {
+            workspace: workspace.to_string(),
+            state_sequence,
+            destroy: true,
+            changes,
+            outputs: Vec::new(),
+        })
+    }
+
+    /// The resource block with this address (`module.x.TYPE.NAME`).
+    pub fn find_block(&self, block: &str) -> Option<&'c nimbus_config::Resource> {
+        for instance in &self.graph.instances {
+            let Some(rest) = block.strip_prefix(instance.prefix.as_str()) else { continue };
+            if rest.starts_with("module.") && !instance.prefix.is_empty() && rest.contains("module.") {
+                // belongs to a deeper instance; keep looking
+            }
+            let module = &self.config.modules[instance.module];
+            let (mode, rest) = match rest.strip_prefix("data.") {
+                Some(r) => (Mode::Data, r),
+                None => (Mode::Managed, rest),
+            };
+            if let Some((t, n)) = rest.split_once('.')
+                && !n.contains('.')
+                && let Some(r) = self.graph.indexes[instance.module].resource(mode, t, n)
+            {
+                let _ = module;
+                return Some(r);
+            }
+        }
+        None
+    }
+
+    /// Applies an approved plan: the walk re-plans each instance with every
+    /// value now known (refusing if the action changed), then carries it
+    /// out; objects no longer configured are deleted afterwards.
+    pub async fn apply(
+        &self,
+        plan: &Plan,
+        inputs: &Inputs,
+        prior: &PriorState,
+        recorder: &Recorder,
+        options: &RunOptions,
+    ) -> ApplyReport {
+        if plan.destroy {
+            return self.destroy(plan, inputs, prior, recorder, options).await;
+        }
+        let total = plan.changes.iter().filter(|c| c.action.is_change()).count();
+        options.events.emit(Event::ApplyPlanned { total });
+        // The refresh happened while planning; refreshing again would let
+        // the apply diverge from what was approved.
+        let options_no_refresh = RunOptions {
+            refresh: false,
+            ..options.clone()
+        };
+        let result = self
+            .walk(WalkMode::Apply, inputs, prior, Some(plan), Some(recorder.clone()), &options_no_refresh)
+            .await;
+        let mut report = ApplyReport {
+            applied: result.applied,
+            failed: result.failed,
+            skipped: result.skipped,
+            diagnostics: result.diagnostics,
+            outputs: result.outputs,
+        };
+        let orphans: Vec<ResourceRecord> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .filter_map(|c| prior.get(&c.address).cloned())
+            .collect();
+        if !orphans.is_empty() {
+            let ctx = self.job_context(WalkMode::Apply, recorder, options);
+            let deleted = destroy::delete_records(orphans, &self.providers, options.parallelism, &ctx).await;
+            report.applied.extend(deleted.deleted.into_iter().map(|a| (a, Action::Delete)));
+            report.failed.extend(deleted.failed);
+            report.skipped.extend(deleted.skipped);
+            report.diagnostics.extend(deleted.diagnostics);
+        }
+        // After a partial failure the outputs may be stale or missing: keep
+        // the recorded ones rather than record a half-evaluated set.
+        if report.failed.is_empty() && report.skipped.is_empty() {
+            let records = report
+                .outputs
+                .iter()
+                .filter(|(_, (v, _))| v.is_wholly_known())
+                .map(|(name, (value, sensitive))| OutputRecord {
+                    name: name.clone(),
+                    value: value.to_json(),
+                    sensitive: *sensitive,
+                })
+                .collect();
+            if let Err(e) = recorder.set_outputs(records).await {
+                report.diagnostics.push(Diagnostic::error(format!("recording outputs: {e}")));
+            }
+        }
+        report
+    }
+
+    fn job_context(&self, walk: WalkMode, recorder: &Recorder, options: &RunOptions) -> JobContext {
+        JobContext {
+            walk,
+            refresh: false,
+            recorder: Some(recorder.clone()),
+            events: options.events.clone(),
+            retry: options.retry.clone(),
+            cancel: options.cancel.clone(),
+        }
+    }
+
+    /// Configures providers (their settings may use variables and locals)
+    /// without planning any resource.
+    pub async fn configure_providers(&self, inputs: &Inputs, options: &RunOptions) -> Result<(), Vec<Diagnostic>> {
+        let empty = PriorState::new();
+        let result = self.walk(WalkMode::Configure, inputs, &empty, None, None, options).await;
+        let errors: Vec<Diagnostic> = result.diagnostics.into_iter().filter(|d| d.is_error()).collect();
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    /// Deletes what a destroy plan lists, in reverse dependency order.
+    pub async fn destroy(
+        &self,
+        plan: &Plan,
+        inputs: &Inputs,
+        prior: &PriorState,
+        recorder: &Recorder,
+        options: &RunOptions,
+    ) -> ApplyReport {
+        let mut report = ApplyReport::default();
+        if let Err(ds) = self.configure_providers(inputs, options).await {
+            report.diagnostics = ds;
+            return report;
+        }
+        let records: Vec<ResourceRecord> = plan
+            .changes
+            .iter()
+            .filter_map(|c| prior.get(&c.address).cloned())
+            .collect();
+        let everything = records.len() == prior.len();
+        let ctx = self.job_context(WalkMode::Apply, recorder, options);
+        let deleted = destroy::delete_records(records, &self.providers, options.parallelism, &ctx).await;
+        report.applied = deleted.deleted.into_iter().map(|a| (a, Action::Delete)).collect();
+        report.failed = deleted.failed;
+        report.skipped = deleted.skipped;
+        report.diagnostics = deleted.diagnostics;
+        if everything
+            && report.failed.is_empty()
+            && report.skipped.is_empty()
+            && let Err(e) = recorder.set_outputs(Vec::new()).await
+        {
+            report.diagnostics.push(Diagnostic::error(format!("clearing outputs: {e}")));
+        }
+        report
+    }
+
+    /// Reads every object in state as it is now. Providers must be
+    /// configured first ([`Engine::configure_providers`]).
+    pub async fn detect_drift(&self, prior: &PriorState, options: &RunOptions) -> (Vec<Drift>, Vec<Diagnostic>) {
+        use futures_util::stream::{self, StreamExt};
+        let mut records: Vec<&ResourceRecord> = prior.values().collect();
+        records.sort_by(|a, b| a.address.cmp(&b.address));
+        let results: Vec<(Option<Drift>, Option<Diagnostic>)> = stream::iter(records)
+            .map(|record| async move {
+                let Some(handle) = self.providers.get(&record.provider) else {
+                    return (
+                        None,
+                        Some(Diagnostic::error(format!(
+                            "{}: its provider `{}` is not configured",
+                            record.address, record.provider
+                        ))),
+                    );
+                };
+                let recorded = Value::from_json(&record.attributes);
+                options.events.emit(Event::RefreshStarted { address: record.address.clone() });
+                let read = retry::with_retry(
+                    &options.retry,
+                    &handle.breaker,
+                    &handle.provider.endpoint(),
+                    |_, _, _| {},
+                    || {
+                        handle.provider.read(ReadRequest {
+                            type_name: &record.resource_type,
+                            current_state: &recorded,
+                            private: &record.private,
+                        })
+                    },
+                )
+                .await;
+                let drift = match read {
+                    Err(e) => return (None, Some(Diagnostic::error(format!("{}: refresh failed: {}", record.address, e.message)))),
+                    Ok(None) => Some(Drift {
+                        address: record.address.clone(),
+                        current: None,
+                        changed_attributes: Vec::new(),
+                        recorded: recorded.clone(),
+                        sensitive_attributes: record.sensitive_attributes.clone(),
+                    }),
+                    Ok(Some(r)) if r.new_state != recorded => {
+                        let empty = BTreeMap::new();
+                        let before = recorded.as_map().unwrap_or(&empty);
+                        let after = r.new_state.as_map().unwrap_or(&empty);
+                        let mut changed: Vec<String> = before
+                            .keys()
+                            .chain(after.keys())
+                            .filter(|k| before.get(*k) != after.get(*k))
+                            .cloned()
+                            .collect();
+                        changed.sort();
+                        changed.dedup();
+                        Some(Drift {
+                            address: record.address.clone(),
+                            current: Some(r.new_state),
+                            changed_attributes: changed,
+                            recorded: recorded.clone(),
+                            sensitive_attributes: record.sensitive_attributes.clone(),
+                        })
+                    }
+                    Ok(Some(_)) => None,
+                };
+                options.events.emit(Event::RefreshFinished {
+                    address: record.address.clone(),
+                    changed: drift.is_some(),
+                    gone: drift.as_ref().is_some_and(|d| d.current.is_none()),
+                });
+                (drift, None)
+            })
+            .buffer_unordered(options.parallelism.max(1))
+            .collect()
+            .await;
+        let mut drifts = Vec::new();
+        let mut errors = Vec::new();
+        for (d, e) in results {
+            drifts.extend(d);
+            errors.extend(e);
+        }
+        drifts.sort_by(|a, b| a.address.cmp(&b.address));
+        (drifts, errors)
+    }
+
+    /// Records what reality looks like now (after [`Engine::detect_drift`]).
+    pub async fn record_refresh(&self, prior: &PriorState, drifts: &[Drift], recorder: &Recorder) -> Result<(), Diagnostic> {
+        for drift in drifts {
+            let result = match &drift.current {
+                None => recorder.remove(drift.address.clone()).await,
+                Some(current) => match prior.get(&drift.address) {
+                    Some(record) => {
+                        let mut record = record.clone();
+                        record.attributes = current.to_json();
+                        recorder.upsert(record).await
+                    }
+                    None => continue,
+                },
+            };
+            result.map_err(|e| Diagnostic::error(format!("{}: recording refresh: {e}", drift.address)))?;
+        }
+        Ok(())
+    }
+
+    /// Adopts an existing object into state at `address`.
+    pub async fn import(&self, address: &str, id: &str, recorder: &Recorder, options: &RunOptions) -> Result<ResourceRecord, Diagnostic> {
+        let block = block_of(address);
+        let resource = self.find_block(block).ok_or_else(|| {
+            Diagnostic::error(format!("no resource block `{block}` in the configuration: add it before importing"))
+        })?;
+        if resource.mode != Mode::Managed {
+            return Err(Diagnostic::error("data sources cannot be imported"));
+        }
+        let handle = self.providers.for_resource(resource)?;
+        let schema = handle
+            .resource_schema(Mode::Managed, resource.type_name.as_str())
+            .ok_or_else(|| Diagnostic::error("resource type has no schema"))?;
+        let imported = retry::with_retry(&options.retry, &handle.breaker, &handle.provider.endpoint(), |_, _, _| {}, || {
+            handle.provider.import(resource.type_name.as_str(), id)
+        })
+        .await
+        .map_err(|e| Diagnostic::error(format!("{address}: import failed: {}", e.message)))?;
+        let Some(object) = imported.into_iter().next() else {
+            return Err(Diagnostic::error(format!("{address}: the provider found nothing with id {id:?}")));
+        };
+        let read = handle
+            .provider
+            .read(ReadRequest {
+                type_name: &object.type_name,
+                current_state: &object.state,
+                private: &object.private,
+            })
+            .await
+            .map_err(|e| Diagnostic::error(format!("{address}: reading the imported object failed: {}", e.message)))?
+            .ok_or_else(|| Diagnostic::error(format!("{address}: no object with id {id:?} exists")))?;
+        let record = ResourceRecord {
+            address: address.to_string(),
+            resource_type: resource.type_name.text.clone(),
+            provider: handle.address.clone(),
+            attributes: read.new_state.to_json(),
+            sensitive_attributes: schema.sensitive_names().map(str::to_string).collect(),
+            private: read.private,
+            schema_version: schema.version,
+            dependencies: Vec::new(),
+            status: nimbus_state::ResourceStatus::Ready,
+            last_run: None,
+        };
+        let intent = recorder
+            .record_intent(nimbus_state::NewIntent {
+                address: address.to_string(),
+                action: nimbus_state::IntentAction::Import,
+                resource_type: record.resource_type.clone(),
+                provider: record.provider.clone(),
+                detail: serde_json::json!({ "id": id }),
+            })
+            .await
+            .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
+        recorder
+            .complete(intent, nimbus_state::Outcome::Upsert(record.clone()))
+            .await
+            .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
+        Ok(record)
+    }
+}
+
+fn output_changes(outputs: &Outputs, prior: &[OutputRecord]) -> Vec<OutputChange> {
+    let before: HashMap<&str, &OutputRecord> = prior.iter().map(|o| (o.name.as_str(), o)).collect();
+    outputs
+        .iter()
+        .map(|(name, (value, sensitive))| OutputChange {
+            name: name.clone(),
+            before: before.get(name.as_str()).map(|o| Value::from_json(&o.value).mark_if(o.sensitive)),
+            after: value.clone(),
+            sensitive: *sensitive,
+        })
+        .collect()
+}
+
+/// Addresses a destroy touches: everything, or the targets plus whatever
+/// depends on them (from recorded dependencies), minus exclusions.
+pub fn destroy_selection<'p>(prior: &'p PriorState, targets: &[String], excludes: &[String]) -> HashSet<&'p str> {
+    let mut selected: HashSet<&str> = if targets.is_empty() {
+        prior.keys().map(String::as_str).collect()
+    } else {
+        let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
+        for record in prior.values() {
+            for dep in &record.dependencies {
+                dependents.entry(dep.as_str()).or_default().push(record.address.as_str());
+            }
+        }
+        let mut stack: Vec<&str> = prior
+            .values()
+            .filter(|r| targets.iter().any(|t| *t == r.address || address_matches(t, block_of(&r.address))))
+            .map(|r| r.address.as_str())
+            .collect();
+        let mut out = HashSet::new();
+        while let Some(a) = stack.pop() {
+            if out.insert(a)
+                && let Some(ds) = dependents.get(block_of(a))
+            {
+                stack.extend(ds.iter().copied());
+            }
+        }
+        out
+    };
+    selected.retain(|a| !excludes.iter().any(|e| e == a || address_matches(e, block_of(a))));
+    selected
+}

@@ -1,0 +1,168 @@
+//! Plans: per instance one action with attribute-level differences.
+
+use nimbus_value::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Delete then create (or create then delete with
+    /// `create-before-destroy`).
+    Replace,
+    Delete,
+    /// A data source read that has to wait for apply.
+    Read,
+}
+
+impl Action {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::Read => "read",
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::Read => "<=",
+        }
+    }
+
+    pub fn is_change(self) -> bool {
+        !matches!(self, Action::NoOp)
+    }
+}
+
+/// One attribute's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeDiff {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// This attribute's change forces replacement.
+    pub forces_replacement: bool,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: String,
+    pub resource_type: String,
+    pub provider: String,
+    pub action: Action,
+    /// State before (unmarked), when the object exists.
+    pub before: Option<Value>,
+    /// Planned state (may hold unknowns), absent for deletes.
+    pub after: Option<Value>,
+    pub requires_replace: Vec<String>,
+    pub sensitive_attributes: Vec<String>,
+    pub create_before_destroy: bool,
+    /// Why it is planned this way, when not obvious ("tainted", "no
+    /// longer in configuration").
+    pub reason: Option<String>,
+}
+
+impl ResourceChange {
+    /// Attribute-level differences, in attribute order; unchanged ones left out.
+    pub fn diffs(&self) -> Vec<AttributeDiff> {
+        let empty = BTreeMap::new();
+        let before = self.before.as_ref().and_then(Value::as_map).unwrap_or(&empty);
+        let after = self.after.as_ref().and_then(Value::as_map).unwrap_or(&empty);
+        let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+        names.sort();
+        names.dedup();
+        let mut out = Vec::new();
+        for name in names {
+            let b = before.get(name).filter(|v| !v.is_null());
+            let a = after.get(name).filter(|v| !v.is_null());
+            if self.action != Action::Delete && b == a {
+                continue;
+            }
+            if self.action == Action::Delete && b.is_none() {
+                continue;
+            }
+            out.push(AttributeDiff {
+                name: name.clone(),
+                before: b.cloned(),
+                after: if self.action == Action::Delete { None } else { a.cloned() },
+                forces_replacement: self.requires_replace.contains(name),
+                sensitive: self.sensitive_attributes.contains(name),
+            });
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Value,
+    pub sensitive: bool,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub read: usize,
+}
+
+impl PlanSummary {
+    pub fn total(&self) -> usize {
+        self.create + self.update + self.replace + self.delete + self.read
+    }
+}
+
+/// The result of planning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub workspace: String,
+    /// The state's head event when the plan was made: applying the plan
+    /// against a state that moved on is refused.
+    pub state_sequence: u64,
+    pub destroy: bool,
+    pub changes: Vec<ResourceChange>,
+    pub outputs: Vec<OutputChange>,
+}
+
+impl Plan {
+    pub fn summary(&self) -> PlanSummary {
+        let mut s = PlanSummary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+                Action::Read => s.read += 1,
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action.is_change())
+            || self.outputs.iter().any(|o| o.before.as_ref() != Some(&o.after))
+    }
+
+    pub fn change(&self, address: &str) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| c.address == address)
+    }
+}

@@ -1,0 +1,684 @@
+//! The graph walk shared by validate, plan and apply.
+//!
+//! Vertices run when everything they depend on is done. Evaluating
+//! configuration is synchronous and happens on the walker's task; provider
+//! calls are futures polled concurrently (up to `parallelism` at once), so
+//! no evaluation state has to be shared between threads. A vertex that
+//! fails marks everything depending on it as skipped; independent vertices
+//! carry on ("continue on error").
+
+use crate::events::Event;
+use crate::graph::{Graph, Vertex};
+use crate::job::{InstanceJob, JobContext, JobOutcome, LifecycleFlags, WalkMode, attribute_spans, mark_sensitive};
+use crate::plan::{Action, Plan, ResourceChange};
+use crate::providers::{BUILTIN, ProviderSet};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use nimbus_config::{Mode, Resource};
+use nimbus_eval::{Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block, eval_variables, expand, read_typed};
+use nimbus_state::ResourceRecord;
+use nimbus_syntax::Diagnostic;
+use nimbus_value::{Schema, Value};
+use petgraph::graph::NodeIndex;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// Root outputs: value and whether it is sensitive.
+pub type Outputs = BTreeMap<String, (Value, bool)>;
+
+pub struct WalkInput<'a> {
+    pub graph: &'a Graph<'a>,
+    pub providers: &'a ProviderSet,
+    pub inputs: &'a Inputs,
+    /// State records of the workspace, by address.
+    pub prior: &'a HashMap<String, ResourceRecord>,
+    /// In apply: the approved plan.
+    pub approved: Option<&'a Plan>,
+    pub targets: &'a [String],
+    pub excludes: &'a [String],
+    pub parallelism: usize,
+    pub ctx: JobContext,
+}
+
+#[derive(Debug, Default)]
+pub struct WalkResult {
+    pub diagnostics: Vec<Diagnostic>,
+    pub changes: Vec<ResourceChange>,
+    pub outputs: Outputs,
+    pub applied: Vec<(String, Action)>,
+    pub failed: Vec<String>,
+    pub skipped: Vec<String>,
+    /// Every instance address the configuration has now.
+    pub addresses: HashSet<String>,
+    /// Blocks left out by `--target`/`--exclude`.
+    pub untargeted_blocks: HashSet<String>,
+}
+
+type JobFuture = Pin<Box<dyn Future<Output = (NodeIndex, usize, JobOutcome)> + Send>>;
+
+enum Start {
+    Done,
+    Failed,
+    Jobs(Vec<JobFuture>, Slots),
+}
+
+/// How a resource vertex's instances are laid out, to rebuild `Instances`.
+enum Slots {
+    Single,
+    Count,
+    Keys(Vec<String>),
+    /// A provider configuration (one job: configure).
+    Provider,
+}
+
+struct Running {
+    slots: Slots,
+    results: Vec<Option<JobOutcome>>,
+    remaining: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+pub fn block_of(address: &str) -> &str {
+    match address.rfind('[') {
+        Some(i) if address.ends_with(']') => &address[..i],
+        _ => address,
+    }
+}
+
+fn instance_address(block: &str, key: Option<&InstanceKey>) -> String {
+    match key {
+        None => block.to_string(),
+        Some(InstanceKey::Index(i)) => format!("{block}[{i}]"),
+        Some(InstanceKey::Key(k)) => format!("{block}[{k:?}]"),
+    }
+}
+
+enum InstanceKey {
+    Index(usize),
+    Key(String),
+}
+
+/// Whether a user's `--target`/`--exclude` address selects a block.
+pub fn address_matches(pattern: &str, block: &str) -> bool {
+    pattern == block
+        || block_of(pattern) == block
+        || block.strip_prefix(pattern).is_some_and(|rest| rest.starts_with('.'))
+}
+
+pub struct Walker<'a> {
+    input: WalkInput<'a>,
+    scopes: Vec<nimbus_eval::Scope>,
+    result: WalkResult,
+    state: Vec<State>,
+    /// Resource block addresses each vertex depends on, transitively
+    /// through locals, outputs and module inputs.
+    resource_deps: Vec<Arc<Vec<NodeIndex>>>,
+    selected: Option<HashSet<NodeIndex>>,
+}
+
+impl<'a> Walker<'a> {
+    pub fn new(input: WalkInput<'a>) -> Walker<'a> {
+        let g = input.graph;
+        let n = g.graph.node_count();
+        let mut walker = Walker {
+            scopes: vec![nimbus_eval::Scope::default(); g.instances.len()],
+            result: WalkResult::default(),
+            state: vec![State::Waiting; n],
+            resource_deps: vec![Arc::new(Vec::new()); n],
+            selected: None,
+            input,
+        };
+        walker.compute_resource_deps();
+        walker.compute_selection();
+        walker
+    }
+
+    fn block_address(&self, v: Vertex) -> String {
+        self.input.graph.describe(v)
+    }
+
+    fn compute_resource_deps(&mut self) {
+        let g = self.input.graph;
+        for &v in &g.order {
+            let mut deps: Vec<NodeIndex> = Vec::new();
+            for d in g.dependencies(v) {
+                if matches!(g.graph[d], Vertex::Resource(..)) {
+                    deps.push(d);
+                } else {
+                    deps.extend(self.resource_deps[d.index()].iter().copied());
+                }
+            }
+            deps.sort();
+            deps.dedup();
+            self.resource_deps[v.index()] = Arc::new(deps);
+        }
+    }
+
+    /// `--target` keeps the matched resource blocks and what they depend
+    /// on; `--exclude` drops the matched blocks and what depends on them.
+    fn compute_selection(&mut self) {
+        let g = self.input.graph;
+        let (targets, excludes) = (self.input.targets, self.input.excludes);
+        if targets.is_empty() && excludes.is_empty() {
+            return;
+        }
+        let resource_vertices: Vec<NodeIndex> = g
+            .graph
+            .node_indices()
+            .filter(|v| matches!(g.graph[*v], Vertex::Resource(..)))
+            .collect();
+        let mut selected: HashSet<NodeIndex> = if targets.is_empty() {
+            resource_vertices.iter().copied().collect()
+        } else {
+            let mut keep = HashSet::new();
+            let mut stack: Vec<NodeIndex> = resource_vertices
+                .iter()
+                .copied()
+                .filter(|v| targets.iter().any(|t| address_matches(t, &self.block_address(g.graph[*v]))))
+                .collect();
+            while let Some(v) = stack.pop() {
+                if keep.insert(v) {
+                    stack.extend(g.dependencies(v));
+                }
+            }
+            keep
+        };
+        let mut stack: Vec<NodeIndex> = resource_vertices
+            .iter()
+            .copied()
+            .filter(|v| excludes.iter().any(|t| address_matches(t, &self.block_address(g.graph[*v]))))
+            .collect();
+        let mut dropped = HashSet::new();
+        while let Some(v) = stack.pop() {
+            if dropped.insert(v) {
+                selected.remove(&v);
+                stack.extend(g.dependents(v));
+            }
+        }
+        for v in resource_vertices {
+            if !selected.contains(&v) {
+                self.result.untargeted_blocks.insert(self.block_address(g.graph[v]));
+            }
+        }
+        self.selected = Some(selected);
+    }
+
+    pub async fn run(mut self) -> WalkResult {
+        let g = self.input.graph;
+        let ctx = self.input.ctx.clone();
+        if !matches!(ctx.walk, WalkMode::Validate)
+            && let Some(builtin) = self.input.providers.get(BUILTIN)
+            && let Err(e) = builtin.provider.configure(&Value::Null).await
+        {
+            self.result
+                .diagnostics
+                .push(Diagnostic::error(format!("configuring the built-in provider: {e}")));
+            return self.result;
+        }
+        let n = g.graph.node_count();
+        let mut waiting_on: Vec<usize> = (0..n).map(|i| g.dependencies(NodeIndex::new(i)).count()).collect();
+        // Start in topological order so that evaluation order is stable.
+        let mut ready: VecDeque<NodeIndex> = g.order.iter().copied().filter(|v| waiting_on[v.index()] == 0).collect();
+        let mut running: HashMap<NodeIndex, Running> = HashMap::new();
+        let mut queued: VecDeque<JobFuture> = VecDeque::new();
+        let mut in_flight: FuturesUnordered<JobFuture> = FuturesUnordered::new();
+        let parallelism = self.input.parallelism.max(1);
+        loop {
+            while let Some(v) = ready.pop_front() {
+                if self.state[v.index()] != State::Waiting {
+                    continue;
+                }
+                if ctx.walk == WalkMode::Apply && interrupted(&ctx) && matches!(g.graph[v], Vertex::Resource(..)) {
+                    let address = self.block_address(g.graph[v]);
+                    ctx.events.emit(Event::Skipped {
+                        address: address.clone(),
+                        reason: "interrupted".to_string(),
+                    });
+                    self.result.skipped.push(address);
+                    self.complete(v, false, &mut waiting_on, &mut ready);
+                    continue;
+                }
+                let outcome = self.start(v);
+                match outcome {
+                    Start::Done => self.complete(v, true, &mut waiting_on, &mut ready),
+                    Start::Failed => self.complete(v, false, &mut waiting_on, &mut ready),
+                    Start::Jobs(jobs, slots) if jobs.is_empty() => {
+                        self.finish_instances(v, slots, Vec::new());
+                        self.complete(v, true, &mut waiting_on, &mut ready)
+                    }
+                    Start::Jobs(jobs, slots) => {
+                        self.state[v.index()] = State::Running;
+                        let count = jobs.len();
+                        running.insert(
+                            v,
+                            Running {
+                                slots,
+                                results: (0..count).map(|_| None).collect(),
+                                remaining: count,
+                            },
+                        );
+                        queued.extend(jobs);
+                    }
+                }
+            }
+            while in_flight.len() < parallelism
+                && let Some(job) = queued.pop_front()
+            {
+                in_flight.push(job);
+            }
+            let Some((v, slot, outcome)) = in_flight.next().await else {
+                if ready.is_empty() && queued.is_empty() {
+                    break;
+                }
+                continue;
+            };
+            let Some(run) = running.get_mut(&v) else { continue };
+            run.results[slot] = Some(outcome);
+            run.remaining -= 1;
+            if run.remaining == 0
+                && let Some(run) = running.remove(&v)
+            {
+                let results: Vec<JobOutcome> = run.results.into_iter().map(Option::unwrap_or_default).collect();
+                let ok = self.finish_instances(v, run.slots, results);
+                self.complete(v, ok, &mut waiting_on, &mut ready);
+            }
+        }
+        self.result
+    }
+
+    /// Marks a vertex finished; on failure, everything depending on it is
+    /// skipped (each vertex visited once: linear in the graph).
+    fn complete(&mut self, v: NodeIndex, ok: bool, waiting_on: &mut [usize], ready: &mut VecDeque<NodeIndex>) {
+        let g = self.input.graph;
+        if ok {
+            self.state[v.index()] = State::Done;
+            for d in g.dependents(v) {
+                waiting_on[d.index()] -= 1;
+                if waiting_on[d.index()] == 0 {
+                    ready.push_back(d);
+                }
+            }
+            return;
+        }
+        self.state[v.index()] = State::Failed;
+        let mut stack: Vec<NodeIndex> = g.dependents(v).collect();
+        while let Some(d) = stack.pop() {
+            if self.state[d.index()] != State::Waiting {
+                continue;
+            }
+            self.state[d.index()] = State::Skipped;
+            if let Vertex::Resource(..) = g.graph[d] {
+                let address = self.block_address(g.graph[d]);
+                if self.input.ctx.walk == WalkMode::Apply {
+                    self.input.ctx.events.emit(Event::Skipped {
+                        address: address.clone(),
+                        reason: format!("depends on {}, which failed", self.block_address(g.graph[v])),
+                    });
+                }
+                self.result.skipped.push(address);
+            }
+            stack.extend(g.dependents(d));
+        }
+    }
+
+    fn start(&mut self, v: NodeIndex) -> Start {
+        let g = self.input.graph;
+        match g.graph[v] {
+            Vertex::Inputs(mi) => self.start_inputs(mi),
+            Vertex::Local(mi, i) => {
+                let module = &g.config.modules[g.instances[mi].module];
+                let index = &g.indexes[g.instances[mi].module];
+                let local = &module.locals[i];
+                match Context::new(index, &self.scopes[mi]).eval(&local.value) {
+                    Ok(value) => {
+                        self.scopes[mi].locals.insert(local.name.text.clone(), value);
+                        Start::Done
+                    }
+                    Err(d) => self.fail(d),
+                }
+            }
+            Vertex::Output(mi, i) => self.start_output(mi, i),
+            Vertex::Provider(p) => self.start_provider(v, p),
+            Vertex::Resource(mi, i) => self.start_resource(v, mi, i),
+        }
+    }
+
+    fn fail(&mut self, d: Diagnostic) -> Start {
+        self.result.diagnostics.push(d);
+        Start::Failed
+    }
+
+    fn start_inputs(&mut self, mi: usize) -> Start {
+        let g = self.input.graph;
+        let instance = &g.instances[mi];
+        let index = &g.indexes[instance.module];
+        let before = self.result.diagnostics.len();
+        match instance.parent {
+            None => eval_variables(index, &mut self.scopes[mi], self.input.inputs, &mut self.result.diagnostics),
+            Some((parent, call_index)) => {
+                let parent_index = &g.indexes[g.instances[parent].module];
+                let call = &parent_index.module.calls[call_index];
+                let mut inputs = Inputs::new();
+                let mut ctx = Context::new(parent_index, &self.scopes[parent]);
+                for form in &call.inputs {
+                    let Some(variable) = index.variables.get(form.name.as_str()).map(|i| &index.module.variables[*i]) else {
+                        self.result.diagnostics.push(
+                            Diagnostic::error(format!("module `{}` has no input `{}`", call.module.text, form.name.text))
+                                .at(form.name.span)
+                                .with_suggestion(&form.name.text, index.variables.keys().copied()),
+                        );
+                        continue;
+                    };
+                    match read_typed(&mut ctx, &form.args, &variable.ty, form.span, &form.name.text) {
+                        Ok(value) => {
+                            inputs.insert(
+                                form.name.text.clone(),
+                                InputValue {
+                                    value,
+                                    origin: InputOrigin::ModuleCall(form.span),
+                                },
+                            );
+                        }
+                        Err(d) => self.result.diagnostics.push(d),
+                    }
+                }
+                let mut missing = Vec::new();
+                eval_variables(index, &mut self.scopes[mi], &inputs, &mut missing);
+                // A required input missing at the call is reported at the call.
+                for mut d in missing {
+                    if d.message.starts_with("no value for required variable") {
+                        d.message = format!("module `{}` needs input `{}`", call.name.text, d.message.rsplit('`').nth(1).unwrap_or(""));
+                        d.span = Some(call.span);
+                        d.notes.clear();
+                    }
+                    self.result.diagnostics.push(d);
+                }
+            }
+        }
+        if self.result.diagnostics.len() > before { Start::Failed } else { Start::Done }
+    }
+
+    fn start_output(&mut self, mi: usize, i: usize) -> Start {
+        let g = self.input.graph;
+        let instance = &g.instances[mi];
+        let index = &g.indexes[instance.module];
+        let output = &index.module.outputs[i];
+        let value = match Context::new(index, &self.scopes[mi]).eval(&output.value) {
+            Ok(v) => v,
+            Err(d) => return self.fail(d),
+        };
+        if !output.sensitive && value.contains_sensitive() {
+            return self.fail(
+                Diagnostic::error(format!("output `{}` refers to sensitive values", output.name.text))
+                    .at(output.value.span)
+                    .with_note("help: add `(sensitive #t)` to the output to show it is intended"),
+            );
+        }
+        let value = value.mark_if(output.sensitive);
+        match instance.parent {
+            None => {
+                self.result.outputs.insert(output.name.text.clone(), (value, output.sensitive));
+            }
+            Some((parent, call_index)) => {
+                let call_name = g.indexes[g.instances[parent].module].module.calls[call_index].name.text.clone();
+                self.scopes[parent]
+                    .module_outputs
+                    .entry(call_name)
+                    .or_default()
+                    .insert(output.name.text.clone(), value);
+            }
+        }
+        Start::Done
+    }
+
+    fn start_provider(&mut self, v: NodeIndex, p: usize) -> Start {
+        let g = self.input.graph;
+        let block = &g.config.root().providers[p];
+        let Some(handle) = self.input.providers.get(&block.address()) else {
+            return Start::Failed; // reported when the providers were prepared
+        };
+        let forms: Vec<_> = block
+            .attributes
+            .iter()
+            .filter(|a| !matches!(a.name.as_str(), "source" | "version"))
+            .cloned()
+            .collect();
+        let mut ctx = Context::new(&g.indexes[0], &self.scopes[0]);
+        let what = format!("provider `{}`", block.name.text);
+        let value = match eval_block(&mut ctx, &forms, &handle.schema.provider, block.span, &what) {
+            Ok(v) => v,
+            Err(ds) => {
+                self.result.diagnostics.extend(ds);
+                return Start::Failed;
+            }
+        };
+        if self.input.ctx.walk == WalkMode::Validate {
+            return Start::Done;
+        }
+        let (config, _) = value.unmark();
+        if !config.is_wholly_known() {
+            return self.fail(
+                Diagnostic::error(format!("provider `{}` is configured with values known only after apply", block.address()))
+                    .at(block.span),
+            );
+        }
+        let provider = handle.provider.clone();
+        let span = block.span;
+        let address = block.address();
+        let job: JobFuture = Box::pin(async move {
+            let outcome = match provider.configure(&config).await {
+                Ok(()) => JobOutcome::default(),
+                Err(e) => JobOutcome {
+                    error: Some(Diagnostic::error(format!("configuring provider `{address}`: {}", e.message)).at(span)),
+                    ..JobOutcome::default()
+                },
+            };
+            (v, 0, outcome)
+        });
+        Start::Jobs(vec![job], Slots::Provider)
+    }
+
+    fn start_resource(&mut self, v: NodeIndex, mi: usize, ri: usize) -> Start {
+        let g = self.input.graph;
+        let instance = &g.instances[mi];
+        let index = &g.indexes[instance.module];
+        let resource: &Resource = &index.module.resources[ri];
+        let block = format!("{}{}", instance.prefix, resource.address());
+        let handle = match self.input.providers.for_resource(resource) {
+            Ok(h) => h.clone(),
+            Err(d) => return self.fail(d),
+        };
+        let Some(schema) = handle.resource_schema(resource.mode, resource.type_name.as_str()) else {
+            return Start::Failed;
+        };
+        let schema: Arc<Schema> = Arc::new(schema.clone());
+        let mut lifecycle_errors = Vec::new();
+        for ignored in &resource.lifecycle.ignore_changes {
+            if schema.attribute(&ignored.text).is_none() {
+                lifecycle_errors.push(
+                    Diagnostic::error(format!("`ignore-changes` names `{}`, which `{}` does not have", ignored.text, resource.type_name.text))
+                        .at(ignored.span)
+                        .with_suggestion(&ignored.text, schema.settable_names()),
+                );
+            }
+        }
+        if !lifecycle_errors.is_empty() {
+            self.result.diagnostics.extend(lifecycle_errors);
+            return Start::Failed;
+        }
+        let mut ctx = Context::new(index, &self.scopes[mi]);
+        let expansion = match expand(&mut ctx, resource) {
+            Ok(e) => e,
+            Err(d) => {
+                // Unknown counts are fine while validating.
+                if self.input.ctx.walk == WalkMode::Validate && d.message.contains("known only after apply") {
+                    self.scopes[mi]
+                        .resources
+                        .insert((resource.mode, resource.type_name.text.clone(), resource.name.text.clone()), Instances::Unknown);
+                    return Start::Done;
+                }
+                return self.fail(d);
+            }
+        };
+        let keys: Vec<Option<InstanceKey>> = match &expansion {
+            Expansion::Single => vec![None],
+            Expansion::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
+            Expansion::Keys(map) => map.keys().map(|k| Some(InstanceKey::Key(k.clone()))).collect(),
+        };
+        let slots = match &expansion {
+            Expansion::Single => Slots::Single,
+            Expansion::Count(_) => Slots::Count,
+            Expansion::Keys(map) => Slots::Keys(map.keys().cloned().collect()),
+        };
+        let selected = self.selected.as_ref().is_none_or(|s| s.contains(&v));
+        let managed = resource.mode == Mode::Managed;
+        if !selected {
+            // Left out by --target/--exclude: its values come from state.
+            let values: Vec<JobOutcome> = keys
+                .iter()
+                .map(|key| {
+                    let address = instance_address(&block, key.as_ref());
+                    let value = self
+                        .input
+                        .prior
+                        .get(&address)
+                        .map(|r| mark_sensitive(&schema, Value::from_json(&r.attributes)))
+                        .unwrap_or(Value::Unknown);
+                    if managed {
+                        self.result.addresses.insert(address);
+                    }
+                    JobOutcome { value, ..JobOutcome::default() }
+                })
+                .collect();
+            self.finish_instances(v, slots, values);
+            return Start::Done;
+        }
+        let dependencies: Vec<String> = self.resource_deps[v.index()]
+            .iter()
+            .map(|d| self.block_address(g.graph[*d]))
+            .collect();
+        let lifecycle = LifecycleFlags {
+            prevent_destroy: resource.lifecycle.prevent_destroy,
+            create_before_destroy: resource.lifecycle.create_before_destroy,
+            ignore_changes: resource.lifecycle.ignore_changes.iter().map(|n| n.text.clone()).collect(),
+            ignore_all_changes: resource.lifecycle.ignore_all_changes,
+        };
+        let spans = attribute_spans(&resource.attributes);
+        let what_kind = if managed { "resource" } else { "data source" };
+        let mut jobs: Vec<JobFuture> = Vec::with_capacity(keys.len());
+        let mut errors = Vec::new();
+        let each_values: Option<&std::collections::BTreeMap<String, Value>> = match &expansion {
+            Expansion::Keys(map) => Some(map),
+            _ => None,
+        };
+        for (slot, key) in keys.iter().enumerate() {
+            let address = instance_address(&block, key.as_ref());
+            let mut ctx = Context::new(index, &self.scopes[mi]);
+            match key {
+                Some(InstanceKey::Index(i)) => ctx.count_index = Some(*i as i64),
+                Some(InstanceKey::Key(k)) => {
+                    if let Some(value) = each_values.and_then(|m| m.get(k)) {
+                        ctx.each = Some((k.as_str(), value));
+                    }
+                }
+                None => {}
+            }
+            let what = format!("{what_kind} `{address}`");
+            let config = match eval_block(&mut ctx, &resource.attributes, &schema, resource.span, &what) {
+                Ok(c) => c,
+                Err(ds) => {
+                    errors.extend(ds);
+                    continue;
+                }
+            };
+            if managed {
+                self.result.addresses.insert(address.clone());
+            }
+            let approved = self
+                .input
+                .approved
+                .map(|plan| plan.change(&address).map_or(Action::NoOp, |c| c.action));
+            let job = InstanceJob {
+                prior: if managed { self.input.prior.get(&address).cloned() } else { None },
+                address,
+                mode: resource.mode,
+                type_name: resource.type_name.text.clone(),
+                handle: handle.clone(),
+                schema: schema.clone(),
+                config,
+                lifecycle: lifecycle.clone(),
+                dependencies: dependencies.clone(),
+                approved,
+                span: resource.span,
+                attribute_spans: spans.clone(),
+                ctx: self.input.ctx.clone(),
+            };
+            jobs.push(Box::pin(async move { (v, slot, job.run().await) }));
+        }
+        if !errors.is_empty() {
+            self.result.diagnostics.extend(errors);
+            return Start::Failed;
+        }
+        Start::Jobs(jobs, slots)
+    }
+
+    /// Collects the outcomes of a vertex's jobs into its scope; returns
+    /// whether all succeeded.
+    fn finish_instances(&mut self, v: NodeIndex, slots: Slots, results: Vec<JobOutcome>) -> bool {
+        let g = self.input.graph;
+        let mut ok = true;
+        let mut values = Vec::with_capacity(results.len());
+        let block = self.block_address(g.graph[v]);
+        for (i, outcome) in results.into_iter().enumerate() {
+            if let Some(change) = outcome.change {
+                self.result.changes.push(change);
+            }
+            if let Some(action) = outcome.applied {
+                let address = match &slots {
+                    Slots::Count => format!("{block}[{i}]"),
+                    Slots::Keys(keys) => format!("{block}[{:?}]", keys[i]),
+                    _ => block.clone(),
+                };
+                self.result.applied.push((address, action));
+            }
+            if outcome.skipped {
+                ok = false;
+                self.result.skipped.push(block.clone());
+            }
+            if let Some(error) = outcome.error {
+                ok = false;
+                self.result.failed.push(block.clone());
+                self.result.diagnostics.push(error);
+            }
+            values.push(outcome.value);
+        }
+        let Vertex::Resource(mi, ri) = g.graph[v] else {
+            return ok;
+        };
+        let resource = &g.indexes[g.instances[mi].module].module.resources[ri];
+        let instances = match slots {
+            Slots::Single | Slots::Provider => Instances::Single(values.pop().unwrap_or_default()),
+            Slots::Count => Instances::Counted(values),
+            Slots::Keys(keys) => Instances::Keyed(keys.into_iter().zip(values).collect()),
+        };
+        self.scopes[mi]
+            .resources
+            .insert((resource.mode, resource.type_name.text.clone(), resource.name.text.clone()), instances);
+        ok
+    }
+}
+
+/// Marks the walk as interrupted: jobs not yet started are skipped.
+pub fn interrupted(ctx: &JobContext) -> bool {
+    ctx.cancel.load(Ordering::SeqCst)
+}

@@ -1,0 +1,83 @@
+//! `count` and `for-each`: how many instances a block has and their keys.
+
+use crate::expr::Context;
+use nimbus_config::Resource;
+use nimbus_syntax::Diagnostic;
+use nimbus_value::Value;
+use std::collections::BTreeMap;
+
+/// Instance keys of one block.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expansion {
+    Single,
+    Count(usize),
+    /// `for-each` key to `each-value`.
+    Keys(BTreeMap<String, Value>),
+}
+
+/// Most instances one block may expand to: a guard against typos such as
+/// a count of 10^12, which would exhaust memory rather than fail.
+pub const MAX_INSTANCES: usize = 1_000_000;
+
+/// Evaluates `count`/`for-each`. Their values must be known at plan time.
+pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, Diagnostic> {
+    if let Some(count) = &resource.count {
+        let value = ctx.eval(count)?;
+        if !value.is_wholly_known() {
+            return Err(Diagnostic::error("`count` depends on a value known only after apply")
+                .at(count.span)
+                .with_note("help: use values known at plan time (variables, locals, data sources), or apply the dependency first with --target"));
+        }
+        let n = value
+            .as_number()
+            .and_then(|n| n.as_i128())
+            .filter(|n| *n >= 0 && *n as usize <= MAX_INSTANCES);
+        return match n {
+            Some(n) => Ok(Expansion::Count(n as usize)),
+            None => Err(Diagnostic::error(format!(
+                "`count` must be a whole number from 0 to {MAX_INSTANCES}, found {}",
+                if value.is_sensitive() { "(sensitive)".to_string() } else { value.to_string() }
+            ))
+            .at(count.span)),
+        };
+    }
+    if let Some(for_each) = &resource.for_each {
+        let value = ctx.eval(for_each)?;
+        if !value.is_wholly_known() {
+            return Err(Diagnostic::error("`for-each` depends on a value known only after apply")
+                .at(for_each.span)
+                .with_note("help: use values known at plan time, or apply the dependency first with --target"));
+        }
+        if value.is_sensitive() {
+            return Err(Diagnostic::error("`for-each` cannot use a sensitive value: its keys become resource addresses")
+                .at(for_each.span));
+        }
+        return match value {
+            Value::Map(map) => Ok(Expansion::Keys(map)),
+            Value::List(items) => {
+                let mut keys = BTreeMap::new();
+                for item in items {
+                    match item {
+                        Value::String(s) => {
+                            keys.insert(s.clone(), Value::String(s));
+                        }
+                        other => {
+                            return Err(Diagnostic::error(format!(
+                                "`for-each` over a list needs strings, found {}",
+                                other.kind_name()
+                            ))
+                            .at(for_each.span));
+                        }
+                    }
+                }
+                Ok(Expansion::Keys(keys))
+            }
+            other => Err(Diagnostic::error(format!(
+                "`for-each` needs a map or a list of strings, found {}",
+                other.kind_name()
+            ))
+            .at(for_each.span)),
+        };
+    }
+    Ok(Expansion::Single)
+}

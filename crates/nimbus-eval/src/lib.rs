@@ -1,0 +1,20 @@
+//! Evaluation of the Nimbus language: expressions, references, variables,
+//! `count`/`for-each`, and schema-directed reading of block bodies.
+//!
+//! The evaluator is pure and knows nothing of providers beyond the schemas
+//! it is handed; the engine decides the order of evaluation (its dependency
+//! graph comes from [`refs`]) and fills the [`Scope`] as values become known.
+
+pub mod block;
+pub mod expand;
+pub mod expr;
+pub mod refs;
+pub mod scope;
+pub mod vars;
+
+pub use block::{eval_block, read_typed};
+pub use expand::{Expansion, expand};
+pub use expr::{Context, SPECIAL_FORMS, is_expression_form};
+pub use refs::{Reference, form_references, references};
+pub use scope::{BlockKey, Instances, ModuleIndex, Scope};
+pub use vars::{InputOrigin, InputValue, Inputs, eval_variables, parse_text_value, parse_var_file, parse_var_json};

@@ -1,0 +1,215 @@
+//! Input variables: values from outside (`--var`, `--var-file`, the
+//! environment), type conversion, defaults and validation rules.
+
+use crate::expr::Context;
+use crate::scope::{ModuleIndex, Scope};
+use nimbus_config::Variable;
+use nimbus_syntax::{Diagnostic, FileId, Span};
+use nimbus_value::{Type, Value};
+use std::collections::HashMap;
+
+/// Where an input value came from, for error messages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputOrigin {
+    /// `--var NAME=VALUE`
+    CommandLine,
+    /// `NIMBUS_VAR_NAME`
+    Environment(String),
+    /// A var file; the span of the entry when it is an S-expression file.
+    File(String, Option<Span>),
+    /// A module call's input form.
+    ModuleCall(Span),
+}
+
+impl InputOrigin {
+    fn describe(&self) -> String {
+        match self {
+            InputOrigin::CommandLine => "--var".to_string(),
+            InputOrigin::Environment(name) => format!("environment variable {name}"),
+            InputOrigin::File(path, _) => format!("var file {path}"),
+            InputOrigin::ModuleCall(_) => "module input".to_string(),
+        }
+    }
+
+    fn span(&self) -> Option<Span> {
+        match self {
+            InputOrigin::File(_, span) => *span,
+            InputOrigin::ModuleCall(span) => Some(*span),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputValue {
+    pub value: Value,
+    pub origin: InputOrigin,
+}
+
+/// Values given from outside, by variable name. Later sources override
+/// earlier ones (environment < files < --var, as Terraform orders them).
+pub type Inputs = HashMap<String, InputValue>;
+
+/// Evaluates every variable of a module into `scope.variables`.
+pub fn eval_variables(
+    index: &ModuleIndex<'_>,
+    scope: &mut Scope,
+    inputs: &Inputs,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for (name, input) in inputs {
+        if !index.variables.contains_key(name.as_str()) {
+            let mut d = Diagnostic::error(format!("value given for undeclared variable `{name}` ({})", input.origin.describe()))
+                .with_suggestion(name, index.variables.keys().copied());
+            if let Some(span) = input.origin.span() {
+                d = d.at(span);
+            }
+            diagnostics.push(d);
+        }
+    }
+    for variable in &index.module.variables {
+        match eval_variable(index, variable, inputs.get(variable.name.as_str())) {
+            Ok(v) => {
+                scope.variables.insert(variable.name.text.clone(), v);
+            }
+            Err(d) => diagnostics.push(d),
+        }
+    }
+}
+
+fn eval_variable(index: &ModuleIndex<'_>, variable: &Variable, input: Option<&InputValue>) -> Result<Value, Diagnostic> {
+    let name = &variable.name.text;
+    let empty = Scope::default();
+    let (raw, origin_span) = match (input, &variable.default) {
+        (Some(input), _) => (input.value.clone(), input.origin.span().unwrap_or(variable.name.span)),
+        (None, Some(default)) => (Context::new(index, &empty).eval(default)?, default.span),
+        (None, None) => {
+            return Err(Diagnostic::error(format!("no value for required variable `{name}`"))
+                .at(variable.name.span)
+                .with_note(format!(
+                    "help: set it with `--var {name}=VALUE`, a var file, or the environment variable NIMBUS_VAR_{}",
+                    env_suffix(name)
+                )));
+        }
+    };
+    let value = variable.ty.convert(raw).map_err(|e| {
+        let from = input.map(|i| format!(" (from {})", i.origin.describe())).unwrap_or_default();
+        Diagnostic::error(format!("invalid value for variable `{name}`{from}: {}", e.message)).at(origin_span)
+    })?;
+    if value.is_null() && !variable.nullable {
+        return Err(Diagnostic::error(format!("variable `{name}` must not be null")).at(origin_span));
+    }
+    for validation in &variable.validations {
+        let mut with_self = Scope::default();
+        with_self.variables.insert(name.clone(), value.clone());
+        let mut ctx_var = Context::new(index, &with_self);
+        ctx_var.bind(name, value.clone());
+        let result = ctx_var.eval(&validation.condition)?;
+        match result.peel() {
+            Value::Bool(true) | Value::Unknown => {}
+            Value::Bool(false) => {
+                let shown = if variable.sensitive { "(sensitive)".to_string() } else { value.to_string() };
+                return Err(Diagnostic::error(format!("invalid value for variable `{name}`: {}", validation.message))
+                    .at(origin_span)
+                    .with_note(format!("note: the value was {shown}")));
+            }
+            other => {
+                return Err(Diagnostic::error(format!(
+                    "a validation condition must be a bool, found {}",
+                    other.kind_name()
+                ))
+                .at(validation.condition.span));
+            }
+        }
+    }
+    Ok(value.mark_if(variable.sensitive))
+}
+
+/// `NIMBUS_VAR_` suffix of a variable name: dashes become underscores.
+pub fn env_suffix(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// Parses a value given as text on the command line or in the environment:
+/// plain text for strings, numbers and bools; for collections, a `.nim`
+/// literal such as `(list "a" "b")` or JSON.
+pub fn parse_text_value(text: &str, ty: &Type) -> Result<Value, String> {
+    match ty {
+        Type::String | Type::Number | Type::Bool => Ok(Value::String(text.to_string())),
+        _ => {
+            let trimmed = text.trim_start();
+            if trimmed.starts_with('(') || trimmed.starts_with('"') {
+                let parsed = nimbus_syntax::read(FileId(u32::MAX), text);
+                if let Some(d) = parsed.diagnostics.first() {
+                    return Err(d.message.clone());
+                }
+                match parsed.nodes.as_slice() {
+                    [node] => literal(node).map_err(|d| d.message),
+                    _ => Err("expected exactly one value".to_string()),
+                }
+            } else if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+                Ok(Value::from_json(&json))
+            } else if matches!(ty, Type::Any) {
+                Ok(Value::String(text.to_string()))
+            } else {
+                Err(format!("cannot read {text:?} as {ty}: write a list as (list ...) or JSON"))
+            }
+        }
+    }
+}
+
+/// Evaluates a literal (no references): used for var files and text values.
+pub fn literal(node: &nimbus_syntax::Node) -> Result<Value, Diagnostic> {
+    let module = nimbus_config::Module::default();
+    let index = ModuleIndex::new(&module);
+    let scope = Scope::default();
+    Context::new(&index, &scope).eval(node)
+}
+
+/// Reads an S-expression var file: `(NAME VALUE)` entries.
+pub fn parse_var_file(file: FileId, text: &str, path: &str) -> Result<Inputs, Vec<Diagnostic>> {
+    let parsed = nimbus_syntax::read(file, text);
+    if parsed.has_errors() {
+        return Err(parsed.diagnostics);
+    }
+    let mut inputs = Inputs::new();
+    let mut errors = Vec::new();
+    for node in &parsed.nodes {
+        match node.as_list() {
+            Some([name, value]) if name.as_name().is_some() => match literal(value) {
+                Ok(v) => {
+                    inputs.insert(
+                        name.as_name().unwrap_or_default().to_string(),
+                        InputValue {
+                            value: v,
+                            origin: InputOrigin::File(path.to_string(), Some(node.span)),
+                        },
+                    );
+                }
+                Err(e) => errors.push(e),
+            },
+            _ => errors.push(Diagnostic::error("expected an entry `(NAME VALUE)`").at(node.span)),
+        }
+    }
+    if errors.is_empty() { Ok(inputs) } else { Err(errors) }
+}
+
+/// Reads a JSON var file: an object of name to value.
+pub fn parse_var_json(text: &str, path: &str) -> Result<Inputs, String> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
+    let Some(object) = json.as_object() else {
+        return Err(format!("{path}: expected a JSON object of variable values"));
+    };
+    Ok(object
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                InputValue {
+                    value: Value::from_json(v),
+                    origin: InputOrigin::File(path.to_string(), None),
+                },
+            )
+        })
+        .collect())
+}

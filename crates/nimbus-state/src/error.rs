@@ -1,0 +1,188 @@
+//! The single error type of the crate.
+//!
+//! Every message is meant to be shown to a user as is (the CLI adds no
+//! context), so variants carry the workspace, address or lock holder involved.
+
+use std::path::PathBuf;
+
+use crate::types::{IntentId, LockInfo};
+
+/// Everything that can go wrong in the state store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The database was written by a newer nimbus with a schema this build does not know.
+    #[error(
+        "state database schema version {found} is newer than this nimbus understands ({supported}); upgrade nimbus"
+    )]
+    SchemaTooNew {
+        /// Version recorded in the database.
+        found: u32,
+        /// Newest version this build understands.
+        supported: u32,
+    },
+
+    /// A read-only open found a database that still needs a migration.
+    #[error(
+        "state database schema version {found} is older than {supported}; open it once read-write to upgrade it"
+    )]
+    NeedsMigration {
+        /// Version recorded in the database.
+        found: u32,
+        /// Version this build expects.
+        supported: u32,
+    },
+
+    /// The file is not a nimbus state database (or is damaged).
+    #[error("{} is not a nimbus state database: {reason}", path.display())]
+    NotAStateDatabase {
+        /// The offending file.
+        path: PathBuf,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A write was attempted through a store opened with [`crate::Store::open_read_only`].
+    #[error("the state store was opened read-only")]
+    ReadOnly,
+
+    /// A workspace name outside `[A-Za-z0-9_-]+`.
+    #[error(
+        "invalid workspace name {name:?}: use 1 to 128 letters, digits, '_' or '-'"
+    )]
+    InvalidWorkspaceName {
+        /// The rejected name.
+        name: String,
+    },
+
+    /// The named workspace does not exist.
+    #[error("workspace {0:?} does not exist")]
+    WorkspaceNotFound(String),
+
+    /// `create_workspace` for a name that is taken.
+    #[error("workspace {0:?} already exists")]
+    WorkspaceExists(String),
+
+    /// `delete_workspace` refused.
+    #[error("cannot delete workspace {name:?}: {reason}")]
+    WorkspaceNotDeletable {
+        /// The workspace.
+        name: String,
+        /// Why it cannot be deleted.
+        reason: String,
+    },
+
+    /// The resource address is not in the workspace.
+    #[error("no resource {address:?} in workspace {workspace:?}")]
+    ResourceNotFound {
+        /// Workspace searched.
+        workspace: String,
+        /// Missing address.
+        address: String,
+    },
+
+    /// A move targets an address that is already taken.
+    #[error("resource {address:?} already exists in workspace {workspace:?}")]
+    ResourceExists {
+        /// Workspace.
+        workspace: String,
+        /// Address already in use.
+        address: String,
+    },
+
+    /// The intent id is unknown.
+    #[error("intent {0} does not exist")]
+    IntentNotFound(IntentId),
+
+    /// The intent has already been completed or resolved.
+    #[error("intent {0} is already closed")]
+    IntentClosed(IntentId),
+
+    /// The workspace is locked by someone else and the timeout elapsed.
+    #[error("state is locked by {holder}")]
+    Locked {
+        /// Who holds the lock.
+        holder: LockInfo,
+    },
+
+    /// The lock's holder process no longer exists on this host.
+    #[error(
+        "state lock is stale: it was taken by {holder}, which is no longer running; take it over or force-unlock {}",
+        holder.id
+    )]
+    StaleLock {
+        /// The dead holder.
+        holder: LockInfo,
+    },
+
+    /// `force_unlock` with an id that does not hold the lock.
+    #[error("workspace {workspace:?} is not locked with lock id {id:?}")]
+    LockNotFound {
+        /// Workspace.
+        workspace: String,
+        /// The lock id given.
+        id: String,
+    },
+
+    /// A run id was reused.
+    #[error("run {0:?} already exists")]
+    RunExists(String),
+
+    /// The recorder was used after [`crate::Recorder::finish`].
+    #[error("run {0:?} is already finished")]
+    RunFinished(String),
+
+    /// The recorder's writer thread is gone (it panicked or the process is shutting down).
+    #[error("the state writer stopped unexpectedly; the change may not have been recorded")]
+    WriterGone,
+
+    /// A group commit failed; none of the changes in the group were recorded.
+    #[error("committing state changes failed: {0}")]
+    CommitFailed(String),
+
+    /// An event sequence number that is not part of the workspace's history.
+    #[error("event {seq} is not in the history of workspace {workspace:?} (head is {head})")]
+    EventNotFound {
+        /// Workspace.
+        workspace: String,
+        /// Requested sequence number.
+        seq: u64,
+        /// The workspace's head sequence number.
+        head: u64,
+    },
+
+    /// Invalid argument (empty address, mismatched intent, ...).
+    #[error("invalid request: {0}")]
+    InvalidInput(String),
+
+    /// Stored data could not be decoded.
+    #[error("state database is corrupt: {0}")]
+    Corrupt(String),
+
+    /// An SQLite error.
+    #[error("state database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    /// A filesystem error.
+    #[error("state file error on {}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StateError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StateError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        StateError::Corrupt(what.to_string())
+    }
+}

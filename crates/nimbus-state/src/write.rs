@@ -1,0 +1,511 @@
+//! Write operations: each appends its event(s) and updates the projection.
+//!
+//! Every function runs inside a transaction (or savepoint) owned by the
+//! caller — the recorder's group commit or a one-off store transaction — so a
+//! change, its event and the intent it closes become durable together or not
+//! at all.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+
+use crate::error::StateError;
+use crate::projection::{self, EncodedResource};
+use crate::types::{
+    IntentAction, IntentId, IntentResolution, NewIntent, Outcome, OutputRecord, ResourceRecord,
+    RunStatus,
+};
+
+type Result<T> = std::result::Result<T, StateError>;
+
+/// Current UTC time as RFC 3339 (nanosecond precision, `Z` suffix).
+pub(crate) fn now_rfc3339() -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// Who records: stamped on every event.
+#[derive(Debug, Clone)]
+pub(crate) struct Actor {
+    pub workspace: String,
+    pub run_id: String,
+    pub operation: String,
+    pub cause: Option<String>,
+    pub user: String,
+    pub host: String,
+    pub pid: u32,
+}
+
+/// An event about to be appended.
+struct NewEvent<'a> {
+    kind: &'a str,
+    address: Option<&'a str>,
+    prev_address: Option<&'a str>,
+    before: Option<String>,
+    after: Option<String>,
+    /// Overrides the actor's cause.
+    cause: Option<&'a str>,
+}
+
+impl<'a> NewEvent<'a> {
+    fn new(kind: &'a str, address: Option<&'a str>) -> Self {
+        NewEvent {
+            kind,
+            address,
+            prev_address: None,
+            before: None,
+            after: None,
+            cause: None,
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StateError::InvalidInput(e.to_string()))
+}
+
+fn append(conn: &Connection, actor: &Actor, ev: NewEvent<'_>) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO events (workspace, time, run_id, cause, user, host, operation, kind,
+                             address, prev_address, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    stmt.execute(params![
+        actor.workspace,
+        now_rfc3339(),
+        actor.run_id,
+        ev.cause.or(actor.cause.as_deref()),
+        actor.user,
+        actor.host,
+        actor.operation,
+        ev.kind,
+        ev.address,
+        ev.prev_address,
+        ev.before,
+        ev.after,
+    ])?;
+    seq_of_last_insert(conn)
+}
+
+fn seq_of_last_insert(conn: &Connection) -> Result<u64> {
+    u64::try_from(conn.last_insert_rowid())
+        .map_err(|_| StateError::corrupt("negative event sequence number"))
+}
+
+/// Sequence number of the workspace's last event (0 if none).
+pub(crate) fn head_seq(conn: &Connection, ws: &str) -> Result<u64> {
+    let mut stmt =
+        conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE workspace = ?1")?;
+    Ok(stmt.query_row([ws], |r| r.get(0))?)
+}
+
+fn check_address(address: &str) -> Result<()> {
+    if address.trim().is_empty() {
+        return Err(StateError::InvalidInput(
+            "resource address must not be empty".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores `record`. Returns the event's seq, or `None` when `only_if_changed`
+/// is set and the stored row is already identical (no event is recorded).
+pub(crate) fn upsert(
+    conn: &Connection,
+    actor: &Actor,
+    record: &ResourceRecord,
+    kind: Option<&str>,
+    cause: Option<&str>,
+    only_if_changed: bool,
+) -> Result<Option<u64>> {
+    check_address(&record.address)?;
+    let enc = EncodedResource::new(record)?;
+    let old = projection::fetch_raw(conn, &actor.workspace, &record.address)?;
+    if only_if_changed && old.as_ref().is_some_and(|o| enc.same_as(o)) {
+        return Ok(None);
+    }
+    let kind = kind.unwrap_or(if old.is_some() {
+        "resource.update"
+    } else {
+        "resource.create"
+    });
+    let before = match old {
+        Some(raw) => Some(to_json(&raw.decode()?)?),
+        None => None,
+    };
+    let mut ev = NewEvent::new(kind, Some(&record.address));
+    ev.before = before;
+    ev.after = Some(to_json(record)?);
+    ev.cause = cause;
+    let seq = append(conn, actor, ev)?;
+    projection::put_resource(conn, &actor.workspace, &enc)?;
+    Ok(Some(seq))
+}
+
+/// Removes a resource (delete, `state rm`).
+pub(crate) fn remove(
+    conn: &Connection,
+    actor: &Actor,
+    address: &str,
+    cause: Option<&str>,
+) -> Result<u64> {
+    check_address(address)?;
+    let ws = &actor.workspace;
+    let Some(old) = projection::fetch_raw(conn, ws, address)? else {
+        return Err(StateError::ResourceNotFound {
+            workspace: ws.clone(),
+            address: address.to_owned(),
+        });
+    };
+    let mut ev = NewEvent::new("resource.delete", Some(address));
+    ev.before = Some(to_json(&old.decode()?)?);
+    ev.cause = cause;
+    let seq = append(conn, actor, ev)?;
+    projection::delete_resource(conn, ws, address)?;
+    Ok(seq)
+}
+
+/// Renames a resource (`state mv`, refactoring moves).
+pub(crate) fn move_resource(conn: &Connection, actor: &Actor, from: &str, to: &str) -> Result<u64> {
+    check_address(from)?;
+    check_address(to)?;
+    let ws = &actor.workspace;
+    if from == to {
+        return Err(StateError::InvalidInput(format!(
+            "cannot move {from:?} onto itself"
+        )));
+    }
+    if !projection::resource_exists(conn, ws, from)? {
+        return Err(StateError::ResourceNotFound {
+            workspace: ws.clone(),
+            address: from.to_owned(),
+        });
+    }
+    if projection::resource_exists(conn, ws, to)? {
+        return Err(StateError::ResourceExists {
+            workspace: ws.clone(),
+            address: to.to_owned(),
+        });
+    }
+    let mut ev = NewEvent::new("resource.move", Some(to));
+    ev.prev_address = Some(from);
+    ev.before = Some(to_json(&json!({ "address": from }))?);
+    ev.after = Some(to_json(&json!({ "address": to }))?);
+    let seq = append(conn, actor, ev)?;
+    projection::rename_resource(conn, ws, from, to)?;
+    Ok(seq)
+}
+
+/// Replaces the workspace's outputs; one event per changed output. Returns the
+/// workspace's head seq afterwards.
+pub(crate) fn set_outputs(conn: &Connection, actor: &Actor, outputs: &[OutputRecord]) -> Result<u64> {
+    let ws = &actor.workspace;
+    let mut seen = HashSet::new();
+    for o in outputs {
+        if o.name.is_empty() || !seen.insert(o.name.as_str()) {
+            return Err(StateError::InvalidInput(format!(
+                "output names must be unique and non-empty (got {:?} twice or empty)",
+                o.name
+            )));
+        }
+    }
+    let mut existing = projection::output_map(conn, ws)?;
+    for o in outputs {
+        let old = existing.remove(&o.name);
+        if old.as_ref() == Some(o) {
+            continue;
+        }
+        let mut ev = NewEvent::new("output.set", None);
+        ev.before = old.as_ref().map(to_json).transpose()?;
+        ev.after = Some(to_json(o)?);
+        append(conn, actor, ev)?;
+        projection::put_output(conn, ws, o)?;
+    }
+    for (name, old) in existing {
+        let mut ev = NewEvent::new("output.delete", None);
+        ev.before = Some(to_json(&old)?);
+        append(conn, actor, ev)?;
+        projection::delete_output(conn, ws, &name)?;
+    }
+    head_seq(conn, ws)
+}
+
+/// Records a write-ahead intent and its `intent.record` event.
+pub(crate) fn record_intent(conn: &Connection, actor: &Actor, intent: &NewIntent) -> Result<IntentId> {
+    check_address(&intent.address)?;
+    let detail = to_json(&intent.detail)?;
+    let mut ev = NewEvent::new("intent.record", Some(&intent.address));
+    ev.after = Some(to_json(&json!({
+        "action": intent.action.as_str(),
+        "resource_type": intent.resource_type,
+        "provider": intent.provider,
+        "detail": intent.detail,
+    }))?);
+    let seq = append(conn, actor, ev)?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO intents (workspace, run_id, address, action, resource_type, provider,
+                              detail, created_at, event_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    stmt.execute(params![
+        actor.workspace,
+        actor.run_id,
+        intent.address,
+        intent.action.as_str(),
+        intent.resource_type,
+        intent.provider,
+        detail,
+        now_rfc3339(),
+        seq,
+    ])?;
+    Ok(IntentId(seq_of_last_insert(conn)?))
+}
+
+/// An open intent's essentials.
+pub(crate) struct OpenIntent {
+    pub workspace: String,
+    pub address: String,
+    pub action: IntentAction,
+    pub event_seq: u64,
+}
+
+/// Looks up an intent that must still be open.
+pub(crate) fn open_intent(conn: &Connection, id: IntentId) -> Result<OpenIntent> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT workspace, address, action, event_seq, closed_at IS NOT NULL FROM intents WHERE id = ?1",
+    )?;
+    let row = stmt
+        .query_row([id.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u64>(3)?,
+                r.get::<_, bool>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((workspace, address, action, event_seq, closed)) = row else {
+        return Err(StateError::IntentNotFound(id));
+    };
+    if closed {
+        return Err(StateError::IntentClosed(id));
+    }
+    let action = IntentAction::parse(&action)
+        .ok_or_else(|| StateError::corrupt(format!("intent {id}: unknown action {action:?}")))?;
+    Ok(OpenIntent {
+        workspace,
+        address,
+        action,
+        event_seq,
+    })
+}
+
+/// Applies an intent's outcome and closes it with `resolution`.
+/// Returns the seq of the outcome event.
+fn close_intent(
+    conn: &Connection,
+    actor: &Actor,
+    id: IntentId,
+    outcome: &Outcome,
+    resolution: &str,
+) -> Result<u64> {
+    let intent = open_intent(conn, id)?;
+    if intent.workspace != actor.workspace {
+        return Err(StateError::InvalidInput(format!(
+            "intent {id} belongs to workspace {:?}, not {:?}",
+            intent.workspace, actor.workspace
+        )));
+    }
+    let cause = format!("event:{}", intent.event_seq);
+    let check = |address: &str| {
+        if address == intent.address {
+            Ok(())
+        } else {
+            Err(StateError::InvalidInput(format!(
+                "intent {id} is for {:?}, not {address:?}",
+                intent.address
+            )))
+        }
+    };
+    let (seq, resolution) = match outcome {
+        Outcome::Upsert(record) => {
+            check(&record.address)?;
+            let kind = match intent.action {
+                IntentAction::Replace => Some("resource.replace"),
+                IntentAction::Import => Some("resource.import"),
+                _ => None,
+            };
+            let seq = upsert(conn, actor, record, kind, Some(&cause), false)?
+                .ok_or_else(|| StateError::corrupt("upsert recorded no event"))?;
+            (seq, resolution)
+        }
+        Outcome::Remove { address } => {
+            check(address)?;
+            (remove(conn, actor, address, Some(&cause))?, resolution)
+        }
+        Outcome::Failed { message } => {
+            let mut ev = NewEvent::new("resource.failed", Some(&intent.address));
+            ev.after = Some(to_json(&json!({
+                "intent": id.0,
+                "action": intent.action.as_str(),
+                "message": message,
+            }))?);
+            ev.cause = Some(&cause);
+            (append(conn, actor, ev)?, "failed")
+        }
+    };
+    let mut stmt = conn.prepare_cached(
+        "UPDATE intents SET closed_at = ?2, resolution = ?3, closed_seq = ?4 WHERE id = ?1",
+    )?;
+    stmt.execute(params![id.0, now_rfc3339(), resolution, seq])?;
+    Ok(seq)
+}
+
+/// Completes an intent of the running apply.
+pub(crate) fn complete(conn: &Connection, actor: &Actor, id: IntentId, outcome: &Outcome) -> Result<u64> {
+    close_intent(conn, actor, id, outcome, "completed")
+}
+
+/// Resolves an intent left open by an interrupted run. Returns the seq of the
+/// `intent.resolve` event.
+pub(crate) fn resolve(
+    conn: &Connection,
+    actor: &Actor,
+    id: IntentId,
+    resolution: &IntentResolution,
+) -> Result<u64> {
+    let intent = open_intent(conn, id)?;
+    let (label, outcome_seq) = match resolution {
+        IntentResolution::Adopted(outcome) => {
+            ("adopted", Some(close_intent(conn, actor, id, outcome, "adopted")?))
+        }
+        IntentResolution::Discarded => ("discarded", None),
+    };
+    let mut ev = NewEvent::new("intent.resolve", Some(&intent.address));
+    ev.after = Some(to_json(&json!({
+        "intent": id.0,
+        "action": intent.action.as_str(),
+        "resolution": label,
+    }))?);
+    let cause = format!("event:{}", intent.event_seq);
+    ev.cause = Some(&cause);
+    let seq = append(conn, actor, ev)?;
+    if outcome_seq.is_none() {
+        let mut stmt = conn.prepare_cached(
+            "UPDATE intents SET closed_at = ?2, resolution = ?3, closed_seq = ?4 WHERE id = ?1",
+        )?;
+        stmt.execute(params![id.0, now_rfc3339(), label, seq])?;
+    }
+    Ok(seq)
+}
+
+/// Records the start of a run.
+pub(crate) fn insert_run(conn: &Connection, actor: &Actor, status: &str) -> Result<()> {
+    let start_seq = head_seq(conn, &actor.workspace)?;
+    let now = now_rfc3339();
+    let finished = (status != "running").then_some(&now);
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO runs (run_id, workspace, operation, cause, user, host, pid,
+                                     started_at, finished_at, status, start_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            actor.run_id,
+            actor.workspace,
+            actor.operation,
+            actor.cause,
+            actor.user,
+            actor.host,
+            actor.pid,
+            now,
+            finished,
+            status,
+            start_seq
+        ],
+    )?;
+    if inserted == 0 {
+        return Err(StateError::RunExists(actor.run_id.clone()));
+    }
+    Ok(())
+}
+
+/// Marks a run finished. Returns the workspace's head seq.
+pub(crate) fn finish_run(conn: &Connection, actor: &Actor, status: RunStatus) -> Result<u64> {
+    let head = head_seq(conn, &actor.workspace)?;
+    conn.execute(
+        "UPDATE runs SET finished_at = ?2, status = ?3, end_seq = ?4 WHERE run_id = ?1",
+        params![actor.run_id, now_rfc3339(), status.as_str(), head],
+    )?;
+    Ok(head)
+}
+
+/// Appends a `state.restore` marker after the differences have been recorded.
+pub(crate) fn restore_marker(conn: &Connection, actor: &Actor, to_seq: u64) -> Result<u64> {
+    let mut ev = NewEvent::new("state.restore", None);
+    ev.after = Some(to_json(&json!({ "to_seq": to_seq }))?);
+    append(conn, actor, ev)
+}
+
+/// Records (without applying: the projection already holds `target`) the
+/// events that turn `current` into `target`.
+pub(crate) fn record_difference(
+    conn: &Connection,
+    actor: &Actor,
+    current: Vec<ResourceRecord>,
+    target: &[ResourceRecord],
+    current_outputs: Vec<OutputRecord>,
+    target_outputs: &[OutputRecord],
+) -> Result<()> {
+    use std::collections::BTreeMap;
+    let mut cur: BTreeMap<String, ResourceRecord> =
+        current.into_iter().map(|r| (r.address.clone(), r)).collect();
+    for t in target {
+        let old = cur.remove(&t.address);
+        if old.as_ref() == Some(t) {
+            continue;
+        }
+        let kind = if old.is_some() {
+            "resource.update"
+        } else {
+            "resource.create"
+        };
+        let mut ev = NewEvent::new(kind, Some(&t.address));
+        ev.before = old.as_ref().map(to_json).transpose()?;
+        ev.after = Some(to_json(t)?);
+        append(conn, actor, ev)?;
+    }
+    for (address, old) in &cur {
+        let mut ev = NewEvent::new("resource.delete", Some(address));
+        ev.before = Some(to_json(old)?);
+        append(conn, actor, ev)?;
+    }
+    let mut cur_out: BTreeMap<String, OutputRecord> = current_outputs
+        .into_iter()
+        .map(|o| (o.name.clone(), o))
+        .collect();
+    for t in target_outputs {
+        let old = cur_out.remove(&t.name);
+        if old.as_ref() == Some(t) {
+            continue;
+        }
+        let mut ev = NewEvent::new("output.set", None);
+        ev.before = old.as_ref().map(to_json).transpose()?;
+        ev.after = Some(to_json(t)?);
+        append(conn, actor, ev)?;
+    }
+    for old in cur_out.values() {
+        let mut ev = NewEvent::new("output.delete", None);
+        ev.before = Some(to_json(old)?);
+        append(conn, actor, ev)?;
+    }
+    Ok(())
+}
+
+/// Decodes an optional stored JSON column.
+pub(crate) fn parse_json_opt(s: Option<String>) -> Result<Option<Value>> {
+    s.map(|t| serde_json::from_str(&t).map_err(StateError::corrupt))
+        .transpose()
+}

@@ -1,0 +1,242 @@
+//! Typed access to a call's arguments.
+//!
+//! Every function reads its arguments through these accessors so that type
+//! errors are worded the same everywhere ("argument 2 must be a list of
+//! strings, found number") and carry the argument's index, and so that no
+//! function indexes the argument vector directly (the arity is checked
+//! before, but an out-of-range index still yields `null`, never a panic).
+
+use crate::FunctionError;
+use nimbus_value::{Number, Value};
+use std::collections::BTreeMap;
+
+static NULL: Value = Value::Null;
+
+/// The (unmarked, for [`crate::Marks::Propagate`] functions) arguments of
+/// one call.
+pub(crate) struct Args {
+    values: Vec<Value>,
+    /// Whether any argument was sensitive: error messages must then not
+    /// quote argument text.
+    sensitive: bool,
+}
+
+/// The error for argument `index` not being `expected`.
+pub(crate) fn type_error(index: usize, expected: &str, found: &Value) -> FunctionError {
+    FunctionError::at(
+        index,
+        format!(
+            "argument {} must be {expected}, found {}",
+            index + 1,
+            found.kind_name()
+        ),
+    )
+}
+
+/// The error for an element of list argument `index` not being `expected`.
+pub(crate) fn element_error(
+    index: usize,
+    expected: &str,
+    position: usize,
+    found: &Value,
+) -> FunctionError {
+    FunctionError::at(
+        index,
+        format!(
+            "argument {} must be {expected}, found {} at index {position}",
+            index + 1,
+            found.kind_name()
+        ),
+    )
+}
+
+impl Args {
+    pub(crate) fn new(values: Vec<Value>, sensitive: bool) -> Args {
+        Args { values, sensitive }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub(crate) fn all(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// Moves all arguments out.
+    pub(crate) fn take_all(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.values)
+    }
+
+    /// Argument `index`, `null` when absent.
+    pub(crate) fn get(&self, index: usize) -> &Value {
+        self.values.get(index).unwrap_or(&NULL)
+    }
+
+    /// Argument `index` when it was given.
+    pub(crate) fn opt(&self, index: usize) -> Option<&Value> {
+        self.values.get(index)
+    }
+
+    /// Moves argument `index` out, leaving `null`.
+    pub(crate) fn take(&mut self, index: usize) -> Value {
+        self.values
+            .get_mut(index)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Quotes user text for an error message, unless an argument was
+    /// sensitive: then the text may be the secret, and is withheld.
+    pub(crate) fn quote(&self, text: &str) -> String {
+        if self.sensitive {
+            "(sensitive value)".to_string()
+        } else {
+            format!("{text:?}")
+        }
+    }
+
+    /// Like [`Args::quote`] for any value, rendered as plans show it.
+    pub(crate) fn show(&self, value: &Value) -> String {
+        if self.sensitive {
+            "(sensitive value)".to_string()
+        } else {
+            value.to_string()
+        }
+    }
+
+    pub(crate) fn string(&self, index: usize) -> Result<&str, FunctionError> {
+        match self.get(index).peel() {
+            Value::String(s) => Ok(s),
+            other => Err(type_error(index, "a string", other)),
+        }
+    }
+
+    pub(crate) fn number(&self, index: usize) -> Result<Number, FunctionError> {
+        match self.get(index).peel() {
+            Value::Number(n) => Ok(*n),
+            other => Err(type_error(index, "a number", other)),
+        }
+    }
+
+    /// A whole number (`3` or `3.0`).
+    pub(crate) fn integer(&self, index: usize) -> Result<i128, FunctionError> {
+        let n = self.number(index)?;
+        n.as_i128().ok_or_else(|| {
+            FunctionError::at(
+                index,
+                format!(
+                    "argument {} must be a whole number, found {}",
+                    index + 1,
+                    self.show_number(n)
+                ),
+            )
+        })
+    }
+
+    /// A whole number that fits an `i64` (indexes, counts, offsets).
+    pub(crate) fn small_integer(&self, index: usize) -> Result<i64, FunctionError> {
+        let i = self.integer(index)?;
+        i64::try_from(i).map_err(|_| {
+            FunctionError::at(index, format!("argument {} is out of range", index + 1))
+        })
+    }
+
+    fn show_number(&self, n: Number) -> String {
+        if self.sensitive {
+            "(sensitive value)".to_string()
+        } else {
+            n.to_string()
+        }
+    }
+
+    pub(crate) fn boolean(&self, index: usize) -> Result<bool, FunctionError> {
+        match self.get(index).peel() {
+            Value::Bool(b) => Ok(*b),
+            other => Err(type_error(index, "a bool", other)),
+        }
+    }
+
+    pub(crate) fn list(&self, index: usize) -> Result<&[Value], FunctionError> {
+        match self.get(index).peel() {
+            Value::List(items) => Ok(items),
+            other => Err(type_error(index, "a list", other)),
+        }
+    }
+
+    pub(crate) fn map(&self, index: usize) -> Result<&BTreeMap<String, Value>, FunctionError> {
+        match self.get(index).peel() {
+            Value::Map(map) => Ok(map),
+            other => Err(type_error(index, "a map", other)),
+        }
+    }
+
+    /// Moves a list argument out.
+    pub(crate) fn take_list(&mut self, index: usize) -> Result<Vec<Value>, FunctionError> {
+        self.list(index)?;
+        match self.take(index) {
+            Value::List(items) => Ok(items),
+            _ => Ok(Vec::new()), // unreachable: checked above; unmarked values have no wrapper
+        }
+    }
+
+    /// Moves a map argument out.
+    pub(crate) fn take_map(
+        &mut self,
+        index: usize,
+    ) -> Result<BTreeMap<String, Value>, FunctionError> {
+        self.map(index)?;
+        match self.take(index) {
+            Value::Map(map) => Ok(map),
+            _ => Ok(BTreeMap::new()),
+        }
+    }
+
+    /// A list whose elements are all strings.
+    pub(crate) fn strings(&self, index: usize) -> Result<Vec<&str>, FunctionError> {
+        let items = match self.get(index).peel() {
+            Value::List(items) => items,
+            other => return Err(type_error(index, "a list of strings", other)),
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.peel() {
+                Value::String(s) => Ok(s.as_str()),
+                other => Err(element_error(index, "a list of strings", i, other)),
+            })
+            .collect()
+    }
+
+    /// A list whose elements are all numbers.
+    pub(crate) fn numbers(&self, index: usize) -> Result<Vec<Number>, FunctionError> {
+        let items = match self.get(index).peel() {
+            Value::List(items) => items,
+            other => return Err(type_error(index, "a list of numbers", other)),
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.peel() {
+                Value::Number(n) => Ok(*n),
+                other => Err(element_error(index, "a list of numbers", i, other)),
+            })
+            .collect()
+    }
+
+    /// A list whose elements are all bools.
+    pub(crate) fn bools(&self, index: usize) -> Result<Vec<bool>, FunctionError> {
+        let items = match self.get(index).peel() {
+            Value::List(items) => items,
+            other => return Err(type_error(index, "a list of bools", other)),
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.peel() {
+                Value::Bool(b) => Ok(*b),
+                other => Err(element_error(index, "a list of bools", i, other)),
+            })
+            .collect()
+    }
+}

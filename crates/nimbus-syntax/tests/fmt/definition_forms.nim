@@ -1,0 +1,8 @@
+(use-module network "./modules/network" (cidr "10.0.0.0/16") (azs 3) (enable-nat-gateway #t) (single-nat #f))
+(include "common.nim")
+(define-policy require-tags (applies-to s3-bucket ec2-instance) (check (has-tags? resource '(Environment Team))) (message "every resource needs Environment and Team tags"))
+(data aws-ami "ubuntu" (most-recent #t) (owners "099720109477") (filter (name "name") (values "ubuntu/images/*")))
+(module network (source "./modules/network") (inputs (cidr "10.0.0.0/16") (azs 3)) (outputs vpc-id subnet-ids))
+(locals (region "us-east-1") (account-id 123456789012) (full-name (format "~a-~a" (var project) (var environment))))
+(provider aws primary secondary tertiary quaternary quinary senary septenary octonary nonary)
+(not-a-definition-form name "string" (a-long-argument-list 1 2 3) (another-one 4 5 6) (x 7))

@@ -1,0 +1,3 @@
+(a) ; first
+(b)
+; detached comment at the end of the file

@@ -1,0 +1,2 @@
+(resource s3-bucket "a"
+  (path "C:\Users\nimbus"))

@@ -1,0 +1,1 @@
+(flags #t #f #yes #nil #(1 2) #\a #;(skipped) #)

@@ -1,0 +1,1 @@
+(strings "\x41" "\x;" "\xZZ;" "\xD800;" "\x110000;" "\xFFFFFFFFFFFF;")

@@ -1,0 +1,3 @@
+(resource s3-bucket "a"))
+(output "x" (value 1)))
+)

@@ -1,0 +1,3 @@
+(define-infrastructure production
+  (resource s3-bucket "data"
+    (versioning #t))

@@ -1,0 +1,1 @@
+(résumé "naïve" "日本語" "bad \z escape" #ü)

@@ -1,0 +1,2 @@
+(resource s3-bucket "data-bucket
+  (versioning #t))
