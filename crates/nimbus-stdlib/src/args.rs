@@ -21,6 +21,14 @@ pub(crate) struct Args {
     sensitive: bool,
 }
 
+/// The value under any sensitive wrappers, by value.
+fn peel_owned(mut value: Value) -> Value {
+    while let Value::Sensitive(inner) = value {
+        value = *inner;
+    }
+    value
+}
+
 /// The error for argument `index` not being `expected`.
 pub(crate) fn type_error(index: usize, expected: &str, found: &Value) -> FunctionError {
     FunctionError::at(
@@ -174,9 +182,9 @@ impl Args {
     /// Moves a list argument out.
     pub(crate) fn take_list(&mut self, index: usize) -> Result<Vec<Value>, FunctionError> {
         self.list(index)?;
-        match self.take(index) {
+        match peel_owned(self.take(index)) {
             Value::List(items) => Ok(items),
-            _ => Ok(Vec::new()), // unreachable: checked above; unmarked values have no wrapper
+            _ => Ok(Vec::new()), // not reached: checked above
         }
     }
 
@@ -186,9 +194,9 @@ impl Args {
         index: usize,
     ) -> Result<BTreeMap<String, Value>, FunctionError> {
         self.map(index)?;
-        match self.take(index) {
+        match peel_owned(self.take(index)) {
             Value::Map(map) => Ok(map),
-            _ => Ok(BTreeMap::new()),
+            _ => Ok(BTreeMap::new()), // not reached: checked above
         }
     }
 

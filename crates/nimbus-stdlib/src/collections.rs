@@ -8,7 +8,7 @@ use crate::FunctionError;
 use crate::args::{Args, element_error, type_error};
 use crate::compare::{compare, equal};
 use crate::numbers::float;
-use nimbus_value::{Number, Value};
+use nimbus_value::{Number, Type, Value};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -304,15 +304,18 @@ pub(crate) fn distinct(args: &mut Args) -> Result<Value, FunctionError> {
     ))
 }
 
-/// A sorted list of distinct elements: how Nimbus represents a set.
+/// A set: Nimbus represents one as a sorted list of distinct elements.
+/// The order is the one `nimbus_value::Type::Set` conversion gives, so a
+/// set built here compares equal to the same set converted from state or
+/// from a provider, and plans show no spurious reordering.
 pub(crate) fn to_set(args: &mut Args) -> Result<Value, FunctionError> {
     if args.get(0).is_null() {
         return Ok(Value::Null);
     }
-    let mut items = args.take_list(0)?;
-    items.sort_by(compare);
-    items.dedup_by(|a, b| equal(a, b));
-    Ok(Value::List(items))
+    let items = args.take_list(0)?;
+    Type::set(Type::Any)
+        .convert(Value::List(items))
+        .map_err(|e| FunctionError::at(0, e.message))
 }
 
 fn flatten_into(items: Vec<Value>, out: &mut Vec<Value>) {

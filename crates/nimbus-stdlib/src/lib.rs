@@ -20,6 +20,8 @@
 //! Everything here is pure: no I/O, no clock, no randomness, and no panics on
 //! any input (every index, slice and integer operation is checked).
 
+#![warn(missing_docs)]
+
 mod args;
 mod cidr;
 mod collections;

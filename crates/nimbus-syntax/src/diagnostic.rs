@@ -92,7 +92,11 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic, color: bool) -> String {
         Severity::Warning => ("warning", yellow),
     };
     let mut out = String::new();
-    let _ = writeln!(out, "{bold}{accent}{word}{reset}{bold}: {}{reset}", diag.message);
+    let _ = writeln!(
+        out,
+        "{bold}{accent}{word}{reset}{bold}: {}{reset}",
+        diag.message
+    );
     let mut gutter = 1;
     if let Some(span) = diag.span
         && let Some(file) = sources.get(span.file)

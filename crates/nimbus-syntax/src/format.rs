@@ -1,8 +1,8 @@
 //! `nimbus fmt`: one canonical layout for `.nim` source.
 //!
-//! The formatter works on what the [reader](crate::reader) produces, the node
-//! tree plus the comments it kept, so anything it prints is by construction
-//! something the reader understands. Before returning, it reads its own
+//! The formatter works on what the [reader] produces, the node tree plus
+//! the comments it kept, so anything it prints is by construction something
+//! the reader understands. Before returning, it reads its own
 //! output back and refuses (with an internal-error diagnostic) unless the
 //! tree and the comment texts are exactly those of the input: a formatter bug
 //! must never rewrite someone's infrastructure.
@@ -124,12 +124,24 @@ pub fn format_file(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> 
     // else or lost a comment. Reading is cheap next to writing the file.
     let check = reader::read(file, &out);
     let same_nodes = check.nodes.len() == parsed.nodes.len()
-        && check.nodes.iter().zip(&parsed.nodes).all(|(a, b)| a.eq_ignoring_spans(b));
-    let same_comments = check.comments.iter().map(|c| &c.text).eq(parsed.comments.iter().map(|c| &c.text));
+        && check
+            .nodes
+            .iter()
+            .zip(&parsed.nodes)
+            .all(|(a, b)| a.eq_ignoring_spans(b));
+    let same_comments = check
+        .comments
+        .iter()
+        .map(|c| &c.text)
+        .eq(parsed.comments.iter().map(|c| &c.text));
     if check.has_errors() || !same_nodes || !same_comments {
         return Err(vec![
-            Diagnostic::error("internal formatter error: the formatted text would not read back the same")
-                .with_note("note: the file was left as it is; please report this with the file attached"),
+            Diagnostic::error(
+                "internal formatter error: the formatted text would not read back the same",
+            )
+            .with_note(
+                "note: the file was left as it is; please report this with the file attached",
+            ),
         ]);
     }
     Ok(out)
@@ -202,7 +214,10 @@ fn width(s: &str) -> usize {
 
 /// One formatted datum.
 enum Tree {
-    Atom { text: String, symbol: bool },
+    Atom {
+        text: String,
+        symbol: bool,
+    },
     /// `'x`.
     Quote(Box<Tree>),
     List {
@@ -273,7 +288,9 @@ impl Seq {
         let mut total = 2 + self.entries.len().saturating_sub(1);
         for entry in &self.entries {
             match &entry.kind {
-                EntryKind::Datum { tree, trailing } if trailing.is_empty() && !entry.blank_before => {
+                EntryKind::Datum { tree, trailing }
+                    if trailing.is_empty() && !entry.blank_before =>
+                {
                     total += tree.flat_width()?;
                 }
                 _ => return None,
@@ -305,9 +322,10 @@ impl Entry {
     /// of the line, so nothing may follow it there.
     fn ends_in_line_comment(&self) -> bool {
         match &self.kind {
-            EntryKind::Comment(texts) | EntryKind::Datum { trailing: texts, .. } => {
-                texts.last().is_some_and(|c| c.starts_with(';'))
-            }
+            EntryKind::Comment(texts)
+            | EntryKind::Datum {
+                trailing: texts, ..
+            } => texts.last().is_some_and(|c| c.starts_with(';')),
         }
     }
 }
@@ -359,7 +377,11 @@ impl Builder<'_> {
                     (0, Prev::Open) => seq.open_trailing.push(text),
                     (0, Prev::Datum | Prev::OwnComment) => match seq.entries.last_mut() {
                         Some(Entry {
-                            kind: EntryKind::Datum { trailing: texts, .. } | EntryKind::Comment(texts),
+                            kind:
+                                EntryKind::Datum {
+                                    trailing: texts, ..
+                                }
+                                | EntryKind::Comment(texts),
                             ..
                         }) => texts.push(text),
                         None => seq.entries.push(Entry {
@@ -380,7 +402,10 @@ impl Builder<'_> {
                 continue;
             }
             let Some(node) = nodes.next() else { break };
-            let newlines = self.gap(prev_end, node.span.start as usize).matches('\n').count();
+            let newlines = self
+                .gap(prev_end, node.span.start as usize)
+                .matches('\n')
+                .count();
             let tree = self.tree(node);
             seq.entries.push(Entry {
                 blank_before: newlines >= 2 && !seq.entries.is_empty(),
@@ -572,11 +597,19 @@ impl Printer {
 /// counts the `)`s that follow the list.
 fn first_line_group(seq: &Seq, open_col: usize, trail: usize) -> usize {
     let entries = &seq.entries;
-    let Some(first) = entries.first() else { return 0 };
-    let EntryKind::Datum { tree: head, trailing } = &first.kind else {
+    let Some(first) = entries.first() else {
         return 0;
     };
-    let Some(symbol) = head.symbol() else { return 1 };
+    let EntryKind::Datum {
+        tree: head,
+        trailing,
+    } = &first.kind
+    else {
+        return 0;
+    };
+    let Some(symbol) = head.symbol() else {
+        return 1;
+    };
     if !trailing.is_empty() {
         return 1;
     }
@@ -603,8 +636,12 @@ fn first_line_group(seq: &Seq, open_col: usize, trail: usize) -> usize {
         }
         count
     } else {
-        let Some(entry) = entries.get(1) else { return 1 };
-        let EntryKind::Datum { tree, .. } = &entry.kind else { return 1 };
+        let Some(entry) = entries.get(1) else {
+            return 1;
+        };
+        let EntryKind::Datum { tree, .. } = &entry.kind else {
+            return 1;
+        };
         if entry.blank_before {
             return 1;
         }
@@ -628,7 +665,11 @@ mod tests {
 
     fn fmt(text: &str) -> String {
         let out = format_source(text).unwrap_or_else(|d| panic!("{d:?}"));
-        assert_eq!(format_source(&out).as_deref(), Ok(out.as_str()), "not idempotent");
+        assert_eq!(
+            format_source(&out).as_deref(),
+            Ok(out.as_str()),
+            "not idempotent"
+        );
         out
     }
 
@@ -648,7 +689,10 @@ mod tests {
     #[test]
     fn exactly_one_blank_line_between_top_level_forms() {
         assert_eq!(fmt("(a)(b)\n\n\n\n(c)"), "(a)\n\n(b)\n\n(c)\n");
-        assert_eq!(fmt("; about a\n(a)\n; about b\n(b)"), "; about a\n(a)\n\n; about b\n(b)\n");
+        assert_eq!(
+            fmt("; about a\n(a)\n; about b\n(b)"),
+            "; about a\n(a)\n\n; about b\n(b)\n"
+        );
     }
 
     #[test]
@@ -695,7 +739,8 @@ mod tests {
             fmt(long),
             "(resource s3-bucket \"data\"\n  (a 1111111111)\n  (b 2222222222)\n  (c 3333333333)\n  (d 4444444))\n"
         );
-        let other = "(frobnicate s3-bucket \"data\" (a 1111111111) (b 2222222222) (c 3333333333) (d 4444))";
+        let other =
+            "(frobnicate s3-bucket \"data\" (a 1111111111) (b 2222222222) (c 3333333333) (d 4444))";
         assert_eq!(
             fmt(other),
             "(frobnicate s3-bucket\n  \"data\"\n  (a 1111111111)\n  (b 2222222222)\n  (c 3333333333)\n  (d 4444))\n"
@@ -705,7 +750,10 @@ mod tests {
     #[test]
     fn trailing_and_own_line_comments_stay_put() {
         let input = "(a ; after a\n  ; before b\n  b #| after b |#\n  ; at the end\n  )";
-        assert_eq!(fmt(input), "(a ; after a\n  ; before b\n  b #| after b |#\n  ; at the end\n)\n");
+        assert_eq!(
+            fmt(input),
+            "(a ; after a\n  ; before b\n  b #| after b |#\n  ; at the end\n)\n"
+        );
         assert_eq!(fmt("(a b) ; done"), "(a b) ; done\n");
         assert_eq!(fmt("( ; open\n a b)"), "( ; open\n  a\n  b)\n");
         assert_eq!(fmt("(a b ; last\n)"), "(a b ; last\n)\n");
@@ -715,7 +763,10 @@ mod tests {
 
     #[test]
     fn blank_lines_inside_lists_are_kept_once() {
-        assert_eq!(fmt("(locals\n  (a 1)\n\n\n  (b 2))"), "(locals\n  (a 1)\n\n  (b 2))\n");
+        assert_eq!(
+            fmt("(locals\n  (a 1)\n\n\n  (b 2))"),
+            "(locals\n  (a 1)\n\n  (b 2))\n"
+        );
         // Between the head and `(a 1)` is between two items; after `(` and
         // before `)` is not.
         assert_eq!(fmt("(locals\n\n  (a 1)\n\n)"), "(locals\n\n  (a 1))\n");
@@ -734,31 +785,61 @@ mod tests {
 
     #[test]
     fn atoms_print_canonically() {
-        assert_eq!(fmt("(+5 -0 1e3 1E20 .5 -0.0 #true #false 5.)"), "(5 0 1000.0 1e20 0.5 -0.0 #t #f 5.0)\n");
+        assert_eq!(
+            fmt("(+5 -0 1e3 1E20 .5 -0.0 #true #false 5.)"),
+            "(5 0 1000.0 1e20 0.5 -0.0 #t #f 5.0)\n"
+        );
         assert_eq!(
             fmt(r#""a\"b\\c\nd\te\rf\x0;\x7f;\x202e;é\
                    g""#),
             "\"a\\\"b\\\\c\\nd\\te\\rf\\x0;\\x7f;\\x202e;ég\"\n"
         );
         assert_eq!(fmt("\"line\nbreak\""), "\"line\\nbreak\"\n");
-        assert_eq!(fmt("-170141183460469231731687303715884105728"), "-170141183460469231731687303715884105728\n");
+        assert_eq!(
+            fmt("-170141183460469231731687303715884105728"),
+            "-170141183460469231731687303715884105728\n"
+        );
     }
 
     #[test]
     fn decimals_round_trip_and_stay_decimals() {
-        for f in [0.1, 1.0, 1e15, 1e16, 1e17, 1e300, 5e-324, f64::MAX, f64::MIN_POSITIVE, -2.5e-7, 123456.789] {
+        for f in [
+            0.1,
+            1.0,
+            1e15,
+            1e16,
+            1e17,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            -2.5e-7,
+            123456.789,
+        ] {
             let text = decimal_text(f);
             assert!(text.contains(['.', 'e']), "{text}");
             let nodes = reader::read(FileId(0), &text).nodes;
-            assert!(matches!(nodes[0].kind, NodeKind::Decimal(g) if g.to_bits() == f.to_bits()), "{text}");
+            assert!(
+                matches!(nodes[0].kind, NodeKind::Decimal(g) if g.to_bits() == f.to_bits()),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn refuses_input_with_read_errors() {
         let errors = format_source("(a \"b").unwrap_err();
-        assert!(errors.iter().any(|d| d.message.contains("unterminated string")), "{errors:?}");
-        assert!(format_file(FileId(7), ")").unwrap_err()[0].span.is_some_and(|s| s.file == FileId(7)));
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.message.contains("unterminated string")),
+            "{errors:?}"
+        );
+        assert!(
+            format_file(FileId(7), ")").unwrap_err()[0]
+                .span
+                .is_some_and(|s| s.file == FileId(7))
+        );
     }
 
     #[test]
@@ -790,7 +871,10 @@ mod tests {
     fn closing_parens_count_towards_the_width() {
         // 78 columns at column 2: 80 in all, fits unless a `)` follows.
         let inner = format!("({} y z)", "x".repeat(72));
-        assert_eq!(fmt(&format!("(locals {inner} (b 1))")), format!("(locals\n  {inner}\n  (b 1))\n"));
+        assert_eq!(
+            fmt(&format!("(locals {inner} (b 1))")),
+            format!("(locals\n  {inner}\n  (b 1))\n")
+        );
         assert_eq!(
             fmt(&format!("(locals (b 1) {inner})")),
             format!("(locals\n  (b 1)\n  ({} y\n    z))\n", "x".repeat(72))

@@ -16,6 +16,8 @@ use crate::source::{FileId, Span};
 /// recursive pass (and even dropping the tree) would overflow the stack on.
 pub const MAX_DEPTH: usize = 200;
 
+/// What a [`Node`] is. `'x` has no kind of its own: it reads as the list
+/// `(quote x)`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     List(Vec<Node>),
@@ -27,6 +29,8 @@ pub enum NodeKind {
     Bool(bool),
 }
 
+/// One datum with the span it was read from. `PartialEq` compares spans
+/// too; see [`Node::eq_ignoring_spans`] for the shape alone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
@@ -34,6 +38,7 @@ pub struct Node {
 }
 
 impl Node {
+    /// The items, if this is a list.
     pub fn as_list(&self) -> Option<&[Node]> {
         match &self.kind {
             NodeKind::List(items) => Some(items),
@@ -41,6 +46,7 @@ impl Node {
         }
     }
 
+    /// The name, if this is a symbol.
     pub fn as_symbol(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Symbol(s) => Some(s),
@@ -48,6 +54,7 @@ impl Node {
         }
     }
 
+    /// The value, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::String(s) => Some(s),
@@ -102,24 +109,33 @@ pub struct Comment {
     pub text: String,
 }
 
+/// Everything [`read`] found in one file.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedFile {
+    /// Top-level forms, in order. With errors, whatever could be read.
     pub nodes: Vec<Node>,
+    /// Comments in source order, kept apart from the tree for the formatter.
     pub comments: Vec<Comment>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl ParsedFile {
+    /// Whether any diagnostic is an error (the nodes are then incomplete).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.is_error())
     }
 }
 
-/// Reads a whole file.
+/// Reads a whole file. Never panics: problems become diagnostics, and
+/// reading resumes after each one.
 pub fn read(file: FileId, text: &str) -> ParsedFile {
     // Editors on Windows like to start UTF-8 files with a byte order mark; it
     // is not whitespace to the tokenizer and would otherwise read as a symbol.
-    let pos = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let pos = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     Reader {
         file,
         text,
@@ -167,16 +183,22 @@ impl<'a> Reader<'a> {
         let mut quotes: Vec<Vec<usize>> = vec![Vec::new()];
         loop {
             self.skip_whitespace_and_comments();
-            let Some(&b) = self.bytes.get(self.pos) else { break };
+            let Some(&b) = self.bytes.get(self.pos) else {
+                break;
+            };
             let start = self.pos;
             // How deep a datum starting here ends up in the tree.
-            let depth = stack.last().map_or(0, |open| open.depth)
-                + quotes.last().map_or(0, Vec::len);
+            let depth =
+                stack.last().map_or(0, |open| open.depth) + quotes.last().map_or(0, Vec::len);
             let node = match b {
                 b'(' => {
                     self.pos += 1;
                     if depth >= MAX_DEPTH {
-                        self.error(start, start + 1, format!("lists nested deeper than {MAX_DEPTH} levels"));
+                        self.error(
+                            start,
+                            start + 1,
+                            format!("lists nested deeper than {MAX_DEPTH} levels"),
+                        );
                         self.skip_balanced();
                         continue;
                     }
@@ -210,7 +232,11 @@ impl<'a> Reader<'a> {
                 b'\'' => {
                     self.pos += 1;
                     if depth >= MAX_DEPTH {
-                        self.error(start, start + 1, format!("quotes and lists nested deeper than {MAX_DEPTH} levels"));
+                        self.error(
+                            start,
+                            start + 1,
+                            format!("quotes and lists nested deeper than {MAX_DEPTH} levels"),
+                        );
                         continue;
                     }
                     quotes.last_mut().expect("quote level").push(start);
@@ -252,7 +278,11 @@ impl<'a> Reader<'a> {
         }
         // Report unclosed lists outermost first, each at its opening paren.
         for open in stack.iter() {
-            self.error(open.start, open.start + 1, "unclosed `(`: missing `)` before the end of the file");
+            self.error(
+                open.start,
+                open.start + 1,
+                "unclosed `(`: missing `)` before the end of the file",
+            );
         }
         // Keep what was read of unclosed lists, so later passes can still
         // report problems inside them.
@@ -363,7 +393,9 @@ impl<'a> Reader<'a> {
                 self.error(
                     start,
                     end,
-                    format!("unknown `#` syntax `{token}`: expected `#t`, `#f` or a `#| |#` comment"),
+                    format!(
+                        "unknown `#` syntax `{token}`: expected `#t`, `#f` or a `#| |#` comment"
+                    ),
                 );
                 return None;
             }
@@ -387,12 +419,19 @@ impl<'a> Reader<'a> {
         let token = &self.text[start..end];
         let span = self.span(start, end);
         let digits = token.strip_prefix(['-', '+']).unwrap_or(token);
-        let looks_numeric = digits.as_bytes().first().is_some_and(|b| b.is_ascii_digit())
-            || (digits.starts_with('.') && digits.as_bytes().get(1).is_some_and(|b| b.is_ascii_digit()));
+        let looks_numeric = digits
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_digit())
+            || (digits.starts_with('.')
+                && digits.as_bytes().get(1).is_some_and(|b| b.is_ascii_digit()));
         if looks_numeric {
             if digits.bytes().all(|b| b.is_ascii_digit()) {
                 return match token.parse::<i128>() {
-                    Ok(n) => Some(Node { kind: NodeKind::Integer(n), span }),
+                    Ok(n) => Some(Node {
+                        kind: NodeKind::Integer(n),
+                        span,
+                    }),
                     Err(_) => {
                         self.error(start, end, format!("integer `{token}` is too large"));
                         None
@@ -400,14 +439,28 @@ impl<'a> Reader<'a> {
                 };
             }
             return match token.parse::<f64>() {
-                Ok(f) if f.is_finite() && !token.contains(['i', 'I', 'n', 'N']) => {
-                    Some(Node { kind: NodeKind::Decimal(f), span })
-                }
+                Ok(f) if f.is_finite() && !token.contains(['i', 'I', 'n', 'N']) => Some(Node {
+                    kind: NodeKind::Decimal(f),
+                    span,
+                }),
                 _ => {
                     self.error(start, end, format!("invalid number `{token}`"));
                     None
                 }
             };
+        }
+        // A U+FEFF is skipped as a byte order mark at the very start of a
+        // file, so a symbol made of (or starting with) one would vanish if
+        // written at the start of a file, e.g. by the formatter; anywhere
+        // else it is an invisible character left over from concatenating
+        // files. Either way nobody means it as part of a name.
+        if token.contains('\u{feff}') {
+            self.error(
+                start,
+                end,
+                "invisible byte order mark (U+FEFF) in a symbol: it is only allowed at the start of a file",
+            );
+            return None;
         }
         Some(Node {
             kind: NodeKind::Symbol(token.to_string()),
@@ -448,7 +501,11 @@ impl<'a> Reader<'a> {
         let mut ok = true;
         loop {
             let Some(c) = self.text[self.pos..].chars().next() else {
-                self.error(start, start + 1, "unterminated string: missing closing `\"`");
+                self.error(
+                    start,
+                    start + 1,
+                    "unterminated string: missing closing `\"`",
+                );
                 return None;
             };
             let at = self.pos;
@@ -471,9 +528,12 @@ impl<'a> Reader<'a> {
                         'x' => {
                             // R7RS: \x<hex>;
                             let rest = &self.text[self.pos..];
-                            let hex_len = rest.bytes().take_while(|b| b.is_ascii_hexdigit()).count();
+                            let hex_len =
+                                rest.bytes().take_while(|b| b.is_ascii_hexdigit()).count();
                             let ch = if rest.as_bytes().get(hex_len) == Some(&b';') && hex_len > 0 {
-                                u32::from_str_radix(&rest[..hex_len], 16).ok().and_then(char::from_u32)
+                                u32::from_str_radix(&rest[..hex_len], 16)
+                                    .ok()
+                                    .and_then(char::from_u32)
                             } else {
                                 None
                             };
@@ -484,7 +544,11 @@ impl<'a> Reader<'a> {
                                 }
                                 None => {
                                     ok = false;
-                                    self.error(at, self.pos + hex_len, "invalid hex escape: expected `\\x<hex digits>;`");
+                                    self.error(
+                                        at,
+                                        self.pos + hex_len,
+                                        "invalid hex escape: expected `\\x<hex digits>;`",
+                                    );
                                 }
                             }
                         }
@@ -518,7 +582,10 @@ mod tests {
 
     fn kinds(text: &str) -> (Vec<Node>, Vec<String>) {
         let parsed = read(FileId(0), text);
-        (parsed.nodes, parsed.diagnostics.into_iter().map(|d| d.message).collect())
+        (
+            parsed.nodes,
+            parsed.diagnostics.into_iter().map(|d| d.message).collect(),
+        )
     }
 
     #[test]
@@ -538,7 +605,10 @@ mod tests {
     #[test]
     fn large_integers_stay_exact() {
         let (nodes, _) = kinds("123456789012345678901234567");
-        assert_eq!(nodes[0].kind, NodeKind::Integer(123456789012345678901234567));
+        assert_eq!(
+            nodes[0].kind,
+            NodeKind::Integer(123456789012345678901234567)
+        );
     }
 
     #[test]
@@ -567,10 +637,16 @@ mod tests {
         // Used to build a million-deep tree whose drop overflowed the stack.
         let text = format!("{}x", "'".repeat(1_000_000));
         let (_, errors) = kinds(&text);
-        assert!(errors.iter().any(|e| e.contains("nested deeper")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("nested deeper")),
+            "{errors:?}"
+        );
         let text = format!("{}x{}", "'(".repeat(150), ")".repeat(150));
         let (_, errors) = kinds(&text);
-        assert!(errors.iter().any(|e| e.contains("nested deeper")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("nested deeper")),
+            "{errors:?}"
+        );
         // Right at the limit is still fine.
         let text = format!("{}x{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
         let (_, errors) = kinds(&text);
@@ -583,6 +659,11 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(nodes.len(), 1);
         assert_eq!(nodes[0].span.start, 3);
+        // Anywhere else it is an error, not an invisible symbol: found by
+        // fuzzing, as a formatted file could start with one and lose it.
+        let (_, errors) = kinds("(a)\n\u{feff}\n(b \u{feff}x)");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("U+FEFF"));
     }
 
     #[test]

@@ -17,7 +17,10 @@ pub fn closest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
 mod tests {
     #[test]
     fn finds_typos_but_not_strangers() {
-        assert_eq!(super::closest("s3-buckt", ["s3-bucket", "lambda"]), Some("s3-bucket"));
+        assert_eq!(
+            super::closest("s3-buckt", ["s3-bucket", "lambda"]),
+            Some("s3-bucket")
+        );
         assert_eq!(super::closest("zzz", ["s3-bucket", "lambda"]), None);
     }
 }

@@ -20,7 +20,11 @@ enum Gen {
     List(Vec<Gen>),
     Quote(Box<Gen>),
     /// A comment: `;` or `#| |#` (nested when the flag says so).
-    Comment { body: String, block: bool, nested: bool },
+    Comment {
+        body: String,
+        block: bool,
+        nested: bool,
+    },
 }
 
 fn symbol() -> impl Strategy<Value = String> {
@@ -48,15 +52,35 @@ fn string_char() -> impl Strategy<Value = char> {
 fn decimal() -> impl Strategy<Value = f64> {
     prop_oneof![
         any::<f64>().prop_filter("finite", |f| f.is_finite()),
-        prop::sample::select(vec![0.0, -0.0, 0.5, -0.5, 1.0, 1e16, 1e17, 1e-7, 123.456, 5e-324, f64::MAX]),
+        prop::sample::select(vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            1e16,
+            1e17,
+            1e-7,
+            123.456,
+            5e-324,
+            f64::MAX
+        ]),
         (-1000i32..1000, 0u32..4).prop_map(|(n, d)| f64::from(n) / 10f64.powi(d as i32)),
     ]
 }
 
 fn comment() -> impl Strategy<Value = Gen> {
     prop_oneof![
-        "[^\n]{0,20}".prop_map(|body| Gen::Comment { body, block: false, nested: false }),
-        ("[^|#]{0,20}", any::<bool>()).prop_map(|(body, nested)| Gen::Comment { body, block: true, nested }),
+        "[^\n]{0,20}".prop_map(|body| Gen::Comment {
+            body,
+            block: false,
+            nested: false
+        }),
+        ("[^|#]{0,20}", any::<bool>()).prop_map(|(body, nested)| Gen::Comment {
+            body,
+            block: true,
+            nested
+        }),
     ]
 }
 
@@ -119,7 +143,9 @@ impl Writer {
 
     /// Whitespace before a token starting with `next`.
     fn sep(&mut self, next: char) {
-        const SEPS: [&str; 11] = ["", " ", " ", "  ", "\n", "\n  ", "\n\n", "\n\n\n  ", "\t", "\r\n", " \n \n"];
+        const SEPS: [&str; 11] = [
+            "", " ", " ", "  ", "\n", "\n  ", "\n\n", "\n\n\n  ", "\t", "\r\n", " \n \n",
+        ];
         let mut sep = SEPS[self.next(SEPS.len() as u64) as usize];
         let last = self.out.chars().last();
         let joinable = matches!(last, None | Some('(' | ')' | '\'')) || matches!(next, '(' | ')');
@@ -146,7 +172,11 @@ impl Writer {
             }
             Gen::Int(n) => {
                 self.sep('0');
-                let text = if *n >= 0 && self.next(3) == 0 { format!("+{n}") } else { n.to_string() };
+                let text = if *n >= 0 && self.next(3) == 0 {
+                    format!("+{n}")
+                } else {
+                    n.to_string()
+                };
                 self.out.push_str(&text);
             }
             Gen::Dec(f) => {
@@ -187,10 +217,19 @@ impl Writer {
                 }
                 self.write(inner);
             }
-            Gen::Comment { body, block, nested } => {
+            Gen::Comment {
+                body,
+                block,
+                nested,
+            } => {
                 // A block comment glued to a symbol would become part of it.
                 self.sep(' ');
-                if self.out.chars().last().is_some_and(|c| !c.is_ascii_whitespace() && c != '(' && c != ')') {
+                if self
+                    .out
+                    .chars()
+                    .last()
+                    .is_some_and(|c| !c.is_ascii_whitespace() && c != '(' && c != ')')
+                {
                     self.out.push(' ');
                 }
                 if *block {
@@ -227,7 +266,11 @@ impl Writer {
                 '\u{7}' if self.next(2) == 0 => out.push_str("\\a"),
                 c if self.next(6) == 0 => {
                     let hex = format!("{:0width$x}", c as u32, width = self.next(4) as usize);
-                    let hex = if self.next(2) == 0 { hex.to_uppercase() } else { hex };
+                    let hex = if self.next(2) == 0 {
+                        hex.to_uppercase()
+                    } else {
+                        hex
+                    };
                     out.push_str(&format!("\\x{hex};"));
                 }
                 c => out.push(c),
@@ -278,25 +321,45 @@ fn same_nodes(a: &[Node], b: &[Node]) -> bool {
 fn check_format(src: &str) -> Result<(), TestCaseError> {
     let parsed = read(FileId(0), src);
     prop_assert!(!parsed.has_errors());
-    let once = format_source(src).map_err(|d| TestCaseError::fail(format!("format failed: {d:?}\n{src:?}")))?;
-    let twice = format_source(&once).map_err(|d| TestCaseError::fail(format!("reformat failed: {d:?}\n{once}")))?;
+    let once = format_source(src)
+        .map_err(|d| TestCaseError::fail(format!("format failed: {d:?}\n{src:?}")))?;
+    let twice = format_source(&once)
+        .map_err(|d| TestCaseError::fail(format!("reformat failed: {d:?}\n{once}")))?;
     prop_assert_eq!(&twice, &once, "not idempotent; input {:?}", src);
     let again = read(FileId(0), &once);
     prop_assert!(!again.has_errors(), "output has errors:\n{}", once);
-    prop_assert!(same_nodes(&again.nodes, &parsed.nodes), "tree changed:\n{}\nfrom {:?}", once, src);
-    let texts = |p: &nimbus_syntax::ParsedFile| p.comments.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
+    prop_assert!(
+        same_nodes(&again.nodes, &parsed.nodes),
+        "tree changed:\n{}\nfrom {:?}",
+        once,
+        src
+    );
+    let texts = |p: &nimbus_syntax::ParsedFile| {
+        p.comments
+            .iter()
+            .map(|c| c.text.clone())
+            .collect::<Vec<_>>()
+    };
     prop_assert_eq!(texts(&again), texts(&parsed));
     if once.is_empty() {
         prop_assert!(parsed.nodes.is_empty() && parsed.comments.is_empty());
     } else {
-        prop_assert!(once.ends_with('\n') && !once.ends_with("\n\n"), "bad ending: {:?}", once);
+        prop_assert!(
+            once.ends_with('\n') && !once.ends_with("\n\n"),
+            "bad ending: {:?}",
+            once
+        );
     }
     // Block comments are verbatim and may hold anything; elsewhere the
     // layout itself must be clean.
     if !src.contains("#|") {
         prop_assert!(!once.contains("\n\n\n"), "double blank line:\n{}", once);
         for line in once.lines() {
-            prop_assert!(!line.ends_with([' ', '\t']), "trailing whitespace: {:?}", line);
+            prop_assert!(
+                !line.ends_with([' ', '\t']),
+                "trailing whitespace: {:?}",
+                line
+            );
         }
     }
     Ok(())

@@ -1,0 +1,565 @@
+//! `plan`, `apply`, `destroy`, `refresh`, `drift`, `import`.
+
+use crate::context::{CmdResult, Reported, Session};
+use crate::output::ProgressSink;
+use crate::render;
+use nimbus_config::Config;
+use nimbus_engine::{Action, ApplyReport, Engine, Plan, PriorState, RunOptions};
+use nimbus_eval::Inputs;
+use nimbus_state::{IntentResolution, OutputRecord, RunInfo, RunStatus, Store};
+use nimbus_syntax::SourceMap;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Version of the saved plan file format.
+const PLAN_FORMAT: u32 = 1;
+
+/// What `plan -out` writes: the plan and the inputs it was made with.
+#[derive(Serialize, Deserialize)]
+struct SavedPlan {
+    format: u32,
+    nimbus_version: String,
+    plan: Plan,
+    inputs: Vec<(String, nimbus_value::Value)>,
+}
+
+struct Prepared {
+    config: Config,
+    inputs: Inputs,
+    sources: SourceMap,
+}
+
+fn prepare(session: &Session) -> CmdResult<Prepared> {
+    let config = session.load_config()?;
+    let (inputs, sources) = session.inputs(&config)?;
+    Ok(Prepared { config, inputs, sources })
+}
+
+fn engine<'c>(session: &Session, prepared: &'c Prepared) -> CmdResult<Engine<'c>> {
+    Engine::new(&prepared.config, &session.catalog()).map_err(|ds| {
+        session.out.diagnostics(&prepared.sources, &ds);
+        Reported
+    })
+}
+
+fn options(session: &Session, sink: Arc<ProgressSink>, cancel: Arc<AtomicBool>) -> RunOptions {
+    RunOptions {
+        parallelism: session.global.parallelism.max(1),
+        refresh: session.global.refresh,
+        targets: session.global.targets.clone(),
+        excludes: session.global.excludes.clone(),
+        events: sink,
+        cancel,
+        ..RunOptions::default()
+    }
+}
+
+/// First Ctrl-C: start nothing new and let running operations finish and
+/// be recorded. Second: stop at once.
+fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let out = session.out.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            out.warning("interrupt: finishing operations in progress and recording them; press Ctrl-C again to stop at once");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("error: stopped at once; run `nimbus plan` to see where things stand");
+                std::process::exit(130);
+            }
+        }
+    });
+    cancel
+}
+
+fn prior_state(session: &Session, store: Option<&Store>, workspace: &str) -> CmdResult<(PriorState, Vec<OutputRecord>, u64)> {
+    let Some(store) = store else {
+        return Ok((PriorState::new(), Vec::new(), 0));
+    };
+    let read = || -> Result<_, nimbus_state::StateError> {
+        let records = store.resources(workspace)?;
+        let outputs = store.outputs(workspace)?;
+        let seq = store.head_sequence(workspace)?;
+        Ok((records.into_iter().map(|r| (r.address.clone(), r)).collect(), outputs, seq))
+    };
+    read().map_err(|e| {
+        session.out.error(&format!("reading state: {e}"));
+        Reported
+    })
+}
+
+fn show_plan(session: &Session, plan: &Plan) {
+    if session.out.json {
+        for change in plan.changes.iter().filter(|c| c.action.is_change()) {
+            session.out.event(
+                "planned_change",
+                json!({
+                    "address": change.address,
+                    "action": change.action.verb(),
+                    "resource_type": change.resource_type,
+                    "reason": change.reason,
+                    "attributes": change.diffs().iter().map(|d| json!({
+                        "name": d.name,
+                        "before": d.before.as_ref().map(|v| masked_json(v, d.sensitive)),
+                        "after": d.after.as_ref().map(|v| masked_json(v, d.sensitive)),
+                        "forces_replacement": d.forces_replacement,
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        let s = plan.summary();
+        session.out.event(
+            "plan_summary",
+            json!({ "create": s.create, "update": s.update, "replace": s.replace, "delete": s.delete, "read": s.read }),
+        );
+    } else {
+        print!("{}", render::render_plan(&session.out, plan));
+    }
+}
+
+/// JSON for a value in events: unknowns and secrets never leak.
+fn masked_json(value: &nimbus_value::Value, sensitive: bool) -> serde_json::Value {
+    if sensitive || value.is_sensitive() {
+        json!("(sensitive)")
+    } else if !value.is_wholly_known() {
+        json!("(known after apply)")
+    } else {
+        value.to_json()
+    }
+}
+
+/// Reports write-ahead intents left open by an interrupted run and closes
+/// them: the objects they name are re-read or re-planned by this run.
+fn resolve_open_intents(session: &Session, store: &Store, workspace: &str) -> CmdResult {
+    let intents = store.open_intents(workspace).map_err(|e| {
+        session.out.error(&format!("reading open intents: {e}"));
+        Reported
+    })?;
+    for intent in intents {
+        let recorded = store.resource(workspace, &intent.address).ok().flatten().is_some();
+        let resolution = match (intent.action.as_str(), recorded) {
+            ("create", false) | ("import", false) => {
+                "the object may have been created without being recorded; it will be planned again — check the provider for a duplicate"
+            }
+            ("delete", true) => "the object may already be gone; the refresh will tell",
+            _ => "state holds the last recorded result; the refresh will reconcile it",
+        };
+        session.out.warning(&format!(
+            "{}: an interrupted run ({}) left an open `{}` intent (#{}): {resolution}",
+            intent.address,
+            intent.run_id,
+            intent.action.as_str(),
+            intent.id.0
+        ));
+        if let Err(e) = store.resolve_intent(intent.id, IntentResolution::Discarded) {
+            session.out.error(&format!("closing intent #{}: {e}", intent.id.0));
+            return Err(Reported);
+        }
+    }
+    Ok(())
+}
+
+pub async fn plan(session: &Session, out: Option<&Path>, detailed_exitcode: bool, destroy: bool) -> CmdResult<u8> {
+    let prepared = prepare(session)?;
+    let engine = engine(session, &prepared)?;
+    let store = session.store(false)?;
+    let workspace = session.workspace(store.as_ref())?;
+    let (prior, prior_outputs, seq) = prior_state(session, store.as_ref(), &workspace)?;
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let result = if destroy {
+        engine.plan_destroy(&workspace, seq, &prior, &opts)
+    } else {
+        engine.plan(&workspace, seq, &prepared.inputs, &prior, &prior_outputs, &opts).await
+    };
+    sink.finish();
+    let plan = result.map_err(|ds| {
+        session.out.diagnostics(&prepared.sources, &ds);
+        Reported
+    })?;
+    show_plan(session, &plan);
+    if let Some(path) = out {
+        save_plan(session, path, &plan, &prepared.inputs)?;
+    }
+    Ok(if detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+}
+
+fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> CmdResult {
+    let mut inputs: Vec<(String, nimbus_value::Value)> = inputs.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let saved = SavedPlan {
+        format: PLAN_FORMAT,
+        nimbus_version: env!("CARGO_PKG_VERSION").to_string(),
+        plan: plan.clone(),
+        inputs,
+    };
+    let path = if path.is_absolute() { path.to_path_buf() } else { session.dir.join(path) };
+    let write = || -> std::io::Result<()> {
+        let text = serde_json::to_vec(&saved).map_err(std::io::Error::other)?;
+        let tmp = path.with_extension("tmp-plan");
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // Plans can hold secrets: owner-only.
+            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            f.write_all(&text)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| {
+        session.out.error(&format!("cannot save the plan to {}: {e}", path.display()));
+        Reported
+    })?;
+    session.out.line(&format!("\nSaved the plan to {}. Apply it with: nimbus apply {}", path.display(), path.display()));
+    Ok(())
+}
+
+fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
+    let path = if path.is_absolute() { path.to_path_buf() } else { session.dir.join(path) };
+    let text = std::fs::read(&path).map_err(|e| {
+        session.out.error(&format!("cannot read the plan {}: {e}", path.display()));
+        Reported
+    })?;
+    let saved: SavedPlan = serde_json::from_slice(&text).map_err(|e| {
+        session.out.error(&format!("{} is not a Nimbus plan file: {e}", path.display()));
+        Reported
+    })?;
+    if saved.format != PLAN_FORMAT {
+        session.out.error(&format!("plan format {} is not supported (expected {PLAN_FORMAT})", saved.format));
+        return Err(Reported);
+    }
+    Ok(saved)
+}
+
+fn approve(session: &Session, question: &str) -> CmdResult<bool> {
+    if !std::io::stdin().is_terminal() && std::env::var_os("NIMBUS_ASSUME_TTY").is_none() {
+        session.out.error("approval needed but the input is not a terminal: rerun with --auto-approve");
+        return Err(Reported);
+    }
+    print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    Ok(answer.trim() == "yes")
+}
+
+pub async fn apply(session: &Session, plan_file: Option<&Path>, auto_approve: bool) -> CmdResult<u8> {
+    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
+    let mut prepared = prepare(session)?;
+    if let Some(saved) = &saved {
+        prepared.inputs = saved
+            .inputs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    nimbus_eval::InputValue {
+                        value: v.clone(),
+                        origin: nimbus_eval::InputOrigin::CommandLine,
+                    },
+                )
+            })
+            .collect();
+    }
+    let engine = engine(session, &prepared)?;
+    let store = session.store(true)?.ok_or(Reported)?;
+    let workspace = session.workspace(Some(&store))?;
+    let run = RunInfo::new(if saved.as_ref().is_some_and(|s| s.plan.destroy) { "destroy" } else { "apply" });
+    let _lock = session.lock(&store, &workspace, &run.run_id, &run.operation)?;
+    resolve_open_intents(session, &store, &workspace)?;
+    let (prior, prior_outputs, seq) = prior_state(session, Some(&store), &workspace)?;
+    let cancel = watch_interrupts(session);
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), cancel);
+    let plan = match saved {
+        Some(saved) => {
+            if saved.plan.workspace != workspace {
+                session.out.error(&format!(
+                    "the plan was made for workspace `{}`, but the current workspace is `{workspace}`",
+                    saved.plan.workspace
+                ));
+                return Err(Reported);
+            }
+            if saved.plan.state_sequence != seq {
+                session.out.error(&format!(
+                    "the saved plan is stale: the state changed since it was made (event {} then, {seq} now); run `nimbus plan` again",
+                    saved.plan.state_sequence
+                ));
+                return Err(Reported);
+            }
+            saved.plan
+        }
+        None => {
+            let planned = engine.plan(&workspace, seq, &prepared.inputs, &prior, &prior_outputs, &opts).await;
+            sink.finish();
+            let plan = planned.map_err(|ds| {
+                session.out.diagnostics(&prepared.sources, &ds);
+                Reported
+            })?;
+            show_plan(session, &plan);
+            if !plan.has_changes() {
+                return Ok(0);
+            }
+            if !auto_approve && !approve(session, "Do you want to perform these actions?")? {
+                session.out.line("Apply cancelled.");
+                return Ok(1);
+            }
+            plan
+        }
+    };
+    let run_id = run.run_id.clone();
+    let recorder = store.begin_run(&workspace, RunInfo {
+        cause: Some(format!("plan@{}", plan.state_sequence)),
+        ..run
+    });
+    let recorder = recorder.map_err(|e| {
+        session.out.error(&format!("starting the run: {e}"));
+        Reported
+    })?;
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = RunOptions {
+        events: sink.clone(),
+        ..opts
+    };
+    let report = engine.apply(&plan, &prepared.inputs, &prior, &recorder, &opts).await;
+    sink.finish();
+    let status = if report.succeeded() { RunStatus::Succeeded } else { RunStatus::Failed };
+    if let Err(e) = recorder.finish(status).await {
+        session.out.error(&format!("closing the run: {e}"));
+    }
+    finish_report(session, &prepared.sources, &report, &run_id, plan.destroy)
+}
+
+fn finish_report(session: &Session, sources: &SourceMap, report: &ApplyReport, run_id: &str, destroy: bool) -> CmdResult<u8> {
+    session.out.diagnostics(sources, &report.diagnostics);
+    let created = report.count(Action::Create);
+    let updated = report.count(Action::Update);
+    let replaced = report.count(Action::Replace);
+    let deleted = report.count(Action::Delete);
+    if session.out.json {
+        session.out.event(
+            "apply_summary",
+            json!({
+                "run_id": run_id,
+                "created": created, "updated": updated, "replaced": replaced, "deleted": deleted,
+                "failed": report.failed, "skipped": report.skipped,
+            }),
+        );
+    } else {
+        let word = if destroy { "Destroy" } else { "Apply" };
+        let verdict = if report.succeeded() { "complete" } else { "finished with errors" };
+        session.out.line(&format!(
+            "\n{word} {verdict}! Resources: {created} created, {updated} updated, {replaced} replaced, {deleted} destroyed, {} failed, {} skipped.",
+            report.failed.len(),
+            report.skipped.len()
+        ));
+        if !report.failed.is_empty() {
+            session.out.line(&format!("Failed: {}", report.failed.join(", ")));
+        }
+        if !report.skipped.is_empty() {
+            session.out.line(&format!("Skipped (a dependency failed or the run was interrupted): {}", report.skipped.join(", ")));
+        }
+        if !destroy && !report.outputs.is_empty() {
+            session.out.line("\nOutputs:\n");
+            for (name, (value, sensitive)) in &report.outputs {
+                session.out.line(&format!("{name} = {}", render::show(value, *sensitive)));
+            }
+        }
+    }
+    Ok(if report.succeeded() { 0 } else { 1 })
+}
+
+pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
+    let prepared = prepare(session)?;
+    let engine = engine(session, &prepared)?;
+    let Some(store) = session.store(false)? else {
+        session.out.line("Nothing to destroy: there is no state yet.");
+        return Ok(0);
+    };
+    drop(store);
+    let store = session.store(true)?.ok_or(Reported)?;
+    let workspace = session.workspace(Some(&store))?;
+    let run = RunInfo::new("destroy");
+    let _lock = session.lock(&store, &workspace, &run.run_id, "destroy")?;
+    resolve_open_intents(session, &store, &workspace)?;
+    let (prior, _, seq) = prior_state(session, Some(&store), &workspace)?;
+    let cancel = watch_interrupts(session);
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), cancel);
+    let plan = engine.plan_destroy(&workspace, seq, &prior, &opts).map_err(|ds| {
+        session.out.diagnostics(&prepared.sources, &ds);
+        Reported
+    })?;
+    show_plan(session, &plan);
+    if plan.changes.is_empty() {
+        return Ok(0);
+    }
+    if !auto_approve && !approve(session, "Do you really want to destroy these resources?")? {
+        session.out.line("Destroy cancelled.");
+        return Ok(1);
+    }
+    let run_id = run.run_id.clone();
+    let recorder = store.begin_run(&workspace, run).map_err(|e| {
+        session.out.error(&format!("starting the run: {e}"));
+        Reported
+    })?;
+    let report = engine.destroy(&plan, &prepared.inputs, &prior, &recorder, &opts).await;
+    sink.finish();
+    let status = if report.succeeded() { RunStatus::Succeeded } else { RunStatus::Failed };
+    if let Err(e) = recorder.finish(status).await {
+        session.out.error(&format!("closing the run: {e}"));
+    }
+    finish_report(session, &prepared.sources, &report, &run_id, true)
+}
+
+/// Shared by `refresh` and `drift`: configure providers and read every
+/// object in state.
+async fn read_reality(
+    session: &Session,
+    prepared: &Prepared,
+    engine: &Engine<'_>,
+    prior: &PriorState,
+) -> CmdResult<Vec<nimbus_engine::Drift>> {
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    engine.configure_providers(&prepared.inputs, &opts).await.map_err(|ds| {
+        session.out.diagnostics(&prepared.sources, &ds);
+        Reported
+    })?;
+    let (drifts, errors) = engine.detect_drift(prior, &opts).await;
+    sink.finish();
+    if !errors.is_empty() {
+        session.out.diagnostics(&prepared.sources, &errors);
+        return Err(Reported);
+    }
+    Ok(drifts)
+}
+
+pub async fn refresh(session: &Session) -> CmdResult<u8> {
+    let prepared = prepare(session)?;
+    let engine = engine(session, &prepared)?;
+    let store = session.store(true)?.ok_or(Reported)?;
+    let workspace = session.workspace(Some(&store))?;
+    let run = RunInfo::new("refresh");
+    let _lock = session.lock(&store, &workspace, &run.run_id, "refresh")?;
+    let (prior, _, _) = prior_state(session, Some(&store), &workspace)?;
+    let drifts = read_reality(session, &prepared, &engine, &prior).await?;
+    let recorder = store.begin_run(&workspace, run).map_err(|e| {
+        session.out.error(&format!("starting the run: {e}"));
+        Reported
+    })?;
+    let recorded = engine.record_refresh(&prior, &drifts, &recorder).await;
+    let status = if recorded.is_ok() { RunStatus::Succeeded } else { RunStatus::Failed };
+    let _ = recorder.finish(status).await;
+    if let Err(d) = recorded {
+        session.out.diagnostics(&prepared.sources, &[d]);
+        return Err(Reported);
+    }
+    session.line_or_json(
+        &format!("Refreshed {} resources; {} changed outside Nimbus.", prior.len(), drifts.len()),
+        json!({ "refreshed": prior.len(), "changed": drifts.len() }),
+    );
+    Ok(0)
+}
+
+pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> CmdResult<u8> {
+    let prepared = prepare(session)?;
+    let engine_ = engine(session, &prepared)?;
+    let store = session.store(false)?;
+    let workspace = session.workspace(store.as_ref())?;
+    let (prior, _, _) = prior_state(session, store.as_ref(), &workspace)?;
+    let drifts = read_reality(session, &prepared, &engine_, &prior).await?;
+    for d in &drifts {
+        if session.out.json {
+            let attributes: Vec<_> = d
+                .changed_attributes
+                .iter()
+                .map(|name| {
+                    let sensitive = d.sensitive_attributes.contains(name);
+                    let recorded = d.recorded.get(name).cloned().unwrap_or_default();
+                    let current = d.current.as_ref().and_then(|c| c.get(name)).cloned().unwrap_or_default();
+                    json!({ "name": name, "recorded": masked_json(&recorded, sensitive), "current": masked_json(&current, sensitive) })
+                })
+                .collect();
+            session.out.event(
+                "drift",
+                json!({ "address": d.address, "gone": d.current.is_none(), "attributes": attributes }),
+            );
+            continue;
+        }
+        match &d.current {
+            None => session.out.line(&format!("{}: deleted outside Nimbus", d.address)),
+            Some(current) => {
+                session.out.line(&format!("{}: changed outside Nimbus", d.address));
+                for name in &d.changed_attributes {
+                    let sensitive = d.sensitive_attributes.contains(name);
+                    let recorded = d.recorded.get(name).cloned().unwrap_or_default();
+                    let now = current.get(name).cloned().unwrap_or_default();
+                    session.out.line(&format!(
+                        "  ~ {name}: {} -> {}",
+                        render::show(&recorded, sensitive),
+                        render::show(&now, sensitive)
+                    ));
+                }
+            }
+        }
+    }
+    if drifts.is_empty() {
+        session.line_or_json("No drift: every resource matches the state.", json!({ "drifted": 0 }));
+        return Ok(0);
+    }
+    if !session.out.json {
+        session.out.line(&format!("\n{} resources drifted.", drifts.len()));
+    }
+    drop(engine_);
+    drop(store);
+    if remediate {
+        session.out.line("\nPlanning the way back to the configuration:\n");
+        return apply(session, None, auto_approve).await.map(|code| if code == 0 { 0 } else { code });
+    }
+    Ok(2)
+}
+
+pub async fn import(session: &Session, address: &str, id: &str) -> CmdResult<u8> {
+    let prepared = prepare(session)?;
+    let engine = engine(session, &prepared)?;
+    let store = session.store(true)?.ok_or(Reported)?;
+    let workspace = session.workspace(Some(&store))?;
+    if store.resource(&workspace, address).ok().flatten().is_some() {
+        session.out.error(&format!("{address} is already in state: remove it first with `nimbus state rm {address}`"));
+        return Err(Reported);
+    }
+    let run = RunInfo::new("import");
+    let _lock = session.lock(&store, &workspace, &run.run_id, "import")?;
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink, Arc::new(AtomicBool::new(false)));
+    engine.configure_providers(&prepared.inputs, &opts).await.map_err(|ds| {
+        session.out.diagnostics(&prepared.sources, &ds);
+        Reported
+    })?;
+    let recorder = store.begin_run(&workspace, run).map_err(|e| {
+        session.out.error(&format!("starting the run: {e}"));
+        Reported
+    })?;
+    let result = engine.import(address, id, &recorder, &opts).await;
+    let status = if result.is_ok() { RunStatus::Succeeded } else { RunStatus::Failed };
+    let _ = recorder.finish(status).await;
+    match result {
+        Ok(record) => {
+            session.line_or_json(
+                &format!("Imported {} ({}) as {address}.", id, record.resource_type),
+                json!({ "imported": address, "id": id }),
+            );
+            Ok(0)
+        }
+        Err(d) => {
+            session.out.diagnostics(&prepared.sources, &[d]);
+            Err(Reported)
+        }
+    }
+}

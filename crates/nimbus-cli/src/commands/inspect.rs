@@ -1,0 +1,137 @@
+//! `output`, `graph`, `providers`.
+
+use crate::context::{CmdResult, Reported, Session};
+use crate::render;
+use nimbus_engine::Engine;
+use nimbus_engine::graph::Vertex;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> CmdResult<u8> {
+    let store = session.store(false)?;
+    let workspace = session.workspace(store.as_ref())?;
+    let outputs = match &store {
+        Some(store) => store.outputs(&workspace).map_err(|e| {
+            session.out.error(&format!("reading outputs: {e}"));
+            Reported
+        })?,
+        None => Vec::new(),
+    };
+    let shown = |o: &nimbus_state::OutputRecord| -> serde_json::Value {
+        if o.sensitive && !show_sensitive { json!("(sensitive)") } else { o.value.clone() }
+    };
+    match name {
+        Some(name) => {
+            let Some(o) = outputs.iter().find(|o| o.name == name) else {
+                session.out.error(&format!("no output named `{name}`"));
+                return Err(Reported);
+            };
+            if session.out.json {
+                session.out.event("output", json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }));
+            } else {
+                // A single string prints raw, so scripts can use it directly.
+                match shown(o) {
+                    serde_json::Value::String(s) => session.out.line(&s),
+                    other => session.out.line(&nimbus_value::Value::from_json(&other).to_string()),
+                }
+            }
+        }
+        None => {
+            for o in &outputs {
+                if session.out.json {
+                    session.out.event("output", json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }));
+                } else {
+                    let value = nimbus_value::Value::from_json(&o.value);
+                    let text = if show_sensitive { value.to_string() } else { render::show(&value, o.sensitive) };
+                    session.out.line(&format!("{} = {text}", o.name));
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The graph of resource blocks: edges go from a block to what it depends
+/// on, through locals, outputs and module inputs.
+pub async fn graph(session: &Session, format: &str) -> CmdResult<u8> {
+    let config = session.load_config()?;
+    let sources = session.sources_for_display(&config);
+    let engine = Engine::new(&config, &session.catalog()).map_err(|ds| {
+        session.out.diagnostics(&sources, &ds);
+        Reported
+    })?;
+    let g = &engine.graph;
+    let mut nodes = BTreeSet::new();
+    let mut edges = BTreeSet::new();
+    let mut resource_deps: Vec<Vec<String>> = vec![Vec::new(); g.graph.node_count()];
+    for &v in &g.order {
+        let mut deps = BTreeSet::new();
+        for d in g.dependencies(v) {
+            match g.graph[d] {
+                Vertex::Resource(..) => {
+                    deps.insert(g.describe(g.graph[d]));
+                }
+                _ => deps.extend(resource_deps[d.index()].iter().cloned()),
+            }
+        }
+        if let Vertex::Resource(..) = g.graph[v] {
+            let name = g.describe(g.graph[v]);
+            for d in &deps {
+                edges.insert((name.clone(), d.clone()));
+            }
+            nodes.insert(name);
+        }
+        resource_deps[v.index()] = deps.into_iter().collect();
+    }
+    let mut text = String::new();
+    match format {
+        "json" => {
+            let value = json!({
+                "nodes": nodes,
+                "edges": edges.iter().map(|(a, b)| json!({ "from": a, "to": b })).collect::<Vec<_>>(),
+            });
+            text = format!("{value}\n");
+        }
+        "mermaid" => {
+            let id = |s: &str| s.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+            let _ = writeln!(text, "graph TD");
+            for n in &nodes {
+                let _ = writeln!(text, "  {}[\"{n}\"]", id(n));
+            }
+            for (a, b) in &edges {
+                let _ = writeln!(text, "  {} --> {}", id(a), id(b));
+            }
+        }
+        _ => {
+            let _ = writeln!(text, "digraph nimbus {{\n  rankdir = \"RL\";");
+            for n in &nodes {
+                let _ = writeln!(text, "  \"{n}\";");
+            }
+            for (a, b) in &edges {
+                let _ = writeln!(text, "  \"{a}\" -> \"{b}\";");
+            }
+            let _ = writeln!(text, "}}");
+        }
+    }
+    print!("{text}");
+    Ok(0)
+}
+
+pub fn providers(session: &Session) -> CmdResult<u8> {
+    let config = session.load_config()?;
+    let sources = session.sources_for_display(&config);
+    let engine = Engine::new(&config, &session.catalog()).map_err(|ds| {
+        session.out.diagnostics(&sources, &ds);
+        Reported
+    })?;
+    for (address, handle) in &engine.providers.handles {
+        let types: Vec<&str> = handle.schema.resources.keys().map(String::as_str).collect();
+        session.line_or_json(
+            &format!("{address}: {}", types.join(", ")),
+            json!({ "provider": address, "resource_types": types,
+                    "data_sources": handle.schema.data_sources.keys().collect::<Vec<_>>() }),
+        );
+    }
+    Ok(0)
+}

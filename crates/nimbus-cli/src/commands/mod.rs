@@ -1,0 +1,63 @@
+//! One module per group of commands; `run` dispatches.
+
+mod apply;
+mod inspect;
+mod setup;
+mod state;
+
+use crate::context::{CmdResult, Reported, Session};
+use crate::{Cli, Command};
+
+/// Runs a command and returns the process exit code.
+pub async fn run(cli: Cli) -> u8 {
+    let session = match Session::new(cli.global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot determine the working directory: {e}");
+            return 1;
+        }
+    };
+    let result: CmdResult<u8> = match cli.command {
+        Command::Init => setup::init(&session).map(|_| 0),
+        Command::Validate => setup::validate(&session).await.map(|_| 0),
+        Command::Fmt { check } => setup::fmt(&session, check),
+        Command::Version => {
+            session.line_or_json(
+                &format!("nimbus {}", env!("CARGO_PKG_VERSION")),
+                serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }),
+            );
+            Ok(0)
+        }
+        Command::Plan {
+            out,
+            detailed_exitcode,
+            destroy,
+        } => apply::plan(&session, out.as_deref(), detailed_exitcode, destroy).await,
+        Command::Apply { plan_file, auto_approve } => apply::apply(&session, plan_file.as_deref(), auto_approve).await,
+        Command::Destroy { auto_approve } => apply::destroy(&session, auto_approve).await,
+        Command::Refresh => apply::refresh(&session).await,
+        Command::Drift { remediate, auto_approve } => apply::drift(&session, remediate, auto_approve).await,
+        Command::Import { address, id } => apply::import(&session, &address, &id).await,
+        Command::Output { name, show_sensitive } => inspect::output(&session, name.as_deref(), show_sensitive),
+        Command::Graph { format } => inspect::graph(&session, &format).await,
+        Command::Providers => inspect::providers(&session),
+        Command::State(cmd) => state::state(&session, cmd),
+        Command::Workspace(cmd) => state::workspace(&session, cmd),
+        Command::ForceUnlock { lock_id } => state::force_unlock(&session, &lock_id),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Reported) => 1,
+    }
+}
+
+impl Session {
+    /// Text for people, or the JSON object with `--json`.
+    pub fn line_or_json(&self, text: &str, json: serde_json::Value) {
+        if self.out.json {
+            self.out.event("result", json);
+        } else {
+            self.out.line(text);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! `init`, `validate`, `fmt`.
+
+use crate::context::{CmdResult, OsFiles, Reported, STATE_DIR, Session};
+use nimbus_config::Files;
+use nimbus_engine::Engine;
+
+const STARTER: &str = r#";; A starter configuration: built-in providers only, no cloud account needed.
+;; Try: nimbus plan, nimbus apply, nimbus output, nimbus destroy.
+
+(define-variables
+  (greeting (type string) (default "hello from nimbus")))
+
+(define-infrastructure starter
+  (resource random-id "suffix"
+    (byte-length 4))
+
+  (resource local-file "greeting"
+    (filename (format "out/greeting-~a.txt" (ref random-id "suffix" "hex")))
+    (content (var greeting)))
+
+  (output "file"
+    (value (ref local-file "greeting" "filename"))))
+"#;
+
+pub fn init(session: &Session) -> CmdResult {
+    let state = session.dir.join(STATE_DIR);
+    if let Err(e) = std::fs::create_dir_all(&session.dir) {
+        session.out.error(&format!("cannot create {}: {e}", session.dir.display()));
+        return Err(Reported);
+    }
+    let has_config = OsFiles.nim_files(&session.dir).map(|f| !f.is_empty()).unwrap_or(false);
+    if !has_config {
+        let main = session.dir.join("main.nim");
+        if let Err(e) = std::fs::write(&main, STARTER) {
+            session.out.error(&format!("cannot write {}: {e}", main.display()));
+            return Err(Reported);
+        }
+        session.out.line("Wrote a starter main.nim.");
+    }
+    match nimbus_state::Store::open(&state) {
+        Ok(_) => {}
+        Err(e) => {
+            session.out.error(&format!("cannot create the state in {}: {e}", state.display()));
+            return Err(Reported);
+        }
+    }
+    session.line_or_json(
+        &format!("Initialized Nimbus in {}.", session.dir.display()),
+        serde_json::json!({ "initialized": session.dir.display().to_string() }),
+    );
+    Ok(())
+}
+
+pub async fn validate(session: &Session) -> CmdResult {
+    let config = session.load_config()?;
+    let (inputs, sources) = session.inputs(&config)?;
+    let engine = match Engine::new(&config, &session.catalog()) {
+        Ok(e) => e,
+        Err(ds) => {
+            session.out.diagnostics(&sources, &ds);
+            return Err(Reported);
+        }
+    };
+    let diagnostics = engine.validate(&inputs).await;
+    if diagnostics.iter().any(|d| d.is_error()) {
+        session.out.diagnostics(&sources, &diagnostics);
+        return Err(Reported);
+    }
+    session.out.diagnostics(&sources, &diagnostics);
+    let resources: usize = config.modules.iter().map(|m| m.resources.len()).sum();
+    session.line_or_json(
+        &format!("OK: the configuration is valid ({resources} resource blocks)."),
+        serde_json::json!({ "valid": true, "resource_blocks": resources }),
+    );
+    Ok(())
+}
+
+pub fn fmt(session: &Session, check: bool) -> CmdResult<u8> {
+    let files = match OsFiles.nim_files(&session.dir) {
+        Ok(f) => f,
+        Err(e) => {
+            session.out.error(&format!("cannot list {}: {e}", session.dir.display()));
+            return Err(Reported);
+        }
+    };
+    let mut changed = Vec::new();
+    let mut failed = false;
+    for path in files {
+        let shown = path.strip_prefix(&session.dir).unwrap_or(&path).to_path_buf();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                session.out.error(&format!("cannot read {}: {e}", shown.display()));
+                failed = true;
+                continue;
+            }
+        };
+        let mut sources = nimbus_syntax::SourceMap::new();
+        let id = sources.add(shown.clone(), text.clone());
+        match nimbus_syntax::format::format_file(id, &text) {
+            Ok(formatted) if formatted != text => {
+                if !check {
+                    // Write to a sibling and rename: a crash never leaves a
+                    // half-written source file.
+                    let tmp = path.with_extension("nim.fmt-tmp");
+                    if let Err(e) = std::fs::write(&tmp, &formatted).and_then(|_| std::fs::rename(&tmp, &path)) {
+                        session.out.error(&format!("cannot write {}: {e}", shown.display()));
+                        failed = true;
+                        continue;
+                    }
+                }
+                changed.push(shown);
+            }
+            Ok(_) => {}
+            Err(diagnostics) => {
+                session.out.diagnostics(&sources, &diagnostics);
+                failed = true;
+            }
+        }
+    }
+    for file in &changed {
+        session.line_or_json(
+            &file.display().to_string(),
+            serde_json::json!({ "file": file.display().to_string(), "changed": true }),
+        );
+    }
+    if failed {
+        return Err(Reported);
+    }
+    Ok(if check && !changed.is_empty() { 1 } else { 0 })
+}

@@ -1,0 +1,253 @@
+//! What every command needs: the working directory, the configuration,
+//! variable inputs, the state store and the provider catalog.
+
+use crate::Global;
+use crate::output::Output;
+use nimbus_builtin::{Builtin, BuiltinOptions};
+use nimbus_config::{Config, Files};
+use nimbus_engine::Catalog;
+use nimbus_eval::{InputOrigin, InputValue, Inputs, parse_text_value, parse_var_file, parse_var_json};
+use nimbus_provider::Provider;
+use nimbus_state::{LockGuard, LockRequest, Store};
+use nimbus_syntax::{Diagnostic, SourceMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The state directory inside the working directory.
+pub const STATE_DIR: &str = ".nimbus";
+
+/// A command failed; what to say was already printed.
+#[derive(Debug)]
+pub struct Reported;
+
+pub type CmdResult<T = ()> = Result<T, Reported>;
+
+pub struct Session {
+    pub global: Global,
+    pub dir: PathBuf,
+    pub out: Output,
+}
+
+/// The real file system.
+pub struct OsFiles;
+
+impl Files for OsFiles {
+    fn nim_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "nim") && path.is_file() {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+}
+
+/// The providers this build of Nimbus carries.
+pub struct BuiltinCatalog {
+    pub base_dir: PathBuf,
+}
+
+impl Catalog for BuiltinCatalog {
+    fn instantiate(&self, name: &str, source: Option<&str>) -> Result<Arc<dyn Provider>, String> {
+        match (name, source) {
+            (nimbus_engine::BUILTIN, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(self.base_dir.clone())))),
+            (_, Some(source)) => Err(format!(
+                "provider plugins ({source}) are not supported by this build yet"
+            )),
+            (other, None) => Err(format!("no provider named `{other}` is available")),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![nimbus_engine::BUILTIN.to_string()]
+    }
+}
+
+impl Session {
+    pub fn new(global: Global) -> io::Result<Session> {
+        let dir = match &global.dir {
+            Some(d) => d.clone(),
+            None => std::env::current_dir()?,
+        };
+        let out = Output::new(global.json, global.no_color);
+        Ok(Session { global, dir, out })
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join(STATE_DIR)
+    }
+
+    pub fn catalog(&self) -> BuiltinCatalog {
+        BuiltinCatalog {
+            base_dir: self.dir.clone(),
+        }
+    }
+
+    /// Loads the configuration; prints diagnostics and fails on errors.
+    pub fn load_config(&self) -> CmdResult<Config> {
+        if !self.dir.is_dir() {
+            self.out.error(&format!("{} is not a directory", self.dir.display()));
+            return Err(Reported);
+        }
+        let (config, diagnostics) = nimbus_config::load(&self.dir, &OsFiles);
+        let relative = relativize(&config.sources, &self.dir);
+        if !diagnostics.is_empty() {
+            self.out.diagnostics(&relative, &diagnostics);
+            if diagnostics.iter().any(Diagnostic::is_error) {
+                return Err(Reported);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Paths relative to the working directory, for messages.
+    pub fn sources_for_display(&self, config: &Config) -> SourceMap {
+        relativize(&config.sources, &self.dir)
+    }
+
+    /// Variable values from the environment, var files and `--var`, in
+    /// increasing precedence.
+    pub fn inputs(&self, config: &Config) -> CmdResult<(Inputs, SourceMap)> {
+        let mut inputs = Inputs::new();
+        let mut sources = self.sources_for_display(config);
+        let root = config.root();
+        let mut errors = Vec::new();
+        for variable in &root.variables {
+            let env_name = format!("NIMBUS_VAR_{}", nimbus_eval::vars::env_suffix(&variable.name.text));
+            if let Ok(text) = std::env::var(&env_name) {
+                match parse_text_value(&text, &variable.ty) {
+                    Ok(value) => {
+                        inputs.insert(
+                            variable.name.text.clone(),
+                            InputValue {
+                                value,
+                                origin: InputOrigin::Environment(env_name),
+                            },
+                        );
+                    }
+                    Err(e) => errors.push(Diagnostic::error(format!("{env_name}: {e}"))),
+                }
+            }
+        }
+        for file in &self.global.var_files {
+            let path = if file.is_absolute() { file.clone() } else { self.dir.join(file) };
+            let shown = file.display().to_string();
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(Diagnostic::error(format!("cannot read var file {shown}: {e}")));
+                    continue;
+                }
+            };
+            let parsed = if path.extension().is_some_and(|e| e == "json") {
+                parse_var_json(&text, &shown).map_err(|e| vec![Diagnostic::error(e)])
+            } else {
+                let id = sources.add(file.clone(), text.clone());
+                parse_var_file(id, &text, &shown)
+            };
+            match parsed {
+                Ok(values) => inputs.extend(values),
+                Err(ds) => errors.extend(ds),
+            }
+        }
+        for assignment in &self.global.vars {
+            let Some((name, text)) = assignment.split_once('=') else {
+                errors.push(Diagnostic::error(format!("--var {assignment}: expected NAME=VALUE")));
+                continue;
+            };
+            let ty = root
+                .variable(name)
+                .map(|v| v.ty.clone())
+                .unwrap_or(nimbus_value::Type::String);
+            match parse_text_value(text, &ty) {
+                Ok(value) => {
+                    inputs.insert(
+                        name.to_string(),
+                        InputValue {
+                            value,
+                            origin: InputOrigin::CommandLine,
+                        },
+                    );
+                }
+                Err(e) => errors.push(Diagnostic::error(format!("--var {name}: {e}"))),
+            }
+        }
+        if !errors.is_empty() {
+            self.out.diagnostics(&sources, &errors);
+            return Err(Reported);
+        }
+        Ok((inputs, sources))
+    }
+
+    /// Opens the state store, creating `.nimbus/` when asked to.
+    pub fn store(&self, create: bool) -> CmdResult<Option<Store>> {
+        let dir = self.state_dir();
+        if !create && !dir.join(nimbus_state::STATE_DB_FILE).exists() {
+            return Ok(None);
+        }
+        match if create { Store::open(&dir) } else { Store::open_read_only(&dir) } {
+            Ok(store) => Ok(Some(store)),
+            Err(e) => {
+                self.out.error(&format!("cannot open the state in {}: {e}", dir.display()));
+                Err(Reported)
+            }
+        }
+    }
+
+    pub fn workspace(&self, store: Option<&Store>) -> CmdResult<String> {
+        if let Ok(ws) = std::env::var("NIMBUS_WORKSPACE")
+            && !ws.is_empty()
+        {
+            return Ok(ws);
+        }
+        match store {
+            None => Ok("default".to_string()),
+            Some(store) => store.current_workspace().map_err(|e| {
+                self.out.error(&format!("reading the current workspace: {e}"));
+                Reported
+            }),
+        }
+    }
+
+    /// Takes the workspace's write lock for `operation`.
+    pub fn lock(&self, store: &Store, workspace: &str, run_id: &str, operation: &str) -> CmdResult<LockGuard> {
+        let request = LockRequest {
+            run_id: run_id.to_string(),
+            operation: operation.to_string(),
+            timeout: Duration::from_secs(self.global.lock_timeout),
+            steal_stale: self.global.steal_stale_lock,
+        };
+        store.lock(workspace, request).map_err(|e| {
+            let hint = match &e {
+                nimbus_state::StateError::StaleLock { .. } => {
+                    "\nhelp: the holder is gone; rerun with --steal-stale-lock or run `nimbus force-unlock ID`"
+                }
+                _ => "",
+            };
+            self.out.error(&format!("cannot lock workspace `{workspace}`: {e}{hint}"));
+            Reported
+        })
+    }
+}
+
+fn relativize(sources: &SourceMap, dir: &Path) -> SourceMap {
+    let mut out = SourceMap::new();
+    for (_, file) in sources.files() {
+        let shown = file.path.strip_prefix(dir).unwrap_or(&file.path).to_path_buf();
+        out.add(shown, file.text.clone());
+    }
+    out
+}
