@@ -43,7 +43,7 @@
     (value (local prefix)))
 
   (output "replica-files"
-    (value (ref local-file "replica")))
+    (value (ref local-file "replica" * "filename")))
 
   (output "admin-password"
     (sensitive #t)

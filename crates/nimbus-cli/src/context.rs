@@ -6,7 +6,9 @@ use crate::output::Output;
 use nimbus_builtin::{Builtin, BuiltinOptions};
 use nimbus_config::{Config, Files};
 use nimbus_engine::Catalog;
-use nimbus_eval::{InputOrigin, InputValue, Inputs, parse_text_value, parse_var_file, parse_var_json};
+use nimbus_eval::{
+    InputOrigin, InputValue, Inputs, parse_text_value, parse_var_file, parse_var_json,
+};
 use nimbus_provider::Provider;
 use nimbus_state::{LockGuard, LockRequest, Store};
 use nimbus_syntax::{Diagnostic, SourceMap};
@@ -63,7 +65,17 @@ pub struct BuiltinCatalog {
 impl Catalog for BuiltinCatalog {
     fn instantiate(&self, name: &str, source: Option<&str>) -> Result<Arc<dyn Provider>, String> {
         match (name, source) {
-            (nimbus_engine::BUILTIN, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(self.base_dir.clone())))),
+            (nimbus_engine::BUILTIN, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(
+                self.base_dir.clone(),
+            )))),
+            ("aws", None) => Ok(Arc::new(nimbus_aws::Aws::new(
+                nimbus_aws::Preset::Aws,
+                self.base_dir.clone(),
+            ))),
+            ("localstack", None) => Ok(Arc::new(nimbus_aws::Aws::new(
+                nimbus_aws::Preset::LocalStack,
+                self.base_dir.clone(),
+            ))),
             (_, Some(source)) => Err(format!(
                 "provider plugins ({source}) are not supported by this build yet"
             )),
@@ -72,7 +84,11 @@ impl Catalog for BuiltinCatalog {
     }
 
     fn names(&self) -> Vec<String> {
-        vec![nimbus_engine::BUILTIN.to_string()]
+        vec![
+            nimbus_engine::BUILTIN.to_string(),
+            "aws".to_string(),
+            "localstack".to_string(),
+        ]
     }
 }
 
@@ -99,7 +115,8 @@ impl Session {
     /// Loads the configuration; prints diagnostics and fails on errors.
     pub fn load_config(&self) -> CmdResult<Config> {
         if !self.dir.is_dir() {
-            self.out.error(&format!("{} is not a directory", self.dir.display()));
+            self.out
+                .error(&format!("{} is not a directory", self.dir.display()));
             return Err(Reported);
         }
         let (config, diagnostics) = nimbus_config::load(&self.dir, &OsFiles);
@@ -126,7 +143,10 @@ impl Session {
         let root = config.root();
         let mut errors = Vec::new();
         for variable in &root.variables {
-            let env_name = format!("NIMBUS_VAR_{}", nimbus_eval::vars::env_suffix(&variable.name.text));
+            let env_name = format!(
+                "NIMBUS_VAR_{}",
+                nimbus_eval::vars::env_suffix(&variable.name.text)
+            );
             if let Ok(text) = std::env::var(&env_name) {
                 match parse_text_value(&text, &variable.ty) {
                     Ok(value) => {
@@ -143,12 +163,18 @@ impl Session {
             }
         }
         for file in &self.global.var_files {
-            let path = if file.is_absolute() { file.clone() } else { self.dir.join(file) };
+            let path = if file.is_absolute() {
+                file.clone()
+            } else {
+                self.dir.join(file)
+            };
             let shown = file.display().to_string();
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
                 Err(e) => {
-                    errors.push(Diagnostic::error(format!("cannot read var file {shown}: {e}")));
+                    errors.push(Diagnostic::error(format!(
+                        "cannot read var file {shown}: {e}"
+                    )));
                     continue;
                 }
             };
@@ -165,7 +191,9 @@ impl Session {
         }
         for assignment in &self.global.vars {
             let Some((name, text)) = assignment.split_once('=') else {
-                errors.push(Diagnostic::error(format!("--var {assignment}: expected NAME=VALUE")));
+                errors.push(Diagnostic::error(format!(
+                    "--var {assignment}: expected NAME=VALUE"
+                )));
                 continue;
             };
             let ty = root
@@ -198,10 +226,15 @@ impl Session {
         if !create && !dir.join(nimbus_state::STATE_DB_FILE).exists() {
             return Ok(None);
         }
-        match if create { Store::open(&dir) } else { Store::open_read_only(&dir) } {
+        match if create {
+            Store::open(&dir)
+        } else {
+            Store::open_read_only(&dir)
+        } {
             Ok(store) => Ok(Some(store)),
             Err(e) => {
-                self.out.error(&format!("cannot open the state in {}: {e}", dir.display()));
+                self.out
+                    .error(&format!("cannot open the state in {}: {e}", dir.display()));
                 Err(Reported)
             }
         }
@@ -216,14 +249,21 @@ impl Session {
         match store {
             None => Ok("default".to_string()),
             Some(store) => store.current_workspace().map_err(|e| {
-                self.out.error(&format!("reading the current workspace: {e}"));
+                self.out
+                    .error(&format!("reading the current workspace: {e}"));
                 Reported
             }),
         }
     }
 
     /// Takes the workspace's write lock for `operation`.
-    pub fn lock(&self, store: &Store, workspace: &str, run_id: &str, operation: &str) -> CmdResult<LockGuard> {
+    pub fn lock(
+        &self,
+        store: &Store,
+        workspace: &str,
+        run_id: &str,
+        operation: &str,
+    ) -> CmdResult<LockGuard> {
         let request = LockRequest {
             run_id: run_id.to_string(),
             operation: operation.to_string(),
@@ -246,7 +286,11 @@ impl Session {
 fn relativize(sources: &SourceMap, dir: &Path) -> SourceMap {
     let mut out = SourceMap::new();
     for (_, file) in sources.files() {
-        let shown = file.path.strip_prefix(dir).unwrap_or(&file.path).to_path_buf();
+        let shown = file
+            .path
+            .strip_prefix(dir)
+            .unwrap_or(&file.path)
+            .to_path_buf();
         out.add(shown, file.text.clone());
     }
     out

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "nimbus", version, about = "Infrastructure as code: plan, apply, remember, destroy")]
+#[command(
+    name = "nimbus",
+    version,
+    about = "Infrastructure as code: plan, apply, remember, destroy"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -169,8 +173,12 @@ pub enum StateCommand {
 
 #[derive(Subcommand)]
 pub enum WorkspaceCommand {
-    New { name: String },
-    Select { name: String },
+    New {
+        name: String,
+    },
+    Select {
+        name: String,
+    },
     List,
     Show,
     Delete {
@@ -180,9 +188,33 @@ pub enum WorkspaceCommand {
     },
 }
 
+/// `plan -out FILE` (and `-out=FILE`) is the documented, Terraform-style
+/// spelling; clap would read it as `-o ut`. Rewrite it to `--out`.
+fn normalize_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut rest_literal = false;
+    args.map(|arg| {
+        if rest_literal {
+            return arg;
+        }
+        match arg.to_str() {
+            Some("--") => {
+                rest_literal = true;
+                arg
+            }
+            Some("-out") => "--out".into(),
+            Some(s) if s.starts_with("-out=") => format!("-{s}").into(),
+            _ => arg,
+        }
+    })
+    .collect()
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let cli = Cli::parse_from(normalize_args(std::env::args_os()));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

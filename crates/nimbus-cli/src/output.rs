@@ -23,7 +23,11 @@ impl Output {
     pub fn new(json: bool, no_color: bool) -> Output {
         let terminal = std::io::stdout().is_terminal();
         let color = !json && !no_color && terminal && std::env::var_os("NO_COLOR").is_none();
-        Output { json, color, terminal }
+        Output {
+            json,
+            color,
+            terminal,
+        }
     }
 
     /// One JSON event line.
@@ -45,16 +49,26 @@ impl Output {
 
     pub fn error(&self, message: &str) {
         if self.json {
-            self.event("diagnostic", json!({ "severity": "error", "message": message }));
+            self.event(
+                "diagnostic",
+                json!({ "severity": "error", "message": message }),
+            );
         } else {
-            let (red, bold, reset) = if self.color_stderr() { ("\x1b[31m", "\x1b[1m", "\x1b[0m") } else { ("", "", "") };
+            let (red, bold, reset) = if self.color_stderr() {
+                ("\x1b[31m", "\x1b[1m", "\x1b[0m")
+            } else {
+                ("", "", "")
+            };
             eprintln!("{bold}{red}error{reset}{bold}: {message}{reset}");
         }
     }
 
     pub fn warning(&self, message: &str) {
         if self.json {
-            self.event("diagnostic", json!({ "severity": "warning", "message": message }));
+            self.event(
+                "diagnostic",
+                json!({ "severity": "warning", "message": message }),
+            );
         } else {
             eprintln!("warning: {message}");
         }
@@ -97,7 +111,11 @@ impl Output {
     }
 
     pub fn paint(&self, text: &str, code: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 }
 
@@ -123,7 +141,9 @@ impl Progress {
             return None;
         }
         let bar = ProgressBar::new(total as u64);
-        if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+        {
             bar.set_style(style);
         }
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -192,8 +212,23 @@ impl EventSink for ProgressSink {
     fn emit(&self, event: Event) {
         let Ok(mut p) = self.inner.lock() else { return };
         if p.out.json {
-            if let Ok(Json::Object(map)) = serde_json::to_value(&event) {
-                let kind = map.get("type").and_then(Json::as_str).unwrap_or("event").to_string();
+            // Actions appear as their verbs ("create"), as in `planned_change`,
+            // not as the enum's serde names ("Create").
+            let action = match &event {
+                Event::OperationStarted { action, .. }
+                | Event::OperationFinished { action, .. }
+                | Event::OperationFailed { action, .. } => Some(*action),
+                _ => None,
+            };
+            if let Ok(Json::Object(mut map)) = serde_json::to_value(&event) {
+                if let Some(action) = action {
+                    map.insert("action".into(), json!(action.verb()));
+                }
+                let kind = map
+                    .get("type")
+                    .and_then(Json::as_str)
+                    .unwrap_or("event")
+                    .to_string();
                 p.out.event(&kind, Json::Object(map));
             }
             return;
@@ -203,7 +238,11 @@ impl EventSink for ProgressSink {
                 p.bar = p.start_bar(total);
             }
             Event::RefreshStarted { .. } => {}
-            Event::RefreshFinished { address, changed, gone } => {
+            Event::RefreshFinished {
+                address,
+                changed,
+                gone,
+            } => {
                 if gone {
                     p.say(format!("{address}: no longer exists"));
                 } else if changed {
@@ -215,8 +254,16 @@ impl EventSink for ProgressSink {
                     p.say(format!("{address}: {}...", ing(action)));
                 }
             }
-            Event::OperationFinished { address, action, elapsed_ms } => {
-                let text = format!("{address}: {} ({:.1}s)", done(action), elapsed_ms as f64 / 1000.0);
+            Event::OperationFinished {
+                address,
+                action,
+                elapsed_ms,
+            } => {
+                let text = format!(
+                    "{address}: {} ({:.1}s)",
+                    done(action),
+                    elapsed_ms as f64 / 1000.0
+                );
                 match &p.bar {
                     Some(bar) => {
                         bar.inc(1);
@@ -225,21 +272,46 @@ impl EventSink for ProgressSink {
                     None => p.say(text),
                 }
             }
-            Event::OperationFailed { address, action, message } => {
+            Event::OperationFailed {
+                address,
+                action,
+                message,
+            } => {
                 if let Some(bar) = &p.bar {
                     bar.inc(1);
                 }
-                let text = p.out.paint(&format!("{address}: {} failed: {message}", ing(action)), "31");
+                // The engine's message already starts with the address.
+                let message = message
+                    .strip_prefix(&format!("{address}: "))
+                    .unwrap_or(&message);
+                let text = p.out.paint(
+                    &format!("{address}: {} failed: {message}", ing(action)),
+                    "31",
+                );
                 p.say(text);
             }
-            Event::Retrying { address, attempt, delay_ms, message } => {
-                p.say(format!("{address}: retrying in {delay_ms} ms (attempt {attempt}): {message}"));
+            Event::Retrying {
+                address,
+                attempt,
+                delay_ms,
+                message,
+            } => {
+                p.say(format!(
+                    "{address}: retrying in {delay_ms} ms (attempt {attempt}): {message}"
+                ));
             }
             Event::Skipped { address, reason } => {
                 p.say(format!("{address}: skipped: {reason}"));
             }
-            Event::OpenIntent { address, action, run_id, resolution } => {
-                p.say(format!("{address}: an interrupted run ({run_id}) left an open `{action}`: {resolution}"));
+            Event::OpenIntent {
+                address,
+                action,
+                run_id,
+                resolution,
+            } => {
+                p.say(format!(
+                    "{address}: an interrupted run ({run_id}) left an open `{action}`: {resolution}"
+                ));
             }
         }
     }

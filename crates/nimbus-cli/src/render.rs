@@ -71,7 +71,11 @@ pub fn render_change(out: &Output, change: &ResourceChange) -> String {
             (Some(before), None) => ("-", show(before, diff.sensitive)),
             (Some(before), Some(after)) => (
                 "~",
-                format!("{} -> {}", show(before, diff.sensitive), show(after, diff.sensitive)),
+                format!(
+                    "{} -> {}",
+                    show(before, diff.sensitive),
+                    show(after, diff.sensitive)
+                ),
             ),
             (None, None) => continue,
         };
@@ -109,7 +113,11 @@ pub fn summary_line(plan: &Plan) -> String {
 
 pub fn render_plan(out: &Output, plan: &Plan) -> String {
     let mut text = String::new();
-    let changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action.is_change()).collect();
+    let changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .collect();
     if !changes.is_empty() {
         let _ = writeln!(text, "Nimbus will perform the following actions:\n");
         for change in changes {
@@ -119,7 +127,9 @@ pub fn render_plan(out: &Output, plan: &Plan) -> String {
     let output_changes: Vec<_> = plan
         .outputs
         .iter()
-        .filter(|o| o.before.as_ref().map(|b| b.clone().unmark().0) != Some(o.after.clone().unmark().0))
+        .filter(|o| {
+            o.before.as_ref().map(|b| b.clone().unmark().0) != Some(o.after.clone().unmark().0)
+        })
         .collect();
     if !output_changes.is_empty() {
         let _ = writeln!(text, "Changes to outputs:");
@@ -130,7 +140,13 @@ pub fn render_plan(out: &Output, plan: &Plan) -> String {
                     let _ = writeln!(text, "  {} {} = {after}", out.paint("+", "32"), o.name);
                 }
                 Some(before) => {
-                    let _ = writeln!(text, "  {} {} = {} -> {after}", out.paint("~", "33"), o.name, show(before, o.sensitive));
+                    let _ = writeln!(
+                        text,
+                        "  {} {} = {} -> {after}",
+                        out.paint("~", "33"),
+                        o.name,
+                        show(before, o.sensitive)
+                    );
                 }
             }
         }

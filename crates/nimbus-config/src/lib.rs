@@ -33,12 +33,21 @@ pub struct Config {
     /// The root module first, then every module it uses (each loaded once,
     /// however often it is included).
     pub modules: Vec<Module>,
+    /// The directory (or file) [`load`] was given.
+    pub root_path: PathBuf,
     by_path: HashMap<PathBuf, ModuleId>,
 }
 
 impl Config {
     pub fn root(&self) -> &Module {
         &self.modules[0]
+    }
+
+    /// `path:line:col` of a span, the path relative to the directory the
+    /// configuration was loaded from (as the CLI prints paths), for notes
+    /// that point at a second place.
+    pub fn location(&self, span: nimbus_syntax::Span) -> String {
+        relative_location(&self.sources, span, &self.root_path)
     }
 
     /// The module an import refers to, once loaded.
@@ -48,7 +57,10 @@ impl Config {
 
     /// The module a call in `module` instantiates.
     pub fn called(&self, module: &Module, call: &ModuleCall) -> Option<ModuleId> {
-        let import = module.imports.iter().find(|i| i.name.text == call.module.text)?;
+        let import = module
+            .imports
+            .iter()
+            .find(|i| i.name.text == call.module.text)?;
         self.imported(import)
     }
 }
@@ -71,10 +83,37 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// `path:line:col` of a span with the path relative to `root` (a
+/// directory, or the one file loaded).
+pub fn relative_location(sources: &SourceMap, span: nimbus_syntax::Span, root: &Path) -> String {
+    let Some(file) = sources.get(span.file) else {
+        return "<unknown>".to_string();
+    };
+    let (line, col) = file.line_col(span.start);
+    let base = if root.extension().is_some_and(|e| e == "nim") {
+        root.parent().unwrap_or(root)
+    } else {
+        root
+    };
+    let path = file.path.strip_prefix(base).unwrap_or(&file.path);
+    format!("{}:{line}:{col}", path.display())
+}
+
 /// Parses already-read text of one module (used by tests and by `load`).
 pub fn parse_module(
     dir: &Path,
     files: &[(PathBuf, String)],
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Module {
+    parse_module_in(dir, dir, files.to_vec(), sources, diagnostics)
+}
+
+/// [`parse_module`], with notes locating places relative to `root`.
+fn parse_module_in(
+    root: &Path,
+    dir: &Path,
+    files: Vec<(PathBuf, String)>,
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Module {
@@ -83,38 +122,61 @@ pub fn parse_module(
         ..Module::default()
     };
     for (path, text) in files {
-        let id = sources.add(path.clone(), text.clone());
-        let parsed = nimbus_syntax::read(id, text);
-        diagnostics.extend(parsed.diagnostics);
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
+        let id = sources.add(path, text);
+        let parsed = nimbus_syntax::read(id, &sources.file(id).text);
+        diagnostics.extend(parsed.diagnostics);
         let mut parser = parse::Parser {
             module: &mut module,
             diagnostics,
             file_dir: &file_dir,
         };
-        for node in &parsed.nodes {
+        for node in parsed.nodes {
             parser.top_level(node);
         }
     }
-    parse::check_duplicates(&module, sources, diagnostics);
+    parse::check_duplicates(&module, sources, root, diagnostics);
+    parse::check_dependencies(&module, diagnostics);
     module
 }
 
 /// Loads the module in `root` (a directory of `.nim` files, or one file)
 /// and, recursively, every module it uses.
 pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
-    let mut config = Config::default();
+    let root_path = normalize(root);
+    let mut config = Config {
+        root_path: root_path.clone(),
+        ..Config::default()
+    };
     let mut diagnostics = Vec::new();
-    let mut queue = vec![(normalize(root), None::<nimbus_syntax::Span>)];
-    while let Some((path, used_at)) = queue.pop() {
+    // Paths to load, with the path as written and the `use-module` form
+    // that asked for it.
+    let mut pending: Vec<(PathBuf, Option<(String, nimbus_syntax::Span)>)> =
+        vec![(root_path.clone(), None)];
+    // Paths in messages are relative to the root directory, as the CLI
+    // prints the paths of spans.
+    let base = if files.is_dir(&root_path) {
+        root_path.clone()
+    } else {
+        root_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    };
+    let shown = |p: &Path| p.strip_prefix(&base).unwrap_or(p).display().to_string();
+    while let Some((path, used_at)) = pending.pop() {
         if config.by_path.contains_key(&path) {
             continue;
         }
+        let span = used_at.as_ref().map(|(_, s)| *s);
         let (dir, paths) = if files.is_dir(&path) {
             match files.nim_files(&path) {
                 Ok(paths) => (path.clone(), paths),
                 Err(e) => {
-                    diagnostics.push(located(format!("cannot read directory {}: {e}", path.display()), used_at));
+                    diagnostics.push(located(
+                        format!("cannot read directory {}: {e}", shown(&path)),
+                        span,
+                    ));
                     continue;
                 }
             }
@@ -123,18 +185,45 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
             (dir, vec![path.clone()])
         };
         let mut texts = Vec::with_capacity(paths.len());
+        let mut unreadable = false;
         for p in paths {
             match files.read(&p) {
                 Ok(text) => texts.push((p, text)),
-                Err(e) => diagnostics.push(located(format!("cannot read {}: {e}", p.display()), used_at)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && used_at.is_some() => {
+                    unreadable = true;
+                    let written = used_at
+                        .as_ref()
+                        .map(|(w, _)| w.as_str())
+                        .unwrap_or_default();
+                    diagnostics.push(
+                        located(format!("module `{written}` not found: {} does not exist", shown(&p)), span)
+                            .with_note("help: the path is relative to the file that uses the module; it names a `.nim` file or a directory of them"),
+                    );
+                }
+                Err(e) => {
+                    unreadable = true;
+                    diagnostics.push(located(format!("cannot read {}: {e}", shown(&p)), span));
+                }
             }
         }
-        if texts.is_empty() && used_at.is_some() {
-            diagnostics.push(located(format!("module {} has no .nim files", path.display()), used_at));
+        if texts.is_empty() && !unreadable && used_at.is_some() {
+            diagnostics.push(located(
+                format!("module directory {} has no .nim files", shown(&path)),
+                span,
+            ));
         }
-        let module = parse_module(&dir, &texts, &mut config.sources, &mut diagnostics);
+        let module = parse_module_in(
+            &root_path,
+            &dir,
+            texts,
+            &mut config.sources,
+            &mut diagnostics,
+        );
         for import in &module.imports {
-            queue.push((normalize(&import.resolved), Some(import.span)));
+            pending.push((
+                normalize(&import.resolved),
+                Some((import.path.clone(), import.span)),
+            ));
         }
         config.by_path.insert(path, config.modules.len());
         config.modules.push(module);
@@ -143,11 +232,21 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
     // Calls must name an imported module.
     for module in &config.modules {
         for call in &module.calls {
-            if !module.imports.iter().any(|i| i.name.text == call.module.text) {
+            if !module
+                .imports
+                .iter()
+                .any(|i| i.name.text == call.module.text)
+            {
                 diagnostics.push(
-                    Diagnostic::error(format!("unknown module `{}`: import it with `(use-module ...)` first", call.module.text))
-                        .at(call.module.span)
-                        .with_suggestion(&call.module.text, module.imports.iter().map(|i| i.name.text.as_str())),
+                    Diagnostic::error(format!(
+                        "unknown module `{}`: import it with `(use-module ...)` first",
+                        call.module.text
+                    ))
+                    .at(call.module.span)
+                    .with_suggestion(
+                        &call.module.text,
+                        module.imports.iter().map(|i| i.name.text.as_str()),
+                    ),
                 );
             }
         }
@@ -155,8 +254,92 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
     if config.modules.is_empty() {
         config.modules.push(Module::default());
     }
+    check_module_outputs(&config, &mut diagnostics);
     sort_diagnostics(&mut diagnostics);
     (config, diagnostics)
+}
+
+/// `(module-output CALL NAME)` must name an output the called module
+/// declares. Checked here because only the whole configuration knows which
+/// module a call instantiates; the evaluator sees one module at a time.
+fn check_module_outputs(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
+    for module in &config.modules {
+        if module.calls.is_empty() {
+            continue;
+        }
+        let mut visit = |node: &nimbus_syntax::Node| {
+            parse::each_form(node, "module-output", &mut |items| {
+                let [_, call, output] = items else { return };
+                let (Some(call_name), Some(output_name)) = (call.as_name(), output.as_name())
+                else {
+                    return;
+                };
+                let Some(call) = module.calls.iter().find(|c| c.name.text == call_name) else {
+                    diagnostics.push(
+                        Diagnostic::error(format!("unknown module instance `{call_name}`"))
+                            .at(call.span)
+                            .with_suggestion(call_name, module.calls.iter().map(|c| c.name.text.as_str()))
+                            .with_note("note: a module instance is named by `(include MODULE [\"NAME\"] ...)`"),
+                    );
+                    return;
+                };
+                let Some(called) = config.called(module, call).map(|id| &config.modules[id]) else {
+                    return;
+                };
+                if !called.outputs.iter().any(|o| o.name.text == output_name) {
+                    let d = Diagnostic::error(format!(
+                        "module `{call_name}` has no output `{output_name}`"
+                    ))
+                    .at(output.span)
+                    .with_suggestion(
+                        output_name,
+                        called.outputs.iter().map(|o| o.name.text.as_str()),
+                    );
+                    let d = if d.notes.is_empty() {
+                        let names: Vec<&str> = called
+                            .outputs
+                            .iter()
+                            .map(|o| o.name.text.as_str())
+                            .collect();
+                        if names.is_empty() {
+                            d.with_note("note: it declares no outputs")
+                        } else {
+                            d.with_note(format!("note: its outputs are {}", names.join(", ")))
+                        }
+                    } else {
+                        d
+                    };
+                    diagnostics.push(d);
+                }
+            });
+        };
+        for node in module_expressions(module) {
+            visit(node);
+        }
+    }
+}
+
+/// Every expression node written in a module (values of locals, outputs,
+/// attributes, meta-arguments and module inputs).
+fn module_expressions(module: &Module) -> impl Iterator<Item = &nimbus_syntax::Node> {
+    fn forms(forms: &[AttributeForm]) -> impl Iterator<Item = &nimbus_syntax::Node> {
+        forms.iter().flat_map(|f| f.args.iter())
+    }
+    let mut out: Vec<&nimbus_syntax::Node> = Vec::new();
+    out.extend(module.locals.iter().map(|l| &l.value));
+    out.extend(module.outputs.iter().map(|o| &o.value));
+    for resource in &module.resources {
+        out.extend(forms(&resource.attributes));
+        out.extend(resource.count.iter());
+        out.extend(resource.for_each.iter());
+    }
+    for call in &module.calls {
+        out.extend(forms(&call.inputs));
+    }
+    for provider in &module.providers {
+        out.extend(forms(&provider.attributes));
+    }
+    out.into_iter()
 }
 
 /// Source order: file, then position; unlocated ones first.
@@ -222,7 +405,10 @@ mod tests {
                      (include net (cidr "10.0.0.0/16"))
                      (output "o" (value (ref null-resource "a" 0 "id"))))"#,
             )
-            .with("/p/modules/net.nim", r#"(define-variables (cidr (type string))) (resource null-resource "n")"#);
+            .with(
+                "/p/modules/net.nim",
+                r#"(define-variables (cidr (type string))) (resource null-resource "n")"#,
+            );
         let (config, diags) = load(Path::new("/p"), &files);
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(config.modules.len(), 2);
@@ -230,7 +416,10 @@ mod tests {
         assert_eq!(root.resources.len(), 1);
         assert!(root.resources[0].count.is_some());
         assert_eq!(config.called(root, &root.calls[0]), Some(1));
-        assert_eq!(config.modules[1].variables[0].ty, nimbus_value::Type::String);
+        assert_eq!(
+            config.modules[1].variables[0].ty,
+            nimbus_value::Type::String
+        );
     }
 
     #[test]
@@ -241,7 +430,74 @@ mod tests {
         );
         let (_, diags) = load(Path::new("/p"), &files);
         let messages: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(messages, ["duplicate resource `null-resource.a`", "unknown form `resorce`"]);
+        assert_eq!(
+            messages,
+            [
+                "duplicate resource `null-resource.a`",
+                "unknown form `resorce`"
+            ]
+        );
         assert_eq!(diags[1].notes, ["help: did you mean `resource`?"]);
+    }
+
+    fn messages(files: MemoryFiles) -> Vec<String> {
+        let (_, diags) = load(Path::new("/p"), &files);
+        diags.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn notes_locate_relative_to_the_root() {
+        let files = MemoryFiles::default().with("/p/main.nim", "(locals (a 1))\n(locals (a 2))");
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert_eq!(diags[0].notes, ["note: first declared at main.nim:1:10"]);
+        assert_eq!(config.location(diags[0].span.unwrap()), "main.nim:2:10");
+    }
+
+    #[test]
+    fn static_reference_checks() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.nim",
+                r#"(use-module "./m.nim")
+                   (include m (x 1))
+                   (resource null-resource "a" (depends-on (ref null-resource "b")))
+                   (output "o" (value (list (module-output m "outt") (module-output n "out") '(module-output m "no"))))"#,
+            )
+            .with("/p/m.nim", r#"(define-variables (x)) (output "out" (value 1))"#);
+        assert_eq!(
+            messages(files),
+            [
+                "`depends-on` names undeclared resource `null-resource.b`",
+                "module `m` has no output `outt`",
+                "unknown module instance `n`",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_module_is_one_error() {
+        let files = MemoryFiles::default().with("/p/main.nim", r#"(use-module "./nowhere.nim")"#);
+        assert_eq!(
+            messages(files),
+            ["module `./nowhere.nim` not found: nowhere.nim does not exist"]
+        );
+    }
+
+    #[test]
+    fn settings_written_twice() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            r#"(resource null-resource "a" (count 1) (count 2))
+               (output "o" (value 1) (value 2))
+               (define-variables (v (type string) (type number)))"#,
+        );
+        assert_eq!(
+            messages(files),
+            [
+                "`count` is set twice in this resource",
+                "`value` is set twice in this output",
+                "`type` is set twice in this variable",
+            ]
+        );
     }
 }

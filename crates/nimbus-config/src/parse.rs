@@ -39,25 +39,66 @@ fn is_identifier(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// The items of a list node, taking them out of it (the parser moves nodes
+/// into the model instead of copying them: large configurations are mostly
+/// expression trees).
+fn into_items(node: Node) -> Result<(Vec<Node>, Span), Node> {
+    match node.kind {
+        NodeKind::List(items) => Ok((items, node.span)),
+        _ => Err(node),
+    }
+}
+
+/// The form names the parser knows, as static strings (matched before the
+/// node's items are moved).
+fn known_form(head: &str) -> Option<&'static str> {
+    BLOCK_FORMS.iter().copied().find(|f| *f == head)
+}
+
 impl Parser<'_> {
     fn error(&mut self, span: Span, message: impl Into<String>) {
         self.diagnostics.push(Diagnostic::error(message).at(span));
     }
 
-    pub fn top_level(&mut self, node: &Node) {
-        let Some(items) = node.as_list() else {
-            self.error(
-                node.span,
-                format!("expected a form such as `(resource ...)` at the top level, found {}", node.describe()),
-            );
-            return;
+    pub fn top_level(&mut self, node: Node) {
+        let (items, span) = match into_items(node) {
+            Ok(list) => list,
+            Err(node) => {
+                self.error(
+                    node.span,
+                    format!(
+                        "expected a form such as `(resource ...)` at the top level, found {}",
+                        node.describe()
+                    ),
+                );
+                return;
+            }
         };
         let Some(head) = items.first().and_then(Node::as_symbol) else {
-            self.error(node.span, "expected a form name such as `resource` or `define-infrastructure`");
+            let mut d = Diagnostic::error(
+                "expected a form name such as `resource` or `define-infrastructure`",
+            )
+            .at(items.first().map_or(span, |n| n.span));
+            if let Some(text) = items.first().and_then(Node::as_str)
+                && BLOCK_FORMS.contains(&text)
+            {
+                d = d.with_note(format!(
+                    "help: write the form name without quotes: `({text} ...)`"
+                ));
+            }
+            self.diagnostics.push(d);
             return;
         };
-        let args = &items[1..];
-        match head {
+        let Some(form) = known_form(head) else {
+            let d = Diagnostic::error(format!("unknown form `{head}`"))
+                .at(items[0].span)
+                .with_suggestion(head, BLOCK_FORMS.iter().copied());
+            self.diagnostics.push(d);
+            return;
+        };
+        let mut items = items;
+        let args: Vec<Node> = items.drain(1..).collect();
+        match form {
             "define-infrastructure" => {
                 match args.first().and_then(Node::as_name) {
                     Some(name) => self.module.infrastructure_names.push(Name {
@@ -65,11 +106,11 @@ impl Parser<'_> {
                         span: args[0].span,
                     }),
                     None => self.error(
-                        node.span,
+                        span,
                         "`define-infrastructure` needs a name: `(define-infrastructure NAME ...)`",
                     ),
                 }
-                for child in args.iter().skip(1) {
+                for child in args.into_iter().skip(1) {
                     if child.head() == Some("define-infrastructure") {
                         self.error(child.span, "`define-infrastructure` cannot be nested");
                         continue;
@@ -87,76 +128,135 @@ impl Parser<'_> {
                     self.local(child);
                 }
             }
-            "provider" => self.provider(node, args),
-            "resource" => self.resource(Mode::Managed, node, args),
-            "data" => self.resource(Mode::Data, node, args),
-            "output" => self.output(node, args),
-            "use-module" => self.use_module(node, args),
-            "include" => self.include(node, args),
-            "define-policy" => self.policy(node, args),
-            other => {
-                let d = Diagnostic::error(format!("unknown form `{other}`"))
-                    .at(items[0].span)
-                    .with_suggestion(other, BLOCK_FORMS.iter().copied());
-                self.diagnostics.push(d);
-            }
+            "provider" => self.provider(span, args),
+            "resource" => self.resource(Mode::Managed, span, args),
+            "data" => self.resource(Mode::Data, span, args),
+            "output" => self.output(span, args),
+            "use-module" => self.use_module(span, args),
+            "include" => self.include(span, args),
+            _ => self.policy(span, args),
         }
     }
 
     /// `(NAME ARGS...)` forms of a block body.
-    fn attribute_forms(&mut self, nodes: &[Node], what: &str) -> Vec<AttributeForm> {
+    fn attribute_forms(&mut self, nodes: Vec<Node>, what: &str) -> Vec<AttributeForm> {
         let mut out = Vec::with_capacity(nodes.len());
         for node in nodes {
-            match node.as_list() {
-                Some([head, rest @ ..]) if head.as_symbol().is_some() => out.push(AttributeForm {
-                    name: Name {
-                        text: head.as_symbol().unwrap_or_default().to_string(),
-                        span: head.span,
-                    },
-                    args: rest.to_vec(),
-                    span: node.span,
-                }),
-                _ => self.error(
-                    node.span,
-                    format!("expected an attribute `(NAME VALUE)` in {what}, found {}", node.describe()),
+            let (mut items, span) = match into_items(node) {
+                Ok(list) => list,
+                Err(node) => {
+                    let mut d = Diagnostic::error(format!(
+                        "expected an attribute `(NAME VALUE)` in {what}, found {}",
+                        node.describe()
+                    ))
+                    .at(node.span);
+                    if let Some(name) = node.as_symbol() {
+                        d = d.with_note(format!(
+                            "help: attributes are written in parentheses: `({name} VALUE)`"
+                        ));
+                    }
+                    self.diagnostics.push(d);
+                    continue;
+                }
+            };
+            match items.first() {
+                None => self.error(
+                    span,
+                    format!("expected an attribute `(NAME VALUE)` in {what}, found `()`"),
                 ),
+                Some(head) => match &head.kind {
+                    NodeKind::Symbol(_) => {
+                        let args = items.split_off(1);
+                        let head = items.pop().expect("the head");
+                        let NodeKind::Symbol(text) = head.kind else {
+                            continue;
+                        };
+                        out.push(AttributeForm {
+                            name: Name {
+                                text,
+                                span: head.span,
+                            },
+                            args,
+                            span,
+                        });
+                    }
+                    _ => self.diagnostics.push(
+                        Diagnostic::error(format!(
+                            "an attribute starts with its name, found {}",
+                            head.describe()
+                        ))
+                        .at(head.span)
+                        .with_note(format!("note: {what} holds `(NAME VALUE)` forms")),
+                    ),
+                },
             }
         }
         out
     }
 
-    fn name_arg(&mut self, form: &Node, args: &[Node], index: usize, what: &str) -> Option<Name> {
+    fn name_arg(
+        &mut self,
+        form_span: Span,
+        args: &[Node],
+        index: usize,
+        what: &str,
+    ) -> Option<Name> {
         match args.get(index) {
-            Some(n) => match n.as_name() {
-                Some(text) if is_identifier(text) => Some(Name {
-                    text: text.to_string(),
-                    span: n.span,
-                }),
-                Some(text) => {
-                    self.error(
-                        n.span,
-                        format!("invalid {what} `{text}`: use letters, digits, `-` and `_`"),
-                    );
-                    None
-                }
-                None => {
-                    self.error(n.span, format!("expected {what}, found {}", n.describe()));
-                    None
-                }
-            },
+            Some(n) => self.name_of(n, what),
             None => {
-                self.error(form.span, format!("missing {what}"));
+                self.error(form_span, format!("missing {what}"));
                 None
             }
         }
     }
 
-    fn variable(&mut self, node: &Node) {
-        let Some([name_node, body @ ..]) = node.as_list() else {
-            self.error(node.span, "expected a variable `(NAME (type ...) (default ...))`");
-            return;
+    fn name_of(&mut self, n: &Node, what: &str) -> Option<Name> {
+        match n.as_name() {
+            Some(text) if is_identifier(text) => Some(Name {
+                text: text.to_string(),
+                span: n.span,
+            }),
+            Some(text) => {
+                // Escaped, so that invisible characters show.
+                let shown: String = text.chars().flat_map(char::escape_debug).collect();
+                let shown = if text.is_empty() {
+                    "\"\"".to_string()
+                } else {
+                    format!("`{shown}`")
+                };
+                self.error(
+                    n.span,
+                    format!("invalid {what} {shown}: use letters, digits, `-` and `_`"),
+                );
+                None
+            }
+            None => {
+                self.error(n.span, format!("expected {what}, found {}", n.describe()));
+                None
+            }
+        }
+    }
+
+    fn variable(&mut self, node: Node) {
+        let (mut items, span) = match into_items(node) {
+            Ok((items, span)) if !items.is_empty() => (items, span),
+            Ok((_, span)) => {
+                self.error(
+                    span,
+                    "expected a variable `(NAME (type ...) (default ...))`",
+                );
+                return;
+            }
+            Err(node) => {
+                self.error(
+                    node.span,
+                    "expected a variable `(NAME (type ...) (default ...))`",
+                );
+                return;
+            }
         };
-        let Some(name) = self.name_arg(node, std::slice::from_ref(name_node), 0, "variable name") else {
+        let body = items.split_off(1);
+        let Some(name) = self.name_of(&items[0], "variable name") else {
             return;
         };
         let mut variable = Variable {
@@ -167,33 +267,58 @@ impl Parser<'_> {
             sensitive: false,
             nullable: true,
             validations: Vec::new(),
-            span: node.span,
+            span,
         };
-        for form in self.attribute_forms(body, "a variable") {
+        let forms = self.attribute_forms(body, "a variable");
+        self.settings_once(
+            &forms,
+            &["type", "default", "description", "sensitive", "nullable"],
+            "variable",
+        );
+        for mut form in forms {
             match form.name.as_str() {
                 "type" => {
-                    if let Some(t) = self.single_arg(&form).and_then(|n| self.type_expr(&n)) {
+                    if let Some(t) = self.single_arg(&mut form).and_then(|n| self.type_expr(&n)) {
                         variable.ty = t;
                     }
                 }
-                "default" => variable.default = self.single_arg(&form),
-                "description" => variable.description = self.string_arg(&form),
-                "sensitive" => variable.sensitive = self.bool_arg(&form).unwrap_or(false),
-                "nullable" => variable.nullable = self.bool_arg(&form).unwrap_or(true),
-                "validation" => match form.args.as_slice() {
-                    [condition, message] if message.as_str().is_some() => variable.validations.push(Validation {
-                        condition: condition.clone(),
-                        message: message.as_str().unwrap_or_default().to_string(),
-                        span: form.span,
-                    }),
-                    _ => self.error(form.span, "expected `(validation CONDITION \"message\")`"),
-                },
+                "default" => variable.default = self.single_arg(&mut form),
+                "description" => variable.description = self.string_arg(&mut form),
+                "sensitive" => variable.sensitive = self.bool_arg(&mut form).unwrap_or(false),
+                "nullable" => variable.nullable = self.bool_arg(&mut form).unwrap_or(true),
+                "validation" => {
+                    let message = match form.args.as_slice() {
+                        [_, message] => message.as_str().map(str::to_string),
+                        _ => None,
+                    };
+                    match message {
+                        Some(message) => {
+                            form.args.truncate(1);
+                            let condition = form.args.pop().expect("the condition");
+                            variable.validations.push(Validation {
+                                condition,
+                                message,
+                                span: form.span,
+                            });
+                        }
+                        None => {
+                            self.error(form.span, "expected `(validation CONDITION \"message\")`")
+                        }
+                    }
+                }
                 other => {
                     let d = Diagnostic::error(format!("unknown variable setting `{other}`"))
                         .at(form.name.span)
                         .with_suggestion(
                             other,
-                            ["type", "default", "description", "sensitive", "nullable", "validation"],
+                            [
+                                "type",
+                                "default",
+                                "description",
+                                "sensitive",
+                                "nullable",
+                                "validation",
+                            ],
                         );
                     self.diagnostics.push(d);
                 }
@@ -202,32 +327,56 @@ impl Parser<'_> {
         self.module.variables.push(variable);
     }
 
-    fn single_arg(&mut self, form: &AttributeForm) -> Option<Node> {
-        match form.args.as_slice() {
-            [one] => Some(one.clone()),
-            [] => {
+    /// Reports settings (among `names`) written more than once in a block.
+    fn settings_once(&mut self, forms: &[AttributeForm], names: &[&str], what: &str) {
+        let mut seen: Vec<&str> = Vec::new();
+        for form in forms {
+            let name = form.name.as_str();
+            if !names.contains(&name) {
+                continue;
+            }
+            if seen.contains(&name) {
+                self.diagnostics.push(
+                    Diagnostic::error(format!("`{name}` is set twice in this {what}"))
+                        .at(form.name.span)
+                        .with_label("set again here"),
+                );
+            } else {
+                seen.push(name);
+            }
+        }
+    }
+
+    /// The one argument of a form, taken out of it.
+    fn single_arg(&mut self, form: &mut AttributeForm) -> Option<Node> {
+        match form.args.len() {
+            1 => form.args.pop(),
+            0 => {
                 self.error(form.span, format!("`{}` needs a value", form.name.text));
                 None
             }
-            [_, extra, ..] => {
-                self.error(extra.span, format!("`{}` takes one value", form.name.text));
+            _ => {
+                self.error(
+                    form.args[1].span,
+                    format!("`{}` takes one value", form.name.text),
+                );
                 None
             }
         }
     }
 
-    fn string_arg(&mut self, form: &AttributeForm) -> Option<String> {
+    fn string_arg(&mut self, form: &mut AttributeForm) -> Option<String> {
         let node = self.single_arg(form)?;
-        match node.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
+        match node.kind {
+            NodeKind::String(s) => Some(s),
+            _ => {
                 self.error(node.span, format!("`{}` must be a string", form.name.text));
                 None
             }
         }
     }
 
-    fn bool_arg(&mut self, form: &AttributeForm) -> Option<bool> {
+    fn bool_arg(&mut self, form: &mut AttributeForm) -> Option<bool> {
         let node = self.single_arg(form)?;
         match node.kind {
             NodeKind::Bool(b) => Some(b),
@@ -241,7 +390,9 @@ impl Parser<'_> {
     /// `string`, `number`, `bool`, `any`, `(list T)`, `(set T)`, `(map T)`,
     /// `(object (NAME T) ...)`.
     pub fn type_expr(&mut self, node: &Node) -> Option<Type> {
-        const NAMES: &[&str] = &["string", "number", "bool", "any", "list", "set", "map", "object"];
+        const NAMES: &[&str] = &[
+            "string", "number", "bool", "any", "list", "set", "map", "object",
+        ];
         if let Some(s) = node.as_symbol() {
             return match s {
                 "string" => Some(Type::String),
@@ -292,32 +443,30 @@ impl Parser<'_> {
         }
     }
 
-    fn local(&mut self, node: &Node) {
-        match node.as_list() {
-            Some([name, value]) => {
-                if let Some(name) = self.name_arg(node, std::slice::from_ref(name), 0, "local name") {
-                    self.module.locals.push(Local {
-                        name,
-                        value: value.clone(),
-                        span: node.span,
-                    });
+    fn local(&mut self, node: Node) {
+        match into_items(node) {
+            Ok((mut items, span)) if items.len() == 2 => {
+                let value = items.pop().expect("the value");
+                if let Some(name) = self.name_of(&items[0], "local name") {
+                    self.module.locals.push(Local { name, value, span });
                 }
             }
-            _ => self.error(node.span, "expected a local `(NAME EXPRESSION)`"),
+            Ok((_, span)) => self.error(span, "expected a local `(NAME EXPRESSION)`"),
+            Err(node) => self.error(node.span, "expected a local `(NAME EXPRESSION)`"),
         }
     }
 
-    fn provider(&mut self, node: &Node, args: &[Node]) {
-        let Some(name) = self.name_arg(node, args, 0, "provider name") else {
+    fn provider(&mut self, span: Span, mut args: Vec<Node>) {
+        let Some(name) = self.name_arg(span, &args, 0, "provider name") else {
             return;
         };
+        let body = args.split_off(1);
         let mut alias = None;
         let mut attributes = Vec::new();
-        for form in self.attribute_forms(&args[1..], "a provider") {
+        for mut form in self.attribute_forms(body, "a provider") {
             if form.name.text == "alias" {
-                let single = self.single_arg(&form);
-                if let Some(n) = single {
-                    alias = self.name_arg(node, std::slice::from_ref(&n), 0, "provider alias");
+                if let Some(n) = self.single_arg(&mut form) {
+                    alias = self.name_of(&n, "provider alias");
                 }
             } else {
                 attributes.push(form);
@@ -327,17 +476,45 @@ impl Parser<'_> {
             name,
             alias,
             attributes,
-            span: node.span,
+            span,
         });
     }
 
-    fn resource(&mut self, mode: Mode, node: &Node, args: &[Node]) {
-        let what = if mode == Mode::Data { "data source" } else { "resource" };
-        let type_name = self.name_arg(node, args, 0, &format!("{what} type"));
-        let name = self.name_arg(node, args, 1, &format!("{what} name"));
+    fn resource(&mut self, mode: Mode, span: Span, mut args: Vec<Node>) {
+        let (what, keyword, type_what, name_what, body_what) = match mode {
+            Mode::Data => (
+                "data source",
+                "data",
+                "data source type",
+                "data source name",
+                "a data source",
+            ),
+            Mode::Managed => (
+                "resource",
+                "resource",
+                "resource type",
+                "resource name",
+                "a resource",
+            ),
+        };
+        if args.len() < 2 && args.first().is_none_or(|a| a.as_name().is_some()) {
+            let missing = if args.is_empty() {
+                "type and name"
+            } else {
+                "name"
+            };
+            self.error(
+                span,
+                format!("missing {what} {missing}: write `({keyword} TYPE \"NAME\" ...)`"),
+            );
+            return;
+        }
+        let type_name = self.name_arg(span, &args, 0, type_what);
+        let name = self.name_arg(span, &args, 1, name_what);
         let (Some(type_name), Some(name)) = (type_name, name) else {
             return;
         };
+        let body = args.split_off(2);
         let mut resource = Resource {
             mode,
             type_name,
@@ -348,13 +525,35 @@ impl Parser<'_> {
             depends_on: Vec::new(),
             provider: None,
             lifecycle: Lifecycle::default(),
-            span: node.span,
+            span,
         };
-        for form in self.attribute_forms(&args[2..], &format!("a {what}")) {
+        let mut seen_meta: Vec<&str> = Vec::new();
+        for mut form in self.attribute_forms(body, body_what) {
+            if let Some(meta) = META_ARGUMENTS
+                .iter()
+                .copied()
+                .find(|m| *m == form.name.as_str())
+            {
+                if seen_meta.contains(&meta) {
+                    self.diagnostics.push(
+                        Diagnostic::error(format!("`{meta}` is set twice in this {what}"))
+                            .at(form.name.span)
+                            .with_label("set again here"),
+                    );
+                    continue;
+                }
+                seen_meta.push(meta);
+            }
             match form.name.as_str() {
-                "count" => resource.count = self.single_arg(&form),
-                "for-each" => resource.for_each = self.single_arg(&form),
+                "count" => resource.count = self.single_arg(&mut form),
+                "for-each" => resource.for_each = self.single_arg(&mut form),
                 "depends-on" => {
+                    if form.args.is_empty() {
+                        self.error(
+                            form.span,
+                            "`depends-on` needs one or more `(ref TYPE \"NAME\")`",
+                        );
+                    }
                     for dep in &form.args {
                         if let Some(d) = self.depends_on(dep) {
                             resource.depends_on.push(d);
@@ -362,7 +561,7 @@ impl Parser<'_> {
                     }
                 }
                 "provider" => {
-                    if let Some(n) = self.single_arg(&form) {
+                    if let Some(n) = self.single_arg(&mut form) {
                         match n.as_name() {
                             Some(text) => {
                                 resource.provider = Some(Name {
@@ -370,16 +569,22 @@ impl Parser<'_> {
                                     span: n.span,
                                 })
                             }
-                            None => self.error(n.span, "expected a provider name such as `aws` or `aws.west`"),
+                            None => self.error(
+                                n.span,
+                                "expected a provider name such as `aws` or `aws.west`",
+                            ),
                         }
                     }
                 }
-                "lifecycle" => resource.lifecycle = self.lifecycle(&form),
+                "lifecycle" => resource.lifecycle = self.lifecycle(form),
                 _ => resource.attributes.push(form),
             }
         }
         if resource.count.is_some() && resource.for_each.is_some() {
-            self.error(node.span, format!("a {what} cannot have both `count` and `for-each`"));
+            self.error(
+                span,
+                format!("a {what} cannot have both `count` and `for-each`"),
+            );
         }
         self.module.resources.push(resource);
     }
@@ -403,24 +608,39 @@ impl Parser<'_> {
                 span: node.span,
             }),
             _ => {
-                self.error(node.span, "expected a dependency `(ref TYPE \"NAME\")`");
+                let mut d =
+                    Diagnostic::error("expected a dependency `(ref TYPE \"NAME\")`").at(node.span);
+                if let Some((t, n)) = node.as_name().and_then(|text| text.split_once('.')) {
+                    d = d.with_note(format!("help: write `(ref {t} \"{n}\")`"));
+                }
+                self.diagnostics.push(d);
                 None
             }
         }
     }
 
-    fn lifecycle(&mut self, form: &AttributeForm) -> Lifecycle {
+    fn lifecycle(&mut self, form: AttributeForm) -> Lifecycle {
         let mut lifecycle = Lifecycle::default();
-        for setting in self.attribute_forms(&form.args, "lifecycle") {
+        let settings = self.attribute_forms(form.args, "lifecycle");
+        self.settings_once(
+            &settings,
+            &["prevent-destroy", "create-before-destroy", "ignore-changes"],
+            "lifecycle",
+        );
+        for mut setting in settings {
             match setting.name.as_str() {
-                "prevent-destroy" => lifecycle.prevent_destroy = self.bool_arg(&setting).unwrap_or(false),
+                "prevent-destroy" => {
+                    lifecycle.prevent_destroy = self.bool_arg(&mut setting).unwrap_or(false)
+                }
                 "create-before-destroy" => {
-                    lifecycle.create_before_destroy = self.bool_arg(&setting).unwrap_or(false)
+                    lifecycle.create_before_destroy = self.bool_arg(&mut setting).unwrap_or(false)
                 }
                 "ignore-changes" => {
                     for n in &setting.args {
                         match n.as_name() {
-                            Some("all") if n.as_symbol().is_some() => lifecycle.ignore_all_changes = true,
+                            Some("all") if n.as_symbol().is_some() => {
+                                lifecycle.ignore_all_changes = true
+                            }
                             Some(text) => lifecycle.ignore_changes.push(Name {
                                 text: text.to_string(),
                                 span: n.span,
@@ -432,7 +652,10 @@ impl Parser<'_> {
                 other => {
                     let d = Diagnostic::error(format!("unknown lifecycle setting `{other}`"))
                         .at(setting.name.span)
-                        .with_suggestion(other, ["prevent-destroy", "create-before-destroy", "ignore-changes"]);
+                        .with_suggestion(
+                            other,
+                            ["prevent-destroy", "create-before-destroy", "ignore-changes"],
+                        );
                     self.diagnostics.push(d);
                 }
             }
@@ -440,22 +663,33 @@ impl Parser<'_> {
         lifecycle
     }
 
-    fn output(&mut self, node: &Node, args: &[Node]) {
-        let Some(name) = self.name_arg(node, args, 0, "output name") else {
+    fn output(&mut self, span: Span, mut args: Vec<Node>) {
+        let Some(name) = self.name_arg(span, &args, 0, "output name") else {
             return;
         };
+        let body = args.split_off(1);
         let mut value = None;
+        let mut value_written = false;
         let mut sensitive = false;
         let mut description = None;
-        for form in self.attribute_forms(&args[1..], "an output") {
+        let forms = self.attribute_forms(body, "an output");
+        self.settings_once(&forms, &["value", "sensitive", "description"], "output");
+        for mut form in forms {
             match form.name.as_str() {
-                "value" => value = self.single_arg(&form),
-                "sensitive" => sensitive = self.bool_arg(&form).unwrap_or(false),
-                "description" => description = self.string_arg(&form),
+                "value" => {
+                    value_written = true;
+                    value = self.single_arg(&mut form);
+                }
+                "sensitive" => sensitive = self.bool_arg(&mut form).unwrap_or(false),
+                "description" => description = self.string_arg(&mut form),
                 other => {
+                    let settings = ["value", "sensitive", "description"];
+                    // A misspelt `value` is reported once, not also as missing.
+                    value_written |=
+                        nimbus_syntax::suggest::closest(other, settings) == Some("value");
                     let d = Diagnostic::error(format!("unknown output setting `{other}`"))
                         .at(form.name.span)
-                        .with_suggestion(other, ["value", "sensitive", "description"]);
+                        .with_suggestion(other, settings);
                     self.diagnostics.push(d);
                 }
             }
@@ -466,18 +700,23 @@ impl Parser<'_> {
                 value,
                 sensitive,
                 description,
-                span: node.span,
+                span,
             }),
-            None => self.error(node.span, "output needs `(value EXPRESSION)`"),
+            None if value_written => {}
+            None => self.diagnostics.push(
+                Diagnostic::error(format!("output `{}` needs `(value EXPRESSION)`", name.text))
+                    .at(span)
+                    .with_label("no `value`"),
+            ),
         }
     }
 
-    fn use_module(&mut self, node: &Node, args: &[Node]) {
-        let (name, path_node) = match args {
+    fn use_module(&mut self, span: Span, args: Vec<Node>) {
+        let (name, path_node) = match args.as_slice() {
             [path] => (None, path),
             [name, path] => (Some(name), path),
             _ => {
-                self.error(node.span, "expected `(use-module [NAME] \"path\")`");
+                self.error(span, "expected `(use-module [NAME] \"path\")`");
                 return;
             }
         };
@@ -487,7 +726,7 @@ impl Parser<'_> {
         };
         let resolved = self.file_dir.join(path);
         let name = match name {
-            Some(n) => match self.name_arg(node, std::slice::from_ref(n), 0, "module name") {
+            Some(n) => match self.name_of(n, "module name") {
                 Some(n) => n,
                 None => return,
             },
@@ -514,36 +753,37 @@ impl Parser<'_> {
             name,
             path: path.to_string(),
             resolved,
-            span: node.span,
+            span,
         });
     }
 
-    fn include(&mut self, node: &Node, args: &[Node]) {
-        let Some(module) = self.name_arg(node, args, 0, "module name") else {
+    fn include(&mut self, span: Span, mut args: Vec<Node>) {
+        let Some(module) = self.name_arg(span, &args, 0, "module name") else {
             return;
         };
         let (name, rest) = match args.get(1) {
-            Some(n) if n.as_str().is_some() => match self.name_arg(node, args, 1, "module instance name") {
-                Some(name) => (name, &args[2..]),
+            Some(n) if n.as_str().is_some() => match self.name_of(n, "module instance name") {
+                Some(name) => (name, args.split_off(2)),
                 None => return,
             },
-            _ => (module.clone(), &args[1..]),
+            _ => (module.clone(), args.split_off(1)),
         };
         let inputs = self.attribute_forms(rest, "a module's inputs");
         self.module.calls.push(ModuleCall {
             name,
             module,
             inputs,
-            span: node.span,
+            span,
         });
     }
 
-    fn policy(&mut self, node: &Node, args: &[Node]) {
-        let Some(name) = self.name_arg(node, args, 0, "policy name") else {
+    fn policy(&mut self, span: Span, mut args: Vec<Node>) {
+        let Some(name) = self.name_arg(span, &args, 0, "policy name") else {
             return;
         };
+        let body = args.split_off(1);
         let mut rules = Vec::new();
-        for form in self.attribute_forms(&args[1..], "a policy") {
+        for form in self.attribute_forms(body, "a policy") {
             if !POLICY_RULES.contains(&form.name.as_str()) {
                 let d = Diagnostic::error(format!("unknown policy rule `{}`", form.name.text))
                     .at(form.name.span)
@@ -561,55 +801,197 @@ impl Parser<'_> {
             }
             match form.name.as_str() {
                 "deny" | "warn" if !form.args.first().is_some_and(|a| a.as_str().is_some()) => {
-                    self.error(form.span, format!("`{}` needs an action string first, e.g. \"s3:DeleteBucket\"", form.name.text));
+                    let at = form
+                        .args
+                        .first()
+                        .filter(|a| a.head() != Some("when"))
+                        .map_or(form.span, |a| a.span);
+                    self.error(
+                        at,
+                        format!(
+                            "`{}` needs an action string first, e.g. \"s3:DeleteBucket\"",
+                            form.name.text
+                        ),
+                    );
                 }
-                "require-tags" if form.args.is_empty() || form.args.iter().any(|a| a.as_str().is_none()) => {
-                    self.error(form.span, "`require-tags` takes one or more tag names as strings");
+                "require-tags"
+                    if form.args.is_empty() || form.args.iter().any(|a| a.as_str().is_none()) =>
+                {
+                    self.error(
+                        form.span,
+                        "`require-tags` takes one or more tag names as strings",
+                    );
                 }
                 _ => {}
             }
             rules.push(PolicyRule {
-                kind: form.name.clone(),
-                args: form.args.clone(),
+                kind: form.name,
+                args: form.args,
                 span: form.span,
             });
         }
-        self.module.policies.push(Policy {
-            name,
-            rules,
-            span: node.span,
-        });
+        self.module.policies.push(Policy { name, rules, span });
     }
 }
 
 /// Duplicate declarations, reported at the second one with a note pointing
 /// at the first.
-pub(crate) fn check_duplicates(module: &Module, sources: &nimbus_syntax::SourceMap, diagnostics: &mut Vec<Diagnostic>) {
-    fn check<'a>(
+pub(crate) fn check_duplicates(
+    module: &Module,
+    sources: &nimbus_syntax::SourceMap,
+    root: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    fn check<K: std::hash::Hash + Eq>(
         what: &str,
-        items: impl Iterator<Item = (String, Span)>,
+        items: impl Iterator<Item = (K, Span)>,
+        describe: impl Fn(&K) -> String,
         sources: &nimbus_syntax::SourceMap,
+        root: &Path,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<K, Span> = HashMap::new();
         for (key, span) in items {
             if let Some(first) = seen.get(&key) {
                 diagnostics.push(
-                    Diagnostic::error(format!("duplicate {what} `{key}`"))
+                    Diagnostic::error(format!("duplicate {what} `{}`", describe(&key)))
                         .at(span)
-                        .with_note(format!("note: first declared at {}", sources.location(*first))),
+                        .with_label("declared again here")
+                        .with_note(format!(
+                            "note: first declared at {}",
+                            crate::relative_location(sources, *first, root)
+                        )),
                 );
             } else {
                 seen.insert(key, span);
             }
         }
     }
-    check("variable", module.variables.iter().map(|v| (v.name.text.clone(), v.name.span)), sources, diagnostics);
-    check("local", module.locals.iter().map(|l| (l.name.text.clone(), l.name.span)), sources, diagnostics);
-    check("output", module.outputs.iter().map(|o| (o.name.text.clone(), o.name.span)), sources, diagnostics);
-    check("provider configuration", module.providers.iter().map(|p| (p.address(), p.name.span)), sources, diagnostics);
-    check("resource", module.resources.iter().map(|r| (r.address(), r.name.span)), sources, diagnostics);
-    check("module", module.imports.iter().map(|m| (m.name.text.clone(), m.name.span)), sources, diagnostics);
-    check("module instance", module.calls.iter().map(|c| (c.name.text.clone(), c.name.span)), sources, diagnostics);
-    check("policy", module.policies.iter().map(|p| (p.name.text.clone(), p.name.span)), sources, diagnostics);
+    let name = |k: &&str| k.to_string();
+    let d = diagnostics;
+    fn named(n: &Name) -> (&str, Span) {
+        (n.text.as_str(), n.span)
+    }
+    check(
+        "variable",
+        module.variables.iter().map(|v| named(&v.name)),
+        name,
+        sources,
+        root,
+        d,
+    );
+    check(
+        "local",
+        module.locals.iter().map(|l| named(&l.name)),
+        name,
+        sources,
+        root,
+        d,
+    );
+    check(
+        "output",
+        module.outputs.iter().map(|o| named(&o.name)),
+        name,
+        sources,
+        root,
+        d,
+    );
+    check(
+        "provider configuration",
+        module
+            .providers
+            .iter()
+            .map(|p| (p.address(), p.alias.as_ref().unwrap_or(&p.name).span)),
+        |k: &String| k.clone(),
+        sources,
+        root,
+        d,
+    );
+    check(
+        "resource",
+        module
+            .resources
+            .iter()
+            .map(|r| ((r.mode, r.type_name.as_str(), r.name.as_str()), r.name.span)),
+        |(mode, t, n): &(Mode, &str, &str)| match mode {
+            Mode::Managed => format!("{t}.{n}"),
+            Mode::Data => format!("data.{t}.{n}"),
+        },
+        sources,
+        root,
+        d,
+    );
+    check(
+        "module",
+        module.imports.iter().map(|m| named(&m.name)),
+        name,
+        sources,
+        root,
+        d,
+    );
+    check(
+        "module instance",
+        module.calls.iter().map(|c| named(&c.name)),
+        name,
+        sources,
+        root,
+        d,
+    );
+    check(
+        "policy",
+        module.policies.iter().map(|p| named(&p.name)),
+        name,
+        sources,
+        root,
+        d,
+    );
+}
+
+/// `depends-on` must name resources declared in the same module.
+pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
+    for resource in &module.resources {
+        for dep in &resource.depends_on {
+            if module
+                .resource(dep.mode, &dep.type_name, &dep.name)
+                .is_some()
+            {
+                continue;
+            }
+            let (what, prefix) = match dep.mode {
+                Mode::Managed => ("resource", ""),
+                Mode::Data => ("data source", "data."),
+            };
+            let declared: Vec<String> = module
+                .resources
+                .iter()
+                .filter(|r| r.mode == dep.mode)
+                .map(|r| format!("{} \"{}\"", r.type_name.text, r.name.text))
+                .collect();
+            let wrong = format!("{} \"{}\"", dep.type_name, dep.name);
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "`depends-on` names undeclared {what} `{prefix}{}.{}`",
+                    dep.type_name, dep.name
+                ))
+                .at(dep.span)
+                .with_suggestion(&wrong, declared.iter().map(String::as_str)),
+            );
+        }
+    }
+}
+
+/// Calls `f` with the items of every list form headed by the symbol
+/// `head` inside `node` (not inside `quote`).
+pub(crate) fn each_form(node: &Node, head: &str, f: &mut dyn FnMut(&[Node])) {
+    let Some(items) = node.as_list() else {
+        return;
+    };
+    match items.first().and_then(Node::as_symbol) {
+        Some("quote") => return,
+        Some(h) if h == head => f(items),
+        _ => {}
+    }
+    for item in items {
+        each_form(item, head, f);
+    }
 }

@@ -41,7 +41,9 @@ pub async fn delete_records(
 ) -> DeleteReport {
     let mut report = DeleteReport::default();
     let Some(recorder) = ctx.recorder.clone() else {
-        report.diagnostics.push(Diagnostic::error("internal: delete without a state recorder"));
+        report.diagnostics.push(Diagnostic::error(
+            "internal: delete without a state recorder",
+        ));
         return report;
     };
     // Blocks and their instances.
@@ -117,7 +119,8 @@ pub async fn delete_records(
                         for record in std::mem::take(&mut blocks[d]) {
                             ctx.events.emit(Event::Skipped {
                                 address: record.address.clone(),
-                                reason: "an object depending on it could not be deleted".to_string(),
+                                reason: "an object depending on it could not be deleted"
+                                    .to_string(),
                             });
                             report.skipped.push(record.address);
                         }
@@ -161,7 +164,13 @@ fn delete_one(
                 address: address.clone(),
                 reason: "interrupted".to_string(),
             });
-            return (block, address.clone(), Err(Diagnostic::error(format!("{address}: not deleted: interrupted"))));
+            return (
+                block,
+                address.clone(),
+                Err(Diagnostic::error(format!(
+                    "{address}: not deleted: interrupted"
+                ))),
+            );
         }
         ctx.events.emit(Event::OperationStarted {
             address: address.clone(),
@@ -177,7 +186,15 @@ fn delete_one(
         };
         let id = match recorder.record_intent(intent).await {
             Ok(id) => id,
-            Err(e) => return (block, address.clone(), Err(Diagnostic::error(format!("{address}: recording intent: {e}")))),
+            Err(e) => {
+                return (
+                    block,
+                    address.clone(),
+                    Err(Diagnostic::error(format!(
+                        "{address}: recording intent: {e}"
+                    ))),
+                );
+            }
         };
         let state = Value::from_json(&record.attributes);
         let provider = handle.provider.clone();
@@ -208,7 +225,15 @@ fn delete_one(
             .await
         };
         match result {
-            Ok(()) => match recorder.complete(id, Outcome::Remove { address: address.clone() }).await {
+            Ok(()) => match recorder
+                .complete(
+                    id,
+                    Outcome::Remove {
+                        address: address.clone(),
+                    },
+                )
+                .await
+            {
                 Ok(_) => {
                     ctx.events.emit(Event::OperationFinished {
                         address: address.clone(),
@@ -217,16 +242,36 @@ fn delete_one(
                     });
                     (block, address, Ok(()))
                 }
-                Err(e) => (block, address.clone(), Err(Diagnostic::error(format!("{address}: recording deletion: {e}")))),
+                Err(e) => (
+                    block,
+                    address.clone(),
+                    Err(Diagnostic::error(format!(
+                        "{address}: recording deletion: {e}"
+                    ))),
+                ),
             },
             Err(e) => {
-                let _ = recorder.complete(id, Outcome::Failed { message: e.message.clone() }).await;
+                let _ = recorder
+                    .complete(
+                        id,
+                        Outcome::Failed {
+                            message: e.message.clone(),
+                        },
+                    )
+                    .await;
                 ctx.events.emit(Event::OperationFailed {
                     address: address.clone(),
                     action: Action::Delete,
                     message: e.message.clone(),
                 });
-                (block, address.clone(), Err(Diagnostic::error(format!("{address}: delete failed: {}", e.message))))
+                (
+                    block,
+                    address.clone(),
+                    Err(Diagnostic::error(format!(
+                        "{address}: delete failed: {}",
+                        e.message
+                    ))),
+                )
             }
         }
     })

@@ -91,7 +91,8 @@ impl<'c> Graph<'c> {
                 };
                 if chain.contains(&child_module) || chain.len() >= MAX_MODULE_DEPTH {
                     diagnostics.push(
-                        Diagnostic::error(format!("module `{}` includes itself", call.module.text)).at(call.span),
+                        Diagnostic::error(format!("module `{}` includes itself", call.module.text))
+                            .at(call.span),
                     );
                     continue;
                 }
@@ -103,7 +104,9 @@ impl<'c> Graph<'c> {
                     parent: Some((mi, call_index)),
                     children: HashMap::new(),
                 });
-                self.instances[mi].children.insert(call.name.text.clone(), child);
+                self.instances[mi]
+                    .children
+                    .insert(call.name.text.clone(), child);
                 let mut chain = chain.clone();
                 chain.push(child_module);
                 stack.push((child, chain));
@@ -125,7 +128,11 @@ impl<'c> Graph<'c> {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Local(mi, i));
             }
             for i in 0..module.resources.len() {
-                add(&mut self.graph, &mut self.vertex_of, Vertex::Resource(mi, i));
+                add(
+                    &mut self.graph,
+                    &mut self.vertex_of,
+                    Vertex::Resource(mi, i),
+                );
             }
             for i in 0..module.outputs.len() {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Output(mi, i));
@@ -137,13 +144,24 @@ impl<'c> Graph<'c> {
     fn resolve(&self, mi: usize, reference: &Reference) -> Option<Vertex> {
         let index = &self.indexes[self.instances[mi].module];
         match reference {
-            Reference::Variable(name) => index.variables.get(name.as_str()).map(|_| Vertex::Inputs(mi)),
-            Reference::Local(name) => index.locals.get(name.as_str()).map(|i| Vertex::Local(mi, *i)),
-            Reference::Resource(mode, t, n) => index.position(*mode, t, n).map(|i| Vertex::Resource(mi, i)),
+            Reference::Variable(name) => index
+                .variables
+                .get(name.as_str())
+                .map(|_| Vertex::Inputs(mi)),
+            Reference::Local(name) => index
+                .locals
+                .get(name.as_str())
+                .map(|i| Vertex::Local(mi, *i)),
+            Reference::Resource(mode, t, n) => {
+                index.position(*mode, t, n).map(|i| Vertex::Resource(mi, i))
+            }
             Reference::ModuleOutput(call, name) => {
                 let child = *self.instances[mi].children.get(call)?;
                 let child_module = &self.config.modules[self.instances[child].module];
-                let i = child_module.outputs.iter().position(|o| o.name.text == *name)?;
+                let i = child_module
+                    .outputs
+                    .iter()
+                    .position(|o| o.name.text == *name)?;
                 Some(Vertex::Output(child, i))
             }
         }
@@ -153,8 +171,12 @@ impl<'c> Graph<'c> {
         let mut edges: Vec<(Vertex, Vertex)> = Vec::new();
         let mut refs: Vec<(Reference, Span)> = Vec::new();
         let root = self.config.root();
-        let provider_by_address: HashMap<String, usize> =
-            root.providers.iter().enumerate().map(|(i, p)| (p.address(), i)).collect();
+        let provider_by_address: HashMap<String, usize> = root
+            .providers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.address(), i))
+            .collect();
         for (p, provider) in root.providers.iter().enumerate() {
             refs.clear();
             form_references(&provider.attributes, &mut refs);
@@ -245,13 +267,19 @@ impl<'c> Graph<'c> {
             if !is_cycle {
                 continue;
             }
-            let mut members: Vec<(String, Span)> =
-                component.iter().map(|n| (self.describe(self.graph[*n]), self.span(self.graph[*n]))).collect();
+            let mut members: Vec<(String, Span)> = component
+                .iter()
+                .map(|n| (self.describe(self.graph[*n]), self.span(self.graph[*n])))
+                .collect();
             members.sort_by_key(|(_, s)| (s.file, s.start));
             let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
-            let mut d = Diagnostic::error(format!("dependency cycle between {}", names.join(", "))).at(members[0].1);
+            let mut d = Diagnostic::error(format!("dependency cycle between {}", names.join(", ")))
+                .at(members[0].1);
             for (name, span) in &members {
-                d = d.with_note(format!("note: {name} is declared at {}", self.config.sources.location(*span)));
+                d = d.with_note(format!(
+                    "note: {name} is declared at {}",
+                    self.config.sources.location(*span)
+                ));
             }
             diagnostics.push(d);
         }
@@ -262,10 +290,24 @@ impl<'c> Graph<'c> {
         let module_of = |mi: usize| &self.config.modules[self.instances[mi].module];
         match v {
             Vertex::Inputs(mi) => format!("{}variables", self.instances[mi].prefix),
-            Vertex::Local(mi, i) => format!("{}local.{}", self.instances[mi].prefix, module_of(mi).locals[i].name.text),
-            Vertex::Resource(mi, i) => format!("{}{}", self.instances[mi].prefix, module_of(mi).resources[i].address()),
-            Vertex::Output(mi, i) => format!("{}output.{}", self.instances[mi].prefix, module_of(mi).outputs[i].name.text),
-            Vertex::Provider(p) => format!("provider.{}", self.config.root().providers[p].address()),
+            Vertex::Local(mi, i) => format!(
+                "{}local.{}",
+                self.instances[mi].prefix,
+                module_of(mi).locals[i].name.text
+            ),
+            Vertex::Resource(mi, i) => format!(
+                "{}{}",
+                self.instances[mi].prefix,
+                module_of(mi).resources[i].address()
+            ),
+            Vertex::Output(mi, i) => format!(
+                "{}output.{}",
+                self.instances[mi].prefix,
+                module_of(mi).outputs[i].name.text
+            ),
+            Vertex::Provider(p) => {
+                format!("provider.{}", self.config.root().providers[p].address())
+            }
         }
     }
 
@@ -274,7 +316,11 @@ impl<'c> Graph<'c> {
         match v {
             Vertex::Inputs(mi) => match self.instances[mi].parent {
                 Some((parent, call)) => module_of(parent).calls[call].span,
-                None => module_of(mi).variables.first().map(|v| v.span).unwrap_or_default(),
+                None => module_of(mi)
+                    .variables
+                    .first()
+                    .map(|v| v.span)
+                    .unwrap_or_default(),
             },
             Vertex::Local(mi, i) => module_of(mi).locals[i].span,
             Vertex::Resource(mi, i) => module_of(mi).resources[i].span,
@@ -285,11 +331,13 @@ impl<'c> Graph<'c> {
 
     /// Vertices that `v` depends on directly.
     pub fn dependencies(&self, v: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph.neighbors_directed(v, petgraph::Direction::Incoming)
+        self.graph
+            .neighbors_directed(v, petgraph::Direction::Incoming)
     }
 
     /// Vertices that depend on `v` directly.
     pub fn dependents(&self, v: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph.neighbors_directed(v, petgraph::Direction::Outgoing)
+        self.graph
+            .neighbors_directed(v, petgraph::Direction::Outgoing)
     }
 }

@@ -9,7 +9,9 @@ use crate::plan::{Action, ResourceChange};
 use crate::providers::ProviderHandle;
 use crate::retry::{RetryPolicy, with_retry};
 use nimbus_config::Mode;
-use nimbus_provider::{ApplyRequest, DeleteRequest, PlanRequest, ProviderError, ReadRequest, proposed_state};
+use nimbus_provider::{
+    ApplyRequest, DeleteRequest, PlanRequest, ProviderError, ReadRequest, proposed_state,
+};
 use nimbus_state::{IntentAction, NewIntent, Outcome, Recorder, ResourceRecord, ResourceStatus};
 use nimbus_syntax::{Diagnostic, Span};
 use nimbus_value::{Schema, Value};
@@ -63,6 +65,11 @@ pub struct InstanceJob {
     pub dependencies: Vec<String>,
     /// In apply: the action the user approved for this address.
     pub approved: Option<Action>,
+    /// In apply: the object as the approved plan saw it (after the plan's
+    /// refresh; `Some(None)`: it was gone). The apply re-plans from this
+    /// rather than from the recorded state, so drift found while planning
+    /// does not turn the approved action into a different one.
+    pub approved_before: Option<Option<Value>>,
     pub span: Span,
     /// Where each attribute was written, to place provider errors.
     pub attribute_spans: Vec<(String, Span)>,
@@ -96,7 +103,81 @@ pub fn mark_sensitive(schema: &Schema, value: Value) -> Value {
     }
 }
 
+/// Marks the named top-level attributes of an object value sensitive.
+pub fn mark_attributes(value: Value, names: &[String]) -> Value {
+    match value {
+        Value::Map(map) => Value::Map(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let sensitive = names.contains(&k);
+                    (k, v.mark_if(sensitive))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 impl InstanceJob {
+    /// The attributes of this instance to treat as secrets: the schema's
+    /// sensitive ones, every attribute whose configured value is (or
+    /// contains) a sensitive value, e.g. `(input (ref random-password ...))`,
+    /// and computed attributes that echo such a value back (terraform-data's
+    /// `output`). Without the last two a secret passed through a resource
+    /// was shown in plans and `state show` and lost its mark in references.
+    fn sensitive_names(&self, state: Option<&Value>) -> Vec<String> {
+        let mut names: std::collections::BTreeSet<String> =
+            self.schema.sensitive_names().map(str::to_string).collect();
+        let mut secrets = Vec::new();
+        if let Some(config) = self.config.as_map() {
+            for (name, value) in config {
+                if value.contains_sensitive() {
+                    names.insert(name.clone());
+                    secrets.push(value.clone().unmark().0);
+                }
+            }
+        }
+        if !secrets.is_empty()
+            && let Some(state) = state.and_then(Value::as_map)
+        {
+            for (name, value) in state {
+                let computed = self
+                    .schema
+                    .attribute(name)
+                    .is_some_and(|a| !a.is_settable());
+                if computed && !value.is_null() && secrets.contains(value) {
+                    names.insert(name.clone());
+                }
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// A value for references, with every sensitive attribute marked.
+    /// Where an attribute still holds its configured value, the configured
+    /// value's own marks are kept (a map with one secret entry stays a map
+    /// with one secret entry); other sensitive attributes are marked whole.
+    fn mark(&self, value: Value) -> Value {
+        let names = self.sensitive_names(Some(&value));
+        let Value::Map(map) = value else {
+            return mark_attributes(value, &names);
+        };
+        let map = map
+            .into_iter()
+            .map(|(name, v)| {
+                let configured = self.config.get(&name).filter(|c| c.contains_sensitive());
+                match configured {
+                    Some(c) if !c.is_sensitive() && c.clone().unmark().0 == v => (name, c.clone()),
+                    _ => {
+                        let sensitive = names.contains(&name);
+                        (name, v.mark_if(sensitive))
+                    }
+                }
+            })
+            .collect();
+        Value::Map(map)
+    }
+
     fn error(&self, e: &ProviderError, doing: &str) -> Diagnostic {
         let span = e
             .attribute
@@ -112,7 +193,7 @@ impl InstanceJob {
             resource_type: self.type_name.clone(),
             provider: self.handle.address.clone(),
             attributes: state.to_json(),
-            sensitive_attributes: self.schema.sensitive_names().map(str::to_string).collect(),
+            sensitive_attributes: self.sensitive_names(Some(state)),
             private,
             schema_version: self.schema.version,
             dependencies: self.dependencies.clone(),
@@ -163,7 +244,8 @@ impl InstanceJob {
 
     async fn run_data(self) -> JobOutcome {
         let (config, _) = self.config.clone().unmark();
-        let defer = matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) || !config.is_wholly_known();
+        let defer = matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure)
+            || !config.is_wholly_known();
         if defer {
             let value = mark_sensitive(&self.schema, proposed_state(&self.schema, None, &config));
             let change = (self.ctx.walk == WalkMode::Plan).then(|| ResourceChange {
@@ -176,12 +258,20 @@ impl InstanceJob {
                 requires_replace: Vec::new(),
                 sensitive_attributes: self.schema.sensitive_names().map(str::to_string).collect(),
                 create_before_destroy: false,
-                reason: Some("its configuration depends on values known only after apply".to_string()),
+                reason: Some(
+                    "its configuration depends on values known only after apply".to_string(),
+                ),
             });
-            return JobOutcome { value, change, ..JobOutcome::default() };
+            return JobOutcome {
+                value,
+                change,
+                ..JobOutcome::default()
+            };
         }
         let provider = self.handle.provider.clone();
-        let result = self.call(|| provider.read_data(&self.type_name, &config)).await;
+        let result = self
+            .call(|| provider.read_data(&self.type_name, &config))
+            .await;
         match result {
             Ok(v) => JobOutcome {
                 value: mark_sensitive(&self.schema, v),
@@ -211,13 +301,23 @@ impl InstanceJob {
             return Err(Diagnostic::error(format!("{}: {}", self.address, d.message)).at(span));
         }
         if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
-            let value = mark_sensitive(&self.schema, proposed_state(&self.schema, None, &config));
-            return Ok(JobOutcome { value, ..JobOutcome::default() });
+            let value = self.mark(proposed_state(&self.schema, None, &config));
+            return Ok(JobOutcome {
+                value,
+                ..JobOutcome::default()
+            });
         }
 
         let mut prior_value = self.prior.as_ref().map(|r| Value::from_json(&r.attributes));
-        let mut private = self.prior.as_ref().map(|r| r.private.clone()).unwrap_or_default();
-        let tainted = self.prior.as_ref().is_some_and(|r| r.status == ResourceStatus::Tainted);
+        let mut private = self
+            .prior
+            .as_ref()
+            .map(|r| r.private.clone())
+            .unwrap_or_default();
+        let tainted = self
+            .prior
+            .as_ref()
+            .is_some_and(|r| r.status == ResourceStatus::Tainted);
         if let Some(record) = &self.prior
             && record.schema_version != self.schema.version
             && let Some(v) = prior_value.take()
@@ -228,10 +328,28 @@ impl InstanceJob {
                 .map_err(|e| self.error(&e, "upgrading stored state"))?;
             prior_value = Some(upgraded);
         }
-        if self.ctx.refresh
+        if let Some(before) = self.approved_before.clone() {
+            // Apply: start from what the approved plan saw. Its refresh found
+            // these values; record them as the refresh in an apply would.
+            if self.prior.is_some()
+                && before != prior_value
+                && let Some(recorder) = &self.ctx.recorder
+            {
+                let result = match &before {
+                    Some(v) => recorder.upsert(self.record(v, private.clone())).await,
+                    None => recorder.remove(self.address.clone()).await,
+                };
+                result.map_err(|e| {
+                    Diagnostic::error(format!("{}: recording refreshed state: {e}", self.address))
+                })?;
+            }
+            prior_value = before;
+        } else if self.ctx.refresh
             && let Some(current) = prior_value.clone()
         {
-            self.ctx.events.emit(Event::RefreshStarted { address: self.address.clone() });
+            self.ctx.events.emit(Event::RefreshStarted {
+                address: self.address.clone(),
+            });
             let read = self
                 .call(|| {
                     provider.read(ReadRequest {
@@ -262,7 +380,9 @@ impl InstanceJob {
                     Some(v) => recorder.upsert(self.record(v, private.clone())).await,
                     None => recorder.remove(self.address.clone()).await,
                 };
-                result.map_err(|e| Diagnostic::error(format!("{}: recording refreshed state: {e}", self.address)))?;
+                result.map_err(|e| {
+                    Diagnostic::error(format!("{}: recording refreshed state: {e}", self.address))
+                })?;
             }
             self.ctx.events.emit(Event::RefreshFinished {
                 address: self.address.clone(),
@@ -299,7 +419,11 @@ impl InstanceJob {
             .at(self.span)
             .with_note(format!(
                 "note: replacement is forced by: {}",
-                if tainted { "tainted".to_string() } else { planned.requires_replace.join(", ") }
+                if tainted {
+                    "tainted".to_string()
+                } else {
+                    planned.requires_replace.join(", ")
+                }
             )));
         }
         let change = ResourceChange {
@@ -310,13 +434,22 @@ impl InstanceJob {
             before: prior_value.clone(),
             after: Some(planned.planned_state.clone()),
             requires_replace: planned.requires_replace.clone(),
-            sensitive_attributes: self.schema.sensitive_names().map(str::to_string).collect(),
+            sensitive_attributes: {
+                // What was secret before stays masked in the diff's `before`.
+                let mut names = self.sensitive_names(Some(&planned.planned_state));
+                if let Some(record) = &self.prior {
+                    names.extend(record.sensitive_attributes.iter().cloned());
+                    names.sort();
+                    names.dedup();
+                }
+                names
+            },
             create_before_destroy: self.lifecycle.create_before_destroy,
             reason: tainted.then(|| "tainted".to_string()),
         };
         if self.ctx.walk == WalkMode::Plan {
             return Ok(JobOutcome {
-                value: mark_sensitive(&self.schema, planned.planned_state),
+                value: self.mark(planned.planned_state),
                 change: Some(change),
                 ..JobOutcome::default()
             });
@@ -337,7 +470,7 @@ impl InstanceJob {
         if action == Action::NoOp {
             let value = prior_value.unwrap_or_default();
             return Ok(JobOutcome {
-                value: mark_sensitive(&self.schema, value),
+                value: self.mark(value),
                 ..JobOutcome::default()
             });
         }
@@ -360,7 +493,9 @@ impl InstanceJob {
             });
         }
         let Some(recorder) = self.ctx.recorder.clone() else {
-            return Err(Diagnostic::error("internal: apply without a state recorder"));
+            return Err(Diagnostic::error(
+                "internal: apply without a state recorder",
+            ));
         };
         self.ctx.events.emit(Event::OperationStarted {
             address: self.address.clone(),
@@ -368,7 +503,14 @@ impl InstanceJob {
         });
         let started = Instant::now();
         let result = self
-            .execute(&recorder, action, prior_value.as_ref(), &private, &planned.planned_state, &config)
+            .execute(
+                &recorder,
+                action,
+                prior_value.as_ref(),
+                &private,
+                &planned.planned_state,
+                &config,
+            )
             .await;
         match result {
             Ok((state, _)) => {
@@ -378,7 +520,7 @@ impl InstanceJob {
                     elapsed_ms: started.elapsed().as_millis() as u64,
                 });
                 Ok(JobOutcome {
-                    value: mark_sensitive(&self.schema, state),
+                    value: self.mark(state),
                     applied: Some(action),
                     ..JobOutcome::default()
                 })
@@ -399,9 +541,13 @@ impl InstanceJob {
             return config;
         };
         for (name, attribute) in &self.schema.attributes {
-            let ignored = self.lifecycle.ignore_all_changes || self.lifecycle.ignore_changes.contains(name);
+            let ignored =
+                self.lifecycle.ignore_all_changes || self.lifecycle.ignore_changes.contains(name);
             if ignored && attribute.is_settable() {
-                map.insert(name.clone(), prior.get(name).cloned().unwrap_or(Value::Null));
+                map.insert(
+                    name.clone(),
+                    prior.get(name).cloned().unwrap_or(Value::Null),
+                );
             }
         }
         Value::Map(map)
@@ -439,7 +585,10 @@ impl InstanceJob {
             }
             (Action::Update, Some(prior)) => {
                 let id = recorder
-                    .record_intent(intent(IntentAction::Update, serde_json::json!({ "before": prior.to_json() })))
+                    .record_intent(intent(
+                        IntentAction::Update,
+                        serde_json::json!({ "before": prior.to_json() }),
+                    ))
                     .await
                     .map_err(store_error)?;
                 let result = self
@@ -457,14 +606,20 @@ impl InstanceJob {
             }
             (Action::Replace, Some(prior)) if self.lifecycle.create_before_destroy => {
                 let id = recorder
-                    .record_intent(intent(IntentAction::Replace, serde_json::json!({ "deposed": prior.to_json() })))
+                    .record_intent(intent(
+                        IntentAction::Replace,
+                        serde_json::json!({ "deposed": prior.to_json() }),
+                    ))
                     .await
                     .map_err(store_error)?;
                 let (state, new_private) = self.create(recorder, id, planned, config).await?;
                 // The old object is now deposed: delete it, and close that
                 // intent by re-recording the new object.
                 let id = recorder
-                    .record_intent(intent(IntentAction::Delete, serde_json::json!({ "deposed": prior.to_json() })))
+                    .record_intent(intent(
+                        IntentAction::Delete,
+                        serde_json::json!({ "deposed": prior.to_json() }),
+                    ))
                     .await
                     .map_err(store_error)?;
                 let deleted = self
@@ -479,18 +634,31 @@ impl InstanceJob {
                 let record = self.record(&state, new_private.clone());
                 match deleted {
                     Ok(()) => {
-                        recorder.complete(id, Outcome::Upsert(record)).await.map_err(store_error)?;
+                        recorder
+                            .complete(id, Outcome::Upsert(record))
+                            .await
+                            .map_err(store_error)?;
                         Ok((state, new_private))
                     }
                     Err(e) => {
-                        let _ = recorder.complete(id, Outcome::Failed { message: e.message.clone() }).await;
+                        let _ = recorder
+                            .complete(
+                                id,
+                                Outcome::Failed {
+                                    message: e.message.clone(),
+                                },
+                            )
+                            .await;
                         Err(self.error(&e, "deleting the replaced object"))
                     }
                 }
             }
             (Action::Replace, Some(prior)) => {
                 let id = recorder
-                    .record_intent(intent(IntentAction::Delete, serde_json::json!({ "before": prior.to_json() })))
+                    .record_intent(intent(
+                        IntentAction::Delete,
+                        serde_json::json!({ "before": prior.to_json() }),
+                    ))
                     .await
                     .map_err(store_error)?;
                 let deleted = self
@@ -505,12 +673,24 @@ impl InstanceJob {
                 match deleted {
                     Ok(()) => {
                         recorder
-                            .complete(id, Outcome::Remove { address: self.address.clone() })
+                            .complete(
+                                id,
+                                Outcome::Remove {
+                                    address: self.address.clone(),
+                                },
+                            )
                             .await
                             .map_err(store_error)?;
                     }
                     Err(e) => {
-                        let _ = recorder.complete(id, Outcome::Failed { message: e.message.clone() }).await;
+                        let _ = recorder
+                            .complete(
+                                id,
+                                Outcome::Failed {
+                                    message: e.message.clone(),
+                                },
+                            )
+                            .await;
                         return Err(self.error(&e, "deleting for replacement"));
                     }
                 }
@@ -531,7 +711,8 @@ impl InstanceJob {
                     })
                     .await
                     .map_err(|e| self.error(&e, "planning the replacement"))?;
-                self.create(recorder, id, &planned.planned_state, config).await
+                self.create(recorder, id, &planned.planned_state, config)
+                    .await
             }
             (other, _) => Err(Diagnostic::error(format!(
                 "{}: internal: cannot carry out `{}` here",
@@ -574,7 +755,12 @@ impl InstanceJob {
             Ok(response) => {
                 if !response.new_state.is_wholly_known() {
                     let _ = recorder
-                        .complete(intent, Outcome::Failed { message: "provider returned unknown values".into() })
+                        .complete(
+                            intent,
+                            Outcome::Failed {
+                                message: "provider returned unknown values".into(),
+                            },
+                        )
                         .await;
                     return Err(Diagnostic::error(format!(
                         "{}: the provider returned values that are still unknown after {doing}",
@@ -586,11 +772,23 @@ impl InstanceJob {
                 recorder
                     .complete(intent, Outcome::Upsert(record))
                     .await
-                    .map_err(|e| Diagnostic::error(format!("{}: recording in state failed: {e}", self.address)))?;
+                    .map_err(|e| {
+                        Diagnostic::error(format!(
+                            "{}: recording in state failed: {e}",
+                            self.address
+                        ))
+                    })?;
                 Ok((response.new_state, response.private))
             }
             Err(e) => {
-                let _ = recorder.complete(intent, Outcome::Failed { message: e.message.clone() }).await;
+                let _ = recorder
+                    .complete(
+                        intent,
+                        Outcome::Failed {
+                            message: e.message.clone(),
+                        },
+                    )
+                    .await;
                 Err(self.error(&e, doing))
             }
         }
@@ -599,6 +797,8 @@ impl InstanceJob {
 
 /// Attribute name to the span of its form, for error placement.
 pub fn attribute_spans(forms: &[nimbus_config::AttributeForm]) -> Vec<(String, Span)> {
-    forms.iter().map(|f| (f.name.text.clone(), f.span)).collect()
+    forms
+        .iter()
+        .map(|f| (f.name.text.clone(), f.span))
+        .collect()
 }
-

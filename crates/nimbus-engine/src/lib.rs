@@ -79,7 +79,9 @@ impl ApplyReport {
     }
 
     pub fn succeeded(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty() && !self.diagnostics.iter().any(|d| d.is_error())
+        self.failed.is_empty()
+            && self.skipped.is_empty()
+            && !self.diagnostics.iter().any(|d| d.is_error())
     }
 }
 
@@ -116,7 +118,11 @@ impl<'c> Engine<'c> {
             }
         };
         match (graph, providers) {
-            (Some(graph), Some(providers)) if diagnostics.is_empty() => Ok(Engine { config, graph, providers }),
+            (Some(graph), Some(providers)) if diagnostics.is_empty() => Ok(Engine {
+                config,
+                graph,
+                providers,
+            }),
             _ => Err(diagnostics),
         }
     }
@@ -156,7 +162,16 @@ impl<'c> Engine<'c> {
     /// Checks everything that can be checked without calling a provider.
     pub async fn validate(&self, inputs: &Inputs) -> Vec<Diagnostic> {
         let empty = PriorState::new();
-        let mut result = self.walk(WalkMode::Validate, inputs, &empty, None, None, &RunOptions::default()).await;
+        let mut result = self
+            .walk(
+                WalkMode::Validate,
+                inputs,
+                &empty,
+                None,
+                None,
+                &RunOptions::default(),
+            )
+            .await;
         nimbus_config::sort_diagnostics(&mut result.diagnostics);
         result.diagnostics
     }
@@ -172,7 +187,9 @@ impl<'c> Engine<'c> {
         prior_outputs: &[OutputRecord],
         options: &RunOptions,
     ) -> Result<Plan, Vec<Diagnostic>> {
-        let mut result = self.walk(WalkMode::Plan, inputs, prior, None, None, options).await;
+        let mut result = self
+            .walk(WalkMode::Plan, inputs, prior, None, None, options)
+            .await;
         if !result.diagnostics.is_empty() {
             nimbus_config::sort_diagnostics(&mut result.diagnostics);
             return Err(result.diagnostics);
@@ -229,13 +246,19 @@ impl<'c> Engine<'c> {
         let selected = destroy_selection(prior, &options.targets, &options.excludes);
         let mut errors = Vec::new();
         let mut changes = Vec::new();
-        for record in prior.values().filter(|r| selected.contains(r.address.as_str())) {
+        for record in prior
+            .values()
+            .filter(|r| selected.contains(r.address.as_str()))
+        {
             if let Some(resource) = self.find_block(block_of(&record.address))
                 && resource.lifecycle.prevent_destroy
             {
                 errors.push(
-                    Diagnostic::error(format!("{} has `prevent-destroy` set and cannot be destroyed", record.address))
-                        .at(resource.span),
+                    Diagnostic::error(format!(
+                        "{} has `prevent-destroy` set and cannot be destroyed",
+                        record.address
+                    ))
+                    .at(resource.span),
                 );
                 continue;
             }
@@ -268,8 +291,13 @@ impl<'c> Engine<'c> {
     /// The resource block with this address (`module.x.TYPE.NAME`).
     pub fn find_block(&self, block: &str) -> Option<&'c nimbus_config::Resource> {
         for instance in &self.graph.instances {
-            let Some(rest) = block.strip_prefix(instance.prefix.as_str()) else { continue };
-            if rest.starts_with("module.") && !instance.prefix.is_empty() && rest.contains("module.") {
+            let Some(rest) = block.strip_prefix(instance.prefix.as_str()) else {
+                continue;
+            };
+            if rest.starts_with("module.")
+                && !instance.prefix.is_empty()
+                && rest.contains("module.")
+            {
                 // belongs to a deeper instance; keep looking
             }
             let module = &self.config.modules[instance.module];
@@ -311,7 +339,14 @@ impl<'c> Engine<'c> {
             ..options.clone()
         };
         let result = self
-            .walk(WalkMode::Apply, inputs, prior, Some(plan), Some(recorder.clone()), &options_no_refresh)
+            .walk(
+                WalkMode::Apply,
+                inputs,
+                prior,
+                Some(plan),
+                Some(recorder.clone()),
+                &options_no_refresh,
+            )
             .await;
         let mut report = ApplyReport {
             applied: result.applied,
@@ -328,8 +363,11 @@ impl<'c> Engine<'c> {
             .collect();
         if !orphans.is_empty() {
             let ctx = self.job_context(WalkMode::Apply, recorder, options);
-            let deleted = destroy::delete_records(orphans, &self.providers, options.parallelism, &ctx).await;
-            report.applied.extend(deleted.deleted.into_iter().map(|a| (a, Action::Delete)));
+            let deleted =
+                destroy::delete_records(orphans, &self.providers, options.parallelism, &ctx).await;
+            report
+                .applied
+                .extend(deleted.deleted.into_iter().map(|a| (a, Action::Delete)));
             report.failed.extend(deleted.failed);
             report.skipped.extend(deleted.skipped);
             report.diagnostics.extend(deleted.diagnostics);
@@ -348,7 +386,9 @@ impl<'c> Engine<'c> {
                 })
                 .collect();
             if let Err(e) = recorder.set_outputs(records).await {
-                report.diagnostics.push(Diagnostic::error(format!("recording outputs: {e}")));
+                report
+                    .diagnostics
+                    .push(Diagnostic::error(format!("recording outputs: {e}")));
             }
         }
         report
@@ -367,11 +407,25 @@ impl<'c> Engine<'c> {
 
     /// Configures providers (their settings may use variables and locals)
     /// without planning any resource.
-    pub async fn configure_providers(&self, inputs: &Inputs, options: &RunOptions) -> Result<(), Vec<Diagnostic>> {
+    pub async fn configure_providers(
+        &self,
+        inputs: &Inputs,
+        options: &RunOptions,
+    ) -> Result<(), Vec<Diagnostic>> {
         let empty = PriorState::new();
-        let result = self.walk(WalkMode::Configure, inputs, &empty, None, None, options).await;
-        let errors: Vec<Diagnostic> = result.diagnostics.into_iter().filter(|d| d.is_error()).collect();
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        let result = self
+            .walk(WalkMode::Configure, inputs, &empty, None, None, options)
+            .await;
+        let errors: Vec<Diagnostic> = result
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Deletes what a destroy plan lists, in reverse dependency order.
@@ -395,8 +449,13 @@ impl<'c> Engine<'c> {
             .collect();
         let everything = records.len() == prior.len();
         let ctx = self.job_context(WalkMode::Apply, recorder, options);
-        let deleted = destroy::delete_records(records, &self.providers, options.parallelism, &ctx).await;
-        report.applied = deleted.deleted.into_iter().map(|a| (a, Action::Delete)).collect();
+        let deleted =
+            destroy::delete_records(records, &self.providers, options.parallelism, &ctx).await;
+        report.applied = deleted
+            .deleted
+            .into_iter()
+            .map(|a| (a, Action::Delete))
+            .collect();
         report.failed = deleted.failed;
         report.skipped = deleted.skipped;
         report.diagnostics = deleted.diagnostics;
@@ -405,14 +464,20 @@ impl<'c> Engine<'c> {
             && report.skipped.is_empty()
             && let Err(e) = recorder.set_outputs(Vec::new()).await
         {
-            report.diagnostics.push(Diagnostic::error(format!("clearing outputs: {e}")));
+            report
+                .diagnostics
+                .push(Diagnostic::error(format!("clearing outputs: {e}")));
         }
         report
     }
 
     /// Reads every object in state as it is now. Providers must be
     /// configured first ([`Engine::configure_providers`]).
-    pub async fn detect_drift(&self, prior: &PriorState, options: &RunOptions) -> (Vec<Drift>, Vec<Diagnostic>) {
+    pub async fn detect_drift(
+        &self,
+        prior: &PriorState,
+        options: &RunOptions,
+    ) -> (Vec<Drift>, Vec<Diagnostic>) {
         use futures_util::stream::{self, StreamExt};
         let mut records: Vec<&ResourceRecord> = prior.values().collect();
         records.sort_by(|a, b| a.address.cmp(&b.address));
@@ -428,7 +493,9 @@ impl<'c> Engine<'c> {
                     );
                 };
                 let recorded = Value::from_json(&record.attributes);
-                options.events.emit(Event::RefreshStarted { address: record.address.clone() });
+                options.events.emit(Event::RefreshStarted {
+                    address: record.address.clone(),
+                });
                 let read = retry::with_retry(
                     &options.retry,
                     &handle.breaker,
@@ -444,7 +511,15 @@ impl<'c> Engine<'c> {
                 )
                 .await;
                 let drift = match read {
-                    Err(e) => return (None, Some(Diagnostic::error(format!("{}: refresh failed: {}", record.address, e.message)))),
+                    Err(e) => {
+                        return (
+                            None,
+                            Some(Diagnostic::error(format!(
+                                "{}: refresh failed: {}",
+                                record.address, e.message
+                            ))),
+                        );
+                    }
                     Ok(None) => Some(Drift {
                         address: record.address.clone(),
                         current: None,
@@ -495,7 +570,12 @@ impl<'c> Engine<'c> {
     }
 
     /// Records what reality looks like now (after [`Engine::detect_drift`]).
-    pub async fn record_refresh(&self, prior: &PriorState, drifts: &[Drift], recorder: &Recorder) -> Result<(), Diagnostic> {
+    pub async fn record_refresh(
+        &self,
+        prior: &PriorState,
+        drifts: &[Drift],
+        recorder: &Recorder,
+    ) -> Result<(), Diagnostic> {
         for drift in drifts {
             let result = match &drift.current {
                 None => recorder.remove(drift.address.clone()).await,
@@ -508,16 +588,26 @@ impl<'c> Engine<'c> {
                     None => continue,
                 },
             };
-            result.map_err(|e| Diagnostic::error(format!("{}: recording refresh: {e}", drift.address)))?;
+            result.map_err(|e| {
+                Diagnostic::error(format!("{}: recording refresh: {e}", drift.address))
+            })?;
         }
         Ok(())
     }
 
     /// Adopts an existing object into state at `address`.
-    pub async fn import(&self, address: &str, id: &str, recorder: &Recorder, options: &RunOptions) -> Result<ResourceRecord, Diagnostic> {
+    pub async fn import(
+        &self,
+        address: &str,
+        id: &str,
+        recorder: &Recorder,
+        options: &RunOptions,
+    ) -> Result<ResourceRecord, Diagnostic> {
         let block = block_of(address);
         let resource = self.find_block(block).ok_or_else(|| {
-            Diagnostic::error(format!("no resource block `{block}` in the configuration: add it before importing"))
+            Diagnostic::error(format!(
+                "no resource block `{block}` in the configuration: add it before importing"
+            ))
         })?;
         if resource.mode != Mode::Managed {
             return Err(Diagnostic::error("data sources cannot be imported"));
@@ -526,13 +616,19 @@ impl<'c> Engine<'c> {
         let schema = handle
             .resource_schema(Mode::Managed, resource.type_name.as_str())
             .ok_or_else(|| Diagnostic::error("resource type has no schema"))?;
-        let imported = retry::with_retry(&options.retry, &handle.breaker, &handle.provider.endpoint(), |_, _, _| {}, || {
-            handle.provider.import(resource.type_name.as_str(), id)
-        })
+        let imported = retry::with_retry(
+            &options.retry,
+            &handle.breaker,
+            &handle.provider.endpoint(),
+            |_, _, _| {},
+            || handle.provider.import(resource.type_name.as_str(), id),
+        )
         .await
         .map_err(|e| Diagnostic::error(format!("{address}: import failed: {}", e.message)))?;
         let Some(object) = imported.into_iter().next() else {
-            return Err(Diagnostic::error(format!("{address}: the provider found nothing with id {id:?}")));
+            return Err(Diagnostic::error(format!(
+                "{address}: the provider found nothing with id {id:?}"
+            )));
         };
         let read = handle
             .provider
@@ -542,8 +638,15 @@ impl<'c> Engine<'c> {
                 private: &object.private,
             })
             .await
-            .map_err(|e| Diagnostic::error(format!("{address}: reading the imported object failed: {}", e.message)))?
-            .ok_or_else(|| Diagnostic::error(format!("{address}: no object with id {id:?} exists")))?;
+            .map_err(|e| {
+                Diagnostic::error(format!(
+                    "{address}: reading the imported object failed: {}",
+                    e.message
+                ))
+            })?
+            .ok_or_else(|| {
+                Diagnostic::error(format!("{address}: no object with id {id:?} exists"))
+            })?;
         let record = ResourceRecord {
             address: address.to_string(),
             resource_type: resource.type_name.text.clone(),
@@ -580,7 +683,9 @@ fn output_changes(outputs: &Outputs, prior: &[OutputRecord]) -> Vec<OutputChange
         .iter()
         .map(|(name, (value, sensitive))| OutputChange {
             name: name.clone(),
-            before: before.get(name.as_str()).map(|o| Value::from_json(&o.value).mark_if(o.sensitive)),
+            before: before
+                .get(name.as_str())
+                .map(|o| Value::from_json(&o.value).mark_if(o.sensitive)),
             after: value.clone(),
             sensitive: *sensitive,
         })
@@ -589,19 +694,30 @@ fn output_changes(outputs: &Outputs, prior: &[OutputRecord]) -> Vec<OutputChange
 
 /// Addresses a destroy touches: everything, or the targets plus whatever
 /// depends on them (from recorded dependencies), minus exclusions.
-pub fn destroy_selection<'p>(prior: &'p PriorState, targets: &[String], excludes: &[String]) -> HashSet<&'p str> {
+pub fn destroy_selection<'p>(
+    prior: &'p PriorState,
+    targets: &[String],
+    excludes: &[String],
+) -> HashSet<&'p str> {
     let mut selected: HashSet<&str> = if targets.is_empty() {
         prior.keys().map(String::as_str).collect()
     } else {
         let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
         for record in prior.values() {
             for dep in &record.dependencies {
-                dependents.entry(dep.as_str()).or_default().push(record.address.as_str());
+                dependents
+                    .entry(dep.as_str())
+                    .or_default()
+                    .push(record.address.as_str());
             }
         }
         let mut stack: Vec<&str> = prior
             .values()
-            .filter(|r| targets.iter().any(|t| *t == r.address || address_matches(t, block_of(&r.address))))
+            .filter(|r| {
+                targets
+                    .iter()
+                    .any(|t| *t == r.address || address_matches(t, block_of(&r.address)))
+            })
             .map(|r| r.address.as_str())
             .collect();
         let mut out = HashSet::new();
@@ -614,6 +730,38 @@ pub fn destroy_selection<'p>(prior: &'p PriorState, targets: &[String], excludes
         }
         out
     };
-    selected.retain(|a| !excludes.iter().any(|e| e == a || address_matches(e, block_of(a))));
+    if excludes.is_empty() {
+        return selected;
+    }
+    // An excluded object stays, and so must everything it depends on: it
+    // cannot outlive its dependencies (a destroy is the reverse of an apply,
+    // where `--exclude` drops the matched blocks and their dependents).
+    let mut by_block: HashMap<&str, Vec<&str>> = HashMap::new();
+    for record in prior.values() {
+        by_block
+            .entry(block_of(&record.address))
+            .or_default()
+            .push(record.address.as_str());
+    }
+    let mut stack: Vec<&str> = prior
+        .values()
+        .filter(|r| {
+            excludes
+                .iter()
+                .any(|e| *e == r.address || address_matches(e, block_of(&r.address)))
+        })
+        .map(|r| r.address.as_str())
+        .collect();
+    let mut kept: HashSet<&str> = HashSet::new();
+    while let Some(a) = stack.pop() {
+        if kept.insert(a)
+            && let Some(record) = prior.get(a)
+        {
+            for dep in &record.dependencies {
+                stack.extend(by_block.get(dep.as_str()).into_iter().flatten().copied());
+            }
+        }
+    }
+    selected.retain(|a| !kept.contains(a));
     selected
 }

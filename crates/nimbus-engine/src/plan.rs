@@ -78,8 +78,16 @@ impl ResourceChange {
     /// Attribute-level differences, in attribute order; unchanged ones left out.
     pub fn diffs(&self) -> Vec<AttributeDiff> {
         let empty = BTreeMap::new();
-        let before = self.before.as_ref().and_then(Value::as_map).unwrap_or(&empty);
-        let after = self.after.as_ref().and_then(Value::as_map).unwrap_or(&empty);
+        let before = self
+            .before
+            .as_ref()
+            .and_then(Value::as_map)
+            .unwrap_or(&empty);
+        let after = self
+            .after
+            .as_ref()
+            .and_then(Value::as_map)
+            .unwrap_or(&empty);
         let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
         names.sort();
         names.dedup();
@@ -96,7 +104,11 @@ impl ResourceChange {
             out.push(AttributeDiff {
                 name: name.clone(),
                 before: b.cloned(),
-                after: if self.action == Action::Delete { None } else { a.cloned() },
+                after: if self.action == Action::Delete {
+                    None
+                } else {
+                    a.cloned()
+                },
                 forces_replacement: self.requires_replace.contains(name),
                 sensitive: self.sensitive_attributes.contains(name),
             });
@@ -159,7 +171,10 @@ impl Plan {
 
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action.is_change())
-            || self.outputs.iter().any(|o| o.before.as_ref() != Some(&o.after))
+            || self
+                .outputs
+                .iter()
+                .any(|o| o.before.as_ref() != Some(&o.after))
     }
 
     pub fn change(&self, address: &str) -> Option<&ResourceChange> {

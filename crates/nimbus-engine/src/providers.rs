@@ -77,7 +77,9 @@ impl ProviderSet {
         };
         match catalog.instantiate(BUILTIN, None) {
             Ok(p) => add(BUILTIN.to_string(), p, None),
-            Err(e) => errors.push(Diagnostic::error(format!("cannot start the built-in provider: {e}"))),
+            Err(e) => errors.push(Diagnostic::error(format!(
+                "cannot start the built-in provider: {e}"
+            ))),
         }
         for (i, block) in config.root().providers.iter().enumerate() {
             let source = block
@@ -91,14 +93,21 @@ impl ProviderSet {
                 Err(e) => {
                     let names = catalog.names();
                     errors.push(
-                        Diagnostic::error(format!("cannot use provider `{}`: {e}", block.name.text))
-                            .at(block.name.span)
-                            .with_suggestion(&block.name.text, names.iter().map(String::as_str)),
+                        Diagnostic::error(format!(
+                            "cannot use provider `{}`: {e}",
+                            block.name.text
+                        ))
+                        .at(block.name.span)
+                        .with_suggestion(&block.name.text, names.iter().map(String::as_str)),
                     )
                 }
             }
         }
-        if errors.is_empty() { Ok(ProviderSet { handles }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(ProviderSet { handles })
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn get(&self, address: &str) -> Option<&ProviderHandle> {
@@ -121,7 +130,11 @@ impl ProviderSet {
                 return Err(Diagnostic::error(format!(
                     "provider `{}` has no {} type `{type_name}`",
                     explicit.text,
-                    if resource.mode == Mode::Data { "data source" } else { "resource" }
+                    if resource.mode == Mode::Data {
+                        "data source"
+                    } else {
+                        "resource"
+                    }
                 ))
                 .at(resource.type_name.span));
             }
@@ -130,14 +143,24 @@ impl ProviderSet {
         let offering: Vec<&ProviderHandle> = self
             .handles
             .values()
-            .filter(|h| !h.address.contains('.') && h.resource_schema(resource.mode, type_name).is_some())
+            .filter(|h| {
+                !h.address.contains('.') && h.resource_schema(resource.mode, type_name).is_some()
+            })
             .collect();
-        let configured: Vec<&ProviderHandle> = offering.iter().copied().filter(|h| h.block.is_some()).collect();
+        let configured: Vec<&ProviderHandle> = offering
+            .iter()
+            .copied()
+            .filter(|h| h.block.is_some())
+            .collect();
         match (configured.as_slice(), offering.as_slice()) {
             ([one], _) => Ok(one),
             ([], [one]) => Ok(one),
             ([], []) => {
-                let what = if resource.mode == Mode::Data { "data source" } else { "resource" };
+                let what = if resource.mode == Mode::Data {
+                    "data source"
+                } else {
+                    "resource"
+                };
                 let all: Vec<&str> = self
                     .handles
                     .values()
@@ -147,9 +170,11 @@ impl ProviderSet {
                     })
                     .map(String::as_str)
                     .collect();
-                Err(Diagnostic::error(format!("unknown {what} type `{type_name}`"))
-                    .at(resource.type_name.span)
-                    .with_suggestion(type_name, all))
+                Err(
+                    Diagnostic::error(format!("unknown {what} type `{type_name}`"))
+                        .at(resource.type_name.span)
+                        .with_suggestion(type_name, all),
+                )
             }
             (many, _) => {
                 let names: Vec<&str> = many.iter().map(|h| h.address.as_str()).collect();

@@ -84,7 +84,8 @@ impl CircuitBreaker {
             Err(true) => {
                 let n = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
                 if n >= self.threshold {
-                    *self.open_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.cooldown);
+                    *self.open_until.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Instant::now() + self.cooldown);
                     self.consecutive_failures.store(0, Ordering::Relaxed);
                 }
             }
@@ -158,13 +159,19 @@ mod tests {
     async fn retries_retryable_errors_then_succeeds() {
         let calls = AtomicUsize::new(0);
         let breaker = CircuitBreaker::default();
-        let result = with_retry(&fast(), &breaker, "e", |_, _, _| {}, || async {
-            if calls.fetch_add(1, Ordering::SeqCst) < 2 {
-                Err(ProviderError::retryable("503"))
-            } else {
-                Ok(7)
-            }
-        })
+        let result = with_retry(
+            &fast(),
+            &breaker,
+            "e",
+            |_, _, _| {},
+            || async {
+                if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(ProviderError::retryable("503"))
+                } else {
+                    Ok(7)
+                }
+            },
+        )
         .await;
         assert_eq!(result, Ok(7));
         assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -174,16 +181,26 @@ mod tests {
     async fn fatal_errors_are_not_retried_and_attempts_are_bounded() {
         let calls = AtomicUsize::new(0);
         let breaker = CircuitBreaker::default();
-        let r: Result<(), _> = with_retry(&fast(), &breaker, "e", |_, _, _| {}, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(ProviderError::fatal("bad"))
-        })
+        let r: Result<(), _> = with_retry(
+            &fast(),
+            &breaker,
+            "e",
+            |_, _, _| {},
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(ProviderError::fatal("bad"))
+            },
+        )
         .await;
         assert!(r.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        let r: Result<(), _> = with_retry(&fast(), &breaker, "e", |_, _, _| {}, || async {
-            Err(ProviderError::retryable("503"))
-        })
+        let r: Result<(), _> = with_retry(
+            &fast(),
+            &breaker,
+            "e",
+            |_, _, _| {},
+            || async { Err(ProviderError::retryable("503")) },
+        )
         .await;
         assert!(r.unwrap_err().is_retryable());
     }
@@ -193,17 +210,32 @@ mod tests {
         let breaker = CircuitBreaker::new(3, Duration::from_secs(60));
         let calls = AtomicUsize::new(0);
         for _ in 0..3 {
-            let policy = RetryPolicy { attempts: 1, ..fast() };
-            let _: Result<(), _> = with_retry(&policy, &breaker, "e", |_, _, _| {}, || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(ProviderError::retryable("503"))
-            })
+            let policy = RetryPolicy {
+                attempts: 1,
+                ..fast()
+            };
+            let _: Result<(), _> = with_retry(
+                &policy,
+                &breaker,
+                "e",
+                |_, _, _| {},
+                || async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Err(ProviderError::retryable("503"))
+                },
+            )
             .await;
         }
-        let r: Result<(), _> = with_retry(&fast(), &breaker, "e", |_, _, _| {}, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        })
+        let r: Result<(), _> = with_retry(
+            &fast(),
+            &breaker,
+            "e",
+            |_, _, _| {},
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
+        )
         .await;
         assert!(r.unwrap_err().message.contains("circuit open"));
         assert_eq!(calls.load(Ordering::SeqCst), 3);

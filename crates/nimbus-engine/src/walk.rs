@@ -9,12 +9,18 @@
 
 use crate::events::Event;
 use crate::graph::{Graph, Vertex};
-use crate::job::{InstanceJob, JobContext, JobOutcome, LifecycleFlags, WalkMode, attribute_spans, mark_sensitive};
+use crate::job::{
+    InstanceJob, JobContext, JobOutcome, LifecycleFlags, WalkMode, attribute_spans,
+    mark_attributes, mark_sensitive,
+};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::providers::{BUILTIN, ProviderSet};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use nimbus_config::{Mode, Resource};
-use nimbus_eval::{Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block, eval_variables, expand, read_typed};
+use nimbus_eval::{
+    Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block, eval_variables,
+    expand, read_typed,
+};
 use nimbus_state::ResourceRecord;
 use nimbus_syntax::Diagnostic;
 use nimbus_value::{Schema, Value};
@@ -112,7 +118,9 @@ enum InstanceKey {
 pub fn address_matches(pattern: &str, block: &str) -> bool {
     pattern == block
         || block_of(pattern) == block
-        || block.strip_prefix(pattern).is_some_and(|rest| rest.starts_with('.'))
+        || block
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 pub struct Walker<'a> {
@@ -124,6 +132,9 @@ pub struct Walker<'a> {
     /// through locals, outputs and module inputs.
     resource_deps: Vec<Arc<Vec<NodeIndex>>>,
     selected: Option<HashSet<NodeIndex>>,
+    /// The approved plan's changes by address: looked up once per instance,
+    /// so it must not be a scan of the plan.
+    approved: HashMap<&'a str, &'a ResourceChange>,
 }
 
 impl<'a> Walker<'a> {
@@ -136,6 +147,15 @@ impl<'a> Walker<'a> {
             state: vec![State::Waiting; n],
             resource_deps: vec![Arc::new(Vec::new()); n],
             selected: None,
+            approved: input
+                .approved
+                .map(|plan| {
+                    plan.changes
+                        .iter()
+                        .map(|c| (c.address.as_str(), c))
+                        .collect()
+                })
+                .unwrap_or_default(),
             input,
         };
         walker.compute_resource_deps();
@@ -184,7 +204,11 @@ impl<'a> Walker<'a> {
             let mut stack: Vec<NodeIndex> = resource_vertices
                 .iter()
                 .copied()
-                .filter(|v| targets.iter().any(|t| address_matches(t, &self.block_address(g.graph[*v]))))
+                .filter(|v| {
+                    targets
+                        .iter()
+                        .any(|t| address_matches(t, &self.block_address(g.graph[*v])))
+                })
                 .collect();
             while let Some(v) = stack.pop() {
                 if keep.insert(v) {
@@ -196,7 +220,11 @@ impl<'a> Walker<'a> {
         let mut stack: Vec<NodeIndex> = resource_vertices
             .iter()
             .copied()
-            .filter(|v| excludes.iter().any(|t| address_matches(t, &self.block_address(g.graph[*v]))))
+            .filter(|v| {
+                excludes
+                    .iter()
+                    .any(|t| address_matches(t, &self.block_address(g.graph[*v])))
+            })
             .collect();
         let mut dropped = HashSet::new();
         while let Some(v) = stack.pop() {
@@ -207,7 +235,9 @@ impl<'a> Walker<'a> {
         }
         for v in resource_vertices {
             if !selected.contains(&v) {
-                self.result.untargeted_blocks.insert(self.block_address(g.graph[v]));
+                self.result
+                    .untargeted_blocks
+                    .insert(self.block_address(g.graph[v]));
             }
         }
         self.selected = Some(selected);
@@ -220,15 +250,22 @@ impl<'a> Walker<'a> {
             && let Some(builtin) = self.input.providers.get(BUILTIN)
             && let Err(e) = builtin.provider.configure(&Value::Null).await
         {
-            self.result
-                .diagnostics
-                .push(Diagnostic::error(format!("configuring the built-in provider: {e}")));
+            self.result.diagnostics.push(Diagnostic::error(format!(
+                "configuring the built-in provider: {e}"
+            )));
             return self.result;
         }
         let n = g.graph.node_count();
-        let mut waiting_on: Vec<usize> = (0..n).map(|i| g.dependencies(NodeIndex::new(i)).count()).collect();
+        let mut waiting_on: Vec<usize> = (0..n)
+            .map(|i| g.dependencies(NodeIndex::new(i)).count())
+            .collect();
         // Start in topological order so that evaluation order is stable.
-        let mut ready: VecDeque<NodeIndex> = g.order.iter().copied().filter(|v| waiting_on[v.index()] == 0).collect();
+        let mut ready: VecDeque<NodeIndex> = g
+            .order
+            .iter()
+            .copied()
+            .filter(|v| waiting_on[v.index()] == 0)
+            .collect();
         let mut running: HashMap<NodeIndex, Running> = HashMap::new();
         let mut queued: VecDeque<JobFuture> = VecDeque::new();
         let mut in_flight: FuturesUnordered<JobFuture> = FuturesUnordered::new();
@@ -238,7 +275,10 @@ impl<'a> Walker<'a> {
                 if self.state[v.index()] != State::Waiting {
                     continue;
                 }
-                if ctx.walk == WalkMode::Apply && interrupted(&ctx) && matches!(g.graph[v], Vertex::Resource(..)) {
+                if ctx.walk == WalkMode::Apply
+                    && interrupted(&ctx)
+                    && matches!(g.graph[v], Vertex::Resource(..))
+                {
                     let address = self.block_address(g.graph[v]);
                     ctx.events.emit(Event::Skipped {
                         address: address.clone(),
@@ -282,13 +322,19 @@ impl<'a> Walker<'a> {
                 }
                 continue;
             };
-            let Some(run) = running.get_mut(&v) else { continue };
+            let Some(run) = running.get_mut(&v) else {
+                continue;
+            };
             run.results[slot] = Some(outcome);
             run.remaining -= 1;
             if run.remaining == 0
                 && let Some(run) = running.remove(&v)
             {
-                let results: Vec<JobOutcome> = run.results.into_iter().map(Option::unwrap_or_default).collect();
+                let results: Vec<JobOutcome> = run
+                    .results
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect();
                 let ok = self.finish_instances(v, run.slots, results);
                 self.complete(v, ok, &mut waiting_on, &mut ready);
             }
@@ -298,7 +344,13 @@ impl<'a> Walker<'a> {
 
     /// Marks a vertex finished; on failure, everything depending on it is
     /// skipped (each vertex visited once: linear in the graph).
-    fn complete(&mut self, v: NodeIndex, ok: bool, waiting_on: &mut [usize], ready: &mut VecDeque<NodeIndex>) {
+    fn complete(
+        &mut self,
+        v: NodeIndex,
+        ok: bool,
+        waiting_on: &mut [usize],
+        ready: &mut VecDeque<NodeIndex>,
+    ) {
         let g = self.input.graph;
         if ok {
             self.state[v.index()] = State::Done;
@@ -322,7 +374,10 @@ impl<'a> Walker<'a> {
                 if self.input.ctx.walk == WalkMode::Apply {
                     self.input.ctx.events.emit(Event::Skipped {
                         address: address.clone(),
-                        reason: format!("depends on {}, which failed", self.block_address(g.graph[v])),
+                        reason: format!(
+                            "depends on {}, which failed",
+                            self.block_address(g.graph[v])
+                        ),
                     });
                 }
                 self.result.skipped.push(address);
@@ -341,7 +396,9 @@ impl<'a> Walker<'a> {
                 let local = &module.locals[i];
                 match Context::new(index, &self.scopes[mi]).eval(&local.value) {
                     Ok(value) => {
-                        self.scopes[mi].locals.insert(local.name.text.clone(), value);
+                        self.scopes[mi]
+                            .locals
+                            .insert(local.name.text.clone(), value);
                         Start::Done
                     }
                     Err(d) => self.fail(d),
@@ -364,22 +421,40 @@ impl<'a> Walker<'a> {
         let index = &g.indexes[instance.module];
         let before = self.result.diagnostics.len();
         match instance.parent {
-            None => eval_variables(index, &mut self.scopes[mi], self.input.inputs, &mut self.result.diagnostics),
+            None => eval_variables(
+                index,
+                &mut self.scopes[mi],
+                self.input.inputs,
+                &mut self.result.diagnostics,
+            ),
             Some((parent, call_index)) => {
                 let parent_index = &g.indexes[g.instances[parent].module];
                 let call = &parent_index.module.calls[call_index];
                 let mut inputs = Inputs::new();
                 let mut ctx = Context::new(parent_index, &self.scopes[parent]);
                 for form in &call.inputs {
-                    let Some(variable) = index.variables.get(form.name.as_str()).map(|i| &index.module.variables[*i]) else {
+                    let Some(variable) = index
+                        .variables
+                        .get(form.name.as_str())
+                        .map(|i| &index.module.variables[*i])
+                    else {
                         self.result.diagnostics.push(
-                            Diagnostic::error(format!("module `{}` has no input `{}`", call.module.text, form.name.text))
-                                .at(form.name.span)
-                                .with_suggestion(&form.name.text, index.variables.keys().copied()),
+                            Diagnostic::error(format!(
+                                "module `{}` has no input `{}`",
+                                call.module.text, form.name.text
+                            ))
+                            .at(form.name.span)
+                            .with_suggestion(&form.name.text, index.variables.keys().copied()),
                         );
                         continue;
                     };
-                    match read_typed(&mut ctx, &form.args, &variable.ty, form.span, &form.name.text) {
+                    match read_typed(
+                        &mut ctx,
+                        &form.args,
+                        &variable.ty,
+                        form.span,
+                        &form.name.text,
+                    ) {
                         Ok(value) => {
                             inputs.insert(
                                 form.name.text.clone(),
@@ -397,7 +472,11 @@ impl<'a> Walker<'a> {
                 // A required input missing at the call is reported at the call.
                 for mut d in missing {
                     if d.message.starts_with("no value for required variable") {
-                        d.message = format!("module `{}` needs input `{}`", call.name.text, d.message.rsplit('`').nth(1).unwrap_or(""));
+                        d.message = format!(
+                            "module `{}` needs input `{}`",
+                            call.name.text,
+                            d.message.rsplit('`').nth(1).unwrap_or("")
+                        );
                         d.span = Some(call.span);
                         d.notes.clear();
                     }
@@ -405,7 +484,11 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if self.result.diagnostics.len() > before { Start::Failed } else { Start::Done }
+        if self.result.diagnostics.len() > before {
+            Start::Failed
+        } else {
+            Start::Done
+        }
     }
 
     fn start_output(&mut self, mi: usize, i: usize) -> Start {
@@ -419,18 +502,26 @@ impl<'a> Walker<'a> {
         };
         if !output.sensitive && value.contains_sensitive() {
             return self.fail(
-                Diagnostic::error(format!("output `{}` refers to sensitive values", output.name.text))
-                    .at(output.value.span)
-                    .with_note("help: add `(sensitive #t)` to the output to show it is intended"),
+                Diagnostic::error(format!(
+                    "output `{}` refers to sensitive values",
+                    output.name.text
+                ))
+                .at(output.value.span)
+                .with_note("help: add `(sensitive #t)` to the output to show it is intended"),
             );
         }
         let value = value.mark_if(output.sensitive);
         match instance.parent {
             None => {
-                self.result.outputs.insert(output.name.text.clone(), (value, output.sensitive));
+                self.result
+                    .outputs
+                    .insert(output.name.text.clone(), (value, output.sensitive));
             }
             Some((parent, call_index)) => {
-                let call_name = g.indexes[g.instances[parent].module].module.calls[call_index].name.text.clone();
+                let call_name = g.indexes[g.instances[parent].module].module.calls[call_index]
+                    .name
+                    .text
+                    .clone();
                 self.scopes[parent]
                     .module_outputs
                     .entry(call_name)
@@ -468,8 +559,11 @@ impl<'a> Walker<'a> {
         let (config, _) = value.unmark();
         if !config.is_wholly_known() {
             return self.fail(
-                Diagnostic::error(format!("provider `{}` is configured with values known only after apply", block.address()))
-                    .at(block.span),
+                Diagnostic::error(format!(
+                    "provider `{}` is configured with values known only after apply",
+                    block.address()
+                ))
+                .at(block.span),
             );
         }
         let provider = handle.provider.clone();
@@ -479,7 +573,13 @@ impl<'a> Walker<'a> {
             let outcome = match provider.configure(&config).await {
                 Ok(()) => JobOutcome::default(),
                 Err(e) => JobOutcome {
-                    error: Some(Diagnostic::error(format!("configuring provider `{address}`: {}", e.message)).at(span)),
+                    error: Some(
+                        Diagnostic::error(format!(
+                            "configuring provider `{address}`: {}",
+                            e.message
+                        ))
+                        .at(span),
+                    ),
                     ..JobOutcome::default()
                 },
             };
@@ -498,7 +598,8 @@ impl<'a> Walker<'a> {
             Ok(h) => h.clone(),
             Err(d) => return self.fail(d),
         };
-        let Some(schema) = handle.resource_schema(resource.mode, resource.type_name.as_str()) else {
+        let Some(schema) = handle.resource_schema(resource.mode, resource.type_name.as_str())
+        else {
             return Start::Failed;
         };
         let schema: Arc<Schema> = Arc::new(schema.clone());
@@ -506,9 +607,12 @@ impl<'a> Walker<'a> {
         for ignored in &resource.lifecycle.ignore_changes {
             if schema.attribute(&ignored.text).is_none() {
                 lifecycle_errors.push(
-                    Diagnostic::error(format!("`ignore-changes` names `{}`, which `{}` does not have", ignored.text, resource.type_name.text))
-                        .at(ignored.span)
-                        .with_suggestion(&ignored.text, schema.settable_names()),
+                    Diagnostic::error(format!(
+                        "`ignore-changes` names `{}`, which `{}` does not have",
+                        ignored.text, resource.type_name.text
+                    ))
+                    .at(ignored.span)
+                    .with_suggestion(&ignored.text, schema.settable_names()),
                 );
             }
         }
@@ -521,10 +625,17 @@ impl<'a> Walker<'a> {
             Ok(e) => e,
             Err(d) => {
                 // Unknown counts are fine while validating.
-                if self.input.ctx.walk == WalkMode::Validate && d.message.contains("known only after apply") {
-                    self.scopes[mi]
-                        .resources
-                        .insert((resource.mode, resource.type_name.text.clone(), resource.name.text.clone()), Instances::Unknown);
+                if self.input.ctx.walk == WalkMode::Validate
+                    && d.message.contains("known only after apply")
+                {
+                    self.scopes[mi].resources.insert(
+                        (
+                            resource.mode,
+                            resource.type_name.text.clone(),
+                            resource.name.text.clone(),
+                        ),
+                        Instances::Unknown,
+                    );
                     return Start::Done;
                 }
                 return self.fail(d);
@@ -533,7 +644,10 @@ impl<'a> Walker<'a> {
         let keys: Vec<Option<InstanceKey>> = match &expansion {
             Expansion::Single => vec![None],
             Expansion::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
-            Expansion::Keys(map) => map.keys().map(|k| Some(InstanceKey::Key(k.clone()))).collect(),
+            Expansion::Keys(map) => map
+                .keys()
+                .map(|k| Some(InstanceKey::Key(k.clone())))
+                .collect(),
         };
         let slots = match &expansion {
             Expansion::Single => Slots::Single,
@@ -552,12 +666,20 @@ impl<'a> Walker<'a> {
                         .input
                         .prior
                         .get(&address)
-                        .map(|r| mark_sensitive(&schema, Value::from_json(&r.attributes)))
+                        .map(|r| {
+                            // The record knows which attributes held secrets
+                            // (also those configured from sensitive values).
+                            let value = mark_sensitive(&schema, Value::from_json(&r.attributes));
+                            mark_attributes(value, &r.sensitive_attributes)
+                        })
                         .unwrap_or(Value::Unknown);
                     if managed {
                         self.result.addresses.insert(address);
                     }
-                    JobOutcome { value, ..JobOutcome::default() }
+                    JobOutcome {
+                        value,
+                        ..JobOutcome::default()
+                    }
                 })
                 .collect();
             self.finish_instances(v, slots, values);
@@ -570,7 +692,12 @@ impl<'a> Walker<'a> {
         let lifecycle = LifecycleFlags {
             prevent_destroy: resource.lifecycle.prevent_destroy,
             create_before_destroy: resource.lifecycle.create_before_destroy,
-            ignore_changes: resource.lifecycle.ignore_changes.iter().map(|n| n.text.clone()).collect(),
+            ignore_changes: resource
+                .lifecycle
+                .ignore_changes
+                .iter()
+                .map(|n| n.text.clone())
+                .collect(),
             ignore_all_changes: resource.lifecycle.ignore_all_changes,
         };
         let spans = attribute_spans(&resource.attributes);
@@ -594,7 +721,13 @@ impl<'a> Walker<'a> {
                 None => {}
             }
             let what = format!("{what_kind} `{address}`");
-            let config = match eval_block(&mut ctx, &resource.attributes, &schema, resource.span, &what) {
+            let config = match eval_block(
+                &mut ctx,
+                &resource.attributes,
+                &schema,
+                resource.span,
+                &what,
+            ) {
                 Ok(c) => c,
                 Err(ds) => {
                     errors.extend(ds);
@@ -604,12 +737,21 @@ impl<'a> Walker<'a> {
             if managed {
                 self.result.addresses.insert(address.clone());
             }
+            let approved_change = self.approved.get(address.as_str()).copied();
             let approved = self
                 .input
                 .approved
-                .map(|plan| plan.change(&address).map_or(Action::NoOp, |c| c.action));
+                .map(|_| approved_change.map_or(Action::NoOp, |c| c.action));
+            let approved_before = match approved_change {
+                Some(change) if managed => Some(change.before.clone()),
+                _ => None,
+            };
             let job = InstanceJob {
-                prior: if managed { self.input.prior.get(&address).cloned() } else { None },
+                prior: if managed {
+                    self.input.prior.get(&address).cloned()
+                } else {
+                    None
+                },
                 address,
                 mode: resource.mode,
                 type_name: resource.type_name.text.clone(),
@@ -619,6 +761,7 @@ impl<'a> Walker<'a> {
                 lifecycle: lifecycle.clone(),
                 dependencies: dependencies.clone(),
                 approved,
+                approved_before,
                 span: resource.span,
                 attribute_spans: spans.clone(),
                 ctx: self.input.ctx.clone(),
@@ -671,9 +814,14 @@ impl<'a> Walker<'a> {
             Slots::Count => Instances::Counted(values),
             Slots::Keys(keys) => Instances::Keyed(keys.into_iter().zip(values).collect()),
         };
-        self.scopes[mi]
-            .resources
-            .insert((resource.mode, resource.type_name.text.clone(), resource.name.text.clone()), instances);
+        self.scopes[mi].resources.insert(
+            (
+                resource.mode,
+                resource.type_name.text.clone(),
+                resource.name.text.clone(),
+            ),
+            instances,
+        );
         ok
     }
 }

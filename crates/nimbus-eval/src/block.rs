@@ -13,7 +13,7 @@
 use crate::expr::{Context, is_expression_form};
 use nimbus_config::AttributeForm;
 use nimbus_syntax::{Diagnostic, Node, Span};
-use nimbus_value::{Presence, Schema, Type, Value};
+use nimbus_value::{Presence, Schema, Type, TypeError, Value};
 use std::collections::BTreeMap;
 
 /// Evaluates a block body against a schema: every schema attribute present
@@ -31,59 +31,99 @@ pub fn eval_block(
     let mut errors = Vec::new();
     let mut values: BTreeMap<String, Value> = BTreeMap::new();
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    // Attributes the user wrote, even wrongly: a required one that was
+    // written with a bad value or a typo is not also reported as missing.
+    let mut attempted: Vec<String> = Vec::new();
     for form in forms {
         let name = form.name.as_str();
         let Some(attribute) = schema.attribute(name) else {
-            errors.push(
-                Diagnostic::error(format!("{what} has no attribute `{name}`"))
-                    .at(form.name.span)
-                    .with_suggestion(name, schema.settable_names()),
-            );
+            let settable: Vec<&str> = schema.settable_names().collect();
+            if let Some(meant) = nimbus_syntax::suggest::closest(name, settable.iter().copied()) {
+                attempted.push(meant.to_string());
+            }
+            let mut d = Diagnostic::error(format!("{what} has no attribute `{name}`"))
+                .at(form.name.span)
+                .with_suggestion(name, settable.iter().copied());
+            if d.notes.is_empty() {
+                d = d.with_note(if settable.is_empty() {
+                    "note: it takes no attributes".to_string()
+                } else {
+                    format!("note: its attributes are {}", settable.join(", "))
+                });
+            }
+            errors.push(d);
             continue;
         };
+        attempted.push(name.to_string());
         if !attribute.is_settable() {
             errors.push(
-                Diagnostic::error(format!("`{name}` is computed by the provider and cannot be set"))
-                    .at(form.name.span),
+                Diagnostic::error(format!(
+                    "`{name}` is computed by the provider and cannot be set"
+                ))
+                .at(form.name.span)
+                .with_note(format!(
+                    "help: read it instead, e.g. `(ref TYPE \"NAME\" \"{name}\")`"
+                )),
             );
             continue;
         }
         let repeatable = is_block_list(&attribute.ty);
-        if let Some(first) = seen.insert(name, form.name.span)
-            && !repeatable
-        {
-            let _ = first;
-            errors.push(Diagnostic::error(format!("attribute `{name}` is set twice")).at(form.name.span));
+        if seen.insert(name, form.name.span).is_some() && !repeatable {
+            errors.push(
+                Diagnostic::error(format!("attribute `{name}` is set twice"))
+                    .at(form.name.span)
+                    .with_label("set again here"),
+            );
             continue;
         }
-        let value = match read_typed(ctx, &form.args, &attribute.ty, form.span, name) {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
+        let before = errors.len();
+        let value = read_into(
+            ctx,
+            &form.args,
+            &attribute.ty,
+            form.span,
+            &|| name.to_string(),
+            &mut errors,
+        );
+        let Some(value) = value.filter(|_| errors.len() == before) else {
+            continue;
         };
-        let value = match attribute.ty.convert(value) {
+        let value = match convert(value, &attribute.ty) {
             Ok(v) => v,
             Err(e) => {
                 errors.push(
-                    Diagnostic::error(format!("invalid value for `{name}`: {}", e.message))
+                    Diagnostic::error(type_error_message(&format!("`{name}`"), &e))
                         .at(form.args.first().map_or(form.span, |a| a.span)),
                 );
                 continue;
             }
         };
-        if repeatable && let Some(Value::List(existing)) = values.get_mut(name) {
-            if let Value::List(more) = value {
-                existing.extend(more);
-            }
+        if repeatable && let Some(existing) = values.get_mut(name) {
+            *existing = match (std::mem::take(existing), value) {
+                (Value::List(mut a), Value::List(b)) => {
+                    a.extend(b);
+                    Value::List(a)
+                }
+                // Either occurrence unknown: the whole list is.
+                _ => Value::Unknown,
+            };
             continue;
         }
         values.insert(name.to_string(), value);
     }
     for (name, attribute) in &schema.attributes {
-        if attribute.presence == Presence::Required && !values.contains_key(name) {
-            errors.push(Diagnostic::error(format!("{what} is missing the required attribute `{name}`")).at(block_span));
+        if attribute.presence == Presence::Required
+            && !values.contains_key(name)
+            && !attempted.contains(name)
+        {
+            errors.push(
+                Diagnostic::error(format!("{what} is missing the required attribute `{name}`"))
+                    .at(block_span)
+                    .with_note(format!(
+                        "help: add `({name} {})`",
+                        placeholder(&attribute.ty)
+                    )),
+            );
         }
     }
     if !errors.is_empty() {
@@ -97,52 +137,208 @@ pub fn eval_block(
     Ok(Value::Map(object))
 }
 
+/// What to write for a value of a type, in help messages.
+fn placeholder(ty: &Type) -> &'static str {
+    match ty {
+        Type::String => "\"...\"",
+        Type::Number => "NUMBER",
+        Type::Bool => "#t",
+        Type::Map(_) | Type::Object(_) => "(KEY VALUE) ...",
+        Type::List(_) | Type::Set(_) => "VALUE ...",
+        Type::Any => "VALUE",
+    }
+}
+
+/// "invalid value for `x`: expected number, found string at `a.b`".
+pub(crate) fn type_error_message(what: &str, e: &TypeError) -> String {
+    if e.path.is_empty()
+        || e.message.contains(" at `")
+        || e.message.contains(&format!("`{}`", e.path))
+    {
+        format!("invalid value for {what}: {}", e.message)
+    } else {
+        format!("invalid value for {what}: {} at `{}`", e.message, e.path)
+    }
+}
+
 /// A list (or set) of objects: written as a repeated nested block.
 fn is_block_list(ty: &Type) -> bool {
     matches!(ty, Type::List(inner) | Type::Set(inner) if inner.is_mapping())
 }
 
 /// Reads the arguments of one `(NAME ARGS...)` form as a value of `ty`.
-pub fn read_typed(ctx: &mut Context<'_>, args: &[Node], ty: &Type, span: Span, name: &str) -> Result<Value, Diagnostic> {
+/// Returns the first problem; [`eval_block`] reports all of them.
+pub fn read_typed(
+    ctx: &mut Context<'_>,
+    args: &[Node],
+    ty: &Type,
+    span: Span,
+    name: &str,
+) -> Result<Value, Diagnostic> {
+    let mut errors = Vec::new();
+    let value = read_into(ctx, args, ty, span, &|| name.to_string(), &mut errors);
+    match (errors.into_iter().next(), value) {
+        (Some(e), _) => Err(e),
+        (None, Some(v)) => Ok(v),
+        (None, None) => Err(Diagnostic::error(format!("invalid value for `{name}`")).at(span)),
+    }
+}
+
+/// Evaluates one expression, recording its error.
+fn eval_one(ctx: &mut Context<'_>, node: &Node, errors: &mut Vec<Diagnostic>) -> Option<Value> {
+    match ctx.eval(node) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+/// [`Type::convert`], skipped when the value already has the type (the
+/// common case, and the conversion of a map or list rebuilds it).
+fn convert(value: Value, ty: &Type) -> Result<Value, TypeError> {
+    if conforms(&value, ty) {
+        Ok(value)
+    } else {
+        ty.convert(value)
+    }
+}
+
+/// Whether converting `value` to `ty` would return it unchanged.
+fn conforms(value: &Value, ty: &Type) -> bool {
+    match (value, ty) {
+        (Value::Sensitive(inner), _) => conforms(inner, ty),
+        (Value::Null | Value::Unknown, _) | (_, Type::Any) => true,
+        (Value::String(_), Type::String)
+        | (Value::Number(_), Type::Number)
+        | (Value::Bool(_), Type::Bool) => true,
+        (Value::List(items), Type::List(t)) => items.iter().all(|v| conforms(v, t)),
+        (Value::Map(map), Type::Map(t)) => map.values().all(|v| conforms(v, t)),
+        (Value::Map(map), Type::Object(fields)) => {
+            map.len() == fields.len()
+                && fields
+                    .iter()
+                    .all(|(name, t)| map.get(name).is_some_and(|v| conforms(v, t)))
+        }
+        // Sets are sorted and deduplicated by conversion.
+        _ => false,
+    }
+}
+
+/// Converts a value written for `path` to `ty`, recording a located error.
+/// `path` is built only when there is an error.
+fn convert_at(
+    value: Value,
+    ty: &Type,
+    node: &Node,
+    path: &dyn Fn() -> String,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Value> {
+    match convert(value, ty) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(
+                Diagnostic::error(type_error_message(&format!("`{}`", path()), &e)).at(node.span),
+            );
+            None
+        }
+    }
+}
+
+/// [`read_typed`], recording every problem found (one per map entry or
+/// list element) in `errors`. `path` names the value in messages:
+/// `triggers`, `tags.Env`.
+fn read_into(
+    ctx: &mut Context<'_>,
+    args: &[Node],
+    ty: &Type,
+    span: Span,
+    path: &dyn Fn() -> String,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Value> {
+    let before = errors.len();
     match ty {
         Type::Map(_) | Type::Object(_) => {
             if let [single] = args
                 && (single.as_list().is_none() || is_expression_form(single))
             {
-                return ctx.eval(single);
+                return eval_one(ctx, single, errors);
             }
             let mut out = BTreeMap::new();
             for entry in args {
                 let Some([key, rest @ ..]) = entry.as_list() else {
-                    return Err(Diagnostic::error(format!(
-                        "expected an entry `(KEY VALUE)` in `{name}`, found {}",
+                    let mut d = Diagnostic::error(format!(
+                        "expected an entry `(KEY VALUE)` in `{}`, found {}",
+                        path(),
                         entry.describe()
                     ))
-                    .at(entry.span));
+                    .at(entry.span);
+                    if args.len() > 1 && entry.as_list().is_none() {
+                        d = d.with_note(format!(
+                            "help: `{}` is a map: write its entries as `(KEY VALUE)`, or give one expression that makes a map",
+                            path()
+                        ));
+                    }
+                    errors.push(d);
+                    continue;
                 };
                 let Some(key_text) = key.as_name() else {
-                    return Err(Diagnostic::error(format!("a key must be a name or a string, found {}", key.describe()))
-                        .at(key.span));
+                    let mut d = Diagnostic::error(format!(
+                        "a key must be a name or a string, found {}",
+                        key.describe()
+                    ))
+                    .at(key.span);
+                    if key.as_list().is_some() {
+                        d = d.with_note(format!(
+                            "help: to compute the whole of `{}`, give one expression such as `(merge ...)`",
+                            path()
+                        ));
+                    }
+                    errors.push(d);
+                    continue;
                 };
                 let element = match ty {
                     Type::Map(t) => (**t).clone(),
                     Type::Object(fields) => match fields.get(key_text) {
                         Some(t) => t.clone(),
                         None => {
-                            return Err(Diagnostic::error(format!("`{name}` has no attribute `{key_text}`"))
+                            errors.push(
+                                Diagnostic::error(format!(
+                                    "`{}` has no attribute `{key_text}`",
+                                    path()
+                                ))
                                 .at(key.span)
-                                .with_suggestion(key_text, fields.keys().map(String::as_str)));
+                                .with_suggestion(key_text, fields.keys().map(String::as_str)),
+                            );
+                            continue;
                         }
                     },
                     _ => Type::Any,
                 };
                 if out.contains_key(key_text) {
-                    return Err(Diagnostic::error(format!("key `{key_text}` is set twice in `{name}`")).at(key.span));
+                    errors.push(
+                        Diagnostic::error(format!("key `{key_text}` is set twice in `{}`", path()))
+                            .at(key.span)
+                            .with_label("set again here"),
+                    );
+                    continue;
                 }
-                let value = read_typed(ctx, rest, &element, entry.span, key_text)?;
-                out.insert(key_text.to_string(), value);
+                let entry_path = || format!("{}.{key_text}", path());
+                let written = errors.len();
+                let Some(value) = read_into(ctx, rest, &element, entry.span, &entry_path, errors)
+                else {
+                    continue;
+                };
+                if errors.len() > written {
+                    continue;
+                }
+                let at = rest.first().unwrap_or(entry);
+                if let Some(value) = convert_at(value, &element, at, &entry_path, errors) {
+                    out.insert(key_text.to_string(), value);
+                }
             }
-            Ok(Value::Map(out))
+            (errors.len() == before).then_some(Value::Map(out))
         }
         Type::List(element) | Type::Set(element) => {
             if element.is_mapping() {
@@ -150,38 +346,51 @@ pub fn read_typed(ctx: &mut Context<'_>, args: &[Node], ty: &Type, span: Span, n
                 if let [single] = args
                     && (single.as_list().is_none() || is_expression_form(single))
                 {
-                    let v = ctx.eval(single)?;
-                    return Ok(match v {
+                    let v = eval_one(ctx, single, errors)?;
+                    return Some(match v {
                         Value::Map(_) => Value::List(vec![v]),
                         other => other,
                     });
                 }
-                let object = read_typed(ctx, args, element, span, name)?;
-                return Ok(Value::List(vec![object]));
+                let object = read_into(ctx, args, element, span, path, errors)?;
+                return Some(Value::List(vec![object]));
             }
             match args {
                 [single] => {
-                    let v = ctx.eval(single)?;
-                    Ok(match v.peel() {
+                    let v = eval_one(ctx, single, errors)?;
+                    Some(match v.peel() {
                         Value::List(_) | Value::Unknown | Value::Null => v,
                         _ => Value::List(vec![v]),
                     })
                 }
                 many => {
                     let mut items = Vec::with_capacity(many.len());
-                    for arg in many {
-                        items.push(ctx.eval(arg)?);
+                    for (i, arg) in many.iter().enumerate() {
+                        if let Some(v) = eval_one(ctx, arg, errors)
+                            && let Some(v) =
+                                convert_at(v, element, arg, &|| format!("{}[{i}]", path()), errors)
+                        {
+                            items.push(v);
+                        }
                     }
-                    Ok(Value::List(items))
+                    (errors.len() == before).then_some(Value::List(items))
                 }
             }
         }
         _ => match args {
-            [single] => ctx.eval(single),
-            [] => Err(Diagnostic::error(format!("`{name}` needs a value")).at(span)),
-            [_, extra, ..] => Err(Diagnostic::error(format!("`{name}` takes one value"))
-                .at(extra.span)
-                .with_note("help: to write a list use `(list ...)`")),
+            [single] => eval_one(ctx, single, errors),
+            [] => {
+                errors.push(Diagnostic::error(format!("`{}` needs a value", path())).at(span));
+                None
+            }
+            [_, extra, ..] => {
+                errors.push(
+                    Diagnostic::error(format!("`{}` takes one value", path()))
+                        .at(extra.span)
+                        .with_note("help: to write a list use `(list ...)`"),
+                );
+                None
+            }
         },
     }
 }

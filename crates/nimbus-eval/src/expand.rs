@@ -36,7 +36,11 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
             Some(n) => Ok(Expansion::Count(n as usize)),
             None => Err(Diagnostic::error(format!(
                 "`count` must be a whole number from 0 to {MAX_INSTANCES}, found {}",
-                if value.is_sensitive() { "(sensitive)".to_string() } else { value.to_string() }
+                if value.is_sensitive() {
+                    "(sensitive)".to_string()
+                } else {
+                    value.to_string()
+                }
             ))
             .at(count.span)),
         };
@@ -49,8 +53,10 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
                 .with_note("help: use values known at plan time, or apply the dependency first with --target"));
         }
         if value.is_sensitive() {
-            return Err(Diagnostic::error("`for-each` cannot use a sensitive value: its keys become resource addresses")
-                .at(for_each.span));
+            return Err(Diagnostic::error(
+                "`for-each` cannot use a sensitive value: its keys become resource addresses",
+            )
+            .at(for_each.span));
         }
         return match value {
             Value::Map(map) => Ok(Expansion::Keys(map)),

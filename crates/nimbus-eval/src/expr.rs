@@ -88,19 +88,36 @@ impl<'a> Context<'a> {
             "null" => Ok(Value::Null),
             "count-index" => match self.count_index {
                 Some(i) => Ok(Value::int(i)),
-                None => Err(Diagnostic::error("`count-index` is only available in a resource with `count`").at(span)),
+                None => Err(Diagnostic::error(
+                    "`count-index` is only available in a resource with `count`",
+                )
+                .at(span)),
             },
             "each-key" => match self.each {
                 Some((k, _)) => Ok(Value::string(k)),
-                None => Err(Diagnostic::error("`each-key` is only available in a resource with `for-each`").at(span)),
+                None => Err(Diagnostic::error(
+                    "`each-key` is only available in a resource with `for-each`",
+                )
+                .at(span)),
             },
             "each-value" => match self.each {
                 Some((_, v)) => Ok(v.clone()),
-                None => Err(Diagnostic::error("`each-value` is only available in a resource with `for-each`").at(span)),
+                None => Err(Diagnostic::error(
+                    "`each-value` is only available in a resource with `for-each`",
+                )
+                .at(span)),
             },
             _ => {
                 let mut d = Diagnostic::error(format!("unknown name `{name}`")).at(span);
-                if self.index.variables.contains_key(name) {
+                if name == "*" {
+                    d = d.with_note(
+                        "help: `*` selects every instance only as the index of a reference: `(ref TYPE \"NAME\" * \"ATTRIBUTE\")`",
+                    );
+                } else if nimbus_stdlib::lookup(name).is_some() || SPECIAL_FORMS.contains(&name) {
+                    d = d.with_note(format!(
+                        "help: `{name}` is a function: call it as `({name} ...)`"
+                    ));
+                } else if self.index.variables.contains_key(name) {
                     d = d.with_note(format!("help: to use the variable write `(var {name})`"));
                 } else if self.index.locals.contains_key(name) {
                     d = d.with_note(format!("help: to use the local write `(local {name})`"));
@@ -144,7 +161,9 @@ impl<'a> Context<'a> {
                 _ => Err(Diagnostic::error("`quote` takes one datum").at(node.span)),
             },
             "map" | "object" => self.map_form(args),
-            "count-index" | "each-key" | "each-value" if args.is_empty() => self.symbol(head, head_node.span),
+            "count-index" | "each-key" | "each-value" if args.is_empty() => {
+                self.symbol(head, head_node.span)
+            }
             _ => self.call(node, head_node, head, args),
         }
     }
@@ -161,8 +180,19 @@ impl<'a> Context<'a> {
             values.push(self.eval(arg)?);
         }
         nimbus_stdlib::call(function, values).map_err(|e| {
-            let span = e.argument.and_then(|i| args.get(i)).map_or(node.span, |a| a.span);
-            Diagnostic::error(format!("{head}: {}", e.message))
+            let span = e
+                .argument
+                .and_then(|i| args.get(i))
+                .map_or(node.span, |a| a.span);
+            // The message already starts with the function's name, and
+            // arity errors already show the usage.
+            let usage = format!(" (usage: {})", function.signature);
+            let message = e
+                .message
+                .strip_suffix(&usage)
+                .unwrap_or(&e.message)
+                .to_string();
+            Diagnostic::error(message)
                 .at(span)
                 .with_note(format!("note: usage: {}", function.signature))
         })
@@ -179,8 +209,11 @@ impl<'a> Context<'a> {
             Value::Bool(false) => self.eval(otherwise)?,
             Value::Unknown => Value::Unknown,
             other => {
-                return Err(Diagnostic::error(format!("the condition of `if` must be a bool, found {}", other.kind_name()))
-                    .at(condition.span));
+                return Err(Diagnostic::error(format!(
+                    "the condition of `if` must be a bool, found {}",
+                    other.kind_name()
+                ))
+                .at(condition.span));
             }
         };
         Ok(result.mark_if(sensitive))
@@ -188,24 +221,46 @@ impl<'a> Context<'a> {
 
     fn let_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
         let [bindings, body] = args else {
-            return Err(Diagnostic::error("expected `(let ((NAME VALUE) ...) BODY)`").at(node.span));
+            return Err(
+                Diagnostic::error("expected `(let ((NAME VALUE) ...) BODY)`").at(node.span),
+            );
         };
-        let Some(pairs) = bindings.as_list() else {
-            return Err(Diagnostic::error("expected a list of bindings `((NAME VALUE) ...)`").at(bindings.span));
+        let pairs = match bindings.as_list() {
+            Some(pairs) if !pairs.first().is_some_and(|p| p.as_list().is_none()) => pairs,
+            _ => {
+                return Err(
+                    Diagnostic::error("expected a list of bindings `((NAME VALUE) ...)`")
+                        .at(bindings.span)
+                        .with_note(
+                            "help: each binding is a pair in the list: `(let ((x 1) (y 2)) BODY)`",
+                        ),
+                );
+            }
         };
         let depth = self.bindings.len();
         let mut result = Ok(Value::Null);
         for pair in pairs {
             match pair.as_list() {
                 Some([name, value]) if name.as_symbol().is_some() => match self.eval(value) {
-                    Ok(v) => self.bindings.push((name.as_symbol().unwrap_or_default().to_string(), v)),
+                    Ok(v) => self
+                        .bindings
+                        .push((name.as_symbol().unwrap_or_default().to_string(), v)),
                     Err(e) => {
                         result = Err(e);
                         break;
                     }
                 },
+                Some([name, _]) => {
+                    result = Err(Diagnostic::error(format!(
+                        "a binding's name must be a symbol, found {}",
+                        name.describe()
+                    ))
+                    .at(name.span));
+                    break;
+                }
                 _ => {
-                    result = Err(Diagnostic::error("expected a binding `(NAME VALUE)`").at(pair.span));
+                    result =
+                        Err(Diagnostic::error("expected a binding `(NAME VALUE)`").at(pair.span));
                     break;
                 }
             }
@@ -239,7 +294,11 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        let result = if unknown { Value::Unknown } else { Value::Bool(is_and) };
+        let result = if unknown {
+            Value::Unknown
+        } else {
+            Value::Bool(is_and)
+        };
         Ok(result.mark_if(sensitive))
     }
 
@@ -260,9 +319,9 @@ impl<'a> Context<'a> {
 
     fn name_arg<'n>(&self, node: &Node, args: &'n [Node], i: usize, what: &str) -> Result<&'n str> {
         match args.get(i) {
-            Some(n) => n
-                .as_name()
-                .ok_or_else(|| Diagnostic::error(format!("expected {what}, found {}", n.describe())).at(n.span)),
+            Some(n) => n.as_name().ok_or_else(|| {
+                Diagnostic::error(format!("expected {what}, found {}", n.describe())).at(n.span)
+            }),
             None => Err(Diagnostic::error(format!("missing {what}")).at(node.span)),
         }
     }
@@ -277,7 +336,12 @@ impl<'a> Context<'a> {
                 .at(args[0].span)
                 .with_suggestion(name, self.index.variables.keys().copied()));
         }
-        Ok(self.scope.variables.get(name).cloned().unwrap_or(Value::Unknown))
+        Ok(self
+            .scope
+            .variables
+            .get(name)
+            .cloned()
+            .unwrap_or(Value::Unknown))
     }
 
     fn local(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
@@ -290,7 +354,12 @@ impl<'a> Context<'a> {
                 .at(args[0].span)
                 .with_suggestion(name, self.index.locals.keys().copied()));
         }
-        Ok(self.scope.locals.get(name).cloned().unwrap_or(Value::Unknown))
+        Ok(self
+            .scope
+            .locals
+            .get(name)
+            .cloned()
+            .unwrap_or(Value::Unknown))
     }
 
     fn module_output(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
@@ -300,9 +369,11 @@ impl<'a> Context<'a> {
         let module = self.name_arg(node, args, 0, "a module instance name")?;
         let name = self.name_arg(node, args, 1, "an output name")?;
         if !self.index.calls.contains_key(module) {
-            return Err(Diagnostic::error(format!("unknown module instance `{module}`"))
-                .at(args[0].span)
-                .with_suggestion(module, self.index.calls.keys().copied()));
+            return Err(
+                Diagnostic::error(format!("unknown module instance `{module}`"))
+                    .at(args[0].span)
+                    .with_suggestion(module, self.index.calls.keys().copied()),
+            );
         }
         match self.scope.module_outputs.get(module) {
             Some(outputs) => outputs.get(name).cloned().ok_or_else(|| {
@@ -332,111 +403,265 @@ impl<'a> Context<'a> {
                 .map(|r| format!("{} \"{}\"", r.type_name.text, r.name.text))
                 .collect();
             let wrong = format!("{type_name} \"{name}\"");
-            let what = if mode == Mode::Data { "data source" } else { "resource" };
-            return Err(Diagnostic::error(format!("reference to undeclared {what} `{type_name}.{name}`"))
-                .at(args[0].span.to(args[1].span))
-                .with_suggestion(&wrong, declared.iter().map(String::as_str)));
+            let (what, prefix) = if mode == Mode::Data {
+                ("data source", "data.")
+            } else {
+                ("resource", "")
+            };
+            return Err(Diagnostic::error(format!(
+                "reference to undeclared {what} `{prefix}{type_name}.{name}`"
+            ))
+            .at(args[0].span.to(args[1].span))
+            .with_suggestion(&wrong, declared.iter().map(String::as_str)));
         };
         let mut rest = &args[2..];
-        let instances = self
-            .scope
+        let scope = self.scope;
+        let instances = scope
             .resources
             .get(&(mode, type_name.to_string(), name.to_string()));
+        // Built only for messages: most references succeed.
+        let address = || match mode {
+            Mode::Managed => format!("{type_name}.{name}"),
+            Mode::Data => format!("data.{type_name}.{name}"),
+        };
         let expanded = resource.count.is_some() || resource.for_each.is_some();
-        let mut value = if expanded {
-            match rest.first() {
-                Some(index_node) => {
-                    let key = self.eval(index_node)?;
-                    rest = &rest[1..];
-                    match instances {
-                        None | Some(Instances::Unknown) => Value::Unknown,
-                        Some(instances) => self.instance(instances, &key, index_node.span, type_name, name)?,
-                    }
-                }
-                None => instances.map_or(Value::Unknown, Instances::to_value),
-            }
-        } else {
-            instances.map_or(Value::Unknown, Instances::to_value)
-        };
-        for attr in rest {
-            value = self.attribute(value, attr, type_name)?;
-        }
-        Ok(value)
-    }
-
-    fn instance(&self, instances: &Instances, key: &Value, span: Span, type_name: &str, name: &str) -> Result<Value> {
-        if key.is_unknown() {
-            return Ok(Value::Unknown);
-        }
-        match (instances, key.peel()) {
-            (Instances::Counted(items), Value::Number(n)) => {
-                let i = n.as_i64().filter(|i| *i >= 0 && (*i as usize) < items.len());
-                match i {
-                    Some(i) => Ok(items[i as usize].clone()),
-                    None => Err(Diagnostic::error(format!(
-                        "index {n} is out of range: `{type_name}.{name}` has {} instances",
-                        items.len()
-                    ))
-                    .at(span)),
-                }
-            }
-            (Instances::Keyed(map), Value::String(k)) => map.get(k).cloned().ok_or_else(|| {
-                Diagnostic::error(format!("`{type_name}.{name}` has no instance with key {k:?}"))
-                    .at(span)
-                    .with_suggestion(k, map.keys().map(String::as_str))
-            }),
-            (Instances::Counted(_), other) => Err(Diagnostic::error(format!(
-                "`{type_name}.{name}` uses `count`: index it with a number, not a {}",
-                other.kind_name()
-            ))
-            .at(span)),
-            (Instances::Keyed(_), other) => Err(Diagnostic::error(format!(
-                "`{type_name}.{name}` uses `for-each`: index it with a string key, not a {}",
-                other.kind_name()
-            ))
-            .at(span)),
-            (Instances::Single(v), _) => Ok(v.clone()),
-            (Instances::Unknown, _) => Ok(Value::Unknown),
-        }
-    }
-
-    /// One step of an attribute path: an attribute name, a map key or a
-    /// list index.
-    fn attribute(&mut self, value: Value, step: &Node, type_name: &str) -> Result<Value> {
-        let sensitive = value.is_sensitive();
-        let value = match value {
-            Value::Sensitive(inner) => *inner,
-            v => v,
-        };
-        let result = match (&value, &step.kind) {
-            (Value::Unknown, _) => Value::Unknown,
-            (Value::Map(map), NodeKind::String(k) | NodeKind::Symbol(k)) => match map.get(k.as_str()) {
-                Some(v) => v.clone(),
-                None => {
-                    return Err(Diagnostic::error(format!("`{type_name}` has no attribute `{k}`"))
-                        .at(step.span)
-                        .with_suggestion(k, map.keys().map(String::as_str)));
-                }
-            },
-            (Value::List(items), NodeKind::Integer(i)) => match usize::try_from(*i).ok().and_then(|i| items.get(i)) {
-                Some(v) => v.clone(),
-                None => {
-                    return Err(Diagnostic::error(format!("index {i} is out of range (length {})", items.len())).at(step.span));
-                }
-            },
-            (Value::Null, _) => {
-                return Err(Diagnostic::error("cannot take an attribute of null").at(step.span));
-            }
-            (other, _) => {
+        let splat = rest.first().filter(|n| n.as_symbol() == Some("*"));
+        if let Some(star) = splat {
+            if !expanded {
                 return Err(Diagnostic::error(format!(
-                    "cannot index a {} with {}",
-                    other.kind_name(),
-                    step.describe()
+                    "`*` selects every instance, but `{}` has no `count` or `for-each`",
+                    address()
                 ))
-                .at(step.span));
+                .at(star.span)
+                .with_note("help: remove the `*`: a resource without `count` or `for-each` has one instance"));
+            }
+            return splat_instances(instances, &rest[1..], &address);
+        }
+        if !expanded
+            && let Some(index) = rest
+                .first()
+                .filter(|n| matches!(n.kind, NodeKind::Integer(_)))
+        {
+            return Err(Diagnostic::error(format!(
+                "`{}` has no `count` or `for-each`: it has one instance, without an index",
+                address()
+            ))
+            .at(index.span)
+            .with_note("help: remove the index"));
+        }
+        let whole;
+        let (base, sensitive): (&Value, bool) = match instances {
+            None | Some(Instances::Unknown) => {
+                // Still evaluate an index, for its errors and references.
+                if expanded && let Some(index_node) = rest.first() {
+                    self.eval(index_node)?;
+                }
+                return Ok(Value::Unknown);
+            }
+            Some(Instances::Single(v)) => (v, false),
+            Some(instances) if expanded && !rest.is_empty() => {
+                let index_node = &rest[0];
+                let key = self.eval(index_node)?;
+                rest = &rest[1..];
+                if key.is_unknown() {
+                    return Ok(Value::Unknown);
+                }
+                // A secret index selects a secret: which instance was chosen leaks it.
+                (
+                    instance(instances, &key, index_node.span, &address)?,
+                    key.is_sensitive(),
+                )
+            }
+            Some(instances) => {
+                whole = instances.to_value();
+                (&whole, false)
             }
         };
-        Ok(result.mark_if(sensitive))
+        Ok(walk(base, rest, &address)?.mark_if(sensitive))
+    }
+}
+
+/// `(ref TYPE NAME * ATTR...)`: the attribute path of every instance, as a
+/// list (`count`) or a map by key (`for-each`).
+fn splat_instances(
+    instances: Option<&Instances>,
+    path: &[Node],
+    address: &dyn Fn() -> String,
+) -> Result<Value> {
+    match instances {
+        None | Some(Instances::Unknown) => Ok(Value::Unknown),
+        Some(Instances::Counted(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.push(walk(item, path, &|| format!("{}[{i}]", address()))?);
+            }
+            Ok(Value::List(out))
+        }
+        Some(Instances::Keyed(map)) => {
+            let mut out = BTreeMap::new();
+            for (key, item) in map {
+                out.insert(
+                    key.clone(),
+                    walk(item, path, &|| format!("{}[{key:?}]", address()))?,
+                );
+            }
+            Ok(Value::Map(out))
+        }
+        Some(Instances::Single(item)) => Ok(Value::List(vec![walk(item, path, address)?])),
+    }
+}
+
+/// The instance of a counted or keyed resource that `key` selects.
+fn instance<'v>(
+    instances: &'v Instances,
+    key: &Value,
+    span: Span,
+    address: &dyn Fn() -> String,
+) -> Result<&'v Value> {
+    match (instances, key.peel()) {
+        (Instances::Counted(items), Value::Number(n)) => {
+            let i = n
+                .as_i64()
+                .filter(|i| *i >= 0 && (*i as usize) < items.len());
+            match i {
+                Some(i) => Ok(&items[i as usize]),
+                None => Err(Diagnostic::error(format!(
+                    "index {n} is out of range: `{}` has {} {}",
+                    address(),
+                    items.len(),
+                    if items.len() == 1 {
+                        "instance"
+                    } else {
+                        "instances"
+                    }
+                ))
+                .at(span)),
+            }
+        }
+        (Instances::Keyed(map), Value::String(k)) => map.get(k).ok_or_else(|| {
+            let keys: Vec<String> = map.keys().map(|k| format!("{k:?}")).collect();
+            let d = Diagnostic::error(format!("`{}` has no instance with key {k:?}", address()))
+                .at(span);
+            match nimbus_syntax::suggest::closest(k, map.keys().map(String::as_str)) {
+                Some(best) => d.with_note(format!("help: did you mean {best:?}?")),
+                None if keys.is_empty() => d.with_note("note: it has no instances"),
+                None => d.with_note(format!("note: its keys are {}", keys.join(", "))),
+            }
+        }),
+        (Instances::Counted(_), other) => Err(Diagnostic::error(format!(
+            "`{}` uses `count`: index it with a number, not a {}",
+            address(),
+            other.kind_name()
+        ))
+        .at(span)
+        .with_note("help: write an index such as 0 or count-index, or `*` for every instance")),
+        (Instances::Keyed(_), other) => Err(Diagnostic::error(format!(
+            "`{}` uses `for-each`: index it with a string key, not a {}",
+            address(),
+            other.kind_name()
+        ))
+        .at(span)
+        .with_note("help: write a key such as each-key, or `*` for every instance")),
+        (Instances::Single(v), _) => Ok(v),
+        (Instances::Unknown, _) => Ok(&Value::Unknown),
+    }
+}
+
+/// Follows attribute names, map keys and list indexes from `value`
+/// without copying anything but the result. A sensitive value on the way
+/// makes the result sensitive; an unknown one makes it unknown.
+fn walk(mut value: &Value, steps: &[Node], address: &dyn Fn() -> String) -> Result<Value> {
+    let mut sensitive = false;
+    for (depth, step) in steps.iter().enumerate() {
+        while let Value::Sensitive(inner) = value {
+            sensitive = true;
+            value = inner;
+        }
+        value = match (value, &step.kind) {
+            (Value::Unknown, _) => return Ok(Value::Unknown.mark_if(sensitive)),
+            (Value::Map(map), NodeKind::String(k) | NodeKind::Symbol(k)) => {
+                match map.get(k.as_str()) {
+                    Some(v) => v,
+                    None => return Err(step_error(value, step, &steps[..depth], address)),
+                }
+            }
+            (Value::List(items), NodeKind::Integer(i)) => {
+                match usize::try_from(*i).ok().and_then(|i| items.get(i)) {
+                    Some(v) => v,
+                    None => return Err(step_error(value, step, &steps[..depth], address)),
+                }
+            }
+            _ => return Err(step_error(value, step, &steps[..depth], address)),
+        };
+    }
+    Ok(value.clone().mark_if(sensitive))
+}
+
+/// Why `step` cannot be taken from `value`, reached by `before` from the
+/// resource at `address`.
+fn step_error(
+    value: &Value,
+    step: &Node,
+    before: &[Node],
+    address: &dyn Fn() -> String,
+) -> Diagnostic {
+    let mut at = address();
+    for s in before {
+        match &s.kind {
+            NodeKind::Integer(i) => at.push_str(&format!("[{i}]")),
+            NodeKind::String(k) | NodeKind::Symbol(k) => {
+                at.push('.');
+                at.push_str(k);
+            }
+            _ => {}
+        }
+    }
+    let first = before.is_empty();
+    match (value, &step.kind) {
+        (Value::Map(map), NodeKind::String(k) | NodeKind::Symbol(k)) => {
+            let what = if first { "attribute" } else { "key" };
+            let mut d = Diagnostic::error(format!("`{at}` has no {what} `{k}`"))
+                .at(step.span)
+                .with_suggestion(k, map.keys().map(String::as_str));
+            if d.notes.is_empty() && !first && map.len() <= 10 {
+                let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+                d = d.with_note(if keys.is_empty() {
+                    "note: it is empty".to_string()
+                } else {
+                    format!("note: its keys are {}", keys.join(", "))
+                });
+            }
+            d
+        }
+        (Value::List(items), NodeKind::Integer(i)) => Diagnostic::error(format!(
+            "index {i} is out of range: `{at}` has {} {}",
+            items.len(),
+            if items.len() == 1 {
+                "element"
+            } else {
+                "elements"
+            }
+        ))
+        .at(step.span),
+        (Value::Null, _) => {
+            Diagnostic::error(format!("`{at}` is null: it has no attributes")).at(step.span)
+        }
+        (other, _) => {
+            let help = match (other, &step.kind) {
+                (Value::Map(_), NodeKind::Integer(_)) => {
+                    "help: a map is indexed by a key: write it as a string"
+                }
+                (Value::List(_), _) => "help: a list is indexed by a number from 0",
+                _ => "help: only maps, objects and lists can be indexed",
+            };
+            Diagnostic::error(format!(
+                "cannot index `{at}`, a {}, with {}",
+                other.kind_name(),
+                step.describe()
+            ))
+            .at(step.span)
+            .with_note(help)
+        }
     }
 }
 

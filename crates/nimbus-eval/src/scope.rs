@@ -76,7 +76,8 @@ impl<'m> ModuleIndex<'m> {
 
     pub fn resource(&self, mode: Mode, type_name: &str, name: &str) -> Option<&'m Resource> {
         let module: &'m Module = self.module;
-        self.position(mode, type_name, name).map(|i| &module.resources[i])
+        self.position(mode, type_name, name)
+            .map(|i| &module.resources[i])
     }
 
     /// Index of the resource block in `module.resources`.

@@ -51,38 +51,78 @@ pub struct InputValue {
 pub type Inputs = HashMap<String, InputValue>;
 
 /// Evaluates every variable of a module into `scope.variables`.
+///
+/// Values are converted to their types first; validation rules run after
+/// every variable has its value, so a rule may refer to other variables
+/// with `(var NAME)` (its own variable is also bound to its bare name).
 pub fn eval_variables(
     index: &ModuleIndex<'_>,
     scope: &mut Scope,
     inputs: &Inputs,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    for (name, input) in inputs {
-        if !index.variables.contains_key(name.as_str()) {
-            let mut d = Diagnostic::error(format!("value given for undeclared variable `{name}` ({})", input.origin.describe()))
-                .with_suggestion(name, index.variables.keys().copied());
-            if let Some(span) = input.origin.span() {
-                d = d.at(span);
-            }
-            diagnostics.push(d);
+    let mut undeclared: Vec<(&String, &InputValue)> = inputs
+        .iter()
+        .filter(|(name, _)| !index.variables.contains_key(name.as_str()))
+        .collect();
+    undeclared.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, input) in undeclared {
+        let mut d = Diagnostic::error(format!(
+            "value given for undeclared variable `{name}` ({})",
+            input.origin.describe()
+        ))
+        .with_suggestion(name, index.variables.keys().copied());
+        if let Some(span) = input.origin.span() {
+            d = d.at(span);
         }
+        diagnostics.push(d);
     }
+    let mut converted: Vec<(&Variable, Value, Span)> =
+        Vec::with_capacity(index.module.variables.len());
     for variable in &index.module.variables {
-        match eval_variable(index, variable, inputs.get(variable.name.as_str())) {
-            Ok(v) => {
-                scope.variables.insert(variable.name.text.clone(), v);
+        let input = inputs.get(variable.name.as_str());
+        match convert_variable(index, variable, input) {
+            Ok((value, span)) => {
+                let marked = value.clone().mark_if(variable.sensitive);
+                scope.variables.insert(variable.name.text.clone(), marked);
+                converted.push((variable, value, span));
             }
             Err(d) => diagnostics.push(d),
         }
     }
+    for (variable, value, span) in converted {
+        let input = inputs.get(variable.name.as_str());
+        if let Err(d) = validate_variable(index, scope, variable, &value, span, input) {
+            diagnostics.push(d);
+        }
+    }
 }
 
-fn eval_variable(index: &ModuleIndex<'_>, variable: &Variable, input: Option<&InputValue>) -> Result<Value, Diagnostic> {
+/// The value of a variable converted to its type, and where it was written.
+fn convert_variable(
+    index: &ModuleIndex<'_>,
+    variable: &Variable,
+    input: Option<&InputValue>,
+) -> Result<(Value, Span), Diagnostic> {
     let name = &variable.name.text;
     let empty = Scope::default();
     let (raw, origin_span) = match (input, &variable.default) {
-        (Some(input), _) => (input.value.clone(), input.origin.span().unwrap_or(variable.name.span)),
-        (None, Some(default)) => (Context::new(index, &empty).eval(default)?, default.span),
+        (Some(input), _) => (
+            input.value.clone(),
+            input.origin.span().unwrap_or(variable.name.span),
+        ),
+        (None, Some(default)) => {
+            let mut refs = Vec::new();
+            crate::refs::references(default, &mut refs);
+            if let Some((_, span)) = refs.first() {
+                return Err(Diagnostic::error(format!(
+                    "the default of variable `{name}` must be a literal value"
+                ))
+                .at(*span)
+                .with_note("note: a default cannot refer to variables, locals, resources or modules; use a local for derived values"));
+            }
+            (Context::new(index, &empty).eval(default)?, default.span)
+        }
         (None, None) => {
             return Err(Diagnostic::error(format!("no value for required variable `{name}`"))
                 .at(variable.name.span)
@@ -92,26 +132,71 @@ fn eval_variable(index: &ModuleIndex<'_>, variable: &Variable, input: Option<&In
                 )));
         }
     };
+    let from = input
+        .map(|i| format!(" (from {})", i.origin.describe()))
+        .unwrap_or_default();
     let value = variable.ty.convert(raw).map_err(|e| {
-        let from = input.map(|i| format!(" (from {})", i.origin.describe())).unwrap_or_default();
-        Diagnostic::error(format!("invalid value for variable `{name}`{from}: {}", e.message)).at(origin_span)
+        Diagnostic::error(crate::block::type_error_message(
+            &format!("variable `{name}`{from}"),
+            &e,
+        ))
+        .at(origin_span)
     })?;
     if value.is_null() && !variable.nullable {
-        return Err(Diagnostic::error(format!("variable `{name}` must not be null")).at(origin_span));
+        return Err(
+            Diagnostic::error(format!("variable `{name}`{from} must not be null"))
+                .at(origin_span)
+                .with_note("note: it is declared with `(nullable #f)`"),
+        );
     }
+    Ok((value, origin_span))
+}
+
+/// Runs a variable's validation rules; `scope` holds every variable.
+fn validate_variable(
+    index: &ModuleIndex<'_>,
+    scope: &Scope,
+    variable: &Variable,
+    value: &Value,
+    origin_span: Span,
+    input: Option<&InputValue>,
+) -> Result<(), Diagnostic> {
+    let name = &variable.name.text;
     for validation in &variable.validations {
-        let mut with_self = Scope::default();
-        with_self.variables.insert(name.clone(), value.clone());
-        let mut ctx_var = Context::new(index, &with_self);
-        ctx_var.bind(name, value.clone());
-        let result = ctx_var.eval(&validation.condition)?;
+        let mut refs = Vec::new();
+        crate::refs::references(&validation.condition, &mut refs);
+        if let Some((_, span)) = refs
+            .iter()
+            .find(|(r, _)| !matches!(r, crate::refs::Reference::Variable(_)))
+        {
+            return Err(
+                Diagnostic::error("a validation condition can only refer to variables")
+                    .at(*span)
+                    .with_note(format!(
+                        "help: refer to the variable itself by its bare name `{name}`"
+                    )),
+            );
+        }
+        let mut ctx = Context::new(index, scope);
+        ctx.bind(name, value.clone().mark_if(variable.sensitive));
+        let result = ctx.eval(&validation.condition)?;
         match result.peel() {
             Value::Bool(true) | Value::Unknown => {}
             Value::Bool(false) => {
-                let shown = if variable.sensitive { "(sensitive)".to_string() } else { value.to_string() };
-                return Err(Diagnostic::error(format!("invalid value for variable `{name}`: {}", validation.message))
-                    .at(origin_span)
-                    .with_note(format!("note: the value was {shown}")));
+                let shown = if variable.sensitive || value.contains_sensitive() {
+                    "(sensitive)".to_string()
+                } else {
+                    value.to_string()
+                };
+                let from = input
+                    .map(|i| format!(" (from {})", i.origin.describe()))
+                    .unwrap_or_default();
+                return Err(Diagnostic::error(format!(
+                    "invalid value for variable `{name}`{from}: {}",
+                    validation.message
+                ))
+                .at(origin_span)
+                .with_note(format!("note: the value was {shown}")));
             }
             other => {
                 return Err(Diagnostic::error(format!(
@@ -122,7 +207,7 @@ fn eval_variable(index: &ModuleIndex<'_>, variable: &Variable, input: Option<&In
             }
         }
     }
-    Ok(value.mark_if(variable.sensitive))
+    Ok(())
 }
 
 /// `NIMBUS_VAR_` suffix of a variable name: dashes become underscores.
@@ -152,7 +237,9 @@ pub fn parse_text_value(text: &str, ty: &Type) -> Result<Value, String> {
             } else if matches!(ty, Type::Any) {
                 Ok(Value::String(text.to_string()))
             } else {
-                Err(format!("cannot read {text:?} as {ty}: write a list as (list ...) or JSON"))
+                Err(format!(
+                    "cannot read {text:?} as {ty}: write a list as (list ...) or JSON"
+                ))
             }
         }
     }
@@ -191,7 +278,11 @@ pub fn parse_var_file(file: FileId, text: &str, path: &str) -> Result<Inputs, Ve
             _ => errors.push(Diagnostic::error("expected an entry `(NAME VALUE)`").at(node.span)),
         }
     }
-    if errors.is_empty() { Ok(inputs) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(inputs)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Reads a JSON var file: an object of name to value.

@@ -183,7 +183,8 @@ pub trait Provider: Send + Sync {
     async fn read(&self, request: ReadRequest<'_>) -> Result<Option<ReadResponse>, ProviderError>;
 
     /// Adopts an existing object by its id.
-    async fn import(&self, type_name: &str, id: &str) -> Result<Vec<ImportedObject>, ProviderError>;
+    async fn import(&self, type_name: &str, id: &str)
+    -> Result<Vec<ImportedObject>, ProviderError>;
 
     /// Reads a data source.
     async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError>;
@@ -276,7 +277,12 @@ mod tests {
     }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -289,7 +295,11 @@ mod tests {
 
     #[test]
     fn force_new_change_replaces_and_forgets_computed() {
-        let prior = obj(&[("name", "a".into()), ("note", Value::Null), ("id", "x".into())]);
+        let prior = obj(&[
+            ("name", "a".into()),
+            ("note", Value::Null),
+            ("id", "x".into()),
+        ]);
         let config = obj(&[("name", "b".into())]);
         let proposed = proposed_state(&schema(), Some(&prior), &config);
         let request = PlanRequest {
@@ -305,7 +315,11 @@ mod tests {
 
         let config = obj(&[("name", "a".into()), ("note", "n".into())]);
         let proposed = proposed_state(&schema(), Some(&prior), &config);
-        let request = PlanRequest { config: &config, proposed_state: &proposed, ..request };
+        let request = PlanRequest {
+            config: &config,
+            proposed_state: &proposed,
+            ..request
+        };
         let plan = plan_by_schema(&schema(), &request);
         assert!(plan.requires_replace.is_empty());
         assert_eq!(plan.planned_state.get("id"), Some(&Value::string("x")));

@@ -92,9 +92,9 @@ pub(crate) fn backup_to(src: &Connection, dest: &Path) -> Result<()> {
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
-    let file_name = dest
-        .file_name()
-        .ok_or_else(|| StateError::InvalidInput(format!("{} is not a file path", dest.display())))?;
+    let file_name = dest.file_name().ok_or_else(|| {
+        StateError::InvalidInput(format!("{} is not a file path", dest.display()))
+    })?;
     let mut tmp_name = file_name.to_os_string();
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp = dest.with_file_name(tmp_name);
@@ -104,7 +104,8 @@ pub(crate) fn backup_to(src: &Connection, dest: &Path) -> Result<()> {
         let mut dst = Connection::open(&tmp)?;
         copy_pages(src, &mut dst)?;
         // A backup is a single self-contained file, not a WAL database.
-        let _: String = dst.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
+        let _: String =
+            dst.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0))?;
         dst.close().map_err(|(_, e)| e)?;
         let f = fs::File::open(&tmp).map_err(|e| StateError::io(&tmp, e))?;
         f.sync_all().map_err(|e| StateError::io(&tmp, e))?;

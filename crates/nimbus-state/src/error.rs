@@ -47,9 +47,7 @@ pub enum StateError {
     ReadOnly,
 
     /// A workspace name outside `[A-Za-z0-9_-]+`.
-    #[error(
-        "invalid workspace name {name:?}: use 1 to 128 letters, digits, '_' or '-'"
-    )]
+    #[error("invalid workspace name {name:?}: use 1 to 128 letters, digits, '_' or '-'")]
     InvalidWorkspaceName {
         /// The rejected name.
         name: String,
@@ -102,7 +100,7 @@ pub enum StateError {
     #[error("state is locked by {holder}")]
     Locked {
         /// Who holds the lock.
-        holder: LockInfo,
+        holder: Box<LockInfo>,
     },
 
     /// The lock's holder process no longer exists on this host.
@@ -112,7 +110,7 @@ pub enum StateError {
     )]
     StaleLock {
         /// The dead holder.
-        holder: LockInfo,
+        holder: Box<LockInfo>,
     },
 
     /// `force_unlock` with an id that does not hold the lock.

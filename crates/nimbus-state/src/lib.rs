@@ -22,6 +22,8 @@
 //! The crate deliberately depends on no other Nimbus crate: attribute values are
 //! plain [`serde_json::Value`]s. It never prints; all failures are [`StateError`].
 
+#![warn(missing_docs)]
+
 mod backup;
 mod error;
 mod identity;

@@ -130,10 +130,14 @@ fn try_acquire(conn: &mut Connection, ws: &str, req: &LockRequest) -> Result<Loc
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(holder) = current(&tx, ws)? {
         if !is_stale(&holder, &me.host) {
-            return Err(StateError::Locked { holder });
+            return Err(StateError::Locked {
+                holder: Box::new(holder),
+            });
         }
         if !req.steal_stale {
-            return Err(StateError::StaleLock { holder });
+            return Err(StateError::StaleLock {
+                holder: Box::new(holder),
+            });
         }
         tx.execute(
             "DELETE FROM locks WHERE workspace = ?1 AND id = ?2",
@@ -156,7 +160,8 @@ fn try_acquire(conn: &mut Connection, ws: &str, req: &LockRequest) -> Result<Loc
 
 /// Takes the workspace lock, retrying until `req.timeout` while it is held.
 pub(crate) fn acquire(shared: &Arc<Shared>, ws: &str, req: &LockRequest) -> Result<LockGuard> {
-    let deadline = Instant::now() + req.timeout;
+    // `None`: a timeout so long it does not fit in an Instant, i.e. wait forever.
+    let deadline = Instant::now().checked_add(req.timeout);
     loop {
         let attempt = {
             let mut conn = shared.conn();
@@ -172,11 +177,14 @@ pub(crate) fn acquire(shared: &Arc<Shared>, ws: &str, req: &LockRequest) -> Resu
                 });
             }
             Err(StateError::Locked { holder }) => {
-                let now = Instant::now();
-                if now >= deadline {
+                let pause = match deadline {
+                    Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                    None => RETRY_INTERVAL,
+                };
+                if pause.is_zero() {
                     return Err(StateError::Locked { holder });
                 }
-                std::thread::sleep(RETRY_INTERVAL.min(deadline - now));
+                std::thread::sleep(RETRY_INTERVAL.min(pause));
             }
             Err(e) => return Err(e),
         }

@@ -7,6 +7,7 @@
 //! replaying yields byte-identical rows; the property tests check that.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -15,7 +16,7 @@ use crate::types::{OutputRecord, ResourceRecord, ResourceStatus};
 
 type Result<T> = std::result::Result<T, StateError>;
 
-/// Column list matching [`RawResource::from_row`].
+/// Column list read by `RawResource::from_row`.
 pub(crate) const RESOURCE_COLUMNS: &str = "address, resource_type, provider, attributes, sensitive, \
      private, schema_version, dependencies, status, last_run";
 
@@ -27,25 +28,6 @@ fn text<'r>(row: &'r Row<'_>, i: usize) -> Result<&'r str> {
 
 fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StateError::corrupt(format!("{what}: {e}")))
-}
-
-/// Decodes a resource row selected with [`RESOURCE_COLUMNS`].
-pub(crate) fn resource_from_row(row: &Row<'_>) -> Result<ResourceRecord> {
-    let address = text(row, 0)?.to_owned();
-    let status = text(row, 8)?;
-    Ok(ResourceRecord {
-        resource_type: text(row, 1)?.to_owned(),
-        provider: text(row, 2)?.to_owned(),
-        attributes: json(text(row, 3)?, &address)?,
-        sensitive_attributes: json_list(text(row, 4)?, &address)?,
-        private: row.get(5)?,
-        schema_version: row.get(6)?,
-        dependencies: json_list(text(row, 7)?, &address)?,
-        status: ResourceStatus::parse(status)
-            .ok_or_else(|| StateError::corrupt(format!("{address}: unknown status {status:?}")))?,
-        last_run: row.get(9)?,
-        address,
-    })
 }
 
 /// Fast path for the very common empty list.
@@ -68,7 +50,8 @@ pub(crate) struct EncodedResource<'a> {
 impl<'a> EncodedResource<'a> {
     pub(crate) fn new(record: &'a ResourceRecord) -> Result<Self> {
         fn enc<T: serde::Serialize>(v: &T, address: &str) -> Result<String> {
-            serde_json::to_string(v).map_err(|e| StateError::InvalidInput(format!("{address}: {e}")))
+            serde_json::to_string(v)
+                .map_err(|e| StateError::InvalidInput(format!("{address}: {e}")))
         }
         Ok(EncodedResource {
             attributes: enc(&record.attributes, &record.address)?,
@@ -126,7 +109,10 @@ impl RawResource {
     /// Decodes it into a record.
     pub(crate) fn decode(self) -> Result<ResourceRecord> {
         let status = ResourceStatus::parse(&self.status).ok_or_else(|| {
-            StateError::corrupt(format!("{}: unknown status {:?}", self.address, self.status))
+            StateError::corrupt(format!(
+                "{}: unknown status {:?}",
+                self.address, self.status
+            ))
         })?;
         Ok(ResourceRecord {
             resource_type: self.resource_type,
@@ -205,15 +191,73 @@ pub(crate) fn rename_resource(conn: &Connection, ws: &str, from: &str, to: &str)
     Ok(stmt.execute(params![ws, from, to])? > 0)
 }
 
+/// Below this many rows, decoding on the calling thread is cheaper than
+/// spawning helpers.
+const PARALLEL_DECODE_MIN_ROWS: usize = 4096;
+
 /// All resources of a workspace ordered by address (bytewise, like `String`'s `Ord`).
+///
+/// Listing is dominated by parsing attribute JSON into `serde_json::Value`s,
+/// not by SQLite, so rows are first copied out undecoded (the connection is
+/// single-threaded) and large workspaces are then decoded on several threads.
 pub(crate) fn load_resources(conn: &Connection, ws: &str) -> Result<Vec<ResourceRecord>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {RESOURCE_COLUMNS} FROM resources WHERE workspace = ?1 ORDER BY address"
     ))?;
-    let mut rows = stmt.query([ws])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(resource_from_row(row)?);
+    let raws = stmt
+        .query_map([ws], RawResource::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    decode_all(raws)
+}
+
+fn decode_all(raws: Vec<RawResource>) -> Result<Vec<ResourceRecord>> {
+    let decode = |chunk: Vec<RawResource>| -> Result<Vec<ResourceRecord>> {
+        chunk.into_iter().map(RawResource::decode).collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || raws.len() < PARALLEL_DECODE_MIN_ROWS {
+        return decode(raws);
+    }
+    let total = raws.len();
+    // A few chunks per thread balance uneven rows; the calling thread works too,
+    // so a failure to spawn helpers only costs speed.
+    let per_chunk = total.div_ceil(threads * 4);
+    let mut queue = Vec::new();
+    let mut rest = raws.into_iter();
+    loop {
+        let chunk: Vec<RawResource> = rest.by_ref().take(per_chunk).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        queue.push((queue.len(), chunk));
+    }
+    let n_chunks = queue.len();
+    queue.reverse(); // pop() hands out chunks in order
+    let queue = Mutex::new(queue);
+    let results: Mutex<Vec<Option<Result<Vec<ResourceRecord>>>>> =
+        Mutex::new((0..n_chunks).map(|_| None).collect());
+    let work = || {
+        loop {
+            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some((i, chunk)) = next else { break };
+            let decoded = decode(chunk);
+            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(decoded);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            if std::thread::Builder::new()
+                .spawn_scoped(scope, work)
+                .is_err()
+            {
+                break;
+            }
+        }
+        work();
+    });
+    let mut out = Vec::with_capacity(total);
+    for part in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        out.extend(part.ok_or_else(|| StateError::corrupt("resource decoding did not finish"))??);
     }
     Ok(out)
 }
@@ -275,43 +319,46 @@ pub(crate) fn output_map(conn: &Connection, ws: &str) -> Result<BTreeMap<String,
         .collect())
 }
 
+/// A stored event, as far as the projection cares.
+pub(crate) struct StoredEvent<'a> {
+    pub seq: u64,
+    pub kind: &'a str,
+    pub address: Option<&'a str>,
+    pub prev_address: Option<&'a str>,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+}
+
 /// Applies one stored event to the projection.
 ///
 /// Event kinds that do not change resources or outputs (intents, failures,
 /// restore markers) are accepted and ignored, so the log can grow new
 /// informational kinds without breaking replay.
-pub(crate) fn apply_event(
-    conn: &Connection,
-    ws: &str,
-    seq: u64,
-    kind: &str,
-    address: Option<&str>,
-    prev_address: Option<&str>,
-    before: Option<&str>,
-    after: Option<&str>,
-) -> Result<()> {
-    let missing = |what: &str| StateError::corrupt(format!("event {seq} ({kind}) has no {what}"));
+pub(crate) fn apply_event(conn: &Connection, ws: &str, ev: &StoredEvent<'_>) -> Result<()> {
+    let kind = ev.kind;
+    let missing =
+        |what: &str| StateError::corrupt(format!("event {} ({kind}) has no {what}", ev.seq));
     match kind {
         "resource.create" | "resource.update" | "resource.replace" | "resource.import" => {
-            let rec: ResourceRecord = json(after.ok_or_else(|| missing("after"))?, kind)?;
+            let rec: ResourceRecord = json(ev.after.ok_or_else(|| missing("after"))?, kind)?;
             put_resource(conn, ws, &EncodedResource::new(&rec)?)
         }
         "resource.delete" => {
-            delete_resource(conn, ws, address.ok_or_else(|| missing("address"))?).map(drop)
+            delete_resource(conn, ws, ev.address.ok_or_else(|| missing("address"))?).map(drop)
         }
         "resource.move" => rename_resource(
             conn,
             ws,
-            prev_address.ok_or_else(|| missing("source address"))?,
-            address.ok_or_else(|| missing("address"))?,
+            ev.prev_address.ok_or_else(|| missing("source address"))?,
+            ev.address.ok_or_else(|| missing("address"))?,
         )
         .map(drop),
         "output.set" => {
-            let out: OutputRecord = json(after.ok_or_else(|| missing("after"))?, kind)?;
+            let out: OutputRecord = json(ev.after.ok_or_else(|| missing("after"))?, kind)?;
             put_output(conn, ws, &out)
         }
         "output.delete" => {
-            let out: OutputRecord = json(before.ok_or_else(|| missing("before"))?, kind)?;
+            let out: OutputRecord = json(ev.before.ok_or_else(|| missing("before"))?, kind)?;
             delete_output(conn, ws, &out.name)
         }
         _ => Ok(()),
@@ -330,14 +377,59 @@ pub(crate) fn replay(conn: &Connection, ws: &str, upto: u64) -> Result<u64> {
     let mut rows = stmt.query(params![ws, upto])?;
     let mut n = 0;
     while let Some(row) = rows.next()? {
-        let seq: u64 = row.get(0)?;
-        let kind = text(row, 1)?;
-        let address: Option<&str> = row.get_ref(2)?.as_str_or_null().map_err(StateError::corrupt)?;
-        let prev: Option<&str> = row.get_ref(3)?.as_str_or_null().map_err(StateError::corrupt)?;
-        let before: Option<&str> = row.get_ref(4)?.as_str_or_null().map_err(StateError::corrupt)?;
-        let after: Option<&str> = row.get_ref(5)?.as_str_or_null().map_err(StateError::corrupt)?;
-        apply_event(conn, ws, seq, kind, address, prev, before, after)?;
+        let opt = |i: usize| -> Result<Option<&str>> {
+            row.get_ref(i)?
+                .as_str_or_null()
+                .map_err(StateError::corrupt)
+        };
+        let ev = StoredEvent {
+            seq: row.get(0)?,
+            kind: text(row, 1)?,
+            address: opt(2)?,
+            prev_address: opt(3)?,
+            before: opt(4)?,
+            after: opt(5)?,
+        };
+        apply_event(conn, ws, &ev)?;
         n += 1;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(i: usize, attributes: &str) -> RawResource {
+        RawResource {
+            address: format!("t.r{i:06}"),
+            resource_type: "t".into(),
+            provider: "p".into(),
+            attributes: attributes.into(),
+            sensitive: "[]".into(),
+            private: vec![1, 2],
+            schema_version: 3,
+            dependencies: r#"["a.b"]"#.into(),
+            status: "tainted".into(),
+            last_run: None,
+        }
+    }
+
+    #[test]
+    fn parallel_decode_keeps_order_and_reports_corruption() {
+        let n = PARALLEL_DECODE_MIN_ROWS * 3 + 7;
+        let raws: Vec<_> = (0..n).map(|i| raw(i, &format!(r#"{{"i":{i}}}"#))).collect();
+        let out = decode_all(raws).expect("decode");
+        assert_eq!(out.len(), n);
+        for (i, r) in out.iter().enumerate() {
+            assert_eq!(r.address, format!("t.r{i:06}"));
+            assert_eq!(r.attributes["i"], i);
+            assert_eq!(r.dependencies, ["a.b"]);
+            assert_eq!(r.status, ResourceStatus::Tainted);
+        }
+        let mut raws: Vec<_> = (0..n).map(|i| raw(i, "{}")).collect();
+        raws[n / 2].attributes = "{broken".into();
+        let err = decode_all(raws).expect_err("corrupt row");
+        assert!(matches!(err, StateError::Corrupt(_)), "{err}");
+    }
 }

@@ -61,6 +61,10 @@ struct Inner {
 /// every method returns only after its change is committed to disk. Dropping
 /// a future after the request was queued does not cancel the write.
 ///
+/// If every clone is dropped without [`Recorder::finish`], the writer thread
+/// still commits what was queued and exits; the run stays recorded as
+/// `running`, which is what an interrupted run looks like.
+///
 /// The `*_blocking` variants must not be called from inside an async task
 /// (they would block the runtime's worker thread); use the async ones there.
 #[derive(Clone)]
@@ -86,7 +90,7 @@ impl Recorder {
         let run_id = actor.run_id.clone();
         let flag = Arc::clone(&finished);
         let thread = std::thread::Builder::new()
-            .name(format!("nimbus-state-writer-{run_id}"))
+            .name("nimbus-state-writer".to_owned())
             .spawn(move || writer_loop(conn, actor, receiver, flag))
             .map_err(|e| StateError::io("writer thread", e))?;
         Ok(Recorder {
@@ -193,7 +197,11 @@ impl Recorder {
     }
 
     /// Renames a resource. Fails if `from` is missing or `to` exists.
-    pub async fn move_resource(&self, from: impl Into<String>, to: impl Into<String>) -> Result<u64> {
+    pub async fn move_resource(
+        &self,
+        from: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Result<u64> {
         self.call(Op::Move(from.into(), to.into())).await
     }
 
@@ -263,7 +271,8 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let (ops, replies): (Vec<Op>, Vec<Reply>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
+        let (ops, replies): (Vec<Op>, Vec<Reply>) =
+            batch.drain(..).map(|r| (r.op, r.reply)).unzip();
         let n = ops.len();
         let (results, done) = match commit_batch(&mut conn, &actor, ops) {
             Ok(v) => v,
@@ -291,8 +300,16 @@ fn writer_loop(
 
 /// Applies `ops` in one transaction. Returns the per-request results and
 /// whether a `Finish` was committed.
-fn commit_batch(conn: &mut Connection, actor: &Actor, ops: Vec<Op>) -> Result<(Vec<Result<u64>>, bool)> {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+///
+/// Each request runs inside its own savepoint so a failing request is undone
+/// alone. The savepoint statements are cached, which matters because they
+/// run twice per request on the hot path.
+fn commit_batch(
+    conn: &mut Connection,
+    actor: &Actor,
+    ops: Vec<Op>,
+) -> Result<(Vec<Result<u64>>, bool)> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(ops.len());
     let mut finished = false;
     for op in ops {
@@ -301,13 +318,14 @@ fn commit_batch(conn: &mut Connection, actor: &Actor, ops: Vec<Op>) -> Result<(V
             continue;
         }
         let is_finish = matches!(op, Op::Finish(_));
-        let sp = tx.savepoint()?;
-        let result = apply(&sp, actor, op);
+        tx.prepare_cached("SAVEPOINT request")?.execute([])?;
+        let result = apply(&tx, actor, op);
         if result.is_ok() {
-            sp.commit()?;
             finished = is_finish;
+        } else {
+            tx.prepare_cached("ROLLBACK TO request")?.execute([])?;
         }
-        // On error the savepoint rolls back when dropped.
+        tx.prepare_cached("RELEASE request")?.execute([])?;
         results.push(result);
     }
     tx.commit()?;

@@ -219,7 +219,8 @@ mod tests {
             .query_row("SELECT count(*) FROM resources", [], |r| r.get(0))
             .expect("count");
         assert_eq!(n, 1);
-        conn.prepare("SELECT * FROM runs").expect("runs table exists");
+        conn.prepare("SELECT * FROM runs")
+            .expect("runs table exists");
         conn.prepare("SELECT * FROM restore_points")
             .expect("restore_points table exists");
         // Idempotent.

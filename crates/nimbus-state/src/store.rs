@@ -105,6 +105,11 @@ fn map_open_error(path: &Path, e: rusqlite::Error) -> StateError {
     }
 }
 
+/// SQLite takes the busy timeout in milliseconds as an `i32`.
+fn clamp_busy_timeout(t: Duration) -> Duration {
+    t.min(Duration::from_millis(i32::MAX as u64))
+}
+
 /// Opens a read-write connection with the durability settings every writer needs.
 fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection> {
     let conn = Connection::open_with_flags(
@@ -112,7 +117,7 @@ fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| map_open_error(path, e))?;
-    conn.busy_timeout(options.busy_timeout)?;
+    conn.busy_timeout(clamp_busy_timeout(options.busy_timeout))?;
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .map_err(|e| map_open_error(path, e))?;
@@ -134,8 +139,7 @@ fn check_ours(conn: &Connection, path: &Path) -> Result<()> {
     if app == schema::APPLICATION_ID {
         return Ok(());
     }
-    let tables: i64 =
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
     if app == 0 && tables == 0 {
         return Ok(()); // brand new
     }
@@ -272,7 +276,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| map_open_error(&db_path, e))?;
-        conn.busy_timeout(options.busy_timeout)?;
+        conn.busy_timeout(clamp_busy_timeout(options.busy_timeout))?;
         check_ours(&conn, &db_path)?;
         let found = schema::user_version(&conn)?;
         schema::check_not_newer(found)?;
@@ -570,12 +574,14 @@ impl Store {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             let every = u64::from(self.shared.options.backup_every);
-            takes_restore_point && every > 0 && runs % every == 0
+            takes_restore_point && every > 0 && runs.is_multiple_of(every)
         };
         let backup_path = if backup_due {
-            let path = self
-                .backup_dir()
-                .join(format!("{}{}.db", backup::AUTO_PREFIX, backup::file_stamp()));
+            let path = self.backup_dir().join(format!(
+                "{}{}.db",
+                backup::AUTO_PREFIX,
+                backup::file_stamp()
+            ));
             backup::backup_to(&self.conn(), &path)?;
             Some(path)
         } else {
@@ -726,9 +732,11 @@ impl Store {
     pub fn restore_from(&self, path: &Path) -> Result<PathBuf> {
         self.writable()?;
         let src = backup::open_validated(path)?;
-        let safety = self
-            .backup_dir()
-            .join(format!("{}{}.db", backup::SAFETY_PREFIX, backup::file_stamp()));
+        let safety = self.backup_dir().join(format!(
+            "{}{}.db",
+            backup::SAFETY_PREFIX,
+            backup::file_stamp()
+        ));
         let mut conn = self.conn();
         backup::backup_to(&conn, &safety)?;
         backup::copy_pages(&src, &mut conn)?;
@@ -736,7 +744,8 @@ impl Store {
         schema::migrate(&mut conn)?;
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            let _: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+            let _: String =
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         }
         Ok(safety)
     }
@@ -763,7 +772,14 @@ impl Store {
             let target_outputs = projection::load_outputs(c, ws)?;
             let actor = ad_hoc_actor(ws, "state restore", Some(format!("event:{seq}")));
             write::insert_run(c, &actor, "succeeded")?;
-            write::record_difference(c, &actor, current, &target, current_outputs, &target_outputs)?;
+            write::record_difference(
+                c,
+                &actor,
+                current,
+                &target,
+                current_outputs,
+                &target_outputs,
+            )?;
             write::restore_marker(c, &actor, seq)
         })
     }

@@ -66,7 +66,7 @@ pub struct ResourceRecord {
     /// Ready or tainted.
     #[serde(default)]
     pub status: ResourceStatus,
-    /// Id of the run that last changed it.
+    /// Id of the run that last changed it (set by the caller; stored as given).
     #[serde(default)]
     pub last_run: Option<String>,
 }
@@ -278,6 +278,8 @@ pub struct Intent {
 }
 
 /// Result of the provider call announced by an intent.
+// Upsert is by far the common case; boxing it would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The resource was created or updated to this record.
@@ -295,6 +297,7 @@ pub enum Outcome {
 }
 
 /// How an open intent left by an interrupted run is closed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum IntentResolution {
     /// The provider-side change is known to have happened: apply the outcome

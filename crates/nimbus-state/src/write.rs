@@ -201,7 +201,11 @@ pub(crate) fn move_resource(conn: &Connection, actor: &Actor, from: &str, to: &s
 
 /// Replaces the workspace's outputs; one event per changed output. Returns the
 /// workspace's head seq afterwards.
-pub(crate) fn set_outputs(conn: &Connection, actor: &Actor, outputs: &[OutputRecord]) -> Result<u64> {
+pub(crate) fn set_outputs(
+    conn: &Connection,
+    actor: &Actor,
+    outputs: &[OutputRecord],
+) -> Result<u64> {
     let ws = &actor.workspace;
     let mut seen = HashSet::new();
     for o in outputs {
@@ -234,7 +238,11 @@ pub(crate) fn set_outputs(conn: &Connection, actor: &Actor, outputs: &[OutputRec
 }
 
 /// Records a write-ahead intent and its `intent.record` event.
-pub(crate) fn record_intent(conn: &Connection, actor: &Actor, intent: &NewIntent) -> Result<IntentId> {
+pub(crate) fn record_intent(
+    conn: &Connection,
+    actor: &Actor,
+    intent: &NewIntent,
+) -> Result<IntentId> {
     check_address(&intent.address)?;
     let detail = to_json(&intent.detail)?;
     let mut ev = NewEvent::new("intent.record", Some(&intent.address));
@@ -366,7 +374,12 @@ fn close_intent(
 }
 
 /// Completes an intent of the running apply.
-pub(crate) fn complete(conn: &Connection, actor: &Actor, id: IntentId, outcome: &Outcome) -> Result<u64> {
+pub(crate) fn complete(
+    conn: &Connection,
+    actor: &Actor,
+    id: IntentId,
+    outcome: &Outcome,
+) -> Result<u64> {
     close_intent(conn, actor, id, outcome, "completed")
 }
 
@@ -380,9 +393,10 @@ pub(crate) fn resolve(
 ) -> Result<u64> {
     let intent = open_intent(conn, id)?;
     let (label, outcome_seq) = match resolution {
-        IntentResolution::Adopted(outcome) => {
-            ("adopted", Some(close_intent(conn, actor, id, outcome, "adopted")?))
-        }
+        IntentResolution::Adopted(outcome) => (
+            "adopted",
+            Some(close_intent(conn, actor, id, outcome, "adopted")?),
+        ),
         IntentResolution::Discarded => ("discarded", None),
     };
     let mut ev = NewEvent::new("intent.resolve", Some(&intent.address));
@@ -460,8 +474,10 @@ pub(crate) fn record_difference(
     target_outputs: &[OutputRecord],
 ) -> Result<()> {
     use std::collections::BTreeMap;
-    let mut cur: BTreeMap<String, ResourceRecord> =
-        current.into_iter().map(|r| (r.address.clone(), r)).collect();
+    let mut cur: BTreeMap<String, ResourceRecord> = current
+        .into_iter()
+        .map(|r| (r.address.clone(), r))
+        .collect();
     for t in target {
         let old = cur.remove(&t.address);
         if old.as_ref() == Some(t) {

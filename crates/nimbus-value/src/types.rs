@@ -90,7 +90,9 @@ impl Type {
         match (self, value) {
             (Type::Any, v) => Ok(v),
             (Type::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
-            (Type::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
+            (Type::Bool, Value::String(s)) if s == "true" || s == "false" => {
+                Ok(Value::Bool(s == "true"))
+            }
             (Type::Number, Value::Number(n)) => Ok(Value::Number(n)),
             (Type::Number, Value::String(s)) => match parse_number(&s) {
                 Some(n) => Ok(Value::Number(n)),
@@ -160,7 +162,12 @@ pub fn parse_number(s: &str) -> Option<Number> {
         return Some(Number::Int(i));
     }
     match s.parse::<f64>() {
-        Ok(f) if f.is_finite() && !s.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => {
+        Ok(f)
+            if f.is_finite()
+                && !s
+                    .chars()
+                    .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
+        {
             Some(Number::Float(f))
         }
         _ => None,
@@ -194,14 +201,25 @@ mod tests {
 
     #[test]
     fn converts_like_terraform() {
-        assert_eq!(Type::Number.convert(Value::string("42")).unwrap(), Value::int(42));
-        assert_eq!(Type::String.convert(Value::int(7)).unwrap(), Value::string("7"));
+        assert_eq!(
+            Type::Number.convert(Value::string("42")).unwrap(),
+            Value::int(42)
+        );
+        assert_eq!(
+            Type::String.convert(Value::int(7)).unwrap(),
+            Value::string("7")
+        );
         assert!(Type::Number.convert(Value::string("x")).is_err());
         let err = Type::map(Type::Number)
             .convert(Value::Map([("a".to_string(), Value::string("no"))].into()))
             .unwrap_err();
         assert_eq!(err.path, "a");
         assert!(Type::Bool.convert(Value::Unknown).unwrap().is_unknown());
-        assert!(Type::String.convert(Value::int(1).into_sensitive()).unwrap().is_sensitive());
+        assert!(
+            Type::String
+                .convert(Value::int(1).into_sensitive())
+                .unwrap()
+                .is_sensitive()
+        );
     }
 }

@@ -193,7 +193,11 @@ impl Value {
 
     /// Re-applies a sensitive mark when `sensitive` is true.
     pub fn mark_if(self, sensitive: bool) -> Value {
-        if sensitive { self.into_sensitive() } else { self }
+        if sensitive {
+            self.into_sensitive()
+        } else {
+            self
+        }
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -261,7 +265,9 @@ impl Value {
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => J::String(s.clone()),
             Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(map) => J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Map(map) => {
+                J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Sensitive(v) => v.to_json(),
         }
     }
@@ -274,7 +280,11 @@ impl Value {
             J::Number(n) => Value::Number(json_to_number(n)),
             J::String(s) => Value::String(s.clone()),
             J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
-            J::Object(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
+            J::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -393,14 +403,20 @@ mod tests {
 
     #[test]
     fn marks_are_visible_and_removable() {
-        let v = Value::List(vec![Value::string("a"), Value::string("b").into_sensitive()]);
+        let v = Value::List(vec![
+            Value::string("a"),
+            Value::string("b").into_sensitive(),
+        ]);
         assert!(v.contains_sensitive());
         let (plain, had) = v.unmark();
         assert!(had);
         assert!(!plain.contains_sensitive());
         assert!(!Value::List(vec![Value::Unknown]).is_wholly_known());
         assert_eq!(Value::Unknown.to_string(), "(known after apply)");
-        assert_eq!(Value::string("x").into_sensitive().to_string(), "(sensitive)");
+        assert_eq!(
+            Value::string("x").into_sensitive().to_string(),
+            "(sensitive)"
+        );
     }
 
     #[test]

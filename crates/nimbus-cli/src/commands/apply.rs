@@ -36,7 +36,11 @@ struct Prepared {
 fn prepare(session: &Session) -> CmdResult<Prepared> {
     let config = session.load_config()?;
     let (inputs, sources) = session.inputs(&config)?;
-    Ok(Prepared { config, inputs, sources })
+    Ok(Prepared {
+        config,
+        inputs,
+        sources,
+    })
 }
 
 fn engine<'c>(session: &Session, prepared: &'c Prepared) -> CmdResult<Engine<'c>> {
@@ -77,7 +81,11 @@ fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
     cancel
 }
 
-fn prior_state(session: &Session, store: Option<&Store>, workspace: &str) -> CmdResult<(PriorState, Vec<OutputRecord>, u64)> {
+fn prior_state(
+    session: &Session,
+    store: Option<&Store>,
+    workspace: &str,
+) -> CmdResult<(PriorState, Vec<OutputRecord>, u64)> {
     let Some(store) = store else {
         return Ok((PriorState::new(), Vec::new(), 0));
     };
@@ -85,7 +93,14 @@ fn prior_state(session: &Session, store: Option<&Store>, workspace: &str) -> Cmd
         let records = store.resources(workspace)?;
         let outputs = store.outputs(workspace)?;
         let seq = store.head_sequence(workspace)?;
-        Ok((records.into_iter().map(|r| (r.address.clone(), r)).collect(), outputs, seq))
+        Ok((
+            records
+                .into_iter()
+                .map(|r| (r.address.clone(), r))
+                .collect(),
+            outputs,
+            seq,
+        ))
     };
     read().map_err(|e| {
         session.out.error(&format!("reading state: {e}"));
@@ -141,7 +156,11 @@ fn resolve_open_intents(session: &Session, store: &Store, workspace: &str) -> Cm
         Reported
     })?;
     for intent in intents {
-        let recorded = store.resource(workspace, &intent.address).ok().flatten().is_some();
+        let recorded = store
+            .resource(workspace, &intent.address)
+            .ok()
+            .flatten()
+            .is_some();
         let resolution = match (intent.action.as_str(), recorded) {
             ("create", false) | ("import", false) => {
                 "the object may have been created without being recorded; it will be planned again — check the provider for a duplicate"
@@ -149,22 +168,37 @@ fn resolve_open_intents(session: &Session, store: &Store, workspace: &str) -> Cm
             ("delete", true) => "the object may already be gone; the refresh will tell",
             _ => "state holds the last recorded result; the refresh will reconcile it",
         };
-        session.out.warning(&format!(
-            "{}: an interrupted run ({}) left an open `{}` intent (#{}): {resolution}",
-            intent.address,
-            intent.run_id,
-            intent.action.as_str(),
-            intent.id.0
-        ));
+        if session.out.json {
+            session.out.event(
+                "open_intent",
+                json!({ "id": intent.id.0, "address": intent.address, "action": intent.action.as_str(),
+                        "run_id": intent.run_id, "resolution": resolution }),
+            );
+        } else {
+            session.out.warning(&format!(
+                "{}: an interrupted run ({}) left an open `{}` intent (#{}): {resolution}",
+                intent.address,
+                intent.run_id,
+                intent.action.as_str(),
+                intent.id.0
+            ));
+        }
         if let Err(e) = store.resolve_intent(intent.id, IntentResolution::Discarded) {
-            session.out.error(&format!("closing intent #{}: {e}", intent.id.0));
+            session
+                .out
+                .error(&format!("closing intent #{}: {e}", intent.id.0));
             return Err(Reported);
         }
     }
     Ok(())
 }
 
-pub async fn plan(session: &Session, out: Option<&Path>, detailed_exitcode: bool, destroy: bool) -> CmdResult<u8> {
+pub async fn plan(
+    session: &Session,
+    out: Option<&Path>,
+    detailed_exitcode: bool,
+    destroy: bool,
+) -> CmdResult<u8> {
     let prepared = prepare(session)?;
     let engine = engine(session, &prepared)?;
     let store = session.store(false)?;
@@ -175,7 +209,16 @@ pub async fn plan(session: &Session, out: Option<&Path>, detailed_exitcode: bool
     let result = if destroy {
         engine.plan_destroy(&workspace, seq, &prior, &opts)
     } else {
-        engine.plan(&workspace, seq, &prepared.inputs, &prior, &prior_outputs, &opts).await
+        engine
+            .plan(
+                &workspace,
+                seq,
+                &prepared.inputs,
+                &prior,
+                &prior_outputs,
+                &opts,
+            )
+            .await
     };
     sink.finish();
     let plan = result.map_err(|ds| {
@@ -186,11 +229,18 @@ pub async fn plan(session: &Session, out: Option<&Path>, detailed_exitcode: bool
     if let Some(path) = out {
         save_plan(session, path, &plan, &prepared.inputs)?;
     }
-    Ok(if detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }
 
 fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> CmdResult {
-    let mut inputs: Vec<(String, nimbus_value::Value)> = inputs.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    let mut inputs: Vec<(String, nimbus_value::Value)> = inputs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let saved = SavedPlan {
         format: PLAN_FORMAT,
@@ -198,47 +248,84 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
         plan: plan.clone(),
         inputs,
     };
-    let path = if path.is_absolute() { path.to_path_buf() } else { session.dir.join(path) };
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        session.dir.join(path)
+    };
     let write = || -> std::io::Result<()> {
         let text = serde_json::to_vec(&saved).map_err(std::io::Error::other)?;
         let tmp = path.with_extension("tmp-plan");
         {
             use std::os::unix::fs::OpenOptionsExt;
             // Plans can hold secrets: owner-only.
-            let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
             f.write_all(&text)?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &path)
     };
     write().map_err(|e| {
-        session.out.error(&format!("cannot save the plan to {}: {e}", path.display()));
+        session
+            .out
+            .error(&format!("cannot save the plan to {}: {e}", path.display()));
         Reported
     })?;
-    session.out.line(&format!("\nSaved the plan to {}. Apply it with: nimbus apply {}", path.display(), path.display()));
+    session.line_or_json(
+        &format!(
+            "\nSaved the plan to {}. Apply it with: nimbus apply {}",
+            path.display(),
+            path.display()
+        ),
+        json!({ "plan_file": path.display().to_string() }),
+    );
     Ok(())
 }
 
 fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
-    let path = if path.is_absolute() { path.to_path_buf() } else { session.dir.join(path) };
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        session.dir.join(path)
+    };
     let text = std::fs::read(&path).map_err(|e| {
-        session.out.error(&format!("cannot read the plan {}: {e}", path.display()));
+        session
+            .out
+            .error(&format!("cannot read the plan {}: {e}", path.display()));
         Reported
     })?;
     let saved: SavedPlan = serde_json::from_slice(&text).map_err(|e| {
-        session.out.error(&format!("{} is not a Nimbus plan file: {e}", path.display()));
+        session.out.error(&format!(
+            "{} is not a Nimbus plan file: {e}",
+            path.display()
+        ));
         Reported
     })?;
     if saved.format != PLAN_FORMAT {
-        session.out.error(&format!("plan format {} is not supported (expected {PLAN_FORMAT})", saved.format));
+        session.out.error(&format!(
+            "plan format {} is not supported (expected {PLAN_FORMAT})",
+            saved.format
+        ));
         return Err(Reported);
     }
     Ok(saved)
 }
 
 fn approve(session: &Session, question: &str) -> CmdResult<bool> {
+    if session.out.json {
+        // A prompt would break the one-JSON-object-per-line stream.
+        session.out.error("approval needed, but --json cannot prompt: rerun with --auto-approve or apply a saved plan");
+        return Err(Reported);
+    }
     if !std::io::stdin().is_terminal() && std::env::var_os("NIMBUS_ASSUME_TTY").is_none() {
-        session.out.error("approval needed but the input is not a terminal: rerun with --auto-approve");
+        session
+            .out
+            .error("approval needed but the input is not a terminal: rerun with --auto-approve");
         return Err(Reported);
     }
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
@@ -248,7 +335,11 @@ fn approve(session: &Session, question: &str) -> CmdResult<bool> {
     Ok(answer.trim() == "yes")
 }
 
-pub async fn apply(session: &Session, plan_file: Option<&Path>, auto_approve: bool) -> CmdResult<u8> {
+pub async fn apply(
+    session: &Session,
+    plan_file: Option<&Path>,
+    auto_approve: bool,
+) -> CmdResult<u8> {
     let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
     let mut prepared = prepare(session)?;
     if let Some(saved) = &saved {
@@ -269,7 +360,11 @@ pub async fn apply(session: &Session, plan_file: Option<&Path>, auto_approve: bo
     let engine = engine(session, &prepared)?;
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
-    let run = RunInfo::new(if saved.as_ref().is_some_and(|s| s.plan.destroy) { "destroy" } else { "apply" });
+    let run = RunInfo::new(if saved.as_ref().is_some_and(|s| s.plan.destroy) {
+        "destroy"
+    } else {
+        "apply"
+    });
     let _lock = session.lock(&store, &workspace, &run.run_id, &run.operation)?;
     resolve_open_intents(session, &store, &workspace)?;
     let (prior, prior_outputs, seq) = prior_state(session, Some(&store), &workspace)?;
@@ -295,7 +390,16 @@ pub async fn apply(session: &Session, plan_file: Option<&Path>, auto_approve: bo
             saved.plan
         }
         None => {
-            let planned = engine.plan(&workspace, seq, &prepared.inputs, &prior, &prior_outputs, &opts).await;
+            let planned = engine
+                .plan(
+                    &workspace,
+                    seq,
+                    &prepared.inputs,
+                    &prior,
+                    &prior_outputs,
+                    &opts,
+                )
+                .await;
             sink.finish();
             let plan = planned.map_err(|ds| {
                 session.out.diagnostics(&prepared.sources, &ds);
@@ -313,10 +417,13 @@ pub async fn apply(session: &Session, plan_file: Option<&Path>, auto_approve: bo
         }
     };
     let run_id = run.run_id.clone();
-    let recorder = store.begin_run(&workspace, RunInfo {
-        cause: Some(format!("plan@{}", plan.state_sequence)),
-        ..run
-    });
+    let recorder = store.begin_run(
+        &workspace,
+        RunInfo {
+            cause: Some(format!("plan@{}", plan.state_sequence)),
+            ..run
+        },
+    );
     let recorder = recorder.map_err(|e| {
         session.out.error(&format!("starting the run: {e}"));
         Reported
@@ -326,16 +433,28 @@ pub async fn apply(session: &Session, plan_file: Option<&Path>, auto_approve: bo
         events: sink.clone(),
         ..opts
     };
-    let report = engine.apply(&plan, &prepared.inputs, &prior, &recorder, &opts).await;
+    let report = engine
+        .apply(&plan, &prepared.inputs, &prior, &recorder, &opts)
+        .await;
     sink.finish();
-    let status = if report.succeeded() { RunStatus::Succeeded } else { RunStatus::Failed };
+    let status = if report.succeeded() {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::Failed
+    };
     if let Err(e) = recorder.finish(status).await {
         session.out.error(&format!("closing the run: {e}"));
     }
     finish_report(session, &prepared.sources, &report, &run_id, plan.destroy)
 }
 
-fn finish_report(session: &Session, sources: &SourceMap, report: &ApplyReport, run_id: &str, destroy: bool) -> CmdResult<u8> {
+fn finish_report(
+    session: &Session,
+    sources: &SourceMap,
+    report: &ApplyReport,
+    run_id: &str,
+    destroy: bool,
+) -> CmdResult<u8> {
     session.out.diagnostics(sources, &report.diagnostics);
     let created = report.count(Action::Create);
     let updated = report.count(Action::Update);
@@ -352,22 +471,33 @@ fn finish_report(session: &Session, sources: &SourceMap, report: &ApplyReport, r
         );
     } else {
         let word = if destroy { "Destroy" } else { "Apply" };
-        let verdict = if report.succeeded() { "complete" } else { "finished with errors" };
+        let verdict = if report.succeeded() {
+            "complete"
+        } else {
+            "finished with errors"
+        };
         session.out.line(&format!(
             "\n{word} {verdict}! Resources: {created} created, {updated} updated, {replaced} replaced, {deleted} destroyed, {} failed, {} skipped.",
             report.failed.len(),
             report.skipped.len()
         ));
         if !report.failed.is_empty() {
-            session.out.line(&format!("Failed: {}", report.failed.join(", ")));
+            session
+                .out
+                .line(&format!("Failed: {}", report.failed.join(", ")));
         }
         if !report.skipped.is_empty() {
-            session.out.line(&format!("Skipped (a dependency failed or the run was interrupted): {}", report.skipped.join(", ")));
+            session.out.line(&format!(
+                "Skipped (a dependency failed or the run was interrupted): {}",
+                report.skipped.join(", ")
+            ));
         }
         if !destroy && !report.outputs.is_empty() {
             session.out.line("\nOutputs:\n");
             for (name, (value, sensitive)) in &report.outputs {
-                session.out.line(&format!("{name} = {}", render::show(value, *sensitive)));
+                session
+                    .out
+                    .line(&format!("{name} = {}", render::show(value, *sensitive)));
             }
         }
     }
@@ -378,7 +508,9 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     let prepared = prepare(session)?;
     let engine = engine(session, &prepared)?;
     let Some(store) = session.store(false)? else {
-        session.out.line("Nothing to destroy: there is no state yet.");
+        session
+            .out
+            .line("Nothing to destroy: there is no state yet.");
         return Ok(0);
     };
     drop(store);
@@ -391,10 +523,12 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     let cancel = watch_interrupts(session);
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), cancel);
-    let plan = engine.plan_destroy(&workspace, seq, &prior, &opts).map_err(|ds| {
-        session.out.diagnostics(&prepared.sources, &ds);
-        Reported
-    })?;
+    let plan = engine
+        .plan_destroy(&workspace, seq, &prior, &opts)
+        .map_err(|ds| {
+            session.out.diagnostics(&prepared.sources, &ds);
+            Reported
+        })?;
     show_plan(session, &plan);
     if plan.changes.is_empty() {
         return Ok(0);
@@ -408,9 +542,15 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
         session.out.error(&format!("starting the run: {e}"));
         Reported
     })?;
-    let report = engine.destroy(&plan, &prepared.inputs, &prior, &recorder, &opts).await;
+    let report = engine
+        .destroy(&plan, &prepared.inputs, &prior, &recorder, &opts)
+        .await;
     sink.finish();
-    let status = if report.succeeded() { RunStatus::Succeeded } else { RunStatus::Failed };
+    let status = if report.succeeded() {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::Failed
+    };
     if let Err(e) = recorder.finish(status).await {
         session.out.error(&format!("closing the run: {e}"));
     }
@@ -424,13 +564,21 @@ async fn read_reality(
     prepared: &Prepared,
     engine: &Engine<'_>,
     prior: &PriorState,
+    report_each: bool,
 ) -> CmdResult<Vec<nimbus_engine::Drift>> {
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
-    engine.configure_providers(&prepared.inputs, &opts).await.map_err(|ds| {
-        session.out.diagnostics(&prepared.sources, &ds);
-        Reported
-    })?;
+    let mut opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    if !report_each && !session.out.json {
+        // `drift` prints each drifted object itself, with its attributes.
+        opts.events = Arc::new(nimbus_engine::NoEvents);
+    }
+    engine
+        .configure_providers(&prepared.inputs, &opts)
+        .await
+        .map_err(|ds| {
+            session.out.diagnostics(&prepared.sources, &ds);
+            Reported
+        })?;
     let (drifts, errors) = engine.detect_drift(prior, &opts).await;
     sink.finish();
     if !errors.is_empty() {
@@ -448,20 +596,28 @@ pub async fn refresh(session: &Session) -> CmdResult<u8> {
     let run = RunInfo::new("refresh");
     let _lock = session.lock(&store, &workspace, &run.run_id, "refresh")?;
     let (prior, _, _) = prior_state(session, Some(&store), &workspace)?;
-    let drifts = read_reality(session, &prepared, &engine, &prior).await?;
+    let drifts = read_reality(session, &prepared, &engine, &prior, true).await?;
     let recorder = store.begin_run(&workspace, run).map_err(|e| {
         session.out.error(&format!("starting the run: {e}"));
         Reported
     })?;
     let recorded = engine.record_refresh(&prior, &drifts, &recorder).await;
-    let status = if recorded.is_ok() { RunStatus::Succeeded } else { RunStatus::Failed };
+    let status = if recorded.is_ok() {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::Failed
+    };
     let _ = recorder.finish(status).await;
     if let Err(d) = recorded {
         session.out.diagnostics(&prepared.sources, &[d]);
         return Err(Reported);
     }
     session.line_or_json(
-        &format!("Refreshed {} resources; {} changed outside Nimbus.", prior.len(), drifts.len()),
+        &format!(
+            "Refreshed {} resources; {} changed outside Nimbus.",
+            prior.len(),
+            drifts.len()
+        ),
         json!({ "refreshed": prior.len(), "changed": drifts.len() }),
     );
     Ok(0)
@@ -473,7 +629,7 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
     let store = session.store(false)?;
     let workspace = session.workspace(store.as_ref())?;
     let (prior, _, _) = prior_state(session, store.as_ref(), &workspace)?;
-    let drifts = read_reality(session, &prepared, &engine_, &prior).await?;
+    let drifts = read_reality(session, &prepared, &engine_, &prior, false).await?;
     for d in &drifts {
         if session.out.json {
             let attributes: Vec<_> = d
@@ -493,9 +649,13 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
             continue;
         }
         match &d.current {
-            None => session.out.line(&format!("{}: deleted outside Nimbus", d.address)),
+            None => session
+                .out
+                .line(&format!("{}: deleted outside Nimbus", d.address)),
             Some(current) => {
-                session.out.line(&format!("{}: changed outside Nimbus", d.address));
+                session
+                    .out
+                    .line(&format!("{}: changed outside Nimbus", d.address));
                 for name in &d.changed_attributes {
                     let sensitive = d.sensitive_attributes.contains(name);
                     let recorded = d.recorded.get(name).cloned().unwrap_or_default();
@@ -510,17 +670,26 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
         }
     }
     if drifts.is_empty() {
-        session.line_or_json("No drift: every resource matches the state.", json!({ "drifted": 0 }));
+        session.line_or_json(
+            "No drift: every resource matches the state.",
+            json!({ "drifted": 0 }),
+        );
         return Ok(0);
     }
     if !session.out.json {
-        session.out.line(&format!("\n{} resources drifted.", drifts.len()));
+        session
+            .out
+            .line(&format!("\n{} resources drifted.", drifts.len()));
     }
     drop(engine_);
     drop(store);
     if remediate {
-        session.out.line("\nPlanning the way back to the configuration:\n");
-        return apply(session, None, auto_approve).await.map(|code| if code == 0 { 0 } else { code });
+        session
+            .out
+            .line("\nPlanning the way back to the configuration:\n");
+        return apply(session, None, auto_approve)
+            .await
+            .map(|code| if code == 0 { 0 } else { code });
     }
     Ok(2)
 }
@@ -531,23 +700,32 @@ pub async fn import(session: &Session, address: &str, id: &str) -> CmdResult<u8>
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
     if store.resource(&workspace, address).ok().flatten().is_some() {
-        session.out.error(&format!("{address} is already in state: remove it first with `nimbus state rm {address}`"));
+        session.out.error(&format!(
+            "{address} is already in state: remove it first with `nimbus state rm {address}`"
+        ));
         return Err(Reported);
     }
     let run = RunInfo::new("import");
     let _lock = session.lock(&store, &workspace, &run.run_id, "import")?;
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink, Arc::new(AtomicBool::new(false)));
-    engine.configure_providers(&prepared.inputs, &opts).await.map_err(|ds| {
-        session.out.diagnostics(&prepared.sources, &ds);
-        Reported
-    })?;
+    engine
+        .configure_providers(&prepared.inputs, &opts)
+        .await
+        .map_err(|ds| {
+            session.out.diagnostics(&prepared.sources, &ds);
+            Reported
+        })?;
     let recorder = store.begin_run(&workspace, run).map_err(|e| {
         session.out.error(&format!("starting the run: {e}"));
         Reported
     })?;
     let result = engine.import(address, id, &recorder, &opts).await;
-    let status = if result.is_ok() { RunStatus::Succeeded } else { RunStatus::Failed };
+    let status = if result.is_ok() {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::Failed
+    };
     let _ = recorder.finish(status).await;
     match result {
         Ok(record) => {

@@ -19,7 +19,11 @@ pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> Cm
         None => Vec::new(),
     };
     let shown = |o: &nimbus_state::OutputRecord| -> serde_json::Value {
-        if o.sensitive && !show_sensitive { json!("(sensitive)") } else { o.value.clone() }
+        if o.sensitive && !show_sensitive {
+            json!("(sensitive)")
+        } else {
+            o.value.clone()
+        }
     };
     match name {
         Some(name) => {
@@ -28,22 +32,34 @@ pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> Cm
                 return Err(Reported);
             };
             if session.out.json {
-                session.out.event("output", json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }));
+                session.out.event(
+                    "output",
+                    json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }),
+                );
             } else {
                 // A single string prints raw, so scripts can use it directly.
                 match shown(o) {
                     serde_json::Value::String(s) => session.out.line(&s),
-                    other => session.out.line(&nimbus_value::Value::from_json(&other).to_string()),
+                    other => session
+                        .out
+                        .line(&nimbus_value::Value::from_json(&other).to_string()),
                 }
             }
         }
         None => {
             for o in &outputs {
                 if session.out.json {
-                    session.out.event("output", json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }));
+                    session.out.event(
+                        "output",
+                        json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }),
+                    );
                 } else {
                     let value = nimbus_value::Value::from_json(&o.value);
-                    let text = if show_sensitive { value.to_string() } else { render::show(&value, o.sensitive) };
+                    let text = if show_sensitive {
+                        value.to_string()
+                    } else {
+                        render::show(&value, o.sensitive)
+                    };
                     session.out.line(&format!("{} = {text}", o.name));
                 }
             }
@@ -83,6 +99,14 @@ pub async fn graph(session: &Session, format: &str) -> CmdResult<u8> {
             nodes.insert(name);
         }
         resource_deps[v.index()] = deps.into_iter().collect();
+    }
+    if session.out.json {
+        // With --json every line is an event, whatever --format says.
+        session.out.event(
+            "graph",
+            json!({ "nodes": nodes, "edges": edges.iter().map(|(a, b)| json!({ "from": a, "to": b })).collect::<Vec<_>>() }),
+        );
+        return Ok(0);
     }
     let mut text = String::new();
     match format {

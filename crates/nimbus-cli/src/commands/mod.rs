@@ -17,6 +17,18 @@ pub async fn run(cli: Cli) -> u8 {
             return 1;
         }
     };
+    // `-C DIR` must name an existing directory (only `init` may create it):
+    // otherwise state commands would quietly report an empty state, or
+    // create `DIR/.nimbus` somewhere unintended.
+    if let Some(dir) = &session.global.dir
+        && !dir.is_dir()
+        && !matches!(cli.command, Command::Init | Command::Version)
+    {
+        session
+            .out
+            .error(&format!("-C {}: no such directory", dir.display()));
+        return 1;
+    }
     let result: CmdResult<u8> = match cli.command {
         Command::Init => setup::init(&session).map(|_| 0),
         Command::Validate => setup::validate(&session).await.map(|_| 0),
@@ -33,12 +45,21 @@ pub async fn run(cli: Cli) -> u8 {
             detailed_exitcode,
             destroy,
         } => apply::plan(&session, out.as_deref(), detailed_exitcode, destroy).await,
-        Command::Apply { plan_file, auto_approve } => apply::apply(&session, plan_file.as_deref(), auto_approve).await,
+        Command::Apply {
+            plan_file,
+            auto_approve,
+        } => apply::apply(&session, plan_file.as_deref(), auto_approve).await,
         Command::Destroy { auto_approve } => apply::destroy(&session, auto_approve).await,
         Command::Refresh => apply::refresh(&session).await,
-        Command::Drift { remediate, auto_approve } => apply::drift(&session, remediate, auto_approve).await,
+        Command::Drift {
+            remediate,
+            auto_approve,
+        } => apply::drift(&session, remediate, auto_approve).await,
         Command::Import { address, id } => apply::import(&session, &address, &id).await,
-        Command::Output { name, show_sensitive } => inspect::output(&session, name.as_deref(), show_sensitive),
+        Command::Output {
+            name,
+            show_sensitive,
+        } => inspect::output(&session, name.as_deref(), show_sensitive),
         Command::Graph { format } => inspect::graph(&session, &format).await,
         Command::Providers => inspect::providers(&session),
         Command::State(cmd) => state::state(&session, cmd),

@@ -25,14 +25,21 @@ const STARTER: &str = r#";; A starter configuration: built-in providers only, no
 pub fn init(session: &Session) -> CmdResult {
     let state = session.dir.join(STATE_DIR);
     if let Err(e) = std::fs::create_dir_all(&session.dir) {
-        session.out.error(&format!("cannot create {}: {e}", session.dir.display()));
+        session
+            .out
+            .error(&format!("cannot create {}: {e}", session.dir.display()));
         return Err(Reported);
     }
-    let has_config = OsFiles.nim_files(&session.dir).map(|f| !f.is_empty()).unwrap_or(false);
+    let has_config = OsFiles
+        .nim_files(&session.dir)
+        .map(|f| !f.is_empty())
+        .unwrap_or(false);
     if !has_config {
         let main = session.dir.join("main.nim");
         if let Err(e) = std::fs::write(&main, STARTER) {
-            session.out.error(&format!("cannot write {}: {e}", main.display()));
+            session
+                .out
+                .error(&format!("cannot write {}: {e}", main.display()));
             return Err(Reported);
         }
         session.out.line("Wrote a starter main.nim.");
@@ -40,7 +47,10 @@ pub fn init(session: &Session) -> CmdResult {
     match nimbus_state::Store::open(&state) {
         Ok(_) => {}
         Err(e) => {
-            session.out.error(&format!("cannot create the state in {}: {e}", state.display()));
+            session.out.error(&format!(
+                "cannot create the state in {}: {e}",
+                state.display()
+            ));
             return Err(Reported);
         }
     }
@@ -79,18 +89,25 @@ pub fn fmt(session: &Session, check: bool) -> CmdResult<u8> {
     let files = match OsFiles.nim_files(&session.dir) {
         Ok(f) => f,
         Err(e) => {
-            session.out.error(&format!("cannot list {}: {e}", session.dir.display()));
+            session
+                .out
+                .error(&format!("cannot list {}: {e}", session.dir.display()));
             return Err(Reported);
         }
     };
     let mut changed = Vec::new();
     let mut failed = false;
     for path in files {
-        let shown = path.strip_prefix(&session.dir).unwrap_or(&path).to_path_buf();
+        let shown = path
+            .strip_prefix(&session.dir)
+            .unwrap_or(&path)
+            .to_path_buf();
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                session.out.error(&format!("cannot read {}: {e}", shown.display()));
+                session
+                    .out
+                    .error(&format!("cannot read {}: {e}", shown.display()));
                 failed = true;
                 continue;
             }
@@ -103,8 +120,12 @@ pub fn fmt(session: &Session, check: bool) -> CmdResult<u8> {
                     // Write to a sibling and rename: a crash never leaves a
                     // half-written source file.
                     let tmp = path.with_extension("nim.fmt-tmp");
-                    if let Err(e) = std::fs::write(&tmp, &formatted).and_then(|_| std::fs::rename(&tmp, &path)) {
-                        session.out.error(&format!("cannot write {}: {e}", shown.display()));
+                    if let Err(e) =
+                        std::fs::write(&tmp, &formatted).and_then(|_| std::fs::rename(&tmp, &path))
+                    {
+                        session
+                            .out
+                            .error(&format!("cannot write {}: {e}", shown.display()));
                         failed = true;
                         continue;
                     }

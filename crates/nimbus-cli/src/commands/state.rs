@@ -39,7 +39,9 @@ fn masked(record: &nimbus_state::ResourceRecord, show_sensitive: bool) -> serde_
 pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
     match command {
         StateCommand::List { filter } => {
-            let Some(store) = store_or_empty(session)? else { return Ok(0) };
+            let Some(store) = store_or_empty(session)? else {
+                return Ok(0);
+            };
             let ws = session.workspace(Some(&store))?;
             let records = match &filter {
                 Some(pattern) => store.resources_matching(&ws, pattern),
@@ -47,49 +49,71 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             }
             .map_err(fail(session, "reading state"))?;
             for r in records {
-                session.line_or_json(&r.address, json!({ "address": r.address, "type": r.resource_type, "provider": r.provider }));
+                session.line_or_json(&r.address, json!({ "address": r.address, "resource_type": r.resource_type, "provider": r.provider }));
             }
             Ok(0)
         }
-        StateCommand::Show { address, show_sensitive } => {
+        StateCommand::Show {
+            address,
+            show_sensitive,
+        } => {
             let store = store_or_empty(session)?;
             let ws = session.workspace(store.as_ref())?;
             let record = match &store {
-                Some(s) => s.resource(&ws, &address).map_err(fail(session, "reading state"))?,
+                Some(s) => s
+                    .resource(&ws, &address)
+                    .map_err(fail(session, "reading state"))?,
                 None => None,
             };
             let Some(record) = record else {
-                session.out.error(&format!("no resource `{address}` in state"));
+                session
+                    .out
+                    .error(&format!("no resource `{address}` in state"));
                 return Err(Reported);
             };
             let attributes = masked(&record, show_sensitive);
             if session.out.json {
                 session.out.event(
                     "resource",
-                    json!({ "address": record.address, "type": record.resource_type, "provider": record.provider,
+                    json!({ "address": record.address, "resource_type": record.resource_type, "provider": record.provider,
                             "status": record.status.as_str(), "dependencies": record.dependencies, "attributes": attributes }),
                 );
             } else {
                 session.out.line(&format!("# {}", record.address));
-                session.out.line(&format!("resource \"{}\" (provider {}, {})", record.resource_type, record.provider, record.status.as_str()));
+                session.out.line(&format!(
+                    "resource \"{}\" (provider {}, {})",
+                    record.resource_type,
+                    record.provider,
+                    record.status.as_str()
+                ));
                 if let Some(map) = attributes.as_object() {
                     let width = map.keys().map(String::len).max().unwrap_or(0);
                     for (k, v) in map {
                         let value = nimbus_value::Value::from_json(v);
-                        let shown = if v == &json!("(sensitive)") { "(sensitive)".to_string() } else { value.to_string() };
+                        let shown = if v == &json!("(sensitive)") {
+                            "(sensitive)".to_string()
+                        } else {
+                            value.to_string()
+                        };
                         session.out.line(&format!("  {k:<width$} = {shown}"));
                     }
                 }
                 if !record.dependencies.is_empty() {
-                    session.out.line(&format!("  depends on: {}", record.dependencies.join(", ")));
+                    session
+                        .out
+                        .line(&format!("  depends on: {}", record.dependencies.join(", ")));
                 }
             }
             Ok(0)
         }
         StateCommand::History { address, limit } => {
-            let Some(store) = store_or_empty(session)? else { return Ok(0) };
+            let Some(store) = store_or_empty(session)? else {
+                return Ok(0);
+            };
             let ws = session.workspace(Some(&store))?;
-            let events = store.history(&ws, address.as_deref(), limit).map_err(fail(session, "reading history"))?;
+            let events = store
+                .history(&ws, address.as_deref(), limit)
+                .map_err(fail(session, "reading history"))?;
             for e in events {
                 if session.out.json {
                     // Before/after may hold secrets; history shows who and what, not values.
@@ -120,8 +144,13 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             let run = RunInfo::new("state rm");
             let _lock = session.lock(&store, &ws, &run.run_id, "state rm")?;
             for address in addresses {
-                store.remove_resource(&ws, &address).map_err(fail(session, &format!("removing {address}")))?;
-                session.line_or_json(&format!("Removed {address} from state."), json!({ "removed": address }));
+                store
+                    .remove_resource(&ws, &address)
+                    .map_err(fail(session, &format!("removing {address}")))?;
+                session.line_or_json(
+                    &format!("Removed {address} from state."),
+                    json!({ "removed": address }),
+                );
             }
             Ok(0)
         }
@@ -130,8 +159,13 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             let ws = session.workspace(Some(&store))?;
             let run = RunInfo::new("state mv");
             let _lock = session.lock(&store, &ws, &run.run_id, "state mv")?;
-            store.move_resource(&ws, &from, &to).map_err(fail(session, "moving"))?;
-            session.line_or_json(&format!("Moved {from} to {to}."), json!({ "from": from, "to": to }));
+            store
+                .move_resource(&ws, &from, &to)
+                .map_err(fail(session, "moving"))?;
+            session.line_or_json(
+                &format!("Moved {from} to {to}."),
+                json!({ "from": from, "to": to }),
+            );
             Ok(0)
         }
         StateCommand::Rebuild => {
@@ -140,14 +174,26 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             let run = RunInfo::new("state rebuild");
             let _lock = session.lock(&store, &ws, &run.run_id, "state rebuild")?;
             let n = store.rebuild(&ws).map_err(fail(session, "rebuilding"))?;
-            session.line_or_json(&format!("Rebuilt the state of `{ws}` from {n} events."), json!({ "events": n }));
+            session.line_or_json(
+                &format!("Rebuilt the state of `{ws}` from {n} events."),
+                json!({ "events": n }),
+            );
             Ok(0)
         }
         StateCommand::Backup { file } => {
             let store = require_store(session)?;
-            let path = if file.is_absolute() { file.clone() } else { session.dir.join(&file) };
-            store.backup_to(&path).map_err(fail(session, "backing up"))?;
-            session.line_or_json(&format!("Backed up the state to {}.", file.display()), json!({ "backup": path.display().to_string() }));
+            let path = if file.is_absolute() {
+                file.clone()
+            } else {
+                session.dir.join(&file)
+            };
+            store
+                .backup_to(&path)
+                .map_err(fail(session, "backing up"))?;
+            session.line_or_json(
+                &format!("Backed up the state to {}.", file.display()),
+                json!({ "backup": path.display().to_string() }),
+            );
             Ok(0)
         }
         StateCommand::Restore { file, to_event } => {
@@ -157,28 +203,46 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             let _lock = session.lock(&store, &ws, &run.run_id, "state restore")?;
             match (file, to_event) {
                 (Some(file), None) => {
-                    let path = if file.is_absolute() { file.clone() } else { session.dir.join(&file) };
-                    let safety = store.restore_from(&path).map_err(fail(session, "restoring"))?;
+                    let path = if file.is_absolute() {
+                        file.clone()
+                    } else {
+                        session.dir.join(&file)
+                    };
+                    let safety = store
+                        .restore_from(&path)
+                        .map_err(fail(session, "restoring"))?;
                     session.line_or_json(
                         &format!("Restored the state from {}; the previous state was saved to {}.", file.display(), safety.display()),
                         json!({ "restored_from": path.display().to_string(), "previous": safety.display().to_string() }),
                     );
                 }
                 (None, Some(seq)) => {
-                    store.restore_to_event(&ws, seq).map_err(fail(session, "restoring"))?;
-                    session.line_or_json(&format!("Restored `{ws}` to event {seq}."), json!({ "restored_to_event": seq }));
+                    store
+                        .restore_to_event(&ws, seq)
+                        .map_err(fail(session, "restoring"))?;
+                    session.line_or_json(
+                        &format!("Restored `{ws}` to event {seq}."),
+                        json!({ "restored_to_event": seq }),
+                    );
                 }
                 _ => {
-                    session.out.error("give either a backup FILE or --to-event SEQ");
+                    session
+                        .out
+                        .error("give either a backup FILE or --to-event SEQ");
                     return Err(Reported);
                 }
             }
             Ok(0)
         }
         StateCommand::Intents => {
-            let Some(store) = store_or_empty(session)? else { return Ok(0) };
+            let Some(store) = store_or_empty(session)? else {
+                return Ok(0);
+            };
             let ws = session.workspace(Some(&store))?;
-            for i in store.open_intents(&ws).map_err(fail(session, "reading intents"))? {
+            for i in store
+                .open_intents(&ws)
+                .map_err(fail(session, "reading intents"))?
+            {
                 session.line_or_json(
                     &format!("#{} {} {} (run {}, {})", i.id.0, i.action.as_str(), i.address, i.run_id, i.created_at),
                     json!({ "id": i.id.0, "action": i.action.as_str(), "address": i.address, "run_id": i.run_id }),
@@ -193,17 +257,32 @@ pub fn workspace(session: &Session, command: WorkspaceCommand) -> CmdResult<u8> 
     let store = require_store(session)?;
     match command {
         WorkspaceCommand::New { name } => {
-            store.create_workspace(&name).map_err(fail(session, "creating the workspace"))?;
-            store.select_workspace(&name).map_err(fail(session, "selecting the workspace"))?;
-            session.line_or_json(&format!("Created and switched to workspace `{name}`."), json!({ "workspace": name }));
+            store
+                .create_workspace(&name)
+                .map_err(fail(session, "creating the workspace"))?;
+            store
+                .select_workspace(&name)
+                .map_err(fail(session, "selecting the workspace"))?;
+            session.line_or_json(
+                &format!("Created and switched to workspace `{name}`."),
+                json!({ "workspace": name }),
+            );
         }
         WorkspaceCommand::Select { name } => {
-            store.select_workspace(&name).map_err(fail(session, "selecting the workspace"))?;
-            session.line_or_json(&format!("Switched to workspace `{name}`."), json!({ "workspace": name }));
+            store
+                .select_workspace(&name)
+                .map_err(fail(session, "selecting the workspace"))?;
+            session.line_or_json(
+                &format!("Switched to workspace `{name}`."),
+                json!({ "workspace": name }),
+            );
         }
         WorkspaceCommand::List => {
             let current = session.workspace(Some(&store))?;
-            for w in store.list_workspaces().map_err(fail(session, "listing workspaces"))? {
+            for w in store
+                .list_workspaces()
+                .map_err(fail(session, "listing workspaces"))?
+            {
                 let mark = if w.name == current { "*" } else { " " };
                 session.line_or_json(
                     &format!("{mark} {} ({} resources)", w.name, w.resource_count),
@@ -216,8 +295,13 @@ pub fn workspace(session: &Session, command: WorkspaceCommand) -> CmdResult<u8> 
             session.line_or_json(&current, json!({ "workspace": current }));
         }
         WorkspaceCommand::Delete { name, force } => {
-            store.delete_workspace(&name, force).map_err(fail(session, "deleting the workspace"))?;
-            session.line_or_json(&format!("Deleted workspace `{name}`."), json!({ "deleted": name }));
+            store
+                .delete_workspace(&name, force)
+                .map_err(fail(session, "deleting the workspace"))?;
+            session.line_or_json(
+                &format!("Deleted workspace `{name}`."),
+                json!({ "deleted": name }),
+            );
         }
     }
     Ok(0)
@@ -226,7 +310,12 @@ pub fn workspace(session: &Session, command: WorkspaceCommand) -> CmdResult<u8> 
 pub fn force_unlock(session: &Session, lock_id: &str) -> CmdResult<u8> {
     let store = require_store(session)?;
     let ws = session.workspace(Some(&store))?;
-    store.force_unlock(&ws, lock_id).map_err(fail(session, "unlocking"))?;
-    session.line_or_json(&format!("Released lock {lock_id} on workspace `{ws}`."), json!({ "unlocked": lock_id }));
+    store
+        .force_unlock(&ws, lock_id)
+        .map_err(fail(session, "unlocking"))?;
+    session.line_or_json(
+        &format!("Released lock {lock_id} on workspace `{ws}`."),
+        json!({ "unlocked": lock_id }),
+    );
     Ok(0)
 }

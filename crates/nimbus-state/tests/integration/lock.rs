@@ -11,8 +11,13 @@ fn second_locker_is_refused_with_the_holder_named() {
     let p = Project::new();
     let a = p.open();
     let b = p.open();
-    let guard = a.lock("default", LockRequest::new("run-a", "apply")).expect("lock");
-    assert_eq!(a.current_lock("default").expect("current").as_ref(), Some(guard.info()));
+    let guard = a
+        .lock("default", LockRequest::new("run-a", "apply"))
+        .expect("lock");
+    assert_eq!(
+        a.current_lock("default").expect("current").as_ref(),
+        Some(guard.info())
+    );
     let err = b
         .lock("default", LockRequest::new("run-b", "destroy"))
         .expect_err("held");
@@ -22,11 +27,16 @@ fn second_locker_is_refused_with_the_holder_named() {
     assert_eq!(holder.run_id, "run-a");
     let me = identity();
     let msg = err.to_string();
-    assert!(msg.contains(&format!("{}@{} pid {}", me.user, me.host, me.pid)), "{msg}");
+    assert!(
+        msg.contains(&format!("{}@{} pid {}", me.user, me.host, me.pid)),
+        "{msg}"
+    );
     assert!(msg.contains("apply since"), "{msg}");
     drop(guard);
     assert!(a.current_lock("default").expect("current").is_none());
-    let g = b.lock("default", LockRequest::new("run-b", "destroy")).expect("free now");
+    let g = b
+        .lock("default", LockRequest::new("run-b", "destroy"))
+        .expect("free now");
     g.release().expect("release");
 }
 
@@ -35,11 +45,16 @@ fn waiting_with_a_timeout() {
     let p = Project::new();
     let a = p.open();
     let b = p.open();
-    let guard = a.lock("default", LockRequest::new("a", "apply")).expect("lock");
+    let guard = a
+        .lock("default", LockRequest::new("a", "apply"))
+        .expect("lock");
     let start = Instant::now();
     let mut req = LockRequest::new("b", "apply");
     req.timeout = Duration::from_millis(150);
-    assert!(matches!(b.lock("default", req.clone()), Err(StateError::Locked { .. })));
+    assert!(matches!(
+        b.lock("default", req.clone()),
+        Err(StateError::Locked { .. })
+    ));
     assert!(start.elapsed() >= Duration::from_millis(150));
 
     let releaser = std::thread::spawn(move || {
@@ -57,8 +72,12 @@ fn locks_are_per_workspace() {
     let p = Project::new();
     let s = p.open();
     s.create_workspace("other").expect("ws");
-    let _a = s.lock("default", LockRequest::new("a", "apply")).expect("lock default");
-    let _b = s.lock("other", LockRequest::new("b", "apply")).expect("lock other");
+    let _a = s
+        .lock("default", LockRequest::new("a", "apply"))
+        .expect("lock default");
+    let _b = s
+        .lock("other", LockRequest::new("b", "apply"))
+        .expect("lock other");
     assert!(matches!(
         s.lock("nope", LockRequest::new("c", "apply")),
         Err(StateError::WorkspaceNotFound(_))
@@ -67,7 +86,9 @@ fn locks_are_per_workspace() {
 
 /// A pid that is certainly not running: a child that has exited and been reaped.
 fn dead_pid() -> u32 {
-    let mut child = std::process::Command::new("true").spawn().expect("spawn true");
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
     let pid = child.id();
     child.wait().expect("wait");
     pid
@@ -103,7 +124,11 @@ fn stale_lock_is_detected_and_stolen_on_request() {
     let guard = store.lock("default", req).expect("stolen");
     assert_eq!(guard.info().pid, std::process::id());
     assert_eq!(
-        store.current_lock("default").expect("current").expect("held").run_id,
+        store
+            .current_lock("default")
+            .expect("current")
+            .expect("held")
+            .run_id,
         "new-run"
     );
 }
@@ -115,14 +140,19 @@ fn lock_of_another_host_is_never_considered_stale() {
     plant_lock(&p, "some-other-host.invalid", dead_pid());
     let mut req = LockRequest::new("r", "apply");
     req.steal_stale = true;
-    assert!(matches!(store.lock("default", req), Err(StateError::Locked { .. })));
+    assert!(matches!(
+        store.lock("default", req),
+        Err(StateError::Locked { .. })
+    ));
 }
 
 #[test]
 fn force_unlock_needs_the_right_id() {
     let p = Project::new();
     let store = p.open();
-    let guard = store.lock("default", LockRequest::new("r", "apply")).expect("lock");
+    let guard = store
+        .lock("default", LockRequest::new("r", "apply"))
+        .expect("lock");
     let id = guard.info().id.clone();
     std::mem::forget(guard); // simulate a holder that never releases
     assert!(matches!(

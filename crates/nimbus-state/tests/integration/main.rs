@@ -18,6 +18,12 @@ pub struct Project {
     pub tmp: tempfile::TempDir,
 }
 
+impl Default for Project {
+    fn default() -> Self {
+        Project::new()
+    }
+}
+
 impl Project {
     pub fn new() -> Project {
         Project {
@@ -57,5 +63,9 @@ pub fn run(op: &str) -> RunInfo {
 
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
 }

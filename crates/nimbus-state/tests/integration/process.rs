@@ -42,7 +42,10 @@ fn child_lock(dir: &Path) {
     say("READY");
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).expect("go");
-    match store.lock("default", LockRequest::new(format!("run-{}", std::process::id()), "apply")) {
+    match store.lock(
+        "default",
+        LockRequest::new(format!("run-{}", std::process::id()), "apply"),
+    ) {
         Ok(guard) => {
             say(&format!("WON {}", std::process::id()));
             let mut rest = Vec::new();
@@ -91,7 +94,12 @@ fn child_stream(dir: &Path) {
 fn spawn_child(role: &str, dir: &Path) -> Child {
     let exe = std::env::current_exe().expect("current exe");
     Command::new(exe)
-        .args(["--exact", "process::child_entry", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "process::child_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(ROLE_ENV, role)
         .env(DIR_ENV, dir)
         .stdin(Stdio::piped())
@@ -109,8 +117,9 @@ fn next_tagged(out: &mut BufReader<ChildStdout>) -> Option<String> {
         if out.read_line(&mut line).ok()? == 0 {
             return None;
         }
-        if let Some(rest) = line.trim_end().strip_prefix("@@ ") {
-            return Some(rest.to_owned());
+        // The harness may print "test ... " on the same line before our tag.
+        if let Some(pos) = line.find("@@ ") {
+            return Some(line[pos + 3..].trim_end().to_owned());
         }
     }
 }
@@ -128,7 +137,11 @@ fn two_processes_race_for_the_lock() {
         assert_eq!(next_tagged(out).as_deref(), Some("READY"));
     }
     for c in &mut children {
-        c.stdin.as_mut().expect("stdin").write_all(b"go\n").expect("go");
+        c.stdin
+            .as_mut()
+            .expect("stdin")
+            .write_all(b"go\n")
+            .expect("go");
     }
     let results: Vec<String> = outs
         .iter_mut()
@@ -140,7 +153,10 @@ fn two_processes_race_for_the_lock() {
     let winner_pid = winners[0].trim_start_matches("WON ");
     let me = nimbus_state::identity();
     assert!(
-        losers[0].contains(&format!("{}@{} pid {winner_pid} (apply since", me.user, me.host)),
+        losers[0].contains(&format!(
+            "{}@{} pid {winner_pid} (apply since",
+            me.user, me.host
+        )),
         "loser's error names the holder: {}",
         losers[0]
     );
@@ -201,7 +217,11 @@ fn killed_writer_loses_no_acknowledged_change() {
     }
     // The interrupted run's in-flight intents are visible, never dropped.
     let open = store.open_intents("default").expect("intents");
-    assert!(open.len() <= 4, "at most one in flight per thread: {}", open.len());
+    assert!(
+        open.len() <= 4,
+        "at most one in flight per thread: {}",
+        open.len()
+    );
     // The projection still equals a replay of the log.
     let before = store.resources("default").expect("list");
     store.rebuild("default").expect("rebuild");

@@ -14,13 +14,32 @@ use crate::{Project, run};
 
 #[derive(Debug, Clone)]
 enum Op {
-    Upsert { slot: u8, n: i64, tainted: bool, private: Vec<u8> },
-    IntentComplete { slot: u8, n: i64 },
-    IntentDelete { slot: u8 },
-    IntentFail { slot: u8 },
-    Remove { slot: u8 },
-    StateRm { slot: u8 },
-    Move { from: u8, to: u8 },
+    Upsert {
+        slot: u8,
+        n: i64,
+        tainted: bool,
+        private: Vec<u8>,
+    },
+    IntentComplete {
+        slot: u8,
+        n: i64,
+    },
+    IntentDelete {
+        slot: u8,
+    },
+    IntentFail {
+        slot: u8,
+    },
+    Remove {
+        slot: u8,
+    },
+    StateRm {
+        slot: u8,
+    },
+    Move {
+        from: u8,
+        to: u8,
+    },
     Outputs(Vec<(u8, i64, bool)>),
 }
 
@@ -83,7 +102,12 @@ fn apply(store: &Store, rec: &nimbus_state::Recorder, op: &Op, model: &mut Model
         .expect("intent")
     };
     match op {
-        Op::Upsert { slot, n, tainted, private } => {
+        Op::Upsert {
+            slot,
+            n,
+            tainted,
+            private,
+        } => {
             let r = make_record(*slot, *n, *tainted, private.clone());
             rec.upsert_blocking(r.clone()).expect("upsert");
             res.insert(r.address.clone(), r);
@@ -91,22 +115,38 @@ fn apply(store: &Store, rec: &nimbus_state::Recorder, op: &Op, model: &mut Model
         Op::IntentComplete { slot, n } => {
             let id = intent(*slot, IntentAction::Update);
             let r = make_record(*slot, *n, false, vec![]);
-            rec.complete_blocking(id, Outcome::Upsert(r.clone())).expect("complete");
+            rec.complete_blocking(id, Outcome::Upsert(r.clone()))
+                .expect("complete");
             res.insert(r.address.clone(), r);
         }
         Op::IntentDelete { slot } => {
             let id = intent(*slot, IntentAction::Delete);
-            let r = rec.complete_blocking(id, Outcome::Remove { address: addr(*slot) });
+            let r = rec.complete_blocking(
+                id,
+                Outcome::Remove {
+                    address: addr(*slot),
+                },
+            );
             assert_eq!(r.is_ok(), res.remove(&addr(*slot)).is_some());
             if r.is_err() {
-                rec.complete_blocking(id, Outcome::Failed { message: "gone".into() })
-                    .expect("close");
+                rec.complete_blocking(
+                    id,
+                    Outcome::Failed {
+                        message: "gone".into(),
+                    },
+                )
+                .expect("close");
             }
         }
         Op::IntentFail { slot } => {
             let id = intent(*slot, IntentAction::Create);
-            rec.complete_blocking(id, Outcome::Failed { message: "boom".into() })
-                .expect("fail");
+            rec.complete_blocking(
+                id,
+                Outcome::Failed {
+                    message: "boom".into(),
+                },
+            )
+            .expect("fail");
         }
         Op::Remove { slot } => {
             let r = rec.remove_blocking(addr(*slot));
@@ -131,7 +171,11 @@ fn apply(store: &Store, rec: &nimbus_state::Recorder, op: &Op, model: &mut Model
             for (k, v, s) in list {
                 by_name.insert(
                     format!("o{k}"),
-                    OutputRecord { name: format!("o{k}"), value: json!(v), sensitive: *s },
+                    OutputRecord {
+                        name: format!("o{k}"),
+                        value: json!(v),
+                        sensitive: *s,
+                    },
                 );
             }
             let list: Vec<OutputRecord> = by_name.into_values().collect();

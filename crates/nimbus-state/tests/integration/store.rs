@@ -61,8 +61,14 @@ fn reopen_keeps_data() {
     }
     let store = p.open();
     assert_eq!(store.current_workspace().expect("current"), "prod");
-    assert_eq!(store.resources("prod").expect("list"), vec![record("a.one", 1)]);
-    assert_eq!(store.outputs("prod").expect("outputs")[0].value, json!("10.0.0.1"));
+    assert_eq!(
+        store.resources("prod").expect("list"),
+        vec![record("a.one", 1)]
+    );
+    assert_eq!(
+        store.outputs("prod").expect("outputs")[0].value,
+        json!("10.0.0.1")
+    );
     assert!(store.head_sequence("prod").expect("head") > 0);
 }
 
@@ -98,7 +104,8 @@ fn foreign_files_are_refused() {
 
     std::fs::remove_file(&db).expect("rm");
     let conn = rusqlite::Connection::open(&db).expect("other db");
-    conn.execute_batch("CREATE TABLE something_else (x)").expect("table");
+    conn.execute_batch("CREATE TABLE something_else (x)")
+        .expect("table");
     drop(conn);
     let err = Store::open(&p.dir()).expect_err("other sqlite refused");
     assert!(matches!(err, StateError::NotAStateDatabase { .. }), "{err}");
@@ -136,20 +143,34 @@ fn workspaces_lifecycle() {
     let list = store.list_workspaces().expect("list");
     assert_eq!(list.len(), 2);
     assert_eq!(
-        (list[0].name.as_str(), list[0].resource_count, list[0].is_current),
+        (
+            list[0].name.as_str(),
+            list[0].resource_count,
+            list[0].is_current
+        ),
         ("default", 0, false)
     );
     assert_eq!(
-        (list[1].name.as_str(), list[1].resource_count, list[1].is_current),
+        (
+            list[1].name.as_str(),
+            list[1].resource_count,
+            list[1].is_current
+        ),
         ("staging", 2, true)
     );
 
-    let err = store.delete_workspace("default", true).expect_err("default");
+    let err = store
+        .delete_workspace("default", true)
+        .expect_err("default");
     assert!(err.to_string().contains("default workspace"), "{err}");
-    let err = store.delete_workspace("staging", true).expect_err("current");
+    let err = store
+        .delete_workspace("staging", true)
+        .expect_err("current");
     assert!(err.to_string().contains("current workspace"), "{err}");
     store.select_workspace("default").expect("select default");
-    let err = store.delete_workspace("staging", false).expect_err("non-empty");
+    let err = store
+        .delete_workspace("staging", false)
+        .expect_err("non-empty");
     assert!(err.to_string().contains("2 resource(s)"), "{err}");
     {
         let _guard = store
@@ -158,14 +179,21 @@ fn workspaces_lifecycle() {
         let err = store.delete_workspace("staging", true).expect_err("locked");
         assert!(err.to_string().contains("locked by"), "{err}");
     }
-    store.delete_workspace("staging", true).expect("forced delete");
+    store
+        .delete_workspace("staging", true)
+        .expect("forced delete");
     assert_eq!(store.list_workspaces().expect("list").len(), 1);
 
     // A recreated workspace starts empty, with no history.
     store.create_workspace("staging").expect("recreate");
     assert!(store.resources("staging").expect("list").is_empty());
     assert_eq!(store.head_sequence("staging").expect("head"), 0);
-    assert!(store.history("staging", None, 100).expect("history").is_empty());
+    assert!(
+        store
+            .history("staging", None, 100)
+            .expect("history")
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -200,7 +228,11 @@ async fn concurrent_recorder_records_everything_with_causes() {
     for t in tasks {
         seqs.push(t.await.expect("join"));
     }
-    let head = rec.clone().finish(RunStatus::Succeeded).await.expect("finish");
+    let head = rec
+        .clone()
+        .finish(RunStatus::Succeeded)
+        .await
+        .expect("finish");
     assert_eq!(head, store.head_sequence("default").expect("head"));
 
     let resources = store.resources("default").expect("list");
@@ -209,8 +241,15 @@ async fn concurrent_recorder_records_everything_with_causes() {
     assert!(store.open_intents("default").expect("intents").is_empty());
 
     let history = store.history("default", None, usize::MAX).expect("history");
-    assert_eq!(history.len(), 64, "one intent event and one change event each");
-    assert!(history.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    assert_eq!(
+        history.len(),
+        64,
+        "one intent event and one change event each"
+    );
+    assert!(
+        history.windows(2).all(|w| w[0].seq > w[1].seq),
+        "newest first"
+    );
     for ev in &history {
         assert_eq!(ev.run_id, "run-1");
         assert_eq!(ev.operation, "apply");
@@ -227,7 +266,10 @@ async fn concurrent_recorder_records_everything_with_causes() {
                     .strip_prefix("event:")
                     .and_then(|s| s.parse().ok())
                     .expect("event cause");
-                let intent_ev = history.iter().find(|e| e.seq == intent_seq).expect("intent event");
+                let intent_ev = history
+                    .iter()
+                    .find(|e| e.seq == intent_seq)
+                    .expect("intent event");
                 assert_eq!(intent_ev.kind, "intent.record");
                 assert_eq!(intent_ev.address, ev.address);
                 assert!(ev.before.is_none());
@@ -250,32 +292,65 @@ fn outcomes_update_delete_fail_and_replace() {
     rec.upsert_blocking(record("a.gone", 1)).expect("seed");
     rec.upsert_blocking(record("a.repl", 1)).expect("seed");
 
-    let id = rec.record_intent_blocking(intent("a.keep", IntentAction::Update)).expect("i");
-    rec.complete_blocking(id, Outcome::Upsert(record("a.keep", 2))).expect("update");
+    let id = rec
+        .record_intent_blocking(intent("a.keep", IntentAction::Update))
+        .expect("i");
+    rec.complete_blocking(id, Outcome::Upsert(record("a.keep", 2)))
+        .expect("update");
     assert!(matches!(
         rec.complete_blocking(id, Outcome::Upsert(record("a.keep", 3))),
         Err(StateError::IntentClosed(_))
     ));
 
-    let id = rec.record_intent_blocking(intent("a.gone", IntentAction::Delete)).expect("i");
+    let id = rec
+        .record_intent_blocking(intent("a.gone", IntentAction::Delete))
+        .expect("i");
     let err = rec
-        .complete_blocking(id, Outcome::Remove { address: "a.other".into() })
+        .complete_blocking(
+            id,
+            Outcome::Remove {
+                address: "a.other".into(),
+            },
+        )
         .expect_err("address mismatch");
     assert!(matches!(err, StateError::InvalidInput(_)), "{err}");
-    rec.complete_blocking(id, Outcome::Remove { address: "a.gone".into() }).expect("delete");
+    rec.complete_blocking(
+        id,
+        Outcome::Remove {
+            address: "a.gone".into(),
+        },
+    )
+    .expect("delete");
 
-    let id = rec.record_intent_blocking(intent("a.repl", IntentAction::Replace)).expect("i");
-    rec.complete_blocking(id, Outcome::Upsert(record("a.repl", 5))).expect("replace");
+    let id = rec
+        .record_intent_blocking(intent("a.repl", IntentAction::Replace))
+        .expect("i");
+    rec.complete_blocking(id, Outcome::Upsert(record("a.repl", 5)))
+        .expect("replace");
 
-    let id = rec.record_intent_blocking(intent("a.new", IntentAction::Create)).expect("i");
+    let id = rec
+        .record_intent_blocking(intent("a.new", IntentAction::Create))
+        .expect("i");
     let before = store.resources("default").expect("list");
     let seq = rec
-        .complete_blocking(id, Outcome::Failed { message: "quota exceeded".into() })
+        .complete_blocking(
+            id,
+            Outcome::Failed {
+                message: "quota exceeded".into(),
+            },
+        )
         .expect("failed");
-    assert_eq!(store.resources("default").expect("list"), before, "failure changes nothing");
+    assert_eq!(
+        store.resources("default").expect("list"),
+        before,
+        "failure changes nothing"
+    );
     let ev = &store.history("default", Some("a.new"), 1).expect("history")[0];
     assert_eq!((ev.seq, ev.kind.as_str()), (seq, "resource.failed"));
-    assert_eq!(ev.after.as_ref().expect("after")["message"], "quota exceeded");
+    assert_eq!(
+        ev.after.as_ref().expect("after")["message"],
+        "quota exceeded"
+    );
     rec.finish_blocking(RunStatus::Failed).expect("finish");
 
     let addrs: Vec<_> = before.iter().map(|r| r.address.as_str()).collect();
@@ -287,7 +362,10 @@ fn outcomes_update_delete_fail_and_replace() {
         .into_iter()
         .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds, ["resource.replace", "intent.record", "resource.create"]);
+    assert_eq!(
+        kinds,
+        ["resource.replace", "intent.record", "resource.create"]
+    );
     let upd = &store.history("default", Some("a.keep"), 1).expect("h")[0];
     assert_eq!(upd.kind, "resource.update");
     assert_eq!(upd.before.as_ref().expect("before")["attributes"]["n"], 1);
@@ -321,11 +399,22 @@ fn outputs_are_replaced_with_one_event_per_change() {
     rec.set_outputs_blocking(vec![out("a", json!(1), false), out("b", json!("s"), true)])
         .expect("set");
     let head = store.head_sequence("default").expect("head");
-    rec.set_outputs_blocking(vec![out("b", json!("s"), true), out("c", json!([1]), false)])
-        .expect("set again");
+    rec.set_outputs_blocking(vec![
+        out("b", json!("s"), true),
+        out("c", json!([1]), false),
+    ])
+    .expect("set again");
     let events = store.history("default", None, 10).expect("h");
-    let kinds: Vec<_> = events.iter().filter(|e| e.seq > head).map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["output.delete", "output.set"], "c added, a removed, b unchanged");
+    let kinds: Vec<_> = events
+        .iter()
+        .filter(|e| e.seq > head)
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["output.delete", "output.set"],
+        "c added, a removed, b unchanged"
+    );
     assert_eq!(
         store.outputs("default").expect("outputs"),
         vec![out("b", json!("s"), true), out("c", json!([1]), false)]
@@ -355,12 +444,22 @@ fn state_rm_and_mv() {
         store.move_resource("default", "a.missing", "a.new"),
         Err(StateError::ResourceNotFound { .. })
     ));
-    let seq = store.move_resource("default", "a.one", "a.renamed").expect("mv");
+    let seq = store
+        .move_resource("default", "a.one", "a.renamed")
+        .expect("mv");
     assert!(store.resource("default", "a.one").expect("get").is_none());
-    let moved = store.resource("default", "a.renamed").expect("get").expect("present");
+    let moved = store
+        .resource("default", "a.renamed")
+        .expect("get")
+        .expect("present");
     assert_eq!(moved.attributes, record("a.one", 1).attributes);
-    let ev = &store.history("default", Some("a.one"), 1).expect("history of old address")[0];
-    assert_eq!((ev.seq, ev.kind.as_str(), ev.operation.as_str()), (seq, "resource.move", "state mv"));
+    let ev = &store
+        .history("default", Some("a.one"), 1)
+        .expect("history of old address")[0];
+    assert_eq!(
+        (ev.seq, ev.kind.as_str(), ev.operation.as_str()),
+        (seq, "resource.move", "state mv")
+    );
     assert_eq!(ev.address.as_deref(), Some("a.renamed"));
 
     store.remove_resource("default", "a.two").expect("rm");
@@ -369,7 +468,10 @@ fn state_rm_and_mv() {
         Err(StateError::ResourceNotFound { .. })
     ));
     let ev = &store.history("default", Some("a.two"), 1).expect("h")[0];
-    assert_eq!((ev.kind.as_str(), ev.operation.as_str()), ("resource.delete", "state rm"));
+    assert_eq!(
+        (ev.kind.as_str(), ev.operation.as_str()),
+        ("resource.delete", "state rm")
+    );
     assert!(ev.before.is_some());
 
     let names: Vec<_> = store
@@ -387,8 +489,12 @@ fn open_intents_survive_a_crashed_run_and_are_resolved() {
     let (adopt, discard) = {
         let store = p.open();
         let rec = store.begin_run("default", run("apply")).expect("run");
-        let a = rec.record_intent_blocking(intent("a.made", IntentAction::Create)).expect("i");
-        let d = rec.record_intent_blocking(intent("a.notmade", IntentAction::Create)).expect("i");
+        let a = rec
+            .record_intent_blocking(intent("a.made", IntentAction::Create))
+            .expect("i");
+        let d = rec
+            .record_intent_blocking(intent("a.notmade", IntentAction::Create))
+            .expect("i");
         // The process "dies" here: no complete, no finish.
         (a, d)
     };
@@ -400,9 +506,14 @@ fn open_intents_survive_a_crashed_run_and_are_resolved() {
     assert_eq!(open[0].detail, json!({ "planned": "a.made" }));
 
     store
-        .resolve_intent(adopt, IntentResolution::Adopted(Outcome::Upsert(record("a.made", 7))))
+        .resolve_intent(
+            adopt,
+            IntentResolution::Adopted(Outcome::Upsert(record("a.made", 7))),
+        )
         .expect("adopt");
-    let seq = store.resolve_intent(discard, IntentResolution::Discarded).expect("discard");
+    let seq = store
+        .resolve_intent(discard, IntentResolution::Discarded)
+        .expect("discard");
     assert!(matches!(
         store.resolve_intent(discard, IntentResolution::Discarded),
         Err(StateError::IntentClosed(_))
@@ -412,7 +523,10 @@ fn open_intents_survive_a_crashed_run_and_are_resolved() {
         Err(StateError::IntentNotFound(_))
     ));
     assert!(store.open_intents("default").expect("open").is_empty());
-    assert_eq!(store.resources("default").expect("list"), vec![record("a.made", 7)]);
+    assert_eq!(
+        store.resources("default").expect("list"),
+        vec![record("a.made", 7)]
+    );
     let ev = &store.history("default", Some("a.notmade"), 1).expect("h")[0];
     assert_eq!((ev.seq, ev.kind.as_str()), (seq, "intent.resolve"));
     assert_eq!(ev.after.as_ref().expect("after")["resolution"], "discarded");
@@ -490,7 +604,9 @@ fn restore_to_event_appends_history_and_rebuilds_identically() {
         store.restore_to_event("default", head + 10),
         Err(StateError::EventNotFound { .. })
     ));
-    store.restore_to_event("default", 0).expect("restore to empty");
+    store
+        .restore_to_event("default", 0)
+        .expect("restore to empty");
     assert!(store.resources("default").expect("list").is_empty());
 }
 
@@ -528,7 +644,10 @@ fn restore_points_and_automatic_backups() {
     let copy = tempfile::tempdir().expect("tmp");
     std::fs::copy(&backups[1], copy.path().join(STATE_DB_FILE)).expect("copy");
     let old = Store::open_read_only(copy.path()).expect("open backup");
-    let r = old.resource("default", "a.x").expect("get").expect("present");
+    let r = old
+        .resource("default", "a.x")
+        .expect("get")
+        .expect("present");
     assert_eq!(r.attributes["n"], 3);
 }
 
@@ -576,7 +695,8 @@ fn backup_and_restore_from() {
     let newer = p.tmp.path().join("newer.db");
     store.backup_to(&newer).expect("backup");
     let conn = rusqlite::Connection::open(&newer).expect("raw");
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 3).expect("bump");
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 3)
+        .expect("bump");
     drop(conn);
     assert!(matches!(
         store.restore_from(&newer),
@@ -597,15 +717,25 @@ fn read_only_store_reads_while_a_writer_holds_the_database() {
     let tx = writer
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .expect("begin");
-    tx.execute("DELETE FROM resources", []).expect("uncommitted delete");
+    tx.execute("DELETE FROM resources", [])
+        .expect("uncommitted delete");
 
     let ro = Store::open_read_only(&p.dir()).expect("ro");
     let start = Instant::now();
     assert_eq!(ro.resources("default").expect("read").len(), 1);
     assert_eq!(store.resources("default").expect("read").len(), 1);
-    assert!(start.elapsed() < Duration::from_secs(1), "reads do not wait");
-    assert!(matches!(ro.create_workspace("x"), Err(StateError::ReadOnly)));
-    assert!(matches!(ro.begin_run("default", run("apply")), Err(StateError::ReadOnly)));
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "reads do not wait"
+    );
+    assert!(matches!(
+        ro.create_workspace("x"),
+        Err(StateError::ReadOnly)
+    ));
+    assert!(matches!(
+        ro.begin_run("default", run("apply")),
+        Err(StateError::ReadOnly)
+    ));
     drop(tx);
 }
 
@@ -614,12 +744,22 @@ fn invalid_requests_are_errors_not_panics() {
     let p = Project::new();
     let store = p.open();
     assert!(matches!(
-        store.begin_run("default", RunInfo { run_id: String::new(), operation: "apply".into(), cause: None }),
+        store.begin_run(
+            "default",
+            RunInfo {
+                run_id: String::new(),
+                operation: "apply".into(),
+                cause: None
+            }
+        ),
         Err(StateError::InvalidInput(_))
     ));
     let info = run("apply");
     let rec = store.begin_run("default", info.clone()).expect("run");
-    assert!(matches!(store.begin_run("default", info), Err(StateError::RunExists(_))));
+    assert!(matches!(
+        store.begin_run("default", info),
+        Err(StateError::RunExists(_))
+    ));
     assert!(matches!(
         rec.upsert_blocking(record("", 1)),
         Err(StateError::InvalidInput(_))
@@ -628,7 +768,10 @@ fn invalid_requests_are_errors_not_panics() {
         rec.move_resource_blocking("a.x", "a.x"),
         Err(StateError::InvalidInput(_))
     ));
-    assert!(matches!(rec.remove_blocking("a.none"), Err(StateError::ResourceNotFound { .. })));
+    assert!(matches!(
+        rec.remove_blocking("a.none"),
+        Err(StateError::ResourceNotFound { .. })
+    ));
     // Failed requests in a batch do not affect the others.
     assert!(rec.upsert_blocking(record("a.ok", 1)).is_ok());
     rec.finish_blocking(RunStatus::Succeeded).expect("f");

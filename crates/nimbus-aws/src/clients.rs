@@ -1,0 +1,283 @@
+//! Provider configuration and the SDK clients built from it.
+
+use crate::error::AwsResult;
+use crate::util::{opt_bool, opt_i64, opt_str};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::Credentials;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use nimbus_provider::ProviderError;
+use nimbus_provider::nimbus_value::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// Overrides the endpoint of every provider configuration (both presets),
+/// so that tests can point any configuration at their emulator.
+pub const ENDPOINT_ENV: &str = "NIMBUS_AWS_ENDPOINT";
+
+/// The LocalStack preset's endpoint unless configured otherwise.
+pub const LOCALSTACK_ENDPOINT: &str = "http://localhost:4566";
+/// The LocalStack preset's region unless configured otherwise.
+pub const LOCALSTACK_REGION: &str = "us-east-1";
+/// SDK attempts per API call (the first included) unless `max-attempts`
+/// says otherwise; what still fails is retried by the engine.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// Which flavour of the provider a `(provider NAME ...)` block asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// Real AWS: the standard credential chain and endpoints.
+    Aws,
+    /// LocalStack (or any emulator speaking the AWS APIs): a local endpoint,
+    /// the fixed credentials `test`/`test`, path-style S3 addressing.
+    LocalStack,
+}
+
+impl Preset {
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Aws => "aws",
+            Preset::LocalStack => "localstack",
+        }
+    }
+}
+
+/// The `(provider ...)` block, read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint: Option<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub session_token: Option<String>,
+    pub s3_path_style: Option<bool>,
+    pub max_attempts: Option<u32>,
+}
+
+impl Settings {
+    pub fn from_value(config: &Value) -> Result<Settings, ProviderError> {
+        if config.is_null() {
+            return Ok(Settings::default());
+        }
+        let max_attempts = match opt_i64(config, "max-attempts")? {
+            None => None,
+            Some(n) if (1..=20).contains(&n) => Some(n as u32),
+            Some(n) => {
+                return Err(ProviderError::fatal(format!(
+                    "`max-attempts` must be between 1 and 20, found {n}"
+                ))
+                .on_attribute("max-attempts"));
+            }
+        };
+        let settings = Settings {
+            region: opt_str(config, "region")?.filter(|s| !s.is_empty()),
+            profile: opt_str(config, "profile")?.filter(|s| !s.is_empty()),
+            endpoint: opt_str(config, "endpoint")?.filter(|s| !s.is_empty()),
+            access_key: opt_str(config, "access-key")?.filter(|s| !s.is_empty()),
+            secret_key: opt_str(config, "secret-key")?.filter(|s| !s.is_empty()),
+            session_token: opt_str(config, "token")?.filter(|s| !s.is_empty()),
+            s3_path_style: opt_bool(config, "s3-use-path-style")?,
+            max_attempts,
+        };
+        if settings.access_key.is_some() != settings.secret_key.is_some() {
+            let missing = if settings.access_key.is_some() {
+                "secret-key"
+            } else {
+                "access-key"
+            };
+            return Err(
+                ProviderError::fatal("`access-key` and `secret-key` go together")
+                    .on_attribute(missing),
+            );
+        }
+        if let Some(endpoint) = &settings.endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ProviderError::fatal(format!(
+                "`endpoint` must be an http:// or https:// URL, found {endpoint:?}"
+            ))
+            .on_attribute("endpoint"));
+        }
+        if let Some(region) = &settings.region
+            && !region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(
+                ProviderError::fatal(format!("`region` is not a region name: {region:?}"))
+                    .on_attribute("region"),
+            );
+        }
+        Ok(settings)
+    }
+}
+
+/// Every client the provider uses, sharing one HTTP connection pool.
+#[derive(Debug)]
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    /// `aws`, `aws-cn` or `aws-us-gov`, from the region.
+    pub partition: String,
+    /// The custom endpoint, if any.
+    pub endpoint: Option<String>,
+    /// Relative paths (`code-uri`, `source`) resolve against this.
+    pub base_dir: PathBuf,
+    /// How long Lambda creation keeps retrying while a new IAM role is not
+    /// yet assumable.
+    pub role_propagation_timeout: Duration,
+    account_id: OnceCell<String>,
+}
+
+/// The endpoint the configuration will use, before any client exists.
+pub fn effective_endpoint(preset: Preset, configured: Option<&str>) -> Option<String> {
+    match std::env::var(ENDPOINT_ENV) {
+        Ok(e) if !e.trim().is_empty() => Some(e.trim().to_string()),
+        _ => match (configured, preset) {
+            (Some(e), _) => Some(e.to_string()),
+            (None, Preset::LocalStack) => Some(LOCALSTACK_ENDPOINT.to_string()),
+            (None, Preset::Aws) => None,
+        },
+    }
+}
+
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+impl Clients {
+    pub async fn new(
+        preset: Preset,
+        settings: &Settings,
+        base_dir: PathBuf,
+        role_propagation_timeout: Duration,
+    ) -> Result<Clients, ProviderError> {
+        let endpoint = effective_endpoint(preset, settings.endpoint.as_deref());
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(settings.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .build(),
+            );
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        let region = settings
+            .region
+            .clone()
+            .or_else(|| (preset == Preset::LocalStack).then(|| LOCALSTACK_REGION.to_string()));
+        if let Some(region) = &region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(endpoint) = &endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        match (&settings.access_key, &settings.secret_key, preset) {
+            (Some(key), Some(secret), _) => {
+                loader = loader.credentials_provider(Credentials::new(
+                    key,
+                    secret,
+                    settings.session_token.clone(),
+                    None,
+                    "nimbus-provider-configuration",
+                ));
+            }
+            (_, _, Preset::LocalStack) => {
+                loader = loader.credentials_provider(Credentials::new(
+                    "test",
+                    "test",
+                    None,
+                    None,
+                    "nimbus-localstack",
+                ));
+            }
+            _ => {}
+        }
+        let sdk: SdkConfig = loader.load().await;
+        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+            return Err(ProviderError::fatal(
+                "no AWS region: set `(region ...)` in the provider block, AWS_REGION, or a region in your AWS profile",
+            )
+            .on_attribute("region"));
+        };
+        let path_style = settings
+            .s3_path_style
+            .unwrap_or(preset == Preset::LocalStack || endpoint.is_some());
+        let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(path_style)
+            .build();
+        Ok(Clients {
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            lambda: aws_sdk_lambda::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
+            apigateway: aws_sdk_apigateway::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            sns: aws_sdk_sns::Client::new(&sdk),
+            sts: aws_sdk_sts::Client::new(&sdk),
+            partition: partition_of(&region).to_string(),
+            region,
+            endpoint,
+            base_dir,
+            role_propagation_timeout,
+            account_id: OnceCell::new(),
+        })
+    }
+
+    /// The account the credentials belong to (asked once, from STS).
+    pub async fn account_id(&self) -> Result<String, ProviderError> {
+        self.account_id
+            .get_or_try_init(|| async {
+                let identity = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .aws("asking STS who we are")?;
+                identity
+                    .account
+                    .ok_or_else(|| crate::error::missing("account id from STS GetCallerIdentity"))
+            })
+            .await
+            .cloned()
+    }
+
+    /// A path from the configuration, resolved against the configuration's
+    /// directory.
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = std::path::Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+}

@@ -1,0 +1,888 @@
+//! DynamoDB: `dynamodb-table`.
+
+use crate::clients::Clients;
+use crate::error::{AwsResult, Built};
+use crate::resource::{PlanContext, ResourceType};
+use crate::util::{
+    Object, attr, map_value, normalize, object_list, opt_i64, opt_str, req_str, str_value,
+    string_list, string_map, tag_diff,
+};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction,
+    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
+    IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType, ProvisionedThroughput,
+    ScalarAttributeType, TableDescription, TableStatus, Tag, TimeToLiveSpecification,
+    TimeToLiveStatus, UpdateGlobalSecondaryIndexAction,
+};
+use nimbus_provider::ProviderError;
+use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+pub(crate) struct Table;
+
+const PAY_PER_REQUEST: &str = "PAY_PER_REQUEST";
+const PROVISIONED: &str = "PROVISIONED";
+const PROJECTIONS: &[&str] = &["ALL", "KEYS_ONLY", "INCLUDE"];
+/// Longest wait for a table or index to become active (or go away).
+const WAIT: Duration = Duration::from_secs(20 * 60);
+
+fn attribute_type() -> Type {
+    Type::Object(
+        [
+            ("name".to_string(), Type::String),
+            ("type".to_string(), Type::String),
+        ]
+        .into(),
+    )
+}
+
+fn gsi_type() -> Type {
+    Type::Object(
+        [
+            ("name".to_string(), Type::String),
+            ("hash-key".to_string(), Type::String),
+            ("range-key".to_string(), Type::String),
+            ("projection-type".to_string(), Type::String),
+            ("non-key-attributes".to_string(), Type::list(Type::String)),
+            ("read-capacity".to_string(), Type::Number),
+            ("write-capacity".to_string(), Type::Number),
+        ]
+        .into(),
+    )
+}
+
+fn key_schema(hash: &str, range: Option<&str>) -> Result<Vec<KeySchemaElement>, ProviderError> {
+    let mut keys = vec![
+        KeySchemaElement::builder()
+            .attribute_name(hash)
+            .key_type(KeyType::Hash)
+            .build()
+            .built()?,
+    ];
+    if let Some(range) = range {
+        keys.push(
+            KeySchemaElement::builder()
+                .attribute_name(range)
+                .key_type(KeyType::Range)
+                .build()
+                .built()?,
+        );
+    }
+    Ok(keys)
+}
+
+fn throughput(
+    read: Option<i64>,
+    write: Option<i64>,
+    what: &str,
+) -> Result<ProvisionedThroughput, ProviderError> {
+    match (read, write) {
+        (Some(r), Some(w)) => ProvisionedThroughput::builder()
+            .read_capacity_units(r)
+            .write_capacity_units(w)
+            .build()
+            .built(),
+        _ => Err(ProviderError::fatal(format!(
+            "{what} with billing mode PROVISIONED needs `read-capacity` and `write-capacity`"
+        ))
+        .on_attribute(if what == "the table" {
+            "read-capacity"
+        } else {
+            "global-secondary-index"
+        })),
+    }
+}
+
+fn provisioned(planned: &Value) -> bool {
+    attr(planned, "billing-mode").as_str() == Some(PROVISIONED)
+}
+
+fn definitions(planned: &Value) -> Result<Vec<AttributeDefinition>, ProviderError> {
+    object_list(planned, "attribute")?
+        .into_iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(req_str(a, "name").map_err(|e| e.on_attribute("attribute"))?)
+                .attribute_type(ScalarAttributeType::from(
+                    req_str(a, "type")
+                        .map_err(|e| e.on_attribute("attribute"))?
+                        .as_str(),
+                ))
+                .build()
+                .built()
+        })
+        .collect()
+}
+
+/// One planned global secondary index.
+struct Gsi {
+    name: String,
+    hash: String,
+    range: Option<String>,
+    projection: String,
+    non_key: Vec<String>,
+    read: Option<i64>,
+    write: Option<i64>,
+}
+
+impl Gsi {
+    fn all(object: &Value) -> Result<Vec<Gsi>, ProviderError> {
+        object_list(object, "global-secondary-index")?
+            .into_iter()
+            .map(|g| {
+                let e = |e: ProviderError| e.on_attribute("global-secondary-index");
+                Ok(Gsi {
+                    name: req_str(g, "name").map_err(e)?,
+                    hash: req_str(g, "hash-key").map_err(e)?,
+                    range: opt_str(g, "range-key").map_err(e)?,
+                    projection: opt_str(g, "projection-type")
+                        .map_err(e)?
+                        .unwrap_or_else(|| "ALL".into()),
+                    non_key: string_list(g, "non-key-attributes").map_err(e)?,
+                    read: opt_i64(g, "read-capacity").map_err(e)?,
+                    write: opt_i64(g, "write-capacity").map_err(e)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Same keys and projection: only capacity may differ.
+    fn same_shape(&self, other: &Gsi) -> bool {
+        self.hash == other.hash
+            && self.range == other.range
+            && self.projection == other.projection
+            && self.non_key == other.non_key
+    }
+
+    fn projection(&self) -> Projection {
+        Projection::builder()
+            .projection_type(ProjectionType::from(self.projection.as_str()))
+            .set_non_key_attributes((!self.non_key.is_empty()).then(|| self.non_key.clone()))
+            .build()
+    }
+
+    fn throughput(
+        &self,
+        provisioned: bool,
+    ) -> Result<Option<ProvisionedThroughput>, ProviderError> {
+        if provisioned {
+            throughput(self.read, self.write, &format!("index {}", self.name)).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn create_spec(&self, provisioned: bool) -> Result<GlobalSecondaryIndex, ProviderError> {
+        GlobalSecondaryIndex::builder()
+            .index_name(&self.name)
+            .set_key_schema(Some(key_schema(&self.hash, self.range.as_deref())?))
+            .projection(self.projection())
+            .set_provisioned_throughput(self.throughput(provisioned)?)
+            .build()
+            .built()
+    }
+}
+
+fn keys_of(elements: &[KeySchemaElement]) -> (Option<String>, Option<String>) {
+    let find = |t: KeyType| {
+        elements
+            .iter()
+            .find(|k| *k.key_type() == t)
+            .map(|k| k.attribute_name().to_string())
+    };
+    (find(KeyType::Hash), find(KeyType::Range))
+}
+
+impl Table {
+    async fn describe(c: &Clients, name: &str) -> Result<Option<TableDescription>, ProviderError> {
+        Ok(c.dynamodb
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .aws_opt(&format!("reading table {name}"))?
+            .and_then(|o| o.table))
+    }
+
+    /// Waits until the table and all its indexes are active.
+    async fn wait_active(c: &Clients, name: &str) -> Result<(), ProviderError> {
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(200);
+        loop {
+            let Some(t) = Table::describe(c, name).await? else {
+                return Err(ProviderError::retryable(format!(
+                    "table {name} is not visible yet"
+                )));
+            };
+            let active = t.table_status() == Some(&TableStatus::Active)
+                && t.global_secondary_indexes()
+                    .iter()
+                    .all(|g| g.index_status() == Some(&IndexStatus::Active));
+            if active {
+                return Ok(());
+            }
+            if started.elapsed() > WAIT {
+                return Err(ProviderError::retryable(format!(
+                    "table {name} is still not active after {WAIT:?}"
+                )));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn observe(c: &Clients, name: &str) -> Result<Option<Value>, ProviderError> {
+        let Some(t) = Table::describe(c, name).await? else {
+            return Ok(None);
+        };
+        if t.table_status() == Some(&TableStatus::Deleting) {
+            return Ok(None);
+        }
+        let doing = format!("reading table {name}");
+        let arn = t
+            .table_arn()
+            .ok_or_else(|| crate::error::missing("table ARN"))?
+            .to_string();
+        let (hash, range) = keys_of(t.key_schema());
+        let mode = t
+            .billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_else(|| PROVISIONED.to_string());
+        let is_provisioned = mode == PROVISIONED;
+        let capacity = |p: Option<&aws_sdk_dynamodb::types::ProvisionedThroughputDescription>| {
+            if is_provisioned {
+                (
+                    p.and_then(|p| p.read_capacity_units())
+                        .map(Value::int)
+                        .unwrap_or(Value::Null),
+                    p.and_then(|p| p.write_capacity_units())
+                        .map(Value::int)
+                        .unwrap_or(Value::Null),
+                )
+            } else {
+                (Value::Null, Value::Null)
+            }
+        };
+        let (read, write) = capacity(t.provisioned_throughput());
+        let attributes: Vec<Value> = t
+            .attribute_definitions()
+            .iter()
+            .map(|a| {
+                Value::Map(
+                    [
+                        ("name".to_string(), Value::string(a.attribute_name())),
+                        (
+                            "type".to_string(),
+                            Value::string(a.attribute_type().as_str()),
+                        ),
+                    ]
+                    .into(),
+                )
+            })
+            .collect();
+        let gsis: Vec<Value> = t
+            .global_secondary_indexes()
+            .iter()
+            .map(|g| {
+                let (h, r) = keys_of(g.key_schema());
+                let (read, write) = capacity(g.provisioned_throughput());
+                let projection = g.projection();
+                let non_key: Vec<Value> = projection
+                    .map(|p| p.non_key_attributes().iter().map(Value::string).collect())
+                    .unwrap_or_default();
+                Value::Map(
+                    [
+                        ("name".to_string(), str_value(g.index_name())),
+                        ("hash-key".to_string(), str_value(h)),
+                        ("range-key".to_string(), str_value(r)),
+                        (
+                            "projection-type".to_string(),
+                            Value::string(
+                                projection
+                                    .and_then(|p| p.projection_type())
+                                    .map(|p| p.as_str())
+                                    .unwrap_or("ALL"),
+                            ),
+                        ),
+                        (
+                            "non-key-attributes".to_string(),
+                            if non_key.is_empty() {
+                                Value::Null
+                            } else {
+                                Value::List(non_key)
+                            },
+                        ),
+                        ("read-capacity".to_string(), read),
+                        ("write-capacity".to_string(), write),
+                    ]
+                    .into(),
+                )
+            })
+            .collect();
+        let ttl = c
+            .dynamodb
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .aws(&doing)?;
+        let ttl = ttl
+            .time_to_live_description()
+            .filter(|d| {
+                matches!(
+                    d.time_to_live_status(),
+                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                )
+            })
+            .and_then(|d| d.attribute_name())
+            .map(str::to_string);
+        let mut tags = BTreeMap::new();
+        let mut token = None;
+        loop {
+            let page = c
+                .dynamodb
+                .list_tags_of_resource()
+                .resource_arn(&arn)
+                .set_next_token(token)
+                .send()
+                .await
+                .aws(&doing)?;
+            tags.extend(
+                page.tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string())),
+            );
+            match page.next_token() {
+                Some(t) => token = Some(t.to_string()),
+                None => break,
+            }
+        }
+        let mut o = Object::new();
+        o.insert("name".into(), Value::string(name));
+        o.insert("id".into(), Value::string(name));
+        o.insert("arn".into(), Value::string(arn));
+        o.insert("hash-key".into(), str_value(hash));
+        o.insert("range-key".into(), str_value(range));
+        o.insert("attribute".into(), Value::List(attributes));
+        o.insert("billing-mode".into(), Value::string(mode));
+        o.insert("read-capacity".into(), read);
+        o.insert("write-capacity".into(), write);
+        o.insert("global-secondary-index".into(), Value::List(gsis));
+        o.insert("ttl-attribute".into(), str_value(ttl));
+        o.insert("tags".into(), map_value(tags));
+        Ok(Some(Value::Map(normalize(&Table.schema(), o)?)))
+    }
+
+    async fn set_ttl(
+        c: &Clients,
+        name: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+    ) -> Result<(), ProviderError> {
+        if old == new {
+            return Ok(());
+        }
+        let doing = format!("changing the TTL of table {name}");
+        if let Some(old) = old {
+            let spec = TimeToLiveSpecification::builder()
+                .enabled(false)
+                .attribute_name(old)
+                .build()
+                .built()?;
+            c.dynamodb
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .aws_on(&doing, "ttl-attribute")?;
+        }
+        if let Some(new) = new {
+            let spec = TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(new)
+                .build()
+                .built()?;
+            c.dynamodb
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .aws_on(&doing, "ttl-attribute")?;
+        }
+        Ok(())
+    }
+
+    async fn update_indexes(
+        c: &Clients,
+        name: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<(), ProviderError> {
+        let old = Gsi::all(prior)?;
+        let new = Gsi::all(planned)?;
+        let is_provisioned = provisioned(planned);
+        let doing = format!("changing the indexes of table {name}");
+        // One index change per call, waiting in between (DynamoDB's rule).
+        for gone in old
+            .iter()
+            .filter(|o| !new.iter().any(|n| n.name == o.name && n.same_shape(o)))
+        {
+            let action = DeleteGlobalSecondaryIndexAction::builder()
+                .index_name(&gone.name)
+                .build()
+                .built()?;
+            c.dynamodb
+                .update_table()
+                .table_name(name)
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder().delete(action).build(),
+                )
+                .send()
+                .await
+                .aws_on(&doing, "global-secondary-index")?;
+            Table::wait_active(c, name).await?;
+        }
+        for added in new
+            .iter()
+            .filter(|n| !old.iter().any(|o| n.name == o.name && n.same_shape(o)))
+        {
+            let spec = added.create_spec(is_provisioned)?;
+            let action = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(&added.name)
+                .set_key_schema(Some(spec.key_schema().to_vec()))
+                .set_projection(spec.projection().cloned())
+                .set_provisioned_throughput(spec.provisioned_throughput().cloned())
+                .build()
+                .built()?;
+            c.dynamodb
+                .update_table()
+                .table_name(name)
+                .set_attribute_definitions(Some(definitions(planned)?))
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder().create(action).build(),
+                )
+                .send()
+                .await
+                .aws_on(&doing, "global-secondary-index")?;
+            Table::wait_active(c, name).await?;
+        }
+        if is_provisioned {
+            for n in &new {
+                if let Some(o) = old.iter().find(|o| o.name == n.name && o.same_shape(n))
+                    && (o.read, o.write) != (n.read, n.write)
+                    && provisioned(prior)
+                {
+                    let action = UpdateGlobalSecondaryIndexAction::builder()
+                        .index_name(&n.name)
+                        .set_provisioned_throughput(n.throughput(true)?)
+                        .build()
+                        .built()?;
+                    c.dynamodb
+                        .update_table()
+                        .table_name(name)
+                        .global_secondary_index_updates(
+                            GlobalSecondaryIndexUpdate::builder().update(action).build(),
+                        )
+                        .send()
+                        .await
+                        .aws_on(&doing, "global-secondary-index")?;
+                    Table::wait_active(c, name).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ResourceType for Table {
+    fn name(&self) -> &'static str {
+        "dynamodb-table"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "A DynamoDB table with its keys, global secondary indexes, TTL and tags. Import with the table name.",
+        )
+        .attr("name", A::required(Type::String).force_new().describe("Name of the table. Changing it replaces the table."))
+        .attr("hash-key", A::required(Type::String).force_new().describe("Attribute of the partition (hash) key. Changing it replaces the table."))
+        .attr("range-key", A::optional(Type::String).force_new().describe("Attribute of the sort (range) key, if any. Changing it replaces the table."))
+        .attr(
+            "attribute",
+            A::required(Type::set(attribute_type())).describe(
+                "Key attributes, one `(attribute (name \"id\") (type \"S\"))` each (type S, N or B): every attribute used as a table or index key, and no other.",
+            ),
+        )
+        .attr(
+            "billing-mode",
+            A::optional(Type::String).describe("\"PAY_PER_REQUEST\" (default, on demand) or \"PROVISIONED\". Changed in place."),
+        )
+        .attr("read-capacity", A::optional(Type::Number).describe("Read capacity units; required with PROVISIONED. Changed in place."))
+        .attr("write-capacity", A::optional(Type::Number).describe("Write capacity units; required with PROVISIONED. Changed in place."))
+        .attr(
+            "global-secondary-index",
+            A::optional(Type::set(gsi_type())).describe(
+                "Global secondary indexes, one block each: `name`, `hash-key`, optional `range-key`, `projection-type` \
+                 (ALL (default), KEYS_ONLY or INCLUDE), `non-key-attributes` (with INCLUDE), and capacities with PROVISIONED. \
+                 Added and removed in place; an index whose keys or projection change is dropped and built again.",
+            ),
+        )
+        .attr("ttl-attribute", A::optional(Type::String).describe("Attribute holding each item's expiry time (epoch seconds); unset: no TTL."))
+        .attr("tags", A::optional(Type::map(Type::String)).describe("Tags of the table; changed in place."))
+        .attr("arn", A::computed(Type::String).describe("ARN of the table."))
+        .attr("id", A::computed(Type::String).describe("The table name (the import id)."))
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Value)> {
+        vec![("billing-mode", Value::string(PAY_PER_REQUEST))]
+    }
+
+    fn check(&self, config: &Value) -> Vec<ProviderError> {
+        let mut errors = Vec::new();
+        let mode = attr(config, "billing-mode")
+            .as_str()
+            .unwrap_or(PAY_PER_REQUEST);
+        if ![PAY_PER_REQUEST, PROVISIONED].contains(&mode) {
+            errors.push(
+                ProviderError::fatal(format!(
+                    "`billing-mode` is PAY_PER_REQUEST or PROVISIONED, found {mode:?}"
+                ))
+                .on_attribute("billing-mode"),
+            );
+        }
+        if !attr(config, "billing-mode").is_unknown() {
+            for capacity in ["read-capacity", "write-capacity"] {
+                let set = !attr(config, capacity).is_null();
+                if mode == PROVISIONED && !set {
+                    errors.push(
+                        ProviderError::fatal(format!(
+                            "billing mode PROVISIONED needs `{capacity}`"
+                        ))
+                        .on_attribute(capacity),
+                    );
+                }
+                if mode == PAY_PER_REQUEST && set && !attr(config, capacity).is_unknown() {
+                    errors.push(
+                        ProviderError::fatal(format!(
+                            "`{capacity}` is only for billing mode PROVISIONED"
+                        ))
+                        .on_attribute(capacity),
+                    );
+                }
+            }
+        }
+        let defined: Option<Vec<(String, String)>> =
+            attr(config, "attribute").as_list().map(|items| {
+                items
+                    .iter()
+                    .filter_map(|a| {
+                        Some((
+                            a.get("name")?.as_str()?.to_string(),
+                            a.get("type")?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            });
+        if let Some(defined) = &defined {
+            for (name, t) in defined {
+                if !["S", "N", "B"].contains(&t.as_str()) {
+                    errors.push(
+                        ProviderError::fatal(format!("attribute {name:?} has type {t:?}; the type of a key attribute is S, N or B"))
+                            .on_attribute("attribute"),
+                    );
+                }
+            }
+            let mut keys: Vec<(&str, String)> = Vec::new();
+            for k in ["hash-key", "range-key"] {
+                if let Some(n) = attr(config, k).as_str() {
+                    keys.push((k, n.to_string()));
+                }
+            }
+            if let Some(gsis) = attr(config, "global-secondary-index").as_list() {
+                for g in gsis {
+                    for k in ["hash-key", "range-key"] {
+                        if let Some(n) = g.get(k).and_then(Value::as_str) {
+                            keys.push(("global-secondary-index", n.to_string()));
+                        }
+                    }
+                    if let Some(p) = g.get("projection-type").and_then(Value::as_str)
+                        && !PROJECTIONS.contains(&p)
+                    {
+                        errors.push(
+                            ProviderError::fatal(format!(
+                                "`projection-type` is one of {}, found {p:?}",
+                                PROJECTIONS.join(", ")
+                            ))
+                            .on_attribute("global-secondary-index"),
+                        );
+                    }
+                }
+            }
+            for (owner, key) in &keys {
+                if !defined.iter().any(|(n, _)| n == key) {
+                    errors.push(
+                        ProviderError::fatal(format!(
+                            "key attribute {key:?} needs an `(attribute (name {key:?}) (type ...))`"
+                        ))
+                        .on_attribute(*owner),
+                    );
+                }
+            }
+            let all_known = attr(config, "global-secondary-index").is_wholly_known()
+                && ["hash-key", "range-key"]
+                    .iter()
+                    .all(|k| attr(config, k).is_wholly_known());
+            if all_known {
+                for (name, _) in defined {
+                    if !keys.iter().any(|(_, k)| k == name) {
+                        errors.push(
+                            ProviderError::fatal(format!(
+                                "attribute {name:?} is not a key of the table or of an index; DynamoDB accepts only key attributes here"
+                            ))
+                            .on_attribute("attribute"),
+                        );
+                    }
+                }
+            }
+        }
+        errors
+    }
+
+    fn plan_more(&self, _ctx: &PlanContext<'_>, planned: &mut Object) -> Result<(), ProviderError> {
+        // Index defaults, so that the plan matches what DynamoDB reports.
+        let provisioned = planned.get("billing-mode").and_then(Value::as_str) == Some(PROVISIONED);
+        if let Some(Value::List(gsis)) = planned.get_mut("global-secondary-index") {
+            for g in gsis.iter_mut() {
+                if let Value::Map(m) = g {
+                    if m.get("projection-type").is_none_or(Value::is_null) {
+                        m.insert("projection-type".into(), Value::string("ALL"));
+                    }
+                    if m.get("non-key-attributes")
+                        .and_then(Value::as_list)
+                        .is_some_and(<[Value]>::is_empty)
+                    {
+                        m.insert("non-key-attributes".into(), Value::Null);
+                    }
+                    if !provisioned {
+                        m.insert("read-capacity".into(), Value::Null);
+                        m.insert("write-capacity".into(), Value::Null);
+                    }
+                }
+            }
+            let sorted = Type::set(gsi_type())
+                .convert(Value::List(std::mem::take(gsis)))
+                .map_err(|e| {
+                    ProviderError::fatal(e.message).on_attribute("global-secondary-index")
+                })?;
+            planned.insert("global-secondary-index".into(), sorted);
+        }
+        Ok(())
+    }
+
+    async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
+        let name = req_str(planned, "name")?;
+        let is_provisioned = provisioned(planned);
+        let gsis = Gsi::all(planned)?
+            .iter()
+            .map(|g| g.create_spec(is_provisioned))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tags = string_map(planned, "tags")?
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = c
+            .dynamodb
+            .create_table()
+            .table_name(&name)
+            .set_attribute_definitions(Some(definitions(planned)?))
+            .set_key_schema(Some(key_schema(
+                &req_str(planned, "hash-key")?,
+                opt_str(planned, "range-key")?.as_deref(),
+            )?))
+            .billing_mode(if is_provisioned {
+                BillingMode::Provisioned
+            } else {
+                BillingMode::PayPerRequest
+            })
+            .set_provisioned_throughput(if is_provisioned {
+                Some(throughput(
+                    opt_i64(planned, "read-capacity")?,
+                    opt_i64(planned, "write-capacity")?,
+                    "the table",
+                )?)
+            } else {
+                None
+            })
+            .set_global_secondary_indexes((!gsis.is_empty()).then_some(gsis))
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .aws(&format!("creating table {name}"));
+        match result {
+            Ok(_) => {}
+            Err(e) if e.code_is(&["ResourceInUseException"]) => {
+                return Err(ProviderError::fatal(format!(
+                    "table {name} already exists: import it or choose another name"
+                ))
+                .on_attribute("name"));
+            }
+            Err(e) if e.is_invalid_request() => return Err(e.error.on_attribute("attribute")),
+            Err(e) => return Err(e.error),
+        }
+        Table::wait_active(c, &name).await?;
+        Table::set_ttl(
+            c,
+            &name,
+            None,
+            opt_str(planned, "ttl-attribute")?.as_deref(),
+        )
+        .await?;
+        Table::observe(c, &name).await?.ok_or_else(|| {
+            ProviderError::retryable(format!("table {name} is not visible yet after creating it"))
+        })
+    }
+
+    async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
+        Table::observe(c, &req_str(state, "name")?).await
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, ProviderError> {
+        let name = req_str(prior, "name")?;
+        let arn = req_str(prior, "arn")?;
+        let doing = format!("changing table {name}");
+        let capacity_changed = ["billing-mode", "read-capacity", "write-capacity"]
+            .iter()
+            .any(|n| attr(prior, n) != attr(planned, n));
+        if capacity_changed {
+            let is_provisioned = provisioned(planned);
+            let mut update =
+                c.dynamodb
+                    .update_table()
+                    .table_name(&name)
+                    .billing_mode(if is_provisioned {
+                        BillingMode::Provisioned
+                    } else {
+                        BillingMode::PayPerRequest
+                    });
+            if is_provisioned {
+                update = update.provisioned_throughput(throughput(
+                    opt_i64(planned, "read-capacity")?,
+                    opt_i64(planned, "write-capacity")?,
+                    "the table",
+                )?);
+                // Switching to PROVISIONED sets every kept index's capacity too.
+                if !provisioned(prior) {
+                    let old = Gsi::all(prior)?;
+                    for n in Gsi::all(planned)?
+                        .iter()
+                        .filter(|n| old.iter().any(|o| o.name == n.name && o.same_shape(n)))
+                    {
+                        let action = UpdateGlobalSecondaryIndexAction::builder()
+                            .index_name(&n.name)
+                            .set_provisioned_throughput(n.throughput(true)?)
+                            .build()
+                            .built()?;
+                        update = update.global_secondary_index_updates(
+                            GlobalSecondaryIndexUpdate::builder().update(action).build(),
+                        );
+                    }
+                }
+            }
+            update.send().await.aws_on(&doing, "billing-mode")?;
+            Table::wait_active(c, &name).await?;
+        }
+        if attr(prior, "global-secondary-index") != attr(planned, "global-secondary-index") {
+            Table::update_indexes(c, &name, prior, planned).await?;
+        }
+        Table::set_ttl(
+            c,
+            &name,
+            opt_str(prior, "ttl-attribute")?.as_deref(),
+            opt_str(planned, "ttl-attribute")?.as_deref(),
+        )
+        .await?;
+        let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
+        if !removed.is_empty() {
+            c.dynamodb
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .aws_on(&doing, "tags")?;
+        }
+        if !set.is_empty() {
+            let tags = set
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
+                .collect::<Result<Vec<_>, _>>()?;
+            c.dynamodb
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .aws_on(&doing, "tags")?;
+        }
+        Table::observe(c, &name).await?.ok_or_else(|| {
+            ProviderError::fatal(format!(
+                "table {name} disappeared while it was being updated"
+            ))
+        })
+    }
+
+    async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
+        let name = req_str(state, "name")?;
+        let doing = format!("deleting table {name}");
+        match c
+            .dynamodb
+            .delete_table()
+            .table_name(&name)
+            .send()
+            .await
+            .aws(&doing)
+        {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) if e.code_is(&["ResourceInUseException"]) => {
+                // Still being created or updated: wait, then try again once.
+                Table::wait_active(c, &name).await?;
+                c.dynamodb
+                    .delete_table()
+                    .table_name(&name)
+                    .send()
+                    .await
+                    .aws_opt(&doing)?;
+            }
+            Err(e) => return Err(e.error),
+        }
+        let started = Instant::now();
+        while Table::describe(c, &name).await?.is_some() {
+            if started.elapsed() > WAIT {
+                return Err(ProviderError::retryable(format!(
+                    "table {name} is still being deleted after {WAIT:?}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Ok(())
+    }
+
+    async fn import(&self, c: &Clients, id: &str) -> Result<Value, ProviderError> {
+        Table::observe(c, id).await?.ok_or_else(|| {
+            ProviderError::fatal(format!(
+                "cannot import dynamodb-table {id:?}: there is no such table"
+            ))
+        })
+    }
+}

@@ -1,0 +1,220 @@
+//! Turning SDK errors into provider errors the engine knows how to treat:
+//! throttling, 5xx, timeouts and connection failures are Retryable (the
+//! engine retries them with backoff); everything else is Fatal, and a
+//! request the service rejected as invalid is reported against the
+//! attribute that was being set.
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use nimbus_provider::ProviderError;
+
+/// Error codes that mean "slow down" across AWS services.
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "AWS.SimpleQueueService.RequestThrottled",
+];
+
+/// Error codes of transient server-side trouble.
+const TRANSIENT: &[&str] = &[
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerErrorException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "ServiceException",
+    "IDPCommunicationError",
+];
+
+/// Error codes that mean "no such object".
+const NOT_FOUND: &[&str] = &[
+    "NotFound",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchEntity",
+    "NoSuchBucketPolicy",
+    "NotFoundException",
+    "ResourceNotFoundException",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "NonExistentQueue",
+];
+
+/// What went wrong in a call, in the provider's terms.
+#[derive(Debug, Clone)]
+pub(crate) struct AwsError {
+    pub code: Option<String>,
+    pub status: Option<u16>,
+    pub error: ProviderError,
+}
+
+impl AwsError {
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404) || self.code.as_deref().is_some_and(|c| NOT_FOUND.contains(&c))
+    }
+
+    pub fn code_is(&self, codes: &[&str]) -> bool {
+        self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+
+    pub fn message_contains(&self, needle: &str) -> bool {
+        self.error.message.contains(needle)
+    }
+
+    /// A request the service refused as invalid (4xx other than "not
+    /// found", "access denied" or throttling): about the configuration.
+    pub fn is_invalid_request(&self) -> bool {
+        !self.error.is_retryable()
+            && self
+                .status
+                .is_some_and(|s| (400..500).contains(&s) && s != 403 && s != 404)
+            && !self.code.as_deref().is_some_and(|c| {
+                c.contains("AccessDenied")
+                    || c.contains("Unauthorized")
+                    || c.contains("Token")
+                    || c.contains("Signature")
+            })
+    }
+}
+
+impl From<AwsError> for ProviderError {
+    fn from(e: AwsError) -> ProviderError {
+        e.error
+    }
+}
+
+/// Classifies an SDK error; `doing` says what was being done ("creating
+/// bucket x").
+pub(crate) fn classify<E>(doing: &str, err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    match &err {
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => {}
+        SdkError::TimeoutError(_) => {
+            return AwsError {
+                code: None,
+                status,
+                error: ProviderError::retryable(format!("{doing}: the request timed out")),
+            };
+        }
+        SdkError::DispatchFailure(failure) => {
+            let retryable = !failure.is_user();
+            let text = format!("{doing}: cannot reach AWS: {}", DisplayErrorContext(&err));
+            return AwsError {
+                code: None,
+                status,
+                error: if retryable {
+                    ProviderError::retryable(text)
+                } else {
+                    ProviderError::fatal(text)
+                },
+            };
+        }
+        SdkError::ConstructionFailure(_) => {
+            return AwsError {
+                code: None,
+                status,
+                error: ProviderError::fatal(format!("{doing}: {}", DisplayErrorContext(&err))),
+            };
+        }
+        _ => {}
+    }
+    let code = err.code().map(str::to_string);
+    let message = err.message().map(str::to_string);
+    let retryable = status.is_some_and(|s| s >= 500 || s == 429)
+        || code
+            .as_deref()
+            .is_some_and(|c| THROTTLING.contains(&c) || TRANSIENT.contains(&c))
+        || matches!(err, SdkError::ResponseError(_));
+    let text = match (&code, &message) {
+        (Some(c), Some(m)) => format!("{doing}: {c}: {m}"),
+        (Some(c), None) => format!("{doing}: {c}"),
+        (None, Some(m)) => format!("{doing}: {m}"),
+        (None, None) => match status {
+            Some(s) => format!("{doing}: HTTP {s}: {}", DisplayErrorContext(&err)),
+            None => format!("{doing}: {}", DisplayErrorContext(&err)),
+        },
+    };
+    AwsError {
+        code,
+        status,
+        error: if retryable {
+            ProviderError::retryable(text)
+        } else {
+            ProviderError::fatal(text)
+        },
+    }
+}
+
+/// `.aws("doing")?` on an SDK result: a classified error.
+pub(crate) trait AwsResult<T> {
+    fn aws(self, doing: &str) -> Result<T, AwsError>;
+
+    /// Like `aws`, and an invalid request is reported against `attribute`.
+    fn aws_on(self, doing: &str, attribute: &str) -> Result<T, ProviderError>
+    where
+        Self: Sized,
+    {
+        self.aws(doing).map_err(|e| {
+            if e.is_invalid_request() {
+                e.error.on_attribute(attribute)
+            } else {
+                e.error
+            }
+        })
+    }
+
+    /// Like `aws`, with "not found" as `None`.
+    fn aws_opt(self, doing: &str) -> Result<Option<T>, ProviderError>
+    where
+        Self: Sized,
+    {
+        match self.aws(doing) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.error),
+        }
+    }
+}
+
+impl<T, E> AwsResult<T> for Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    fn aws(self, doing: &str) -> Result<T, AwsError> {
+        self.map_err(|e| classify(doing, e))
+    }
+}
+
+/// A missing field in a response the SDK parsed.
+pub(crate) fn missing(what: &str) -> ProviderError {
+    ProviderError::retryable(format!("AWS returned no {what}"))
+}
+
+/// `.built()?` on an SDK builder whose required fields were not all set.
+pub(crate) trait Built<T> {
+    fn built(self) -> Result<T, ProviderError>;
+}
+
+impl<T> Built<T> for Result<T, aws_sdk_s3::error::BuildError> {
+    fn built(self) -> Result<T, ProviderError> {
+        self.map_err(|e| ProviderError::fatal(format!("building an AWS request: {e}")))
+    }
+}

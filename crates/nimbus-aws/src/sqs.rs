@@ -1,0 +1,462 @@
+//! SQS: `sqs-queue`.
+
+use crate::clients::Clients;
+use crate::error::AwsResult;
+use crate::resource::ResourceType;
+use crate::util::{
+    Object, attr, bool_or, map_value, normalize, opt_i64, req_str, string_map, tag_diff,
+};
+use async_trait::async_trait;
+use aws_sdk_sqs::types::QueueAttributeName as Q;
+use nimbus_provider::ProviderError;
+use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+pub(crate) struct Queue;
+
+/// Numeric queue attributes: (attribute, SQS name, default, min, max).
+const NUMBERS: &[(&str, &str, Option<i64>, i64, i64)] = &[
+    (
+        "visibility-timeout",
+        "VisibilityTimeout",
+        Some(30),
+        0,
+        43_200,
+    ),
+    (
+        "message-retention-seconds",
+        "MessageRetentionPeriod",
+        Some(345_600),
+        60,
+        1_209_600,
+    ),
+    ("delay-seconds", "DelaySeconds", Some(0), 0, 900),
+    (
+        "receive-wait-time-seconds",
+        "ReceiveMessageWaitTimeSeconds",
+        Some(0),
+        0,
+        20,
+    ),
+    (
+        "max-message-size",
+        "MaximumMessageSize",
+        None,
+        1024,
+        1_048_576,
+    ),
+];
+
+fn redrive_type() -> Type {
+    Type::Object(
+        [
+            ("dead-letter-target-arn".to_string(), Type::String),
+            ("max-receive-count".to_string(), Type::Number),
+        ]
+        .into(),
+    )
+}
+
+/// The attributes to send for a planned queue; `for_update` leaves out
+/// those SQS only accepts at creation.
+fn attributes(planned: &Value, for_update: bool) -> Result<HashMap<Q, String>, ProviderError> {
+    let mut out = HashMap::new();
+    for (name, sqs, _, _, _) in NUMBERS {
+        if let Some(n) = opt_i64(planned, name)? {
+            out.insert(Q::from(*sqs), n.to_string());
+        }
+    }
+    let fifo = bool_or(planned, "fifo", false)?;
+    if fifo {
+        if !for_update {
+            out.insert(Q::FifoQueue, "true".into());
+        }
+        out.insert(
+            Q::ContentBasedDeduplication,
+            bool_or(planned, "content-based-deduplication", false)?.to_string(),
+        );
+    }
+    match attr(planned, "redrive-policy").peel() {
+        Value::Null => {
+            if for_update {
+                out.insert(Q::RedrivePolicy, String::new());
+            }
+        }
+        policy => {
+            let target = req_str(policy, "dead-letter-target-arn")
+                .map_err(|e| e.on_attribute("redrive-policy"))?;
+            let count = opt_i64(policy, "max-receive-count")
+                .map_err(|e| e.on_attribute("redrive-policy"))?
+                .ok_or_else(|| {
+                    ProviderError::fatal("`redrive-policy` needs `max-receive-count`")
+                        .on_attribute("redrive-policy")
+                })?;
+            out.insert(
+                Q::RedrivePolicy,
+                serde_json::json!({ "deadLetterTargetArn": target, "maxReceiveCount": count })
+                    .to_string(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+impl Queue {
+    async fn url_of(c: &Clients, name: &str) -> Result<Option<String>, ProviderError> {
+        Ok(c.sqs
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .aws_opt(&format!("looking up queue {name}"))?
+            .and_then(|o| o.queue_url().map(str::to_string)))
+    }
+
+    async fn observe(c: &Clients, url: &str) -> Result<Option<Value>, ProviderError> {
+        let doing = format!("reading queue {url}");
+        let Some(out) = c
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(Q::All)
+            .send()
+            .await
+            .aws_opt(&doing)?
+        else {
+            return Ok(None);
+        };
+        let empty = HashMap::new();
+        let attrs = out.attributes().unwrap_or(&empty);
+        let get = |q: Q| attrs.get(&q).cloned();
+        let tags: BTreeMap<String, String> = match c
+            .sqs
+            .list_queue_tags()
+            .queue_url(url)
+            .send()
+            .await
+            .aws_opt(&doing)?
+        {
+            Some(t) => t
+                .tags()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            None => return Ok(None),
+        };
+        let arn = get(Q::QueueArn).ok_or_else(|| crate::error::missing("QueueArn"))?;
+        let name = arn.rsplit(':').next().unwrap_or_default().to_string();
+        let mut o = Object::new();
+        o.insert("name".into(), Value::string(&name));
+        o.insert("url".into(), Value::string(url));
+        o.insert("id".into(), Value::string(url));
+        o.insert("arn".into(), Value::string(&arn));
+        let fifo = get(Q::FifoQueue).is_some_and(|v| v == "true");
+        o.insert("fifo".into(), Value::Bool(fifo));
+        o.insert(
+            "content-based-deduplication".into(),
+            Value::Bool(get(Q::ContentBasedDeduplication).is_some_and(|v| v == "true")),
+        );
+        for (attribute, sqs, _, _, _) in NUMBERS {
+            let value = get(Q::from(*sqs))
+                .and_then(|v| v.parse::<i64>().ok())
+                .map(Value::int)
+                .unwrap_or(Value::Null);
+            o.insert(attribute.to_string(), value);
+        }
+        let redrive = match get(Q::RedrivePolicy).filter(|s| !s.is_empty()) {
+            None => Value::Null,
+            Some(text) => {
+                let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                    ProviderError::fatal(format!("{doing}: RedrivePolicy is not JSON: {e}"))
+                })?;
+                let count = match &json["maxReceiveCount"] {
+                    serde_json::Value::Number(n) => n.as_i64(),
+                    serde_json::Value::String(s) => s.parse().ok(),
+                    _ => None,
+                };
+                Value::Map(
+                    [
+                        (
+                            "dead-letter-target-arn".to_string(),
+                            json["deadLetterTargetArn"]
+                                .as_str()
+                                .map(Value::string)
+                                .unwrap_or(Value::Null),
+                        ),
+                        (
+                            "max-receive-count".to_string(),
+                            count.map(Value::int).unwrap_or(Value::Null),
+                        ),
+                    ]
+                    .into(),
+                )
+            }
+        };
+        o.insert("redrive-policy".into(), redrive);
+        o.insert("tags".into(), map_value(tags));
+        Ok(Some(Value::Map(normalize(&Queue.schema(), o)?)))
+    }
+}
+
+#[async_trait]
+impl ResourceType for Queue {
+    fn name(&self) -> &'static str {
+        "sqs-queue"
+    }
+
+    fn schema(&self) -> Schema {
+        let mut schema = Schema::new(
+            "An SQS queue, standard or FIFO, with an optional dead-letter queue. Import with the queue URL or name.",
+        )
+        .attr(
+            "name",
+            A::required(Type::String).force_new().describe(
+                "Name of the queue: up to 80 letters, digits, hyphens and underscores; a FIFO queue's ends in \".fifo\". Changing it replaces the queue.",
+            ),
+        )
+        .attr("fifo", A::optional(Type::Bool).force_new().describe("A FIFO queue. Default false; changing it replaces the queue."))
+        .attr(
+            "content-based-deduplication",
+            A::optional(Type::Bool).describe("FIFO queues only: deduplicate by a hash of the body. Default false."),
+        )
+        .attr(
+            "redrive-policy",
+            A::optional(redrive_type()).describe(
+                "Dead-letter queue: `(redrive-policy (dead-letter-target-arn ARN) (max-receive-count N))` moves a message there after N receives.",
+            ),
+        )
+        .attr("tags", A::optional(Type::map(Type::String)).describe("Tags of the queue; changed in place."))
+        .attr("url", A::computed(Type::String).describe("URL of the queue (what the SQS API calls take)."))
+        .attr("arn", A::computed(Type::String).describe("ARN of the queue."))
+        .attr("id", A::computed(Type::String).describe("The queue URL (the import id)."));
+        for (name, _, default, min, max) in NUMBERS {
+            let text = match (name, default) {
+                (&"visibility-timeout", _) => {
+                    "Seconds a received message stays hidden from other consumers".to_string()
+                }
+                (&"message-retention-seconds", _) => "Seconds a message is kept".to_string(),
+                (&"delay-seconds", _) => {
+                    "Seconds every message is delayed before it can be received".to_string()
+                }
+                (&"receive-wait-time-seconds", _) => {
+                    "Seconds a receive call waits for messages (long polling)".to_string()
+                }
+                _ => "Largest message in bytes".to_string(),
+            };
+            let default = match default {
+                Some(d) => format!("default {d}"),
+                None => "unset: the SQS default".to_string(),
+            };
+            let attribute = if name == &"max-message-size" {
+                A::optional_computed(Type::Number)
+            } else {
+                A::optional(Type::Number)
+            };
+            schema = schema.attr(
+                name,
+                attribute.describe(&format!(
+                    "{text}, {min} to {max}; {default}. Changed in place."
+                )),
+            );
+        }
+        schema
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Value)> {
+        let mut d = vec![
+            ("fifo", Value::Bool(false)),
+            ("content-based-deduplication", Value::Bool(false)),
+        ];
+        for (name, _, default, _, _) in NUMBERS {
+            if let Some(v) = default {
+                d.push((name, Value::int(*v)));
+            }
+        }
+        d
+    }
+
+    fn check(&self, config: &Value) -> Vec<ProviderError> {
+        let mut errors = Vec::new();
+        let fifo = match attr(config, "fifo") {
+            Value::Null => Some(false),
+            v => v.as_bool(),
+        };
+        if let Some(name) = attr(config, "name").as_str() {
+            let base = name.strip_suffix(".fifo").unwrap_or(name);
+            if base.is_empty()
+                || name.len() > 80
+                || !base
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                errors.push(
+                    ProviderError::fatal(format!(
+                        "a queue name has 1 to 80 letters, digits, hyphens and underscores (and \".fifo\" for FIFO queues): {name:?}"
+                    ))
+                    .on_attribute("name"),
+                );
+            }
+            if let Some(fifo) = fifo
+                && fifo != name.ends_with(".fifo")
+            {
+                errors.push(
+                    ProviderError::fatal(if fifo {
+                        "the name of a FIFO queue ends in \".fifo\""
+                    } else {
+                        "a name ending in \".fifo\" needs `(fifo #t)`"
+                    })
+                    .on_attribute("name"),
+                );
+            }
+        }
+        if attr(config, "content-based-deduplication").as_bool() == Some(true) && fifo != Some(true)
+        {
+            errors.push(
+                ProviderError::fatal("`content-based-deduplication` is for FIFO queues only")
+                    .on_attribute("content-based-deduplication"),
+            );
+        }
+        for (name, _, _, min, max) in NUMBERS {
+            if let Some(n) = attr(config, name).as_number().and_then(|n| n.as_i64())
+                && !(*min..=*max).contains(&n)
+            {
+                errors.push(
+                    ProviderError::fatal(format!(
+                        "`{name}` must be between {min} and {max}, found {n}"
+                    ))
+                    .on_attribute(*name),
+                );
+            }
+        }
+        errors
+    }
+
+    async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
+        let name = req_str(planned, "name")?;
+        let attributes = attributes(planned, false)?;
+        let tags = string_map(planned, "tags")?;
+        let started = Instant::now();
+        let url = loop {
+            let result = c
+                .sqs
+                .create_queue()
+                .queue_name(&name)
+                .set_attributes(Some(attributes.clone()))
+                .set_tags((!tags.is_empty()).then(|| tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .aws(&format!("creating queue {name}"));
+            match result {
+                Ok(out) => {
+                    break out
+                        .queue_url()
+                        .map(str::to_string)
+                        .ok_or_else(|| crate::error::missing("queue URL"))?;
+                }
+                // SQS refuses a name for 60 s after a queue of that name was deleted.
+                Err(e)
+                    if e.code_is(&[
+                        "AWS.SimpleQueueService.QueueDeletedRecently",
+                        "QueueDeletedRecently",
+                    ]) && started.elapsed() < Duration::from_secs(75) =>
+                {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                Err(e)
+                    if e.code_is(&[
+                        "QueueAlreadyExists",
+                        "QueueNameExists",
+                        "AWS.SimpleQueueService.QueueNameExists",
+                    ]) =>
+                {
+                    return Err(ProviderError::fatal(format!(
+                        "a queue named {name} already exists with other attributes: import it or choose another name"
+                    ))
+                    .on_attribute("name"));
+                }
+                Err(e) if e.is_invalid_request() => return Err(e.error.on_attribute("name")),
+                Err(e) => return Err(e.error),
+            }
+        };
+        Queue::observe(c, &url).await?.ok_or_else(|| {
+            ProviderError::retryable(format!("queue {name} is not visible yet after creating it"))
+        })
+    }
+
+    async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
+        Queue::observe(c, &req_str(state, "url")?).await
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, ProviderError> {
+        let url = req_str(prior, "url")?;
+        let mut wanted = attributes(planned, true)?;
+        let before = attributes(prior, true)?;
+        wanted.retain(|k, v| before.get(k) != Some(v));
+        if !wanted.is_empty() {
+            c.sqs
+                .set_queue_attributes()
+                .queue_url(&url)
+                .set_attributes(Some(wanted))
+                .send()
+                .await
+                .aws_on(&format!("changing queue {url}"), "redrive-policy")?;
+        }
+        let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
+        if !removed.is_empty() {
+            c.sqs
+                .untag_queue()
+                .queue_url(&url)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .aws_on(&format!("untagging queue {url}"), "tags")?;
+        }
+        if !set.is_empty() {
+            c.sqs
+                .tag_queue()
+                .queue_url(&url)
+                .set_tags(Some(set.into_iter().collect()))
+                .send()
+                .await
+                .aws_on(&format!("tagging queue {url}"), "tags")?;
+        }
+        Queue::observe(c, &url).await?.ok_or_else(|| {
+            ProviderError::fatal(format!(
+                "queue {url} disappeared while it was being updated"
+            ))
+        })
+    }
+
+    async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
+        let url = req_str(state, "url")?;
+        c.sqs
+            .delete_queue()
+            .queue_url(&url)
+            .send()
+            .await
+            .aws_opt(&format!("deleting queue {url}"))?;
+        Ok(())
+    }
+
+    async fn import(&self, c: &Clients, id: &str) -> Result<Value, ProviderError> {
+        let url = if id.contains("://") {
+            id.to_string()
+        } else {
+            Queue::url_of(c, id).await?.ok_or_else(|| {
+                ProviderError::fatal(format!(
+                    "cannot import sqs-queue {id:?}: there is no such queue"
+                ))
+            })?
+        };
+        Queue::observe(c, &url).await?.ok_or_else(|| {
+            ProviderError::fatal(format!(
+                "cannot import sqs-queue {id:?}: there is no such queue"
+            ))
+        })
+    }
+}

@@ -1,0 +1,435 @@
+//! Drives the AWS provider the way the engine does, against the emulator
+//! named by NIMBUS_TEST_AWS_ENDPOINT (scripts/moto start).
+//!
+//! Without that variable the tests print a notice and pass, except under
+//! CI=true, where a missing emulator fails them: CI never skips silently.
+//! Every test uses names unique to the test (and to the run), so tests share
+//! one emulator and run in parallel.
+#![allow(dead_code)]
+
+use nimbus_aws::{Aws, Clients, Preset};
+use nimbus_provider::nimbus_value::{Schema, Value};
+use nimbus_provider::{
+    ApplyRequest, DeleteRequest, PlanRequest, PlanResponse, Provider, ProviderError, ReadRequest,
+    proposed_state,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const ENDPOINT_VAR: &str = "NIMBUS_TEST_AWS_ENDPOINT";
+
+/// The emulator's endpoint, or `None` (with a notice) when the tests should
+/// skip. Panics under CI=true when it is missing.
+pub fn endpoint() -> Option<String> {
+    match std::env::var(ENDPOINT_VAR) {
+        Ok(e) if !e.trim().is_empty() => Some(e.trim().to_string()),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "{ENDPOINT_VAR} is not set: under CI the AWS emulator is required \
+                     (scripts/test starts it; by hand: export {ENDPOINT_VAR}=$(scripts/moto start))"
+                );
+            }
+            eprintln!(
+                "notice: {ENDPOINT_VAR} is not set; skipping this AWS emulator test \
+                 (run `export {ENDPOINT_VAR}=$(scripts/moto start)` to run it)"
+            );
+            None
+        }
+    }
+}
+
+/// A name unique to this test run: `PREFIX-<time>-<counter>`, lowercase,
+/// valid for buckets, queues, roles, tables and functions.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!(
+        "{prefix}-{:x}{:x}-{n}",
+        (nanos / 1000) % 0xffff_ffff,
+        std::process::id() % 0xfff
+    )
+}
+
+pub fn obj(pairs: &[(&str, Value)]) -> Value {
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+pub fn s(text: &str) -> Value {
+    Value::string(text)
+}
+
+pub fn string_map(pairs: &[(&str, &str)]) -> Value {
+    obj(&pairs
+        .iter()
+        .map(|(k, v)| (*k, Value::string(*v)))
+        .collect::<Vec<_>>())
+}
+
+pub struct Harness {
+    pub provider: Aws,
+    pub clients: Arc<Clients>,
+    pub endpoint: String,
+    pub dir: tempfile::TempDir,
+}
+
+/// The state of a managed object as the engine keeps it.
+pub type State = Value;
+
+impl Harness {
+    /// A configured provider (LocalStack preset pointed at the emulator), or
+    /// `None` when the test should skip.
+    pub async fn new() -> Option<Harness> {
+        let endpoint = endpoint()?;
+        let dir = tempfile::tempdir().unwrap();
+        let provider = Aws::new(Preset::LocalStack, dir.path())
+            .with_role_propagation_timeout(std::time::Duration::from_secs(20));
+        provider
+            .configure(&obj(&[
+                ("endpoint", s(&endpoint)),
+                ("region", s("us-east-1")),
+            ]))
+            .await
+            .expect("configuring the provider against the emulator");
+        let clients = provider.clients().unwrap();
+        Some(Harness {
+            provider,
+            clients,
+            endpoint,
+            dir,
+        })
+    }
+
+    pub fn schema(&self, type_name: &str) -> Schema {
+        self.provider.schema().resources[type_name].clone()
+    }
+
+    /// A configuration as the engine builds it: every attribute present,
+    /// null when not set, values converted to their types.
+    pub fn config(&self, type_name: &str, pairs: &[(&str, Value)]) -> Value {
+        let schema = self.schema(type_name);
+        let mut out = BTreeMap::new();
+        for (name, attribute) in &schema.attributes {
+            out.insert(name.clone(), Value::Null);
+            let _ = attribute;
+        }
+        for (k, v) in pairs {
+            let attribute = schema
+                .attributes
+                .get(*k)
+                .unwrap_or_else(|| panic!("{type_name} has no attribute {k}"));
+            assert!(attribute.is_settable(), "{type_name}.{k} is computed");
+            out.insert(k.to_string(), attribute.ty.convert(v.clone()).unwrap());
+        }
+        Value::Map(out)
+    }
+
+    pub async fn try_plan(
+        &self,
+        type_name: &str,
+        prior: Option<&State>,
+        config: &Value,
+    ) -> Result<PlanResponse, ProviderError> {
+        let schema = self.schema(type_name);
+        let proposed = proposed_state(&schema, prior, config);
+        self.provider
+            .plan(PlanRequest {
+                type_name,
+                prior_state: prior,
+                prior_private: &[],
+                config,
+                proposed_state: &proposed,
+            })
+            .await
+    }
+
+    pub async fn plan(
+        &self,
+        type_name: &str,
+        prior: Option<&State>,
+        config: &Value,
+    ) -> PlanResponse {
+        self.try_plan(type_name, prior, config)
+            .await
+            .unwrap_or_else(|e| panic!("planning {type_name}: {e:?}"))
+    }
+
+    pub async fn try_create(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<State, ProviderError> {
+        let plan = self.try_plan(type_name, None, config).await?;
+        assert!(plan.requires_replace.is_empty());
+        let response = self
+            .provider
+            .create(ApplyRequest {
+                type_name,
+                prior_state: None,
+                planned_state: &plan.planned_state,
+                config,
+                private: &[],
+            })
+            .await?;
+        assert_consistent(&plan.planned_state, &response.new_state);
+        Ok(response.new_state)
+    }
+
+    /// Plans and creates; checks the result against the plan.
+    pub async fn create(&self, type_name: &str, config: &Value) -> State {
+        self.try_create(type_name, config)
+            .await
+            .unwrap_or_else(|e| panic!("creating {type_name}: {e:?}"))
+    }
+
+    /// Refreshes, then plans with `config`; asserts the plan is a no-op.
+    pub async fn assert_no_changes(&self, type_name: &str, state: &State, config: &Value) -> State {
+        let current = self
+            .read(type_name, state)
+            .await
+            .unwrap_or_else(|| panic!("{type_name} is gone"));
+        let plan = self.plan(type_name, Some(&current), config).await;
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{type_name}: unexpected replacement of {:?}",
+            plan.requires_replace
+        );
+        assert_same(type_name, &current, &plan.planned_state);
+        current
+    }
+
+    /// Plans a change that must be in place, and applies it.
+    pub async fn update(&self, type_name: &str, prior: &State, config: &Value) -> State {
+        let plan = self.plan(type_name, Some(prior), config).await;
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{type_name}: expected an update, the plan replaces {:?}",
+            plan.requires_replace
+        );
+        assert_ne!(
+            &plan.planned_state, prior,
+            "{type_name}: expected a change, the plan is a no-op"
+        );
+        let response = self
+            .provider
+            .update(ApplyRequest {
+                type_name,
+                prior_state: Some(prior),
+                planned_state: &plan.planned_state,
+                config,
+                private: &[],
+            })
+            .await
+            .unwrap_or_else(|e| panic!("updating {type_name}: {e:?}"));
+        assert_consistent(&plan.planned_state, &response.new_state);
+        response.new_state
+    }
+
+    /// Plans a change that must replace the object because of `attribute`;
+    /// deletes and creates as the engine does.
+    pub async fn replace(
+        &self,
+        type_name: &str,
+        prior: &State,
+        config: &Value,
+        attribute: &str,
+    ) -> State {
+        let plan = self.plan(type_name, Some(prior), config).await;
+        assert!(
+            plan.requires_replace.iter().any(|a| a == attribute),
+            "{type_name}: expected `{attribute}` to force replacement, got {:?}",
+            plan.requires_replace
+        );
+        self.delete(type_name, prior).await;
+        self.create(type_name, config).await
+    }
+
+    pub async fn read(&self, type_name: &str, state: &State) -> Option<State> {
+        self.provider
+            .read(ReadRequest {
+                type_name,
+                current_state: state,
+                private: &[],
+            })
+            .await
+            .unwrap_or_else(|e| panic!("reading {type_name}: {e:?}"))
+            .map(|r| r.new_state)
+    }
+
+    pub async fn delete(&self, type_name: &str, state: &State) {
+        self.provider
+            .delete(DeleteRequest {
+                type_name,
+                prior_state: state,
+                private: &[],
+            })
+            .await
+            .unwrap_or_else(|e| panic!("deleting {type_name}: {e:?}"));
+    }
+
+    /// Imports by id into a fresh state and checks the result: equal to
+    /// `expected` on every attribute but `except` (what AWS cannot tell), and
+    /// a plan with `config` afterwards changes nothing but those.
+    pub async fn import_matches(
+        &self,
+        type_name: &str,
+        id: &str,
+        expected: &State,
+        config: &Value,
+        except: &[&str],
+    ) -> State {
+        let imported = self
+            .provider
+            .import(type_name, id)
+            .await
+            .unwrap_or_else(|e| panic!("importing {type_name} {id}: {e:?}"));
+        assert_eq!(imported.len(), 1);
+        let state = imported[0].state.clone();
+        let (a, b) = (state.as_map().unwrap(), expected.as_map().unwrap());
+        for (k, v) in b {
+            if !except.contains(&k.as_str()) {
+                assert_eq!(a.get(k), Some(v), "{type_name}: imported `{k}` differs");
+            }
+        }
+        let plan = self.plan(type_name, Some(&state), config).await;
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{type_name}: plan after import replaces {:?}",
+            plan.requires_replace
+        );
+        for (k, v) in plan.planned_state.as_map().unwrap() {
+            if !except.contains(&k.as_str()) {
+                assert_eq!(
+                    a.get(k),
+                    Some(v),
+                    "{type_name}: plan after import changes `{k}`"
+                );
+            }
+        }
+        state
+    }
+
+    /// Deletes, then checks the object is gone (read says so, and a second
+    /// delete is harmless).
+    pub async fn destroy(&self, type_name: &str, state: &State) {
+        self.delete(type_name, state).await;
+        assert!(
+            self.read(type_name, state).await.is_none(),
+            "{type_name} still exists after delete"
+        );
+        self.delete(type_name, state).await;
+    }
+}
+
+/// Every planned value that is known must be the value applied; nothing
+/// applied is unknown.
+pub fn assert_consistent(planned: &Value, applied: &Value) {
+    let planned = planned.as_map().expect("planned state is an object");
+    let applied = applied.as_map().expect("new state is an object");
+    assert_eq!(
+        planned.keys().collect::<Vec<_>>(),
+        applied.keys().collect::<Vec<_>>()
+    );
+    for (name, value) in planned {
+        if value.is_wholly_known() {
+            assert_eq!(
+                value, &applied[name],
+                "planned `{name}` differs from the applied value"
+            );
+        }
+    }
+    assert!(
+        applied.values().all(Value::is_wholly_known),
+        "applied state has unknowns: {applied:?}"
+    );
+}
+
+pub fn assert_same(type_name: &str, current: &Value, planned: &Value) {
+    let (c, p) = (current.as_map().unwrap(), planned.as_map().unwrap());
+    for (k, v) in p {
+        assert_eq!(
+            c.get(k),
+            Some(v),
+            "{type_name}: plan changes `{k}` although nothing changed"
+        );
+    }
+    assert_eq!(current, planned);
+}
+
+pub fn get<'a>(state: &'a Value, name: &str) -> &'a Value {
+    state
+        .get(name)
+        .unwrap_or_else(|| panic!("no attribute {name}"))
+}
+
+pub fn get_str<'a>(state: &'a Value, name: &str) -> &'a str {
+    get(state, name)
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} is not a string: {:?}", get(state, name)))
+}
+
+/// A trust policy letting Lambda assume a role.
+pub fn lambda_trust() -> Value {
+    s(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    )
+}
+
+impl Harness {
+    /// Whether the emulator is moto (it answers its management API), for
+    /// the few operations moto does not implement.
+    pub async fn is_moto(&self) -> bool {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let Some(host) = self.endpoint.strip_prefix("http://") else {
+            return false;
+        };
+        let host = host.trim_end_matches('/');
+        let Ok(mut stream) = tokio::net::TcpStream::connect(host).await else {
+            return false;
+        };
+        let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: {host}\r\n\r\n");
+        if stream.write_all(request.as_bytes()).await.is_err() {
+            return false;
+        }
+        let mut head = [0u8; 16];
+        let n = stream.read(&mut head).await.unwrap_or(0);
+        String::from_utf8_lossy(&head[..n]).contains(" 200")
+    }
+}
+
+/// Says that a step is left out because the emulator cannot do it.
+pub fn not_on_emulator(what: &str) {
+    eprintln!(
+        "notice: moto does not implement {what}; that step runs against LocalStack or AWS only"
+    );
+}
+
+impl Harness {
+    /// GET `path` from the emulator without signing (moto accepts that), for
+    /// checks the SDK cannot parse from moto (GetBucketVersioning).
+    pub async fn raw_get(&self, path: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self
+            .endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut body = Vec::new();
+        stream.read_to_end(&mut body).await.unwrap();
+        String::from_utf8_lossy(&body).into_owned()
+    }
+}

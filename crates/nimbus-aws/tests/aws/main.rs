@@ -1,0 +1,15 @@
+//! The AWS provider against an AWS emulator (moto), through the `Provider`
+//! trait: for every resource type, create → no-op plan → update in place →
+//! replace → out-of-band change seen as drift → import → destroy, checked
+//! through the SDK. See common.rs for how the emulator is found.
+
+mod common;
+
+mod apigateway;
+mod dynamodb;
+mod iam;
+mod lambda;
+mod provider;
+mod s3;
+mod sns;
+mod sqs;

@@ -1,0 +1,176 @@
+use crate::common::*;
+use aws_sdk_sqs::types::QueueAttributeName;
+use nimbus_provider::nimbus_value::Value;
+
+async fn queue_exists(h: &Harness, name: &str) -> bool {
+    let out = h
+        .clients
+        .sqs
+        .list_queues()
+        .queue_name_prefix(name)
+        .send()
+        .await
+        .unwrap();
+    out.queue_urls()
+        .iter()
+        .any(|u| u.ends_with(&format!("/{name}")))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqs_queue_lifecycle() {
+    let Some(h) = Harness::new().await else {
+        return;
+    };
+    let t = "sqs-queue";
+    let dlq_name = unique("nimbus-dlq");
+    let dlq = h.create(t, &h.config(t, &[("name", s(&dlq_name))])).await;
+    let name = unique("nimbus-queue");
+    let v1 = h.config(
+        t,
+        &[
+            ("name", s(&name)),
+            ("visibility-timeout", Value::int(45)),
+            ("tags", string_map(&[("env", "test")])),
+        ],
+    );
+    let created = h.create(t, &v1).await;
+    assert!(get_str(&created, "url").ends_with(&name));
+    assert!(get_str(&created, "arn").ends_with(&format!(":{name}")));
+    assert_eq!(get(&created, "visibility-timeout"), &Value::int(45));
+    assert_eq!(
+        get(&created, "message-retention-seconds"),
+        &Value::int(345_600),
+        "default known at plan time"
+    );
+    let state = h.assert_no_changes(t, &created, &v1).await;
+
+    // In place: visibility timeout, a dead-letter queue, tags.
+    let redrive = obj(&[
+        ("dead-letter-target-arn", dlq.get("arn").unwrap().clone()),
+        ("max-receive-count", Value::int(5)),
+    ]);
+    let v2 = h.config(
+        t,
+        &[
+            ("name", s(&name)),
+            ("visibility-timeout", Value::int(60)),
+            ("redrive-policy", redrive.clone()),
+            ("tags", string_map(&[("env", "prod")])),
+        ],
+    );
+    let updated = h.update(t, &state, &v2).await;
+    assert_eq!(get(&updated, "redrive-policy"), &redrive);
+    let url = get_str(&updated, "url").to_string();
+    let attrs = h
+        .clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs
+            .attributes()
+            .unwrap()
+            .get(&QueueAttributeName::VisibilityTimeout)
+            .map(String::as_str),
+        Some("60")
+    );
+    let state = h.assert_no_changes(t, &updated, &v2).await;
+
+    // Removing the dead-letter queue is in place too.
+    let v2b = h.config(
+        t,
+        &[
+            ("name", s(&name)),
+            ("visibility-timeout", Value::int(60)),
+            ("tags", string_map(&[("env", "prod")])),
+        ],
+    );
+    let state = h.update(t, &state, &v2b).await;
+    assert!(get(&state, "redrive-policy").is_null());
+    let state = h.update(t, &state, &v2).await;
+
+    // Drift.
+    h.clients
+        .sqs
+        .set_queue_attributes()
+        .queue_url(&url)
+        .attributes(QueueAttributeName::VisibilityTimeout, "5")
+        .send()
+        .await
+        .unwrap();
+    let drifted = h.read(t, &state).await.unwrap();
+    assert_eq!(get(&drifted, "visibility-timeout"), &Value::int(5));
+    let state = h.update(t, &drifted, &v2).await;
+
+    // Import by URL and by name.
+    h.import_matches(t, &url, &state, &v2, &[]).await;
+    h.import_matches(t, &name, &state, &v2, &[]).await;
+
+    // Force-new: FIFO.
+    let fifo_name = format!("{name}.fifo");
+    let v3 = h.config(
+        t,
+        &[
+            ("name", s(&fifo_name)),
+            ("fifo", Value::Bool(true)),
+            ("content-based-deduplication", Value::Bool(true)),
+        ],
+    );
+    let replaced = h.replace(t, &state, &v3, "name").await;
+    assert_eq!(get(&replaced, "fifo"), &Value::Bool(true));
+    assert_eq!(
+        get(&replaced, "content-based-deduplication"),
+        &Value::Bool(true)
+    );
+    assert!(!queue_exists(&h, &name).await);
+    let replaced = h.assert_no_changes(t, &replaced, &v3).await;
+
+    h.destroy(t, &replaced).await;
+    h.destroy(t, &dlq).await;
+    assert!(!queue_exists(&h, &fifo_name).await);
+    assert!(!queue_exists(&h, &dlq_name).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqs_checks_names_and_ranges() {
+    let Some(h) = Harness::new().await else {
+        return;
+    };
+    let t = "sqs-queue";
+    let err = h
+        .try_plan(t, None, &h.config(t, &[("name", s("q.fifo"))]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.attribute.as_deref(), Some("name"));
+    let err = h
+        .try_plan(
+            t,
+            None,
+            &h.config(t, &[("name", s("q")), ("delay-seconds", Value::int(901))]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.attribute.as_deref(), Some("delay-seconds"));
+    let err = h
+        .try_plan(
+            t,
+            None,
+            &h.config(
+                t,
+                &[
+                    ("name", s("q")),
+                    ("content-based-deduplication", Value::Bool(true)),
+                ],
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.attribute.as_deref(),
+        Some("content-based-deduplication")
+    );
+}

@@ -1,0 +1,248 @@
+//! End to end: the real `nimbus` binary applies examples/localstack against
+//! the emulator (NIMBUS_AWS_ENDPOINT points the `localstack` provider at
+//! it), plans again with no changes, and destroys everything, checked
+//! through the SDK.
+//!
+//! The binary is target/<profile>/nimbus (built by `cargo test --workspace`,
+//! or `cargo build -p nimbus-cli`), or NIMBUS_BIN. Without the emulator or
+//! the binary the test prints a notice and passes, except under CI=true.
+
+use nimbus_aws::{Aws, Preset};
+use nimbus_provider::Provider;
+use nimbus_provider::nimbus_value::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+fn skip(why: &str) {
+    if ci() {
+        panic!("{why} (under CI this test must run)");
+    }
+    eprintln!("notice: skipping the end-to-end AWS example: {why}");
+}
+
+fn nimbus_binary() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("NIMBUS_BIN") {
+        return Some(PathBuf::from(path));
+    }
+    // target/<profile>/deps/example-HASH -> target/<profile>/nimbus
+    let exe = std::env::current_exe().ok()?;
+    let profile_dir = exe.parent()?.parent()?;
+    let bin = profile_dir.join(format!("nimbus{}", std::env::consts::EXE_SUFFIX));
+    bin.exists().then_some(bin)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != ".nimbus" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+struct Run {
+    bin: PathBuf,
+    dir: PathBuf,
+    endpoint: String,
+    prefix: String,
+}
+
+impl Run {
+    fn nimbus(&self, args: &[&str]) -> Output {
+        Command::new(&self.bin)
+            .args(["-C", self.dir.to_str().unwrap(), "--no-color"])
+            .args(args)
+            .env("NIMBUS_AWS_ENDPOINT", &self.endpoint)
+            .env("NIMBUS_VAR_prefix", &self.prefix)
+            .env_remove("NIMBUS_WORKSPACE")
+            .output()
+            .expect("running nimbus")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.nimbus(args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "nimbus {} failed ({}):\n{text}",
+            args.join(" "),
+            out.status
+        );
+        text
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn localstack_example_applies_replans_clean_and_destroys() {
+    let endpoint = match std::env::var("NIMBUS_TEST_AWS_ENDPOINT") {
+        Ok(e) if !e.is_empty() => e,
+        _ => {
+            return skip(
+                "NIMBUS_TEST_AWS_ENDPOINT is not set (export NIMBUS_TEST_AWS_ENDPOINT=$(scripts/moto start))",
+            );
+        }
+    };
+    let Some(bin) = nimbus_binary() else {
+        return skip(
+            "the nimbus binary is not built (cargo build -p nimbus-cli, or set NIMBUS_BIN)",
+        );
+    };
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/localstack");
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&example, work.path());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let run = Run {
+        bin,
+        dir: work.path().to_path_buf(),
+        endpoint: endpoint.clone(),
+        prefix: format!("nimbus-e2e-{:x}", (nanos / 1000) % 0xffff_ffff),
+    };
+
+    let validate = run.nimbus(&["validate"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&validate.stdout),
+        String::from_utf8_lossy(&validate.stderr)
+    );
+    if text.contains("no provider named `localstack`") {
+        return skip(&format!(
+            "{} was built without the AWS provider; rebuild it (cargo build -p nimbus-cli)",
+            run.bin.display()
+        ));
+    }
+    assert!(validate.status.success(), "nimbus validate failed:\n{text}");
+
+    run.ok(&["init"]);
+    run.ok(&["apply", "--auto-approve"]);
+    let arn = run.ok(&["output", "bucket-arn"]);
+    let bucket = format!("{}-data", run.prefix);
+    assert!(
+        arn.contains(&format!("arn:aws:s3:::{bucket}")),
+        "output bucket-arn: {arn}"
+    );
+
+    // Nothing to do on a second plan (exit code 0 with --detailed-exitcode).
+    let plan = run.nimbus(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "the plan after apply is not empty:\n{}{}",
+        String::from_utf8_lossy(&plan.stdout),
+        String::from_utf8_lossy(&plan.stderr)
+    );
+
+    // What exists, seen through the SDK.
+    let aws = Aws::new(Preset::LocalStack, work.path());
+    aws.configure(&Value::Map(
+        [("endpoint".to_string(), Value::string(&endpoint))].into(),
+    ))
+    .await
+    .unwrap();
+    let c = aws.clients().unwrap();
+    let function = c
+        .lambda
+        .get_function()
+        .function_name(format!("{}-api", run.prefix))
+        .send()
+        .await
+        .unwrap();
+    let env = function
+        .configuration()
+        .and_then(|f| f.environment())
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        env.get("BUCKET"),
+        Some(&bucket),
+        "the function knows the bucket"
+    );
+    let versioning = aws
+        .read(nimbus_provider::ReadRequest {
+            type_name: "s3-bucket",
+            current_state: &Value::Map(
+                [("bucket-name".to_string(), Value::string(&bucket))].into(),
+            ),
+            private: &[],
+        })
+        .await
+        .unwrap()
+        .expect("the bucket exists")
+        .new_state;
+    assert_eq!(versioning.get("versioning"), Some(&Value::Bool(true)));
+    assert!(
+        c.dynamodb
+            .describe_table()
+            .table_name(format!("{}-items", run.prefix))
+            .send()
+            .await
+            .is_ok()
+    );
+
+    run.ok(&["destroy", "--auto-approve"]);
+    assert_eq!(
+        run.ok(&["state", "list"]).trim(),
+        "",
+        "state is empty after destroy"
+    );
+
+    // Nothing left behind.
+    let buckets = c.s3.list_buckets().send().await.unwrap();
+    assert!(
+        !buckets
+            .buckets()
+            .iter()
+            .any(|b| b.name() == Some(bucket.as_str())),
+        "bucket left behind"
+    );
+    assert!(
+        c.lambda
+            .get_function()
+            .function_name(format!("{}-api", run.prefix))
+            .send()
+            .await
+            .is_err(),
+        "function left behind"
+    );
+    let tables = c.dynamodb.list_tables().send().await.unwrap();
+    assert!(
+        !tables
+            .table_names()
+            .iter()
+            .any(|t| t.starts_with(&run.prefix)),
+        "table left behind"
+    );
+    let roles = c.iam.list_roles().send().await.unwrap();
+    assert!(
+        !roles
+            .roles()
+            .iter()
+            .any(|r| r.role_name().starts_with(&run.prefix)),
+        "role left behind"
+    );
+    let apis = c.apigateway.get_rest_apis().send().await.unwrap();
+    assert!(
+        !apis
+            .items()
+            .iter()
+            .any(|a| a.name().is_some_and(|n| n.starts_with(&run.prefix))),
+        "API left behind"
+    );
+}

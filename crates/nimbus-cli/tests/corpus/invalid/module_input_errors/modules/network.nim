@@ -1,0 +1,9 @@
+(define-variables
+  (cidr (type string)
+    (validation (ends-with cidr "/16") "must be a /16"))
+  (name (type string))
+  (subnet-count (type number) (default 2)))
+
+(resource null-resource "subnet"
+  (count (var subnet-count))
+  (triggers (cidr (var cidr)) (name (var name))))

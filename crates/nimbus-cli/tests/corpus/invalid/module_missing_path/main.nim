@@ -1,0 +1,6 @@
+;; A module path that does not exist.
+(use-module "./modules/nowhere.nim")
+(use-module vpc "./modules/vpc")
+(use-module 42)
+
+(include nowhere)

@@ -1,0 +1,2 @@
+(define-variables
+  (cidr (type string)))

@@ -1,0 +1,5 @@
+(define-variables
+  (text (type string)))
+
+(output "value"
+  (value (upper (var text))))

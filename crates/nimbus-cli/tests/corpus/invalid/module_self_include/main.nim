@@ -1,0 +1,4 @@
+;; A module that includes itself.
+(use-module "./modules/loop.nim")
+
+(include loop)

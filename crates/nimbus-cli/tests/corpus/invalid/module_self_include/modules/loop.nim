@@ -1,0 +1,5 @@
+(use-module "./loop.nim")
+
+(include loop)
+
+(resource null-resource "a")

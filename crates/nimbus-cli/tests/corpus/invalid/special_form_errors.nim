@@ -1,0 +1,15 @@
+;; Malformed special forms.
+(locals
+  (if-arity (if #t "only then"))
+  (if-condition (if "yes" 1 2))
+  (let-shape (let (x 1) x))
+  (let-binding (let ((1 2)) 3))
+  (and-kind (and #t "no"))
+  (or-kind (or #f 1))
+  (quote-arity (quote a b))
+  (map-entry (map (a 1) "b"))
+  (var-arity (var))
+  (local-name (local (x)))
+  (head ("upper" "x"))
+  (nested-head ((upper) "x"))
+  (module-output-arity (module-output network)))

@@ -1,0 +1,1 @@
+;; A configuration with nothing in it is valid (and does nothing).

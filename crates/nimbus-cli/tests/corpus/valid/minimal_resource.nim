@@ -1,0 +1,2 @@
+;; The smallest useful configuration: one resource, no attributes.
+(resource null-resource "anchor")

@@ -1,0 +1,2 @@
+(define-variables
+  (image (type string) (default "nginx")))

@@ -1,0 +1,187 @@
+//! Reading and evaluating a large configuration (target: 10,000 resources
+//! read and evaluated in under 100 ms).
+//!
+//! The configuration is generated in memory: 10,000 resource blocks
+//! (`null-resource` and `terraform-data`, one in 100 with `(count 3)`),
+//! whose attributes refer to variables, to a chain of locals and to other
+//! resources, so the graph has long dependency chains and many edges.
+//!
+//! * `load_10k`: read, parse and build the configuration model
+//!   (`nimbus_config::load` over `MemoryFiles`).
+//! * `validate_10k`: `Engine::new` (graph, providers) and
+//!   `Engine::validate` (every expression, every block against its schema,
+//!   every instance), the built-in provider only.
+//! * `load_and_validate_10k`: both, what `nimbus validate` costs.
+//!
+//! Run: `cargo bench -p nimbus-engine --bench evaluate`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use nimbus_builtin::{Builtin, BuiltinOptions};
+use nimbus_config::{Config, MemoryFiles};
+use nimbus_engine::{Catalog, Engine};
+use nimbus_eval::Inputs;
+use nimbus_provider::Provider;
+use std::fmt::Write;
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const RESOURCES: usize = 10_000;
+const LOCALS: usize = 100;
+
+/// The built-in provider only, as `nimbus` offers it.
+struct BuiltinOnly;
+
+impl Catalog for BuiltinOnly {
+    fn instantiate(&self, name: &str, _source: Option<&str>) -> Result<Arc<dyn Provider>, String> {
+        match name {
+            nimbus_engine::BUILTIN => Ok(Arc::new(Builtin::new(BuiltinOptions::new("/bench")))),
+            other => Err(format!("no provider named `{other}`")),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![nimbus_engine::BUILTIN.to_string()]
+    }
+}
+
+/// A configuration of `RESOURCES` resource blocks.
+fn generate() -> String {
+    let mut text = String::with_capacity(RESOURCES * 200);
+    text.push_str(
+        "(define-variables\n  (environment (type string) (default \"bench\"))\n  (region (type string) (default \"eu-west-1\"))\n  (replicas (type number) (default 3)\n    (validation (> replicas 0) \"must be positive\"))\n  (tags (type (map string)) (default (map (team \"core\") (cost \"42\")))))\n\n(locals\n  (prefix (format \"~a-~a\" (var environment) (var region)))\n",
+    );
+    for i in 0..LOCALS {
+        if i == 0 {
+            let _ = writeln!(text, "  (l0 (string-append (local prefix) \"-0\"))");
+        } else {
+            let _ = writeln!(text, "  (l{i} (format \"~a-~a\" (local l{}) {i}))", i - 1);
+        }
+    }
+    text.push_str(")\n\n(define-infrastructure bench\n");
+    for i in 0..RESOURCES {
+        let local = i % LOCALS;
+        let counted = i % 100 == 99;
+        if i % 2 == 0 {
+            let _ = writeln!(text, "  (resource null-resource \"r{i}\"");
+            if counted {
+                text.push_str("    (count (var replicas))\n");
+            }
+            let _ = write!(
+                text,
+                "    (triggers (env (var environment)) (name (format \"~a-{i}\" (local l{local})))"
+            );
+            if i >= 2 {
+                if (i - 2) % 100 == 99 {
+                    let _ = write!(
+                        text,
+                        " (previous (ref null-resource \"r{}\" 0 \"id\"))",
+                        i - 2
+                    );
+                } else {
+                    let _ = write!(
+                        text,
+                        " (previous (ref null-resource \"r{}\" \"id\"))",
+                        i - 2
+                    );
+                }
+            }
+            if counted {
+                text.push_str(" (index (to-string count-index))");
+            }
+            text.push_str("))\n");
+        } else {
+            let _ = writeln!(text, "  (resource terraform-data \"d{i}\"");
+            if counted {
+                text.push_str("    (count (var replicas))\n");
+            }
+            let _ = write!(
+                text,
+                "    (input (map (index {i}) (region (var region)) (tag (lookup (var tags) \"team\")) (label (local l{local}))))"
+            );
+            if i >= 2 {
+                if (i - 2) % 100 == 99 {
+                    let _ = write!(
+                        text,
+                        "\n    (triggers-replace (ref terraform-data \"d{}\" * \"id\"))",
+                        i - 2
+                    );
+                } else {
+                    let _ = write!(
+                        text,
+                        "\n    (triggers-replace (ref terraform-data \"d{}\" \"id\"))",
+                        i - 2
+                    );
+                }
+            }
+            text.push_str(")\n");
+        }
+    }
+    text.push_str(
+        "  (output \"last\" (value (ref null-resource \"r9998\" \"id\")))\n  (output \"chain\" (value (local l99))))\n",
+    );
+    text
+}
+
+fn files(text: &str) -> MemoryFiles {
+    MemoryFiles::default().with("/bench/main.nim", text)
+}
+
+fn load(files: &MemoryFiles) -> Config {
+    let (config, diagnostics) = nimbus_config::load(Path::new("/bench"), files);
+    assert!(
+        diagnostics.is_empty(),
+        "{:?}",
+        &diagnostics[..diagnostics.len().min(3)]
+    );
+    config
+}
+
+fn validate(runtime: &tokio::runtime::Runtime, config: &Config) {
+    let engine =
+        Engine::new(config, &BuiltinOnly).unwrap_or_else(|d| panic!("{:?}", &d[..d.len().min(3)]));
+    let diagnostics = runtime.block_on(engine.validate(&Inputs::new()));
+    assert!(
+        diagnostics.is_empty(),
+        "{:?}",
+        &diagnostics[..diagnostics.len().min(3)]
+    );
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn bench(c: &mut Criterion) {
+    let text = generate();
+    let files = files(&text);
+    let runtime = runtime();
+    // Check once, outside the measurements, that the configuration is valid.
+    let config = load(&files);
+    let blocks: usize = config.modules.iter().map(|m| m.resources.len()).sum();
+    assert_eq!(blocks, RESOURCES);
+    validate(&runtime, &config);
+
+    let mut group = c.benchmark_group("evaluate");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("load_10k", |b| b.iter(|| black_box(load(&files))));
+    group.bench_function("validate_10k", |b| {
+        b.iter(|| validate(&runtime, black_box(&config)))
+    });
+    group.bench_function("load_and_validate_10k", |b| {
+        b.iter(|| {
+            let config = load(&files);
+            validate(&runtime, &config);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
