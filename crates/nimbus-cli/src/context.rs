@@ -60,6 +60,9 @@ impl Files for OsFiles {
 /// The providers this build of Nimbus carries.
 pub struct BuiltinCatalog {
     pub base_dir: PathBuf,
+    /// `--plugin-mirror`, else `NIMBUS_PLUGIN_MIRROR`, else
+    /// `(plugin-mirror "DIR")` in the CLI configuration file.
+    pub plugin_mirror: Result<Option<PathBuf>, String>,
 }
 
 impl Catalog for BuiltinCatalog {
@@ -76,9 +79,26 @@ impl Catalog for BuiltinCatalog {
                 nimbus_aws::Preset::LocalStack,
                 self.base_dir.clone(),
             ))),
-            (_, Some(source)) => Err(format!(
-                "provider plugins ({source}) are not supported by this build yet"
-            )),
+            (_, Some(source)) => {
+                let mirror = self.plugin_mirror.clone()?.ok_or_else(|| {
+                    format!(
+                        "provider {source} is a plugin, and no plugin mirror is configured \
+                         (use --plugin-mirror DIR, NIMBUS_PLUGIN_MIRROR, or (plugin-mirror \"DIR\") in ~/.nimbusrc)"
+                    )
+                })?;
+                let lock =
+                    nimbus_plugin::LockFile::load(&self.base_dir.join(nimbus_plugin::LOCK_FILE))
+                        .map_err(|e| e.to_string())?;
+                let (provider, _resolved) = nimbus_plugin::start_from_mirror(
+                    &mirror,
+                    source,
+                    &nimbus_plugin::VersionConstraint::any(),
+                    &lock,
+                    Some(&self.base_dir),
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(Arc::new(provider))
+            }
             (other, None) => Err(format!("no provider named `{other}` is available")),
         }
     }
@@ -109,6 +129,11 @@ impl Session {
     pub fn catalog(&self) -> BuiltinCatalog {
         BuiltinCatalog {
             base_dir: self.dir.clone(),
+            plugin_mirror: nimbus_plugin::plugin_mirror(
+                self.global.plugin_mirror.as_deref(),
+                |k| std::env::var(k).ok(),
+            )
+            .map_err(|e| e.to_string()),
         }
     }
 

@@ -54,6 +54,9 @@ pub struct Global {
     /// Seconds to wait for the state lock (default 0: fail at once).
     #[arg(long = "lock-timeout", global = true, default_value_t = 0)]
     pub lock_timeout: u64,
+    /// Directory of installed provider plugins (Terraform's filesystem-mirror layout).
+    #[arg(long = "plugin-mirror", global = true, value_name = "DIR")]
+    pub plugin_mirror: Option<PathBuf>,
     /// Take over a lock whose holder process is gone.
     #[arg(long = "steal-stale-lock", global = true)]
     pub steal_stale_lock: bool,

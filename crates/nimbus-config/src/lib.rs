@@ -347,6 +347,26 @@ pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by_key(|d| d.span.map(|s| (s.file, s.start)));
 }
 
+/// [`sort_diagnostics`], then drops exact repeats: an error in an
+/// expression of a block with `count` or `for-each` is found once per
+/// instance, but is one problem in the text.
+pub fn sort_and_dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    sort_diagnostics(diagnostics);
+    let mut seen: Vec<Diagnostic> = Vec::new();
+    diagnostics.retain(|d| {
+        // Repeats share a span, so they are neighbours after sorting; only
+        // the diagnostics at the current position need comparing.
+        if seen.last().is_some_and(|last| last.span != d.span) {
+            seen.clear();
+        }
+        if seen.contains(d) {
+            return false;
+        }
+        seen.push(d.clone());
+        true
+    });
+}
+
 fn located(message: String, span: Option<nimbus_syntax::Span>) -> Diagnostic {
     let d = Diagnostic::error(message);
     match span {
@@ -499,5 +519,24 @@ mod tests {
                 "`type` is set twice in this variable",
             ]
         );
+    }
+
+    #[test]
+    fn repeated_diagnostics_are_dropped() {
+        let span = |start| nimbus_syntax::Span::new(nimbus_syntax::FileId(0), start, start + 1);
+        let mut diags = vec![
+            Diagnostic::error("b").at(span(5)),
+            Diagnostic::error("a").at(span(1)),
+            Diagnostic::error("b").at(span(5)),
+            Diagnostic::error("c").at(span(5)),
+            Diagnostic::error("b").at(span(5)),
+            Diagnostic::error("b").at(span(6)),
+        ];
+        sort_and_dedup_diagnostics(&mut diags);
+        let kept: Vec<_> = diags
+            .iter()
+            .map(|d| (d.message.as_str(), d.span.unwrap().start))
+            .collect();
+        assert_eq!(kept, [("a", 1), ("b", 5), ("c", 5), ("b", 6)]);
     }
 }

@@ -117,11 +117,21 @@ pub struct Resource {
 
 impl Resource {
     /// `TYPE.NAME`, or `data.TYPE.NAME`, without module prefix or index.
+    ///
+    /// Built by hand rather than with `format!`: the engine asks for it for
+    /// every vertex and instance, and formatting costs several times more.
     pub fn address(&self) -> String {
-        match self.mode {
-            Mode::Managed => format!("{}.{}", self.type_name.text, self.name.text),
-            Mode::Data => format!("data.{}.{}", self.type_name.text, self.name.text),
-        }
+        let prefix = match self.mode {
+            Mode::Managed => "",
+            Mode::Data => "data.",
+        };
+        let (t, n) = (self.type_name.text.as_str(), self.name.text.as_str());
+        let mut out = String::with_capacity(prefix.len() + t.len() + 1 + n.len());
+        out.push_str(prefix);
+        out.push_str(t);
+        out.push('.');
+        out.push_str(n);
+        out
     }
 }
 

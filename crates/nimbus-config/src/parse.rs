@@ -4,7 +4,7 @@
 use crate::model::*;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 use nimbus_value::Type;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Forms allowed at the top level of a file or inside `define-infrastructure`.
@@ -96,8 +96,8 @@ impl Parser<'_> {
             self.diagnostics.push(d);
             return;
         };
-        let mut items = items;
-        let args: Vec<Node> = items.drain(1..).collect();
+        let mut args = items;
+        args.remove(0);
         match form {
             "define-infrastructure" => {
                 match args.first().and_then(Node::as_name) {
@@ -166,8 +166,9 @@ impl Parser<'_> {
                 ),
                 Some(head) => match &head.kind {
                     NodeKind::Symbol(_) => {
-                        let args = items.split_off(1);
-                        let head = items.pop().expect("the head");
+                        // The arguments stay in the list's own vector.
+                        let head = items.remove(0);
+                        let args = items;
                         let NodeKind::Symbol(text) = head.kind else {
                             continue;
                         };
@@ -255,10 +256,11 @@ impl Parser<'_> {
                 return;
             }
         };
-        let body = items.split_off(1);
         let Some(name) = self.name_of(&items[0], "variable name") else {
             return;
         };
+        items.remove(0);
+        let body = items;
         let mut variable = Variable {
             name,
             ty: Type::Any,
@@ -460,7 +462,8 @@ impl Parser<'_> {
         let Some(name) = self.name_arg(span, &args, 0, "provider name") else {
             return;
         };
-        let body = args.split_off(1);
+        args.remove(0);
+        let body = args;
         let mut alias = None;
         let mut attributes = Vec::new();
         for mut form in self.attribute_forms(body, "a provider") {
@@ -514,7 +517,8 @@ impl Parser<'_> {
         let (Some(type_name), Some(name)) = (type_name, name) else {
             return;
         };
-        let body = args.split_off(2);
+        args.drain(..2);
+        let body = args;
         let mut resource = Resource {
             mode,
             type_name,
@@ -667,7 +671,8 @@ impl Parser<'_> {
         let Some(name) = self.name_arg(span, &args, 0, "output name") else {
             return;
         };
-        let body = args.split_off(1);
+        args.remove(0);
+        let body = args;
         let mut value = None;
         let mut value_written = false;
         let mut sensitive = false;
@@ -763,10 +768,16 @@ impl Parser<'_> {
         };
         let (name, rest) = match args.get(1) {
             Some(n) if n.as_str().is_some() => match self.name_of(n, "module instance name") {
-                Some(name) => (name, args.split_off(2)),
+                Some(name) => {
+                    args.drain(..2);
+                    (name, args)
+                }
                 None => return,
             },
-            _ => (module.clone(), args.split_off(1)),
+            _ => {
+                args.remove(0);
+                (module.clone(), args)
+            }
         };
         let inputs = self.attribute_forms(rest, "a module's inputs");
         self.module.calls.push(ModuleCall {
@@ -781,7 +792,8 @@ impl Parser<'_> {
         let Some(name) = self.name_arg(span, &args, 0, "policy name") else {
             return;
         };
-        let body = args.split_off(1);
+        args.remove(0);
+        let body = args;
         let mut rules = Vec::new();
         for form in self.attribute_forms(body, "a policy") {
             if !POLICY_RULES.contains(&form.name.as_str()) {
@@ -800,7 +812,7 @@ impl Parser<'_> {
                 }
             }
             match form.name.as_str() {
-                "deny" | "warn" if !form.args.first().is_some_and(|a| a.as_str().is_some()) => {
+                "deny" | "warn" if form.args.first().is_none_or(|a| a.as_str().is_none()) => {
                     let at = form
                         .args
                         .first()
@@ -842,7 +854,9 @@ pub(crate) fn check_duplicates(
     root: &Path,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    fn check<K: std::hash::Hash + Eq>(
+    /// Sorting finds duplicates without hashing every name (this runs on
+    /// every load, for every declaration).
+    fn check<K: Ord>(
         what: &str,
         items: impl Iterator<Item = (K, Span)>,
         describe: impl Fn(&K) -> String,
@@ -850,22 +864,30 @@ pub(crate) fn check_duplicates(
         root: &Path,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        let mut seen: HashMap<K, Span> = HashMap::new();
-        for (key, span) in items {
-            if let Some(first) = seen.get(&key) {
-                diagnostics.push(
-                    Diagnostic::error(format!("duplicate {what} `{}`", describe(&key)))
-                        .at(span)
-                        .with_label("declared again here")
-                        .with_note(format!(
-                            "note: first declared at {}",
-                            crate::relative_location(sources, *first, root)
-                        )),
-                );
-            } else {
-                seen.insert(key, span);
-            }
+        let mut items: Vec<(K, usize, Span)> =
+            items.enumerate().map(|(i, (k, s))| (k, i, s)).collect();
+        if items.len() < 2 {
+            return;
         }
+        items.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut duplicates: Vec<(usize, Diagnostic)> = Vec::new();
+        let mut first = 0;
+        for i in 1..items.len() {
+            if items[i].0 != items[first].0 {
+                first = i;
+                continue;
+            }
+            let d = Diagnostic::error(format!("duplicate {what} `{}`", describe(&items[i].0)))
+                .at(items[i].2)
+                .with_label("declared again here")
+                .with_note(format!(
+                    "note: first declared at {}",
+                    crate::relative_location(sources, items[first].2, root)
+                ));
+            duplicates.push((items[i].1, d));
+        }
+        duplicates.sort_by_key(|(i, _)| *i);
+        diagnostics.extend(duplicates.into_iter().map(|(_, d)| d));
     }
     let name = |k: &&str| k.to_string();
     let d = diagnostics;

@@ -13,9 +13,12 @@
 //!   every instance), the built-in provider only.
 //! * `load_and_validate_10k`: both, what `nimbus validate` costs.
 //!
-//! Run: `cargo bench -p nimbus-engine --bench evaluate`.
+//! Run: `cargo bench -p nimbus-engine --bench evaluate`. On a busy machine
+//! wall-clock times mostly measure the other processes; then
+//! `NIMBUS_BENCH_CPU=20 cargo bench -p nimbus-engine --bench evaluate`
+//! prints the CPU time per run of each phase instead.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use nimbus_builtin::{Builtin, BuiltinOptions};
 use nimbus_config::{Config, MemoryFiles};
 use nimbus_engine::{Catalog, Engine};
@@ -183,5 +186,52 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// CPU time of this thread so far (Linux), to measure on a busy machine
+/// where wall time mostly measures the other processes.
+fn cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// `NIMBUS_BENCH_CPU=N`: run each phase N times and print the mean CPU
+/// time per run instead of criterion's wall-clock statistics.
+fn cpu_report(iterations: u32) {
+    let text = generate();
+    let files = files(&text);
+    let runtime = runtime();
+    let config = load(&files);
+    validate(&runtime, &config);
+    let measure = |name: &str, f: &mut dyn FnMut()| {
+        let before = cpu_time().expect("/proc/thread-self/schedstat");
+        for _ in 0..iterations {
+            f();
+        }
+        let spent = cpu_time().expect("/proc/thread-self/schedstat") - before;
+        println!(
+            "{name:<24} {:>8.1} ms CPU per run ({iterations} runs)",
+            spent.as_secs_f64() * 1000.0 / iterations as f64
+        );
+    };
+    measure("load_10k", &mut || drop(black_box(load(&files))));
+    measure("validate_10k", &mut || {
+        validate(&runtime, black_box(&config))
+    });
+    measure("load_and_validate_10k", &mut || {
+        validate(&runtime, &load(&files))
+    });
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(n) = std::env::var("NIMBUS_BENCH_CPU")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        cpu_report(n);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

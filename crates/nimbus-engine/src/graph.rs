@@ -278,7 +278,7 @@ impl<'c> Graph<'c> {
             for (name, span) in &members {
                 d = d.with_note(format!(
                     "note: {name} is declared at {}",
-                    self.config.sources.location(*span)
+                    self.config.location(*span)
                 ));
             }
             diagnostics.push(d);

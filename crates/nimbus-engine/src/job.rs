@@ -508,6 +508,7 @@ impl InstanceJob {
                 action,
                 prior_value.as_ref(),
                 &private,
+                &planned.planned_private,
                 &planned.planned_state,
                 &config,
             )
@@ -561,6 +562,7 @@ impl InstanceJob {
         action: Action,
         prior: Option<&Value>,
         private: &[u8],
+        planned_private: &[u8],
         planned: &Value,
         config: &Value,
     ) -> Result<(Value, Vec<u8>), Diagnostic> {
@@ -581,7 +583,8 @@ impl InstanceJob {
                     .record_intent(intent(IntentAction::Create, planned.to_json()))
                     .await
                     .map_err(store_error)?;
-                self.create(recorder, id, planned, config).await
+                self.create(recorder, id, planned, planned_private, config)
+                    .await
             }
             (Action::Update, Some(prior)) => {
                 let id = recorder
@@ -598,7 +601,9 @@ impl InstanceJob {
                             prior_state: Some(prior),
                             planned_state: planned,
                             config,
-                            private,
+                            // What the provider's plan handed back, as the
+                            // plugin protocol requires.
+                            private: planned_private,
                         })
                     })
                     .await;
@@ -612,7 +617,9 @@ impl InstanceJob {
                     ))
                     .await
                     .map_err(store_error)?;
-                let (state, new_private) = self.create(recorder, id, planned, config).await?;
+                let (state, new_private) = self
+                    .create(recorder, id, planned, planned_private, config)
+                    .await?;
                 // The old object is now deposed: delete it, and close that
                 // intent by re-recording the new object.
                 let id = recorder
@@ -711,8 +718,14 @@ impl InstanceJob {
                     })
                     .await
                     .map_err(|e| self.error(&e, "planning the replacement"))?;
-                self.create(recorder, id, &planned.planned_state, config)
-                    .await
+                self.create(
+                    recorder,
+                    id,
+                    &planned.planned_state,
+                    &planned.planned_private,
+                    config,
+                )
+                .await
             }
             (other, _) => Err(Diagnostic::error(format!(
                 "{}: internal: cannot carry out `{}` here",
@@ -727,6 +740,7 @@ impl InstanceJob {
         recorder: &Recorder,
         intent: nimbus_state::IntentId,
         planned: &Value,
+        planned_private: &[u8],
         config: &Value,
     ) -> Result<(Value, Vec<u8>), Diagnostic> {
         let provider = self.handle.provider.clone();
@@ -737,7 +751,7 @@ impl InstanceJob {
                     prior_state: None,
                     planned_state: planned,
                     config,
-                    private: &[],
+                    private: planned_private,
                 })
             })
             .await;

@@ -159,6 +159,13 @@ impl<'c> Engine<'c> {
         .await
     }
 
+    /// Ends every provider of this run (plugin processes, connections).
+    pub async fn shutdown(&self) {
+        for handle in self.providers.handles.values() {
+            handle.provider.shutdown().await;
+        }
+    }
+
     /// Checks everything that can be checked without calling a provider.
     pub async fn validate(&self, inputs: &Inputs) -> Vec<Diagnostic> {
         let empty = PriorState::new();
@@ -172,7 +179,7 @@ impl<'c> Engine<'c> {
                 &RunOptions::default(),
             )
             .await;
-        nimbus_config::sort_diagnostics(&mut result.diagnostics);
+        nimbus_config::sort_and_dedup_diagnostics(&mut result.diagnostics);
         result.diagnostics
     }
 
@@ -191,7 +198,7 @@ impl<'c> Engine<'c> {
             .walk(WalkMode::Plan, inputs, prior, None, None, options)
             .await;
         if !result.diagnostics.is_empty() {
-            nimbus_config::sort_diagnostics(&mut result.diagnostics);
+            nimbus_config::sort_and_dedup_diagnostics(&mut result.diagnostics);
             return Err(result.diagnostics);
         }
         let mut changes = std::mem::take(&mut result.changes);

@@ -29,17 +29,18 @@ pub fn eval_block(
     what: &str,
 ) -> Result<Value, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut values: BTreeMap<String, Value> = BTreeMap::new();
-    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    // Attribute values by name, borrowed from the schema: the object is
+    // built once at the end. Blocks are small, so vectors beat maps here.
+    let mut values: Vec<(&str, Value)> = Vec::with_capacity(forms.len());
     // Attributes the user wrote, even wrongly: a required one that was
     // written with a bad value or a typo is not also reported as missing.
-    let mut attempted: Vec<String> = Vec::new();
+    let mut attempted: Vec<&str> = Vec::with_capacity(forms.len());
     for form in forms {
         let name = form.name.as_str();
-        let Some(attribute) = schema.attribute(name) else {
+        let Some((name, attribute)) = schema.attributes.get_key_value(name) else {
             let settable: Vec<&str> = schema.settable_names().collect();
             if let Some(meant) = nimbus_syntax::suggest::closest(name, settable.iter().copied()) {
-                attempted.push(meant.to_string());
+                attempted.push(meant);
             }
             let mut d = Diagnostic::error(format!("{what} has no attribute `{name}`"))
                 .at(form.name.span)
@@ -54,7 +55,9 @@ pub fn eval_block(
             errors.push(d);
             continue;
         };
-        attempted.push(name.to_string());
+        let name = name.as_str();
+        let written_before = attempted.contains(&name);
+        attempted.push(name);
         if !attribute.is_settable() {
             errors.push(
                 Diagnostic::error(format!(
@@ -68,7 +71,7 @@ pub fn eval_block(
             continue;
         }
         let repeatable = is_block_list(&attribute.ty);
-        if seen.insert(name, form.name.span).is_some() && !repeatable {
+        if written_before && !repeatable {
             errors.push(
                 Diagnostic::error(format!("attribute `{name}` is set twice"))
                     .at(form.name.span)
@@ -98,7 +101,7 @@ pub fn eval_block(
                 continue;
             }
         };
-        if repeatable && let Some(existing) = values.get_mut(name) {
+        if repeatable && let Some((_, existing)) = values.iter_mut().find(|(n, _)| *n == name) {
             *existing = match (std::mem::take(existing), value) {
                 (Value::List(mut a), Value::List(b)) => {
                     a.extend(b);
@@ -109,13 +112,10 @@ pub fn eval_block(
             };
             continue;
         }
-        values.insert(name.to_string(), value);
+        values.push((name, value));
     }
     for (name, attribute) in &schema.attributes {
-        if attribute.presence == Presence::Required
-            && !values.contains_key(name)
-            && !attempted.contains(name)
-        {
+        if attribute.presence == Presence::Required && !attempted.contains(&name.as_str()) {
             errors.push(
                 Diagnostic::error(format!("{what} is missing the required attribute `{name}`"))
                     .at(block_span)
@@ -129,11 +129,18 @@ pub fn eval_block(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut object = BTreeMap::new();
-    for (name, attribute) in &schema.attributes {
-        let value = values.remove(name).unwrap_or(Value::Null);
-        object.insert(name.clone(), value.mark_if(attribute.sensitive));
-    }
+    // Schema attributes are sorted, so the map is built from sorted input.
+    let object: BTreeMap<String, Value> = schema
+        .attributes
+        .iter()
+        .map(|(name, attribute)| {
+            let value = values
+                .iter_mut()
+                .find(|(n, _)| *n == name)
+                .map_or(Value::Null, |(_, v)| std::mem::take(v));
+            (name.clone(), value.mark_if(attribute.sensitive))
+        })
+        .collect();
     Ok(Value::Map(object))
 }
 

@@ -2,7 +2,7 @@
 //! effect, and a value known only after apply stays unknown through every
 //! operation.
 
-use crate::scope::{Instances, ModuleIndex, Scope};
+use crate::scope::{BlockKeyView, Instances, ModuleIndex, Scope};
 use nimbus_config::Mode;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 use nimbus_value::{Number, Value};
@@ -226,7 +226,7 @@ impl<'a> Context<'a> {
             );
         };
         let pairs = match bindings.as_list() {
-            Some(pairs) if !pairs.first().is_some_and(|p| p.as_list().is_none()) => pairs,
+            Some(pairs) if pairs.first().is_none_or(|p| p.as_list().is_some()) => pairs,
             _ => {
                 return Err(
                     Diagnostic::error("expected a list of bindings `((NAME VALUE) ...)`")
@@ -418,7 +418,7 @@ impl<'a> Context<'a> {
         let scope = self.scope;
         let instances = scope
             .resources
-            .get(&(mode, type_name.to_string(), name.to_string()));
+            .get(&(mode, type_name, name) as &dyn BlockKeyView);
         // Built only for messages: most references succeed.
         let address = || match mode {
             Mode::Managed => format!("{type_name}.{name}"),

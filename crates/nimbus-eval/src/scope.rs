@@ -32,6 +32,47 @@ impl Instances {
 /// Key of a resource block inside a module.
 pub type BlockKey = (Mode, String, String);
 
+/// A [`BlockKey`] seen through borrowed strings, so that looking a block up
+/// in [`Scope::resources`] needs no allocation:
+/// `scope.resources.get(&(mode, "null-resource", "a") as &dyn BlockKeyView)`.
+pub trait BlockKeyView {
+    fn view(&self) -> (Mode, &str, &str);
+}
+
+impl BlockKeyView for BlockKey {
+    fn view(&self) -> (Mode, &str, &str) {
+        (self.0, &self.1, &self.2)
+    }
+}
+
+impl BlockKeyView for (Mode, &str, &str) {
+    fn view(&self) -> (Mode, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn BlockKeyView + 'a> for BlockKey {
+    fn borrow(&self) -> &(dyn BlockKeyView + 'a) {
+        self
+    }
+}
+
+// Hashes exactly as `BlockKey` does (`String` and `&str` hash alike), as
+// `Borrow` requires.
+impl std::hash::Hash for dyn BlockKeyView + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.view().hash(state);
+    }
+}
+
+impl PartialEq for dyn BlockKeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.view() == other.view()
+    }
+}
+
+impl Eq for dyn BlockKeyView + '_ {}
+
 /// Declarations of a module indexed by name, built once so that resolving a
 /// reference is a hash lookup, not a scan of every resource.
 #[derive(Debug)]
@@ -95,4 +136,28 @@ pub struct Scope {
     pub resources: HashMap<BlockKey, Instances>,
     /// Outputs of module instances called from this module, by instance name.
     pub module_outputs: HashMap<String, BTreeMap<String, Value>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrowed_keys_find_owned_ones() {
+        let mut map: HashMap<BlockKey, u8> = HashMap::new();
+        for (i, name) in ["a", "b", "long-name-of-a-resource"].iter().enumerate() {
+            map.insert(
+                (Mode::Managed, "null-resource".into(), name.to_string()),
+                i as u8,
+            );
+        }
+        map.insert((Mode::Data, "null-resource".into(), "a".into()), 9);
+        let get = |mode, t, n| map.get(&(mode, t, n) as &dyn BlockKeyView).copied();
+        assert_eq!(
+            get(Mode::Managed, "null-resource", "long-name-of-a-resource"),
+            Some(2)
+        );
+        assert_eq!(get(Mode::Data, "null-resource", "a"), Some(9));
+        assert_eq!(get(Mode::Managed, "null-resourc", "ea"), None);
+    }
 }

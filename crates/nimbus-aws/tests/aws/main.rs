@@ -7,6 +7,7 @@ mod common;
 
 mod apigateway;
 mod dynamodb;
+mod faults;
 mod iam;
 mod lambda;
 mod provider;

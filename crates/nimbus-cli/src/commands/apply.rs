@@ -221,6 +221,7 @@ pub async fn plan(
             .await
     };
     sink.finish();
+    engine.shutdown().await;
     let plan = result.map_err(|ds| {
         session.out.diagnostics(&prepared.sources, &ds);
         Reported
@@ -437,6 +438,7 @@ pub async fn apply(
         .apply(&plan, &prepared.inputs, &prior, &recorder, &opts)
         .await;
     sink.finish();
+    engine.shutdown().await;
     let status = if report.succeeded() {
         RunStatus::Succeeded
     } else {
@@ -546,6 +548,7 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
         .destroy(&plan, &prepared.inputs, &prior, &recorder, &opts)
         .await;
     sink.finish();
+    engine.shutdown().await;
     let status = if report.succeeded() {
         RunStatus::Succeeded
     } else {
@@ -581,6 +584,7 @@ async fn read_reality(
         })?;
     let (drifts, errors) = engine.detect_drift(prior, &opts).await;
     sink.finish();
+    engine.shutdown().await;
     if !errors.is_empty() {
         session.out.diagnostics(&prepared.sources, &errors);
         return Err(Reported);
