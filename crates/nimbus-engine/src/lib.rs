@@ -301,13 +301,6 @@ impl<'c> Engine<'c> {
             let Some(rest) = block.strip_prefix(instance.prefix.as_str()) else {
                 continue;
             };
-            if rest.starts_with("module.")
-                && !instance.prefix.is_empty()
-                && rest.contains("module.")
-            {
-                // belongs to a deeper instance; keep looking
-            }
-            let module = &self.config.modules[instance.module];
             let (mode, rest) = match rest.strip_prefix("data.") {
                 Some(r) => (Mode::Data, r),
                 None => (Mode::Managed, rest),
@@ -316,7 +309,6 @@ impl<'c> Engine<'c> {
                 && !n.contains('.')
                 && let Some(r) = self.graph.indexes[instance.module].resource(mode, t, n)
             {
-                let _ = module;
                 return Some(r);
             }
         }
