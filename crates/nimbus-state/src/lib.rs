@@ -11,9 +11,10 @@
 //! * **Writes are incremental.** A change touches a handful of rows; the file is
 //!   never rewritten as a whole, which keeps 100,000-resource workspaces fast.
 //! * **Durability before acknowledgement.** The [`Recorder`] used during apply
-//!   funnels all writes through one writer thread that group-commits: it drains
-//!   every queued request, applies them in one transaction, commits (fsync), and
-//!   only then acknowledges each caller. Write-ahead [`Intent`]s make a provider
+//!   funnels all writes through one writer thread that group-commits: it
+//!   gathers the queued requests (waiting briefly for callers it just
+//!   released), applies them in one transaction, commits (fsync), and only
+//!   then acknowledges each caller. Write-ahead [`Intent`]s make a provider
 //!   call that was started but never recorded visible at the next run.
 //! * **Cross-process safety.** Workspace locks are rows taken in `BEGIN
 //!   IMMEDIATE` transactions, so they hold between processes; readers never

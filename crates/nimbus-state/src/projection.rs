@@ -7,8 +7,9 @@
 //! replaying yields byte-identical rows; the property tests check that.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::StateError;
@@ -16,7 +17,7 @@ use crate::types::{OutputRecord, ResourceRecord, ResourceStatus};
 
 type Result<T> = std::result::Result<T, StateError>;
 
-/// Column list read by `RawResource::from_row`.
+/// Column list read by `RawResource::from_row` and [`load_resources`].
 pub(crate) const RESOURCE_COLUMNS: &str = "address, resource_type, provider, attributes, sensitive, \
      private, schema_version, dependencies, status, last_run";
 
@@ -39,40 +40,146 @@ fn json_list(s: &str, what: &str) -> Result<Vec<String>> {
     }
 }
 
-/// A record with its JSON columns already serialised, ready to store or compare.
-pub(crate) struct EncodedResource<'a> {
-    pub record: &'a ResourceRecord,
-    attributes: String,
-    sensitive: String,
-    dependencies: String,
+/// Checks that a stored JSON column parses, without building a value.
+fn check_json(s: &str, what: &str) -> Result<()> {
+    json::<serde::de::IgnoredAny>(s, what).map(drop)
 }
 
-impl<'a> EncodedResource<'a> {
-    pub(crate) fn new(record: &'a ResourceRecord) -> Result<Self> {
+/// The columns of one resource row, borrowed. Both the event log (the
+/// serialised record) and the projection are written from this shape, so the
+/// JSON columns are serialised once and spliced into the event text.
+#[derive(PartialEq)]
+pub(crate) struct RecordParts<'a> {
+    pub address: &'a str,
+    pub resource_type: &'a str,
+    pub provider: &'a str,
+    pub attributes: &'a str,
+    pub sensitive: &'a str,
+    pub private: &'a [u8],
+    pub schema_version: u64,
+    pub dependencies: &'a str,
+    pub status: &'a str,
+    pub last_run: Option<&'a str>,
+}
+
+impl RecordParts<'_> {
+    /// The record as `serde_json::to_string(&ResourceRecord)` writes it (same
+    /// field order and encodings; a unit test holds the two together), built
+    /// from already serialised columns instead of walking the value again.
+    pub(crate) fn to_json(&self) -> String {
+        fn string(out: &mut Vec<u8>, s: &str) {
+            // Writing a &str into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, s);
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = Vec::with_capacity(
+            160 + self.address.len()
+                + self.resource_type.len()
+                + self.provider.len()
+                + self.attributes.len()
+                + self.sensitive.len()
+                + 2 * self.private.len()
+                + self.dependencies.len(),
+        );
+        out.extend_from_slice(b"{\"address\":");
+        string(&mut out, self.address);
+        out.extend_from_slice(b",\"resource_type\":");
+        string(&mut out, self.resource_type);
+        out.extend_from_slice(b",\"provider\":");
+        string(&mut out, self.provider);
+        out.extend_from_slice(b",\"attributes\":");
+        out.extend_from_slice(self.attributes.as_bytes());
+        out.extend_from_slice(b",\"sensitive_attributes\":");
+        out.extend_from_slice(self.sensitive.as_bytes());
+        out.extend_from_slice(b",\"private\":\"");
+        for b in self.private {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        }
+        out.extend_from_slice(b"\",\"schema_version\":");
+        out.extend_from_slice(self.schema_version.to_string().as_bytes());
+        out.extend_from_slice(b",\"dependencies\":");
+        out.extend_from_slice(self.dependencies.as_bytes());
+        out.extend_from_slice(b",\"status\":");
+        string(&mut out, self.status);
+        out.extend_from_slice(b",\"last_run\":");
+        match self.last_run {
+            Some(r) => string(&mut out, r),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+        // Only UTF-8 strings and ASCII were written.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+/// A record with its JSON columns and its event text already serialised,
+/// ready to store or compare.
+///
+/// The recorder builds it on the caller's thread, so the serialisation (and
+/// freeing the attribute tree) runs in parallel with the single writer thread
+/// instead of on it.
+#[derive(Debug)]
+pub(crate) struct EncodedResource {
+    pub address: String,
+    pub resource_type: String,
+    pub provider: String,
+    attributes: String,
+    sensitive: String,
+    private: Vec<u8>,
+    schema_version: u64,
+    dependencies: String,
+    status: ResourceStatus,
+    last_run: Option<String>,
+    /// The serialised record, as stored in the event log.
+    pub json: String,
+}
+
+impl EncodedResource {
+    pub(crate) fn new(record: ResourceRecord) -> Result<Self> {
         fn enc<T: serde::Serialize>(v: &T, address: &str) -> Result<String> {
             serde_json::to_string(v)
                 .map_err(|e| StateError::InvalidInput(format!("{address}: {e}")))
         }
-        Ok(EncodedResource {
-            attributes: enc(&record.attributes, &record.address)?,
-            sensitive: enc(&record.sensitive_attributes, &record.address)?,
-            dependencies: enc(&record.dependencies, &record.address)?,
-            record,
-        })
+        let attributes = enc(&record.attributes, &record.address)?;
+        let sensitive = enc(&record.sensitive_attributes, &record.address)?;
+        let dependencies = enc(&record.dependencies, &record.address)?;
+        let mut enc = EncodedResource {
+            address: record.address,
+            resource_type: record.resource_type,
+            provider: record.provider,
+            attributes,
+            sensitive,
+            private: record.private,
+            schema_version: record.schema_version,
+            dependencies,
+            status: record.status,
+            last_run: record.last_run,
+            json: String::new(),
+        };
+        enc.json = enc.parts().to_json();
+        Ok(enc)
+    }
+
+    fn parts(&self) -> RecordParts<'_> {
+        RecordParts {
+            address: &self.address,
+            resource_type: &self.resource_type,
+            provider: &self.provider,
+            attributes: &self.attributes,
+            sensitive: &self.sensitive,
+            private: &self.private,
+            schema_version: self.schema_version,
+            dependencies: &self.dependencies,
+            status: self.status.as_str(),
+            last_run: self.last_run.as_deref(),
+        }
     }
 
     /// Whether the stored row already holds exactly this record.
     pub(crate) fn same_as(&self, raw: &RawResource) -> bool {
-        let r = self.record;
-        raw.resource_type == r.resource_type
-            && raw.provider == r.provider
-            && raw.attributes == self.attributes
-            && raw.sensitive == self.sensitive
-            && raw.private == r.private
-            && raw.schema_version == r.schema_version
-            && raw.dependencies == self.dependencies
-            && raw.status == r.status.as_str()
-            && raw.last_run == r.last_run
+        self.parts() == raw.parts()
     }
 }
 
@@ -106,25 +213,62 @@ impl RawResource {
         })
     }
 
+    fn parts(&self) -> RecordParts<'_> {
+        RecordParts {
+            address: &self.address,
+            resource_type: &self.resource_type,
+            provider: &self.provider,
+            attributes: &self.attributes,
+            sensitive: &self.sensitive,
+            private: &self.private,
+            schema_version: self.schema_version,
+            dependencies: &self.dependencies,
+            status: &self.status,
+            last_run: self.last_run.as_deref(),
+        }
+    }
+
+    /// The stored record serialised for the event log, without decoding it
+    /// into values. The row is still checked, so a damaged row fails the
+    /// change instead of being copied into history.
+    pub(crate) fn to_json(&self) -> Result<String> {
+        let what = &self.address;
+        if ResourceStatus::parse(&self.status).is_none() {
+            return Err(StateError::corrupt(format!(
+                "{what}: unknown status {:?}",
+                self.status
+            )));
+        }
+        check_json(&self.attributes, what)?;
+        json_list(&self.sensitive, what)?;
+        json_list(&self.dependencies, what)?;
+        Ok(self.parts().to_json())
+    }
+
     /// Decodes it into a record.
-    pub(crate) fn decode(self) -> Result<ResourceRecord> {
-        let status = ResourceStatus::parse(&self.status).ok_or_else(|| {
-            StateError::corrupt(format!(
-                "{}: unknown status {:?}",
-                self.address, self.status
-            ))
+    pub(crate) fn decode(&self) -> Result<ResourceRecord> {
+        self.parts().decode()
+    }
+}
+
+impl RecordParts<'_> {
+    /// Decodes a stored row into a record.
+    fn decode(&self) -> Result<ResourceRecord> {
+        let what = self.address;
+        let status = ResourceStatus::parse(self.status).ok_or_else(|| {
+            StateError::corrupt(format!("{what}: unknown status {:?}", self.status))
         })?;
         Ok(ResourceRecord {
-            resource_type: self.resource_type,
-            provider: self.provider,
-            attributes: json(&self.attributes, &self.address)?,
-            sensitive_attributes: json_list(&self.sensitive, &self.address)?,
-            private: self.private,
+            address: self.address.to_owned(),
+            resource_type: self.resource_type.to_owned(),
+            provider: self.provider.to_owned(),
+            attributes: json(self.attributes, what)?,
+            sensitive_attributes: json_list(self.sensitive, what)?,
+            private: self.private.to_vec(),
             schema_version: self.schema_version,
-            dependencies: json_list(&self.dependencies, &self.address)?,
+            dependencies: json_list(self.dependencies, what)?,
             status,
-            last_run: self.last_run,
-            address: self.address,
+            last_run: self.last_run.map(str::to_owned),
         })
     }
 }
@@ -147,8 +291,7 @@ pub(crate) fn resource_exists(conn: &Connection, ws: &str, address: &str) -> Res
 }
 
 /// Inserts or replaces a resource row.
-pub(crate) fn put_resource(conn: &Connection, ws: &str, enc: &EncodedResource<'_>) -> Result<()> {
-    let r = enc.record;
+pub(crate) fn put_resource(conn: &Connection, ws: &str, enc: &EncodedResource) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO resources (workspace, address, resource_type, provider, attributes, sensitive, \
              private, schema_version, dependencies, status, last_run)
@@ -162,16 +305,16 @@ pub(crate) fn put_resource(conn: &Connection, ws: &str, enc: &EncodedResource<'_
     )?;
     stmt.execute(params![
         ws,
-        r.address,
-        r.resource_type,
-        r.provider,
+        enc.address,
+        enc.resource_type,
+        enc.provider,
         enc.attributes,
         enc.sensitive,
-        r.private,
-        r.schema_version,
+        enc.private,
+        enc.schema_version,
         enc.dependencies,
-        r.status.as_str(),
-        r.last_run,
+        enc.status.as_str(),
+        enc.last_run,
     ])?;
     Ok(())
 }
@@ -191,60 +334,168 @@ pub(crate) fn rename_resource(conn: &Connection, ws: &str, from: &str, to: &str)
     Ok(stmt.execute(params![ws, from, to])? > 0)
 }
 
-/// Below this many rows, decoding on the calling thread is cheaper than
-/// spawning helpers.
-const PARALLEL_DECODE_MIN_ROWS: usize = 4096;
+/// Rows copied out of SQLite per batch handed to a decoding thread: large
+/// enough that queueing costs nothing, small enough that decoding starts
+/// while the rest is still being read and that threads finish together.
+const CHUNK_ROWS: usize = 1024;
+
+/// Byte columns of a resource row, in [`RESOURCE_COLUMNS`] order minus
+/// `schema_version`.
+const BYTE_COLUMNS: [usize; 9] = [0, 1, 2, 3, 4, 5, 7, 8, 9];
+
+/// Resource rows copied out of SQLite undecoded, all into one buffer.
+///
+/// The connection is single-threaded, so rows must be copied before other
+/// threads can decode them; one buffer per chunk instead of a string per
+/// column spares the reading thread (the one that cannot be parallelised)
+/// seven allocations per row, and the decoding threads the matching frees.
+struct RowChunk {
+    bytes: Vec<u8>,
+    rows: Vec<RowSpan>,
+}
+
+struct RowSpan {
+    /// End offsets in `bytes` of the [`BYTE_COLUMNS`].
+    ends: [usize; 9],
+    schema_version: u64,
+    has_last_run: bool,
+}
+
+impl RowChunk {
+    /// An empty chunk, recycled from `pool` when one is free, so that the
+    /// buffers are not grown again from scratch for every chunk.
+    fn take(pool: &Mutex<Vec<RowChunk>>) -> RowChunk {
+        pool.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_else(|| RowChunk {
+                bytes: Vec::new(),
+                rows: Vec::with_capacity(CHUNK_ROWS),
+            })
+    }
+
+    fn recycle(mut self, pool: &Mutex<Vec<RowChunk>>) {
+        self.bytes.clear();
+        self.rows.clear();
+        pool.lock().unwrap_or_else(|e| e.into_inner()).push(self);
+    }
+
+    /// Copies up to [`CHUNK_ROWS`] rows; returns whether the query may have more.
+    fn fill(&mut self, rows: &mut rusqlite::Rows<'_>) -> Result<bool> {
+        while self.rows.len() < CHUNK_ROWS {
+            let Some(row) = rows.next()? else {
+                return Ok(false);
+            };
+            let mut ends = [0; 9];
+            let mut has_last_run = false;
+            for (slot, &col) in BYTE_COLUMNS.iter().enumerate() {
+                match row.get_ref(col)? {
+                    ValueRef::Text(b) | ValueRef::Blob(b) => {
+                        self.bytes.extend_from_slice(b);
+                        has_last_run = col == 9;
+                    }
+                    // last_run is the only nullable column.
+                    ValueRef::Null if col == 9 => {}
+                    other => {
+                        return Err(StateError::corrupt(format!(
+                            "resources column {col}: unexpected {:?}",
+                            other.data_type()
+                        )));
+                    }
+                }
+                ends[slot] = self.bytes.len();
+            }
+            self.rows.push(RowSpan {
+                ends,
+                schema_version: row.get(6)?,
+                has_last_run,
+            });
+        }
+        Ok(true)
+    }
+
+    fn decode(&self) -> Result<Vec<ResourceRecord>> {
+        let mut start = 0;
+        let mut out = Vec::with_capacity(self.rows.len());
+        for span in &self.rows {
+            let mut col = [&[][..]; 9];
+            for (slot, &end) in span.ends.iter().enumerate() {
+                col[slot] = &self.bytes[start..end];
+                start = end;
+            }
+            let text = |slot: usize| {
+                std::str::from_utf8(col[slot]).map_err(|e| {
+                    StateError::corrupt(format!("resources column {}: {e}", BYTE_COLUMNS[slot]))
+                })
+            };
+            let parts = RecordParts {
+                address: text(0)?,
+                resource_type: text(1)?,
+                provider: text(2)?,
+                attributes: text(3)?,
+                sensitive: text(4)?,
+                private: col[5],
+                schema_version: span.schema_version,
+                dependencies: text(6)?,
+                status: text(7)?,
+                last_run: if span.has_last_run {
+                    Some(text(8)?)
+                } else {
+                    None
+                },
+            };
+            out.push(parts.decode()?);
+        }
+        Ok(out)
+    }
+}
 
 /// All resources of a workspace ordered by address (bytewise, like `String`'s `Ord`).
 ///
-/// Listing is dominated by parsing attribute JSON into `serde_json::Value`s,
-/// not by SQLite, so rows are first copied out undecoded (the connection is
-/// single-threaded) and large workspaces are then decoded on several threads.
+/// Listing is dominated by building the `serde_json::Value` trees of the
+/// attributes, not by SQLite, so for large workspaces this thread reads rows
+/// into chunks while helper threads decode the chunks already read, and it
+/// joins the decoding once the query is done. Small workspaces, which end
+/// within the first chunk, are decoded here without spawning anything.
 pub(crate) fn load_resources(conn: &Connection, ws: &str) -> Result<Vec<ResourceRecord>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {RESOURCE_COLUMNS} FROM resources WHERE workspace = ?1 ORDER BY address"
     ))?;
-    let raws = stmt
-        .query_map([ws], RawResource::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    decode_all(raws)
-}
-
-fn decode_all(raws: Vec<RawResource>) -> Result<Vec<ResourceRecord>> {
-    let decode = |chunk: Vec<RawResource>| -> Result<Vec<ResourceRecord>> {
-        chunk.into_iter().map(RawResource::decode).collect()
-    };
+    let mut rows = stmt.query([ws])?;
+    let pool = Mutex::new(Vec::new());
+    let mut first = RowChunk::take(&pool);
+    let mut more = first.fill(&mut rows)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads < 2 || raws.len() < PARALLEL_DECODE_MIN_ROWS {
-        return decode(raws);
-    }
-    let total = raws.len();
-    // A few chunks per thread balance uneven rows; the calling thread works too,
-    // so a failure to spawn helpers only costs speed.
-    let per_chunk = total.div_ceil(threads * 4);
-    let mut queue = Vec::new();
-    let mut rest = raws.into_iter();
-    loop {
-        let chunk: Vec<RawResource> = rest.by_ref().take(per_chunk).collect();
-        if chunk.is_empty() {
-            break;
+    if !more || threads < 2 {
+        let mut out = first.decode()?;
+        first.recycle(&pool);
+        while more {
+            let mut chunk = RowChunk::take(&pool);
+            more = chunk.fill(&mut rows)?;
+            out.extend(chunk.decode()?);
+            chunk.recycle(&pool);
         }
-        queue.push((queue.len(), chunk));
+        return Ok(out);
     }
-    let n_chunks = queue.len();
-    queue.reverse(); // pop() hands out chunks in order
-    let queue = Mutex::new(queue);
-    let results: Mutex<Vec<Option<Result<Vec<ResourceRecord>>>>> =
-        Mutex::new((0..n_chunks).map(|_| None).collect());
+
+    let (queue, receiver) = mpsc::channel::<(usize, RowChunk)>();
+    let receiver = Mutex::new(receiver);
+    let decoded: Mutex<Vec<(usize, Result<Vec<ResourceRecord>>)>> = Mutex::new(Vec::new());
     let work = || {
         loop {
-            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-            let Some((i, chunk)) = next else { break };
-            let decoded = decode(chunk);
-            results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(decoded);
+            let next = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+            let Ok((i, chunk)) = next else { break };
+            let records = chunk.decode();
+            chunk.recycle(&pool);
+            decoded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((i, records));
         }
     };
-    std::thread::scope(|scope| {
+    let read = std::thread::scope(|scope| {
+        // This thread reads while the helpers decode, then decodes too, so
+        // failing to spawn helpers only costs speed.
         for _ in 1..threads {
             if std::thread::Builder::new()
                 .spawn_scoped(scope, work)
@@ -253,11 +504,40 @@ fn decode_all(raws: Vec<RawResource>) -> Result<Vec<ResourceRecord>> {
                 break;
             }
         }
+        let read = (|| -> Result<usize> {
+            let mut chunks = 1;
+            let _ = queue.send((0, first));
+            while more {
+                let mut chunk = RowChunk::take(&pool);
+                more = chunk.fill(&mut rows)?;
+                if chunk.rows.is_empty() {
+                    break;
+                }
+                let _ = queue.send((chunks, chunk));
+                chunks += 1;
+            }
+            Ok(chunks)
+        })();
+        drop(queue);
         work();
+        read
     });
+    let chunks = read?;
+    let mut decoded = decoded.into_inner().unwrap_or_else(|e| e.into_inner());
+    if decoded.len() != chunks {
+        return Err(StateError::corrupt("resource decoding did not finish"));
+    }
+    decoded.sort_unstable_by_key(|(i, _)| *i);
+    let mut parts = Vec::with_capacity(chunks);
+    let mut total = 0;
+    for (_, records) in decoded {
+        let records = records?;
+        total += records.len();
+        parts.push(records);
+    }
     let mut out = Vec::with_capacity(total);
-    for part in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        out.extend(part.ok_or_else(|| StateError::corrupt("resource decoding did not finish"))??);
+    for records in parts {
+        out.extend(records);
     }
     Ok(out)
 }
@@ -269,7 +549,7 @@ pub(crate) fn load_resource(
     address: &str,
 ) -> Result<Option<ResourceRecord>> {
     fetch_raw(conn, ws, address)?
-        .map(RawResource::decode)
+        .map(|raw| raw.decode())
         .transpose()
 }
 
@@ -341,7 +621,7 @@ pub(crate) fn apply_event(conn: &Connection, ws: &str, ev: &StoredEvent<'_>) -> 
     match kind {
         "resource.create" | "resource.update" | "resource.replace" | "resource.import" => {
             let rec: ResourceRecord = json(ev.after.ok_or_else(|| missing("after"))?, kind)?;
-            put_resource(conn, ws, &EncodedResource::new(&rec)?)
+            put_resource(conn, ws, &EncodedResource::new(rec)?)
         }
         "resource.delete" => {
             delete_resource(conn, ws, ev.address.ok_or_else(|| missing("address"))?).map(drop)
@@ -399,37 +679,103 @@ pub(crate) fn replay(conn: &Connection, ws: &str, upto: u64) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    fn raw(i: usize, attributes: &str) -> RawResource {
-        RawResource {
-            address: format!("t.r{i:06}"),
-            resource_type: "t".into(),
-            provider: "p".into(),
-            attributes: attributes.into(),
-            sensitive: "[]".into(),
-            private: vec![1, 2],
-            schema_version: 3,
-            dependencies: r#"["a.b"]"#.into(),
-            status: "tainted".into(),
-            last_run: None,
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("open");
+        crate::schema::migrate(&mut conn).expect("schema");
+        conn
+    }
+
+    fn record(i: usize) -> ResourceRecord {
+        let mut r = ResourceRecord::new(
+            format!("t.r{i:06}"),
+            "t",
+            "p",
+            json!({ "i": i, "s": "x\"y\u{e9}\n", "f": 0.1, "nested": { "l": [1, null, true] } }),
+        );
+        r.private = vec![1, 0xab];
+        r.schema_version = 3;
+        r.dependencies = vec!["a.b".into()];
+        if i.is_multiple_of(3) {
+            r.status = ResourceStatus::Tainted;
+            r.sensitive_attributes = vec!["s".into()];
+            r.last_run = Some(format!("run-{i}"));
+        }
+        r
+    }
+
+    #[test]
+    fn spliced_event_json_equals_serde() {
+        for r in [
+            record(0),
+            record(1),
+            ResourceRecord::new("a[\"\\k\u{1}\"]", "a", "p\u{2028}", json!(null)),
+        ] {
+            let expected = serde_json::to_string(&r).expect("serde");
+            let enc = EncodedResource::new(r).expect("encode");
+            assert_eq!(enc.json, expected);
         }
     }
 
     #[test]
-    fn parallel_decode_keeps_order_and_reports_corruption() {
-        let n = PARALLEL_DECODE_MIN_ROWS * 3 + 7;
-        let raws: Vec<_> = (0..n).map(|i| raw(i, &format!(r#"{{"i":{i}}}"#))).collect();
-        let out = decode_all(raws).expect("decode");
+    fn parallel_listing_keeps_order_and_reports_corruption() {
+        let conn = db();
+        let n = CHUNK_ROWS * 5 + 7;
+        // Inserted out of order: the listing must sort by address.
+        for i in (0..n).rev() {
+            put_resource(
+                &conn,
+                "default",
+                &EncodedResource::new(record(i)).expect("enc"),
+            )
+            .expect("put");
+        }
+        let out = load_resources(&conn, "default").expect("list");
         assert_eq!(out.len(), n);
         for (i, r) in out.iter().enumerate() {
-            assert_eq!(r.address, format!("t.r{i:06}"));
-            assert_eq!(r.attributes["i"], i);
-            assert_eq!(r.dependencies, ["a.b"]);
-            assert_eq!(r.status, ResourceStatus::Tainted);
+            assert_eq!(r, &record(i));
         }
-        let mut raws: Vec<_> = (0..n).map(|i| raw(i, "{}")).collect();
-        raws[n / 2].attributes = "{broken".into();
-        let err = decode_all(raws).expect_err("corrupt row");
-        assert!(matches!(err, StateError::Corrupt(_)), "{err}");
+        for column in ["attributes", "status", "dependencies"] {
+            let conn = db();
+            for i in 0..n {
+                put_resource(
+                    &conn,
+                    "default",
+                    &EncodedResource::new(record(i)).expect("enc"),
+                )
+                .expect("put");
+            }
+            conn.execute(
+                &format!("UPDATE resources SET {column} = '{{broken' WHERE address = ?1"),
+                [format!("t.r{:06}", n / 2)],
+            )
+            .expect("corrupt a row");
+            let err = load_resources(&conn, "default").expect_err("corrupt row");
+            assert!(matches!(err, StateError::Corrupt(_)), "{err}");
+        }
+    }
+
+    #[test]
+    fn small_listing_and_single_row() {
+        let conn = db();
+        assert!(load_resources(&conn, "default").expect("empty").is_empty());
+        for i in 0..3 {
+            put_resource(
+                &conn,
+                "default",
+                &EncodedResource::new(record(i)).expect("enc"),
+            )
+            .expect("put");
+        }
+        let out = load_resources(&conn, "default").expect("list");
+        assert_eq!(out, (0..3).map(record).collect::<Vec<_>>());
+        let raw = fetch_raw(&conn, "default", "t.r000001")
+            .expect("fetch")
+            .expect("present");
+        assert_eq!(
+            raw.to_json().expect("json"),
+            serde_json::to_string(&record(1)).expect("serde")
+        );
     }
 }

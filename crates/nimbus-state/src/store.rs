@@ -24,7 +24,7 @@ use crate::types::{
     Event, Intent, IntentAction, IntentId, IntentResolution, LockInfo, LockRequest, OutputRecord,
     ResourceRecord, RestorePoint, RunInfo, WorkspaceInfo,
 };
-use crate::write::{self, Actor, now_rfc3339, parse_json_opt};
+use crate::write::{self, Actor, EncodedOutcome, now_rfc3339, parse_json_opt};
 
 type Result<T> = std::result::Result<T, StateError>;
 
@@ -652,11 +652,16 @@ impl Store {
     /// `intent.resolve` event (and, when adopted, the outcome's event).
     /// Returns the seq of the `intent.resolve` event.
     pub fn resolve_intent(&self, id: IntentId, resolution: IntentResolution) -> Result<u64> {
+        self.writable()?;
+        let adopted = match resolution {
+            IntentResolution::Adopted(outcome) => Some(EncodedOutcome::new(outcome)?),
+            IntentResolution::Discarded => None,
+        };
         self.write_tx(|c| {
             let intent = write::open_intent(c, id)?;
             let actor = ad_hoc_actor(&intent.workspace, "resolve intent", None);
             write::insert_run(c, &actor, "succeeded")?;
-            write::resolve(c, &actor, id, &resolution)
+            write::resolve(c, &actor, id, adopted.as_ref())
         })
     }
 

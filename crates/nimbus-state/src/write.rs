@@ -5,6 +5,7 @@
 //! change, its event and the intent it closes become durable together or not
 //! at all.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -13,8 +14,7 @@ use serde_json::{Value, json};
 use crate::error::StateError;
 use crate::projection::{self, EncodedResource};
 use crate::types::{
-    IntentAction, IntentId, IntentResolution, NewIntent, Outcome, OutputRecord, ResourceRecord,
-    RunStatus,
+    IntentAction, IntentId, NewIntent, Outcome, OutputRecord, ResourceRecord, RunStatus,
 };
 
 type Result<T> = std::result::Result<T, StateError>;
@@ -44,8 +44,8 @@ struct NewEvent<'a> {
     kind: &'a str,
     address: Option<&'a str>,
     prev_address: Option<&'a str>,
-    before: Option<String>,
-    after: Option<String>,
+    before: Option<Cow<'a, str>>,
+    after: Option<Cow<'a, str>>,
     /// Overrides the actor's cause.
     cause: Option<&'a str>,
 }
@@ -65,6 +65,73 @@ impl<'a> NewEvent<'a> {
 
 fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StateError::InvalidInput(e.to_string()))
+}
+
+fn invalid(e: impl std::fmt::Display) -> StateError {
+    StateError::InvalidInput(e.to_string())
+}
+
+fn owned<'a>(s: String) -> Option<Cow<'a, str>> {
+    Some(Cow::Owned(s))
+}
+
+/// A [`NewIntent`] with its JSON serialised, built on the caller's thread
+/// like [`EncodedResource`].
+#[derive(Debug)]
+pub(crate) struct EncodedIntent {
+    address: String,
+    action: IntentAction,
+    resource_type: String,
+    provider: String,
+    detail: String,
+    /// The `intent.record` event's `after`.
+    event: String,
+}
+
+impl EncodedIntent {
+    pub(crate) fn new(intent: NewIntent) -> Result<Self> {
+        let detail = to_json(&intent.detail)?;
+        // Keys in the sorted order a `serde_json::Map` would give them, with
+        // the detail spliced in rather than serialised a second time.
+        let mut event = Vec::with_capacity(96 + detail.len());
+        event.extend_from_slice(br#"{"action":""#);
+        event.extend_from_slice(intent.action.as_str().as_bytes());
+        event.extend_from_slice(br#"","detail":"#);
+        event.extend_from_slice(detail.as_bytes());
+        event.extend_from_slice(br#","provider":"#);
+        serde_json::to_writer(&mut event, &intent.provider).map_err(invalid)?;
+        event.extend_from_slice(br#","resource_type":"#);
+        serde_json::to_writer(&mut event, &intent.resource_type).map_err(invalid)?;
+        event.push(b'}');
+        Ok(EncodedIntent {
+            event: String::from_utf8(event).map_err(invalid)?,
+            address: intent.address,
+            action: intent.action,
+            resource_type: intent.resource_type,
+            provider: intent.provider,
+            detail,
+        })
+    }
+}
+
+/// An [`Outcome`] with its record serialised (see [`EncodedResource`]).
+// Upsert is by far the common case; boxing it would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum EncodedOutcome {
+    Upsert(EncodedResource),
+    Remove { address: String },
+    Failed { message: String },
+}
+
+impl EncodedOutcome {
+    pub(crate) fn new(outcome: Outcome) -> Result<Self> {
+        Ok(match outcome {
+            Outcome::Upsert(record) => EncodedOutcome::Upsert(EncodedResource::new(record)?),
+            Outcome::Remove { address } => EncodedOutcome::Remove { address },
+            Outcome::Failed { message } => EncodedOutcome::Failed { message },
+        })
+    }
 }
 
 fn append(conn: &Connection, actor: &Actor, ev: NewEvent<'_>) -> Result<u64> {
@@ -116,15 +183,14 @@ fn check_address(address: &str) -> Result<()> {
 pub(crate) fn upsert(
     conn: &Connection,
     actor: &Actor,
-    record: &ResourceRecord,
+    record: &EncodedResource,
     kind: Option<&str>,
     cause: Option<&str>,
     only_if_changed: bool,
 ) -> Result<Option<u64>> {
     check_address(&record.address)?;
-    let enc = EncodedResource::new(record)?;
     let old = projection::fetch_raw(conn, &actor.workspace, &record.address)?;
-    if only_if_changed && old.as_ref().is_some_and(|o| enc.same_as(o)) {
+    if only_if_changed && old.as_ref().is_some_and(|o| record.same_as(o)) {
         return Ok(None);
     }
     let kind = kind.unwrap_or(if old.is_some() {
@@ -132,16 +198,12 @@ pub(crate) fn upsert(
     } else {
         "resource.create"
     });
-    let before = match old {
-        Some(raw) => Some(to_json(&raw.decode()?)?),
-        None => None,
-    };
     let mut ev = NewEvent::new(kind, Some(&record.address));
-    ev.before = before;
-    ev.after = Some(to_json(record)?);
+    ev.before = old.map(|raw| raw.to_json()).transpose()?.map(Cow::Owned);
+    ev.after = Some(Cow::Borrowed(&record.json));
     ev.cause = cause;
     let seq = append(conn, actor, ev)?;
-    projection::put_resource(conn, &actor.workspace, &enc)?;
+    projection::put_resource(conn, &actor.workspace, record)?;
     Ok(Some(seq))
 }
 
@@ -161,7 +223,7 @@ pub(crate) fn remove(
         });
     };
     let mut ev = NewEvent::new("resource.delete", Some(address));
-    ev.before = Some(to_json(&old.decode()?)?);
+    ev.before = owned(old.to_json()?);
     ev.cause = cause;
     let seq = append(conn, actor, ev)?;
     projection::delete_resource(conn, ws, address)?;
@@ -192,8 +254,8 @@ pub(crate) fn move_resource(conn: &Connection, actor: &Actor, from: &str, to: &s
     }
     let mut ev = NewEvent::new("resource.move", Some(to));
     ev.prev_address = Some(from);
-    ev.before = Some(to_json(&json!({ "address": from }))?);
-    ev.after = Some(to_json(&json!({ "address": to }))?);
+    ev.before = owned(to_json(&json!({ "address": from }))?);
+    ev.after = owned(to_json(&json!({ "address": to }))?);
     let seq = append(conn, actor, ev)?;
     projection::rename_resource(conn, ws, from, to)?;
     Ok(seq)
@@ -223,14 +285,14 @@ pub(crate) fn set_outputs(
             continue;
         }
         let mut ev = NewEvent::new("output.set", None);
-        ev.before = old.as_ref().map(to_json).transpose()?;
-        ev.after = Some(to_json(o)?);
+        ev.before = old.as_ref().map(to_json).transpose()?.map(Cow::Owned);
+        ev.after = owned(to_json(o)?);
         append(conn, actor, ev)?;
         projection::put_output(conn, ws, o)?;
     }
     for (name, old) in existing {
         let mut ev = NewEvent::new("output.delete", None);
-        ev.before = Some(to_json(&old)?);
+        ev.before = owned(to_json(&old)?);
         append(conn, actor, ev)?;
         projection::delete_output(conn, ws, &name)?;
     }
@@ -241,17 +303,11 @@ pub(crate) fn set_outputs(
 pub(crate) fn record_intent(
     conn: &Connection,
     actor: &Actor,
-    intent: &NewIntent,
+    intent: &EncodedIntent,
 ) -> Result<IntentId> {
     check_address(&intent.address)?;
-    let detail = to_json(&intent.detail)?;
     let mut ev = NewEvent::new("intent.record", Some(&intent.address));
-    ev.after = Some(to_json(&json!({
-        "action": intent.action.as_str(),
-        "resource_type": intent.resource_type,
-        "provider": intent.provider,
-        "detail": intent.detail,
-    }))?);
+    ev.after = Some(Cow::Borrowed(&intent.event));
     let seq = append(conn, actor, ev)?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO intents (workspace, run_id, address, action, resource_type, provider,
@@ -265,7 +321,7 @@ pub(crate) fn record_intent(
         intent.action.as_str(),
         intent.resource_type,
         intent.provider,
-        detail,
+        intent.detail,
         now_rfc3339(),
         seq,
     ])?;
@@ -318,7 +374,7 @@ fn close_intent(
     conn: &Connection,
     actor: &Actor,
     id: IntentId,
-    outcome: &Outcome,
+    outcome: &EncodedOutcome,
     resolution: &str,
 ) -> Result<u64> {
     let intent = open_intent(conn, id)?;
@@ -340,7 +396,7 @@ fn close_intent(
         }
     };
     let (seq, resolution) = match outcome {
-        Outcome::Upsert(record) => {
+        EncodedOutcome::Upsert(record) => {
             check(&record.address)?;
             let kind = match intent.action {
                 IntentAction::Replace => Some("resource.replace"),
@@ -351,13 +407,13 @@ fn close_intent(
                 .ok_or_else(|| StateError::corrupt("upsert recorded no event"))?;
             (seq, resolution)
         }
-        Outcome::Remove { address } => {
+        EncodedOutcome::Remove { address } => {
             check(address)?;
             (remove(conn, actor, address, Some(&cause))?, resolution)
         }
-        Outcome::Failed { message } => {
+        EncodedOutcome::Failed { message } => {
             let mut ev = NewEvent::new("resource.failed", Some(&intent.address));
-            ev.after = Some(to_json(&json!({
+            ev.after = owned(to_json(&json!({
                 "intent": id.0,
                 "action": intent.action.as_str(),
                 "message": message,
@@ -378,29 +434,29 @@ pub(crate) fn complete(
     conn: &Connection,
     actor: &Actor,
     id: IntentId,
-    outcome: &Outcome,
+    outcome: &EncodedOutcome,
 ) -> Result<u64> {
     close_intent(conn, actor, id, outcome, "completed")
 }
 
-/// Resolves an intent left open by an interrupted run. Returns the seq of the
-/// `intent.resolve` event.
+/// Resolves an intent left open by an interrupted run, applying `adopted`
+/// or discarding it when `None`. Returns the seq of the `intent.resolve` event.
 pub(crate) fn resolve(
     conn: &Connection,
     actor: &Actor,
     id: IntentId,
-    resolution: &IntentResolution,
+    adopted: Option<&EncodedOutcome>,
 ) -> Result<u64> {
     let intent = open_intent(conn, id)?;
-    let (label, outcome_seq) = match resolution {
-        IntentResolution::Adopted(outcome) => (
+    let (label, outcome_seq) = match adopted {
+        Some(outcome) => (
             "adopted",
             Some(close_intent(conn, actor, id, outcome, "adopted")?),
         ),
-        IntentResolution::Discarded => ("discarded", None),
+        None => ("discarded", None),
     };
     let mut ev = NewEvent::new("intent.resolve", Some(&intent.address));
-    ev.after = Some(to_json(&json!({
+    ev.after = owned(to_json(&json!({
         "intent": id.0,
         "action": intent.action.as_str(),
         "resolution": label,
@@ -459,7 +515,7 @@ pub(crate) fn finish_run(conn: &Connection, actor: &Actor, status: RunStatus) ->
 /// Appends a `state.restore` marker after the differences have been recorded.
 pub(crate) fn restore_marker(conn: &Connection, actor: &Actor, to_seq: u64) -> Result<u64> {
     let mut ev = NewEvent::new("state.restore", None);
-    ev.after = Some(to_json(&json!({ "to_seq": to_seq }))?);
+    ev.after = owned(to_json(&json!({ "to_seq": to_seq }))?);
     append(conn, actor, ev)
 }
 
@@ -489,13 +545,13 @@ pub(crate) fn record_difference(
             "resource.create"
         };
         let mut ev = NewEvent::new(kind, Some(&t.address));
-        ev.before = old.as_ref().map(to_json).transpose()?;
-        ev.after = Some(to_json(t)?);
+        ev.before = old.as_ref().map(to_json).transpose()?.map(Cow::Owned);
+        ev.after = owned(to_json(t)?);
         append(conn, actor, ev)?;
     }
     for (address, old) in &cur {
         let mut ev = NewEvent::new("resource.delete", Some(address));
-        ev.before = Some(to_json(old)?);
+        ev.before = owned(to_json(old)?);
         append(conn, actor, ev)?;
     }
     let mut cur_out: BTreeMap<String, OutputRecord> = current_outputs
@@ -508,13 +564,13 @@ pub(crate) fn record_difference(
             continue;
         }
         let mut ev = NewEvent::new("output.set", None);
-        ev.before = old.as_ref().map(to_json).transpose()?;
-        ev.after = Some(to_json(t)?);
+        ev.before = old.as_ref().map(to_json).transpose()?.map(Cow::Owned);
+        ev.after = owned(to_json(t)?);
         append(conn, actor, ev)?;
     }
     for old in cur_out.values() {
         let mut ev = NewEvent::new("output.delete", None);
-        ev.before = Some(to_json(old)?);
+        ev.before = owned(to_json(old)?);
         append(conn, actor, ev)?;
     }
     Ok(())
@@ -524,4 +580,35 @@ pub(crate) fn record_difference(
 pub(crate) fn parse_json_opt(s: Option<String>) -> Result<Option<Value>> {
     s.map(|t| serde_json::from_str(&t).map_err(StateError::corrupt))
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spliced_intent_event_equals_the_serialised_map() {
+        for detail in [
+            Value::Null,
+            json!({ "planned": { "b": [1, "x\"y"], "a": 0.25 } }),
+        ] {
+            let intent = NewIntent {
+                address: "t.a[\"k\"]".into(),
+                action: IntentAction::Replace,
+                resource_type: "t\u{e9}".into(),
+                provider: "p".into(),
+                detail: detail.clone(),
+            };
+            let expected = serde_json::to_string(&json!({
+                "action": intent.action.as_str(),
+                "resource_type": intent.resource_type,
+                "provider": intent.provider,
+                "detail": detail,
+            }))
+            .expect("serialise");
+            let enc = EncodedIntent::new(intent).expect("encode");
+            assert_eq!(enc.event, expected);
+            assert_eq!(enc.detail, serde_json::to_string(&detail).expect("detail"));
+        }
+    }
 }

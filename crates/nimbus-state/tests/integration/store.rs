@@ -283,6 +283,52 @@ async fn concurrent_recorder_records_everything_with_causes() {
     assert!(matches!(err, StateError::RunFinished(_)), "{err}");
 }
 
+/// The writer gathers requests from many callers into one commit; every call
+/// must still return only once its change is committed, so another
+/// connection sees it at once, and a reopened store after the run still has
+/// it even though the run was never finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gathered_batches_acknowledge_only_committed_changes() {
+    let p = Project::new();
+    let store = p.open();
+    let reader = std::sync::Arc::new(Store::open_read_only(&p.dir()).expect("reader"));
+    let rec = store.begin_run("default", run("apply")).expect("run");
+    let mut tasks = Vec::new();
+    for t in 0..64 {
+        let rec = rec.clone();
+        let reader = std::sync::Arc::clone(&reader);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..8 {
+                let addr = format!("t.r{t:02}_{i}");
+                let id = rec
+                    .record_intent(intent(&addr, IntentAction::Create))
+                    .await
+                    .expect("intent");
+                let open = reader.open_intents("default").expect("intents");
+                assert!(open.iter().any(|o| o.id == id), "intent {id} not committed");
+                let seq = rec
+                    .complete(id, Outcome::Upsert(record(&addr, i)))
+                    .await
+                    .expect("complete");
+                assert!(
+                    reader.resource("default", &addr).expect("get").is_some(),
+                    "{addr} acknowledged before it was committed"
+                );
+                assert!(reader.head_sequence("default").expect("head") >= seq);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    drop(rec);
+    drop(reader);
+    drop(store);
+    let store = p.open();
+    assert_eq!(store.resources("default").expect("list").len(), 64 * 8);
+    assert!(store.open_intents("default").expect("intents").is_empty());
+}
+
 #[test]
 fn outcomes_update_delete_fail_and_replace() {
     let p = Project::new();
