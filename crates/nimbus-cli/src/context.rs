@@ -5,7 +5,7 @@ use crate::Global;
 use crate::output::Output;
 use nimbus_builtin::{Builtin, BuiltinOptions};
 use nimbus_config::{Config, Files};
-use nimbus_engine::Catalog;
+use nimbus_engine::{Catalog, Requirement};
 use nimbus_eval::{
     InputOrigin, InputValue, Inputs, parse_text_value, parse_var_file, parse_var_json,
 };
@@ -66,8 +66,21 @@ pub struct BuiltinCatalog {
 }
 
 impl Catalog for BuiltinCatalog {
-    fn instantiate(&self, name: &str, source: Option<&str>) -> Result<Arc<dyn Provider>, String> {
-        match (name, source) {
+    fn instantiate(
+        &self,
+        name: &str,
+        requirement: Requirement<'_>,
+    ) -> Result<Arc<dyn Provider>, String> {
+        match (name, requirement.source) {
+            (_, Some(source)) => {
+                let mirror = self
+                    .plugin_mirror
+                    .clone()?
+                    .ok_or_else(|| crate::plugins::no_mirror_message(source))?;
+                let provider =
+                    crate::plugins::start(&mirror, &self.base_dir, source, requirement.version)?;
+                Ok(Arc::new(provider))
+            }
             (nimbus_engine::BUILTIN, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(
                 self.base_dir.clone(),
             )))),
@@ -79,26 +92,6 @@ impl Catalog for BuiltinCatalog {
                 nimbus_aws::Preset::LocalStack,
                 self.base_dir.clone(),
             ))),
-            (_, Some(source)) => {
-                let mirror = self.plugin_mirror.clone()?.ok_or_else(|| {
-                    format!(
-                        "provider {source} is a plugin, and no plugin mirror is configured \
-                         (use --plugin-mirror DIR, NIMBUS_PLUGIN_MIRROR, or (plugin-mirror \"DIR\") in ~/.nimbusrc)"
-                    )
-                })?;
-                let lock =
-                    nimbus_plugin::LockFile::load(&self.base_dir.join(nimbus_plugin::LOCK_FILE))
-                        .map_err(|e| e.to_string())?;
-                let (provider, _resolved) = nimbus_plugin::start_from_mirror(
-                    &mirror,
-                    source,
-                    &nimbus_plugin::VersionConstraint::any(),
-                    &lock,
-                    Some(&self.base_dir),
-                )
-                .map_err(|e| e.to_string())?;
-                Ok(Arc::new(provider))
-            }
             (other, None) => Err(format!("no provider named `{other}` is available")),
         }
     }

@@ -3,6 +3,7 @@
 mod commands;
 mod context;
 mod output;
+mod plugins;
 mod render;
 
 use clap::{Args, Parser, Subcommand};
@@ -64,8 +65,13 @@ pub struct Global {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Create `.nimbus/` and a starter `main.nim`.
-    Init,
+    /// Create `.nimbus/` (and a starter `main.nim` in an empty directory);
+    /// choose plugin provider versions and record them in `.nimbus.lock`.
+    Init {
+        /// Choose the newest allowed plugin versions again, ignoring the lock.
+        #[arg(long)]
+        upgrade: bool,
+    },
     /// Check the configuration.
     Validate,
     /// Rewrite `.nim` files in the canonical layout.
@@ -131,10 +137,25 @@ pub enum Command {
     /// Release a lock left by a crashed run.
     #[command(name = "force-unlock")]
     ForceUnlock { lock_id: String },
-    /// List the providers the configuration uses.
-    Providers,
+    /// List the providers the configuration uses: built-in ones with their
+    /// types; plugins with their constraint, locked and installed versions.
+    Providers {
+        #[command(subcommand)]
+        command: Option<ProvidersCommand>,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+pub enum ProvidersCommand {
+    /// Choose plugin versions from the mirror and record them, with their
+    /// SHA-256, in `.nimbus.lock` (what `init` does for plugins).
+    Install {
+        /// Choose the newest allowed versions again, ignoring the lock.
+        #[arg(long)]
+        upgrade: bool,
+    },
 }
 
 #[derive(Subcommand)]

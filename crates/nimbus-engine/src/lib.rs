@@ -21,7 +21,7 @@ pub use events::{Event, EventSink, Events, NoEvents};
 pub use graph::Graph;
 pub use job::{JobContext, WalkMode};
 pub use plan::{Action, OutputChange, Plan, PlanSummary, ResourceChange};
-pub use providers::{BUILTIN, Catalog, ProviderSet};
+pub use providers::{BUILTIN, Catalog, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use walk::{Outputs, address_matches, block_of};
 

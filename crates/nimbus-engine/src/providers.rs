@@ -2,7 +2,7 @@
 //! which resource, with a concurrency limit and circuit breaker each.
 
 use crate::retry::CircuitBreaker;
-use nimbus_config::{Config, Mode, Resource};
+use nimbus_config::{Config, Mode, ProviderBlock, Resource};
 use nimbus_provider::Provider;
 use nimbus_syntax::Diagnostic;
 use nimbus_value::{ProviderSchema, Schema};
@@ -17,12 +17,44 @@ pub const BUILTIN: &str = "builtin";
 /// built-in, AWS and plugin providers; the engine does not know them.
 pub trait Catalog: Send + Sync {
     /// Creates an unconfigured instance of the provider called `name`
-    /// (`aws`, `localstack`, ...). `source` is the `(source ...)` attribute
-    /// of its block, if any (plugin providers).
-    fn instantiate(&self, name: &str, source: Option<&str>) -> Result<Arc<dyn Provider>, String>;
+    /// (`aws`, `localstack`, ...), as its block's `requirement` asks.
+    fn instantiate(
+        &self,
+        name: &str,
+        requirement: Requirement<'_>,
+    ) -> Result<Arc<dyn Provider>, String>;
 
     /// Provider names this catalog can instantiate, for suggestions.
     fn names(&self) -> Vec<String>;
+}
+
+/// What a `(provider NAME ...)` block asks for beyond its name. Both are
+/// literal strings, read before anything is evaluated, because the provider
+/// must exist before its schema can drive the reading of anything else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requirement<'a> {
+    /// `(source "hashicorp/null")`: a plugin provider from a mirror.
+    pub source: Option<&'a str>,
+    /// `(version ">= 2.1, < 3.0")`: the versions of that plugin allowed.
+    pub version: Option<&'a str>,
+}
+
+impl<'a> Requirement<'a> {
+    /// The requirement of one provider block.
+    pub fn of(block: &'a ProviderBlock) -> Requirement<'a> {
+        let literal = |name: &str| {
+            block
+                .attributes
+                .iter()
+                .find(|a| a.name.text == name)
+                .and_then(|a| a.args.first())
+                .and_then(|n| n.as_str())
+        };
+        Requirement {
+            source: literal("source"),
+            version: literal("version"),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -75,20 +107,14 @@ impl ProviderSet {
                 },
             );
         };
-        match catalog.instantiate(BUILTIN, None) {
+        match catalog.instantiate(BUILTIN, Requirement::default()) {
             Ok(p) => add(BUILTIN.to_string(), p, None),
             Err(e) => errors.push(Diagnostic::error(format!(
                 "cannot start the built-in provider: {e}"
             ))),
         }
         for (i, block) in config.root().providers.iter().enumerate() {
-            let source = block
-                .attributes
-                .iter()
-                .find(|a| a.name.text == "source")
-                .and_then(|a| a.args.first())
-                .and_then(|n| n.as_str());
-            match catalog.instantiate(&block.name.text, source) {
+            match catalog.instantiate(&block.name.text, Requirement::of(block)) {
                 Ok(p) => add(block.address(), p, Some(i)),
                 Err(e) => {
                     let names = catalog.names();

@@ -179,6 +179,32 @@ fn diags<D: Into<Diag>>(list: Vec<D>) -> Vec<Diag> {
 /// A failed RPC: the transport or the plugin's gRPC server said no.
 pub type RpcResult<T> = Result<T, tonic::Status>;
 
+/// One RPC on either protocol version. The two protocols' messages have the
+/// same fields, so building the request and reading the answer is the same
+/// code for both; only the method and message module names differ. `pb`
+/// names the version's generated module inside the request and the answer.
+macro_rules! rpc {
+    ($client:expr,
+     v5: $m5:ident($mod5:ident), v6: $m6:ident($mod6:ident),
+     |$pb:ident| { $($field:ident : $value:expr),* $(,)? },
+     |$r:ident| $then:expr) => {
+        match $client.clone() {
+            Client::V5(mut c) => {
+                #[allow(unused_imports)]
+                use v5 as $pb;
+                let $r = c.$m5(v5::$mod5::Request { $($field: $value),* }).await?.into_inner();
+                $then
+            }
+            Client::V6(mut c) => {
+                #[allow(unused_imports)]
+                use v6 as $pb;
+                let $r = c.$m6(v6::$mod6::Request { $($field: $value),* }).await?.into_inner();
+                $then
+            }
+        }
+    };
+}
+
 #[derive(Clone)]
 pub enum Client {
     V5(v5::provider_client::ProviderClient<Channel>),
@@ -230,60 +256,32 @@ impl Client {
 
     /// The schema, or why it is unusable (as diagnostics or a type error).
     pub async fn schema(&self) -> RpcResult<(Result<PluginSchema, CtyError>, Vec<Diag>)> {
-        match self.clone() {
-            Client::V5(mut c) => {
-                let r = c
-                    .get_schema(v5::get_provider_schema::Request {})
-                    .await?
-                    .into_inner();
-                let converted = (|| {
-                    Ok(PluginSchema {
-                        provider: schema::from_v5_schema(r.provider.as_ref(), "provider")?,
-                        resources: r
-                            .resource_schemas
-                            .iter()
-                            .map(|(n, s)| Ok((n.clone(), schema::from_v5_schema(Some(s), n)?)))
-                            .collect::<Result<_, CtyError>>()?,
-                        data_sources: r
-                            .data_source_schemas
-                            .iter()
-                            .map(|(n, s)| Ok((n.clone(), schema::from_v5_schema(Some(s), n)?)))
-                            .collect::<Result<_, CtyError>>()?,
-                        provider_meta: match &r.provider_meta {
-                            Some(s) => Some(schema::from_v5_schema(Some(s), "provider_meta")?),
-                            None => None,
-                        },
-                    })
-                })();
-                Ok((converted, diags(r.diagnostics)))
-            }
-            Client::V6(mut c) => {
-                let r = c
-                    .get_provider_schema(v6::get_provider_schema::Request {})
-                    .await?
-                    .into_inner();
-                let converted = (|| {
-                    Ok(PluginSchema {
-                        provider: schema::from_v6_schema(r.provider.as_ref(), "provider")?,
-                        resources: r
-                            .resource_schemas
-                            .iter()
-                            .map(|(n, s)| Ok((n.clone(), schema::from_v6_schema(Some(s), n)?)))
-                            .collect::<Result<_, CtyError>>()?,
-                        data_sources: r
-                            .data_source_schemas
-                            .iter()
-                            .map(|(n, s)| Ok((n.clone(), schema::from_v6_schema(Some(s), n)?)))
-                            .collect::<Result<_, CtyError>>()?,
-                        provider_meta: match &r.provider_meta {
-                            Some(s) => Some(schema::from_v6_schema(Some(s), "provider_meta")?),
-                            None => None,
-                        },
-                    })
-                })();
-                Ok((converted, diags(r.diagnostics)))
-            }
-        }
+        rpc!(self,
+        v5: get_schema(get_provider_schema), v6: get_provider_schema(get_provider_schema),
+        |pb| {},
+        |r| {
+            let convert = |s: Option<&pb::Schema>, name: &str| schema::from_schema(s, name);
+            let converted = (|| {
+                Ok(PluginSchema {
+                    provider: convert(r.provider.as_ref(), "provider")?,
+                    resources: r
+                        .resource_schemas
+                        .iter()
+                        .map(|(n, s)| Ok((n.clone(), convert(Some(s), n)?)))
+                        .collect::<Result<_, CtyError>>()?,
+                    data_sources: r
+                        .data_source_schemas
+                        .iter()
+                        .map(|(n, s)| Ok((n.clone(), convert(Some(s), n)?)))
+                        .collect::<Result<_, CtyError>>()?,
+                    provider_meta: match &r.provider_meta {
+                        Some(s) => Some(convert(Some(s), "provider_meta")?),
+                        None => None,
+                    },
+                })
+            })();
+            Ok((converted, diags(r.diagnostics)))
+        })
     }
 
     /// Validates the provider configuration; protocol 5 may hand back a
@@ -323,26 +321,13 @@ impl Client {
         terraform_version: &str,
         config: Dynamic,
     ) -> RpcResult<Vec<Diag>> {
-        Ok(match self.clone() {
-            Client::V5(mut c) => diags(
-                c.configure(v5::configure::Request {
-                    terraform_version: terraform_version.to_string(),
-                    config: Some(config.into()),
-                })
-                .await?
-                .into_inner()
-                .diagnostics,
-            ),
-            Client::V6(mut c) => diags(
-                c.configure_provider(v6::configure_provider::Request {
-                    terraform_version: terraform_version.to_string(),
-                    config: Some(config.into()),
-                })
-                .await?
-                .into_inner()
-                .diagnostics,
-            ),
-        })
+        rpc!(self,
+            v5: configure(configure), v6: configure_provider(configure_provider),
+            |pb| {
+                terraform_version: terraform_version.to_string(),
+                config: Some(config.into()),
+            },
+            |r| Ok(diags(r.diagnostics)))
     }
 
     pub async fn validate_resource(
@@ -350,26 +335,11 @@ impl Client {
         type_name: &str,
         config: Dynamic,
     ) -> RpcResult<Vec<Diag>> {
-        Ok(match self.clone() {
-            Client::V5(mut c) => diags(
-                c.validate_resource_type_config(v5::validate_resource_type_config::Request {
-                    type_name: type_name.to_string(),
-                    config: Some(config.into()),
-                })
-                .await?
-                .into_inner()
-                .diagnostics,
-            ),
-            Client::V6(mut c) => diags(
-                c.validate_resource_config(v6::validate_resource_config::Request {
-                    type_name: type_name.to_string(),
-                    config: Some(config.into()),
-                })
-                .await?
-                .into_inner()
-                .diagnostics,
-            ),
-        })
+        rpc!(self,
+            v5: validate_resource_type_config(validate_resource_type_config),
+            v6: validate_resource_config(validate_resource_config),
+            |pb| { type_name: type_name.to_string(), config: Some(config.into()) },
+            |r| Ok(diags(r.diagnostics)))
     }
 
     pub async fn validate_data_source(
@@ -377,26 +347,11 @@ impl Client {
         type_name: &str,
         config: Dynamic,
     ) -> RpcResult<Vec<Diag>> {
-        Ok(match self.clone() {
-            Client::V5(mut c) => diags(
-                c.validate_data_source_config(v5::validate_data_source_config::Request {
-                    type_name: type_name.to_string(),
-                    config: Some(config.into()),
-                })
-                .await?
-                .into_inner()
-                .diagnostics,
-            ),
-            Client::V6(mut c) => diags(
-                c.validate_data_resource_config(v6::validate_data_resource_config::Request {
-                    type_name: type_name.to_string(),
-                    config: Some(config.into()),
-                })
-                .await?
-                .into_inner()
-                .diagnostics,
-            ),
-        })
+        rpc!(self,
+            v5: validate_data_source_config(validate_data_source_config),
+            v6: validate_data_resource_config(validate_data_resource_config),
+            |pb| { type_name: type_name.to_string(), config: Some(config.into()) },
+            |r| Ok(diags(r.diagnostics)))
     }
 
     /// Upgrades stored state (JSON as stored) written by schema `version`.
@@ -406,36 +361,15 @@ impl Client {
         version: i64,
         json: Vec<u8>,
     ) -> RpcResult<(Dynamic, Vec<Diag>)> {
-        match self.clone() {
-            Client::V5(mut c) => {
-                let r = c
-                    .upgrade_resource_state(v5::upgrade_resource_state::Request {
-                        type_name: type_name.to_string(),
-                        version,
-                        raw_state: Some(v5::RawState {
-                            json,
-                            flatmap: Default::default(),
-                        }),
-                    })
-                    .await?
-                    .into_inner();
-                Ok((r.upgraded_state.into(), diags(r.diagnostics)))
-            }
-            Client::V6(mut c) => {
-                let r = c
-                    .upgrade_resource_state(v6::upgrade_resource_state::Request {
-                        type_name: type_name.to_string(),
-                        version,
-                        raw_state: Some(v6::RawState {
-                            json,
-                            flatmap: Default::default(),
-                        }),
-                    })
-                    .await?
-                    .into_inner();
-                Ok((r.upgraded_state.into(), diags(r.diagnostics)))
-            }
-        }
+        rpc!(self,
+            v5: upgrade_resource_state(upgrade_resource_state),
+            v6: upgrade_resource_state(upgrade_resource_state),
+            |pb| {
+                type_name: type_name.to_string(),
+                version: version,
+                raw_state: Some(pb::RawState { json, flatmap: Default::default() }),
+            },
+            |r| Ok((r.upgraded_state.into(), diags(r.diagnostics))))
     }
 
     pub async fn read_resource(
@@ -444,40 +378,19 @@ impl Client {
         current: Dynamic,
         private: Vec<u8>,
     ) -> RpcResult<ApplyResult> {
-        match self.clone() {
-            Client::V5(mut c) => {
-                let r = c
-                    .read_resource(v5::read_resource::Request {
-                        type_name: type_name.to_string(),
-                        current_state: Some(current.into()),
-                        private,
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok(ApplyResult {
-                    new_state: r.new_state.into(),
-                    private: r.private,
-                    diagnostics: diags(r.diagnostics),
-                })
-            }
-            Client::V6(mut c) => {
-                let r = c
-                    .read_resource(v6::read_resource::Request {
-                        type_name: type_name.to_string(),
-                        current_state: Some(current.into()),
-                        private,
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok(ApplyResult {
-                    new_state: r.new_state.into(),
-                    private: r.private,
-                    diagnostics: diags(r.diagnostics),
-                })
-            }
-        }
+        rpc!(self,
+        v5: read_resource(read_resource), v6: read_resource(read_resource),
+        |pb| {
+            type_name: type_name.to_string(),
+            current_state: Some(current.into()),
+            private: private,
+            provider_meta: None,
+        },
+        |r| Ok(ApplyResult {
+            new_state: r.new_state.into(),
+            private: r.private,
+            diagnostics: diags(r.diagnostics),
+        }))
     }
 
     pub async fn plan(
@@ -488,46 +401,23 @@ impl Client {
         config: Dynamic,
         prior_private: Vec<u8>,
     ) -> RpcResult<PlanResult> {
-        match self.clone() {
-            Client::V5(mut c) => {
-                let r = c
-                    .plan_resource_change(v5::plan_resource_change::Request {
-                        type_name: type_name.to_string(),
-                        prior_state: Some(prior.into()),
-                        proposed_new_state: Some(proposed.into()),
-                        config: Some(config.into()),
-                        prior_private,
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok(PlanResult {
-                    planned_state: r.planned_state.into(),
-                    requires_replace: r.requires_replace.into_iter().map(Into::into).collect(),
-                    planned_private: r.planned_private,
-                    diagnostics: diags(r.diagnostics),
-                })
-            }
-            Client::V6(mut c) => {
-                let r = c
-                    .plan_resource_change(v6::plan_resource_change::Request {
-                        type_name: type_name.to_string(),
-                        prior_state: Some(prior.into()),
-                        proposed_new_state: Some(proposed.into()),
-                        config: Some(config.into()),
-                        prior_private,
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok(PlanResult {
-                    planned_state: r.planned_state.into(),
-                    requires_replace: r.requires_replace.into_iter().map(Into::into).collect(),
-                    planned_private: r.planned_private,
-                    diagnostics: diags(r.diagnostics),
-                })
-            }
-        }
+        rpc!(self,
+        v5: plan_resource_change(plan_resource_change),
+        v6: plan_resource_change(plan_resource_change),
+        |pb| {
+            type_name: type_name.to_string(),
+            prior_state: Some(prior.into()),
+            proposed_new_state: Some(proposed.into()),
+            config: Some(config.into()),
+            prior_private: prior_private,
+            provider_meta: None,
+        },
+        |r| Ok(PlanResult {
+            planned_state: r.planned_state.into(),
+            requires_replace: r.requires_replace.into_iter().map(Into::into).collect(),
+            planned_private: r.planned_private,
+            diagnostics: diags(r.diagnostics),
+        }))
     }
 
     pub async fn apply(
@@ -538,87 +428,41 @@ impl Client {
         config: Dynamic,
         planned_private: Vec<u8>,
     ) -> RpcResult<ApplyResult> {
-        match self.clone() {
-            Client::V5(mut c) => {
-                let r = c
-                    .apply_resource_change(v5::apply_resource_change::Request {
-                        type_name: type_name.to_string(),
-                        prior_state: Some(prior.into()),
-                        planned_state: Some(planned.into()),
-                        config: Some(config.into()),
-                        planned_private,
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok(ApplyResult {
-                    new_state: r.new_state.into(),
-                    private: r.private,
-                    diagnostics: diags(r.diagnostics),
-                })
-            }
-            Client::V6(mut c) => {
-                let r = c
-                    .apply_resource_change(v6::apply_resource_change::Request {
-                        type_name: type_name.to_string(),
-                        prior_state: Some(prior.into()),
-                        planned_state: Some(planned.into()),
-                        config: Some(config.into()),
-                        planned_private,
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok(ApplyResult {
-                    new_state: r.new_state.into(),
-                    private: r.private,
-                    diagnostics: diags(r.diagnostics),
-                })
-            }
-        }
+        rpc!(self,
+        v5: apply_resource_change(apply_resource_change),
+        v6: apply_resource_change(apply_resource_change),
+        |pb| {
+            type_name: type_name.to_string(),
+            prior_state: Some(prior.into()),
+            planned_state: Some(planned.into()),
+            config: Some(config.into()),
+            planned_private: planned_private,
+            provider_meta: None,
+        },
+        |r| Ok(ApplyResult {
+            new_state: r.new_state.into(),
+            private: r.private,
+            diagnostics: diags(r.diagnostics),
+        }))
     }
 
     pub async fn import(&self, type_name: &str, id: &str) -> RpcResult<(Vec<Imported>, Vec<Diag>)> {
-        match self.clone() {
-            Client::V5(mut c) => {
-                let r = c
-                    .import_resource_state(v5::import_resource_state::Request {
-                        type_name: type_name.to_string(),
-                        id: id.to_string(),
-                    })
-                    .await?
-                    .into_inner();
-                let objects = r
-                    .imported_resources
-                    .into_iter()
-                    .map(|o| Imported {
-                        type_name: o.type_name,
-                        state: o.state.into(),
-                        private: o.private,
-                    })
-                    .collect();
-                Ok((objects, diags(r.diagnostics)))
-            }
-            Client::V6(mut c) => {
-                let r = c
-                    .import_resource_state(v6::import_resource_state::Request {
-                        type_name: type_name.to_string(),
-                        id: id.to_string(),
-                    })
-                    .await?
-                    .into_inner();
-                let objects = r
-                    .imported_resources
-                    .into_iter()
-                    .map(|o| Imported {
-                        type_name: o.type_name,
-                        state: o.state.into(),
-                        private: o.private,
-                    })
-                    .collect();
-                Ok((objects, diags(r.diagnostics)))
-            }
-        }
+        rpc!(self,
+        v5: import_resource_state(import_resource_state),
+        v6: import_resource_state(import_resource_state),
+        |pb| { type_name: type_name.to_string(), id: id.to_string() },
+        |r| {
+            let objects = r
+                .imported_resources
+                .into_iter()
+                .map(|o| Imported {
+                    type_name: o.type_name,
+                    state: o.state.into(),
+                    private: o.private,
+                })
+                .collect();
+            Ok((objects, diags(r.diagnostics)))
+        })
     }
 
     pub async fn read_data_source(
@@ -626,30 +470,14 @@ impl Client {
         type_name: &str,
         config: Dynamic,
     ) -> RpcResult<(Dynamic, Vec<Diag>)> {
-        match self.clone() {
-            Client::V5(mut c) => {
-                let r = c
-                    .read_data_source(v5::read_data_source::Request {
-                        type_name: type_name.to_string(),
-                        config: Some(config.into()),
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok((r.state.into(), diags(r.diagnostics)))
-            }
-            Client::V6(mut c) => {
-                let r = c
-                    .read_data_source(v6::read_data_source::Request {
-                        type_name: type_name.to_string(),
-                        config: Some(config.into()),
-                        provider_meta: None,
-                    })
-                    .await?
-                    .into_inner();
-                Ok((r.state.into(), diags(r.diagnostics)))
-            }
-        }
+        rpc!(self,
+            v5: read_data_source(read_data_source), v6: read_data_source(read_data_source),
+            |pb| {
+                type_name: type_name.to_string(),
+                config: Some(config.into()),
+                provider_meta: None,
+            },
+            |r| Ok((r.state.into(), diags(r.diagnostics))))
     }
 
     /// Asks the provider to cancel operations in flight (not to exit).

@@ -44,7 +44,8 @@ pub mod proto {
 
 pub use lock::{LOCK_FILE, LockFile, LockedProvider, Resolved, plugin_mirror, resolve};
 pub use mirror::{
-    InstalledProvider, ProviderSource, Version, VersionConstraint, find_in_mirror, sha256_file,
+    InstalledProvider, ProviderSource, Version, VersionConstraint, current_platform,
+    find_in_mirror, installed_versions, sha256_file,
 };
 pub use process::{DEFAULT_TERRAFORM_VERSION, PluginOptions};
 pub use provider::PluginProvider;

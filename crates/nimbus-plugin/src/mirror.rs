@@ -305,14 +305,7 @@ pub fn find_in_mirror_for(
             dir.display()
         ))
     })?;
-    let mut versions: Vec<(Version, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            Version::parse(&name).map(|v| (v, e.path()))
-        })
-        .collect();
-    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    let versions = version_dirs(entries);
     let found: Vec<String> = versions.iter().map(|(v, _)| v.to_string()).collect();
     let mut wrong_platform = Vec::new();
     for (version, path) in versions.iter().filter(|(v, _)| constraint.allows(v)) {
@@ -343,6 +336,32 @@ pub fn find_in_mirror_for(
         "no version of {source} matching {constraint} for {platform} in the plugin mirror {} ({detail})",
         mirror.display()
     )))
+}
+
+/// The versions of `source` in the mirror that have a build for
+/// `platform`, newest first; none when the provider is not there at all.
+pub fn installed_versions(mirror: &Path, source: &ProviderSource, platform: &str) -> Vec<Version> {
+    let Ok(entries) = std::fs::read_dir(source.mirror_dir(mirror)) else {
+        return Vec::new();
+    };
+    version_dirs(entries)
+        .into_iter()
+        .filter(|(_, dir)| find_binary(&dir.join(platform), &source.type_name).is_some())
+        .map(|(version, _)| version)
+        .collect()
+}
+
+/// The directories of a provider named like versions, newest first.
+fn version_dirs(entries: std::fs::ReadDir) -> Vec<(Version, PathBuf)> {
+    let mut versions: Vec<(Version, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            Version::parse(&name).map(|v| (v, e.path()))
+        })
+        .collect();
+    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions
 }
 
 /// `terraform-provider-TYPE` or `terraform-provider-TYPE_v...` (also with

@@ -334,29 +334,136 @@ fn bad_type(where_: &str, name: &str, e: CtyError) -> CtyError {
     }
 }
 
-// ------------------------------------------------------------- protocol 5
+// ------------------------------------------- both protocol versions
 
-pub(crate) fn from_v5_schema(
-    schema: Option<&v5::Schema>,
-    where_: &str,
-) -> Result<BlockSchema, CtyError> {
-    let Some(schema) = schema else {
-        return Ok(BlockSchema::default());
-    };
-    let mut block = match &schema.block {
-        Some(b) => from_v5_block(b, where_)?,
-        None => BlockSchema::default(),
-    };
-    block.version = schema.version;
-    Ok(block)
+/// A schema message of either protocol version.
+pub(crate) trait WireSchema {
+    fn to_block_schema(&self, where_: &str) -> Result<BlockSchema, CtyError>;
 }
 
-fn from_v5_block(block: &v5::schema::Block, where_: &str) -> Result<BlockSchema, CtyError> {
+/// A resource's, data source's or the provider's schema; an absent one is
+/// empty.
+pub(crate) fn from_schema<S: WireSchema>(
+    schema: Option<&S>,
+    where_: &str,
+) -> Result<BlockSchema, CtyError> {
+    schema.map_or_else(|| Ok(BlockSchema::default()), |s| s.to_block_schema(where_))
+}
+
+/// `where_.name`: where in the schema a problem is.
+fn path_in(where_: &str, name: &str) -> String {
+    if where_.is_empty() {
+        name.to_string()
+    } else {
+        format!("{where_}.{name}")
+    }
+}
+
+/// A nested block's nesting mode; both protocol versions number the enum
+/// `NestingMode` alike (0 is INVALID).
+fn nesting(mode: i32, where_: &str, type_name: &str) -> Result<Nesting, CtyError> {
+    Ok(match mode {
+        1 => Nesting::Single,
+        2 => Nesting::List,
+        3 => Nesting::Set,
+        4 => Nesting::Map,
+        5 => Nesting::Group,
+        _ => {
+            return Err(bad_type(
+                where_,
+                type_name,
+                CtyError {
+                    path: String::new(),
+                    message: "nested block without a nesting mode".into(),
+                },
+            ));
+        }
+    })
+}
+
+/// The fields of a nested block message both versions share.
+struct WireNested<'a, B> {
+    type_name: &'a str,
+    nesting: i32,
+    block: Option<&'a B>,
+    min_items: i64,
+    max_items: i64,
+}
+
+/// A block's description, version and nested blocks, whose messages differ
+/// between the versions only in their Rust types.
+fn block_with_nested<'a, B: 'a>(
+    version: i64,
+    description: &str,
+    nested: impl Iterator<Item = WireNested<'a, B>>,
+    where_: &str,
+    convert: fn(&B, &str) -> Result<BlockSchema, CtyError>,
+) -> Result<BlockSchema, CtyError> {
     let mut out = BlockSchema {
-        version: block.version,
-        description: block.description.clone(),
+        version,
+        description: description.to_string(),
         ..BlockSchema::default()
     };
+    for nb in nested {
+        let nesting = nesting(nb.nesting, where_, nb.type_name)?;
+        let inner = match nb.block {
+            Some(b) => convert(b, &path_in(where_, nb.type_name))?,
+            None => BlockSchema::default(),
+        };
+        out.blocks.insert(
+            nb.type_name.to_string(),
+            NestedBlockDef {
+                nesting,
+                block: inner,
+                min_items: nb.min_items,
+                max_items: nb.max_items,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The nested blocks of a block message of either version.
+macro_rules! wire_nested {
+    ($block:expr) => {
+        $block.block_types.iter().map(|nb| WireNested {
+            type_name: &nb.type_name,
+            nesting: nb.nesting,
+            block: nb.block.as_ref(),
+            min_items: nb.min_items,
+            max_items: nb.max_items,
+        })
+    };
+}
+
+macro_rules! wire_schema {
+    ($pb:ident, $block:ident) => {
+        impl WireSchema for $pb::Schema {
+            fn to_block_schema(&self, where_: &str) -> Result<BlockSchema, CtyError> {
+                let mut block = match &self.block {
+                    Some(b) => $block(b, where_)?,
+                    None => BlockSchema::default(),
+                };
+                block.version = self.version;
+                Ok(block)
+            }
+        }
+    };
+}
+
+// ------------------------------------------------------------- protocol 5
+
+wire_schema!(v5, from_v5_block);
+
+fn from_v5_block(block: &v5::schema::Block, where_: &str) -> Result<BlockSchema, CtyError> {
+    let nested = wire_nested!(block);
+    let mut out = block_with_nested(
+        block.version,
+        &block.description,
+        nested,
+        where_,
+        from_v5_block,
+    )?;
     for a in &block.attributes {
         let ty = CtyType::from_json_bytes(&a.r#type).map_err(|e| bad_type(where_, &a.name, e))?;
         out.attributes.insert(
@@ -371,73 +478,19 @@ fn from_v5_block(block: &v5::schema::Block, where_: &str) -> Result<BlockSchema,
             },
         );
     }
-    for nb in &block.block_types {
-        use v5::schema::nested_block::NestingMode as M;
-        let nesting = match M::try_from(nb.nesting).unwrap_or(M::Invalid) {
-            M::Single => Nesting::Single,
-            M::Group => Nesting::Group,
-            M::List => Nesting::List,
-            M::Set => Nesting::Set,
-            M::Map => Nesting::Map,
-            M::Invalid => {
-                return Err(bad_type(
-                    where_,
-                    &nb.type_name,
-                    CtyError {
-                        path: String::new(),
-                        message: "nested block without a nesting mode".into(),
-                    },
-                ));
-            }
-        };
-        let inner_where = if where_.is_empty() {
-            nb.type_name.clone()
-        } else {
-            format!("{where_}.{}", nb.type_name)
-        };
-        let inner = match &nb.block {
-            Some(b) => from_v5_block(b, &inner_where)?,
-            None => BlockSchema::default(),
-        };
-        out.blocks.insert(
-            nb.type_name.clone(),
-            NestedBlockDef {
-                nesting,
-                block: inner,
-                min_items: nb.min_items,
-                max_items: nb.max_items,
-            },
-        );
-    }
     Ok(out)
 }
 
 // ------------------------------------------------------------- protocol 6
 
-pub(crate) fn from_v6_schema(
-    schema: Option<&v6::Schema>,
-    where_: &str,
-) -> Result<BlockSchema, CtyError> {
-    let Some(schema) = schema else {
-        return Ok(BlockSchema::default());
-    };
-    let mut block = match &schema.block {
-        Some(b) => from_v6_block(b, where_)?,
-        None => BlockSchema::default(),
-    };
-    block.version = schema.version;
-    Ok(block)
-}
+wire_schema!(v6, from_v6_block);
 
+/// Protocol 6 attributes may have a nested type instead of a type string.
 fn v6_attribute_type(a: &v6::schema::Attribute, where_: &str) -> Result<CtyType, CtyError> {
     let Some(nested) = &a.nested_type else {
         return CtyType::from_json_bytes(&a.r#type).map_err(|e| bad_type(where_, &a.name, e));
     };
-    let inner_where = if where_.is_empty() {
-        a.name.clone()
-    } else {
-        format!("{where_}.{}", a.name)
-    };
+    let inner_where = path_in(where_, &a.name);
     let mut fields = BTreeMap::new();
     for inner in &nested.attributes {
         fields.insert(inner.name.clone(), v6_attribute_type(inner, &inner_where)?);
@@ -453,11 +506,14 @@ fn v6_attribute_type(a: &v6::schema::Attribute, where_: &str) -> Result<CtyType,
 }
 
 fn from_v6_block(block: &v6::schema::Block, where_: &str) -> Result<BlockSchema, CtyError> {
-    let mut out = BlockSchema {
-        version: block.version,
-        description: block.description.clone(),
-        ..BlockSchema::default()
-    };
+    let nested = wire_nested!(block);
+    let mut out = block_with_nested(
+        block.version,
+        &block.description,
+        nested,
+        where_,
+        from_v6_block,
+    )?;
     for a in &block.attributes {
         let ty = v6_attribute_type(a, where_)?;
         let sensitive = a.sensitive
@@ -473,44 +529,6 @@ fn from_v6_block(block: &v6::schema::Block, where_: &str) -> Result<BlockSchema,
                 computed: a.computed,
                 sensitive,
                 description: a.description.clone(),
-            },
-        );
-    }
-    for nb in &block.block_types {
-        use v6::schema::nested_block::NestingMode as M;
-        let nesting = match M::try_from(nb.nesting).unwrap_or(M::Invalid) {
-            M::Single => Nesting::Single,
-            M::Group => Nesting::Group,
-            M::List => Nesting::List,
-            M::Set => Nesting::Set,
-            M::Map => Nesting::Map,
-            M::Invalid => {
-                return Err(bad_type(
-                    where_,
-                    &nb.type_name,
-                    CtyError {
-                        path: String::new(),
-                        message: "nested block without a nesting mode".into(),
-                    },
-                ));
-            }
-        };
-        let inner_where = if where_.is_empty() {
-            nb.type_name.clone()
-        } else {
-            format!("{where_}.{}", nb.type_name)
-        };
-        let inner = match &nb.block {
-            Some(b) => from_v6_block(b, &inner_where)?,
-            None => BlockSchema::default(),
-        };
-        out.blocks.insert(
-            nb.type_name.clone(),
-            NestedBlockDef {
-                nesting,
-                block: inner,
-                min_items: nb.min_items,
-                max_items: nb.max_items,
             },
         );
     }
@@ -590,7 +608,7 @@ mod tests {
 
     #[test]
     fn v5_schemas_map_to_nimbus_schemas() {
-        let block = from_v5_schema(Some(&sample_v5()), "t").unwrap();
+        let block = from_schema(Some(&sample_v5()), "t").unwrap();
         let schema = block.to_nimbus();
         assert_eq!(schema.version, 2);
         assert_eq!(schema.attributes["id"].presence, Presence::OptionalComputed);
@@ -606,7 +624,7 @@ mod tests {
 
     #[test]
     fn normalization_fills_blocks_and_attributes() {
-        let block = from_v5_schema(Some(&sample_v5()), "t").unwrap();
+        let block = from_schema(Some(&sample_v5()), "t").unwrap();
         let config = obj(&[
             ("name", Value::string("n")),
             ("rule", obj(&[("port", Value::int(80))])),
@@ -623,7 +641,7 @@ mod tests {
 
     #[test]
     fn proposed_new_keeps_prior_computed_values() {
-        let block = from_v5_schema(Some(&sample_v5()), "t").unwrap();
+        let block = from_schema(Some(&sample_v5()), "t").unwrap();
         let prior = block.normalize(&obj(&[
             ("id", Value::string("42")),
             ("name", Value::string("old")),
@@ -654,7 +672,7 @@ mod tests {
 
     #[test]
     fn set_elements_keep_computed_values_only_when_unchanged() {
-        let mut block = from_v5_schema(Some(&sample_v5()), "t").unwrap();
+        let mut block = from_schema(Some(&sample_v5()), "t").unwrap();
         block.blocks.get_mut("rule").unwrap().nesting = Nesting::Set;
         let rule = |port: i64, uid: Value| obj(&[("port", Value::int(port)), ("uid", uid)]);
         let prior = block.normalize(&obj(&[
@@ -702,7 +720,7 @@ mod tests {
                 ..Default::default()
             }),
         };
-        let block = from_v6_schema(Some(&schema), "t").unwrap();
+        let block = from_schema(Some(&schema), "t").unwrap();
         let a = &block.to_nimbus().attributes["endpoints"];
         assert_eq!(
             a.ty,

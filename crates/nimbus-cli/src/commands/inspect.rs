@@ -1,9 +1,9 @@
 //! `output`, `graph`, `providers`.
 
 use crate::context::{CmdResult, Reported, Session};
-use crate::render;
-use nimbus_engine::Engine;
+use crate::{plugins, render};
 use nimbus_engine::graph::Vertex;
+use nimbus_engine::{Catalog, Engine, Requirement};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -142,19 +142,73 @@ pub async fn graph(session: &Session, format: &str) -> CmdResult<u8> {
     Ok(0)
 }
 
+/// What the configuration needs and what is there to serve it, without
+/// starting any plugin: built-in providers with their types; plugins with
+/// their constraint, the locked version and the versions in the mirror.
 pub fn providers(session: &Session) -> CmdResult<u8> {
     let config = session.load_config()?;
     let sources = session.sources_for_display(&config);
-    let engine = Engine::new(&config, &session.catalog()).map_err(|ds| {
+    let needs = plugins::needs(&config).map_err(|ds| {
         session.out.diagnostics(&sources, &ds);
         Reported
     })?;
-    for (address, handle) in &engine.providers.handles {
-        let types: Vec<&str> = handle.schema.resources.keys().map(String::as_str).collect();
+    let catalog = session.catalog();
+    let mut in_process: Vec<&str> = vec![nimbus_engine::BUILTIN];
+    for block in &config.root().providers {
+        if Requirement::of(block).source.is_none()
+            && !in_process.contains(&block.name.text.as_str())
+        {
+            in_process.push(&block.name.text);
+        }
+    }
+    for name in in_process {
+        match catalog.instantiate(name, Requirement::default()) {
+            Ok(provider) => {
+                let schema = provider.schema();
+                let types: Vec<&str> = schema.resources.keys().map(String::as_str).collect();
+                session.line_or_json(
+                    &format!("{name} (built in): {}", types.join(", ")),
+                    json!({ "provider": name, "built_in": true, "resource_types": types,
+                            "data_sources": schema.data_sources.keys().collect::<Vec<_>>() }),
+                );
+            }
+            Err(e) => {
+                session.out.error(&format!("provider `{name}`: {e}"));
+                return Err(Reported);
+            }
+        }
+    }
+    let mirror = catalog.plugin_mirror.clone().ok().flatten();
+    for need in &needs {
+        let status = plugins::status(mirror.as_deref(), &session.dir, need);
+        let installed: Vec<String> = status.installed.iter().map(|v| v.to_string()).collect();
+        let usable = status
+            .locked
+            .as_ref()
+            .is_some_and(|l| installed.iter().any(|i| i == l));
+        let constraint = need.constraint.to_string();
+        let text = format!(
+            "{} ({}, {constraint}): locked: {}; installed: {}{}",
+            need.blocks.join(", "),
+            need.source,
+            status.locked.as_deref().unwrap_or("no"),
+            if installed.is_empty() {
+                "none".to_string()
+            } else {
+                installed.join(", ")
+            },
+            if usable { "" } else { "  (run `nimbus init`)" },
+        );
         session.line_or_json(
-            &format!("{address}: {}", types.join(", ")),
-            json!({ "provider": address, "resource_types": types,
-                    "data_sources": handle.schema.data_sources.keys().collect::<Vec<_>>() }),
+            &text,
+            json!({ "provider": need.blocks, "source": need.source.to_string(),
+                    "constraint": constraint, "locked": status.locked,
+                    "installed": installed, "ready": usable }),
+        );
+    }
+    if mirror.is_none() && !needs.is_empty() {
+        session.out.warning(
+            "no plugin mirror is configured (--plugin-mirror DIR or NIMBUS_PLUGIN_MIRROR)",
         );
     }
     Ok(0)

@@ -6,7 +6,7 @@ mod setup;
 mod state;
 
 use crate::context::{CmdResult, Reported, Session};
-use crate::{Cli, Command};
+use crate::{Cli, Command, ProvidersCommand};
 
 /// Runs a command and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
@@ -22,7 +22,7 @@ pub async fn run(cli: Cli) -> u8 {
     // create `DIR/.nimbus` somewhere unintended.
     if let Some(dir) = &session.global.dir
         && !dir.is_dir()
-        && !matches!(cli.command, Command::Init | Command::Version)
+        && !matches!(cli.command, Command::Init { .. } | Command::Version)
     {
         session
             .out
@@ -30,7 +30,7 @@ pub async fn run(cli: Cli) -> u8 {
         return 1;
     }
     let result: CmdResult<u8> = match cli.command {
-        Command::Init => setup::init(&session).map(|_| 0),
+        Command::Init { upgrade } => setup::init(&session, upgrade).map(|_| 0),
         Command::Validate => setup::validate(&session).await.map(|_| 0),
         Command::Fmt { check } => setup::fmt(&session, check),
         Command::Version => {
@@ -61,7 +61,10 @@ pub async fn run(cli: Cli) -> u8 {
             show_sensitive,
         } => inspect::output(&session, name.as_deref(), show_sensitive),
         Command::Graph { format } => inspect::graph(&session, &format).await,
-        Command::Providers => inspect::providers(&session),
+        Command::Providers { command: None } => inspect::providers(&session),
+        Command::Providers {
+            command: Some(ProvidersCommand::Install { upgrade }),
+        } => setup::install_plugins(&session, upgrade).map(|_| 0),
         Command::State(cmd) => state::state(&session, cmd),
         Command::Workspace(cmd) => state::workspace(&session, cmd),
         Command::ForceUnlock { lock_id } => state::force_unlock(&session, &lock_id),

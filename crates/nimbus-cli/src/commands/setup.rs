@@ -1,8 +1,10 @@
 //! `init`, `validate`, `fmt`.
 
 use crate::context::{CmdResult, OsFiles, Reported, STATE_DIR, Session};
+use crate::plugins;
 use nimbus_config::Files;
 use nimbus_engine::Engine;
+use std::path::Path;
 
 const STARTER: &str = r#";; A starter configuration: built-in providers only, no cloud account needed.
 ;; Try: nimbus plan, nimbus apply, nimbus output, nimbus destroy.
@@ -22,7 +24,7 @@ const STARTER: &str = r#";; A starter configuration: built-in providers only, no
     (value (ref local-file "greeting" "filename"))))
 "#;
 
-pub fn init(session: &Session) -> CmdResult {
+pub fn init(session: &Session, upgrade: bool) -> CmdResult {
     let state = session.dir.join(STATE_DIR);
     if let Err(e) = std::fs::create_dir_all(&session.dir) {
         session
@@ -54,11 +56,94 @@ pub fn init(session: &Session) -> CmdResult {
             return Err(Reported);
         }
     }
+    let locked = lock_plugins(session, upgrade)?;
     session.line_or_json(
         &format!("Initialized Nimbus in {}.", session.dir.display()),
-        serde_json::json!({ "initialized": session.dir.display().to_string() }),
+        serde_json::json!({
+            "initialized": session.dir.display().to_string(),
+            "providers": locked,
+        }),
     );
     Ok(())
+}
+
+/// `nimbus providers install`: the plugin half of `init`.
+pub fn install_plugins(session: &Session, upgrade: bool) -> CmdResult {
+    let locked = lock_plugins(session, upgrade)?;
+    if locked.is_empty() {
+        session.line_or_json(
+            "This configuration uses no plugin providers.",
+            serde_json::json!({ "providers": locked }),
+        );
+    } else if session.out.json {
+        session
+            .out
+            .event("result", serde_json::json!({ "providers": locked }));
+    }
+    Ok(())
+}
+
+/// Resolves the configuration's plugin providers in the mirror and records
+/// them in `.nimbus.lock`; returns what was locked, for `--json`.
+fn lock_plugins(session: &Session, upgrade: bool) -> CmdResult<Vec<serde_json::Value>> {
+    let config = session.load_config()?;
+    let needs = plugins::needs(&config).map_err(|ds| {
+        session
+            .out
+            .diagnostics(&session.sources_for_display(&config), &ds);
+        Reported
+    })?;
+    if needs.is_empty() {
+        // Still drops a lock left from plugins the configuration stopped using.
+        if session.dir.join(nimbus_plugin::LOCK_FILE).exists() {
+            plugins::lock(Path::new(""), &session.dir, &[], upgrade).map_err(|errors| {
+                errors.iter().for_each(|e| session.out.error(e));
+                Reported
+            })?;
+        }
+        return Ok(Vec::new());
+    }
+    let catalog = session.catalog();
+    let mirror = match catalog.plugin_mirror {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            session
+                .out
+                .error(&plugins::no_mirror_message(&needs[0].source.to_string()));
+            return Err(Reported);
+        }
+        Err(e) => {
+            session.out.error(&e);
+            return Err(Reported);
+        }
+    };
+    let locked = plugins::lock(&mirror, &session.dir, &needs, upgrade).map_err(|errors| {
+        errors.iter().for_each(|e| session.out.error(e));
+        Reported
+    })?;
+    let mut json = Vec::new();
+    for entry in &locked {
+        let installed = &entry.resolved.installed;
+        let version = installed.version.to_string();
+        let change = match &entry.previous {
+            None => "locked".to_string(),
+            Some(p) if *p == version => "unchanged".to_string(),
+            Some(p) => format!("upgraded from {p}"),
+        };
+        session.out.line(&format!(
+            "- {} {version} (sha256 {}): {change}",
+            installed.source,
+            &entry.resolved.sha256[..12.min(entry.resolved.sha256.len())]
+        ));
+        json.push(serde_json::json!({
+            "source": installed.source.to_string(),
+            "version": version,
+            "sha256": entry.resolved.sha256,
+            "binary": installed.binary.display().to_string(),
+            "previous_version": entry.previous,
+        }));
+    }
+    Ok(json)
 }
 
 pub async fn validate(session: &Session) -> CmdResult {
