@@ -236,6 +236,40 @@ impl Bucket {
         }
     }
 
+    async fn read_encryption(
+        c: &Clients,
+        name: &str,
+    ) -> Result<(Option<String>, Option<String>), ProviderError> {
+        match c
+            .s3
+            .get_bucket_encryption()
+            .bucket(name)
+            .send()
+            .await
+            .aws(&format!("reading bucket {name}"))
+        {
+            Ok(out) => {
+                let default = out
+                    .server_side_encryption_configuration()
+                    .and_then(|config| config.rules().first())
+                    .and_then(|rule| rule.apply_server_side_encryption_by_default());
+                Ok((
+                    default.map(|d| d.sse_algorithm().as_str().to_string()),
+                    default
+                        .and_then(|d| d.kms_master_key_id())
+                        .map(str::to_string),
+                ))
+            }
+            Err(e)
+                if e.code_is(&["ServerSideEncryptionConfigurationNotFoundError"])
+                    || e.is_not_found() =>
+            {
+                Ok((None, None))
+            }
+            Err(e) => Err(e.error),
+        }
+    }
+
     async fn observe(
         c: &Clients,
         name: &str,
@@ -259,34 +293,7 @@ impl Bucket {
                 None => return Err(crate::error::classify(&doing, e).error),
             },
         };
-        let (algorithm, key) = match c
-            .s3
-            .get_bucket_encryption()
-            .bucket(name)
-            .send()
-            .await
-            .aws(&doing)
-        {
-            Ok(out) => {
-                let default = out
-                    .server_side_encryption_configuration()
-                    .and_then(|config| config.rules().first())
-                    .and_then(|rule| rule.apply_server_side_encryption_by_default());
-                (
-                    default.map(|d| d.sse_algorithm().as_str().to_string()),
-                    default
-                        .and_then(|d| d.kms_master_key_id())
-                        .map(str::to_string),
-                )
-            }
-            Err(e)
-                if e.code_is(&["ServerSideEncryptionConfigurationNotFoundError"])
-                    || e.is_not_found() =>
-            {
-                (None, None)
-            }
-            Err(e) => return Err(e.error),
-        };
+        let (algorithm, key) = Bucket::read_encryption(c, name).await?;
         let tags = match c
             .s3
             .get_bucket_tagging()
@@ -303,6 +310,20 @@ impl Bucket {
             Err(e) if e.code_is(&["NoSuchTagSet", "NoSuchTagSetError"]) => BTreeMap::new(),
             Err(e) => return Err(e.error),
         };
+        Bucket::state(c, name, known, enabled, algorithm, key, tags).map(Some)
+    }
+
+    /// The state of a bucket from what is known of it; `known` is the
+    /// configuration or prior state (for what S3 does not store).
+    fn state(
+        c: &Clients,
+        name: &str,
+        known: &Value,
+        versioning: bool,
+        algorithm: Option<String>,
+        key: Option<String>,
+        tags: BTreeMap<String, String>,
+    ) -> Result<Value, ProviderError> {
         let mut o = Object::new();
         o.insert("id".into(), Value::string(name));
         o.insert("bucket-name".into(), Value::string(name));
@@ -313,7 +334,7 @@ impl Bucket {
             "bucket-domain-name".into(),
             Value::string(format!("{name}.s3.amazonaws.com")),
         );
-        o.insert("versioning".into(), Value::Bool(enabled));
+        o.insert("versioning".into(), Value::Bool(versioning));
         o.insert("encryption".into(), str_value(algorithm));
         // A KMS key only matters when the configuration names one.
         let key = if attr(known, "kms-key-id").is_null() && !attr(known, "encryption").is_null() {
@@ -327,7 +348,7 @@ impl Bucket {
             "force-destroy".into(),
             Value::Bool(bool_or(known, "force-destroy", false)?),
         );
-        Ok(Some(Value::Map(normalize(&Bucket.schema(), o)?)))
+        Ok(Value::Map(normalize(&Bucket.schema(), o)?))
     }
 }
 
@@ -462,27 +483,28 @@ impl ResourceType for Bucket {
             Err(e) if e.is_invalid_request() => return Err(e.error.on_attribute("bucket-name")),
             Err(e) => return Err(e.error),
         }
-        if bool_or(planned, "versioning", false)? {
+        let versioning = bool_or(planned, "versioning", false)?;
+        if versioning {
             Bucket::set_versioning(c, &name, true).await?;
         }
-        if let Some(algorithm) = opt_str(planned, "encryption")? {
-            Bucket::set_encryption(
-                c,
-                &name,
-                Some(&algorithm),
-                opt_str(planned, "kms-key-id")?.as_deref(),
-            )
-            .await?;
-        }
+        let kms_key = opt_str(planned, "kms-key-id")?;
+        let (algorithm, key) = match opt_str(planned, "encryption")? {
+            Some(algorithm) => {
+                Bucket::set_encryption(c, &name, Some(&algorithm), kms_key.as_deref()).await?;
+                (Some(algorithm), kms_key)
+            }
+            // Whatever S3 applies to a new bucket: only S3 can say.
+            None => Bucket::read_encryption(c, &name).await?,
+        };
         let tags = string_map(planned, "tags")?;
         if !tags.is_empty() {
             Bucket::set_tags(c, &name, &tags).await?;
         }
-        Bucket::observe(c, &name, planned).await?.ok_or_else(|| {
-            ProviderError::retryable(format!(
-                "bucket {name} is not visible yet after creating it"
-            ))
-        })
+        // What was just set is not read back: three calls fewer per bucket,
+        // and bucket configuration is eventually consistent on AWS, so a
+        // read right after a write can return the old value. A refresh
+        // reads everything.
+        Bucket::state(c, &name, planned, versioning, algorithm, key, tags)
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {

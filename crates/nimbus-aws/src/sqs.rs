@@ -114,6 +114,16 @@ impl Queue {
     }
 
     async fn observe(c: &Clients, url: &str) -> Result<Option<Value>, ProviderError> {
+        Queue::observe_with(c, url, None).await
+    }
+
+    /// Reads the queue's attributes; its tags too, unless `tags` says what
+    /// they are.
+    async fn observe_with(
+        c: &Clients,
+        url: &str,
+        tags: Option<BTreeMap<String, String>>,
+    ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading queue {url}");
         let Some(out) = c
             .sqs
@@ -129,19 +139,22 @@ impl Queue {
         let empty = HashMap::new();
         let attrs = out.attributes().unwrap_or(&empty);
         let get = |q: Q| attrs.get(&q).cloned();
-        let tags: BTreeMap<String, String> = match c
-            .sqs
-            .list_queue_tags()
-            .queue_url(url)
-            .send()
-            .await
-            .aws_opt(&doing)?
-        {
-            Some(t) => t
-                .tags()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            None => return Ok(None),
+        let tags: BTreeMap<String, String> = match tags {
+            Some(tags) => tags,
+            None => match c
+                .sqs
+                .list_queue_tags()
+                .queue_url(url)
+                .send()
+                .await
+                .aws_opt(&doing)?
+            {
+                Some(t) => t
+                    .tags()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                None => return Ok(None),
+            },
         };
         let arn = get(Q::QueueArn).ok_or_else(|| crate::error::missing("QueueArn"))?;
         let name = arn.rsplit(':').next().unwrap_or_default().to_string();
@@ -378,9 +391,16 @@ impl ResourceType for Queue {
                 Err(e) => return Err(e.error),
             }
         };
-        Queue::observe(c, &url).await?.ok_or_else(|| {
-            ProviderError::retryable(format!("queue {name} is not visible yet after creating it"))
-        })
+        // The tags went in with CreateQueue; reading them back would cost
+        // a call per queue and, tags being eventually consistent on AWS,
+        // could return none yet. A refresh reads them.
+        Queue::observe_with(c, &url, Some(tags))
+            .await?
+            .ok_or_else(|| {
+                ProviderError::retryable(format!(
+                    "queue {name} is not visible yet after creating it"
+                ))
+            })
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
