@@ -155,3 +155,12 @@ pub fn render_plan(out: &Output, plan: &Plan) -> String {
     let _ = writeln!(text, "{}", summary_line(plan));
     text
 }
+
+/// "1 resource", "2 resources".
+pub fn resources(n: usize) -> String {
+    if n == 1 {
+        "1 resource".to_string()
+    } else {
+        format!("{n} resources")
+    }
+}

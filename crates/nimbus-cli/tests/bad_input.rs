@@ -6,11 +6,14 @@ use common::*;
 
 #[test]
 fn syntax_error_reports_file_line_column() {
-    let w = Workdir::init_with(
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
         "(define-infrastructure t\n  (resource terraform-data \"a\" (input \"x\"))\n",
     );
     for command in [
-        &["plan"][..],
+        &["init"][..],
+        &["plan"],
         &["apply", "--auto-approve"],
         &["validate"],
         &["destroy", "--auto-approve"],

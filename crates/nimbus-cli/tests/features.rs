@@ -543,7 +543,7 @@ fn workspaces() {
         .stdout_has("4 created");
     w.run(&["workspace", "list"])
         .success()
-        .stdout_has("  default (1 resources)\n* staging (4 resources)\n");
+        .stdout_has("  default (1 resource)\n* staging (4 resources)\n");
     let list = w.run(&["workspace", "list", "--json"]).events();
     assert_eq!(list.len(), 2);
     assert_eq!(
@@ -584,7 +584,7 @@ fn workspaces() {
     w.run(&["workspace", "list"]).success();
     assert_eq!(
         w.run(&["workspace", "list"]).stdout,
-        "* default (1 resources)\n"
+        "* default (1 resource)\n"
     );
     w.run_env(&["state", "list"], &[("NIMBUS_WORKSPACE", "staging")])
         .failure()

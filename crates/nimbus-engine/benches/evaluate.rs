@@ -37,7 +37,11 @@ const LOCALS: usize = 100;
 struct BuiltinOnly;
 
 impl Catalog for BuiltinOnly {
-    fn instantiate(&self, name: &str, _source: Option<&str>) -> Result<Arc<dyn Provider>, String> {
+    fn instantiate(
+        &self,
+        name: &str,
+        _requirement: nimbus_engine::Requirement<'_>,
+    ) -> Result<Arc<dyn Provider>, String> {
         match name {
             nimbus_engine::BUILTIN => Ok(Arc::new(Builtin::new(BuiltinOptions::new("/bench")))),
             other => Err(format!("no provider named `{other}`")),

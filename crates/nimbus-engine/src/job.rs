@@ -455,9 +455,14 @@ impl InstanceJob {
             });
         }
 
-        // Apply.
+        // Apply. Never do more than was approved; doing less is fine when
+        // values unknown at plan time turned out equal to the prior ones, so
+        // an approved update or replace is no longer needed at all.
+        let no_longer_needed = action == Action::NoOp
+            && matches!(self.approved, Some(Action::Update | Action::Replace));
         if let Some(approved) = self.approved
             && approved != action
+            && !no_longer_needed
         {
             return Err(Diagnostic::error(format!(
                 "{}: the plan changed since it was approved (approved: {}, now: {}); plan again",

@@ -618,8 +618,8 @@ pub async fn refresh(session: &Session) -> CmdResult<u8> {
     }
     session.line_or_json(
         &format!(
-            "Refreshed {} resources; {} changed outside Nimbus.",
-            prior.len(),
+            "Refreshed {}; {} changed outside Nimbus.",
+            render::resources(prior.len()),
             drifts.len()
         ),
         json!({ "refreshed": prior.len(), "changed": drifts.len() }),
@@ -683,7 +683,7 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
     if !session.out.json {
         session
             .out
-            .line(&format!("\n{} resources drifted.", drifts.len()));
+            .line(&format!("\n{} drifted.", render::resources(drifts.len())));
     }
     drop(engine_);
     drop(store);

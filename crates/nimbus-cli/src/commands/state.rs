@@ -1,7 +1,7 @@
 //! `state ...`, `workspace ...`, `force-unlock`.
 
 use crate::context::{CmdResult, Reported, Session};
-use crate::{StateCommand, WorkspaceCommand};
+use crate::{StateCommand, WorkspaceCommand, render};
 use nimbus_state::{RunInfo, Store};
 use serde_json::json;
 
@@ -285,7 +285,7 @@ pub fn workspace(session: &Session, command: WorkspaceCommand) -> CmdResult<u8> 
             {
                 let mark = if w.name == current { "*" } else { " " };
                 session.line_or_json(
-                    &format!("{mark} {} ({} resources)", w.name, w.resource_count),
+                    &format!("{mark} {} ({})", w.name, render::resources(w.resource_count as usize)),
                     json!({ "workspace": w.name, "resources": w.resource_count, "current": w.name == current }),
                 );
             }
