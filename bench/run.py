@@ -59,7 +59,9 @@ END = "<!-- bench:results:end -->"
 sys.path.insert(0, HERE)
 import generate  # noqa: E402
 
-TOOLS = ("nimbus", "terraform")
+# nimbus-plugin: Nimbus driving Terraform's own null provider binary, the
+# same-provider comparison.
+TOOLS = ("nimbus", "nimbus-plugin", "terraform")
 WORKLOADS = generate.WORKLOADS
 DEFAULT_SIZES = (100, 1000, 2000, 10000, 100000)
 OPS = ("apply", "plan", "plan-norefresh", "noop-apply", "destroy")
@@ -75,7 +77,7 @@ PARALLELISM = 10
 
 def commands(tool, binary):
     """The exact command line of each operation (and of the untimed init)."""
-    if tool == "nimbus":
+    if tool in ("nimbus", "nimbus-plugin"):
         common = ["--parallelism", str(PARALLELISM), "--no-color"]
         return {
             "init": [binary, "init", "--no-color"],
@@ -409,6 +411,15 @@ def render_targets(agg):
                      "met" if x >= 10 else "NOT met"))
     else:
         rows.append(("peak RSS of that apply ≤ 1/10 of Terraform's", "not measured yet", ""))
+    for op, title in (("apply", "apply"), ("destroy", "destroy")):
+        t, p = get("terraform", "pairs", 2000, op), get("nimbus-plugin", "pairs", 2000, op)
+        label = f"{title} of pairs N = 2,000 with the same provider binary ≥ 10× faster than Terraform"
+        if t and p:
+            x = t["wall_s"] / p["wall_s"]
+            rows.append((label, f"{x:.0f}× ({fmt_time(t)} vs {fmt_time(p)})",
+                         "met" if x >= 10 else ("NOT met" if op == "apply" else "(no target)")))
+        else:
+            rows.append((label, "not measured yet", ""))
     for size, limit in ((10000, 1), (100000, 10)):
         ms = [(w, get("nimbus", w, size, "plan-norefresh")) for w in WORKLOADS]
         ms = [(w, m) for w, m in ms if m]
@@ -470,6 +481,30 @@ def render_table(data):
                 )
     lines.append("")
 
+    # The same provider binary under both: Nimbus's engine against Terraform's.
+    plugin_rows = []
+    for workload in WORKLOADS:
+        for size in sizes:
+            for op in OPS:
+                p = agg.get(("nimbus-plugin", workload, size, op))
+                if p is None:
+                    continue
+                t = agg.get(("terraform", workload, size, op))
+                plugin_rows.append(
+                    f"| {workload} | {size:,} | {OP_TITLES[op]} | {fmt_time(t)} | {fmt_time(p)} | "
+                    f"{ratio(t, p, 'wall_s')} | {fmt_rss(t)} | {fmt_rss(p)} | {ratio(t, p, 'max_rss_kib')} |"
+                )
+    if plugin_rows:
+        lines.append("The same provider binary under both tools: Nimbus driving hashicorp/null 2.1.2 through the "
+                     "plugin protocol (`null_resource`, one provider process per run), against Terraform with that "
+                     "provider. Nimbus + plugin RSS is Nimbus's own; the provider process is measured only if larger.")
+        lines.append("")
+        lines.append("| workload | N | operation | Terraform | Nimbus + plugin | time T/P | Terraform RSS | "
+                     "Nimbus + plugin RSS | RSS T/P |")
+        lines.append("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        lines += plugin_rows
+        lines.append("")
+
     # Growth: how Nimbus's cost scales with N.
     rows = []
     for workload in WORKLOADS:
@@ -513,7 +548,7 @@ def render_table(data):
 
     lines.append("The exact commands, run in the case's directory after `nimbus init` / `terraform init` (not timed):")
     lines.append("")
-    lines.append("| operation | Nimbus | Terraform |")
+    lines.append("| operation | Nimbus (also Nimbus + plugin) | Terraform |")
     lines.append("| --- | --- | --- |")
     for op in OPS:
         lines.append(f"| {OP_TITLES[op]} | `{display_command('nimbus', op)}` | `{display_command('terraform', op)}` |")
@@ -573,7 +608,7 @@ def parse_args(argv):
     )
     p.add_argument("--sizes", type=csv("size", conv=int), default=list(DEFAULT_SIZES),
                    help="comma-separated resource counts (default: " + ",".join(map(str, DEFAULT_SIZES)) + ")")
-    p.add_argument("--tools", type=csv("tool", TOOLS), default=list(TOOLS), help="nimbus,terraform (default: both)")
+    p.add_argument("--tools", type=csv("tool", TOOLS), default=list(TOOLS), help="nimbus,nimbus-plugin,terraform (default: all three)")
     p.add_argument("--workloads", type=csv("workload", WORKLOADS), default=list(WORKLOADS),
                    help="independent,pairs,layered (default: all)")
     p.add_argument("--ops", type=csv("operation", OPS), default=list(OPS),
@@ -581,6 +616,8 @@ def parse_args(argv):
                         "unrecorded ones still run when later ones need them)")
     p.add_argument("--terraform-max-size", type=int, default=None,
                    help="do not run Terraform above this N (default: try every size; a timeout skips larger ones)")
+    p.add_argument("--plugin-max-size", type=int, default=10000,
+                   help="do not run nimbus-plugin above this N (default 10000; 0: no limit)")
     p.add_argument("--repeat", type=int, default=1, help="repetitions of each case (median reported; default 1)")
     p.add_argument("--timeout", type=float, default=600, help="seconds per command before it counts as a timeout (default 600)")
     p.add_argument("--nimbus", default=None, help="the nimbus binary (default: build target/release/nimbus)")
@@ -613,19 +650,24 @@ def main(argv=None):
     env.pop("TF_LOG", None)
     env.pop("RUST_LOG", None)
     binaries = {}
-    if "nimbus" in args.tools:
+    if "nimbus" in args.tools or "nimbus-plugin" in args.tools:
         if args.nimbus:
             binaries["nimbus"] = os.path.abspath(args.nimbus)
         else:
             print("== building nimbus (cargo build --release -p nimbus-cli)", flush=True)
             subprocess.run(["cargo", "build", "--release", "--locked", "-p", "nimbus-cli"], cwd=ROOT, check=True)
             binaries["nimbus"] = os.path.join(ROOT, "target", "release", "nimbus")
-    if "terraform" in args.tools:
+    if "nimbus-plugin" in args.tools:
+        binaries["nimbus-plugin"] = binaries["nimbus"]
+    if "terraform" in args.tools or "nimbus-plugin" in args.tools:
         print("== installing terraform (bench/install-terraform.sh)", flush=True)
         subprocess.run([os.path.join(HERE, "install-terraform.sh"), args.terraform_dir], check=True,
                        stdout=subprocess.DEVNULL)
         tf_dir = os.path.abspath(args.terraform_dir)
-        binaries["terraform"] = os.path.join(tf_dir, "bin", "terraform")
+        if "terraform" in args.tools:
+            binaries["terraform"] = os.path.join(tf_dir, "bin", "terraform")
+        # The provider Terraform runs, from the same mirror, for Nimbus.
+        env["NIMBUS_PLUGIN_MIRROR"] = os.path.join(tf_dir, "mirror")
         env["TF_CLI_CONFIG_FILE"] = os.path.join(tf_dir, "terraformrc")
         env["CHECKPOINT_DISABLE"] = "1"
         env["TF_IN_AUTOMATION"] = "1"
@@ -639,6 +681,8 @@ def main(argv=None):
         commit = git_commit()
         if commit:
             versions["nimbus"] += f" ({commit})"
+    if "nimbus-plugin" in binaries:
+        versions["nimbus-plugin"] = "the same nimbus, hashicorp/null 2.1.2 over the plugin protocol"
     if "terraform" in binaries:
         versions["terraform"] = tool_version([binaries["terraform"], "version"], env) + ", hashicorp/null 2.1.2"
 
@@ -675,6 +719,8 @@ def main(argv=None):
                     key = (tool, workload)
                     if tool == "terraform" and args.terraform_max_size and size > args.terraform_max_size:
                         continue
+                    if tool == "nimbus-plugin" and args.plugin_max_size and size > args.plugin_max_size:
+                        continue
                     if key in gave_up:
                         if rep == 0:
                             for op in args.ops:
@@ -709,7 +755,7 @@ def main(argv=None):
                         extra = f"  !! {r['check']}" if r.get("check") else ""
                         if r["status"] == "error":
                             extra += f"  !! {r.get('log_tail', '')[-300:]}"
-                        print(f"   {c.tool:9} {OP_TITLES[op]:18} {shown:>9}  {fmt_rss(r):>9}{extra}", flush=True)
+                        print(f"   {c.tool:13} {OP_TITLES[op]:18} {shown:>9}  {fmt_rss(r):>9}{extra}", flush=True)
                         if r["status"] == "timeout":
                             gave_up[(c.tool, workload)] = size
                     save_results(data)
