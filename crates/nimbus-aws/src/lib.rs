@@ -131,7 +131,7 @@ fn provider_schema_block(preset: Preset) -> Schema {
         )
 }
 
-fn data_source_schemas() -> BTreeMap<String, Schema> {
+fn data_source_schemas() -> BTreeMap<String, Arc<Schema>> {
     let mut d = BTreeMap::new();
     d.insert(
         CALLER_IDENTITY.to_string(),
@@ -163,7 +163,7 @@ fn data_source_schemas() -> BTreeMap<String, Schema> {
             ),
     );
     d.insert(S3_BUCKET.to_string(), s3::bucket_data_schema());
-    d
+    d.into_iter().map(|(name, s)| (name, Arc::new(s))).collect()
 }
 
 /// The schema of a provider of the given preset (the same resources; the
@@ -173,7 +173,7 @@ pub fn aws_schema(preset: Preset) -> ProviderSchema {
         provider: provider_schema_block(preset),
         resources: resource_types()
             .iter()
-            .map(|r| (r.name().to_string(), r.schema()))
+            .map(|r| (r.name().to_string(), Arc::new(r.schema())))
             .collect(),
         data_sources: data_source_schemas(),
     }
@@ -236,7 +236,7 @@ impl Aws {
             self.types.get(type_name),
             self.schema.resources.get(type_name),
         ) {
-            (Some(r), Some(s)) => Ok((r.as_ref(), s)),
+            (Some(r), Some(s)) => Ok((r.as_ref(), &**s)),
             _ => Err(ProviderError::fatal(format!(
                 "the {} provider has no resource type `{type_name}` (it has: {})",
                 self.preset.name(),

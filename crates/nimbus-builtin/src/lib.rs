@@ -188,11 +188,15 @@ impl Builtin {
     }
 
     fn resource_schema(&self, type_name: &str) -> Result<&Schema, ProviderError> {
-        self.schema.resources.get(type_name).ok_or_else(|| {
-            ProviderError::fatal(format!(
-                "the builtin provider has no resource type `{type_name}`"
-            ))
-        })
+        self.schema
+            .resources
+            .get(type_name)
+            .map(|s| &**s)
+            .ok_or_else(|| {
+                ProviderError::fatal(format!(
+                    "the builtin provider has no resource type `{type_name}`"
+                ))
+            })
     }
 
     /// Configuration errors beyond the schema; unknown values are skipped.

@@ -1,6 +1,7 @@
 //! The schemas of every built-in resource type and data source.
 
 use nimbus_provider::nimbus_value::{AttributeSchema as A, ProviderSchema, Schema, Type};
+use std::sync::Arc;
 
 pub const NULL_RESOURCE: &str = "null-resource";
 pub const TERRAFORM_DATA: &str = "terraform-data";
@@ -49,15 +50,15 @@ fn keepers(owner: &str) -> A {
 
 pub fn builtin_schema() -> ProviderSchema {
     let mut resources = std::collections::BTreeMap::new();
-    resources.insert(NULL_RESOURCE.to_string(), null_resource());
-    resources.insert(TERRAFORM_DATA.to_string(), terraform_data());
-    resources.insert(RANDOM_ID.to_string(), random_id());
-    resources.insert(RANDOM_STRING.to_string(), random_string(false));
-    resources.insert(RANDOM_PASSWORD.to_string(), random_string(true));
-    resources.insert(LOCAL_FILE.to_string(), local_file());
-    resources.insert(TIME_STATIC.to_string(), time_static());
+    resources.insert(NULL_RESOURCE.to_string(), Arc::new(null_resource()));
+    resources.insert(TERRAFORM_DATA.to_string(), Arc::new(terraform_data()));
+    resources.insert(RANDOM_ID.to_string(), Arc::new(random_id()));
+    resources.insert(RANDOM_STRING.to_string(), Arc::new(random_string(false)));
+    resources.insert(RANDOM_PASSWORD.to_string(), Arc::new(random_string(true)));
+    resources.insert(LOCAL_FILE.to_string(), Arc::new(local_file()));
+    resources.insert(TIME_STATIC.to_string(), Arc::new(time_static()));
     let mut data_sources = std::collections::BTreeMap::new();
-    data_sources.insert(LOCAL_FILE.to_string(), local_file_data());
+    data_sources.insert(LOCAL_FILE.to_string(), Arc::new(local_file_data()));
     ProviderSchema {
         provider: Schema::new(
             "Built-in resources that need no remote service: placeholders, stored values, \

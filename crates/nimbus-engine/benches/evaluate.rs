@@ -30,6 +30,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The allocator of the `nimbus` binary, so that the figures are the
+/// command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RESOURCES: usize = 10_000;
 const LOCALS: usize = 100;
 

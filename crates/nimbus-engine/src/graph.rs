@@ -39,7 +39,8 @@ pub struct Graph<'c> {
     pub indexes: Vec<ModuleIndex<'c>>,
     pub instances: Vec<ModuleInstance>,
     pub graph: DiGraph<Vertex, ()>,
-    pub vertex_of: HashMap<Vertex, NodeIndex>,
+    /// foldhash: one lookup per edge end, keys are plain indexes.
+    pub vertex_of: foldhash::HashMap<Vertex, NodeIndex>,
     /// Topological order (dependencies first).
     pub order: Vec<NodeIndex>,
 }
@@ -56,7 +57,7 @@ impl<'c> Graph<'c> {
             indexes,
             instances: Vec::new(),
             graph: DiGraph::new(),
-            vertex_of: HashMap::new(),
+            vertex_of: foldhash::HashMap::default(),
             order: Vec::new(),
         };
         g.instantiate(diagnostics);
@@ -115,7 +116,9 @@ impl<'c> Graph<'c> {
     }
 
     fn add_vertices(&mut self) {
-        let add = |g: &mut DiGraph<Vertex, ()>, map: &mut HashMap<Vertex, NodeIndex>, v: Vertex| {
+        let add = |g: &mut DiGraph<Vertex, ()>,
+                   map: &mut foldhash::HashMap<Vertex, NodeIndex>,
+                   v: Vertex| {
             map.insert(v, g.add_node(v));
         };
         for p in 0..self.config.root().providers.len() {
@@ -144,24 +147,18 @@ impl<'c> Graph<'c> {
     fn resolve(&self, mi: usize, reference: &Reference) -> Option<Vertex> {
         let index = &self.indexes[self.instances[mi].module];
         match reference {
-            Reference::Variable(name) => index
-                .variables
-                .get(name.as_str())
-                .map(|_| Vertex::Inputs(mi)),
-            Reference::Local(name) => index
-                .locals
-                .get(name.as_str())
-                .map(|i| Vertex::Local(mi, *i)),
+            Reference::Variable(name) => index.variables.get(name).map(|_| Vertex::Inputs(mi)),
+            Reference::Local(name) => index.locals.get(name).map(|i| Vertex::Local(mi, *i)),
             Reference::Resource(mode, t, n) => {
                 index.position(*mode, t, n).map(|i| Vertex::Resource(mi, i))
             }
             Reference::ModuleOutput(call, name) => {
-                let child = *self.instances[mi].children.get(call)?;
+                let child = *self.instances[mi].children.get(*call)?;
                 let child_module = &self.config.modules[self.instances[child].module];
                 let i = child_module
                     .outputs
                     .iter()
-                    .position(|o| o.name.text == *name)?;
+                    .position(|o| o.name.text == **name)?;
                 Some(Vertex::Output(child, i))
             }
         }

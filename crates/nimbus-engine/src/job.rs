@@ -50,19 +50,27 @@ pub struct JobContext {
     pub cancel: Arc<AtomicBool>,
 }
 
-pub struct InstanceJob {
-    pub address: String,
+/// What every instance of one resource block shares, built once per block.
+pub struct BlockJob {
     pub mode: Mode,
     pub type_name: String,
     pub handle: ProviderHandle,
     pub schema: Arc<Schema>,
+    pub lifecycle: LifecycleFlags,
+    /// Block addresses this block depends on, stored in state so that
+    /// destroy can run in reverse order without the configuration.
+    pub dependencies: Vec<String>,
+    pub span: Span,
+    /// Where each attribute was written, to place provider errors.
+    pub attribute_spans: Vec<(String, Span)>,
+}
+
+pub struct InstanceJob {
+    pub address: String,
+    pub block: Arc<BlockJob>,
     /// Evaluated configuration (with sensitive marks).
     pub config: Value,
     pub prior: Option<ResourceRecord>,
-    pub lifecycle: LifecycleFlags,
-    /// Block addresses this instance depends on, stored in state so that
-    /// destroy can run in reverse order without the configuration.
-    pub dependencies: Vec<String>,
     /// In apply: the action the user approved for this address.
     pub approved: Option<Action>,
     /// In apply: the object as the approved plan saw it (after the plan's
@@ -70,9 +78,6 @@ pub struct InstanceJob {
     /// rather than from the recorded state, so drift found while planning
     /// does not turn the approved action into a different one.
     pub approved_before: Option<Option<Value>>,
-    pub span: Span,
-    /// Where each attribute was written, to place provider errors.
-    pub attribute_spans: Vec<(String, Span)>,
     pub ctx: JobContext,
 }
 
@@ -126,8 +131,12 @@ impl InstanceJob {
     /// `output`). Without the last two a secret passed through a resource
     /// was shown in plans and `state show` and lost its mark in references.
     fn sensitive_names(&self, state: Option<&Value>) -> Vec<String> {
-        let mut names: std::collections::BTreeSet<String> =
-            self.schema.sensitive_names().map(str::to_string).collect();
+        let mut names: std::collections::BTreeSet<String> = self
+            .block
+            .schema
+            .sensitive_names()
+            .map(str::to_string)
+            .collect();
         let mut secrets = Vec::new();
         if let Some(config) = self.config.as_map() {
             for (name, value) in config {
@@ -142,6 +151,7 @@ impl InstanceJob {
         {
             for (name, value) in state {
                 let computed = self
+                    .block
                     .schema
                     .attribute(name)
                     .is_some_and(|a| !a.is_settable());
@@ -158,6 +168,11 @@ impl InstanceJob {
     /// value's own marks are kept (a map with one secret entry stays a map
     /// with one secret entry); other sensitive attributes are marked whole.
     fn mark(&self, value: Value) -> Value {
+        if self.block.schema.sensitive_names().next().is_none() && !self.config.contains_sensitive()
+        {
+            // Nothing to mark: the common case, without rebuilding the map.
+            return value;
+        }
         let names = self.sensitive_names(Some(&value));
         let Value::Map(map) = value else {
             return mark_attributes(value, &names);
@@ -182,21 +197,21 @@ impl InstanceJob {
         let span = e
             .attribute
             .as_ref()
-            .and_then(|a| self.attribute_spans.iter().find(|(n, _)| n == a))
-            .map_or(self.span, |(_, s)| *s);
+            .and_then(|a| self.block.attribute_spans.iter().find(|(n, _)| n == a))
+            .map_or(self.block.span, |(_, s)| *s);
         Diagnostic::error(format!("{}: {doing} failed: {}", self.address, e.message)).at(span)
     }
 
     fn record(&self, state: &Value, private: Vec<u8>) -> ResourceRecord {
         ResourceRecord {
             address: self.address.clone(),
-            resource_type: self.type_name.clone(),
-            provider: self.handle.address.clone(),
+            resource_type: self.block.type_name.clone(),
+            provider: self.block.handle.address.clone(),
             attributes: state.to_json(),
             sensitive_attributes: self.sensitive_names(Some(state)),
             private,
-            schema_version: self.schema.version,
-            dependencies: self.dependencies.clone(),
+            schema_version: self.block.schema.version,
+            dependencies: self.block.dependencies.clone(),
             status: ResourceStatus::Ready,
             last_run: None,
         }
@@ -207,13 +222,13 @@ impl InstanceJob {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
-        let _permit = self.handle.limiter.acquire().await;
-        let endpoint = self.handle.provider.endpoint();
+        let _permit = self.block.handle.limiter.acquire().await;
+        let endpoint = self.block.handle.provider.endpoint();
         let events = self.ctx.events.clone();
         let address = self.address.clone();
         with_retry(
             &self.ctx.retry,
-            &self.handle.breaker,
+            &self.block.handle.breaker,
             &endpoint,
             |attempt, delay, e| {
                 events.emit(Event::Retrying {
@@ -229,7 +244,7 @@ impl InstanceJob {
     }
 
     pub async fn run(self) -> JobOutcome {
-        match self.mode {
+        match self.block.mode {
             Mode::Data => self.run_data().await,
             Mode::Managed => match self.run_managed().await {
                 Ok(outcome) => outcome,
@@ -247,16 +262,24 @@ impl InstanceJob {
         let defer = matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure)
             || !config.is_wholly_known();
         if defer {
-            let value = mark_sensitive(&self.schema, proposed_state(&self.schema, None, &config));
+            let value = mark_sensitive(
+                &self.block.schema,
+                proposed_state(&self.block.schema, None, &config),
+            );
             let change = (self.ctx.walk == WalkMode::Plan).then(|| ResourceChange {
                 address: self.address.clone(),
-                resource_type: self.type_name.clone(),
-                provider: self.handle.address.clone(),
+                resource_type: self.block.type_name.clone(),
+                provider: self.block.handle.address.clone(),
                 action: Action::Read,
                 before: None,
                 after: Some(value.clone().unmark().0),
                 requires_replace: Vec::new(),
-                sensitive_attributes: self.schema.sensitive_names().map(str::to_string).collect(),
+                sensitive_attributes: self
+                    .block
+                    .schema
+                    .sensitive_names()
+                    .map(str::to_string)
+                    .collect(),
                 create_before_destroy: false,
                 reason: Some(
                     "its configuration depends on values known only after apply".to_string(),
@@ -268,13 +291,13 @@ impl InstanceJob {
                 ..JobOutcome::default()
             };
         }
-        let provider = self.handle.provider.clone();
+        let provider = self.block.handle.provider.clone();
         let result = self
-            .call(|| provider.read_data(&self.type_name, &config))
+            .call(|| provider.read_data(&self.block.type_name, &config))
             .await;
         match result {
             Ok(v) => JobOutcome {
-                value: mark_sensitive(&self.schema, v),
+                value: mark_sensitive(&self.block.schema, v),
                 ..JobOutcome::default()
             },
             Err(e) => JobOutcome {
@@ -286,22 +309,28 @@ impl InstanceJob {
     }
 
     async fn run_managed(self) -> Result<JobOutcome, Diagnostic> {
-        let provider = self.handle.provider.clone();
-        let (config, _) = self.config.clone().unmark();
+        let provider = self.block.handle.provider.clone();
+        let unmarked;
+        let config = if self.config.contains_sensitive() {
+            unmarked = self.config.clone().unmark().0;
+            &unmarked
+        } else {
+            &self.config
+        };
         let diagnostics = provider
-            .validate_resource(&self.type_name, &config)
+            .validate_resource(&self.block.type_name, &config)
             .await
             .map_err(|e| self.error(&e, "validation"))?;
         if let Some(d) = diagnostics.into_iter().find(|d| d.error) {
             let span = d
                 .attribute
                 .as_ref()
-                .and_then(|a| self.attribute_spans.iter().find(|(n, _)| n == a))
-                .map_or(self.span, |(_, s)| *s);
+                .and_then(|a| self.block.attribute_spans.iter().find(|(n, _)| n == a))
+                .map_or(self.block.span, |(_, s)| *s);
             return Err(Diagnostic::error(format!("{}: {}", self.address, d.message)).at(span));
         }
         if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
-            let value = self.mark(proposed_state(&self.schema, None, &config));
+            let value = self.mark(proposed_state(&self.block.schema, None, &config));
             return Ok(JobOutcome {
                 value,
                 ..JobOutcome::default()
@@ -319,11 +348,11 @@ impl InstanceJob {
             .as_ref()
             .is_some_and(|r| r.status == ResourceStatus::Tainted);
         if let Some(record) = &self.prior
-            && record.schema_version != self.schema.version
+            && record.schema_version != self.block.schema.version
             && let Some(v) = prior_value.take()
         {
             let upgraded = provider
-                .upgrade_state(&self.type_name, record.schema_version, v)
+                .upgrade_state(&self.block.type_name, record.schema_version, v)
                 .await
                 .map_err(|e| self.error(&e, "upgrading stored state"))?;
             prior_value = Some(upgraded);
@@ -353,7 +382,7 @@ impl InstanceJob {
             let read = self
                 .call(|| {
                     provider.read(ReadRequest {
-                        type_name: &self.type_name,
+                        type_name: &self.block.type_name,
                         current_state: &current,
                         private: &private,
                     })
@@ -391,12 +420,12 @@ impl InstanceJob {
             });
         }
 
-        let config = self.ignore_changes(config, prior_value.as_ref());
-        let proposed = proposed_state(&self.schema, prior_value.as_ref(), &config);
+        let config = self.ignore_changes(config.clone(), prior_value.as_ref());
+        let proposed = proposed_state(&self.block.schema, prior_value.as_ref(), &config);
         let planned = self
             .call(|| {
                 provider.plan(PlanRequest {
-                    type_name: &self.type_name,
+                    type_name: &self.block.type_name,
                     prior_state: prior_value.as_ref(),
                     prior_private: &private,
                     config: &config,
@@ -411,12 +440,12 @@ impl InstanceJob {
             Some(p) if *p == planned.planned_state => Action::NoOp,
             Some(_) => Action::Update,
         };
-        if action == Action::Replace && self.lifecycle.prevent_destroy {
+        if action == Action::Replace && self.block.lifecycle.prevent_destroy {
             return Err(Diagnostic::error(format!(
                 "{} has `prevent-destroy` set, but this plan would replace it",
                 self.address
             ))
-            .at(self.span)
+            .at(self.block.span)
             .with_note(format!(
                 "note: replacement is forced by: {}",
                 if tainted {
@@ -428,8 +457,8 @@ impl InstanceJob {
         }
         let change = ResourceChange {
             address: self.address.clone(),
-            resource_type: self.type_name.clone(),
-            provider: self.handle.address.clone(),
+            resource_type: self.block.type_name.clone(),
+            provider: self.block.handle.address.clone(),
             action,
             before: prior_value.clone(),
             after: Some(planned.planned_state.clone()),
@@ -444,7 +473,7 @@ impl InstanceJob {
                 }
                 names
             },
-            create_before_destroy: self.lifecycle.create_before_destroy,
+            create_before_destroy: self.block.lifecycle.create_before_destroy,
             reason: tainted.then(|| "tainted".to_string()),
         };
         if self.ctx.walk == WalkMode::Plan {
@@ -470,7 +499,7 @@ impl InstanceJob {
                 approved.verb(),
                 action.verb()
             ))
-            .at(self.span));
+            .at(self.block.span));
         }
         if action == Action::NoOp {
             let value = prior_value.unwrap_or_default();
@@ -484,7 +513,7 @@ impl InstanceJob {
                 "{}: configuration still has unknown values at apply time",
                 self.address
             ))
-            .at(self.span));
+            .at(self.block.span));
         }
         if self.ctx.cancel.load(Ordering::SeqCst) {
             self.ctx.events.emit(Event::Skipped {
@@ -546,9 +575,9 @@ impl InstanceJob {
         let (Some(prior), Value::Map(mut map)) = (prior, config.clone()) else {
             return config;
         };
-        for (name, attribute) in &self.schema.attributes {
-            let ignored =
-                self.lifecycle.ignore_all_changes || self.lifecycle.ignore_changes.contains(name);
+        for (name, attribute) in &self.block.schema.attributes {
+            let ignored = self.block.lifecycle.ignore_all_changes
+                || self.block.lifecycle.ignore_changes.contains(name);
             if ignored && attribute.is_settable() {
                 map.insert(
                     name.clone(),
@@ -571,15 +600,15 @@ impl InstanceJob {
         planned: &Value,
         config: &Value,
     ) -> Result<(Value, Vec<u8>), Diagnostic> {
-        let provider = self.handle.provider.clone();
+        let provider = self.block.handle.provider.clone();
         let store_error = |e: nimbus_state::StateError| {
             Diagnostic::error(format!("{}: recording in state failed: {e}", self.address))
         };
         let intent = |action: IntentAction, detail: serde_json::Value| NewIntent {
             address: self.address.clone(),
             action,
-            resource_type: self.type_name.clone(),
-            provider: self.handle.address.clone(),
+            resource_type: self.block.type_name.clone(),
+            provider: self.block.handle.address.clone(),
             detail,
         };
         match (action, prior) {
@@ -602,7 +631,7 @@ impl InstanceJob {
                 let result = self
                     .call(|| {
                         provider.update(ApplyRequest {
-                            type_name: &self.type_name,
+                            type_name: &self.block.type_name,
                             prior_state: Some(prior),
                             planned_state: planned,
                             config,
@@ -614,7 +643,7 @@ impl InstanceJob {
                     .await;
                 self.finish(recorder, id, result, "update").await
             }
-            (Action::Replace, Some(prior)) if self.lifecycle.create_before_destroy => {
+            (Action::Replace, Some(prior)) if self.block.lifecycle.create_before_destroy => {
                 let id = recorder
                     .record_intent(intent(
                         IntentAction::Replace,
@@ -637,7 +666,7 @@ impl InstanceJob {
                 let deleted = self
                     .call(|| {
                         provider.delete(DeleteRequest {
-                            type_name: &self.type_name,
+                            type_name: &self.block.type_name,
                             prior_state: prior,
                             private,
                         })
@@ -676,7 +705,7 @@ impl InstanceJob {
                 let deleted = self
                     .call(|| {
                         provider.delete(DeleteRequest {
-                            type_name: &self.type_name,
+                            type_name: &self.block.type_name,
                             prior_state: prior,
                             private,
                         })
@@ -710,11 +739,11 @@ impl InstanceJob {
                     .record_intent(intent(IntentAction::Create, planned.to_json()))
                     .await
                     .map_err(store_error)?;
-                let fresh = proposed_state(&self.schema, None, config);
+                let fresh = proposed_state(&self.block.schema, None, config);
                 let planned = self
                     .call(|| {
                         provider.plan(PlanRequest {
-                            type_name: &self.type_name,
+                            type_name: &self.block.type_name,
                             prior_state: None,
                             prior_private: &[],
                             config,
@@ -748,11 +777,11 @@ impl InstanceJob {
         planned_private: &[u8],
         config: &Value,
     ) -> Result<(Value, Vec<u8>), Diagnostic> {
-        let provider = self.handle.provider.clone();
+        let provider = self.block.handle.provider.clone();
         let result = self
             .call(|| {
                 provider.create(ApplyRequest {
-                    type_name: &self.type_name,
+                    type_name: &self.block.type_name,
                     prior_state: None,
                     planned_state: planned,
                     config,
@@ -785,7 +814,7 @@ impl InstanceJob {
                         "{}: the provider returned values that are still unknown after {doing}",
                         self.address
                     ))
-                    .at(self.span));
+                    .at(self.block.span));
                 }
                 let record = self.record(&response.new_state, response.private.clone());
                 recorder

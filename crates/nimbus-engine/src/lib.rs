@@ -309,7 +309,7 @@ impl<'c> Engine<'c> {
                 && !n.contains('.')
                 && let Some(r) = self.graph.indexes[instance.module].resource(mode, t, n)
             {
-                return Some(r);
+                return Some(r.1);
             }
         }
         None

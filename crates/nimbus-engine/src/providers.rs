@@ -71,7 +71,7 @@ pub struct ProviderHandle {
 }
 
 impl ProviderHandle {
-    pub fn resource_schema(&self, mode: Mode, type_name: &str) -> Option<&Schema> {
+    pub fn resource_schema(&self, mode: Mode, type_name: &str) -> Option<&Arc<Schema>> {
         match mode {
             Mode::Managed => self.schema.resources.get(type_name),
             Mode::Data => self.schema.data_sources.get(type_name),

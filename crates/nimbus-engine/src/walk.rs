@@ -10,7 +10,7 @@
 use crate::events::Event;
 use crate::graph::{Graph, Vertex};
 use crate::job::{
-    InstanceJob, JobContext, JobOutcome, LifecycleFlags, WalkMode, attribute_spans,
+    BlockJob, InstanceJob, JobContext, JobOutcome, LifecycleFlags, WalkMode, attribute_spans,
     mark_attributes, mark_sensitive,
 };
 use crate::plan::{Action, Plan, ResourceChange};
@@ -266,7 +266,7 @@ impl<'a> Walker<'a> {
             .copied()
             .filter(|v| waiting_on[v.index()] == 0)
             .collect();
-        let mut running: HashMap<NodeIndex, Running> = HashMap::new();
+        let mut running: foldhash::HashMap<NodeIndex, Running> = Default::default();
         let mut queued: VecDeque<JobFuture> = VecDeque::new();
         let mut in_flight: FuturesUnordered<JobFuture> = FuturesUnordered::new();
         let parallelism = self.input.parallelism.max(1);
@@ -602,7 +602,7 @@ impl<'a> Walker<'a> {
         else {
             return Start::Failed;
         };
-        let schema: Arc<Schema> = Arc::new(schema.clone());
+        let schema: Arc<Schema> = schema.clone();
         let mut lifecycle_errors = Vec::new();
         for ignored in &resource.lifecycle.ignore_changes {
             if schema.attribute(&ignored.text).is_none() {
@@ -628,14 +628,7 @@ impl<'a> Walker<'a> {
                 if self.input.ctx.walk == WalkMode::Validate
                     && d.message.contains("known only after apply")
                 {
-                    self.scopes[mi].resources.insert(
-                        (
-                            resource.mode,
-                            resource.type_name.text.clone(),
-                            resource.name.text.clone(),
-                        ),
-                        Instances::Unknown,
-                    );
+                    self.scopes[mi].set_resource(ri, Instances::Unknown);
                     return Start::Done;
                 }
                 return self.fail(d);
@@ -685,10 +678,15 @@ impl<'a> Walker<'a> {
             self.finish_instances(v, slots, values);
             return Start::Done;
         }
-        let dependencies: Vec<String> = self.resource_deps[v.index()]
-            .iter()
-            .map(|d| self.block_address(g.graph[*d]))
-            .collect();
+        // Only recorded state keeps them, and only apply records.
+        let dependencies: Vec<String> = if self.input.ctx.walk == WalkMode::Apply {
+            self.resource_deps[v.index()]
+                .iter()
+                .map(|d| self.block_address(g.graph[*d]))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let lifecycle = LifecycleFlags {
             prevent_destroy: resource.lifecycle.prevent_destroy,
             create_before_destroy: resource.lifecycle.create_before_destroy,
@@ -700,7 +698,16 @@ impl<'a> Walker<'a> {
                 .collect(),
             ignore_all_changes: resource.lifecycle.ignore_all_changes,
         };
-        let spans = attribute_spans(&resource.attributes);
+        let block_job = Arc::new(BlockJob {
+            mode: resource.mode,
+            type_name: resource.type_name.text.clone(),
+            handle,
+            schema,
+            lifecycle,
+            dependencies,
+            span: resource.span,
+            attribute_spans: attribute_spans(&resource.attributes),
+        });
         let what_kind = if managed { "resource" } else { "data source" };
         let mut jobs: Vec<JobFuture> = Vec::with_capacity(keys.len());
         let mut errors = Vec::new();
@@ -720,11 +727,12 @@ impl<'a> Walker<'a> {
                 }
                 None => {}
             }
-            let what = format!("{what_kind} `{address}`");
+            // Only an error message reads it: formatted then, not per instance.
+            let what = format_args!("{what_kind} `{address}`");
             let config = match eval_block(
                 &mut ctx,
                 &resource.attributes,
-                &schema,
+                &block_job.schema,
                 resource.span,
                 &what,
             ) {
@@ -753,17 +761,10 @@ impl<'a> Walker<'a> {
                     None
                 },
                 address,
-                mode: resource.mode,
-                type_name: resource.type_name.text.clone(),
-                handle: handle.clone(),
-                schema: schema.clone(),
+                block: block_job.clone(),
                 config,
-                lifecycle: lifecycle.clone(),
-                dependencies: dependencies.clone(),
                 approved,
                 approved_before,
-                span: resource.span,
-                attribute_spans: spans.clone(),
                 ctx: self.input.ctx.clone(),
             };
             jobs.push(Box::pin(async move { (v, slot, job.run().await) }));
@@ -781,26 +782,29 @@ impl<'a> Walker<'a> {
         let g = self.input.graph;
         let mut ok = true;
         let mut values = Vec::with_capacity(results.len());
-        let block = self.block_address(g.graph[v]);
+        // Named only in what goes wrong or gets applied, not for each
+        // instance of a plan.
+        let block = std::cell::OnceCell::new();
+        let block = || block.get_or_init(|| g.describe(g.graph[v])).clone();
         for (i, outcome) in results.into_iter().enumerate() {
             if let Some(change) = outcome.change {
                 self.result.changes.push(change);
             }
             if let Some(action) = outcome.applied {
                 let address = match &slots {
-                    Slots::Count => format!("{block}[{i}]"),
-                    Slots::Keys(keys) => format!("{block}[{:?}]", keys[i]),
-                    _ => block.clone(),
+                    Slots::Count => format!("{}[{i}]", block()),
+                    Slots::Keys(keys) => format!("{}[{:?}]", block(), keys[i]),
+                    _ => block(),
                 };
                 self.result.applied.push((address, action));
             }
             if outcome.skipped {
                 ok = false;
-                self.result.skipped.push(block.clone());
+                self.result.skipped.push(block());
             }
             if let Some(error) = outcome.error {
                 ok = false;
-                self.result.failed.push(block.clone());
+                self.result.failed.push(block());
                 self.result.diagnostics.push(error);
             }
             values.push(outcome.value);
@@ -808,20 +812,12 @@ impl<'a> Walker<'a> {
         let Vertex::Resource(mi, ri) = g.graph[v] else {
             return ok;
         };
-        let resource = &g.indexes[g.instances[mi].module].module.resources[ri];
         let instances = match slots {
             Slots::Single | Slots::Provider => Instances::Single(values.pop().unwrap_or_default()),
             Slots::Count => Instances::Counted(values),
             Slots::Keys(keys) => Instances::Keyed(keys.into_iter().zip(values).collect()),
         };
-        self.scopes[mi].resources.insert(
-            (
-                resource.mode,
-                resource.type_name.text.clone(),
-                resource.name.text.clone(),
-            ),
-            instances,
-        );
+        self.scopes[mi].set_resource(ri, instances);
         ok
     }
 }

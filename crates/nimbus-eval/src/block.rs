@@ -26,7 +26,7 @@ pub fn eval_block(
     forms: &[AttributeForm],
     schema: &Schema,
     block_span: Span,
-    what: &str,
+    what: &dyn std::fmt::Display,
 ) -> Result<Value, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     // Attribute values by name, borrowed from the schema: the object is

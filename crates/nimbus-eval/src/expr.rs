@@ -2,7 +2,7 @@
 //! effect, and a value known only after apply stays unknown through every
 //! operation.
 
-use crate::scope::{BlockKeyView, Instances, ModuleIndex, Scope};
+use crate::scope::{Instances, ModuleIndex, Scope};
 use nimbus_config::Mode;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 use nimbus_value::{Number, Value};
@@ -393,7 +393,7 @@ impl<'a> Context<'a> {
         };
         let type_name = self.name_arg(node, args, 0, "a resource type")?;
         let name = self.name_arg(node, args, 1, "a resource name")?;
-        let Some(resource) = self.index.resource(mode, type_name, name) else {
+        let Some((position, resource)) = self.index.resource(mode, type_name, name) else {
             let declared: Vec<String> = self
                 .index
                 .module
@@ -416,9 +416,7 @@ impl<'a> Context<'a> {
         };
         let mut rest = &args[2..];
         let scope = self.scope;
-        let instances = scope
-            .resources
-            .get(&(mode, type_name, name) as &dyn BlockKeyView);
+        let instances = scope.resource(position);
         // Built only for messages: most references succeed.
         let address = || match mode {
             Mode::Managed => format!("{type_name}.{name}"),

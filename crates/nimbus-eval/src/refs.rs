@@ -4,21 +4,23 @@
 use nimbus_config::{AttributeForm, Mode};
 use nimbus_syntax::{Node, Span};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Reference {
-    Variable(String),
-    Local(String),
-    Resource(Mode, String, String),
-    ModuleOutput(String, String),
+/// A reference, borrowing its names from the configuration: the graph
+/// builder collects one per `ref`/`var`/`local` of every block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reference<'a> {
+    Variable(&'a str),
+    Local(&'a str),
+    Resource(Mode, &'a str, &'a str),
+    ModuleOutput(&'a str, &'a str),
 }
 
 /// Every reference in `node`, with the span of the referring form.
-pub fn references(node: &Node, out: &mut Vec<(Reference, Span)>) {
+pub fn references<'a>(node: &'a Node, out: &mut Vec<(Reference<'a>, Span)>) {
     let Some(items) = node.as_list() else {
         return;
     };
     let head = items.first().and_then(Node::as_symbol);
-    let arg = |i: usize| items.get(i).and_then(Node::as_name).map(str::to_string);
+    let arg = |i: usize| items.get(i).and_then(Node::as_name);
     match head {
         Some("quote") => return,
         Some("var") => {
@@ -37,7 +39,7 @@ pub fn references(node: &Node, out: &mut Vec<(Reference, Span)>) {
             }
         }
         Some("ref") => {
-            let (mode, first) = match arg(1).as_deref() {
+            let (mode, first) = match arg(1) {
                 Some("data") if items.len() >= 4 => (Mode::Data, 2),
                 _ => (Mode::Managed, 1),
             };
@@ -53,7 +55,7 @@ pub fn references(node: &Node, out: &mut Vec<(Reference, Span)>) {
 }
 
 /// References of every argument of every form.
-pub fn form_references(forms: &[AttributeForm], out: &mut Vec<(Reference, Span)>) {
+pub fn form_references<'a>(forms: &'a [AttributeForm], out: &mut Vec<(Reference<'a>, Span)>) {
     for form in forms {
         for arg in &form.args {
             references(arg, out);

@@ -29,59 +29,18 @@ impl Instances {
     }
 }
 
-/// Key of a resource block inside a module.
-pub type BlockKey = (Mode, String, String);
-
-/// A [`BlockKey`] seen through borrowed strings, so that looking a block up
-/// in [`Scope::resources`] needs no allocation:
-/// `scope.resources.get(&(mode, "null-resource", "a") as &dyn BlockKeyView)`.
-pub trait BlockKeyView {
-    fn view(&self) -> (Mode, &str, &str);
-}
-
-impl BlockKeyView for BlockKey {
-    fn view(&self) -> (Mode, &str, &str) {
-        (self.0, &self.1, &self.2)
-    }
-}
-
-impl BlockKeyView for (Mode, &str, &str) {
-    fn view(&self) -> (Mode, &str, &str) {
-        *self
-    }
-}
-
-impl<'a> std::borrow::Borrow<dyn BlockKeyView + 'a> for BlockKey {
-    fn borrow(&self) -> &(dyn BlockKeyView + 'a) {
-        self
-    }
-}
-
-// Hashes exactly as `BlockKey` does (`String` and `&str` hash alike), as
-// `Borrow` requires.
-impl std::hash::Hash for dyn BlockKeyView + '_ {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.view().hash(state);
-    }
-}
-
-impl PartialEq for dyn BlockKeyView + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.view() == other.view()
-    }
-}
-
-impl Eq for dyn BlockKeyView + '_ {}
-
 /// Declarations of a module indexed by name, built once so that resolving a
 /// reference is a hash lookup, not a scan of every resource.
 #[derive(Debug)]
 pub struct ModuleIndex<'m> {
     pub module: &'m Module,
-    pub resources: HashMap<(Mode, &'m str, &'m str), usize>,
-    pub variables: HashMap<&'m str, usize>,
-    pub locals: HashMap<&'m str, usize>,
-    pub calls: HashMap<&'m str, usize>,
+    // foldhash: these are looked up for every reference of every block,
+    // where SipHash's resistance to flooding buys nothing (the keys are the
+    // user's own declarations).
+    pub resources: foldhash::HashMap<(Mode, &'m str, &'m str), usize>,
+    pub variables: foldhash::HashMap<&'m str, usize>,
+    pub locals: foldhash::HashMap<&'m str, usize>,
+    pub calls: foldhash::HashMap<&'m str, usize>,
 }
 
 impl<'m> ModuleIndex<'m> {
@@ -115,10 +74,16 @@ impl<'m> ModuleIndex<'m> {
         }
     }
 
-    pub fn resource(&self, mode: Mode, type_name: &str, name: &str) -> Option<&'m Resource> {
+    /// The resource block and its position in `module.resources`.
+    pub fn resource(
+        &self,
+        mode: Mode,
+        type_name: &str,
+        name: &str,
+    ) -> Option<(usize, &'m Resource)> {
         let module: &'m Module = self.module;
         self.position(mode, type_name, name)
-            .map(|i| &module.resources[i])
+            .map(|i| (i, &module.resources[i]))
     }
 
     /// Index of the resource block in `module.resources`.
@@ -133,9 +98,26 @@ impl<'m> ModuleIndex<'m> {
 pub struct Scope {
     pub variables: HashMap<String, Value>,
     pub locals: HashMap<String, Value>,
-    pub resources: HashMap<BlockKey, Instances>,
+    /// Instances of each resource block, by the block's position in
+    /// `Module::resources` (which [`ModuleIndex`] resolves names to): no
+    /// key is built or hashed per block.
+    resources: Vec<Option<Instances>>,
     /// Outputs of module instances called from this module, by instance name.
     pub module_outputs: HashMap<String, BTreeMap<String, Value>>,
+}
+
+impl Scope {
+    /// The instances of the resource block at `position`, once known.
+    pub fn resource(&self, position: usize) -> Option<&Instances> {
+        self.resources.get(position)?.as_ref()
+    }
+
+    pub fn set_resource(&mut self, position: usize, instances: Instances) {
+        if self.resources.len() <= position {
+            self.resources.resize_with(position + 1, || None);
+        }
+        self.resources[position] = Some(instances);
+    }
 }
 
 #[cfg(test)]
@@ -143,21 +125,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn borrowed_keys_find_owned_ones() {
-        let mut map: HashMap<BlockKey, u8> = HashMap::new();
-        for (i, name) in ["a", "b", "long-name-of-a-resource"].iter().enumerate() {
-            map.insert(
-                (Mode::Managed, "null-resource".into(), name.to_string()),
-                i as u8,
-            );
-        }
-        map.insert((Mode::Data, "null-resource".into(), "a".into()), 9);
-        let get = |mode, t, n| map.get(&(mode, t, n) as &dyn BlockKeyView).copied();
-        assert_eq!(
-            get(Mode::Managed, "null-resource", "long-name-of-a-resource"),
-            Some(2)
-        );
-        assert_eq!(get(Mode::Data, "null-resource", "a"), Some(9));
-        assert_eq!(get(Mode::Managed, "null-resourc", "ea"), None);
+    fn resources_are_found_by_position() {
+        let mut scope = Scope::default();
+        assert_eq!(scope.resource(0), None);
+        scope.set_resource(3, Instances::Unknown);
+        assert_eq!(scope.resource(3), Some(&Instances::Unknown));
+        assert_eq!(scope.resource(1), None);
+        assert_eq!(scope.resource(4), None);
+        scope.set_resource(1, Instances::Single(Value::Null));
+        assert_eq!(scope.resource(1), Some(&Instances::Single(Value::Null)));
+        assert_eq!(scope.resource(3), Some(&Instances::Unknown));
     }
 }

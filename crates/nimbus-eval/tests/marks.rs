@@ -4,7 +4,7 @@
 //! a value it belongs to (an element of a map or list keeps its own mark)
 //! and spreads to whatever is computed from it.
 
-use nimbus_config::{Config, MemoryFiles, Mode};
+use nimbus_config::{Config, MemoryFiles};
 use nimbus_eval::{Context, Inputs, Instances, ModuleIndex, Scope, eval_block, eval_variables};
 use nimbus_syntax::{Diagnostic, Span};
 use nimbus_value::{AttributeSchema, Schema, Type, Value};
@@ -40,23 +40,23 @@ fn scope() -> Scope {
                 .collect::<BTreeMap<_, _>>(),
         )
     };
-    scope.resources.insert(
-        (Mode::Managed, "random-password".into(), "p".into()),
+    scope.set_resource(
+        0, // random-password "p": its position among the resource blocks
         Instances::Single(object(vec![
             ("result", Value::string("pw").into_sensitive()),
             ("id", Value::Unknown),
             ("length", Value::int(8)),
         ])),
     );
-    scope.resources.insert(
-        (Mode::Managed, "null-resource".into(), "c".into()),
+    scope.set_resource(
+        1, // null-resource "c": its position among the resource blocks
         Instances::Counted(vec![
             object(vec![("id", Value::string("c0"))]),
             object(vec![("id", Value::string("c1").into_sensitive())]),
         ]),
     );
-    scope.resources.insert(
-        (Mode::Managed, "null-resource".into(), "k".into()),
+    scope.set_resource(
+        2, // null-resource "k": its position among the resource blocks
         Instances::Keyed(
             [
                 ("a".to_string(), object(vec![("id", Value::Unknown)])),
@@ -65,8 +65,8 @@ fn scope() -> Scope {
             .into(),
         ),
     );
-    scope.resources.insert(
-        (Mode::Managed, "null-resource".into(), "u".into()),
+    scope.set_resource(
+        3, // null-resource "u": its position among the resource blocks
         Instances::Unknown,
     );
     scope
@@ -249,8 +249,8 @@ fn quote_has_no_marks() {
 fn attribute_paths_keep_marks() {
     // Stepping into a sensitive value gives a sensitive part.
     let mut scope = scope();
-    scope.resources.insert(
-        (Mode::Managed, "null-resource".into(), "s".into()),
+    scope.set_resource(
+        4, // null-resource "s": its position among the resource blocks
         Instances::Single(Value::Map(
             [(
                 "triggers".to_string(),
@@ -300,7 +300,7 @@ fn block(body: &str) -> Result<Value, Vec<Diagnostic>> {
         &resource.attributes,
         &schema(),
         resource.span,
-        "resource `test-thing.t`",
+        &"resource `test-thing.t`",
     )
 }
 

@@ -17,6 +17,7 @@ use crate::cty::{CtyError, CtyType};
 use crate::proto::{tfplugin5 as v5, tfplugin6 as v6};
 use nimbus_value::{AttributeSchema, Presence, ProviderSchema, Schema, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nesting {
@@ -311,12 +312,12 @@ impl PluginSchema {
             resources: self
                 .resources
                 .iter()
-                .map(|(n, s)| (n.clone(), s.to_nimbus()))
+                .map(|(n, s)| (n.clone(), Arc::new(s.to_nimbus())))
                 .collect(),
             data_sources: self
                 .data_sources
                 .iter()
-                .map(|(n, s)| (n.clone(), s.to_nimbus()))
+                .map(|(n, s)| (n.clone(), Arc::new(s.to_nimbus())))
                 .collect(),
         }
     }

@@ -7,6 +7,7 @@
 use crate::types::Type;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Presence {
@@ -145,6 +146,7 @@ impl Schema {
 pub struct ProviderSchema {
     /// Attributes of the `(provider NAME ...)` block.
     pub provider: Schema,
-    pub resources: BTreeMap<String, Schema>,
-    pub data_sources: BTreeMap<String, Schema>,
+    /// Shared: every instance of a type plans against the same schema.
+    pub resources: BTreeMap<String, Arc<Schema>>,
+    pub data_sources: BTreeMap<String, Arc<Schema>>,
 }

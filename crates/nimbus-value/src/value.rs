@@ -153,14 +153,23 @@ impl Value {
 
     /// Removes every sensitive mark; returns whether there was any.
     pub fn unmark(self) -> (Value, bool) {
+        // Most values carry no mark: looking costs no allocation, while
+        // rebuilding every list and map would copy the whole tree.
+        if !self.contains_sensitive() {
+            return (self, false);
+        }
+        self.strip_marks()
+    }
+
+    fn strip_marks(self) -> (Value, bool) {
         match self {
-            Value::Sensitive(inner) => (inner.unmark().0, true),
+            Value::Sensitive(inner) => (inner.strip_marks().0, true),
             Value::List(items) => {
                 let mut any = false;
                 let items = items
                     .into_iter()
                     .map(|v| {
-                        let (v, s) = v.unmark();
+                        let (v, s) = v.strip_marks();
                         any |= s;
                         v
                     })
@@ -172,7 +181,7 @@ impl Value {
                 let map = map
                     .into_iter()
                     .map(|(k, v)| {
-                        let (v, s) = v.unmark();
+                        let (v, s) = v.strip_marks();
                         any |= s;
                         (k, v)
                     })

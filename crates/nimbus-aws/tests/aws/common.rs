@@ -112,7 +112,7 @@ impl Harness {
     }
 
     pub fn schema(&self, type_name: &str) -> Schema {
-        self.provider.schema().resources[type_name].clone()
+        Schema::clone(&self.provider.schema().resources[type_name])
     }
 
     /// A configuration as the engine builds it: every attribute present,

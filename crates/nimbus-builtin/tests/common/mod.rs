@@ -77,7 +77,7 @@ impl Harness {
     }
 
     pub fn schema(&self, type_name: &str) -> Schema {
-        self.provider.schema().resources[type_name].clone()
+        Schema::clone(&self.provider.schema().resources[type_name])
     }
 
     /// A configuration object: one entry per settable attribute, null when
