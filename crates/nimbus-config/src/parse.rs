@@ -174,7 +174,7 @@ impl Parser<'_> {
                         };
                         out.push(AttributeForm {
                             name: Name {
-                                text,
+                                text: text.to_string(),
                                 span: head.span,
                             },
                             args,

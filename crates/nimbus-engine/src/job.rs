@@ -11,6 +11,7 @@ use crate::retry::{RetryPolicy, with_retry};
 use nimbus_config::Mode;
 use nimbus_provider::{
     ApplyRequest, DeleteRequest, PlanRequest, ProviderError, ReadRequest, proposed_state,
+    proposed_state_from,
 };
 use nimbus_state::{IntentAction, NewIntent, Outcome, Recorder, ResourceRecord, ResourceStatus};
 use nimbus_syntax::{Diagnostic, Span};
@@ -167,10 +168,14 @@ impl InstanceJob {
     /// Where an attribute still holds its configured value, the configured
     /// value's own marks are kept (a map with one secret entry stays a map
     /// with one secret entry); other sensitive attributes are marked whole.
+    /// Whether [`InstanceJob::mark`] can change anything: most blocks have
+    /// no secret in their schema or configuration.
+    fn needs_marks(&self) -> bool {
+        self.block.schema.sensitive_names().next().is_some() || self.config.contains_sensitive()
+    }
+
     fn mark(&self, value: Value) -> Value {
-        if self.block.schema.sensitive_names().next().is_none() && !self.config.contains_sensitive()
-        {
-            // Nothing to mark: the common case, without rebuilding the map.
+        if !self.needs_marks() {
             return value;
         }
         let names = self.sensitive_names(Some(&value));
@@ -206,7 +211,7 @@ impl InstanceJob {
         ResourceRecord {
             address: self.address.clone(),
             resource_type: self.block.type_name.clone(),
-            provider: self.block.handle.address.clone(),
+            provider: self.block.handle.address.to_string(),
             attributes: state.to_json(),
             sensitive_attributes: self.sensitive_names(Some(state)),
             private,
@@ -269,7 +274,7 @@ impl InstanceJob {
             let change = (self.ctx.walk == WalkMode::Plan).then(|| ResourceChange {
                 address: self.address.clone(),
                 resource_type: self.block.type_name.clone(),
-                provider: self.block.handle.address.clone(),
+                provider: self.block.handle.address.to_string(),
                 action: Action::Read,
                 before: None,
                 after: Some(value.clone().unmark().0),
@@ -308,7 +313,7 @@ impl InstanceJob {
         }
     }
 
-    async fn run_managed(self) -> Result<JobOutcome, Diagnostic> {
+    async fn run_managed(mut self) -> Result<JobOutcome, Diagnostic> {
         let provider = self.block.handle.provider.clone();
         let unmarked;
         let config = if self.config.contains_sensitive() {
@@ -330,7 +335,11 @@ impl InstanceJob {
             return Err(Diagnostic::error(format!("{}: {}", self.address, d.message)).at(span));
         }
         if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
-            let value = self.mark(proposed_state(&self.block.schema, None, &config));
+            let value = if self.needs_marks() {
+                self.mark(proposed_state(&self.block.schema, None, config))
+            } else {
+                proposed_state_from(&self.block.schema, None, std::mem::take(&mut self.config))
+            };
             return Ok(JobOutcome {
                 value,
                 ..JobOutcome::default()
@@ -458,7 +467,7 @@ impl InstanceJob {
         let change = ResourceChange {
             address: self.address.clone(),
             resource_type: self.block.type_name.clone(),
-            provider: self.block.handle.address.clone(),
+            provider: self.block.handle.address.to_string(),
             action,
             before: prior_value.clone(),
             after: Some(planned.planned_state.clone()),
@@ -608,7 +617,7 @@ impl InstanceJob {
             address: self.address.clone(),
             action,
             resource_type: self.block.type_name.clone(),
-            provider: self.block.handle.address.clone(),
+            provider: self.block.handle.address.to_string(),
             detail,
         };
         match (action, prior) {

@@ -649,7 +649,7 @@ impl<'c> Engine<'c> {
         let record = ResourceRecord {
             address: address.to_string(),
             resource_type: resource.type_name.text.clone(),
-            provider: handle.address.clone(),
+            provider: handle.address.to_string(),
             attributes: read.new_state.to_json(),
             sensitive_attributes: schema.sensitive_names().map(str::to_string).collect(),
             private: read.private,

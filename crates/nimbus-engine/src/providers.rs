@@ -59,8 +59,9 @@ impl<'a> Requirement<'a> {
 
 #[derive(Clone)]
 pub struct ProviderHandle {
-    /// `builtin`, `aws`, `aws.west`.
-    pub address: String,
+    /// `builtin`, `aws`, `aws.west`. Shared: every resource block holds a
+    /// handle.
+    pub address: Arc<str>,
     pub provider: Arc<dyn Provider>,
     pub schema: Arc<ProviderSchema>,
     pub limiter: Arc<Semaphore>,
@@ -98,7 +99,7 @@ impl ProviderSet {
             handles.insert(
                 address.clone(),
                 ProviderHandle {
-                    address,
+                    address: address.into(),
                     schema: provider.schema(),
                     provider,
                     limiter: Arc::new(Semaphore::new(DEFAULT_PROVIDER_CONCURRENCY)),
@@ -203,7 +204,7 @@ impl ProviderSet {
                 )
             }
             (many, _) => {
-                let names: Vec<&str> = many.iter().map(|h| h.address.as_str()).collect();
+                let names: Vec<&str> = many.iter().map(|h| &*h.address).collect();
                 Err(Diagnostic::error(format!(
                     "`{type_name}` is offered by several providers ({}): choose one with `(provider NAME)`",
                     names.join(", ")

@@ -577,8 +577,9 @@ fn walk(mut value: &Value, steps: &[Node], address: &dyn Fn() -> String) -> Resu
         }
         value = match (value, &step.kind) {
             (Value::Unknown, _) => return Ok(Value::Unknown.mark_if(sensitive)),
-            (Value::Map(map), NodeKind::String(k) | NodeKind::Symbol(k)) => {
-                match map.get(k.as_str()) {
+            (Value::Map(map), NodeKind::String(_) | NodeKind::Symbol(_)) => {
+                let k = step.as_name().unwrap_or_default();
+                match map.get(k) {
                     Some(v) => v,
                     None => return Err(step_error(value, step, &steps[..depth], address)),
                 }
@@ -607,7 +608,11 @@ fn step_error(
     for s in before {
         match &s.kind {
             NodeKind::Integer(i) => at.push_str(&format!("[{i}]")),
-            NodeKind::String(k) | NodeKind::Symbol(k) => {
+            NodeKind::String(k) => {
+                at.push('.');
+                at.push_str(k);
+            }
+            NodeKind::Symbol(k) => {
                 at.push('.');
                 at.push_str(k);
             }
@@ -616,7 +621,8 @@ fn step_error(
     }
     let first = before.is_empty();
     match (value, &step.kind) {
-        (Value::Map(map), NodeKind::String(k) | NodeKind::Symbol(k)) => {
+        (Value::Map(map), NodeKind::String(_) | NodeKind::Symbol(_)) => {
+            let k = step.as_name().unwrap_or_default();
             let what = if first { "attribute" } else { "key" };
             let mut d = Diagnostic::error(format!("`{at}` has no {what} `{k}`"))
                 .at(step.span)
@@ -667,7 +673,8 @@ fn step_error(
 fn quote(node: &Node) -> Value {
     match &node.kind {
         NodeKind::List(items) => Value::List(items.iter().map(quote).collect()),
-        NodeKind::Symbol(s) | NodeKind::String(s) => Value::String(s.clone()),
+        NodeKind::Symbol(s) => Value::String(s.to_string()),
+        NodeKind::String(s) => Value::String(s.clone()),
         NodeKind::Integer(i) => Value::Number(Number::Int(*i)),
         NodeKind::Decimal(f) => Value::Number(Number::Float(*f)),
         NodeKind::Bool(b) => Value::Bool(*b),

@@ -207,20 +207,40 @@ pub trait Provider: Send + Sync {
 /// for attributes the provider computes, the prior value when there is one
 /// and unknown when the object is new.
 pub fn proposed_state(schema: &Schema, prior: Option<&Value>, config: &Value) -> Value {
-    let mut out = BTreeMap::new();
+    proposed_state_from(schema, prior, config.clone())
+}
+
+/// [`proposed_state`] built in place from a configuration the caller no
+/// longer needs: an evaluated block already has every schema attribute, so
+/// usually only the computed ones change.
+pub fn proposed_state_from(schema: &Schema, prior: Option<&Value>, config: Value) -> Value {
+    let mut map = match config {
+        Value::Map(map) => map,
+        _ => BTreeMap::new(),
+    };
+    map.retain(|name, _| schema.attributes.contains_key(name));
+    let computed = |name: &str| match prior.and_then(|p| p.get(name)) {
+        Some(v) => v.clone(),
+        None => Value::Unknown,
+    };
     for (name, attribute) in &schema.attributes {
-        let configured = config.get(name).cloned().unwrap_or(Value::Null);
-        let value = if !configured.is_null() || !attribute.is_computed() {
-            configured
-        } else {
-            match prior.and_then(|p| p.get(name)) {
-                Some(v) => v.clone(),
-                None => Value::Unknown,
+        match map.get_mut(name) {
+            Some(value) => {
+                if value.is_null() && attribute.is_computed() {
+                    *value = computed(name);
+                }
             }
-        };
-        out.insert(name.clone(), value);
+            None => {
+                let value = if attribute.is_computed() {
+                    computed(name)
+                } else {
+                    Value::Null
+                };
+                map.insert(name.clone(), value);
+            }
+        }
     }
-    Value::Map(out)
+    Value::Map(map)
 }
 
 /// A plan that fits most resource types: configured attributes that differ

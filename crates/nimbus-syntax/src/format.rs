@@ -151,7 +151,7 @@ pub fn format_file(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> 
 /// reader accepted as a symbol reads back as the same symbol.
 fn atom_text(kind: &NodeKind) -> String {
     match kind {
-        NodeKind::Symbol(s) => s.clone(),
+        NodeKind::Symbol(s) => s.to_string(),
         NodeKind::String(s) => quote_string(s),
         NodeKind::Integer(n) => n.to_string(),
         NodeKind::Decimal(f) => decimal_text(*f),

@@ -12,5 +12,5 @@ pub mod suggest;
 
 pub use diagnostic::{Diagnostic, Severity, render, render_all};
 pub use format::format_source;
-pub use reader::{Comment, Node, NodeKind, ParsedFile, read};
+pub use reader::{Comment, Node, NodeKind, ParsedFile, Symbol, read};
 pub use source::{FileId, SourceFile, SourceMap, Span};

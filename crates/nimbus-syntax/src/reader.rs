@@ -16,12 +16,17 @@ use crate::source::{FileId, Span};
 /// recursive pass (and even dropping the tree) would overflow the stack on.
 pub const MAX_DEPTH: usize = 200;
 
+/// A symbol's name. Nearly every symbol of a configuration is short
+/// (`resource`, `triggers`, `ref`), and these are stored inline: reading a
+/// large configuration allocated once per symbol before.
+pub type Symbol = smol_str::SmolStr;
+
 /// What a [`Node`] is. `'x` has no kind of its own: it reads as the list
 /// `(quote x)`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     List(Vec<Node>),
-    Symbol(String),
+    Symbol(Symbol),
     String(String),
     /// Integers are exact: ids and account numbers must not pass through f64.
     Integer(i128),
@@ -65,7 +70,8 @@ impl Node {
     /// A symbol or a string: both are accepted wherever a name is expected.
     pub fn as_name(&self) -> Option<&str> {
         match &self.kind {
-            NodeKind::Symbol(s) | NodeKind::String(s) => Some(s),
+            NodeKind::Symbol(s) => Some(s),
+            NodeKind::String(s) => Some(s),
             _ => None,
         }
     }
@@ -148,7 +154,11 @@ pub fn read(file: FileId, text: &str) -> ParsedFile {
 
 struct OpenList {
     start: usize,
-    items: Vec<Node>,
+    /// Where this list's items begin in the reader's stack of pending
+    /// items: all open lists share one vector, and each finished list
+    /// takes its items out in one exactly sized allocation (growing a
+    /// vector per list reallocated and copied most nodes several times).
+    first: usize,
     /// Nesting of this list's items in the finished tree, counting the
     /// `(quote ...)` lists that pending `'` marks will add around it.
     depth: usize,
@@ -178,6 +188,7 @@ impl<'a> Reader<'a> {
 
     fn run(mut self) -> ParsedFile {
         let mut stack: Vec<OpenList> = Vec::new();
+        let mut pending: Vec<Node> = Vec::new();
         // Positions of pending `'` quote marks, per nesting level: the next
         // finished datum at that level gets wrapped in `(quote ...)`.
         let mut quotes: Vec<Vec<usize>> = vec![Vec::new()];
@@ -204,7 +215,7 @@ impl<'a> Reader<'a> {
                     }
                     stack.push(OpenList {
                         start,
-                        items: Vec::new(),
+                        first: pending.len(),
                         depth: depth + 1,
                     });
                     quotes.push(Vec::new());
@@ -219,7 +230,7 @@ impl<'a> Reader<'a> {
                                 self.error(q, q + 1, "quote `'` is not followed by anything");
                             }
                             Node {
-                                kind: NodeKind::List(open.items),
+                                kind: NodeKind::List(pending.drain(open.first..).collect()),
                                 span: self.span(open.start, self.pos),
                             }
                         }
@@ -260,7 +271,7 @@ impl<'a> Reader<'a> {
             while let Some(q) = level.pop() {
                 let span = self.span(q, node.span.end as usize);
                 let quote = Node {
-                    kind: NodeKind::Symbol("quote".to_string()),
+                    kind: NodeKind::Symbol(Symbol::new_static("quote")),
                     span: self.span(q, q + 1),
                 };
                 node = Node {
@@ -268,9 +279,10 @@ impl<'a> Reader<'a> {
                     span,
                 };
             }
-            match stack.last_mut() {
-                Some(open) => open.items.push(node),
-                None => self.out.nodes.push(node),
+            if stack.is_empty() {
+                self.out.nodes.push(node);
+            } else {
+                pending.push(node);
             }
         }
         for q in quotes.into_iter().flatten() {
@@ -288,12 +300,13 @@ impl<'a> Reader<'a> {
         // report problems inside them.
         while let Some(open) = stack.pop() {
             let node = Node {
-                kind: NodeKind::List(open.items),
+                kind: NodeKind::List(pending.drain(open.first..).collect()),
                 span: self.span(open.start, self.text.len()),
             };
-            match stack.last_mut() {
-                Some(parent) => parent.items.push(node),
-                None => self.out.nodes.push(node),
+            if stack.is_empty() {
+                self.out.nodes.push(node);
+            } else {
+                pending.push(node);
             }
         }
         self.out
@@ -463,7 +476,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         Some(Node {
-            kind: NodeKind::Symbol(token.to_string()),
+            kind: NodeKind::Symbol(Symbol::new(token)),
             span,
         })
     }
@@ -500,6 +513,15 @@ impl<'a> Reader<'a> {
         let mut value = String::new();
         let mut ok = true;
         loop {
+            // Copy the plain run up to the next quote or backslash at once
+            // (both ASCII, so the run ends on a character boundary).
+            let rest = &self.bytes[self.pos..];
+            let run = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .unwrap_or(rest.len());
+            value.push_str(&self.text[self.pos..self.pos + run]);
+            self.pos += run;
             let Some(c) = self.text[self.pos..].chars().next() else {
                 self.error(
                     start,
