@@ -43,25 +43,36 @@ fn headline(change: &ResourceChange) -> String {
     }
 }
 
-/// `"a"` of `module.x.null-resource.a[2]`, with its index: `a[2]`.
-fn instance_name(change: &ResourceChange) -> &str {
+/// The block's keyword and name, as in the configuration: `resource` and
+/// `a` for `module.x.null-resource.a[2]` (the headline gives the instance),
+/// `data` for a data source.
+fn block_heading(change: &ResourceChange) -> (&'static str, &str) {
     let marker = format!("{}.", change.resource_type);
-    change
-        .address
-        .rsplit_once(marker.as_str())
-        .map_or(change.address.as_str(), |(_, name)| name)
+    let Some((before, name)) = change.address.rsplit_once(marker.as_str()) else {
+        return ("resource", change.address.as_str());
+    };
+    // What precedes the type is `module.NAME.` pairs, then `data.` for a
+    // data source: an odd number of segments (a module may be named data).
+    let segments = before.split_terminator('.').count();
+    let keyword = if segments % 2 == 1 {
+        "data"
+    } else {
+        "resource"
+    };
+    (keyword, nimbus_engine::block_of(name))
 }
 
 pub fn render_change(out: &Output, change: &ResourceChange) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "  {}", out.paint(&headline(change), "1"));
     let symbol = change.action.symbol();
+    let (keyword, name) = block_heading(change);
     let _ = writeln!(
         text,
-        "{:>3} resource \"{}\" \"{}\" {{",
+        "{:>3} {keyword} \"{}\" \"{}\" {{",
         out.paint(symbol, color_of(change.action)),
         change.resource_type,
-        instance_name(change)
+        name
     );
     let diffs = change.diffs();
     let width = diffs.iter().map(|d| d.name.len()).max().unwrap_or(0);

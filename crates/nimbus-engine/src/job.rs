@@ -64,6 +64,9 @@ pub struct BlockJob {
     pub span: Span,
     /// Where each attribute was written, to place provider errors.
     pub attribute_spans: Vec<(String, Span)>,
+    /// A data source's dependency with a change pending in this plan: the
+    /// read waits for apply.
+    pub read_after: Option<String>,
 }
 
 pub struct InstanceJob {
@@ -264,9 +267,17 @@ impl InstanceJob {
 
     async fn run_data(self) -> JobOutcome {
         let (config, _) = self.config.clone().unmark();
-        let defer = matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure)
-            || !config.is_wholly_known();
-        if defer {
+        let defer_because = if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
+            Some(String::new())
+        } else if !config.is_wholly_known() {
+            Some("its configuration depends on values known only after apply".to_string())
+        } else {
+            self.block
+                .read_after
+                .as_ref()
+                .map(|d| format!("it depends on `{d}`, which has changes pending"))
+        };
+        if let Some(reason) = defer_because {
             let value = mark_sensitive(
                 &self.block.schema,
                 proposed_state(&self.block.schema, None, &config),
@@ -286,9 +297,7 @@ impl InstanceJob {
                     .map(str::to_string)
                     .collect(),
                 create_before_destroy: false,
-                reason: Some(
-                    "its configuration depends on values known only after apply".to_string(),
-                ),
+                reason: Some(reason),
             });
             return JobOutcome {
                 value,

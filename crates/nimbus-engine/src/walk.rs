@@ -131,6 +131,10 @@ pub struct Walker<'a> {
     /// Resource block addresses each vertex depends on, transitively
     /// through locals, outputs and module inputs.
     resource_deps: Vec<Arc<Vec<NodeIndex>>>,
+    /// In a plan: resource blocks with a planned change (data reads that
+    /// had to wait included). A data source that depends on one is read at
+    /// apply, after the change, not now from the stale object.
+    changing: Vec<bool>,
     selected: Option<HashSet<NodeIndex>>,
     /// The approved plan's changes by address: looked up once per instance,
     /// so it must not be a scan of the plan.
@@ -146,6 +150,7 @@ impl<'a> Walker<'a> {
             result: WalkResult::default(),
             state: vec![State::Waiting; n],
             resource_deps: vec![Arc::new(Vec::new()); n],
+            changing: vec![false; n],
             selected: None,
             approved: input
                 .approved
@@ -698,7 +703,16 @@ impl<'a> Walker<'a> {
                 .collect(),
             ignore_all_changes: resource.lifecycle.ignore_all_changes,
         };
+        let read_after = if resource.mode == Mode::Data && self.input.ctx.walk == WalkMode::Plan {
+            self.resource_deps[v.index()]
+                .iter()
+                .find(|d| self.changing[d.index()])
+                .map(|d| g.describe(g.graph[*d]))
+        } else {
+            None
+        };
         let block_job = Arc::new(BlockJob {
+            read_after,
             mode: resource.mode,
             type_name: resource.type_name.text.clone(),
             handle,
@@ -788,6 +802,9 @@ impl<'a> Walker<'a> {
         let block = || block.get_or_init(|| g.describe(g.graph[v])).clone();
         for (i, outcome) in results.into_iter().enumerate() {
             if let Some(change) = outcome.change {
+                if change.action != Action::NoOp {
+                    self.changing[v.index()] = true;
+                }
                 self.result.changes.push(change);
             }
             if let Some(action) = outcome.applied {

@@ -30,6 +30,11 @@ use nimbus_state::{
 };
 use serde_json::json;
 
+/// The allocator of the `nimbus` binary, so that the figures are the
+/// command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CHANGES: usize = 10_000;
 const LISTED: usize = 100_000;
 
