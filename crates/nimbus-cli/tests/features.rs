@@ -285,6 +285,39 @@ fn import_local_file_into_fresh_state() {
     assert!(!w.exists("data/existing.txt"));
 }
 
+#[test]
+fn apply_records_the_dependencies_of_an_imported_object() {
+    let w = Workdir::with_fixture("import_dependencies/main.nim");
+    w.write("data/existing.txt", "made by hand\n");
+    let dependencies = |w: &Workdir| {
+        let run = w.run(&["state", "show", "local-file.adopted", "--json"]);
+        run.success();
+        run.events()[0]["dependencies"].clone()
+    };
+    w.run(&[
+        "apply",
+        "--auto-approve",
+        "--target",
+        "terraform-data.label",
+    ])
+    .success();
+    w.run(&["import", "local-file.adopted", "data/existing.txt"])
+        .success();
+    assert_eq!(dependencies(&w), serde_json::json!([]));
+    // Nothing to change, but the recorded dependencies catch up.
+    w.run(&["apply", "--auto-approve"])
+        .success()
+        .stdout_has("No changes.");
+    assert_eq!(
+        dependencies(&w),
+        serde_json::json!(["terraform-data.label"])
+    );
+    w.run(&["plan", "--detailed-exitcode"]).success();
+    w.run(&["destroy", "--auto-approve"]).success();
+    assert!(w.state_list().is_empty());
+    assert!(!w.exists("data/existing.txt"));
+}
+
 // ---------------------------------------------------------------- outputs
 
 #[test]

@@ -95,6 +95,9 @@ pub struct JobOutcome {
     pub error: Option<Diagnostic>,
     /// Not attempted (interrupted).
     pub skipped: bool,
+    /// In a plan: unchanged, but recorded with other dependencies than the
+    /// configuration's.
+    pub stale_dependencies: bool,
 }
 
 /// Marks a provider's object value with the schema's sensitive attributes.
@@ -495,9 +498,15 @@ impl InstanceJob {
             reason: tainted.then(|| "tainted".to_string()),
         };
         if self.ctx.walk == WalkMode::Plan {
+            let stale_dependencies = action == Action::NoOp
+                && self
+                    .prior
+                    .as_ref()
+                    .is_some_and(|r| r.dependencies != self.block.dependencies);
             return Ok(JobOutcome {
                 value: self.mark(planned.planned_state),
                 change: Some(change),
+                stale_dependencies,
                 ..JobOutcome::default()
             });
         }
@@ -521,6 +530,19 @@ impl InstanceJob {
         }
         if action == Action::NoOp {
             let value = prior_value.unwrap_or_default();
+            // Destroy orders itself by the dependencies recorded in state:
+            // keep them current when only they changed (an imported object
+            // has none; an edit may have added a reference).
+            if let (Some(record), Some(recorder)) = (&self.prior, &self.ctx.recorder)
+                && record.dependencies != self.block.dependencies
+            {
+                recorder
+                    .upsert(self.record(&value, private))
+                    .await
+                    .map_err(|e| {
+                        Diagnostic::error(format!("{}: recording dependencies: {e}", self.address))
+                    })?;
+            }
             return Ok(JobOutcome {
                 value: self.mark(value),
                 ..JobOutcome::default()

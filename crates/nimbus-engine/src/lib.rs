@@ -225,6 +225,7 @@ impl<'c> Engine<'c> {
             destroy: false,
             changes,
             outputs,
+            stale_dependencies: result.stale_dependencies,
         })
     }
 
@@ -292,6 +293,7 @@ impl<'c> Engine<'c> {
             destroy: true,
             changes,
             outputs: Vec::new(),
+            stale_dependencies: false,
         })
     }
 

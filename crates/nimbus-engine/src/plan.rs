@@ -151,6 +151,11 @@ pub struct Plan {
     pub destroy: bool,
     pub changes: Vec<ResourceChange>,
     pub outputs: Vec<OutputChange>,
+    /// Some unchanged object's recorded dependencies differ from the
+    /// configuration's (it was imported, or a reference was added): apply
+    /// records them, since destroy orders itself by them.
+    #[serde(default)]
+    pub stale_dependencies: bool,
 }
 
 impl Plan {

@@ -60,6 +60,8 @@ pub struct WalkResult {
     pub addresses: HashSet<String>,
     /// Blocks left out by `--target`/`--exclude`.
     pub untargeted_blocks: HashSet<String>,
+    /// See [`crate::Plan::stale_dependencies`].
+    pub stale_dependencies: bool,
 }
 
 type JobFuture = Pin<Box<dyn Future<Output = (NodeIndex, usize, JobOutcome)> + Send>>;
@@ -683,15 +685,17 @@ impl<'a> Walker<'a> {
             self.finish_instances(v, slots, values);
             return Start::Done;
         }
-        // Only recorded state keeps them, and only apply records.
-        let dependencies: Vec<String> = if self.input.ctx.walk == WalkMode::Apply {
-            self.resource_deps[v.index()]
-                .iter()
-                .map(|d| self.block_address(g.graph[*d]))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // Only recorded state keeps them: apply records them, a plan
+        // compares them with the records.
+        let dependencies: Vec<String> =
+            if matches!(self.input.ctx.walk, WalkMode::Plan | WalkMode::Apply) {
+                self.resource_deps[v.index()]
+                    .iter()
+                    .map(|d| self.block_address(g.graph[*d]))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         let lifecycle = LifecycleFlags {
             prevent_destroy: resource.lifecycle.prevent_destroy,
             create_before_destroy: resource.lifecycle.create_before_destroy,
@@ -815,6 +819,7 @@ impl<'a> Walker<'a> {
                 };
                 self.result.applied.push((address, action));
             }
+            self.result.stale_dependencies |= outcome.stale_dependencies;
             if outcome.skipped {
                 ok = false;
                 self.result.skipped.push(block());

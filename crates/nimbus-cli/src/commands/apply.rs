@@ -407,10 +407,14 @@ pub async fn apply(
                 Reported
             })?;
             show_plan(session, &plan);
-            if !plan.has_changes() {
+            if !plan.has_changes() && !plan.stale_dependencies {
                 return Ok(0);
             }
-            if !auto_approve && !approve(session, "Do you want to perform these actions?")? {
+            // Recording dependencies alone changes no object: no question.
+            if plan.has_changes()
+                && !auto_approve
+                && !approve(session, "Do you want to perform these actions?")?
+            {
                 session.out.line("Apply cancelled.");
                 return Ok(1);
             }
