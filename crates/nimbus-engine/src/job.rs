@@ -335,7 +335,7 @@ impl InstanceJob {
             &self.config
         };
         let diagnostics = provider
-            .validate_resource(&self.block.type_name, &config)
+            .validate_resource(&self.block.type_name, config)
             .await
             .map_err(|e| self.error(&e, "validation"))?;
         if let Some(d) = diagnostics.into_iter().find(|d| d.error) {
