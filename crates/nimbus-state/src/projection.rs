@@ -48,7 +48,6 @@ fn check_json(s: &str, what: &str) -> Result<()> {
 /// The columns of one resource row, borrowed. Both the event log (the
 /// serialised record) and the projection are written from this shape, so the
 /// JSON columns are serialised once and spliced into the event text.
-#[derive(PartialEq)]
 pub(crate) struct RecordParts<'a> {
     pub address: &'a str,
     pub resource_type: &'a str,
@@ -122,16 +121,8 @@ impl RecordParts<'_> {
 /// instead of on it.
 #[derive(Debug)]
 pub(crate) struct EncodedResource {
-    pub address: String,
-    pub resource_type: String,
-    pub provider: String,
-    attributes: String,
-    sensitive: String,
-    private: Vec<u8>,
-    schema_version: u64,
-    dependencies: String,
-    status: ResourceStatus,
-    last_run: Option<String>,
+    /// The row as it will be stored.
+    row: RawResource,
     /// The serialised record, as stored in the event log.
     pub json: String,
 }
@@ -145,7 +136,7 @@ impl EncodedResource {
         let attributes = enc(&record.attributes, &record.address)?;
         let sensitive = enc(&record.sensitive_attributes, &record.address)?;
         let dependencies = enc(&record.dependencies, &record.address)?;
-        let mut enc = EncodedResource {
+        let row = RawResource {
             address: record.address,
             resource_type: record.resource_type,
             provider: record.provider,
@@ -154,36 +145,25 @@ impl EncodedResource {
             private: record.private,
             schema_version: record.schema_version,
             dependencies,
-            status: record.status,
+            status: record.status.as_str().to_string(),
             last_run: record.last_run,
-            json: String::new(),
         };
-        enc.json = enc.parts().to_json();
-        Ok(enc)
+        let json = row.parts().to_json();
+        Ok(EncodedResource { row, json })
     }
 
-    fn parts(&self) -> RecordParts<'_> {
-        RecordParts {
-            address: &self.address,
-            resource_type: &self.resource_type,
-            provider: &self.provider,
-            attributes: &self.attributes,
-            sensitive: &self.sensitive,
-            private: &self.private,
-            schema_version: self.schema_version,
-            dependencies: &self.dependencies,
-            status: self.status.as_str(),
-            last_run: self.last_run.as_deref(),
-        }
+    pub(crate) fn address(&self) -> &str {
+        &self.row.address
     }
 
     /// Whether the stored row already holds exactly this record.
     pub(crate) fn same_as(&self, raw: &RawResource) -> bool {
-        self.parts() == raw.parts()
+        self.row == *raw
     }
 }
 
-/// A stored resource row, undecoded.
+/// A stored resource row, undecoded: what the resources table holds.
+#[derive(Debug, PartialEq)]
 pub(crate) struct RawResource {
     address: String,
     resource_type: String,
@@ -303,18 +283,19 @@ pub(crate) fn put_resource(conn: &Connection, ws: &str, enc: &EncodedResource) -
              dependencies = excluded.dependencies, status = excluded.status,
              last_run = excluded.last_run",
     )?;
+    let row = &enc.row;
     stmt.execute(params![
         ws,
-        enc.address,
-        enc.resource_type,
-        enc.provider,
-        enc.attributes,
-        enc.sensitive,
-        enc.private,
-        enc.schema_version,
-        enc.dependencies,
-        enc.status.as_str(),
-        enc.last_run,
+        row.address,
+        row.resource_type,
+        row.provider,
+        row.attributes,
+        row.sensitive,
+        row.private,
+        row.schema_version,
+        row.dependencies,
+        row.status,
+        row.last_run,
     ])?;
     Ok(())
 }

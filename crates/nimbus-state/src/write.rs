@@ -188,8 +188,8 @@ pub(crate) fn upsert(
     cause: Option<&str>,
     only_if_changed: bool,
 ) -> Result<Option<u64>> {
-    check_address(&record.address)?;
-    let old = projection::fetch_raw(conn, &actor.workspace, &record.address)?;
+    check_address(record.address())?;
+    let old = projection::fetch_raw(conn, &actor.workspace, record.address())?;
     if only_if_changed && old.as_ref().is_some_and(|o| record.same_as(o)) {
         return Ok(None);
     }
@@ -198,7 +198,7 @@ pub(crate) fn upsert(
     } else {
         "resource.create"
     });
-    let mut ev = NewEvent::new(kind, Some(&record.address));
+    let mut ev = NewEvent::new(kind, Some(record.address()));
     ev.before = old.map(|raw| raw.to_json()).transpose()?.map(Cow::Owned);
     ev.after = Some(Cow::Borrowed(&record.json));
     ev.cause = cause;
@@ -397,7 +397,7 @@ fn close_intent(
     };
     let (seq, resolution) = match outcome {
         EncodedOutcome::Upsert(record) => {
-            check(&record.address)?;
+            check(record.address())?;
             let kind = match intent.action {
                 IntentAction::Replace => Some("resource.replace"),
                 IntentAction::Import => Some("resource.import"),
