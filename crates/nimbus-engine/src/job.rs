@@ -16,6 +16,7 @@ use nimbus_provider::{
 use nimbus_state::{IntentAction, NewIntent, Outcome, Recorder, ResourceRecord, ResourceStatus};
 use nimbus_syntax::{Diagnostic, Span};
 use nimbus_value::{Schema, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -174,6 +175,24 @@ impl InstanceJob {
     /// Where an attribute still holds its configured value, the configured
     /// value's own marks are kept (a map with one secret entry stays a map
     /// with one secret entry); other sensitive attributes are marked whole.
+    /// The configuration without sensitive marks, as providers receive it:
+    /// borrowed when it has none, the common case.
+    fn unmarked_config(&self) -> Cow<'_, Value> {
+        if self.config.contains_sensitive() {
+            Cow::Owned(self.config.clone().unmark().0)
+        } else {
+            Cow::Borrowed(&self.config)
+        }
+    }
+
+    /// Whether the dependencies recorded with the prior object differ from
+    /// the configuration's.
+    fn dependencies_stale(&self) -> bool {
+        self.prior
+            .as_ref()
+            .is_some_and(|r| r.dependencies != self.block.dependencies)
+    }
+
     /// Whether [`InstanceJob::mark`] can change anything: most blocks have
     /// no secret in their schema or configuration.
     fn needs_marks(&self) -> bool {
@@ -269,7 +288,7 @@ impl InstanceJob {
     }
 
     async fn run_data(self) -> JobOutcome {
-        let (config, _) = self.config.clone().unmark();
+        let config = self.unmarked_config();
         let defer_because = if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
             Some(String::new())
         } else if !config.is_wholly_known() {
@@ -327,15 +346,9 @@ impl InstanceJob {
 
     async fn run_managed(mut self) -> Result<JobOutcome, Diagnostic> {
         let provider = self.block.handle.provider.clone();
-        let unmarked;
-        let config = if self.config.contains_sensitive() {
-            unmarked = self.config.clone().unmark().0;
-            &unmarked
-        } else {
-            &self.config
-        };
+        let config = self.unmarked_config();
         let diagnostics = provider
-            .validate_resource(&self.block.type_name, config)
+            .validate_resource(&self.block.type_name, &config)
             .await
             .map_err(|e| self.error(&e, "validation"))?;
         if let Some(d) = diagnostics.into_iter().find(|d| d.error) {
@@ -348,8 +361,9 @@ impl InstanceJob {
         }
         if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
             let value = if self.needs_marks() {
-                self.mark(proposed_state(&self.block.schema, None, config))
+                self.mark(proposed_state(&self.block.schema, None, &config))
             } else {
+                drop(config);
                 proposed_state_from(&self.block.schema, None, std::mem::take(&mut self.config))
             };
             return Ok(JobOutcome {
@@ -441,7 +455,7 @@ impl InstanceJob {
             });
         }
 
-        let config = self.ignore_changes(config.clone(), prior_value.as_ref());
+        let config = self.ignore_changes(config.into_owned(), prior_value.as_ref());
         let proposed = proposed_state(&self.block.schema, prior_value.as_ref(), &config);
         let planned = self
             .call(|| {
@@ -498,11 +512,7 @@ impl InstanceJob {
             reason: tainted.then(|| "tainted".to_string()),
         };
         if self.ctx.walk == WalkMode::Plan {
-            let stale_dependencies = action == Action::NoOp
-                && self
-                    .prior
-                    .as_ref()
-                    .is_some_and(|r| r.dependencies != self.block.dependencies);
+            let stale_dependencies = action == Action::NoOp && self.dependencies_stale();
             return Ok(JobOutcome {
                 value: self.mark(planned.planned_state),
                 change: Some(change),
@@ -533,8 +543,8 @@ impl InstanceJob {
             // Destroy orders itself by the dependencies recorded in state:
             // keep them current when only they changed (an imported object
             // has none; an edit may have added a reference).
-            if let (Some(record), Some(recorder)) = (&self.prior, &self.ctx.recorder)
-                && record.dependencies != self.block.dependencies
+            if let Some(recorder) = &self.ctx.recorder
+                && self.dependencies_stale()
             {
                 recorder
                     .upsert(self.record(&value, private))
@@ -612,12 +622,17 @@ impl InstanceJob {
     }
 
     fn ignore_changes(&self, config: Value, prior: Option<&Value>) -> Value {
-        let (Some(prior), Value::Map(mut map)) = (prior, config.clone()) else {
-            return config;
+        let lifecycle = &self.block.lifecycle;
+        let (prior, mut map) = match (prior, config) {
+            (Some(prior), Value::Map(map))
+                if lifecycle.ignore_all_changes || !lifecycle.ignore_changes.is_empty() =>
+            {
+                (prior, map)
+            }
+            (_, config) => return config,
         };
         for (name, attribute) in &self.block.schema.attributes {
-            let ignored = self.block.lifecycle.ignore_all_changes
-                || self.block.lifecycle.ignore_changes.contains(name);
+            let ignored = lifecycle.ignore_all_changes || lifecycle.ignore_changes.contains(name);
             if ignored && attribute.is_settable() {
                 map.insert(
                     name.clone(),
