@@ -52,6 +52,10 @@ impl Files for OsFiles {
         std::fs::read_to_string(path)
     }
 
+    fn read_bytes(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
     fn is_dir(&self, path: &Path) -> bool {
         path.is_dir()
     }
@@ -119,6 +123,25 @@ impl Session {
         self.dir.join(STATE_DIR)
     }
 
+    /// A path the user gave, relative to the working directory (`-C DIR`).
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.dir.join(path)
+        }
+    }
+
+    /// The working directory, absolute and with links resolved: what a
+    /// saved plan records as the directory it belongs to.
+    pub fn canonical_dir(&self) -> CmdResult<PathBuf> {
+        std::fs::canonicalize(&self.dir).map_err(|e| {
+            self.out
+                .error(&format!("cannot resolve {}: {e}", self.dir.display()));
+            Reported
+        })
+    }
+
     pub fn catalog(&self) -> BuiltinCatalog {
         BuiltinCatalog {
             base_dir: self.dir.clone(),
@@ -166,7 +189,7 @@ impl Session {
                 nimbus_eval::vars::env_suffix(&variable.name.text)
             );
             if let Ok(text) = std::env::var(&env_name) {
-                match parse_text_value(&text, &variable.ty) {
+                match parse_text_value(&text, &variable.ty, variable.sensitive) {
                     Ok(value) => {
                         inputs.insert(
                             variable.name.text.clone(),
@@ -187,8 +210,16 @@ impl Session {
                 self.dir.join(file)
             };
             let shown = file.display().to_string();
-            let text = match std::fs::read_to_string(&path) {
-                Ok(t) => t,
+            let text = match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let (text, invalid) = nimbus_syntax::decode_lossy(bytes);
+                    if let Some(invalid) = invalid {
+                        let id = sources.add(file.clone(), text);
+                        errors.push(invalid.diagnostic(id));
+                        continue;
+                    }
+                    text
+                }
                 Err(e) => {
                     errors.push(Diagnostic::error(format!(
                         "cannot read var file {shown}: {e}"
@@ -214,11 +245,12 @@ impl Session {
                 )));
                 continue;
             };
-            let ty = root
+            let (ty, sensitive) = root
                 .variable(name)
-                .map(|v| v.ty.clone())
-                .unwrap_or(nimbus_value::Type::String);
-            match parse_text_value(text, &ty) {
+                .map_or((nimbus_value::Type::String, false), |v| {
+                    (v.ty.clone(), v.sensitive)
+                });
+            match parse_text_value(text, &ty, sensitive) {
                 Ok(value) => {
                     inputs.insert(
                         name.to_string(),

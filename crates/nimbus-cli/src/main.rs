@@ -6,7 +6,9 @@ mod output;
 mod plugins;
 mod render;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,6 +47,10 @@ pub struct Global {
     /// Leave out this resource (and what depends on it). Repeatable.
     #[arg(long = "exclude", global = true, value_name = "ADDR")]
     pub excludes: Vec<String>,
+    /// Plan to replace this instance although nothing forces it (plan,
+    /// apply). Repeatable.
+    #[arg(long = "replace", global = true, value_name = "ADDR")]
+    pub replace: Vec<String>,
     /// Operations to run at once.
     #[arg(long, global = true, default_value_t = 10)]
     pub parallelism: usize,
@@ -84,6 +90,12 @@ pub enum Command {
         /// Only check; exit 1 and list files that would change.
         #[arg(long)]
         check: bool,
+        /// Also format the `.nim` files of subdirectories (hidden ones,
+        /// such as `.nimbus/`, are left out).
+        #[arg(long)]
+        recursive: bool,
+        /// Files and directories to format (default: the working directory).
+        paths: Vec<PathBuf>,
     },
     /// Show what apply would do.
     Plan {
@@ -139,6 +151,10 @@ pub enum Command {
     /// Manage workspaces.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Mark an instance in state to be replaced by the next apply.
+    Taint { address: String },
+    /// Clear the mark `taint` set.
+    Untaint { address: String },
     /// Release a lock left by a crashed run.
     #[command(name = "force-unlock")]
     ForceUnlock { lock_id: String },
@@ -184,7 +200,8 @@ pub enum StateCommand {
     },
     /// Forget a resource (the object itself is left alone).
     Rm { addresses: Vec<String> },
-    /// Rename a resource in state.
+    /// Rename a resource in state: one instance, every instance of a
+    /// block (`t.a` to `t.b`), or everything in a module.
     Mv { from: String, to: String },
     /// Rebuild the current state by replaying the event log.
     Rebuild,
@@ -217,39 +234,243 @@ pub enum WorkspaceCommand {
     },
 }
 
-/// `plan -out FILE` (and `-out=FILE`) is the documented, Terraform-style
-/// spelling; clap would read it as `-o ut`. Rewrite it to `--out`.
+/// The long flags of the command tree: each name, and whether it must be
+/// followed by a value (`--var NAME=VALUE`) rather than taking none or an
+/// optional one (`--refresh[=BOOL]`).
+fn long_flags(command: &clap::Command, flags: &mut HashMap<String, bool>) {
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        let needs_value = arg.get_action().takes_values()
+            && arg.get_num_args().is_none_or(|n| n.min_values() > 0);
+        flags.insert(long.to_string(), needs_value);
+    }
+    for sub in command.get_subcommands() {
+        long_flags(sub, flags);
+    }
+}
+
+/// Short flags that take a value (`-C DIR`, `-o FILE`).
+fn short_flags_with_values(command: &clap::Command, shorts: &mut HashSet<char>) {
+    for arg in command.get_arguments() {
+        if let Some(short) = arg.get_short()
+            && arg.get_action().takes_values()
+        {
+            shorts.insert(short);
+        }
+    }
+    for sub in command.get_subcommands() {
+        short_flags_with_values(sub, shorts);
+    }
+}
+
+/// Terraform spells long flags with one dash: `-auto-approve`, `-var x=1`,
+/// `-chdir=DIR`, `plan -out FILE`, `fmt -recursive`, `output -json`. clap
+/// reads `-out` as `-o ut` and rejects the rest, so before parsing every
+/// `-NAME` and `-NAME=VALUE` whose NAME is one of our long flags becomes
+/// `--NAME`. The table is the command definition itself: a flag added
+/// later gets its Terraform spelling too. Values are passed untouched (a
+/// `--var` value may well start with a dash), and so is everything after
+/// `--`.
 fn normalize_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut command = Cli::command();
+    command.build();
+    let mut flags = HashMap::new();
+    long_flags(&command, &mut flags);
+    let mut shorts = HashSet::new();
+    short_flags_with_values(&command, &mut shorts);
+
     let mut rest_literal = false;
+    let mut next_is_value = false;
     args.map(|arg| {
-        if rest_literal {
+        if rest_literal || std::mem::take(&mut next_is_value) {
             return arg;
         }
-        match arg.to_str() {
-            Some("--") => {
-                rest_literal = true;
-                arg
+        let Some(text) = arg.to_str() else {
+            return arg;
+        };
+        if text == "--" {
+            rest_literal = true;
+            return arg;
+        }
+        let long = text
+            .strip_prefix("--")
+            .or_else(|| text.strip_prefix('-').filter(|t| !t.starts_with('-')));
+        let Some(long) = long else {
+            return arg;
+        };
+        let (name, inline_value) = match long.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (long, false),
+        };
+        let mut chars = name.chars();
+        if let (Some(short), None) = (chars.next(), chars.next()) {
+            // `-C DIR`: the next argument is the directory.
+            next_is_value = !text.starts_with("--") && !inline_value && shorts.contains(&short);
+            return arg;
+        }
+        match flags.get(name) {
+            Some(&needs_value) => {
+                next_is_value = needs_value && !inline_value;
+                if text.starts_with("--") {
+                    arg
+                } else {
+                    format!("-{text}").into()
+                }
             }
-            Some("-out") => "--out".into(),
-            Some(s) if s.starts_with("-out=") => format!("-{s}").into(),
-            _ => arg,
+            None => arg,
         }
     })
     .collect()
 }
 
+/// Parses the command line. Usage errors exit 1: 2 means "changes
+/// present" (`plan --detailed-exitcode`, `drift`). With `--json` they are
+/// a `diagnostic` event, like every other error.
+fn parse_cli() -> Result<Cli, ExitCode> {
+    let args = normalize_args(std::env::args_os());
+    let json = args
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
+    let error = match Cli::try_parse_from(&args) {
+        Ok(cli) => return Ok(cli),
+        Err(e) => e,
+    };
+    // `--help` and `--version` are answers, not errors.
+    if !error.use_stderr() {
+        let text = if std::io::stdout().is_terminal() {
+            error.render().ansi().to_string()
+        } else {
+            error.render().to_string()
+        };
+        output::write_stdout(&text);
+        return Err(ExitCode::SUCCESS);
+    }
+    if json {
+        let out = output::Output::new(true, true);
+        let rendered = error.render().to_string();
+        let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+        let message = match error.kind() {
+            clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                "a command is required: see `nimbus --help`".to_string()
+            }
+            _ => {
+                let first = lines.next().unwrap_or("invalid arguments");
+                first.strip_prefix("error: ").unwrap_or(first).to_string()
+            }
+        };
+        let notes: Vec<&str> = lines.collect();
+        out.event(
+            "diagnostic",
+            serde_json::json!({ "severity": "error", "message": message, "notes": notes }),
+        );
+    } else {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let text = if color {
+            error.render().ansi().to_string()
+        } else {
+            error.render().to_string()
+        };
+        output::write_stderr(&text);
+    }
+    Err(ExitCode::from(1))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(normalize_args(std::env::args_os()));
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            output::write_stderr(&format!("error: cannot start the runtime: {e}\n"));
             return ExitCode::from(1);
         }
     };
     let code = runtime.block_on(commands::run(cli));
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_args;
+
+    fn normalized(args: &[&str]) -> Vec<String> {
+        normalize_args(args.iter().map(|a| a.into()))
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn terraform_single_dash_flags_become_long_flags() {
+        let cases: &[(&[&str], &[&str])] = &[
+            (
+                &["nimbus", "plan", "-out", "p"],
+                &["nimbus", "plan", "--out", "p"],
+            ),
+            (
+                &["nimbus", "plan", "-out=p"],
+                &["nimbus", "plan", "--out=p"],
+            ),
+            (
+                &["nimbus", "apply", "-auto-approve"],
+                &["nimbus", "apply", "--auto-approve"],
+            ),
+            (
+                &["nimbus", "plan", "-var", "x=1"],
+                &["nimbus", "plan", "--var", "x=1"],
+            ),
+            (
+                &["nimbus", "plan", "-var=x=1"],
+                &["nimbus", "plan", "--var=x=1"],
+            ),
+            (
+                &["nimbus", "-chdir=d", "plan"],
+                &["nimbus", "--chdir=d", "plan"],
+            ),
+            (
+                &["nimbus", "plan", "-refresh=false"],
+                &["nimbus", "plan", "--refresh=false"],
+            ),
+            (
+                &["nimbus", "fmt", "-recursive", "-check"],
+                &["nimbus", "fmt", "--recursive", "--check"],
+            ),
+            (
+                &["nimbus", "output", "-json"],
+                &["nimbus", "output", "--json"],
+            ),
+        ];
+        for (args, expected) in cases {
+            assert_eq!(normalized(args), *expected, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn values_shorts_and_unknown_flags_are_left_alone() {
+        let cases: &[&[&str]] = &[
+            // A value that looks like a flag is still a value.
+            &["nimbus", "plan", "--var", "-json"],
+            &["nimbus", "plan", "-var-file", "-json"],
+            &["nimbus", "-C", "-json", "plan"],
+            // Everything after `--` is literal.
+            &["nimbus", "state", "rm", "--", "-json"],
+            // Not a flag of ours: clap reports it.
+            &["nimbus", "plan", "-frobnicate"],
+            // Short flags keep their meaning.
+            &["nimbus", "plan", "-o", "p"],
+        ];
+        for args in cases {
+            let mut expected: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            if args[2] == "-var-file" {
+                expected[2] = "--var-file".into();
+            }
+            assert_eq!(normalized(args), expected, "{args:?}");
+        }
+    }
 }

@@ -1,16 +1,65 @@
 //! Everything the CLI prints goes through here: human text (colored on a
 //! terminal), or with `--json` one versioned JSON object per line.
+//!
+//! Output is best effort. When the reader of stdout goes away
+//! (`nimbus plan | head -1`), printing stops quietly and the command
+//! carries on: an apply whose output pipe closed still finishes and
+//! records every result in state. SIGPIPE stays ignored (Rust's default)
+//! for the same reason: it would kill the process mid-apply.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use nimbus_engine::{Action, Event, EventSink};
+use nimbus_engine::{Action, Event, EventSink, block_of};
 use nimbus_syntax::{Diagnostic, SourceMap, render};
 use serde_json::{Value as Json, json};
-use std::io::{IsTerminal, Write};
+use std::collections::HashMap;
+use std::io::{ErrorKind, IsTerminal, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Version of the `--json` event format (documented in docs/json-events.md).
 pub const JSON_VERSION: u32 = 1;
+
+/// Set once a write to stdout failed with EPIPE: its reader is gone.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Set once the `version` event that opens every `--json` stream is out.
+static JSON_STREAM_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Writes `text` to stdout as is. After the reader of stdout has gone away
+/// nothing more is written, and the caller is never told: losing the
+/// output must not change what a command does.
+pub fn write_stdout(text: &str) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    // Flushed at once: a prompt has no newline, and a line held back in
+    // the buffer would reach a pipe only at exit.
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written
+        && e.kind() == ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writes `text` to stderr as is; a closed stderr is ignored (`eprint!`
+/// would panic).
+pub fn write_stderr(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+}
+
+/// The current time in RFC 3339 (UTC), as `@timestamp` of JSON events.
+fn timestamp() -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
 
 #[derive(Clone)]
 pub struct Output {
@@ -30,20 +79,64 @@ impl Output {
         }
     }
 
-    /// One JSON event line.
-    pub fn event(&self, kind: &str, mut fields: Json) {
+    /// With `--json`, writes the `version` event that opens the stream
+    /// (once per process), as Terraform's machine-readable UI does.
+    pub fn begin(&self) {
+        if !self.json || JSON_STREAM_STARTED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let version = env!("CARGO_PKG_VERSION");
+        self.write_event(
+            "version",
+            "info",
+            &format!("Nimbus {version}"),
+            json!({ "nimbus": version }),
+        );
+    }
+
+    /// One JSON event line; its `@message` is derived from its fields.
+    pub fn event(&self, kind: &str, fields: Json) {
+        let message = describe(kind, &fields);
+        self.event_with_message(kind, &message, fields);
+    }
+
+    /// One JSON event line with the human-readable `@message` given.
+    pub fn event_with_message(&self, kind: &str, message: &str, fields: Json) {
+        self.begin();
+        let level = match (kind, fields.get("severity").and_then(Json::as_str)) {
+            ("diagnostic", Some("error")) => "error",
+            ("diagnostic", _) => "warn",
+            _ => "info",
+        };
+        self.write_event(kind, level, message, fields);
+    }
+
+    /// Adds the fields every event carries: ours (`v`, `type`) and
+    /// Terraform's (`@level`, `@message`, `@module`, `@timestamp`), so
+    /// tools written for `terraform -json` can follow the stream.
+    fn write_event(&self, kind: &str, level: &str, message: &str, mut fields: Json) {
         if let Json::Object(map) = &mut fields {
+            map.insert("@level".into(), json!(level));
+            map.insert("@message".into(), json!(message));
+            map.insert("@module".into(), json!("nimbus.ui"));
+            map.insert("@timestamp".into(), json!(timestamp()));
             map.insert("v".into(), json!(JSON_VERSION));
             map.insert("type".into(), json!(kind));
         }
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{fields}");
+        write_stdout(&format!("{fields}\n"));
     }
 
+    /// A line of text for people (nothing with `--json`).
     pub fn line(&self, text: &str) {
         if !self.json {
-            let mut stdout = std::io::stdout().lock();
-            let _ = writeln!(stdout, "{text}");
+            write_stdout(&format!("{text}\n"));
+        }
+    }
+
+    /// Text for people, as is (nothing with `--json`).
+    pub fn text(&self, text: &str) {
+        if !self.json {
+            write_stdout(text);
         }
     }
 
@@ -59,7 +152,9 @@ impl Output {
             } else {
                 ("", "", "")
             };
-            eprintln!("{bold}{red}error{reset}{bold}: {message}{reset}");
+            write_stderr(&format!(
+                "{bold}{red}error{reset}{bold}: {message}{reset}\n"
+            ));
         }
     }
 
@@ -70,7 +165,7 @@ impl Output {
                 json!({ "severity": "warning", "message": message }),
             );
         } else {
-            eprintln!("warning: {message}");
+            write_stderr(&format!("warning: {message}\n"));
         }
     }
 
@@ -100,14 +195,16 @@ impl Output {
             return;
         }
         let color = self.color_stderr();
-        let mut stderr = std::io::stderr().lock();
+        let mut text = String::new();
         for d in diagnostics {
-            let _ = writeln!(stderr, "{}", render(sources, d, color));
+            text.push_str(&render(sources, d, color));
+            text.push('\n');
         }
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         if errors > 1 {
-            let _ = writeln!(stderr, "{errors} errors");
+            text.push_str(&format!("{errors} errors\n"));
         }
+        write_stderr(&text);
     }
 
     pub fn paint(&self, text: &str, code: &str) -> String {
@@ -119,12 +216,94 @@ impl Output {
     }
 }
 
+/// The `@message` of an event written without one: what the text output
+/// would say, in one line.
+fn describe(kind: &str, fields: &Json) -> String {
+    let text = |name: &str| fields.get(name).and_then(Json::as_str).unwrap_or("");
+    let number = |name: &str| fields.get(name).and_then(Json::as_u64).unwrap_or(0);
+    match kind {
+        "diagnostic" => {
+            let prefix = if text("severity") == "error" {
+                "Error"
+            } else {
+                "Warning"
+            };
+            format!("{prefix}: {}", text("message"))
+        }
+        "planned_change" => format!("{}: plan to {}", text("address"), text("action")),
+        "plan_summary" => format!(
+            "Plan: {} to create, {} to update, {} to replace, {} to destroy.",
+            number("create"),
+            number("update"),
+            number("replace"),
+            number("delete")
+        ),
+        "open_intent" => format!(
+            "{}: an interrupted run ({}) left an open `{}`: {}",
+            text("address"),
+            text("run_id"),
+            text("action"),
+            text("resolution")
+        ),
+        "drift" if fields.get("gone") == Some(&json!(true)) => {
+            format!("{}: deleted outside Nimbus", text("address"))
+        }
+        "drift" => format!("{}: changed outside Nimbus", text("address")),
+        "output" => format!("Output {}", text("name")),
+        "resource" => format!("# {}", text("address")),
+        "history" => format!(
+            "#{} {} {} {}",
+            number("seq"),
+            text("kind"),
+            text("operation"),
+            fields.get("address").and_then(Json::as_str).unwrap_or("-")
+        ),
+        "graph" => format!(
+            "Dependency graph: {} resources, {} edges",
+            fields
+                .get("nodes")
+                .and_then(Json::as_array)
+                .map_or(0, Vec::len),
+            fields
+                .get("edges")
+                .and_then(Json::as_array)
+                .map_or(0, Vec::len)
+        ),
+        "apply_summary" => format!(
+            "Resources: {} created, {} updated, {} replaced, {} destroyed",
+            number("created"),
+            number("updated"),
+            number("replaced"),
+            number("deleted")
+        ),
+        // A `result` or an event added later: its plain fields, in order.
+        _ => match fields.as_object() {
+            Some(map) => map
+                .iter()
+                .filter(|(_, v)| !v.is_array() && !v.is_object())
+                .map(|(k, v)| match v.as_str() {
+                    Some(s) => format!("{k}: {s}"),
+                    None => format!("{k}: {v}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => fields.to_string(),
+        },
+    }
+}
+
+/// Instances of one block whose failure or skip is printed as its own
+/// progress line; beyond that a block of thousands would print thousands
+/// of identical lines, so the rest are only counted in the summary.
+const LINES_PER_BLOCK: usize = 10;
+
 /// Shows engine progress: a bar on a terminal, one line per event
 /// otherwise, JSON with `--json`.
 pub struct Progress {
     out: Output,
     bar: Option<ProgressBar>,
-    lines: Mutex<()>,
+    /// Failure and skip lines printed so far, by block and kind.
+    lines_by_block: HashMap<(String, &'static str), usize>,
 }
 
 impl Progress {
@@ -132,7 +311,7 @@ impl Progress {
         Progress {
             out: out.clone(),
             bar: None,
-            lines: Mutex::new(()),
+            lines_by_block: HashMap::new(),
         }
     }
 
@@ -159,10 +338,25 @@ impl Progress {
     fn say(&self, text: String) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => {
-                let _guard = self.lines.lock();
-                self.out.line(&text);
-            }
+            None => self.out.line(&text),
+        }
+    }
+
+    /// Prints a failure or skip line unless this block already printed
+    /// [`LINES_PER_BLOCK`] of that kind; says so once when it stops.
+    fn say_bounded(&mut self, address: &str, kind: &'static str, text: String) {
+        let block = block_of(address);
+        let count = self
+            .lines_by_block
+            .entry((block.to_string(), kind))
+            .or_insert(0);
+        *count += 1;
+        if *count <= LINES_PER_BLOCK {
+            self.say(text);
+        } else if *count == LINES_PER_BLOCK + 1 {
+            self.say(format!(
+                "{block}: more instances {kind}; the summary counts them"
+            ));
         }
     }
 }
@@ -186,6 +380,63 @@ fn done(action: Action) -> &'static str {
         Action::Delete => "destroyed",
         Action::Read => "read",
         Action::NoOp => "unchanged",
+    }
+}
+
+/// An engine event as one line of text, without color.
+fn event_text(event: &Event) -> String {
+    match event {
+        Event::ApplyPlanned { total } => format!("Applying {total} operations"),
+        Event::RefreshStarted { address } => format!("{address}: refreshing..."),
+        Event::RefreshFinished {
+            address,
+            changed,
+            gone,
+        } => {
+            if *gone {
+                format!("{address}: no longer exists")
+            } else if *changed {
+                format!("{address}: changed outside Nimbus")
+            } else {
+                format!("{address}: unchanged")
+            }
+        }
+        Event::OperationStarted { address, action } => format!("{address}: {}...", ing(*action)),
+        Event::OperationFinished {
+            address,
+            action,
+            elapsed_ms,
+        } => format!(
+            "{address}: {} ({:.1}s)",
+            done(*action),
+            *elapsed_ms as f64 / 1000.0
+        ),
+        Event::OperationFailed {
+            address,
+            action,
+            message,
+        } => {
+            // The engine's message already starts with the address.
+            let message = message
+                .strip_prefix(&format!("{address}: "))
+                .unwrap_or(message);
+            format!("{address}: {} failed: {message}", ing(*action))
+        }
+        Event::Retrying {
+            address,
+            attempt,
+            delay_ms,
+            message,
+        } => format!("{address}: retrying in {delay_ms} ms (attempt {attempt}): {message}"),
+        Event::Skipped { address, reason } => format!("{address}: skipped: {reason}"),
+        Event::OpenIntent {
+            address,
+            action,
+            run_id,
+            resolution,
+        } => format!(
+            "{address}: an interrupted run ({run_id}) left an open `{action}`: {resolution}"
+        ),
     }
 }
 
@@ -220,6 +471,7 @@ impl EventSink for ProgressSink {
                 | Event::OperationFailed { action, .. } => Some(*action),
                 _ => None,
             };
+            let message = event_text(&event);
             if let Ok(Json::Object(mut map)) = serde_json::to_value(&event) {
                 if let Some(action) = action {
                     map.insert("action".into(), json!(action.verb()));
@@ -229,90 +481,70 @@ impl EventSink for ProgressSink {
                     .and_then(Json::as_str)
                     .unwrap_or("event")
                     .to_string();
-                p.out.event(&kind, Json::Object(map));
+                p.out.event_with_message(&kind, &message, Json::Object(map));
             }
             return;
         }
+        let text = event_text(&event);
         match event {
             Event::ApplyPlanned { total } => {
                 p.bar = p.start_bar(total);
             }
             Event::RefreshStarted { .. } => {}
-            Event::RefreshFinished {
-                address,
-                changed,
-                gone,
-            } => {
-                if gone {
-                    p.say(format!("{address}: no longer exists"));
-                } else if changed {
-                    p.say(format!("{address}: changed outside Nimbus"));
+            Event::RefreshFinished { changed, gone, .. } => {
+                if gone || changed {
+                    p.say(text);
                 }
             }
-            Event::OperationStarted { address, action } => {
+            Event::OperationStarted { .. } => {
                 if p.bar.is_none() {
-                    p.say(format!("{address}: {}...", ing(action)));
+                    p.say(text);
                 }
             }
-            Event::OperationFinished {
-                address,
-                action,
-                elapsed_ms,
-            } => {
-                let text = format!(
-                    "{address}: {} ({:.1}s)",
-                    done(action),
-                    elapsed_ms as f64 / 1000.0
-                );
-                match &p.bar {
-                    Some(bar) => {
-                        bar.inc(1);
-                        bar.set_message(text);
-                    }
-                    None => p.say(text),
+            Event::OperationFinished { .. } => match &p.bar {
+                Some(bar) => {
+                    bar.inc(1);
+                    bar.set_message(text);
                 }
-            }
-            Event::OperationFailed {
-                address,
-                action,
-                message,
-            } => {
+                None => p.say(text),
+            },
+            Event::OperationFailed { address, .. } => {
                 if let Some(bar) = &p.bar {
                     bar.inc(1);
                 }
-                // The engine's message already starts with the address.
-                let message = message
-                    .strip_prefix(&format!("{address}: "))
-                    .unwrap_or(&message);
-                let text = p.out.paint(
-                    &format!("{address}: {} failed: {message}", ing(action)),
-                    "31",
-                );
-                p.say(text);
+                let text = p.out.paint(&text, "31");
+                p.say_bounded(&address, "failed", text);
             }
-            Event::Retrying {
-                address,
-                attempt,
-                delay_ms,
-                message,
-            } => {
-                p.say(format!(
-                    "{address}: retrying in {delay_ms} ms (attempt {attempt}): {message}"
-                ));
-            }
-            Event::Skipped { address, reason } => {
-                p.say(format!("{address}: skipped: {reason}"));
-            }
-            Event::OpenIntent {
-                address,
-                action,
-                run_id,
-                resolution,
-            } => {
-                p.say(format!(
-                    "{address}: an interrupted run ({run_id}) left an open `{action}`: {resolution}"
-                ));
-            }
+            Event::Retrying { .. } | Event::OpenIntent { .. } => p.say(text),
+            Event::Skipped { address, .. } => p.say_bounded(&address, "skipped", text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_of_events_without_one_come_from_their_fields() {
+        assert_eq!(
+            describe(
+                "diagnostic",
+                &json!({ "severity": "error", "message": "no such file" })
+            ),
+            "Error: no such file"
+        );
+        assert_eq!(
+            describe(
+                "planned_change",
+                &json!({ "address": "terraform-data.a", "action": "create" })
+            ),
+            "terraform-data.a: plan to create"
+        );
+        // Lists and objects are left to the fields.
+        assert_eq!(
+            describe("result", &json!({ "workspace": "dev", "tags": ["x"] })),
+            "workspace: dev"
+        );
     }
 }

@@ -48,8 +48,10 @@ fn headline(change: &ResourceChange) -> String {
 /// `data` for a data source.
 fn block_heading(change: &ResourceChange) -> (&'static str, &str) {
     let marker = format!("{}.", change.resource_type);
-    let Some((before, name)) = change.address.rsplit_once(marker.as_str()) else {
-        return ("resource", change.address.as_str());
+    // Without its instance key first: a key may hold the marker.
+    let block = nimbus_engine::block_of(&change.address);
+    let Some((before, name)) = block.rsplit_once(marker.as_str()) else {
+        return ("resource", block);
     };
     // What precedes the type is `module.NAME.` pairs, then `data.` for a
     // data source: an odd number of segments (a module may be named data).
@@ -59,7 +61,7 @@ fn block_heading(change: &ResourceChange) -> (&'static str, &str) {
     } else {
         "resource"
     };
-    (keyword, nimbus_engine::block_of(name))
+    (keyword, name)
 }
 
 pub fn render_change(out: &Output, change: &ResourceChange) -> String {
@@ -173,5 +175,157 @@ pub fn resources(n: usize) -> String {
         "1 resource".to_string()
     } else {
         format!("{n} resources")
+    }
+}
+
+/// Blocks named one by one in a summary line; the rest are counted.
+const SUMMARY_BLOCKS: usize = 10;
+/// Instance addresses named one by one per block in a summary line.
+const SUMMARY_INSTANCES: usize = 3;
+
+/// Addresses of one resource block, in a run's list of failed or skipped
+/// addresses.
+struct BlockGroup<'a> {
+    block: &'a str,
+    /// Entries for this block: the engine lists a block address once per
+    /// instance, so this counts instances.
+    count: usize,
+    /// The distinct instance addresses among them, in order.
+    instances: Vec<&'a str>,
+}
+
+/// Groups addresses by their block, in order of first appearance.
+fn by_block(addresses: &[String]) -> Vec<BlockGroup<'_>> {
+    let mut groups: Vec<BlockGroup<'_>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for address in addresses {
+        let block = nimbus_engine::block_of(address);
+        let i = *index.entry(block).or_insert_with(|| {
+            groups.push(BlockGroup {
+                block,
+                count: 0,
+                instances: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        let group = &mut groups[i];
+        group.count += 1;
+        if address != block && !group.instances.contains(&address.as_str()) {
+            group.instances.push(address);
+        }
+    }
+    groups
+}
+
+/// Each address once, in order.
+pub fn distinct(addresses: &[String]) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    addresses
+        .iter()
+        .map(String::as_str)
+        .filter(|a| seen.insert(*a))
+        .collect()
+}
+
+/// `[{ "block", "count" }]` for `--json` summaries.
+pub fn block_counts_json(addresses: &[String]) -> serde_json::Value {
+    serde_json::Value::Array(
+        by_block(addresses)
+            .into_iter()
+            .map(|g| serde_json::json!({ "block": g.block, "count": g.count }))
+            .collect(),
+    )
+}
+
+/// A bounded list for a summary line, grouped by block:
+/// `terraform-data.a, null-resource.n (300 instances), ...`. However many
+/// addresses there are, at most [`SUMMARY_BLOCKS`] blocks and
+/// [`SUMMARY_INSTANCES`] instance addresses of each are named.
+pub fn addresses_by_block(addresses: &[String]) -> String {
+    let groups = by_block(addresses);
+    let mut parts: Vec<String> = groups
+        .iter()
+        .take(SUMMARY_BLOCKS)
+        .map(|g| match g.instances.as_slice() {
+            [only] if g.count == 1 => only.to_string(),
+            [] if g.count == 1 => g.block.to_string(),
+            [] => format!("{} ({} instances)", g.block, g.count),
+            instances => {
+                let named: Vec<&str> = instances.iter().take(SUMMARY_INSTANCES).copied().collect();
+                let more = g.count - named.len();
+                if more == 0 {
+                    format!("{} ({})", g.block, named.join(", "))
+                } else {
+                    format!(
+                        "{} ({} instances: {} and {more} more)",
+                        g.block,
+                        g.count,
+                        named.join(", ")
+                    )
+                }
+            }
+        })
+        .collect();
+    if groups.len() > SUMMARY_BLOCKS {
+        let rest = &groups[SUMMARY_BLOCKS..];
+        let instances: usize = rest.iter().map(|g| g.count).sum();
+        parts.push(format!(
+            "and {} more blocks ({} instances)",
+            rest.len(),
+            instances
+        ));
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_block_listed_per_instance_is_named_once_with_its_count() {
+        let mut failed = vec!["terraform-data.bad".to_string(); 20_000];
+        failed.push("null-resource.other".to_string());
+        assert_eq!(
+            addresses_by_block(&failed),
+            "terraform-data.bad (20000 instances), null-resource.other"
+        );
+        assert_eq!(
+            distinct(&failed),
+            ["terraform-data.bad", "null-resource.other"]
+        );
+    }
+
+    #[test]
+    fn instance_addresses_are_grouped_and_bounded() {
+        let keys: Vec<String> = (0..500)
+            .map(|i| format!("null-resource.n[\"k[{i}].x\"]"))
+            .collect();
+        let line = addresses_by_block(&keys);
+        assert_eq!(
+            line,
+            "null-resource.n (500 instances: null-resource.n[\"k[0].x\"], null-resource.n[\"k[1].x\"], null-resource.n[\"k[2].x\"] and 497 more)"
+        );
+        assert_eq!(
+            addresses_by_block(&strings(&["a.b[0]", "a.b[1]"])),
+            "a.b (a.b[0], a.b[1])"
+        );
+        assert_eq!(addresses_by_block(&strings(&["a.b[7]"])), "a.b[7]");
+    }
+
+    #[test]
+    fn many_blocks_are_counted_beyond_the_first_ones() {
+        let blocks: Vec<String> = (0..25).map(|i| format!("terraform-data.b{i}")).collect();
+        let line = addresses_by_block(&blocks);
+        assert!(line.starts_with("terraform-data.b0, terraform-data.b1,"));
+        assert!(line.ends_with("terraform-data.b9, and 15 more blocks (15 instances)"));
+        assert_eq!(
+            block_counts_json(&strings(&["a.b", "a.b", "c.d[1]"])),
+            serde_json::json!([{ "block": "a.b", "count": 2 }, { "block": "c.d", "count": 1 }])
+        );
     }
 }

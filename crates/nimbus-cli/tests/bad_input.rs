@@ -109,9 +109,10 @@ fn bad_variables_and_arguments() {
         .failure()
         .no_panic()
         .stderr_has("cannot read var file");
-    w.run(&["plan", "--parallelism", "many"]).code(2).no_panic();
-    w.run(&["frobnicate"]).code(2).no_panic();
-    w.run(&["state", "show"]).code(2).no_panic();
+    // Usage errors exit 1: 2 means "changes present".
+    w.run(&["plan", "--parallelism", "many"]).code(1).no_panic();
+    w.run(&["frobnicate"]).code(1).no_panic();
+    w.run(&["state", "show"]).code(1).no_panic();
     w.run(&["force-unlock", "nope"])
         .failure()
         .no_panic()
@@ -130,6 +131,10 @@ fn empty_directory_without_configuration() {
     let w = Workdir::empty();
     w.run(&["state", "list"]).success();
     w.run(&["output"]).success();
-    w.run(&["plan", "--detailed-exitcode"]).success().no_panic();
+    // Planning nothing would plan to destroy whatever state holds.
+    w.run(&["plan", "--detailed-exitcode"])
+        .code(1)
+        .no_panic()
+        .stderr_has("no configuration files");
     assert!(!w.exists(".nimbus"), "read-only commands create no state");
 }

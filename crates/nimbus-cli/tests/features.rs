@@ -391,7 +391,7 @@ fn graph_formats() {
     assert_eq!(event[0]["type"], "graph");
     assert_eq!(event[0]["edges"], value["edges"]);
     w.run(&["graph", "--format", "svg"])
-        .code(2)
+        .code(1)
         .stderr_has("invalid value 'svg'");
 }
 

@@ -9,9 +9,9 @@ pub mod model;
 mod parse;
 
 pub use model::*;
-pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES};
+pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SPECIAL_FORMS};
 
-use nimbus_syntax::{Diagnostic, SourceMap};
+use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -21,6 +21,11 @@ pub trait Files {
     /// The `*.nim` files directly inside `dir`, sorted by name.
     fn nim_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
     fn read(&self, path: &Path) -> io::Result<String>;
+    /// The file's bytes, which need not be UTF-8: [`load`] reports invalid
+    /// UTF-8 with its line and column instead of failing the read.
+    fn read_bytes(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.read(path).map(String::into_bytes)
+    }
     fn is_dir(&self, path: &Path) -> bool;
 }
 
@@ -106,14 +111,18 @@ pub fn parse_module(
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Module {
-    parse_module_in(dir, dir, files.to_vec(), sources, diagnostics)
+    let files = files
+        .iter()
+        .map(|(path, text)| (path.clone(), text.clone(), None))
+        .collect();
+    parse_module_in(dir, dir, files, sources, diagnostics)
 }
 
 /// [`parse_module`], with notes locating places relative to `root`.
 fn parse_module_in(
     root: &Path,
     dir: &Path,
-    files: Vec<(PathBuf, String)>,
+    files: Vec<(PathBuf, String, Option<InvalidUtf8>)>,
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Module {
@@ -121,9 +130,10 @@ fn parse_module_in(
         dir: dir.to_path_buf(),
         ..Module::default()
     };
-    for (path, text) in files {
+    for (path, text, invalid) in files {
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
         let id = sources.add(path, text);
+        diagnostics.extend(invalid.map(|invalid| invalid.diagnostic(id)));
         let parsed = nimbus_syntax::read(id, &sources.file(id).text);
         diagnostics.extend(parsed.diagnostics);
         let mut parser = parse::Parser {
@@ -137,6 +147,7 @@ fn parse_module_in(
     }
     parse::check_duplicates(&module, sources, root, diagnostics);
     parse::check_dependencies(&module, diagnostics);
+    parse::check_policy_conditions(&module, diagnostics);
     module
 }
 
@@ -187,8 +198,11 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
         let mut texts = Vec::with_capacity(paths.len());
         let mut unreadable = false;
         for p in paths {
-            match files.read(&p) {
-                Ok(text) => texts.push((p, text)),
+            match files.read_bytes(&p) {
+                Ok(bytes) => {
+                    let (text, invalid) = decode_lossy(bytes);
+                    texts.push((p, text, invalid));
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && used_at.is_some() => {
                     unreadable = true;
                     let written = used_at
@@ -211,6 +225,17 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
                 format!("module directory {} has no .nim files", shown(&path)),
                 span,
             ));
+        }
+        if texts.is_empty() && !unreadable && used_at.is_none() {
+            // Planning an empty configuration would plan to destroy
+            // everything in state: refuse, as Terraform does.
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "no configuration files: {} has no .nim files",
+                    path.display()
+                ))
+                .with_note("help: run Nimbus in the directory that holds the configuration (or pass `-C DIR`); `nimbus init` writes a starter main.nim in an empty directory"),
+            );
         }
         let module = parse_module_in(
             &root_path,
@@ -255,8 +280,21 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
         config.modules.push(Module::default());
     }
     check_module_outputs(&config, &mut diagnostics);
+    diagnostics.extend(policies_not_enforced(&config));
     sort_diagnostics(&mut diagnostics);
     (config, diagnostics)
+}
+
+/// The warning every run of a configuration with policies gets until
+/// policies are enforced: rules that look like guard rails but do nothing
+/// must not pass silently. One per configuration, at its first policy.
+pub fn policies_not_enforced(config: &Config) -> Option<Diagnostic> {
+    let first = config.modules.iter().flat_map(|m| &m.policies).next()?;
+    Some(
+        Diagnostic::warning("policies are not enforced yet: plans and applies ignore `define-policy` rules")
+            .at(first.name.span)
+            .with_note("note: `validate` checks the rules' shape and the functions their conditions call; nothing denies, warns or requires approval yet"),
+    )
 }
 
 /// `(module-output CALL NAME)` must name an output the called module
@@ -517,6 +555,105 @@ mod tests {
                 "`count` is set twice in this resource",
                 "`value` is set twice in this output",
                 "`type` is set twice in this variable",
+            ]
+        );
+    }
+
+    #[test]
+    fn policy_conditions_call_only_known_functions() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            r#"(define-policy guard
+  (deny "s3:DeleteBucket" (when (= environment "prod")))
+  (warn "x:Update" (when (is-prodution resource)))
+  (require-approval (when (let ((c (cost-of x))) (> c (lenght '(a (b)))))))
+  (require-approval (when (lookup (map (not-a-call 1)) "k" 0))))"#,
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.message.as_str(), d.notes.first().map(String::as_str)))
+            .collect();
+        assert_eq!(
+            found[1..],
+            [
+                ("unknown function `is-prodution`", None),
+                ("unknown function `cost-of`", None),
+                (
+                    "unknown function `lenght`",
+                    Some("help: did you mean `length`?")
+                ),
+            ]
+        );
+        assert!(diags[1..].iter().all(Diagnostic::is_error));
+    }
+
+    #[test]
+    fn configurations_with_policies_are_warned_that_nothing_enforces_them() {
+        let files = MemoryFiles::default()
+            .with("/p/main.nim", r#"(resource null-resource "a")"#)
+            .with(
+                "/p/policy.nim",
+                "(define-policy guard (require-tags \"owner\"))",
+            );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(!diags[0].is_error());
+        assert!(
+            diags[0]
+                .message
+                .starts_with("policies are not enforced yet")
+        );
+        assert_eq!(config.location(diags[0].span.unwrap()), "policy.nim:1:16");
+        let files = MemoryFiles::default().with("/p/main.nim", r#"(resource null-resource "a")"#);
+        assert!(load(Path::new("/p"), &files).1.is_empty());
+    }
+
+    /// Files as bytes, which need not be UTF-8.
+    struct ByteFiles(Vec<(PathBuf, Vec<u8>)>);
+
+    impl Files for ByteFiles {
+        fn nim_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+            Ok(self
+                .0
+                .iter()
+                .filter(|(p, _)| p.parent() == Some(dir))
+                .map(|(p, _)| p.clone())
+                .collect())
+        }
+
+        fn read(&self, _: &Path) -> io::Result<String> {
+            Err(io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+        }
+
+        fn read_bytes(&self, path: &Path) -> io::Result<Vec<u8>> {
+            let found = self.0.iter().find(|(p, _)| p == path);
+            found
+                .map(|(_, bytes)| bytes.clone())
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+        }
+
+        fn is_dir(&self, path: &Path) -> bool {
+            self.0.iter().any(|(p, _)| p.starts_with(path) && p != path)
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_and_the_rest_still_checked() {
+        let files = ByteFiles(vec![(
+            PathBuf::from("/p/main.nim"),
+            b"(resource null-resource \"a\")\n(locals (x \"caf\xe9\"))\n(resorce y)".to_vec(),
+        )]);
+        let (config, diags) = load(Path::new("/p"), &files);
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.message.as_str(), config.location(d.span.unwrap())))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("the file is not valid UTF-8", "main.nim:2:16".to_string()),
+                ("unknown form `resorce`", "main.nim:3:2".to_string()),
             ]
         );
     }

@@ -26,6 +26,26 @@ pub const META_ARGUMENTS: &[&str] = &["count", "depends-on", "for-each", "lifecy
 
 pub const POLICY_RULES: &[&str] = &["deny", "require-approval", "require-tags", "warn"];
 
+/// Expression forms the evaluator handles itself (they do not evaluate all
+/// their arguments first, or they read names rather than values). Every
+/// other list form of an expression calls a function of `nimbus-stdlib`.
+pub const SPECIAL_FORMS: &[&str] = &[
+    "and",
+    "count-index",
+    "each-key",
+    "each-value",
+    "if",
+    "let",
+    "local",
+    "map",
+    "module-output",
+    "object",
+    "or",
+    "quote",
+    "ref",
+    "var",
+];
+
 pub(crate) struct Parser<'a> {
     pub module: &'a mut Module,
     pub diagnostics: &'a mut Vec<Diagnostic>,
@@ -998,6 +1018,67 @@ pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnost
                 .at(dep.span)
                 .with_suggestion(&wrong, declared.iter().map(String::as_str)),
             );
+        }
+    }
+}
+
+/// Policy conditions call only functions that exist. Nothing evaluates
+/// policies yet, so without this check a misspelt function would pass
+/// `validate` and look like a working guard rail.
+pub(crate) fn check_policy_conditions(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
+    for rule in module.policies.iter().flat_map(|p| &p.rules) {
+        for arg in &rule.args {
+            if let Some([head, condition]) = arg.as_list()
+                && head.as_symbol() == Some("when")
+            {
+                check_calls(condition, diagnostics);
+            }
+        }
+    }
+}
+
+/// Reports calls in `node` of functions that do not exist, reading forms
+/// as the evaluator does: `quote` holds data, `let` bindings and
+/// `map`/`object` entries are `(NAME VALUE)` pairs whose names are no calls.
+fn check_calls(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some((head, args)) = node.as_list().and_then(<[Node]>::split_first) else {
+        return;
+    };
+    let values_of_pairs = |pairs: &[Node], diagnostics: &mut Vec<Diagnostic>| {
+        for pair in pairs {
+            if let Some([_, value]) = pair.as_list() {
+                check_calls(value, diagnostics);
+            }
+        }
+    };
+    match head.as_symbol() {
+        Some("quote") => {}
+        Some("let") => {
+            if let Some((bindings, body)) = args.split_first() {
+                values_of_pairs(bindings.as_list().unwrap_or_default(), diagnostics);
+                for node in body {
+                    check_calls(node, diagnostics);
+                }
+            }
+        }
+        Some("map" | "object") => values_of_pairs(args, diagnostics),
+        Some(name) => {
+            if !SPECIAL_FORMS.contains(&name) && nimbus_stdlib::lookup(name).is_none() {
+                let candidates = nimbus_stdlib::names().chain(SPECIAL_FORMS.iter().copied());
+                diagnostics.push(
+                    Diagnostic::error(format!("unknown function `{name}`"))
+                        .at(head.span)
+                        .with_suggestion(name, candidates),
+                );
+            }
+            for arg in args {
+                check_calls(arg, diagnostics);
+            }
+        }
+        None => {
+            for item in node.as_list().unwrap_or_default() {
+                check_calls(item, diagnostics);
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! the number of blocks and recorded dependencies.
 
 use crate::events::Event;
-use crate::job::JobContext;
+use crate::job::{JobContext, close_failed_intent, with_note};
 use crate::plan::Action;
 use crate::providers::ProviderSet;
 use crate::retry::with_retry;
@@ -81,7 +81,6 @@ pub async fn delete_records(
     let mut failed_block = vec![false; blocks.len()];
     let mut queued: VecDeque<DeleteFuture> = VecDeque::new();
     let mut in_flight: FuturesUnordered<DeleteFuture> = FuturesUnordered::new();
-    let mut done_blocks = 0;
     ctx.events.emit(Event::ApplyPlanned {
         total: blocks.iter().map(Vec::len).sum(),
     });
@@ -109,7 +108,6 @@ pub async fn delete_records(
         }
         remaining[b] -= 1;
         if remaining[b] == 0 {
-            done_blocks += 1;
             if failed_block[b] {
                 // What it depends on cannot go while it is still there.
                 let mut stack = depends_on[b].clone();
@@ -137,7 +135,6 @@ pub async fn delete_records(
             }
         }
     }
-    let _ = done_blocks;
     report
 }
 
@@ -251,14 +248,7 @@ fn delete_one(
                 ),
             },
             Err(e) => {
-                let _ = recorder
-                    .complete(
-                        id,
-                        Outcome::Failed {
-                            message: e.message.clone(),
-                        },
-                    )
-                    .await;
+                let store_note = close_failed_intent(&recorder, id, &e.message).await;
                 ctx.events.emit(Event::OperationFailed {
                     address: address.clone(),
                     action: Action::Delete,
@@ -267,10 +257,10 @@ fn delete_one(
                 (
                     block,
                     address.clone(),
-                    Err(Diagnostic::error(format!(
-                        "{address}: delete failed: {}",
-                        e.message
-                    ))),
+                    Err(with_note(
+                        Diagnostic::error(format!("{address}: delete failed: {}", e.message)),
+                        store_note,
+                    )),
                 )
             }
         }

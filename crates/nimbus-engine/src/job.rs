@@ -50,6 +50,8 @@ pub struct JobContext {
     pub events: Events,
     pub retry: RetryPolicy,
     pub cancel: Arc<AtomicBool>,
+    /// Instances to replace although nothing forces it (`--replace`).
+    pub replace: Arc<std::collections::HashSet<String>>,
 }
 
 /// What every instance of one resource block shares, built once per block.
@@ -83,6 +85,10 @@ pub struct InstanceJob {
     /// rather than from the recorded state, so drift found while planning
     /// does not turn the approved action into a different one.
     pub approved_before: Option<Option<Value>>,
+    /// In apply: the object the approved plan promised (unknowns where
+    /// values were not known yet). What is applied must keep every value
+    /// the plan knew ([`crate::saved::conforms`]).
+    pub approved_after: Option<Value>,
     pub ctx: JobContext,
 }
 
@@ -469,9 +475,12 @@ impl InstanceJob {
             })
             .await
             .map_err(|e| self.error(&e, "planning"))?;
+        let replace_requested = self.ctx.replace.contains(&self.address);
         let action = match &prior_value {
             None => Action::Create,
-            Some(_) if tainted || !planned.requires_replace.is_empty() => Action::Replace,
+            Some(_) if tainted || replace_requested || !planned.requires_replace.is_empty() => {
+                Action::Replace
+            }
             Some(p) if *p == planned.planned_state => Action::NoOp,
             Some(_) => Action::Update,
         };
@@ -485,6 +494,8 @@ impl InstanceJob {
                 "note: replacement is forced by: {}",
                 if tainted {
                     "tainted".to_string()
+                } else if replace_requested {
+                    "--replace".to_string()
                 } else {
                     planned.requires_replace.join(", ")
                 }
@@ -509,7 +520,13 @@ impl InstanceJob {
                 names
             },
             create_before_destroy: self.block.lifecycle.create_before_destroy,
-            reason: tainted.then(|| "tainted".to_string()),
+            reason: if tainted {
+                Some("tainted".to_string())
+            } else if replace_requested && planned.requires_replace.is_empty() {
+                Some("replacement requested with --replace".to_string())
+            } else {
+                None
+            },
         };
         if self.ctx.walk == WalkMode::Plan {
             let stale_dependencies = action == Action::NoOp && self.dependencies_stale();
@@ -537,6 +554,24 @@ impl InstanceJob {
                 action.verb()
             ))
             .at(self.block.span));
+        }
+        if action != Action::NoOp
+            && let Some(promised) = &self.approved_after
+        {
+            let differing =
+                crate::saved::nonconforming_attributes(promised, &planned.planned_state);
+            if !differing.is_empty() {
+                return Err(Diagnostic::error(format!(
+                    "{}: the values to apply differ from the approved plan for {}; nothing was done to it; plan again",
+                    self.address,
+                    differing
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .at(self.block.span));
+            }
         }
         if action == Action::NoOp {
             let value = prior_value.unwrap_or_default();
@@ -645,6 +680,7 @@ impl InstanceJob {
 
     /// Carries out one change with write-ahead intents around every
     /// provider call that creates or deletes something.
+    #[allow(clippy::too_many_arguments)] // the parts of one planned change
     async fn execute(
         &self,
         recorder: &Recorder,
@@ -737,15 +773,11 @@ impl InstanceJob {
                         Ok((state, new_private))
                     }
                     Err(e) => {
-                        let _ = recorder
-                            .complete(
-                                id,
-                                Outcome::Failed {
-                                    message: e.message.clone(),
-                                },
-                            )
-                            .await;
-                        Err(self.error(&e, "deleting the replaced object"))
+                        let store_note = close_failed_intent(recorder, id, &e.message).await;
+                        Err(with_note(
+                            self.error(&e, "deleting the replaced object"),
+                            store_note,
+                        ))
                     }
                 }
             }
@@ -779,15 +811,11 @@ impl InstanceJob {
                             .map_err(store_error)?;
                     }
                     Err(e) => {
-                        let _ = recorder
-                            .complete(
-                                id,
-                                Outcome::Failed {
-                                    message: e.message.clone(),
-                                },
-                            )
-                            .await;
-                        return Err(self.error(&e, "deleting for replacement"));
+                        let store_note = close_failed_intent(recorder, id, &e.message).await;
+                        return Err(with_note(
+                            self.error(&e, "deleting for replacement"),
+                            store_note,
+                        ));
                     }
                 }
                 let id = recorder
@@ -857,19 +885,17 @@ impl InstanceJob {
         match result {
             Ok(response) => {
                 if !response.new_state.is_wholly_known() {
-                    let _ = recorder
-                        .complete(
-                            intent,
-                            Outcome::Failed {
-                                message: "provider returned unknown values".into(),
-                            },
-                        )
-                        .await;
-                    return Err(Diagnostic::error(format!(
-                        "{}: the provider returned values that are still unknown after {doing}",
-                        self.address
-                    ))
-                    .at(self.block.span));
+                    let store_note =
+                        close_failed_intent(recorder, intent, "provider returned unknown values")
+                            .await;
+                    return Err(with_note(
+                        Diagnostic::error(format!(
+                            "{}: the provider returned values that are still unknown after {doing}",
+                            self.address
+                        ))
+                        .at(self.block.span),
+                        store_note,
+                    ));
                 }
                 let record = self.record(&response.new_state, response.private.clone());
                 recorder
@@ -884,15 +910,8 @@ impl InstanceJob {
                 Ok((response.new_state, response.private))
             }
             Err(e) => {
-                let _ = recorder
-                    .complete(
-                        intent,
-                        Outcome::Failed {
-                            message: e.message.clone(),
-                        },
-                    )
-                    .await;
-                Err(self.error(&e, doing))
+                let store_note = close_failed_intent(recorder, intent, &e.message).await;
+                Err(with_note(self.error(&e, doing), store_note))
             }
         }
     }
@@ -904,4 +923,36 @@ pub fn attribute_spans(forms: &[nimbus_config::AttributeForm]) -> Vec<(String, S
         .iter()
         .map(|f| (f.name.text.clone(), f.span))
         .collect()
+}
+
+/// Closes the intent of a provider call that failed. If even that cannot
+/// be recorded, the intent stays open (the next run reports and resolves
+/// it), and the returned note says so for the caller's error.
+pub(crate) async fn close_failed_intent(
+    recorder: &Recorder,
+    intent: nimbus_state::IntentId,
+    message: &str,
+) -> Option<String> {
+    recorder
+        .complete(
+            intent,
+            Outcome::Failed {
+                message: message.to_string(),
+            },
+        )
+        .await
+        .err()
+        .map(|e| {
+            format!(
+                "note: recording this failure in state failed too ({e}); the open intent is reported and resolved by the next run"
+            )
+        })
+}
+
+/// `diagnostic`, with `note` when there is one.
+pub(crate) fn with_note(diagnostic: Diagnostic, note: Option<String>) -> Diagnostic {
+    match note {
+        Some(note) => diagnostic.with_note(note),
+        None => diagnostic,
+    }
 }

@@ -15,6 +15,7 @@ pub mod job;
 pub mod plan;
 pub mod providers;
 pub mod retry;
+pub mod saved;
 pub mod walk;
 
 pub use events::{Event, EventSink, Events, NoEvents};
@@ -23,6 +24,7 @@ pub use job::{JobContext, WalkMode};
 pub use plan::{Action, OutputChange, Plan, PlanSummary, ResourceChange};
 pub use providers::{BUILTIN, Catalog, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
+pub use saved::{SavedPlan, SavedPlanError};
 pub use walk::{Outputs, address_matches, block_of};
 
 use nimbus_config::{Config, Mode};
@@ -43,6 +45,8 @@ pub struct RunOptions {
     pub refresh: bool,
     pub targets: Vec<String>,
     pub excludes: Vec<String>,
+    /// Instances to replace although nothing forces it (`--replace`).
+    pub replace: Vec<String>,
     pub retry: RetryPolicy,
     pub events: Events,
     /// Set on Ctrl-C: start nothing new.
@@ -56,6 +60,7 @@ impl Default for RunOptions {
             refresh: true,
             targets: Vec::new(),
             excludes: Vec::new(),
+            replace: Vec::new(),
             retry: RetryPolicy::default(),
             events: Arc::new(NoEvents),
             cancel: Arc::new(AtomicBool::new(false)),
@@ -143,6 +148,7 @@ impl<'c> Engine<'c> {
             events: options.events.clone(),
             retry: options.retry.clone(),
             cancel: options.cancel.clone(),
+            replace: Arc::new(options.replace.iter().cloned().collect()),
         };
         Walker::new(WalkInput {
             graph: &self.graph,
@@ -169,10 +175,13 @@ impl<'c> Engine<'c> {
     /// Checks everything that can be checked without calling a provider.
     pub async fn validate(&self, inputs: &Inputs) -> Vec<Diagnostic> {
         let empty = PriorState::new();
+        // Like `terraform validate`: a required variable without a value is
+        // unknown, so a configuration can be checked without its secrets.
+        let inputs = nimbus_eval::unknown_for_unset(self.config.root(), inputs);
         let mut result = self
             .walk(
                 WalkMode::Validate,
-                inputs,
+                &inputs,
                 &empty,
                 None,
                 None,
@@ -194,16 +203,73 @@ impl<'c> Engine<'c> {
         prior_outputs: &[OutputRecord],
         options: &RunOptions,
     ) -> Result<Plan, Vec<Diagnostic>> {
+        self.plan_from(
+            workspace,
+            state_sequence,
+            inputs,
+            prior,
+            prior_outputs,
+            None,
+            options,
+        )
+        .await
+    }
+
+    /// Plans; with `seen`, each object starts from what that plan saw of
+    /// it instead of being read again.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_from(
+        &self,
+        workspace: &str,
+        state_sequence: u64,
+        inputs: &Inputs,
+        prior: &PriorState,
+        prior_outputs: &[OutputRecord],
+        seen: Option<&Plan>,
+        options: &RunOptions,
+    ) -> Result<Plan, Vec<Diagnostic>> {
         let mut result = self
-            .walk(WalkMode::Plan, inputs, prior, None, None, options)
+            .walk(WalkMode::Plan, inputs, prior, seen, None, options)
             .await;
         if !result.diagnostics.is_empty() {
             nimbus_config::sort_and_dedup_diagnostics(&mut result.diagnostics);
             return Err(result.diagnostics);
         }
         let mut changes = std::mem::take(&mut result.changes);
-        let orphans = self.orphans(prior, &result);
+        let orphans = self.orphans(prior, &result, options);
+        let mut errors: Vec<Diagnostic> = result
+            .unmatched_targets
+            .iter()
+            .filter(|t| {
+                !prior
+                    .keys()
+                    .any(|a| *a == **t || address_matches(t, block_of(a)))
+            })
+            .map(|t| {
+                Diagnostic::error(format!(
+                    "--target {t} matches nothing in the configuration or the state"
+                ))
+                .with_note("help: `nimbus state list` shows the addresses in state; a block's instances are `TYPE.NAME[INDEX]` or `TYPE.NAME[\"KEY\"]`")
+            })
+            .collect();
         for record in orphans {
+            // The block is still configured (fewer `count`, a `for-each`
+            // key gone): its `prevent-destroy` protects this instance too.
+            if let Some(resource) = self.find_block(block_of(&record.address))
+                && resource.lifecycle.prevent_destroy
+            {
+                errors.push(
+                    Diagnostic::error(format!(
+                        "{} has `prevent-destroy` set, but this plan would destroy it (its instance is no longer in the configuration)",
+                        record.address
+                    ))
+                    .at(resource.span)
+                    .with_note(
+                        "note: to destroy it, remove `prevent-destroy` first; to keep it, restore its `count` or `for-each` key",
+                    ),
+                );
+                continue;
+            }
             changes.push(ResourceChange {
                 address: record.address.clone(),
                 resource_type: record.resource_type.clone(),
@@ -217,6 +283,23 @@ impl<'c> Engine<'c> {
                 reason: Some("no longer in the configuration".to_string()),
             });
         }
+        for address in &options.replace {
+            if !prior.contains_key(address) {
+                errors.push(Diagnostic::error(format!(
+                    "--replace {address}: no such object in state; name an instance as `nimbus state list` shows it"
+                )));
+            } else if !changes
+                .iter()
+                .any(|c| c.address == *address && c.action == Action::Replace)
+            {
+                errors.push(Diagnostic::error(format!(
+                    "--replace {address}: the configuration no longer has this instance (or --target leaves it out)"
+                )));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         changes.sort_by(|a, b| a.address.cmp(&b.address));
         let outputs = output_changes(&result.outputs, prior_outputs);
         Ok(Plan {
@@ -226,16 +309,93 @@ impl<'c> Engine<'c> {
             changes,
             outputs,
             stale_dependencies: result.stale_dependencies,
+            targets: options.targets.clone(),
+            excludes: options.excludes.clone(),
+            replace: options.replace.clone(),
+            warnings: selection_warnings(options),
         })
     }
 
-    fn orphans<'p>(&self, prior: &'p PriorState, result: &WalkResult) -> Vec<&'p ResourceRecord> {
+    /// Checks, before any provider is asked to change anything, that the
+    /// configuration still produces `saved`: it is planned again (no
+    /// refresh; each object as the saved plan saw it) with the saved
+    /// plan's inputs and selection, and every departure is an error that
+    /// names its address. See [`saved`].
+    pub async fn verify_saved_plan(
+        &self,
+        saved: &Plan,
+        inputs: &Inputs,
+        prior: &PriorState,
+        prior_outputs: &[OutputRecord],
+        options: &RunOptions,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let options = RunOptions {
+            refresh: false,
+            targets: saved.targets.clone(),
+            excludes: saved.excludes.clone(),
+            replace: saved.replace.clone(),
+            events: Arc::new(NoEvents),
+            ..options.clone()
+        };
+        let now = if saved.destroy {
+            self.plan_destroy(&saved.workspace, saved.state_sequence, prior, &options)?
+        } else {
+            self.plan_from(
+                &saved.workspace,
+                saved.state_sequence,
+                inputs,
+                prior,
+                prior_outputs,
+                Some(saved),
+                &options,
+            )
+            .await?
+        };
+        let departures = saved::departures(saved, &now);
+        if departures.is_empty() {
+            return Ok(());
+        }
+        Err(departures
+            .into_iter()
+            .map(|d| {
+                Diagnostic::error(format!(
+                    "the configuration no longer produces the saved plan: {d}"
+                ))
+                .with_note(
+                    "note: nothing was applied; run `nimbus plan -out FILE` again and review it",
+                )
+            })
+            .collect())
+    }
+
+    /// Objects in state that the configuration no longer has, within the
+    /// run's `--target`/`--exclude` selection.
+    fn orphans<'p>(
+        &self,
+        prior: &'p PriorState,
+        result: &WalkResult,
+        options: &RunOptions,
+    ) -> Vec<&'p ResourceRecord> {
+        let named = |patterns: &[String], address: &str| {
+            patterns
+                .iter()
+                .any(|p| p == address || address_matches(p, block_of(address)))
+        };
         let mut orphans: Vec<&ResourceRecord> = prior
             .values()
             .filter(|r| !result.addresses.contains(&r.address))
             .filter(|r| {
                 let block = block_of(&r.address);
-                !result.untargeted_blocks.contains(block)
+                if result.untargeted_blocks.contains(block) || named(&options.excludes, &r.address)
+                {
+                    return false;
+                }
+                if let Some(instances) = result.targeted_instances.get(block) {
+                    return instances.contains(&r.address);
+                }
+                // A block gone from the configuration is only deleted
+                // under `--target` when a target names it.
+                options.targets.is_empty() || named(&options.targets, &r.address)
             })
             .collect();
         orphans.sort_by(|a, b| a.address.cmp(&b.address));
@@ -294,6 +454,10 @@ impl<'c> Engine<'c> {
             changes,
             outputs: Vec::new(),
             stale_dependencies: false,
+            targets: options.targets.clone(),
+            excludes: options.excludes.clone(),
+            replace: Vec::new(),
+            warnings: selection_warnings(options),
         })
     }
 
@@ -403,6 +567,7 @@ impl<'c> Engine<'c> {
             events: options.events.clone(),
             retry: options.retry.clone(),
             cancel: options.cancel.clone(),
+            replace: Arc::new(options.replace.iter().cloned().collect()),
         }
     }
 
@@ -688,6 +853,17 @@ impl<'c> Engine<'c> {
             .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
         Ok(record)
     }
+}
+
+/// Terraform's warning: a targeted plan may leave the rest inconsistent.
+fn selection_warnings(options: &RunOptions) -> Vec<Diagnostic> {
+    if options.targets.is_empty() && options.excludes.is_empty() {
+        return Vec::new();
+    }
+    vec![Diagnostic::warning(
+        "resource targeting is in effect: this plan may not cover every change the configuration needs",
+    )
+    .with_note("note: use --target and --exclude for exceptional situations, such as recovering from errors; run a plan without them afterwards to see what is left")]
 }
 
 fn output_changes(outputs: &Outputs, prior: &[OutputRecord]) -> Vec<OutputChange> {

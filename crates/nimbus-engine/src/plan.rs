@@ -156,6 +156,20 @@ pub struct Plan {
     /// records them, since destroy orders itself by them.
     #[serde(default)]
     pub stale_dependencies: bool,
+    /// The `--target` selection the plan was made with: applying it acts
+    /// on the same selection.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// The `--exclude` selection the plan was made with.
+    #[serde(default)]
+    pub excludes: Vec<String>,
+    /// `--replace` instances the plan was made with.
+    #[serde(default)]
+    pub replace: Vec<String>,
+    /// What the user should know about this plan (targeting in effect,
+    /// provider warnings). Shown with the plan, not saved with it.
+    #[serde(skip)]
+    pub warnings: Vec<nimbus_syntax::Diagnostic>,
 }
 
 impl Plan {

@@ -82,6 +82,10 @@ impl ProviderHandle {
 
 pub struct ProviderSet {
     pub handles: BTreeMap<String, ProviderHandle>,
+    /// Schemas of the catalog's providers that no block configures, by
+    /// name: an unknown type one of them offers gets a hint to add its
+    /// `(provider ...)` block.
+    pub unconfigured: Vec<(String, Arc<ProviderSchema>)>,
 }
 
 /// Most concurrent operations against one provider configuration.
@@ -130,8 +134,24 @@ impl ProviderSet {
                 }
             }
         }
+        let unconfigured = catalog
+            .names()
+            .into_iter()
+            .filter(|name| {
+                !handles
+                    .values()
+                    .any(|h| h.address.split('.').next() == Some(name.as_str()))
+            })
+            .filter_map(|name| {
+                let provider = catalog.instantiate(&name, Requirement::default()).ok()?;
+                Some((name, provider.schema()))
+            })
+            .collect();
         if errors.is_empty() {
-            Ok(ProviderSet { handles })
+            Ok(ProviderSet {
+                handles,
+                unconfigured,
+            })
         } else {
             Err(errors)
         }
@@ -197,11 +217,29 @@ impl ProviderSet {
                     })
                     .map(String::as_str)
                     .collect();
-                Err(
-                    Diagnostic::error(format!("unknown {what} type `{type_name}`"))
-                        .at(resource.type_name.span)
-                        .with_suggestion(type_name, all),
-                )
+                let offering: Vec<&str> = self
+                    .unconfigured
+                    .iter()
+                    .filter(|(_, schema)| match resource.mode {
+                        Mode::Managed => schema.resources.contains_key(type_name),
+                        Mode::Data => schema.data_sources.contains_key(type_name),
+                    })
+                    .map(|(name, _)| name.as_str())
+                    .collect();
+                let d = Diagnostic::error(format!("unknown {what} type `{type_name}`"))
+                    .at(resource.type_name.span);
+                Err(match offering.split_first() {
+                    Some((first, others)) => {
+                        let alternatives: String = others
+                            .iter()
+                            .map(|o| format!(" or `(provider {o} ...)`"))
+                            .collect();
+                        d.with_note(format!(
+                            "help: `{type_name}` comes from the `{first}` provider, which is not configured: add `(provider {first} ...)`{alternatives}"
+                        ))
+                    }
+                    None => d.with_suggestion(type_name, all),
+                })
             }
             (many, _) => {
                 let names: Vec<&str> = many.iter().map(|h| &*h.address).collect();

@@ -18,8 +18,8 @@ use crate::providers::{BUILTIN, ProviderSet};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use nimbus_config::{Mode, Resource};
 use nimbus_eval::{
-    Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block, eval_variables,
-    expand, read_typed,
+    Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block,
+    eval_resource_block, eval_variables, expand, read_typed,
 };
 use nimbus_state::ResourceRecord;
 use nimbus_syntax::Diagnostic;
@@ -60,6 +60,11 @@ pub struct WalkResult {
     pub addresses: HashSet<String>,
     /// Blocks left out by `--target`/`--exclude`.
     pub untargeted_blocks: HashSet<String>,
+    /// Blocks of which `--target` names only some instances: the
+    /// instance addresses named. Their other instances are left out.
+    pub targeted_instances: HashMap<String, HashSet<String>>,
+    /// `--target` addresses that match nothing in the configuration.
+    pub unmatched_targets: Vec<String>,
     /// See [`crate::Plan::stale_dependencies`].
     pub stale_dependencies: bool,
 }
@@ -96,11 +101,37 @@ enum State {
     Skipped,
 }
 
+/// The block address of an instance address: `a.b` for `a.b[2]` and for
+/// `a.b["key"]`. A key is written as a quoted, escaped string and may
+/// itself hold `[`, `]`, `.` or `\"`, so the address is read from the
+/// left, skipping over quoted keys, rather than cut at the last `[`.
 pub fn block_of(address: &str) -> &str {
-    match address.rfind('[') {
-        Some(i) if address.ends_with(']') => &address[..i],
-        _ => address,
+    let bytes = address.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'[' {
+            let key_start = i;
+            i += 1;
+            if bytes.get(i) == Some(&b'"') {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    // An escaped character (`\"`, `\\`) never ends the key.
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                // Past the closing quote, onto the `]`.
+                i += 1;
+            } else {
+                while i < bytes.len() && bytes[i] != b']' {
+                    i += 1;
+                }
+            }
+            if i + 1 == bytes.len() && bytes[i] == b']' {
+                return &address[..key_start];
+            }
+        }
+        i += 1;
     }
+    address
 }
 
 fn instance_address(block: &str, key: Option<&InstanceKey>) -> String {
@@ -138,6 +169,8 @@ pub struct Walker<'a> {
     /// apply, after the change, not now from the stale object.
     changing: Vec<bool>,
     selected: Option<HashSet<NodeIndex>>,
+    /// Selected blocks of which only these instances are targeted.
+    partially_targeted: HashMap<NodeIndex, HashSet<String>>,
     /// The approved plan's changes by address: looked up once per instance,
     /// so it must not be a scan of the plan.
     approved: HashMap<&'a str, &'a ResourceChange>,
@@ -147,13 +180,16 @@ impl<'a> Walker<'a> {
     pub fn new(input: WalkInput<'a>) -> Walker<'a> {
         let g = input.graph;
         let n = g.graph.node_count();
+        // One shared empty list until a vertex's own is computed.
+        let no_dependencies: Arc<Vec<NodeIndex>> = Arc::new(Vec::new());
         let mut walker = Walker {
             scopes: vec![nimbus_eval::Scope::default(); g.instances.len()],
             result: WalkResult::default(),
             state: vec![State::Waiting; n],
-            resource_deps: vec![Arc::new(Vec::new()); n],
+            resource_deps: vec![no_dependencies; n],
             changing: vec![false; n],
             selected: None,
+            partially_targeted: HashMap::new(),
             approved: input
                 .approved
                 .map(|plan| {
@@ -207,21 +243,49 @@ impl<'a> Walker<'a> {
         let mut selected: HashSet<NodeIndex> = if targets.is_empty() {
             resource_vertices.iter().copied().collect()
         } else {
-            let mut keep = HashSet::new();
-            let mut stack: Vec<NodeIndex> = resource_vertices
-                .iter()
-                .copied()
-                .filter(|v| {
-                    targets
-                        .iter()
-                        .any(|t| address_matches(t, &self.block_address(g.graph[*v])))
-                })
-                .collect();
-            while let Some(v) = stack.pop() {
-                if keep.insert(v) {
-                    stack.extend(g.dependencies(v));
+            // A target naming an instance (`t.n[1]`) selects that instance
+            // only; one naming a block selects all of it. What a selected
+            // block depends on is selected whole.
+            let mut whole = HashSet::new();
+            let mut instances: HashMap<NodeIndex, HashSet<String>> = HashMap::new();
+            let mut matched = vec![false; targets.len()];
+            for &v in &resource_vertices {
+                let block = self.block_address(g.graph[v]);
+                for (i, target) in targets.iter().enumerate() {
+                    if !address_matches(target, &block) {
+                        continue;
+                    }
+                    matched[i] = true;
+                    if target.as_str() != block && block_of(target) == block {
+                        instances.entry(v).or_default().insert(target.clone());
+                    } else {
+                        whole.insert(v);
+                    }
                 }
             }
+            self.result.unmatched_targets = targets
+                .iter()
+                .zip(matched)
+                .filter(|(_, m)| !m)
+                .map(|(t, _)| t.clone())
+                .collect();
+            let mut keep = HashSet::new();
+            let mut stack: Vec<NodeIndex> = whole.iter().chain(instances.keys()).copied().collect();
+            while let Some(v) = stack.pop() {
+                if keep.insert(v) {
+                    for d in g.dependencies(v) {
+                        whole.insert(d);
+                        stack.push(d);
+                    }
+                }
+            }
+            instances.retain(|v, _| !whole.contains(v));
+            for (v, addresses) in &instances {
+                self.result
+                    .targeted_instances
+                    .insert(self.block_address(g.graph[*v]), addresses.clone());
+            }
+            self.partially_targeted = instances;
             keep
         };
         let mut stack: Vec<NodeIndex> = resource_vertices
@@ -656,34 +720,50 @@ impl<'a> Walker<'a> {
         };
         let selected = self.selected.as_ref().is_none_or(|s| s.contains(&v));
         let managed = resource.mode == Mode::Managed;
+        // Left out by --target/--exclude: its values come from state.
+        let state_schema = schema.clone();
+        let from_state = |walker: &mut Walker<'a>, address: String| -> JobOutcome {
+            let value = walker
+                .input
+                .prior
+                .get(&address)
+                .map(|r| {
+                    // The record knows which attributes held secrets
+                    // (also those configured from sensitive values).
+                    let value = mark_sensitive(&state_schema, Value::from_json(&r.attributes));
+                    mark_attributes(value, &r.sensitive_attributes)
+                })
+                .unwrap_or(Value::Unknown);
+            if managed {
+                walker.result.addresses.insert(address);
+            }
+            JobOutcome {
+                value,
+                ..JobOutcome::default()
+            }
+        };
         if !selected {
-            // Left out by --target/--exclude: its values come from state.
             let values: Vec<JobOutcome> = keys
                 .iter()
-                .map(|key| {
-                    let address = instance_address(&block, key.as_ref());
-                    let value = self
-                        .input
-                        .prior
-                        .get(&address)
-                        .map(|r| {
-                            // The record knows which attributes held secrets
-                            // (also those configured from sensitive values).
-                            let value = mark_sensitive(&schema, Value::from_json(&r.attributes));
-                            mark_attributes(value, &r.sensitive_attributes)
-                        })
-                        .unwrap_or(Value::Unknown);
-                    if managed {
-                        self.result.addresses.insert(address);
-                    }
-                    JobOutcome {
-                        value,
-                        ..JobOutcome::default()
-                    }
-                })
+                .map(|key| from_state(self, instance_address(&block, key.as_ref())))
                 .collect();
             self.finish_instances(v, slots, values);
             return Start::Done;
+        }
+        let targeted_instances = self.partially_targeted.get(&v).cloned();
+        if let Some(targeted) = &targeted_instances {
+            // A target naming an instance the block does not have (now).
+            let existing: HashSet<String> = keys
+                .iter()
+                .map(|key| instance_address(&block, key.as_ref()))
+                .collect();
+            let mut missing: Vec<String> = targeted
+                .iter()
+                .filter(|t| !existing.contains(*t))
+                .cloned()
+                .collect();
+            missing.sort();
+            self.result.unmatched_targets.extend(missing);
         }
         // Only recorded state keeps them: apply records them, a plan
         // compares them with the records.
@@ -735,6 +815,13 @@ impl<'a> Walker<'a> {
         };
         for (slot, key) in keys.iter().enumerate() {
             let address = instance_address(&block, key.as_ref());
+            if let Some(targeted) = &targeted_instances
+                && !targeted.contains(&address)
+            {
+                let outcome = from_state(self, address);
+                jobs.push(Box::pin(async move { (v, slot, outcome) }));
+                continue;
+            }
             let mut ctx = Context::new(index, &self.scopes[mi]);
             match key {
                 Some(InstanceKey::Index(i)) => ctx.count_index = Some(*i as i64),
@@ -747,7 +834,7 @@ impl<'a> Walker<'a> {
             }
             // Only an error message reads it: formatted then, not per instance.
             let what = format_args!("{what_kind} `{address}`");
-            let config = match eval_block(
+            let config = match eval_resource_block(
                 &mut ctx,
                 &resource.attributes,
                 &block_job.schema,
@@ -768,9 +855,9 @@ impl<'a> Walker<'a> {
                 .input
                 .approved
                 .map(|_| approved_change.map_or(Action::NoOp, |c| c.action));
-            let approved_before = match approved_change {
-                Some(change) if managed => Some(change.before.clone()),
-                _ => None,
+            let (approved_before, approved_after) = match approved_change {
+                Some(change) if managed => (Some(change.before.clone()), change.after.clone()),
+                _ => (None, None),
             };
             let job = InstanceJob {
                 prior: if managed {
@@ -783,6 +870,7 @@ impl<'a> Walker<'a> {
                 config,
                 approved,
                 approved_before,
+                approved_after,
                 ctx: self.input.ctx.clone(),
             };
             jobs.push(Box::pin(async move { (v, slot, job.run().await) }));
@@ -847,4 +935,52 @@ impl<'a> Walker<'a> {
 /// Marks the walk as interrupted: jobs not yet started are skipped.
 pub fn interrupted(ctx: &JobContext) -> bool {
     ctx.cancel.load(Ordering::SeqCst)
+}
+
+#[cfg(test)]
+mod block_of_tests {
+    use super::{InstanceKey, block_of, instance_address};
+
+    #[test]
+    fn strips_the_instance_key_of_the_last_block() {
+        assert_eq!(block_of("terraform-data.a"), "terraform-data.a");
+        assert_eq!(block_of("terraform-data.a[3]"), "terraform-data.a");
+        assert_eq!(block_of("terraform-data.a[\"k\"]"), "terraform-data.a");
+        assert_eq!(
+            block_of("module.m[\"x\"].terraform-data.a"),
+            "module.m[\"x\"].terraform-data.a"
+        );
+        assert_eq!(
+            block_of("module.m[1].terraform-data.a[\"k\"]"),
+            "module.m[1].terraform-data.a"
+        );
+    }
+
+    #[test]
+    fn keys_holding_brackets_quotes_and_dots_stay_whole() {
+        for key in [
+            "x[1]",
+            "a]b",
+            "[",
+            "]",
+            "say \"hi\"",
+            "dotted.key",
+            "back\\slash\\",
+            "\"]",
+        ] {
+            let address = instance_address("null-resource.n", Some(&InstanceKey::Key(key.into())));
+            assert_eq!(
+                block_of(&address),
+                "null-resource.n",
+                "key {key:?} in {address}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_addresses_are_left_alone() {
+        assert_eq!(block_of("a.b[\"open"), "a.b[\"open");
+        assert_eq!(block_of("a.b[1"), "a.b[1");
+        assert_eq!(block_of("a.b[1]x"), "a.b[1]x");
+    }
 }

@@ -11,7 +11,7 @@
 //! - anything else: exactly one expression.
 
 use crate::expr::{Context, is_expression_form};
-use nimbus_config::AttributeForm;
+use nimbus_config::{AttributeForm, META_ARGUMENTS};
 use nimbus_syntax::{Diagnostic, Node, Span};
 use nimbus_value::{Presence, Schema, Type, TypeError, Value};
 use std::collections::BTreeMap;
@@ -27,6 +27,32 @@ pub fn eval_block(
     schema: &Schema,
     block_span: Span,
     what: &dyn std::fmt::Display,
+) -> Result<Value, Vec<Diagnostic>> {
+    eval_body(ctx, forms, schema, block_span, what, &[])
+}
+
+/// [`eval_block`] for the body of a `resource` or `data` block, where a
+/// misspelt meta-argument (`coutn`) reaches the attributes: it is suggested
+/// as well as the schema's attributes.
+pub fn eval_resource_block(
+    ctx: &mut Context<'_>,
+    forms: &[AttributeForm],
+    schema: &Schema,
+    block_span: Span,
+    what: &dyn std::fmt::Display,
+) -> Result<Value, Vec<Diagnostic>> {
+    eval_body(ctx, forms, schema, block_span, what, META_ARGUMENTS)
+}
+
+/// [`eval_block`]; `other_names` are further names the block accepts
+/// (handled before the schema is consulted), for suggestions.
+fn eval_body(
+    ctx: &mut Context<'_>,
+    forms: &[AttributeForm],
+    schema: &Schema,
+    block_span: Span,
+    what: &dyn std::fmt::Display,
+    other_names: &[&str],
 ) -> Result<Value, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     // Attribute values by name, borrowed from the schema: the object is
@@ -44,7 +70,7 @@ pub fn eval_block(
             }
             let mut d = Diagnostic::error(format!("{what} has no attribute `{name}`"))
                 .at(form.name.span)
-                .with_suggestion(name, settable.iter().copied());
+                .with_suggestion(name, settable.iter().chain(other_names).copied());
             if d.notes.is_empty() {
                 d = d.with_note(if settable.is_empty() {
                     "note: it takes no attributes".to_string()

@@ -2,8 +2,8 @@
 
 use crate::expr::Context;
 use nimbus_config::Resource;
-use nimbus_syntax::Diagnostic;
-use nimbus_value::Value;
+use nimbus_syntax::{Diagnostic, Span};
+use nimbus_value::{SENSITIVE_VALUE, Value};
 use std::collections::BTreeMap;
 
 /// Instance keys of one block.
@@ -36,8 +36,8 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
             Some(n) => Ok(Expansion::Count(n as usize)),
             None => Err(Diagnostic::error(format!(
                 "`count` must be a whole number from 0 to {MAX_INSTANCES}, found {}",
-                if value.is_sensitive() {
-                    "(sensitive)".to_string()
+                if value.contains_sensitive() {
+                    SENSITIVE_VALUE.to_string()
                 } else {
                     value.to_string()
                 }
@@ -52,11 +52,10 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
                 .at(for_each.span)
                 .with_note("help: use values known at plan time, or apply the dependency first with --target"));
         }
+        // The keys become instance addresses, shown everywhere; a sensitive
+        // map value is fine (it is only `each-value`), a sensitive key is not.
         if value.is_sensitive() {
-            return Err(Diagnostic::error(
-                "`for-each` cannot use a sensitive value: its keys become resource addresses",
-            )
-            .at(for_each.span));
+            return Err(sensitive_for_each(for_each.span));
         }
         return match value {
             Value::Map(map) => Ok(Expansion::Keys(map)),
@@ -67,6 +66,7 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
                         Value::String(s) => {
                             keys.insert(s.clone(), Value::String(s));
                         }
+                        Value::Sensitive(_) => return Err(sensitive_for_each(for_each.span)),
                         other => {
                             return Err(Diagnostic::error(format!(
                                 "`for-each` over a list needs strings, found {}",
@@ -86,4 +86,12 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
         };
     }
     Ok(Expansion::Single)
+}
+
+/// Terraform's rule: a secret must not become part of an address.
+fn sensitive_for_each(span: Span) -> Diagnostic {
+    Diagnostic::error("sensitive values cannot be used as `for-each` keys")
+        .at(span)
+        .with_note("note: each key becomes part of a resource instance's address, shown in plans, state and logs, so it would expose the secret")
+        .with_note("help: iterate over values that are not sensitive (such as names), and look the secrets up inside the block with `each-key`")
 }

@@ -5,27 +5,13 @@
 use crate::scope::{Instances, ModuleIndex, Scope};
 use nimbus_config::Mode;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
-use nimbus_value::{Number, Value};
+use nimbus_value::{Number, SENSITIVE_VALUE, Value};
 use std::collections::BTreeMap;
 
-/// Forms the evaluator handles itself (they do not evaluate all their
-/// arguments first, or they read names rather than values).
-pub const SPECIAL_FORMS: &[&str] = &[
-    "and",
-    "count-index",
-    "each-key",
-    "each-value",
-    "if",
-    "let",
-    "local",
-    "map",
-    "module-output",
-    "object",
-    "or",
-    "quote",
-    "ref",
-    "var",
-];
+/// Forms the evaluator handles itself; the configuration crate owns the
+/// list because it checks expressions that nothing evaluates yet (policy
+/// conditions).
+pub use nimbus_config::SPECIAL_FORMS;
 
 /// Bare names that are values.
 const KEYWORDS: &[&str] = &["null", "count-index", "each-key", "each-value"];
@@ -516,15 +502,22 @@ fn instance<'v>(
     span: Span,
     address: &dyn Fn() -> String,
 ) -> Result<&'v Value> {
+    // A secret index must not show in the message, nor steer it to a key.
+    let secret = key.is_sensitive();
     match (instances, key.peel()) {
         (Instances::Counted(items), Value::Number(n)) => {
             let i = n
                 .as_i64()
                 .filter(|i| *i >= 0 && (*i as usize) < items.len());
+            let shown = if secret {
+                SENSITIVE_VALUE.to_string()
+            } else {
+                n.to_string()
+            };
             match i {
                 Some(i) => Ok(&items[i as usize]),
                 None => Err(Diagnostic::error(format!(
-                    "index {n} is out of range: `{}` has {} {}",
+                    "index {shown} is out of range: `{}` has {} {}",
                     address(),
                     items.len(),
                     if items.len() == 1 {
@@ -537,6 +530,13 @@ fn instance<'v>(
             }
         }
         (Instances::Keyed(map), Value::String(k)) => map.get(k).ok_or_else(|| {
+            if secret {
+                return Diagnostic::error(format!(
+                    "`{}` has no instance with the key {SENSITIVE_VALUE}",
+                    address()
+                ))
+                .at(span);
+            }
             let keys: Vec<String> = map.keys().map(|k| format!("{k:?}")).collect();
             let d = Diagnostic::error(format!("`{}` has no instance with key {k:?}", address()))
                 .at(span);
@@ -581,25 +581,31 @@ fn walk(mut value: &Value, steps: &[Node], address: &dyn Fn() -> String) -> Resu
                 let k = step.as_name().unwrap_or_default();
                 match map.get(k) {
                     Some(v) => v,
-                    None => return Err(step_error(value, step, &steps[..depth], address)),
+                    None => {
+                        return Err(step_error(value, sensitive, step, &steps[..depth], address));
+                    }
                 }
             }
             (Value::List(items), NodeKind::Integer(i)) => {
                 match usize::try_from(*i).ok().and_then(|i| items.get(i)) {
                     Some(v) => v,
-                    None => return Err(step_error(value, step, &steps[..depth], address)),
+                    None => {
+                        return Err(step_error(value, sensitive, step, &steps[..depth], address));
+                    }
                 }
             }
-            _ => return Err(step_error(value, step, &steps[..depth], address)),
+            _ => return Err(step_error(value, sensitive, step, &steps[..depth], address)),
         };
     }
     Ok(value.clone().mark_if(sensitive))
 }
 
 /// Why `step` cannot be taken from `value`, reached by `before` from the
-/// resource at `address`.
+/// resource at `address`. A `sensitive` value's keys and length are part
+/// of the secret: the message does not list, suggest or count them.
 fn step_error(
     value: &Value,
+    sensitive: bool,
     step: &Node,
     before: &[Node],
     address: &dyn Fn() -> String,
@@ -621,6 +627,17 @@ fn step_error(
     }
     let first = before.is_empty();
     match (value, &step.kind) {
+        (Value::Map(_), NodeKind::String(_) | NodeKind::Symbol(_)) if sensitive => {
+            let k = step.as_name().unwrap_or_default();
+            Diagnostic::error(format!("`{at}` has no key `{k}`"))
+                .at(step.span)
+                .with_note("note: its keys are not shown: the value is sensitive")
+        }
+        (Value::List(_), NodeKind::Integer(i)) if sensitive => {
+            Diagnostic::error(format!("index {i} is out of range for `{at}`"))
+                .at(step.span)
+                .with_note("note: its length is not shown: the value is sensitive")
+        }
         (Value::Map(map), NodeKind::String(_) | NodeKind::Symbol(_)) => {
             let k = step.as_name().unwrap_or_default();
             let what = if first { "attribute" } else { "key" };

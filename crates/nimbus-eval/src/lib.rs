@@ -12,12 +12,12 @@ pub mod refs;
 pub mod scope;
 pub mod vars;
 
-pub use block::{eval_block, read_typed};
+pub use block::{eval_block, eval_resource_block, read_typed};
 pub use expand::{Expansion, expand};
 pub use expr::{Context, SPECIAL_FORMS, is_expression_form};
 pub use refs::{Reference, form_references, references};
 pub use scope::{Instances, ModuleIndex, Scope};
 pub use vars::{
     InputOrigin, InputValue, Inputs, eval_variables, parse_text_value, parse_var_file,
-    parse_var_json,
+    parse_var_json, unknown_for_unset,
 };

@@ -2,8 +2,9 @@
 //! environment), type conversion, defaults and validation rules.
 
 use crate::expr::Context;
+use crate::refs::Reference;
 use crate::scope::{ModuleIndex, Scope};
-use nimbus_config::Variable;
+use nimbus_config::{Module, Variable};
 use nimbus_syntax::{Diagnostic, FileId, Span};
 use nimbus_value::{Type, Value};
 use std::collections::HashMap;
@@ -19,6 +20,9 @@ pub enum InputOrigin {
     File(String, Option<Span>),
     /// A module call's input form.
     ModuleCall(Span),
+    /// No value was given: `validate` checks a required variable without a
+    /// value as unknown (see [`unknown_for_unset`]).
+    Unset,
 }
 
 impl InputOrigin {
@@ -28,6 +32,7 @@ impl InputOrigin {
             InputOrigin::Environment(name) => format!("environment variable {name}"),
             InputOrigin::File(path, _) => format!("var file {path}"),
             InputOrigin::ModuleCall(_) => "module input".to_string(),
+            InputOrigin::Unset => "no value yet".to_string(),
         }
     }
 
@@ -49,6 +54,26 @@ pub struct InputValue {
 /// Values given from outside, by variable name. Later sources override
 /// earlier ones (environment < files < --var, as Terraform orders them).
 pub type Inputs = HashMap<String, InputValue>;
+
+/// `inputs` plus an unknown value for every variable of `module` that has
+/// neither an input nor a default. `validate` checks with these, as
+/// `terraform validate` does, so a configuration can be checked without
+/// its values (CI without secrets); plan and apply still require them.
+pub fn unknown_for_unset(module: &Module, inputs: &Inputs) -> Inputs {
+    let mut all = inputs.clone();
+    for variable in &module.variables {
+        if variable.default.is_none() && !inputs.contains_key(variable.name.as_str()) {
+            all.insert(
+                variable.name.text.clone(),
+                InputValue {
+                    value: Value::Unknown,
+                    origin: InputOrigin::Unset,
+                },
+            );
+        }
+    }
+    all
+}
 
 /// Evaluates every variable of a module into `scope.variables`.
 ///
@@ -107,10 +132,16 @@ fn convert_variable(
     let name = &variable.name.text;
     let empty = Scope::default();
     let (raw, origin_span) = match (input, &variable.default) {
-        (Some(input), _) => (
-            input.value.clone(),
-            input.origin.span().unwrap_or(variable.name.span),
-        ),
+        (Some(input), _) => {
+            // The snippet of a var file's line would show the secret written
+            // there: errors about a sensitive variable point at its
+            // declaration instead.
+            let span = match &input.origin {
+                InputOrigin::File(..) if variable.sensitive => None,
+                origin => origin.span(),
+            };
+            (input.value.clone(), span.unwrap_or(variable.name.span))
+        }
         (None, Some(default)) => {
             let mut refs = Vec::new();
             crate::refs::references(default, &mut refs);
@@ -135,6 +166,8 @@ fn convert_variable(
     let from = input
         .map(|i| format!(" (from {})", i.origin.describe()))
         .unwrap_or_default();
+    // Marked before converting, so that a type error does not quote it.
+    let raw = raw.mark_if(variable.sensitive);
     let value = variable.ty.convert(raw).map_err(|e| {
         Diagnostic::error(crate::block::type_error_message(
             &format!("variable `{name}`{from}"),
@@ -217,8 +250,31 @@ pub fn env_suffix(name: &str) -> String {
 
 /// Parses a value given as text on the command line or in the environment:
 /// plain text for strings, numbers and bools; for collections, a `.nim`
-/// literal such as `(list "a" "b")` or JSON.
-pub fn parse_text_value(text: &str, ty: &Type) -> Result<Value, String> {
+/// literal such as `(list "a" "b")` or JSON. For a `sensitive` variable the
+/// error never quotes the text, which may be the secret.
+pub fn parse_text_value(text: &str, ty: &Type, sensitive: bool) -> Result<Value, String> {
+    read_text_value(text, ty).map_err(|message| {
+        if sensitive {
+            format!(
+                "cannot read the value as {ty} (not shown: the variable is sensitive): {}",
+                how_to_write(ty)
+            )
+        } else {
+            message
+        }
+    })
+}
+
+/// How to write a value of a collection type as text, for messages.
+fn how_to_write(ty: &Type) -> &'static str {
+    match ty {
+        Type::List(_) | Type::Set(_) => "write a list as (list ...) or JSON [...]",
+        Type::Map(_) | Type::Object(_) => "write a map as (map (KEY VALUE) ...) or JSON {...}",
+        _ => "write it as a .nim literal or JSON",
+    }
+}
+
+fn read_text_value(text: &str, ty: &Type) -> Result<Value, String> {
     match ty {
         Type::String | Type::Number | Type::Bool => Ok(Value::String(text.to_string())),
         _ => {
@@ -229,7 +285,9 @@ pub fn parse_text_value(text: &str, ty: &Type) -> Result<Value, String> {
                     return Err(d.message.clone());
                 }
                 match parsed.nodes.as_slice() {
-                    [node] => literal(node).map_err(|d| d.message),
+                    [node] => {
+                        literal(node, "a value given as text is literal").map_err(|d| d.message)
+                    }
                     _ => Err("expected exactly one value".to_string()),
                 }
             } else if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
@@ -238,7 +296,8 @@ pub fn parse_text_value(text: &str, ty: &Type) -> Result<Value, String> {
                 Ok(Value::String(text.to_string()))
             } else {
                 Err(format!(
-                    "cannot read {text:?} as {ty}: write a list as (list ...) or JSON"
+                    "cannot read {text:?} as {ty}: {}",
+                    how_to_write(ty)
                 ))
             }
         }
@@ -246,7 +305,26 @@ pub fn parse_text_value(text: &str, ty: &Type) -> Result<Value, String> {
 }
 
 /// Evaluates a literal (no references): used for var files and text values.
-pub fn literal(node: &nimbus_syntax::Node) -> Result<Value, Diagnostic> {
+/// `holder` starts the message for a reference, e.g. "var files hold
+/// literal values": evaluating one would only say that the name is unknown.
+pub fn literal(node: &nimbus_syntax::Node, holder: &str) -> Result<Value, Diagnostic> {
+    let mut refs = Vec::new();
+    crate::refs::references(node, &mut refs);
+    if let Some((reference, span)) = refs.first() {
+        let what = match reference {
+            Reference::Variable(name) => format!("the variable `{name}`"),
+            Reference::Local(name) => format!("the local `{name}`"),
+            Reference::Resource(_, type_name, name) => {
+                format!("a reference to `{type_name}.{name}`")
+            }
+            Reference::ModuleOutput(module, name) => format!("the module output `{module}.{name}`"),
+        };
+        return Err(
+            Diagnostic::error(format!("{holder}: {what} cannot be used here"))
+                .at(*span)
+                .with_note("help: write the value itself; a value computed from others belongs in a local of the configuration"),
+        );
+    }
     let module = nimbus_config::Module::default();
     let index = ModuleIndex::new(&module);
     let scope = Scope::default();
@@ -263,18 +341,20 @@ pub fn parse_var_file(file: FileId, text: &str, path: &str) -> Result<Inputs, Ve
     let mut errors = Vec::new();
     for node in &parsed.nodes {
         match node.as_list() {
-            Some([name, value]) if name.as_name().is_some() => match literal(value) {
-                Ok(v) => {
-                    inputs.insert(
-                        name.as_name().unwrap_or_default().to_string(),
-                        InputValue {
-                            value: v,
-                            origin: InputOrigin::File(path.to_string(), Some(node.span)),
-                        },
-                    );
+            Some([name, value]) if name.as_name().is_some() => {
+                match literal(value, "var files hold literal values") {
+                    Ok(v) => {
+                        inputs.insert(
+                            name.as_name().unwrap_or_default().to_string(),
+                            InputValue {
+                                value: v,
+                                origin: InputOrigin::File(path.to_string(), Some(node.span)),
+                            },
+                        );
+                    }
+                    Err(e) => errors.push(e),
                 }
-                Err(e) => errors.push(e),
-            },
+            }
             _ => errors.push(Diagnostic::error("expected an entry `(NAME VALUE)`").at(node.span)),
         }
     }

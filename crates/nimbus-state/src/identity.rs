@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 /// The user, host and process recorded with every run, event and lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// `$USER` (falling back to `$LOGNAME`, then `"unknown"`).
+    /// `$USER` (falling back to `$LOGNAME`, `$USERNAME`, the name of the
+    /// effective user id, then `"unknown"`).
     pub user: String,
     /// The host name from `gethostname(2)` (`"unknown"` if unavailable).
     pub host: String,
@@ -21,11 +22,49 @@ pub fn identity() -> Identity {
     let user = ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(effective_user_name)
         .unwrap_or_else(|| "unknown".to_owned());
     Identity {
         user,
         host: hostname().to_owned(),
         pid: std::process::id(),
+    }
+}
+
+/// The name of the effective user id in the user database (cron jobs,
+/// containers and `env -i` run without `$USER`).
+fn effective_user_name() -> Option<String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let mut buffer = vec![0u8; 1024];
+    loop {
+        // SAFETY: all-zero is a valid `passwd` (null pointers, zero ids);
+        // getpwuid_r fills it in.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: `entry`, `buffer` (valid for `buffer.len()` bytes) and
+        // `found` outlive the call; the strings `entry` points to live in
+        // `buffer`, which is not touched until they have been copied.
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut entry,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut found,
+            )
+        };
+        if rc == libc::ERANGE && buffer.len() < 1 << 20 {
+            buffer.resize(buffer.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || found.is_null() || entry.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success `pw_name` is a NUL-terminated string in `buffer`.
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+        let name = name.to_string_lossy().into_owned();
+        return (!name.is_empty()).then_some(name);
     }
 }
 

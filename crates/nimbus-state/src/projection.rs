@@ -270,6 +270,28 @@ pub(crate) fn resource_exists(conn: &Connection, ws: &str, address: &str) -> Res
     Ok(stmt.exists(params![ws, address])?)
 }
 
+/// Addresses inside `prefix`: the instances of a block (`prefix[...]`) and
+/// everything in a module (`prefix.` ...), in address order. A range scan
+/// of the primary key: `[` and `.` are followed by `\` and `/`.
+pub(crate) fn addresses_within(conn: &Connection, ws: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT address FROM resources WHERE workspace = ?1
+           AND ((address >= ?2 AND address < ?3) OR (address >= ?4 AND address < ?5))
+         ORDER BY address",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            ws,
+            format!("{prefix}["),
+            format!("{prefix}\\"),
+            format!("{prefix}."),
+            format!("{prefix}/")
+        ],
+        |row| row.get::<_, String>(0),
+    )?;
+    Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+}
+
 /// Inserts or replaces a resource row.
 pub(crate) fn put_resource(conn: &Connection, ws: &str, enc: &EncodedResource) -> Result<()> {
     let mut stmt = conn.prepare_cached(

@@ -22,7 +22,7 @@ use crate::recorder::Recorder;
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::types::{
     Event, Intent, IntentAction, IntentId, IntentResolution, LockInfo, LockRequest, OutputRecord,
-    ResourceRecord, RestorePoint, RunInfo, WorkspaceInfo,
+    ResourceRecord, ResourceStatus, RestorePoint, RunInfo, WorkspaceInfo,
 };
 use crate::write::{self, Actor, EncodedOutcome, now_rfc3339, parse_json_opt};
 
@@ -707,6 +707,38 @@ impl Store {
         })
     }
 
+    /// `taint` / `untaint`: marks a resource to be replaced by the next
+    /// apply, or clears the mark. Returns the event's seq, or `None` when
+    /// the resource already had that status.
+    pub fn set_status(
+        &self,
+        ws: &str,
+        address: &str,
+        status: ResourceStatus,
+    ) -> Result<Option<u64>> {
+        self.write_tx(|c| {
+            ensure_workspace(c, ws)?;
+            let Some(mut record) = projection::load_resource(c, ws, address)? else {
+                return Err(StateError::ResourceNotFound {
+                    workspace: ws.to_owned(),
+                    address: address.to_owned(),
+                });
+            };
+            if record.status == status {
+                return Ok(None);
+            }
+            record.status = status;
+            let operation = match status {
+                ResourceStatus::Tainted => "taint",
+                _ => "untaint",
+            };
+            let actor = ad_hoc_actor(ws, operation, None);
+            write::insert_run(c, &actor, "succeeded")?;
+            let encoded = projection::EncodedResource::new(record)?;
+            write::upsert(c, &actor, &encoded, None, None, false)
+        })
+    }
+
     /// `state mv`: renames a resource. Fails if `from` is missing or `to` exists.
     /// Returns the event's seq.
     pub fn move_resource(&self, ws: &str, from: &str, to: &str) -> Result<u64> {
@@ -715,6 +747,41 @@ impl Store {
             let actor = ad_hoc_actor(ws, "state mv", None);
             write::insert_run(c, &actor, "succeeded")?;
             write::move_resource(c, &actor, from, to)
+        })
+    }
+
+    /// `state mv` of a whole block or module: `from` names a resource
+    /// instance, a block (all its `count`/`for-each` instances move, keys
+    /// kept) or a module (everything in it moves). All or nothing, in one
+    /// transaction. Returns the moves made, in address order.
+    pub fn move_resources(&self, ws: &str, from: &str, to: &str) -> Result<Vec<(String, String)>> {
+        self.write_tx(|c| {
+            ensure_workspace(c, ws)?;
+            let actor = ad_hoc_actor(ws, "state mv", None);
+            write::insert_run(c, &actor, "succeeded")?;
+            if projection::resource_exists(c, ws, from)? {
+                write::move_resource(c, &actor, from, to)?;
+                return Ok(vec![(from.to_owned(), to.to_owned())]);
+            }
+            let inside = projection::addresses_within(c, ws, from)?;
+            if inside.is_empty() {
+                return Err(StateError::ResourceNotFound {
+                    workspace: ws.to_owned(),
+                    address: from.to_owned(),
+                });
+            }
+            if to.ends_with(']') {
+                return Err(StateError::InvalidInput(format!(
+                    "{from} has several instances; move them to a block address without an index (not {to})"
+                )));
+            }
+            let mut moves = Vec::with_capacity(inside.len());
+            for address in inside {
+                let moved = format!("{to}{}", &address[from.len()..]);
+                write::move_resource(c, &actor, &address, &moved)?;
+                moves.push((address, moved));
+            }
+            Ok(moves)
         })
     }
 

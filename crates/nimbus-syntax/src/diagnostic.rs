@@ -113,12 +113,15 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic, color: bool) -> String {
         );
         let _ = writeln!(out, "{pad} {blue}|{reset}");
         let text = file.line_text(line);
-        let _ = writeln!(out, "{blue}{number} |{reset} {}", text.replace('\t', " "));
+        let shown = Window::around(text, col);
+        let _ = writeln!(out, "{blue}{number} |{reset} {}", shown.text);
         let width = if end_line == line {
-            end_col.saturating_sub(col).max(1)
+            end_col.saturating_sub(col)
         } else {
-            (text.chars().count() + 1).saturating_sub(col).max(1)
+            (text.chars().count() + 1).saturating_sub(col)
         };
+        // The underline stops where the shown text does.
+        let width = width.min(shown.end_col.saturating_sub(shown.col)).max(1);
         let label = diag
             .label
             .as_deref()
@@ -127,7 +130,7 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic, color: bool) -> String {
         let _ = writeln!(
             out,
             "{pad} {blue}|{reset} {}{accent}{}{label}{reset}",
-            " ".repeat(col - 1),
+            " ".repeat(shown.col - 1),
             "^".repeat(width)
         );
     }
@@ -135,6 +138,67 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic, color: bool) -> String {
         let _ = writeln!(out, "{} {blue}={reset} {note}", " ".repeat(gutter));
     }
     out
+}
+
+/// Widest source line a snippet shows, in characters. A longer line (a
+/// generated or minified file can be one line of megabytes) is cut to a
+/// window around the column, so a message stays readable and small.
+pub const SNIPPET_WIDTH: usize = 120;
+
+/// Characters kept before the column when a line is cut.
+const SNIPPET_CONTEXT: usize = 40;
+
+/// Marks where a cut line continues.
+const ELLIPSIS: &str = "...";
+
+/// The part of a source line a snippet shows.
+#[derive(Debug, PartialEq)]
+struct Window {
+    /// Tabs as single spaces (a column counts a tab as one character), with
+    /// `...` where the line was cut.
+    text: String,
+    /// 1-based column in `text` of the requested column.
+    col: usize,
+    /// 1-based column in `text` just past the last source character shown.
+    end_col: usize,
+}
+
+impl Window {
+    /// The window of `line` around 1-based character column `col`.
+    fn around(line: &str, col: usize) -> Window {
+        let untab = |c: char| if c == '\t' { ' ' } else { c };
+        let len = line.chars().count();
+        let col = col.clamp(1, len + 1);
+        if len <= SNIPPET_WIDTH {
+            return Window {
+                text: line.chars().map(untab).collect(),
+                col,
+                end_col: len + 1,
+            };
+        }
+        // 0-based character range shown: context before the column, and a
+        // full width even near the end of the line.
+        let first = (col - 1)
+            .saturating_sub(SNIPPET_CONTEXT)
+            .min(len - SNIPPET_WIDTH);
+        let last = first + SNIPPET_WIDTH;
+        let mut text = String::with_capacity(SNIPPET_WIDTH + 2 * ELLIPSIS.len());
+        let lead = if first > 0 {
+            text.push_str(ELLIPSIS);
+            ELLIPSIS.len()
+        } else {
+            0
+        };
+        text.extend(line.chars().skip(first).take(SNIPPET_WIDTH).map(untab));
+        if last < len {
+            text.push_str(ELLIPSIS);
+        }
+        Window {
+            text,
+            col: col - first + lead,
+            end_col: SNIPPET_WIDTH + lead + 1,
+        }
+    }
 }
 
 /// Renders a list of diagnostics, errors and warnings in source order.
@@ -162,6 +226,50 @@ mod tests {
         assert_eq!(
             text,
             "error: unknown variable `enviroment`\n --> main.nim:2:8\n  |\n2 |   (var enviroment))\n  |        ^^^^^^^^^^ not declared\n  = help: did you mean `environment`?\n"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_cut_to_a_window_around_the_column() {
+        // One line of 100,000 characters with the problem in the middle.
+        let line = format!("{}(bad){}", "a".repeat(50_000), "b".repeat(50_000));
+        let mut map = SourceMap::new();
+        let id = map.add("big.nim", line);
+        let d = Diagnostic::error("oops")
+            .at(Span::new(id, 50_000, 50_005))
+            .with_label("here");
+        let text = render(&map, &d, false);
+        assert!(text.len() < 600, "{} bytes:\n{text}", text.len());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], " --> big.nim:1:50001");
+        let source = lines[3].strip_prefix("1 | ").unwrap();
+        assert!(
+            source.starts_with("...a") && source.ends_with("b..."),
+            "{source}"
+        );
+        // The caret is still under `(bad)`.
+        let caret = lines[4].strip_prefix("  | ").unwrap();
+        let at = caret.find('^').unwrap();
+        assert_eq!(&source[at..at + 5], "(bad)");
+        assert_eq!(&caret[at..], "^^^^^ here");
+    }
+
+    #[test]
+    fn windows_near_the_ends_keep_a_full_width() {
+        let line: String = ('a'..='z').cycle().take(500).collect();
+        let start = Window::around(&line, 3);
+        assert_eq!(start.text.len(), SNIPPET_WIDTH + ELLIPSIS.len());
+        assert!(start.text.ends_with(ELLIPSIS));
+        assert_eq!((start.col, start.end_col), (3, SNIPPET_WIDTH + 1));
+        let end = Window::around(&line, 501);
+        assert!(end.text.starts_with(ELLIPSIS) && !end.text.ends_with(ELLIPSIS));
+        assert_eq!(end.col, end.end_col);
+        assert_eq!(end.text.len(), SNIPPET_WIDTH + ELLIPSIS.len());
+        // A line that fits is shown whole, tabs as spaces.
+        let short = Window::around("\tx", 2);
+        assert_eq!(
+            (short.text.as_str(), short.col, short.end_col),
+            (" x", 2, 3)
         );
     }
 }

@@ -148,12 +148,75 @@ pub fn read(file: FileId, text: &str) -> ParsedFile {
         bytes: text.as_bytes(),
         pos,
         out: ParsedFile::default(),
+        lines: LineTracker::default(),
     }
     .run()
 }
 
+/// Where a `(` sits: what the hint for a missing `)` compares.
+#[derive(Debug, Clone, Copy, Default)]
+struct LinePosition {
+    /// 1-based line number.
+    line: usize,
+    /// Byte offset of the line's first character.
+    start: usize,
+    /// Spaces and tabs before the line's first other character.
+    indent: usize,
+}
+
+/// Line numbers and indentation of the positions the reader asks about, in
+/// increasing order: each call scans only the bytes since the previous
+/// one, so reading stays linear even in a file that is one huge line.
+#[derive(Debug, Default)]
+struct LineTracker {
+    scanned: usize,
+    /// Of the line holding `scanned`; `indent` is computed on first use.
+    current: LinePosition,
+    indent_known: bool,
+}
+
+impl LineTracker {
+    fn at(&mut self, bytes: &[u8], pos: usize) -> LinePosition {
+        let chunk = &bytes[self.scanned.min(pos)..pos];
+        if let Some(last) = chunk.iter().rposition(|b| *b == b'\n') {
+            self.current.line += 1 + chunk[..last].iter().filter(|b| **b == b'\n').count();
+            self.current.start = self.scanned + last + 1;
+            self.indent_known = false;
+        }
+        self.scanned = self.scanned.max(pos);
+        if !self.indent_known {
+            self.current.indent = bytes[self.current.start..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            self.indent_known = true;
+        }
+        LinePosition {
+            line: self.current.line + 1,
+            ..self.current
+        }
+    }
+}
+
+/// Evidence of where a `)` is missing: a line inside a list that starts
+/// a new form at the list's own indentation or left of it, as the next
+/// sibling of the list would.
+#[derive(Debug, Clone, Copy)]
+struct Misplaced {
+    /// The `(` that probably lacks its `)`, and its line.
+    open: usize,
+    open_line: LinePosition,
+    /// The line that should have come after the `)`.
+    before_line: usize,
+}
+
 struct OpenList {
     start: usize,
+    line: LinePosition,
+    /// The first evidence, in source order, that this list or a list
+    /// inside it misses a `)`. Used only if the list is still open at the
+    /// end of the file: well-formed files may be indented any way.
+    misplaced: Option<Misplaced>,
     /// Where this list's items begin in the reader's stack of pending
     /// items: all open lists share one vector, and each finished list
     /// takes its items out in one exactly sized allocation (growing a
@@ -170,6 +233,7 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     out: ParsedFile,
+    lines: LineTracker,
 }
 
 fn is_delimiter(b: u8) -> bool {
@@ -213,8 +277,23 @@ impl<'a> Reader<'a> {
                         self.skip_balanced();
                         continue;
                     }
+                    let line = self.lines.at(self.bytes, start);
+                    if let Some(parent) = stack.last_mut()
+                        && parent.misplaced.is_none()
+                        && line.start + line.indent == start
+                        && line.line > parent.line.line
+                        && line.indent <= parent.line.indent
+                    {
+                        parent.misplaced = Some(Misplaced {
+                            open: parent.start,
+                            open_line: parent.line,
+                            before_line: line.line,
+                        });
+                    }
                     stack.push(OpenList {
                         start,
+                        line,
+                        misplaced: None,
                         first: pending.len(),
                         depth: depth + 1,
                     });
@@ -225,6 +304,14 @@ impl<'a> Reader<'a> {
                     self.pos += 1;
                     match stack.pop() {
                         Some(open) => {
+                            // A list closed by a `)` that was meant for an
+                            // enclosing one: the evidence moves outwards.
+                            if let Some(misplaced) = open.misplaced
+                                && let Some(parent) = stack.last_mut()
+                                && parent.misplaced.is_none()
+                            {
+                                parent.misplaced = Some(misplaced);
+                            }
                             let dangling = quotes.pop().unwrap_or_default();
                             for q in dangling {
                                 self.error(q, q + 1, "quote `'` is not followed by anything");
@@ -288,13 +375,27 @@ impl<'a> Reader<'a> {
         for q in quotes.into_iter().flatten() {
             self.error(q, q + 1, "quote `'` is not followed by anything");
         }
-        // Report unclosed lists outermost first, each at its opening paren.
+        // Report unclosed lists outermost first, each at its opening paren,
+        // with where indentation suggests the `)` is missing: the opening
+        // alone often points at the first line of the file.
         for open in stack.iter() {
-            self.error(
-                open.start,
-                open.start + 1,
-                "unclosed `(`: missing `)` before the end of the file",
-            );
+            let mut d = Diagnostic::error("unclosed `(`: missing `)` before the end of the file")
+                .at(self.span(open.start, open.start + 1));
+            if let Some(m) = open.misplaced {
+                d = d.with_note(if m.open == open.start {
+                    format!(
+                        "help: indentation suggests the `)` is missing before line {}, which starts a new form no deeper than this one",
+                        m.before_line
+                    )
+                } else {
+                    let column = self.text[m.open_line.start..m.open].chars().count() + 1;
+                    format!(
+                        "help: indentation suggests the `(` at line {}, column {column} is the one missing its `)`: line {} starts a new form no deeper than it",
+                        m.open_line.line, m.before_line
+                    )
+                });
+            }
+            self.out.diagnostics.push(d);
         }
         // Keep what was read of unclosed lists, so later passes can still
         // report problems inside them.
@@ -708,6 +809,56 @@ mod tests {
         let c = read(FileId(0), "(a (b 1.5) 0.0)").nodes;
         assert!(a[0].eq_ignoring_spans(&b[0]));
         assert!(!a[0].eq_ignoring_spans(&c[0]));
+    }
+
+    /// The one diagnostic of `text`, as (line:col of its span, notes).
+    fn unclosed(text: &str) -> (String, Vec<String>) {
+        let parsed = read(FileId(0), text);
+        assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+        let d = &parsed.diagnostics[0];
+        assert!(d.message.starts_with("unclosed `(`"), "{}", d.message);
+        let file = crate::source::SourceFile::new("main.nim", text.to_string());
+        let (line, col) = file.line_col(d.span.unwrap().start);
+        (format!("{line}:{col}"), d.notes.clone())
+    }
+
+    #[test]
+    fn a_missing_paren_is_located_by_indentation() {
+        // The first form lacks its `)`: the next top-level form reads as
+        // part of it, and the opening alone says only 1:1.
+        let (at, notes) = unclosed(
+            "(resource null-resource \"a\"\n  (triggers (x \"1\"))\n\n(resource null-resource \"b\")\n(output \"o\" (value 1))\n",
+        );
+        assert_eq!(at, "1:1");
+        assert_eq!(
+            notes,
+            [
+                "help: indentation suggests the `)` is missing before line 4, which starts a new form no deeper than this one"
+            ]
+        );
+
+        // Inside a wrapper: a later `)` closes the short form, so the
+        // wrapper is what stays open; the hint names the real culprit.
+        let (at, notes) = unclosed(
+            "(define-infrastructure prod\n  (resource null-resource \"a\"\n    (triggers (x 1))\n  (resource null-resource \"b\"))\n",
+        );
+        assert_eq!(at, "1:1");
+        assert_eq!(
+            notes,
+            [
+                "help: indentation suggests the `(` at line 2, column 3 is the one missing its `)`: line 4 starts a new form no deeper than it"
+            ]
+        );
+
+        // Nothing to go on: no hint rather than a wrong one.
+        let (_, notes) = unclosed("(a\n  (b 1)\n  (c 2)");
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn indentation_does_not_matter_in_well_formed_files() {
+        let parsed = read(FileId(0), "(a\n(b)\n(c))\n  (d\n)");
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
     }
 
     #[test]

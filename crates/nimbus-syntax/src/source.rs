@@ -1,5 +1,6 @@
 //! Source files, spans and line/column lookup.
 
+use crate::diagnostic::Diagnostic;
 use std::path::{Path, PathBuf};
 
 /// Index of a file inside a [`SourceMap`].
@@ -97,6 +98,47 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// The first invalid UTF-8 sequence of a file, found by [`decode_lossy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidUtf8 {
+    /// Byte offset of the sequence, the same in the file and in the decoded
+    /// text (everything before it was valid).
+    pub offset: usize,
+    pub byte: u8,
+}
+
+impl InvalidUtf8 {
+    /// The error, located at the replacement character in the decoded text.
+    pub fn diagnostic(self, file: FileId) -> Diagnostic {
+        let end = self.offset + char::REPLACEMENT_CHARACTER.len_utf8();
+        Diagnostic::error("the file is not valid UTF-8")
+            .at(Span::new(file, self.offset, end))
+            .with_label(format!("invalid byte 0x{:02X}", self.byte))
+            .with_note(
+                "help: configuration files are read as UTF-8: save the file in that encoding",
+            )
+    }
+}
+
+/// A file's bytes as text. Invalid UTF-8 does not stop reading (the rest of
+/// the file is still worth checking): each invalid sequence becomes U+FFFD
+/// and the first one is returned, so it can be reported with its line and
+/// column rather than as an unlocated read error.
+pub fn decode_lossy(bytes: Vec<u8>) -> (String, Option<InvalidUtf8>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let invalid = InvalidUtf8 {
+                offset,
+                byte: bytes[offset],
+            };
+            (String::from_utf8_lossy(&bytes).into_owned(), Some(invalid))
+        }
+    }
+}
+
 /// All files read for one configuration (root module, modules, var files).
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
@@ -165,5 +207,25 @@ mod tests {
         assert_eq!(f.line_col(8), (3, 1));
         assert_eq!(f.line_text(2), "cdé");
         assert_eq!(f.line_text(9), "");
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_at_its_first_byte() {
+        let (text, invalid) = decode_lossy(b"(a\n  \"x\xff\xfey\")".to_vec());
+        let invalid = invalid.unwrap();
+        assert_eq!(
+            invalid,
+            InvalidUtf8 {
+                offset: 7,
+                byte: 0xff
+            }
+        );
+        let mut map = SourceMap::new();
+        let id = map.add("main.nim", text);
+        let d = invalid.diagnostic(id);
+        assert_eq!(map.location(d.span.unwrap()), "main.nim:2:5");
+        assert_eq!(map.snippet(d.span.unwrap()), "\u{fffd}");
+        assert_eq!(d.label.as_deref(), Some("invalid byte 0xFF"));
+        assert_eq!(decode_lossy(b"ok".to_vec()), ("ok".to_string(), None));
     }
 }

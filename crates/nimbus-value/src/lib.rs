@@ -6,5 +6,5 @@ pub mod types;
 pub mod value;
 
 pub use schema::{AttributeSchema, Presence, ProviderSchema, Schema};
-pub use types::{Type, TypeError, parse_number};
+pub use types::{SENSITIVE_VALUE, Type, TypeError, parse_number};
 pub use value::{Number, Value};

@@ -76,13 +76,19 @@ impl Type {
     /// Converts a value to this type, the way Terraform converts variable
     /// and attribute values. Unknown and null pass through every type;
     /// sensitive marks are kept.
+    ///
+    /// An error never quotes a sensitive value, nor names the keys inside
+    /// one: its message says `(sensitive value)` and its path stops where
+    /// the secret starts.
     pub fn convert(&self, value: Value) -> Result<Value, TypeError> {
-        self.convert_at(value, "")
+        self.convert_at(value, "", false)
     }
 
-    fn convert_at(&self, value: Value, path: &str) -> Result<Value, TypeError> {
+    /// `sensitive`: the value is (part of) a secret, so messages must not
+    /// show its text or its keys.
+    fn convert_at(&self, value: Value, path: &str, sensitive: bool) -> Result<Value, TypeError> {
         if let Value::Sensitive(inner) = value {
-            return Ok(self.convert_at(*inner, path)?.into_sensitive());
+            return Ok(self.convert_at(*inner, path, true)?.into_sensitive());
         }
         if matches!(value, Value::Null | Value::Unknown) {
             return Ok(value);
@@ -98,15 +104,17 @@ impl Type {
                 Some(n) => Ok(Value::Number(n)),
                 None => Err(TypeError {
                     path: path.to_string(),
-                    message: format!("expected number, found string {s:?}"),
+                    message: format!("expected number, found string {}", quote(&s, sensitive)),
                 }),
             },
             (Type::String, Value::String(s)) => Ok(Value::String(s)),
             (Type::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
             (Type::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
-            (Type::List(t), Value::List(items)) => Ok(Value::List(convert_items(t, items, path)?)),
+            (Type::List(t), Value::List(items)) => {
+                Ok(Value::List(convert_items(t, items, path, sensitive)?))
+            }
             (Type::Set(t), Value::List(items)) => {
-                let mut items = convert_items(t, items, path)?;
+                let mut items = convert_items(t, items, path, sensitive)?;
                 items.sort_by_key(|a| a.to_json().to_string());
                 items.dedup();
                 Ok(Value::List(items))
@@ -114,22 +122,29 @@ impl Type {
             (Type::Map(t), Value::Map(map)) => {
                 let mut out = BTreeMap::new();
                 for (k, v) in map {
-                    let p = join_path(path, &k);
-                    out.insert(k, t.convert_at(v, &p)?);
+                    let p = join_path(path, &k, sensitive);
+                    out.insert(k, t.convert_at(v, &p, sensitive)?);
                 }
                 Ok(Value::Map(out))
             }
             (Type::Object(fields), Value::Map(mut map)) => {
                 let mut out = BTreeMap::new();
                 for (name, t) in fields {
-                    let p = join_path(path, name);
+                    let p = join_path(path, name, sensitive);
                     let v = map.remove(name).unwrap_or(Value::Null);
-                    out.insert(name.clone(), t.convert_at(v, &p)?);
+                    out.insert(name.clone(), t.convert_at(v, &p, sensitive)?);
                 }
                 if let Some(extra) = map.keys().next() {
-                    return Err(TypeError {
-                        path: join_path(path, extra),
-                        message: format!("unexpected attribute `{extra}`"),
+                    return Err(if sensitive {
+                        TypeError {
+                            path: path.to_string(),
+                            message: format!("unexpected attribute in {SENSITIVE_VALUE}"),
+                        }
+                    } else {
+                        TypeError {
+                            path: join_path(path, extra, false),
+                            message: format!("unexpected attribute `{extra}`"),
+                        }
                     });
                 }
                 Ok(Value::Map(out))
@@ -139,19 +154,47 @@ impl Type {
     }
 }
 
-fn join_path(path: &str, key: &str) -> String {
-    if path.is_empty() {
+/// What an error message says instead of a sensitive value.
+pub const SENSITIVE_VALUE: &str = "(sensitive value)";
+
+/// User text quoted for a message, or [`SENSITIVE_VALUE`] for a secret.
+fn quote(text: &str, sensitive: bool) -> String {
+    if sensitive {
+        SENSITIVE_VALUE.to_string()
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// The path one step further, unless the step is inside a secret: the
+/// keys and positions of a sensitive value are part of it.
+fn join_path(path: &str, key: &str, sensitive: bool) -> String {
+    if sensitive {
+        path.to_string()
+    } else if path.is_empty() {
         key.to_string()
     } else {
         format!("{path}.{key}")
     }
 }
 
-fn convert_items(t: &Type, items: Vec<Value>, path: &str) -> Result<Vec<Value>, TypeError> {
+fn convert_items(
+    t: &Type,
+    items: Vec<Value>,
+    path: &str,
+    sensitive: bool,
+) -> Result<Vec<Value>, TypeError> {
     items
         .into_iter()
         .enumerate()
-        .map(|(i, v)| t.convert_at(v, &format!("{path}[{i}]")))
+        .map(|(i, v)| {
+            let p = if sensitive {
+                path.to_string()
+            } else {
+                format!("{path}[{i}]")
+            };
+            t.convert_at(v, &p, sensitive)
+        })
         .collect()
 }
 
@@ -221,5 +264,45 @@ mod tests {
                 .unwrap()
                 .is_sensitive()
         );
+    }
+
+    #[test]
+    fn errors_never_show_sensitive_values_or_their_keys() {
+        let secret = Value::string("Hunter2Secret").into_sensitive();
+        let err = Type::Number.convert(secret).unwrap_err();
+        assert_eq!(
+            err.message,
+            "expected number, found string (sensitive value)"
+        );
+
+        // Inside a sensitive map, neither the text nor the key shows; the
+        // path stops where the secret starts.
+        let nested = Value::Map(
+            [(
+                "creds".to_string(),
+                Value::Map([("Hunter2Key".to_string(), Value::string("Hunter2Secret"))].into())
+                    .into_sensitive(),
+            )]
+            .into(),
+        );
+        let err = Type::map(Type::map(Type::Number))
+            .convert(nested.clone())
+            .unwrap_err();
+        assert_eq!(err.path, "creds");
+        assert!(
+            !format!("{err} {}", err.path).contains("Hunter2"),
+            "{err:?}"
+        );
+        let object = Type::map(Type::Object(Default::default()));
+        let err = object.convert(nested).unwrap_err();
+        assert_eq!(err.message, "unexpected attribute in (sensitive value)");
+        assert_eq!(err.path, "creds");
+
+        // Plain values are still quoted, with their full path.
+        let err = Type::list(Type::Number)
+            .convert(Value::List(vec![Value::int(1), Value::string("x")]))
+            .unwrap_err();
+        assert_eq!(err.message, "expected number, found string \"x\"");
+        assert_eq!(err.path, "[1]");
     }
 }

@@ -4,28 +4,15 @@ use crate::context::{CmdResult, Reported, Session};
 use crate::output::ProgressSink;
 use crate::render;
 use nimbus_config::Config;
-use nimbus_engine::{Action, ApplyReport, Engine, Plan, PriorState, RunOptions};
+use nimbus_engine::{Action, ApplyReport, Engine, Plan, PriorState, RunOptions, SavedPlan};
 use nimbus_eval::Inputs;
 use nimbus_state::{IntentResolution, OutputRecord, RunInfo, RunStatus, Store};
 use nimbus_syntax::SourceMap;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Version of the saved plan file format.
-const PLAN_FORMAT: u32 = 1;
-
-/// What `plan -out` writes: the plan and the inputs it was made with.
-#[derive(Serialize, Deserialize)]
-struct SavedPlan {
-    format: u32,
-    nimbus_version: String,
-    plan: Plan,
-    inputs: Vec<(String, nimbus_value::Value)>,
-}
 
 struct Prepared {
     config: Config,
@@ -56,6 +43,7 @@ fn options(session: &Session, sink: Arc<ProgressSink>, cancel: Arc<AtomicBool>) 
         refresh: session.global.refresh,
         targets: session.global.targets.clone(),
         excludes: session.global.excludes.clone(),
+        replace: session.global.replace.clone(),
         events: sink,
         cancel,
         ..RunOptions::default()
@@ -108,7 +96,8 @@ fn prior_state(
     })
 }
 
-fn show_plan(session: &Session, plan: &Plan) {
+fn show_plan(session: &Session, sources: &SourceMap, plan: &Plan) {
+    session.out.diagnostics(sources, &plan.warnings);
     if session.out.json {
         for change in plan.changes.iter().filter(|c| c.action.is_change()) {
             session.out.event(
@@ -133,7 +122,7 @@ fn show_plan(session: &Session, plan: &Plan) {
             json!({ "create": s.create, "update": s.update, "replace": s.replace, "delete": s.delete, "read": s.read }),
         );
     } else {
-        print!("{}", render::render_plan(&session.out, plan));
+        session.out.text(&render::render_plan(&session.out, plan));
     }
 }
 
@@ -226,7 +215,7 @@ pub async fn plan(
         session.out.diagnostics(&prepared.sources, &ds);
         Reported
     })?;
-    show_plan(session, &plan);
+    show_plan(session, &prepared.sources, &plan);
     if let Some(path) = out {
         save_plan(session, path, &plan, &prepared.inputs)?;
     }
@@ -238,24 +227,13 @@ pub async fn plan(
 }
 
 fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> CmdResult {
-    let mut inputs: Vec<(String, nimbus_value::Value)> = inputs
+    let inputs = inputs
         .iter()
         .map(|(k, v)| (k.clone(), v.value.clone()))
         .collect();
-    inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    let saved = SavedPlan {
-        format: PLAN_FORMAT,
-        nimbus_version: env!("CARGO_PKG_VERSION").to_string(),
-        plan: plan.clone(),
-        inputs,
-    };
-    let path = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        session.dir.join(path)
-    };
+    let saved = SavedPlan::new(&session.canonical_dir()?, plan.clone(), inputs);
+    let path = session.resolve(path);
     let write = || -> std::io::Result<()> {
-        let text = serde_json::to_vec(&saved).map_err(std::io::Error::other)?;
         let tmp = path.with_extension("tmp-plan");
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -266,7 +244,7 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
                 .truncate(true)
                 .mode(0o600)
                 .open(&tmp)?;
-            f.write_all(&text)?;
+            f.write_all(&saved.to_bytes())?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &path)
@@ -277,10 +255,19 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
             .error(&format!("cannot save the plan to {}: {e}", path.display()));
         Reported
     })?;
+    // A command that works from where the user is: with `-C DIR`, the
+    // plan's path is read relative to DIR again.
+    let command = match &session.global.dir {
+        Some(dir) => format!(
+            "nimbus -C {} apply {}",
+            dir.display(),
+            path.strip_prefix(&session.dir).unwrap_or(&path).display()
+        ),
+        None => format!("nimbus apply {}", path.display()),
+    };
     session.line_or_json(
         &format!(
-            "\nSaved the plan to {}. Apply it with: nimbus apply {}",
-            path.display(),
+            "\nSaved the plan to {}. Apply it with: {command}",
             path.display()
         ),
         json!({ "plan_file": path.display().to_string() }),
@@ -289,32 +276,17 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
 }
 
 fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
-    let path = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        session.dir.join(path)
-    };
-    let text = std::fs::read(&path).map_err(|e| {
+    let path = session.resolve(path);
+    let bytes = std::fs::read(&path).map_err(|e| {
         session
             .out
             .error(&format!("cannot read the plan {}: {e}", path.display()));
         Reported
     })?;
-    let saved: SavedPlan = serde_json::from_slice(&text).map_err(|e| {
-        session.out.error(&format!(
-            "{} is not a Nimbus plan file: {e}",
-            path.display()
-        ));
+    SavedPlan::from_bytes(&bytes).map_err(|e| {
+        session.out.error(&format!("{}: {e}", path.display()));
         Reported
-    })?;
-    if saved.format != PLAN_FORMAT {
-        session.out.error(&format!(
-            "plan format {} is not supported (expected {PLAN_FORMAT})",
-            saved.format
-        ));
-        return Err(Reported);
-    }
-    Ok(saved)
+    })
 }
 
 fn approve(session: &Session, question: &str) -> CmdResult<bool> {
@@ -323,17 +295,32 @@ fn approve(session: &Session, question: &str) -> CmdResult<bool> {
         session.out.error("approval needed, but --json cannot prompt: rerun with --auto-approve or apply a saved plan");
         return Err(Reported);
     }
-    if !std::io::stdin().is_terminal() && std::env::var_os("NIMBUS_ASSUME_TTY").is_none() {
-        session
-            .out
-            .error("approval needed but the input is not a terminal: rerun with --auto-approve");
-        return Err(Reported);
-    }
-    print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-    let _ = std::io::stdout().flush();
+    // As Terraform does, the answer is read from stdin even when it is not
+    // a terminal: `echo yes | nimbus apply` approves; an empty input or
+    // any other answer cancels.
+    session.out.text(&format!(
+        "\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    ));
     let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    Ok(answer.trim() == "yes")
+    let read = std::io::stdin().lock().read_line(&mut answer);
+    if !std::io::stdin().is_terminal() {
+        // A piped answer is not echoed: end the prompt's line.
+        session.out.line("");
+    }
+    match read {
+        Ok(0) => {
+            // Typically a CI job that forgot the flag: say what to do.
+            session.out.error(
+                "no answer: the input ended before one was given; rerun with --auto-approve to skip the question",
+            );
+            Ok(false)
+        }
+        Ok(_) => Ok(answer.trim() == "yes"),
+        Err(e) => {
+            session.out.error(&format!("cannot read the answer: {e}"));
+            Ok(false)
+        }
+    }
 }
 
 pub async fn apply(
@@ -342,6 +329,12 @@ pub async fn apply(
     auto_approve: bool,
 ) -> CmdResult<u8> {
     let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
+    if let Some(saved) = &saved
+        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
+    {
+        session.out.error(&e.to_string());
+        return Err(Reported);
+    }
     let mut prepared = prepare(session)?;
     if let Some(saved) = &saved {
         prepared.inputs = saved
@@ -367,27 +360,39 @@ pub async fn apply(
         "apply"
     });
     let _lock = session.lock(&store, &workspace, &run.run_id, &run.operation)?;
+    // Closing an open intent appends an event but changes no object: a
+    // plan made while the intent was open saw the same objects.
+    let (_, _, seq_before_recovery) = prior_state(session, Some(&store), &workspace)?;
     resolve_open_intents(session, &store, &workspace)?;
     let (prior, prior_outputs, seq) = prior_state(session, Some(&store), &workspace)?;
     let cancel = watch_interrupts(session);
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink.clone(), cancel);
+    let mut opts = options(session, sink.clone(), cancel);
     let plan = match saved {
         Some(saved) => {
-            if saved.plan.workspace != workspace {
-                session.out.error(&format!(
-                    "the plan was made for workspace `{}`, but the current workspace is `{workspace}`",
-                    saved.plan.workspace
-                ));
+            if let Err(e) = saved.check_applicable(&workspace, seq_before_recovery) {
+                session.out.error(&e.to_string());
                 return Err(Reported);
             }
-            if saved.plan.state_sequence != seq {
-                session.out.error(&format!(
-                    "the saved plan is stale: the state changed since it was made (event {} then, {seq} now); run `nimbus plan` again",
-                    saved.plan.state_sequence
-                ));
+            if (!opts.targets.is_empty() && opts.targets != saved.plan.targets)
+                || (!opts.excludes.is_empty() && opts.excludes != saved.plan.excludes)
+                || (!opts.replace.is_empty() && opts.replace != saved.plan.replace)
+            {
+                session.out.error(
+                    "a saved plan is applied with the --target/--exclude/--replace selection it was made with; leave them out, or plan again with the new selection",
+                );
                 return Err(Reported);
             }
+            opts.targets = saved.plan.targets.clone();
+            opts.excludes = saved.plan.excludes.clone();
+            opts.replace = saved.plan.replace.clone();
+            engine
+                .verify_saved_plan(&saved.plan, &prepared.inputs, &prior, &prior_outputs, &opts)
+                .await
+                .map_err(|ds| {
+                    session.out.diagnostics(&prepared.sources, &ds);
+                    Reported
+                })?;
             saved.plan
         }
         None => {
@@ -406,7 +411,7 @@ pub async fn apply(
                 session.out.diagnostics(&prepared.sources, &ds);
                 Reported
             })?;
-            show_plan(session, &plan);
+            show_plan(session, &prepared.sources, &plan);
             if !plan.has_changes() && !plan.stale_dependencies {
                 return Ok(0);
             }
@@ -454,6 +459,10 @@ pub async fn apply(
     finish_report(session, &prepared.sources, &report, &run_id, plan.destroy)
 }
 
+/// Errors of a run shown one by one; a block of thousands failing alike
+/// would otherwise bury the summary under thousands of snippets.
+const REPORTED_ERRORS: usize = 20;
+
 fn finish_report(
     session: &Session,
     sources: &SourceMap,
@@ -461,50 +470,67 @@ fn finish_report(
     run_id: &str,
     destroy: bool,
 ) -> CmdResult<u8> {
-    session.out.diagnostics(sources, &report.diagnostics);
     let created = report.count(Action::Create);
     let updated = report.count(Action::Update);
     let replaced = report.count(Action::Replace);
     let deleted = report.count(Action::Delete);
+    let word = if destroy { "Destroy" } else { "Apply" };
+    let verdict = if report.succeeded() {
+        "complete"
+    } else {
+        "finished with errors"
+    };
+    let headline = format!(
+        "{word} {verdict}! Resources: {created} created, {updated} updated, {replaced} replaced, {deleted} destroyed, {} failed, {} skipped.",
+        report.failed.len(),
+        report.skipped.len()
+    );
     if session.out.json {
-        session.out.event(
+        session.out.diagnostics(sources, &report.diagnostics);
+        // The engine lists a block once per instance that failed or was
+        // skipped: each address appears once, with counts by block.
+        session.out.event_with_message(
             "apply_summary",
+            &headline,
             json!({
                 "run_id": run_id,
                 "created": created, "updated": updated, "replaced": replaced, "deleted": deleted,
-                "failed": report.failed, "skipped": report.skipped,
+                "failed": render::distinct(&report.failed), "skipped": render::distinct(&report.skipped),
+                "failed_blocks": render::block_counts_json(&report.failed),
+                "skipped_blocks": render::block_counts_json(&report.skipped),
             }),
         );
-    } else {
-        let word = if destroy { "Destroy" } else { "Apply" };
-        let verdict = if report.succeeded() {
-            "complete"
-        } else {
-            "finished with errors"
-        };
-        session.out.line(&format!(
-            "\n{word} {verdict}! Resources: {created} created, {updated} updated, {replaced} replaced, {deleted} destroyed, {} failed, {} skipped.",
-            report.failed.len(),
-            report.skipped.len()
+        return Ok(if report.succeeded() { 0 } else { 1 });
+    }
+    let (shown, hidden) = report
+        .diagnostics
+        .split_at(report.diagnostics.len().min(REPORTED_ERRORS));
+    session.out.diagnostics(sources, shown);
+    if !hidden.is_empty() {
+        session.out.warning(&format!(
+            "{} more errors are not shown (the first {REPORTED_ERRORS} are above)",
+            hidden.len()
         ));
-        if !report.failed.is_empty() {
+    }
+    session.out.line(&format!("\n{headline}"));
+    if !report.failed.is_empty() {
+        session.out.line(&format!(
+            "Failed: {}",
+            render::addresses_by_block(&report.failed)
+        ));
+    }
+    if !report.skipped.is_empty() {
+        session.out.line(&format!(
+            "Skipped (a dependency failed or the run was interrupted): {}",
+            render::addresses_by_block(&report.skipped)
+        ));
+    }
+    if !destroy && !report.outputs.is_empty() {
+        session.out.line("\nOutputs:\n");
+        for (name, (value, sensitive)) in &report.outputs {
             session
                 .out
-                .line(&format!("Failed: {}", report.failed.join(", ")));
-        }
-        if !report.skipped.is_empty() {
-            session.out.line(&format!(
-                "Skipped (a dependency failed or the run was interrupted): {}",
-                report.skipped.join(", ")
-            ));
-        }
-        if !destroy && !report.outputs.is_empty() {
-            session.out.line("\nOutputs:\n");
-            for (name, (value, sensitive)) in &report.outputs {
-                session
-                    .out
-                    .line(&format!("{name} = {}", render::show(value, *sensitive)));
-            }
+                .line(&format!("{name} = {}", render::show(value, *sensitive)));
         }
     }
     Ok(if report.succeeded() { 0 } else { 1 })
@@ -535,7 +561,7 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
             session.out.diagnostics(&prepared.sources, &ds);
             Reported
         })?;
-    show_plan(session, &plan);
+    show_plan(session, &prepared.sources, &plan);
     if plan.changes.is_empty() {
         return Ok(0);
     }

@@ -138,7 +138,7 @@ pub async fn graph(session: &Session, format: &str) -> CmdResult<u8> {
             let _ = writeln!(text, "}}");
         }
     }
-    print!("{text}");
+    session.out.text(&text);
     Ok(0)
 }
 

@@ -5,7 +5,7 @@ mod inspect;
 mod setup;
 mod state;
 
-use crate::context::{CmdResult, Reported, Session};
+use crate::context::{CmdResult, Session};
 use crate::{Cli, Command, ProvidersCommand};
 
 /// Runs a command and returns the process exit code.
@@ -13,10 +13,13 @@ pub async fn run(cli: Cli) -> u8 {
     let session = match Session::new(cli.global) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot determine the working directory: {e}");
+            crate::output::write_stderr(&format!(
+                "error: cannot determine the working directory: {e}\n"
+            ));
             return 1;
         }
     };
+    session.out.begin();
     // `-C DIR` must name an existing directory (only `init` may create it):
     // otherwise state commands would quietly report an empty state, or
     // create `DIR/.nimbus` somewhere unintended.
@@ -32,7 +35,11 @@ pub async fn run(cli: Cli) -> u8 {
     let result: CmdResult<u8> = match cli.command {
         Command::Init { upgrade } => setup::init(&session, upgrade).map(|_| 0),
         Command::Validate => setup::validate(&session).await.map(|_| 0),
-        Command::Fmt { check } => setup::fmt(&session, check),
+        Command::Fmt {
+            check,
+            recursive,
+            paths,
+        } => setup::fmt(&session, check, recursive, &paths),
         Command::Version => {
             session.line_or_json(
                 &format!("nimbus {}", env!("CARGO_PKG_VERSION")),
@@ -67,19 +74,19 @@ pub async fn run(cli: Cli) -> u8 {
         } => setup::install_plugins(&session, upgrade).map(|_| 0),
         Command::State(cmd) => state::state(&session, cmd),
         Command::Workspace(cmd) => state::workspace(&session, cmd),
+        Command::Taint { address } => state::taint(&session, &address, true),
+        Command::Untaint { address } => state::taint(&session, &address, false),
         Command::ForceUnlock { lock_id } => state::force_unlock(&session, &lock_id),
     };
-    match result {
-        Ok(code) => code,
-        Err(Reported) => 1,
-    }
+    // A command that failed has already said why (`Reported`): it exits 1.
+    result.unwrap_or(1)
 }
 
 impl Session {
     /// Text for people, or the JSON object with `--json`.
     pub fn line_or_json(&self, text: &str, json: serde_json::Value) {
         if self.out.json {
-            self.out.event("result", json);
+            self.out.event_with_message("result", text.trim(), json);
         } else {
             self.out.line(text);
         }

@@ -4,7 +4,7 @@ use crate::context::{CmdResult, OsFiles, Reported, STATE_DIR, Session};
 use crate::plugins;
 use nimbus_config::Files;
 use nimbus_engine::Engine;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const STARTER: &str = r#";; A starter configuration: built-in providers only, no cloud account needed.
 ;; Try: nimbus plan, nimbus apply, nimbus output, nimbus destroy.
@@ -170,16 +170,65 @@ pub async fn validate(session: &Session) -> CmdResult {
     Ok(())
 }
 
-pub fn fmt(session: &Session, check: bool) -> CmdResult<u8> {
-    let files = match OsFiles.nim_files(&session.dir) {
-        Ok(f) => f,
-        Err(e) => {
-            session
-                .out
-                .error(&format!("cannot list {}: {e}", session.dir.display()));
+/// The `.nim` files of `dir`, and with `recursive` those of its
+/// subdirectories, in a stable order. Hidden directories (`.nimbus/`,
+/// `.git/`) are left out, and so are symbolic links to directories, which
+/// could lead out of the tree or round in a loop.
+fn nim_files_under(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    files.extend(OsFiles.nim_files(dir)?);
+    if !recursive {
+        return Ok(());
+    }
+    let mut subdirectories = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && entry.file_type()?.is_dir() {
+            subdirectories.push(entry.path());
+        }
+    }
+    subdirectories.sort();
+    for subdirectory in subdirectories {
+        nim_files_under(&subdirectory, true, files)?;
+    }
+    Ok(())
+}
+
+/// What `fmt` rewrites: each file named, and the `.nim` files of each
+/// directory named (the working directory when none is).
+fn fmt_targets(session: &Session, paths: &[PathBuf], recursive: bool) -> CmdResult<Vec<PathBuf>> {
+    // Each root with its name as the user gave it, for messages.
+    let roots: Vec<(PathBuf, String)> = if paths.is_empty() {
+        vec![(session.dir.clone(), session.dir.display().to_string())]
+    } else {
+        paths
+            .iter()
+            .map(|p| (session.dir.join(p), p.display().to_string()))
+            .collect()
+    };
+    let mut files = Vec::new();
+    for (root, shown) in &roots {
+        let listed = match std::fs::metadata(root) {
+            Ok(meta) if meta.is_dir() => nim_files_under(root, recursive, &mut files),
+            // A file named explicitly is formatted whatever its extension.
+            Ok(_) => {
+                files.push(root.clone());
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = listed {
+            session.out.error(&format!("cannot list {shown}: {e}"));
             return Err(Reported);
         }
-    };
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    Ok(files)
+}
+
+pub fn fmt(session: &Session, check: bool, recursive: bool, paths: &[PathBuf]) -> CmdResult<u8> {
+    let files = fmt_targets(session, paths, recursive)?;
     let mut changed = Vec::new();
     let mut failed = false;
     for path in files {

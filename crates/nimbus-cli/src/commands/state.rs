@@ -21,6 +21,35 @@ fn require_store(session: &Session) -> CmdResult<Store> {
     session.store(true)?.ok_or(Reported)
 }
 
+/// Rows of cells as lines whose columns line up: each column as wide as
+/// its widest cell (counted in characters), two spaces between columns,
+/// the last column unpadded.
+fn aligned(rows: &[Vec<String>]) -> Vec<String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|row| row.get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                if c + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
 /// Masks sensitive top-level attributes of a stored object.
 fn masked(record: &nimbus_state::ResourceRecord, show_sensitive: bool) -> serde_json::Value {
     let mut attributes = record.attributes.clone();
@@ -66,9 +95,31 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
                 None => None,
             };
             let Some(record) = record else {
-                session
-                    .out
-                    .error(&format!("no resource `{address}` in state"));
+                // A counted or keyed block: name its instances.
+                let instances: Vec<String> = match &store {
+                    Some(s) => s
+                        .resources(&ws)
+                        .map_err(fail(session, "reading state"))?
+                        .into_iter()
+                        .map(|r| r.address)
+                        .filter(|a| nimbus_engine::block_of(a) == address && a != &address)
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let mut message = format!("no resource `{address}` in state");
+                if !instances.is_empty() {
+                    let mut sorted = instances;
+                    sorted.sort();
+                    let shown: Vec<&str> = sorted.iter().take(5).map(String::as_str).collect();
+                    message.push_str(&format!(
+                        "; it has {} instances: show one of them, e.g. `nimbus state show '{}'` ({}{})",
+                        sorted.len(),
+                        sorted[0],
+                        shown.join(", "),
+                        if sorted.len() > shown.len() { ", ..." } else { "" }
+                    ));
+                }
+                session.out.error(&message);
                 return Err(Reported);
             };
             let attributes = masked(&record, show_sensitive);
@@ -114,26 +165,32 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             let events = store
                 .history(&ws, address.as_deref(), limit)
                 .map_err(fail(session, "reading history"))?;
-            for e in events {
-                if session.out.json {
+            if session.out.json {
+                for e in events {
                     // Before/after may hold secrets; history shows who and what, not values.
                     session.out.event(
                         "history",
                         json!({ "seq": e.seq, "time": e.time, "run_id": e.run_id, "cause": e.cause, "user": e.user,
                                 "host": e.host, "operation": e.operation, "kind": e.kind, "address": e.address }),
                     );
-                } else {
-                    session.out.line(&format!(
-                        "#{:<6} {}  {:<16} {:<10} {}  by {}@{}  run {}",
-                        e.seq,
-                        e.time,
-                        e.kind,
-                        e.operation,
-                        e.address.as_deref().unwrap_or("-"),
-                        e.user,
-                        e.host,
-                        e.run_id
-                    ));
+                }
+            } else {
+                let rows: Vec<Vec<String>> = events
+                    .into_iter()
+                    .map(|e| {
+                        vec![
+                            format!("#{}", e.seq),
+                            e.time,
+                            e.kind,
+                            e.operation,
+                            e.address.unwrap_or_else(|| "-".to_string()),
+                            format!("by {}@{}", e.user, e.host),
+                            format!("run {}", e.run_id),
+                        ]
+                    })
+                    .collect();
+                for line in aligned(&rows) {
+                    session.out.line(&line);
                 }
             }
             Ok(0)
@@ -159,13 +216,30 @@ pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             let ws = session.workspace(Some(&store))?;
             let run = RunInfo::new("state mv");
             let _lock = session.lock(&store, &ws, &run.run_id, "state mv")?;
-            store
-                .move_resource(&ws, &from, &to)
+            let moves = store
+                .move_resources(&ws, &from, &to)
                 .map_err(fail(session, "moving"))?;
-            session.line_or_json(
-                &format!("Moved {from} to {to}."),
-                json!({ "from": from, "to": to }),
-            );
+            if session.out.json {
+                let moved: Vec<_> = moves
+                    .iter()
+                    .map(|(a, b)| json!({ "from": a, "to": b }))
+                    .collect();
+                session
+                    .out
+                    .event("result", json!({ "from": from, "to": to, "moved": moved }));
+            } else if moves.len() == 1 {
+                session
+                    .out
+                    .line(&format!("Moved {} to {}.", moves[0].0, moves[0].1));
+            } else {
+                for (a, b) in &moves {
+                    session.out.line(&format!("Moved {a} to {b}."));
+                }
+                session.out.line(&format!(
+                    "Moved {} from {from} to {to}.",
+                    crate::render::resources(moves.len())
+                ));
+            }
             Ok(0)
         }
         StateCommand::Rebuild => {
@@ -316,6 +390,36 @@ pub fn force_unlock(session: &Session, lock_id: &str) -> CmdResult<u8> {
     session.line_or_json(
         &format!("Released lock {lock_id} on workspace `{ws}`."),
         json!({ "unlocked": lock_id }),
+    );
+    Ok(0)
+}
+
+/// `taint ADDR` (`tainted: true`) and `untaint ADDR`: the mark makes the
+/// next plan replace the object; it is an event in the history like any
+/// other change.
+pub fn taint(session: &Session, address: &str, tainted: bool) -> CmdResult<u8> {
+    let store = require_store(session)?;
+    let ws = session.workspace(Some(&store))?;
+    let operation = if tainted { "taint" } else { "untaint" };
+    let run = RunInfo::new(operation);
+    let _lock = session.lock(&store, &ws, &run.run_id, operation)?;
+    let status = if tainted {
+        nimbus_state::ResourceStatus::Tainted
+    } else {
+        nimbus_state::ResourceStatus::Ready
+    };
+    let changed = store
+        .set_status(&ws, address, status)
+        .map_err(fail(session, operation))?;
+    let text = match (changed.is_some(), tainted) {
+        (true, true) => format!("{address} is tainted: the next apply replaces it."),
+        (true, false) => format!("{address} is no longer tainted."),
+        (false, true) => format!("{address} was already tainted."),
+        (false, false) => format!("{address} was not tainted."),
+    };
+    session.line_or_json(
+        &text,
+        json!({ "address": address, "tainted": tainted, "changed": changed.is_some() }),
     );
     Ok(0)
 }

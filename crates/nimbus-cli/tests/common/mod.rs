@@ -115,8 +115,12 @@ impl Run {
     }
 
     /// Every stdout line as a JSON event: each must parse, be an object,
-    /// carry `"v": 1` and a string `type`. With `--json` nothing goes to
-    /// stderr either.
+    /// carry `"v": 1`, a string `type`, and Terraform's `@level`,
+    /// `@message` and `@timestamp`; the first is the `version` event that
+    /// opens every stream. With `--json` nothing goes to stderr either.
+    /// Returns the events after the `version` one, without the `@` fields
+    /// (a timestamp differs in every run), so tests compare what the
+    /// events say.
     #[track_caller]
     pub fn events(&self) -> Vec<Json> {
         assert!(
@@ -124,7 +128,8 @@ impl Run {
             "--json run wrote to stderr\n{}",
             self.describe()
         );
-        self.stdout
+        let mut events: Vec<Json> = self
+            .stdout
             .lines()
             .map(|line| {
                 let event: Json = serde_json::from_str(line)
@@ -140,9 +145,28 @@ impl Run {
                     "event without a type: {line}\n{}",
                     self.describe()
                 );
+                for field in ["@level", "@message", "@timestamp"] {
+                    assert!(
+                        event[field].is_string(),
+                        "event without {field}: {line}\n{}",
+                        self.describe()
+                    );
+                }
                 event
             })
-            .collect()
+            .collect();
+        assert!(
+            events.first().is_some_and(|e| e["type"] == "version"),
+            "the stream does not start with a version event\n{}",
+            self.describe()
+        );
+        events.remove(0);
+        for event in &mut events {
+            if let Some(map) = event.as_object_mut() {
+                map.retain(|k, _| !k.starts_with('@'));
+            }
+        }
+        events
     }
 
     /// Events of one type.

@@ -822,3 +822,115 @@ fn invalid_requests_are_errors_not_panics() {
     assert!(rec.upsert_blocking(record("a.ok", 1)).is_ok());
     rec.finish_blocking(RunStatus::Succeeded).expect("f");
 }
+
+#[test]
+fn state_mv_of_a_block_moves_every_instance_or_none() {
+    let p = Project::new();
+    let store = p.open();
+    let rec = store.begin_run("default", run("apply")).expect("run");
+    for a in [
+        "t.n[0]",
+        "t.n[1]",
+        "t.n[\"a[0]\"]",
+        "t.nn[0]",
+        "t.n2",
+        "module.m.t.x",
+        "module.m.t.y[1]",
+        "module.mm.t.x",
+        "t.taken[0]",
+    ] {
+        rec.upsert_blocking(record(a, 1)).expect("seed");
+    }
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let addresses = |store: &nimbus_state::Store| -> Vec<String> {
+        let mut a: Vec<String> = store
+            .resources("default")
+            .expect("list")
+            .into_iter()
+            .map(|r| r.address)
+            .collect();
+        a.sort();
+        a
+    };
+
+    // Every instance of `t.n`, keys kept; not `t.nn` nor `t.n2`.
+    let moves = store.move_resources("default", "t.n", "t.m").expect("mv");
+    assert_eq!(
+        moves,
+        [
+            ("t.n[\"a[0]\"]".to_string(), "t.m[\"a[0]\"]".to_string()),
+            ("t.n[0]".to_string(), "t.m[0]".to_string()),
+            ("t.n[1]".to_string(), "t.m[1]".to_string()),
+        ]
+    );
+    // A module's contents, not a module whose name starts the same.
+    let moves = store
+        .move_resources("default", "module.m", "module.k")
+        .expect("mv module");
+    assert_eq!(moves.len(), 2);
+    assert!(addresses(&store).contains(&"module.mm.t.x".to_string()));
+    assert!(addresses(&store).contains(&"module.k.t.y[1]".to_string()));
+
+    // One instance alone still moves as before.
+    store
+        .move_resources("default", "t.m[1]", "t.single")
+        .expect("mv one");
+
+    // A clash moves nothing at all.
+    let before = addresses(&store);
+    let head = store.head_sequence("default").expect("head");
+    assert!(matches!(
+        store.move_resources("default", "t.m", "t.taken"),
+        Err(StateError::ResourceExists { .. })
+    ));
+    assert_eq!(addresses(&store), before);
+    assert_eq!(store.head_sequence("default").expect("head"), head);
+    assert!(matches!(
+        store.move_resources("default", "t.m", "t.other[0]"),
+        Err(StateError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.move_resources("default", "t.missing", "t.x"),
+        Err(StateError::ResourceNotFound { .. })
+    ));
+}
+
+#[test]
+fn taint_and_untaint_record_an_event_each() {
+    let p = Project::new();
+    let store = p.open();
+    let rec = store.begin_run("default", run("apply")).expect("run");
+    rec.upsert_blocking(record("t.a", 1)).expect("seed");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let head = store.head_sequence("default").expect("head");
+    assert!(
+        store
+            .set_status("default", "t.a", nimbus_state::ResourceStatus::Tainted)
+            .expect("taint")
+            .is_some()
+    );
+    let status = |store: &nimbus_state::Store| {
+        store
+            .resource("default", "t.a")
+            .expect("get")
+            .expect("present")
+            .status
+    };
+    assert_eq!(status(&store), nimbus_state::ResourceStatus::Tainted);
+    assert!(store.head_sequence("default").expect("head") > head);
+    // Tainting twice changes nothing.
+    assert!(
+        store
+            .set_status("default", "t.a", nimbus_state::ResourceStatus::Tainted)
+            .expect("taint again")
+            .is_none()
+    );
+    store
+        .set_status("default", "t.a", nimbus_state::ResourceStatus::Ready)
+        .expect("untaint");
+    assert_eq!(status(&store), nimbus_state::ResourceStatus::Ready);
+    assert!(matches!(
+        store.set_status("default", "t.none", nimbus_state::ResourceStatus::Tainted),
+        Err(StateError::ResourceNotFound { .. })
+    ));
+}

@@ -1,0 +1,367 @@
+//! What diagnostics promise the user, checked on the real binary: no
+//! secret in any message, snippets of bounded size, a location for every
+//! input problem, `validate` without values, and messages that say what
+//! to do.
+
+mod common;
+
+use common::*;
+
+/// Text that must never reach the output: every secret below contains it
+/// (the sensitive index is 4242, checked apart).
+const SECRET: &str = "Hunter2";
+
+/// Asserts that no output of `run`, text or JSON, contains the secret.
+#[track_caller]
+fn assert_no_secret(run: &Run) {
+    assert!(
+        !run.all_output().contains(SECRET),
+        "a secret reached the output of nimbus {}:\n{}",
+        run.args.join(" "),
+        run.all_output()
+    );
+}
+
+/// One configuration run by a test, with what it must (not) print.
+struct Case {
+    what: &'static str,
+    config: &'static str,
+    /// Further files of the working directory.
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    /// In the error output.
+    wanted: &'static str,
+    /// Nowhere in the error output.
+    unwanted: &'static str,
+}
+
+impl Case {
+    const DEFAULT: Case = Case {
+        what: "",
+        config: "",
+        files: &[],
+        args: &[],
+        env: &[],
+        wanted: "",
+        unwanted: "",
+    };
+
+    fn workdir(&self) -> Workdir {
+        let w = Workdir::empty();
+        w.write("main.nim", self.config);
+        for (name, text) in self.files {
+            w.write(name, text);
+        }
+        w
+    }
+
+    /// `nimbus COMMAND ARGS... EXTRA...` in the case's directory.
+    fn run(&self, w: &Workdir, command: &str, extra: &[&str]) -> Run {
+        let mut args = vec![command];
+        args.extend_from_slice(self.args);
+        args.extend_from_slice(extra);
+        w.run_env(&args, self.env)
+    }
+}
+
+#[test]
+fn sensitive_values_never_appear_in_diagnostics() {
+    let cases = [
+        Case {
+            what: "a sensitive string used where a number is expected",
+            config: r#"(define-variables (pw (type string) (default "Hunter2Secret") (sensitive #t)))
+(resource random-string "r" (length (var pw)))"#,
+            wanted: "expected number, found string (sensitive value)",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "a bad --var for a sensitive number",
+            config: r#"(define-variables (pin (type number) (sensitive #t)))
+(resource null-resource "a" (triggers (pin (var pin))))"#,
+            args: &["--var", "pin=Hunter2Pin"],
+            wanted: "expected number, found string (sensitive value)",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "a bad environment value for a sensitive map",
+            config: r#"(define-variables (keys (type (map string)) (sensitive #t)))
+(resource terraform-data "a" (input (var keys)))"#,
+            env: &[("NIMBUS_VAR_keys", "Hunter2Key")],
+            wanted: "not shown: the variable is sensitive",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "a bad var-file value for a sensitive number",
+            config: r#"(define-variables (pin (type number) (sensitive #t)))
+(resource null-resource "a" (triggers (pin (var pin))))"#,
+            files: &[("secrets.vars", r#"(pin "Hunter2Pin")"#)],
+            args: &["--var-file", "secrets.vars"],
+            wanted: "expected number, found string (sensitive value)",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "a sensitive index into a counted resource",
+            config: r#"(define-variables (i (type number) (default 4242) (sensitive #t)))
+(resource terraform-data "n" (count 1) (input "x"))
+(resource terraform-data "m" (input (ref terraform-data "n" (var i) "input")))"#,
+            wanted: "index (sensitive value) is out of range",
+            ..Case::DEFAULT
+        },
+    ];
+    for case in &cases {
+        let w = case.workdir();
+        for command in ["validate", "plan"] {
+            let run = case.run(&w, command, &[]);
+            run.failure().no_panic().stderr_has(case.wanted);
+            assert_no_secret(&run);
+            assert!(
+                !run.stderr.contains("4242"),
+                "{}: {}",
+                case.what,
+                run.stderr
+            );
+
+            let run = case.run(&w, command, &["--json"]);
+            run.failure().no_panic();
+            let messages: Vec<String> = run
+                .events_of("diagnostic")
+                .iter()
+                .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+                .collect();
+            assert!(
+                messages.iter().any(|m| m.contains(case.wanted)),
+                "{}: {messages:?}",
+                case.what
+            );
+            assert_no_secret(&run);
+            assert!(
+                !run.stdout.contains("4242"),
+                "{}: {}",
+                case.what,
+                run.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn snippets_of_huge_lines_stay_small() {
+    // One line of about 4 MB: a long string, then lists nested too deep.
+    let w = Workdir::empty();
+    let padding = "a".repeat(4_000_000);
+    let depth = 300;
+    let line = format!(
+        "(locals (pad \"{padding}\") (deep {}1{}))",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    w.write("main.nim", &line);
+    let run = w.run(&["validate"]);
+    run.failure().no_panic().stderr_has("nested deeper than");
+    assert!(
+        run.stderr.len() < 2_000,
+        "stderr is {} bytes:\n{}",
+        run.stderr.len(),
+        &run.stderr[..run.stderr.len().min(2_000)]
+    );
+    // The first `(` past the limit: `locals` and `deep` are two levels,
+    // so it follows 198 `(` of the nesting.
+    let column = "(locals (pad \"".len() + padding.len() + "\") (deep ".len() + 198 + 1;
+    run.stderr_has(&format!("--> main.nim:1:{column}"));
+    // The caret still points at a `(` of the cut line.
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    let source = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("1 | "))
+        .expect("the source line");
+    let caret = lines
+        .iter()
+        .find(|l| l.contains('^'))
+        .expect("the caret line");
+    let at = caret.find('^').unwrap() - caret.find('|').unwrap() - 2;
+    assert!(
+        source.starts_with("...") && source.ends_with("..."),
+        "{source}"
+    );
+    assert_eq!(source.as_bytes()[at], b'(', "{source}\n{caret}");
+}
+
+#[test]
+fn reader_problems_are_located() {
+    let w = Workdir::empty();
+
+    // Invalid UTF-8: its line and column, and the rest is still checked.
+    let mut bytes = b"(resource null-resource \"a\")\n(locals (x \"caf".to_vec();
+    bytes.extend_from_slice(b"\xe9\"))\n(resorce null-resource \"b\")\n");
+    std::fs::write(w.path().join("main.nim"), bytes).unwrap();
+    w.run(&["validate"])
+        .failure()
+        .no_panic()
+        .stderr_has("error: the file is not valid UTF-8")
+        .stderr_has("--> main.nim:2:16")
+        .stderr_has("invalid byte 0xE9")
+        .stderr_has("unknown form `resorce`");
+
+    // One missing `)`: the opening, and where indentation says it belongs.
+    w.write(
+        "main.nim",
+        "(resource null-resource \"a\"\n  (triggers (x \"1\"))\n\n(resource null-resource \"b\")\n(output \"o\" (value 1))\n",
+    );
+    w.run(&["validate"])
+        .failure()
+        .no_panic()
+        .stderr_has("--> main.nim:1:1")
+        .stderr_has("the `)` is missing before line 4");
+
+    // Inside a wrapper the `(` that lacks its `)` is not the one left open.
+    w.write(
+        "main.nim",
+        "(define-infrastructure prod\n  (resource null-resource \"a\"\n    (triggers (x 1))\n  (resource null-resource \"b\"))\n",
+    );
+    w.run(&["validate"])
+        .failure()
+        .no_panic()
+        .stderr_has("--> main.nim:1:1")
+        .stderr_has("the `(` at line 2, column 3 is the one missing its `)`: line 4");
+}
+
+#[test]
+fn validate_needs_no_values_but_plan_does() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(define-variables
+  (region (type string))
+  (replicas (type number) (validation (> replicas 0) "must be positive"))
+  (token (type string) (sensitive #t)))
+(resource null-resource "a"
+  (count (var replicas))
+  (triggers (r (var region)) (t (var token))))
+"#,
+    );
+    w.run(&["validate"]).success().no_panic();
+    w.run(&["plan"])
+        .failure()
+        .no_panic()
+        .stderr_has("no value for required variable `region`")
+        .stderr_has("no value for required variable `replicas`");
+    w.run(&["apply", "--auto-approve"])
+        .failure()
+        .no_panic()
+        .stderr_has("no value for required variable `token`");
+    // Given values, the rules still apply in validate.
+    w.run(&["validate", "--var", "replicas=0"])
+        .failure()
+        .stderr_has("must be positive");
+    // Whatever does not depend on the values is still checked.
+    w.write(
+        "main.nim",
+        r#"(define-variables (region (type string)))
+(resource null-resource "a" (triggers (r (var regoin))))
+"#,
+    );
+    w.run(&["validate"])
+        .failure()
+        .stderr_has("unknown variable `regoin`")
+        .stderr_has("did you mean `region`?");
+}
+
+#[test]
+fn plans_say_that_policies_are_not_enforced() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(define-policy guard (deny "builtin:Delete" (when (= resource-type "null-resource"))))
+(resource null-resource "a")
+"#,
+    );
+    let warning = "policies are not enforced yet";
+    w.run(&["plan"]).success().no_panic().stderr_has(warning);
+    w.run(&["apply", "--auto-approve"])
+        .success()
+        .no_panic()
+        .stderr_has(warning);
+    let run = w.run(&["plan", "--json"]);
+    run.success();
+    assert!(
+        run.events_of("diagnostic")
+            .iter()
+            .any(|e| e["severity"] == "warning"
+                && e["message"].as_str().unwrap_or_default().contains(warning)),
+        "{}",
+        run.stdout
+    );
+
+    // An undefined function in a condition fails validation.
+    w.write(
+        "main.nim",
+        r#"(define-policy guard (deny "builtin:Delete" (when (is-prod resource-type))))
+(resource null-resource "a")
+"#,
+    );
+    w.run(&["validate"])
+        .failure()
+        .no_panic()
+        .stderr_has("unknown function `is-prod`")
+        .stderr_has("--> main.nim:1:52");
+}
+
+#[test]
+fn messages_say_what_to_do() {
+    let cases = [
+        Case {
+            what: "a map given as plain text",
+            config: r#"(define-variables (tags (type (map string))))
+(resource terraform-data "a" (input (var tags)))"#,
+            args: &["--var", "tags=notamap"],
+            wanted: "write a map as (map (KEY VALUE) ...) or JSON {...}",
+            unwanted: "write a list",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "a reference in a var file",
+            config: r#"(define-variables (replicas (type number)) (x (type number) (default 1)))
+(resource null-resource "a" (count (var replicas)))"#,
+            files: &[("values.vars", "(replicas (var x))")],
+            args: &["--var-file", "values.vars"],
+            wanted: "var files hold literal values",
+            unwanted: "unknown variable",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "for-each over a list holding a secret",
+            config: r#"(define-variables (s (type string) (default "Hunter2") (sensitive #t)))
+(resource null-resource "a" (for-each (list (var s))))"#,
+            wanted: "sensitive values cannot be used as `for-each` keys",
+            unwanted: "needs strings",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "a misspelt meta-argument",
+            config: r#"(resource null-resource "a" (coutn 2))"#,
+            wanted: "help: did you mean `count`?",
+            unwanted: "note: its attributes are",
+            ..Case::DEFAULT
+        },
+        Case {
+            what: "an AWS type without a provider block",
+            config: r#"(resource s3-bucket "logs" (bucket "logs"))"#,
+            wanted: "add `(provider aws ...)`",
+            unwanted: "did you mean",
+            ..Case::DEFAULT
+        },
+    ];
+    for case in &cases {
+        let run = case.run(&case.workdir(), "validate", &[]);
+        run.failure().no_panic().stderr_has(case.wanted);
+        assert!(
+            !run.stderr.contains(case.unwanted),
+            "{}: says {:?}:\n{}",
+            case.what,
+            case.unwanted,
+            run.stderr
+        );
+        assert_no_secret(&run);
+    }
+}

@@ -1,0 +1,3 @@
+(define-infrastructure t
+  (resource terraform-data "a" (input "a"))
+  (resource local-file "extra" (filename "out/extra.txt") (content "not reviewed")))

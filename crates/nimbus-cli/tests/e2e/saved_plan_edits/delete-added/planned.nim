@@ -1,0 +1,3 @@
+(define-infrastructure t
+  (resource terraform-data "keep" (input "k"))
+  (resource terraform-data "gone" (input "g")))

@@ -1,0 +1,2 @@
+(define-infrastructure t
+  (resource terraform-data "keep" (input "k")))

@@ -1,0 +1,3 @@
+(define-infrastructure t
+  (resource terraform-data "a" (input "a"))
+  (output "greeting" (value "SNEAKED-IN")))

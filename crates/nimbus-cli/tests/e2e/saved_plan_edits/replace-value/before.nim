@@ -1,0 +1,2 @@
+(define-infrastructure t
+  (resource local-file "f" (filename "out/f.txt") (content "v1")))

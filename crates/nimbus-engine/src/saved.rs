@@ -1,0 +1,348 @@
+//! Saved plans: what `plan -out FILE` writes and the contract `apply FILE`
+//! keeps.
+//!
+//! The contract (Terraform's): a saved plan binds what is applied. It
+//! names the directory, workspace and state it was made against, and
+//! applying it anywhere else, or after the state moved on, is refused.
+//! Before any provider is asked to change anything, the configuration is
+//! planned again against the plan's own view of each object; if it no
+//! longer produces the saved plan (another action, another address, a
+//! value planned as known that now differs), the apply is refused with the
+//! differing addresses named. During the apply, every value the plan knew
+//! is checked again against what is about to be applied
+//! ([`conforms`]).
+
+use crate::plan::{Action, OutputChange, Plan, ResourceChange};
+use nimbus_value::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Version of the saved plan file format. 2 added the directory and the
+/// plan's target selection.
+pub const PLAN_FORMAT: u32 = 2;
+
+/// What `plan -out` writes: the plan and everything it was made with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format: u32,
+    pub nimbus_version: String,
+    /// The working directory the plan belongs to (absolute, canonical).
+    pub directory: PathBuf,
+    pub plan: Plan,
+    /// The variable values the plan was made with, by name.
+    pub inputs: Vec<(String, Value)>,
+}
+
+/// Why a saved plan cannot be applied here and now.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("this is not a Nimbus plan file: {0}")]
+    NotAPlan(String),
+    #[error(
+        "plan format {found} is not supported by this version of Nimbus (it reads format {PLAN_FORMAT}); run `nimbus plan -out FILE` again"
+    )]
+    UnsupportedFormat { found: u32 },
+    #[error(
+        "the plan was made in {}, but this command runs in {}; apply it there: nimbus -C {} apply FILE",
+        made_in.display(), here.display(), made_in.display()
+    )]
+    WrongDirectory { made_in: PathBuf, here: PathBuf },
+    #[error(
+        "the plan was made for workspace `{planned}`, but the current workspace is `{current}`"
+    )]
+    WrongWorkspace { planned: String, current: String },
+    #[error(
+        "the saved plan is stale: the state changed since it was made (event {planned} then, {current} now); run `nimbus plan` again"
+    )]
+    Stale { planned: u64, current: u64 },
+}
+
+impl SavedPlan {
+    pub fn new(directory: &Path, plan: Plan, inputs: Vec<(String, Value)>) -> SavedPlan {
+        let mut inputs = inputs;
+        inputs.sort_by(|a, b| a.0.cmp(&b.0));
+        SavedPlan {
+            format: PLAN_FORMAT,
+            nimbus_version: env!("CARGO_PKG_VERSION").to_string(),
+            directory: directory.to_path_buf(),
+            plan,
+            inputs,
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // A plan of values and strings always serializes.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads a plan file's bytes; an older or newer format is named as
+    /// such rather than reported as a parse error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<SavedPlan, SavedPlanError> {
+        #[derive(Deserialize)]
+        struct Header {
+            format: u32,
+        }
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| SavedPlanError::NotAPlan(e.to_string()))?;
+        if header.format != PLAN_FORMAT {
+            return Err(SavedPlanError::UnsupportedFormat {
+                found: header.format,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|e| SavedPlanError::NotAPlan(e.to_string()))
+    }
+
+    /// Whether the plan belongs to `directory` (canonical). Checked before
+    /// anything else is read there.
+    pub fn check_directory(&self, directory: &Path) -> Result<(), SavedPlanError> {
+        if self.directory != directory {
+            return Err(SavedPlanError::WrongDirectory {
+                made_in: self.directory.clone(),
+                here: directory.to_path_buf(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the plan may be applied to `workspace`, whose head event is
+    /// `state_sequence`.
+    pub fn check_applicable(
+        &self,
+        workspace: &str,
+        state_sequence: u64,
+    ) -> Result<(), SavedPlanError> {
+        if self.plan.workspace != workspace {
+            return Err(SavedPlanError::WrongWorkspace {
+                planned: self.plan.workspace.clone(),
+                current: workspace.to_string(),
+            });
+        }
+        if self.plan.state_sequence != state_sequence {
+            return Err(SavedPlanError::Stale {
+                planned: self.plan.state_sequence,
+                current: state_sequence,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether `now` is what `planned` promised: every value the plan knew is
+/// the same; where the plan had an unknown, anything goes. Sensitive marks
+/// do not matter here (stored plans keep values unmarked).
+pub fn conforms(planned: &Value, now: &Value) -> bool {
+    match (planned.peel(), now.peel()) {
+        (Value::Unknown, _) => true,
+        (Value::Map(p), Value::Map(n)) => {
+            p.len() == n.len()
+                && p.iter()
+                    .all(|(k, pv)| n.get(k).is_some_and(|nv| conforms(pv, nv)))
+        }
+        (Value::List(p), Value::List(n)) => {
+            p.len() == n.len() && p.iter().zip(n).all(|(pv, nv)| conforms(pv, nv))
+        }
+        (p, n) => p == n,
+    }
+}
+
+/// Top-level attributes of an object whose planned values `now` breaks.
+pub fn nonconforming_attributes(planned: &Value, now: &Value) -> Vec<String> {
+    let empty = BTreeMap::new();
+    let p = planned.peel().as_map().unwrap_or(&empty);
+    let n = now.peel().as_map().unwrap_or(&empty);
+    let mut names: Vec<String> = p
+        .keys()
+        .chain(n.keys())
+        .filter(|k| match (p.get(*k), n.get(*k)) {
+            (Some(pv), Some(nv)) => !conforms(pv, nv),
+            (Some(pv), None) => !pv.is_unknown() && !pv.is_null(),
+            (None, Some(nv)) => !nv.is_null(),
+            (None, None) => false,
+        })
+        .cloned()
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() && !conforms(planned, now) {
+        // Not an object, or the difference is not in a named attribute.
+        names.push("(the whole object)".to_string());
+    }
+    names
+}
+
+/// One way a fresh plan departs from the saved one. Messages name
+/// addresses and attributes, never values: plans hold secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDeparture {
+    pub address: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for PlanDeparture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.address, self.detail)
+    }
+}
+
+/// Everything in which `now` (the configuration planned again against the
+/// saved plan's view of each object) departs from `saved`.
+pub fn departures(saved: &Plan, now: &Plan) -> Vec<PlanDeparture> {
+    let changes = |plan: &'_ Plan| -> HashMap<String, ResourceChange> {
+        plan.changes
+            .iter()
+            .filter(|c| c.action.is_change())
+            .map(|c| (c.address.clone(), c.clone()))
+            .collect()
+    };
+    let saved_changes = changes(saved);
+    let now_changes = changes(now);
+    let mut out = Vec::new();
+    for (address, planned) in &saved_changes {
+        let Some(current) = now_changes.get(address) else {
+            out.push(PlanDeparture {
+                address: address.clone(),
+                detail: format!(
+                    "the saved plan will {} it, but the configuration now plans no change",
+                    planned.action.verb()
+                ),
+            });
+            continue;
+        };
+        if planned.action != current.action {
+            out.push(PlanDeparture {
+                address: address.clone(),
+                detail: format!(
+                    "the saved plan will {} it, but the configuration now plans to {} it",
+                    planned.action.verb(),
+                    current.action.verb()
+                ),
+            });
+            continue;
+        }
+        if planned.action == Action::Delete {
+            continue;
+        }
+        let attributes = match (&planned.after, &current.after) {
+            (Some(p), Some(n)) => nonconforming_attributes(p, n),
+            (None, None) => Vec::new(),
+            _ => vec!["(the whole object)".to_string()],
+        };
+        if !attributes.is_empty() {
+            out.push(PlanDeparture {
+                address: address.clone(),
+                detail: format!(
+                    "the configuration now gives other values than the saved plan for {}",
+                    quoted_list(&attributes)
+                ),
+            });
+        }
+    }
+    for (address, current) in &now_changes {
+        if !saved_changes.contains_key(address) {
+            out.push(PlanDeparture {
+                address: address.clone(),
+                detail: format!(
+                    "the configuration now plans to {} it, but the saved plan has no change for it",
+                    current.action.verb()
+                ),
+            });
+        }
+    }
+    out.extend(output_departures(&saved.outputs, &now.outputs));
+    out.sort_by(|a, b| a.address.cmp(&b.address).then(a.detail.cmp(&b.detail)));
+    out
+}
+
+fn output_departures(saved: &[OutputChange], now: &[OutputChange]) -> Vec<PlanDeparture> {
+    let by_name = |outputs: &'_ [OutputChange]| -> HashMap<String, Value> {
+        outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.after.clone()))
+            .collect()
+    };
+    let saved = by_name(saved);
+    let now = by_name(now);
+    let mut out = Vec::new();
+    for (name, planned) in &saved {
+        let detail = match now.get(name) {
+            None => "the saved plan sets this output, but the configuration no longer has it",
+            Some(current) if !conforms(planned, current) => {
+                "the configuration now gives this output another value than the saved plan"
+            }
+            Some(_) => continue,
+        };
+        out.push(PlanDeparture {
+            address: format!("output.{name}"),
+            detail: detail.to_string(),
+        });
+    }
+    for name in now.keys().filter(|n| !saved.contains_key(*n)) {
+        out.push(PlanDeparture {
+            address: format!("output.{name}"),
+            detail: "the configuration now has this output, but the saved plan does not"
+                .to_string(),
+        });
+    }
+    out
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn unknowns_in_the_plan_accept_any_value() {
+        let planned = obj(&[("id", Value::Unknown), ("input", Value::string("a"))]);
+        let now = obj(&[("id", Value::string("x")), ("input", Value::string("a"))]);
+        assert!(conforms(&planned, &now));
+        assert!(nonconforming_attributes(&planned, &now).is_empty());
+    }
+
+    #[test]
+    fn a_known_value_that_changed_is_named() {
+        let planned = obj(&[("input", Value::string("REVIEWED"))]);
+        let now = obj(&[("input", Value::string("SNEAKED-IN"))]);
+        assert!(!conforms(&planned, &now));
+        assert_eq!(nonconforming_attributes(&planned, &now), vec!["input"]);
+    }
+
+    #[test]
+    fn nested_values_and_lengths_are_compared() {
+        let planned = obj(&[("tags", Value::List(vec![Value::string("a")]))]);
+        let longer = obj(&[(
+            "tags",
+            Value::List(vec![Value::string("a"), Value::string("b")]),
+        )]);
+        assert_eq!(nonconforming_attributes(&planned, &longer), vec!["tags"]);
+        let marked = obj(&[(
+            "tags",
+            Value::List(vec![Value::string("a").into_sensitive()]),
+        )]);
+        assert!(conforms(&planned, &marked), "marks do not matter");
+    }
+
+    #[test]
+    fn a_known_value_that_became_unknown_does_not_conform() {
+        let planned = obj(&[("input", Value::string("a"))]);
+        let now = obj(&[("input", Value::Unknown)]);
+        assert!(!conforms(&planned, &now));
+    }
+}
