@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io::{ErrorKind, IsTerminal, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Version of the `--json` event format (documented in docs/json-events.md).
 pub const JSON_VERSION: u32 = 1;
@@ -304,6 +304,10 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     /// Failure and skip lines printed so far, by block and kind.
     lines_by_block: HashMap<(String, &'static str), usize>,
+    /// Operations under way: what, since when, and when they last said
+    /// they are still going. At most `--parallelism` entries.
+    in_flight: HashMap<String, (Action, Instant, Instant)>,
+    finished: bool,
 }
 
 impl Progress {
@@ -312,6 +316,37 @@ impl Progress {
             out: out.clone(),
             bar: None,
             lines_by_block: HashMap::new(),
+            in_flight: HashMap::new(),
+            finished: false,
+        }
+    }
+
+    /// Says, for every operation running longer than `every` since it
+    /// started or last said so, that it is still going: a line on a pipe,
+    /// the bar's message on a terminal (the bar itself keeps ticking).
+    fn heartbeat(&mut self, every: Duration) {
+        if self.out.json {
+            return;
+        }
+        let now = Instant::now();
+        let mut due: Vec<(String, Action, Duration)> = Vec::new();
+        for (address, (action, started, last)) in &mut self.in_flight {
+            if now.duration_since(*last) >= every {
+                *last = now;
+                due.push((address.clone(), *action, now.duration_since(*started)));
+            }
+        }
+        due.sort_by(|a, b| a.0.cmp(&b.0));
+        for (address, action, elapsed) in due {
+            let text = format!(
+                "{address}: Still {}... [{}s elapsed]",
+                ing(action),
+                elapsed.as_secs()
+            );
+            match &self.bar {
+                Some(bar) => bar.set_message(text),
+                None => self.out.line(&text),
+            }
         }
     }
 
@@ -430,31 +465,62 @@ fn event_text(event: &Event) -> String {
         } => format!("{address}: retrying in {delay_ms} ms (attempt {attempt}): {message}"),
         Event::Skipped { address, reason } => format!("{address}: skipped: {reason}"),
         Event::OpenIntent {
+            id,
             address,
             action,
             run_id,
             resolution,
         } => format!(
-            "{address}: an interrupted run ({run_id}) left an open `{action}`: {resolution}"
+            "{address}: an interrupted run ({run_id}) left an open `{action}` intent (#{id}): {resolution}"
         ),
     }
 }
 
+/// How often a long operation says it is still going (Terraform's
+/// `Still creating... [10s elapsed]`); `NIMBUS_HEARTBEAT_SECS` changes it.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
 /// A sink shared with the engine; owns the progress bar once apply starts.
 pub struct ProgressSink {
-    inner: Mutex<Progress>,
+    inner: std::sync::Arc<Mutex<Progress>>,
 }
 
 impl ProgressSink {
     pub fn new(out: &Output) -> ProgressSink {
-        ProgressSink {
-            inner: Mutex::new(Progress::new(out)),
-        }
+        let inner = std::sync::Arc::new(Mutex::new(Progress::new(out)));
+        let every = std::env::var("NIMBUS_HEARTBEAT_SECS")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(HEARTBEAT, Duration::from_secs);
+        // The heartbeat ends with the sink: it holds only a weak reference.
+        let weak = std::sync::Arc::downgrade(&inner);
+        let spawned = std::thread::Builder::new()
+            .name("nimbus-heartbeat".into())
+            .spawn(move || {
+                // Fine enough that a heartbeat is late by a quarter at most.
+                let tick = (every / 4).min(Duration::from_secs(1));
+                loop {
+                    std::thread::sleep(tick);
+                    let Some(inner) = weak.upgrade() else { return };
+                    let Ok(mut progress) = inner.lock() else {
+                        return;
+                    };
+                    if progress.finished {
+                        return;
+                    }
+                    progress.heartbeat(every);
+                }
+            });
+        // Without a thread there is no heartbeat; everything else works.
+        drop(spawned);
+        ProgressSink { inner }
     }
 
     pub fn finish(&self) {
-        if let Ok(p) = self.inner.lock() {
+        if let Ok(mut p) = self.inner.lock() {
             p.finish();
+            p.finished = true;
         }
     }
 }
@@ -496,26 +562,34 @@ impl EventSink for ProgressSink {
                     p.say(text);
                 }
             }
-            Event::OperationStarted { .. } => {
+            Event::OperationStarted { address, action } => {
+                let now = Instant::now();
+                p.in_flight.insert(address, (action, now, now));
                 if p.bar.is_none() {
                     p.say(text);
                 }
             }
-            Event::OperationFinished { .. } => match &p.bar {
-                Some(bar) => {
-                    bar.inc(1);
-                    bar.set_message(text);
+            Event::OperationFinished { address, .. } => {
+                p.in_flight.remove(&address);
+                match &p.bar {
+                    Some(bar) => {
+                        bar.inc(1);
+                        bar.set_message(text);
+                    }
+                    None => p.say(text),
                 }
-                None => p.say(text),
-            },
+            }
             Event::OperationFailed { address, .. } => {
+                p.in_flight.remove(&address);
                 if let Some(bar) = &p.bar {
                     bar.inc(1);
                 }
                 let text = p.out.paint(&text, "31");
                 p.say_bounded(&address, "failed", text);
             }
-            Event::Retrying { .. } | Event::OpenIntent { .. } => p.say(text),
+            Event::Retrying { .. } => p.say(text),
+            // Something the user must know, as before any plan output.
+            Event::OpenIntent { .. } => p.out.warning(&text),
             Event::Skipped { address, .. } => p.say_bounded(&address, "skipped", text),
         }
     }

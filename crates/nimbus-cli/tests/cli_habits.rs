@@ -741,3 +741,38 @@ fn json_streams_carry_terraform_envelope() {
     let summary = apply.events_of("plan_summary").pop().expect("plan_summary");
     assert_eq!(summary["update"], 1);
 }
+
+/// A long operation says it is still going (Terraform's heartbeat), on a
+/// pipe too, so a CI log never looks hung.
+#[test]
+fn long_operations_say_they_are_still_going() {
+    let w = Workdir::init_with(
+        r#"(define-infrastructure t (resource terraform-data "slow" (input "x")))"#,
+    );
+    let apply = w.run_env(
+        &["apply", "--auto-approve", "--no-color"],
+        &[
+            ("NIMBUS_BUILTIN_CREATE_DELAY_MS", "3500"),
+            ("NIMBUS_HEARTBEAT_SECS", "1"),
+        ],
+    );
+    apply
+        .success()
+        .stdout_has("terraform-data.slow: Still creating... [1s elapsed]");
+    // Each heartbeat counts on from the start of the operation.
+    let elapsed: Vec<u64> = apply
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("terraform-data.slow: Still creating... ["))
+        .filter_map(|rest| rest.strip_suffix("s elapsed]")?.parse().ok())
+        .collect();
+    assert!(elapsed.len() >= 2, "{}", apply.stdout);
+    assert!(elapsed.windows(2).all(|w| w[0] < w[1]), "{elapsed:?}");
+    // Once done, it stops.
+    let after_done = apply
+        .stdout
+        .split("terraform-data.slow: created")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(!after_done.contains("Still creating"), "{}", apply.stdout);
+}

@@ -48,6 +48,8 @@ pub enum Event {
     },
     /// An intent left open by an earlier, interrupted run.
     OpenIntent {
+        /// The intent's id in the state store.
+        id: u64,
         address: String,
         action: String,
         run_id: String,

@@ -12,6 +12,7 @@ pub mod destroy;
 pub mod events;
 pub mod graph;
 pub mod job;
+pub mod ops;
 pub mod plan;
 pub mod providers;
 pub mod retry;

@@ -71,6 +71,23 @@ impl SavedPlan {
         }
     }
 
+    /// The variable values the plan was made with, as the run's inputs:
+    /// applying a saved plan uses them, not what is set now.
+    pub fn inputs(&self) -> nimbus_eval::Inputs {
+        self.inputs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    nimbus_eval::InputValue {
+                        value: value.clone(),
+                        origin: nimbus_eval::InputOrigin::CommandLine,
+                    },
+                )
+            })
+            .collect()
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         // A plan of values and strings always serializes.
         serde_json::to_vec(self).unwrap_or_default()

@@ -4,15 +4,16 @@ use crate::context::{CmdResult, Reported, Session};
 use crate::output::ProgressSink;
 use crate::render;
 use nimbus_config::Config;
-use nimbus_engine::{Action, ApplyReport, Engine, Plan, PriorState, RunOptions, SavedPlan};
+use nimbus_engine::ops::{self, LockSettings, OpsError};
+use nimbus_engine::{Action, ApplyReport, Engine, Plan, RunOptions, SavedPlan};
 use nimbus_eval::Inputs;
-use nimbus_state::{IntentResolution, OutputRecord, RunInfo, RunStatus, Store};
 use nimbus_syntax::SourceMap;
 use serde_json::json;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 struct Prepared {
     config: Config,
@@ -69,33 +70,6 @@ fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
     cancel
 }
 
-fn prior_state(
-    session: &Session,
-    store: Option<&Store>,
-    workspace: &str,
-) -> CmdResult<(PriorState, Vec<OutputRecord>, u64)> {
-    let Some(store) = store else {
-        return Ok((PriorState::new(), Vec::new(), 0));
-    };
-    let read = || -> Result<_, nimbus_state::StateError> {
-        let records = store.resources(workspace)?;
-        let outputs = store.outputs(workspace)?;
-        let seq = store.head_sequence(workspace)?;
-        Ok((
-            records
-                .into_iter()
-                .map(|r| (r.address.clone(), r))
-                .collect(),
-            outputs,
-            seq,
-        ))
-    };
-    read().map_err(|e| {
-        session.out.error(&format!("reading state: {e}"));
-        Reported
-    })
-}
-
 fn show_plan(session: &Session, sources: &SourceMap, plan: &Plan) {
     session.out.diagnostics(sources, &plan.warnings);
     if session.out.json {
@@ -137,49 +111,23 @@ fn masked_json(value: &nimbus_value::Value, sensitive: bool) -> serde_json::Valu
     }
 }
 
-/// Reports write-ahead intents left open by an interrupted run and closes
-/// them: the objects they name are re-read or re-planned by this run.
-fn resolve_open_intents(session: &Session, store: &Store, workspace: &str) -> CmdResult {
-    let intents = store.open_intents(workspace).map_err(|e| {
-        session.out.error(&format!("reading open intents: {e}"));
+/// Renders an error of a run: diagnostics with the configuration's
+/// sources, anything else as one message.
+fn report(session: &Session, sources: &SourceMap) -> impl Fn(OpsError) -> Reported {
+    move |error| {
+        match error {
+            OpsError::Diagnostics(ds) => session.out.diagnostics(sources, &ds),
+            other => session.out.error(&other.to_string()),
+        }
         Reported
-    })?;
-    for intent in intents {
-        let recorded = store
-            .resource(workspace, &intent.address)
-            .ok()
-            .flatten()
-            .is_some();
-        let resolution = match (intent.action.as_str(), recorded) {
-            ("create", false) | ("import", false) => {
-                "the object may have been created without being recorded; it will be planned again — check the provider for a duplicate"
-            }
-            ("delete", true) => "the object may already be gone; the refresh will tell",
-            _ => "state holds the last recorded result; the refresh will reconcile it",
-        };
-        if session.out.json {
-            session.out.event(
-                "open_intent",
-                json!({ "id": intent.id.0, "address": intent.address, "action": intent.action.as_str(),
-                        "run_id": intent.run_id, "resolution": resolution }),
-            );
-        } else {
-            session.out.warning(&format!(
-                "{}: an interrupted run ({}) left an open `{}` intent (#{}): {resolution}",
-                intent.address,
-                intent.run_id,
-                intent.action.as_str(),
-                intent.id.0
-            ));
-        }
-        if let Err(e) = store.resolve_intent(intent.id, IntentResolution::Discarded) {
-            session
-                .out
-                .error(&format!("closing intent #{}: {e}", intent.id.0));
-            return Err(Reported);
-        }
     }
-    Ok(())
+}
+
+fn lock_settings(session: &Session) -> LockSettings {
+    LockSettings {
+        timeout: Duration::from_secs(session.global.lock_timeout),
+        steal_stale: session.global.steal_stale_lock,
+    }
 }
 
 pub async fn plan(
@@ -192,29 +140,19 @@ pub async fn plan(
     let engine = engine(session, &prepared)?;
     let store = session.store(false)?;
     let workspace = session.workspace(store.as_ref())?;
-    let (prior, prior_outputs, seq) = prior_state(session, store.as_ref(), &workspace)?;
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
-    let result = if destroy {
-        engine.plan_destroy(&workspace, seq, &prior, &opts)
-    } else {
-        engine
-            .plan(
-                &workspace,
-                seq,
-                &prepared.inputs,
-                &prior,
-                &prior_outputs,
-                &opts,
-            )
-            .await
-    };
+    let planned = ops::plan(
+        &engine,
+        store.as_ref(),
+        &workspace,
+        &prepared.inputs,
+        &opts,
+        destroy,
+    )
+    .await;
     sink.finish();
-    engine.shutdown().await;
-    let plan = result.map_err(|ds| {
-        session.out.diagnostics(&prepared.sources, &ds);
-        Reported
-    })?;
+    let plan = planned.map_err(report(session, &prepared.sources))?;
     show_plan(session, &prepared.sources, &plan);
     if let Some(path) = out {
         save_plan(session, path, &plan, &prepared.inputs)?;
@@ -337,125 +275,85 @@ pub async fn apply(
     }
     let mut prepared = prepare(session)?;
     if let Some(saved) = &saved {
-        prepared.inputs = saved
-            .inputs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    nimbus_eval::InputValue {
-                        value: v.clone(),
-                        origin: nimbus_eval::InputOrigin::CommandLine,
-                    },
-                )
-            })
-            .collect();
+        prepared.inputs = saved.inputs();
     }
     let engine = engine(session, &prepared)?;
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
-    let run = RunInfo::new(if saved.as_ref().is_some_and(|s| s.plan.destroy) {
+    let cancel = watch_interrupts(session);
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), cancel);
+    let operation = if saved.as_ref().is_some_and(|s| s.plan.destroy) {
         "destroy"
     } else {
         "apply"
-    });
-    let _lock = session.lock(&store, &workspace, &run.run_id, &run.operation)?;
-    // Closing an open intent appends an event but changes no object: a
-    // plan made while the intent was open saw the same objects.
-    let (_, _, seq_before_recovery) = prior_state(session, Some(&store), &workspace)?;
-    resolve_open_intents(session, &store, &workspace)?;
-    let (prior, prior_outputs, seq) = prior_state(session, Some(&store), &workspace)?;
-    let cancel = watch_interrupts(session);
-    let sink = Arc::new(ProgressSink::new(&session.out));
-    let mut opts = options(session, sink.clone(), cancel);
-    let plan = match saved {
-        Some(saved) => {
-            if let Err(e) = saved.check_applicable(&workspace, seq_before_recovery) {
-                session.out.error(&e.to_string());
-                return Err(Reported);
+    };
+    let fail = report(session, &prepared.sources);
+    let events: nimbus_engine::Events = sink.clone();
+    let run = ops::Run::begin(
+        &engine,
+        &store,
+        &workspace,
+        operation,
+        lock_settings(session),
+        &events,
+    )
+    .await
+    .map_err(&fail)?;
+    let (plan, opts) = match saved {
+        Some(saved) => match run.check_saved_plan(&saved, &prepared.inputs, &opts).await {
+            Ok(opts) => (saved.plan, opts),
+            Err(e) => {
+                run.abandon().await;
+                return Err(fail(e));
             }
-            if (!opts.targets.is_empty() && opts.targets != saved.plan.targets)
-                || (!opts.excludes.is_empty() && opts.excludes != saved.plan.excludes)
-                || (!opts.replace.is_empty() && opts.replace != saved.plan.replace)
-            {
-                session.out.error(
-                    "a saved plan is applied with the --target/--exclude/--replace selection it was made with; leave them out, or plan again with the new selection",
-                );
-                return Err(Reported);
-            }
-            opts.targets = saved.plan.targets.clone();
-            opts.excludes = saved.plan.excludes.clone();
-            opts.replace = saved.plan.replace.clone();
-            engine
-                .verify_saved_plan(&saved.plan, &prepared.inputs, &prior, &prior_outputs, &opts)
-                .await
-                .map_err(|ds| {
-                    session.out.diagnostics(&prepared.sources, &ds);
-                    Reported
-                })?;
-            saved.plan
-        }
+        },
         None => {
-            let planned = engine
-                .plan(
-                    &workspace,
-                    seq,
-                    &prepared.inputs,
-                    &prior,
-                    &prior_outputs,
-                    &opts,
-                )
-                .await;
+            let planned = run.plan(&prepared.inputs, &opts).await;
             sink.finish();
-            let plan = planned.map_err(|ds| {
-                session.out.diagnostics(&prepared.sources, &ds);
-                Reported
-            })?;
+            let plan = match planned {
+                Ok(plan) => plan,
+                Err(e) => {
+                    run.abandon().await;
+                    return Err(fail(e));
+                }
+            };
             show_plan(session, &prepared.sources, &plan);
-            if !plan.has_changes() && !plan.stale_dependencies {
+            // Recording dependencies alone changes no object: no question.
+            let proceed = if !plan.has_changes() {
+                plan.stale_dependencies
+            } else if auto_approve {
+                true
+            } else {
+                match approve(session, "Do you want to perform these actions?") {
+                    Ok(true) => true,
+                    Ok(false) => {
+                        session.out.line("Apply cancelled.");
+                        run.abandon().await;
+                        return Ok(1);
+                    }
+                    Err(reported) => {
+                        run.abandon().await;
+                        return Err(reported);
+                    }
+                }
+            };
+            if !proceed {
+                run.abandon().await;
                 return Ok(0);
             }
-            // Recording dependencies alone changes no object: no question.
-            if plan.has_changes()
-                && !auto_approve
-                && !approve(session, "Do you want to perform these actions?")?
-            {
-                session.out.line("Apply cancelled.");
-                return Ok(1);
-            }
-            plan
+            (plan, opts)
         }
     };
-    let run_id = run.run_id.clone();
-    let recorder = store.begin_run(
-        &workspace,
-        RunInfo {
-            cause: Some(format!("plan@{}", plan.state_sequence)),
-            ..run
-        },
-    );
-    let recorder = recorder.map_err(|e| {
-        session.out.error(&format!("starting the run: {e}"));
-        Reported
-    })?;
+    let run_id = run.run_id().to_string();
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = RunOptions {
         events: sink.clone(),
         ..opts
     };
-    let report = engine
-        .apply(&plan, &prepared.inputs, &prior, &recorder, &opts)
-        .await;
+    let executed = run.execute(&plan, &prepared.inputs, &opts).await;
     sink.finish();
-    engine.shutdown().await;
-    let status = if report.succeeded() {
-        RunStatus::Succeeded
-    } else {
-        RunStatus::Failed
-    };
-    if let Err(e) = recorder.finish(status).await {
-        session.out.error(&format!("closing the run: {e}"));
-    }
+    let report = executed.map_err(&fail)?;
     finish_report(session, &prepared.sources, &report, &run_id, plan.destroy)
 }
 
@@ -539,87 +437,61 @@ fn finish_report(
 pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     let prepared = prepare(session)?;
     let engine = engine(session, &prepared)?;
-    let Some(store) = session.store(false)? else {
+    if session.store(false)?.is_none() {
+        engine.shutdown().await;
         session
             .out
             .line("Nothing to destroy: there is no state yet.");
         return Ok(0);
-    };
-    drop(store);
+    }
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
-    let run = RunInfo::new("destroy");
-    let _lock = session.lock(&store, &workspace, &run.run_id, "destroy")?;
-    resolve_open_intents(session, &store, &workspace)?;
-    let (prior, _, seq) = prior_state(session, Some(&store), &workspace)?;
     let cancel = watch_interrupts(session);
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), cancel);
-    let plan = engine
-        .plan_destroy(&workspace, seq, &prior, &opts)
-        .map_err(|ds| {
-            session.out.diagnostics(&prepared.sources, &ds);
-            Reported
-        })?;
+    let fail = report(session, &prepared.sources);
+    let events: nimbus_engine::Events = sink.clone();
+    let run = ops::Run::begin(
+        &engine,
+        &store,
+        &workspace,
+        "destroy",
+        lock_settings(session),
+        &events,
+    )
+    .await
+    .map_err(&fail)?;
+    let plan = match run.plan_destroy(&opts) {
+        Ok(plan) => plan,
+        Err(e) => {
+            run.abandon().await;
+            return Err(fail(e));
+        }
+    };
     show_plan(session, &prepared.sources, &plan);
     if plan.changes.is_empty() {
+        run.abandon().await;
         return Ok(0);
     }
-    if !auto_approve && !approve(session, "Do you really want to destroy these resources?")? {
-        session.out.line("Destroy cancelled.");
-        return Ok(1);
+    if !auto_approve {
+        match approve(session, "Do you really want to destroy these resources?") {
+            Ok(true) => {}
+            Ok(false) => {
+                session.out.line("Destroy cancelled.");
+                run.abandon().await;
+                return Ok(1);
+            }
+            Err(reported) => {
+                run.abandon().await;
+                return Err(reported);
+            }
+        }
     }
-    let run_id = run.run_id.clone();
-    let recorder = store.begin_run(&workspace, run).map_err(|e| {
-        session.out.error(&format!("starting the run: {e}"));
-        Reported
-    })?;
-    let report = engine
-        .destroy(&plan, &prepared.inputs, &prior, &recorder, &opts)
-        .await;
+    let run_id = run.run_id().to_string();
+    let executed = run.execute(&plan, &prepared.inputs, &opts).await;
     sink.finish();
-    engine.shutdown().await;
-    let status = if report.succeeded() {
-        RunStatus::Succeeded
-    } else {
-        RunStatus::Failed
-    };
-    if let Err(e) = recorder.finish(status).await {
-        session.out.error(&format!("closing the run: {e}"));
-    }
+    let report = executed.map_err(&fail)?;
     finish_report(session, &prepared.sources, &report, &run_id, true)
-}
-
-/// Shared by `refresh` and `drift`: configure providers and read every
-/// object in state.
-async fn read_reality(
-    session: &Session,
-    prepared: &Prepared,
-    engine: &Engine<'_>,
-    prior: &PriorState,
-    report_each: bool,
-) -> CmdResult<Vec<nimbus_engine::Drift>> {
-    let sink = Arc::new(ProgressSink::new(&session.out));
-    let mut opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
-    if !report_each && !session.out.json {
-        // `drift` prints each drifted object itself, with its attributes.
-        opts.events = Arc::new(nimbus_engine::NoEvents);
-    }
-    engine
-        .configure_providers(&prepared.inputs, &opts)
-        .await
-        .map_err(|ds| {
-            session.out.diagnostics(&prepared.sources, &ds);
-            Reported
-        })?;
-    let (drifts, errors) = engine.detect_drift(prior, &opts).await;
-    sink.finish();
-    engine.shutdown().await;
-    if !errors.is_empty() {
-        session.out.diagnostics(&prepared.sources, &errors);
-        return Err(Reported);
-    }
-    Ok(drifts)
 }
 
 pub async fn refresh(session: &Session) -> CmdResult<u8> {
@@ -627,32 +499,31 @@ pub async fn refresh(session: &Session) -> CmdResult<u8> {
     let engine = engine(session, &prepared)?;
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
-    let run = RunInfo::new("refresh");
-    let _lock = session.lock(&store, &workspace, &run.run_id, "refresh")?;
-    let (prior, _, _) = prior_state(session, Some(&store), &workspace)?;
-    let drifts = read_reality(session, &prepared, &engine, &prior, true).await?;
-    let recorder = store.begin_run(&workspace, run).map_err(|e| {
-        session.out.error(&format!("starting the run: {e}"));
-        Reported
-    })?;
-    let recorded = engine.record_refresh(&prior, &drifts, &recorder).await;
-    let status = if recorded.is_ok() {
-        RunStatus::Succeeded
-    } else {
-        RunStatus::Failed
-    };
-    let _ = recorder.finish(status).await;
-    if let Err(d) = recorded {
-        session.out.diagnostics(&prepared.sources, &[d]);
-        return Err(Reported);
-    }
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let fail = report(session, &prepared.sources);
+    let events: nimbus_engine::Events = sink.clone();
+    let run = ops::Run::begin(
+        &engine,
+        &store,
+        &workspace,
+        "refresh",
+        lock_settings(session),
+        &events,
+    )
+    .await
+    .map_err(&fail)?;
+    let refreshed = run.prior.resources.len();
+    let drifts = run.refresh(&prepared.inputs, &opts).await;
+    sink.finish();
+    let drifts = drifts.map_err(&fail)?;
     session.line_or_json(
         &format!(
             "Refreshed {}; {} changed outside Nimbus.",
-            render::resources(prior.len()),
+            render::resources(refreshed),
             drifts.len()
         ),
-        json!({ "refreshed": prior.len(), "changed": drifts.len() }),
+        json!({ "refreshed": refreshed, "changed": drifts.len() }),
     );
     Ok(0)
 }
@@ -662,8 +533,22 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
     let engine_ = engine(session, &prepared)?;
     let store = session.store(false)?;
     let workspace = session.workspace(store.as_ref())?;
-    let (prior, _, _) = prior_state(session, store.as_ref(), &workspace)?;
-    let drifts = read_reality(session, &prepared, &engine_, &prior, false).await?;
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let mut opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    if !session.out.json {
+        // `drift` prints each drifted object itself, with its attributes.
+        opts.events = Arc::new(nimbus_engine::NoEvents);
+    }
+    let found = ops::drift(
+        &engine_,
+        store.as_ref(),
+        &workspace,
+        &prepared.inputs,
+        &opts,
+    )
+    .await;
+    sink.finish();
+    let (_, drifts) = found.map_err(report(session, &prepared.sources))?;
     for d in &drifts {
         if session.out.json {
             let attributes: Vec<_> = d
@@ -733,45 +618,26 @@ pub async fn import(session: &Session, address: &str, id: &str) -> CmdResult<u8>
     let engine = engine(session, &prepared)?;
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
-    if store.resource(&workspace, address).ok().flatten().is_some() {
-        session.out.error(&format!(
-            "{address} is already in state: remove it first with `nimbus state rm {address}`"
-        ));
-        return Err(Reported);
-    }
-    let run = RunInfo::new("import");
-    let _lock = session.lock(&store, &workspace, &run.run_id, "import")?;
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink, Arc::new(AtomicBool::new(false)));
-    engine
-        .configure_providers(&prepared.inputs, &opts)
-        .await
-        .map_err(|ds| {
-            session.out.diagnostics(&prepared.sources, &ds);
-            Reported
-        })?;
-    let recorder = store.begin_run(&workspace, run).map_err(|e| {
-        session.out.error(&format!("starting the run: {e}"));
-        Reported
-    })?;
-    let result = engine.import(address, id, &recorder, &opts).await;
-    let status = if result.is_ok() {
-        RunStatus::Succeeded
-    } else {
-        RunStatus::Failed
-    };
-    let _ = recorder.finish(status).await;
-    match result {
-        Ok(record) => {
-            session.line_or_json(
-                &format!("Imported {} ({}) as {address}.", id, record.resource_type),
-                json!({ "imported": address, "id": id }),
-            );
-            Ok(0)
-        }
-        Err(d) => {
-            session.out.diagnostics(&prepared.sources, &[d]);
-            Err(Reported)
-        }
-    }
+    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let fail = report(session, &prepared.sources);
+    let events: nimbus_engine::Events = sink.clone();
+    let run = ops::Run::begin(
+        &engine,
+        &store,
+        &workspace,
+        "import",
+        lock_settings(session),
+        &events,
+    )
+    .await
+    .map_err(&fail)?;
+    let imported = run.import(address, id, &prepared.inputs, &opts).await;
+    sink.finish();
+    let record = imported.map_err(&fail)?;
+    session.line_or_json(
+        &format!("Imported {} ({}) as {address}.", id, record.resource_type),
+        json!({ "imported": address, "id": id }),
+    );
+    Ok(0)
 }

@@ -1,0 +1,471 @@
+//! Runs: what `plan`, `apply`, `destroy`, `refresh`, `drift` and `import`
+//! do around the engine's walks, as cargo's `ops` sit under its commands.
+//! The command line only parses, prompts and renders.
+//!
+//! Every run that changes state follows one lifecycle: take the
+//! workspace's lock → report and close intents left open by an interrupted
+//! run ([`Event::OpenIntent`]) → read the prior state → check a saved plan
+//! against it → plan or re-check → record a run → act → finish the run →
+//! shut providers down. Providers are shut down on every path out of a
+//! run, also when it fails or the user declines.
+
+use crate::events::{Event, Events};
+use crate::saved::{SavedPlan, SavedPlanError};
+use crate::{ApplyReport, Drift, Engine, Plan, PriorState, RunOptions};
+use nimbus_eval::Inputs;
+use nimbus_state::{
+    IntentAction, IntentResolution, LockGuard, LockRequest, OutputRecord, Recorder, ResourceRecord,
+    RunInfo, RunStatus, StateError, Store,
+};
+use nimbus_syntax::Diagnostic;
+use std::time::Duration;
+
+/// Why a run could not go on. Diagnostics carry spans into the
+/// configuration and are rendered with its sources; the rest are messages.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("configuration or plan errors")]
+    Diagnostics(Vec<Diagnostic>),
+    #[error("cannot lock workspace `{workspace}`: {source}{}", lock_hint(.source))]
+    Lock {
+        workspace: String,
+        source: StateError,
+    },
+    #[error("{what}: {source}")]
+    State {
+        what: &'static str,
+        source: StateError,
+    },
+    #[error(transparent)]
+    SavedPlan(#[from] SavedPlanError),
+    #[error(
+        "a saved plan is applied with the --target/--exclude/--replace selection it was made with; leave them out, or plan again with the new selection"
+    )]
+    SelectionDiffers,
+    #[error("{address} is already in state: remove it first with `nimbus state rm {address}`")]
+    AlreadyInState { address: String },
+}
+
+fn lock_hint(error: &StateError) -> &'static str {
+    match error {
+        StateError::StaleLock { .. } => {
+            "\nhelp: the holder is gone; rerun with --steal-stale-lock or run `nimbus force-unlock ID`"
+        }
+        _ => "",
+    }
+}
+
+fn state_error(what: &'static str) -> impl Fn(StateError) -> OpsError {
+    move |source| OpsError::State { what, source }
+}
+
+/// How long to wait for the workspace's lock, and whether to take over a
+/// lock whose holder is gone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LockSettings {
+    pub timeout: Duration,
+    pub steal_stale: bool,
+}
+
+/// The state a run starts from.
+#[derive(Debug, Default)]
+pub struct Prior {
+    pub resources: PriorState,
+    pub outputs: Vec<OutputRecord>,
+    /// The workspace's head event.
+    pub sequence: u64,
+}
+
+/// Reads the workspace's objects, outputs and head event; without a store
+/// (nothing applied yet) the prior state is empty.
+pub fn read_prior(store: Option<&Store>, workspace: &str) -> Result<Prior, OpsError> {
+    let Some(store) = store else {
+        return Ok(Prior::default());
+    };
+    let read = || -> Result<Prior, StateError> {
+        Ok(Prior {
+            resources: store
+                .resources(workspace)?
+                .into_iter()
+                .map(|r| (r.address.clone(), r))
+                .collect(),
+            outputs: store.outputs(workspace)?,
+            sequence: store.head_sequence(workspace)?,
+        })
+    };
+    read().map_err(state_error("reading state"))
+}
+
+/// Takes the workspace's write lock for a run.
+pub fn lock(
+    store: &Store,
+    workspace: &str,
+    run: &RunInfo,
+    settings: LockSettings,
+) -> Result<LockGuard, OpsError> {
+    store
+        .lock(
+            workspace,
+            LockRequest {
+                run_id: run.run_id.clone(),
+                operation: run.operation.clone(),
+                timeout: settings.timeout,
+                steal_stale: settings.steal_stale,
+            },
+        )
+        .map_err(|source| OpsError::Lock {
+            workspace: workspace.to_string(),
+            source,
+        })
+}
+
+/// Reports the write-ahead intents an interrupted run left open and closes
+/// them: the objects they name are re-read or planned again by this run.
+/// Closing appends an event but changes no object.
+pub fn resolve_open_intents(
+    store: &Store,
+    workspace: &str,
+    events: &Events,
+) -> Result<usize, OpsError> {
+    let intents = store
+        .open_intents(workspace)
+        .map_err(state_error("reading open intents"))?;
+    let count = intents.len();
+    for intent in intents {
+        let recorded = store
+            .resource(workspace, &intent.address)
+            .map_err(state_error("reading state"))?
+            .is_some();
+        let resolution = match (intent.action, recorded) {
+            (IntentAction::Create | IntentAction::Import, false) => {
+                "the object may have been created without being recorded; it will be planned again — check the provider for a duplicate"
+            }
+            (IntentAction::Delete, true) => "the object may already be gone; the refresh will tell",
+            _ => "state holds the last recorded result; the refresh will reconcile it",
+        };
+        events.emit(Event::OpenIntent {
+            id: intent.id.0,
+            address: intent.address.clone(),
+            action: intent.action.as_str().to_string(),
+            run_id: intent.run_id.clone(),
+            resolution: resolution.to_string(),
+        });
+        store
+            .resolve_intent(intent.id, IntentResolution::Discarded)
+            .map_err(state_error("closing an open intent"))?;
+    }
+    Ok(count)
+}
+
+/// `plan`: reads state without locking it and plans (or plans a
+/// destroy). Writes nothing.
+pub async fn plan(
+    engine: &Engine<'_>,
+    store: Option<&Store>,
+    workspace: &str,
+    inputs: &Inputs,
+    options: &RunOptions,
+    destroy: bool,
+) -> Result<Plan, OpsError> {
+    let result = async {
+        let prior = read_prior(store, workspace)?;
+        if destroy {
+            engine.plan_destroy(workspace, prior.sequence, &prior.resources, options)
+        } else {
+            engine
+                .plan(
+                    workspace,
+                    prior.sequence,
+                    inputs,
+                    &prior.resources,
+                    &prior.outputs,
+                    options,
+                )
+                .await
+        }
+        .map_err(OpsError::Diagnostics)
+    }
+    .await;
+    engine.shutdown().await;
+    result
+}
+
+/// A run that holds the workspace's lock: begun by [`Run::begin`], then
+/// either [`Run::execute`]d or [`Run::abandon`]ed.
+pub struct Run<'e, 'c> {
+    engine: &'e Engine<'c>,
+    store: &'e Store,
+    workspace: String,
+    info: RunInfo,
+    _lock: LockGuard,
+    /// The head event before open intents were closed: what a plan saved
+    /// while they were open saw.
+    sequence_before_recovery: u64,
+    pub prior: Prior,
+}
+
+impl<'e, 'c> Run<'e, 'c> {
+    /// Locks the workspace, resolves open intents and reads the prior
+    /// state. `operation` names the run in the history and the lock.
+    pub async fn begin(
+        engine: &'e Engine<'c>,
+        store: &'e Store,
+        workspace: &str,
+        operation: &str,
+        lock_settings: LockSettings,
+        events: &Events,
+    ) -> Result<Run<'e, 'c>, OpsError> {
+        let info = RunInfo::new(operation);
+        let begun = async {
+            let guard = lock(store, workspace, &info, lock_settings)?;
+            let sequence_before_recovery = store
+                .head_sequence(workspace)
+                .map_err(state_error("reading state"))?;
+            resolve_open_intents(store, workspace, events)?;
+            let prior = read_prior(Some(store), workspace)?;
+            Ok((guard, sequence_before_recovery, prior))
+        }
+        .await;
+        match begun {
+            Ok((guard, sequence_before_recovery, prior)) => Ok(Run {
+                engine,
+                store,
+                workspace: workspace.to_string(),
+                info,
+                _lock: guard,
+                sequence_before_recovery,
+                prior,
+            }),
+            Err(e) => {
+                engine.shutdown().await;
+                Err(e)
+            }
+        }
+    }
+
+    pub fn workspace(&self) -> &str {
+        &self.workspace
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.info.run_id
+    }
+
+    /// Plans against the locked state (refreshing, unless the options
+    /// say not to).
+    pub async fn plan(&self, inputs: &Inputs, options: &RunOptions) -> Result<Plan, OpsError> {
+        self.engine
+            .plan(
+                &self.workspace,
+                self.prior.sequence,
+                inputs,
+                &self.prior.resources,
+                &self.prior.outputs,
+                options,
+            )
+            .await
+            .map_err(OpsError::Diagnostics)
+    }
+
+    /// Plans the destruction of everything in state (or the selection).
+    pub fn plan_destroy(&self, options: &RunOptions) -> Result<Plan, OpsError> {
+        self.engine
+            .plan_destroy(
+                &self.workspace,
+                self.prior.sequence,
+                &self.prior.resources,
+                options,
+            )
+            .map_err(OpsError::Diagnostics)
+    }
+
+    /// The saved-plan contract ([`crate::saved`]): the plan belongs to
+    /// this workspace and state, was made with this selection (or the
+    /// options name none), and the configuration still produces it.
+    /// Returns the options to apply it with: its own selection.
+    pub async fn check_saved_plan(
+        &self,
+        saved: &SavedPlan,
+        inputs: &Inputs,
+        options: &RunOptions,
+    ) -> Result<RunOptions, OpsError> {
+        saved.check_applicable(&self.workspace, self.sequence_before_recovery)?;
+        let plan = &saved.plan;
+        if (!options.targets.is_empty() && options.targets != plan.targets)
+            || (!options.excludes.is_empty() && options.excludes != plan.excludes)
+            || (!options.replace.is_empty() && options.replace != plan.replace)
+        {
+            return Err(OpsError::SelectionDiffers);
+        }
+        let options = RunOptions {
+            targets: plan.targets.clone(),
+            excludes: plan.excludes.clone(),
+            replace: plan.replace.clone(),
+            ..options.clone()
+        };
+        self.engine
+            .verify_saved_plan(
+                plan,
+                inputs,
+                &self.prior.resources,
+                &self.prior.outputs,
+                &options,
+            )
+            .await
+            .map_err(OpsError::Diagnostics)?;
+        Ok(options)
+    }
+
+    /// Records a run and carries out an approved plan (apply or destroy),
+    /// then finishes the run and shuts the providers down.
+    pub async fn execute(
+        self,
+        plan: &Plan,
+        inputs: &Inputs,
+        options: &RunOptions,
+    ) -> Result<ApplyReport, OpsError> {
+        let info = RunInfo {
+            cause: Some(format!("plan@{}", plan.state_sequence)),
+            ..self.info.clone()
+        };
+        let (engine, prior) = (self.engine, &self.prior.resources);
+        let report = self
+            .recorded(info, |recorder| async move {
+                let report = engine.apply(plan, inputs, prior, &recorder, options).await;
+                let status = status_of(report.succeeded());
+                (report, status)
+            })
+            .await;
+        self.engine.shutdown().await;
+        report
+    }
+
+    /// `refresh`: reads every object in state and records what changed.
+    pub async fn refresh(
+        self,
+        inputs: &Inputs,
+        options: &RunOptions,
+    ) -> Result<Vec<Drift>, OpsError> {
+        let result = async {
+            let drifts = read_reality(self.engine, &self.prior.resources, inputs, options).await?;
+            let info = self.info.clone();
+            let (engine, prior) = (self.engine, &self.prior.resources);
+            let recorded = self
+                .recorded(info, |recorder| async move {
+                    let recorded = engine.record_refresh(prior, &drifts, &recorder).await;
+                    let status = status_of(recorded.is_ok());
+                    (recorded.map(|()| drifts), status)
+                })
+                .await?;
+            recorded.map_err(|d| OpsError::Diagnostics(vec![d]))
+        }
+        .await;
+        self.engine.shutdown().await;
+        result
+    }
+
+    /// `import ADDR ID`: adopts an existing object into state.
+    pub async fn import(
+        self,
+        address: &str,
+        id: &str,
+        inputs: &Inputs,
+        options: &RunOptions,
+    ) -> Result<ResourceRecord, OpsError> {
+        let result = async {
+            if self.prior.resources.contains_key(address) {
+                return Err(OpsError::AlreadyInState {
+                    address: address.to_string(),
+                });
+            }
+            self.engine
+                .configure_providers(inputs, options)
+                .await
+                .map_err(OpsError::Diagnostics)?;
+            let info = self.info.clone();
+            let engine = self.engine;
+            let imported = self
+                .recorded(info, |recorder| async move {
+                    let imported = engine.import(address, id, &recorder, options).await;
+                    let status = status_of(imported.is_ok());
+                    (imported, status)
+                })
+                .await?;
+            imported.map_err(|d| OpsError::Diagnostics(vec![d]))
+        }
+        .await;
+        self.engine.shutdown().await;
+        result
+    }
+
+    /// Ends the run without acting (the user declined, or nothing to do).
+    pub async fn abandon(self) {
+        self.engine.shutdown().await;
+    }
+
+    /// Runs `work` inside a recorded run and finishes it with the status
+    /// `work` returns. Failing to finish the run is reported in the
+    /// history by the store's own recovery; it does not hide `work`'s
+    /// result.
+    async fn recorded<T, F, Fut>(&self, info: RunInfo, work: F) -> Result<T, OpsError>
+    where
+        F: FnOnce(Recorder) -> Fut,
+        Fut: std::future::Future<Output = (T, RunStatus)>,
+    {
+        let recorder = self
+            .store
+            .begin_run(&self.workspace, info)
+            .map_err(state_error("starting the run"))?;
+        let (result, status) = work(recorder.clone()).await;
+        recorder
+            .finish(status)
+            .await
+            .map_err(state_error("closing the run"))?;
+        Ok(result)
+    }
+}
+
+fn status_of(succeeded: bool) -> RunStatus {
+    if succeeded {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::Failed
+    }
+}
+
+/// Configures the providers and reads every object in state.
+async fn read_reality(
+    engine: &Engine<'_>,
+    prior: &PriorState,
+    inputs: &Inputs,
+    options: &RunOptions,
+) -> Result<Vec<Drift>, OpsError> {
+    engine
+        .configure_providers(inputs, options)
+        .await
+        .map_err(OpsError::Diagnostics)?;
+    let (drifts, errors) = engine.detect_drift(prior, options).await;
+    if errors.is_empty() {
+        Ok(drifts)
+    } else {
+        Err(OpsError::Diagnostics(errors))
+    }
+}
+
+/// `drift`: what changed outside Nimbus, without locking or writing.
+pub async fn drift(
+    engine: &Engine<'_>,
+    store: Option<&Store>,
+    workspace: &str,
+    inputs: &Inputs,
+    options: &RunOptions,
+) -> Result<(Prior, Vec<Drift>), OpsError> {
+    let result = async {
+        let prior = read_prior(store, workspace)?;
+        let drifts = read_reality(engine, &prior.resources, inputs, options).await?;
+        Ok((prior, drifts))
+    }
+    .await;
+    engine.shutdown().await;
+    result
+}
