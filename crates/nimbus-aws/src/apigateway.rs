@@ -167,29 +167,39 @@ impl ResourceType for RestApi {
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let name = req_str(planned, "name")?;
         let tags = string_map(planned, "tags")?;
-        let out = c
-            .apigateway
-            .create_rest_api()
-            .name(&name)
-            .set_description(opt_str(planned, "description")?)
-            .set_endpoint_configuration(opt_str(planned, "endpoint-type")?.map(|t| {
-                EndpointConfiguration::builder()
-                    .types(EndpointType::from(t.as_str()))
-                    .build()
-            }))
-            .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()))
-            .send()
-            .await
-            .aws_on(&format!("creating REST API {name}"), "name")?;
-        let id = out
-            .id()
-            .ok_or_else(|| crate::error::missing("REST API id"))?
-            .to_string();
-        RestApi::observe(c, &id).await?.ok_or_else(|| {
+        // Ids are made by AWS: resent, the call would make a second API.
+        let mut creation = c.creation(self.name(), planned);
+        let id = match creation.made() {
+            Some(id) => id.to_string(),
+            None => {
+                let out = c
+                    .apigateway
+                    .create_rest_api()
+                    .name(&name)
+                    .set_description(opt_str(planned, "description")?)
+                    .set_endpoint_configuration(opt_str(planned, "endpoint-type")?.map(|t| {
+                        EndpointConfiguration::builder()
+                            .types(EndpointType::from(t.as_str()))
+                            .build()
+                    }))
+                    .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()))
+                    .send()
+                    .await
+                    .aws_on(&format!("creating REST API {name}"), "name")?;
+                let id = out
+                    .id()
+                    .ok_or_else(|| crate::error::missing("REST API id"))?
+                    .to_string();
+                creation.record(&id);
+                id
+            }
+        };
+        let state = RestApi::observe(c, &id).await?.ok_or_else(|| {
             ProviderError::retryable(format!(
                 "REST API {id} is not visible yet after creating it"
             ))
-        })
+        })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -335,27 +345,36 @@ impl ResourceType for ApiResource {
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let api = req_str(planned, "rest-api-id")?;
-        let out = c
-            .apigateway
-            .create_resource()
-            .rest_api_id(&api)
-            .parent_id(req_str(planned, "parent-id")?)
-            .path_part(req_str(planned, "path-part")?)
-            .send()
-            .await
-            .aws_on(
-                &format!("creating a resource in REST API {api}"),
-                "path-part",
-            )?;
-        let id = out
-            .id()
-            .ok_or_else(|| crate::error::missing("resource id"))?
-            .to_string();
-        ApiResource::observe(c, &api, &id).await?.ok_or_else(|| {
+        let mut creation = c.creation(self.name(), planned);
+        let id = match creation.made() {
+            Some(id) => id.to_string(),
+            None => {
+                let out = c
+                    .apigateway
+                    .create_resource()
+                    .rest_api_id(&api)
+                    .parent_id(req_str(planned, "parent-id")?)
+                    .path_part(req_str(planned, "path-part")?)
+                    .send()
+                    .await
+                    .aws_on(
+                        &format!("creating a resource in REST API {api}"),
+                        "path-part",
+                    )?;
+                let id = out
+                    .id()
+                    .ok_or_else(|| crate::error::missing("resource id"))?
+                    .to_string();
+                creation.record(&id);
+                id
+            }
+        };
+        let state = ApiResource::observe(c, &api, &id).await?.ok_or_else(|| {
             ProviderError::retryable(format!(
                 "resource {id} is not visible yet after creating it"
             ))
-        })
+        })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -548,26 +567,33 @@ impl ResourceType for Method {
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let (api, resource, method) = method_keys(planned)?;
-        c.apigateway
-            .put_method()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method(&method)
-            .authorization_type(opt_str(planned, "authorization")?.unwrap_or_else(|| "NONE".into()))
-            .api_key_required(bool_or(planned, "api-key-required", false)?)
-            .send()
-            .await
-            .aws_on(
-                &format!("creating method {method} on resource {resource}"),
-                "http-method",
-            )?;
-        Method::observe(c, &api, &resource, &method)
+        let mut creation = c.creation(self.name(), planned);
+        if creation.made().is_none() {
+            c.apigateway
+                .put_method()
+                .rest_api_id(&api)
+                .resource_id(&resource)
+                .http_method(&method)
+                .authorization_type(
+                    opt_str(planned, "authorization")?.unwrap_or_else(|| "NONE".into()),
+                )
+                .api_key_required(bool_or(planned, "api-key-required", false)?)
+                .send()
+                .await
+                .aws_on(
+                    &format!("creating method {method} on resource {resource}"),
+                    "http-method",
+                )?;
+            creation.record(&method);
+        }
+        let state = Method::observe(c, &api, &resource, &method)
             .await?
             .ok_or_else(|| {
                 ProviderError::retryable(format!(
                     "method {method} is not visible yet after creating it"
                 ))
-            })
+            })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -899,25 +925,35 @@ impl ResourceType for Deployment {
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let api = req_str(planned, "rest-api-id")?;
-        let out = c
-            .apigateway
-            .create_deployment()
-            .rest_api_id(&api)
-            .set_description(opt_str(planned, "description")?)
-            .send()
-            .await
-            .aws_on(&format!("deploying REST API {api}"), "rest-api-id")?;
-        let id = out
-            .id()
-            .ok_or_else(|| crate::error::missing("deployment id"))?
-            .to_string();
-        Deployment::observe(c, &api, &id, planned)
+        // Ids are made by AWS: resent, the call would deploy twice.
+        let mut creation = c.creation(self.name(), planned);
+        let id = match creation.made() {
+            Some(id) => id.to_string(),
+            None => {
+                let out = c
+                    .apigateway
+                    .create_deployment()
+                    .rest_api_id(&api)
+                    .set_description(opt_str(planned, "description")?)
+                    .send()
+                    .await
+                    .aws_on(&format!("deploying REST API {api}"), "rest-api-id")?;
+                let id = out
+                    .id()
+                    .ok_or_else(|| crate::error::missing("deployment id"))?
+                    .to_string();
+                creation.record(&id);
+                id
+            }
+        };
+        let state = Deployment::observe(c, &api, &id, planned)
             .await?
             .ok_or_else(|| {
                 ProviderError::retryable(format!(
                     "deployment {id} is not visible yet after creating it"
                 ))
-            })
+            })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -1088,22 +1124,27 @@ impl ResourceType for Stage {
         let api = req_str(planned, "rest-api-id")?;
         let name = req_str(planned, "stage-name")?;
         let variables = string_map(planned, "variables")?;
-        c.apigateway
-            .create_stage()
-            .rest_api_id(&api)
-            .stage_name(&name)
-            .deployment_id(req_str(planned, "deployment-id")?)
-            .set_description(opt_str(planned, "description")?)
-            .set_variables((!variables.is_empty()).then(|| variables.into_iter().collect()))
-            .send()
-            .await
-            .aws_on(
-                &format!("creating stage {name} of REST API {api}"),
-                "stage-name",
-            )?;
-        Stage::observe(c, &api, &name).await?.ok_or_else(|| {
+        let mut creation = c.creation(self.name(), planned);
+        if creation.made().is_none() {
+            c.apigateway
+                .create_stage()
+                .rest_api_id(&api)
+                .stage_name(&name)
+                .deployment_id(req_str(planned, "deployment-id")?)
+                .set_description(opt_str(planned, "description")?)
+                .set_variables((!variables.is_empty()).then(|| variables.into_iter().collect()))
+                .send()
+                .await
+                .aws_on(
+                    &format!("creating stage {name} of REST API {api}"),
+                    "stage-name",
+                )?;
+            creation.record(&name);
+        }
+        let state = Stage::observe(c, &api, &name).await?.ok_or_else(|| {
             ProviderError::retryable(format!("stage {name} is not visible yet after creating it"))
-        })
+        })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {

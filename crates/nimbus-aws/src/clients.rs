@@ -1,7 +1,7 @@
 //! Provider configuration and the SDK clients built from it.
 
 use crate::error::AwsResult;
-use crate::util::{opt_bool, opt_i64, opt_str};
+use crate::util::{opt_bool, opt_str};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -9,7 +9,9 @@ use aws_sdk_sts::config::Credentials;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
@@ -21,9 +23,6 @@ pub const ENDPOINT_ENV: &str = "NIMBUS_AWS_ENDPOINT";
 pub const LOCALSTACK_ENDPOINT: &str = "http://localhost:4566";
 /// The LocalStack preset's region unless configured otherwise.
 pub const LOCALSTACK_REGION: &str = "us-east-1";
-/// SDK attempts per API call (the first included) unless `max-attempts`
-/// says otherwise; what still fails is retried by the engine.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 /// Which flavour of the provider a `(provider NAME ...)` block asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +53,6 @@ pub struct Settings {
     pub secret_key: Option<String>,
     pub session_token: Option<String>,
     pub s3_path_style: Option<bool>,
-    pub max_attempts: Option<u32>,
 }
 
 impl Settings {
@@ -62,16 +60,6 @@ impl Settings {
         if config.is_null() {
             return Ok(Settings::default());
         }
-        let max_attempts = match opt_i64(config, "max-attempts")? {
-            None => None,
-            Some(n) if (1..=20).contains(&n) => Some(n as u32),
-            Some(n) => {
-                return Err(ProviderError::fatal(format!(
-                    "`max-attempts` must be between 1 and 20, found {n}"
-                ))
-                .on_attribute("max-attempts"));
-            }
-        };
         let settings = Settings {
             region: opt_str(config, "region")?.filter(|s| !s.is_empty()),
             profile: opt_str(config, "profile")?.filter(|s| !s.is_empty()),
@@ -80,7 +68,6 @@ impl Settings {
             secret_key: opt_str(config, "secret-key")?.filter(|s| !s.is_empty()),
             session_token: opt_str(config, "token")?.filter(|s| !s.is_empty()),
             s3_path_style: opt_bool(config, "s3-use-path-style")?,
-            max_attempts,
         };
         if settings.access_key.is_some() != settings.secret_key.is_some() {
             let missing = if settings.access_key.is_some() {
@@ -137,6 +124,8 @@ pub struct Clients {
     /// yet assumable.
     pub role_propagation_timeout: Duration,
     account_id: OnceCell<String>,
+    /// What failed creates made before they failed, by [`Creation`] key.
+    unfinished: Mutex<HashMap<String, String>>,
 }
 
 /// The endpoint the configuration will use, before any client exists.
@@ -178,10 +167,10 @@ impl Clients {
             .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(settings.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS)),
-            )
+            // One call, one attempt: the engine is the only layer that
+            // retries (with backoff, a circuit breaker and an event per
+            // retry), so a throttled call is never tried again unseen.
+            .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
@@ -249,6 +238,7 @@ impl Clients {
             base_dir,
             role_propagation_timeout,
             account_id: OnceCell::new(),
+            unfinished: Mutex::default(),
         })
     }
 
@@ -270,6 +260,22 @@ impl Clients {
             .cloned()
     }
 
+    /// Starts one attempt to create the object `planned` of `type_name`;
+    /// see [`Creation`].
+    pub(crate) fn creation(&self, type_name: &str, planned: &Value) -> Creation<'_> {
+        let key = format!("{type_name} {}", planned.to_json());
+        let made = self
+            .unfinished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        Creation {
+            unfinished: &self.unfinished,
+            key,
+            made,
+        }
+    }
+
     /// A path from the configuration, resolved against the configuration's
     /// directory.
     pub fn resolve(&self, path: &str) -> PathBuf {
@@ -279,5 +285,87 @@ impl Clients {
         } else {
             self.base_dir.join(p)
         }
+    }
+}
+
+/// One attempt to create one planned object. The engine retries a failed
+/// create as a whole (the SDK sends each call once), so an attempt can fail
+/// after its create call made the object: a throttled call setting tags, a
+/// read-back that timed out. The next attempt of the same create (same type,
+/// same planned object) then resumes with what the failed one made, rather
+/// than failing with "already exists" or making a second object.
+///
+/// An attempt that made its object [`Creation::record`]s it (a name, id,
+/// ARN); dropped without [`Creation::finish`] (failed, or cancelled by the
+/// engine's timeout), the record is kept for the next attempt.
+pub(crate) struct Creation<'c> {
+    unfinished: &'c Mutex<HashMap<String, String>>,
+    key: String,
+    made: Option<String>,
+}
+
+impl Creation<'_> {
+    /// What an earlier, failed attempt of this create made, if anything:
+    /// then the create call must not be sent again.
+    pub fn made(&self) -> Option<&str> {
+        self.made.as_deref()
+    }
+
+    /// The object exists now: `made` identifies it.
+    pub fn record(&mut self, made: impl Into<String>) {
+        self.made = Some(made.into());
+    }
+
+    /// The create succeeded: there is nothing to resume. Returns `state`.
+    pub fn finish<T>(mut self, state: T) -> T {
+        self.made = None;
+        state
+    }
+}
+
+impl Drop for Creation<'_> {
+    fn drop(&mut self) {
+        if let Some(made) = self.made.take() {
+            self.unfinished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(std::mem::take(&mut self.key), made);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_create_is_resumed_by_its_next_attempt_only() {
+        let settings = Settings {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            ..Settings::default()
+        };
+        let c = Clients::new(Preset::LocalStack, &settings, ".".into(), Duration::ZERO)
+            .await
+            .unwrap();
+        let planned = Value::Map([("name".to_string(), Value::string("t"))].into());
+        let other = Value::Map([("name".to_string(), Value::string("u"))].into());
+
+        // Failed before making anything: nothing to resume.
+        drop(c.creation("dynamodb-table", &planned));
+        assert_eq!(c.creation("dynamodb-table", &planned).made(), None);
+
+        // Made the table, then failed.
+        let mut first = c.creation("dynamodb-table", &planned);
+        first.record("t");
+        drop(first);
+        assert_eq!(c.creation("dynamodb-table", &other).made(), None);
+        assert_eq!(c.creation("iam-role", &planned).made(), None);
+        let second = c.creation("dynamodb-table", &planned);
+        assert_eq!(second.made(), Some("t"));
+        // An attempt running takes the record: a concurrent create of the
+        // same object does not resume it too.
+        assert_eq!(c.creation("dynamodb-table", &planned).made(), None);
+        assert_eq!(second.finish(7), 7);
+        assert_eq!(c.creation("dynamodb-table", &planned).made(), None);
     }
 }

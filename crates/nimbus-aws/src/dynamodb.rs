@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveStatus, UpdateGlobalSecondaryIndexAction,
 };
 use nimbus_provider::ProviderError;
+use nimbus_provider::attrs::AttrError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -27,6 +28,8 @@ const PROVISIONED: &str = "PROVISIONED";
 const PROJECTIONS: &[&str] = &["ALL", "KEYS_ONLY", "INCLUDE"];
 /// Longest wait for a table or index to become active (or go away).
 const WAIT: Duration = Duration::from_secs(20 * 60);
+/// How long a table missing from `DescribeTable` may still be appearing.
+const APPEARING: Duration = Duration::from_secs(30);
 
 fn attribute_type() -> Type {
     Type::Object(
@@ -132,7 +135,7 @@ impl Gsi {
         object_list(object, "global-secondary-index")?
             .into_iter()
             .map(|g| {
-                let e = |e: ProviderError| e.on_attribute("global-secondary-index");
+                let e = |e: AttrError| e.on_attribute("global-secondary-index");
                 Ok(Gsi {
                     name: req_str(g, "name").map_err(e)?,
                     hash: req_str(g, "hash-key").map_err(e)?,
@@ -206,22 +209,90 @@ impl Table {
             .and_then(|o| o.table))
     }
 
+    /// Sends `CreateTable` for the planned table.
+    async fn create_table(c: &Clients, name: &str, planned: &Value) -> Result<(), ProviderError> {
+        let is_provisioned = provisioned(planned);
+        let gsis = Gsi::all(planned)?
+            .iter()
+            .map(|g| g.create_spec(is_provisioned))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tags = string_map(planned, "tags")?
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = c
+            .dynamodb
+            .create_table()
+            .table_name(name)
+            .set_attribute_definitions(Some(definitions(planned)?))
+            .set_key_schema(Some(key_schema(
+                &req_str(planned, "hash-key")?,
+                opt_str(planned, "range-key")?.as_deref(),
+            )?))
+            .billing_mode(if is_provisioned {
+                BillingMode::Provisioned
+            } else {
+                BillingMode::PayPerRequest
+            })
+            .set_provisioned_throughput(if is_provisioned {
+                Some(throughput(
+                    opt_i64(planned, "read-capacity")?,
+                    opt_i64(planned, "write-capacity")?,
+                    "the table",
+                )?)
+            } else {
+                None
+            })
+            .set_global_secondary_indexes((!gsis.is_empty()).then_some(gsis))
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .aws(&format!("creating table {name}"));
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code_is(&["ResourceInUseException"]) => Err(ProviderError::fatal(format!(
+                "table {name} already exists: import it or choose another name"
+            ))
+            .on_attribute("name")),
+            Err(e) if e.is_invalid_request() => Err(e.error.on_attribute("attribute")),
+            Err(e) => Err(e.error),
+        }
+    }
+
     /// Waits until the table and all its indexes are active.
     async fn wait_active(c: &Clients, name: &str) -> Result<(), ProviderError> {
+        if Table::wait_settled(c, name).await? {
+            Ok(())
+        } else {
+            Err(ProviderError::retryable(format!(
+                "table {name} is not visible"
+            )))
+        }
+    }
+
+    /// Polls until the table is active with all its indexes (`true`) or
+    /// gone (`false`). A table just created may be invisible for a moment:
+    /// one not seen yet counts as gone only after `APPEARING`. A poll for a
+    /// state, bounded by `WAIT`: a failed `DescribeTable` is returned, never
+    /// sent again here.
+    async fn wait_settled(c: &Clients, name: &str) -> Result<bool, ProviderError> {
         let started = Instant::now();
         let mut delay = Duration::from_millis(200);
+        let mut seen = false;
         loop {
-            let Some(t) = Table::describe(c, name).await? else {
-                return Err(ProviderError::retryable(format!(
-                    "table {name} is not visible yet"
-                )));
-            };
-            let active = t.table_status() == Some(&TableStatus::Active)
-                && t.global_secondary_indexes()
-                    .iter()
-                    .all(|g| g.index_status() == Some(&IndexStatus::Active));
-            if active {
-                return Ok(());
+            match Table::describe(c, name).await? {
+                None if seen || started.elapsed() > APPEARING => return Ok(false),
+                None => {}
+                Some(t) => {
+                    seen = true;
+                    let active = t.table_status() == Some(&TableStatus::Active)
+                        && t.global_secondary_indexes()
+                            .iter()
+                            .all(|g| g.index_status() == Some(&IndexStatus::Active));
+                    if active {
+                        return Ok(true);
+                    }
+                }
             }
             if started.elapsed() > WAIT {
                 return Err(ProviderError::retryable(format!(
@@ -686,53 +757,10 @@ impl ResourceType for Table {
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let name = req_str(planned, "name")?;
-        let is_provisioned = provisioned(planned);
-        let gsis = Gsi::all(planned)?
-            .iter()
-            .map(|g| g.create_spec(is_provisioned))
-            .collect::<Result<Vec<_>, _>>()?;
-        let tags = string_map(planned, "tags")?
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
-            .collect::<Result<Vec<_>, _>>()?;
-        let result = c
-            .dynamodb
-            .create_table()
-            .table_name(&name)
-            .set_attribute_definitions(Some(definitions(planned)?))
-            .set_key_schema(Some(key_schema(
-                &req_str(planned, "hash-key")?,
-                opt_str(planned, "range-key")?.as_deref(),
-            )?))
-            .billing_mode(if is_provisioned {
-                BillingMode::Provisioned
-            } else {
-                BillingMode::PayPerRequest
-            })
-            .set_provisioned_throughput(if is_provisioned {
-                Some(throughput(
-                    opt_i64(planned, "read-capacity")?,
-                    opt_i64(planned, "write-capacity")?,
-                    "the table",
-                )?)
-            } else {
-                None
-            })
-            .set_global_secondary_indexes((!gsis.is_empty()).then_some(gsis))
-            .set_tags((!tags.is_empty()).then_some(tags))
-            .send()
-            .await
-            .aws(&format!("creating table {name}"));
-        match result {
-            Ok(_) => {}
-            Err(e) if e.code_is(&["ResourceInUseException"]) => {
-                return Err(ProviderError::fatal(format!(
-                    "table {name} already exists: import it or choose another name"
-                ))
-                .on_attribute("name"));
-            }
-            Err(e) if e.is_invalid_request() => return Err(e.error.on_attribute("attribute")),
-            Err(e) => return Err(e.error),
+        let mut creation = c.creation(self.name(), planned);
+        if creation.made().is_none() {
+            Table::create_table(c, &name, planned).await?;
+            creation.record(&name);
         }
         Table::wait_active(c, &name).await?;
         Table::set_ttl(
@@ -742,9 +770,10 @@ impl ResourceType for Table {
             opt_str(planned, "ttl-attribute")?.as_deref(),
         )
         .await?;
-        Table::observe(c, &name).await?.ok_or_else(|| {
+        let state = Table::observe(c, &name).await?.ok_or_else(|| {
             ProviderError::retryable(format!("table {name} is not visible yet after creating it"))
-        })
+        })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -855,14 +884,17 @@ impl ResourceType for Table {
             Ok(_) => {}
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) if e.code_is(&["ResourceInUseException"]) => {
-                // Still being created or updated: wait, then try again once.
-                Table::wait_active(c, &name).await?;
-                c.dynamodb
-                    .delete_table()
-                    .table_name(&name)
-                    .send()
-                    .await
-                    .aws_opt(&doing)?;
+                // Being created, changed or deleted: wait until it is active
+                // (then delete it, once) or gone. Not a retry of a failed
+                // call: throttling and server errors went to the engine.
+                if Table::wait_settled(c, &name).await? {
+                    c.dynamodb
+                        .delete_table()
+                        .table_name(&name)
+                        .send()
+                        .await
+                        .aws_opt(&doing)?;
+                }
             }
             Err(e) => return Err(e.error),
         }

@@ -147,8 +147,11 @@ where
         (Some(c), Some(m)) => format!("{doing}: {c}: {m}"),
         (Some(c), None) => format!("{doing}: {c}"),
         (None, Some(m)) => format!("{doing}: {m}"),
+        // An answer without an error code or message (a HEAD, an empty
+        // body): its status says it all; the SDK's rendering of it would
+        // add only the raw response.
         (None, None) => match status {
-            Some(s) => format!("{doing}: HTTP {s}: {}", DisplayErrorContext(&err)),
+            Some(s) => format!("{doing}: HTTP {s}{}", reason(s)),
             None => format!("{doing}: {}", DisplayErrorContext(&err)),
         },
     };
@@ -160,6 +163,22 @@ where
         } else {
             ProviderError::fatal(text)
         },
+    }
+}
+
+/// The reason phrase of the statuses AWS answers errors with, after a space.
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => " Bad Request",
+        403 => " Forbidden",
+        404 => " Not Found",
+        409 => " Conflict",
+        429 => " Too Many Requests",
+        500 => " Internal Server Error",
+        502 => " Bad Gateway",
+        503 => " Service Unavailable",
+        504 => " Gateway Timeout",
+        _ => "",
     }
 }
 

@@ -183,6 +183,40 @@ impl Role {
         Ok(Some(Value::Map(normalize(&Role.schema(), o)?)))
     }
 
+    /// Sends `CreateRole` for the planned role.
+    async fn create_role(
+        c: &Clients,
+        name: &str,
+        planned: &Value,
+        trust: String,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        let result = c
+            .iam
+            .create_role()
+            .role_name(name)
+            .path(opt_str(planned, "path")?.unwrap_or_else(|| "/".into()))
+            .assume_role_policy_document(trust)
+            .set_description(opt_str(planned, "description")?)
+            .set_max_session_duration(opt_i32(planned, "max-session-duration")?)
+            .set_tags((!tags.is_empty()).then(|| iam_tags(tags)).transpose()?)
+            .send()
+            .await
+            .aws(&format!("creating role {name}"));
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code_is(&["EntityAlreadyExists"]) => Err(ProviderError::fatal(format!(
+                "role {name} already exists: import it or choose another name"
+            ))
+            .on_attribute("name")),
+            Err(e) if e.code_is(&["MalformedPolicyDocument"]) => {
+                Err(e.error.on_attribute("assume-role-policy"))
+            }
+            Err(e) if e.is_invalid_request() => Err(e.error.on_attribute("name")),
+            Err(e) => Err(e.error),
+        }
+    }
+
     async fn sync_inline(
         c: &Clients,
         name: &str,
@@ -382,37 +416,17 @@ impl ResourceType for Role {
                         .on_attribute("assume-role-policy")
                 })?;
         let tags = string_map(planned, "tags")?;
-        let result = c
-            .iam
-            .create_role()
-            .role_name(&name)
-            .path(opt_str(planned, "path")?.unwrap_or_else(|| "/".into()))
-            .assume_role_policy_document(trust)
-            .set_description(opt_str(planned, "description")?)
-            .set_max_session_duration(opt_i32(planned, "max-session-duration")?)
-            .set_tags((!tags.is_empty()).then(|| iam_tags(&tags)).transpose()?)
-            .send()
-            .await
-            .aws(&format!("creating role {name}"));
-        match result {
-            Ok(_) => {}
-            Err(e) if e.code_is(&["EntityAlreadyExists"]) => {
-                return Err(ProviderError::fatal(format!(
-                    "role {name} already exists: import it or choose another name"
-                ))
-                .on_attribute("name"));
-            }
-            Err(e) if e.code_is(&["MalformedPolicyDocument"]) => {
-                return Err(e.error.on_attribute("assume-role-policy"));
-            }
-            Err(e) if e.is_invalid_request() => return Err(e.error.on_attribute("name")),
-            Err(e) => return Err(e.error),
+        let mut creation = c.creation(self.name(), planned);
+        if creation.made().is_none() {
+            Role::create_role(c, &name, planned, trust, &tags).await?;
+            creation.record(&name);
         }
         Role::sync_inline(c, &name, &Value::Null, planned).await?;
         Role::sync_attached(c, &name, &[], &string_list(planned, "managed-policy-arns")?).await?;
-        Role::observe(c, &name, planned).await?.ok_or_else(|| {
+        let state = Role::observe(c, &name, planned).await?.ok_or_else(|| {
             ProviderError::retryable(format!("role {name} is not visible yet after creating it"))
-        })
+        })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -558,6 +572,45 @@ impl ResourceType for Role {
 pub(crate) struct Policy;
 
 impl Policy {
+    /// Sends `CreatePolicy` for the planned policy; returns its ARN.
+    async fn create_policy(
+        c: &Clients,
+        name: &str,
+        planned: &Value,
+        document: String,
+    ) -> Result<String, ProviderError> {
+        let tags = string_map(planned, "tags")?;
+        let result = c
+            .iam
+            .create_policy()
+            .policy_name(name)
+            .path(opt_str(planned, "path")?.unwrap_or_else(|| "/".into()))
+            .policy_document(document)
+            .set_description(opt_str(planned, "description")?)
+            .set_tags((!tags.is_empty()).then(|| iam_tags(&tags)).transpose()?)
+            .send()
+            .await
+            .aws(&format!("creating policy {name}"));
+        let out = match result {
+            Ok(out) => out,
+            Err(e) if e.code_is(&["EntityAlreadyExists"]) => {
+                return Err(ProviderError::fatal(format!(
+                    "policy {name} already exists: import it or choose another name"
+                ))
+                .on_attribute("name"));
+            }
+            Err(e) if e.code_is(&["MalformedPolicyDocument"]) || e.is_invalid_request() => {
+                return Err(e.error.on_attribute("policy"));
+            }
+            Err(e) => return Err(e.error),
+        };
+        Ok(out
+            .policy()
+            .and_then(|p| p.arn())
+            .ok_or_else(|| crate::error::missing("policy ARN"))?
+            .to_string())
+    }
+
     async fn observe(
         c: &Clients,
         arn: &str,
@@ -701,41 +754,21 @@ impl ResourceType for Policy {
         let name = req_str(planned, "name")?;
         let document = policy::document_text(attr(planned, "policy"), "policy")?
             .ok_or_else(|| ProviderError::fatal("`policy` is required").on_attribute("policy"))?;
-        let tags = string_map(planned, "tags")?;
-        let result = c
-            .iam
-            .create_policy()
-            .policy_name(&name)
-            .path(opt_str(planned, "path")?.unwrap_or_else(|| "/".into()))
-            .policy_document(document)
-            .set_description(opt_str(planned, "description")?)
-            .set_tags((!tags.is_empty()).then(|| iam_tags(&tags)).transpose()?)
-            .send()
-            .await
-            .aws(&format!("creating policy {name}"));
-        let out = match result {
-            Ok(out) => out,
-            Err(e) if e.code_is(&["EntityAlreadyExists"]) => {
-                return Err(ProviderError::fatal(format!(
-                    "policy {name} already exists: import it or choose another name"
-                ))
-                .on_attribute("name"));
+        let mut creation = c.creation(self.name(), planned);
+        let arn = match creation.made() {
+            Some(arn) => arn.to_string(),
+            None => {
+                let arn = Policy::create_policy(c, &name, planned, document).await?;
+                creation.record(&arn);
+                arn
             }
-            Err(e) if e.code_is(&["MalformedPolicyDocument"]) || e.is_invalid_request() => {
-                return Err(e.error.on_attribute("policy"));
-            }
-            Err(e) => return Err(e.error),
         };
-        let arn = out
-            .policy()
-            .and_then(|p| p.arn())
-            .ok_or_else(|| crate::error::missing("policy ARN"))?
-            .to_string();
-        Policy::observe(c, &arn, planned).await?.ok_or_else(|| {
+        let state = Policy::observe(c, &arn, planned).await?.ok_or_else(|| {
             ProviderError::retryable(format!(
                 "policy {name} is not visible yet after creating it"
             ))
-        })
+        })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {

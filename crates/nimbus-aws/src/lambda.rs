@@ -284,63 +284,74 @@ impl ResourceType for Function {
         let name = req_str(planned, "function-name")?;
         let code = package(&c.base_dir, planned)?;
         let tags = string_map(planned, "tags")?;
-        let started = Instant::now();
-        let mut delay = Duration::from_millis(500);
-        loop {
-            let result = c
-                .lambda
-                .create_function()
-                .function_name(&name)
-                .runtime(Runtime::from(req_str(planned, "runtime")?.as_str()))
-                .handler(req_str(planned, "handler")?)
-                .role(req_str(planned, "role")?)
-                .code(
-                    FunctionCode::builder()
-                        .zip_file(Blob::new(code.clone()))
-                        .build(),
-                )
-                .set_description(opt_str(planned, "description")?)
-                .set_memory_size(opt_i32(planned, "memory-size")?)
-                .set_timeout(opt_i32(planned, "timeout")?)
-                .environment(Function::environment(planned)?)
-                .set_tags((!tags.is_empty()).then(|| tags.clone().into_iter().collect()))
-                .send()
-                .await
-                .aws(&format!("creating function {name}"));
-            match result {
-                Ok(_) => break,
-                Err(e) if role_not_ready(&e) && started.elapsed() < c.role_propagation_timeout => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
+        let mut creation = c.creation(self.name(), planned);
+        if creation.made().is_none() {
+            // IAM takes seconds to make a new role usable by Lambda, and
+            // only a refused create tells: wait for that state, within the
+            // role propagation timeout. Every other failure (throttling,
+            // server, connection) goes straight to the engine's retry.
+            let started = Instant::now();
+            let mut delay = Duration::from_millis(500);
+            loop {
+                let result = c
+                    .lambda
+                    .create_function()
+                    .function_name(&name)
+                    .runtime(Runtime::from(req_str(planned, "runtime")?.as_str()))
+                    .handler(req_str(planned, "handler")?)
+                    .role(req_str(planned, "role")?)
+                    .code(
+                        FunctionCode::builder()
+                            .zip_file(Blob::new(code.clone()))
+                            .build(),
+                    )
+                    .set_description(opt_str(planned, "description")?)
+                    .set_memory_size(opt_i32(planned, "memory-size")?)
+                    .set_timeout(opt_i32(planned, "timeout")?)
+                    .environment(Function::environment(planned)?)
+                    .set_tags((!tags.is_empty()).then(|| tags.clone().into_iter().collect()))
+                    .send()
+                    .await
+                    .aws(&format!("creating function {name}"));
+                match result {
+                    Ok(_) => break,
+                    Err(e)
+                        if role_not_ready(&e) && started.elapsed() < c.role_propagation_timeout =>
+                    {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(5));
+                    }
+                    Err(e) if role_not_ready(&e) => return Err(e.error.on_attribute("role")),
+                    Err(e) if e.code_is(&["ResourceConflictException"]) => {
+                        return Err(ProviderError::fatal(format!(
+                            "function {name} already exists: import it or choose another name"
+                        ))
+                        .on_attribute("function-name"));
+                    }
+                    Err(e) if e.is_invalid_request() => {
+                        let on = if e.message_contains("runtime") {
+                            "runtime"
+                        } else if e.message_contains("handler") {
+                            "handler"
+                        } else if e.message_contains("role") {
+                            "role"
+                        } else {
+                            "code-uri"
+                        };
+                        return Err(e.error.on_attribute(on));
+                    }
+                    Err(e) => return Err(e.error),
                 }
-                Err(e) if role_not_ready(&e) => return Err(e.error.on_attribute("role")),
-                Err(e) if e.code_is(&["ResourceConflictException"]) => {
-                    return Err(ProviderError::fatal(format!(
-                        "function {name} already exists: import it or choose another name"
-                    ))
-                    .on_attribute("function-name"));
-                }
-                Err(e) if e.is_invalid_request() => {
-                    let on = if e.message_contains("runtime") {
-                        "runtime"
-                    } else if e.message_contains("handler") {
-                        "handler"
-                    } else if e.message_contains("role") {
-                        "role"
-                    } else {
-                        "code-uri"
-                    };
-                    return Err(e.error.on_attribute(on));
-                }
-                Err(e) => return Err(e.error),
             }
+            creation.record(&name);
         }
         Function::wait_ready(c, &name).await?;
-        Function::observe(c, &name, planned).await?.ok_or_else(|| {
+        let state = Function::observe(c, &name, planned).await?.ok_or_else(|| {
             ProviderError::retryable(format!(
                 "function {name} is not visible yet after creating it"
             ))
-        })
+        })?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {
@@ -548,19 +559,25 @@ impl ResourceType for Permission {
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let function = req_str(planned, "function-name")?;
         let statement = req_str(planned, "statement-id")?;
-        c.lambda
-            .add_permission()
-            .function_name(&function)
-            .statement_id(&statement)
-            .action(opt_str(planned, "action")?.unwrap_or_else(|| "lambda:InvokeFunction".into()))
-            .principal(req_str(planned, "principal")?)
-            .set_source_arn(opt_str(planned, "source-arn")?)
-            .send()
-            .await
-            .aws_on(
-                &format!("allowing {statement} on function {function}"),
-                "principal",
-            )?;
+        let mut creation = c.creation(self.name(), planned);
+        if creation.made().is_none() {
+            c.lambda
+                .add_permission()
+                .function_name(&function)
+                .statement_id(&statement)
+                .action(
+                    opt_str(planned, "action")?.unwrap_or_else(|| "lambda:InvokeFunction".into()),
+                )
+                .principal(req_str(planned, "principal")?)
+                .set_source_arn(opt_str(planned, "source-arn")?)
+                .send()
+                .await
+                .aws_on(
+                    &format!("allowing {statement} on function {function}"),
+                    "principal",
+                )?;
+            creation.record(&statement);
+        }
         let mut state = Permission::observe(c, &function, &statement)
             .await?
             .ok_or_else(|| {
@@ -576,7 +593,7 @@ impl ResourceType for Permission {
                 Value::string(format!("{function}/{statement}")),
             );
         }
-        Ok(state)
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {

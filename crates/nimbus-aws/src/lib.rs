@@ -18,9 +18,14 @@
 //! `s3-bucket`. docs/providers/aws.md documents every attribute.
 //!
 //! Errors: throttling, 5xx, timeouts and connection failures come back
-//! Retryable (the engine retries them); requests AWS refused as invalid come
-//! back Fatal with the attribute they concern. Each SDK call itself is tried
-//! up to `max-attempts` times (default 3) before that.
+//! Retryable, and the engine retries the operation (with backoff and an
+//! event per retry); requests AWS refused as invalid come back Fatal with the
+//! attribute they concern. The SDK's own retry is off: each API call is sent
+//! once, so the engine's is the only retry layer. What stays here are bounded
+//! waits for an eventual state (a function or table becoming active, a
+//! deleted table going away, a new role becoming usable by Lambda, a
+//! deleted queue's name becoming free), none of which sends a failed call
+//! again after a throttling, server or connection error.
 
 mod apigateway;
 mod clients;
@@ -38,12 +43,13 @@ mod util;
 pub mod zip;
 
 pub use clients::{
-    Clients, DEFAULT_MAX_ATTEMPTS, ENDPOINT_ENV, LOCALSTACK_ENDPOINT, LOCALSTACK_REGION, Preset,
-    Settings, effective_endpoint, partition_of,
+    Clients, ENDPOINT_ENV, LOCALSTACK_ENDPOINT, LOCALSTACK_REGION, Preset, Settings,
+    effective_endpoint, partition_of,
 };
 
 use async_trait::async_trait;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, ProviderSchema, Schema, Type, Value};
+use nimbus_provider::planning::{diagnostics, ensure_in_place, ensure_known, fill_defaults};
 use nimbus_provider::{
     ApplyRequest, ApplyResponse, DeleteRequest, ImportedObject, PlanRequest, PlanResponse,
     Provider, ProviderDiagnostic, ProviderError, ReadRequest, ReadResponse,
@@ -53,7 +59,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use util::{Object, ensure_known};
 
 /// Data source names.
 pub const CALLER_IDENTITY: &str = "aws-caller-identity";
@@ -124,10 +129,6 @@ fn provider_schema_block(preset: Preset) -> Schema {
             A::optional(Type::Bool).describe(
                 "Address S3 as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT. Default: true with a custom endpoint, else false.",
             ),
-        )
-        .attr(
-            "max-attempts",
-            A::optional(Type::Number).describe("Attempts per API call inside the SDK (1 to 20, default 3) before the engine's own retries."),
         )
 }
 
@@ -275,10 +276,9 @@ impl Aws {
         schema: &Schema,
         state: Value,
     ) -> Result<Value, ProviderError> {
-        let object: Object = util::object_from(schema, &state);
-        let state = Value::Map(object);
-        ensure_known(type_name, &state)?;
-        Ok(state)
+        let object = util::object_from(schema, &state);
+        ensure_known("AWS", type_name, &object)?;
+        Ok(Value::Map(object))
     }
 }
 
@@ -327,11 +327,7 @@ impl Provider for Aws {
         config: &Value,
     ) -> Result<Vec<ProviderDiagnostic>, ProviderError> {
         let (resource, _) = self.resource(type_name)?;
-        Ok(resource
-            .check(config)
-            .into_iter()
-            .map(|e| ProviderDiagnostic::error(e.attribute.as_deref(), e.message))
-            .collect())
+        Ok(diagnostics(resource.check(config)))
     }
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
@@ -353,23 +349,8 @@ impl Provider for Aws {
 
     async fn update(&self, request: ApplyRequest<'_>) -> Result<ApplyResponse, ProviderError> {
         let (resource, schema) = self.resource(request.type_name)?;
-        let prior = request.prior_state.ok_or_else(|| {
-            ProviderError::fatal(format!(
-                "cannot update {} without its prior state",
-                request.type_name
-            ))
-        })?;
-        if let Some((name, _)) = schema.attributes.iter().find(|(name, a)| {
-            a.force_new
-                && a.is_settable()
-                && util::attr(request.planned_state, name) != util::attr(prior, name)
-        }) {
-            return Err(ProviderError::fatal(format!(
-                "{}: a change of `{name}` requires replacement and cannot be applied in place",
-                request.type_name
-            ))
-            .on_attribute(name.as_str()));
-        }
+        let prior = request.prior_for_update()?;
+        ensure_in_place(schema, request.type_name, prior, request.planned_state)?;
         let clients = self.clients()?;
         let state = resource
             .update(&clients, prior, &Aws::known(request.planned_state))
@@ -414,11 +395,7 @@ impl Provider for Aws {
         let mut state = resource.import(&clients, id).await?;
         // Attributes AWS cannot tell take their defaults.
         if let Value::Map(map) = &mut state {
-            for (name, default) in resource.defaults() {
-                if map.get(name).is_none_or(Value::is_null) {
-                    map.insert(name.to_string(), default);
-                }
-            }
+            fill_defaults(map, &resource.defaults());
         }
         Ok(vec![ImportedObject {
             type_name: type_name.to_string(),
@@ -542,8 +519,6 @@ mod tests {
         let e = Settings::from_value(&config(&[("endpoint", Value::string("localhost:4566"))]))
             .unwrap_err();
         assert_eq!(e.attribute.as_deref(), Some("endpoint"));
-        let e = Settings::from_value(&config(&[("max-attempts", Value::int(0))])).unwrap_err();
-        assert_eq!(e.attribute.as_deref(), Some("max-attempts"));
         let s = Settings::from_value(&config(&[
             ("region", Value::string("eu-west-1")),
             ("profile", Value::Null),

@@ -2,9 +2,10 @@
 
 use crate::clients::Clients;
 use crate::policy;
-use crate::util::{Object, attr, normalize};
+use crate::util::Object;
 use async_trait::async_trait;
-use nimbus_provider::nimbus_value::{Presence, Schema, Value};
+use nimbus_provider::nimbus_value::{Schema, Value};
+use nimbus_provider::planning::{Equivalence, PlanRules, first_error, plan_resource};
 use nimbus_provider::{PlanRequest, PlanResponse, ProviderError};
 use std::path::Path;
 
@@ -70,116 +71,35 @@ pub(crate) trait ResourceType: Send + Sync {
     async fn import(&self, c: &Clients, id: &str) -> Result<Value, ProviderError>;
 }
 
-/// Plans a change the way every AWS resource type does:
-///
-/// - configured attributes take their configured value (empty collections
-///   count as unset); unset ones with a default take the default; unset
-///   computed ones keep their prior value (unknown on create);
-/// - a configured document that means the same as the prior one keeps the
-///   prior's spelling;
-/// - a `force_new` attribute whose value changes requires replacement, and
-///   then everything computed is unknown again;
-/// - the type's own `plan_more` runs last.
+/// Plans a change the way every AWS resource type does: the toolkit's
+/// schema planning with the type's defaults, normalised (empty collections
+/// count as unset), documents compared by meaning (a configured document
+/// that means the same as the prior one keeps the prior's spelling); the
+/// type's own `plan_more` runs last.
 pub(crate) fn plan(
     resource: &dyn ResourceType,
     schema: &Schema,
     base_dir: &Path,
     request: &PlanRequest<'_>,
 ) -> Result<PlanResponse, ProviderError> {
-    if let Some(e) = resource.check(request.config).into_iter().next() {
-        return Err(e);
-    }
-    let prior = request.prior_state;
+    first_error(resource.check(request.config))?;
     let defaults = resource.defaults();
-    let default_of = |name: &str| {
-        defaults
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
+    let documents: Vec<(&str, Equivalence)> = resource
+        .documents()
+        .iter()
+        .map(|name| (*name, policy::equivalent as Equivalence))
+        .collect();
+    let rules = PlanRules {
+        defaults: &defaults,
+        normalize: true,
+        equivalent: &documents,
     };
-    let mut planned = Object::new();
-    for (name, attribute) in &schema.attributes {
-        let configured = attr(request.config, name);
-        let value = if attribute.is_settable() && !configured.is_null() {
-            configured.clone()
-        } else if let Some(default) = default_of(name) {
-            default
-        } else if !attribute.is_computed() {
-            Value::Null
-        } else {
-            prior
-                .and_then(|p| p.get(name))
-                .cloned()
-                .unwrap_or(Value::Unknown)
-        };
-        planned.insert(name.clone(), value);
-    }
-    let mut planned = normalize(schema, planned)?;
-    // An optional-computed attribute configured empty normalises to null:
-    // treat it as unset.
-    for (name, attribute) in &schema.attributes {
-        if attribute.presence == Presence::OptionalComputed
-            && planned[name].is_null()
-            && default_of(name).is_none()
-        {
-            let value = prior
-                .and_then(|p| p.get(name))
-                .cloned()
-                .unwrap_or(Value::Unknown);
-            planned.insert(name.clone(), value);
-        }
-    }
-    if let Some(prior) = prior {
-        for name in resource.documents() {
-            let old = attr(prior, name);
-            if let Some(new) = planned.get_mut(*name)
-                && new.is_wholly_known()
-                && !new.is_null()
-                && !old.is_null()
-                && policy::equivalent(new, old)
-            {
-                *new = old.clone();
-            }
-        }
-    }
-    let requires_replace: Vec<String> = match prior {
-        None => Vec::new(),
-        Some(prior) => schema
-            .attributes
-            .iter()
-            .filter(|(name, attribute)| {
-                attribute.force_new && attribute.is_settable() && {
-                    let new = &planned[name.as_str()];
-                    !new.is_wholly_known() || new != attr(prior, name)
-                }
-            })
-            .map(|(name, _)| name.clone())
-            .collect(),
-    };
-    let fresh = prior.is_none() || !requires_replace.is_empty();
-    if fresh {
-        for (name, attribute) in &schema.attributes {
-            let reset = match attribute.presence {
-                Presence::Computed => true,
-                Presence::OptionalComputed => {
-                    attr(request.config, name).is_null() && default_of(name).is_none()
-                }
-                _ => false,
-            };
-            if reset {
-                planned.insert(name.clone(), Value::Unknown);
-            }
-        }
-    }
+    let mut planned = plan_resource(schema, request, &rules)?;
     let ctx = PlanContext {
         base_dir,
-        prior,
-        fresh,
+        prior: request.prior_state,
+        fresh: planned.fresh,
     };
-    resource.plan_more(&ctx, &mut planned)?;
-    Ok(PlanResponse {
-        planned_state: Value::Map(planned),
-        requires_replace,
-        planned_private: Vec::new(),
-    })
+    resource.plan_more(&ctx, &mut planned.state)?;
+    Ok(planned.into_response())
 }

@@ -176,6 +176,33 @@ impl Bucket {
         Ok(())
     }
 
+    async fn create_bucket(c: &Clients, name: &str) -> Result<(), ProviderError> {
+        let mut create = c.s3.create_bucket().bucket(name);
+        if c.region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(c.region.as_str()))
+                    .build(),
+            );
+        }
+        match create.send().await.aws(&format!("creating bucket {name}")) {
+            Ok(_) => Ok(()),
+            Err(e) if e.code_is(&["BucketAlreadyExists", "BucketAlreadyOwnedByYou"]) => {
+                Err(ProviderError::fatal(format!(
+                    "bucket {name} already exists{}",
+                    if e.code_is(&["BucketAlreadyOwnedByYou"]) {
+                        " in this account: import it with `nimbus import` instead"
+                    } else {
+                        " in another account: bucket names are global, choose another"
+                    }
+                ))
+                .on_attribute("bucket-name"))
+            }
+            Err(e) if e.is_invalid_request() => Err(e.error.on_attribute("bucket-name")),
+            Err(e) => Err(e.error),
+        }
+    }
+
     /// Deletes every object version and delete marker (for force-destroy).
     async fn empty(c: &Clients, name: &str) -> Result<(), ProviderError> {
         let doing = format!("emptying bucket {name}");
@@ -276,21 +303,20 @@ impl Bucket {
         known: &Value,
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading bucket {name}");
-        if c.s3
-            .head_bucket()
-            .bucket(name)
-            .send()
-            .await
-            .aws_opt(&doing)?
-            .is_none()
-        {
-            return Ok(None);
-        }
+        // No HeadBucket first: a missing bucket is NoSuchBucket here too, and
+        // every call less is one less to fail and retry.
         let enabled = match c.s3.get_bucket_versioning().bucket(name).send().await {
             Ok(v) => v.status() == Some(&BucketVersioningStatus::Enabled),
             Err(e) => match lenient_versioning(&e) {
                 Some(status) => status == "Enabled",
-                None => return Err(crate::error::classify(&doing, e).error),
+                None => {
+                    let e = crate::error::classify(&doing, e);
+                    return if e.is_not_found() {
+                        Ok(None)
+                    } else {
+                        Err(e.error)
+                    };
+                }
             },
         };
         let (algorithm, key) = Bucket::read_encryption(c, name).await?;
@@ -459,29 +485,10 @@ impl ResourceType for Bucket {
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let name = req_str(planned, "bucket-name")?;
-        let mut create = c.s3.create_bucket().bucket(&name);
-        if c.region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(c.region.as_str()))
-                    .build(),
-            );
-        }
-        match create.send().await.aws(&format!("creating bucket {name}")) {
-            Ok(_) => {}
-            Err(e) if e.code_is(&["BucketAlreadyExists", "BucketAlreadyOwnedByYou"]) => {
-                return Err(ProviderError::fatal(format!(
-                    "bucket {name} already exists{}",
-                    if e.code_is(&["BucketAlreadyOwnedByYou"]) {
-                        " in this account: import it with `nimbus import` instead"
-                    } else {
-                        " in another account: bucket names are global, choose another"
-                    }
-                ))
-                .on_attribute("bucket-name"));
-            }
-            Err(e) if e.is_invalid_request() => return Err(e.error.on_attribute("bucket-name")),
-            Err(e) => return Err(e.error),
+        let mut creation = c.creation(self.name(), planned);
+        if creation.made().is_none() {
+            Bucket::create_bucket(c, &name).await?;
+            creation.record(&name);
         }
         let versioning = bool_or(planned, "versioning", false)?;
         if versioning {
@@ -504,7 +511,8 @@ impl ResourceType for Bucket {
         // and bucket configuration is eventually consistent on AWS, so a
         // read right after a write can return the old value. A refresh
         // reads everything.
-        Bucket::state(c, &name, planned, versioning, algorithm, key, tags)
+        let state = Bucket::state(c, &name, planned, versioning, algorithm, key, tags)?;
+        Ok(creation.finish(state))
     }
 
     async fn read(&self, c: &Clients, state: &Value) -> Result<Option<Value>, ProviderError> {

@@ -366,7 +366,10 @@ impl ResourceType for Queue {
                         .map(str::to_string)
                         .ok_or_else(|| crate::error::missing("queue URL"))?;
                 }
-                // SQS refuses a name for 60 s after a queue of that name was deleted.
+                // SQS refuses a name for 60 s after a queue of that name was
+                // deleted, and tells only by refusing: wait for the name to be
+                // free (bounded). Throttling, server and connection errors are
+                // not resent here; they go to the engine's retry.
                 Err(e)
                     if e.code_is(&[
                         "AWS.SimpleQueueService.QueueDeletedRecently",

@@ -6,6 +6,7 @@
 //! The binary is target/<profile>/nimbus (built by `cargo test --workspace`,
 //! or `cargo build -p nimbus-cli`), or NIMBUS_BIN. Without the emulator or
 //! the binary the test prints a notice and passes, except under CI=true.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 
 use nimbus_aws::{Aws, Preset};
 use nimbus_provider::Provider;

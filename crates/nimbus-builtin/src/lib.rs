@@ -27,7 +27,6 @@
 //! delay uses `tokio::time::sleep`.
 
 mod local_file;
-mod plan;
 mod random;
 mod schema;
 mod time_static;
@@ -41,7 +40,12 @@ pub use schema::{
 };
 
 use async_trait::async_trait;
+use nimbus_provider::attrs::{Field, attr, string_field};
 use nimbus_provider::nimbus_value::{ProviderSchema, Schema, Value};
+use nimbus_provider::planning::{
+    PlanRules, diagnostics, ensure_in_place, ensure_known, fill_defaults, first_error, object_from,
+    plan_resource,
+};
 use nimbus_provider::{
     ApplyRequest, ApplyResponse, DeleteRequest, ImportedObject, PlanRequest, PlanResponse,
     Provider, ProviderDiagnostic, ProviderError, ReadRequest, ReadResponse,
@@ -51,9 +55,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use util::{
-    Field, attr, blocking, csprng, diagnostics, ensure_known, first_error, get_str, object_from,
-};
+use util::{blocking, csprng};
 
 /// The endpoint key of the builtin provider.
 pub const ENDPOINT: &str = "builtin";
@@ -220,14 +222,6 @@ impl Builtin {
         }
     }
 
-    fn fill_defaults(kind: Kind, state: &mut BTreeMap<String, Value>) {
-        for (name, default) in kind.defaults() {
-            if state.get(name).is_none_or(Value::is_null) {
-                state.insert(name.to_string(), default);
-            }
-        }
-    }
-
     async fn read_local_file(
         &self,
         path: PathBuf,
@@ -280,25 +274,28 @@ impl Provider for Builtin {
         let kind = Kind::of(request.type_name)?;
         let schema = self.resource_schema(request.type_name)?;
         first_error(Builtin::check(kind, request.config))?;
-        let mut response = plan::plan(schema, &request, &kind.defaults());
-        let replacing = !response.requires_replace.is_empty();
-        if let Value::Map(planned) = &mut response.planned_state {
-            match kind {
-                Kind::TerraformData => {
-                    let input = planned.get("input").cloned().unwrap_or(Value::Null);
-                    let changed = match request.prior_state {
-                        None => true,
-                        Some(prior) => !input.is_wholly_known() || &input != attr(prior, "input"),
-                    };
-                    if changed || replacing {
-                        planned.insert("output".into(), Value::Unknown);
-                    }
+        let defaults = kind.defaults();
+        let rules = PlanRules {
+            defaults: &defaults,
+            ..PlanRules::default()
+        };
+        let mut plan = plan_resource(schema, &request, &rules)?;
+        let planned = &mut plan.state;
+        match kind {
+            Kind::TerraformData => {
+                let input = planned.get("input").cloned().unwrap_or(Value::Null);
+                let changed = match request.prior_state {
+                    None => true,
+                    Some(prior) => !input.is_wholly_known() || &input != attr(prior, "input"),
+                };
+                if changed || !plan.requires_replace.is_empty() {
+                    planned.insert("output".into(), Value::Unknown);
                 }
-                Kind::TimeStatic => time_static::fill(planned)?,
-                _ => {}
             }
+            Kind::TimeStatic => time_static::fill(planned)?,
+            _ => {}
         }
-        Ok(response)
+        Ok(plan.into_response())
     }
 
     async fn create(&self, request: ApplyRequest<'_>) -> Result<ApplyResponse, ProviderError> {
@@ -310,7 +307,7 @@ impl Provider for Builtin {
         let planned = request.planned_state;
         first_error(Builtin::check(kind, planned))?;
         let mut state = object_from(schema, planned);
-        Builtin::fill_defaults(kind, &mut state);
+        fill_defaults(&mut state, &kind.defaults());
         let mut private = Vec::new();
         match kind {
             Kind::NullResource => {
@@ -331,7 +328,7 @@ impl Provider for Builtin {
                     ProviderError::fatal("`byte-length` is not known yet")
                         .on_attribute("byte-length")
                 })?;
-                let prefix = get_str(planned, "prefix")?
+                let prefix = string_field(planned, "prefix")?
                     .known("prefix")?
                     .unwrap_or_default();
                 let mut bytes = vec![0u8; length];
@@ -353,13 +350,7 @@ impl Provider for Builtin {
                 let object = Value::Map(state.clone());
                 let path = self.resolve(&local_file::filename(&object)?);
                 let bytes = local_file::wanted_bytes(&object)?;
-                let file_mode =
-                    local_file::mode_of(&object, "file-permission", DEFAULT_FILE_PERMISSION)?;
-                let dir_mode = local_file::mode_of(
-                    &object,
-                    "directory-permission",
-                    DEFAULT_DIRECTORY_PERMISSION,
-                )?;
+                let (file_mode, dir_mode) = local_file::modes(&object)?;
                 let written = bytes.clone();
                 let created = blocking(move || {
                     local_file::write_atomically(&path, &written, file_mode, dir_mode)
@@ -379,7 +370,7 @@ impl Provider for Builtin {
                 time_static::fill(&mut state)?;
             }
         }
-        ensure_known(request.type_name, &state)?;
+        ensure_known(ENDPOINT, request.type_name, &state)?;
         Ok(ApplyResponse {
             new_state: Value::Map(state),
             private,
@@ -390,24 +381,11 @@ impl Provider for Builtin {
         let kind = Kind::of(request.type_name)?;
         let schema = self.resource_schema(request.type_name)?;
         let planned = request.planned_state;
-        let prior = request.prior_state.ok_or_else(|| {
-            ProviderError::fatal(format!(
-                "cannot update {} without its prior state",
-                request.type_name
-            ))
-        })?;
+        let prior = request.prior_for_update()?;
         first_error(Builtin::check(kind, planned))?;
-        if let Some((name, _)) = schema.attributes.iter().find(|(name, a)| {
-            a.force_new && a.is_settable() && attr(planned, name) != attr(prior, name)
-        }) {
-            return Err(ProviderError::fatal(format!(
-                "{}: a change of `{name}` requires replacement and cannot be applied in place",
-                request.type_name
-            ))
-            .on_attribute(name.as_str()));
-        }
+        ensure_in_place(schema, request.type_name, prior, planned)?;
         let mut state = object_from(schema, planned);
-        Builtin::fill_defaults(kind, &mut state);
+        fill_defaults(&mut state, &kind.defaults());
         match kind {
             Kind::TerraformData => {
                 let input = attr(planned, "input").clone();
@@ -417,13 +395,7 @@ impl Provider for Builtin {
             Kind::LocalFile => {
                 let object = Value::Map(state.clone());
                 let path = self.resolve(&local_file::filename(&object)?);
-                let file_mode =
-                    local_file::mode_of(&object, "file-permission", DEFAULT_FILE_PERMISSION)?;
-                let dir_mode = local_file::mode_of(
-                    &object,
-                    "directory-permission",
-                    DEFAULT_DIRECTORY_PERMISSION,
-                )?;
+                let (file_mode, dir_mode) = local_file::modes(&object)?;
                 let old_mode = |name: &str| {
                     attr(prior, name)
                         .as_str()
@@ -446,7 +418,7 @@ impl Provider for Builtin {
             Kind::TimeStatic => time_static::fill(&mut state)?,
             Kind::NullResource | Kind::RandomId | Kind::RandomString | Kind::RandomPassword => {}
         }
-        ensure_known(request.type_name, &state)?;
+        ensure_known(ENDPOINT, request.type_name, &state)?;
         Ok(ApplyResponse {
             new_state: Value::Map(state),
             private: request.private.to_vec(),
@@ -466,11 +438,14 @@ impl Provider for Builtin {
     async fn read(&self, request: ReadRequest<'_>) -> Result<Option<ReadResponse>, ProviderError> {
         let kind = Kind::of(request.type_name)?;
         let current = request.current_state;
-        if kind != Kind::LocalFile {
-            return Ok(Some(ReadResponse {
-                new_state: current.clone(),
+        let found = |new_state| {
+            Ok(Some(ReadResponse {
+                new_state,
                 private: request.private.to_vec(),
-            }));
+            }))
+        };
+        if kind != Kind::LocalFile {
+            return found(current.clone());
         }
         let schema = self.resource_schema(request.type_name)?;
         let path = self.resolve(&local_file::filename(current)?);
@@ -479,15 +454,9 @@ impl Provider for Builtin {
         };
         let mut state = object_from(schema, current);
         if local_file::refresh(&mut state, &bytes, mode) {
-            Ok(Some(ReadResponse {
-                new_state: Value::Map(state),
-                private: request.private.to_vec(),
-            }))
+            found(Value::Map(state))
         } else {
-            Ok(Some(ReadResponse {
-                new_state: current.clone(),
-                private: request.private.to_vec(),
-            }))
+            found(current.clone())
         }
     }
 
@@ -559,7 +528,7 @@ impl Provider for Builtin {
                 time_static::fill(&mut state)?;
             }
         }
-        ensure_known(type_name, &state)?;
+        ensure_known(ENDPOINT, type_name, &state)?;
         Ok(vec![ImportedObject {
             type_name: type_name.to_string(),
             state: Value::Map(state),
@@ -574,7 +543,7 @@ impl Provider for Builtin {
                 DATA_SOURCES.join(", ")
             )));
         }
-        let filename = match get_str(config, "filename")? {
+        let filename = match string_field(config, "filename")? {
             Field::Set(name) if !name.is_empty() => name,
             Field::Unknown => {
                 return Err(

@@ -1,10 +1,11 @@
 //! local-file: the resource and the data source.
 
-use crate::util::{Field, get_str};
+use crate::schema::{DEFAULT_DIRECTORY_PERMISSION, DEFAULT_FILE_PERMISSION};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use md5::Md5;
 use nimbus_provider::ProviderError;
+use nimbus_provider::attrs::{Field, string_field};
 use nimbus_provider::nimbus_value::Value;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -15,20 +16,20 @@ use std::path::{Path, PathBuf};
 /// Checks a local-file resource configuration (unknowns are skipped).
 pub(crate) fn check(object: &Value) -> Vec<ProviderError> {
     let mut errors = Vec::new();
-    match get_str(object, "filename") {
+    match string_field(object, "filename") {
         Ok(Field::Set(s)) if s.is_empty() => errors
             .push(ProviderError::fatal("`filename` must not be empty").on_attribute("filename")),
         Ok(Field::Null) => {
             errors.push(ProviderError::fatal("`filename` is required").on_attribute("filename"))
         }
         Ok(_) => {}
-        Err(e) => errors.push(e),
+        Err(e) => errors.push(e.into()),
     }
-    let content = get_str(object, "content");
-    let content_base64 = get_str(object, "content-base64");
+    let content = string_field(object, "content");
+    let content_base64 = string_field(object, "content-base64");
     for r in [&content, &content_base64] {
         if let Err(e) = r {
-            errors.push(e.clone());
+            errors.push(e.clone().into());
         }
     }
     match (&content, &content_base64) {
@@ -51,14 +52,14 @@ pub(crate) fn check(object: &Value) -> Vec<ProviderError> {
         );
     }
     for name in ["file-permission", "directory-permission"] {
-        match get_str(object, name) {
+        match string_field(object, name) {
             Ok(Field::Set(s)) => {
                 if let Err(e) = parse_mode(&s, name) {
                     errors.push(e);
                 }
             }
             Ok(_) => {}
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(e.into()),
         }
     }
     errors
@@ -82,10 +83,10 @@ pub(crate) fn format_mode(mode: u32) -> String {
 
 /// The bytes a configuration asks for.
 pub(crate) fn wanted_bytes(object: &Value) -> Result<Vec<u8>, ProviderError> {
-    if let Some(text) = get_str(object, "content")?.known("content")? {
+    if let Some(text) = string_field(object, "content")?.known("content")? {
         return Ok(text.into_bytes());
     }
-    match get_str(object, "content-base64")?.known("content-base64")? {
+    match string_field(object, "content-base64")?.known("content-base64")? {
         Some(encoded) => STANDARD.decode(encoded).map_err(|e| {
             ProviderError::fatal(format!("`content-base64` is not valid base64: {e}"))
                 .on_attribute("content-base64")
@@ -97,11 +98,19 @@ pub(crate) fn wanted_bytes(object: &Value) -> Result<Vec<u8>, ProviderError> {
     }
 }
 
-pub(crate) fn mode_of(object: &Value, name: &str, default: &str) -> Result<u32, ProviderError> {
-    let text = get_str(object, name)?
+fn mode_of(object: &Value, name: &str, default: &str) -> Result<u32, ProviderError> {
+    let text = string_field(object, name)?
         .known(name)?
         .unwrap_or_else(|| default.to_string());
     parse_mode(&text, name)
+}
+
+/// The file's mode and its created directories' mode, defaults applied.
+pub(crate) fn modes(object: &Value) -> Result<(u32, u32), ProviderError> {
+    Ok((
+        mode_of(object, "file-permission", DEFAULT_FILE_PERMISSION)?,
+        mode_of(object, "directory-permission", DEFAULT_DIRECTORY_PERMISSION)?,
+    ))
 }
 
 /// Sets the hash attributes (not `id`) from the file's bytes.
@@ -320,7 +329,7 @@ fn attr_in<'a>(state: &'a BTreeMap<String, Value>, name: &str) -> &'a Value {
 
 /// The filename of a local-file object, required to be known.
 pub(crate) fn filename(object: &Value) -> Result<String, ProviderError> {
-    match get_str(object, "filename")?.known("filename")? {
+    match string_field(object, "filename")?.known("filename")? {
         Some(name) if !name.is_empty() => Ok(name),
         _ => Err(ProviderError::fatal("`filename` is required").on_attribute("filename")),
     }

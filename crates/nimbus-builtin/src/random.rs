@@ -1,10 +1,10 @@
 //! random-id, random-string and random-password.
 
 use crate::schema::{DEFAULT_SPECIAL, MAX_BYTE_LENGTH, MAX_STRING_LENGTH};
-use crate::util::{Field, get_bool, get_int, get_str};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use nimbus_provider::ProviderError;
+use nimbus_provider::attrs::{Field, bool_field, int_field, string_field};
 use nimbus_provider::nimbus_value::Value;
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -54,7 +54,7 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
     let mut errors = Vec::new();
     let mut complete = true;
 
-    let length = match get_int(object, "length") {
+    let length = match int_field(object, "length") {
         Ok(Field::Set(n)) if n < 1 => {
             errors.push(
                 ProviderError::fatal(format!("`length` must be at least 1, found {n}"))
@@ -81,12 +81,12 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
             None
         }
         Err(e) => {
-            errors.push(e);
+            errors.push(e.into());
             None
         }
     };
 
-    let special_chars: Option<Vec<char>> = match get_str(object, "override-special") {
+    let special_chars: Option<Vec<char>> = match string_field(object, "override-special") {
         Ok(Field::Null) => Some(DEFAULT_SPECIAL.chars().collect()),
         Ok(Field::Set(s)) => Some(s.chars().collect()),
         Ok(Field::Unknown) => {
@@ -94,7 +94,7 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
             None
         }
         Err(e) => {
-            errors.push(e);
+            errors.push(e.into());
             None
         }
     };
@@ -111,7 +111,7 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
             "numeric" => Some(NUMERIC.chars().collect()),
             _ => special_chars.clone(),
         };
-        let enabled = match get_bool(object, flag) {
+        let enabled = match bool_field(object, flag) {
             Ok(Field::Null) => Some(true),
             Ok(Field::Set(b)) => Some(b),
             Ok(Field::Unknown) => {
@@ -119,11 +119,11 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
                 None
             }
             Err(e) => {
-                errors.push(e);
+                errors.push(e.into());
                 None
             }
         };
-        let min = match get_int(object, min_name) {
+        let min = match int_field(object, min_name) {
             Ok(Field::Null) => Some(0),
             Ok(Field::Set(m)) if m < 0 => {
                 errors.push(
@@ -138,7 +138,7 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
                 None
             }
             Err(e) => {
-                errors.push(e);
+                errors.push(e.into());
                 None
             }
         };
@@ -268,7 +268,7 @@ pub(crate) fn imported_string(result: &str, password: bool) -> BTreeMap<String, 
 pub(crate) fn analyse_id(object: &Value) -> (Vec<ProviderError>, Option<usize>) {
     let mut errors = Vec::new();
     let mut length = None;
-    match get_int(object, "byte-length") {
+    match int_field(object, "byte-length") {
         Ok(Field::Set(n)) if !(1..=MAX_BYTE_LENGTH).contains(&n) => errors.push(
             ProviderError::fatal(format!(
                 "`byte-length` must be between 1 and {MAX_BYTE_LENGTH}, found {n}"
@@ -279,10 +279,10 @@ pub(crate) fn analyse_id(object: &Value) -> (Vec<ProviderError>, Option<usize>) 
         Ok(Field::Null) => errors
             .push(ProviderError::fatal("`byte-length` is required").on_attribute("byte-length")),
         Ok(Field::Unknown) => {}
-        Err(e) => errors.push(e),
+        Err(e) => errors.push(e.into()),
     }
-    if let Err(e) = get_str(object, "prefix") {
-        errors.push(e);
+    if let Err(e) = string_field(object, "prefix") {
+        errors.push(e.into());
     }
     (errors, length)
 }

@@ -1,7 +1,7 @@
 //! time-static.
 
-use crate::util::{Field, get_str};
 use nimbus_provider::ProviderError;
+use nimbus_provider::attrs::{Field, string_field};
 use nimbus_provider::nimbus_value::Value;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -22,10 +22,10 @@ pub(crate) fn parse(text: &str) -> Result<OffsetDateTime, ProviderError> {
 }
 
 pub(crate) fn check(object: &Value) -> Vec<ProviderError> {
-    match get_str(object, "rfc3339") {
+    match string_field(object, "rfc3339") {
         Ok(Field::Set(text)) => parse(&text).err().into_iter().collect(),
         Ok(_) => Vec::new(),
-        Err(e) => vec![e],
+        Err(e) => vec![e.into()],
     }
 }
 

@@ -1,4 +1,6 @@
 //! The `nimbus` command line.
+// The command line is the one place that talks to the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod commands;
 mod context;

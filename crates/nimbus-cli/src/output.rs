@@ -186,6 +186,7 @@ impl Output {
                     "diagnostic",
                     json!({
                         "severity": if d.is_error() { "error" } else { "warning" },
+                        "code": d.code.as_ref().map(|c| c.as_str()),
                         "message": d.message,
                         "location": location,
                         "notes": d.notes,

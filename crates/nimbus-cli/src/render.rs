@@ -46,22 +46,17 @@ fn headline(change: &ResourceChange) -> String {
 /// The block's keyword and name, as in the configuration: `resource` and
 /// `a` for `module.x.null-resource.a[2]` (the headline gives the instance),
 /// `data` for a data source.
-fn block_heading(change: &ResourceChange) -> (&'static str, &str) {
-    let marker = format!("{}.", change.resource_type);
-    // Without its instance key first: a key may hold the marker.
-    let block = nimbus_engine::block_of(&change.address);
-    let Some((before, name)) = block.rsplit_once(marker.as_str()) else {
-        return ("resource", block);
-    };
-    // What precedes the type is `module.NAME.` pairs, then `data.` for a
-    // data source: an odd number of segments (a module may be named data).
-    let segments = before.split_terminator('.').count();
-    let keyword = if segments % 2 == 1 {
-        "data"
-    } else {
-        "resource"
-    };
-    (keyword, name)
+fn block_heading(change: &ResourceChange) -> (&'static str, String) {
+    match nimbus_config::InstanceAddr::parse(&change.address) {
+        Ok(address) => (
+            match address.block.mode {
+                nimbus_config::Mode::Data => "data",
+                nimbus_config::Mode::Managed => "resource",
+            },
+            address.block.name,
+        ),
+        Err(_) => ("resource", change.address.clone()),
+    }
 }
 
 pub fn render_change(out: &Output, change: &ResourceChange) -> String {
@@ -141,13 +136,26 @@ pub fn render_plan(out: &Output, plan: &Plan) -> String {
         .outputs
         .iter()
         .filter(|o| {
-            o.before.as_ref().map(|b| b.clone().unmark().0) != Some(o.after.clone().unmark().0)
+            o.removed
+                || o.before.as_ref().map(|b| b.clone().unmark().0)
+                    != Some(o.after.clone().unmark().0)
         })
         .collect();
     if !output_changes.is_empty() {
         let _ = writeln!(text, "Changes to outputs:");
         for o in output_changes {
             let after = show(&o.after, o.sensitive);
+            if o.removed {
+                let before = o.before.as_ref().map(|b| show(b, o.sensitive));
+                let _ = writeln!(
+                    text,
+                    "  {} {} = {} -> null",
+                    out.paint("-", "31"),
+                    o.name,
+                    before.unwrap_or_default()
+                );
+                continue;
+            }
             match &o.before {
                 None => {
                     let _ = writeln!(text, "  {} {} = {after}", out.paint("+", "32"), o.name);

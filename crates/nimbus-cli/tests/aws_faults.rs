@@ -9,6 +9,7 @@
 //! The emulator is NIMBUS_TEST_AWS_ENDPOINT (scripts/moto start). Without it
 //! the test prints a notice and passes, except under CI=true. Names carry a
 //! prefix unique to the run, so other tests can share the emulator.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 
 mod common;
 

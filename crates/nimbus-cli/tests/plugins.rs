@@ -9,7 +9,7 @@
 //!
 //! Without the mirror the tests are skipped with a notice, except under
 //! `CI=true`, where that is a failure.
-
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 #![cfg(unix)]
 
 mod common;

@@ -5,9 +5,11 @@
 //! own: the CLI passes the real file system, tests and the language server
 //! pass files held in memory.
 
+pub mod address;
 pub mod model;
 mod parse;
 
+pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep};
 pub use model::*;
 pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SPECIAL_FORMS};
 

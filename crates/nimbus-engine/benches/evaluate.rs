@@ -17,6 +17,7 @@
 //! wall-clock times mostly measure the other processes; then
 //! `NIMBUS_BENCH_CPU=20 cargo bench -p nimbus-engine --bench evaluate`
 //! prints the CPU time per run of each phase instead.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
 use criterion::{Criterion, criterion_group};
 use nimbus_builtin::{Builtin, BuiltinOptions};

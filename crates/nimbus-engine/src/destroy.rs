@@ -8,7 +8,6 @@ use crate::events::Event;
 use crate::job::{JobContext, close_failed_intent, with_note};
 use crate::plan::Action;
 use crate::providers::ProviderSet;
-use crate::retry::with_retry;
 use crate::walk::block_of;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use nimbus_provider::DeleteRequest;
@@ -29,7 +28,10 @@ pub struct DeleteReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-type DeleteFuture = Pin<Box<dyn Future<Output = (usize, String, Result<(), Diagnostic>)> + Send>>;
+/// `Err(None)`: not started because the run was interrupted (skipped, as
+/// the walk reports an interrupted step); `Err(Some(d))`: failed.
+type DeleteFuture =
+    Pin<Box<dyn Future<Output = (usize, String, Result<(), Option<Diagnostic>>)> + Send>>;
 
 /// Deletes `records` (all of one workspace, or a subset) with `parallelism`
 /// operations at once.
@@ -100,10 +102,15 @@ pub async fn delete_records(
         };
         match result {
             Ok(()) => report.deleted.push(address),
-            Err(d) => {
+            Err(Some(d)) => {
                 failed_block[b] = true;
                 report.failed.push(address);
                 report.diagnostics.push(d);
+            }
+            Err(None) => {
+                // Still there: what it depends on must stay too.
+                failed_block[b] = true;
+                report.skipped.push(address);
             }
         }
         remaining[b] -= 1;
@@ -154,20 +161,14 @@ fn delete_one(
                 "{address}: its provider `{}` is not configured; add its `(provider ...)` block",
                 record.provider
             ));
-            return (block, address, Err(d));
+            return (block, address, Err(Some(d)));
         };
         if ctx.cancel.load(Ordering::SeqCst) {
             ctx.events.emit(Event::Skipped {
                 address: address.clone(),
                 reason: "interrupted".to_string(),
             });
-            return (
-                block,
-                address.clone(),
-                Err(Diagnostic::error(format!(
-                    "{address}: not deleted: interrupted"
-                ))),
-            );
+            return (block, address, Err(None));
         }
         ctx.events.emit(Event::OperationStarted {
             address: address.clone(),
@@ -187,40 +188,23 @@ fn delete_one(
                 return (
                     block,
                     address.clone(),
-                    Err(Diagnostic::error(format!(
+                    Err(Some(Diagnostic::error(format!(
                         "{address}: recording intent: {e}"
-                    ))),
+                    )))),
                 );
             }
         };
         let state = Value::from_json(&record.attributes);
         let provider = handle.provider.clone();
-        let endpoint = provider.endpoint();
-        let events = ctx.events.clone();
-        let result = {
-            let _permit = handle.limiter.acquire().await;
-            with_retry(
-                &ctx.retry,
-                &handle.breaker,
-                &endpoint,
-                |attempt, delay, e| {
-                    events.emit(Event::Retrying {
-                        address: address.clone(),
-                        attempt,
-                        delay_ms: delay.as_millis() as u64,
-                        message: e.message.clone(),
-                    })
-                },
-                || {
-                    provider.delete(DeleteRequest {
-                        type_name: &record.resource_type,
-                        prior_state: &state,
-                        private: &record.private,
-                    })
-                },
-            )
-            .await
-        };
+        let result = handle
+            .call(&address, (&ctx).into(), || {
+                provider.delete(DeleteRequest {
+                    type_name: &record.resource_type,
+                    prior_state: &state,
+                    private: &record.private,
+                })
+            })
+            .await;
         match result {
             Ok(()) => match recorder
                 .complete(
@@ -242,9 +226,9 @@ fn delete_one(
                 Err(e) => (
                     block,
                     address.clone(),
-                    Err(Diagnostic::error(format!(
+                    Err(Some(Diagnostic::error(format!(
                         "{address}: recording deletion: {e}"
-                    ))),
+                    )))),
                 ),
             },
             Err(e) => {
@@ -257,10 +241,10 @@ fn delete_one(
                 (
                     block,
                     address.clone(),
-                    Err(with_note(
+                    Err(Some(with_note(
                         Diagnostic::error(format!("{address}: delete failed: {}", e.message)),
                         store_note,
-                    )),
+                    ))),
                 )
             }
         }

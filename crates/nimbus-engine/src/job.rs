@@ -7,7 +7,7 @@
 use crate::events::{Event, Events};
 use crate::plan::{Action, ResourceChange};
 use crate::providers::ProviderHandle;
-use crate::retry::{RetryPolicy, with_retry};
+use crate::retry::RetryPolicy;
 use nimbus_config::Mode;
 use nimbus_provider::{
     ApplyRequest, DeleteRequest, PlanRequest, ProviderError, ReadRequest, proposed_state,
@@ -253,30 +253,16 @@ impl InstanceJob {
         }
     }
 
+    /// A call to this instance's provider, through the provider's gate.
     async fn call<T, F, Fut>(&self, op: F) -> Result<T, ProviderError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
-        let _permit = self.block.handle.limiter.acquire().await;
-        let endpoint = self.block.handle.provider.endpoint();
-        let events = self.ctx.events.clone();
-        let address = self.address.clone();
-        with_retry(
-            &self.ctx.retry,
-            &self.block.handle.breaker,
-            &endpoint,
-            |attempt, delay, e| {
-                events.emit(Event::Retrying {
-                    address: address.clone(),
-                    attempt,
-                    delay_ms: delay.as_millis() as u64,
-                    message: e.message.clone(),
-                })
-            },
-            op,
-        )
-        .await
+        self.block
+            .handle
+            .call(&self.address, (&self.ctx).into(), op)
+            .await
     }
 
     pub async fn run(self) -> JobOutcome {
@@ -353,8 +339,8 @@ impl InstanceJob {
     async fn run_managed(mut self) -> Result<JobOutcome, Diagnostic> {
         let provider = self.block.handle.provider.clone();
         let config = self.unmarked_config();
-        let diagnostics = provider
-            .validate_resource(&self.block.type_name, &config)
+        let diagnostics = self
+            .call(|| provider.validate_resource(&self.block.type_name, &config))
             .await
             .map_err(|e| self.error(&e, "validation"))?;
         if let Some(d) = diagnostics.into_iter().find(|d| d.error) {
@@ -392,8 +378,10 @@ impl InstanceJob {
             && record.schema_version != self.block.schema.version
             && let Some(v) = prior_value.take()
         {
-            let upgraded = provider
-                .upgrade_state(&self.block.type_name, record.schema_version, v)
+            let upgraded = self
+                .call(|| {
+                    provider.upgrade_state(&self.block.type_name, record.schema_version, v.clone())
+                })
                 .await
                 .map_err(|e| self.error(&e, "upgrading stored state"))?;
             prior_value = Some(upgraded);
@@ -462,20 +450,30 @@ impl InstanceJob {
         }
 
         let config = self.ignore_changes(config.into_owned(), prior_value.as_ref());
-        let proposed = proposed_state(&self.block.schema, prior_value.as_ref(), &config);
+        let replace_requested = self.ctx.replace.contains(&self.address);
+        // A replacement that nothing in the configuration forces (taint,
+        // `--replace`) is planned as the create it will be: its computed
+        // values (an id) are unknown until then, so dependents plan to
+        // follow them.
+        let forced = prior_value.is_some() && (tainted || replace_requested);
+        let (plan_prior, plan_private): (Option<&Value>, &[u8]) = if forced {
+            (None, &[])
+        } else {
+            (prior_value.as_ref(), &private)
+        };
+        let proposed = proposed_state(&self.block.schema, plan_prior, &config);
         let planned = self
             .call(|| {
                 provider.plan(PlanRequest {
                     type_name: &self.block.type_name,
-                    prior_state: prior_value.as_ref(),
-                    prior_private: &private,
+                    prior_state: plan_prior,
+                    prior_private: plan_private,
                     config: &config,
                     proposed_state: &proposed,
                 })
             })
             .await
             .map_err(|e| self.error(&e, "planning"))?;
-        let replace_requested = self.ctx.replace.contains(&self.address);
         let action = match &prior_value {
             None => Action::Create,
             Some(_) if tainted || replace_requested || !planned.requires_replace.is_empty() => {

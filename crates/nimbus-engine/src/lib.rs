@@ -26,7 +26,7 @@ pub use plan::{Action, OutputChange, Plan, PlanSummary, ResourceChange};
 pub use providers::{BUILTIN, Catalog, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use saved::{SavedPlan, SavedPlanError};
-pub use walk::{Outputs, address_matches, block_of};
+pub use walk::{Outputs, address_matches, block_of, selects};
 
 use nimbus_config::{Config, Mode};
 use nimbus_eval::Inputs;
@@ -242,9 +242,7 @@ impl<'c> Engine<'c> {
             .unmatched_targets
             .iter()
             .filter(|t| {
-                !prior
-                    .keys()
-                    .any(|a| *a == **t || address_matches(t, block_of(a)))
+                !prior.keys().any(|a| selects(t, a))
             })
             .map(|t| {
                 Diagnostic::error(format!(
@@ -377,11 +375,8 @@ impl<'c> Engine<'c> {
         result: &WalkResult,
         options: &RunOptions,
     ) -> Vec<&'p ResourceRecord> {
-        let named = |patterns: &[String], address: &str| {
-            patterns
-                .iter()
-                .any(|p| p == address || address_matches(p, block_of(address)))
-        };
+        let named =
+            |patterns: &[String], address: &str| patterns.iter().any(|p| selects(p, address));
         let mut orphans: Vec<&ResourceRecord> = prior
             .values()
             .filter(|r| !result.addresses.contains(&r.address))
@@ -464,22 +459,23 @@ impl<'c> Engine<'c> {
 
     /// The resource block with this address (`module.x.TYPE.NAME`).
     pub fn find_block(&self, block: &str) -> Option<&'c nimbus_config::Resource> {
-        for instance in &self.graph.instances {
-            let Some(rest) = block.strip_prefix(instance.prefix.as_str()) else {
-                continue;
-            };
-            let (mode, rest) = match rest.strip_prefix("data.") {
-                Some(r) => (Mode::Data, r),
-                None => (Mode::Managed, rest),
-            };
-            if let Some((t, n)) = rest.split_once('.')
-                && !n.contains('.')
-                && let Some(r) = self.graph.indexes[instance.module].resource(mode, t, n)
-            {
-                return Some(r.1);
-            }
-        }
-        None
+        let address = nimbus_config::BlockAddr::parse(block).ok()?;
+        let module_prefix: String = address
+            .module
+            .iter()
+            .map(|step| match &step.key {
+                Some(key) => format!("module.{}{key}.", step.name),
+                None => format!("module.{}.", step.name),
+            })
+            .collect();
+        let instance = self
+            .graph
+            .instances
+            .iter()
+            .find(|i| i.prefix == module_prefix)?;
+        self.graph.indexes[instance.module]
+            .resource(address.mode, &address.type_name, &address.name)
+            .map(|r| r.1)
     }
 
     /// Applies an approved plan: the walk re-plans each instance with every
@@ -500,8 +496,13 @@ impl<'c> Engine<'c> {
         options.events.emit(Event::ApplyPlanned { total });
         // The refresh happened while planning; refreshing again would let
         // the apply diverge from what was approved.
+        // The plan carries its selection: what was approved is what runs,
+        // whatever the options of this call say.
         let options_no_refresh = RunOptions {
             refresh: false,
+            targets: plan.targets.clone(),
+            excludes: plan.excludes.clone(),
+            replace: plan.replace.clone(),
             ..options.clone()
         };
         let result = self
@@ -663,20 +664,15 @@ impl<'c> Engine<'c> {
                 options.events.emit(Event::RefreshStarted {
                     address: record.address.clone(),
                 });
-                let read = retry::with_retry(
-                    &options.retry,
-                    &handle.breaker,
-                    &handle.provider.endpoint(),
-                    |_, _, _| {},
-                    || {
+                let read = handle
+                    .call(&record.address, options.into(), || {
                         handle.provider.read(ReadRequest {
                             type_name: &record.resource_type,
                             current_state: &recorded,
                             private: &record.private,
                         })
-                    },
-                )
-                .await;
+                    })
+                    .await;
                 let drift = match read {
                     Err(e) => {
                         return (
@@ -795,26 +791,24 @@ impl<'c> Engine<'c> {
         let schema = handle
             .resource_schema(Mode::Managed, resource.type_name.as_str())
             .ok_or_else(|| Diagnostic::error("resource type has no schema"))?;
-        let imported = retry::with_retry(
-            &options.retry,
-            &handle.breaker,
-            &handle.provider.endpoint(),
-            |_, _, _| {},
-            || handle.provider.import(resource.type_name.as_str(), id),
-        )
-        .await
-        .map_err(|e| Diagnostic::error(format!("{address}: import failed: {}", e.message)))?;
+        let imported = handle
+            .call(address, options.into(), || {
+                handle.provider.import(resource.type_name.as_str(), id)
+            })
+            .await
+            .map_err(|e| Diagnostic::error(format!("{address}: import failed: {}", e.message)))?;
         let Some(object) = imported.into_iter().next() else {
             return Err(Diagnostic::error(format!(
                 "{address}: the provider found nothing with id {id:?}"
             )));
         };
         let read = handle
-            .provider
-            .read(ReadRequest {
-                type_name: &object.type_name,
-                current_state: &object.state,
-                private: &object.private,
+            .call(address, options.into(), || {
+                handle.provider.read(ReadRequest {
+                    type_name: &object.type_name,
+                    current_state: &object.state,
+                    private: &object.private,
+                })
             })
             .await
             .map_err(|e| {
@@ -869,7 +863,7 @@ fn selection_warnings(options: &RunOptions) -> Vec<Diagnostic> {
 
 fn output_changes(outputs: &Outputs, prior: &[OutputRecord]) -> Vec<OutputChange> {
     let before: HashMap<&str, &OutputRecord> = prior.iter().map(|o| (o.name.as_str(), o)).collect();
-    outputs
+    let mut changes: Vec<OutputChange> = outputs
         .iter()
         .map(|(name, (value, sensitive))| OutputChange {
             name: name.clone(),
@@ -878,8 +872,23 @@ fn output_changes(outputs: &Outputs, prior: &[OutputRecord]) -> Vec<OutputChange
                 .map(|o| Value::from_json(&o.value).mark_if(o.sensitive)),
             after: value.clone(),
             sensitive: *sensitive,
+            removed: false,
         })
-        .collect()
+        .collect();
+    // Outputs the configuration no longer has: applying removes them.
+    changes.extend(
+        prior
+            .iter()
+            .filter(|o| !outputs.contains_key(&o.name))
+            .map(|o| OutputChange {
+                name: o.name.clone(),
+                before: Some(Value::from_json(&o.value).mark_if(o.sensitive)),
+                after: Value::Null,
+                sensitive: o.sensitive,
+                removed: true,
+            }),
+    );
+    changes
 }
 
 /// Addresses a destroy touches: everything, or the targets plus whatever
@@ -903,11 +912,7 @@ pub fn destroy_selection<'p>(
         }
         let mut stack: Vec<&str> = prior
             .values()
-            .filter(|r| {
-                targets
-                    .iter()
-                    .any(|t| *t == r.address || address_matches(t, block_of(&r.address)))
-            })
+            .filter(|r| targets.iter().any(|t| selects(t, &r.address)))
             .map(|r| r.address.as_str())
             .collect();
         let mut out = HashSet::new();
@@ -935,11 +940,7 @@ pub fn destroy_selection<'p>(
     }
     let mut stack: Vec<&str> = prior
         .values()
-        .filter(|r| {
-            excludes
-                .iter()
-                .any(|e| *e == r.address || address_matches(e, block_of(&r.address)))
-        })
+        .filter(|r| excludes.iter().any(|e| selects(e, &r.address)))
         .map(|r| r.address.as_str())
         .collect();
     let mut kept: HashSet<&str> = HashSet::new();

@@ -123,6 +123,9 @@ pub struct OutputChange {
     pub before: Option<Value>,
     pub after: Value,
     pub sensitive: bool,
+    /// The configuration no longer has this output: applying removes it.
+    #[serde(default)]
+    pub removed: bool,
 }
 
 /// Counts for the summary line.
@@ -193,7 +196,7 @@ impl Plan {
             || self
                 .outputs
                 .iter()
-                .any(|o| o.before.as_ref() != Some(&o.after))
+                .any(|o| o.removed || o.before.as_ref() != Some(&o.after))
     }
 
     pub fn change(&self, address: &str) -> Option<&ResourceChange> {

@@ -1,13 +1,19 @@
 //! Provider instances for one run: which provider configuration serves
-//! which resource, with a concurrency limit and circuit breaker each.
+//! which resource, and the one gate every provider call goes through
+//! ([`ProviderHandle::call`]: concurrency limit, circuit breaker, retries
+//! with events, timeout).
 
-use crate::retry::CircuitBreaker;
+use crate::events::{Event, EventSink};
+use crate::retry::{CircuitBreaker, RetryPolicy};
 use nimbus_config::{Config, Mode, ProviderBlock, Resource};
-use nimbus_provider::Provider;
+use nimbus_provider::{Provider, ProviderError};
 use nimbus_syntax::Diagnostic;
 use nimbus_value::{ProviderSchema, Schema};
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// The address of the always-present built-in provider.
@@ -64,19 +70,134 @@ pub struct ProviderHandle {
     pub address: Arc<str>,
     pub provider: Arc<dyn Provider>,
     pub schema: Arc<ProviderSchema>,
-    pub limiter: Arc<Semaphore>,
-    pub breaker: Arc<CircuitBreaker>,
+    /// The provider's concurrency limit and its endpoint's breaker: only
+    /// [`ProviderHandle::call`] uses them.
+    pub(crate) limiter: Arc<Semaphore>,
+    pub(crate) breaker: Arc<CircuitBreaker>,
     /// Index of its `(provider ...)` block in the root module; `None` for
     /// the built-in provider.
     pub block: Option<usize>,
 }
 
+/// What the gate takes from the run around a provider call.
+#[derive(Clone, Copy)]
+pub struct CallContext<'a> {
+    /// Where `Retrying` events go.
+    pub events: &'a dyn EventSink,
+    pub retry: &'a RetryPolicy,
+    /// Set on interrupt: no further attempt starts, and a wait before one
+    /// ends early.
+    pub cancel: &'a AtomicBool,
+}
+
+impl<'a> From<&'a crate::job::JobContext> for CallContext<'a> {
+    fn from(ctx: &'a crate::job::JobContext) -> CallContext<'a> {
+        CallContext {
+            events: &*ctx.events,
+            retry: &ctx.retry,
+            cancel: &ctx.cancel,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::RunOptions> for CallContext<'a> {
+    fn from(options: &'a crate::RunOptions) -> CallContext<'a> {
+        CallContext {
+            events: &*options.events,
+            retry: &options.retry,
+            cancel: &options.cancel,
+        }
+    }
+}
+
+/// How often an interrupted wait looks at the cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
 impl ProviderHandle {
+    /// The one way the engine calls its provider. Each attempt waits for a
+    /// slot of the provider's concurrency limit (held only while the
+    /// attempt runs, not during backoff), fails at once while the
+    /// endpoint's circuit breaker is open, and is bounded by the policy's
+    /// timeout (a timeout is retryable). Retryable failures are tried again
+    /// after a backoff with jitter, up to the policy's attempts, each retry
+    /// announced as [`Event::Retrying`] for `address`; fatal failures are
+    /// returned at once. Once the run is interrupted no new attempt starts.
+    pub async fn call<T, F, Fut>(
+        &self,
+        address: &str,
+        ctx: CallContext<'_>,
+        mut op: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let policy = ctx.retry;
+        let mut attempt = 0;
+        loop {
+            if let Err(remaining) = self.breaker.check() {
+                return Err(ProviderError::fatal(format!(
+                    "endpoint {} is failing repeatedly; not calling it for {remaining:?} (circuit open)",
+                    self.provider.endpoint()
+                )));
+            }
+            let result = {
+                // A closed semaphore only means no limit.
+                let _permit = self.limiter.acquire().await;
+                match tokio::time::timeout(policy.timeout, op()).await {
+                    Ok(result) => result,
+                    Err(_) => Err(ProviderError::retryable(format!(
+                        "timed out after {:?}",
+                        policy.timeout
+                    ))),
+                }
+            };
+            let error = match result {
+                Ok(value) => {
+                    self.breaker.record(false);
+                    return Ok(value);
+                }
+                Err(error) => error,
+            };
+            self.breaker.record(error.is_retryable());
+            attempt += 1;
+            if !error.is_retryable() || attempt >= policy.attempts {
+                return Err(error);
+            }
+            if ctx.cancel.load(Ordering::SeqCst) {
+                return Err(not_retried(error));
+            }
+            let delay = policy.delay(attempt - 1);
+            ctx.events.emit(Event::Retrying {
+                address: address.to_string(),
+                attempt,
+                delay_ms: delay.as_millis() as u64,
+                message: error.message.clone(),
+            });
+            let until = tokio::time::Instant::now() + delay;
+            while tokio::time::Instant::now() < until {
+                if ctx.cancel.load(Ordering::SeqCst) {
+                    return Err(not_retried(error));
+                }
+                tokio::time::sleep_until(until.min(tokio::time::Instant::now() + CANCEL_POLL))
+                    .await;
+            }
+        }
+    }
+
     pub fn resource_schema(&self, mode: Mode, type_name: &str) -> Option<&Arc<Schema>> {
         match mode {
             Mode::Managed => self.schema.resources.get(type_name),
             Mode::Data => self.schema.data_sources.get(type_name),
         }
+    }
+}
+
+/// A retryable error left as it is because the run was interrupted.
+fn not_retried(error: ProviderError) -> ProviderError {
+    ProviderError {
+        message: format!("{} (not retried: interrupted)", error.message),
+        ..error
     }
 }
 
@@ -250,5 +371,598 @@ impl ProviderSet {
                 .at(resource.type_name.span))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, PriorState, RunOptions};
+    use async_trait::async_trait;
+    use nimbus_provider::{
+        ApplyRequest, ApplyResponse, DeleteRequest, ImportedObject, PlanRequest, PlanResponse,
+        ReadRequest, ReadResponse,
+    };
+    use nimbus_state::{ResourceRecord, ResourceStatus, RunInfo, RunStatus, Store, StoreOptions};
+    use nimbus_value::{AttributeSchema, Type, Value};
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+
+    const TYPE: &str = "flaky-thing";
+    const ADDRESS: &str = "flaky-thing.a";
+
+    /// A provider whose operations fail retryably a set number of times
+    /// before they succeed; it counts every call.
+    #[derive(Default)]
+    struct Flaky {
+        /// Retryable failures still to come, by operation.
+        failures: Mutex<HashMap<&'static str, u32>>,
+        calls: Mutex<HashMap<&'static str, u32>>,
+    }
+
+    impl Flaky {
+        fn failing(failures: &[(&'static str, u32)]) -> Arc<Flaky> {
+            Arc::new(Flaky {
+                failures: Mutex::new(failures.iter().copied().collect()),
+                calls: Mutex::default(),
+            })
+        }
+
+        fn calls(&self, operation: &str) -> u32 {
+            self.calls
+                .lock()
+                .unwrap()
+                .get(operation)
+                .copied()
+                .unwrap_or(0)
+        }
+
+        fn attempt(&self, operation: &'static str) -> Result<(), ProviderError> {
+            *self.calls.lock().unwrap().entry(operation).or_default() += 1;
+            match self.failures.lock().unwrap().get_mut(operation) {
+                Some(left) if *left > 0 => {
+                    *left -= 1;
+                    Err(ProviderError::retryable(format!(
+                        "{operation}: SlowDown: please reduce your request rate"
+                    )))
+                }
+                _ => Ok(()),
+            }
+        }
+
+        fn object(name: &str) -> Value {
+            Value::Map(
+                [
+                    ("id".to_string(), Value::string(name)),
+                    ("name".to_string(), Value::string(name)),
+                ]
+                .into(),
+            )
+        }
+    }
+
+    #[async_trait]
+    impl Provider for Flaky {
+        fn schema(&self) -> Arc<ProviderSchema> {
+            let thing = Schema::new("a thing behind a flaky endpoint")
+                .attr("id", AttributeSchema::computed(Type::String))
+                .attr("name", AttributeSchema::required(Type::String));
+            Arc::new(ProviderSchema {
+                provider: Schema::new("flaky"),
+                resources: [(TYPE.to_string(), Arc::new(thing))].into(),
+                data_sources: BTreeMap::new(),
+            })
+        }
+
+        fn endpoint(&self) -> String {
+            "flaky:endpoint".to_string()
+        }
+
+        async fn configure(&self, _: &Value) -> Result<(), ProviderError> {
+            self.attempt("configure")
+        }
+
+        async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
+            self.attempt("plan")?;
+            Ok(PlanResponse {
+                planned_state: request.proposed_state.clone(),
+                requires_replace: Vec::new(),
+                planned_private: Vec::new(),
+            })
+        }
+
+        async fn create(&self, request: ApplyRequest<'_>) -> Result<ApplyResponse, ProviderError> {
+            self.attempt("create")?;
+            Ok(ApplyResponse {
+                new_state: request.planned_state.clone(),
+                private: Vec::new(),
+            })
+        }
+
+        async fn update(&self, request: ApplyRequest<'_>) -> Result<ApplyResponse, ProviderError> {
+            self.attempt("update")?;
+            Ok(ApplyResponse {
+                new_state: request.planned_state.clone(),
+                private: Vec::new(),
+            })
+        }
+
+        async fn delete(&self, _: DeleteRequest<'_>) -> Result<(), ProviderError> {
+            self.attempt("delete")
+        }
+
+        async fn read(
+            &self,
+            request: ReadRequest<'_>,
+        ) -> Result<Option<ReadResponse>, ProviderError> {
+            self.attempt("read")?;
+            Ok(Some(ReadResponse {
+                new_state: request.current_state.clone(),
+                private: Vec::new(),
+            }))
+        }
+
+        async fn import(
+            &self,
+            type_name: &str,
+            id: &str,
+        ) -> Result<Vec<ImportedObject>, ProviderError> {
+            self.attempt("import")?;
+            Ok(vec![ImportedObject {
+                type_name: type_name.to_string(),
+                state: Flaky::object(id),
+                private: Vec::new(),
+            }])
+        }
+
+        async fn read_data(&self, _: &str, _: &Value) -> Result<Value, ProviderError> {
+            self.attempt("read_data")?;
+            Ok(Value::Null)
+        }
+    }
+
+    /// Keeps every event; sets `cancel_on_retry` (when given) at the first
+    /// `Retrying`, as a Ctrl-C during the backoff would.
+    #[derive(Default)]
+    struct Seen {
+        events: Mutex<Vec<Event>>,
+        cancel_on_retry: Option<Arc<AtomicBool>>,
+    }
+
+    impl EventSink for Seen {
+        fn emit(&self, event: Event) {
+            if let (Event::Retrying { .. }, Some(cancel)) = (&event, &self.cancel_on_retry) {
+                cancel.store(true, Ordering::SeqCst);
+            }
+            self.events.lock().unwrap().push(event);
+        }
+    }
+
+    impl Seen {
+        /// `(address, attempt, message)` of each `Retrying` event.
+        fn retries(&self) -> Vec<(String, u32, String)> {
+            self.events
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Retrying {
+                        address,
+                        attempt,
+                        message,
+                        ..
+                    } => Some((address.clone(), *attempt, message.clone())),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn handle(provider: Arc<Flaky>, limit: usize, breaker: CircuitBreaker) -> ProviderHandle {
+        ProviderHandle {
+            address: "flaky".into(),
+            schema: provider.schema(),
+            provider,
+            limiter: Arc::new(Semaphore::new(limit)),
+            breaker: Arc::new(breaker),
+            block: None,
+        }
+    }
+
+    fn context<'a>(
+        seen: &'a Seen,
+        retry: &'a RetryPolicy,
+        cancel: &'a AtomicBool,
+    ) -> CallContext<'a> {
+        CallContext {
+            events: seen,
+            retry,
+            cancel,
+        }
+    }
+
+    #[tokio::test]
+    async fn retryable_failures_are_retried_with_an_event_each_until_success() {
+        let flaky = Flaky::failing(&[("configure", 2)]);
+        let h = handle(flaky.clone(), 4, CircuitBreaker::default());
+        let (seen, policy, cancel) = (Seen::default(), fast(), AtomicBool::new(false));
+        let result = h
+            .call(ADDRESS, context(&seen, &policy, &cancel), || {
+                h.provider.configure(&Value::Null)
+            })
+            .await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(flaky.calls("configure"), 3, "two failures, then success");
+        let message = "configure: SlowDown: please reduce your request rate".to_string();
+        assert_eq!(
+            seen.retries(),
+            vec![
+                (ADDRESS.to_string(), 1, message.clone()),
+                (ADDRESS.to_string(), 2, message)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn attempts_are_bounded_and_fatal_errors_are_not_retried() {
+        let flaky = Flaky::failing(&[("configure", 100)]);
+        let h = handle(flaky.clone(), 4, CircuitBreaker::default());
+        let (seen, policy, cancel) = (Seen::default(), fast(), AtomicBool::new(false));
+        let error = h
+            .call(ADDRESS, context(&seen, &policy, &cancel), || {
+                h.provider.configure(&Value::Null)
+            })
+            .await
+            .unwrap_err();
+        assert!(error.is_retryable());
+        assert_eq!(flaky.calls("configure"), policy.attempts);
+        assert_eq!(seen.retries().len() as u32, policy.attempts - 1);
+
+        let seen = Seen::default();
+        let calls = AtomicUsize::new(0);
+        let error = h
+            .call(ADDRESS, context(&seen, &policy, &cancel), || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(ProviderError::fatal("AccessDenied"))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.message, "AccessDenied");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(seen.retries().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_breaker_opens_after_repeated_failures_and_stops_calls() {
+        let flaky = Flaky::failing(&[("configure", 3)]);
+        let h = handle(
+            flaky.clone(),
+            4,
+            CircuitBreaker::new(3, Duration::from_secs(60)),
+        );
+        let (seen, cancel) = (Seen::default(), AtomicBool::new(false));
+        let once = RetryPolicy {
+            attempts: 1,
+            ..fast()
+        };
+        for _ in 0..3 {
+            let result = h
+                .call(ADDRESS, context(&seen, &once, &cancel), || {
+                    h.provider.configure(&Value::Null)
+                })
+                .await;
+            assert!(result.unwrap_err().is_retryable());
+        }
+        // The endpoint would answer now, but the breaker keeps calls away.
+        let error = h
+            .call(ADDRESS, context(&seen, &fast(), &cancel), || {
+                h.provider.configure(&Value::Null)
+            })
+            .await
+            .unwrap_err();
+        assert!(!error.is_retryable());
+        assert!(
+            error.message.contains("endpoint flaky:endpoint")
+                && error.message.contains("circuit open"),
+            "{}",
+            error.message
+        );
+        assert_eq!(flaky.calls("configure"), 3);
+
+        // Retries count too: one call failing three times opens it.
+        let flaky = Flaky::failing(&[("configure", 3)]);
+        let h = handle(
+            flaky.clone(),
+            4,
+            CircuitBreaker::new(3, Duration::from_secs(60)),
+        );
+        let error = h
+            .call(
+                ADDRESS,
+                context(
+                    &seen,
+                    &RetryPolicy {
+                        attempts: 10,
+                        ..fast()
+                    },
+                    &cancel,
+                ),
+                || h.provider.configure(&Value::Null),
+            )
+            .await
+            .unwrap_err();
+        assert!(error.message.contains("circuit open"), "{}", error.message);
+        assert_eq!(flaky.calls("configure"), 3);
+    }
+
+    #[tokio::test]
+    async fn the_limit_bounds_attempts_in_flight() {
+        let h = handle(Flaky::failing(&[]), 2, CircuitBreaker::default());
+        let (seen, policy, cancel) = (Seen::default(), fast(), AtomicBool::new(false));
+        let (in_flight, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let calls = (0..8).map(|_| {
+            h.call(ADDRESS, context(&seen, &policy, &cancel), || async {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                Ok::<(), ProviderError>(())
+            })
+        });
+        for result in futures_util::future::join_all(calls).await {
+            assert_eq!(result, Ok(()));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_attempt_is_retried() {
+        let h = handle(Flaky::failing(&[]), 4, CircuitBreaker::default());
+        let seen = Seen::default();
+        let cancel = AtomicBool::new(false);
+        let policy = RetryPolicy {
+            timeout: Duration::from_millis(20),
+            ..fast()
+        };
+        let calls = AtomicUsize::new(0);
+        let result = h
+            .call(ADDRESS, context(&seen, &policy, &cancel), || async {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+                Ok::<_, ProviderError>(7)
+            })
+            .await;
+        assert_eq!(result, Ok(7));
+        let retries = seen.retries();
+        assert_eq!(retries.len(), 1);
+        assert!(retries[0].2.contains("timed out"), "{retries:?}");
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_ends_the_backoff_and_starts_no_new_attempt() {
+        let flaky = Flaky::failing(&[("configure", 100)]);
+        let h = handle(flaky.clone(), 4, CircuitBreaker::default());
+        let cancel = Arc::new(AtomicBool::new(false));
+        let seen = Seen {
+            cancel_on_retry: Some(cancel.clone()),
+            ..Seen::default()
+        };
+        let slow = RetryPolicy {
+            base_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(30),
+            ..fast()
+        };
+        let started = std::time::Instant::now();
+        let error = h
+            .call(ADDRESS, context(&seen, &slow, &cancel), || {
+                h.provider.configure(&Value::Null)
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the wait was cut short"
+        );
+        assert!(
+            error.message.contains("not retried: interrupted"),
+            "{}",
+            error.message
+        );
+        assert_eq!(flaky.calls("configure"), 1);
+        assert_eq!(seen.retries().len(), 1);
+        // Interrupted before the call: one attempt, no wait.
+        let error = h
+            .call(ADDRESS, context(&seen, &slow, &cancel), || {
+                h.provider.configure(&Value::Null)
+            })
+            .await
+            .unwrap_err();
+        assert!(error.message.contains("not retried: interrupted"));
+        assert_eq!(flaky.calls("configure"), 2);
+    }
+
+    /// Serves the flaky provider in place of the built-in one.
+    struct FlakyCatalog(Arc<Flaky>);
+
+    impl Catalog for FlakyCatalog {
+        fn instantiate(&self, name: &str, _: Requirement<'_>) -> Result<Arc<dyn Provider>, String> {
+            match name {
+                BUILTIN => Ok(self.0.clone()),
+                other => Err(format!("no provider `{other}`")),
+            }
+        }
+
+        fn names(&self) -> Vec<String> {
+            vec![BUILTIN.to_string()]
+        }
+    }
+
+    struct DiskFiles;
+
+    impl nimbus_config::Files for DiskFiles {
+        fn nim_files(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()?;
+            files.retain(|p| p.extension().is_some_and(|e| e == "nim"));
+            files.sort();
+            Ok(files)
+        }
+
+        fn read(&self, path: &Path) -> std::io::Result<String> {
+            std::fs::read_to_string(path)
+        }
+
+        fn is_dir(&self, path: &Path) -> bool {
+            path.is_dir()
+        }
+    }
+
+    fn project() -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.nim"),
+            format!("(resource {TYPE} \"a\" (name \"x\"))\n"),
+        )
+        .unwrap();
+        let (config, diagnostics) = nimbus_config::load(dir.path(), &DiskFiles);
+        assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:?}");
+        (dir, config)
+    }
+
+    fn options(seen: &Arc<Seen>) -> RunOptions {
+        RunOptions {
+            retry: fast(),
+            events: seen.clone(),
+            ..RunOptions::default()
+        }
+    }
+
+    /// State holding the one object of [`project`].
+    fn prior() -> PriorState {
+        [(
+            ADDRESS.to_string(),
+            ResourceRecord {
+                address: ADDRESS.to_string(),
+                resource_type: TYPE.to_string(),
+                provider: BUILTIN.to_string(),
+                attributes: Flaky::object("x").to_json(),
+                sensitive_attributes: Vec::new(),
+                private: Vec::new(),
+                schema_version: 0,
+                dependencies: Vec::new(),
+                status: ResourceStatus::Ready,
+                last_run: None,
+            },
+        )]
+        .into()
+    }
+
+    #[tokio::test]
+    async fn configure_refresh_and_plan_go_through_the_gate() {
+        let (_dir, config) = project();
+        let flaky = Flaky::failing(&[("configure", 1), ("read", 1), ("plan", 1)]);
+        let engine = Engine::new(&config, &FlakyCatalog(flaky.clone())).expect("an engine");
+        let seen = Arc::new(Seen::default());
+        let plan = engine
+            .plan(
+                "default",
+                0,
+                &nimbus_eval::Inputs::new(),
+                &prior(),
+                &[],
+                &options(&seen),
+            )
+            .await
+            .expect("a plan");
+        assert_eq!(plan.changes.len(), 1);
+        let retried: Vec<(String, u32)> = seen
+            .retries()
+            .into_iter()
+            .map(|(address, attempt, message)| {
+                let operation = message.split(':').next().unwrap().to_string();
+                (format!("{address} {operation}"), attempt)
+            })
+            .collect();
+        assert_eq!(
+            retried,
+            vec![
+                (format!("provider.{BUILTIN} configure"), 1),
+                (format!("{ADDRESS} read"), 1),
+                (format!("{ADDRESS} plan"), 1),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn drift_reads_go_through_the_gate() {
+        let (_dir, config) = project();
+        let flaky = Flaky::failing(&[("read", 1)]);
+        let engine = Engine::new(&config, &FlakyCatalog(flaky.clone())).expect("an engine");
+        let prior = prior();
+        let seen = Arc::new(Seen::default());
+        let (drifts, errors) = engine.detect_drift(&prior, &options(&seen)).await;
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(drifts.is_empty(), "{drifts:?}");
+        assert_eq!(flaky.calls("read"), 2);
+        assert_eq!(
+            seen.retries(),
+            vec![(
+                ADDRESS.to_string(),
+                1,
+                "read: SlowDown: please reduce your request rate".to_string()
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn import_and_its_read_go_through_the_gate() {
+        let (dir, config) = project();
+        let flaky = Flaky::failing(&[("import", 1), ("read", 1)]);
+        let engine = Engine::new(&config, &FlakyCatalog(flaky.clone())).expect("an engine");
+        let store = Store::open_with(
+            &dir.path().join(".nimbus"),
+            StoreOptions {
+                backup_every: 0,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        let workspace = store.current_workspace().unwrap();
+        let recorder = store.begin_run(&workspace, RunInfo::new("import")).unwrap();
+        let seen = Arc::new(Seen::default());
+        let record = engine
+            .import(ADDRESS, "x", &recorder, &options(&seen))
+            .await
+            .expect("imported");
+        recorder.finish(RunStatus::Succeeded).await.unwrap();
+        assert_eq!(record.attributes, Flaky::object("x").to_json());
+        assert_eq!((flaky.calls("import"), flaky.calls("read")), (2, 2));
+        let retried: Vec<(String, u32)> = seen
+            .retries()
+            .into_iter()
+            .map(|(address, attempt, message)| {
+                let operation = message.split(':').next().unwrap().to_string();
+                (format!("{address} {operation}"), attempt)
+            })
+            .collect();
+        assert_eq!(
+            retried,
+            vec![
+                (format!("{ADDRESS} import"), 1),
+                (format!("{ADDRESS} read"), 1)
+            ]
+        );
     }
 }

@@ -1,9 +1,8 @@
-//! Retries with exponential backoff and jitter, per-operation timeouts, and
-//! a circuit breaker per provider endpoint.
+//! The parts of the provider call policy: how often and how long to retry
+//! (backoff with jitter, a timeout per attempt), and a circuit breaker per
+//! provider endpoint. [`crate::providers::ProviderHandle::call`] applies
+//! them, with the per-provider concurrency limit, to every provider call.
 
-use nimbus_provider::ProviderError;
-use rand::Rng;
-use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -14,25 +13,32 @@ pub struct RetryPolicy {
     pub attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// Limit for one provider call.
+    /// Limit for one attempt of a provider call.
     pub timeout: Duration,
 }
 
 impl Default for RetryPolicy {
+    /// The engine is the only layer that retries (providers send each API
+    /// call once), and it retries whole operations, which may make several
+    /// calls: a budget of 15 attempts, waits growing from 0.1 s to 5 s (at
+    /// most 46 s in all), lets an operation of a few calls get through an
+    /// endpoint that throttles one call in five.
     fn default() -> RetryPolicy {
         RetryPolicy {
-            attempts: 6,
+            attempts: 15,
             base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(5),
             timeout: Duration::from_secs(20 * 60),
         }
     }
 }
 
 impl RetryPolicy {
+    /// The wait after failed attempt number `attempt` (0 for the first).
     /// "Full jitter": a random delay up to the exponential bound, so that
     /// many operations failing together do not retry in lockstep.
     pub fn delay(&self, attempt: u32) -> Duration {
+        use rand::Rng;
         let bound = self
             .base_delay
             .saturating_mul(1u32 << attempt.min(16))
@@ -63,32 +69,37 @@ impl CircuitBreaker {
         }
     }
 
-    fn check(&self, endpoint: &str) -> Result<(), ProviderError> {
+    /// `Err(remaining)` while the breaker is open. Once the cooldown is
+    /// over it is half-open: this call may try.
+    pub(crate) fn check(&self) -> Result<(), Duration> {
         let mut open = self.open_until.lock().unwrap_or_else(|e| e.into_inner());
         match *open {
-            Some(until) if Instant::now() < until => Err(ProviderError::fatal(format!(
-                "endpoint {endpoint} is failing repeatedly; not calling it for {:?} (circuit open)",
-                until - Instant::now()
-            ))),
-            Some(_) => {
-                *open = None; // half-open: let this call try
-                Ok(())
+            Some(until) => {
+                let now = Instant::now();
+                if now < until {
+                    Err(until - now)
+                } else {
+                    *open = None;
+                    Ok(())
+                }
             }
             None => Ok(()),
         }
     }
 
-    fn record(&self, result: &Result<(), bool>) {
-        match result {
-            Ok(()) | Err(false) => self.consecutive_failures.store(0, Ordering::Relaxed),
-            Err(true) => {
-                let n = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
-                if n >= self.threshold {
-                    *self.open_until.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some(Instant::now() + self.cooldown);
-                    self.consecutive_failures.store(0, Ordering::Relaxed);
-                }
-            }
+    /// Counts an attempt's outcome: only retryable failures in a row open
+    /// the breaker; a success or a fatal error (the endpoint answered)
+    /// starts the count again.
+    pub(crate) fn record(&self, retryable_failure: bool) {
+        if !retryable_failure {
+            self.consecutive_failures.store(0, Ordering::Relaxed);
+            return;
+        }
+        let n = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= self.threshold {
+            *self.open_until.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Instant::now() + self.cooldown);
+            self.consecutive_failures.store(0, Ordering::Relaxed);
         }
     }
 }
@@ -99,145 +110,52 @@ impl Default for CircuitBreaker {
     }
 }
 
-/// Runs `op` until it succeeds, fails fatally, or runs out of attempts.
-/// `on_retry(attempt, delay, error)` is told before each wait.
-pub async fn with_retry<T, F, Fut>(
-    policy: &RetryPolicy,
-    breaker: &CircuitBreaker,
-    endpoint: &str,
-    mut on_retry: impl FnMut(u32, Duration, &ProviderError),
-    mut op: F,
-) -> Result<T, ProviderError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ProviderError>>,
-{
-    let mut attempt = 0;
-    loop {
-        breaker.check(endpoint)?;
-        let result = match tokio::time::timeout(policy.timeout, op()).await {
-            Ok(r) => r,
-            Err(_) => Err(ProviderError::retryable(format!(
-                "timed out after {:?}",
-                policy.timeout
-            ))),
-        };
-        match result {
-            Ok(v) => {
-                breaker.record(&Ok(()));
-                return Ok(v);
-            }
-            Err(e) => {
-                breaker.record(&Err(e.is_retryable()));
-                attempt += 1;
-                if !e.is_retryable() || attempt >= policy.attempts {
-                    return Err(e);
-                }
-                let delay = policy.delay(attempt - 1);
-                on_retry(attempt, delay, &e);
-                tokio::time::sleep(delay).await;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
 
-    fn fast() -> RetryPolicy {
-        RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(2),
-            timeout: Duration::from_secs(5),
+    #[test]
+    fn delays_grow_with_jitter_up_to_the_bound() {
+        let policy = RetryPolicy {
+            attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+            timeout: Duration::from_secs(1),
+        };
+        for _ in 0..50 {
+            let first = policy.delay(0);
+            assert!((50..=100).contains(&first.as_millis()), "{first:?}");
+            let third = policy.delay(2);
+            assert!((200..=400).contains(&third.as_millis()), "{third:?}");
+            let late = policy.delay(30);
+            assert!((500..=1000).contains(&late.as_millis()), "{late:?}");
         }
     }
 
-    #[tokio::test]
-    async fn retries_retryable_errors_then_succeeds() {
-        let calls = AtomicUsize::new(0);
-        let breaker = CircuitBreaker::default();
-        let result = with_retry(
-            &fast(),
-            &breaker,
-            "e",
-            |_, _, _| {},
-            || async {
-                if calls.fetch_add(1, Ordering::SeqCst) < 2 {
-                    Err(ProviderError::retryable("503"))
-                } else {
-                    Ok(7)
-                }
-            },
-        )
-        .await;
-        assert_eq!(result, Ok(7));
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-    }
-
-    #[tokio::test]
-    async fn fatal_errors_are_not_retried_and_attempts_are_bounded() {
-        let calls = AtomicUsize::new(0);
-        let breaker = CircuitBreaker::default();
-        let r: Result<(), _> = with_retry(
-            &fast(),
-            &breaker,
-            "e",
-            |_, _, _| {},
-            || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(ProviderError::fatal("bad"))
-            },
-        )
-        .await;
-        assert!(r.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
-        let r: Result<(), _> = with_retry(
-            &fast(),
-            &breaker,
-            "e",
-            |_, _, _| {},
-            || async { Err(ProviderError::retryable("503")) },
-        )
-        .await;
-        assert!(r.unwrap_err().is_retryable());
-    }
-
-    #[tokio::test]
-    async fn breaker_opens_after_repeated_failures() {
+    #[test]
+    fn breaker_opens_after_consecutive_retryable_failures_only() {
         let breaker = CircuitBreaker::new(3, Duration::from_secs(60));
-        let calls = AtomicUsize::new(0);
-        for _ in 0..3 {
-            let policy = RetryPolicy {
-                attempts: 1,
-                ..fast()
-            };
-            let _: Result<(), _> = with_retry(
-                &policy,
-                &breaker,
-                "e",
-                |_, _, _| {},
-                || async {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    Err(ProviderError::retryable("503"))
-                },
-            )
-            .await;
-        }
-        let r: Result<(), _> = with_retry(
-            &fast(),
-            &breaker,
-            "e",
-            |_, _, _| {},
-            || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            },
-        )
-        .await;
-        assert!(r.unwrap_err().message.contains("circuit open"));
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        breaker.record(true);
+        breaker.record(true);
+        breaker.record(false); // a fatal answer: the endpoint is up
+        breaker.record(true);
+        breaker.record(true);
+        assert_eq!(breaker.check(), Ok(()));
+        breaker.record(true);
+        let remaining = breaker.check().unwrap_err();
+        assert!(remaining > Duration::from_secs(50), "{remaining:?}");
+    }
+
+    #[test]
+    fn breaker_lets_one_call_through_after_the_cooldown() {
+        let breaker = CircuitBreaker::new(1, Duration::from_millis(1));
+        breaker.record(true);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(breaker.check(), Ok(()));
+        assert_eq!(
+            breaker.check(),
+            Ok(()),
+            "closed again until the next failures"
+        );
     }
 }

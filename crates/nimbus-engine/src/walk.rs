@@ -16,13 +16,13 @@ use crate::job::{
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::providers::{BUILTIN, ProviderSet};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use nimbus_config::{Mode, Resource};
+use nimbus_config::{InstanceKey, Mode, Resource};
 use nimbus_eval::{
     Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block,
     eval_resource_block, eval_variables, expand, read_typed,
 };
 use nimbus_state::ResourceRecord;
-use nimbus_syntax::Diagnostic;
+use nimbus_syntax::{Code, Diagnostic};
 use nimbus_value::{Schema, Value};
 use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -102,49 +102,28 @@ enum State {
 }
 
 /// The block address of an instance address: `a.b` for `a.b[2]` and for
-/// `a.b["key"]`. A key is written as a quoted, escaped string and may
-/// itself hold `[`, `]`, `.` or `\"`, so the address is read from the
-/// left, skipping over quoted keys, rather than cut at the last `[`.
+/// `a.b["key"]`, whatever the key holds (see [`nimbus_config::address`]).
 pub fn block_of(address: &str) -> &str {
-    let bytes = address.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'[' {
-            let key_start = i;
-            i += 1;
-            if bytes.get(i) == Some(&b'"') {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    // An escaped character (`\"`, `\\`) never ends the key.
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                // Past the closing quote, onto the `]`.
-                i += 1;
-            } else {
-                while i < bytes.len() && bytes[i] != b']' {
-                    i += 1;
-                }
-            }
-            if i + 1 == bytes.len() && bytes[i] == b']' {
-                return &address[..key_start];
-            }
-        }
-        i += 1;
-    }
-    address
+    &address[..nimbus_config::address::block_end(address)]
 }
 
+/// `block` with the instance key, in the one text form of addresses.
 fn instance_address(block: &str, key: Option<&InstanceKey>) -> String {
     match key {
         None => block.to_string(),
-        Some(InstanceKey::Index(i)) => format!("{block}[{i}]"),
-        Some(InstanceKey::Key(k)) => format!("{block}[{k:?}]"),
+        Some(key) => format!("{block}{key}"),
     }
 }
 
-enum InstanceKey {
-    Index(usize),
-    Key(String),
+/// Whether a user's `--target`/`--exclude` address selects the object at
+/// `address`: an instance pattern (`t.n[1]`) only that instance, a block
+/// or module pattern everything in it.
+pub fn selects(pattern: &str, address: &str) -> bool {
+    if block_of(pattern) != pattern {
+        pattern == address
+    } else {
+        address_matches(pattern, block_of(address))
+    }
 }
 
 /// Whether a user's `--target`/`--exclude` address selects a block.
@@ -319,7 +298,11 @@ impl<'a> Walker<'a> {
         let ctx = self.input.ctx.clone();
         if !matches!(ctx.walk, WalkMode::Validate)
             && let Some(builtin) = self.input.providers.get(BUILTIN)
-            && let Err(e) = builtin.provider.configure(&Value::Null).await
+            && let Err(e) = builtin
+                .call(&format!("provider.{BUILTIN}"), (&ctx).into(), || {
+                    builtin.provider.configure(&Value::Null)
+                })
+                .await
         {
             self.result.diagnostics.push(Diagnostic::error(format!(
                 "configuring the built-in provider: {e}"
@@ -541,16 +524,16 @@ impl<'a> Walker<'a> {
                 let mut missing = Vec::new();
                 eval_variables(index, &mut self.scopes[mi], &inputs, &mut missing);
                 // A required input missing at the call is reported at the call.
-                for mut d in missing {
-                    if d.message.starts_with("no value for required variable") {
-                        d.message = format!(
-                            "module `{}` needs input `{}`",
-                            call.name.text,
-                            d.message.rsplit('`').nth(1).unwrap_or("")
-                        );
-                        d.span = Some(call.span);
-                        d.notes.clear();
-                    }
+                for d in missing {
+                    let d = match &d.code {
+                        Some(Code::MissingRequiredVariable(name)) => Diagnostic::error(format!(
+                            "module `{}` needs input `{name}`",
+                            call.name.text
+                        ))
+                        .with_code(Code::MissingRequiredVariable(name.clone()))
+                        .at(call.span),
+                        _ => d,
+                    };
                     self.result.diagnostics.push(d);
                 }
             }
@@ -637,11 +620,17 @@ impl<'a> Walker<'a> {
                 .at(block.span),
             );
         }
-        let provider = handle.provider.clone();
+        let handle = handle.clone();
+        let ctx = self.input.ctx.clone();
         let span = block.span;
         let address = block.address();
         let job: JobFuture = Box::pin(async move {
-            let outcome = match provider.configure(&config).await {
+            let configured = handle
+                .call(&format!("provider.{address}"), (&ctx).into(), || {
+                    handle.provider.configure(&config)
+                })
+                .await;
+            let outcome = match configured {
                 Ok(()) => JobOutcome::default(),
                 Err(e) => JobOutcome {
                     error: Some(
@@ -697,7 +686,7 @@ impl<'a> Walker<'a> {
             Err(d) => {
                 // Unknown counts are fine while validating.
                 if self.input.ctx.walk == WalkMode::Validate
-                    && d.message.contains("known only after apply")
+                    && d.code == Some(Code::ExpansionUnknown)
                 {
                     self.scopes[mi].set_resource(ri, Instances::Unknown);
                     return Start::Done;
@@ -707,7 +696,9 @@ impl<'a> Walker<'a> {
         };
         let keys: Vec<Option<InstanceKey>> = match &expansion {
             Expansion::Single => vec![None],
-            Expansion::Count(n) => (0..*n).map(|i| Some(InstanceKey::Index(i))).collect(),
+            Expansion::Count(n) => (0..*n as u64)
+                .map(|i| Some(InstanceKey::Index(i)))
+                .collect(),
             Expansion::Keys(map) => map
                 .keys()
                 .map(|k| Some(InstanceKey::Key(k.clone())))

@@ -2,7 +2,7 @@
 
 use crate::expr::Context;
 use nimbus_config::Resource;
-use nimbus_syntax::{Diagnostic, Span};
+use nimbus_syntax::{Code, Diagnostic, Span};
 use nimbus_value::{SENSITIVE_VALUE, Value};
 use std::collections::BTreeMap;
 
@@ -25,6 +25,7 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
         let value = ctx.eval(count)?;
         if !value.is_wholly_known() {
             return Err(Diagnostic::error("`count` depends on a value known only after apply")
+                .with_code(Code::ExpansionUnknown)
                 .at(count.span)
                 .with_note("help: use values known at plan time (variables, locals, data sources), or apply the dependency first with --target"));
         }
@@ -49,6 +50,7 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
         let value = ctx.eval(for_each)?;
         if !value.is_wholly_known() {
             return Err(Diagnostic::error("`for-each` depends on a value known only after apply")
+                .with_code(Code::ExpansionUnknown)
                 .at(for_each.span)
                 .with_note("help: use values known at plan time, or apply the dependency first with --target"));
         }

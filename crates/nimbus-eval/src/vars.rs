@@ -5,7 +5,7 @@ use crate::expr::Context;
 use crate::refs::Reference;
 use crate::scope::{ModuleIndex, Scope};
 use nimbus_config::{Module, Variable};
-use nimbus_syntax::{Diagnostic, FileId, Span};
+use nimbus_syntax::{Code, Diagnostic, FileId, Span};
 use nimbus_value::{Type, Value};
 use std::collections::HashMap;
 
@@ -156,6 +156,7 @@ fn convert_variable(
         }
         (None, None) => {
             return Err(Diagnostic::error(format!("no value for required variable `{name}`"))
+                .with_code(Code::MissingRequiredVariable(name.to_string()))
                 .at(variable.name.span)
                 .with_note(format!(
                     "help: set it with `--var {name}=VALUE`, a var file, or the environment variable NIMBUS_VAR_{}",

@@ -5,7 +5,7 @@
 //! `NIMBUS_TEST_PLUGIN_MIRROR`; `scripts/install-null-provider` fills one
 //! and prints its path. Without it the tests are skipped with a notice,
 //! except under `CI=true`, where a missing provider is a failure.
-
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 #![cfg(unix)]
 
 use nimbus_plugin::{LockFile, PluginOptions, PluginProvider, VersionConstraint, mirror};

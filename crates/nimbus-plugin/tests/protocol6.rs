@@ -6,7 +6,7 @@
 //!
 //! This file has its own `main` (no libtest harness), because libtest
 //! prints to stdout, where the handshake line must come first.
-
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 #![cfg(unix)]
 
 use nimbus_plugin::cty::{self, CtyType};

@@ -9,13 +9,24 @@
 //!
 //! Values handed to providers carry no sensitive marks (the schema says what
 //! is sensitive) and no unknowns except in `planned_state` during planning.
+//!
+//! Besides the interface, the toolkit that in-process providers build on:
+//! [`attrs`] reads attributes out of object values with typed errors,
+//! [`planning`] plans a change from the schema and builds and checks the
+//! objects that apply hands back, and `testing` (with the `test-support`
+//! feature) drives a provider through its operations in a unit test.
 
 use async_trait::async_trait;
-use nimbus_value::{Presence, ProviderSchema, Schema, Value};
-use std::collections::BTreeMap;
+use nimbus_value::{ProviderSchema, Value};
 use std::sync::Arc;
 
+pub mod attrs;
+pub mod planning;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+
 pub use nimbus_value;
+pub use planning::{proposed_state, proposed_state_from};
 
 /// How the engine should treat a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,6 +125,18 @@ pub struct ApplyRequest<'a> {
     pub private: &'a [u8],
 }
 
+impl<'a> ApplyRequest<'a> {
+    /// The prior state an update changes; an error when there is none.
+    pub fn prior_for_update(&self) -> Result<&'a Value, ProviderError> {
+        self.prior_state.ok_or_else(|| {
+            ProviderError::fatal(format!(
+                "cannot update {} without its prior state",
+                self.type_name
+            ))
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApplyResponse {
     pub new_state: Value,
@@ -201,147 +224,4 @@ pub trait Provider: Send + Sync {
 
     /// Releases resources (plugin processes, connections). Idempotent.
     async fn shutdown(&self) {}
-}
-
-/// The proposal the engine hands to `plan`: configured values where set;
-/// for attributes the provider computes, the prior value when there is one
-/// and unknown when the object is new.
-pub fn proposed_state(schema: &Schema, prior: Option<&Value>, config: &Value) -> Value {
-    proposed_state_from(schema, prior, config.clone())
-}
-
-/// [`proposed_state`] built in place from a configuration the caller no
-/// longer needs: an evaluated block already has every schema attribute, so
-/// usually only the computed ones change.
-pub fn proposed_state_from(schema: &Schema, prior: Option<&Value>, config: Value) -> Value {
-    let mut map = match config {
-        Value::Map(map) => map,
-        _ => BTreeMap::new(),
-    };
-    map.retain(|name, _| schema.attributes.contains_key(name));
-    let computed = |name: &str| match prior.and_then(|p| p.get(name)) {
-        Some(v) => v.clone(),
-        None => Value::Unknown,
-    };
-    for (name, attribute) in &schema.attributes {
-        match map.get_mut(name) {
-            Some(value) => {
-                if value.is_null() && attribute.is_computed() {
-                    *value = computed(name);
-                }
-            }
-            None => {
-                let value = if attribute.is_computed() {
-                    computed(name)
-                } else {
-                    Value::Null
-                };
-                map.insert(name.clone(), value);
-            }
-        }
-    }
-    Value::Map(map)
-}
-
-/// A plan that fits most resource types: configured attributes that differ
-/// from prior state and are marked `force_new` require replacement; when the
-/// object is replaced, computed-only attributes become unknown again.
-pub fn plan_by_schema(schema: &Schema, request: &PlanRequest<'_>) -> PlanResponse {
-    let proposed = request.proposed_state;
-    let Some(prior) = request.prior_state else {
-        return PlanResponse {
-            planned_state: proposed.clone(),
-            requires_replace: Vec::new(),
-            planned_private: Vec::new(),
-        };
-    };
-    let requires_replace: Vec<String> = schema
-        .attributes
-        .iter()
-        .filter(|(name, attribute)| {
-            attribute.force_new && attribute.is_settable() && {
-                let new = proposed.get(name).unwrap_or(&Value::Null);
-                let old = prior.get(name).unwrap_or(&Value::Null);
-                new.is_unknown() || new != old
-            }
-        })
-        .map(|(name, _)| name.clone())
-        .collect();
-    let mut planned = proposed.clone();
-    if !requires_replace.is_empty()
-        && let Value::Map(map) = &mut planned
-    {
-        for (name, attribute) in &schema.attributes {
-            if attribute.presence == Presence::Computed {
-                map.insert(name.clone(), Value::Unknown);
-            }
-        }
-    }
-    PlanResponse {
-        planned_state: planned,
-        requires_replace,
-        planned_private: request.prior_private.to_vec(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use nimbus_value::{AttributeSchema, Type};
-
-    fn schema() -> Schema {
-        Schema::new("t")
-            .attr("name", AttributeSchema::required(Type::String).force_new())
-            .attr("note", AttributeSchema::optional(Type::String))
-            .attr("id", AttributeSchema::computed(Type::String))
-    }
-
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn new_objects_get_unknown_computed_values() {
-        let config = obj(&[("name", "a".into())]);
-        let proposed = proposed_state(&schema(), None, &config);
-        assert!(proposed.get("id").unwrap().is_unknown());
-        assert!(proposed.get("note").unwrap().is_null());
-    }
-
-    #[test]
-    fn force_new_change_replaces_and_forgets_computed() {
-        let prior = obj(&[
-            ("name", "a".into()),
-            ("note", Value::Null),
-            ("id", "x".into()),
-        ]);
-        let config = obj(&[("name", "b".into())]);
-        let proposed = proposed_state(&schema(), Some(&prior), &config);
-        let request = PlanRequest {
-            type_name: "t",
-            prior_state: Some(&prior),
-            prior_private: &[],
-            config: &config,
-            proposed_state: &proposed,
-        };
-        let plan = plan_by_schema(&schema(), &request);
-        assert_eq!(plan.requires_replace, vec!["name".to_string()]);
-        assert!(plan.planned_state.get("id").unwrap().is_unknown());
-
-        let config = obj(&[("name", "a".into()), ("note", "n".into())]);
-        let proposed = proposed_state(&schema(), Some(&prior), &config);
-        let request = PlanRequest {
-            config: &config,
-            proposed_state: &proposed,
-            ..request
-        };
-        let plan = plan_by_schema(&schema(), &request);
-        assert!(plan.requires_replace.is_empty());
-        assert_eq!(plan.planned_state.get("id"), Some(&Value::string("x")));
-    }
 }

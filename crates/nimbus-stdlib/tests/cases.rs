@@ -14,6 +14,7 @@
 //! Argument literals: strings `"..."` (escapes `\n \t \r \\ \" \0`),
 //! integers, decimals, `#t`, `#f`, `null`, `unknown`, `(list ...)`,
 //! `(map (KEY VALUE) ...)`, `(sensitive X)`.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 
 use nimbus_value::{Number, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,9 +10,34 @@ pub enum Severity {
     Warning,
 }
 
+/// What kind of problem a diagnostic reports, for code that reacts to it
+/// (control flow never reads message text) and for `--json` consumers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+    /// A required variable has no value; carries the variable's name.
+    MissingRequiredVariable(String),
+    /// `count` or `for-each` depends on a value known only after apply.
+    ExpansionUnknown,
+    /// A provider's warning, passed on to the user.
+    ProviderWarning,
+}
+
+impl Code {
+    /// The stable name used in `--json` output.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Code::MissingRequiredVariable(_) => "missing-required-variable",
+            Code::ExpansionUnknown => "expansion-unknown",
+            Code::ProviderWarning => "provider-warning",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// What kind of problem this is, where code reacts to it.
+    pub code: Option<Code>,
     pub message: String,
     pub span: Option<Span>,
     /// Short text printed beside the caret.
@@ -25,6 +50,7 @@ impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
+            code: None,
             message: message.into(),
             span: None,
             label: None,
@@ -37,6 +63,11 @@ impl Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message)
         }
+    }
+
+    pub fn with_code(mut self, code: Code) -> Diagnostic {
+        self.code = Some(code);
+        self
     }
 
     pub fn at(mut self, span: Span) -> Diagnostic {

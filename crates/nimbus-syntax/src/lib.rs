@@ -10,7 +10,7 @@ pub mod reader;
 pub mod source;
 pub mod suggest;
 
-pub use diagnostic::{Diagnostic, Severity, render, render_all};
+pub use diagnostic::{Code, Diagnostic, Severity, render, render_all};
 pub use format::format_source;
 pub use reader::{Comment, Node, NodeKind, ParsedFile, Symbol, read};
 pub use source::{FileId, InvalidUtf8, SourceFile, SourceMap, Span, decode_lossy};

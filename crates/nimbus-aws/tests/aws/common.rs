@@ -8,14 +8,14 @@
 #![allow(dead_code)]
 
 use nimbus_aws::{Aws, Clients, Preset};
-use nimbus_provider::nimbus_value::{Schema, Value};
-use nimbus_provider::{
-    ApplyRequest, DeleteRequest, PlanRequest, PlanResponse, Provider, ProviderError, ReadRequest,
-    proposed_state,
-};
-use std::collections::BTreeMap;
+use nimbus_provider::nimbus_value::Value;
+use nimbus_provider::testing::{Driver, Stored};
+use nimbus_provider::{PlanResponse, Provider, ProviderError};
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use nimbus_provider::testing::{assert_consistent, obj, string_map};
 
 pub const ENDPOINT_VAR: &str = "NIMBUS_TEST_AWS_ENDPOINT";
 
@@ -57,28 +57,15 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-pub fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Map(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 pub fn s(text: &str) -> Value {
     Value::string(text)
 }
 
-pub fn string_map(pairs: &[(&str, &str)]) -> Value {
-    obj(&pairs
-        .iter()
-        .map(|(k, v)| (*k, Value::string(*v)))
-        .collect::<Vec<_>>())
-}
-
+/// The provider toolkit's driver (`provider`, `config`, ...) plus what the
+/// emulator tests need; objects are their state alone (the AWS provider
+/// keeps no private data).
 pub struct Harness {
-    pub provider: Aws,
+    driver: Driver<Aws>,
     pub clients: Arc<Clients>,
     pub endpoint: String,
     pub dir: tempfile::TempDir,
@@ -104,35 +91,11 @@ impl Harness {
             .expect("configuring the provider against the emulator");
         let clients = provider.clients().unwrap();
         Some(Harness {
-            provider,
+            driver: Driver::new(provider),
             clients,
             endpoint,
             dir,
         })
-    }
-
-    pub fn schema(&self, type_name: &str) -> Schema {
-        Schema::clone(&self.provider.schema().resources[type_name])
-    }
-
-    /// A configuration as the engine builds it: every attribute present,
-    /// null when not set, values converted to their types.
-    pub fn config(&self, type_name: &str, pairs: &[(&str, Value)]) -> Value {
-        let schema = self.schema(type_name);
-        let mut out = BTreeMap::new();
-        for (name, attribute) in &schema.attributes {
-            out.insert(name.clone(), Value::Null);
-            let _ = attribute;
-        }
-        for (k, v) in pairs {
-            let attribute = schema
-                .attributes
-                .get(*k)
-                .unwrap_or_else(|| panic!("{type_name} has no attribute {k}"));
-            assert!(attribute.is_settable(), "{type_name}.{k} is computed");
-            out.insert(k.to_string(), attribute.ty.convert(v.clone()).unwrap());
-        }
-        Value::Map(out)
     }
 
     pub async fn try_plan(
@@ -141,16 +104,9 @@ impl Harness {
         prior: Option<&State>,
         config: &Value,
     ) -> Result<PlanResponse, ProviderError> {
-        let schema = self.schema(type_name);
-        let proposed = proposed_state(&schema, prior, config);
-        self.provider
-            .plan(PlanRequest {
-                type_name,
-                prior_state: prior,
-                prior_private: &[],
-                config,
-                proposed_state: &proposed,
-            })
+        let prior = prior.cloned().map(Stored::from);
+        self.driver
+            .try_plan(type_name, prior.as_ref(), config)
             .await
     }
 
@@ -160,9 +116,8 @@ impl Harness {
         prior: Option<&State>,
         config: &Value,
     ) -> PlanResponse {
-        self.try_plan(type_name, prior, config)
-            .await
-            .unwrap_or_else(|e| panic!("planning {type_name}: {e:?}"))
+        let prior = prior.cloned().map(Stored::from);
+        self.driver.plan(type_name, prior.as_ref(), config).await
     }
 
     pub async fn try_create(
@@ -170,27 +125,12 @@ impl Harness {
         type_name: &str,
         config: &Value,
     ) -> Result<State, ProviderError> {
-        let plan = self.try_plan(type_name, None, config).await?;
-        assert!(plan.requires_replace.is_empty());
-        let response = self
-            .provider
-            .create(ApplyRequest {
-                type_name,
-                prior_state: None,
-                planned_state: &plan.planned_state,
-                config,
-                private: &[],
-            })
-            .await?;
-        assert_consistent(&plan.planned_state, &response.new_state);
-        Ok(response.new_state)
+        Ok(self.driver.try_create(type_name, config).await?.state)
     }
 
     /// Plans and creates; checks the result against the plan.
     pub async fn create(&self, type_name: &str, config: &Value) -> State {
-        self.try_create(type_name, config)
-            .await
-            .unwrap_or_else(|e| panic!("creating {type_name}: {e:?}"))
+        self.driver.create(type_name, config).await.state
     }
 
     /// Refreshes, then plans with `config`; asserts the plan is a no-op.
@@ -211,29 +151,19 @@ impl Harness {
 
     /// Plans a change that must be in place, and applies it.
     pub async fn update(&self, type_name: &str, prior: &State, config: &Value) -> State {
-        let plan = self.plan(type_name, Some(prior), config).await;
-        assert!(
-            plan.requires_replace.is_empty(),
-            "{type_name}: expected an update, the plan replaces {:?}",
-            plan.requires_replace
-        );
+        let prior_object = Stored::from(prior.clone());
+        let plan = self
+            .driver
+            .plan(type_name, Some(&prior_object), config)
+            .await;
         assert_ne!(
             &plan.planned_state, prior,
             "{type_name}: expected a change, the plan is a no-op"
         );
-        let response = self
-            .provider
-            .update(ApplyRequest {
-                type_name,
-                prior_state: Some(prior),
-                planned_state: &plan.planned_state,
-                config,
-                private: &[],
-            })
+        self.driver
+            .apply_update(type_name, &prior_object, config, &plan)
             .await
-            .unwrap_or_else(|e| panic!("updating {type_name}: {e:?}"));
-        assert_consistent(&plan.planned_state, &response.new_state);
-        response.new_state
+            .state
     }
 
     /// Plans a change that must replace the object because of `attribute`;
@@ -256,26 +186,16 @@ impl Harness {
     }
 
     pub async fn read(&self, type_name: &str, state: &State) -> Option<State> {
-        self.provider
-            .read(ReadRequest {
-                type_name,
-                current_state: state,
-                private: &[],
-            })
+        self.driver
+            .read(type_name, &Stored::from(state.clone()))
             .await
-            .unwrap_or_else(|e| panic!("reading {type_name}: {e:?}"))
             .map(|r| r.new_state)
     }
 
     pub async fn delete(&self, type_name: &str, state: &State) {
-        self.provider
-            .delete(DeleteRequest {
-                type_name,
-                prior_state: state,
-                private: &[],
-            })
+        self.driver
+            .delete(type_name, &Stored::from(state.clone()))
             .await
-            .unwrap_or_else(|e| panic!("deleting {type_name}: {e:?}"));
     }
 
     /// Imports by id into a fresh state and checks the result: equal to
@@ -338,27 +258,12 @@ impl Harness {
     }
 }
 
-/// Every planned value that is known must be the value applied; nothing
-/// applied is unknown.
-pub fn assert_consistent(planned: &Value, applied: &Value) {
-    let planned = planned.as_map().expect("planned state is an object");
-    let applied = applied.as_map().expect("new state is an object");
-    assert_eq!(
-        planned.keys().collect::<Vec<_>>(),
-        applied.keys().collect::<Vec<_>>()
-    );
-    for (name, value) in planned {
-        if value.is_wholly_known() {
-            assert_eq!(
-                value, &applied[name],
-                "planned `{name}` differs from the applied value"
-            );
-        }
+impl Deref for Harness {
+    type Target = Driver<Aws>;
+
+    fn deref(&self) -> &Driver<Aws> {
+        &self.driver
     }
-    assert!(
-        applied.values().all(Value::is_wholly_known),
-        "applied state has unknowns: {applied:?}"
-    );
 }
 
 pub fn assert_same(type_name: &str, current: &Value, planned: &Value) {

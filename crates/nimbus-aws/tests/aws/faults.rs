@@ -1,7 +1,9 @@
 //! Fault injection: a proxy in front of the emulator answers every fifth
 //! request itself, alternating 503 SlowDown and 429 throttling, without
-//! passing it on. Whole lifecycles must still succeed: the SDK retries
-//! those calls, and what it gives up on comes back Retryable.
+//! passing it on. Whole lifecycles must still succeed: the SDK sends each
+//! call once, every fault comes back Retryable, and an operation retried
+//! whole (as the engine does) carries on from what its failed attempt made
+//! (a create never fails with "already exists" nor makes a second object).
 
 use crate::common::*;
 use nimbus_aws::{Aws, Preset};
@@ -195,6 +197,17 @@ async fn lifecycles_survive_throttling_and_server_errors() {
                 ],
             ),
         ),
+        // Its id is made by AWS: a create call sent twice makes two APIs.
+        (
+            "api-gateway-rest-api",
+            h.config(
+                "api-gateway-rest-api",
+                &[
+                    ("name", s(&unique("nimbus-faulty"))),
+                    ("endpoint-type", s("REGIONAL")),
+                ],
+            ),
+        ),
     ];
     for (t, config) in &cases {
         let plan = h.plan(t, None, config).await;
@@ -211,6 +224,19 @@ async fn lifecycles_survive_throttling_and_server_errors() {
         .unwrap_or_else(|e| panic!("{t}: create through faults: {e:?}"))
         .new_state;
         assert_consistent(&plan.planned_state, &created);
+        if *t == "api-gateway-rest-api" {
+            let name = get_str(&created, "name");
+            let apis = h
+                .clients
+                .apigateway
+                .get_rest_apis()
+                .limit(500)
+                .send()
+                .await
+                .expect("GetRestApis");
+            let made = apis.items().iter().filter(|a| a.name() == Some(name));
+            assert_eq!(made.count(), 1, "{t}: one API named {name}");
+        }
         let read = engine_retry(|| {
             p.read(ReadRequest {
                 type_name: t,

@@ -6,19 +6,29 @@ use crate::common::*;
 use nimbus_aws::{Aws, Preset};
 use nimbus_provider::nimbus_value::Value;
 use nimbus_provider::{ErrorKind, Provider, ReadRequest};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Serves `status` with a JSON `body` to every request, forever (until the
 /// test ends). Returns the endpoint.
 async fn stub(status: u16, body: &'static str) -> String {
+    counting_stub(status, body).await.0
+}
+
+/// Like [`stub`], and counts the requests that reached it.
+async fn counting_stub(status: u16, body: &'static str) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
+            let counter = counter.clone();
             tokio::spawn(async move {
                 let mut buffer = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -49,6 +59,7 @@ async fn stub(status: u16, body: &'static str) -> String {
                             }
                             buffer.extend_from_slice(&chunk[..n]);
                         }
+                        counter.fetch_add(1, Ordering::SeqCst);
                         let response = format!(
                             "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                             body.len()
@@ -61,17 +72,14 @@ async fn stub(status: u16, body: &'static str) -> String {
             });
         }
     });
-    format!("http://{address}")
+    (format!("http://{address}"), requests)
 }
 
 async fn provider_at(endpoint: &str) -> Aws {
     let p = Aws::new(Preset::LocalStack, ".");
-    p.configure(&obj(&[
-        ("endpoint", s(endpoint)),
-        ("max-attempts", Value::int(1)),
-    ]))
-    .await
-    .unwrap();
+    p.configure(&obj(&[("endpoint", s(endpoint))]))
+        .await
+        .unwrap();
     p
 }
 
@@ -103,6 +111,28 @@ async fn throttling_is_retryable() {
         "{}",
         err.message
     );
+}
+
+/// The engine is the only layer that retries: the SDK sends each call
+/// once, so a throttled call comes back at once, for the engine to retry
+/// with an event.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_call_is_sent_once() {
+    for (status, body) in [
+        (
+            400,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#,
+        ),
+        (
+            503,
+            r#"{"__type":"ServiceUnavailable","message":"try later"}"#,
+        ),
+    ] {
+        let (endpoint, requests) = counting_stub(status, body).await;
+        let err = read_table(&provider_at(&endpoint).await).await;
+        assert!(err.is_retryable(), "{err:?}");
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "HTTP {status}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
