@@ -378,7 +378,23 @@ fn parse_cli() -> Result<Cli, ExitCode> {
     Err(ExitCode::from(1))
 }
 
+/// What providers and plugins report through `tracing` (their warnings,
+/// their error output) reaches the user on stderr; `NIMBUS_LOG` (e.g.
+/// `debug`, or `nimbus_plugin=trace`) shows more.
+fn install_log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NIMBUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // A second subscriber cannot exist in one process; nothing to do then.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
 fn main() -> ExitCode {
+    install_log();
     let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(code) => return code,

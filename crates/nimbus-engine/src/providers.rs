@@ -85,8 +85,8 @@ pub struct CallContext<'a> {
     /// Where `Retrying` events go.
     pub events: &'a dyn EventSink,
     pub retry: &'a RetryPolicy,
-    /// Set on interrupt: no further attempt starts, and a wait before one
-    /// ends early.
+    /// Set on interrupt: a failed attempt is not retried, and a wait before
+    /// a retry ends early.
     pub cancel: &'a AtomicBool,
 }
 
@@ -121,7 +121,7 @@ impl ProviderHandle {
     /// timeout (a timeout is retryable). Retryable failures are tried again
     /// after a backoff with jitter, up to the policy's attempts, each retry
     /// announced as [`Event::Retrying`] for `address`; fatal failures are
-    /// returned at once. Once the run is interrupted no new attempt starts.
+    /// returned at once. Once the run is interrupted nothing is retried.
     pub async fn call<T, F, Fut>(
         &self,
         address: &str,
@@ -750,7 +750,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_interrupt_ends_the_backoff_and_starts_no_new_attempt() {
+    async fn an_interrupt_ends_the_backoff_and_stops_retrying() {
         let flaky = Flaky::failing(&[("configure", 100)]);
         let h = handle(flaky.clone(), 4, CircuitBreaker::default());
         let cancel = Arc::new(AtomicBool::new(false));
@@ -781,7 +781,7 @@ mod tests {
         );
         assert_eq!(flaky.calls("configure"), 1);
         assert_eq!(seen.retries().len(), 1);
-        // Interrupted before the call: one attempt, no wait.
+        // Interrupted before the call: one attempt, no retry.
         let error = h
             .call(ADDRESS, context(&seen, &slow, &cancel), || {
                 h.provider.configure(&Value::Null)
