@@ -395,6 +395,28 @@ fn graph_formats() {
         .stderr_has("invalid value 'svg'");
 }
 
+/// A graph needs only the configuration: no provider is started, so a
+/// plugin that is not installed (no mirror at all) does not stop it.
+#[test]
+fn graph_starts_no_provider() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(provider null (source "hashicorp/null") (version "2.1.2"))
+(define-infrastructure g
+  (resource null_resource "a" (triggers (x "1")))
+  (resource terraform-data "b" (input (ref null_resource "a" "id"))))"#,
+    );
+    w.run(&["plan"]).failure().stderr_has("plugin");
+    let graph = w.run(&["graph", "--format", "json"]);
+    graph.success();
+    let value: serde_json::Value = serde_json::from_str(&graph.stdout).expect("graph JSON");
+    assert_eq!(
+        value["edges"],
+        json!([{ "from": "terraform-data.b", "to": "null_resource.a" }])
+    );
+}
+
 // ---------------------------------------------------------------- state
 
 #[test]

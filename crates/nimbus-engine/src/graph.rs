@@ -337,4 +337,47 @@ impl<'c> Graph<'c> {
         self.graph
             .neighbors_directed(v, petgraph::Direction::Outgoing)
     }
+
+    /// For every vertex (by index), the resource blocks it depends on,
+    /// directly or through locals, outputs, variables and module inputs:
+    /// the graph projected onto resources. One pass in topological order.
+    pub fn resource_dependencies(&self) -> Vec<Vec<NodeIndex>> {
+        let mut out: Vec<Vec<NodeIndex>> = vec![Vec::new(); self.graph.node_count()];
+        for &v in &self.order {
+            let mut deps: Vec<NodeIndex> = Vec::new();
+            for d in self.dependencies(v) {
+                if matches!(self.graph[d], Vertex::Resource(..)) {
+                    deps.push(d);
+                } else {
+                    deps.extend(out[d.index()].iter().copied());
+                }
+            }
+            deps.sort();
+            deps.dedup();
+            out[v.index()] = deps;
+        }
+        out
+    }
+
+    /// The resource blocks and the edges from each block to the blocks it
+    /// depends on, by address: what `nimbus graph` draws.
+    pub fn resource_edges(&self) -> (Vec<String>, Vec<(String, String)>) {
+        let deps = self.resource_dependencies();
+        let mut nodes = Vec::new();
+        let mut edges = Vec::new();
+        for v in self.graph.node_indices() {
+            if !matches!(self.graph[v], Vertex::Resource(..)) {
+                continue;
+            }
+            let name = self.describe(self.graph[v]);
+            for d in &deps[v.index()] {
+                edges.push((name.clone(), self.describe(self.graph[*d])));
+            }
+            nodes.push(name);
+        }
+        nodes.sort();
+        edges.sort();
+        edges.dedup();
+        (nodes, edges)
+    }
 }

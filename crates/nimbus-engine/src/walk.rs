@@ -159,13 +159,11 @@ impl<'a> Walker<'a> {
     pub fn new(input: WalkInput<'a>) -> Walker<'a> {
         let g = input.graph;
         let n = g.graph.node_count();
-        // One shared empty list until a vertex's own is computed.
-        let no_dependencies: Arc<Vec<NodeIndex>> = Arc::new(Vec::new());
         let mut walker = Walker {
             scopes: vec![nimbus_eval::Scope::default(); g.instances.len()],
             result: WalkResult::default(),
             state: vec![State::Waiting; n],
-            resource_deps: vec![no_dependencies; n],
+            resource_deps: Vec::new(),
             changing: vec![false; n],
             selected: None,
             partially_targeted: HashMap::new(),
@@ -190,20 +188,13 @@ impl<'a> Walker<'a> {
     }
 
     fn compute_resource_deps(&mut self) {
-        let g = self.input.graph;
-        for &v in &g.order {
-            let mut deps: Vec<NodeIndex> = Vec::new();
-            for d in g.dependencies(v) {
-                if matches!(g.graph[d], Vertex::Resource(..)) {
-                    deps.push(d);
-                } else {
-                    deps.extend(self.resource_deps[d.index()].iter().copied());
-                }
-            }
-            deps.sort();
-            deps.dedup();
-            self.resource_deps[v.index()] = Arc::new(deps);
-        }
+        self.resource_deps = self
+            .input
+            .graph
+            .resource_dependencies()
+            .into_iter()
+            .map(Arc::new)
+            .collect();
     }
 
     /// `--target` keeps the matched resource blocks and what they depend

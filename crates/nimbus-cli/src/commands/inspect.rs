@@ -2,10 +2,8 @@
 
 use crate::context::{CmdResult, Reported, Session};
 use crate::{plugins, render};
-use nimbus_engine::graph::Vertex;
-use nimbus_engine::{Catalog, Engine, Requirement};
+use nimbus_engine::{Catalog, Requirement};
 use serde_json::json;
-use std::collections::BTreeSet;
 use std::fmt::Write;
 
 pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> CmdResult<u8> {
@@ -73,33 +71,14 @@ pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> Cm
 pub async fn graph(session: &Session, format: &str) -> CmdResult<u8> {
     let config = session.load_config()?;
     let sources = session.sources_for_display(&config);
-    let engine = Engine::new(&config, &session.catalog()).map_err(|ds| {
-        session.out.diagnostics(&sources, &ds);
-        Reported
-    })?;
-    let g = &engine.graph;
-    let mut nodes = BTreeSet::new();
-    let mut edges = BTreeSet::new();
-    let mut resource_deps: Vec<Vec<String>> = vec![Vec::new(); g.graph.node_count()];
-    for &v in &g.order {
-        let mut deps = BTreeSet::new();
-        for d in g.dependencies(v) {
-            match g.graph[d] {
-                Vertex::Resource(..) => {
-                    deps.insert(g.describe(g.graph[d]));
-                }
-                _ => deps.extend(resource_deps[d.index()].iter().cloned()),
-            }
-        }
-        if let Vertex::Resource(..) = g.graph[v] {
-            let name = g.describe(g.graph[v]);
-            for d in &deps {
-                edges.insert((name.clone(), d.clone()));
-            }
-            nodes.insert(name);
-        }
-        resource_deps[v.index()] = deps.into_iter().collect();
-    }
+    // The configuration is all a graph needs: no provider is started.
+    let mut diagnostics = Vec::new();
+    let Some(g) = nimbus_engine::Graph::build(&config, &mut diagnostics) else {
+        session.out.diagnostics(&sources, &diagnostics);
+        return Err(Reported);
+    };
+    session.out.diagnostics(&sources, &diagnostics);
+    let (nodes, edges) = g.resource_edges();
     if session.out.json {
         // With --json every line is an event, whatever --format says.
         session.out.event(
