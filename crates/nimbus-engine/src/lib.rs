@@ -269,18 +269,7 @@ impl<'c> Engine<'c> {
                 );
                 continue;
             }
-            changes.push(ResourceChange {
-                address: record.address.clone(),
-                resource_type: record.resource_type.clone(),
-                provider: record.provider.clone(),
-                action: Action::Delete,
-                before: Some(Value::from_json(&record.attributes)),
-                after: None,
-                requires_replace: Vec::new(),
-                sensitive_attributes: record.sensitive_attributes.clone(),
-                create_before_destroy: false,
-                reason: Some("no longer in the configuration".to_string()),
-            });
+            changes.push(deletion(record, Some("no longer in the configuration")));
         }
         for address in &options.replace {
             if !prior.contains_key(address) {
@@ -426,18 +415,7 @@ impl<'c> Engine<'c> {
                 );
                 continue;
             }
-            changes.push(ResourceChange {
-                address: record.address.clone(),
-                resource_type: record.resource_type.clone(),
-                provider: record.provider.clone(),
-                action: Action::Delete,
-                before: Some(Value::from_json(&record.attributes)),
-                after: None,
-                requires_replace: Vec::new(),
-                sensitive_attributes: record.sensitive_attributes.clone(),
-                create_before_destroy: false,
-                reason: None,
-            });
+            changes.push(deletion(record, None));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -847,6 +825,22 @@ impl<'c> Engine<'c> {
             .await
             .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
         Ok(record)
+    }
+}
+
+/// The planned deletion of a recorded object.
+fn deletion(record: &ResourceRecord, reason: Option<&str>) -> ResourceChange {
+    ResourceChange {
+        address: record.address.clone(),
+        resource_type: record.resource_type.clone(),
+        provider: record.provider.clone(),
+        action: Action::Delete,
+        before: Some(Value::from_json(&record.attributes)),
+        after: None,
+        requires_replace: Vec::new(),
+        sensitive_attributes: record.sensitive_attributes.clone(),
+        create_before_destroy: false,
+        reason: reason.map(str::to_string),
     }
 }
 

@@ -316,14 +316,7 @@ fn quoted_list(names: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
+    use nimbus_provider::testing::obj;
 
     #[test]
     fn unknowns_in_the_plan_accept_any_value() {

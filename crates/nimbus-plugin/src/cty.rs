@@ -635,14 +635,7 @@ fn from_json_at(json: &Json, ty: &CtyType, path: &str) -> Result<Value, CtyError
 mod tests {
     use super::*;
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
+    use nimbus_provider::testing::obj;
 
     fn ty(json: &str) -> CtyType {
         CtyType::from_json(&serde_json::from_str(json).unwrap()).unwrap()

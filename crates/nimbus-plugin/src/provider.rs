@@ -826,14 +826,7 @@ mod tests {
         }
     }
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
+    use nimbus_provider::testing::obj;
 
     fn path(steps: &[Step]) -> AttrPath {
         AttrPath(steps.to_vec())

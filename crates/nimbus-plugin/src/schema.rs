@@ -598,14 +598,7 @@ mod tests {
         }
     }
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
+    use nimbus_provider::testing::obj;
 
     #[test]
     fn v5_schemas_map_to_nimbus_schemas() {

@@ -38,14 +38,7 @@ fn installed_binary() -> Option<PathBuf> {
     Some(found.binary)
 }
 
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Map(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
+use nimbus_provider::testing::obj;
 
 fn triggers(pairs: &[(&str, &str)]) -> Value {
     Value::Map(

@@ -485,14 +485,7 @@ fn serve() {
 
 // ------------------------------------------------------------ the tests
 
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Map(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
+use nimbus_provider::testing::obj;
 
 fn options() -> PluginOptions {
     let mut options = PluginOptions::new(std::env::current_exe().unwrap(), "example.com/test/fake");

@@ -123,6 +123,28 @@ fn report(session: &Session, sources: &SourceMap) -> impl Fn(OpsError) -> Report
     }
 }
 
+/// Locks the workspace and recovers from an interrupted run, reporting
+/// through the command's progress sink.
+async fn begin_run<'e, 'c>(
+    session: &Session,
+    engine: &'e Engine<'c>,
+    store: &'e nimbus_state::Store,
+    workspace: &str,
+    operation: &str,
+    sink: &Arc<ProgressSink>,
+) -> Result<ops::Run<'e, 'c>, OpsError> {
+    let events: nimbus_engine::Events = sink.clone();
+    ops::Run::begin(
+        engine,
+        store,
+        workspace,
+        operation,
+        lock_settings(session),
+        &events,
+    )
+    .await
+}
+
 fn lock_settings(session: &Session) -> LockSettings {
     LockSettings {
         timeout: Duration::from_secs(session.global.lock_timeout),
@@ -289,17 +311,9 @@ pub async fn apply(
         "apply"
     };
     let fail = report(session, &prepared.sources);
-    let events: nimbus_engine::Events = sink.clone();
-    let run = ops::Run::begin(
-        &engine,
-        &store,
-        &workspace,
-        operation,
-        lock_settings(session),
-        &events,
-    )
-    .await
-    .map_err(&fail)?;
+    let run = begin_run(session, &engine, &store, &workspace, operation, &sink)
+        .await
+        .map_err(&fail)?;
     let (plan, opts) = match saved {
         Some(saved) => match run.check_saved_plan(&saved, &prepared.inputs, &opts).await {
             Ok(opts) => (saved.plan, opts),
@@ -450,17 +464,9 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), cancel);
     let fail = report(session, &prepared.sources);
-    let events: nimbus_engine::Events = sink.clone();
-    let run = ops::Run::begin(
-        &engine,
-        &store,
-        &workspace,
-        "destroy",
-        lock_settings(session),
-        &events,
-    )
-    .await
-    .map_err(&fail)?;
+    let run = begin_run(session, &engine, &store, &workspace, "destroy", &sink)
+        .await
+        .map_err(&fail)?;
     let plan = match run.plan_destroy(&opts) {
         Ok(plan) => plan,
         Err(e) => {
@@ -502,17 +508,9 @@ pub async fn refresh(session: &Session) -> CmdResult<u8> {
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
     let fail = report(session, &prepared.sources);
-    let events: nimbus_engine::Events = sink.clone();
-    let run = ops::Run::begin(
-        &engine,
-        &store,
-        &workspace,
-        "refresh",
-        lock_settings(session),
-        &events,
-    )
-    .await
-    .map_err(&fail)?;
+    let run = begin_run(session, &engine, &store, &workspace, "refresh", &sink)
+        .await
+        .map_err(&fail)?;
     let refreshed = run.prior.resources.len();
     let drifts = run.refresh(&prepared.inputs, &opts).await;
     sink.finish();
@@ -621,17 +619,9 @@ pub async fn import(session: &Session, address: &str, id: &str) -> CmdResult<u8>
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
     let fail = report(session, &prepared.sources);
-    let events: nimbus_engine::Events = sink.clone();
-    let run = ops::Run::begin(
-        &engine,
-        &store,
-        &workspace,
-        "import",
-        lock_settings(session),
-        &events,
-    )
-    .await
-    .map_err(&fail)?;
+    let run = begin_run(session, &engine, &store, &workspace, "import", &sink)
+        .await
+        .map_err(&fail)?;
     let imported = run.import(address, id, &prepared.inputs, &opts).await;
     sink.finish();
     let record = imported.map_err(&fail)?;
