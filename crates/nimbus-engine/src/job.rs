@@ -265,6 +265,16 @@ impl InstanceJob {
             .await
     }
 
+    /// A provider's check of a configuration: local work without I/O in
+    /// every provider, so it goes through the gate's no-retry path.
+    async fn check<T, F, Fut>(&self, op: F) -> Result<T, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        self.block.handle.check(op).await
+    }
+
     pub async fn run(self) -> JobOutcome {
         match self.block.mode {
             Mode::Data => self.run_data().await,
@@ -340,7 +350,7 @@ impl InstanceJob {
         let provider = self.block.handle.provider.clone();
         let config = self.unmarked_config();
         let diagnostics = self
-            .call(|| provider.validate_resource(&self.block.type_name, &config))
+            .check(|| provider.validate_resource(&self.block.type_name, &config))
             .await
             .map_err(|e| self.error(&e, "validation"))?;
         if let Some(d) = diagnostics.into_iter().find(|d| d.error) {

@@ -122,6 +122,25 @@ impl ProviderHandle {
     /// after a backoff with jitter, up to the policy's attempts, each retry
     /// announced as [`Event::Retrying`] for `address`; fatal failures are
     /// returned at once. Once the run is interrupted nothing is retried.
+    /// The gate for a provider's own check of a configuration
+    /// (`validate_resource`): no I/O in any provider, so nothing to limit,
+    /// time out or retry, but an open breaker still stops it. It runs for
+    /// every instance of every walk, so it costs only the breaker's check
+    /// (the full gate measured 7 % of `validate_10k`, BENCHMARKS.md).
+    pub async fn check<T, F, Fut>(&self, op: F) -> Result<T, ProviderError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        if let Err(remaining) = self.breaker.check() {
+            return Err(ProviderError::fatal(format!(
+                "endpoint {} is failing repeatedly; not calling it for {remaining:?} (circuit open)",
+                self.provider.endpoint()
+            )));
+        }
+        op().await
+    }
+
     pub async fn call<T, F, Fut>(
         &self,
         address: &str,

@@ -272,34 +272,48 @@ pub fn departures(saved: &Plan, now: &Plan) -> Vec<PlanDeparture> {
 }
 
 fn output_departures(saved: &[OutputChange], now: &[OutputChange]) -> Vec<PlanDeparture> {
-    let by_name = |outputs: &'_ [OutputChange]| -> HashMap<String, Value> {
+    // A removal is kept apart from a value: an unknown value accepts any
+    // value, never the output's removal.
+    let by_name = |outputs: &'_ [OutputChange]| -> HashMap<String, Option<Value>> {
         outputs
             .iter()
-            .map(|o| (o.name.clone(), o.after.clone()))
+            .map(|o| (o.name.clone(), (!o.removed).then(|| o.after.clone())))
             .collect()
     };
     let saved = by_name(saved);
     let now = by_name(now);
     let mut out = Vec::new();
     for (name, planned) in &saved {
-        let detail = match now.get(name) {
-            None => "the saved plan sets this output, but the configuration no longer has it",
-            Some(current) if !conforms(planned, current) => {
+        let detail = match (planned, now.get(name)) {
+            (Some(_), None | Some(None)) => {
+                "the saved plan sets this output, but the configuration no longer has it"
+            }
+            (None, Some(Some(_))) => {
+                "the saved plan removes this output, but the configuration has it again"
+            }
+            (Some(planned), Some(Some(current))) if !conforms(planned, current) => {
                 "the configuration now gives this output another value than the saved plan"
             }
-            Some(_) => continue,
+            _ => continue,
         };
         out.push(PlanDeparture {
             address: format!("output.{name}"),
             detail: detail.to_string(),
         });
     }
-    for name in now.keys().filter(|n| !saved.contains_key(*n)) {
-        out.push(PlanDeparture {
-            address: format!("output.{name}"),
-            detail: "the configuration now has this output, but the saved plan does not"
+    for (name, current) in &now {
+        if !saved.contains_key(name) {
+            out.push(PlanDeparture {
+                address: format!("output.{name}"),
+                detail: match current {
+                    Some(_) => "the configuration now has this output, but the saved plan does not",
+                    None => {
+                        "the configuration now removes this output, but the saved plan does not"
+                    }
+                }
                 .to_string(),
-        });
+            });
+        }
     }
     out
 }

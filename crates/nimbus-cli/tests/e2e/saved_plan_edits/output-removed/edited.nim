@@ -1,0 +1,2 @@
+(define-infrastructure t
+  (resource terraform-data "a" (input "v1")))
