@@ -294,9 +294,10 @@ fn check_applied_as_planned(
                 }
             }
         }
-        // An update whose unknown values turned out equal to the old ones
-        // is not needed any more; everything else must happen.
-        let may_be_skipped = change.action == Action::Update
+        // An update or replacement whose unknown values turned out equal
+        // to the old ones is not needed any more (ARCHITECTURE.md's
+        // invariant); everything else must happen.
+        let may_be_skipped = matches!(change.action, Action::Update | Action::Replace)
             && !change.after.as_ref().is_some_and(Value::is_wholly_known);
         if !may_be_skipped || changed.contains(address) {
             planned.insert(address.to_string());
