@@ -776,3 +776,18 @@ fn long_operations_say_they_are_still_going() {
         .unwrap_or_default();
     assert!(!after_done.contains("Still creating"), "{}", apply.stdout);
 }
+
+/// `fmt` of a file that is not UTF-8 says where, and leaves it alone.
+#[test]
+fn fmt_locates_invalid_utf8_and_rewrites_nothing() {
+    let w = Workdir::empty();
+    let bytes: &[u8] =
+        b"(define-infrastructure t\n  (resource terraform-data \"a\" (input \"caf\xe9\")))\n";
+    std::fs::write(w.path().join("main.nim"), bytes).unwrap();
+    w.run(&["fmt", "--no-color"])
+        .code(1)
+        .no_panic()
+        .stderr_has("the file is not valid UTF-8")
+        .stderr_has("main.nim:2:");
+    assert_eq!(std::fs::read(w.path().join("main.nim")).unwrap(), bytes);
+}

@@ -236,8 +236,8 @@ pub fn fmt(session: &Session, check: bool, recursive: bool, paths: &[PathBuf]) -
             .strip_prefix(&session.dir)
             .unwrap_or(&path)
             .to_path_buf();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
             Err(e) => {
                 session
                     .out
@@ -246,8 +246,16 @@ pub fn fmt(session: &Session, check: bool, recursive: bool, paths: &[PathBuf]) -
                 continue;
             }
         };
+        let (text, invalid) = nimbus_syntax::decode_lossy(bytes);
         let mut sources = nimbus_syntax::SourceMap::new();
         let id = sources.add(shown.clone(), text.clone());
+        if let Some(invalid) = invalid {
+            // Located like any other error; a file that is not text is
+            // never rewritten.
+            session.out.diagnostics(&sources, &[invalid.diagnostic(id)]);
+            failed = true;
+            continue;
+        }
         match nimbus_syntax::format::format_file(id, &text) {
             Ok(formatted) if formatted != text => {
                 if !check {
