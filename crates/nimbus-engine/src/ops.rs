@@ -280,15 +280,15 @@ impl<'e, 'c> Run<'e, 'c> {
     }
 
     /// The saved-plan contract ([`crate::saved`]): the plan belongs to
-    /// this workspace and state, was made with this selection (or the
-    /// options name none), and the configuration still produces it.
-    /// Returns the options to apply it with: its own selection.
+    /// this workspace and state, the options name no other selection than
+    /// its own, and the configuration still produces it. Verifying and
+    /// applying both take the selection from the plan itself.
     pub async fn check_saved_plan(
         &self,
         saved: &SavedPlan,
         inputs: &Inputs,
         options: &RunOptions,
-    ) -> Result<RunOptions, OpsError> {
+    ) -> Result<(), OpsError> {
         saved.check_applicable(&self.workspace, self.sequence_before_recovery)?;
         let plan = &saved.plan;
         if (!options.targets.is_empty() && options.targets != plan.targets)
@@ -297,23 +297,16 @@ impl<'e, 'c> Run<'e, 'c> {
         {
             return Err(OpsError::SelectionDiffers);
         }
-        let options = RunOptions {
-            targets: plan.targets.clone(),
-            excludes: plan.excludes.clone(),
-            replace: plan.replace.clone(),
-            ..options.clone()
-        };
         self.engine
             .verify_saved_plan(
                 plan,
                 inputs,
                 &self.prior.resources,
                 &self.prior.outputs,
-                &options,
+                options,
             )
             .await
-            .map_err(OpsError::Diagnostics)?;
-        Ok(options)
+            .map_err(OpsError::Diagnostics)
     }
 
     /// Records a run and carries out an approved plan (apply or destroy),

@@ -314,9 +314,9 @@ pub async fn apply(
     let run = begin_run(session, &engine, &store, &workspace, operation, &sink)
         .await
         .map_err(&fail)?;
-    let (plan, opts) = match saved {
+    let plan = match saved {
         Some(saved) => match run.check_saved_plan(&saved, &prepared.inputs, &opts).await {
-            Ok(opts) => (saved.plan, opts),
+            Ok(()) => saved.plan,
             Err(e) => {
                 run.abandon().await;
                 return Err(fail(e));
@@ -356,7 +356,7 @@ pub async fn apply(
                 run.abandon().await;
                 return Ok(0);
             }
-            (plan, opts)
+            plan
         }
     };
     let run_id = run.run_id().to_string();
