@@ -250,3 +250,57 @@ fn a_directory_without_configuration_is_refused() {
         .stderr_has("no configuration files");
     assert!(!empty.exists(".nimbus"), "a refused plan creates no state");
 }
+
+/// A plan file whose planned values were edited by hand is not what the
+/// configuration produces: refused, nothing made. (The plan's variable
+/// values are part of what was reviewed, as in a Terraform plan file: the
+/// file is owner-only.)
+#[test]
+fn a_tampered_plan_file_is_refused() {
+    let w = Workdir::init_with(
+        r#"(define-infrastructure t
+  (resource terraform-data "a" (input "REVIEWED"))
+  (resource local-file "f" (filename "out/f.txt") (content "x")))"#,
+    );
+    w.run(&["plan", "-out", "p"]).success();
+    let text = w.read("p").replace("REVIEWED", "TAMPERED");
+    w.write("p", &text);
+    w.run(&["apply", "p"])
+        .failure()
+        .no_panic()
+        .stderr_has("the configuration no longer produces the saved plan")
+        .stderr_has("terraform-data.a");
+    assert!(w.state_list().is_empty());
+    assert!(!w.exists("out/f.txt"));
+}
+
+/// Two applies of one saved plan at once: one applies it, the other is
+/// refused (lock or stale), and nothing is made twice.
+#[test]
+fn one_saved_plan_applied_twice_at_once_is_applied_once() {
+    let w = Workdir::init_fixture("saved_plan/main.nim");
+    w.run(&["plan", "-out", "p"]).success();
+    let first = w.spawn_captured(&["apply", "p"], &[]);
+    let second = w.spawn_captured(&["apply", "p"], &[]);
+    let codes: Vec<i32> = [first, second]
+        .into_iter()
+        .map(|child| {
+            child
+                .wait_with_output()
+                .expect("wait")
+                .status
+                .code()
+                .unwrap_or(-1)
+        })
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, [0, 1], "{codes:?}");
+    assert_eq!(w.state_list().len(), 2);
+    let creates = w
+        .history()
+        .iter()
+        .filter(|e| e["kind"] == "resource.create")
+        .count();
+    assert_eq!(creates, 2, "nothing created twice");
+}
