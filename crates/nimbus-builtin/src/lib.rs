@@ -58,6 +58,10 @@ use std::time::Duration;
 use util::{blocking, csprng};
 
 /// The endpoint key of the builtin provider.
+/// The name the built-in provider is known by: its configuration's address
+/// and the provider recorded with every object it made.
+pub const NAME: &str = "builtin";
+
 pub const ENDPOINT: &str = "builtin";
 /// Environment variable read by [`BuiltinOptions::from_env`]: a
 /// `terraform-data` whose `input` is this string fails to create or update.

@@ -85,7 +85,7 @@ impl Catalog for BuiltinCatalog {
                     crate::plugins::start(&mirror, &self.base_dir, source, requirement.version)?;
                 Ok(Arc::new(provider))
             }
-            (nimbus_engine::BUILTIN, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(
+            (nimbus_builtin::NAME, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(
                 self.base_dir.clone(),
             )))),
             ("aws", None) => Ok(Arc::new(nimbus_aws::Aws::new(
@@ -102,10 +102,14 @@ impl Catalog for BuiltinCatalog {
 
     fn names(&self) -> Vec<String> {
         vec![
-            nimbus_engine::BUILTIN.to_string(),
+            nimbus_builtin::NAME.to_string(),
             "aws".to_string(),
             "localstack".to_string(),
         ]
+    }
+
+    fn implicit(&self) -> Vec<String> {
+        vec![nimbus_builtin::NAME.to_string()]
     }
 }
 

@@ -49,13 +49,17 @@ impl Catalog for BuiltinOnly {
         _requirement: nimbus_engine::Requirement<'_>,
     ) -> Result<Arc<dyn Provider>, String> {
         match name {
-            nimbus_engine::BUILTIN => Ok(Arc::new(Builtin::new(BuiltinOptions::new("/bench")))),
+            nimbus_builtin::NAME => Ok(Arc::new(Builtin::new(BuiltinOptions::new("/bench")))),
             other => Err(format!("no provider named `{other}`")),
         }
     }
 
     fn names(&self) -> Vec<String> {
-        vec![nimbus_engine::BUILTIN.to_string()]
+        vec![nimbus_builtin::NAME.to_string()]
+    }
+
+    fn implicit(&self) -> Vec<String> {
+        vec![nimbus_builtin::NAME.to_string()]
     }
 }
 

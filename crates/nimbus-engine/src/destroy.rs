@@ -8,16 +8,13 @@ use crate::events::Event;
 use crate::job::{JobContext, close_failed_intent, with_note};
 use crate::plan::Action;
 use crate::providers::ProviderSet;
+use crate::schedule::{self, Edges, Skip};
 use crate::walk::block_of;
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use nimbus_provider::DeleteRequest;
 use nimbus_state::{IntentAction, NewIntent, Outcome, ResourceRecord};
 use nimbus_syntax::Diagnostic;
 use nimbus_value::Value;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::collections::HashMap;
 use std::time::Instant;
 
 #[derive(Debug, Default)]
@@ -28,10 +25,9 @@ pub struct DeleteReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// `Err(None)`: not started because the run was interrupted (skipped, as
-/// the walk reports an interrupted step); `Err(Some(d))`: failed.
-type DeleteFuture =
-    Pin<Box<dyn Future<Output = (usize, String, Result<(), Option<Diagnostic>>)> + Send>>;
+/// `Err(None)`: not started because the run was interrupted (skipped);
+/// `Err(Some(d))`: failed.
+type Deleted = (String, Result<(), Option<Diagnostic>>);
 
 /// Deletes `records` (all of one workspace, or a subset) with `parallelism`
 /// operations at once.
@@ -59,99 +55,102 @@ pub async fn delete_records(
         });
         blocks[i].push(record);
     }
-    // `must_wait[b]`: blocks depending on b still to be deleted.
-    let mut must_wait = vec![0usize; blocks.len()];
-    let mut depends_on: Vec<Vec<usize>> = vec![Vec::new(); blocks.len()];
+    // A block is deleted once every block depending on it is gone.
+    let mut order = Vec::new();
     for (i, instances) in blocks.iter().enumerate() {
-        let mut deps: HashSet<usize> = HashSet::new();
         for record in instances {
             for dep in &record.dependencies {
                 if let Some(&j) = block_index.get(dep)
                     && j != i
                 {
-                    deps.insert(j);
+                    order.push((i, j));
                 }
             }
         }
-        for j in deps {
-            must_wait[j] += 1;
-            depends_on[i].push(j);
-        }
     }
-    let mut ready: VecDeque<usize> = (0..blocks.len()).filter(|b| must_wait[*b] == 0).collect();
-    let mut remaining: Vec<usize> = blocks.iter().map(Vec::len).collect();
-    let mut failed_block = vec![false; blocks.len()];
-    let mut queued: VecDeque<DeleteFuture> = VecDeque::new();
-    let mut in_flight: FuturesUnordered<DeleteFuture> = FuturesUnordered::new();
+    let order = Edges::new(blocks.len(), order);
     ctx.events.emit(Event::ApplyPlanned {
         total: blocks.iter().map(Vec::len).sum(),
     });
-    loop {
-        while let Some(b) = ready.pop_front() {
-            for record in std::mem::take(&mut blocks[b]) {
-                queued.push_back(delete_one(b, record, providers, ctx, recorder.clone()));
+    let mut work = Deletion {
+        blocks,
+        report,
+        providers,
+        ctx,
+        recorder,
+    };
+    schedule::run(&order, &mut work, parallelism, &ctx.cancel).await;
+    work.report
+}
+
+/// Destroy's part of the scheduler's work: a node is a block, its jobs
+/// the deletions of its instances.
+struct Deletion<'r> {
+    /// Instances of each block not started yet.
+    blocks: Vec<Vec<ResourceRecord>>,
+    report: DeleteReport,
+    providers: &'r ProviderSet,
+    ctx: &'r JobContext,
+    recorder: nimbus_state::Recorder,
+}
+
+impl schedule::Work<'static> for Deletion<'_> {
+    type Output = Deleted;
+
+    fn start(&mut self, block: usize) -> schedule::Start<'static, Deleted> {
+        schedule::Start::Jobs(
+            std::mem::take(&mut self.blocks[block])
+                .into_iter()
+                .map(|record| delete_one(record, self.providers, self.ctx, self.recorder.clone()))
+                .collect(),
+        )
+    }
+
+    fn finish(&mut self, _: usize, outputs: Vec<Deleted>) -> bool {
+        let mut ok = true;
+        for (address, result) in outputs {
+            match result {
+                Ok(()) => self.report.deleted.push(address),
+                Err(Some(d)) => {
+                    ok = false;
+                    self.report.failed.push(address);
+                    self.report.diagnostics.push(d);
+                }
+                Err(None) => {
+                    // Still there: what it depends on must stay too.
+                    ok = false;
+                    self.report.skipped.push(address);
+                }
             }
         }
-        while in_flight.len() < parallelism.max(1)
-            && let Some(job) = queued.pop_front()
-        {
-            in_flight.push(job);
-        }
-        let Some((b, address, result)) = in_flight.next().await else {
-            break;
+        ok
+    }
+
+    fn skip(&mut self, block: usize, reason: Skip) {
+        let reason = match reason {
+            Skip::Interrupted => "interrupted",
+            Skip::DependencyFailed { .. } => "an object depending on it could not be deleted",
         };
-        match result {
-            Ok(()) => report.deleted.push(address),
-            Err(Some(d)) => {
-                failed_block[b] = true;
-                report.failed.push(address);
-                report.diagnostics.push(d);
-            }
-            Err(None) => {
-                // Still there: what it depends on must stay too.
-                failed_block[b] = true;
-                report.skipped.push(address);
-            }
-        }
-        remaining[b] -= 1;
-        if remaining[b] == 0 {
-            if failed_block[b] {
-                // What it depends on cannot go while it is still there.
-                let mut stack = depends_on[b].clone();
-                let mut seen = HashSet::new();
-                while let Some(d) = stack.pop() {
-                    if seen.insert(d) {
-                        for record in std::mem::take(&mut blocks[d]) {
-                            ctx.events.emit(Event::Skipped {
-                                address: record.address.clone(),
-                                reason: "an object depending on it could not be deleted"
-                                    .to_string(),
-                            });
-                            report.skipped.push(record.address);
-                        }
-                        stack.extend(depends_on[d].iter().copied());
-                    }
-                }
-                continue;
-            }
-            for &d in &depends_on[b] {
-                must_wait[d] -= 1;
-                if must_wait[d] == 0 && !blocks[d].is_empty() {
-                    ready.push_back(d);
-                }
-            }
+        for record in std::mem::take(&mut self.blocks[block]) {
+            self.ctx.events.emit(Event::Skipped {
+                address: record.address.clone(),
+                reason: reason.to_string(),
+            });
+            self.report.skipped.push(record.address);
         }
     }
-    report
+
+    fn interruptible(&self, _: usize) -> bool {
+        true
+    }
 }
 
 fn delete_one(
-    block: usize,
     record: ResourceRecord,
     providers: &ProviderSet,
     ctx: &JobContext,
     recorder: nimbus_state::Recorder,
-) -> DeleteFuture {
+) -> schedule::Job<'static, Deleted> {
     let handle = providers.get(&record.provider).cloned();
     let ctx = ctx.clone();
     Box::pin(async move {
@@ -161,14 +160,10 @@ fn delete_one(
                 "{address}: its provider `{}` is not configured; add its `(provider ...)` block",
                 record.provider
             ));
-            return (block, address, Err(Some(d)));
+            return (address, Err(Some(d)));
         };
-        if ctx.cancel.load(Ordering::SeqCst) {
-            ctx.events.emit(Event::Skipped {
-                address: address.clone(),
-                reason: "interrupted".to_string(),
-            });
-            return (block, address, Err(None));
+        if !schedule::may_start(&ctx.cancel, ctx.events.as_ref(), &address) {
+            return (address, Err(None));
         }
         ctx.events.emit(Event::OperationStarted {
             address: address.clone(),
@@ -186,7 +181,6 @@ fn delete_one(
             Ok(id) => id,
             Err(e) => {
                 return (
-                    block,
                     address.clone(),
                     Err(Some(Diagnostic::error(format!(
                         "{address}: recording intent: {e}"
@@ -221,10 +215,9 @@ fn delete_one(
                         action: Action::Delete,
                         elapsed_ms: started.elapsed().as_millis() as u64,
                     });
-                    (block, address, Ok(()))
+                    (address, Ok(()))
                 }
                 Err(e) => (
-                    block,
                     address.clone(),
                     Err(Some(Diagnostic::error(format!(
                         "{address}: recording deletion: {e}"
@@ -239,7 +232,6 @@ fn delete_one(
                     message: e.message.clone(),
                 });
                 (
-                    block,
                     address.clone(),
                     Err(Some(with_note(
                         Diagnostic::error(format!("{address}: delete failed: {}", e.message)),

@@ -381,3 +381,19 @@ impl<'c> Graph<'c> {
         (nodes, edges)
     }
 }
+
+/// The walk schedules the graph's vertices, in its topological order.
+impl crate::schedule::Dag for Graph<'_> {
+    fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+    fn dependency_count(&self, node: usize) -> usize {
+        self.dependencies(NodeIndex::new(node)).count()
+    }
+    fn dependents(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+        Graph::dependents(self, NodeIndex::new(node)).map(NodeIndex::index)
+    }
+    fn start_order(&self) -> impl Iterator<Item = usize> + '_ {
+        self.order.iter().map(|v| v.index())
+    }
+}

@@ -18,7 +18,7 @@ use nimbus_syntax::{Diagnostic, Span};
 use nimbus_value::{Schema, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -608,11 +608,7 @@ impl InstanceJob {
             ))
             .at(self.block.span));
         }
-        if self.ctx.cancel.load(Ordering::SeqCst) {
-            self.ctx.events.emit(Event::Skipped {
-                address: self.address.clone(),
-                reason: "interrupted".to_string(),
-            });
+        if !crate::schedule::may_start(&self.ctx.cancel, self.ctx.events.as_ref(), &self.address) {
             return Ok(JobOutcome {
                 value: Value::Unknown,
                 skipped: true,

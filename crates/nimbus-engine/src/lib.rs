@@ -9,6 +9,7 @@
 //! - The engine does no terminal I/O: it reports through [`events`].
 
 pub mod destroy;
+mod drift;
 pub mod events;
 pub mod graph;
 pub mod job;
@@ -17,13 +18,14 @@ pub mod plan;
 pub mod providers;
 pub mod retry;
 pub mod saved;
+mod schedule;
 pub mod walk;
 
 pub use events::{Event, EventSink, Events, NoEvents};
 pub use graph::Graph;
 pub use job::{JobContext, WalkMode};
 pub use plan::{Action, OutputChange, Plan, PlanSummary, ResourceChange};
-pub use providers::{BUILTIN, Catalog, ProviderSet, Requirement};
+pub use providers::{Catalog, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use saved::{SavedPlan, SavedPlanError};
 pub use walk::{Outputs, address_matches, block_of, selects};
@@ -34,7 +36,7 @@ use nimbus_provider::ReadRequest;
 use nimbus_state::{OutputRecord, Recorder, ResourceRecord};
 use nimbus_syntax::Diagnostic;
 use nimbus_value::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use walk::{WalkInput, WalkResult, Walker};
@@ -618,96 +620,14 @@ impl<'c> Engine<'c> {
     }
 
     /// Reads every object in state as it is now. Providers must be
-    /// configured first ([`Engine::configure_providers`]).
+    /// configured first ([`Engine::configure_providers`]). Interrupted, it
+    /// reads nothing more and says how many objects it did not read.
     pub async fn detect_drift(
         &self,
         prior: &PriorState,
         options: &RunOptions,
     ) -> (Vec<Drift>, Vec<Diagnostic>) {
-        use futures_util::stream::{self, StreamExt};
-        let mut records: Vec<&ResourceRecord> = prior.values().collect();
-        records.sort_by(|a, b| a.address.cmp(&b.address));
-        let results: Vec<(Option<Drift>, Option<Diagnostic>)> = stream::iter(records)
-            .map(|record| async move {
-                let Some(handle) = self.providers.get(&record.provider) else {
-                    return (
-                        None,
-                        Some(Diagnostic::error(format!(
-                            "{}: its provider `{}` is not configured",
-                            record.address, record.provider
-                        ))),
-                    );
-                };
-                let recorded = Value::from_json(&record.attributes);
-                options.events.emit(Event::RefreshStarted {
-                    address: record.address.clone(),
-                });
-                let read = handle
-                    .call(&record.address, options.into(), || {
-                        handle.provider.read(ReadRequest {
-                            type_name: &record.resource_type,
-                            current_state: &recorded,
-                            private: &record.private,
-                        })
-                    })
-                    .await;
-                let drift = match read {
-                    Err(e) => {
-                        return (
-                            None,
-                            Some(Diagnostic::error(format!(
-                                "{}: refresh failed: {}",
-                                record.address, e.message
-                            ))),
-                        );
-                    }
-                    Ok(None) => Some(Drift {
-                        address: record.address.clone(),
-                        current: None,
-                        changed_attributes: Vec::new(),
-                        recorded: recorded.clone(),
-                        sensitive_attributes: record.sensitive_attributes.clone(),
-                    }),
-                    Ok(Some(r)) if r.new_state != recorded => {
-                        let empty = BTreeMap::new();
-                        let before = recorded.as_map().unwrap_or(&empty);
-                        let after = r.new_state.as_map().unwrap_or(&empty);
-                        let mut changed: Vec<String> = before
-                            .keys()
-                            .chain(after.keys())
-                            .filter(|k| before.get(*k) != after.get(*k))
-                            .cloned()
-                            .collect();
-                        changed.sort();
-                        changed.dedup();
-                        Some(Drift {
-                            address: record.address.clone(),
-                            current: Some(r.new_state),
-                            changed_attributes: changed,
-                            recorded: recorded.clone(),
-                            sensitive_attributes: record.sensitive_attributes.clone(),
-                        })
-                    }
-                    Ok(Some(_)) => None,
-                };
-                options.events.emit(Event::RefreshFinished {
-                    address: record.address.clone(),
-                    changed: drift.is_some(),
-                    gone: drift.as_ref().is_some_and(|d| d.current.is_none()),
-                });
-                (drift, None)
-            })
-            .buffer_unordered(options.parallelism.max(1))
-            .collect()
-            .await;
-        let mut drifts = Vec::new();
-        let mut errors = Vec::new();
-        for (d, e) in results {
-            drifts.extend(d);
-            errors.extend(e);
-        }
-        drifts.sort_by(|a, b| a.address.cmp(&b.address));
-        (drifts, errors)
+        drift::detect(&self.providers, prior, options).await
     }
 
     /// Records what reality looks like now (after [`Engine::detect_drift`]).

@@ -16,9 +16,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// The address of the always-present built-in provider.
-pub const BUILTIN: &str = "builtin";
-
 /// Where provider instances come from. The CLI implements it with the
 /// built-in, AWS and plugin providers; the engine does not know them.
 pub trait Catalog: Send + Sync {
@@ -32,6 +29,13 @@ pub trait Catalog: Send + Sync {
 
     /// Provider names this catalog can instantiate, for suggestions.
     fn names(&self) -> Vec<String>;
+
+    /// Providers present without a `(provider ...)` block (Nimbus's
+    /// built-in one): instantiated for every run and configured with an
+    /// empty configuration.
+    fn implicit(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What a `(provider NAME ...)` block asks for beyond its name. Both are
@@ -232,8 +236,8 @@ pub struct ProviderSet {
 pub const DEFAULT_PROVIDER_CONCURRENCY: usize = 32;
 
 impl ProviderSet {
-    /// Instantiates the built-in provider and every provider block of the
-    /// root module.
+    /// Instantiates the catalog's implicit providers and every provider
+    /// block of the root module.
     pub fn prepare(config: &Config, catalog: &dyn Catalog) -> Result<ProviderSet, Vec<Diagnostic>> {
         let mut handles = BTreeMap::new();
         let mut errors = Vec::new();
@@ -252,11 +256,13 @@ impl ProviderSet {
                 },
             );
         };
-        match catalog.instantiate(BUILTIN, Requirement::default()) {
-            Ok(p) => add(BUILTIN.to_string(), p, None),
-            Err(e) => errors.push(Diagnostic::error(format!(
-                "cannot start the built-in provider: {e}"
-            ))),
+        for name in catalog.implicit() {
+            match catalog.instantiate(&name, Requirement::default()) {
+                Ok(p) => add(name, p, None),
+                Err(e) => errors.push(Diagnostic::error(format!(
+                    "cannot start the `{name}` provider: {e}"
+                ))),
+            }
         }
         for (i, block) in config.root().providers.iter().enumerate() {
             match catalog.instantiate(&block.name.text, Requirement::of(block)) {
@@ -299,6 +305,11 @@ impl ProviderSet {
 
     pub fn get(&self, address: &str) -> Option<&ProviderHandle> {
         self.handles.get(address)
+    }
+
+    /// The providers no block configures (see [`Catalog::implicit`]).
+    pub fn implicit(&self) -> impl Iterator<Item = &ProviderHandle> {
+        self.handles.values().filter(|h| h.block.is_none())
     }
 
     /// The provider configuration that serves a resource block: the one
@@ -817,15 +828,21 @@ mod tests {
     impl Catalog for FlakyCatalog {
         fn instantiate(&self, name: &str, _: Requirement<'_>) -> Result<Arc<dyn Provider>, String> {
             match name {
-                BUILTIN => Ok(self.0.clone()),
+                IMPLICIT => Ok(self.0.clone()),
                 other => Err(format!("no provider `{other}`")),
             }
         }
 
         fn names(&self) -> Vec<String> {
-            vec![BUILTIN.to_string()]
+            vec![IMPLICIT.to_string()]
+        }
+
+        fn implicit(&self) -> Vec<String> {
+            self.names()
         }
     }
+
+    const IMPLICIT: &str = "builtin";
 
     struct DiskFiles;
 
@@ -875,7 +892,7 @@ mod tests {
             ResourceRecord {
                 address: ADDRESS.to_string(),
                 resource_type: TYPE.to_string(),
-                provider: BUILTIN.to_string(),
+                provider: IMPLICIT.to_string(),
                 attributes: Flaky::object("x").to_json(),
                 sensitive_attributes: Vec::new(),
                 private: Vec::new(),
@@ -917,7 +934,7 @@ mod tests {
         assert_eq!(
             retried,
             vec![
-                (format!("provider.{BUILTIN} configure"), 1),
+                (format!("provider.{IMPLICIT} configure"), 1),
                 (format!("{ADDRESS} read"), 1),
                 (format!("{ADDRESS} plan"), 1),
             ]

@@ -14,8 +14,8 @@ use crate::job::{
     mark_attributes, mark_sensitive,
 };
 use crate::plan::{Action, Plan, ResourceChange};
-use crate::providers::{BUILTIN, ProviderSet};
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use crate::providers::ProviderSet;
+use crate::schedule;
 use nimbus_config::{InstanceKey, Mode, Resource};
 use nimbus_eval::{
     Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block,
@@ -25,11 +25,8 @@ use nimbus_state::ResourceRecord;
 use nimbus_syntax::{Code, Diagnostic};
 use nimbus_value::{Schema, Value};
 use petgraph::graph::NodeIndex;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Root outputs: value and whether it is sensitive.
 pub type Outputs = BTreeMap<String, (Value, bool)>;
@@ -69,7 +66,7 @@ pub struct WalkResult {
     pub stale_dependencies: bool,
 }
 
-type JobFuture = Pin<Box<dyn Future<Output = (NodeIndex, usize, JobOutcome)> + Send>>;
+type JobFuture = schedule::Job<'static, JobOutcome>;
 
 enum Start {
     Done,
@@ -84,21 +81,6 @@ enum Slots {
     Keys(Vec<String>),
     /// A provider configuration (one job: configure).
     Provider,
-}
-
-struct Running {
-    slots: Slots,
-    results: Vec<Option<JobOutcome>>,
-    remaining: usize,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    Waiting,
-    Running,
-    Done,
-    Failed,
-    Skipped,
 }
 
 /// The block address of an instance address: `a.b` for `a.b[2]` and for
@@ -139,7 +121,8 @@ pub struct Walker<'a> {
     input: WalkInput<'a>,
     scopes: Vec<nimbus_eval::Scope>,
     result: WalkResult,
-    state: Vec<State>,
+    /// How the instances of each vertex with jobs in flight are laid out.
+    slots: foldhash::HashMap<NodeIndex, Slots>,
     /// Resource block addresses each vertex depends on, transitively
     /// through locals, outputs and module inputs.
     resource_deps: Vec<Arc<Vec<NodeIndex>>>,
@@ -162,7 +145,7 @@ impl<'a> Walker<'a> {
         let mut walker = Walker {
             scopes: vec![nimbus_eval::Scope::default(); g.instances.len()],
             result: WalkResult::default(),
-            state: vec![State::Waiting; n],
+            slots: Default::default(),
             resource_deps: Vec::new(),
             changing: vec![false; n],
             selected: None,
@@ -287,148 +270,25 @@ impl<'a> Walker<'a> {
     pub async fn run(mut self) -> WalkResult {
         let g = self.input.graph;
         let ctx = self.input.ctx.clone();
-        if !matches!(ctx.walk, WalkMode::Validate)
-            && let Some(builtin) = self.input.providers.get(BUILTIN)
-            && let Err(e) = builtin
-                .call(&format!("provider.{BUILTIN}"), (&ctx).into(), || {
-                    builtin.provider.configure(&Value::Null)
-                })
-                .await
-        {
-            self.result.diagnostics.push(Diagnostic::error(format!(
-                "configuring the built-in provider: {e}"
-            )));
-            return self.result;
-        }
-        let n = g.graph.node_count();
-        let mut waiting_on: Vec<usize> = (0..n)
-            .map(|i| g.dependencies(NodeIndex::new(i)).count())
-            .collect();
-        // Start in topological order so that evaluation order is stable.
-        let mut ready: VecDeque<NodeIndex> = g
-            .order
-            .iter()
-            .copied()
-            .filter(|v| waiting_on[v.index()] == 0)
-            .collect();
-        let mut running: foldhash::HashMap<NodeIndex, Running> = Default::default();
-        let mut queued: VecDeque<JobFuture> = VecDeque::new();
-        let mut in_flight: FuturesUnordered<JobFuture> = FuturesUnordered::new();
-        let parallelism = self.input.parallelism.max(1);
-        loop {
-            while let Some(v) = ready.pop_front() {
-                if self.state[v.index()] != State::Waiting {
-                    continue;
-                }
-                if ctx.walk == WalkMode::Apply
-                    && interrupted(&ctx)
-                    && matches!(g.graph[v], Vertex::Resource(..))
+        if !matches!(ctx.walk, WalkMode::Validate) {
+            for implicit in self.input.providers.implicit() {
+                let address = &implicit.address;
+                if let Err(e) = implicit
+                    .call(&format!("provider.{address}"), (&ctx).into(), || {
+                        implicit.provider.configure(&Value::Null)
+                    })
+                    .await
                 {
-                    let address = self.block_address(g.graph[v]);
-                    ctx.events.emit(Event::Skipped {
-                        address: address.clone(),
-                        reason: "interrupted".to_string(),
-                    });
-                    self.result.skipped.push(address);
-                    self.complete(v, false, &mut waiting_on, &mut ready);
-                    continue;
+                    self.result.diagnostics.push(Diagnostic::error(format!(
+                        "configuring the `{address}` provider: {e}"
+                    )));
+                    return self.result;
                 }
-                let outcome = self.start(v);
-                match outcome {
-                    Start::Done => self.complete(v, true, &mut waiting_on, &mut ready),
-                    Start::Failed => self.complete(v, false, &mut waiting_on, &mut ready),
-                    Start::Jobs(jobs, slots) if jobs.is_empty() => {
-                        self.finish_instances(v, slots, Vec::new());
-                        self.complete(v, true, &mut waiting_on, &mut ready)
-                    }
-                    Start::Jobs(jobs, slots) => {
-                        self.state[v.index()] = State::Running;
-                        let count = jobs.len();
-                        running.insert(
-                            v,
-                            Running {
-                                slots,
-                                results: (0..count).map(|_| None).collect(),
-                                remaining: count,
-                            },
-                        );
-                        queued.extend(jobs);
-                    }
-                }
-            }
-            while in_flight.len() < parallelism
-                && let Some(job) = queued.pop_front()
-            {
-                in_flight.push(job);
-            }
-            let Some((v, slot, outcome)) = in_flight.next().await else {
-                if ready.is_empty() && queued.is_empty() {
-                    break;
-                }
-                continue;
-            };
-            let Some(run) = running.get_mut(&v) else {
-                continue;
-            };
-            run.results[slot] = Some(outcome);
-            run.remaining -= 1;
-            if run.remaining == 0
-                && let Some(run) = running.remove(&v)
-            {
-                let results: Vec<JobOutcome> = run
-                    .results
-                    .into_iter()
-                    .map(Option::unwrap_or_default)
-                    .collect();
-                let ok = self.finish_instances(v, run.slots, results);
-                self.complete(v, ok, &mut waiting_on, &mut ready);
             }
         }
+        let parallelism = self.input.parallelism;
+        schedule::run(g, &mut self, parallelism, &ctx.cancel).await;
         self.result
-    }
-
-    /// Marks a vertex finished; on failure, everything depending on it is
-    /// skipped (each vertex visited once: linear in the graph).
-    fn complete(
-        &mut self,
-        v: NodeIndex,
-        ok: bool,
-        waiting_on: &mut [usize],
-        ready: &mut VecDeque<NodeIndex>,
-    ) {
-        let g = self.input.graph;
-        if ok {
-            self.state[v.index()] = State::Done;
-            for d in g.dependents(v) {
-                waiting_on[d.index()] -= 1;
-                if waiting_on[d.index()] == 0 {
-                    ready.push_back(d);
-                }
-            }
-            return;
-        }
-        self.state[v.index()] = State::Failed;
-        let mut stack: Vec<NodeIndex> = g.dependents(v).collect();
-        while let Some(d) = stack.pop() {
-            if self.state[d.index()] != State::Waiting {
-                continue;
-            }
-            self.state[d.index()] = State::Skipped;
-            if let Vertex::Resource(..) = g.graph[d] {
-                let address = self.block_address(g.graph[d]);
-                if self.input.ctx.walk == WalkMode::Apply {
-                    self.input.ctx.events.emit(Event::Skipped {
-                        address: address.clone(),
-                        reason: format!(
-                            "depends on {}, which failed",
-                            self.block_address(g.graph[v])
-                        ),
-                    });
-                }
-                self.result.skipped.push(address);
-            }
-            stack.extend(g.dependents(d));
-        }
     }
 
     fn start(&mut self, v: NodeIndex) -> Start {
@@ -450,7 +310,7 @@ impl<'a> Walker<'a> {
                 }
             }
             Vertex::Output(mi, i) => self.start_output(mi, i),
-            Vertex::Provider(p) => self.start_provider(v, p),
+            Vertex::Provider(p) => self.start_provider(p),
             Vertex::Resource(mi, i) => self.start_resource(v, mi, i),
         }
     }
@@ -577,7 +437,7 @@ impl<'a> Walker<'a> {
         Start::Done
     }
 
-    fn start_provider(&mut self, v: NodeIndex, p: usize) -> Start {
+    fn start_provider(&mut self, p: usize) -> Start {
         let g = self.input.graph;
         let block = &g.config.root().providers[p];
         let Some(handle) = self.input.providers.get(&block.address()) else {
@@ -621,7 +481,7 @@ impl<'a> Walker<'a> {
                     handle.provider.configure(&config)
                 })
                 .await;
-            let outcome = match configured {
+            match configured {
                 Ok(()) => JobOutcome::default(),
                 Err(e) => JobOutcome {
                     error: Some(
@@ -633,8 +493,7 @@ impl<'a> Walker<'a> {
                     ),
                     ..JobOutcome::default()
                 },
-            };
-            (v, 0, outcome)
+            }
         });
         Start::Jobs(vec![job], Slots::Provider)
     }
@@ -795,13 +654,13 @@ impl<'a> Walker<'a> {
             Expansion::Keys(map) => Some(map),
             _ => None,
         };
-        for (slot, key) in keys.iter().enumerate() {
+        for key in &keys {
             let address = instance_address(&block, key.as_ref());
             if let Some(targeted) = &targeted_instances
                 && !targeted.contains(&address)
             {
                 let outcome = from_state(self, address);
-                jobs.push(Box::pin(async move { (v, slot, outcome) }));
+                jobs.push(Box::pin(async move { outcome }));
                 continue;
             }
             let mut ctx = Context::new(index, &self.scopes[mi]);
@@ -855,7 +714,7 @@ impl<'a> Walker<'a> {
                 approved_after,
                 ctx: self.input.ctx.clone(),
             };
-            jobs.push(Box::pin(async move { (v, slot, job.run().await) }));
+            jobs.push(Box::pin(job.run()));
         }
         if !errors.is_empty() {
             self.result.diagnostics.extend(errors);
@@ -914,9 +773,59 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// Marks the walk as interrupted: jobs not yet started are skipped.
-pub fn interrupted(ctx: &JobContext) -> bool {
-    ctx.cancel.load(Ordering::SeqCst)
+impl schedule::Work<'static> for Walker<'_> {
+    type Output = JobOutcome;
+
+    fn start(&mut self, node: usize) -> schedule::Start<'static, JobOutcome> {
+        let v = NodeIndex::new(node);
+        match Walker::start(self, v) {
+            Start::Done => schedule::Start::Done,
+            Start::Failed => schedule::Start::Failed,
+            Start::Jobs(jobs, slots) => {
+                self.slots.insert(v, slots);
+                schedule::Start::Jobs(jobs)
+            }
+        }
+    }
+
+    fn finish(&mut self, node: usize, outputs: Vec<JobOutcome>) -> bool {
+        let v = NodeIndex::new(node);
+        let slots = self.slots.remove(&v).unwrap_or(Slots::Single);
+        self.finish_instances(v, slots, outputs)
+    }
+
+    fn skip(&mut self, node: usize, reason: schedule::Skip) {
+        let g = self.input.graph;
+        let vertex = g.graph[NodeIndex::new(node)];
+        if !matches!(vertex, Vertex::Resource(..)) {
+            return;
+        }
+        let address = self.block_address(vertex);
+        if self.input.ctx.walk == WalkMode::Apply {
+            let reason = match reason {
+                schedule::Skip::Interrupted => "interrupted".to_string(),
+                schedule::Skip::DependencyFailed { failed } => format!(
+                    "depends on {}, which failed",
+                    self.block_address(g.graph[NodeIndex::new(failed)])
+                ),
+            };
+            self.input.ctx.events.emit(Event::Skipped {
+                address: address.clone(),
+                reason,
+            });
+        }
+        self.result.skipped.push(address);
+    }
+
+    /// An apply stops changing the world when interrupted; validate and
+    /// plan change nothing, so they finish.
+    fn interruptible(&self, node: usize) -> bool {
+        self.input.ctx.walk == WalkMode::Apply
+            && matches!(
+                self.input.graph.graph[NodeIndex::new(node)],
+                Vertex::Resource(..)
+            )
+    }
 }
 
 #[cfg(test)]

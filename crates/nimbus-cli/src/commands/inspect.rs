@@ -132,7 +132,7 @@ pub fn providers(session: &Session) -> CmdResult<u8> {
         Reported
     })?;
     let catalog = session.catalog();
-    let mut in_process: Vec<&str> = vec![nimbus_engine::BUILTIN];
+    let mut in_process: Vec<&str> = vec![nimbus_builtin::NAME];
     for block in &config.root().providers {
         if Requirement::of(block).source.is_none()
             && !in_process.contains(&block.name.text.as_str())

@@ -9,7 +9,7 @@
 use nimbus_builtin::{Builtin, BuiltinOptions};
 use nimbus_config::{Config, Files};
 use nimbus_engine::{
-    ApplyReport, BUILTIN, Catalog, Engine, Plan, PriorState, Requirement, RunOptions, SavedPlan,
+    ApplyReport, Catalog, Engine, Plan, PriorState, Requirement, RunOptions, SavedPlan,
 };
 use nimbus_eval::Inputs;
 use nimbus_provider::Provider;
@@ -71,7 +71,7 @@ impl Catalog for TestCatalog {
         _requirement: Requirement<'_>,
     ) -> Result<Arc<dyn Provider>, String> {
         match name {
-            BUILTIN => Ok(Arc::new(Builtin::new(BuiltinOptions {
+            nimbus_builtin::NAME => Ok(Arc::new(Builtin::new(BuiltinOptions {
                 fault_input: Some(FAULT_INPUT.to_string()),
                 ..BuiltinOptions::new(self.base_dir.clone())
             }))),
@@ -80,7 +80,11 @@ impl Catalog for TestCatalog {
     }
 
     fn names(&self) -> Vec<String> {
-        vec![BUILTIN.to_string()]
+        vec![nimbus_builtin::NAME.to_string()]
+    }
+
+    fn implicit(&self) -> Vec<String> {
+        vec![nimbus_builtin::NAME.to_string()]
     }
 }
 
