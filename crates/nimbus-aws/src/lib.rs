@@ -342,6 +342,7 @@ impl Provider for Aws {
             .create(&clients, &Aws::known(request.planned_state))
             .await?;
         Ok(ApplyResponse {
+            warnings: Vec::new(),
             new_state: self.finish(request.type_name, schema, state)?,
             private: Vec::new(),
         })
@@ -356,6 +357,7 @@ impl Provider for Aws {
             .update(&clients, prior, &Aws::known(request.planned_state))
             .await?;
         Ok(ApplyResponse {
+            warnings: Vec::new(),
             new_state: self.finish(request.type_name, schema, state)?,
             private: request.private.to_vec(),
         })

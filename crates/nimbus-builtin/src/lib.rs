@@ -57,15 +57,19 @@ use std::sync::Arc;
 use std::time::Duration;
 use util::{blocking, csprng};
 
-/// The endpoint key of the builtin provider.
 /// The name the built-in provider is known by: its configuration's address
 /// and the provider recorded with every object it made.
 pub const NAME: &str = "builtin";
 
+/// The endpoint key of the builtin provider.
 pub const ENDPOINT: &str = "builtin";
 /// Environment variable read by [`BuiltinOptions::from_env`]: a
 /// `terraform-data` whose `input` is this string fails to create or update.
 pub const FAULT_INPUT_ENV: &str = "NIMBUS_BUILTIN_FAULT_INPUT";
+/// Environment variable read by [`BuiltinOptions::from_env`]: a
+/// `terraform-data` whose `input` is this string is warned about when it is
+/// validated, planned, created or updated.
+pub const WARN_INPUT_ENV: &str = "NIMBUS_BUILTIN_WARN_INPUT";
 /// Environment variable read by [`BuiltinOptions::from_env`]: milliseconds
 /// to sleep at the start of every create.
 pub const CREATE_DELAY_ENV: &str = "NIMBUS_BUILTIN_CREATE_DELAY_MS";
@@ -79,6 +83,9 @@ pub struct BuiltinOptions {
     /// fails create and update with a Fatal error
     /// "injected failure for input ...".
     pub fault_input: Option<String>,
+    /// Test hook: a `terraform-data` whose `input` is exactly this string
+    /// gets a warning from validate, plan, create and update.
+    pub warn_input: Option<String>,
     /// Test hook: every create of every type first sleeps this long (before
     /// doing anything, so a process killed meanwhile has created nothing).
     pub create_delay: Option<Duration>,
@@ -90,12 +97,13 @@ impl BuiltinOptions {
         BuiltinOptions {
             base_dir: base_dir.into(),
             fault_input: None,
+            warn_input: None,
             create_delay: None,
         }
     }
 
-    /// Options with the test hooks taken from `NIMBUS_BUILTIN_FAULT_INPUT`
-    /// and `NIMBUS_BUILTIN_CREATE_DELAY_MS`. Unset, empty or (for the delay)
+    /// Options with the test hooks taken from `NIMBUS_BUILTIN_FAULT_INPUT`,
+    /// `NIMBUS_BUILTIN_WARN_INPUT` and `NIMBUS_BUILTIN_CREATE_DELAY_MS`. Unset, empty or (for the delay)
     /// unparsable values leave the hook off.
     pub fn from_env(base_dir: impl Into<PathBuf>) -> BuiltinOptions {
         BuiltinOptions::from_lookup(base_dir, |name| std::env::var(name).ok())
@@ -107,6 +115,7 @@ impl BuiltinOptions {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> BuiltinOptions {
         let fault_input = lookup(FAULT_INPUT_ENV).filter(|s| !s.is_empty());
+        let warn_input = lookup(WARN_INPUT_ENV).filter(|s| !s.is_empty());
         let create_delay = lookup(CREATE_DELAY_ENV)
             .and_then(|s| s.trim().parse::<u64>().ok())
             .filter(|&ms| ms > 0)
@@ -114,6 +123,7 @@ impl BuiltinOptions {
         BuiltinOptions {
             base_dir: base_dir.into(),
             fault_input,
+            warn_input,
             create_delay,
         }
     }
@@ -226,6 +236,19 @@ impl Builtin {
         }
     }
 
+    /// The warning test hook's warnings for an object.
+    fn warnings(&self, kind: Kind, object: &Value) -> Vec<ProviderDiagnostic> {
+        match (&self.options.warn_input, attr(object, "input").as_str()) {
+            (Some(warn), Some(input)) if kind == Kind::TerraformData && warn == input => {
+                vec![ProviderDiagnostic::warning(
+                    Some("input"),
+                    format!("test warning for input {input:?} ({WARN_INPUT_ENV})"),
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     async fn read_local_file(
         &self,
         path: PathBuf,
@@ -271,7 +294,9 @@ impl Provider for Builtin {
         config: &Value,
     ) -> Result<Vec<ProviderDiagnostic>, ProviderError> {
         let kind = Kind::of(type_name)?;
-        Ok(diagnostics(Builtin::check(kind, config)))
+        let mut found = diagnostics(Builtin::check(kind, config));
+        found.extend(self.warnings(kind, config));
+        Ok(found)
     }
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
@@ -299,7 +324,9 @@ impl Provider for Builtin {
             Kind::TimeStatic => time_static::fill(planned)?,
             _ => {}
         }
-        Ok(plan.into_response())
+        let mut response = plan.into_response();
+        response.warnings = self.warnings(kind, request.config);
+        Ok(response)
     }
 
     async fn create(&self, request: ApplyRequest<'_>) -> Result<ApplyResponse, ProviderError> {
@@ -376,6 +403,7 @@ impl Provider for Builtin {
         }
         ensure_known(ENDPOINT, request.type_name, &state)?;
         Ok(ApplyResponse {
+            warnings: self.warnings(kind, planned),
             new_state: Value::Map(state),
             private,
         })
@@ -424,6 +452,7 @@ impl Provider for Builtin {
         }
         ensure_known(ENDPOINT, request.type_name, &state)?;
         Ok(ApplyResponse {
+            warnings: self.warnings(kind, planned),
             new_state: Value::Map(state),
             private: request.private.to_vec(),
         })

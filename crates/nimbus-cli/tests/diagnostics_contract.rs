@@ -365,3 +365,46 @@ fn messages_say_what_to_do() {
         assert_no_secret(&run);
     }
 }
+
+/// `validate` shows every problem a provider finds, not only the first;
+/// a provider's warnings reach the user in text (stderr) and in `--json`,
+/// and never fail the command.
+#[test]
+fn every_provider_error_and_warning_reaches_the_user() {
+    let w = Workdir::init_with(
+        "(resource random-string \"bad\"\n  (length 0)\n  (min-upper -1))\n\n(resource random-id \"also-bad\"\n  (byte-length 0))\n",
+    );
+    w.run(&["validate", "--no-color"])
+        .code(1)
+        .no_panic()
+        .stderr_has("random-string.bad: `length` must be at least 1")
+        .stderr_has("random-string.bad: `min-upper` must not be negative")
+        .stderr_has("random-id.also-bad: `byte-length` must be between 1 and 4096");
+
+    let warn = [("NIMBUS_BUILTIN_WARN_INPUT", "warn-me")];
+    w.write(
+        "main.nim",
+        "(resource terraform-data \"warned\"\n  (input \"warn-me\"))\n",
+    );
+    w.run_env(&["validate", "--no-color"], &warn)
+        .success()
+        .stderr_has("warning: terraform-data.warned: test warning")
+        .stderr_has("main.nim:2:3");
+    let plan = w.run_env(&["plan", "--json"], &warn);
+    plan.success();
+    let warnings: Vec<_> = plan
+        .events_of("diagnostic")
+        .into_iter()
+        .filter(|e| e["severity"] == "warning")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", plan.all_output());
+    assert_eq!(warnings[0]["code"], "provider-warning");
+    assert!(
+        plan.stdout.contains("\"@level\":\"warn\""),
+        "{}",
+        plan.stdout
+    );
+    w.run_env(&["apply", "--auto-approve", "--no-color"], &warn)
+        .success()
+        .stderr_has("warning: terraform-data.warned: test warning");
+}

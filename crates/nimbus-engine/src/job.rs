@@ -10,11 +10,11 @@ use crate::providers::ProviderHandle;
 use crate::retry::RetryPolicy;
 use nimbus_config::Mode;
 use nimbus_provider::{
-    ApplyRequest, DeleteRequest, PlanRequest, ProviderError, ReadRequest, proposed_state,
-    proposed_state_from,
+    ApplyRequest, ApplyResponse, DeleteRequest, PlanRequest, ProviderDiagnostic, ProviderError,
+    ReadRequest, proposed_state, proposed_state_from,
 };
 use nimbus_state::{IntentAction, NewIntent, Outcome, Recorder, ResourceRecord, ResourceStatus};
-use nimbus_syntax::{Diagnostic, Span};
+use nimbus_syntax::{Code, Diagnostic, Span};
 use nimbus_value::{Schema, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -100,6 +100,9 @@ pub struct JobOutcome {
     /// In apply: the action carried out.
     pub applied: Option<Action>,
     pub error: Option<Diagnostic>,
+    /// Further errors (a provider's check finds them all, not only the
+    /// first) and the provider's warnings.
+    pub diagnostics: Vec<Diagnostic>,
     /// Not attempted (interrupted).
     pub skipped: bool,
     /// In a plan: unchanged, but recorded with other dependencies than the
@@ -230,12 +233,27 @@ impl InstanceJob {
     }
 
     fn error(&self, e: &ProviderError, doing: &str) -> Diagnostic {
-        let span = e
-            .attribute
-            .as_ref()
+        Diagnostic::error(format!("{}: {doing} failed: {}", self.address, e.message))
+            .at(self.attribute_span(e.attribute.as_deref()))
+    }
+
+    /// Where an attribute a provider names is configured (else the block).
+    fn attribute_span(&self, attribute: Option<&str>) -> Span {
+        attribute
             .and_then(|a| self.block.attribute_spans.iter().find(|(n, _)| n == a))
-            .map_or(self.block.span, |(_, s)| *s);
-        Diagnostic::error(format!("{}: {doing} failed: {}", self.address, e.message)).at(span)
+            .map_or(self.block.span, |(_, s)| *s)
+    }
+
+    /// A provider's warnings about this instance, for the user.
+    fn warnings(&self, warnings: &[ProviderDiagnostic]) -> Vec<Diagnostic> {
+        warnings
+            .iter()
+            .map(|w| {
+                Diagnostic::warning(format!("{}: {}", self.address, w.message))
+                    .with_code(Code::ProviderWarning)
+                    .at(self.attribute_span(w.attribute.as_deref()))
+            })
+            .collect()
     }
 
     fn record(&self, state: &Value, private: Vec<u8>) -> ResourceRecord {
@@ -353,13 +371,21 @@ impl InstanceJob {
             .check(|| provider.validate_resource(&self.block.type_name, &config))
             .await
             .map_err(|e| self.error(&e, "validation"))?;
-        if let Some(d) = diagnostics.into_iter().find(|d| d.error) {
-            let span = d
-                .attribute
-                .as_ref()
-                .and_then(|a| self.block.attribute_spans.iter().find(|(n, _)| n == a))
-                .map_or(self.block.span, |(_, s)| *s);
-            return Err(Diagnostic::error(format!("{}: {}", self.address, d.message)).at(span));
+        let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics.into_iter().partition(|d| d.error);
+        let mut found = self.warnings(&warnings);
+        if !errors.is_empty() {
+            found.extend(errors.iter().map(|d| {
+                Diagnostic::error(format!("{}: {}", self.address, d.message))
+                    .at(self.attribute_span(d.attribute.as_deref()))
+            }));
+            let first = found.iter().position(Diagnostic::is_error).unwrap_or(0);
+            let error = found.remove(first);
+            return Ok(JobOutcome {
+                value: Value::Unknown,
+                error: Some(error),
+                diagnostics: found,
+                ..JobOutcome::default()
+            });
         }
         if matches!(self.ctx.walk, WalkMode::Validate | WalkMode::Configure) {
             let value = if self.needs_marks() {
@@ -370,6 +396,7 @@ impl InstanceJob {
             };
             return Ok(JobOutcome {
                 value,
+                diagnostics: found,
                 ..JobOutcome::default()
             });
         }
@@ -538,10 +565,13 @@ impl InstanceJob {
         };
         if self.ctx.walk == WalkMode::Plan {
             let stale_dependencies = action == Action::NoOp && self.dependencies_stale();
+            found.extend(self.warnings(&planned.warnings));
+            found.dedup();
             return Ok(JobOutcome {
                 value: self.mark(planned.planned_state),
                 change: Some(change),
                 stale_dependencies,
+                diagnostics: found,
                 ..JobOutcome::default()
             });
         }
@@ -637,15 +667,16 @@ impl InstanceJob {
             )
             .await;
         match result {
-            Ok((state, _)) => {
+            Ok(applied) => {
                 self.ctx.events.emit(Event::OperationFinished {
                     address: self.address.clone(),
                     action,
                     elapsed_ms: started.elapsed().as_millis() as u64,
                 });
                 Ok(JobOutcome {
-                    value: self.mark(state),
+                    value: self.mark(applied.new_state),
                     applied: Some(action),
+                    diagnostics: self.warnings(&applied.warnings),
                     ..JobOutcome::default()
                 })
             }
@@ -694,7 +725,7 @@ impl InstanceJob {
         planned_private: &[u8],
         planned: &Value,
         config: &Value,
-    ) -> Result<(Value, Vec<u8>), Diagnostic> {
+    ) -> Result<ApplyResponse, Diagnostic> {
         let provider = self.block.handle.provider.clone();
         let store_error = |e: nimbus_state::StateError| {
             Diagnostic::error(format!("{}: recording in state failed: {e}", self.address))
@@ -746,7 +777,7 @@ impl InstanceJob {
                     ))
                     .await
                     .map_err(store_error)?;
-                let (state, new_private) = self
+                let created = self
                     .create(recorder, id, planned, planned_private, config)
                     .await?;
                 // The old object is now deposed: delete it, and close that
@@ -767,14 +798,14 @@ impl InstanceJob {
                         })
                     })
                     .await;
-                let record = self.record(&state, new_private.clone());
+                let record = self.record(&created.new_state, created.private.clone());
                 match deleted {
                     Ok(()) => {
                         recorder
                             .complete(id, Outcome::Upsert(record))
                             .await
                             .map_err(store_error)?;
-                        Ok((state, new_private))
+                        Ok(created)
                     }
                     Err(e) => {
                         let store_note = close_failed_intent(recorder, id, &e.message).await;
@@ -863,7 +894,7 @@ impl InstanceJob {
         planned: &Value,
         planned_private: &[u8],
         config: &Value,
-    ) -> Result<(Value, Vec<u8>), Diagnostic> {
+    ) -> Result<ApplyResponse, Diagnostic> {
         let provider = self.block.handle.provider.clone();
         let result = self
             .call(|| {
@@ -883,9 +914,9 @@ impl InstanceJob {
         &self,
         recorder: &Recorder,
         intent: nimbus_state::IntentId,
-        result: Result<nimbus_provider::ApplyResponse, ProviderError>,
+        result: Result<ApplyResponse, ProviderError>,
         doing: &str,
-    ) -> Result<(Value, Vec<u8>), Diagnostic> {
+    ) -> Result<ApplyResponse, Diagnostic> {
         match result {
             Ok(response) => {
                 if !response.new_state.is_wholly_known() {
@@ -911,7 +942,7 @@ impl InstanceJob {
                             self.address
                         ))
                     })?;
-                Ok((response.new_state, response.private))
+                Ok(response)
             }
             Err(e) => {
                 let store_note = close_failed_intent(recorder, intent, &e.message).await;

@@ -191,6 +191,7 @@ impl<'c> Engine<'c> {
                 &RunOptions::default(),
             )
             .await;
+        result.diagnostics.append(&mut result.warnings);
         nimbus_config::sort_and_dedup_diagnostics(&mut result.diagnostics);
         result.diagnostics
     }
@@ -302,7 +303,7 @@ impl<'c> Engine<'c> {
             targets: options.targets.clone(),
             excludes: options.excludes.clone(),
             replace: options.replace.clone(),
-            warnings: selection_warnings(options),
+            warnings: [selection_warnings(options), result.warnings].concat(),
         })
     }
 
@@ -499,7 +500,7 @@ impl<'c> Engine<'c> {
             applied: result.applied,
             failed: result.failed,
             skipped: result.skipped,
-            diagnostics: result.diagnostics,
+            diagnostics: [result.diagnostics, result.warnings].concat(),
             outputs: result.outputs,
         };
         let orphans: Vec<ResourceRecord> = plan

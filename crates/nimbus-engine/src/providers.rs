@@ -496,6 +496,7 @@ mod tests {
         async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanResponse, ProviderError> {
             self.attempt("plan")?;
             Ok(PlanResponse {
+                warnings: Vec::new(),
                 planned_state: request.proposed_state.clone(),
                 requires_replace: Vec::new(),
                 planned_private: Vec::new(),
@@ -505,6 +506,7 @@ mod tests {
         async fn create(&self, request: ApplyRequest<'_>) -> Result<ApplyResponse, ProviderError> {
             self.attempt("create")?;
             Ok(ApplyResponse {
+                warnings: Vec::new(),
                 new_state: request.planned_state.clone(),
                 private: Vec::new(),
             })
@@ -513,6 +515,7 @@ mod tests {
         async fn update(&self, request: ApplyRequest<'_>) -> Result<ApplyResponse, ProviderError> {
             self.attempt("update")?;
             Ok(ApplyResponse {
+                warnings: Vec::new(),
                 new_state: request.planned_state.clone(),
                 private: Vec::new(),
             })

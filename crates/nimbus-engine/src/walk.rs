@@ -47,7 +47,10 @@ pub struct WalkInput<'a> {
 
 #[derive(Debug, Default)]
 pub struct WalkResult {
+    /// Errors.
     pub diagnostics: Vec<Diagnostic>,
+    /// Providers' warnings: shown, never a failure.
+    pub warnings: Vec<Diagnostic>,
     pub changes: Vec<ResourceChange>,
     pub outputs: Outputs,
     pub applied: Vec<(String, Action)>,
@@ -757,6 +760,14 @@ impl<'a> Walker<'a> {
                 ok = false;
                 self.result.failed.push(block());
                 self.result.diagnostics.push(error);
+            }
+            for d in outcome.diagnostics {
+                if d.is_error() {
+                    ok = false;
+                    self.result.diagnostics.push(d);
+                } else {
+                    self.result.warnings.push(d);
+                }
             }
             values.push(outcome.value);
         }

@@ -9,6 +9,7 @@
 //! | step | what it does |
 //! | --- | --- |
 //! | `apply [FLAGS]` | plans and applies the section's configuration, auto-approved |
+//! | `validate` | checks it (with unknown input values); nothing is read or written |
 //! | `plan [FLAGS]` | plans it; nothing is written |
 //! | `destroy [FLAGS]` | plans a destroy and carries it out |
 //! | `plan-destroy [FLAGS]` | plans a destroy only |
@@ -29,7 +30,7 @@
 //! The text of a step's section is the whole configuration (`main.nim`)
 //! from then on; a section with nothing but comments keeps the previous
 //! one. A `terraform-data` whose `input` is `"explode"` fails to create or
-//! update.
+//! update; one whose `input` is `"warn-me"` gets a provider warning.
 //!
 //! The transcript shows, per step, the planned changes (address, action,
 //! changed attributes with before and after values; `(known after apply)`
@@ -236,6 +237,14 @@ impl CaseRun {
             Effect::None
         } else {
             match step.command.as_str() {
+                "validate" => {
+                    let found = self.runtime.block_on(project.validate(&config));
+                    if found.is_empty() {
+                        out.push_str("valid\n");
+                    }
+                    render_diagnostics(out, &found, sources);
+                    Effect::None
+                }
                 "plan" | "plan-destroy" => {
                     let destroy = step.command == "plan-destroy";
                     let planned = project.plan(&config, &flags.options, destroy);

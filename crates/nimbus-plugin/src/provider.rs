@@ -182,13 +182,23 @@ impl Inner {
         }
     }
 
-    /// Logs warnings; turns errors into one `ProviderError`.
-    fn check(&self, op: &str, diags: &[Diag]) -> Result<(), ProviderError> {
-        for d in diags.iter().filter(|d| !d.error) {
-            tracing::warn!(plugin = %self.name(), "{op}: warning: {}", d.message());
-        }
+    /// Returns the warnings (for the engine to show with the object they
+    /// concern); turns errors into one `ProviderError`. Where an operation
+    /// has no way to pass warnings on, `check_logged` logs them.
+    fn check(&self, op: &str, diags: &[Diag]) -> Result<Vec<ProviderDiagnostic>, ProviderError> {
         let Some(first) = diags.iter().find(|d| d.error) else {
-            return Ok(());
+            return Ok(diags
+                .iter()
+                .map(|d| ProviderDiagnostic {
+                    error: false,
+                    message: format!("{op}: {}", d.message()),
+                    attribute: d
+                        .path
+                        .as_ref()
+                        .and_then(|p| p.first_attribute())
+                        .map(str::to_string),
+                })
+                .collect());
         };
         Err(ProviderError {
             kind: ErrorKind::Fatal,
@@ -199,6 +209,15 @@ impl Inner {
                 .and_then(|p| p.first_attribute())
                 .map(str::to_string),
         })
+    }
+
+    /// [`Self::check`] for operations that return no warnings: they go
+    /// to the log, which the CLI shows on stderr.
+    fn check_logged(&self, op: &str, diags: &[Diag]) -> Result<(), ProviderError> {
+        for warning in self.check(op, diags)? {
+            tracing::warn!(plugin = %self.name(), "warning: {}", warning.message);
+        }
+        Ok(())
     }
 }
 
@@ -425,7 +444,7 @@ impl PluginProvider {
                 Ok(r) => r,
                 Err(status) => return Err(inner.rpc_error(op, status, true).await),
             };
-            inner.check(op, &r.diagnostics)?;
+            let warnings = inner.check(op, &r.diagnostics)?;
             let block = inner.resource(&type_name)?;
             let new_state = decode(&r.new_state, block, "new state")?;
             if must_exist && new_state.is_null() {
@@ -435,6 +454,7 @@ impl PluginProvider {
                 )));
             }
             Ok(ApplyResponse {
+                warnings,
                 new_state,
                 private: r.private,
             })
@@ -472,7 +492,7 @@ impl Provider for PluginProvider {
                             .await);
                     }
                 };
-            inner.check("validating the provider configuration", &diags)?;
+            inner.check_logged("validating the provider configuration", &diags)?;
             let config = prepared.unwrap_or(encoded);
             let diags = match inner
                 .client
@@ -482,7 +502,7 @@ impl Provider for PluginProvider {
                 Ok(d) => d,
                 Err(status) => return Err(inner.rpc_error("Configure", status, false).await),
             };
-            inner.check("Configure", &diags)
+            inner.check_logged("Configure", &diags)
         })
         .await
     }
@@ -554,7 +574,7 @@ impl Provider for PluginProvider {
                     return Err(inner.rpc_error("PlanResourceChange", status, false).await);
                 }
             };
-            inner.check("PlanResourceChange", &r.diagnostics)?;
+            let warnings = inner.check("PlanResourceChange", &r.diagnostics)?;
             let block = inner.resource(&type_name)?;
             let planned_state = decode(&r.planned_state, block, "planned state")?;
             let requires_replace = if creating {
@@ -570,6 +590,7 @@ impl Provider for PluginProvider {
             };
             if requires_replace.is_empty() {
                 return Ok(PlanResponse {
+                    warnings,
                     planned_state,
                     requires_replace,
                     planned_private: r.planned_private,
@@ -599,8 +620,9 @@ impl Provider for PluginProvider {
                     return Err(inner.rpc_error("PlanResourceChange", status, false).await);
                 }
             };
-            inner.check("PlanResourceChange", &r.diagnostics)?;
+            let replacement_warnings = inner.check("PlanResourceChange", &r.diagnostics)?;
             Ok(PlanResponse {
+                warnings: [warnings, replacement_warnings].concat(),
                 planned_state: decode(&r.planned_state, block, "planned state")?,
                 requires_replace,
                 planned_private: r.planned_private,
@@ -657,7 +679,7 @@ impl Provider for PluginProvider {
                     return Err(inner.rpc_error("UpgradeResourceState", status, false).await);
                 }
             };
-            inner.check("UpgradeResourceState", &diags)?;
+            inner.check_logged("UpgradeResourceState", &diags)?;
             let r = match inner
                 .client
                 .read_resource(&type_name, upgraded, private)
@@ -666,7 +688,7 @@ impl Provider for PluginProvider {
                 Ok(r) => r,
                 Err(status) => return Err(inner.rpc_error("ReadResource", status, false).await),
             };
-            inner.check("ReadResource", &r.diagnostics)?;
+            inner.check_logged("ReadResource", &r.diagnostics)?;
             let block = inner.resource(&type_name)?;
             let new_state = decode(&r.new_state, block, "refreshed state")?;
             if new_state.is_null() {
@@ -696,7 +718,7 @@ impl Provider for PluginProvider {
                     return Err(inner.rpc_error("ImportResourceState", status, false).await);
                 }
             };
-            inner.check("ImportResourceState", &diags)?;
+            inner.check_logged("ImportResourceState", &diags)?;
             objects
                 .into_iter()
                 .map(|o| {
@@ -726,12 +748,12 @@ impl Provider for PluginProvider {
                 Ok(d) => d,
                 Err(status) => return Err(inner.rpc_error("validation", status, false).await),
             };
-            inner.check("validation", &diags)?;
+            inner.check_logged("validation", &diags)?;
             let (state, diags) = match inner.client.read_data_source(&type_name, encoded).await {
                 Ok(r) => r,
                 Err(status) => return Err(inner.rpc_error("ReadDataSource", status, false).await),
             };
-            inner.check("ReadDataSource", &diags)?;
+            inner.check_logged("ReadDataSource", &diags)?;
             let value = decode(&state, inner.data_source(&type_name)?, "data source result")?;
             if value.is_null() {
                 return Err(ProviderError::fatal(format!(
@@ -767,7 +789,7 @@ impl Provider for PluginProvider {
                     return Err(inner.rpc_error("UpgradeResourceState", status, false).await);
                 }
             };
-            inner.check("UpgradeResourceState", &diags)?;
+            inner.check_logged("UpgradeResourceState", &diags)?;
             decode(&upgraded, inner.resource(&type_name)?, "upgraded state")
         })
         .await

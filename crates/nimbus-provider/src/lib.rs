@@ -90,6 +90,13 @@ impl ProviderDiagnostic {
             attribute: attribute.map(str::to_string),
         }
     }
+
+    pub fn warning(attribute: Option<&str>, message: impl Into<String>) -> ProviderDiagnostic {
+        ProviderDiagnostic {
+            error: false,
+            ..ProviderDiagnostic::error(attribute, message)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +120,8 @@ pub struct PlanResponse {
     /// Attributes whose change forces replacement. Empty: update in place.
     pub requires_replace: Vec<String>,
     pub planned_private: Vec<u8>,
+    /// What the provider warns about (never errors: those are `Err`).
+    pub warnings: Vec<ProviderDiagnostic>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +150,8 @@ impl<'a> ApplyRequest<'a> {
 pub struct ApplyResponse {
     pub new_state: Value,
     pub private: Vec<u8>,
+    /// What the provider warns about (never errors: those are `Err`).
+    pub warnings: Vec<ProviderDiagnostic>,
 }
 
 #[derive(Debug, Clone)]

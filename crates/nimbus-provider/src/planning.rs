@@ -92,6 +92,7 @@ pub struct Planned {
 impl Planned {
     pub fn into_response(self) -> PlanResponse {
         PlanResponse {
+            warnings: Vec::new(),
             planned_state: Value::Map(self.state),
             requires_replace: self.requires_replace,
             planned_private: self.private,

@@ -431,6 +431,7 @@ mod tests {
             state.insert("id".into(), Value::string(name));
             ensure_known("notes", "note", &state)?;
             Ok(ApplyResponse {
+                warnings: Vec::new(),
                 new_state: Value::Map(state),
                 private: b"p".to_vec(),
             })

@@ -26,6 +26,8 @@ use std::sync::Arc;
 /// A `terraform-data` whose `input` is this string fails to create or
 /// update: the way tests make one resource fail.
 pub const FAULT_INPUT: &str = "explode";
+/// A `terraform-data` whose `input` is this is warned about by the provider.
+pub const WARN_INPUT: &str = "warn-me";
 
 /// The configuration file every step writes.
 pub const MAIN_FILE: &str = "main.nim";
@@ -59,7 +61,8 @@ impl Files for DiskFiles {
     }
 }
 
-/// The built-in provider only, with its failure hook set to [`FAULT_INPUT`].
+/// The built-in provider only, with its failure hook set to [`FAULT_INPUT`]
+/// and its warning hook to [`WARN_INPUT`].
 pub struct TestCatalog {
     base_dir: PathBuf,
 }
@@ -73,6 +76,7 @@ impl Catalog for TestCatalog {
         match name {
             nimbus_builtin::NAME => Ok(Arc::new(Builtin::new(BuiltinOptions {
                 fault_input: Some(FAULT_INPUT.to_string()),
+                warn_input: Some(WARN_INPUT.to_string()),
                 ..BuiltinOptions::new(self.base_dir.clone())
             }))),
             other => Err(format!("no provider named `{other}` in the test catalog")),
@@ -267,6 +271,17 @@ impl Project {
                 LockRequest::new(run.run_id.clone(), run.operation.clone()),
             )
             .map_err(|e| vec![Diagnostic::error(format!("locking the workspace: {e}"))])
+    }
+
+    /// `validate`: every problem found, warnings included; no state read.
+    pub async fn validate(&self, config: &Config) -> Vec<Diagnostic> {
+        let engine = match self.engine(config) {
+            Ok(engine) => engine,
+            Err(errors) => return errors,
+        };
+        let found = engine.validate(&Inputs::new()).await;
+        engine.shutdown().await;
+        found
     }
 
     /// `plan` (or `plan -destroy`): reads state, never writes it.
