@@ -136,6 +136,9 @@ pub struct Walker<'a> {
     selected: Option<HashSet<NodeIndex>>,
     /// Selected blocks of which only these instances are targeted.
     partially_targeted: HashMap<NodeIndex, HashSet<String>>,
+    /// What functions may use: at apply, the clock and randomness
+    /// (`timestamp`, `uuid` are unknown in a plan, known at apply).
+    functions: nimbus_stdlib::Context<'static>,
     /// The approved plan's changes by address: looked up once per instance,
     /// so it must not be a scan of the plan.
     approved: HashMap<&'a str, &'a ResourceChange>,
@@ -149,6 +152,7 @@ impl<'a> Walker<'a> {
             scopes: vec![nimbus_eval::Scope::default(); g.instances.len()],
             result: WalkResult::default(),
             slots: Default::default(),
+            functions: functions_for(input.ctx.walk),
             resource_deps: Vec::new(),
             changing: vec![false; n],
             selected: None,
@@ -302,7 +306,10 @@ impl<'a> Walker<'a> {
                 let module = &g.config.modules[g.instances[mi].module];
                 let index = &g.indexes[g.instances[mi].module];
                 let local = &module.locals[i];
-                match Context::new(index, &self.scopes[mi]).eval(&local.value) {
+                match Context::new(index, &self.scopes[mi])
+                    .with_functions(self.functions)
+                    .eval(&local.value)
+                {
                     Ok(value) => {
                         self.scopes[mi]
                             .locals
@@ -339,7 +346,8 @@ impl<'a> Walker<'a> {
                 let parent_index = &g.indexes[g.instances[parent].module];
                 let call = &parent_index.module.calls[call_index];
                 let mut inputs = Inputs::new();
-                let mut ctx = Context::new(parent_index, &self.scopes[parent]);
+                let mut ctx =
+                    Context::new(parent_index, &self.scopes[parent]).with_functions(self.functions);
                 for form in &call.inputs {
                     let Some(variable) = index
                         .variables
@@ -404,7 +412,10 @@ impl<'a> Walker<'a> {
         let instance = &g.instances[mi];
         let index = &g.indexes[instance.module];
         let output = &index.module.outputs[i];
-        let value = match Context::new(index, &self.scopes[mi]).eval(&output.value) {
+        let value = match Context::new(index, &self.scopes[mi])
+            .with_functions(self.functions)
+            .eval(&output.value)
+        {
             Ok(v) => v,
             Err(d) => return self.fail(d),
         };
@@ -452,7 +463,7 @@ impl<'a> Walker<'a> {
             .filter(|a| !matches!(a.name.as_str(), "source" | "version"))
             .cloned()
             .collect();
-        let mut ctx = Context::new(&g.indexes[0], &self.scopes[0]);
+        let mut ctx = Context::new(&g.indexes[0], &self.scopes[0]).with_functions(self.functions);
         let what = format!("provider `{}`", block.name.text);
         let value = match eval_block(&mut ctx, &forms, &handle.schema.provider, block.span, &what) {
             Ok(v) => v,
@@ -533,7 +544,7 @@ impl<'a> Walker<'a> {
             self.result.diagnostics.extend(lifecycle_errors);
             return Start::Failed;
         }
-        let mut ctx = Context::new(index, &self.scopes[mi]);
+        let mut ctx = Context::new(index, &self.scopes[mi]).with_functions(self.functions);
         let expansion = match expand(&mut ctx, resource) {
             Ok(e) => e,
             Err(d) => {
@@ -666,7 +677,7 @@ impl<'a> Walker<'a> {
                 jobs.push(Box::pin(async move { outcome }));
                 continue;
             }
-            let mut ctx = Context::new(index, &self.scopes[mi]);
+            let mut ctx = Context::new(index, &self.scopes[mi]).with_functions(self.functions);
             match key {
                 Some(InstanceKey::Index(i)) => ctx.count_index = Some(*i as i64),
                 Some(InstanceKey::Key(k)) => {
@@ -836,6 +847,34 @@ impl schedule::Work<'static> for Walker<'_> {
                 self.input.graph.graph[NodeIndex::new(node)],
                 Vertex::Resource(..)
             )
+    }
+}
+
+/// The clock and random source functions use at apply.
+struct SystemEffects;
+
+impl nimbus_stdlib::Effects for SystemEffects {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+    fn fill_random(&self, buffer: &mut [u8]) {
+        use rand::RngCore;
+        rand::rng().fill_bytes(buffer);
+    }
+}
+
+static SYSTEM_EFFECTS: SystemEffects = SystemEffects;
+
+/// What functions may use in a walk: only an apply reads the clock or draws
+/// random values, so a plan shows them as known after apply.
+fn functions_for(walk: WalkMode) -> nimbus_stdlib::Context<'static> {
+    match walk {
+        WalkMode::Apply => nimbus_stdlib::Context {
+            phase: nimbus_stdlib::Phase::Apply(&SYSTEM_EFFECTS),
+            plan_timestamp: Some(std::time::SystemTime::now()),
+            files: None,
+        },
+        _ => nimbus_stdlib::Context::default(),
     }
 }
 

@@ -35,11 +35,20 @@ pub struct Context<'a> {
     pub each: Option<(&'a str, &'a Value)>,
     /// Bare names bound by `let`, and the variable under validation.
     bindings: Vec<(String, Value)>,
+    /// What functions may use: the phase (the clock and randomness only
+    /// at apply) and file access. By default: planning, no files.
+    pub functions: nimbus_stdlib::Context<'a>,
 }
 
 type Result<T> = std::result::Result<T, Diagnostic>;
 
 impl<'a> Context<'a> {
+    /// This context, giving functions `functions`.
+    pub fn with_functions(mut self, functions: nimbus_stdlib::Context<'a>) -> Context<'a> {
+        self.functions = functions;
+        self
+    }
+
     pub fn new(index: &'a ModuleIndex<'a>, scope: &'a Scope) -> Context<'a> {
         Context {
             index,
@@ -47,6 +56,7 @@ impl<'a> Context<'a> {
             count_index: None,
             each: None,
             bindings: Vec::new(),
+            functions: nimbus_stdlib::Context::default(),
         }
     }
 
@@ -165,7 +175,7 @@ impl<'a> Context<'a> {
         for arg in args {
             values.push(self.eval(arg)?);
         }
-        nimbus_stdlib::call(function, values).map_err(|e| {
+        nimbus_stdlib::call_in(function, values, &self.functions).map_err(|e| {
             let span = e
                 .argument
                 .and_then(|i| args.get(i))

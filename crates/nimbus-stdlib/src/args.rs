@@ -6,7 +6,7 @@
 //! function indexes the argument vector directly (the arity is checked
 //! before, but an out-of-range index still yields `null`, never a panic).
 
-use crate::FunctionError;
+use crate::{Context, FunctionError};
 use nimbus_value::{Number, Value};
 use std::collections::BTreeMap;
 
@@ -14,11 +14,13 @@ static NULL: Value = Value::Null;
 
 /// The (unmarked, for [`crate::Marks::Propagate`] functions) arguments of
 /// one call.
-pub(crate) struct Args {
+pub(crate) struct Args<'c> {
     values: Vec<Value>,
     /// Whether any argument was sensitive: error messages must then not
     /// quote argument text.
     sensitive: bool,
+    /// What the caller gives besides the arguments.
+    pub(crate) context: &'c Context<'c>,
 }
 
 /// The value under any sensitive wrappers, by value.
@@ -58,9 +60,13 @@ pub(crate) fn element_error(
     )
 }
 
-impl Args {
-    pub(crate) fn new(values: Vec<Value>, sensitive: bool) -> Args {
-        Args { values, sensitive }
+impl<'c> Args<'c> {
+    pub(crate) fn new(values: Vec<Value>, sensitive: bool, context: &'c Context<'c>) -> Args<'c> {
+        Args {
+            values,
+            sensitive,
+            context,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {

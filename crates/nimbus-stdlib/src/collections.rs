@@ -8,7 +8,7 @@ use crate::FunctionError;
 use crate::args::{Args, element_error, type_error};
 use crate::compare::{compare, equal};
 use crate::numbers::float;
-use nimbus_value::{Number, Type, Value};
+use nimbus_value::{Number, Value};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -20,14 +20,14 @@ fn index_value(i: usize) -> Value {
     Value::Number(Number::Int(i as i128))
 }
 
-/// `length` (marks: [`crate::Marks::Shape`]): characters of a string,
+/// `length` (marks: [`crate::Marks::Shape`]): grapheme clusters of a string,
 /// elements of a list, entries of a map.
 pub(crate) fn length(args: &mut Args) -> Result<Value, FunctionError> {
     let arg = args.get(0);
     let sensitive = arg.is_sensitive();
     let n = match arg.peel() {
         Value::Unknown => return Ok(Value::Unknown.mark_if(sensitive)),
-        Value::String(s) => s.chars().count(),
+        Value::String(s) => crate::strings::grapheme_count(s),
         Value::List(items) => items.len(),
         Value::Map(map) => map.len(),
         other => return Err(type_error(0, "a string, a list or a map", other)),
@@ -39,6 +39,29 @@ pub(crate) fn length(args: &mut Args) -> Result<Value, FunctionError> {
 /// each keeping its own marks.
 pub(crate) fn list(args: &mut Args) -> Result<Value, FunctionError> {
     Ok(Value::List(args.take_all()))
+}
+
+/// `sensitive` (marks: [`crate::Marks::AddSensitive`]).
+pub(crate) fn sensitive(args: &mut Args) -> Result<Value, FunctionError> {
+    Ok(args.take(0).into_sensitive())
+}
+
+/// `nonsensitive` (marks: [`crate::Marks::RemoveSensitive`]): removes the
+/// outer sensitive wrappers (a doubly wrapped value is still one secret).
+pub(crate) fn nonsensitive(args: &mut Args) -> Result<Value, FunctionError> {
+    match args.take(0) {
+        Value::Sensitive(mut inner) => {
+            while let Value::Sensitive(deeper) = *inner {
+                inner = deeper;
+            }
+            Ok(*inner)
+        }
+        Value::Unknown => Ok(Value::Unknown),
+        _ => Err(FunctionError::at(
+            0,
+            "the given value is not sensitive, so this call is redundant",
+        )),
+    }
 }
 
 pub(crate) fn concat(args: &mut Args) -> Result<Value, FunctionError> {
@@ -248,32 +271,27 @@ pub(crate) fn reverse(args: &mut Args) -> Result<Value, FunctionError> {
     Ok(Value::List(items))
 }
 
-/// Sorts a list of strings (lexicographically, by code point) or of
-/// numbers (numerically).
+/// Sorts lexicographically (by bytes, so by code point), as Terraform's
+/// `sort`: its argument is a list of strings, so numbers and bools are
+/// sorted as their text (`10` before `2`), and come back as strings.
 pub(crate) fn sort(args: &mut Args) -> Result<Value, FunctionError> {
-    let items = args.list(0)?;
-    if let Some(first) = items.first() {
-        let expected = match first.peel() {
-            Value::String(_) => "a list of strings",
-            Value::Number(_) => "a list of numbers",
-            other => {
-                return Err(element_error(
+    let mut items = Vec::new();
+    for (i, item) in args.list(0)?.iter().enumerate() {
+        match item.peel() {
+            Value::String(s) => items.push(s.clone()),
+            Value::Number(n) => items.push(n.to_string()),
+            Value::Bool(b) => items.push(b.to_string()),
+            Value::Null => {
+                return Err(FunctionError::at(
                     0,
-                    "a list of strings or of numbers",
-                    0,
-                    other,
+                    format!("given list element {i} is null; a null string cannot be sorted"),
                 ));
             }
-        };
-        for (i, v) in items.iter().enumerate() {
-            if std::mem::discriminant(v.peel()) != std::mem::discriminant(first.peel()) {
-                return Err(element_error(0, expected, i, v));
-            }
+            other => return Err(element_error(0, "a list of strings", i, other)),
         }
     }
-    let mut items = args.take_list(0)?;
-    items.sort_by(compare);
-    Ok(Value::List(items))
+    items.sort_unstable();
+    Ok(Value::List(items.into_iter().map(Value::String).collect()))
 }
 
 /// The positions of the first occurrence of each distinct element, in
@@ -304,18 +322,15 @@ pub(crate) fn distinct(args: &mut Args) -> Result<Value, FunctionError> {
     ))
 }
 
-/// A set: Nimbus represents one as a sorted list of distinct elements.
-/// The order is the one `nimbus_value::Type::Set` conversion gives, so a
-/// set built here compares equal to the same set converted from state or
-/// from a provider, and plans show no spurious reordering.
+/// A set: Nimbus represents one as a list of distinct elements in
+/// Terraform's set order (see [`crate::sets`]); mixed strings and numbers
+/// become strings, as Terraform's `toset` converts them.
 pub(crate) fn to_set(args: &mut Args) -> Result<Value, FunctionError> {
     if args.get(0).is_null() {
         return Ok(Value::Null);
     }
     let items = args.take_list(0)?;
-    Type::set(Type::Any)
-        .convert(Value::List(items))
-        .map_err(|e| FunctionError::at(0, e.message))
+    Ok(Value::List(crate::sets::canonical_set(items, 0)?))
 }
 
 fn flatten_into(items: Vec<Value>, out: &mut Vec<Value>) {
@@ -334,15 +349,21 @@ pub(crate) fn flatten(args: &mut Args) -> Result<Value, FunctionError> {
     Ok(Value::List(out))
 }
 
-/// Drops nulls and empty strings.
+/// Drops nulls and empty strings. Terraform's `compact` takes a list of
+/// strings, so numbers and bools come back as strings.
 pub(crate) fn compact(args: &mut Args) -> Result<Value, FunctionError> {
-    let items = args.take_list(0)?;
-    Ok(Value::List(
-        items
-            .into_iter()
-            .filter(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
-            .collect(),
-    ))
+    let mut out = Vec::new();
+    for (i, item) in args.list(0)?.iter().enumerate() {
+        match item.peel() {
+            Value::Null => {}
+            Value::String(s) if s.is_empty() => {}
+            Value::String(s) => out.push(Value::String(s.clone())),
+            Value::Number(n) => out.push(Value::String(n.to_string())),
+            Value::Bool(b) => out.push(Value::String(b.to_string())),
+            other => return Err(element_error(0, "a list of strings", i, other)),
+        }
+    }
+    Ok(Value::List(out))
 }
 
 /// `(zipmap KEYS VALUES)`: a map from equal-length lists; a repeated key
@@ -364,18 +385,90 @@ pub(crate) fn zipmap(args: &mut Args) -> Result<Value, FunctionError> {
     Ok(Value::Map(keys.into_iter().zip(values).collect()))
 }
 
-/// The first argument that is neither null nor an empty string.
+/// The first argument that is neither null nor an empty string. As in
+/// Terraform the arguments share one type: when strings are among them,
+/// a number or bool result comes back as a string.
 pub(crate) fn coalesce(args: &mut Args) -> Result<Value, FunctionError> {
-    let position = args
-        .all()
-        .iter()
-        .position(|v| !v.is_null() && v.as_str() != Some(""));
-    match position {
-        Some(i) => Ok(args.take(i)),
-        None => Err(FunctionError::new(
-            "every argument is null or an empty string",
-        )),
+    let values = crate::sets::unify(args.take_all(), 0)?;
+    values
+        .into_iter()
+        .find(|v| !v.is_null() && v.as_str() != Some(""))
+        .ok_or_else(|| FunctionError::new("no non-null, non-empty-string arguments"))
+}
+
+/// The first argument that is a non-empty list.
+pub(crate) fn coalesce_list(args: &mut Args) -> Result<Value, FunctionError> {
+    for i in 0..args.len() {
+        if args.get(i).is_null() {
+            continue;
+        }
+        if !args.list(i)?.is_empty() {
+            return Ok(Value::List(args.take_list(i)?));
+        }
     }
+    Err(FunctionError::new("no non-null arguments"))
+}
+
+/// `(chunk-list LIST SIZE)`: consecutive chunks of SIZE elements, the last
+/// one shorter; SIZE 0 gives the whole list as one chunk (Terraform).
+pub(crate) fn chunk_list(args: &mut Args) -> Result<Value, FunctionError> {
+    let size = args.integer(1)?;
+    if size < 0 {
+        return Err(FunctionError::at(1, "the size argument must be positive"));
+    }
+    let items = args.take_list(0)?;
+    if size == 0 {
+        return Ok(Value::List(vec![Value::List(items)]));
+    }
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    Ok(Value::List(
+        items
+            .chunks(size)
+            .map(|chunk| Value::List(chunk.to_vec()))
+            .collect(),
+    ))
+}
+
+/// `(match-keys VALUES KEYS SEARCH)`: the elements of VALUES whose
+/// element at the same position in KEYS is in SEARCH.
+pub(crate) fn match_keys(args: &mut Args) -> Result<Value, FunctionError> {
+    let (values, keys, search) = (args.list(0)?, args.list(1)?, args.list(2)?);
+    if values.len() != keys.len() {
+        return Err(FunctionError::at(
+            1,
+            "length of keys and values should be equal",
+        ));
+    }
+    Ok(Value::List(
+        values
+            .iter()
+            .zip(keys)
+            .filter(|(_, key)| search.iter().any(|s| equal(s, key)))
+            .map(|(value, _)| value.clone())
+            .collect(),
+    ))
+}
+
+/// `(transpose MAP)`: a map of lists of strings turned inside out: each
+/// string becomes a key, listing the keys whose lists held it.
+pub(crate) fn transpose(args: &mut Args) -> Result<Value, FunctionError> {
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for (key, list) in args.map(0)? {
+        let Value::List(items) = list.peel() else {
+            return Err(type_error(0, "a map of lists of strings", list));
+        };
+        for item in items {
+            let Value::String(s) = item.peel() else {
+                return Err(type_error(0, "a map of lists of strings", item));
+            };
+            out.entry(s.clone())
+                .or_default()
+                .push(Value::String(key.clone()));
+        }
+    }
+    Ok(Value::Map(
+        out.into_iter().map(|(k, v)| (k, Value::List(v))).collect(),
+    ))
 }
 
 pub(crate) fn first(args: &mut Args) -> Result<Value, FunctionError> {
@@ -392,11 +485,13 @@ pub(crate) fn last(args: &mut Args) -> Result<Value, FunctionError> {
         .ok_or_else(|| FunctionError::at(0, "the list is empty"))
 }
 
+/// A list with one element type (see [`crate::sets::unify`]), or null.
 pub(crate) fn to_list(args: &mut Args) -> Result<Value, FunctionError> {
     if args.get(0).is_null() {
         return Ok(Value::Null);
     }
-    Ok(Value::List(args.take_list(0)?))
+    let items = args.take_list(0)?;
+    Ok(Value::List(crate::sets::unify(items, 0)?))
 }
 
 /// A map from a map (unchanged) or from a list of `(KEY VALUE)` pairs;
@@ -404,7 +499,11 @@ pub(crate) fn to_list(args: &mut Args) -> Result<Value, FunctionError> {
 pub(crate) fn to_map(args: &mut Args) -> Result<Value, FunctionError> {
     match args.take(0) {
         Value::Null => Ok(Value::Null),
-        Value::Map(map) => Ok(Value::Map(map)),
+        Value::Map(map) => {
+            let (keys, values): (Vec<String>, Vec<Value>) = map.into_iter().unzip();
+            let values = crate::sets::unify(values, 0)?;
+            Ok(Value::Map(keys.into_iter().zip(values).collect()))
+        }
         Value::List(pairs) => {
             let mut out = BTreeMap::new();
             for (i, pair) in pairs.into_iter().enumerate() {
@@ -450,6 +549,15 @@ pub(crate) fn one(args: &mut Args) -> Result<Value, FunctionError> {
             format!("the list must have at most one element, found {n}"),
         )),
     }
+}
+
+/// `(sum LIST)`: an empty list is an error, as in Terraform.
+pub(crate) fn sum(args: &mut Args) -> Result<Value, FunctionError> {
+    let numbers = args.numbers(0)?;
+    if numbers.is_empty() {
+        return Err(FunctionError::at(0, "cannot sum an empty list"));
+    }
+    crate::numbers::total(&numbers).map(Value::Number)
 }
 
 pub(crate) fn alltrue(args: &mut Args) -> Result<Value, FunctionError> {

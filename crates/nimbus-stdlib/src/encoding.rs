@@ -18,9 +18,14 @@ use sha2::{Digest, Sha256, Sha512};
 use std::fmt::Write as _;
 
 pub(crate) fn json_encode(args: &mut Args) -> Result<Value, FunctionError> {
+    to_json_text(args.get(0)).map(Value::String)
+}
+
+/// A value as Terraform's `jsonencode` writes it.
+pub(crate) fn to_json_text(value: &Value) -> Result<String, FunctionError> {
     let mut out = String::new();
-    write_json(args.get(0), &mut out)?;
-    Ok(Value::String(out))
+    write_json(value, &mut out)?;
+    Ok(out)
 }
 
 fn write_json(value: &Value, out: &mut String) -> Result<(), FunctionError> {
@@ -138,6 +143,271 @@ fn base64_digest<D: Digest>(args: &Args) -> Result<Value, FunctionError> {
     ))
 }
 
+/// The digest of some bytes in hex, for the `file*` hashes.
+pub(crate) fn hex_of<D: Digest>(bytes: &[u8]) -> String {
+    hex::encode(D::digest(bytes))
+}
+
+/// The digest of some bytes in Base64, for the `filebase64sha*` hashes.
+pub(crate) fn base64_of<D: Digest>(bytes: &[u8]) -> String {
+    STANDARD.encode(D::digest(bytes))
+}
+
+/// Whether `text` is valid standard Base64.
+pub(crate) fn is_base64(text: &str) -> bool {
+    STANDARD.decode(text).is_ok()
+}
+
+/// Standard Base64 of some bytes.
+pub(crate) fn base64_bytes(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// `(base64-gzip STRING)`: gzip-compressed, then Base64, laid out as Go's
+/// `gzip.Writer` lays it out after Terraform's flush and close (a sync
+/// flush, then an empty final stored block), so short strings give
+/// Terraform's exact text. Longer ones may compress to other (equally
+/// valid) bytes: the compressors differ.
+pub(crate) fn base64_gzip(args: &mut Args) -> Result<Value, FunctionError> {
+    use flate2::{Compress, Compression, Crc, FlushCompress};
+    let input = args.string(0)?.as_bytes();
+    let mut deflate = Compress::new(Compression::default(), false);
+    let mut body = Vec::with_capacity(input.len() + input.len() / 8 + 128);
+    loop {
+        let consumed = usize::try_from(deflate.total_in()).unwrap_or(usize::MAX);
+        deflate
+            .compress_vec(
+                input.get(consumed..).unwrap_or_default(),
+                &mut body,
+                FlushCompress::Sync,
+            )
+            .map_err(|e| FunctionError::new(format!("compression failed: {e}")))?;
+        let all_in = usize::try_from(deflate.total_in()).unwrap_or(usize::MAX) >= input.len();
+        // A full buffer may hold back the rest of the flush: give it room.
+        if all_in && body.len() < body.capacity() {
+            break;
+        }
+        body.reserve(body.capacity().max(64));
+    }
+    let mut crc = Crc::new();
+    crc.update(input);
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]); // final, empty stored block
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(input.len() as u32).to_le_bytes());
+    Ok(Value::String(STANDARD.encode(out)))
+}
+
+/// A text encoding `textencodebase64` supports: the Unicode ones and
+/// Latin-1, by their IANA names and common aliases (case-insensitive).
+#[derive(Clone, Copy)]
+enum TextEncoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Latin1,
+    Ascii,
+}
+
+fn text_encoding(args: &Args, index: usize) -> Result<TextEncoding, FunctionError> {
+    let name = args.string(index)?;
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "utf-8" | "utf8" | "csutf8" => TextEncoding::Utf8,
+        "utf-16le" | "csutf16le" => TextEncoding::Utf16Le,
+        "utf-16be" | "utf-16" | "csutf16be" | "csutf16" => TextEncoding::Utf16Be,
+        "iso-8859-1" | "iso_8859-1" | "iso_8859-1:1987" | "latin1" | "l1" | "iso-ir-100"
+        | "ibm819" | "cp819" | "csisolatin1" => TextEncoding::Latin1,
+        "us-ascii" | "ascii" | "us" | "iso646-us" | "csascii" | "ansi_x3.4-1968" => {
+            TextEncoding::Ascii
+        }
+        _ => {
+            return Err(FunctionError::at(
+                index,
+                format!(
+                    "{} is not a supported encoding name (supported: UTF-8, UTF-16LE, UTF-16BE, UTF-16, ISO-8859-1, US-ASCII)",
+                    args.quote(name)
+                ),
+            ));
+        }
+    })
+}
+
+/// `(text-encode-base64 STRING ENCODING)`.
+pub(crate) fn text_encode_base64(args: &mut Args) -> Result<Value, FunctionError> {
+    let encoding = text_encoding(args, 1)?;
+    let text = args.string(0)?;
+    let unrepresentable = |limit: u32| {
+        text.chars().any(|c| c as u32 > limit).then(|| {
+            FunctionError::at(
+                0,
+                "the given string contains characters that cannot be represented in the chosen encoding",
+            )
+        })
+    };
+    let bytes: Vec<u8> = match encoding {
+        TextEncoding::Utf8 => text.as_bytes().to_vec(),
+        TextEncoding::Utf16Le => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        TextEncoding::Utf16Be => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        TextEncoding::Latin1 | TextEncoding::Ascii => {
+            let limit = if matches!(encoding, TextEncoding::Latin1) {
+                0xff
+            } else {
+                0x7f
+            };
+            if let Some(error) = unrepresentable(limit) {
+                return Err(error);
+            }
+            text.chars().map(|c| c as u8).collect()
+        }
+    };
+    Ok(Value::String(STANDARD.encode(bytes)))
+}
+
+/// `(text-decode-base64 BASE64 ENCODING)`.
+pub(crate) fn text_decode_base64(args: &mut Args) -> Result<Value, FunctionError> {
+    let encoding = text_encoding(args, 1)?;
+    let bytes = STANDARD
+        .decode(args.string(0)?)
+        .map_err(|e| FunctionError::at(0, format!("invalid base64: {e}")))?;
+    let invalid = || FunctionError::at(0, "the decoded bytes are not valid in the given encoding");
+    let units = |to_unit: fn([u8; 2]) -> u16| -> Result<String, FunctionError> {
+        if bytes.len() % 2 != 0 {
+            return Err(invalid());
+        }
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|pair| to_unit([pair[0], pair[1]]))
+            .collect();
+        String::from_utf16(&units).map_err(|_| invalid())
+    };
+    let text = match encoding {
+        TextEncoding::Utf8 => String::from_utf8(bytes).map_err(|_| invalid())?,
+        TextEncoding::Utf16Le => units(u16::from_le_bytes)?,
+        TextEncoding::Utf16Be => units(u16::from_be_bytes)?,
+        TextEncoding::Latin1 => bytes.iter().map(|b| char::from(*b)).collect(),
+        TextEncoding::Ascii if bytes.is_ascii() => bytes.iter().map(|b| char::from(*b)).collect(),
+        TextEncoding::Ascii => return Err(invalid()),
+    };
+    Ok(Value::String(text))
+}
+
+/// `(csv-decode STRING)`: the first line names the columns; every later
+/// line becomes a map from column name to text. Every line must have as
+/// many fields as the first.
+pub(crate) fn csv_decode(args: &mut Args) -> Result<Value, FunctionError> {
+    let text = args.string(0)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let parse_error = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        let why = match e.kind() {
+            csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields".to_string(),
+            other => format!("{other:?}"),
+        };
+        FunctionError::at(0, format!("CSV parse error on line {line}: {why}"))
+    };
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(record) => record.map_err(parse_error)?,
+        None => return Err(FunctionError::at(0, "missing header line")),
+    };
+    let columns: Vec<String> = header.iter().map(str::to_string).collect();
+    for (i, name) in columns.iter().enumerate() {
+        if columns[..i].contains(name) {
+            return Err(FunctionError::at(
+                0,
+                format!("duplicate column name {}", args.quote(name)),
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(parse_error)?;
+        rows.push(Value::Map(
+            columns
+                .iter()
+                .cloned()
+                .zip(record.iter().map(|f| Value::String(f.to_string())))
+                .collect(),
+        ));
+    }
+    Ok(Value::List(rows))
+}
+
+/// `(uuid-v5 NAMESPACE NAME)`: the name-based UUID; NAMESPACE is `dns`,
+/// `url`, `oid`, `x500` or a UUID.
+pub(crate) fn uuid_v5(args: &mut Args) -> Result<Value, FunctionError> {
+    let namespace = args.string(0)?;
+    let namespace = match namespace {
+        "dns" => uuid::Uuid::NAMESPACE_DNS,
+        "url" => uuid::Uuid::NAMESPACE_URL,
+        "oid" => uuid::Uuid::NAMESPACE_OID,
+        "x500" => uuid::Uuid::NAMESPACE_X500,
+        other => uuid::Uuid::parse_str(other).map_err(|e| {
+            FunctionError::at(
+                0,
+                format!(
+                    "uuidv5() doesn't support namespace {} ({e})",
+                    args.quote(other)
+                ),
+            )
+        })?,
+    };
+    Ok(Value::String(
+        uuid::Uuid::new_v5(&namespace, args.string(1)?.as_bytes()).to_string(),
+    ))
+}
+
+/// `(uuid)`: a random (version 4) UUID, known only when applying.
+pub(crate) fn uuid(args: &mut Args) -> Result<Value, FunctionError> {
+    let Some(effects) = args.context.effects() else {
+        return Ok(Value::Unknown);
+    };
+    let mut bytes = [0u8; 16];
+    effects.fill_random(&mut bytes);
+    Ok(Value::String(
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string(),
+    ))
+}
+
+/// `(bcrypt STRING [COST])`: a salted hash (cost 10 by default), known
+/// only when applying since the salt is random.
+pub(crate) fn bcrypt(args: &mut Args) -> Result<Value, FunctionError> {
+    let password = args.string(0)?;
+    let cost = match args.opt(1) {
+        Some(_) => args.integer(1)?,
+        None => 10,
+    };
+    // Go's bcrypt (Terraform's) takes a cost below the minimum as the
+    // default, and rejects one above the maximum.
+    let cost = if cost < 4 { 10 } else { cost };
+    let cost = u32::try_from(cost)
+        .ok()
+        .filter(|c| (4..=31).contains(c))
+        .ok_or_else(|| {
+            FunctionError::at(
+                1,
+                format!("crypto/bcrypt: cost {cost} is outside allowed range (4,31)"),
+            )
+        })?;
+    let Some(effects) = args.context.effects() else {
+        return Ok(Value::Unknown);
+    };
+    let mut salt = [0u8; 16];
+    effects.fill_random(&mut salt);
+    // Go's bcrypt (Terraform's) reads at most 72 bytes of the password.
+    let password = password.as_bytes().get(..72).unwrap_or(password.as_bytes());
+    let hash = ::bcrypt::hash_with_salt(password, cost, salt)
+        .map_err(|e| FunctionError::new(format!("hashing failed: {e}")))?;
+    Ok(Value::String(
+        hash.format_for_version(::bcrypt::Version::TwoA),
+    ))
+}
 pub(crate) fn md5(args: &mut Args) -> Result<Value, FunctionError> {
     hex_digest::<Md5>(args)
 }

@@ -13,12 +13,20 @@
 //! - any argument containing a sensitive mark makes the result sensitive
 //!   (the function itself only ever sees unmarked values).
 //!
-//! Two functions opt out, documented on [`Marks`]: `length` (a list of
-//! unknown elements still has a known length) and `list` (which keeps each
-//! element's own marks in place instead of marking the whole list).
+//! Four functions opt out, documented on [`Marks`]: `length` (a list of
+//! unknown elements still has a known length), `list` (which keeps each
+//! element's own marks in place instead of marking the whole list), and
+//! `sensitive` / `nonsensitive`, which exist to add and remove the mark.
 //!
 //! Everything here is pure: no I/O, no clock, no randomness, and no panics on
-//! any input (every index, slice and integer operation is checked).
+//! any input (every index, slice and integer operation is checked). The few
+//! Terraform functions that need the world (`timestamp`, `uuid`, `bcrypt`,
+//! `plantimestamp`, the `file` family) get it from the caller through a
+//! [`Context`]: see there for the plan/apply rule.
+//!
+//! Two names per function: the DSL's kebab-case name ([`lookup`]) and, for
+//! Terraform's built-ins, Terraform's name ([`lookup_terraform`]), both
+//! resolving to the same [`Function`].
 
 #![warn(missing_docs)]
 
@@ -26,10 +34,19 @@ mod args;
 mod cidr;
 mod collections;
 mod compare;
+mod context;
+mod dates;
 mod encoding;
+mod files;
 mod numbers;
+mod patterns;
+mod printf;
 mod registry;
+mod sets;
 mod strings;
+mod yaml;
+
+pub use context::{Context, Effects, FileAccess, Phase};
 
 use args::Args;
 use nimbus_value::Value;
@@ -91,6 +108,30 @@ pub enum Marks {
     /// marks where it is: `(list 1 unknown)` is `[1, (known after apply)]`,
     /// not a wholly unknown list.
     Structural,
+    /// `sensitive`: the result is the argument with a sensitive mark on
+    /// it; an unknown argument gives a sensitive unknown.
+    AddSensitive,
+    /// `nonsensitive`: the result is the argument without its own (outer)
+    /// sensitive mark; marks inside it stay. As in Terraform, a known
+    /// argument without the mark is an error (the call is redundant), and
+    /// an unknown one passes through.
+    RemoveSensitive,
+}
+
+/// What a function needs from the caller besides its arguments (see
+/// [`Context`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing: a pure function of its arguments.
+    Nothing,
+    /// The clock or randomness of the apply phase (`timestamp`, `uuid`,
+    /// `bcrypt`): unknown until [`Phase::Apply`].
+    Apply,
+    /// The time the plan started (`plantimestamp`), from
+    /// [`Context::plan_timestamp`]; unknown without it.
+    PlanTimestamp,
+    /// Files, through [`Context::files`]; an error without them.
+    Files,
 }
 
 type Implementation = fn(&mut Args) -> Result<Value, FunctionError>;
@@ -110,6 +151,8 @@ pub struct Function {
     pub description: &'static str,
     /// How unknown and sensitive arguments affect the result.
     pub marks: Marks,
+    /// What the function needs from the caller's [`Context`].
+    pub needs: Needs,
     implementation: Implementation,
 }
 
@@ -140,9 +183,16 @@ impl Function {
         Ok(())
     }
 
-    /// Calls the function: checks the arity, applies the mark rules (see
-    /// [`Marks`]) and runs the implementation.
+    /// Calls the function in the default [`Context`] (planning, no plan
+    /// timestamp, no files): see [`Function::call_in`].
     pub fn call(&self, args: Vec<Value>) -> Result<Value, FunctionError> {
+        self.call_in(args, &Context::default())
+    }
+
+    /// Calls the function: checks the arity, applies the mark rules (see
+    /// [`Marks`]) and runs the implementation, which may use what `context`
+    /// gives (see [`Needs`]).
+    pub fn call_in(&self, args: Vec<Value>, context: &Context) -> Result<Value, FunctionError> {
         self.check_arity(args.len())?;
         let result = match self.marks {
             Marks::Propagate => {
@@ -155,10 +205,13 @@ impl Function {
                 } else {
                     args
                 };
-                (self.implementation)(&mut Args::new(values, sensitive))
+                (self.implementation)(&mut Args::new(values, sensitive, context))
                     .map(|v| v.mark_if(sensitive))
             }
-            Marks::Shape | Marks::Structural => (self.implementation)(&mut Args::new(args, false)),
+            // These see the marked arguments, to apply their own rule.
+            Marks::Shape | Marks::Structural | Marks::AddSensitive | Marks::RemoveSensitive => {
+                (self.implementation)(&mut Args::new(args, false, context))
+            }
         };
         result.map_err(|e| e.prefixed(self.name))
     }
@@ -172,6 +225,45 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
         .binary_search_by(|f| f.name.cmp(name))
         .ok()
         .and_then(|i| table.get(i))
+}
+
+/// Finds a function by its Terraform name (`cidrhost`, `jsonencode`,
+/// `index`, ...), for the HCL front end.
+///
+/// The mapping rule: a Terraform built-in's DSL name is its Terraform name
+/// in kebab case, so the Terraform name is the DSL name without its dashes
+/// (`cidr-host` ↔ `cidrhost`, `json-encode` ↔ `jsonencode`). The exceptions
+/// are listed, with the reason, in [`terraform_exceptions`]: `index`
+/// (`index-of`), `format` (`format-printf`, since the DSL's `format` uses
+/// `~a` directives), `strrev` (`string-reverse`), `strcontains`
+/// (`string-contains`) and `timecmp` (`time-compare`). DSL-only functions
+/// (operators, `list`, `first`, `string-append`, ...) have no Terraform
+/// name; Terraform functions not provided here are listed by
+/// [`terraform_not_provided`].
+pub fn lookup_terraform(name: &str) -> Option<&'static Function> {
+    let table = registry::TERRAFORM_NAMES;
+    table
+        .binary_search_by(|(terraform, _)| terraform.cmp(&name))
+        .ok()
+        .and_then(|i| table.get(i))
+        .and_then(|(_, dsl)| lookup(dsl))
+}
+
+/// Every `(Terraform name, DSL name)` pair, sorted by Terraform name.
+pub fn terraform_names() -> &'static [(&'static str, &'static str)] {
+    registry::TERRAFORM_NAMES
+}
+
+/// The Terraform names that are not the DSL name without dashes, as
+/// `(Terraform name, DSL name, why)`.
+pub fn terraform_exceptions() -> &'static [(&'static str, &'static str, &'static str)] {
+    registry::TERRAFORM_EXCEPTIONS
+}
+
+/// Terraform 1.5 built-ins deliberately not provided by this library, as
+/// `(name, why)`.
+pub fn terraform_not_provided() -> &'static [(&'static str, &'static str)] {
+    registry::TERRAFORM_NOT_PROVIDED
 }
 
 /// Every function name, sorted, for "did you mean" suggestions.
@@ -221,6 +313,15 @@ pub fn call(function: impl Callee, args: Vec<Value>) -> Result<Value, FunctionEr
     function.resolve()?.call(args)
 }
 
+/// Like [`call`], with what the caller gives the function (see [`Context`]).
+pub fn call_in(
+    function: impl Callee,
+    args: Vec<Value>,
+    context: &Context,
+) -> Result<Value, FunctionError> {
+    function.resolve()?.call_in(args, context)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,7 +358,7 @@ mod tests {
             "upper: expected 1 argument, found 0 (usage: (upper STRING))"
         );
         assert_eq!(err.argument, None);
-        let err = call("join", vec![Value::Null; 3]).unwrap_err();
+        let err = call("trim-prefix", vec![Value::Null; 3]).unwrap_err();
         assert_eq!(err.argument, Some(2));
         assert!(
             call("frobnicate", vec![])
@@ -268,6 +369,264 @@ mod tests {
         assert_eq!(
             call(&"upper".to_string(), vec!["a".into()]).unwrap(),
             Value::string("A")
+        );
+    }
+
+    /// Every Terraform 1.5 built-in function.
+    const TERRAFORM_1_5: &[&str] = &[
+        "abs",
+        "abspath",
+        "alltrue",
+        "anytrue",
+        "base64decode",
+        "base64encode",
+        "base64gzip",
+        "base64sha256",
+        "base64sha512",
+        "basename",
+        "bcrypt",
+        "can",
+        "ceil",
+        "chomp",
+        "chunklist",
+        "cidrhost",
+        "cidrnetmask",
+        "cidrsubnet",
+        "cidrsubnets",
+        "coalesce",
+        "coalescelist",
+        "compact",
+        "concat",
+        "contains",
+        "csvdecode",
+        "dirname",
+        "distinct",
+        "element",
+        "endswith",
+        "file",
+        "filebase64",
+        "filebase64sha256",
+        "filebase64sha512",
+        "fileexists",
+        "filemd5",
+        "fileset",
+        "filesha1",
+        "filesha256",
+        "filesha512",
+        "flatten",
+        "floor",
+        "format",
+        "formatdate",
+        "formatlist",
+        "indent",
+        "index",
+        "join",
+        "jsondecode",
+        "jsonencode",
+        "keys",
+        "length",
+        "log",
+        "lookup",
+        "lower",
+        "matchkeys",
+        "max",
+        "md5",
+        "merge",
+        "min",
+        "nonsensitive",
+        "one",
+        "parseint",
+        "pathexpand",
+        "plantimestamp",
+        "pow",
+        "range",
+        "regex",
+        "regexall",
+        "replace",
+        "reverse",
+        "rsadecrypt",
+        "sensitive",
+        "setintersection",
+        "setproduct",
+        "setsubtract",
+        "setunion",
+        "sha1",
+        "sha256",
+        "sha512",
+        "signum",
+        "slice",
+        "sort",
+        "split",
+        "startswith",
+        "strcontains",
+        "strrev",
+        "substr",
+        "sum",
+        "templatefile",
+        "textdecodebase64",
+        "textencodebase64",
+        "timeadd",
+        "timecmp",
+        "timestamp",
+        "title",
+        "tobool",
+        "tolist",
+        "tomap",
+        "tonumber",
+        "toset",
+        "tostring",
+        "transpose",
+        "trim",
+        "trimprefix",
+        "trimspace",
+        "trimsuffix",
+        "try",
+        "type",
+        "upper",
+        "urlencode",
+        "uuid",
+        "uuidv5",
+        "values",
+        "yamldecode",
+        "yamlencode",
+        "zipmap",
+    ];
+
+    #[test]
+    fn every_terraform_function_is_provided_or_listed() {
+        for name in TERRAFORM_1_5 {
+            let provided = lookup_terraform(name).is_some();
+            let listed = terraform_not_provided().iter().any(|(n, _)| n == name);
+            assert!(
+                provided != listed,
+                "{name}: provided {provided}, listed {listed}"
+            );
+        }
+        for (name, _) in terraform_names() {
+            assert!(
+                TERRAFORM_1_5.contains(name),
+                "{name} is not a Terraform 1.5 function"
+            );
+        }
+    }
+
+    #[test]
+    fn terraform_names_follow_the_rule() {
+        for (terraform, dsl) in terraform_names() {
+            let function = lookup(dsl).unwrap_or_else(|| panic!("{dsl} is not a function"));
+            assert!(std::ptr::eq(lookup_terraform(terraform).unwrap(), function));
+            let exception = terraform_exceptions()
+                .iter()
+                .find(|(t, _, _)| t == terraform);
+            match exception {
+                Some((_, expected, _)) => assert_eq!(dsl, expected),
+                None => assert_eq!(*terraform, dsl.replace('-', ""), "{dsl}"),
+            }
+        }
+        assert_eq!(lookup_terraform("cidrhost").unwrap().name, "cidr-host");
+        assert_eq!(lookup_terraform("format").unwrap().name, "format-printf");
+        assert!(lookup_terraform("cidr-host").is_none());
+        assert!(lookup_terraform("string-append").is_none());
+    }
+
+    #[test]
+    fn the_phase_decides_clock_and_randomness() {
+        struct Fixed;
+        impl Effects for Fixed {
+            fn now(&self) -> std::time::SystemTime {
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)
+            }
+            fn fill_random(&self, buffer: &mut [u8]) {
+                buffer.fill(7);
+            }
+        }
+        assert_eq!(call("timestamp", vec![]).unwrap(), Value::Unknown);
+        assert_eq!(call("uuid", vec![]).unwrap(), Value::Unknown);
+        assert_eq!(call("plan-timestamp", vec![]).unwrap(), Value::Unknown);
+        let apply = Context {
+            phase: Phase::Apply(&Fixed),
+            plan_timestamp: Some(Fixed.now()),
+            files: None,
+        };
+        let now = Value::string("2023-11-14T22:13:20Z");
+        assert_eq!(call_in("timestamp", vec![], &apply).unwrap(), now);
+        assert_eq!(call_in("plan-timestamp", vec![], &apply).unwrap(), now);
+        assert_eq!(
+            call_in("uuid", vec![], &apply).unwrap(),
+            Value::string("07070707-0707-4707-8707-070707070707")
+        );
+        let hash = call_in("bcrypt", vec!["secret".into(), Value::int(4)], &apply).unwrap();
+        let hash = hash.as_str().unwrap_or_default().to_string();
+        assert!(hash.starts_with("$2a$04$"), "{hash}");
+        assert!(bcrypt::verify("secret", &hash).unwrap());
+        assert!(call("file", vec!["x".into()]).is_err());
+    }
+
+    #[test]
+    fn files_come_from_the_caller() {
+        struct Memory;
+        impl FileAccess for Memory {
+            fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+                match path {
+                    "hello.txt" => Ok(b"hello".to_vec()),
+                    "binary" => Ok(vec![0xff, 0]),
+                    _ => Err("no such file".into()),
+                }
+            }
+            fn is_file(&self, path: &str) -> Result<bool, String> {
+                Ok(path == "hello.txt")
+            }
+            fn glob(&self, _base: &str, _pattern: &str) -> Result<Vec<String>, String> {
+                Ok(vec!["b.txt".into(), "a.txt".into()])
+            }
+            fn current_dir(&self) -> Result<String, String> {
+                Ok("/work".into())
+            }
+            fn home_dir(&self) -> Result<String, String> {
+                Ok("/home/me".into())
+            }
+        }
+        let context = Context {
+            files: Some(&Memory),
+            ..Context::default()
+        };
+        let run = |name: &str, args: Vec<Value>| call_in(name, args, &context);
+        let hello = || vec![Value::string("hello.txt")];
+        assert_eq!(run("file", hello()).unwrap(), Value::string("hello"));
+        assert_eq!(
+            run("file-base64", hello()).unwrap(),
+            Value::string("aGVsbG8=")
+        );
+        assert_eq!(
+            run("file-md5", hello()).unwrap(),
+            Value::string("5d41402abc4b2a76b9719d911017c592")
+        );
+        assert_eq!(
+            run("file-sha1", hello()).unwrap(),
+            Value::string("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d")
+        );
+        assert!(run("file-sha256", hello()).is_ok());
+        assert!(run("file-sha512", hello()).is_ok());
+        assert_eq!(
+            run("file-base64-sha256", hello()).unwrap(),
+            Value::string("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=")
+        );
+        assert!(run("file-base64-sha512", hello()).is_ok());
+        assert!(run("file", vec!["binary".into()]).is_err());
+        let missing = run("file", vec!["nope".into()]).unwrap_err();
+        assert_eq!(missing.message, "file: cannot read \"nope\": no such file");
+        assert_eq!(run("file-exists", hello()).unwrap(), Value::Bool(true));
+        assert_eq!(
+            run("file-set", vec![".".into(), "*.txt".into()]).unwrap(),
+            Value::List(vec!["a.txt".into(), "b.txt".into()])
+        );
+        assert_eq!(
+            run("abs-path", vec!["a/../b".into()]).unwrap(),
+            Value::string("/work/b")
+        );
+        assert_eq!(
+            run("path-expand", vec!["~/x".into()]).unwrap(),
+            Value::string("/home/me/x")
         );
     }
 }

@@ -78,11 +78,7 @@ fn all_numbers(args: &Args, start: usize) -> Result<Vec<Number>, FunctionError> 
 }
 
 pub(crate) fn plus(args: &mut Args) -> Result<Value, FunctionError> {
-    let mut total = Number::Int(0);
-    for n in all_numbers(args, 0)? {
-        total = add(total, n)?;
-    }
-    Ok(num(total))
+    total(&all_numbers(args, 0)?).map(num)
 }
 
 pub(crate) fn minus(args: &mut Args) -> Result<Value, FunctionError> {
@@ -239,12 +235,81 @@ pub(crate) fn max(args: &mut Args) -> Result<Value, FunctionError> {
     extremes(args, Ordering::Greater)
 }
 
-pub(crate) fn sum(args: &mut Args) -> Result<Value, FunctionError> {
-    let mut total = Number::Int(0);
-    for n in args.numbers(0)? {
-        total = add(total, n)?;
+/// The sum of numbers (0 for none); integer overflow is an error.
+pub(crate) fn total(numbers: &[Number]) -> Result<Number, FunctionError> {
+    numbers
+        .iter()
+        .try_fold(Number::Int(0), |sum, n| add(sum, *n))
+}
+
+/// Parses a number written in decimal, as Terraform converts a string to
+/// a number: an optional sign, digits with an optional fraction, an
+/// optional exponent; no spaces, no `0x`, no `inf`. Integers stay exact.
+pub(crate) fn parse_decimal(text: &str) -> Option<Number> {
+    let bytes = text.as_bytes();
+    let mut i = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let digits_start = i;
+    while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
     }
-    Ok(num(total))
+    let mut digits = i - digits_start;
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        let fraction_start = i;
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        digits += i - fraction_start;
+    }
+    if digits == 0 {
+        return None;
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exponent_start = i;
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == exponent_start {
+            return None;
+        }
+    }
+    if i != bytes.len() {
+        return None;
+    }
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    if let Ok(n) = unsigned.parse::<i128>() {
+        return Some(Number::Int(n));
+    }
+    unsigned
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(|f| Number::Float(f).normalize())
+}
+
+/// `(to-bool VALUE)`: a bool, or the strings "true" and "false"; null
+/// passes through.
+pub(crate) fn to_bool(args: &mut Args) -> Result<Value, FunctionError> {
+    match args.get(0).peel() {
+        Value::Null => Ok(Value::Null),
+        Value::Bool(b) => Ok(Value::Bool(*b)),
+        Value::String(s) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
+        Value::String(s) => Err(FunctionError::at(
+            0,
+            format!(
+                "cannot convert {} to bool; only the strings \"true\" and \"false\" are allowed",
+                args.quote(s)
+            ),
+        )),
+        other => Err(FunctionError::at(
+            0,
+            format!("cannot convert {} to bool", other.kind_name()),
+        )),
+    }
 }
 
 /// Digits of bases up to 62, as Go's `big.Int.SetString` (and so
@@ -314,7 +379,7 @@ pub(crate) fn to_number(args: &mut Args) -> Result<Value, FunctionError> {
     match args.get(0).peel() {
         Value::Null => Ok(Value::Null),
         Value::Number(n) => Ok(num(n.normalize())),
-        Value::String(s) => match nimbus_value::parse_number(s) {
+        Value::String(s) => match parse_decimal(s) {
             Some(n) => Ok(num(n.normalize())),
             None => Err(FunctionError::at(
                 0,

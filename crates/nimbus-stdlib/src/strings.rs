@@ -1,12 +1,14 @@
 //! String functions.
 //!
-//! Positions and lengths count Unicode scalar values (`char`s), never
-//! bytes, so no function can cut a multi-byte character in half; Terraform
-//! counts grapheme clusters, which differs only for combining sequences.
+//! Positions and lengths count grapheme clusters (what a reader sees as
+//! one character: `e` plus a combining accent, a flag, a family emoji), as
+//! Terraform's `length`, `substr` and `strrev` do; never bytes, so no
+//! function can cut a character in half.
 
 use crate::FunctionError;
 use crate::args::{Args, type_error};
 use nimbus_value::Value;
+use unicode_segmentation::UnicodeSegmentation;
 
 /// The most spaces `indent` adds per line: a guard against a typo such as
 /// `(indent 2000000000 text)` exhausting memory.
@@ -102,12 +104,62 @@ pub(crate) fn string_append(args: &mut Args) -> Result<Value, FunctionError> {
     Ok(string(out))
 }
 
-pub(crate) fn upper(args: &mut Args) -> Result<Value, FunctionError> {
-    Ok(string(args.string(0)?.to_uppercase()))
+/// The number of grapheme clusters in `s` (Terraform's string length).
+pub(crate) fn grapheme_count(s: &str) -> usize {
+    s.graphemes(true).count()
 }
 
+/// One character's case mapping as Go's `unicode.ToUpper`/`ToLower` (and
+/// so Terraform) does it: character by character, one character for one.
+/// Where Unicode's full mapping gives several characters (`ß` to `SS`) Go
+/// keeps the character; the one-to-one exception is `İ`, whose simple
+/// lower case is `i`.
+fn map_case<I: Iterator<Item = char> + ExactSizeIterator>(c: char, mapped: I) -> char {
+    let mut mapped = mapped;
+    match (mapped.len(), mapped.next()) {
+        (1, Some(m)) => m,
+        _ if c == '\u{130}' => 'i',
+        _ => c,
+    }
+}
+
+pub(crate) fn upper(args: &mut Args) -> Result<Value, FunctionError> {
+    let s = args.string(0)?;
+    Ok(string(
+        s.chars()
+            .map(|c| map_case(c, c.to_uppercase()))
+            .collect::<String>(),
+    ))
+}
+
+/// Character by character, so a final `Σ` stays `σ` as in Go (Rust's
+/// `str::to_lowercase` would write `ς`).
 pub(crate) fn lower(args: &mut Args) -> Result<Value, FunctionError> {
-    Ok(string(args.string(0)?.to_lowercase()))
+    let s = args.string(0)?;
+    Ok(string(
+        s.chars()
+            .map(|c| map_case(c, c.to_lowercase()))
+            .collect::<String>(),
+    ))
+}
+
+/// Removes leading and trailing Unicode white space (Terraform's
+/// `trimspace`).
+pub(crate) fn trim_space(args: &mut Args) -> Result<Value, FunctionError> {
+    Ok(string(args.string(0)?.trim()))
+}
+
+/// Reverses the grapheme clusters, so combining accents stay on their
+/// letter (Terraform's `strrev`).
+pub(crate) fn string_reverse(args: &mut Args) -> Result<Value, FunctionError> {
+    Ok(string(
+        args.string(0)?.graphemes(true).rev().collect::<String>(),
+    ))
+}
+
+/// `(string-contains STRING SUBSTRING)` (Terraform's `strcontains`).
+pub(crate) fn string_contains(args: &mut Args) -> Result<Value, FunctionError> {
+    Ok(Value::Bool(args.string(0)?.contains(args.string(1)?)))
 }
 
 /// `(trim STRING [CHARACTERS])`: whitespace, or any of the given characters,
@@ -133,9 +185,14 @@ pub(crate) fn trim_suffix(args: &mut Args) -> Result<Value, FunctionError> {
     Ok(string(s.strip_suffix(suffix).unwrap_or(s)))
 }
 
+/// `(join SEPARATOR LIST...)`: the elements of every list, in order.
 pub(crate) fn join(args: &mut Args) -> Result<Value, FunctionError> {
     let separator = args.string(0)?;
-    Ok(string(args.strings(1)?.join(separator)))
+    let mut parts = Vec::new();
+    for index in 1..args.len() {
+        parts.extend(args.strings(index)?);
+    }
+    Ok(string(parts.join(separator)))
 }
 
 /// `(split SEPARATOR STRING)`; an empty separator splits into characters.
@@ -149,10 +206,21 @@ pub(crate) fn split(args: &mut Args) -> Result<Value, FunctionError> {
     Ok(Value::List(parts))
 }
 
-/// `(replace STRING SEARCH REPLACEMENT)`: every occurrence, plain text.
+/// `(replace STRING SEARCH REPLACEMENT)`: every occurrence of SEARCH; a
+/// SEARCH written `/.../` is a regular expression (Terraform's rule), and
+/// REPLACEMENT may then refer to groups as `$1` or `${name}`.
 pub(crate) fn replace(args: &mut Args) -> Result<Value, FunctionError> {
     let (s, search, replacement) = (args.string(0)?, args.string(1)?, args.string(2)?);
-    Ok(string(s.replace(search, replacement)))
+    let pattern = search
+        .strip_prefix('/')
+        .and_then(|rest| rest.strip_suffix('/'));
+    match pattern {
+        Some(pattern) => {
+            let regex = crate::patterns::compile(pattern, 1)?;
+            Ok(string(regex.replace_all(s, replacement)))
+        }
+        None => Ok(string(s.replace(search, replacement))),
+    }
 }
 
 /// `(substr STRING OFFSET LENGTH)` with Terraform's semantics: a negative
@@ -162,7 +230,7 @@ pub(crate) fn substr(args: &mut Args) -> Result<Value, FunctionError> {
     let s = args.string(0)?;
     let offset = args.small_integer(1)?;
     let length = args.small_integer(2)?;
-    let total = i64::try_from(s.chars().count()).unwrap_or(i64::MAX);
+    let total = i64::try_from(grapheme_count(s)).unwrap_or(i64::MAX);
     let start = if offset < 0 {
         offset.saturating_add(total).max(0)
     } else {
@@ -172,10 +240,10 @@ pub(crate) fn substr(args: &mut Args) -> Result<Value, FunctionError> {
         return Ok(string(""));
     }
     let start = usize::try_from(start).unwrap_or(usize::MAX);
-    let chars = s.chars().skip(start);
+    let graphemes = s.graphemes(true).skip(start);
     Ok(string(match usize::try_from(length) {
-        Ok(n) => chars.take(n).collect::<String>(),
-        Err(_) => chars.collect::<String>(), // negative length: to the end
+        Ok(n) => graphemes.take(n).collect::<String>(),
+        Err(_) => graphemes.collect::<String>(), // negative length: to the end
     }))
 }
 

@@ -1,6 +1,7 @@
 //! Values, types and schemas: the vocabulary shared by the evaluator, the
 //! providers, the state store's callers and the engine.
 
+pub mod order;
 pub mod schema;
 pub mod types;
 pub mod value;

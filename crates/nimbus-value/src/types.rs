@@ -115,8 +115,8 @@ impl Type {
             }
             (Type::Set(t), Value::List(items)) => {
                 let mut items = convert_items(t, items, path, sensitive)?;
-                items.sort_by_key(|a| a.to_json().to_string());
-                items.dedup();
+                items.sort_by(crate::order::compare);
+                items.dedup_by(|a, b| crate::order::equal(a, b));
                 Ok(Value::List(items))
             }
             (Type::Map(t), Value::Map(map)) => {
