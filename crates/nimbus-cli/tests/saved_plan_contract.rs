@@ -251,27 +251,46 @@ fn a_directory_without_configuration_is_refused() {
     assert!(!empty.exists(".nimbus"), "a refused plan creates no state");
 }
 
-/// A plan file whose planned values were edited by hand is not what the
-/// configuration produces: refused, nothing made. (The plan's variable
-/// values are part of what was reviewed, as in a Terraform plan file: the
-/// file is owner-only.)
+/// A plan file edited by hand is refused before anything is done, however
+/// consistent the edit: its planned values, or its variable values and
+/// planned values together (which the configuration would then produce
+/// again). The file is sealed with a key kept in the state store.
 #[test]
 fn a_tampered_plan_file_is_refused() {
     let w = Workdir::init_with(
-        r#"(define-infrastructure t
-  (resource terraform-data "a" (input "REVIEWED"))
+        r#"(define-variables (word (type string)))
+(define-infrastructure t
+  (resource terraform-data "a" (input (var word)))
   (resource local-file "f" (filename "out/f.txt") (content "x")))"#,
     );
-    w.run(&["plan", "-out", "p"]).success();
-    let text = w.read("p").replace("REVIEWED", "TAMPERED");
-    w.write("p", &text);
-    w.run(&["apply", "p"])
-        .failure()
-        .no_panic()
-        .stderr_has("the configuration no longer produces the saved plan")
-        .stderr_has("terraform-data.a");
-    assert!(w.state_list().is_empty());
-    assert!(!w.exists("out/f.txt"));
+    w.run(&["plan", "-out", "p", "--var", "word=REVIEWED"])
+        .success();
+    let sealed = w.read("p");
+    for edited in [
+        sealed.replacen("REVIEWED", "TAMPERED", 1),
+        sealed.replace("REVIEWED", "TAMPERED"),
+        sealed.replace("\"seal\":", "\"unsealed\":"),
+    ] {
+        w.write("p", &edited);
+        w.run(&["apply", "p"])
+            .failure()
+            .no_panic()
+            .stderr_has("the plan file was changed after it was written");
+        assert!(w.state_list().is_empty());
+        assert!(!w.exists("out/f.txt"));
+    }
+    // A plan made for another state (here: the state it was made for is
+    // gone, and a new one has its own key) is refused too.
+    w.write("p", &sealed);
+    std::fs::remove_dir_all(w.path().join(".nimbus")).expect("remove the state");
+    w.run(&["apply", "p"]).failure().stderr_has(
+        "the plan file was changed after it was written, or was written for another state",
+    );
+    // The file as written applies.
+    w.run(&["plan", "-out", "p", "--var", "word=REVIEWED"])
+        .success();
+    w.run(&["apply", "p"]).success();
+    assert_eq!(w.attribute("terraform-data.a", "output"), "REVIEWED");
 }
 
 /// Two applies of one saved plan at once: one applies it, the other is

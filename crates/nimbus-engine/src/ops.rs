@@ -119,6 +119,31 @@ pub fn lock(
         })
 }
 
+/// The key saved plans of this state are sealed with (see
+/// [`SavedPlan::sealed`]): 32 random bytes made on first use and kept in
+/// the state store, so a plan file can be checked against the state it was
+/// made for.
+pub fn plan_key(store: &Store) -> Result<Vec<u8>, OpsError> {
+    let key = store
+        .setting_or_init(PLAN_KEY_SETTING, || {
+            use rand::RngCore;
+            let mut key = [0u8; 32];
+            rand::rng().fill_bytes(&mut key);
+            hex::encode(key)
+        })
+        .map_err(|source| OpsError::State {
+            what: "reading the plan key",
+            source,
+        })?;
+    hex::decode(key).map_err(|e| OpsError::State {
+        what: "reading the plan key",
+        source: StateError::Corrupt(format!("plan key: {e}")),
+    })
+}
+
+/// The store setting that holds [`plan_key`].
+const PLAN_KEY_SETTING: &str = "plan_key";
+
 /// Reports the write-ahead intents an interrupted run left open and closes
 /// them: the objects they name are re-read or planned again by this run.
 /// Closing appends an event but changes no object.
@@ -289,6 +314,7 @@ impl<'e, 'c> Run<'e, 'c> {
         inputs: &Inputs,
         options: &RunOptions,
     ) -> Result<(), OpsError> {
+        saved.check_seal(&plan_key(self.store)?)?;
         saved.check_applicable(&self.workspace, self.sequence_before_recovery)?;
         let plan = &saved.plan;
         if (!options.targets.is_empty() && options.targets != plan.targets)

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Version of the saved plan file format. 2 added the directory and the
-/// plan's target selection.
-pub const PLAN_FORMAT: u32 = 2;
+/// plan's target selection; 3 the seal.
+pub const PLAN_FORMAT: u32 = 3;
 
 /// What `plan -out` writes: the plan and everything it was made with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,6 +32,12 @@ pub struct SavedPlan {
     pub plan: Plan,
     /// The variable values the plan was made with, by name.
     pub inputs: Vec<(String, Value)>,
+    /// HMAC-SHA256 (hex) of the rest of the file under the state's plan
+    /// key ([`crate::ops::plan_key`]): a plan edited after it was written
+    /// (its values and its inputs changed together so that they agree) is
+    /// refused, and so is a plan written for another state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// Why a saved plan cannot be applied here and now.
@@ -56,6 +62,10 @@ pub enum SavedPlanError {
         "the saved plan is stale: the state changed since it was made (event {planned} then, {current} now); run `nimbus plan` again"
     )]
     Stale { planned: u64, current: u64 },
+    #[error(
+        "the plan file was changed after it was written, or was written for another state: it is not applied; run `nimbus plan -out FILE` again"
+    )]
+    SealBroken,
 }
 
 impl SavedPlan {
@@ -68,7 +78,49 @@ impl SavedPlan {
             directory: directory.to_path_buf(),
             plan,
             inputs,
+            seal: None,
         }
+    }
+
+    /// Seals the plan with the state's plan key (see [`SavedPlan::seal`]).
+    pub fn sealed(mut self, key: &[u8]) -> SavedPlan {
+        self.seal = Some(self.mac(key));
+        self
+    }
+
+    /// Whether the plan is exactly as it was written for the state whose
+    /// plan key is `key`. Checked before anything else is read from it.
+    pub fn check_seal(&self, key: &[u8]) -> Result<(), SavedPlanError> {
+        let expected = self.mac(key);
+        // Constant-time comparison: the MAC is a secret-derived value.
+        let matches = self.seal.as_ref().is_some_and(|seal| {
+            seal.len() == expected.len()
+                && seal
+                    .bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if matches {
+            Ok(())
+        } else {
+            Err(SavedPlanError::SealBroken)
+        }
+    }
+
+    /// The MAC of everything but the seal: the file's bytes as written
+    /// without it (serialization is deterministic: vectors and ordered maps).
+    fn mac(&self, key: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let unsealed = SavedPlan {
+            seal: None,
+            ..self.clone()
+        };
+        // Any key length is accepted by HMAC.
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(&unsealed.to_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// The variable values the plan was made with, as the run's inputs:

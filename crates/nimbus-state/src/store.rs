@@ -359,6 +359,25 @@ impl Store {
         })
     }
 
+    /// The store-wide setting `key`; when it has none yet, `init()`'s
+    /// value is stored and returned. Two processes racing to set it agree
+    /// on the first one written.
+    pub fn setting_or_init(&self, key: &str, init: impl FnOnce() -> String) -> Result<String> {
+        if let Some(value) = setting(&self.conn(), key)? {
+            return Ok(value);
+        }
+        let value = init();
+        self.write_tx(|c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![key, value],
+            )?;
+            Ok(())
+        })?;
+        setting(&self.conn(), key)?
+            .ok_or_else(|| StateError::Corrupt(format!("setting {key} vanished")))
+    }
+
     /// The selected workspace (`default` unless another was selected).
     pub fn current_workspace(&self) -> Result<String> {
         current_workspace_of(&self.conn())

@@ -191,7 +191,14 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
         .iter()
         .map(|(k, v)| (k.clone(), v.value.clone()))
         .collect();
-    let saved = SavedPlan::new(&session.canonical_dir()?, plan.clone(), inputs);
+    // The seal's key lives in the state store: writing a plan file makes
+    // the store if there is none yet.
+    let store = session.store(true)?.ok_or(Reported)?;
+    let key = ops::plan_key(&store).map_err(|e| {
+        session.out.error(&e.to_string());
+        Reported
+    })?;
+    let saved = SavedPlan::new(&session.canonical_dir()?, plan.clone(), inputs).sealed(&key);
     let path = session.resolve(path);
     let write = || -> std::io::Result<()> {
         let tmp = path.with_extension("tmp-plan");

@@ -320,7 +320,8 @@ impl Project {
         destroy: bool,
     ) -> Result<(Plan, SavedPlan), Vec<Diagnostic>> {
         let plan = self.plan(config, options, destroy).await?;
-        let saved = SavedPlan::new(&self.canonical, plan.clone(), Vec::new());
+        let key = nimbus_engine::ops::plan_key(&self.store).expect("the plan key");
+        let saved = SavedPlan::new(&self.canonical, plan.clone(), Vec::new()).sealed(&key);
         let saved = SavedPlan::from_bytes(&saved.to_bytes()).expect("a saved plan reads back");
         Ok((plan, saved))
     }
