@@ -14,7 +14,9 @@
 //! on it are skipped as interrupted), and a job that has not begun its
 //! work does not begin it ([`may_start`]); what is in flight finishes and
 //! is recorded. Every node is visited once: the pass is linear in nodes
-//! plus edges.
+//! plus edges. Ready nodes start only while few jobs wait to run, so the
+//! jobs held at once are bounded by the parallelism, not by the size of
+//! the configuration.
 
 use crate::events::{Event, EventSink};
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -88,6 +90,9 @@ struct Running<O> {
     remaining: usize,
 }
 
+/// Jobs waiting to run below which the scheduler starts more ready nodes.
+const MIN_QUEUED_JOBS: usize = 256;
+
 /// Runs `work` over `dag` to the end.
 pub(crate) async fn run<'f, W: Work<'f>>(
     dag: &impl Dag,
@@ -103,8 +108,14 @@ pub(crate) async fn run<'f, W: Work<'f>>(
     let mut queued: VecDeque<(usize, usize, Job<'f, W::Output>)> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
     let parallelism = parallelism.max(1);
+    // Nodes start only while few jobs wait: a job is a future holding its
+    // whole operation, so starting 100,000 ready nodes at once would hold
+    // 100,000 of them in memory before the first ran.
+    let queue_limit = parallelism.max(MIN_QUEUED_JOBS);
     loop {
-        while let Some(v) = ready.pop_front() {
+        while queued.len() < queue_limit
+            && let Some(v) = ready.pop_front()
+        {
             if state[v] != State::Waiting {
                 continue;
             }
