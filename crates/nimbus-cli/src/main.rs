@@ -217,6 +217,15 @@ pub enum StateCommand {
     },
     /// Open write-ahead intents left by interrupted runs.
     Intents,
+    /// Adopt the objects of a Terraform state file (format 4) into the
+    /// current workspace, in one transaction: the next plan of the same
+    /// configuration changes nothing.
+    #[command(name = "import-terraform")]
+    ImportTerraform { file: PathBuf },
+    /// Write the current workspace as a Terraform state (format 4) that
+    /// Terraform 1.x reads: to FILE, or to standard output.
+    #[command(name = "export-terraform")]
+    ExportTerraform { file: Option<PathBuf> },
 }
 
 #[derive(Subcommand)]

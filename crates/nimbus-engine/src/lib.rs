@@ -19,6 +19,7 @@ pub mod providers;
 pub mod retry;
 pub mod saved;
 mod schedule;
+pub mod terraform_state;
 pub mod walk;
 
 pub use events::{Event, EventSink, Events, NoEvents};

@@ -11,6 +11,7 @@
 
 use crate::events::{Event, Events};
 use crate::saved::{SavedPlan, SavedPlanError};
+use crate::terraform_state;
 use crate::{ApplyReport, Drift, Engine, Plan, PriorState, RunOptions};
 use nimbus_eval::Inputs;
 use nimbus_state::{
@@ -38,6 +39,8 @@ pub enum OpsError {
     },
     #[error(transparent)]
     SavedPlan(#[from] SavedPlanError),
+    #[error(transparent)]
+    TerraformState(#[from] terraform_state::TerraformStateError),
     #[error(
         "a saved plan is applied with the --target/--exclude/--replace selection it was made with; leave them out, or plan again with the new selection"
     )]
@@ -140,6 +143,78 @@ pub fn plan_key(store: &Store) -> Result<Vec<u8>, OpsError> {
         source: StateError::Corrupt(format!("plan key: {e}")),
     })
 }
+
+/// What [`Run::adopt_terraform`] adopted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adopted {
+    pub objects: usize,
+    pub outputs: usize,
+    /// Data source instances left out: they are read on every plan.
+    pub data_sources: usize,
+    /// The workspace's head event afterwards.
+    pub head: u64,
+}
+
+/// `state export-terraform`: the workspace as a Terraform state (format 4)
+/// that Terraform 1.x reads. It continues the lineage of an adopted
+/// Terraform state (or starts one, kept for later exports); its serial is
+/// the workspace's head event, so each export after a change is newer.
+pub fn export_terraform(
+    config: &nimbus_config::Config,
+    store: &Store,
+    workspace: &str,
+) -> Result<Vec<u8>, OpsError> {
+    let records = store
+        .resources(workspace)
+        .map_err(state_error("reading the state"))?;
+    let outputs = store
+        .outputs(workspace)
+        .map_err(state_error("reading the outputs"))?;
+    let serial = store
+        .head_sequence(workspace)
+        .map_err(state_error("reading the state"))?;
+    let lineage = store
+        .setting_or_init(TERRAFORM_LINEAGE_SETTING, || {
+            uuid::Uuid::new_v4().to_string()
+        })
+        .map_err(state_error("recording the Terraform lineage"))?;
+    terraform_state::write(&records, &outputs, &lineage, serial, |record| {
+        terraform_provider(config, record)
+    })
+    .map_err(|e| OpsError::Diagnostics(vec![Diagnostic::error(e.to_string())]))
+}
+
+/// The provider of a record as Terraform names it: a configured plugin's
+/// source, the Terraform provider of a built-in type's name, or the
+/// provider named after the configuration's local name.
+fn terraform_provider(
+    config: &nimbus_config::Config,
+    record: &ResourceRecord,
+) -> terraform_state::TerraformProvider {
+    let (name, alias) = match record.provider.split_once('.') {
+        Some((name, alias)) => (name, Some(alias.to_string())),
+        None => (record.provider.as_str(), None),
+    };
+    let configured_source = config
+        .root()
+        .providers
+        .iter()
+        .find(|block| block.address() == record.provider)
+        .and_then(|block| crate::Requirement::of(block).source);
+    let source = match configured_source {
+        Some(source) if source.matches('/').count() == 1 => {
+            format!("registry.terraform.io/{source}")
+        }
+        Some(source) => source.to_string(),
+        None => terraform_state::builtin_source(&record.resource_type)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{name}")),
+    };
+    terraform_state::TerraformProvider { source, alias }
+}
+
+/// The store setting that keeps the Terraform lineage.
+const TERRAFORM_LINEAGE_SETTING: &str = "terraform_lineage";
 
 /// The store setting that holds [`plan_key`].
 const PLAN_KEY_SETTING: &str = "plan_key";
@@ -413,6 +488,57 @@ impl<'e, 'c> Run<'e, 'c> {
             imported.map_err(|d| OpsError::Diagnostics(vec![d]))
         }
         .await;
+        self.engine.shutdown().await;
+        result
+    }
+
+    /// `state import-terraform`: adopts the objects of a Terraform state
+    /// (format 4) into the workspace in one transaction. Each block goes to
+    /// the provider configuration that serves it in the configuration;
+    /// a block the configuration does not have goes to the provider the
+    /// state names (its next plan deletes it, as for any removed block).
+    pub async fn adopt_terraform(self, state: &[u8]) -> Result<Adopted, OpsError> {
+        let engine = self.engine;
+        let result = (|| {
+            let adoption = terraform_state::read(state, |block, provider| {
+                engine
+                    .find_block(&block.to_string())
+                    .and_then(|resource| engine.providers.for_resource(resource).ok())
+                    .map(|handle| handle.address.to_string())
+                    .unwrap_or_else(|| match &provider.alias {
+                        Some(alias) => format!("{}.{alias}", provider.local_name()),
+                        None => provider.local_name().to_string(),
+                    })
+            })?;
+            if !adoption.lineage.is_empty() {
+                self.store
+                    .setting_or_init(TERRAFORM_LINEAGE_SETTING, || adoption.lineage.clone())
+                    .map_err(state_error("recording the Terraform lineage"))?;
+            }
+            let head = self
+                .store
+                .adopt(
+                    &self.workspace,
+                    "state import-terraform",
+                    &adoption.records,
+                    &adoption.outputs,
+                )
+                .map_err(|source| match source {
+                    StateError::ResourceExists { address, .. } => {
+                        OpsError::AlreadyInState { address }
+                    }
+                    source => OpsError::State {
+                        what: "adopting the Terraform state",
+                        source,
+                    },
+                })?;
+            Ok(Adopted {
+                objects: adoption.records.len(),
+                outputs: adoption.outputs.len(),
+                data_sources: adoption.data_sources,
+                head,
+            })
+        })();
         self.engine.shutdown().await;
         result
     }

@@ -758,6 +758,44 @@ impl Store {
         })
     }
 
+    /// Adopts objects made elsewhere (a Terraform state): every record and
+    /// output in one transaction, as one run named `operation`. All or
+    /// nothing: an address already in the workspace refuses the whole
+    /// adoption. Outputs are added to those the workspace has. Returns the
+    /// head event afterwards.
+    pub fn adopt(
+        &self,
+        ws: &str,
+        operation: &str,
+        records: &[ResourceRecord],
+        outputs: &[OutputRecord],
+    ) -> Result<u64> {
+        self.write_tx(|c| {
+            ensure_workspace(c, ws)?;
+            let actor = ad_hoc_actor(ws, operation, None);
+            write::insert_run(c, &actor, "succeeded")?;
+            for record in records {
+                if projection::resource_exists(c, ws, &record.address)? {
+                    return Err(StateError::ResourceExists {
+                        workspace: ws.to_owned(),
+                        address: record.address.clone(),
+                    });
+                }
+                let encoded = projection::EncodedResource::new(record.clone())?;
+                write::upsert(c, &actor, &encoded, Some("resource.import"), None, false)?;
+            }
+            if !outputs.is_empty() {
+                let mut all: Vec<OutputRecord> = projection::output_map(c, ws)?
+                    .into_values()
+                    .filter(|o| !outputs.iter().any(|n| n.name == o.name))
+                    .collect();
+                all.extend(outputs.iter().cloned());
+                write::set_outputs(c, &actor, &all)?;
+            }
+            write::head_seq(c, ws)
+        })
+    }
+
     /// `state mv`: renames a resource. Fails if `from` is missing or `to` exists.
     /// Returns the event's seq.
     pub fn move_resource(&self, ws: &str, from: &str, to: &str) -> Result<u64> {

@@ -10,7 +10,7 @@ use nimbus_eval::Inputs;
 use nimbus_syntax::SourceMap;
 use serde_json::json;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -200,23 +200,7 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
     })?;
     let saved = SavedPlan::new(&session.canonical_dir()?, plan.clone(), inputs).sealed(&key);
     let path = session.resolve(path);
-    let write = || -> std::io::Result<()> {
-        let tmp = path.with_extension("tmp-plan");
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // Plans can hold secrets: owner-only.
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(&saved.to_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|e| {
+    write_private_file(&path, &saved.to_bytes()).map_err(|e| {
         session
             .out
             .error(&format!("cannot save the plan to {}: {e}", path.display()));
@@ -240,6 +224,26 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
         json!({ "plan_file": path.display().to_string() }),
     );
     Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file renamed over it)
+/// and owner-only: plans and states can hold secrets.
+fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
 }
 
 fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
@@ -636,5 +640,88 @@ pub async fn import(session: &Session, address: &str, id: &str) -> CmdResult<u8>
         &format!("Imported {} ({}) as {address}.", id, record.resource_type),
         json!({ "imported": address, "id": id }),
     );
+    Ok(0)
+}
+
+/// `state import-terraform FILE`.
+pub async fn import_terraform(session: &Session, file: &Path) -> CmdResult<u8> {
+    let path = session.resolve(file);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        session.out.error(&format!(
+            "cannot read the Terraform state {}: {e}",
+            path.display()
+        ));
+        Reported
+    })?;
+    let prepared = prepare(session)?;
+    let engine = engine(session, &prepared)?;
+    let store = session.store(true)?.ok_or(Reported)?;
+    let workspace = session.workspace(Some(&store))?;
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let fail = report(session, &prepared.sources);
+    let run = begin_run(
+        session,
+        &engine,
+        &store,
+        &workspace,
+        "state import-terraform",
+        &sink,
+    )
+    .await
+    .map_err(&fail)?;
+    let adopted = run.adopt_terraform(&bytes).await;
+    sink.finish();
+    let adopted = adopted.map_err(&fail)?;
+    let skipped = if adopted.data_sources > 0 {
+        format!(
+            " ({} data source instances left out: they are read on every plan)",
+            adopted.data_sources
+        )
+    } else {
+        String::new()
+    };
+    session.line_or_json(
+        &format!(
+            "Adopted {} objects and {} outputs from {} into workspace `{workspace}`{skipped}. Run `nimbus plan` to check that nothing would change.",
+            adopted.objects,
+            adopted.outputs,
+            path.display()
+        ),
+        json!({
+            "adopted": adopted.objects,
+            "outputs": adopted.outputs,
+            "data_sources_left_out": adopted.data_sources,
+            "workspace": workspace,
+        }),
+    );
+    Ok(0)
+}
+
+/// `state export-terraform [FILE]`.
+pub fn export_terraform(session: &Session, file: Option<&Path>) -> CmdResult<u8> {
+    let prepared = prepare(session)?;
+    let store = session.store(true)?.ok_or(Reported)?;
+    let workspace = session.workspace(Some(&store))?;
+    let state = ops::export_terraform(&prepared.config, &store, &workspace)
+        .map_err(report(session, &prepared.sources))?;
+    match file {
+        None => crate::output::write_stdout(&String::from_utf8_lossy(&state)),
+        Some(file) => {
+            let path = session.resolve(file);
+            write_private_file(&path, &state).map_err(|e| {
+                session
+                    .out
+                    .error(&format!("cannot write {}: {e}", path.display()));
+                Reported
+            })?;
+            session.line_or_json(
+                &format!(
+                    "Wrote workspace `{workspace}` as a Terraform state to {}.",
+                    path.display()
+                ),
+                json!({ "terraform_state": path.display().to_string() }),
+            );
+        }
+    }
     Ok(0)
 }

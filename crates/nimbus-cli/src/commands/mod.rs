@@ -72,7 +72,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Providers {
             command: Some(ProvidersCommand::Install { upgrade }),
         } => setup::install_plugins(&session, upgrade).map(|_| 0),
-        Command::State(cmd) => state::state(&session, cmd),
+        Command::State(cmd) => state::state(&session, cmd).await,
         Command::Workspace(cmd) => state::workspace(&session, cmd),
         Command::Taint { address } => state::taint(&session, &address, true),
         Command::Untaint { address } => state::taint(&session, &address, false),

@@ -65,8 +65,15 @@ fn masked(record: &nimbus_state::ResourceRecord, show_sensitive: bool) -> serde_
     attributes
 }
 
-pub fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
+pub async fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
     match command {
+        // They read the configuration and lock the workspace as a run does.
+        StateCommand::ImportTerraform { file } => {
+            super::apply::import_terraform(session, &file).await
+        }
+        StateCommand::ExportTerraform { file } => {
+            super::apply::export_terraform(session, file.as_deref())
+        }
         StateCommand::List { filter } => {
             let Some(store) = store_or_empty(session)? else {
                 return Ok(0);

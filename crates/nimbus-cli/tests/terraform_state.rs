@@ -1,0 +1,133 @@
+//! Moving between Terraform and Nimbus, both ways, against Terraform 1.0.3
+//! itself (`bench/install-terraform.sh`, named by `NIMBUS_TEST_TERRAFORM`)
+//! and Terraform's null provider (the plugin mirror named by
+//! `NIMBUS_TEST_PLUGIN_MIRROR`): Terraform applies a project, Nimbus adopts
+//! its state and plans no change, Nimbus's export is a state Terraform
+//! plans no change against, and Nimbus destroys everything.
+//!
+//! Without Terraform the test is skipped with a notice, except under
+//! `CI=true`, where that is a failure.
+#![allow(clippy::print_stderr)] // says what it skips
+#![cfg(unix)]
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Terraform's install directory (with `bin/terraform` and `terraformrc`)
+/// and the plugin mirror, when both are there.
+fn peers() -> Option<(PathBuf, PathBuf)> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let dir = |name: &str| {
+        std::env::var_os(name)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    };
+    let terraform = dir("NIMBUS_TEST_TERRAFORM").filter(|d| d.join("bin/terraform").is_file());
+    let mirror = dir("NIMBUS_TEST_PLUGIN_MIRROR");
+    match (terraform, mirror) {
+        (Some(terraform), Some(mirror)) => Some((terraform, mirror)),
+        _ => {
+            let hint = "Terraform or the plugin mirror is missing (export NIMBUS_TEST_TERRAFORM=\"$(bench/install-terraform.sh target/terraform)\" and NIMBUS_TEST_PLUGIN_MIRROR=\"$(scripts/install-null-provider)\")";
+            assert!(!ci, "{hint}");
+            eprintln!("notice: skipping: {hint}");
+            None
+        }
+    }
+}
+
+/// Runs Terraform in `project`; returns its standard output.
+fn terraform(install: &Path, project: &Path, args: &[&str], expected_code: i32) -> String {
+    let output = Command::new(install.join("bin/terraform"))
+        .args(args)
+        .current_dir(project)
+        .env("TF_CLI_CONFIG_FILE", install.join("terraformrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .expect("run terraform");
+    assert_eq!(
+        output.status.code(),
+        Some(expected_code),
+        "terraform {}:\n{}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn a_terraform_state_moves_to_nimbus_and_back() {
+    let Some((install, mirror)) = peers() else {
+        return;
+    };
+    let project = tempfile::tempdir().expect("a directory for the Terraform project");
+    let tf = project.path();
+    std::fs::write(tf.join("main.tf"), fixture("terraform_state/main.tf")).expect("main.tf");
+    terraform(&install, tf, &["init", "-input=false", "-no-color"], 0);
+    terraform(
+        &install,
+        tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        0,
+    );
+    let terraform_ids: serde_json::Value =
+        serde_json::from_str(&terraform(&install, tf, &["output", "-json", "ids"], 0))
+            .expect("terraform output -json");
+
+    let mut w = Workdir::empty();
+    w.set_env("NIMBUS_PLUGIN_MIRROR", mirror.to_str().expect("utf-8 path"));
+    w.write("main.nim", &fixture("terraform_state/main.nim"));
+    w.run(&["init"]).success();
+    let state = tf.join("terraform.tfstate");
+    w.run(&[
+        "state",
+        "import-terraform",
+        state.to_str().expect("utf-8 path"),
+    ])
+    .success()
+    .stdout_has("Adopted 6 objects and 1 outputs")
+    .stdout_has("1 data source instances left out");
+    assert_eq!(w.state_list().len(), 6);
+    w.run(&["plan", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has("No changes");
+    let output = w.run(&["output", "--json"]);
+    output.success();
+    assert!(
+        output
+            .stdout
+            .contains(&terraform_ids[0].as_str().expect("an id").to_string()),
+        "{}",
+        output.stdout
+    );
+    // Adopting the same objects twice is refused, all or nothing.
+    w.run(&[
+        "state",
+        "import-terraform",
+        state.to_str().expect("utf-8 path"),
+    ])
+    .failure()
+    .stderr_has("already in state");
+    assert_eq!(w.state_list().len(), 6);
+
+    // Back to Terraform: it plans no change against Nimbus's export.
+    w.run(&[
+        "state",
+        "export-terraform",
+        state.to_str().expect("utf-8 path"),
+    ])
+    .success();
+    terraform(
+        &install,
+        tf,
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+        0,
+    );
+
+    w.run(&["destroy", "--auto-approve"]).success();
+    assert!(w.state_list().is_empty());
+}

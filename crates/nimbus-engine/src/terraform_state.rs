@@ -1,0 +1,522 @@
+//! Terraform state (format version 4) in and out, so that moving between
+//! Terraform and Nimbus is never one-way: `state import-terraform` adopts a
+//! Terraform state's objects, `state export-terraform` writes Nimbus's
+//! objects as a state Terraform 1.x reads.
+//!
+//! Addresses go through the one address type ([`nimbus_config::address`]):
+//! Terraform's `module`, `type`, `name` and `index_key` become an
+//! [`InstanceAddr`] and back, so keys with any characters round-trip.
+//! Attributes, private data and schema versions are carried as they are:
+//! both sides hold what the provider returned. Data sources are not kept
+//! in Nimbus's state (they are read on every plan), so they are not
+//! imported; sensitive paths are kept per top-level attribute (Nimbus's
+//! granularity), which can only mask more, never less.
+
+use base64::Engine as _;
+use nimbus_config::Mode;
+use nimbus_config::address::{BlockAddr, InstanceAddr, InstanceKey, ModuleStep};
+use nimbus_state::{OutputRecord, ResourceRecord, ResourceStatus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+
+/// The state format version this module reads and writes.
+pub const TERRAFORM_STATE_VERSION: u32 = 4;
+
+/// The Terraform version written into exported states: the language
+/// version Nimbus follows.
+pub const EXPORTED_TERRAFORM_VERSION: &str = "1.5.7";
+
+/// Why a Terraform state cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TerraformStateError {
+    #[error("not a Terraform state: {0}")]
+    NotAState(String),
+    #[error(
+        "Terraform state format {0} is not supported (Nimbus reads format 4, written by Terraform 0.12 and later); run `terraform apply` or `terraform state pull` with a newer Terraform first"
+    )]
+    UnsupportedVersion(u32),
+    #[error("{resource}: {reason}")]
+    Resource { resource: String, reason: String },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    version: u32,
+    #[serde(default)]
+    terraform_version: String,
+    #[serde(default)]
+    serial: u64,
+    #[serde(default)]
+    lineage: String,
+    #[serde(default)]
+    outputs: BTreeMap<String, StateOutput>,
+    #[serde(default)]
+    resources: Vec<StateResource>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StateOutput {
+    value: Json,
+    #[serde(rename = "type")]
+    ty: Json,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    sensitive: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StateResource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    module: Option<String>,
+    mode: String,
+    #[serde(rename = "type")]
+    type_name: String,
+    name: String,
+    provider: String,
+    instances: Vec<StateInstance>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StateInstance {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index_key: Option<Json>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deposed: Option<String>,
+    #[serde(default)]
+    schema_version: u64,
+    #[serde(default)]
+    attributes: Option<Json>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attributes_flat: Option<Json>,
+    #[serde(default)]
+    sensitive_attributes: Vec<Json>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    private: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    create_before_destroy: Option<bool>,
+}
+
+/// A provider configuration as a Terraform state names it:
+/// `provider["registry.terraform.io/hashicorp/null"].west`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerraformProvider {
+    /// `registry.terraform.io/hashicorp/null`.
+    pub source: String,
+    pub alias: Option<String>,
+}
+
+impl TerraformProvider {
+    fn parse(text: &str) -> Option<TerraformProvider> {
+        // A legacy module-scoped reference (`module.x.provider[...]`)
+        // names the same provider.
+        let at = text.find("provider[\"")?;
+        let rest = &text[at + "provider[\"".len()..];
+        let end = rest.find("\"]")?;
+        let alias = rest[end + 2..].strip_prefix('.').map(str::to_string);
+        Some(TerraformProvider {
+            source: rest[..end].to_string(),
+            alias,
+        })
+    }
+
+    /// The provider's local name: the last part of its source (`null`).
+    pub fn local_name(&self) -> &str {
+        self.source.rsplit('/').next().unwrap_or(&self.source)
+    }
+}
+
+impl std::fmt::Display for TerraformProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "provider[\"{}\"]", self.source)?;
+        if let Some(alias) = &self.alias {
+            write!(f, ".{alias}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a Terraform state holds, as Nimbus records.
+#[derive(Debug, Default)]
+pub struct Adoption {
+    pub records: Vec<ResourceRecord>,
+    pub outputs: Vec<OutputRecord>,
+    /// Data source instances left out (Nimbus reads them on every plan).
+    pub data_sources: usize,
+    /// The state's lineage, kept so an export continues it.
+    pub lineage: String,
+}
+
+/// Reads a Terraform state. `provider_of` names the Nimbus provider
+/// configuration that will manage each block (the configuration's, where
+/// the block is configured).
+pub fn read(
+    bytes: &[u8],
+    provider_of: impl Fn(&BlockAddr, &TerraformProvider) -> String,
+) -> Result<Adoption, TerraformStateError> {
+    #[derive(Deserialize)]
+    struct Header {
+        version: u32,
+    }
+    let header: Header =
+        serde_json::from_slice(bytes).map_err(|e| TerraformStateError::NotAState(e.to_string()))?;
+    if header.version != TERRAFORM_STATE_VERSION {
+        return Err(TerraformStateError::UnsupportedVersion(header.version));
+    }
+    let state: State =
+        serde_json::from_slice(bytes).map_err(|e| TerraformStateError::NotAState(e.to_string()))?;
+    let mut adoption = Adoption {
+        lineage: state.lineage,
+        ..Adoption::default()
+    };
+    for resource in state.resources {
+        let described = match &resource.module {
+            Some(module) => format!("{module}.{}.{}", resource.type_name, resource.name),
+            None => format!("{}.{}", resource.type_name, resource.name),
+        };
+        let error = |reason: String| TerraformStateError::Resource {
+            resource: described.clone(),
+            reason,
+        };
+        let mode = match resource.mode.as_str() {
+            "managed" => Mode::Managed,
+            "data" => {
+                adoption.data_sources += resource.instances.len();
+                continue;
+            }
+            other => return Err(error(format!("unknown mode {other:?}"))),
+        };
+        let block = BlockAddr {
+            module: parse_module_path(resource.module.as_deref()).map_err(&error)?,
+            mode,
+            type_name: resource.type_name.clone(),
+            name: resource.name.clone(),
+        };
+        let provider = TerraformProvider::parse(&resource.provider)
+            .ok_or_else(|| error(format!("unreadable provider {:?}", resource.provider)))?;
+        let provider = provider_of(&block, &provider);
+        for instance in resource.instances {
+            if let Some(deposed) = &instance.deposed {
+                return Err(error(format!(
+                    "holds a deposed object ({deposed}) left by an interrupted create-before-destroy replacement; finish it with `terraform apply` first"
+                )));
+            }
+            let key = match &instance.index_key {
+                None => None,
+                Some(Json::String(key)) => Some(InstanceKey::Key(key.clone())),
+                Some(Json::Number(n)) => {
+                    Some(InstanceKey::Index(n.as_u64().ok_or_else(|| {
+                        error(format!("instance index {n} is not a whole number"))
+                    })?))
+                }
+                Some(other) => return Err(error(format!("unreadable instance key {other}"))),
+            };
+            let address = InstanceAddr {
+                block: block.clone(),
+                key,
+            };
+            let attributes = match (instance.attributes, instance.attributes_flat) {
+                (Some(attributes), _) => attributes,
+                (None, Some(_)) => {
+                    return Err(error(
+                        "has attributes in the flat format of Terraform 0.11; upgrade the state with `terraform apply` on Terraform 0.12 or later first".to_string(),
+                    ));
+                }
+                (None, None) => return Err(error("has no attributes".to_string())),
+            };
+            let private = match &instance.private {
+                None => Vec::new(),
+                Some(text) => base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|e| error(format!("private data is not Base64: {e}")))?,
+            };
+            let mut sensitive: Vec<String> = instance
+                .sensitive_attributes
+                .iter()
+                .filter_map(top_level_attribute)
+                .collect();
+            sensitive.sort();
+            sensitive.dedup();
+            adoption.records.push(ResourceRecord {
+                address: address.to_string(),
+                resource_type: resource.type_name.clone(),
+                provider: provider.clone(),
+                attributes,
+                sensitive_attributes: sensitive,
+                private,
+                schema_version: instance.schema_version,
+                dependencies: instance.dependencies,
+                status: if instance.status.as_deref() == Some("tainted") {
+                    ResourceStatus::Tainted
+                } else {
+                    ResourceStatus::Ready
+                },
+                last_run: None,
+            });
+        }
+    }
+    adoption.outputs = state
+        .outputs
+        .into_iter()
+        .map(|(name, output)| OutputRecord {
+            name,
+            value: output.value,
+            sensitive: output.sensitive,
+        })
+        .collect();
+    Ok(adoption)
+}
+
+/// `module.a[0].module.b["k"]` as module steps.
+fn parse_module_path(module: Option<&str>) -> Result<Vec<ModuleStep>, String> {
+    let Some(module) = module.filter(|m| !m.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    // Parsed as the module part of an instance address, with a stand-in
+    // block after it.
+    InstanceAddr::parse(&format!("{module}.t.n"))
+        .map(|address| address.block.module)
+        .map_err(|e| format!("unreadable module path {module:?}: {e}"))
+}
+
+/// The attribute a sensitive path starts at: `[{"type":"get_attr","value":"triggers"}, ...]`.
+fn top_level_attribute(path: &Json) -> Option<String> {
+    let first = path.as_array()?.first()?;
+    (first.get("type")?.as_str()? == "get_attr")
+        .then(|| first.get("value")?.as_str().map(str::to_string))
+        .flatten()
+}
+
+/// Writes `records` and `outputs` as a Terraform state. `provider_for`
+/// names each record's provider as Terraform does.
+pub fn write(
+    records: &[ResourceRecord],
+    outputs: &[OutputRecord],
+    lineage: &str,
+    serial: u64,
+    provider_for: impl Fn(&ResourceRecord) -> TerraformProvider,
+) -> Result<Vec<u8>, TerraformStateError> {
+    // Instances grouped by block, blocks in address order.
+    let mut blocks: BTreeMap<BlockAddr, StateResource> = BTreeMap::new();
+    for record in records {
+        let address =
+            InstanceAddr::parse(&record.address).map_err(|e| TerraformStateError::Resource {
+                resource: record.address.clone(),
+                reason: e.to_string(),
+            })?;
+        let resource = blocks
+            .entry(address.block.clone())
+            .or_insert_with(|| StateResource {
+                module: module_path(&address.block.module),
+                mode: match address.block.mode {
+                    Mode::Managed => "managed",
+                    Mode::Data => "data",
+                }
+                .to_string(),
+                type_name: address.block.type_name.clone(),
+                name: address.block.name.clone(),
+                provider: provider_for(record).to_string(),
+                instances: Vec::new(),
+            });
+        resource.instances.push(StateInstance {
+            index_key: address.key.map(|key| match key {
+                InstanceKey::Index(i) => json!(i),
+                InstanceKey::Key(k) => json!(k),
+            }),
+            status: (record.status == ResourceStatus::Tainted).then(|| "tainted".to_string()),
+            deposed: None,
+            schema_version: record.schema_version,
+            attributes: Some(record.attributes.clone()),
+            attributes_flat: None,
+            sensitive_attributes: record
+                .sensitive_attributes
+                .iter()
+                .map(|name| json!([{ "type": "get_attr", "value": name }]))
+                .collect(),
+            private: (!record.private.is_empty())
+                .then(|| base64::engine::general_purpose::STANDARD.encode(&record.private)),
+            dependencies: record.dependencies.clone(),
+            create_before_destroy: None,
+        });
+    }
+    let state = State {
+        version: TERRAFORM_STATE_VERSION,
+        terraform_version: EXPORTED_TERRAFORM_VERSION.to_string(),
+        serial,
+        lineage: lineage.to_string(),
+        outputs: outputs
+            .iter()
+            .map(|o| {
+                (
+                    o.name.clone(),
+                    StateOutput {
+                        ty: type_of(&o.value),
+                        value: o.value.clone(),
+                        sensitive: o.sensitive,
+                    },
+                )
+            })
+            .collect(),
+        resources: blocks.into_values().collect(),
+    };
+    serde_json::to_vec_pretty(&state).map_err(|e| TerraformStateError::NotAState(e.to_string()))
+}
+
+/// `module.a[0].module.b` for module steps (none: no module).
+fn module_path(steps: &[ModuleStep]) -> Option<String> {
+    if steps.is_empty() {
+        return None;
+    }
+    let mut path = String::new();
+    for step in steps {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str("module.");
+        path.push_str(&step.name);
+        if let Some(key) = &step.key {
+            path.push_str(&key.to_string());
+        }
+    }
+    Some(path)
+}
+
+/// The cty type of a JSON value, as Terraform records an output's type.
+fn type_of(value: &Json) -> Json {
+    match value {
+        Json::Null => json!("dynamic"),
+        Json::Bool(_) => json!("bool"),
+        Json::Number(_) => json!("number"),
+        Json::String(_) => json!("string"),
+        Json::Array(items) => json!(["tuple", items.iter().map(type_of).collect::<Vec<_>>()]),
+        Json::Object(fields) => json!([
+            "object",
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), type_of(v)))
+                .collect::<serde_json::Map<_, _>>()
+        ]),
+    }
+}
+
+/// The Terraform provider that serves a resource type Nimbus serves with
+/// a built-in provider (`null_resource` → `hashicorp/null`), by the type's
+/// prefix as Terraform itself infers providers. `None` for types Terraform
+/// has no provider for (Nimbus's own `.nim` type names).
+pub fn builtin_source(type_name: &str) -> Option<&'static str> {
+    if type_name == "terraform_data" {
+        return Some("terraform.io/builtin/terraform");
+    }
+    let prefix = type_name.split('_').next()?;
+    match prefix {
+        "null" => Some("registry.terraform.io/hashicorp/null"),
+        "random" => Some("registry.terraform.io/hashicorp/random"),
+        "local" => Some("registry.terraform.io/hashicorp/local"),
+        "time" => Some("registry.terraform.io/hashicorp/time"),
+        "aws" => Some("registry.terraform.io/hashicorp/aws"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATE: &str = r#"{
+  "version": 4, "terraform_version": "1.0.3", "serial": 9,
+  "lineage": "7c7e212b-e137-0cb8-31d5-ca92b9b9f9fe",
+  "outputs": {"s": {"value": "hunter2", "type": "string", "sensitive": true}},
+  "resources": [
+    {"mode": "data", "type": "null_data_source", "name": "d",
+     "provider": "provider[\"registry.terraform.io/hashicorp/null\"]",
+     "instances": [{"schema_version": 0, "attributes": {"id": "static"}}]},
+    {"mode": "managed", "type": "null_resource", "name": "keyed",
+     "provider": "provider[\"registry.terraform.io/hashicorp/null\"].west",
+     "instances": [{"index_key": "x[\"y\"].z", "schema_version": 0,
+       "attributes": {"id": "1", "triggers": {"s": "hunter2"}},
+       "sensitive_attributes": [[{"type": "get_attr", "value": "triggers"},
+                                 {"type": "index", "value": {"value": "s", "type": "string"}}]],
+       "private": "bnVsbA==", "dependencies": ["null_resource.one"]}]},
+    {"module": "module.m[1]", "mode": "managed", "type": "null_resource", "name": "inner",
+     "provider": "provider[\"registry.terraform.io/hashicorp/null\"]",
+     "instances": [{"schema_version": 0, "status": "tainted", "attributes": {"id": "2"}}]}
+  ]
+}"#;
+
+    fn adopt(text: &str) -> Result<Adoption, TerraformStateError> {
+        read(text.as_bytes(), |_, provider| match &provider.alias {
+            Some(alias) => format!("{}.{alias}", provider.local_name()),
+            None => provider.local_name().to_string(),
+        })
+    }
+
+    #[test]
+    fn reads_addresses_keys_modules_and_marks() {
+        let adoption = adopt(STATE).unwrap();
+        assert_eq!(adoption.data_sources, 1);
+        let addresses: Vec<&str> = adoption
+            .records
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                r#"null_resource.keyed["x[\"y\"].z"]"#,
+                "module.m[1].null_resource.inner"
+            ]
+        );
+        let keyed = &adoption.records[0];
+        assert_eq!(keyed.provider, "null.west");
+        assert_eq!(keyed.sensitive_attributes, ["triggers"]);
+        assert_eq!(keyed.private, b"null");
+        assert_eq!(keyed.dependencies, ["null_resource.one"]);
+        assert_eq!(adoption.records[1].status, ResourceStatus::Tainted);
+        assert!(adoption.outputs[0].sensitive);
+    }
+
+    #[test]
+    fn what_is_written_reads_back_the_same() {
+        let adoption = adopt(STATE).unwrap();
+        let written = write(
+            &adoption.records,
+            &adoption.outputs,
+            &adoption.lineage,
+            12,
+            |r| TerraformProvider {
+                source: "registry.terraform.io/hashicorp/null".to_string(),
+                alias: r.provider.split_once('.').map(|(_, a)| a.to_string()),
+            },
+        )
+        .unwrap();
+        let again = adopt(std::str::from_utf8(&written).unwrap()).unwrap();
+        assert_eq!(again.records, adoption.records);
+        assert_eq!(again.outputs, adoption.outputs);
+        assert_eq!(again.lineage, adoption.lineage);
+        let text = String::from_utf8(written).unwrap();
+        assert!(text.contains(r#""module": "module.m[1]""#), "{text}");
+        assert!(text.contains(r#"provider[\"registry.terraform.io/hashicorp/null\"].west"#));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_adopt_faithfully() {
+        for (state, wanted) in [
+            (r#"{"version": 3}"#, "format 3 is not supported"),
+            ("not json", "not a Terraform state"),
+            (
+                &STATE.replace(r#""status": "tainted""#, r#""deposed": "00ab""#),
+                "deposed object",
+            ),
+            (
+                &STATE.replace(r#""index_key": "x[\"y\"].z""#, r#""index_key": -1"#),
+                "not a whole number",
+            ),
+        ] {
+            let error = adopt(state).unwrap_err().to_string();
+            assert!(error.contains(wanted), "{error}");
+        }
+    }
+}
