@@ -361,7 +361,7 @@ fn terraform_single_dash_flags_are_accepted() {
         Spelling {
             args: &["output", "-json"],
             code: 0,
-            stdout_has: "\"type\":\"output\"",
+            stdout_has: "\"value\": ",
             stdout_lacks: None,
         },
         Spelling {

@@ -346,15 +346,28 @@ fn outputs_mask_sensitive_values() {
         .success()
         .stdout_has(&secret);
 
+    // `--json` is Terraform's `output -json` document; a secret's value is
+    // in it only with --show-sensitive.
     let json = w.run(&["output", "--json"]);
     json.success();
-    let events = json.events();
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("one document");
     assert_eq!(
-        events,
-        [
-            json!({ "name": "password", "value": "(sensitive)", "sensitive": true, "v": 1, "type": "output" }),
-            json!({ "name": "plain", "value": "not a secret", "sensitive": false, "v": 1, "type": "output" }),
-        ]
+        document,
+        json!({
+            "password": { "sensitive": true, "type": "string" },
+            "plain": { "sensitive": false, "type": "string", "value": "not a secret" },
+        })
+    );
+    assert!(!json.stdout.contains(&secret));
+    let shown = w.run(&["output", "--json", "--show-sensitive"]);
+    let document: serde_json::Value = serde_json::from_str(&shown.stdout).expect("one document");
+    assert_eq!(document["password"]["value"], json!(secret));
+    w.run(&["output", "--json", "password"])
+        .failure()
+        .stderr_has("output `password` is sensitive: add --show-sensitive");
+    assert_eq!(
+        w.run(&["output", "--json", "plain"]).stdout,
+        "\"not a secret\"\n"
     );
     w.run(&["output", "nope"])
         .failure()

@@ -74,8 +74,8 @@ fn a_terraform_state_moves_to_nimbus_and_back() {
         &["apply", "-auto-approve", "-input=false", "-no-color"],
         0,
     );
-    let terraform_ids: serde_json::Value =
-        serde_json::from_str(&terraform(&install, tf, &["output", "-json", "ids"], 0))
+    let terraform_outputs: serde_json::Value =
+        serde_json::from_str(&terraform(&install, tf, &["output", "-json"], 0))
             .expect("terraform output -json");
 
     let mut w = Workdir::empty();
@@ -95,14 +95,17 @@ fn a_terraform_state_moves_to_nimbus_and_back() {
     w.run(&["plan", "--detailed-exitcode"])
         .code(0)
         .stdout_has("No changes");
-    let output = w.run(&["output", "--json"]);
+    // `output -json` in Terraform's shape, with Terraform's values.
+    let output = w.run(&["output", "-json"]);
     output.success();
-    assert!(
-        output
-            .stdout
-            .contains(&terraform_ids[0].as_str().expect("an id").to_string()),
-        "{}",
-        output.stdout
+    let nimbus_outputs: serde_json::Value =
+        serde_json::from_str(&output.stdout).expect("nimbus output -json is one document");
+    assert_eq!(nimbus_outputs, terraform_outputs);
+    let ids = w.run(&["output", "-json", "ids"]);
+    ids.success();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&ids.stdout).expect("a bare value"),
+        terraform_outputs["ids"]["value"]
     );
     // Adopting the same objects twice is refused, all or nothing.
     w.run(&[

@@ -384,8 +384,9 @@ fn module_path(steps: &[ModuleStep]) -> Option<String> {
     Some(path)
 }
 
-/// The cty type of a JSON value, as Terraform records an output's type.
-fn type_of(value: &Json) -> Json {
+/// The cty type of a JSON value, as Terraform records an output's type
+/// (in state and in `output -json`).
+pub fn type_of(value: &Json) -> Json {
     match value {
         Json::Null => json!("dynamic"),
         Json::Bool(_) => json!("bool"),

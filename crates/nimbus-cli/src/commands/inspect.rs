@@ -23,18 +23,16 @@ pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> Cm
             o.value.clone()
         }
     };
+    if session.out.json {
+        return terraform_output_json(&outputs, name, show_sensitive);
+    }
     match name {
         Some(name) => {
             let Some(o) = outputs.iter().find(|o| o.name == name) else {
                 session.out.error(&format!("no output named `{name}`"));
                 return Err(Reported);
             };
-            if session.out.json {
-                session.out.event(
-                    "output",
-                    json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }),
-                );
-            } else {
+            {
                 // A single string prints raw, so scripts can use it directly.
                 match shown(o) {
                     serde_json::Value::String(s) => session.out.line(&s),
@@ -46,12 +44,7 @@ pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> Cm
         }
         None => {
             for o in &outputs {
-                if session.out.json {
-                    session.out.event(
-                        "output",
-                        json!({ "name": o.name, "value": shown(o), "sensitive": o.sensitive }),
-                    );
-                } else {
+                {
                     let value = nimbus_value::Value::from_json(&o.value);
                     let text = if show_sensitive {
                         value.to_string()
@@ -63,6 +56,52 @@ pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> Cm
             }
         }
     }
+    Ok(0)
+}
+
+/// `output --json` as Terraform's `output -json`: all outputs as one
+/// document `{"NAME": {"sensitive": .., "type": .., "value": ..}}`, or one
+/// output's bare value. Unlike Terraform, a sensitive value is printed only
+/// with `--show-sensitive` (without it, the document leaves out its
+/// `value`, and asking for it by name is an error).
+fn terraform_output_json(
+    outputs: &[nimbus_state::OutputRecord],
+    name: Option<&str>,
+    show_sensitive: bool,
+) -> CmdResult<u8> {
+    use nimbus_engine::terraform_state::type_of;
+    // Not an event stream: errors are plain text on stderr, as Terraform's.
+    let refuse = |message: String| {
+        crate::output::write_stderr(&format!("error: {message}\n"));
+        Err(Reported)
+    };
+    let text = match name {
+        Some(name) => {
+            let Some(o) = outputs.iter().find(|o| o.name == name) else {
+                return refuse(format!("no output named `{name}`"));
+            };
+            if o.sensitive && !show_sensitive {
+                return refuse(format!(
+                    "output `{name}` is sensitive: add --show-sensitive to print its value"
+                ));
+            }
+            o.value.to_string()
+        }
+        None => {
+            let document: serde_json::Map<String, serde_json::Value> = outputs
+                .iter()
+                .map(|o| {
+                    let mut entry = json!({ "sensitive": o.sensitive, "type": type_of(&o.value) });
+                    if !o.sensitive || show_sensitive {
+                        entry["value"] = o.value.clone();
+                    }
+                    (o.name.clone(), entry)
+                })
+                .collect();
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        }
+    };
+    crate::output::write_stdout(&format!("{text}\n"));
     Ok(0)
 }
 

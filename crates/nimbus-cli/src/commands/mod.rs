@@ -19,7 +19,11 @@ pub async fn run(cli: Cli) -> u8 {
             return 1;
         }
     };
-    session.out.begin();
+    // `output --json` prints Terraform's `output -json` document, for
+    // scripts: no event stream around it.
+    if !matches!(cli.command, Command::Output { .. }) {
+        session.out.begin();
+    }
     // `-C DIR` must name an existing directory (only `init` may create it):
     // otherwise state commands would quietly report an empty state, or
     // create `DIR/.nimbus` somewhere unintended.
