@@ -168,6 +168,12 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish,
+    /// powershell): e.g. `nimbus completions bash > /etc/bash_completion.d/nimbus`.
+    Completions { shell: clap_complete::Shell },
+    /// Write the manual pages (`nimbus.1` and one per command) into DIR.
+    #[command(name = "man-pages", hide = true)]
+    ManPages { directory: PathBuf },
 }
 
 #[derive(Subcommand)]

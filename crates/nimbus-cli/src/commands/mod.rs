@@ -7,6 +7,7 @@ mod state;
 
 use crate::context::{CmdResult, Session};
 use crate::{Cli, Command, ProvidersCommand};
+use clap::CommandFactory;
 
 /// Runs a command and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
@@ -81,6 +82,13 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Taint { address } => state::taint(&session, &address, true),
         Command::Untaint { address } => state::taint(&session, &address, false),
         Command::ForceUnlock { lock_id } => state::force_unlock(&session, &lock_id),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut crate::Cli::command(), "nimbus", &mut script);
+            crate::output::write_stdout(&String::from_utf8_lossy(&script));
+            Ok(0)
+        }
+        Command::ManPages { directory } => setup::man_pages(&session, &directory),
     };
     // A command that failed has already said why (`Reported`): it exits 1.
     result.unwrap_or(1)

@@ -292,3 +292,53 @@ pub fn fmt(session: &Session, check: bool, recursive: bool, paths: &[PathBuf]) -
     }
     Ok(if check && !changed.is_empty() { 1 } else { 0 })
 }
+
+/// `man-pages DIR`: the manual, generated from the command line's own
+/// definition (so it says what `--help` says): `nimbus.1` and a page per
+/// command (`nimbus-plan.1`, `nimbus-state-list.1`, ...).
+pub fn man_pages(session: &Session, dir: &Path) -> CmdResult<u8> {
+    use clap::CommandFactory;
+    let dir = session.resolve(dir);
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| write_man_pages(&crate::Cli::command(), "nimbus", "nimbus", &dir))
+        .map_err(|e| {
+            session.out.error(&format!(
+                "cannot write the manual to {}: {e}",
+                dir.display()
+            ));
+            Reported
+        })?;
+    session.line_or_json(
+        &format!("Wrote {written} manual pages to {}.", dir.display()),
+        serde_json::json!({ "man_pages": written, "dir": dir.display().to_string() }),
+    );
+    Ok(0)
+}
+
+/// Writes the page of `command` (the file `FILE.1`, the command invoked as
+/// `invoked`) and of its subcommands; returns how many.
+fn write_man_pages(
+    command: &clap::Command,
+    file: &str,
+    invoked: &str,
+    dir: &Path,
+) -> std::io::Result<usize> {
+    let command = command
+        .clone()
+        .display_name(file.to_string())
+        .bin_name(invoked.to_string());
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut page)?;
+    std::fs::write(dir.join(format!("{file}.1")), page)?;
+    let mut written = 1;
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = sub.get_name();
+        written += write_man_pages(
+            sub,
+            &format!("{file}-{name}"),
+            &format!("{invoked} {name}"),
+            dir,
+        )?;
+    }
+    Ok(written)
+}
