@@ -658,3 +658,41 @@ fn workspaces() {
         .failure()
         .stderr_has("does not exist");
 }
+
+// ------------------------------------------------- modules with count/for-each
+
+#[test]
+fn state_list_shows_terraform_shaped_addresses_of_repeated_modules() {
+    let w = Workdir::empty();
+    w.write(
+        "modules/node.nim",
+        r#"(define-variables (name (type string)))
+(resource terraform-data "server" (input (var name)))
+"#,
+    );
+    w.write(
+        "main.nim",
+        r#"(use-module "./modules/node.nim")
+(include node (count 2) (name (format "node-~a" count-index)))
+(include node "site" (for-each (list "a.b" "say \"hi\"")) (name each-key))
+"#,
+    );
+    w.run(&["init"]).success();
+    w.run(&["apply", "--auto-approve"])
+        .success()
+        .stdout_has("4 created");
+    assert_eq!(
+        w.run(&["state", "list"]).success().stdout,
+        "module.node[0].terraform-data.server\n\
+         module.node[1].terraform-data.server\n\
+         module.site[\"a.b\"].terraform-data.server\n\
+         module.site[\"say \\\"hi\\\"\"].terraform-data.server\n"
+    );
+    w.run(&[
+        "state",
+        "show",
+        "module.site[\"say \\\"hi\\\"\"].terraform-data.server",
+    ])
+    .success()
+    .stdout_has("say \\\"hi\\\"");
+}

@@ -61,14 +61,21 @@ pub struct AddressError {
     pub reason: &'static str,
 }
 
+/// `module.NAME` or `module.NAME[KEY]`.
+impl fmt::Display for ModuleStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "module.{}", self.name)?;
+        if let Some(key) = &self.key {
+            write!(f, "{key}")?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for BlockAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for step in &self.module {
-            write!(f, "module.{}", step.name)?;
-            if let Some(key) = &step.key {
-                write!(f, "{key}")?;
-            }
-            f.write_str(".")?;
+            write!(f, "{step}.")?;
         }
         if self.mode == Mode::Data {
             f.write_str("data.")?;
@@ -109,6 +116,74 @@ impl BlockAddr {
         }
         Ok(address.block)
     }
+}
+
+/// What a `--target` or `--exclude` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// Everything in some module instances: `module.a` (every instance of
+    /// the call), `module.a[1]`, `module.a[1].module.b`.
+    Module(Vec<ModuleStep>),
+    /// Every instance of a block.
+    Block(BlockAddr),
+    /// One instance of a block.
+    Instance(InstanceAddr),
+}
+
+impl Selector {
+    /// A module path alone (`module.a[1]`) reads as [`Selector::Module`]
+    /// even where it could also read as a block of a type named `module`.
+    pub fn parse(text: &str) -> Result<Selector, AddressError> {
+        let mut parser = Parser { text, at: 0 };
+        if let Ok(steps) = parser.module_path() {
+            return Ok(Selector::Module(steps));
+        }
+        let address = InstanceAddr::parse(text)?;
+        Ok(match address.key {
+            Some(_) => Selector::Instance(address),
+            None => Selector::Block(address.block),
+        })
+    }
+
+    /// Whether the selector names all of `block` or some of its instances.
+    pub fn touches_block(&self, block: &BlockAddr) -> bool {
+        match self {
+            Selector::Module(steps) => {
+                block.module.len() >= steps.len() && steps_match(steps, &block.module)
+            }
+            Selector::Block(pattern) => block_matches(pattern, block),
+            Selector::Instance(pattern) => block_matches(&pattern.block, block),
+        }
+    }
+
+    /// Whether the selector names `instance`: an instance selector that
+    /// instance only, a block or module selector everything in it.
+    pub fn selects(&self, instance: &InstanceAddr) -> bool {
+        match self {
+            Selector::Instance(pattern) => {
+                pattern.key == instance.key && block_matches(&pattern.block, &instance.block)
+            }
+            _ => self.touches_block(&instance.block),
+        }
+    }
+}
+
+/// Module steps of a selector against the leading steps of an address: a
+/// step written without a key (`module.a`) stands for every instance of
+/// that call.
+fn steps_match(pattern: &[ModuleStep], actual: &[ModuleStep]) -> bool {
+    pattern
+        .iter()
+        .zip(actual)
+        .all(|(p, a)| p.name == a.name && (p.key.is_none() || p.key == a.key))
+}
+
+fn block_matches(pattern: &BlockAddr, block: &BlockAddr) -> bool {
+    pattern.module.len() == block.module.len()
+        && steps_match(&pattern.module, &block.module)
+        && pattern.mode == block.mode
+        && pattern.type_name == block.type_name
+        && pattern.name == block.name
 }
 
 /// Where the block part of an instance address ends: `t.n` of `t.n[1]`.
@@ -233,6 +308,26 @@ impl Parser<'_> {
         Err(self.error("unterminated key: expected `\"`"))
     }
 
+    /// `module.a`, `module.a[1].module.b["k"]`: module steps and nothing
+    /// after them.
+    fn module_path(&mut self) -> Result<Vec<ModuleStep>, AddressError> {
+        let mut steps = Vec::new();
+        loop {
+            if !self.eat("module.") {
+                return Err(self.error("expected `module.NAME`"));
+            }
+            let name = self.name()?;
+            let key = self.key()?;
+            steps.push(ModuleStep { name, key });
+            if self.at == self.text.len() {
+                return Ok(steps);
+            }
+            if !self.eat(".") {
+                return Err(self.error("expected `.` after a module step"));
+            }
+        }
+    }
+
     fn instance(&mut self) -> Result<InstanceAddr, AddressError> {
         self.instance_with_key_start().map(|(a, _)| a)
     }
@@ -346,6 +441,45 @@ mod tests {
         assert_eq!(block("module.m[\"x\"].t.n"), "module.m[\"x\"].t.n");
         assert_eq!(block("module.m[1].t.n[\"k\"]"), "module.m[1].t.n");
         assert_eq!(block("not an address[1]"), "not an address[1]");
+    }
+
+    #[test]
+    fn selectors_name_modules_blocks_and_instances() {
+        let selects = |selector: &str, address: &str| {
+            Selector::parse(selector)
+                .unwrap()
+                .selects(&InstanceAddr::parse(address).unwrap())
+        };
+        let address = "module.a[1].module.b[\"k.x\"].t.n[0]";
+        for selector in [
+            "module.a",
+            "module.a[1]",
+            "module.a.module.b",
+            "module.a[1].module.b[\"k.x\"]",
+            "module.a[1].module.b[\"k.x\"].t.n",
+            "module.a.module.b.t.n[0]",
+            address,
+        ] {
+            assert!(selects(selector, address), "{selector}");
+        }
+        for selector in [
+            "module.a[0]",
+            "module.b",
+            "module.a[1].module.b[\"k\"]",
+            "module.a[1].t.n",
+            "t.n",
+            "module.a[1].module.b[\"k.x\"].t.n[1]",
+        ] {
+            assert!(!selects(selector, address), "{selector}");
+        }
+        assert_eq!(
+            Selector::parse("module.a[2]"),
+            Ok(Selector::Module(vec![ModuleStep {
+                name: "a".into(),
+                key: Some(InstanceKey::Index(2))
+            }]))
+        );
+        assert!(Selector::parse("module.a[").is_err());
     }
 
     fn key() -> impl Strategy<Value = Option<InstanceKey>> {

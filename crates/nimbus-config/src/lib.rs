@@ -9,7 +9,7 @@ pub mod address;
 pub mod model;
 mod parse;
 
-pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep};
+pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep, Selector};
 pub use model::*;
 pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SPECIAL_FORMS};
 
@@ -309,7 +309,11 @@ fn check_module_outputs(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
         }
         let mut visit = |node: &nimbus_syntax::Node| {
             parse::each_form(node, "module-output", &mut |items| {
-                let [_, call, output] = items else { return };
+                // `(module-output CALL NAME)` or `(module-output CALL INSTANCE NAME)`.
+                let (call, output) = match items {
+                    [_, call, output] | [_, call, _, output] => (call, output),
+                    _ => return,
+                };
                 let (Some(call_name), Some(output_name)) = (call.as_name(), output.as_name())
                 else {
                     return;
@@ -375,6 +379,8 @@ fn module_expressions(module: &Module) -> impl Iterator<Item = &nimbus_syntax::N
     }
     for call in &module.calls {
         out.extend(forms(&call.inputs));
+        out.extend(call.count.iter());
+        out.extend(call.for_each.iter());
     }
     for provider in &module.providers {
         out.extend(forms(&provider.attributes));
@@ -532,6 +538,35 @@ mod tests {
                 "unknown module instance `n`",
             ]
         );
+    }
+
+    #[test]
+    fn include_takes_count_or_for_each() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.nim",
+                r#"(use-module "./m.nim")
+                   (include m "a" (count 2) (x count-index))
+                   (include m "b" (for-each (list "k")) (x each-key))
+                   (include m "c" (count 1) (for-each (list "k")) (x 1))
+                   (include m "d" (count 1) (count 2) (x 1))
+                   (output "o" (value (list (module-output a 0 "out") (module-output b "k" "outt"))))"#,
+            )
+            .with("/p/m.nim", r#"(define-variables (x)) (output "out" (value 1))"#);
+        let (config, diags) = load(Path::new("/p"), &files);
+        let messages: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "an `include` cannot have both `count` and `for-each`",
+                "`count` is set twice in this include",
+                "module `b` has no output `outt`",
+            ]
+        );
+        let calls = &config.root().calls;
+        assert!(calls[0].count.is_some() && calls[0].for_each.is_none());
+        assert!(calls[1].for_each.is_some() && calls[1].is_repeated());
+        assert_eq!(calls[0].inputs.len(), 1, "count is no input");
     }
 
     #[test]

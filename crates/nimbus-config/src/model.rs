@@ -154,14 +154,26 @@ pub struct ModuleImport {
     pub span: Span,
 }
 
-/// `(include MODULE ["instance"] (input value)...)`: one instance of a module.
+/// `(include MODULE ["instance"] [(count N) | (for-each EXPR)] (input value)...)`:
+/// one instance of a module, or one per `count` index or `for-each` key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModuleCall {
-    /// Instance name; addresses inside get the prefix `module.NAME.`.
+    /// Instance name; addresses inside get the prefix `module.NAME.`
+    /// (`module.NAME[0].` or `module.NAME["key"].` with `count`/`for-each`).
     pub name: Name,
     pub module: Name,
     pub inputs: Vec<AttributeForm>,
+    pub count: Option<Node>,
+    pub for_each: Option<Node>,
     pub span: Span,
+}
+
+impl ModuleCall {
+    /// Whether the call makes one instance per `count` index or
+    /// `for-each` key rather than a single one.
+    pub fn is_repeated(&self) -> bool {
+        self.count.is_some() || self.for_each.is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -799,13 +799,29 @@ impl Parser<'_> {
                 (module.clone(), args)
             }
         };
-        let inputs = self.attribute_forms(rest, "a module's inputs");
-        self.module.calls.push(ModuleCall {
+        let mut call = ModuleCall {
             name,
             module,
-            inputs,
+            inputs: Vec::new(),
+            count: None,
+            for_each: None,
             span,
-        });
+        };
+        // `count` and `for-each` are meta-arguments, as on a resource: no
+        // module can take an input of either name.
+        let forms = self.attribute_forms(rest, "a module's inputs");
+        self.settings_once(&forms, &["count", "for-each"], "include");
+        for mut form in forms {
+            match form.name.as_str() {
+                "count" => call.count = self.single_arg(&mut form),
+                "for-each" => call.for_each = self.single_arg(&mut form),
+                _ => call.inputs.push(form),
+            }
+        }
+        if call.count.is_some() && call.for_each.is_some() {
+            self.error(span, "an `include` cannot have both `count` and `for-each`");
+        }
+        self.module.calls.push(call);
     }
 
     fn policy(&mut self, span: Span, mut args: Vec<Node>) {

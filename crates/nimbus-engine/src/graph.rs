@@ -3,23 +3,76 @@
 //! vertex; references and `depends-on` are edges. Built in O(V+E): each
 //! reference is resolved with a hash lookup.
 
-use nimbus_config::{Config, ModuleId};
-use nimbus_eval::{ModuleIndex, Reference, form_references, references};
+use nimbus_config::{BlockAddr, Config, InstanceKey, ModuleCall, ModuleId, ModuleStep};
+use nimbus_eval::{Expansion, ModuleIndex, Reference, form_references, references};
 use nimbus_syntax::{Diagnostic, Span};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
 
-/// One instance of a module: the root, or one `include` of a module.
+/// One instance of a module: the root, or one `include` of a module (one
+/// per `count` index or `for-each` key, once those are known).
 #[derive(Debug, Clone)]
 pub struct ModuleInstance {
     pub module: ModuleId,
-    /// `""` for the root, `module.net.` for an instance named `net`.
+    /// `""` for the root, `module.net.` for an instance named `net`,
+    /// `module.net[0].` for the first of an `include` with `count`.
     pub prefix: String,
+    /// The same path, typed: one step per `include`.
+    pub path: Vec<ModuleStep>,
     /// The instance that includes this one, and the index of the call.
     pub parent: Option<(usize, usize)>,
-    /// Module instances included from this one, by instance name.
-    pub children: HashMap<String, usize>,
+    /// Which instance of its `include` this is. `None` without `count` or
+    /// `for-each`, and for the one instance the base graph has of an
+    /// `include` with them (its keys are not known yet).
+    pub key: Option<InstanceKey>,
+    /// Module instances included from this one, by instance name: one
+    /// per key of an `include` with `count`/`for-each` (none for a count
+    /// of 0), else one.
+    pub children: HashMap<String, Vec<usize>>,
+    /// The keys of each `include` with `count`/`for-each`, by call index:
+    /// only in a graph built from an expansion ([`crate::expansion`]).
+    pub expansions: HashMap<usize, Expansion>,
+}
+
+impl ModuleInstance {
+    pub(crate) fn root() -> ModuleInstance {
+        ModuleInstance {
+            module: 0,
+            prefix: String::new(),
+            path: Vec::new(),
+            parent: None,
+            key: None,
+            children: HashMap::new(),
+            expansions: HashMap::new(),
+        }
+    }
+
+    /// The instance `key` of `call`, included from this instance.
+    pub(crate) fn child(
+        &self,
+        parent: usize,
+        call_index: usize,
+        call: &ModuleCall,
+        module: ModuleId,
+        key: Option<InstanceKey>,
+    ) -> ModuleInstance {
+        let step = ModuleStep {
+            name: call.name.text.clone(),
+            key,
+        };
+        let mut path = self.path.clone();
+        path.push(step.clone());
+        ModuleInstance {
+            module,
+            prefix: format!("{}{step}.", self.prefix),
+            path,
+            parent: Some((parent, call_index)),
+            key: step.key,
+            children: HashMap::new(),
+            expansions: HashMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,38 +103,64 @@ pub struct Graph<'c> {
 const MAX_MODULE_DEPTH: usize = 32;
 
 impl<'c> Graph<'c> {
+    /// The base graph: one module instance per `include`, whatever its
+    /// `count` or `for-each` (known only once inputs are).
     pub fn build(config: &'c Config, diagnostics: &mut Vec<Diagnostic>) -> Option<Graph<'c>> {
-        let indexes: Vec<ModuleIndex<'c>> = config.modules.iter().map(ModuleIndex::new).collect();
-        let mut g = Graph {
+        let mut g = Graph::empty(config);
+        g.instantiate(diagnostics);
+        g.connect(diagnostics)
+    }
+
+    /// The graph of the given module instances (an expansion of a base
+    /// graph's, see [`crate::expansion`]).
+    pub fn with_instances(
+        config: &'c Config,
+        instances: Vec<ModuleInstance>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Graph<'c>> {
+        let mut g = Graph::empty(config);
+        g.instances = instances;
+        g.connect(diagnostics)
+    }
+
+    fn empty(config: &'c Config) -> Graph<'c> {
+        Graph {
             config,
-            indexes,
+            indexes: config.modules.iter().map(ModuleIndex::new).collect(),
             instances: Vec::new(),
             graph: DiGraph::new(),
             vertex_of: foldhash::HashMap::default(),
             order: Vec::new(),
-        };
-        g.instantiate(diagnostics);
-        g.add_vertices();
-        g.add_edges(diagnostics);
-        match petgraph::algo::toposort(&g.graph, None) {
+        }
+    }
+
+    /// Vertices and edges of the instances, in topological order.
+    fn connect(mut self, diagnostics: &mut Vec<Diagnostic>) -> Option<Graph<'c>> {
+        self.add_vertices();
+        self.add_edges();
+        match petgraph::algo::toposort(&self.graph, None) {
             Ok(order) => {
-                g.order = order;
-                Some(g)
+                self.order = order;
+                Some(self)
             }
             Err(_) => {
-                g.report_cycles(diagnostics);
+                self.report_cycles(diagnostics);
                 None
             }
         }
     }
 
+    /// Whether some `include` has `count` or `for-each`: then plans and
+    /// applies walk an expansion of this graph.
+    pub fn has_repeated_calls(&self) -> bool {
+        self.config
+            .modules
+            .iter()
+            .any(|m| m.calls.iter().any(ModuleCall::is_repeated))
+    }
+
     fn instantiate(&mut self, diagnostics: &mut Vec<Diagnostic>) {
-        self.instances.push(ModuleInstance {
-            module: 0,
-            prefix: String::new(),
-            parent: None,
-            children: HashMap::new(),
-        });
+        self.instances.push(ModuleInstance::root());
         let mut stack = vec![(0usize, vec![0usize])];
         while let Some((mi, chain)) = stack.pop() {
             let module_id = self.instances[mi].module;
@@ -98,16 +177,13 @@ impl<'c> Graph<'c> {
                     continue;
                 }
                 let child = self.instances.len();
-                let prefix = format!("{}module.{}.", self.instances[mi].prefix, call.name.text);
-                self.instances.push(ModuleInstance {
-                    module: child_module,
-                    prefix,
-                    parent: Some((mi, call_index)),
-                    children: HashMap::new(),
-                });
+                let instance = self.instances[mi].child(mi, call_index, call, child_module, None);
+                self.instances.push(instance);
                 self.instances[mi]
                     .children
-                    .insert(call.name.text.clone(), child);
+                    .entry(call.name.text.clone())
+                    .or_default()
+                    .push(child);
                 let mut chain = chain.clone();
                 chain.push(child_module);
                 stack.push((child, chain));
@@ -143,30 +219,52 @@ impl<'c> Graph<'c> {
         }
     }
 
-    /// The vertex a reference from module instance `mi` points at.
-    fn resolve(&self, mi: usize, reference: &Reference) -> Option<Vertex> {
+    /// The vertices a reference from module instance `mi` points at: one,
+    /// or for an output of an `include` with `count`/`for-each` that
+    /// output of each of its instances.
+    fn resolve(&self, mi: usize, reference: &Reference, out: &mut Vec<Vertex>) {
         let index = &self.indexes[self.instances[mi].module];
         match reference {
-            Reference::Variable(name) => index.variables.get(name).map(|_| Vertex::Inputs(mi)),
-            Reference::Local(name) => index.locals.get(name).map(|i| Vertex::Local(mi, *i)),
+            Reference::Variable(name) => {
+                out.extend(index.variables.get(name).map(|_| Vertex::Inputs(mi)))
+            }
+            Reference::Local(name) => {
+                out.extend(index.locals.get(name).map(|i| Vertex::Local(mi, *i)))
+            }
             Reference::Resource(mode, t, n) => {
-                index.position(*mode, t, n).map(|i| Vertex::Resource(mi, i))
+                out.extend(index.position(*mode, t, n).map(|i| Vertex::Resource(mi, i)))
             }
             Reference::ModuleOutput(call, name) => {
-                let child = *self.instances[mi].children.get(*call)?;
-                let child_module = &self.config.modules[self.instances[child].module];
-                let i = child_module
-                    .outputs
-                    .iter()
-                    .position(|o| o.name.text == **name)?;
-                Some(Vertex::Output(child, i))
+                for &child in self.instances[mi].children.get(*call).into_iter().flatten() {
+                    let child_module = &self.config.modules[self.instances[child].module];
+                    out.extend(
+                        child_module
+                            .outputs
+                            .iter()
+                            .position(|o| o.name.text == **name)
+                            .map(|i| Vertex::Output(child, i)),
+                    );
+                }
             }
         }
     }
 
-    fn add_edges(&mut self, _diagnostics: &mut Vec<Diagnostic>) {
+    fn add_edges(&mut self) {
         let mut edges: Vec<(Vertex, Vertex)> = Vec::new();
         let mut refs: Vec<(Reference, Span)> = Vec::new();
+        let mut targets: Vec<Vertex> = Vec::new();
+        // `from` depends on every vertex the references in `refs` resolve
+        // to in module instance `mi`.
+        let mut depend = |from: Vertex,
+                          mi: usize,
+                          refs: &[(Reference, Span)],
+                          edges: &mut Vec<(Vertex, Vertex)>| {
+            for (r, _) in refs {
+                targets.clear();
+                self.resolve(mi, r, &mut targets);
+                edges.extend(targets.iter().map(|target| (from, *target)));
+            }
+        };
         let root = self.config.root();
         let provider_by_address: HashMap<String, usize> = root
             .providers
@@ -177,43 +275,31 @@ impl<'c> Graph<'c> {
         for (p, provider) in root.providers.iter().enumerate() {
             refs.clear();
             form_references(&provider.attributes, &mut refs);
-            for (r, _) in &refs {
-                if let Some(target) = self.resolve(0, r) {
-                    edges.push((Vertex::Provider(p), target));
-                }
-            }
+            depend(Vertex::Provider(p), 0, &refs, &mut edges);
         }
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
             let index = &self.indexes[instance.module];
-            let resolve = |r: &Reference| self.resolve(mi, r);
             if let Some((parent, call_index)) = instance.parent {
-                let parent_module = &self.config.modules[self.instances[parent].module];
+                // The call's inputs, `count` and `for-each` are evaluated
+                // in the including instance.
+                let call = &self.config.modules[self.instances[parent].module].calls[call_index];
                 refs.clear();
-                form_references(&parent_module.calls[call_index].inputs, &mut refs);
-                for (r, _) in &refs {
-                    if let Some(target) = self.resolve(parent, r) {
-                        edges.push((Vertex::Inputs(mi), target));
-                    }
+                form_references(&call.inputs, &mut refs);
+                for node in call.count.iter().chain(call.for_each.iter()) {
+                    references(node, &mut refs);
                 }
+                depend(Vertex::Inputs(mi), parent, &refs, &mut edges);
             }
             for (i, local) in module.locals.iter().enumerate() {
                 refs.clear();
                 references(&local.value, &mut refs);
-                for (r, _) in &refs {
-                    if let Some(target) = resolve(r) {
-                        edges.push((Vertex::Local(mi, i), target));
-                    }
-                }
+                depend(Vertex::Local(mi, i), mi, &refs, &mut edges);
             }
             for (i, output) in module.outputs.iter().enumerate() {
                 refs.clear();
                 references(&output.value, &mut refs);
-                for (r, _) in &refs {
-                    if let Some(target) = resolve(r) {
-                        edges.push((Vertex::Output(mi, i), target));
-                    }
-                }
+                depend(Vertex::Output(mi, i), mi, &refs, &mut edges);
             }
             for (i, resource) in module.resources.iter().enumerate() {
                 let me = Vertex::Resource(mi, i);
@@ -222,11 +308,7 @@ impl<'c> Graph<'c> {
                 for node in resource.count.iter().chain(resource.for_each.iter()) {
                     references(node, &mut refs);
                 }
-                for (r, _) in &refs {
-                    if let Some(target) = resolve(r) {
-                        edges.push((me, target));
-                    }
-                }
+                depend(me, mi, &refs, &mut edges);
                 for dep in &resource.depends_on {
                     if let Some(j) = index.position(dep.mode, &dep.type_name, &dep.name) {
                         edges.push((me, Vertex::Resource(mi, j)));
@@ -305,6 +387,18 @@ impl<'c> Graph<'c> {
             Vertex::Provider(p) => {
                 format!("provider.{}", self.config.root().providers[p].address())
             }
+        }
+    }
+
+    /// The typed address of resource block `i` of module instance `mi`.
+    pub fn block_addr(&self, mi: usize, i: usize) -> BlockAddr {
+        let instance = &self.instances[mi];
+        let resource = &self.config.modules[instance.module].resources[i];
+        BlockAddr {
+            module: instance.path.clone(),
+            mode: resource.mode,
+            type_name: resource.type_name.text.clone(),
+            name: resource.name.text.clone(),
         }
     }
 

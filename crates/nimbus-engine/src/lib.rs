@@ -11,6 +11,7 @@
 pub mod destroy;
 mod drift;
 pub mod events;
+pub mod expansion;
 pub mod graph;
 pub mod job;
 pub mod ops;
@@ -154,8 +155,31 @@ impl<'c> Engine<'c> {
             cancel: options.cancel.clone(),
             replace: Arc::new(options.replace.iter().cloned().collect()),
         };
+        // Plans and applies walk one module instance per `count` index and
+        // `for-each` key of every `include`; validate and the providers'
+        // configuration walk the base graph.
+        let expanded;
+        let graph = if matches!(mode, WalkMode::Plan | WalkMode::Apply)
+            && self.graph.has_repeated_calls()
+        {
+            let mut diagnostics = Vec::new();
+            match expansion::expand(&self.graph, inputs, &mut diagnostics) {
+                Some(graph) => {
+                    expanded = graph;
+                    &expanded
+                }
+                None => {
+                    return WalkResult {
+                        diagnostics,
+                        ..WalkResult::default()
+                    };
+                }
+            }
+        } else {
+            &self.graph
+        };
         Walker::new(WalkInput {
-            graph: &self.graph,
+            graph,
             providers: &self.providers,
             inputs,
             prior,
@@ -439,25 +463,20 @@ impl<'c> Engine<'c> {
         })
     }
 
-    /// The resource block with this address (`module.x.TYPE.NAME`).
+    /// The resource block with this address (`module.x.TYPE.NAME`, or
+    /// `module.x[1].TYPE.NAME` in an `include` with `count`/`for-each`),
+    /// found through the module calls its steps name.
     pub fn find_block(&self, block: &str) -> Option<&'c nimbus_config::Resource> {
         let address = nimbus_config::BlockAddr::parse(block).ok()?;
-        let module_prefix: String = address
-            .module
-            .iter()
-            .map(|step| match &step.key {
-                Some(key) => format!("module.{}{key}.", step.name),
-                None => format!("module.{}.", step.name),
-            })
-            .collect();
-        let instance = self
-            .graph
-            .instances
-            .iter()
-            .find(|i| i.prefix == module_prefix)?;
-        self.graph.indexes[instance.module]
-            .resource(address.mode, &address.type_name, &address.name)
-            .map(|r| r.1)
+        let mut module = self.config.root();
+        for step in &address.module {
+            // Whatever the key: an instance whose `count` index or
+            // `for-each` key went away still has its block configured,
+            // and its `prevent-destroy` still protects it.
+            let call = module.calls.iter().find(|c| c.name.text == step.name)?;
+            module = &self.config.modules[self.config.called(module, call)?];
+        }
+        module.resource(address.mode, &address.type_name, &address.name)
     }
 
     /// Applies an approved plan: the walk re-plans each instance with every

@@ -8,6 +8,7 @@
 //! carry on ("continue on error").
 
 use crate::events::Event;
+use crate::expansion::{CallSite, Repetition, set_module_inputs};
 use crate::graph::{Graph, Vertex};
 use crate::job::{
     BlockJob, InstanceJob, JobContext, JobOutcome, LifecycleFlags, WalkMode, attribute_spans,
@@ -16,10 +17,9 @@ use crate::job::{
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::providers::ProviderSet;
 use crate::schedule;
-use nimbus_config::{InstanceKey, Mode, Resource};
+use nimbus_config::{BlockAddr, InstanceAddr, InstanceKey, Mode, Resource, Selector};
 use nimbus_eval::{
-    Context, Expansion, InputOrigin, InputValue, Inputs, Instances, eval_block,
-    eval_resource_block, eval_variables, expand, read_typed,
+    Context, Expansion, Inputs, Instances, eval_block, eval_resource_block, eval_variables, expand,
 };
 use nimbus_state::ResourceRecord;
 use nimbus_syntax::{Code, Diagnostic};
@@ -102,22 +102,22 @@ fn instance_address(block: &str, key: Option<&InstanceKey>) -> String {
 
 /// Whether a user's `--target`/`--exclude` address selects the object at
 /// `address`: an instance pattern (`t.n[1]`) only that instance, a block
-/// or module pattern everything in it.
+/// or module pattern (`module.m`, every instance of an `include` with
+/// `count`; `module.m[1]`, one of them) everything in it.
 pub fn selects(pattern: &str, address: &str) -> bool {
-    if block_of(pattern) != pattern {
-        pattern == address
-    } else {
-        address_matches(pattern, block_of(address))
+    match (Selector::parse(pattern), InstanceAddr::parse(address)) {
+        (Ok(selector), Ok(address)) => selector.selects(&address),
+        _ => pattern == address,
     }
 }
 
-/// Whether a user's `--target`/`--exclude` address selects a block.
+/// Whether a user's `--target`/`--exclude` address selects a block, or
+/// some instances of it.
 pub fn address_matches(pattern: &str, block: &str) -> bool {
-    pattern == block
-        || block_of(pattern) == block
-        || block
-            .strip_prefix(pattern)
-            .is_some_and(|rest| rest.starts_with('.'))
+    match (Selector::parse(pattern), BlockAddr::parse(block)) {
+        (Ok(selector), Ok(block)) => selector.touches_block(&block),
+        _ => pattern == block,
+    }
 }
 
 pub struct Walker<'a> {
@@ -171,6 +171,12 @@ impl<'a> Walker<'a> {
                 .unwrap_or_default(),
             input,
         };
+        for (mi, instance) in g.instances.iter().enumerate() {
+            let calls = &g.config.modules[instance.module].calls;
+            for (call_index, expansion) in &instance.expansions {
+                walker.scopes[mi].expect_module_instances(&calls[*call_index].name.text, expansion);
+            }
+        }
         walker.compute_resource_deps();
         walker.compute_selection();
         walker
@@ -212,17 +218,34 @@ impl<'a> Walker<'a> {
             let mut whole = HashSet::new();
             let mut instances: HashMap<NodeIndex, HashSet<String>> = HashMap::new();
             let mut matched = vec![false; targets.len()];
+            // A target that is no address matches nothing (and is reported).
+            let selectors: Vec<Option<Selector>> =
+                targets.iter().map(|t| Selector::parse(t).ok()).collect();
             for &v in &resource_vertices {
-                let block = self.block_address(g.graph[v]);
-                for (i, target) in targets.iter().enumerate() {
-                    if !address_matches(target, &block) {
+                let Vertex::Resource(mi, ri) = g.graph[v] else {
+                    continue;
+                };
+                let block = g.block_addr(mi, ri);
+                for (i, selector) in selectors.iter().enumerate() {
+                    let Some(selector) = selector.as_ref().filter(|s| s.touches_block(&block))
+                    else {
                         continue;
-                    }
+                    };
                     matched[i] = true;
-                    if target.as_str() != block && block_of(target) == block {
-                        instances.entry(v).or_default().insert(target.clone());
-                    } else {
-                        whole.insert(v);
+                    match selector {
+                        // This block's instance with the target's key (a
+                        // target `module.m.t.n[1]` names it in every
+                        // instance of `m`).
+                        Selector::Instance(target) => {
+                            let instance = InstanceAddr {
+                                block: block.clone(),
+                                key: target.key.clone(),
+                            };
+                            instances.entry(v).or_default().insert(instance.to_string());
+                        }
+                        _ => {
+                            whole.insert(v);
+                        }
                     }
                 }
             }
@@ -255,18 +278,30 @@ impl<'a> Walker<'a> {
         // excluded instance (`t.n[1]`) goes alone, its block's other
         // instances stay; what depends on the block goes (dependencies are
         // known per block, so that is the safe side).
+        let exclude_selectors: Vec<Selector> = excludes
+            .iter()
+            .filter_map(|e| Selector::parse(e).ok())
+            .collect();
         let mut stack: Vec<NodeIndex> = Vec::new();
         for &v in &resource_vertices {
-            let block = self.block_address(g.graph[v]);
-            for t in excludes.iter().filter(|t| address_matches(t, &block)) {
-                if t.as_str() != block && block_of(t) == block {
-                    self.partially_excluded
-                        .entry(v)
-                        .or_default()
-                        .insert(t.clone());
-                    stack.extend(g.dependents(v));
-                } else {
-                    stack.push(v);
+            let Vertex::Resource(mi, ri) = g.graph[v] else {
+                continue;
+            };
+            let block = g.block_addr(mi, ri);
+            for selector in exclude_selectors.iter().filter(|s| s.touches_block(&block)) {
+                match selector {
+                    Selector::Instance(excluded) => {
+                        let instance = InstanceAddr {
+                            block: block.clone(),
+                            key: excluded.key.clone(),
+                        };
+                        self.partially_excluded
+                            .entry(v)
+                            .or_default()
+                            .insert(instance.to_string());
+                        stack.extend(g.dependents(v));
+                    }
+                    _ => stack.push(v),
                 }
             }
         }
@@ -357,60 +392,20 @@ impl<'a> Walker<'a> {
             ),
             Some((parent, call_index)) => {
                 let parent_index = &g.indexes[g.instances[parent].module];
-                let call = &parent_index.module.calls[call_index];
-                let mut inputs = Inputs::new();
-                let mut ctx =
-                    Context::new(parent_index, &self.scopes[parent]).with_functions(self.functions);
-                for form in &call.inputs {
-                    let Some(variable) = index
-                        .variables
-                        .get(form.name.as_str())
-                        .map(|i| &index.module.variables[*i])
-                    else {
-                        self.result.diagnostics.push(
-                            Diagnostic::error(format!(
-                                "module `{}` has no input `{}`",
-                                call.module.text, form.name.text
-                            ))
-                            .at(form.name.span)
-                            .with_suggestion(&form.name.text, index.variables.keys().copied()),
-                        );
-                        continue;
-                    };
-                    match read_typed(
-                        &mut ctx,
-                        &form.args,
-                        &variable.ty,
-                        form.span,
-                        &form.name.text,
-                    ) {
-                        Ok(value) => {
-                            inputs.insert(
-                                form.name.text.clone(),
-                                InputValue {
-                                    value,
-                                    origin: InputOrigin::ModuleCall(form.span),
-                                },
-                            );
-                        }
-                        Err(d) => self.result.diagnostics.push(d),
-                    }
-                }
-                let mut missing = Vec::new();
-                eval_variables(index, &mut self.scopes[mi], &inputs, &mut missing);
-                // A required input missing at the call is reported at the call.
-                for d in missing {
-                    let d = match &d.code {
-                        Some(Code::MissingRequiredVariable(name)) => Diagnostic::error(format!(
-                            "module `{}` needs input `{name}`",
-                            call.name.text
-                        ))
-                        .with_code(Code::MissingRequiredVariable(name.clone()))
-                        .at(call.span),
-                        _ => d,
-                    };
-                    self.result.diagnostics.push(d);
-                }
+                let (before_child, from_child) = self.scopes.split_at_mut(mi);
+                let site = CallSite {
+                    index: parent_index,
+                    scope: &before_child[parent],
+                    call: &parent_index.module.calls[call_index],
+                    repetition: Repetition::of(g.config, &g.instances, mi),
+                };
+                set_module_inputs(
+                    site,
+                    index,
+                    &mut from_child[0],
+                    self.functions,
+                    &mut self.result.diagnostics,
+                );
             }
         }
         if self.result.diagnostics.len() > before {
@@ -450,15 +445,19 @@ impl<'a> Walker<'a> {
                     .insert(output.name.text.clone(), (value, output.sensitive));
             }
             Some((parent, call_index)) => {
-                let call_name = g.indexes[g.instances[parent].module].module.calls[call_index]
-                    .name
-                    .text
-                    .clone();
-                self.scopes[parent]
-                    .module_outputs
-                    .entry(call_name)
-                    .or_default()
-                    .insert(output.name.text.clone(), value);
+                let call = &g.indexes[g.instances[parent].module].module.calls[call_index];
+                // The one instance `validate` checks of an `include` with
+                // `count`/`for-each` is none of its real ones: the
+                // includer sees its outputs as unknown.
+                if call.is_repeated() && instance.key.is_none() {
+                    return Start::Done;
+                }
+                self.scopes[parent].set_module_output(
+                    &call.name.text,
+                    instance.key.as_ref(),
+                    &output.name.text,
+                    value,
+                );
             }
         }
         Start::Done
@@ -561,9 +560,14 @@ impl<'a> Walker<'a> {
         let expansion = match expand(&mut ctx, resource) {
             Ok(e) => e,
             Err(d) => {
-                // Unknown counts are fine while validating.
-                if self.input.ctx.walk == WalkMode::Validate
-                    && d.code == Some(Code::ExpansionUnknown)
+                // Unknown counts are fine while validating, and while
+                // configuring providers (which plans no resource) from the
+                // base graph, whose module instances of an `include` with
+                // `count`/`for-each` have unknown inputs.
+                if matches!(
+                    self.input.ctx.walk,
+                    WalkMode::Validate | WalkMode::Configure
+                ) && d.code == Some(Code::ExpansionUnknown)
                 {
                     self.scopes[mi].set_resource(ri, Instances::Unknown);
                     return Start::Done;
@@ -571,16 +575,7 @@ impl<'a> Walker<'a> {
                 return self.fail(d);
             }
         };
-        let keys: Vec<Option<InstanceKey>> = match &expansion {
-            Expansion::Single => vec![None],
-            Expansion::Count(n) => (0..*n as u64)
-                .map(|i| Some(InstanceKey::Index(i)))
-                .collect(),
-            Expansion::Keys(map) => map
-                .keys()
-                .map(|k| Some(InstanceKey::Key(k.clone())))
-                .collect(),
-        };
+        let keys = expansion.keys();
         let slots = match &expansion {
             Expansion::Single => Slots::Single,
             Expansion::Count(_) => Slots::Count,

@@ -1,8 +1,8 @@
 //! `count` and `for-each`: how many instances a block has and their keys.
 
 use crate::expr::Context;
-use nimbus_config::Resource;
-use nimbus_syntax::{Code, Diagnostic, Span};
+use nimbus_config::{InstanceKey, ModuleCall, Resource};
+use nimbus_syntax::{Code, Diagnostic, Node, Span};
 use nimbus_value::{SENSITIVE_VALUE, Value};
 use std::collections::BTreeMap;
 
@@ -15,13 +15,46 @@ pub enum Expansion {
     Keys(BTreeMap<String, Value>),
 }
 
+impl Expansion {
+    /// The instance keys, in order: none for a single instance.
+    pub fn keys(&self) -> Vec<Option<InstanceKey>> {
+        match self {
+            Expansion::Single => vec![None],
+            Expansion::Count(n) => (0..*n as u64)
+                .map(|i| Some(InstanceKey::Index(i)))
+                .collect(),
+            Expansion::Keys(map) => map
+                .keys()
+                .map(|k| Some(InstanceKey::Key(k.clone())))
+                .collect(),
+        }
+    }
+}
+
 /// Most instances one block may expand to: a guard against typos such as
 /// a count of 10^12, which would exhaust memory rather than fail.
 pub const MAX_INSTANCES: usize = 1_000_000;
 
-/// Evaluates `count`/`for-each`. Their values must be known at plan time.
+/// Evaluates a resource's `count`/`for-each`. Their values must be known
+/// at plan time.
 pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, Diagnostic> {
-    if let Some(count) = &resource.count {
+    expand_meta(ctx, resource.count.as_ref(), resource.for_each.as_ref())
+}
+
+/// Evaluates the `count`/`for-each` of an `include`, in the scope of the
+/// module instance that includes it.
+pub fn expand_call(ctx: &mut Context<'_>, call: &ModuleCall) -> Result<Expansion, Diagnostic> {
+    expand_meta(ctx, call.count.as_ref(), call.for_each.as_ref())
+}
+
+/// The keys a `count` or `for-each` expression gives (neither: one
+/// instance without a key).
+fn expand_meta(
+    ctx: &mut Context<'_>,
+    count: Option<&Node>,
+    for_each: Option<&Node>,
+) -> Result<Expansion, Diagnostic> {
+    if let Some(count) = count {
         let value = ctx.eval(count)?;
         if !value.is_wholly_known() {
             return Err(Diagnostic::error("`count` depends on a value known only after apply")
@@ -46,7 +79,7 @@ pub fn expand(ctx: &mut Context<'_>, resource: &Resource) -> Result<Expansion, D
             .at(count.span)),
         };
     }
-    if let Some(for_each) = &resource.for_each {
+    if let Some(for_each) = for_each {
         let value = ctx.eval(for_each)?;
         if !value.is_wholly_known() {
             return Err(Diagnostic::error("`for-each` depends on a value known only after apply")

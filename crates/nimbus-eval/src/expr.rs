@@ -33,6 +33,13 @@ pub struct Context<'a> {
     pub count_index: Option<i64>,
     /// `each-key` and `each-value` inside a `for-each` resource.
     pub each: Option<(&'a str, &'a Value)>,
+    /// `count-index` is unknown: in the inputs of the one instance
+    /// `validate` checks of an `include` with `count`, whose indexes it
+    /// does not know.
+    pub unknown_count_index: bool,
+    /// `each-key` and `each-value` are unknown: the same for an `include`
+    /// with `for-each`.
+    pub unknown_each: bool,
     /// Bare names bound by `let`, and the variable under validation.
     bindings: Vec<(String, Value)>,
     /// What functions may use: the phase (the clock and randomness only
@@ -55,6 +62,8 @@ impl<'a> Context<'a> {
             scope,
             count_index: None,
             each: None,
+            unknown_count_index: false,
+            unknown_each: false,
             bindings: Vec::new(),
             functions: nimbus_stdlib::Context::default(),
         }
@@ -82,24 +91,26 @@ impl<'a> Context<'a> {
         }
         match name {
             "null" => Ok(Value::Null),
+            "count-index" if self.unknown_count_index => Ok(Value::Unknown),
+            "each-key" | "each-value" if self.unknown_each => Ok(Value::Unknown),
             "count-index" => match self.count_index {
                 Some(i) => Ok(Value::int(i)),
                 None => Err(Diagnostic::error(
-                    "`count-index` is only available in a resource with `count`",
+                    "`count-index` is only available in a resource or `include` with `count`",
                 )
                 .at(span)),
             },
             "each-key" => match self.each {
                 Some((k, _)) => Ok(Value::string(k)),
                 None => Err(Diagnostic::error(
-                    "`each-key` is only available in a resource with `for-each`",
+                    "`each-key` is only available in a resource or `include` with `for-each`",
                 )
                 .at(span)),
             },
             "each-value" => match self.each {
                 Some((_, v)) => Ok(v.clone()),
                 None => Err(Diagnostic::error(
-                    "`each-value` is only available in a resource with `for-each`",
+                    "`each-value` is only available in a resource or `include` with `for-each`",
                 )
                 .at(span)),
             },
@@ -358,26 +369,78 @@ impl<'a> Context<'a> {
             .unwrap_or(Value::Unknown))
     }
 
+    /// `(module-output CALL NAME)`: the output of the module instance, or
+    /// of every instance of an `include` with `count` (a list) or
+    /// `for-each` (a map by key); `(module-output CALL INSTANCE NAME)`: the
+    /// output of one of them.
     fn module_output(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
-        if args.len() != 2 {
-            return Err(Diagnostic::error("expected `(module-output MODULE NAME)`").at(node.span));
-        }
-        let module = self.name_arg(node, args, 0, "a module instance name")?;
-        let name = self.name_arg(node, args, 1, "an output name")?;
-        if !self.index.calls.contains_key(module) {
+        let (module_node, instance_node, name_node) = match args {
+            [module, name] => (module, None, name),
+            [module, instance, name] => (module, Some(instance), name),
+            _ => {
+                return Err(Diagnostic::error(
+                    "expected `(module-output MODULE NAME)` or `(module-output MODULE INSTANCE NAME)`",
+                )
+                .at(node.span));
+            }
+        };
+        let module = self.name_arg(
+            node,
+            std::slice::from_ref(module_node),
+            0,
+            "a module instance name",
+        )?;
+        let name = self.name_arg(node, std::slice::from_ref(name_node), 0, "an output name")?;
+        let Some(call) = self
+            .index
+            .calls
+            .get(module)
+            .map(|i| &self.index.module.calls[*i])
+        else {
             return Err(
                 Diagnostic::error(format!("unknown module instance `{module}`"))
-                    .at(args[0].span)
+                    .at(module_node.span)
                     .with_suggestion(module, self.index.calls.keys().copied()),
             );
+        };
+        let address = || format!("module.{module}");
+        if let Some(instance_node) = instance_node
+            && !call.is_repeated()
+        {
+            return Err(Diagnostic::error(format!(
+                "`{}` has no `count` or `for-each`: it has one instance, without an index",
+                address()
+            ))
+            .at(instance_node.span)
+            .with_note(format!("help: write `(module-output {module} \"{name}\")`")));
         }
-        match self.scope.module_outputs.get(module) {
-            Some(outputs) => outputs.get(name).cloned().ok_or_else(|| {
-                Diagnostic::error(format!("module `{module}` has no output `{name}`"))
-                    .at(args[1].span)
-                    .with_suggestion(name, outputs.keys().map(String::as_str))
-            }),
-            None => Ok(Value::Unknown),
+        let key = match instance_node {
+            Some(n) => Some((self.eval(n)?, n.span)),
+            None => None,
+        };
+        let scope = self.scope;
+        let Some(instances) = scope.module_outputs.get(module) else {
+            return Ok(Value::Unknown);
+        };
+        let name_step = std::slice::from_ref(name_node);
+        match (instances, key) {
+            (Instances::Single(outputs), _) => outputs
+                .peel()
+                .as_map()
+                .and_then(|m| m.get(name))
+                .cloned()
+                .ok_or_else(|| {
+                    let names = outputs.peel().as_map().into_iter().flat_map(|m| m.keys());
+                    Diagnostic::error(format!("module `{module}` has no output `{name}`"))
+                        .at(name_node.span)
+                        .with_suggestion(name, names.map(String::as_str))
+                }),
+            (instances, None) => splat_instances(Some(instances), name_step, &address),
+            (_, Some((key, _))) if key.is_unknown() => Ok(Value::Unknown),
+            (instances, Some((key, span))) => {
+                let outputs = instance(instances, &key, span, &address)?;
+                Ok(walk(outputs, name_step, &address)?.mark_if(key.is_sensitive()))
+            }
         }
     }
 

@@ -34,7 +34,10 @@ pub fn references<'a>(node: &'a Node, out: &mut Vec<(Reference<'a>, Span)>) {
             }
         }
         Some("module-output") => {
-            if let (Some(module), Some(name)) = (arg(1), arg(2)) {
+            // `(module-output CALL NAME)` or `(module-output CALL INSTANCE NAME)`;
+            // the instance expression's own references are found below.
+            let name = if items.len() == 4 { arg(3) } else { arg(2) };
+            if let (Some(module), Some(name)) = (arg(1), name) {
                 out.push((Reference::ModuleOutput(module, name), node.span));
             }
         }

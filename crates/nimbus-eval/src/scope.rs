@@ -1,6 +1,7 @@
 //! What names resolve to while evaluating inside one module instance.
 
-use nimbus_config::{Mode, Module, Resource};
+use crate::expand::Expansion;
+use nimbus_config::{InstanceKey, Mode, Module, Resource};
 use nimbus_value::Value;
 use std::collections::{BTreeMap, HashMap};
 
@@ -102,14 +103,70 @@ pub struct Scope {
     /// `Module::resources` (which [`ModuleIndex`] resolves names to): no
     /// key is built or hashed per block.
     resources: Vec<Option<Instances>>,
-    /// Outputs of module instances called from this module, by instance name.
-    pub module_outputs: HashMap<String, BTreeMap<String, Value>>,
+    /// Outputs of the module instances each `include` of this module
+    /// makes, by the include's instance name: each instance's outputs are
+    /// one map, laid out as a resource block's instances are.
+    pub module_outputs: HashMap<String, Instances>,
 }
 
 impl Scope {
     /// The instances of the resource block at `position`, once known.
     pub fn resource(&self, position: usize) -> Option<&Instances> {
         self.resources.get(position)?.as_ref()
+    }
+
+    /// Makes room for the outputs of every instance an `include` with
+    /// `count`/`for-each` makes, before any of them is known: with no
+    /// instances at all, `(module-output CALL NAME)` is `[]` or `{}`,
+    /// not unknown.
+    pub fn expect_module_instances(&mut self, call: &str, expansion: &Expansion) {
+        let empty = || Value::Map(BTreeMap::new());
+        let instances = match expansion {
+            Expansion::Single => return,
+            Expansion::Count(n) => Instances::Counted(vec![empty(); *n]),
+            Expansion::Keys(keys) => {
+                Instances::Keyed(keys.keys().map(|k| (k.clone(), empty())).collect())
+            }
+        };
+        self.module_outputs.insert(call.to_string(), instances);
+    }
+
+    /// Records output `name` of the instance `key` of the `include` named
+    /// `call` (see [`Scope::expect_module_instances`]).
+    pub fn set_module_output(
+        &mut self,
+        call: &str,
+        key: Option<&InstanceKey>,
+        name: &str,
+        value: Value,
+    ) {
+        let instances = self
+            .module_outputs
+            .entry(call.to_string())
+            .or_insert_with(|| match key {
+                None => Instances::Single(Value::Map(BTreeMap::new())),
+                Some(InstanceKey::Index(_)) => Instances::Counted(Vec::new()),
+                Some(InstanceKey::Key(_)) => Instances::Keyed(BTreeMap::new()),
+            });
+        let outputs = match (instances, key) {
+            (Instances::Single(outputs), None) => outputs,
+            (Instances::Counted(items), Some(InstanceKey::Index(i))) => {
+                let i = *i as usize;
+                if items.len() <= i {
+                    items.resize_with(i + 1, || Value::Map(BTreeMap::new()));
+                }
+                &mut items[i]
+            }
+            (Instances::Keyed(map), Some(InstanceKey::Key(k))) => map
+                .entry(k.clone())
+                .or_insert_with(|| Value::Map(BTreeMap::new())),
+            // The layout follows the call's `count`/`for-each`, which does
+            // not change within one walk.
+            _ => return,
+        };
+        if let Value::Map(outputs) = outputs {
+            outputs.insert(name.to_string(), value);
+        }
     }
 
     pub fn set_resource(&mut self, position: usize, instances: Instances) {
