@@ -35,17 +35,29 @@ pub struct Session {
 /// The real file system.
 pub struct OsFiles;
 
-impl Files for OsFiles {
-    fn nim_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+impl OsFiles {
+    /// The regular files directly inside `dir` that `wanted` accepts,
+    /// sorted by name.
+    fn files_in(dir: &Path, wanted: impl Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "nim") && path.is_file() {
+            if wanted(&path) && path.is_file() {
                 files.push(path);
             }
         }
         files.sort();
         Ok(files)
+    }
+}
+
+impl Files for OsFiles {
+    fn nim_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        Self::files_in(dir, |p| p.extension().is_some_and(|e| e == "nim"))
+    }
+
+    fn configuration_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        Self::files_in(dir, nimbus_config::is_configuration_file)
     }
 
     fn read(&self, path: &Path) -> io::Result<String> {

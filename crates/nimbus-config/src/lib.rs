@@ -1,5 +1,6 @@
-//! The configuration model loaded from every `*.nim` file of a directory,
-//! with the modules it uses.
+//! The configuration model loaded from every configuration file of a
+//! directory (`*.nim`, and `*.tf` lowered to the same forms by
+//! `nimbus-hcl`), with the modules it uses.
 //!
 //! File access goes through [`Files`] so that this crate does no I/O of its
 //! own: the CLI passes the real file system, tests and the language server
@@ -22,6 +23,13 @@ use std::path::{Component, Path, PathBuf};
 pub trait Files {
     /// The `*.nim` files directly inside `dir`, sorted by name.
     fn nim_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
+    /// The configuration files directly inside `dir`, sorted by name: what
+    /// [`load`] reads. `*.nim` and `*.tf` (see [`is_configuration_file`]);
+    /// the default lists [`Files::nim_files`] only, for file systems that
+    /// predate the HCL front end.
+    fn configuration_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        self.nim_files(dir)
+    }
     fn read(&self, path: &Path) -> io::Result<String>;
     /// The file's bytes, which need not be UTF-8: [`load`] reports invalid
     /// UTF-8 with its line and column instead of failing the read.
@@ -29,6 +37,31 @@ pub trait Files {
         self.read(path).map(String::into_bytes)
     }
     fn is_dir(&self, path: &Path) -> bool;
+}
+
+/// Extensions of configuration files. `*.tf.json` is not read yet.
+pub const CONFIGURATION_EXTENSIONS: &[&str] = &["nim", "tf"];
+
+/// Whether `path` names a configuration file by its extension.
+pub fn is_configuration_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| CONFIGURATION_EXTENSIONS.contains(&e))
+}
+
+/// Whether `path` is in the Terraform language (lowered by `nimbus-hcl`).
+fn is_terraform_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "tf")
+}
+
+/// The directory a root path stands for: itself, or the directory of the
+/// one file loaded.
+fn root_directory(root: &Path) -> &Path {
+    if is_configuration_file(root) {
+        root.parent().unwrap_or(root)
+    } else {
+        root
+    }
 }
 
 /// Index of a module in [`Config::modules`]; the root is 0.
@@ -90,6 +123,17 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// `dir` relative to the root module's directory (`root` is that
+/// directory, or the one file loaded), `.` for the root itself; a module
+/// outside the root keeps its path.
+fn path_from_root(root: &Path, dir: &Path) -> String {
+    match dir.strip_prefix(root_directory(root)) {
+        Ok(relative) if relative.as_os_str().is_empty() => ".".to_string(),
+        Ok(relative) => relative.display().to_string(),
+        Err(_) => dir.display().to_string(),
+    }
+}
+
 /// `path:line:col` of a span with the path relative to `root` (a
 /// directory, or the one file loaded).
 pub fn relative_location(sources: &SourceMap, span: nimbus_syntax::Span, root: &Path) -> String {
@@ -97,12 +141,10 @@ pub fn relative_location(sources: &SourceMap, span: nimbus_syntax::Span, root: &
         return "<unknown>".to_string();
     };
     let (line, col) = file.line_col(span.start);
-    let base = if root.extension().is_some_and(|e| e == "nim") {
-        root.parent().unwrap_or(root)
-    } else {
-        root
-    };
-    let path = file.path.strip_prefix(base).unwrap_or(&file.path);
+    let path = file
+        .path
+        .strip_prefix(root_directory(root))
+        .unwrap_or(&file.path);
     format!("{}:{line}:{col}", path.display())
 }
 
@@ -130,23 +172,35 @@ fn parse_module_in(
 ) -> Module {
     let mut module = Module {
         dir: dir.to_path_buf(),
+        path_from_root: path_from_root(root, dir),
         ..Module::default()
     };
     for (path, text, invalid) in files {
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
+        let terraform = is_terraform_file(&path);
         let id = sources.add(path, text);
         diagnostics.extend(invalid.map(|invalid| invalid.diagnostic(id)));
-        let parsed = nimbus_syntax::read(id, &sources.file(id).text);
-        diagnostics.extend(parsed.diagnostics);
+        // Both languages come to the same forms: everything after this
+        // point is shared.
+        let nodes = if terraform {
+            let lowered = nimbus_hcl::lower(id, &sources.file(id).text);
+            diagnostics.extend(lowered.diagnostics);
+            lowered.forms
+        } else {
+            let parsed = nimbus_syntax::read(id, &sources.file(id).text);
+            diagnostics.extend(parsed.diagnostics);
+            parsed.nodes
+        };
         let mut parser = parse::Parser {
             module: &mut module,
             diagnostics,
             file_dir: &file_dir,
         };
-        for node in parsed.nodes {
+        for node in nodes {
             parser.top_level(node);
         }
     }
+    parse::apply_required_providers(&mut module);
     parse::check_duplicates(&module, sources, root, diagnostics);
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
@@ -183,7 +237,7 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
         }
         let span = used_at.as_ref().map(|(_, s)| *s);
         let (dir, paths) = if files.is_dir(&path) {
-            match files.nim_files(&path) {
+            match files.configuration_files(&path) {
                 Ok(paths) => (path.clone(), paths),
                 Err(e) => {
                     diagnostics.push(located(
@@ -213,7 +267,7 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
                         .unwrap_or_default();
                     diagnostics.push(
                         located(format!("module `{written}` not found: {} does not exist", shown(&p)), span)
-                            .with_note("help: the path is relative to the file that uses the module; it names a `.nim` file or a directory of them"),
+                            .with_note("help: the path is relative to the file that uses the module; it names a `.nim` file or a directory of `.nim` or `.tf` files"),
                     );
                 }
                 Err(e) => {
@@ -224,7 +278,7 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
         }
         if texts.is_empty() && !unreadable && used_at.is_some() {
             diagnostics.push(located(
-                format!("module directory {} has no .nim files", shown(&path)),
+                format!("module directory {} has no .nim or .tf files", shown(&path)),
                 span,
             ));
         }
@@ -233,7 +287,7 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
             // everything in state: refuse, as Terraform does.
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "no configuration files: {} has no .nim files",
+                    "no configuration files: {} has no .nim or .tf files",
                     path.display()
                 ))
                 .with_note("help: run Nimbus in the directory that holds the configuration (or pass `-C DIR`); `nimbus init` writes a starter main.nim in an empty directory"),
@@ -444,6 +498,15 @@ impl Files for MemoryFiles {
             .collect())
     }
 
+    fn configuration_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        Ok(self
+            .files
+            .keys()
+            .filter(|p| p.parent() == Some(dir) && is_configuration_file(p))
+            .cloned()
+            .collect())
+    }
+
     fn read(&self, path: &Path) -> io::Result<String> {
         self.files
             .get(path)
@@ -626,6 +689,22 @@ mod tests {
     }
 
     #[test]
+    fn comprehension_bindings_are_not_calls() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            r#"(define-policy guard
+  (deny "x:Delete" (when (anytrue (for ((i r (list 1))) (when (> i 0)) (is-bad r))))))"#,
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(errors, ["unknown function `is-bad`"]);
+    }
+
+    #[test]
     fn configurations_with_policies_are_warned_that_nothing_enforces_them() {
         let files = MemoryFiles::default()
             .with("/p/main.nim", r#"(resource null-resource "a")"#)
@@ -644,6 +723,96 @@ mod tests {
         assert_eq!(config.location(diags[0].span.unwrap()), "policy.nim:1:16");
         let files = MemoryFiles::default().with("/p/main.nim", r#"(resource null-resource "a")"#);
         assert!(load(Path::new("/p"), &files).1.is_empty());
+    }
+
+    #[test]
+    fn terraform_files_load_into_the_same_model() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/variables.tf",
+                "variable \"name\" {\n  type    = string\n  default = \"x\"\n}\n",
+            )
+            .with(
+                "/p/main.tf",
+                "resource \"null-resource\" \"a\" {\n  triggers = { name = var.name }\n}\n\nmodule \"net\" {\n  source = \"./net\"\n  cidr   = \"10.0.0.0/16\"\n}\n",
+            )
+            .with(
+                "/p/extra.nim",
+                r#"(output "a" (value (ref null-resource "a" "id")) (depends-on (ref null-resource "a")))"#,
+            )
+            .with(
+                "/p/net/main.tf",
+                "variable \"cidr\" {}\noutput \"range\" {\n  value = var.cidr\n}\n",
+            );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        let root = config.root();
+        assert_eq!(root.variables[0].name.text, "name");
+        assert_eq!(root.resources[0].address(), "null-resource.a");
+        assert_eq!(root.outputs[0].depends_on.len(), 1);
+        assert_eq!(root.path_from_root, ".");
+        let net = &config.modules[config.called(root, &root.calls[0]).unwrap()];
+        assert_eq!(net.outputs[0].name.text, "range");
+        assert_eq!(net.path_from_root, "net");
+    }
+
+    #[test]
+    fn terraform_errors_are_located_in_their_file() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.tf",
+                "resource \"null-resource\" \"a\" {\n  provisioner \"local-exec\" {}\n}\n",
+            )
+            .with("/p/broken.tf", "locals {\n  a = \n}\n");
+        let (config, diags) = load(Path::new("/p"), &files);
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| config.location(d.span.unwrap()))
+            .collect();
+        assert_eq!(found, ["broken.tf:2:7", "main.tf:2:3"]);
+    }
+
+    #[test]
+    fn required_providers_configure_their_provider() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            r#"(required-providers (acme (source "example/acme") (version "~> 1.0")) (other (source "example/other")))
+               (provider other (alias two) (version "2.0"))"#,
+        );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        let settings = |p: &ProviderBlock| -> Vec<String> {
+            p.attributes
+                .iter()
+                .map(|a| format!("{}={}", a.name.text, a.args[0].as_str().unwrap_or("?")))
+                .collect()
+        };
+        let providers = &config.root().providers;
+        assert_eq!(providers[0].address(), "other.two");
+        assert_eq!(
+            settings(&providers[0]),
+            ["version=2.0", "source=example/other"]
+        );
+        assert_eq!(providers[1].address(), "acme");
+        assert_eq!(
+            settings(&providers[1]),
+            ["source=example/acme", "version=~> 1.0"]
+        );
+    }
+
+    #[test]
+    fn module_instances_by_count_load_from_hcl() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.tf",
+                "module \"m\" {\n  source = \"./m\"\n  count  = 2\n}\n",
+            )
+            .with("/p/m/main.tf", "output \"o\" {\n  value = 1\n}\n");
+        let (config, diagnostics) = load(Path::new("/p"), &files);
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+        let call = &config.root().calls[0];
+        assert!(call.count.is_some() && call.for_each.is_none());
+        assert!(call.inputs.is_empty());
     }
 
     /// Files as bytes, which need not be UTF-8.

@@ -141,6 +141,21 @@ pub struct Output {
     pub value: Node,
     pub sensitive: bool,
     pub description: Option<String>,
+    /// `(depends-on ...)`: blocks to finish before the output is read.
+    /// Checked at load; the engine does not order outputs by it yet.
+    pub depends_on: Vec<DependsOn>,
+    pub span: Span,
+}
+
+/// `(required-providers (NAME (source "...") (version "...")) ...)`: where
+/// a provider comes from (Terraform's `required_providers`). Load adds the
+/// source and version to the module's configurations of that provider,
+/// making an empty one when the module has none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredProvider {
+    pub name: Name,
+    /// The `(source ...)` and `(version ...)` forms as written.
+    pub settings: Vec<AttributeForm>,
     pub span: Span,
 }
 
@@ -195,6 +210,9 @@ pub struct Policy {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Module {
     pub dir: PathBuf,
+    /// `dir` relative to the root module's directory, `.` for the root
+    /// itself: what `path-module` gives.
+    pub path_from_root: String,
     pub infrastructure_names: Vec<Name>,
     pub variables: Vec<Variable>,
     pub locals: Vec<Local>,
@@ -204,6 +222,7 @@ pub struct Module {
     pub imports: Vec<ModuleImport>,
     pub calls: Vec<ModuleCall>,
     pub policies: Vec<Policy>,
+    pub required_providers: Vec<RequiredProvider>,
 }
 
 impl Module {

@@ -17,6 +17,7 @@ pub const BLOCK_FORMS: &[&str] = &[
     "locals",
     "output",
     "provider",
+    "required-providers",
     "resource",
     "use-module",
 ];
@@ -26,25 +27,9 @@ pub const META_ARGUMENTS: &[&str] = &["count", "depends-on", "for-each", "lifecy
 
 pub const POLICY_RULES: &[&str] = &["deny", "require-approval", "require-tags", "warn"];
 
-/// Expression forms the evaluator handles itself (they do not evaluate all
-/// their arguments first, or they read names rather than values). Every
-/// other list form of an expression calls a function of `nimbus-stdlib`.
-pub const SPECIAL_FORMS: &[&str] = &[
-    "and",
-    "count-index",
-    "each-key",
-    "each-value",
-    "if",
-    "let",
-    "local",
-    "map",
-    "module-output",
-    "object",
-    "or",
-    "quote",
-    "ref",
-    "var",
-];
+/// Expression forms the evaluator handles itself (defined with the reader,
+/// which every front end shares).
+pub use nimbus_syntax::SPECIAL_FORMS;
 
 pub(crate) struct Parser<'a> {
     pub module: &'a mut Module,
@@ -154,6 +139,7 @@ impl Parser<'_> {
             "output" => self.output(span, args),
             "use-module" => self.use_module(span, args),
             "include" => self.include(span, args),
+            "required-providers" => self.required_providers(args),
             _ => self.policy(span, args),
         }
     }
@@ -572,17 +558,8 @@ impl Parser<'_> {
                 "count" => resource.count = self.single_arg(&mut form),
                 "for-each" => resource.for_each = self.single_arg(&mut form),
                 "depends-on" => {
-                    if form.args.is_empty() {
-                        self.error(
-                            form.span,
-                            "`depends-on` needs one or more `(ref TYPE \"NAME\")`",
-                        );
-                    }
-                    for dep in &form.args {
-                        if let Some(d) = self.depends_on(dep) {
-                            resource.depends_on.push(d);
-                        }
-                    }
+                    let dependencies = self.depends_on_form(&form);
+                    resource.depends_on.extend(dependencies);
                 }
                 "provider" => {
                     if let Some(n) = self.single_arg(&mut form) {
@@ -611,6 +588,64 @@ impl Parser<'_> {
             );
         }
         self.module.resources.push(resource);
+    }
+
+    /// The dependencies of a `(depends-on DEP ...)` form.
+    fn depends_on_form(&mut self, form: &AttributeForm) -> Vec<DependsOn> {
+        if form.args.is_empty() {
+            self.error(
+                form.span,
+                "`depends-on` needs one or more `(ref TYPE \"NAME\")`",
+            );
+        }
+        form.args
+            .iter()
+            .filter_map(|dep| self.depends_on(dep))
+            .collect()
+    }
+
+    /// `(required-providers (NAME (source "...") (version "...")) ...)`.
+    fn required_providers(&mut self, args: Vec<Node>) {
+        for entry in args {
+            let (mut items, span) = match into_items(entry) {
+                Ok((items, span)) if !items.is_empty() => (items, span),
+                Ok((_, span)) | Err(Node { span, .. }) => {
+                    self.error(span, "expected `(NAME (source \"...\") (version \"...\"))`");
+                    continue;
+                }
+            };
+            let Some(name) = self.name_of(&items[0], "provider name") else {
+                continue;
+            };
+            items.remove(0);
+            let settings = self.attribute_forms(items, "a provider requirement");
+            self.settings_once(&settings, &["source", "version"], "provider requirement");
+            let mut kept = Vec::new();
+            for setting in settings {
+                match setting.name.as_str() {
+                    "source" | "version" => match setting.args.as_slice() {
+                        [value] if value.as_str().is_some() => kept.push(setting),
+                        _ => self.error(
+                            setting.span,
+                            format!("`{}` takes one string", setting.name.text),
+                        ),
+                    },
+                    other => {
+                        let d = Diagnostic::error(format!(
+                            "unknown provider requirement setting `{other}`"
+                        ))
+                        .at(setting.name.span)
+                        .with_suggestion(other, ["source", "version"]);
+                        self.diagnostics.push(d);
+                    }
+                }
+            }
+            self.module.required_providers.push(RequiredProvider {
+                name,
+                settings: kept,
+                span,
+            });
+        }
     }
 
     /// `(ref TYPE "NAME")`, `(ref data TYPE "NAME")`, or `(TYPE "NAME")`.
@@ -697,8 +732,10 @@ impl Parser<'_> {
         let mut value_written = false;
         let mut sensitive = false;
         let mut description = None;
+        let mut depends_on = Vec::new();
         let forms = self.attribute_forms(body, "an output");
-        self.settings_once(&forms, &["value", "sensitive", "description"], "output");
+        let settings = ["value", "sensitive", "description", "depends-on"];
+        self.settings_once(&forms, &settings, "output");
         for mut form in forms {
             match form.name.as_str() {
                 "value" => {
@@ -707,8 +744,8 @@ impl Parser<'_> {
                 }
                 "sensitive" => sensitive = self.bool_arg(&mut form).unwrap_or(false),
                 "description" => description = self.string_arg(&mut form),
+                "depends-on" => depends_on.extend(self.depends_on_form(&form)),
                 other => {
-                    let settings = ["value", "sensitive", "description"];
                     // A misspelt `value` is reported once, not also as missing.
                     value_written |=
                         nimbus_syntax::suggest::closest(other, settings) == Some("value");
@@ -725,6 +762,7 @@ impl Parser<'_> {
                 value,
                 sensitive,
                 description,
+                depends_on,
                 span,
             }),
             None if value_written => {}
@@ -1007,8 +1045,13 @@ pub(crate) fn check_duplicates(
 
 /// `depends-on` must name resources declared in the same module.
 pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
-    for resource in &module.resources {
-        for dep in &resource.depends_on {
+    let dependencies = module
+        .resources
+        .iter()
+        .flat_map(|r| &r.depends_on)
+        .chain(module.outputs.iter().flat_map(|o| &o.depends_on));
+    {
+        for dep in dependencies {
             if module
                 .resource(dep.mode, &dep.type_name, &dep.name)
                 .is_some()
@@ -1078,6 +1121,24 @@ fn check_calls(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
         Some("map" | "object") => values_of_pairs(args, diagnostics),
+        Some("for" | "for-map") => {
+            // Bindings name variables; only their collections are calls.
+            if let Some((bindings, rest)) = args.split_first() {
+                for binding in bindings.as_list().unwrap_or_default() {
+                    if let Some(collection) = binding.as_list().and_then(<[Node]>::last) {
+                        check_calls(collection, diagnostics);
+                    }
+                }
+                for node in rest {
+                    match node.as_list() {
+                        Some([head, condition]) if head.as_symbol() == Some("when") => {
+                            check_calls(condition, diagnostics)
+                        }
+                        _ => check_calls(node, diagnostics),
+                    }
+                }
+            }
+        }
         Some(name) => {
             if !SPECIAL_FORMS.contains(&name) && nimbus_stdlib::lookup(name).is_none() {
                 let candidates = nimbus_stdlib::names().chain(SPECIAL_FORMS.iter().copied());
@@ -1113,4 +1174,36 @@ pub(crate) fn each_form(node: &Node, head: &str, f: &mut dyn FnMut(&[Node])) {
     for item in items {
         each_form(item, head, f);
     }
+}
+
+/// Adds each `required-providers` source and version to the module's
+/// configurations of that provider (Terraform's rule: the requirement
+/// names where a provider comes from, every configuration of it uses
+/// that), and makes an empty configuration for a required provider the
+/// module does not configure. A setting a block writes itself wins.
+pub(crate) fn apply_required_providers(module: &mut Module) {
+    let requirements = std::mem::take(&mut module.required_providers);
+    for requirement in &requirements {
+        let name = requirement.name.as_str();
+        if !module.providers.iter().any(|p| p.name.text == name) {
+            module.providers.push(ProviderBlock {
+                name: requirement.name.clone(),
+                alias: None,
+                attributes: Vec::new(),
+                span: requirement.span,
+            });
+        }
+        for block in module.providers.iter_mut().filter(|p| p.name.text == name) {
+            for setting in &requirement.settings {
+                if !block
+                    .attributes
+                    .iter()
+                    .any(|a| a.name.text == setting.name.text)
+                {
+                    block.attributes.push(setting.clone());
+                }
+            }
+        }
+    }
+    module.required_providers = requirements;
 }

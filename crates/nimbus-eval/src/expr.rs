@@ -14,7 +14,19 @@ use std::collections::BTreeMap;
 pub use nimbus_config::SPECIAL_FORMS;
 
 /// Bare names that are values.
-const KEYWORDS: &[&str] = &["null", "count-index", "each-key", "each-value"];
+const KEYWORDS: &[&str] = &[
+    "null",
+    "count-index",
+    "each-key",
+    "each-value",
+    "path-module",
+    "path-root",
+    "path-cwd",
+    "terraform-workspace",
+];
+
+/// The workspace `terraform-workspace` names unless the caller says.
+pub const DEFAULT_WORKSPACE: &str = "default";
 
 /// Whether a list form reads as an expression (a call or special form)
 /// rather than as a `(KEY VALUE)` pair of a map.
@@ -45,6 +57,8 @@ pub struct Context<'a> {
     /// What functions may use: the phase (the clock and randomness only
     /// at apply) and file access. By default: planning, no files.
     pub functions: nimbus_stdlib::Context<'a>,
+    /// The workspace's name, for `terraform-workspace`.
+    pub workspace: &'a str,
 }
 
 type Result<T> = std::result::Result<T, Diagnostic>;
@@ -66,6 +80,7 @@ impl<'a> Context<'a> {
             unknown_each: false,
             bindings: Vec::new(),
             functions: nimbus_stdlib::Context::default(),
+            workspace: DEFAULT_WORKSPACE,
         }
     }
 
@@ -114,6 +129,12 @@ impl<'a> Context<'a> {
                 )
                 .at(span)),
             },
+            // Paths are relative to the root module's directory, which is
+            // where Nimbus runs (`-C DIR` moves there first) and what
+            // relative paths given to the file functions start from.
+            "path-module" => Ok(Value::string(self.index.module.path_from_root.as_str())),
+            "path-root" | "path-cwd" => Ok(Value::string(".")),
+            "terraform-workspace" => Ok(Value::string(self.workspace)),
             _ => {
                 let mut d = Diagnostic::error(format!("unknown name `{name}`")).at(span);
                 if name == "*" {
@@ -168,11 +189,378 @@ impl<'a> Context<'a> {
                 _ => Err(Diagnostic::error("`quote` takes one datum").at(node.span)),
             },
             "map" | "object" => self.map_form(args),
-            "count-index" | "each-key" | "each-value" if args.is_empty() => {
+            "count-index"
+            | "each-key"
+            | "each-value"
+            | "path-module"
+            | "path-root"
+            | "path-cwd"
+            | "terraform-workspace"
+                if args.is_empty() =>
+            {
                 self.symbol(head, head_node.span)
             }
+            "for" => self.for_form(node, args, false),
+            "for-map" => self.for_form(node, args, true),
+            "get" => self.get_form(node, args),
+            "try" => self.try_form(node, args),
+            "can" => self.can_form(node, args),
             _ => self.call(node, head_node, head, args),
         }
+    }
+
+    /// `(for (BINDING...) [(when CONDITION)] BODY)` makes a list;
+    /// `(for-map (BINDING...) [(when CONDITION)] KEY VALUE [...])` a map
+    /// (with `...`, a map of lists grouping the values of equal keys).
+    /// A binding is `(NAME COLLECTION)` or `(KEY NAME COLLECTION)`: the
+    /// elements of a list (KEY their index) or the entries of a map in key
+    /// order (KEY the key). Several bindings nest, later ones inside
+    /// earlier ones and seeing their names.
+    ///
+    /// Marks: an unknown collection, condition or key makes the whole
+    /// result unknown (its shape is not known); a sensitive collection,
+    /// condition or key makes the whole result sensitive; the values of
+    /// the body keep their own marks.
+    fn for_form(&mut self, node: &Node, args: &[Node], to_map: bool) -> Result<Value> {
+        let usage = if to_map {
+            "expected `(for-map ((NAME COLLECTION) ...) [(when CONDITION)] KEY VALUE [...])`"
+        } else {
+            "expected `(for ((NAME COLLECTION) ...) [(when CONDITION)] BODY)`"
+        };
+        let Some((bindings, rest)) = args.split_first() else {
+            return Err(Diagnostic::error(usage).at(node.span));
+        };
+        let Some(bindings) = bindings.as_list().filter(|b| {
+            !b.is_empty()
+                && b.iter().all(|binding| {
+                    binding.as_list().is_some_and(|parts| {
+                        matches!(parts.len(), 2 | 3)
+                            && parts[..parts.len() - 1]
+                                .iter()
+                                .all(|n| n.as_symbol().is_some())
+                    })
+                })
+        }) else {
+            return Err(Diagnostic::error(usage)
+                .at(args[0].span)
+                .with_note("help: each binding is `(NAME COLLECTION)` or `(KEY NAME COLLECTION)`, in a list: `(for ((x xs)) ...)`"));
+        };
+        let (condition, rest) = match rest.split_first() {
+            Some((first, rest)) if first.head() == Some("when") => match first.as_list() {
+                Some([_, condition]) => (Some(condition), rest),
+                _ => {
+                    return Err(Diagnostic::error("expected `(when CONDITION)`").at(first.span));
+                }
+            },
+            _ => (None, rest),
+        };
+        let body = match (to_map, rest) {
+            (false, [value]) => ForBody::List(value),
+            (true, [key, value]) => ForBody::Map {
+                key,
+                value,
+                group: false,
+            },
+            (true, [key, value, dots]) if dots.as_symbol() == Some("...") => ForBody::Map {
+                key,
+                value,
+                group: true,
+            },
+            _ => return Err(Diagnostic::error(usage).at(node.span)),
+        };
+        let mut state = ForState {
+            list: Vec::new(),
+            map: BTreeMap::new(),
+            unknown: false,
+            sensitive: false,
+        };
+        let depth = self.bindings.len();
+        let result = self.for_each_binding(bindings, condition, &body, &mut state);
+        self.bindings.truncate(depth);
+        result?;
+        let value = if state.unknown {
+            Value::Unknown
+        } else if to_map {
+            Value::Map(state.map)
+        } else {
+            Value::List(state.list)
+        };
+        Ok(value.mark_if(state.sensitive))
+    }
+
+    /// Binds the first of `bindings` to each element of its collection in
+    /// turn, then the rest; at the innermost level, evaluates the body.
+    fn for_each_binding(
+        &mut self,
+        bindings: &[Node],
+        condition: Option<&Node>,
+        body: &ForBody<'_>,
+        state: &mut ForState,
+    ) -> Result<()> {
+        let Some((binding, inner)) = bindings.split_first() else {
+            return self.for_body(condition, body, state);
+        };
+        let parts = binding.as_list().unwrap_or_default();
+        let (names, collection) = parts.split_at(parts.len().saturating_sub(1));
+        let name_of = |n: &Node| n.as_symbol().unwrap_or_default().to_string();
+        let Some(collection) = collection.first() else {
+            return Ok(());
+        };
+        let value = self.eval(collection)?;
+        state.sensitive |= value.is_sensitive();
+        let entries: Vec<(Value, Value)> = match value.peel() {
+            Value::Unknown => {
+                state.unknown = true;
+                return Ok(());
+            }
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::int(i as i64), v.clone()))
+                .collect(),
+            Value::Map(map) => map
+                .iter()
+                .map(|(k, v)| (Value::string(k), v.clone()))
+                .collect(),
+            other => {
+                return Err(Diagnostic::error(format!(
+                    "`for` iterates over a list or a map, found {}",
+                    other.kind_name()
+                ))
+                .at(collection.span));
+            }
+        };
+        let depth = self.bindings.len();
+        for (key, element) in entries {
+            self.bindings.truncate(depth);
+            if let [key_name, _] = names {
+                self.bindings.push((name_of(key_name), key));
+            }
+            if let Some(value_name) = names.last() {
+                self.bindings.push((name_of(value_name), element));
+            }
+            self.for_each_binding(inner, condition, body, state)?;
+            if state.unknown {
+                break;
+            }
+        }
+        self.bindings.truncate(depth);
+        Ok(())
+    }
+
+    fn for_body(
+        &mut self,
+        condition: Option<&Node>,
+        body: &ForBody<'_>,
+        state: &mut ForState,
+    ) -> Result<()> {
+        if let Some(condition) = condition {
+            let keep = self.eval(condition)?;
+            state.sensitive |= keep.is_sensitive();
+            match keep.peel() {
+                Value::Bool(true) => {}
+                Value::Bool(false) => return Ok(()),
+                Value::Unknown => {
+                    state.unknown = true;
+                    return Ok(());
+                }
+                other => {
+                    return Err(Diagnostic::error(format!(
+                        "the condition of `for` must be a bool, found {}",
+                        other.kind_name()
+                    ))
+                    .at(condition.span));
+                }
+            }
+        }
+        match body {
+            ForBody::List(value) => {
+                let v = self.eval(value)?;
+                state.list.push(v);
+            }
+            ForBody::Map { key, value, group } => {
+                let k = self.eval(key)?;
+                state.sensitive |= k.is_sensitive();
+                let k = match k.peel() {
+                    Value::Unknown => {
+                        state.unknown = true;
+                        return Ok(());
+                    }
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    other => {
+                        return Err(Diagnostic::error(format!(
+                            "a map's key must be a string, found {}",
+                            other.kind_name()
+                        ))
+                        .at(key.span));
+                    }
+                };
+                let v = self.eval(value)?;
+                match state.map.entry(k) {
+                    // Grouped entries are made as lists and stay lists.
+                    std::collections::btree_map::Entry::Occupied(mut entry) if *group => {
+                        if let Value::List(items) = entry.get_mut() {
+                            items.push(v);
+                        }
+                    }
+                    std::collections::btree_map::Entry::Vacant(entry) => {
+                        entry.insert(if *group { Value::List(vec![v]) } else { v });
+                    }
+                    std::collections::btree_map::Entry::Occupied(entry) => {
+                        let shown = if state.sensitive {
+                            SENSITIVE_VALUE.to_string()
+                        } else {
+                            format!("{:?}", entry.key())
+                        };
+                        return Err(Diagnostic::error(format!(
+                            "duplicate key {shown} in `for-map`"
+                        ))
+                        .at(key.span)
+                        .with_note(
+                            "help: to group the values of equal keys into lists, end the form with `...`",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `(get VALUE STEP...)`: attribute access and indexing on any value.
+    /// A step is a string (a map's key or an object's attribute) or a
+    /// number (a list's index), computed by any expression; `*` applies
+    /// the steps after it to every element of a list (a null value is an
+    /// empty list, any other value a list of itself), as Terraform's
+    /// `[*]`. Marks: as for `ref` paths, a sensitive value on the way or a
+    /// sensitive step makes the result sensitive, an unknown one unknown.
+    fn get_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        let Some((base, steps)) = args.split_first() else {
+            return Err(Diagnostic::error("expected `(get VALUE STEP...)`").at(node.span));
+        };
+        let value = self.eval(base)?;
+        let described = describe_base(base);
+        self.get_steps(value, steps, &described)
+    }
+
+    fn get_steps(&mut self, value: Value, steps: &[Node], base: &str) -> Result<Value> {
+        let splat = steps.iter().position(|s| s.as_symbol() == Some("*"));
+        let (path, after) = match splat {
+            Some(i) => (&steps[..i], Some(&steps[i + 1..])),
+            None => (steps, None),
+        };
+        // Each computed step becomes the literal step `walk` takes, so
+        // paths and their messages are those of `ref`.
+        let mut literal = Vec::with_capacity(path.len());
+        let mut sensitive = false;
+        let mut unknown = false;
+        for step in path {
+            let key = self.eval(step)?;
+            sensitive |= key.is_sensitive();
+            let kind = match key.peel() {
+                Value::Unknown => {
+                    unknown = true;
+                    continue;
+                }
+                Value::String(s) => NodeKind::String(s.clone()),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => NodeKind::Integer(i.into()),
+                    None => {
+                        return Err(Diagnostic::error(format!(
+                            "an index must be a whole number, found {}",
+                            if key.is_sensitive() {
+                                SENSITIVE_VALUE.to_string()
+                            } else {
+                                n.to_string()
+                            }
+                        ))
+                        .at(step.span));
+                    }
+                },
+                other => {
+                    return Err(Diagnostic::error(format!(
+                        "a step must be a string or a number, found {}",
+                        other.kind_name()
+                    ))
+                    .at(step.span));
+                }
+            };
+            literal.push(Node {
+                kind,
+                span: step.span,
+            });
+        }
+        if unknown {
+            return Ok(Value::Unknown.mark_if(sensitive));
+        }
+        let literal = lenient_steps(&value, literal);
+        let reached = walk(&value, &literal, &|| base.to_string()).map_err(|e| {
+            if sensitive {
+                // The message would show the secret key.
+                Diagnostic::error(format!("`{base}` has no element at the sensitive step"))
+                    .at(e.span.unwrap_or_default())
+            } else {
+                e
+            }
+        })?;
+        let reached = reached.mark_if(sensitive);
+        let Some(after) = after else {
+            return Ok(reached);
+        };
+        let (inner, marked) = reached.unmark();
+        let out = match inner {
+            Value::Unknown => return Ok(Value::Unknown.mark_if(marked)),
+            Value::Null => Value::List(Vec::new()),
+            Value::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.get_steps(item, after, base)?);
+                }
+                Value::List(out)
+            }
+            other => Value::List(vec![self.get_steps(other, after, base)?]),
+        };
+        Ok(out.mark_if(marked))
+    }
+
+    /// `(try EXPRESSION...)`: the first expression that evaluates without
+    /// an error; an error naming every failure when none does. As in
+    /// Terraform, a value not wholly known is unknown (whether it would
+    /// fail is not known yet).
+    fn try_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        if args.is_empty() {
+            return Err(Diagnostic::error("expected `(try EXPRESSION...)`").at(node.span));
+        }
+        let mut failures = Vec::new();
+        for arg in args {
+            match self.eval(arg) {
+                Ok(v) if !v.is_wholly_known() => {
+                    return Ok(Value::Unknown.mark_if(v.contains_sensitive()));
+                }
+                Ok(v) => return Ok(v),
+                Err(e) => failures.push(e.message),
+            }
+        }
+        let mut d = Diagnostic::error("`try`: no expression succeeded").at(node.span);
+        for failure in failures {
+            d = d.with_note(format!("note: {failure}"));
+        }
+        Err(d)
+    }
+
+    /// `(can EXPRESSION)`: whether the expression evaluates without an
+    /// error; unknown while its value is not wholly known. As in
+    /// Terraform, the result carries no mark of the value.
+    fn can_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        let [arg] = args else {
+            return Err(Diagnostic::error("expected `(can EXPRESSION)`").at(node.span));
+        };
+        Ok(match self.eval(arg) {
+            Ok(v) if !v.is_wholly_known() => Value::Unknown,
+            Ok(_) => Value::Bool(true),
+            Err(_) => Value::Bool(false),
+        })
     }
 
     fn call(&mut self, node: &Node, head_node: &Node, head: &str, args: &[Node]) -> Result<Value> {
@@ -769,4 +1157,77 @@ fn quote(node: &Node) -> Value {
         NodeKind::Decimal(f) => Value::Number(Number::Float(*f)),
         NodeKind::Bool(b) => Value::Bool(*b),
     }
+}
+
+/// The body of a `for` or `for-map` form.
+enum ForBody<'n> {
+    List(&'n Node),
+    Map {
+        key: &'n Node,
+        value: &'n Node,
+        group: bool,
+    },
+}
+
+/// What a `for` form has made so far.
+struct ForState {
+    list: Vec<Value>,
+    map: BTreeMap<String, Value>,
+    /// Something that decides the result's shape is unknown.
+    unknown: bool,
+    sensitive: bool,
+}
+
+/// How a `get`'s base is named in messages.
+fn describe_base(base: &Node) -> String {
+    match (base.as_symbol(), base.as_list()) {
+        (Some(name), _) => name.to_string(),
+        (_, Some([head, name])) if matches!(head.as_symbol(), Some("var" | "local")) => {
+            format!(
+                "{}.{}",
+                head.as_symbol().unwrap_or_default(),
+                name.as_name().unwrap_or_default()
+            )
+        }
+        _ => "the value".to_string(),
+    }
+}
+
+/// Terraform converts steps to what the value takes: a number indexes a
+/// map by its text, and a string of digits indexes a list.
+fn lenient_steps(value: &Value, steps: Vec<Node>) -> Vec<Node> {
+    if steps.is_empty() {
+        return steps;
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    let mut current = Some(value);
+    for step in steps {
+        let mut at = current.map(|v| {
+            let mut v = v;
+            while let Value::Sensitive(inner) = v {
+                v = inner;
+            }
+            v
+        });
+        let kind = match (&at, &step.kind) {
+            (Some(Value::Map(_)), NodeKind::Integer(i)) => NodeKind::String(i.to_string()),
+            (Some(Value::List(_)), NodeKind::String(s)) => match s.parse::<i128>() {
+                Ok(i) => NodeKind::Integer(i),
+                Err(_) => step.kind.clone(),
+            },
+            _ => step.kind.clone(),
+        };
+        current = match (at.take(), &kind) {
+            (Some(Value::Map(map)), NodeKind::String(k)) => map.get(k),
+            (Some(Value::List(items)), NodeKind::Integer(i)) => {
+                usize::try_from(*i).ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        };
+        out.push(Node {
+            kind,
+            span: step.span,
+        });
+    }
+    out
 }

@@ -147,6 +147,40 @@ pub fn format_file(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> 
     Ok(out)
 }
 
+/// Forms built in memory (not read from text), printed as a `.nim` file
+/// in the canonical layout: what the HCL front end's tests compare and
+/// what a converter writes. The flat text is laid out by [`format_source`]
+/// (blank lines separate top-level forms); should that refuse it, the flat
+/// text is returned, which still reads back as the same forms.
+pub fn print_forms(nodes: &[Node]) -> String {
+    let mut flat = String::new();
+    for (i, node) in nodes.iter().enumerate() {
+        if i > 0 {
+            flat.push_str("\n\n");
+        }
+        write_flat(node, &mut flat);
+    }
+    flat.push('\n');
+    format_source(&flat).unwrap_or(flat)
+}
+
+/// `node` on one line.
+fn write_flat(node: &Node, out: &mut String) {
+    match &node.kind {
+        NodeKind::List(items) => {
+            out.push('(');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_flat(item, out);
+            }
+            out.push(')');
+        }
+        kind => out.push_str(&atom_text(kind)),
+    }
+}
+
 /// An atom's canonical text. Symbols are kept as written: any token the
 /// reader accepted as a symbol reads back as the same symbol.
 fn atom_text(kind: &NodeKind) -> String {

@@ -33,7 +33,7 @@ pub fn init(session: &Session, upgrade: bool) -> CmdResult {
         return Err(Reported);
     }
     let has_config = OsFiles
-        .nim_files(&session.dir)
+        .configuration_files(&session.dir)
         .map(|f| !f.is_empty())
         .unwrap_or(false);
     if !has_config {

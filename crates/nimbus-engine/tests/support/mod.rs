@@ -48,6 +48,18 @@ impl Files for DiskFiles {
         Ok(files)
     }
 
+    fn configuration_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if nimbus_config::is_configuration_file(&path) && path.is_file() {
+                files.push(path);
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
     fn read(&self, path: &Path) -> io::Result<String> {
         std::fs::read_to_string(path)
     }

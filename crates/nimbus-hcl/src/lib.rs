@@ -1,0 +1,241 @@
+//! The HCL front end: one Terraform-language (`.tf`) file lowered into the
+//! top-level forms of the `.nim` language.
+//!
+//! Nothing downstream knows HCL: the forms returned are exactly what the
+//! `.nim` reader would produce for the equivalent `.nim` file, so the
+//! configuration parser, the evaluator and the engine are shared. Every
+//! node's [`Span`] points at the HCL text it came from, so errors found
+//! later (an unknown attribute, a type error) underline the `.tf` text.
+//!
+//! Lowering never panics: parse errors and constructs Nimbus does not
+//! support yet become located [`Diagnostic`]s, and the rest of the file is
+//! still lowered where it can be.
+
+mod blocks;
+mod expr;
+mod template;
+mod version;
+
+use nimbus_syntax::{Diagnostic, FileId, Node, NodeKind, Span};
+
+pub use version::{SUPPORTED_TERRAFORM_VERSION, VersionConstraintError, satisfies};
+
+/// Deepest nesting of the lowered forms. The `.nim` reader caps its trees
+/// at [`nimbus_syntax::reader::MAX_DEPTH`] because every later pass is
+/// recursive; lowered trees get the same guarantee.
+const MAX_DEPTH: usize = nimbus_syntax::reader::MAX_DEPTH;
+
+/// Deepest bracket nesting handed to the HCL parser, which is recursive:
+/// deeper input is refused before parsing rather than overflowing its stack.
+const MAX_PARSE_NESTING: usize = 100;
+
+/// What [`lower`] made of one file.
+#[derive(Debug, Clone, Default)]
+pub struct Lowered {
+    /// The `.nim` top-level forms, in source order.
+    pub forms: Vec<Node>,
+    /// Parse errors, unsupported constructs and warnings (a `backend`).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Lowered {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Lowers the text of one `.tf` file, registered by the caller as `file`.
+pub fn lower(file: FileId, text: &str) -> Lowered {
+    // A byte order mark is not HCL; spans keep counting from the file's
+    // first byte.
+    let base = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let source = &text[base..];
+    let mut lowerer = Lowerer {
+        file,
+        text: source,
+        base,
+        diagnostics: Vec::new(),
+        scopes: Vec::new(),
+        depth: 0,
+    };
+    if let Some(offset) = too_deep(source) {
+        lowerer.diagnostics.push(
+            Diagnostic::error(format!(
+                "brackets nest more than {MAX_PARSE_NESTING} deep: this file is not read"
+            ))
+            .at(lowerer.span_at(offset, offset + 1)),
+        );
+        return lowerer.finish(Vec::new());
+    }
+    let body = match hcl_edit::parser::parse_body(source) {
+        Ok(body) => body,
+        Err(error) => {
+            // The parser's offset may fall inside a character (it clamps
+            // to the last byte): step back to the character's start.
+            let mut offset = error.location().offset().min(source.len());
+            while !source.is_char_boundary(offset) {
+                offset -= 1;
+            }
+            let end = source[offset..]
+                .chars()
+                .next()
+                .map_or(offset, |c| offset + c.len_utf8());
+            // The parser's message is one line such as "expected `=`";
+            // the location is the renderer's to show.
+            let message = error.message().lines().next().unwrap_or("invalid HCL");
+            lowerer.diagnostics.push(
+                Diagnostic::error(format!("cannot parse this Terraform file: {message}"))
+                    .at(lowerer.span_at(offset, end)),
+            );
+            return lowerer.finish(Vec::new());
+        }
+    };
+    let forms = lowerer.top_level(&body);
+    lowerer.finish(forms)
+}
+
+/// The offset of the first bracket nested deeper than the parser accepts.
+/// Strings and comments are skipped, roughly: this only has to be right for
+/// input that would otherwise be refused or crash.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_PARSE_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'#' => i = skip_line(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_line(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn skip_line(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// What a name bound inside an expression stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Binding {
+    /// A `for` expression's or `%{for}` directive's variable: a value.
+    Value,
+    /// A `dynamic` block's iterator: `NAME.key` and `NAME.value`.
+    Iterator,
+}
+
+pub(crate) struct Lowerer<'t> {
+    file: FileId,
+    /// The text parsed (after any byte order mark).
+    text: &'t str,
+    /// Bytes before `text` in the file.
+    base: usize,
+    diagnostics: Vec<Diagnostic>,
+    /// Names bound by enclosing `for` expressions and `dynamic` blocks.
+    scopes: Vec<(String, Binding)>,
+    /// Nesting of the expression being lowered, capped at [`MAX_DEPTH`].
+    depth: usize,
+}
+
+impl Lowerer<'_> {
+    fn finish(self, forms: Vec<Node>) -> Lowered {
+        Lowered {
+            forms,
+            diagnostics: self.diagnostics,
+        }
+    }
+
+    /// A span from offsets into the parsed text.
+    fn span_at(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, self.base + start, self.base + end.max(start))
+    }
+
+    /// The span of a parsed element, or `fallback` for one the parser
+    /// made up (it does not, but the API allows it).
+    fn span_of(&self, item: &impl hcl_edit::Span, fallback: Span) -> Span {
+        match item.span() {
+            Some(range) => self.span_at(range.start, range.end),
+            None => fallback,
+        }
+    }
+
+    /// The text under a span, for literals whose exact spelling matters.
+    fn source(&self, span: Span) -> &str {
+        let start = (span.start as usize).saturating_sub(self.base);
+        let end = (span.end as usize).saturating_sub(self.base);
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::error(message).at(span));
+    }
+
+    /// A located "not supported yet" error for a construct Nimbus will
+    /// take later.
+    fn unsupported(&mut self, span: Span, what: &str) {
+        self.diagnostics.push(
+            Diagnostic::error(format!("{what} is not supported by Nimbus yet"))
+                .at(span)
+                .with_label("not supported yet"),
+        );
+    }
+
+    fn bound(&self, name: &str) -> Option<Binding> {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| *b)
+    }
+}
+
+pub(crate) fn symbol(name: &str, span: Span) -> Node {
+    Node {
+        kind: NodeKind::Symbol(name.into()),
+        span,
+    }
+}
+
+pub(crate) fn string(text: impl Into<String>, span: Span) -> Node {
+    Node {
+        kind: NodeKind::String(text.into()),
+        span,
+    }
+}
+
+pub(crate) fn list(items: Vec<Node>, span: Span) -> Node {
+    Node {
+        kind: NodeKind::List(items),
+        span,
+    }
+}
+
+/// `(HEAD ARGS...)`, the head located at the whole form.
+pub(crate) fn form(head: &str, args: Vec<Node>, span: Span) -> Node {
+    let mut items = Vec::with_capacity(args.len() + 1);
+    items.push(symbol(head, span));
+    items.extend(args);
+    list(items, span)
+}

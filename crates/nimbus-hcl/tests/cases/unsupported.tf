@@ -1,0 +1,37 @@
+terraform {
+  required_version = ">= 1.6"
+}
+
+moved {
+  from = a.b
+  to   = a.c
+}
+
+import {
+  to = aws_s3_bucket.b
+  id = "b"
+}
+
+resource "null_resource" "x" {
+  provisioner "local-exec" {
+    command = "echo hi"
+  }
+  lifecycle {
+    replace_triggered_by = [null_resource.y]
+    precondition {
+      condition     = true
+      error_message = "x"
+    }
+  }
+}
+
+module "remote" {
+  source  = "hashicorp/consul/aws"
+  version = "0.1.0"
+}
+
+locals {
+  t = templatefile("x.tpl", {})
+  u = nosuchfn(1)
+  w = self.id
+}

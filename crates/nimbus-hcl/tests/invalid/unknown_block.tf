@@ -1,0 +1,2 @@
+# expect: 2:1 unknown block type `resorce`
+resorce "a" "b" {}

@@ -1,0 +1,4 @@
+# expect: 3:7 unknown function `lenght`
+locals {
+  n = lenght([1])
+}

@@ -1,0 +1,33 @@
+//! Names the language reserves for expression forms. They live here, at
+//! the bottom of the crate graph, because more than one front end needs
+//! them: the configuration crate and the evaluator read them, and the HCL
+//! front end must not emit an entry key that would read as one of them.
+
+/// Expression forms the evaluator handles itself (they do not evaluate all
+/// their arguments first, or they read names rather than values). Every
+/// other list form of an expression calls a function of `nimbus-stdlib`.
+pub const SPECIAL_FORMS: &[&str] = &[
+    "and",
+    "can",
+    "count-index",
+    "each-key",
+    "each-value",
+    "for",
+    "for-map",
+    "get",
+    "if",
+    "let",
+    "local",
+    "map",
+    "module-output",
+    "object",
+    "or",
+    "path-cwd",
+    "path-module",
+    "path-root",
+    "quote",
+    "ref",
+    "terraform-workspace",
+    "try",
+    "var",
+];
