@@ -15,7 +15,7 @@ use nimbus_provider::{
 };
 use nimbus_state::{IntentAction, NewIntent, Outcome, Recorder, ResourceRecord, ResourceStatus};
 use nimbus_syntax::{Code, Diagnostic, Span};
-use nimbus_value::{Schema, Value};
+use nimbus_value::{AttrPath, Schema, Step, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -125,42 +125,47 @@ pub fn mark_sensitive(schema: &Schema, value: Value) -> Value {
     }
 }
 
-/// Marks the named top-level attributes of an object value sensitive.
-pub fn mark_attributes(value: Value, names: &[String]) -> Value {
-    match value {
-        Value::Map(map) => Value::Map(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let sensitive = names.contains(&k);
-                    (k, v.mark_if(sensitive))
-                })
-                .collect(),
-        ),
-        other => other,
-    }
+/// Marks the parts of an object value that `paths` name (in
+/// [`nimbus_value::AttrPath`]'s text form) sensitive.
+pub fn mark_attributes(value: Value, paths: &[String]) -> Value {
+    value.mark_paths(paths)
 }
 
 impl InstanceJob {
-    /// The attributes of this instance to treat as secrets: the schema's
-    /// sensitive ones, every attribute whose configured value is (or
-    /// contains) a sensitive value, e.g. `(input (ref random-password ...))`,
-    /// and computed attributes that echo such a value back (terraform-data's
-    /// `output`). Without the last two a secret passed through a resource
-    /// was shown in plans and `state show` and lost its mark in references.
+    /// The parts of this instance to treat as secrets, as paths
+    /// ([`nimbus_value::AttrPath`]): the schema's sensitive attributes
+    /// whole; every secret part of a configured value, where it is (a map
+    /// with one secret entry has that entry secret, not the map), e.g.
+    /// `(input (ref random-password ...))`; and computed attributes that
+    /// echo such a value back (terraform-data's `output`), with the same
+    /// parts secret. Without the last two a secret passed through a
+    /// resource was shown in plans and `state show` and lost its mark in
+    /// references. Only a known computed value can be an echo: while
+    /// planning, an unknown `id` is no copy of an unknown secret.
     fn sensitive_names(&self, state: Option<&Value>) -> Vec<String> {
-        let mut names: std::collections::BTreeSet<String> = self
+        let mut paths: std::collections::BTreeSet<String> = self
             .block
             .schema
             .sensitive_names()
             .map(str::to_string)
             .collect();
-        let mut secrets = Vec::new();
+        let mut secrets: Vec<(Value, Vec<Vec<Step>>)> = Vec::new();
         if let Some(config) = self.config.as_map() {
             for (name, value) in config {
-                if value.contains_sensitive() {
-                    names.insert(name.clone());
-                    secrets.push(value.clone().unmark().0);
+                let steps = value.sensitive_steps();
+                if steps.is_empty() {
+                    continue;
                 }
+                for steps in &steps {
+                    paths.insert(
+                        AttrPath {
+                            attribute: name.clone(),
+                            steps: steps.clone(),
+                        }
+                        .to_string(),
+                    );
+                }
+                secrets.push((value.clone().unmark().0, steps));
             }
         }
         if !secrets.is_empty()
@@ -172,18 +177,27 @@ impl InstanceJob {
                     .schema
                     .attribute(name)
                     .is_some_and(|a| !a.is_settable());
-                if computed && !value.is_null() && secrets.contains(value) {
-                    names.insert(name.clone());
+                if !computed || value.is_null() || !value.is_wholly_known() {
+                    continue;
+                }
+                for (secret, steps) in &secrets {
+                    if secret == value {
+                        for steps in steps {
+                            paths.insert(
+                                AttrPath {
+                                    attribute: name.clone(),
+                                    steps: steps.clone(),
+                                }
+                                .to_string(),
+                            );
+                        }
+                    }
                 }
             }
         }
-        names.into_iter().collect()
+        paths.into_iter().collect()
     }
 
-    /// A value for references, with every sensitive attribute marked.
-    /// Where an attribute still holds its configured value, the configured
-    /// value's own marks are kept (a map with one secret entry stays a map
-    /// with one secret entry); other sensitive attributes are marked whole.
     /// The configuration without sensitive marks, as providers receive it:
     /// borrowed when it has none, the common case.
     fn unmarked_config(&self) -> Cow<'_, Value> {
@@ -208,28 +222,15 @@ impl InstanceJob {
         self.block.schema.sensitive_names().next().is_some() || self.config.contains_sensitive()
     }
 
+    /// A value for references, with every secret part marked where
+    /// [`InstanceJob::sensitive_names`] finds it (a map with one secret
+    /// entry stays a map with one secret entry).
     fn mark(&self, value: Value) -> Value {
         if !self.needs_marks() {
             return value;
         }
-        let names = self.sensitive_names(Some(&value));
-        let Value::Map(map) = value else {
-            return mark_attributes(value, &names);
-        };
-        let map = map
-            .into_iter()
-            .map(|(name, v)| {
-                let configured = self.config.get(&name).filter(|c| c.contains_sensitive());
-                match configured {
-                    Some(c) if !c.is_sensitive() && c.clone().unmark().0 == v => (name, c.clone()),
-                    _ => {
-                        let sensitive = names.contains(&name);
-                        (name, v.mark_if(sensitive))
-                    }
-                }
-            })
-            .collect();
-        Value::Map(map)
+        let paths = self.sensitive_names(Some(&value));
+        value.mark_paths(&paths)
     }
 
     fn error(&self, e: &ProviderError, doing: &str) -> Diagnostic {

@@ -110,7 +110,7 @@ impl ResourceChange {
                     a.cloned()
                 },
                 forces_replacement: self.requires_replace.contains(name),
-                sensitive: self.sensitive_attributes.contains(name),
+                sensitive: nimbus_value::path::touches_attribute(&self.sensitive_attributes, name),
             });
         }
         out

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use nimbus_config::Mode;
 use nimbus_config::address::{BlockAddr, InstanceAddr, InstanceKey, ModuleStep};
 use nimbus_state::{OutputRecord, ResourceRecord, ResourceStatus};
+use nimbus_value::{AttrPath, Step};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -236,7 +237,8 @@ pub fn read(
             let mut sensitive: Vec<String> = instance
                 .sensitive_attributes
                 .iter()
-                .filter_map(top_level_attribute)
+                .filter_map(attr_path)
+                .map(|path| path.to_string())
                 .collect();
             sensitive.sort();
             sensitive.dedup();
@@ -283,11 +285,57 @@ fn parse_module_path(module: Option<&str>) -> Result<Vec<ModuleStep>, String> {
 }
 
 /// The attribute a sensitive path starts at: `[{"type":"get_attr","value":"triggers"}, ...]`.
-fn top_level_attribute(path: &Json) -> Option<String> {
-    let first = path.as_array()?.first()?;
-    (first.get("type")?.as_str()? == "get_attr")
-        .then(|| first.get("value")?.as_str().map(str::to_string))
-        .flatten()
+/// A Terraform sensitive path (`[{"type": "get_attr", "value": "triggers"},
+/// {"type": "index", "value": {"value": "k", "type": "string"}}]`) as
+/// Nimbus's [`AttrPath`]. A path Nimbus cannot follow below its attribute
+/// (a step of another kind) keeps the part it can: more is masked, never
+/// less.
+fn attr_path(path: &Json) -> Option<AttrPath> {
+    let mut steps = path.as_array()?.iter();
+    let first = steps.next()?;
+    if first.get("type")?.as_str()? != "get_attr" {
+        return None;
+    }
+    let mut result = AttrPath::attribute(first.get("value")?.as_str()?);
+    for step in steps {
+        let next = match step.get("type").and_then(Json::as_str) {
+            Some("get_attr") => step
+                .get("value")
+                .and_then(Json::as_str)
+                .map(|k| Step::Key(k.to_string())),
+            Some("index") => match step.get("value").and_then(|v| v.get("value")) {
+                Some(Json::String(key)) => Some(Step::Key(key.clone())),
+                Some(Json::Number(n)) => n
+                    .as_u64()
+                    .and_then(|i| usize::try_from(i).ok())
+                    .map(Step::Index),
+                _ => None,
+            },
+            _ => None,
+        };
+        match next {
+            Some(step) => result.steps.push(step),
+            None => break,
+        }
+    }
+    Some(result)
+}
+
+/// Nimbus's path in text form as Terraform's path steps.
+fn terraform_path(text: &str) -> Json {
+    let path = AttrPath::parse(text).unwrap_or_else(|| AttrPath::attribute(text));
+    let mut steps = vec![json!({ "type": "get_attr", "value": path.attribute })];
+    for step in path.steps {
+        steps.push(match step {
+            Step::Key(key) => {
+                json!({ "type": "index", "value": { "value": key, "type": "string" } })
+            }
+            Step::Index(index) => {
+                json!({ "type": "index", "value": { "value": index, "type": "number" } })
+            }
+        });
+    }
+    Json::Array(steps)
 }
 
 /// Writes `records` and `outputs` as a Terraform state. `provider_for`
@@ -334,7 +382,7 @@ pub fn write(
             sensitive_attributes: record
                 .sensitive_attributes
                 .iter()
-                .map(|name| json!([{ "type": "get_attr", "value": name }]))
+                .map(|path| terraform_path(path))
                 .collect(),
             private: (!record.private.is_empty())
                 .then(|| base64::engine::general_purpose::STANDARD.encode(&record.private)),
@@ -472,7 +520,7 @@ mod tests {
         );
         let keyed = &adoption.records[0];
         assert_eq!(keyed.provider, "null.west");
-        assert_eq!(keyed.sensitive_attributes, ["triggers"]);
+        assert_eq!(keyed.sensitive_attributes, ["triggers[\"s\"]"]);
         assert_eq!(keyed.private, b"null");
         assert_eq!(keyed.dependencies, ["null_resource.one"]);
         assert_eq!(adoption.records[1].status, ResourceStatus::Tainted);

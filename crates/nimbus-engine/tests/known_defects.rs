@@ -160,14 +160,14 @@ fn a_target_naming_a_missing_instance_is_an_error() {
     });
 }
 
-/// `terraform-data` echoes its `input` as `output`. When the input is a
-/// map with one secret entry, the plan leaves `output` unmarked (it is
-/// unknown), but the apply marks the whole echoed map sensitive: an
-/// output reading its non-secret entry passes the plan, then fails the
-/// apply after the resource was created. The language keeps marks on the
-/// part they belong to; the echo should keep them the same way.
+/// Fixed: `terraform-data` echoes its `input` as `output`. When the input
+/// is a map with one secret entry, the plan leaves `output` unmarked (it
+/// is unknown), and the apply marked the whole echoed map sensitive: an
+/// output reading its non-secret entry passed the plan, then failed the
+/// apply after the resource was created. Secrets are now recorded by path
+/// (`output["key"]`), so the echo keeps its marks where the input had
+/// them.
 #[test]
-#[ignore = "engine defect: an echoed map with one secret entry is sensitive as a whole at apply, not at plan"]
 fn a_non_secret_entry_of_an_echoed_map_is_readable_at_plan_and_apply_alike() {
     support::runtime().block_on(async {
         let project = Project::new();
@@ -198,14 +198,12 @@ fn a_non_secret_entry_of_an_echoed_map_is_readable_at_plan_and_apply_alike() {
     });
 }
 
-/// While planning the creation of a resource whose input is a secret not
-/// known yet (a new random-password), every unknown computed attribute
-/// equals the unknown secret, so `id` is taken for an echo of it and
-/// marked sensitive. An output of that `id` is refused ("refers to
-/// sensitive values") although the id is no secret: once the password
-/// exists, the same configuration plans fine.
+/// Fixed: while planning the creation of a resource whose input is a
+/// secret not known yet (a new random-password), every unknown computed
+/// attribute equalled the unknown secret, so `id` was taken for an echo of
+/// it and marked sensitive, and an output of that `id` was refused
+/// ("refers to sensitive values"). Only a known value can be an echo.
 #[test]
-#[ignore = "engine defect: unknown computed attributes are marked sensitive when a secret input is unknown"]
 fn the_id_of_a_resource_given_an_unknown_secret_is_not_sensitive() {
     support::runtime().block_on(async {
         let project = Project::new();

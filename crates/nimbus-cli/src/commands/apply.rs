@@ -564,7 +564,7 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
                 .changed_attributes
                 .iter()
                 .map(|name| {
-                    let sensitive = d.sensitive_attributes.contains(name);
+                    let sensitive = nimbus_value::path::touches_attribute(&d.sensitive_attributes, name);
                     let recorded = d.recorded.get(name).cloned().unwrap_or_default();
                     let current = d.current.as_ref().and_then(|c| c.get(name)).cloned().unwrap_or_default();
                     json!({ "name": name, "recorded": masked_json(&recorded, sensitive), "current": masked_json(&current, sensitive) })
@@ -585,7 +585,8 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
                     .out
                     .line(&format!("{}: changed outside Nimbus", d.address));
                 for name in &d.changed_attributes {
-                    let sensitive = d.sensitive_attributes.contains(name);
+                    let sensitive =
+                        nimbus_value::path::touches_attribute(&d.sensitive_attributes, name);
                     let recorded = d.recorded.get(name).cloned().unwrap_or_default();
                     let now = current.get(name).cloned().unwrap_or_default();
                     session.out.line(&format!(

@@ -54,7 +54,9 @@ fn aligned(rows: &[Vec<String>]) -> Vec<String> {
 fn masked(record: &nimbus_state::ResourceRecord, show_sensitive: bool) -> serde_json::Value {
     let mut attributes = record.attributes.clone();
     if !show_sensitive && let Some(map) = attributes.as_object_mut() {
-        for name in &record.sensitive_attributes {
+        for path in &record.sensitive_attributes {
+            // Shown whole, so masked whole when any part is secret.
+            let name = nimbus_value::path::attribute_of(path);
             if let Some(v) = map.get_mut(name)
                 && !v.is_null()
             {
