@@ -100,14 +100,7 @@ impl Catalog for BuiltinCatalog {
             (nimbus_builtin::NAME, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(
                 self.base_dir.clone(),
             )))),
-            ("aws", None) => Ok(Arc::new(nimbus_aws::Aws::new(
-                nimbus_aws::Preset::Aws,
-                self.base_dir.clone(),
-            ))),
-            ("localstack", None) => Ok(Arc::new(nimbus_aws::Aws::new(
-                nimbus_aws::Preset::LocalStack,
-                self.base_dir.clone(),
-            ))),
+            ("aws" | "localstack", None) => aws_provider(name, &self.base_dir),
             (other, None) => Err(format!("no provider named `{other}` is available")),
         }
     }
@@ -123,6 +116,29 @@ impl Catalog for BuiltinCatalog {
     fn implicit(&self) -> Vec<String> {
         vec![nimbus_builtin::NAME.to_string()]
     }
+}
+
+/// The AWS provider (`aws`, or `localstack` with its preset), when this
+/// build carries it (the `aws` feature, on by default).
+#[cfg(feature = "aws")]
+fn aws_provider(name: &str, base_dir: &Path) -> Result<Arc<dyn Provider>, String> {
+    let preset = if name == "localstack" {
+        nimbus_aws::Preset::LocalStack
+    } else {
+        nimbus_aws::Preset::Aws
+    };
+    Ok(Arc::new(nimbus_aws::Aws::new(
+        preset,
+        base_dir.to_path_buf(),
+    )))
+}
+
+#[cfg(not(feature = "aws"))]
+fn aws_provider(name: &str, _base_dir: &Path) -> Result<Arc<dyn Provider>, String> {
+    Err(format!(
+        "this nimbus was built without the AWS provider, so `{name}` is not available; \
+         build it with the `aws` feature (on by default): cargo install --locked --path crates/nimbus-cli"
+    ))
 }
 
 impl Session {

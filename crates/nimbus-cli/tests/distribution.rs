@@ -41,3 +41,72 @@ fn manual_pages_are_written_for_every_command() {
     // Hidden commands have no page.
     assert!(!w.exists("man/nimbus-man-pages.1"));
 }
+
+/// The repository root, where the release scripts are.
+fn repository() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+#[test]
+fn a_release_archive_holds_the_binary_completions_and_manual_with_its_checksum() {
+    let w = Workdir::empty();
+    let out = w.path().join("dist");
+    let packed = std::process::Command::new(repository().join("scripts/package-release"))
+        .args(["x86_64-unknown-linux-gnu", "tar.gz", "v0.0.0-test"])
+        .arg(&out)
+        .env("NIMBUS_BIN", nimbus_bin())
+        .output()
+        .expect("scripts/package-release runs");
+    assert!(
+        packed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&packed.stderr)
+    );
+    let archive = "nimbus-v0.0.0-test-x86_64-unknown-linux-gnu.tar.gz";
+    assert!(String::from_utf8_lossy(&packed.stdout).contains(archive));
+
+    // The checksum file is what `sha256sum -c` accepts.
+    let check = std::process::Command::new("sha256sum")
+        .args(["-c", &format!("{archive}.sha256")])
+        .current_dir(&out)
+        .output()
+        .expect("sha256sum runs");
+    assert!(check.status.success(), "{check:?}");
+
+    let listing = std::process::Command::new("tar")
+        .args(["-tzf", archive])
+        .current_dir(&out)
+        .output()
+        .expect("tar runs");
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    for entry in [
+        "nimbus",
+        "README.md",
+        "completions/nimbus.bash",
+        "completions/_nimbus",
+        "completions/nimbus.fish",
+        "completions/_nimbus.ps1",
+        "completions/nimbus.elv",
+        "man/nimbus.1",
+        "man/nimbus-apply.1",
+    ] {
+        let path = format!("nimbus-v0.0.0-test-x86_64-unknown-linux-gnu/{entry}");
+        assert!(
+            listing.lines().any(|line| line == path),
+            "{path} missing from the archive:\n{listing}"
+        );
+    }
+
+    // An unknown archive format is refused before anything is written.
+    let refused = std::process::Command::new(repository().join("scripts/package-release"))
+        .args(["x86_64-unknown-linux-gnu", "rar", "v0", "elsewhere"])
+        .current_dir(w.path())
+        .env("NIMBUS_BIN", nimbus_bin())
+        .output()
+        .expect("scripts/package-release runs");
+    assert!(!refused.status.success());
+    assert!(!w.exists("elsewhere"));
+}
