@@ -12,6 +12,8 @@
 //!   `Engine::validate` (every expression, every block against its schema,
 //!   every instance), the built-in provider only.
 //! * `load_and_validate_10k`: both, what `nimbus validate` costs.
+//! * `load_10k_hcl`, `load_and_validate_10k_hcl`: the same configuration in
+//!   Terraform's language (`main.tf`), through the HCL front end.
 //!
 //! Run: `cargo bench -p nimbus-engine --bench evaluate`. On a busy machine
 //! wall-clock times mostly measure the other processes; then
@@ -141,8 +143,71 @@ fn generate() -> String {
     text
 }
 
+/// The same configuration as [`generate`], block for block and reference
+/// for reference, in Terraform's language (`main.tf`), for the HCL front
+/// end's cases.
+fn generate_hcl() -> String {
+    let mut text = String::with_capacity(RESOURCES * 220);
+    text.push_str(
+        "variable \"environment\" {\n  type    = string\n  default = \"bench\"\n}\n\nvariable \"region\" {\n  type    = string\n  default = \"eu-west-1\"\n}\n\nvariable \"replicas\" {\n  type    = number\n  default = 3\n  validation {\n    condition     = var.replicas > 0\n    error_message = \"must be positive\"\n  }\n}\n\nvariable \"tags\" {\n  type    = map(string)\n  default = { team = \"core\", cost = \"42\" }\n}\n\nlocals {\n  prefix = \"${var.environment}-${var.region}\"\n",
+    );
+    for i in 0..LOCALS {
+        if i == 0 {
+            let _ = writeln!(text, "  l0 = \"${{local.prefix}}-0\"");
+        } else {
+            let _ = writeln!(text, "  l{i} = \"${{local.l{}}}-{i}\"", i - 1);
+        }
+    }
+    text.push_str("}\n\n");
+    for i in 0..RESOURCES {
+        let local = i % LOCALS;
+        let counted = i % 100 == 99;
+        let previous_counted = i >= 2 && (i - 2) % 100 == 99;
+        if i % 2 == 0 {
+            let _ = writeln!(text, "resource \"null-resource\" \"r{i}\" {{");
+            if counted {
+                text.push_str("  count = var.replicas\n");
+            }
+            let _ = write!(
+                text,
+                "  triggers = {{\n    env  = var.environment\n    name = \"${{local.l{local}}}-{i}\"\n"
+            );
+            if i >= 2 {
+                let index = if previous_counted { "[0]" } else { "" };
+                let _ = writeln!(text, "    previous = null-resource.r{}{index}.id", i - 2);
+            }
+            if counted {
+                text.push_str("    index = tostring(count.index)\n");
+            }
+            text.push_str("  }\n}\n\n");
+        } else {
+            let _ = writeln!(text, "resource \"terraform-data\" \"d{i}\" {{");
+            if counted {
+                text.push_str("  count = var.replicas\n");
+            }
+            let _ = writeln!(
+                text,
+                "  input = {{ index = {i}, region = var.region, tag = lookup(var.tags, \"team\"), label = local.l{local} }}"
+            );
+            if i >= 2 {
+                let splat = if previous_counted { "[*]" } else { "" };
+                let _ = writeln!(text, "  triggers-replace = terraform-data.d{}{splat}.id", i - 2);
+            }
+            text.push_str("}\n\n");
+        }
+    }
+    text.push_str(
+        "output \"last\" {\n  value = null-resource.r9998.id\n}\n\noutput \"chain\" {\n  value = local.l99\n}\n",
+    );
+    text
+}
+
 fn files(text: &str) -> MemoryFiles {
     MemoryFiles::default().with("/bench/main.nim", text)
+}
+
+fn hcl_files(text: &str) -> MemoryFiles {
+    MemoryFiles::default().with("/bench/main.tf", text)
 }
 
 fn load(files: &MemoryFiles) -> Config {
@@ -182,6 +247,12 @@ fn bench(c: &mut Criterion) {
     let blocks: usize = config.modules.iter().map(|m| m.resources.len()).sum();
     assert_eq!(blocks, RESOURCES);
     validate(&runtime, &config);
+    let hcl_text = generate_hcl();
+    let hcl = hcl_files(&hcl_text);
+    let hcl_config = load(&hcl);
+    let blocks: usize = hcl_config.modules.iter().map(|m| m.resources.len()).sum();
+    assert_eq!(blocks, RESOURCES);
+    validate(&runtime, &hcl_config);
 
     let mut group = c.benchmark_group("evaluate");
     group
@@ -194,6 +265,13 @@ fn bench(c: &mut Criterion) {
     group.bench_function("load_and_validate_10k", |b| {
         b.iter(|| {
             let config = load(&files);
+            validate(&runtime, &config);
+        })
+    });
+    group.bench_function("load_10k_hcl", |b| b.iter(|| black_box(load(&hcl))));
+    group.bench_function("load_and_validate_10k_hcl", |b| {
+        b.iter(|| {
+            let config = load(&hcl);
             validate(&runtime, &config);
         })
     });
@@ -233,6 +311,13 @@ fn cpu_report(iterations: u32) {
     });
     measure("load_and_validate_10k", &mut || {
         validate(&runtime, &load(&files))
+    });
+    let hcl_text = generate_hcl();
+    let hcl = hcl_files(&hcl_text);
+    validate(&runtime, &load(&hcl));
+    measure("load_10k_hcl", &mut || drop(black_box(load(&hcl))));
+    measure("load_and_validate_10k_hcl", &mut || {
+        validate(&runtime, &load(&hcl))
     });
 }
 
