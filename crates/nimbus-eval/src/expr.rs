@@ -28,6 +28,17 @@ const KEYWORDS: &[&str] = &[
 /// The workspace `terraform-workspace` names unless the caller says.
 pub const DEFAULT_WORKSPACE: &str = "default";
 
+/// A condition's value: a bool, or the string `"true"` or `"false"`
+/// converted as Terraform converts it; `None` for anything else.
+fn truth(value: &Value) -> Option<bool> {
+    match value.peel() {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// Whether a list form reads as an expression (a call or special form)
 /// rather than as a `(KEY VALUE)` pair of a map.
 pub fn is_expression_form(node: &Node) -> bool {
@@ -357,14 +368,14 @@ impl<'a> Context<'a> {
         if let Some(condition) = condition {
             let keep = self.eval(condition)?;
             state.sensitive |= keep.is_sensitive();
-            match keep.peel() {
-                Value::Bool(true) => {}
-                Value::Bool(false) => return Ok(()),
-                Value::Unknown => {
+            match (truth(&keep), keep.peel()) {
+                (Some(true), _) => {}
+                (Some(false), _) => return Ok(()),
+                (None, Value::Unknown) => {
                     state.unknown = true;
                     return Ok(());
                 }
-                other => {
+                (None, other) => {
                     return Err(Diagnostic::error(format!(
                         "the condition of `for` must be a bool, found {}",
                         other.kind_name()
@@ -599,11 +610,11 @@ impl<'a> Context<'a> {
         };
         let c = self.eval(condition)?;
         let sensitive = c.is_sensitive();
-        let result = match c.peel() {
-            Value::Bool(true) => self.eval(then)?,
-            Value::Bool(false) => self.eval(otherwise)?,
-            Value::Unknown => Value::Unknown,
-            other => {
+        let result = match (truth(&c), c.peel()) {
+            (Some(true), _) => self.eval(then)?,
+            (Some(false), _) => self.eval(otherwise)?,
+            (None, Value::Unknown) => Value::Unknown,
+            (None, other) => {
                 return Err(Diagnostic::error(format!(
                     "the condition of `if` must be a bool, found {}",
                     other.kind_name()
@@ -675,11 +686,11 @@ impl<'a> Context<'a> {
         for arg in args {
             let v = self.eval(arg)?;
             sensitive |= v.is_sensitive();
-            match v.peel() {
-                Value::Bool(b) if *b != is_and => return Ok(Value::Bool(*b).mark_if(sensitive)),
-                Value::Bool(_) => {}
-                Value::Unknown => unknown = true,
-                other => {
+            match (truth(&v), v.peel()) {
+                (Some(b), _) if b != is_and => return Ok(Value::Bool(b).mark_if(sensitive)),
+                (Some(_), _) => {}
+                (None, Value::Unknown) => unknown = true,
+                (None, other) => {
                     return Err(Diagnostic::error(format!(
                         "`{}` takes bools, found {}",
                         if is_and { "and" } else { "or" },
