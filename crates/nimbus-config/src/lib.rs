@@ -705,6 +705,25 @@ mod tests {
     }
 
     #[test]
+    fn apply_names_a_function() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            r#"(define-policy guard
+  (deny "x:Delete" (when (> (apply max 0 (list 1)) (apply maks (list (is-bad 1)))))))"#,
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            errors,
+            ["unknown function `maks`", "unknown function `is-bad`"]
+        );
+    }
+
+    #[test]
     fn configurations_with_policies_are_warned_that_nothing_enforces_them() {
         let files = MemoryFiles::default()
             .with("/p/main.nim", r#"(resource null-resource "a")"#)

@@ -1121,6 +1121,23 @@ fn check_calls(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
         Some("map" | "object") => values_of_pairs(args, diagnostics),
+        Some("apply") => {
+            // `(apply FUNCTION ARGUMENT... LIST)`: the function is named.
+            if let Some((function, rest)) = args.split_first() {
+                if let Some(name) = function.as_symbol()
+                    && nimbus_stdlib::lookup(name).is_none()
+                {
+                    diagnostics.push(
+                        Diagnostic::error(format!("unknown function `{name}`"))
+                            .at(function.span)
+                            .with_suggestion(name, nimbus_stdlib::names()),
+                    );
+                }
+                for arg in rest {
+                    check_calls(arg, diagnostics);
+                }
+            }
+        }
         Some("for" | "for-map") => {
             // Bindings name variables; only their collections are calls.
             if let Some((bindings, rest)) = args.split_first() {

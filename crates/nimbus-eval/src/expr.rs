@@ -28,6 +28,17 @@ const KEYWORDS: &[&str] = &[
 /// The workspace `terraform-workspace` names unless the caller says.
 pub const DEFAULT_WORKSPACE: &str = "default";
 
+/// A condition's value: a bool, or the string `"true"` or `"false"`
+/// converted as Terraform converts it; `None` for anything else.
+fn truth(value: &Value) -> Option<bool> {
+    match value.peel() {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// Whether a list form reads as an expression (a call or special form)
 /// rather than as a `(KEY VALUE)` pair of a map.
 pub fn is_expression_form(node: &Node) -> bool {
@@ -205,6 +216,7 @@ impl<'a> Context<'a> {
             "get" => self.get_form(node, args),
             "try" => self.try_form(node, args),
             "can" => self.can_form(node, args),
+            "apply" => self.apply_form(node, args),
             _ => self.call(node, head_node, head, args),
         }
     }
@@ -357,14 +369,14 @@ impl<'a> Context<'a> {
         if let Some(condition) = condition {
             let keep = self.eval(condition)?;
             state.sensitive |= keep.is_sensitive();
-            match keep.peel() {
-                Value::Bool(true) => {}
-                Value::Bool(false) => return Ok(()),
-                Value::Unknown => {
+            match (truth(&keep), keep.peel()) {
+                (Some(true), _) => {}
+                (Some(false), _) => return Ok(()),
+                (None, Value::Unknown) => {
                     state.unknown = true;
                     return Ok(());
                 }
-                other => {
+                (None, other) => {
                     return Err(Diagnostic::error(format!(
                         "the condition of `for` must be a bool, found {}",
                         other.kind_name()
@@ -574,11 +586,74 @@ impl<'a> Context<'a> {
         for arg in args {
             values.push(self.eval(arg)?);
         }
+        let spans: Vec<Span> = args.iter().map(|a| a.span).collect();
+        self.invoke(node, function, values, &spans)
+    }
+
+    /// `(apply FUNCTION ARGUMENT... LIST)`: calls the function with the
+    /// arguments followed by the elements of LIST (Terraform's `f(x...)`).
+    /// An unknown LIST gives an unknown result; a sensitive one gives each
+    /// element the mark, so the result is sensitive.
+    fn apply_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        let usage = "expected `(apply FUNCTION ARGUMENT... LIST)`";
+        let (Some((function, rest)), Some(last)) = (args.split_first(), args.last()) else {
+            return Err(Diagnostic::error(usage).at(node.span));
+        };
+        if rest.is_empty() {
+            return Err(Diagnostic::error(usage).at(node.span));
+        }
+        let Some(name) = function.as_symbol() else {
+            return Err(Diagnostic::error("`apply` takes a function's name first")
+                .at(function.span)
+                .with_note(format!("note: {usage}")));
+        };
+        let Some(function) = nimbus_stdlib::lookup(name) else {
+            return Err(Diagnostic::error(format!("unknown function `{name}`"))
+                .at(function.span)
+                .with_suggestion(name, nimbus_stdlib::names()));
+        };
+        let mut values = Vec::with_capacity(rest.len());
+        let mut spans = Vec::with_capacity(rest.len());
+        for arg in &rest[..rest.len() - 1] {
+            values.push(self.eval(arg)?);
+            spans.push(arg.span);
+        }
+        let mut spread = self.eval(last)?;
+        let sensitive = spread.is_sensitive();
+        while let Value::Sensitive(inner) = spread {
+            spread = *inner;
+        }
+        match spread {
+            Value::List(items) => {
+                spans.extend(std::iter::repeat_n(last.span, items.len()));
+                values.extend(items.into_iter().map(|v| v.mark_if(sensitive)));
+            }
+            Value::Unknown => return Ok(Value::Unknown.mark_if(sensitive)),
+            other => {
+                return Err(Diagnostic::error(format!(
+                    "the last argument of `apply` must be a list to expand, found {}",
+                    other.kind_name()
+                ))
+                .at(last.span));
+            }
+        }
+        self.invoke(node, function, values, &spans)
+    }
+
+    /// Calls `function` with `values`, the argument at `spans[i]` of the
+    /// text, for locating what the function blames.
+    fn invoke(
+        &mut self,
+        node: &Node,
+        function: &'static nimbus_stdlib::Function,
+        values: Vec<Value>,
+        spans: &[Span],
+    ) -> Result<Value> {
         nimbus_stdlib::call_in(function, values, &self.functions).map_err(|e| {
             let span = e
                 .argument
-                .and_then(|i| args.get(i))
-                .map_or(node.span, |a| a.span);
+                .and_then(|i| spans.get(i))
+                .map_or(node.span, |s| *s);
             // The message already starts with the function's name, and
             // arity errors already show the usage.
             let usage = format!(" (usage: {})", function.signature);
@@ -599,11 +674,11 @@ impl<'a> Context<'a> {
         };
         let c = self.eval(condition)?;
         let sensitive = c.is_sensitive();
-        let result = match c.peel() {
-            Value::Bool(true) => self.eval(then)?,
-            Value::Bool(false) => self.eval(otherwise)?,
-            Value::Unknown => Value::Unknown,
-            other => {
+        let result = match (truth(&c), c.peel()) {
+            (Some(true), _) => self.eval(then)?,
+            (Some(false), _) => self.eval(otherwise)?,
+            (None, Value::Unknown) => Value::Unknown,
+            (None, other) => {
                 return Err(Diagnostic::error(format!(
                     "the condition of `if` must be a bool, found {}",
                     other.kind_name()
@@ -675,11 +750,11 @@ impl<'a> Context<'a> {
         for arg in args {
             let v = self.eval(arg)?;
             sensitive |= v.is_sensitive();
-            match v.peel() {
-                Value::Bool(b) if *b != is_and => return Ok(Value::Bool(*b).mark_if(sensitive)),
-                Value::Bool(_) => {}
-                Value::Unknown => unknown = true,
-                other => {
+            match (truth(&v), v.peel()) {
+                (Some(b), _) if b != is_and => return Ok(Value::Bool(b).mark_if(sensitive)),
+                (Some(_), _) => {}
+                (None, Value::Unknown) => unknown = true,
+                (None, other) => {
                     return Err(Diagnostic::error(format!(
                         "`{}` takes bools, found {}",
                         if is_and { "and" } else { "or" },

@@ -1,5 +1,5 @@
 //! The special forms the HCL front end lowers to, and `.nim` users write
-//! too (`for`, `for-map`, `get`, `try`, `can`, `path-*`,
+//! too (`for`, `for-map`, `get`, `try`, `can`, `apply`, `path-*`,
 //! `terraform-workspace`), driven by `forms.cases`: one case a line,
 //! `EXPRESSION => EXPECTED`, where EXPECTED is an expression giving the
 //! same value, `unknown`, `sensitive EXPRESSION` (the value with an outer

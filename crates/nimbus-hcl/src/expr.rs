@@ -228,8 +228,12 @@ impl Lowerer<'_> {
             self.unsupported(span, "a provider-defined function");
             return symbol("null", span);
         }
-        if call.args.expand_final() {
-            self.unsupported(span, "expanding the last argument with `...`");
+        let expand = call.args.expand_final();
+        if expand && matches!(name, "try" | "can") {
+            self.unsupported(
+                span,
+                "expanding the last argument of `try` or `can` with `...`",
+            );
             return symbol("null", span);
         }
         let args: Vec<Node> = call.args.iter().map(|a| self.expr(a, span)).collect();
@@ -259,7 +263,12 @@ impl Lowerer<'_> {
                 }
             },
         };
-        let mut items = vec![symbol(head, name_span)];
+        // `f(a, list...)` is `(apply f a list)`.
+        let mut items = Vec::with_capacity(args.len() + 2);
+        if expand {
+            items.push(symbol("apply", span));
+        }
+        items.push(symbol(head, name_span));
         items.extend(args);
         list(items, span)
     }

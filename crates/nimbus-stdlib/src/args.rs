@@ -5,9 +5,16 @@
 //! strings, found number") and carry the argument's index, and so that no
 //! function indexes the argument vector directly (the arity is checked
 //! before, but an out-of-range index still yields `null`, never a panic).
+//!
+//! The primitive accessors convert as Terraform converts an argument to a
+//! parameter's type, here once for every function: a string parameter
+//! takes a number or a bool as its text (`join(",", [1, true])` is
+//! `"1,true"`), a number parameter a string written as a decimal number,
+//! a bool parameter the strings `"true"` and `"false"`.
 
 use crate::{Context, FunctionError};
 use nimbus_value::{Number, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 static NULL: Value = Value::Null;
@@ -29,6 +36,35 @@ fn peel_owned(mut value: Value) -> Value {
         value = *inner;
     }
     value
+}
+
+/// A primitive as a string parameter takes it.
+fn to_string(value: &Value) -> Option<Cow<'_, str>> {
+    match value.peel() {
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        _ => None,
+    }
+}
+
+/// A primitive as a number parameter takes it.
+fn to_number(value: &Value) -> Option<Number> {
+    match value.peel() {
+        Value::Number(n) => Some(*n),
+        Value::String(s) => crate::numbers::parse_decimal(s),
+        _ => None,
+    }
+}
+
+/// A primitive as a bool parameter takes it.
+fn to_bool(value: &Value) -> Option<bool> {
+    match value.peel() {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
 }
 
 /// The error for argument `index` not being `expected`.
@@ -119,18 +155,16 @@ impl<'c> Args<'c> {
         }
     }
 
-    pub(crate) fn string(&self, index: usize) -> Result<&str, FunctionError> {
-        match self.get(index).peel() {
-            Value::String(s) => Ok(s),
-            other => Err(type_error(index, "a string", other)),
-        }
+    /// A string argument; a number or a bool gives its text.
+    pub(crate) fn string(&self, index: usize) -> Result<Cow<'_, str>, FunctionError> {
+        let value = self.get(index);
+        to_string(value).ok_or_else(|| type_error(index, "a string", value.peel()))
     }
 
+    /// A number argument; a string must be a decimal number.
     pub(crate) fn number(&self, index: usize) -> Result<Number, FunctionError> {
-        match self.get(index).peel() {
-            Value::Number(n) => Ok(*n),
-            other => Err(type_error(index, "a number", other)),
-        }
+        let value = self.get(index);
+        to_number(value).ok_or_else(|| type_error(index, "a number", value.peel()))
     }
 
     /// A whole number (`3` or `3.0`).
@@ -164,11 +198,10 @@ impl<'c> Args<'c> {
         }
     }
 
+    /// A bool argument; a string must be `"true"` or `"false"`.
     pub(crate) fn boolean(&self, index: usize) -> Result<bool, FunctionError> {
-        match self.get(index).peel() {
-            Value::Bool(b) => Ok(*b),
-            other => Err(type_error(index, "a bool", other)),
-        }
+        let value = self.get(index);
+        to_bool(value).ok_or_else(|| type_error(index, "a bool", value.peel()))
     }
 
     pub(crate) fn list(&self, index: usize) -> Result<&[Value], FunctionError> {
@@ -206,51 +239,37 @@ impl<'c> Args<'c> {
         }
     }
 
-    /// A list whose elements are all strings.
-    pub(crate) fn strings(&self, index: usize) -> Result<Vec<&str>, FunctionError> {
+    /// A list argument whose elements `convert` takes (`expected` names
+    /// such a list for messages).
+    fn list_of<'a, T>(
+        &'a self,
+        index: usize,
+        expected: &str,
+        convert: impl Fn(&'a Value) -> Option<T>,
+    ) -> Result<Vec<T>, FunctionError> {
         let items = match self.get(index).peel() {
             Value::List(items) => items,
-            other => return Err(type_error(index, "a list of strings", other)),
+            other => return Err(type_error(index, expected, other)),
         };
         items
             .iter()
             .enumerate()
-            .map(|(i, v)| match v.peel() {
-                Value::String(s) => Ok(s.as_str()),
-                other => Err(element_error(index, "a list of strings", i, other)),
-            })
+            .map(|(i, v)| convert(v).ok_or_else(|| element_error(index, expected, i, v.peel())))
             .collect()
     }
 
-    /// A list whose elements are all numbers.
+    /// A list of strings; numbers and bools give their text.
+    pub(crate) fn strings(&self, index: usize) -> Result<Vec<Cow<'_, str>>, FunctionError> {
+        self.list_of(index, "a list of strings", to_string)
+    }
+
+    /// A list of numbers; strings must be decimal numbers.
     pub(crate) fn numbers(&self, index: usize) -> Result<Vec<Number>, FunctionError> {
-        let items = match self.get(index).peel() {
-            Value::List(items) => items,
-            other => return Err(type_error(index, "a list of numbers", other)),
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v.peel() {
-                Value::Number(n) => Ok(*n),
-                other => Err(element_error(index, "a list of numbers", i, other)),
-            })
-            .collect()
+        self.list_of(index, "a list of numbers", to_number)
     }
 
-    /// A list whose elements are all bools.
+    /// A list of bools; strings must be `"true"` or `"false"`.
     pub(crate) fn bools(&self, index: usize) -> Result<Vec<bool>, FunctionError> {
-        let items = match self.get(index).peel() {
-            Value::List(items) => items,
-            other => return Err(type_error(index, "a list of bools", other)),
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v.peel() {
-                Value::Bool(b) => Ok(*b),
-                other => Err(element_error(index, "a list of bools", i, other)),
-            })
-            .collect()
+        self.list_of(index, "a list of bools", to_bool)
     }
 }

@@ -195,7 +195,7 @@ fn format_addr(addr: u128, width: u32) -> String {
 }
 
 fn prefix_arg(args: &Args, index: usize) -> Result<Prefix, FunctionError> {
-    let text = args.string(index)?;
+    let text = &*args.string(index)?;
     parse_prefix(text).ok_or_else(|| {
         FunctionError::at(
             index,

@@ -9,6 +9,7 @@ use crate::args::{Args, element_error, type_error};
 use crate::compare::{compare, equal};
 use crate::numbers::float;
 use nimbus_value::{Number, Value};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -369,7 +370,7 @@ pub(crate) fn compact(args: &mut Args) -> Result<Value, FunctionError> {
 /// `(zipmap KEYS VALUES)`: a map from equal-length lists; a repeated key
 /// takes its last value.
 pub(crate) fn zipmap(args: &mut Args) -> Result<Value, FunctionError> {
-    let keys: Vec<String> = args.strings(0)?.into_iter().map(str::to_string).collect();
+    let keys: Vec<String> = args.strings(0)?.into_iter().map(Cow::into_owned).collect();
     let values = args.list(1)?;
     if keys.len() != values.len() {
         return Err(FunctionError::at(

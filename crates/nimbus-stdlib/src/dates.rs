@@ -26,7 +26,7 @@ fn digits(text: &[u8], at: usize, count: usize) -> Option<u32> {
 
 /// Parses an RFC 3339 timestamp given as argument `index`.
 pub(crate) fn parse_timestamp(args: &Args, index: usize) -> Result<OffsetDateTime, FunctionError> {
-    let text = args.string(index)?;
+    let text = &*args.string(index)?;
     let b = text.as_bytes();
     let bad = || {
         invalid(
@@ -148,7 +148,7 @@ const MONTHS: [&str; 12] = [
 /// quotes copied as it is (`''` for a quote).
 pub(crate) fn format_date(args: &mut Args) -> Result<Value, FunctionError> {
     let t = parse_timestamp(args, 1)?;
-    let format = args.string(0)?;
+    let format = &*args.string(0)?;
     let month = MONTHS
         .get(usize::from(u8::from(t.month())) - 1)
         .copied()
@@ -298,7 +298,7 @@ fn parse_duration(text: &str, index: usize) -> Result<i128, FunctionError> {
 /// in the timestamp's own offset, to the second.
 pub(crate) fn time_add(args: &mut Args) -> Result<Value, FunctionError> {
     let t = parse_timestamp(args, 0)?;
-    let nanos = parse_duration(args.string(1)?, 1)?;
+    let nanos = parse_duration(&args.string(1)?, 1)?;
     let moved = i64::try_from(nanos)
         .ok()
         .and_then(|n| t.checked_add(time::Duration::nanoseconds(n)))

@@ -72,21 +72,25 @@ fn write_number(n: Number, out: &mut String) -> Result<(), FunctionError> {
                 "cannot encode an infinite or NaN number as JSON",
             ));
         }
-        // Whole numbers below 1e21 print in full, as Go and JavaScript do.
-        Number::Float(f) if f.fract() == 0.0 && f.abs() < 1e21 => {
+        // In full, never with an exponent, as Terraform writes numbers:
+        // `1e30` is `1000000000000000000000000000000`.
+        Number::Float(f) => {
             let _ = write!(out, "{f}");
         }
-        Number::Float(f) => match serde_json::Number::from_f64(f) {
-            Some(n) => {
-                let _ = write!(out, "{n}");
-            }
-            None => out.push_str("null"),
-        },
     }
     Ok(())
 }
 
-/// A JSON string literal, escaped as Go's `encoding/json` escapes it.
+/// A JSON string literal, as [`write_string`] writes it.
+pub(crate) fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    write_string(s, &mut out);
+    out
+}
+
+/// A JSON string literal, escaped as the `encoding/json` of the Go that
+/// built Terraform escapes it (backspace and form feed as `\u0008` and
+/// `\u000c`, not `\b` and `\f`).
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
@@ -96,8 +100,6 @@ fn write_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -111,7 +113,7 @@ fn write_string(s: &str, out: &mut String) {
 }
 
 pub(crate) fn json_decode(args: &mut Args) -> Result<Value, FunctionError> {
-    let text = args.string(0)?;
+    let text = &*args.string(0)?;
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(json) => Ok(Value::from_json(&json)),
         Err(e) => Err(FunctionError::at(0, format!("invalid JSON: {e}"))),
@@ -119,12 +121,12 @@ pub(crate) fn json_decode(args: &mut Args) -> Result<Value, FunctionError> {
 }
 
 pub(crate) fn base64_encode(args: &mut Args) -> Result<Value, FunctionError> {
-    Ok(Value::String(STANDARD.encode(args.string(0)?)))
+    Ok(Value::String(STANDARD.encode(&*args.string(0)?)))
 }
 
 pub(crate) fn base64_decode(args: &mut Args) -> Result<Value, FunctionError> {
     let bytes = STANDARD
-        .decode(args.string(0)?)
+        .decode(&*args.string(0)?)
         .map_err(|e| FunctionError::at(0, format!("invalid base64: {e}")))?;
     String::from_utf8(bytes)
         .map(Value::String)
@@ -170,7 +172,8 @@ pub(crate) fn base64_bytes(bytes: &[u8]) -> String {
 /// valid) bytes: the compressors differ.
 pub(crate) fn base64_gzip(args: &mut Args) -> Result<Value, FunctionError> {
     use flate2::{Compress, Compression, Crc, FlushCompress};
-    let input = args.string(0)?.as_bytes();
+    let input = args.string(0)?;
+    let input = input.as_bytes();
     let mut deflate = Compress::new(Compression::default(), false);
     let mut body = Vec::with_capacity(input.len() + input.len() / 8 + 128);
     loop {
@@ -211,7 +214,7 @@ enum TextEncoding {
 }
 
 fn text_encoding(args: &Args, index: usize) -> Result<TextEncoding, FunctionError> {
-    let name = args.string(index)?;
+    let name = &*args.string(index)?;
     Ok(match name.to_ascii_lowercase().as_str() {
         "utf-8" | "utf8" | "csutf8" => TextEncoding::Utf8,
         "utf-16le" | "csutf16le" => TextEncoding::Utf16Le,
@@ -236,7 +239,7 @@ fn text_encoding(args: &Args, index: usize) -> Result<TextEncoding, FunctionErro
 /// `(text-encode-base64 STRING ENCODING)`.
 pub(crate) fn text_encode_base64(args: &mut Args) -> Result<Value, FunctionError> {
     let encoding = text_encoding(args, 1)?;
-    let text = args.string(0)?;
+    let text = &*args.string(0)?;
     let unrepresentable = |limit: u32| {
         text.chars().any(|c| c as u32 > limit).then(|| {
             FunctionError::at(
@@ -268,7 +271,7 @@ pub(crate) fn text_encode_base64(args: &mut Args) -> Result<Value, FunctionError
 pub(crate) fn text_decode_base64(args: &mut Args) -> Result<Value, FunctionError> {
     let encoding = text_encoding(args, 1)?;
     let bytes = STANDARD
-        .decode(args.string(0)?)
+        .decode(&*args.string(0)?)
         .map_err(|e| FunctionError::at(0, format!("invalid base64: {e}")))?;
     let invalid = || FunctionError::at(0, "the decoded bytes are not valid in the given encoding");
     let units = |to_unit: fn([u8; 2]) -> u16| -> Result<String, FunctionError> {
@@ -295,8 +298,70 @@ pub(crate) fn text_decode_base64(args: &mut Args) -> Result<Value, FunctionError
 /// `(csv-decode STRING)`: the first line names the columns; every later
 /// line becomes a map from column name to text. Every line must have as
 /// many fields as the first.
+/// Where `text` breaks the quoting rules of Go's `encoding/csv`, which
+/// Terraform's `csvdecode` uses and which the `csv` crate is lenient
+/// about: a quote inside an unquoted field, a quoted field not closed, or
+/// a closing quote followed by anything but a comma or a line end. The
+/// error names the line (from 1) and the fault.
+fn check_csv_quotes(text: &str) -> Result<(), (usize, &'static str)> {
+    let bytes = text.as_bytes();
+    let mut line = 1;
+    let mut i = 0;
+    // Each pass reads one field, starting at `i`.
+    while i < bytes.len() {
+        if bytes[i] == b'"' {
+            let start_line = line;
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => return Err((start_line, "a quoted field is not closed")),
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\n') => {
+                        line += 1;
+                        i += 1;
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            match (bytes.get(i), bytes.get(i + 1)) {
+                (None | Some(b',' | b'\n'), _) | (Some(b'\r'), None | Some(b'\n')) => {}
+                _ => return Err((line, "extraneous or missing \" in a quoted field")),
+            }
+        } else {
+            while let Some(&b) = bytes.get(i) {
+                match b {
+                    b',' | b'\n' => break,
+                    b'"' => return Err((line, "a bare \" in an unquoted field")),
+                    _ => i += 1,
+                }
+            }
+        }
+        // The field's end: a comma, a line end, or the end of the text.
+        match bytes.get(i) {
+            Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => {
+                line += 1;
+                i += 2;
+            }
+            Some(b'\n') => {
+                line += 1;
+                i += 1;
+            }
+            Some(_) => i += 1,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn csv_decode(args: &mut Args) -> Result<Value, FunctionError> {
-    let text = args.string(0)?;
+    let text = &*args.string(0)?;
+    check_csv_quotes(text).map_err(|(line, why)| {
+        FunctionError::at(0, format!("CSV parse error on line {line}: {why}"))
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(false)
@@ -340,7 +405,7 @@ pub(crate) fn csv_decode(args: &mut Args) -> Result<Value, FunctionError> {
 /// `(uuid-v5 NAMESPACE NAME)`: the name-based UUID; NAMESPACE is `dns`,
 /// `url`, `oid`, `x500` or a UUID.
 pub(crate) fn uuid_v5(args: &mut Args) -> Result<Value, FunctionError> {
-    let namespace = args.string(0)?;
+    let namespace = &*args.string(0)?;
     let namespace = match namespace {
         "dns" => uuid::Uuid::NAMESPACE_DNS,
         "url" => uuid::Uuid::NAMESPACE_URL,
@@ -378,7 +443,7 @@ pub(crate) fn uuid(args: &mut Args) -> Result<Value, FunctionError> {
 /// `(bcrypt STRING [COST])`: a salted hash (cost 10 by default), known
 /// only when applying since the salt is random.
 pub(crate) fn bcrypt(args: &mut Args) -> Result<Value, FunctionError> {
-    let password = args.string(0)?;
+    let password = &*args.string(0)?;
     let cost = match args.opt(1) {
         Some(_) => args.integer(1)?,
         None => 10,
@@ -436,7 +501,7 @@ pub(crate) fn base64_sha512(args: &mut Args) -> Result<Value, FunctionError> {
 /// `url.QueryEscape`): unreserved characters kept, space as `+`, every
 /// other byte as `%XX`.
 pub(crate) fn url_encode(args: &mut Args) -> Result<Value, FunctionError> {
-    let s = args.string(0)?;
+    let s = &*args.string(0)?;
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

@@ -38,7 +38,7 @@ fn clean(path: &str) -> String {
 
 /// `(dirname PATH)`: everything before the last `/`, cleaned.
 pub(crate) fn dirname(args: &mut Args) -> Result<Value, FunctionError> {
-    let path = args.string(0)?;
+    let path = &*args.string(0)?;
     let dir = match path.rfind('/') {
         Some(i) => &path[..=i],
         None => "",
@@ -48,7 +48,7 @@ pub(crate) fn dirname(args: &mut Args) -> Result<Value, FunctionError> {
 
 /// `(basename PATH)`: the last element, trailing slashes ignored.
 pub(crate) fn basename(args: &mut Args) -> Result<Value, FunctionError> {
-    let path = args.string(0)?;
+    let path = &*args.string(0)?;
     if path.is_empty() {
         return Ok(Value::String(".".to_string()));
     }
@@ -69,7 +69,7 @@ fn files<'a>(args: &Args<'a>) -> Result<&'a dyn FileAccess, FunctionError> {
 
 /// The bytes of the file named by argument 0.
 fn read(args: &Args) -> Result<Vec<u8>, FunctionError> {
-    let path = args.string(0)?;
+    let path = &*args.string(0)?;
     files(args)?
         .read(path)
         .map_err(|e| FunctionError::at(0, format!("cannot read {}: {e}", args.quote(path))))
@@ -116,7 +116,7 @@ pub(crate) fn file_base64_sha512(args: &mut Args) -> Result<Value, FunctionError
 
 /// `(file-exists PATH)`: whether a regular file is there.
 pub(crate) fn file_exists(args: &mut Args) -> Result<Value, FunctionError> {
-    let path = args.string(0)?;
+    let path = &*args.string(0)?;
     files(args)?
         .is_file(path)
         .map(Value::Bool)
@@ -125,7 +125,7 @@ pub(crate) fn file_exists(args: &mut Args) -> Result<Value, FunctionError> {
 
 /// `(file-set DIRECTORY PATTERN)`: the matching files, sorted.
 pub(crate) fn file_set(args: &mut Args) -> Result<Value, FunctionError> {
-    let (base, pattern) = (args.string(0)?, args.string(1)?);
+    let (base, pattern) = (&*args.string(0)?, &*args.string(1)?);
     let mut found = files(args)?
         .glob(base, pattern)
         .map_err(|e| FunctionError::at(1, e))?;
@@ -137,7 +137,7 @@ pub(crate) fn file_set(args: &mut Args) -> Result<Value, FunctionError> {
 /// `(abs-path PATH)`: PATH made absolute against the current directory,
 /// cleaned.
 pub(crate) fn abs_path(args: &mut Args) -> Result<Value, FunctionError> {
-    let path = args.string(0)?;
+    let path = &*args.string(0)?;
     if path.starts_with('/') {
         return Ok(Value::String(clean(path)));
     }
@@ -149,7 +149,7 @@ pub(crate) fn abs_path(args: &mut Args) -> Result<Value, FunctionError> {
 
 /// `(path-expand PATH)`: a leading `~` replaced by the home directory.
 pub(crate) fn path_expand(args: &mut Args) -> Result<Value, FunctionError> {
-    let path = args.string(0)?;
+    let path = &*args.string(0)?;
     let rest = match path.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
         _ => return Ok(Value::String(path.to_string())),

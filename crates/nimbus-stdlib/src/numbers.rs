@@ -117,10 +117,11 @@ pub(crate) fn divide(args: &mut Args) -> Result<Value, FunctionError> {
 }
 
 /// Remainder with the sign of the dividend (Terraform's `%`, Rust's `%`).
+/// A zero divisor gives the dividend, as in Terraform.
 pub(crate) fn modulo(args: &mut Args) -> Result<Value, FunctionError> {
     let (a, b) = (args.number(0)?, args.number(1)?);
     if b.as_f64() == 0.0 {
-        return Err(FunctionError::at(1, "division by zero"));
+        return Ok(num(a));
     }
     match (a, b) {
         (Number::Int(x), Number::Int(y)) => Ok(num(Number::Int(x.checked_rem(y).unwrap_or(0)))),
@@ -181,14 +182,9 @@ pub(crate) fn log(args: &mut Args) -> Result<Value, FunctionError> {
             "the base must be greater than zero and not 1",
         ));
     }
-    let result = if base == 2.0 {
-        x.log2()
-    } else if base == 10.0 {
-        x.log10()
-    } else {
-        x.ln() / base.ln()
-    };
-    float(result).map(num)
+    // As Terraform computes it, also for bases 2 and 10: `log(50, 10)` is
+    // 1.6989700043360185 there, where `log10` gives ...87.
+    float(x.ln() / base.ln()).map(num)
 }
 
 pub(crate) fn signum(args: &mut Args) -> Result<Value, FunctionError> {
@@ -326,7 +322,7 @@ fn digit_value(c: char, base: u32) -> Option<u32> {
 }
 
 pub(crate) fn parse_int(args: &mut Args) -> Result<Value, FunctionError> {
-    let text = args.string(0)?;
+    let text = &*args.string(0)?;
     let base = args.integer(1)?;
     let base = match u32::try_from(base) {
         Ok(b @ 2..=62) => b,
@@ -430,7 +426,21 @@ fn check_comparable(args: &Args) -> Result<(), FunctionError> {
 }
 
 /// `(< a b c)` holds when every adjacent pair is ordered as `holds` says.
+/// With a number among the arguments all are numbers, strings converted
+/// as Terraform converts them (`1 < "2"`); strings alone compare as
+/// strings.
 fn chain(args: &Args, holds: fn(Ordering) -> bool) -> Result<Value, FunctionError> {
+    if args
+        .all()
+        .iter()
+        .any(|v| matches!(v.peel(), Value::Number(_)))
+    {
+        let numbers = all_numbers(args, 0)?;
+        let ok = numbers
+            .windows(2)
+            .all(|pair| holds(compare(&num(pair[0]), &num(pair[1]))));
+        return Ok(Value::Bool(ok));
+    }
     check_comparable(args)?;
     let ok = args
         .all()

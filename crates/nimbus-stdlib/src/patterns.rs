@@ -112,21 +112,23 @@ fn match_value(regex: &Regex, shape: &Shape, captures: &Captures) -> Value {
 
 /// `(regex PATTERN STRING)`: the first match; an error when there is none.
 pub(crate) fn regex(args: &mut Args) -> Result<Value, FunctionError> {
-    let regex = compile(args.string(0)?, 0)?;
+    let regex = compile(&args.string(0)?, 0)?;
     let shape = shape(&regex)?;
+    let text = args.string(1)?;
     let captures = regex
-        .captures(args.string(1)?)
+        .captures(&text)
         .ok_or_else(|| FunctionError::new("pattern did not match any part of the given string"))?;
     Ok(match_value(&regex, &shape, &captures))
 }
 
 /// `(regex-all PATTERN STRING)`: every non-overlapping match.
 pub(crate) fn regex_all(args: &mut Args) -> Result<Value, FunctionError> {
-    let regex = compile(args.string(0)?, 0)?;
+    let regex = compile(&args.string(0)?, 0)?;
     let shape = shape(&regex)?;
+    let text = args.string(1)?;
     Ok(Value::List(
         regex
-            .captures_iter(args.string(1)?)
+            .captures_iter(&text)
             .map(|captures| match_value(&regex, &shape, &captures))
             .collect(),
     ))

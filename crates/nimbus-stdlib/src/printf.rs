@@ -9,7 +9,6 @@
 use crate::FunctionError;
 use crate::args::Args;
 use nimbus_value::{Number, Value};
-use std::fmt::Write as _;
 
 /// The widest field or longest precision accepted: a guard against
 /// `%999999999d` exhausting memory.
@@ -158,7 +157,8 @@ fn format_value(spec: &Spec, value: &Value) -> Result<String, BadValue> {
             other => json(other)?,
         },
         's' => truncate(&to_text(value)?, spec.precision),
-        'q' => go_quote(&truncate(&to_text(value)?, spec.precision)),
+        // Terraform quotes as its `jsonencode` does.
+        'q' => crate::encoding::json_string(&truncate(&to_text(value)?, spec.precision)),
         't' => match value.peel() {
             Value::Bool(b) => b.to_string(),
             Value::String(s) if s == "true" || s == "false" => s.clone(),
@@ -334,38 +334,9 @@ fn pad(spec: &Spec, body: String) -> String {
     }
 }
 
-/// Go's `strconv.Quote`: printable characters as they are, the rest
-/// escaped.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control() || c == '\u{feff}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// `(format-printf TEMPLATE VALUE...)`: Terraform's `format`.
 pub(crate) fn format_printf(args: &mut Args) -> Result<Value, FunctionError> {
-    let template = args.string(0)?;
+    let template = &*args.string(0)?;
     let values = args.all().get(1..).unwrap_or_default();
     render(template, values).map(Value::String)
 }
@@ -374,7 +345,7 @@ pub(crate) fn format_printf(args: &mut Args) -> Result<Value, FunctionError> {
 /// arguments must have one length, and give one formatted string per
 /// position; other arguments repeat in every string.
 pub(crate) fn format_list(args: &mut Args) -> Result<Value, FunctionError> {
-    let template = args.string(0)?;
+    let template = &*args.string(0)?;
     let values = args.all().get(1..).unwrap_or_default();
     let mut length: Option<(usize, usize)> = None;
     for (i, value) in values.iter().enumerate() {

@@ -45,7 +45,7 @@ const fn exactly(n: usize) -> Option<usize> {
 #[rustfmt::skip]
 const TABLE: &[Function] = &[
     f("!=", 2, exactly(2), "(!= A B)", "True when A and B are not deeply equal.", num::not_equals),
-    f("%", 2, exactly(2), "(% DIVIDEND DIVISOR)", "Remainder of a division, with the sign of the dividend (alias of mod).", num::modulo),
+    f("%", 2, exactly(2), "(% DIVIDEND DIVISOR)", "Remainder of a division, with the sign of the dividend; the dividend for a zero divisor (alias of mod).", num::modulo),
     f("*", 0, ANY, "(* NUMBER...)", "Product of the numbers (1 for none); integer overflow is an error.", num::times),
     f("+", 0, ANY, "(+ NUMBER...)", "Sum of the numbers (0 for none); integer overflow is an error.", num::plus),
     f("-", 1, ANY, "(- NUMBER NUMBER...)", "Subtracts the later numbers from the first; with one number, negates it.", num::minus),
@@ -76,7 +76,7 @@ const TABLE: &[Function] = &[
     f("coalesce", 1, ANY, "(coalesce VALUE...)", "The first argument that is neither null nor an empty string.", coll::coalesce),
     f("coalesce-list", 1, ANY, "(coalesce-list LIST...)", "The first argument that is a non-empty list.", coll::coalesce_list),
     f("compact", 1, exactly(1), "(compact LIST)", "The list without nulls and empty strings.", coll::compact),
-    f("concat", 0, ANY, "(concat LIST...)", "Concatenates lists.", coll::concat),
+    f("concat", 1, ANY, "(concat LIST...)", "Concatenates lists.", coll::concat),
     f("contains", 2, exactly(2), "(contains LIST-OR-STRING VALUE)", "True when the list has an element equal to VALUE, or the string contains the substring VALUE.", st::contains),
     f("csv-decode", 1, exactly(1), "(csv-decode STRING)", "CSV text with a header line, as a list of maps.", enc::csv_decode),
     f("dirname", 1, exactly(1), "(dirname PATH)", "A path without its last element.", files::dirname),
@@ -117,7 +117,7 @@ const TABLE: &[Function] = &[
     f("md5", 1, exactly(1), "(md5 STRING)", "MD5 digest of the string, in hex.", enc::md5),
     f("merge", 0, ANY, "(merge MAP...)", "Merges maps; later maps win. Null arguments are skipped.", coll::merge),
     f("min", 1, ANY, "(min NUMBER...)", "Smallest of the numbers, given as arguments or as one list.", num::min),
-    f("mod", 2, exactly(2), "(mod DIVIDEND DIVISOR)", "Remainder of a division, with the sign of the dividend.", num::modulo),
+    f("mod", 2, exactly(2), "(mod DIVIDEND DIVISOR)", "Remainder of a division, with the sign of the dividend; the dividend for a zero divisor.", num::modulo),
     with_marks(f("nonsensitive", 1, exactly(1), "(nonsensitive VALUE)", "VALUE without its sensitive mark; an error when it has none.", coll::nonsensitive), Marks::RemoveSensitive),
     f("not", 1, exactly(1), "(not BOOL)", "Logical negation.", num::not),
     f("one", 1, exactly(1), "(one LIST)", "The only element of a list, or null for an empty list; an error for more.", coll::one),

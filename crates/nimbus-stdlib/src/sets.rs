@@ -18,7 +18,11 @@ const MAX_PRODUCT: usize = 100_000;
 /// converts a tuple to a list, set or map: when strings are mixed with
 /// numbers or bools, the numbers and bools become strings. Numbers mixed
 /// with bools, or primitives mixed with lists or maps, have no common type
-/// and are an error. Nulls stay null.
+/// and are an error. Nulls stay null. Nested collections unify too: the
+/// elements of every inner list together (`[[1, true], ["a"]]` becomes
+/// `[["1", "true"], ["a"]]`); maps with the same keys key by key (they are
+/// objects of one type), maps with different keys all their values
+/// together (they become maps of one element type).
 pub(crate) fn unify(items: Vec<Value>, index: usize) -> Result<Vec<Value>, FunctionError> {
     let mut kinds = [false; 5]; // bool, number, string, list, map
     for item in &items {
@@ -40,6 +44,12 @@ pub(crate) fn unify(items: Vec<Value>, index: usize) -> Result<Vec<Value>, Funct
             "the elements have no common type (a list, set or map needs one)",
         ));
     }
+    if lists {
+        return unify_lists(items, index);
+    }
+    if maps {
+        return unify_maps(items, index);
+    }
     if !mixed_primitives {
         return Ok(items);
     }
@@ -48,6 +58,75 @@ pub(crate) fn unify(items: Vec<Value>, index: usize) -> Result<Vec<Value>, Funct
         .map(|item| match item {
             Value::Number(n) => Value::String(n.to_string()),
             Value::Bool(b) => Value::String(b.to_string()),
+            other => other,
+        })
+        .collect())
+}
+
+/// Lists (and nulls): the elements of all of them unified together.
+fn unify_lists(items: Vec<Value>, index: usize) -> Result<Vec<Value>, FunctionError> {
+    let mut lengths = Vec::with_capacity(items.len());
+    let mut elements = Vec::new();
+    for item in &items {
+        match item {
+            Value::List(inner) => {
+                lengths.push(Some(inner.len()));
+                elements.extend(inner.iter().cloned());
+            }
+            _ => lengths.push(None),
+        }
+    }
+    let mut elements = unify(elements, index)?.into_iter();
+    Ok(items
+        .into_iter()
+        .zip(lengths)
+        .map(|(item, length)| match length {
+            Some(n) => Value::List(elements.by_ref().take(n).collect()),
+            None => item,
+        })
+        .collect())
+}
+
+/// Maps (and nulls): with one set of keys, each key's values unified
+/// together; otherwise all values together.
+fn unify_maps(items: Vec<Value>, index: usize) -> Result<Vec<Value>, FunctionError> {
+    let maps: Vec<&std::collections::BTreeMap<String, Value>> =
+        items.iter().filter_map(Value::as_map).collect();
+    let same_keys = maps
+        .windows(2)
+        .all(|pair| pair[0].keys().eq(pair[1].keys()));
+    // Each value's group: its key when the keys agree, else one group.
+    let group = |key: &str| {
+        if same_keys {
+            key.to_string()
+        } else {
+            String::new()
+        }
+    };
+    let mut groups: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for map in &maps {
+        for (k, v) in map.iter() {
+            groups.entry(group(k)).or_default().push(v.clone());
+        }
+    }
+    let mut unified = std::collections::BTreeMap::new();
+    for (g, values) in groups {
+        unified.insert(g, unify(values, index)?.into_iter());
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            Value::Map(map) => Value::Map(
+                map.into_keys()
+                    .map(|k| {
+                        let value = unified
+                            .get_mut(&group(&k))
+                            .and_then(Iterator::next)
+                            .unwrap_or_default();
+                        (k, value)
+                    })
+                    .collect(),
+            ),
             other => other,
         })
         .collect())

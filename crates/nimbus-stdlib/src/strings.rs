@@ -21,7 +21,7 @@ fn string(s: impl Into<String>) -> Value {
 /// `format`: Scheme-style directives `~a` (display: strings unquoted),
 /// `~s` (written form: strings quoted), `~%` (newline), `~~` (a tilde).
 pub(crate) fn format(args: &mut Args) -> Result<Value, FunctionError> {
-    let template = args.string(0)?;
+    let template = &*args.string(0)?;
     let values = args.all().get(1..).unwrap_or_default();
     // First pass: validate and count, so a wrong count is reported as such
     // rather than as whichever directive ran out first.
@@ -99,7 +99,7 @@ pub(crate) fn format(args: &mut Args) -> Result<Value, FunctionError> {
 pub(crate) fn string_append(args: &mut Args) -> Result<Value, FunctionError> {
     let mut out = String::new();
     for i in 0..args.len() {
-        out.push_str(args.string(i)?);
+        out.push_str(&args.string(i)?);
     }
     Ok(string(out))
 }
@@ -124,7 +124,7 @@ fn map_case<I: Iterator<Item = char> + ExactSizeIterator>(c: char, mapped: I) ->
 }
 
 pub(crate) fn upper(args: &mut Args) -> Result<Value, FunctionError> {
-    let s = args.string(0)?;
+    let s = &*args.string(0)?;
     Ok(string(
         s.chars()
             .map(|c| map_case(c, c.to_uppercase()))
@@ -135,7 +135,7 @@ pub(crate) fn upper(args: &mut Args) -> Result<Value, FunctionError> {
 /// Character by character, so a final `Σ` stays `σ` as in Go (Rust's
 /// `str::to_lowercase` would write `ς`).
 pub(crate) fn lower(args: &mut Args) -> Result<Value, FunctionError> {
-    let s = args.string(0)?;
+    let s = &*args.string(0)?;
     Ok(string(
         s.chars()
             .map(|c| map_case(c, c.to_lowercase()))
@@ -159,13 +159,13 @@ pub(crate) fn string_reverse(args: &mut Args) -> Result<Value, FunctionError> {
 
 /// `(string-contains STRING SUBSTRING)` (Terraform's `strcontains`).
 pub(crate) fn string_contains(args: &mut Args) -> Result<Value, FunctionError> {
-    Ok(Value::Bool(args.string(0)?.contains(args.string(1)?)))
+    Ok(Value::Bool(args.string(0)?.contains(&*args.string(1)?)))
 }
 
 /// `(trim STRING [CHARACTERS])`: whitespace, or any of the given characters,
 /// from both ends.
 pub(crate) fn trim(args: &mut Args) -> Result<Value, FunctionError> {
-    let s = args.string(0)?;
+    let s = &*args.string(0)?;
     match args.opt(1) {
         None => Ok(string(s.trim())),
         Some(_) => {
@@ -176,18 +176,18 @@ pub(crate) fn trim(args: &mut Args) -> Result<Value, FunctionError> {
 }
 
 pub(crate) fn trim_prefix(args: &mut Args) -> Result<Value, FunctionError> {
-    let (s, prefix) = (args.string(0)?, args.string(1)?);
+    let (s, prefix) = (&*args.string(0)?, &*args.string(1)?);
     Ok(string(s.strip_prefix(prefix).unwrap_or(s)))
 }
 
 pub(crate) fn trim_suffix(args: &mut Args) -> Result<Value, FunctionError> {
-    let (s, suffix) = (args.string(0)?, args.string(1)?);
+    let (s, suffix) = (&*args.string(0)?, &*args.string(1)?);
     Ok(string(s.strip_suffix(suffix).unwrap_or(s)))
 }
 
 /// `(join SEPARATOR LIST...)`: the elements of every list, in order.
 pub(crate) fn join(args: &mut Args) -> Result<Value, FunctionError> {
-    let separator = args.string(0)?;
+    let separator = &*args.string(0)?;
     let mut parts = Vec::new();
     for index in 1..args.len() {
         parts.extend(args.strings(index)?);
@@ -197,7 +197,7 @@ pub(crate) fn join(args: &mut Args) -> Result<Value, FunctionError> {
 
 /// `(split SEPARATOR STRING)`; an empty separator splits into characters.
 pub(crate) fn split(args: &mut Args) -> Result<Value, FunctionError> {
-    let (separator, s) = (args.string(0)?, args.string(1)?);
+    let (separator, s) = (&*args.string(0)?, &*args.string(1)?);
     let parts: Vec<Value> = if separator.is_empty() {
         s.chars().map(|c| string(c.to_string())).collect()
     } else {
@@ -210,7 +210,7 @@ pub(crate) fn split(args: &mut Args) -> Result<Value, FunctionError> {
 /// SEARCH written `/.../` is a regular expression (Terraform's rule), and
 /// REPLACEMENT may then refer to groups as `$1` or `${name}`.
 pub(crate) fn replace(args: &mut Args) -> Result<Value, FunctionError> {
-    let (s, search, replacement) = (args.string(0)?, args.string(1)?, args.string(2)?);
+    let (s, search, replacement) = (&*args.string(0)?, &*args.string(1)?, &*args.string(2)?);
     let pattern = search
         .strip_prefix('/')
         .and_then(|rest| rest.strip_suffix('/'));
@@ -227,7 +227,7 @@ pub(crate) fn replace(args: &mut Args) -> Result<Value, FunctionError> {
 /// offset counts from the end, a negative length means "to the end", and
 /// ranges past the end are clipped rather than errors.
 pub(crate) fn substr(args: &mut Args) -> Result<Value, FunctionError> {
-    let s = args.string(0)?;
+    let s = &*args.string(0)?;
     let offset = args.small_integer(1)?;
     let length = args.small_integer(2)?;
     let total = i64::try_from(grapheme_count(s)).unwrap_or(i64::MAX);
@@ -248,11 +248,11 @@ pub(crate) fn substr(args: &mut Args) -> Result<Value, FunctionError> {
 }
 
 pub(crate) fn starts_with(args: &mut Args) -> Result<Value, FunctionError> {
-    Ok(Value::Bool(args.string(0)?.starts_with(args.string(1)?)))
+    Ok(Value::Bool(args.string(0)?.starts_with(&*args.string(1)?)))
 }
 
 pub(crate) fn ends_with(args: &mut Args) -> Result<Value, FunctionError> {
-    Ok(Value::Bool(args.string(0)?.ends_with(args.string(1)?)))
+    Ok(Value::Bool(args.string(0)?.ends_with(&*args.string(1)?)))
 }
 
 /// Upper-cases the first letter of each word, as Go's `strings.Title`
@@ -301,7 +301,7 @@ pub(crate) fn chomp(args: &mut Args) -> Result<Value, FunctionError> {
 /// `(contains LIST VALUE)` or `(contains STRING SUBSTRING)`.
 pub(crate) fn contains(args: &mut Args) -> Result<Value, FunctionError> {
     match args.get(0).peel() {
-        Value::String(s) => Ok(Value::Bool(s.contains(args.string(1)?))),
+        Value::String(s) => Ok(Value::Bool(s.contains(&*args.string(1)?))),
         Value::List(items) => {
             let needle = args.get(1);
             Ok(Value::Bool(

@@ -252,7 +252,7 @@ fn size(value: &Value) -> usize {
 
 /// `(yaml-decode STRING)`: one YAML document as a value.
 pub(crate) fn yaml_decode(args: &mut Args) -> Result<Value, FunctionError> {
-    let text = args.string(0)?;
+    let text = &*args.string(0)?;
     let mut anchors: BTreeMap<usize, Value> = BTreeMap::new();
     let mut stack: Vec<Open> = Vec::new();
     let mut document: Option<Value> = None;

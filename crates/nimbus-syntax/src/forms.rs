@@ -8,6 +8,7 @@
 /// other list form of an expression calls a function of `nimbus-stdlib`.
 pub const SPECIAL_FORMS: &[&str] = &[
     "and",
+    "apply",
     "can",
     "count-index",
     "each-key",

@@ -34,4 +34,5 @@ locals {
   t = templatefile("x.tpl", {})
   u = nosuchfn(1)
   w = self.id
+  x = try([1]...)
 }

@@ -45,6 +45,7 @@ locals {
   grouped = { for s in var.servers : s.size => s.name... }
   mixed   = { (local.prefix) = 1, "b" = -2.5, c = null }
   cidr    = cidrsubnet("10.0.0.0/16", 8, 2)
+  largest = max(0, var.servers[*].size...)
   safe    = try(var.servers[9].name, "none")
   ok      = can(var.tags["x"])
   where   = "${path.module}/files in ${terraform.workspace}"

@@ -2,9 +2,9 @@
 (locals
   (arity (upper "a" "b"))
   (too-few (join ","))
-  (kind (upper 42))
+  (kind (upper (list 42)))
   (divide (/ 10 0))
-  (list-kind (join "," (list "a" 1)))
+  (list-kind (join "," (list "a" (list 1))))
   (cidr (cidr-subnet "10.0.0.0/33" 8 1))
   (decode (base64-decode "not base64!"))
   (json (json-decode "{oops"))
