@@ -191,7 +191,11 @@ fn generate_hcl() -> String {
             );
             if i >= 2 {
                 let splat = if previous_counted { "[*]" } else { "" };
-                let _ = writeln!(text, "  triggers-replace = terraform-data.d{}{splat}.id", i - 2);
+                let _ = writeln!(
+                    text,
+                    "  triggers-replace = terraform-data.d{}{splat}.id",
+                    i - 2
+                );
             }
             text.push_str("}\n\n");
         }
