@@ -31,12 +31,7 @@ pub const DEFAULT_WORKSPACE: &str = "default";
 /// A condition's value: a bool, or the string `"true"` or `"false"`
 /// converted as Terraform converts it; `None` for anything else.
 fn truth(value: &Value) -> Option<bool> {
-    match value.peel() {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s == "true" => Some(true),
-        Value::String(s) if s == "false" => Some(false),
-        _ => None,
-    }
+    value.to_bool_converted()
 }
 
 /// Whether a list form reads as an expression (a call or special form)

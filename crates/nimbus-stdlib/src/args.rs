@@ -59,12 +59,7 @@ fn to_number(value: &Value) -> Option<Number> {
 
 /// A primitive as a bool parameter takes it.
 fn to_bool(value: &Value) -> Option<bool> {
-    match value.peel() {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s == "true" => Some(true),
-        Value::String(s) if s == "false" => Some(false),
-        _ => None,
-    }
+    value.to_bool_converted()
 }
 
 /// The error for argument `index` not being `expected`.

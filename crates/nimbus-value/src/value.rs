@@ -216,6 +216,19 @@ impl Value {
         }
     }
 
+    /// The value as a bool converts to one in Terraform: a bool, or the
+    /// string `"true"` or `"false"` (marks looked through); `None` for
+    /// anything else. The one rule behind conversions, function
+    /// parameters and conditions.
+    pub fn to_bool_converted(&self) -> Option<bool> {
+        match self.peel() {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s == "true" => Some(true),
+            Value::String(s) if s == "false" => Some(false),
+            _ => None,
+        }
+    }
+
     pub fn as_bool(&self) -> Option<bool> {
         match self.peel() {
             Value::Bool(b) => Some(*b),
