@@ -246,7 +246,10 @@ pub(crate) fn fill_offset(state: &mut Object) -> Result<(), ProviderError> {
 /// A time-offset imported from `BASE,YEARS,MONTHS,DAYS,HOURS,MINUTES,SECONDS`.
 pub(crate) fn import_offset(id: &str, state: &mut Object) -> Result<(), String> {
     let parts: Vec<&str> = id.split(',').collect();
-    if parts.len() != 7 || parts[0].is_empty() || parts[1..].iter().all(|p| p.is_empty()) {
+    if parts.len() != 7
+        || parts[0].is_empty()
+        || parts[1..].iter().all(|p| p.is_empty() || *p == "0")
+    {
         return Err(
             "expected BASE,YEARS,MONTHS,DAYS,HOURS,MINUTES,SECONDS with at least one offset"
                 .to_string(),
@@ -257,6 +260,8 @@ pub(crate) fn import_offset(id: &str, state: &mut Object) -> Result<(), String> 
     fill_offset(state).map_err(|e| e.message)
 }
 
+/// Periods of an import id; empty and zero ones are unset (a configuration
+/// that leaves them out then plans no change).
 fn import_periods(
     state: &mut Object,
     prefix: &str,
@@ -264,13 +269,13 @@ fn import_periods(
     parts: &[&str],
 ) -> Result<(), String> {
     for (unit, text) in units.iter().zip(parts) {
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            Value::int(
-                text.parse::<i64>()
-                    .map_err(|_| format!("{prefix} {unit} {text:?} is not a whole number"))?,
-            )
+        let value = match *text {
+            "" => Value::Null,
+            text => match text.parse::<i64>() {
+                Ok(0) => Value::Null,
+                Ok(n) => Value::int(n),
+                Err(_) => return Err(format!("{prefix} {unit} {text:?} is not a whole number")),
+            },
         };
         state.insert(format!("{prefix}-{unit}"), value);
     }
@@ -354,7 +359,7 @@ pub(crate) fn import_rotating(id: &str, state: &mut Object) -> Result<(), String
             state.insert("rotation-rfc3339".into(), Value::string(parts[1]));
             Value::string(parts[1])
         }
-        6 if !parts[0].is_empty() && parts[1..].iter().any(|p| !p.is_empty()) => {
+        6 if !parts[0].is_empty() && parts[1..].iter().any(|p| !p.is_empty() && *p != "0") => {
             import_periods(state, "rotation", &ROTATION_UNITS, &parts[1..])?;
             Value::Null
         }
