@@ -108,9 +108,10 @@ impl Catalog for BuiltinCatalog {
         match (name, requirement.source) {
             (_, Some(source)) => {
                 match crate::plugins::server_of(&self.base_dir, source, requirement.version)? {
-                    crate::plugins::Server::Builtin(provider) => Ok(Arc::new(
-                        Builtin::terraform(self.builtin_options(), provider.family),
-                    )),
+                    crate::plugins::Server::Builtin(provider) => Ok(Arc::new(Builtin::terraform(
+                        self.builtin_options(),
+                        provider.family,
+                    ))),
                     crate::plugins::Server::Plugin => {
                         let mirror = self
                             .plugin_mirror

@@ -153,7 +153,8 @@ pub fn server_of(base_dir: &Path, source: &str, version: Option<&str>) -> Result
         Some(v) => VersionConstraint::parse(v).map_err(|e| e.to_string())?,
         None => VersionConstraint::any(),
     };
-    let lock = LockFile::load(&base_dir.join(nimbus_plugin::LOCK_FILE)).map_err(|e| e.to_string())?;
+    let lock =
+        LockFile::load(&base_dir.join(nimbus_plugin::LOCK_FILE)).map_err(|e| e.to_string())?;
     Ok(server(&parsed, &constraint, &lock, &[]))
 }
 

@@ -118,10 +118,9 @@ fn lock_plugins(
     }
     let mut json = Vec::new();
     for (need, provider) in &all.builtin {
-        session.out.line(&format!(
-            "- {} {}: built in",
-            need.source, provider.version
-        ));
+        session
+            .out
+            .line(&format!("- {} {}: built in", need.source, provider.version));
         json.push(serde_json::json!({
             "source": need.source.to_string(),
             "version": provider.version,
