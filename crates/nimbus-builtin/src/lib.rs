@@ -572,6 +572,13 @@ impl Builtin {
             }
             _ => {}
         }
+        if flavor(ty).is_some() && state.values().any(Value::is_unknown) {
+            // A file recorded before some hash was (an older schema, or
+            // Terraform's older local provider): the hashes of the content.
+            let bytes = self.file_bytes(&Value::Map(state.clone())).await?;
+            local_file::fill_hashes(&mut state, &bytes, ty.dialect);
+            state.insert("id".into(), Value::string(local_file::sha1_hex(&bytes)));
+        }
         ensure_known(ENDPOINT, request.type_name, &state)?;
         Ok(ApplyResponse {
             warnings: self.warnings(ty.kind, planned),
@@ -948,9 +955,17 @@ impl Provider for Builtin {
         _stored_version: u64,
         state: Value,
     ) -> Result<Value, ProviderError> {
+        let (ty, _) = self.resource(type_name)?;
+        // A local-file of schema version 0 had no `source`.
+        if ty.kind == Kind::LocalFile
+            && ty.dialect == Dialect::Nimbus
+            && let Value::Map(mut map) = state
+        {
+            map.entry("source".to_string()).or_insert(Value::Null);
+            return Ok(Value::Map(map));
+        }
         // Terraform's random_string/random_password written by an older
         // random provider: `numeric` and `bcrypt_hash` came later.
-        let (ty, _) = self.resource(type_name)?;
         if ty.dialect != Dialect::Terraform
             || !matches!(ty.kind, Kind::RandomString | Kind::RandomPassword)
         {

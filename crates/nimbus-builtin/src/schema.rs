@@ -571,6 +571,10 @@ fn local_file(sensitive: bool, dialect: Dialect) -> Schema {
     for (name, description) in hashes(dialect) {
         schema = schema.attr(name, A::computed(Type::String).describe(description));
     }
+    if dialect == Dialect::Nimbus && !sensitive {
+        // Version 1 added `source`.
+        schema.version = 1;
+    }
     schema
 }
 

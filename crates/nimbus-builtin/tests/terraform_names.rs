@@ -18,12 +18,20 @@ fn text(object: &Object, name: &str) -> String {
         .to_string()
 }
 
+/// A type, its configuration, and an attribute whose change replaces it.
+type Case = (
+    &'static str,
+    Vec<(&'static str, Value)>,
+    &'static str,
+    Value,
+);
+
 #[tokio::test]
 async fn every_terraform_type_goes_through_its_life() {
     let h = Harness::new();
     let list = |items: &[&str]| Value::List(items.iter().map(|s| Value::string(*s)).collect());
     let keepers = |v: &str| string_map(&[("k", v)]);
-    let cases: Vec<(&str, Vec<(&str, Value)>, &str, Value)> = vec![
+    let cases: Vec<Case> = vec![
         ("null_resource", vec![], "triggers", keepers("1")),
         (
             "terraform_data",
@@ -424,4 +432,31 @@ async fn a_terraform_provider_serves_its_family_only() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn a_file_from_an_older_local_provider_gets_its_hashes() {
+    let h = Harness::new();
+    let config = h.config(
+        "local_file",
+        &[
+            ("filename", Value::string("old.txt")),
+            ("content", Value::string("hello")),
+        ],
+    );
+    let created = h.create("local_file", &config).await;
+    // local 2.1 recorded no content_* hashes.
+    let mut old = created.state.as_map().unwrap().clone();
+    old.retain(|name, _| !name.starts_with("content_"));
+    let old = Object::from(Value::Map(old));
+    let plan = h.plan("local_file", Some(&old), &config).await;
+    assert!(plan.requires_replace.is_empty());
+    assert!(
+        plan.planned_state
+            .get("content_sha512")
+            .unwrap()
+            .is_unknown()
+    );
+    let updated = h.apply_update("local_file", &old, &config, &plan).await;
+    assert_eq!(updated.state, created.state);
 }
