@@ -1,13 +1,18 @@
-//! random-id, random-string and random-password.
+//! random-id, random-string, random-password, random-integer,
+//! random-shuffle and random-uuid (random-pet is in `pet`).
 
-use crate::schema::{DEFAULT_SPECIAL, MAX_BYTE_LENGTH, MAX_STRING_LENGTH};
+use crate::kinds::Dialect;
+use crate::schema::{DEFAULT_SPECIAL, MAX_BYTE_LENGTH, MAX_SHUFFLE_RESULTS, MAX_STRING_LENGTH};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use nimbus_provider::ProviderError;
-use nimbus_provider::attrs::{Field, bool_field, int_field, string_field};
+use nimbus_provider::attrs::{
+    AttrError, Field, Problem, attr, bool_field, int_field, string_field, string_list,
+};
 use nimbus_provider::nimbus_value::Value;
-use rand::Rng;
 use rand::seq::SliceRandom;
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeMap;
 
 pub const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
@@ -23,34 +28,53 @@ pub const CLASSES: [(&str, &str); 4] = [
 ];
 
 /// Defaults applied at plan time to random-string and random-password.
-pub(crate) fn string_defaults() -> Vec<(&'static str, Value)> {
+/// In Terraform's dialect `number` and `numeric` are one setting under two
+/// names: an unset one takes the other's value.
+pub(crate) fn string_defaults(dialect: Dialect, config: &Value) -> Vec<(&'static str, Value)> {
     let mut out = Vec::new();
     for (flag, min) in CLASSES {
         out.push((flag, Value::Bool(true)));
         out.push((min, Value::int(0)));
     }
+    if dialect == Dialect::Terraform {
+        let set = |name: &str| match bool_field(config, name) {
+            Ok(Field::Set(b)) => Some(b),
+            _ => None,
+        };
+        let numeric = set("numeric").or(set("number")).unwrap_or(true);
+        out.retain(|(name, _)| *name != "numeric");
+        out.push(("numeric", Value::Bool(numeric)));
+        out.push(("number", Value::Bool(numeric)));
+    }
     out
 }
 
-/// One enabled character class.
+/// One character class of a random string.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CharClass {
     pub chars: Vec<char>,
     pub min: usize,
+    /// Whether characters beyond the minimum may come from this class
+    /// (false for a disabled class with a minimum, which only Terraform's
+    /// dialect allows).
+    pub in_pool: bool,
 }
 
 /// What a random string must look like.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StringSpec {
     pub length: usize,
-    /// Enabled, non-empty classes only.
+    /// Non-empty classes that are enabled or have a minimum.
     pub classes: Vec<CharClass>,
 }
 
 /// Checks a random-string/random-password configuration. Unknown values
 /// are skipped. Returns the errors, and the spec when everything is known
 /// and valid.
-pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<StringSpec>) {
+pub(crate) fn analyse_string(
+    object: &Value,
+    dialect: Dialect,
+) -> (Vec<ProviderError>, Option<StringSpec>) {
     let mut errors = Vec::new();
     let mut complete = true;
 
@@ -111,7 +135,7 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
             "numeric" => Some(NUMERIC.chars().collect()),
             _ => special_chars.clone(),
         };
-        let enabled = match bool_field(object, flag) {
+        let mut enabled = match bool_field(object, flag) {
             Ok(Field::Null) => Some(true),
             Ok(Field::Set(b)) => Some(b),
             Ok(Field::Unknown) => {
@@ -123,6 +147,24 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
                 None
             }
         };
+        if flag == "numeric" && dialect == Dialect::Terraform {
+            match (bool_field(object, "number"), bool_field(object, "numeric")) {
+                (Ok(Field::Set(number)), Ok(Field::Set(numeric))) if number != numeric => errors
+                    .push(
+                        ProviderError::fatal(
+                            "`number` and `numeric` are one setting: give them the same value",
+                        )
+                        .on_attribute("number"),
+                    ),
+                (Ok(Field::Set(number)), Ok(Field::Null)) => enabled = Some(number),
+                (Ok(Field::Unknown), _) => {
+                    complete = false;
+                    enabled = None;
+                }
+                (Err(e), _) => errors.push(e.into()),
+                _ => {}
+            }
+        }
         let min = match int_field(object, min_name) {
             Ok(Field::Null) => Some(0),
             Ok(Field::Set(m)) if m < 0 => {
@@ -146,7 +188,7 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
         if enabled == Some(false) {
             first_disabled.get_or_insert(flag);
         }
-        if let (Some(false), Some(m)) = (enabled, min)
+        if let (Some(false), Some(m), Dialect::Nimbus) = (enabled, min, dialect)
             && m > 0
         {
             errors.push(
@@ -165,12 +207,21 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
                 .on_attribute("override-special"),
             );
         }
+        let min = min.unwrap_or(0).max(0) as usize;
         match (enabled, &chars) {
             (Some(true), Some(chars)) if !chars.is_empty() => {
                 any_enabled = true;
                 classes.push(CharClass {
                     chars: chars.clone(),
-                    min: min.unwrap_or(0).max(0) as usize,
+                    min,
+                    in_pool: true,
+                });
+            }
+            (Some(false), Some(chars)) if !chars.is_empty() && min > 0 => {
+                classes.push(CharClass {
+                    chars: chars.clone(),
+                    min,
+                    in_pool: false,
                 });
             }
             (None, _) | (Some(true), None) => maybe_enabled = true,
@@ -209,8 +260,8 @@ pub(crate) fn analyse_string(object: &Value) -> (Vec<ProviderError>, Option<Stri
 }
 
 /// The spec at apply time: every error, including unknowns, is fatal.
-pub(crate) fn string_spec(object: &Value) -> Result<StringSpec, ProviderError> {
-    let (errors, spec) = analyse_string(object);
+pub(crate) fn string_spec(object: &Value, dialect: Dialect) -> Result<StringSpec, ProviderError> {
+    let (errors, spec) = analyse_string(object, dialect);
     if let Some(e) = errors.into_iter().next() {
         return Err(e);
     }
@@ -221,7 +272,7 @@ pub(crate) fn string_spec(object: &Value) -> Result<StringSpec, ProviderError> {
 
 /// Generates a string of `spec.length` characters with at least `min`
 /// characters of each class, the rest drawn uniformly from the union of the
-/// enabled classes, then shuffled.
+/// classes in the pool, then shuffled.
 pub fn generate_string<R: Rng + ?Sized>(spec: &StringSpec, rng: &mut R) -> String {
     let mut out: Vec<char> = Vec::with_capacity(spec.length);
     for class in &spec.classes {
@@ -232,6 +283,7 @@ pub fn generate_string<R: Rng + ?Sized>(spec: &StringSpec, rng: &mut R) -> Strin
     let mut pool: Vec<char> = spec
         .classes
         .iter()
+        .filter(|c| c.in_pool)
         .flat_map(|c| c.chars.iter().copied())
         .collect();
     pool.sort_unstable();
@@ -247,8 +299,12 @@ pub fn generate_string<R: Rng + ?Sized>(spec: &StringSpec, rng: &mut R) -> Strin
 
 /// The state of an imported random-string/random-password: Terraform's
 /// rule, the length of the result and every option at its default.
-pub(crate) fn imported_string(result: &str, password: bool) -> BTreeMap<String, Value> {
-    let mut state: BTreeMap<String, Value> = string_defaults()
+pub(crate) fn imported_string(
+    result: &str,
+    password: bool,
+    dialect: Dialect,
+) -> BTreeMap<String, Value> {
+    let mut state: BTreeMap<String, Value> = string_defaults(dialect, &Value::Null)
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
@@ -356,6 +412,214 @@ pub fn to_decimal(bytes: &[u8]) -> String {
     out
 }
 
+/// Cost of the bcrypt hash of random-password's `bcrypt-hash` (Go's
+/// default, which Terraform's random provider uses).
+const BCRYPT_COST: u32 = 10;
+
+/// The bcrypt hash of a password (its first 72 bytes, as bcrypt reads).
+pub(crate) fn bcrypt_hash(password: &str) -> Result<String, ProviderError> {
+    bcrypt::hash(password, BCRYPT_COST)
+        .map_err(|e| ProviderError::fatal(format!("cannot hash the password with bcrypt: {e}")))
+}
+
+/// A generator derived from `seed` alone: ChaCha20 keyed with the seed's
+/// SHA-256, whose output does not depend on the platform or the `rand`
+/// version.
+pub(crate) fn seeded(seed: &str) -> ChaCha20Rng {
+    use sha2::{Digest, Sha256};
+    ChaCha20Rng::from_seed(Sha256::digest(seed.as_bytes()).into())
+}
+
+/// A uniform integer in `0..=span`, by rejection from whole 64-bit words
+/// (the same words give the same result whatever `rand` does).
+pub(crate) fn uniform<R: RngCore + ?Sized>(rng: &mut R, span: u64) -> u64 {
+    let Some(n) = span.checked_add(1) else {
+        return rng.next_u64();
+    };
+    // Words below `2^64 mod n` would make small results likelier.
+    let threshold = n.wrapping_neg() % n;
+    loop {
+        let word = rng.next_u64();
+        if word >= threshold {
+            return word % n;
+        }
+    }
+}
+
+/// Checks a random-integer configuration; the range when known and valid.
+pub(crate) fn analyse_integer(object: &Value) -> (Vec<ProviderError>, Option<(i64, i64)>) {
+    let mut errors = Vec::new();
+    let mut read = |name: &str| match int_field(object, name) {
+        Ok(Field::Set(n)) => Some(n),
+        Ok(Field::Null) => {
+            errors.push(ProviderError::fatal(format!("`{name}` is required")).on_attribute(name));
+            None
+        }
+        Ok(Field::Unknown) => None,
+        Err(e) => {
+            errors.push(e.into());
+            None
+        }
+    };
+    let (min, max) = (read("min"), read("max"));
+    if let Err(e) = string_field(object, "seed") {
+        errors.push(e.into());
+    }
+    match (min, max) {
+        (Some(min), Some(max)) if min > max => {
+            errors.push(
+                ProviderError::fatal(format!(
+                    "`min` ({min}) must not be greater than `max` ({max})"
+                ))
+                .on_attribute("min"),
+            );
+            (errors, None)
+        }
+        (Some(min), Some(max)) => (errors, Some((min, max))),
+        _ => (errors, None),
+    }
+}
+
+/// A random integer in `min..=max`, from the seed when there is one.
+pub(crate) fn integer<R: RngCore + ?Sized>(
+    min: i64,
+    max: i64,
+    seed: Option<&str>,
+    rng: &mut R,
+) -> i64 {
+    let span = (max as i128 - min as i128) as u64;
+    let offset = match seed {
+        Some(seed) => uniform(&mut seeded(seed), span),
+        None => uniform(rng, span),
+    };
+    (min as i128 + offset as i128) as i64
+}
+
+/// Sets `result` and `id` of a random-integer.
+pub(crate) fn fill_integer(state: &mut BTreeMap<String, Value>, result: i64) {
+    state.insert("result".into(), Value::int(result));
+    state.insert("id".into(), Value::string(result.to_string()));
+}
+
+/// Decodes a random-integer import id: `RESULT,MIN,MAX[,SEED]`.
+pub(crate) fn parse_integer_import(id: &str) -> Result<(i64, i64, i64, Option<String>), String> {
+    let parts: Vec<&str> = id.splitn(4, ',').collect();
+    if parts.len() < 3 {
+        return Err("expected RESULT,MIN,MAX or RESULT,MIN,MAX,SEED".to_string());
+    }
+    let number = |what: &str, text: &str| {
+        text.trim()
+            .parse::<i64>()
+            .map_err(|_| format!("the {what} {text:?} is not a whole number"))
+    };
+    let (result, min, max) = (
+        number("result", parts[0])?,
+        number("min", parts[1])?,
+        number("max", parts[2])?,
+    );
+    if !(min..=max).contains(&result) {
+        return Err(format!("{result} is not between {min} and {max}"));
+    }
+    Ok((result, min, max, parts.get(3).map(|s| s.to_string())))
+}
+
+/// Checks a random-shuffle configuration; `(input, count)` when known and
+/// valid.
+pub(crate) fn analyse_shuffle(
+    object: &Value,
+) -> (Vec<ProviderError>, Option<(Vec<String>, usize)>) {
+    let mut errors = Vec::new();
+    let input = match attr(object, "input").peel() {
+        Value::Unknown => None,
+        Value::Null => {
+            errors.push(ProviderError::fatal("`input` is required").on_attribute("input"));
+            None
+        }
+        _ => match string_list(object, "input") {
+            Ok(items) => Some(items),
+            Err(AttrError {
+                problem: Problem::Unknown,
+                ..
+            }) => None,
+            Err(e) => {
+                errors.push(e.into());
+                None
+            }
+        },
+    };
+    let count = match int_field(object, "result-count") {
+        Ok(Field::Set(n)) if !(0..=MAX_SHUFFLE_RESULTS).contains(&n) => {
+            errors.push(
+                ProviderError::fatal(format!(
+                    "`result-count` must be between 0 and {MAX_SHUFFLE_RESULTS}, found {n}"
+                ))
+                .on_attribute("result-count"),
+            );
+            None
+        }
+        Ok(Field::Set(n)) => Some(Some(n as usize)),
+        Ok(Field::Null) => Some(None),
+        Ok(Field::Unknown) => None,
+        Err(e) => {
+            errors.push(e.into());
+            None
+        }
+    };
+    if let Err(e) = string_field(object, "seed") {
+        errors.push(e.into());
+    }
+    let spec = match (input, count) {
+        (Some(input), Some(count)) if errors.is_empty() => {
+            let count = match count {
+                Some(n) if n > 0 => n,
+                _ => input.len(),
+            };
+            Some((input, count))
+        }
+        _ => None,
+    };
+    (errors, spec)
+}
+
+/// `count` items of `input` in random order: one permutation after
+/// another until there are enough (Terraform's rule); from the seed when
+/// there is one.
+pub(crate) fn shuffle<R: RngCore>(
+    input: &[String],
+    count: usize,
+    seed: Option<&str>,
+    rng: &mut R,
+) -> Vec<String> {
+    let mut seeded_rng = seed.map(seeded);
+    let rng: &mut dyn RngCore = match &mut seeded_rng {
+        Some(seeded) => seeded,
+        None => rng,
+    };
+    let mut out = Vec::with_capacity(count);
+    if input.is_empty() {
+        return out;
+    }
+    while out.len() < count {
+        let mut order: Vec<usize> = (0..input.len()).collect();
+        for i in (1..order.len()).rev() {
+            let j = uniform(&mut *rng, i as u64) as usize;
+            order.swap(i, j);
+        }
+        out.extend(order.into_iter().map(|i| input[i].clone()));
+    }
+    out.truncate(count);
+    out
+}
+
+/// A version 4 UUID from the random source.
+pub(crate) fn uuid_v4<R: RngCore + ?Sized>(rng: &mut R) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,10 +647,12 @@ mod tests {
                 CharClass {
                     chars: vec!['a'],
                     min: 2,
+                    in_pool: true,
                 },
                 CharClass {
                     chars: vec!['b'],
                     min: 3,
+                    in_pool: false,
                 },
             ],
         };
@@ -394,6 +660,59 @@ mod tests {
         let s = generate_string(&spec, &mut rng);
         assert_eq!(s.chars().filter(|&c| c == 'a').count(), 2);
         assert_eq!(s.chars().filter(|&c| c == 'b').count(), 3);
+    }
+
+    #[test]
+    fn uniform_covers_its_range_and_the_full_word() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut seen = [0u32; 3];
+        for _ in 0..3000 {
+            seen[uniform(&mut rng, 2) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 800), "{seen:?}");
+        assert_eq!(uniform(&mut rng, 0), 0);
+        let _ = uniform(&mut rng, u64::MAX);
+        assert_eq!(integer(i64::MIN, i64::MAX, Some("s"), &mut rng), {
+            integer(i64::MIN, i64::MAX, Some("s"), &mut rng)
+        });
+        for _ in 0..100 {
+            assert!((-3..=3).contains(&integer(-3, 3, None, &mut rng)));
+        }
+        assert_eq!(integer(7, 7, None, &mut rng), 7);
+    }
+
+    #[test]
+    fn seeded_results_are_fixed() {
+        // The same seed gives the same words on every platform and release.
+        let mut a = seeded("nimbus");
+        assert_eq!(a.next_u64(), seeded("nimbus").next_u64());
+        assert_ne!(seeded("nimbus").next_u64(), seeded("other").next_u64());
+        let input: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let mut rng = StdRng::seed_from_u64(1);
+        let once = shuffle(&input, 4, Some("k"), &mut rng);
+        assert_eq!(once, shuffle(&input, 4, Some("k"), &mut rng));
+        let mut sorted = once.clone();
+        sorted.sort();
+        assert_eq!(sorted, input);
+        let long = shuffle(&input, 10, None, &mut rng);
+        assert_eq!(long.len(), 10);
+        for item in &input {
+            let n = long.iter().filter(|x| *x == item).count();
+            assert!((2..=3).contains(&n), "{item} appears {n} times in {long:?}");
+        }
+        assert!(shuffle(&[], 3, None, &mut rng).is_empty());
+    }
+
+    #[test]
+    fn integer_import_ids() {
+        assert_eq!(parse_integer_import("5,1,9"), Ok((5, 1, 9, None)));
+        assert_eq!(
+            parse_integer_import("5,1,9,a,b"),
+            Ok((5, 1, 9, Some("a,b".to_string())))
+        );
+        assert!(parse_integer_import("5,1").is_err());
+        assert!(parse_integer_import("x,1,9").is_err());
+        assert!(parse_integer_import("10,1,9").is_err());
     }
 
     #[test]

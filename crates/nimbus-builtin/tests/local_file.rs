@@ -436,3 +436,24 @@ async fn data_source_reads_files() {
         err.message
     );
 }
+
+#[tokio::test]
+async fn a_file_recorded_before_source_existed_plans_no_change() {
+    let h = Harness::new();
+    let config = file_config(&h, "old.txt", "kept", &[]);
+    let created = h.create("local-file", &config).await;
+    // What an older Nimbus recorded: schema version 0, no `source`.
+    let mut old = created.state.as_map().unwrap().clone();
+    old.remove("source");
+    let upgraded = h
+        .provider
+        .upgrade_state("local-file", 0, Value::Map(old))
+        .await
+        .unwrap();
+    assert_eq!(upgraded, created.state);
+    assert_eq!(h.schema("local-file").version, 1);
+    let plan = h
+        .plan("local-file", Some(&Object::from(upgraded.clone())), &config)
+        .await;
+    assert_eq!(plan.planned_state, upgraded);
+}

@@ -3,7 +3,7 @@
 
 use crate::Global;
 use crate::output::Output;
-use nimbus_builtin::{Builtin, BuiltinOptions};
+use nimbus_builtin::{Builtin, BuiltinOptions, TerraformProvider};
 use nimbus_config::{Config, Files};
 use nimbus_engine::{Catalog, Requirement};
 use nimbus_eval::{
@@ -15,6 +15,7 @@ use nimbus_syntax::{Diagnostic, SourceMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// The state directory inside the working directory.
@@ -30,6 +31,9 @@ pub struct Session {
     pub global: Global,
     pub dir: PathBuf,
     pub out: Output,
+    /// Set on the first Ctrl-C of a command that watches for it: the
+    /// engine's cancel flag, and what ends a built-in `time-sleep` early.
+    pub interrupt: Arc<AtomicBool>,
 }
 
 /// The real file system.
@@ -79,9 +83,23 @@ pub struct BuiltinCatalog {
     /// `--plugin-mirror`, else `NIMBUS_PLUGIN_MIRROR`, else
     /// `(plugin-mirror "DIR")` in the CLI configuration file.
     pub plugin_mirror: Result<Option<PathBuf>, String>,
+    /// The session's interrupt flag, for the built-in provider.
+    pub interrupt: Arc<AtomicBool>,
+}
+
+impl BuiltinCatalog {
+    fn builtin_options(&self) -> BuiltinOptions {
+        BuiltinOptions::from_env(self.base_dir.clone()).with_interrupt(self.interrupt.clone())
+    }
 }
 
 impl Catalog for BuiltinCatalog {
+    /// A provider block with a `source`: the built-in when it implements
+    /// that Terraform provider at an allowed version and the lock pins no
+    /// plugin for it (`plugins::server`), else the plugin the lock names.
+    /// Without a source: the built-in, AWS, LocalStack, or (`null`,
+    /// `random`, `local`, `time`, as Terraform implies `hashicorp/NAME`)
+    /// the built-in's Terraform types of that provider.
     fn instantiate(
         &self,
         name: &str,
@@ -89,19 +107,35 @@ impl Catalog for BuiltinCatalog {
     ) -> Result<Arc<dyn Provider>, String> {
         match (name, requirement.source) {
             (_, Some(source)) => {
-                let mirror = self
-                    .plugin_mirror
-                    .clone()?
-                    .ok_or_else(|| crate::plugins::no_mirror_message(source))?;
-                let provider =
-                    crate::plugins::start(&mirror, &self.base_dir, source, requirement.version)?;
-                Ok(Arc::new(provider))
+                match crate::plugins::server_of(&self.base_dir, source, requirement.version)? {
+                    crate::plugins::Server::Builtin(provider) => Ok(Arc::new(Builtin::terraform(
+                        self.builtin_options(),
+                        provider.family,
+                    ))),
+                    crate::plugins::Server::Plugin => {
+                        let mirror = self
+                            .plugin_mirror
+                            .clone()?
+                            .ok_or_else(|| crate::plugins::no_mirror_message(source))?;
+                        let provider = crate::plugins::start(
+                            &mirror,
+                            &self.base_dir,
+                            source,
+                            requirement.version,
+                        )?;
+                        Ok(Arc::new(provider))
+                    }
+                }
             }
-            (nimbus_builtin::NAME, None) => Ok(Arc::new(Builtin::new(BuiltinOptions::from_env(
-                self.base_dir.clone(),
-            )))),
+            (nimbus_builtin::NAME, None) => Ok(Arc::new(Builtin::new(self.builtin_options()))),
             ("aws" | "localstack", None) => aws_provider(name, &self.base_dir),
-            (other, None) => Err(format!("no provider named `{other}` is available")),
+            (other, None) => match TerraformProvider::for_local_name(other) {
+                Some(provider) => Ok(Arc::new(Builtin::terraform(
+                    self.builtin_options(),
+                    provider.family,
+                ))),
+                None => Err(format!("no provider named `{other}` is available")),
+            },
         }
     }
 
@@ -148,7 +182,12 @@ impl Session {
             None => std::env::current_dir()?,
         };
         let out = Output::new(global.json, global.no_color);
-        Ok(Session { global, dir, out })
+        Ok(Session {
+            global,
+            dir,
+            out,
+            interrupt: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     pub fn state_dir(&self) -> PathBuf {
@@ -182,6 +221,7 @@ impl Session {
                 |k| std::env::var(k).ok(),
             )
             .map_err(|e| e.to_string()),
+            interrupt: self.interrupt.clone(),
         }
     }
 

@@ -84,6 +84,11 @@ pub enum Command {
         /// Choose the newest allowed plugin versions again, ignoring the lock.
         #[arg(long)]
         upgrade: bool,
+        /// Serve this provider (`hashicorp/null`) by its plugin from the
+        /// mirror even where the built-in implements it: the lock then pins
+        /// the plugin. Repeatable.
+        #[arg(long = "plugin", value_name = "SOURCE")]
+        plugins: Vec<String>,
     },
     /// Check the configuration.
     Validate,
@@ -184,6 +189,10 @@ pub enum ProvidersCommand {
         /// Choose the newest allowed versions again, ignoring the lock.
         #[arg(long)]
         upgrade: bool,
+        /// Serve this provider by its plugin even where the built-in
+        /// implements it (see `init --plugin`). Repeatable.
+        #[arg(long = "plugin", value_name = "SOURCE")]
+        plugins: Vec<String>,
     },
 }
 

@@ -2,7 +2,12 @@
 //! need, what the plugin mirror holds, and the `.nimbus.lock` that pins the
 //! version and checksum of each. `nimbus init` writes the lock; every other
 //! command starts only what the lock names, after checking its checksum.
+//!
+//! A requirement of hashicorp/null, random, local or time is served by the
+//! built-in provider instead when the version the built-in implements
+//! meets its constraint and the lock pins no plugin for it ([`server`]).
 
+use nimbus_builtin::TerraformProvider;
 use nimbus_config::Config;
 use nimbus_engine::Requirement;
 use nimbus_plugin::{
@@ -21,9 +26,71 @@ pub struct PluginNeed {
     pub blocks: Vec<String>,
 }
 
-/// The plugin providers the root module needs, one per source (aliases of
-/// a provider share its binary, so their constraints must all hold).
-pub fn needs(config: &Config) -> Result<Vec<PluginNeed>, Vec<Diagnostic>> {
+/// Who serves a provider requirement that names a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// The built-in provider, standing in for this Terraform provider.
+    Builtin(&'static TerraformProvider),
+    /// A plugin from the mirror, as the lock pins it.
+    Plugin,
+}
+
+/// Who serves `source` under `constraint`: a plugin when the lock pins one
+/// for it (or `nimbus init --plugin` asks for one: `forced`); otherwise the
+/// built-in when it implements the provider at a version the constraint
+/// allows; otherwise a plugin.
+pub fn server(
+    source: &ProviderSource,
+    constraint: &VersionConstraint,
+    lock: &LockFile,
+    forced: &[ProviderSource],
+) -> Server {
+    if lock.get(source).is_some() || forced.contains(source) {
+        return Server::Plugin;
+    }
+    match TerraformProvider::for_source(&source.to_string()) {
+        Some(provider)
+            if Version::parse(provider.version).is_some_and(|v| constraint.allows(&v)) =>
+        {
+            Server::Builtin(provider)
+        }
+        _ => Server::Plugin,
+    }
+}
+
+/// What the root module's provider requirements need: plugins, and those
+/// the built-in serves.
+pub struct Needs {
+    pub plugins: Vec<PluginNeed>,
+    pub builtin: Vec<(PluginNeed, &'static TerraformProvider)>,
+}
+
+/// The providers with a source the root module needs, one per source,
+/// each with who serves it (see [`server`]).
+pub fn needs(
+    config: &Config,
+    base_dir: &Path,
+    forced: &[ProviderSource],
+) -> Result<Needs, Vec<Diagnostic>> {
+    let lock_path = base_dir.join(nimbus_plugin::LOCK_FILE);
+    let lock = LockFile::load(&lock_path).map_err(|e| vec![Diagnostic::error(e.to_string())])?;
+    let mut out = Needs {
+        plugins: Vec::new(),
+        builtin: Vec::new(),
+    };
+    for need in requirements(config)? {
+        match server(&need.source, &need.constraint, &lock, forced) {
+            Server::Builtin(provider) => out.builtin.push((need, provider)),
+            Server::Plugin => out.plugins.push(need),
+        }
+    }
+    Ok(out)
+}
+
+/// The providers with a source the root module needs, one per source
+/// (aliases of a provider share its binary, so their constraints must all
+/// hold).
+fn requirements(config: &Config) -> Result<Vec<PluginNeed>, Vec<Diagnostic>> {
     let mut by_source: BTreeMap<ProviderSource, (Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut errors = Vec::new();
     for block in &config.root().providers {
@@ -76,6 +143,19 @@ pub fn no_mirror_message(source: &str) -> String {
         "provider {source} is a plugin, and no plugin mirror is configured \
          (use --plugin-mirror DIR, NIMBUS_PLUGIN_MIRROR, or (plugin-mirror \"DIR\") in ~/.nimbusrc)"
     )
+}
+
+/// Who serves a provider block's requirement, from the lock next to the
+/// configuration.
+pub fn server_of(base_dir: &Path, source: &str, version: Option<&str>) -> Result<Server, String> {
+    let parsed = ProviderSource::parse(source).map_err(|e| e.to_string())?;
+    let constraint = match version {
+        Some(v) => VersionConstraint::parse(v).map_err(|e| e.to_string())?,
+        None => VersionConstraint::any(),
+    };
+    let lock =
+        LockFile::load(&base_dir.join(nimbus_plugin::LOCK_FILE)).map_err(|e| e.to_string())?;
+    Ok(server(&parsed, &constraint, &lock, &[]))
 }
 
 /// Starts the plugin a provider block asks for: the version and binary the

@@ -59,24 +59,30 @@ fn terraform(install: &Path, project: &Path, args: &[&str], expected_code: i32) 
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// A Terraform project of `main.tf`, applied by Terraform; its outputs.
+fn applied_by_terraform(install: &Path) -> (tempfile::TempDir, serde_json::Value) {
+    let project = tempfile::tempdir().expect("a directory for the Terraform project");
+    let tf = project.path();
+    std::fs::write(tf.join("main.tf"), fixture("terraform_state/main.tf")).expect("main.tf");
+    terraform(install, tf, &["init", "-input=false", "-no-color"], 0);
+    terraform(
+        install,
+        tf,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        0,
+    );
+    let outputs = serde_json::from_str(&terraform(install, tf, &["output", "-json"], 0))
+        .expect("terraform output -json");
+    (project, outputs)
+}
+
 #[test]
 fn a_terraform_state_moves_to_nimbus_and_back() {
     let Some((install, mirror)) = peers() else {
         return;
     };
-    let project = tempfile::tempdir().expect("a directory for the Terraform project");
+    let (project, terraform_outputs) = applied_by_terraform(&install);
     let tf = project.path();
-    std::fs::write(tf.join("main.tf"), fixture("terraform_state/main.tf")).expect("main.tf");
-    terraform(&install, tf, &["init", "-input=false", "-no-color"], 0);
-    terraform(
-        &install,
-        tf,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-        0,
-    );
-    let terraform_outputs: serde_json::Value =
-        serde_json::from_str(&terraform(&install, tf, &["output", "-json"], 0))
-            .expect("terraform output -json");
 
     let mut w = Workdir::empty();
     w.set_env("NIMBUS_PLUGIN_MIRROR", mirror.to_str().expect("utf-8 path"));
@@ -124,6 +130,63 @@ fn a_terraform_state_moves_to_nimbus_and_back() {
         state.to_str().expect("utf-8 path"),
     ])
     .success();
+    terraform(
+        &install,
+        tf,
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+        0,
+    );
+
+    w.run(&["destroy", "--auto-approve"]).success();
+    assert!(w.state_list().is_empty());
+}
+
+/// Nimbus runs Terraform's project itself, with no plugin: the built-in
+/// provider serves `hashicorp/null` under Terraform's names, and the
+/// objects Terraform's null 2.1.2 made (`id`, `triggers`) are its objects.
+#[test]
+fn a_terraform_state_moves_to_the_builtin_null_provider() {
+    let Some((install, _mirror)) = peers() else {
+        return;
+    };
+    let (project, terraform_outputs) = applied_by_terraform(&install);
+    let tf = project.path();
+    let state = tf.join("terraform.tfstate");
+    let state = state.to_str().expect("utf-8 path");
+
+    let w = Workdir::empty();
+    w.write("main.tf", &fixture("terraform_state/main.tf"));
+    w.run(&["init"])
+        .success()
+        .stdout_has("registry.terraform.io/hashicorp/null 3.2.2: built in");
+    assert!(!w.exists(".nimbus.lock"), "no plugin is locked");
+    w.run(&["state", "import-terraform", state])
+        .success()
+        .stdout_has("Adopted 6 objects and 1 outputs");
+    w.run(&["plan", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has("No changes");
+    let output = w.run(&["output", "-json"]);
+    output.success();
+    let nimbus_outputs: serde_json::Value =
+        serde_json::from_str(&output.stdout).expect("nimbus output -json is one document");
+    assert_eq!(nimbus_outputs, terraform_outputs);
+
+    // A trigger changed in Nimbus replaces the object with the built-in.
+    let one = w.attribute("null_resource.one", "id");
+    w.write(
+        "main.tf",
+        &fixture("terraform_state/main.tf").replace("{ a = \"x\" }", "{ a = \"y\" }"),
+    );
+    w.run(&["apply", "--auto-approve"])
+        .success()
+        .stdout_has("3 replaced");
+    assert_ne!(w.attribute("null_resource.one", "id"), one);
+
+    // Terraform, with its plugin, plans no change against Nimbus's export.
+    w.write("main.tf", &fixture("terraform_state/main.tf"));
+    w.run(&["apply", "--auto-approve"]).success();
+    w.run(&["state", "export-terraform", state]).success();
     terraform(
         &install,
         tf,

@@ -43,9 +43,11 @@ pub trait Catalog: Send + Sync {
 /// must exist before its schema can drive the reading of anything else.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Requirement<'a> {
-    /// `(source "hashicorp/null")`: a plugin provider from a mirror.
+    /// `(source "hashicorp/null")`: where the provider comes from (the
+    /// catalog decides: a plugin from a mirror, or an in-process provider
+    /// that implements it).
     pub source: Option<&'a str>,
-    /// `(version ">= 2.1, < 3.0")`: the versions of that plugin allowed.
+    /// `(version ">= 2.1, < 3.0")`: the versions of that provider allowed.
     pub version: Option<&'a str>,
 }
 

@@ -21,17 +21,13 @@ const BLOCK_TYPES: &[&str] = &[
     "variable",
 ];
 
-/// Provider sources Nimbus serves in process (the AWS provider and the
-/// built-in one), so a requirement naming them asks for no plugin: it is
-/// dropped at lowering rather than sending the engine to a plugin mirror.
-const SERVED_IN_PROCESS: &[&str] = &[
-    "hashicorp/aws",
-    "hashicorp/local",
-    "hashicorp/null",
-    "hashicorp/random",
-    "hashicorp/time",
-    "terraform.io/builtin/terraform",
-];
+/// Provider sources Nimbus always serves in process (its AWS provider, and
+/// Terraform's own `terraform_data`), so a requirement naming them asks for
+/// no plugin: it is dropped at lowering rather than sending the engine to a
+/// plugin mirror. Requirements of hashicorp/null, random, local and time
+/// are kept: the provider catalog serves them with the built-in provider
+/// unless their version constraint or the lock asks for the plugin.
+const SERVED_IN_PROCESS: &[&str] = &["hashicorp/aws", "terraform.io/builtin/terraform"];
 
 /// Meta-arguments of `resource` and `data` blocks, with their `.nim` names.
 const RESOURCE_META: &[(&str, &str)] = &[

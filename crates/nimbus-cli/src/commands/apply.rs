@@ -54,7 +54,7 @@ fn options(session: &Session, sink: Arc<ProgressSink>, cancel: Arc<AtomicBool>) 
 /// First Ctrl-C: start nothing new and let running operations finish and
 /// be recorded. Second: stop at once.
 fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
-    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel = session.interrupt.clone();
     let flag = cancel.clone();
     let out = session.out.clone();
     tokio::spawn(async move {

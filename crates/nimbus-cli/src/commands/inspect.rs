@@ -166,10 +166,11 @@ pub async fn graph(session: &Session, format: &str) -> CmdResult<u8> {
 pub fn providers(session: &Session) -> CmdResult<u8> {
     let config = session.load_config()?;
     let sources = session.sources_for_display(&config);
-    let needs = plugins::needs(&config).map_err(|ds| {
+    let all = plugins::needs(&config, &session.dir, &[]).map_err(|ds| {
         session.out.diagnostics(&sources, &ds);
         Reported
     })?;
+    let needs = all.plugins;
     let catalog = session.catalog();
     let mut in_process: Vec<&str> = vec![nimbus_builtin::NAME];
     for block in &config.root().providers {
@@ -195,6 +196,20 @@ pub fn providers(session: &Session) -> CmdResult<u8> {
                 return Err(Reported);
             }
         }
+    }
+    for (need, provider) in &all.builtin {
+        let constraint = need.constraint.to_string();
+        session.line_or_json(
+            &format!(
+                "{} ({}, {constraint}): built in (implements {})",
+                need.blocks.join(", "),
+                need.source,
+                provider.version
+            ),
+            json!({ "provider": need.blocks, "source": need.source.to_string(),
+                    "constraint": constraint, "built_in": true,
+                    "implements": provider.version, "ready": true }),
+        );
     }
     let mirror = catalog.plugin_mirror.clone().ok().flatten();
     for need in &needs {

@@ -24,7 +24,7 @@ const STARTER: &str = r#";; A starter configuration: built-in providers only, no
     (value (ref local-file "greeting" "filename"))))
 "#;
 
-pub fn init(session: &Session, upgrade: bool) -> CmdResult {
+pub fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
     let state = session.dir.join(STATE_DIR);
     if let Err(e) = std::fs::create_dir_all(&session.dir) {
         session
@@ -56,7 +56,7 @@ pub fn init(session: &Session, upgrade: bool) -> CmdResult {
             return Err(Reported);
         }
     }
-    let locked = lock_plugins(session, upgrade)?;
+    let locked = lock_plugins(session, upgrade, forced)?;
     session.line_or_json(
         &format!("Initialized Nimbus in {}.", session.dir.display()),
         serde_json::json!({
@@ -68,9 +68,9 @@ pub fn init(session: &Session, upgrade: bool) -> CmdResult {
 }
 
 /// `nimbus providers install`: the plugin half of `init`.
-pub fn install_plugins(session: &Session, upgrade: bool) -> CmdResult {
-    let locked = lock_plugins(session, upgrade)?;
-    if locked.is_empty() {
+pub fn install_plugins(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
+    let locked = lock_plugins(session, upgrade, forced)?;
+    if !locked.iter().any(|p| p.get("sha256").is_some()) {
         session.line_or_json(
             "This configuration uses no plugin providers.",
             serde_json::json!({ "providers": locked }),
@@ -84,15 +84,50 @@ pub fn install_plugins(session: &Session, upgrade: bool) -> CmdResult {
 }
 
 /// Resolves the configuration's plugin providers in the mirror and records
-/// them in `.nimbus.lock`; returns what was locked, for `--json`.
-fn lock_plugins(session: &Session, upgrade: bool) -> CmdResult<Vec<serde_json::Value>> {
+/// them in `.nimbus.lock`, and says which providers the built-in serves;
+/// returns both, for `--json`.
+fn lock_plugins(
+    session: &Session,
+    upgrade: bool,
+    forced: &[String],
+) -> CmdResult<Vec<serde_json::Value>> {
     let config = session.load_config()?;
-    let needs = plugins::needs(&config).map_err(|ds| {
+    let mut forced_sources = Vec::new();
+    for text in forced {
+        match nimbus_plugin::ProviderSource::parse(text) {
+            Ok(source) => forced_sources.push(source),
+            Err(e) => {
+                session.out.error(&format!("--plugin {text}: {e}"));
+                return Err(Reported);
+            }
+        }
+    }
+    let all = plugins::needs(&config, &session.dir, &forced_sources).map_err(|ds| {
         session
             .out
             .diagnostics(&session.sources_for_display(&config), &ds);
         Reported
     })?;
+    for source in &forced_sources {
+        if !all.plugins.iter().any(|need| need.source == *source) {
+            session.out.error(&format!(
+                "--plugin {source}: the configuration requires no such provider"
+            ));
+            return Err(Reported);
+        }
+    }
+    let mut json = Vec::new();
+    for (need, provider) in &all.builtin {
+        session
+            .out
+            .line(&format!("- {} {}: built in", need.source, provider.version));
+        json.push(serde_json::json!({
+            "source": need.source.to_string(),
+            "version": provider.version,
+            "built_in": true,
+        }));
+    }
+    let needs = all.plugins;
     if needs.is_empty() {
         // Still drops a lock left from plugins the configuration stopped using.
         if session.dir.join(nimbus_plugin::LOCK_FILE).exists() {
@@ -101,7 +136,7 @@ fn lock_plugins(session: &Session, upgrade: bool) -> CmdResult<Vec<serde_json::V
                 Reported
             })?;
         }
-        return Ok(Vec::new());
+        return Ok(json);
     }
     let catalog = session.catalog();
     let mirror = match catalog.plugin_mirror {
@@ -121,7 +156,6 @@ fn lock_plugins(session: &Session, upgrade: bool) -> CmdResult<Vec<serde_json::V
         errors.iter().for_each(|e| session.out.error(e));
         Reported
     })?;
-    let mut json = Vec::new();
     for entry in &locked {
         let installed = &entry.resolved.installed;
         let version = installed.version.to_string();

@@ -8,6 +8,10 @@ terraform {
       source  = "example/acme"
       version = "~> 5.0"
     }
+    random = {
+      source  = "registry.terraform.io/hashicorp/random"
+      version = "~> 3.5"
+    }
   }
   backend "s3" {
     bucket = "state"

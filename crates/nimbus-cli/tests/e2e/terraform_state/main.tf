@@ -1,10 +1,13 @@
-# Applied by Terraform 1.0.3; its state is adopted by Nimbus, whose
-# equivalent configuration is main.nim beside this file.
+# Applied by Terraform 1.0.3 with its null provider plugin (2.1.2, the one
+# version in its mirror); its state is adopted by Nimbus, through the
+# equivalent configuration main.nim beside this file (with the same plugin)
+# and through this file itself (with the built-in provider, which
+# implements null 3.2 and so meets the constraint).
 terraform {
   required_providers {
     null = {
       source  = "hashicorp/null"
-      version = "2.1.2"
+      version = ">= 2.1"
     }
   }
 }
