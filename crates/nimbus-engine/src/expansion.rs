@@ -161,12 +161,16 @@ pub(crate) fn set_module_inputs(
 pub fn expand<'c>(
     base: &Graph<'c>,
     inputs: &Inputs,
+    files: &dyn nimbus_stdlib::FileAccess,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Graph<'c>> {
     let config = base.config;
     // Values known only at apply (`timestamp`, `uuid`) are unknown here,
     // as in a plan: the keys must be known then.
-    let functions = nimbus_stdlib::Context::default();
+    let functions = nimbus_stdlib::Context {
+        files: Some(files),
+        ..nimbus_stdlib::Context::default()
+    };
     let local_order = locals_in_order(base);
     let mut instances = vec![ModuleInstance::root()];
     let mut scopes: Vec<Scope> = Vec::new();
@@ -195,7 +199,10 @@ pub fn expand<'c>(
         }
         for &i in &local_order[module_id] {
             let local = &index.module.locals[i];
-            match Context::new(index, &scope).eval(&local.value) {
+            match Context::new(index, &scope)
+                .with_functions(functions)
+                .eval(&local.value)
+            {
                 Ok(value) => {
                     scope.locals.insert(local.name.text.clone(), value);
                 }
@@ -208,7 +215,10 @@ pub fn expand<'c>(
                 continue; // reported by the loader
             };
             let keys = if call.is_repeated() {
-                match expand_call(&mut Context::new(index, &scope), call) {
+                match expand_call(
+                    &mut Context::new(index, &scope).with_functions(functions),
+                    call,
+                ) {
                     Ok(expansion) => {
                         let keys = expansion.keys();
                         instances[mi].expansions.insert(call_index, expansion);

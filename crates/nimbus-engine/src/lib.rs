@@ -12,6 +12,7 @@ pub mod destroy;
 mod drift;
 pub mod events;
 pub mod expansion;
+pub mod files;
 pub mod graph;
 pub mod job;
 pub mod ops;
@@ -110,6 +111,8 @@ pub struct Engine<'c> {
     pub config: &'c Config,
     pub graph: Graph<'c>,
     pub providers: ProviderSet,
+    /// What `file`, `fileset` and the rest of the file functions read.
+    pub files: files::ConfigFiles,
 }
 
 /// State records by address.
@@ -132,6 +135,7 @@ impl<'c> Engine<'c> {
                 config,
                 graph,
                 providers,
+                files: files::ConfigFiles::new(&config.root().dir),
             }),
             _ => Err(diagnostics),
         }
@@ -163,7 +167,7 @@ impl<'c> Engine<'c> {
             && self.graph.has_repeated_calls()
         {
             let mut diagnostics = Vec::new();
-            match expansion::expand(&self.graph, inputs, &mut diagnostics) {
+            match expansion::expand(&self.graph, inputs, &self.files, &mut diagnostics) {
                 Some(graph) => {
                     expanded = graph;
                     &expanded
@@ -187,6 +191,7 @@ impl<'c> Engine<'c> {
             targets: &options.targets,
             excludes: &options.excludes,
             parallelism: options.parallelism,
+            files: &self.files,
             ctx,
         })
         .run()

@@ -42,6 +42,8 @@ pub struct WalkInput<'a> {
     pub targets: &'a [String],
     pub excludes: &'a [String],
     pub parallelism: usize,
+    /// What the file functions read.
+    pub files: &'a dyn nimbus_stdlib::FileAccess,
     pub ctx: JobContext,
 }
 
@@ -140,7 +142,7 @@ pub struct Walker<'a> {
     partially_excluded: HashMap<NodeIndex, HashSet<String>>,
     /// What functions may use: at apply, the clock and randomness
     /// (`timestamp`, `uuid` are unknown in a plan, known at apply).
-    functions: nimbus_stdlib::Context<'static>,
+    functions: nimbus_stdlib::Context<'a>,
     /// The approved plan's changes by address: looked up once per instance,
     /// so it must not be a scan of the plan.
     approved: HashMap<&'a str, &'a ResourceChange>,
@@ -154,7 +156,7 @@ impl<'a> Walker<'a> {
             scopes: vec![nimbus_eval::Scope::default(); g.instances.len()],
             result: WalkResult::default(),
             slots: Default::default(),
-            functions: functions_for(input.ctx.walk),
+            functions: functions_for(input.ctx.walk, input.files),
             resource_deps: Vec::new(),
             changing: vec![false; n],
             selected: None,
@@ -879,15 +881,22 @@ impl nimbus_stdlib::Effects for SystemEffects {
 static SYSTEM_EFFECTS: SystemEffects = SystemEffects;
 
 /// What functions may use in a walk: only an apply reads the clock or draws
-/// random values, so a plan shows them as known after apply.
-fn functions_for(walk: WalkMode) -> nimbus_stdlib::Context<'static> {
+/// random values, so a plan shows them as known after apply. Every walk
+/// reads files.
+fn functions_for(
+    walk: WalkMode,
+    files: &dyn nimbus_stdlib::FileAccess,
+) -> nimbus_stdlib::Context<'_> {
     match walk {
         WalkMode::Apply => nimbus_stdlib::Context {
             phase: nimbus_stdlib::Phase::Apply(&SYSTEM_EFFECTS),
             plan_timestamp: Some(std::time::SystemTime::now()),
-            files: None,
+            files: Some(files),
         },
-        _ => nimbus_stdlib::Context::default(),
+        _ => nimbus_stdlib::Context {
+            files: Some(files),
+            ..nimbus_stdlib::Context::default()
+        },
     }
 }
 

@@ -1,8 +1,8 @@
 //! A project written in the Terraform language (`.tf` files only) loads
 //! through `nimbus_config::load`, validates, plans and applies with the
-//! same engine as `.nim`. Built-in types keep their Nimbus names
-//! (`terraform-data`, `triggers-replace`): Terraform's spellings are not
-//! mapped to them yet.
+//! same engine as `.nim`. The tests' provider catalog serves the built-in
+//! provider under its Nimbus names (`terraform-data`); Terraform's names
+//! (`terraform_data`) are the CLI's catalog's, tested there.
 
 mod support;
 
@@ -187,6 +187,93 @@ output "name" {
         [
             ("all".to_string(), serde_json::json!(["node-0", "node-1"])),
             ("first".to_string(), serde_json::json!("node-0")),
+        ]
+    );
+}
+
+/// `templatefile`, `file` and `fileset` from `.tf`, in a module reached
+/// through `path.module`: paths are relative to the root module's
+/// directory, and a template sees only the variables it is given
+/// (its `%{for}` and strip markers rendered as Terraform renders them).
+#[test]
+fn terraform_file_functions_read_relative_to_the_root_module() {
+    let project = Project::new();
+    project.write(
+        "main.tf",
+        r#"
+module "site" {
+  source = "./site"
+  title  = "Docs"
+}
+
+output "pages" {
+  value = module.site.pages
+}
+
+output "index" {
+  value = module.site.index
+}
+"#,
+    );
+    project.write(
+        "site/main.tf",
+        r#"
+variable "title" {
+  type = string
+}
+
+resource "terraform-data" "page" {
+  for_each = fileset("${path.module}/pages", "**/*.md")
+  input    = trimspace(file("${path.module}/pages/${each.value}"))
+}
+
+resource "terraform-data" "index" {
+  input = templatefile("${path.module}/index.tpl", {
+    title = var.title
+    pages = sort(keys(terraform-data.page))
+  })
+}
+
+output "pages" {
+  value = { for k, p in terraform-data.page : k => p.output }
+}
+
+output "index" {
+  value = terraform-data.index.output
+}
+"#,
+    );
+    project.write("site/pages/intro.md", "Intro\n");
+    project.write("site/pages/guide/setup.md", "Setup\n");
+    project.write("site/pages/notes.txt", "not a page\n");
+    project.write(
+        "site/index.tpl",
+        "# ${title}\n%{ for p in pages ~}\n* ${p}\n%{ endfor ~}\n",
+    );
+    let (config, diagnostics) = project.load();
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let found = runtime.block_on(project.validate(&config));
+    assert!(found.is_empty(), "{found:#?}");
+    runtime
+        .block_on(project.apply(&config, &RunOptions::default(), false))
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let outputs: Vec<(String, serde_json::Value)> = project
+        .outputs()
+        .into_iter()
+        .map(|o| (o.name.clone(), o.value.clone()))
+        .collect();
+    assert_eq!(
+        outputs,
+        [
+            (
+                "index".to_string(),
+                serde_json::json!("# Docs\n* guide/setup.md\n* intro.md\n")
+            ),
+            (
+                "pages".to_string(),
+                serde_json::json!({"guide/setup.md": "Setup", "intro.md": "Intro"})
+            ),
         ]
     );
 }

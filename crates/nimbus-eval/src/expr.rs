@@ -59,7 +59,7 @@ pub struct Context<'a> {
     /// with `for-each`.
     pub unknown_each: bool,
     /// Bare names bound by `let`, and the variable under validation.
-    bindings: Vec<(String, Value)>,
+    pub(crate) bindings: Vec<(String, Value)>,
     /// What functions may use: the phase (the clock and randomness only
     /// at apply) and file access. By default: planning, no files.
     pub functions: nimbus_stdlib::Context<'a>,
@@ -212,6 +212,7 @@ impl<'a> Context<'a> {
             "try" => self.try_form(node, args),
             "can" => self.can_form(node, args),
             "apply" => self.apply_form(node, args),
+            "template-file" => self.template_file(node, args),
             _ => self.call(node, head_node, head, args),
         }
     }

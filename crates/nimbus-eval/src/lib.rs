@@ -10,6 +10,7 @@ pub mod expand;
 pub mod expr;
 pub mod refs;
 pub mod scope;
+mod template_file;
 pub mod vars;
 
 pub use block::{eval_block, eval_resource_block, read_typed};

@@ -203,6 +203,13 @@ impl Lowerer<'_> {
                 );
                 symbol("null", span)
             }
+            None if self.template_only => {
+                self.error(
+                    span,
+                    format!("`{name}` is not one of the template's variables: a template sees only the variables `templatefile` passes it"),
+                );
+                symbol("null", span)
+            }
             None => {
                 let help = match name {
                     "var" | "local" | "each" | "count" | "path" | "terraform" | "module"
@@ -228,8 +235,15 @@ impl Lowerer<'_> {
             self.unsupported(span, "a provider-defined function");
             return symbol("null", span);
         }
+        if self.template_only && name == "templatefile" {
+            self.error(
+                name_span,
+                "`templatefile` cannot be called from inside a template",
+            );
+            return symbol("null", span);
+        }
         let expand = call.args.expand_final();
-        if expand && matches!(name, "try" | "can") {
+        if expand && matches!(name, "try" | "can" | "templatefile") {
             self.unsupported(
                 span,
                 "expanding the last argument of `try` or `can` with `...`",
@@ -239,6 +253,7 @@ impl Lowerer<'_> {
         let args: Vec<Node> = call.args.iter().map(|a| self.expr(a, span)).collect();
         let head = match name {
             "try" | "can" => name,
+            "templatefile" => "template-file",
             _ => match nimbus_stdlib::lookup_terraform(name) {
                 Some(function) => function.name,
                 None => {
@@ -313,6 +328,13 @@ impl Lowerer<'_> {
                 },
                 _ => None,
             };
+        if self.template_only && self.bound(&root).is_none() {
+            self.error(
+                span,
+                format!("`{root}` is not one of the template's variables: a template sees only the variables `templatefile` passes it"),
+            );
+            return symbol("null", span);
+        }
         let base = match (self.bound(&root), root.as_str()) {
             (Some(Binding::Value), _) => symbol(&root, span),
             (Some(Binding::Iterator), _) => match next_name(&mut steps) {

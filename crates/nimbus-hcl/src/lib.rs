@@ -61,36 +61,16 @@ pub fn lower(file: FileId, text: &str) -> Lowered {
         diagnostics: Vec::new(),
         scopes: Vec::new(),
         depth: 0,
+        template_only: false,
     };
-    if let Some(offset) = too_deep(source) {
-        lowerer.diagnostics.push(
-            Diagnostic::error(format!(
-                "brackets nest more than {MAX_PARSE_NESTING} deep: this file is not read"
-            ))
-            .at(lowerer.span_at(offset, offset + 1)),
-        );
+    if let Some(offset) = too_deep(source, true) {
+        lowerer.too_deep_at(offset);
         return lowerer.finish(Vec::new());
     }
     let body = match hcl_edit::parser::parse_body(source) {
         Ok(body) => body,
         Err(error) => {
-            // The parser's offset may fall inside a character (it clamps
-            // to the last byte): step back to the character's start.
-            let mut offset = error.location().offset().min(source.len());
-            while !source.is_char_boundary(offset) {
-                offset -= 1;
-            }
-            let end = source[offset..]
-                .chars()
-                .next()
-                .map_or(offset, |c| offset + c.len_utf8());
-            // The parser's message is one line such as "expected `=`";
-            // the location is the renderer's to show.
-            let message = error.message().lines().next().unwrap_or("invalid HCL");
-            lowerer.diagnostics.push(
-                Diagnostic::error(format!("cannot parse this Terraform file: {message}"))
-                    .at(lowerer.span_at(offset, end)),
-            );
+            lowerer.parse_error(&error, "cannot parse this Terraform file");
             return lowerer.finish(Vec::new());
         }
     };
@@ -98,10 +78,49 @@ pub fn lower(file: FileId, text: &str) -> Lowered {
     lowerer.finish(forms)
 }
 
+/// A template file for `templatefile`, lowered to one string expression.
+///
+/// `names` are the template's variables (the keys of `templatefile`'s
+/// second argument): inside the template they are the only names there
+/// are, as in Terraform, so `var.x`, `local.x` or a resource are errors
+/// here, and so is a nested `templatefile` call. `file` is the caller's id
+/// for the template's text, which the spans of the result and of the
+/// diagnostics point into.
+pub fn lower_template(file: FileId, text: &str, names: &[String]) -> Result<Node, Vec<Diagnostic>> {
+    let mut lowerer = Lowerer {
+        file,
+        text,
+        base: 0,
+        diagnostics: Vec::new(),
+        scopes: names.iter().map(|n| (n.clone(), Binding::Value)).collect(),
+        depth: 0,
+        template_only: true,
+    };
+    if let Some(offset) = too_deep(text, false) {
+        lowerer.too_deep_at(offset);
+        return Err(lowerer.diagnostics);
+    }
+    let template = match hcl_edit::parser::parse_template(text) {
+        Ok(template) => template,
+        Err(error) => {
+            lowerer.parse_error(&error, "cannot parse this template");
+            return Err(lowerer.diagnostics);
+        }
+    };
+    let whole = Span::new(file, 0, text.len());
+    let node = lowerer.template(&template, whole, false);
+    if lowerer.diagnostics.iter().any(Diagnostic::is_error) {
+        Err(lowerer.diagnostics)
+    } else {
+        Ok(node)
+    }
+}
+
 /// The offset of the first bracket nested deeper than the parser accepts.
-/// Strings and comments are skipped, roughly: this only has to be right for
-/// input that would otherwise be refused or crash.
-fn too_deep(text: &str) -> Option<usize> {
+/// Strings and (when `comments`: a configuration, not a template) comments
+/// are skipped, roughly: this only has to be right for input that would
+/// otherwise be refused or crash.
+fn too_deep(text: &str, comments: bool) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
@@ -114,9 +133,9 @@ fn too_deep(text: &str) -> Option<usize> {
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'#' => i = skip_line(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_line(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+            b'#' if comments => i = skip_line(bytes, i),
+            b'/' if comments && bytes.get(i + 1) == Some(&b'/') => i = skip_line(bytes, i),
+            b'/' if comments && bytes.get(i + 1) == Some(&b'*') => {
                 i += 2;
                 while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
                     i += 1;
@@ -157,6 +176,8 @@ pub(crate) struct Lowerer<'t> {
     scopes: Vec<(String, Binding)>,
     /// Nesting of the expression being lowered, capped at [`MAX_DEPTH`].
     depth: usize,
+    /// Lowering a `templatefile` template: only the bound names exist.
+    template_only: bool,
 }
 
 impl Lowerer<'_> {
@@ -186,6 +207,35 @@ impl Lowerer<'_> {
         let start = (span.start as usize).saturating_sub(self.base);
         let end = (span.end as usize).saturating_sub(self.base);
         self.text.get(start..end).unwrap_or("")
+    }
+
+    /// Input nested deeper than the parser accepts, refused unparsed.
+    fn too_deep_at(&mut self, offset: usize) {
+        let span = self.span_at(offset, offset + 1);
+        self.error(
+            span,
+            format!("brackets nest more than {MAX_PARSE_NESTING} deep: this file is not read"),
+        );
+    }
+
+    /// The parser's error, located at its offset.
+    fn parse_error(&mut self, error: &hcl_edit::parser::Error, what: &str) {
+        let source = self.text;
+        // The parser's offset may fall inside a character (it clamps to
+        // the last byte): step back to the character's start.
+        let mut offset = error.location().offset().min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let end = source[offset..]
+            .chars()
+            .next()
+            .map_or(offset, |c| offset + c.len_utf8());
+        // The parser's message is one line such as "expected `=`"; the
+        // location is the renderer's to show.
+        let message = error.message().lines().next().unwrap_or("invalid HCL");
+        let span = self.span_at(offset, end);
+        self.error(span, format!("{what}: {message}"));
     }
 
     fn error(&mut self, span: Span, message: impl Into<String>) {

@@ -28,6 +28,7 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "path-root",
     "quote",
     "ref",
+    "template-file",
     "terraform-workspace",
     "try",
     "var",

@@ -14,4 +14,5 @@ EOT
       second ${var.x}
     EOT
   stripped = "a ${~ var.x ~} b"
+  rendered = templatefile("${path.module}/motd.tpl", { name = var.x, ips = var.ips })
 }
