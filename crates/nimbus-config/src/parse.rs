@@ -3,7 +3,7 @@
 
 use crate::model::*;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
-use nimbus_value::Type;
+use nimbus_value::{Number, Type, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -430,7 +430,7 @@ impl Parser<'_> {
                 for field in fields {
                     match field.as_list() {
                         Some([name, t]) if name.as_name().is_some() => {
-                            let t = self.type_expr(t)?;
+                            let t = self.field_type(t)?;
                             out.insert(name.as_name().unwrap_or_default().to_string(), t);
                         }
                         _ => {
@@ -1093,6 +1093,109 @@ pub(crate) fn check_policy_conditions(module: &Module, diagnostics: &mut Vec<Dia
                 check_calls(condition, diagnostics);
             }
         }
+    }
+}
+
+impl Parser<'_> {
+    /// An object field's type: a type, or `(optional T [DEFAULT])` (only
+    /// here, as in Terraform), DEFAULT a literal value of type T.
+    fn field_type(&mut self, node: &Node) -> Option<Type> {
+        let Some([head, args @ ..]) = node.as_list() else {
+            return self.type_expr(node);
+        };
+        if head.as_symbol() != Some("optional") {
+            return self.type_expr(node);
+        }
+        let (inner, default) = match args {
+            [inner] => (inner, None),
+            [inner, default] => (inner, Some(default)),
+            _ => {
+                self.error(
+                    node.span,
+                    "expected `(optional TYPE)` or `(optional TYPE DEFAULT)`",
+                );
+                return None;
+            }
+        };
+        let inner = self.type_expr(inner)?;
+        let default = match default {
+            None => None,
+            Some(default) => {
+                let value = match literal_value(default) {
+                    Ok(value) => value,
+                    Err(at) => {
+                        self.diagnostics.push(
+                            Diagnostic::error("an optional attribute's default must be a literal value")
+                                .at(at)
+                                .with_note("note: a literal is a string, number, bool, null, or a list or map of literals"),
+                        );
+                        return None;
+                    }
+                };
+                match inner.convert(value) {
+                    Ok(value) => Some(Box::new(value)),
+                    Err(e) => {
+                        self.diagnostics.push(
+                            Diagnostic::error(format!(
+                                "invalid default for an optional attribute: {}",
+                                e.message
+                            ))
+                            .at(default.span),
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        Some(Type::Optional(Box::new(inner), default))
+    }
+}
+
+/// The value a literal expression denotes: strings, numbers, bools, `null`,
+/// `(list ...)`, `(map (KEY VALUE) ...)`/`(object ...)` and a negated
+/// number. The span of the first part that is not literal otherwise.
+fn literal_value(node: &Node) -> Result<Value, Span> {
+    match &node.kind {
+        NodeKind::String(s) => Ok(Value::String(s.clone())),
+        NodeKind::Integer(i) => Ok(Value::Number(Number::Int(*i))),
+        NodeKind::Decimal(f) => Ok(Value::Number(Number::Float(*f))),
+        NodeKind::Bool(b) => Ok(Value::Bool(*b)),
+        NodeKind::Symbol(s) if s.as_str() == "null" => Ok(Value::Null),
+        NodeKind::Symbol(_) => Err(node.span),
+        NodeKind::List(items) => match items.split_first() {
+            None => Ok(Value::List(Vec::new())),
+            Some((head, rest)) => match head.as_symbol() {
+                Some("list") => rest
+                    .iter()
+                    .map(literal_value)
+                    .collect::<Result<_, _>>()
+                    .map(Value::List),
+                Some("map" | "object") => {
+                    let mut out = BTreeMap::new();
+                    for entry in rest {
+                        match entry.as_list() {
+                            Some([key, value]) if key.as_name().is_some() => {
+                                out.insert(
+                                    key.as_name().unwrap_or_default().to_string(),
+                                    literal_value(value)?,
+                                );
+                            }
+                            _ => return Err(entry.span),
+                        }
+                    }
+                    Ok(Value::Map(out))
+                }
+                Some("-") => match rest {
+                    [one] => match literal_value(one)? {
+                        Value::Number(Number::Int(i)) => Ok(Value::Number(Number::Int(-i))),
+                        Value::Number(Number::Float(f)) => Ok(Value::Number(Number::Float(-f))),
+                        _ => Err(one.span),
+                    },
+                    _ => Err(node.span),
+                },
+                _ => Err(node.span),
+            },
+        },
     }
 }
 

@@ -179,6 +179,7 @@ fn placeholder(ty: &Type) -> &'static str {
         Type::Map(_) | Type::Object(_) => "(KEY VALUE) ...",
         Type::List(_) | Type::Set(_) => "VALUE ...",
         Type::Any => "VALUE",
+        Type::Optional(t, _) => placeholder(t),
     }
 }
 
@@ -292,6 +293,8 @@ fn read_into(
 ) -> Option<Value> {
     let before = errors.len();
     match ty {
+        // Its default is the object's conversion's to apply.
+        Type::Optional(inner, _) => read_into(ctx, args, inner, span, path, errors),
         Type::Map(_) | Type::Object(_) => {
             if let [single] = args
                 && (single.as_list().is_none() || is_expression_form(single))

@@ -444,7 +444,7 @@ impl Lowerer<'_> {
                                     }
                                 },
                             };
-                            let field_type = self.type_expr(field.expr(), at)?;
+                            let field_type = self.field_type_expr(field.expr(), at)?;
                             items.push(list(
                                 vec![symbol(&key_name, key_span), field_type],
                                 key_span,
@@ -453,7 +453,10 @@ impl Lowerer<'_> {
                         Some(form("object", items, at))
                     }
                     ("optional", _) => {
-                        self.unsupported(at, "`optional(...)` in an object type");
+                        self.error(
+                            at,
+                            "`optional(...)` is only valid as the type of an object's attribute",
+                        );
                         None
                     }
                     ("tuple", _) => {
@@ -470,6 +473,39 @@ impl Lowerer<'_> {
                 self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T) or object({...})");
                 None
             }
+        }
+    }
+
+    /// An object attribute's type: a type, or `optional(T)` /
+    /// `optional(T, DEFAULT)` as `(optional T DEFAULT)` (the configuration
+    /// parser checks that DEFAULT is a literal of type T).
+    fn field_type_expr(&mut self, value: &Expression, span: Span) -> Option<Node> {
+        let at = self.span_of(value, span);
+        match value {
+            Expression::FuncCall(call)
+                if call.name.namespace.is_empty() && call.name.name.as_str() == "optional" =>
+            {
+                let args: Vec<&Expression> = call.args.iter().collect();
+                match args.as_slice() {
+                    [inner] => {
+                        let inner = self.type_expr(inner, at)?;
+                        Some(form("optional", vec![inner], at))
+                    }
+                    [inner, default] => {
+                        let inner = self.type_expr(inner, at)?;
+                        let default = self.expr(default, at);
+                        Some(form("optional", vec![inner, default], at))
+                    }
+                    _ => {
+                        self.error(
+                            at,
+                            "`optional` takes a type and, optionally, a default value",
+                        );
+                        None
+                    }
+                }
+            }
+            _ => self.type_expr(value, span),
         }
     }
 

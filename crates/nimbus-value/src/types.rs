@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Type {
     /// Accepts anything (Terraform's `any` / cty's dynamic pseudo-type).
     Any,
@@ -20,6 +20,11 @@ pub enum Type {
     /// A fixed set of named attributes, each with its own type. Attributes
     /// missing from a value are null.
     Object(BTreeMap<String, Type>),
+    /// The type of an object's attribute that may be left out (Terraform's
+    /// `optional(T)` / `optional(T, DEFAULT)`): a missing or null value
+    /// becomes the default (converted to `T`), or null without one.
+    /// Anywhere else it is just `T`.
+    Optional(Box<Type>, Option<Box<Value>>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,9 +96,12 @@ impl Type {
             return Ok(self.convert_at(*inner, path, true)?.into_sensitive());
         }
         if matches!(value, Value::Null | Value::Unknown) {
+            // Defaults apply inside a null object's attributes only once
+            // the object is there: a null object stays null.
             return Ok(value);
         }
         match (self, value) {
+            (Type::Optional(t, _), v) => t.convert_at(v, path, sensitive),
             (Type::Any, v) => Ok(v),
             (Type::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
             (Type::Bool, Value::String(s)) if s == "true" || s == "false" => {
@@ -131,7 +139,10 @@ impl Type {
                 let mut out = BTreeMap::new();
                 for (name, t) in fields {
                     let p = join_path(path, name, sensitive);
-                    let v = map.remove(name).unwrap_or(Value::Null);
+                    let mut v = map.remove(name).unwrap_or(Value::Null);
+                    if let (Type::Optional(_, Some(default)), Value::Null) = (t, &v) {
+                        v = (**default).clone();
+                    }
                     out.insert(name.clone(), t.convert_at(v, &p, sensitive)?);
                 }
                 if let Some(extra) = map.keys().next() {
@@ -234,6 +245,8 @@ impl fmt::Display for Type {
                 }
                 f.write_str(")")
             }
+            Type::Optional(t, None) => write!(f, "(optional {t})"),
+            Type::Optional(t, Some(default)) => write!(f, "(optional {t} {default})"),
         }
     }
 }

@@ -65,3 +65,16 @@ output "prefix" {
   sensitive   = true
   depends_on  = [null_resource.a]
 }
+
+variable "service" {
+  type = object({
+    name     = string
+    port     = optional(number, 8080)
+    tags     = optional(map(string), {})
+    replicas = optional(number)
+    health = optional(object({
+      path     = optional(string, "/healthz")
+      interval = optional(number, 10)
+    }), {})
+  })
+}
