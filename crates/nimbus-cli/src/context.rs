@@ -405,7 +405,7 @@ impl Session {
     }
 }
 
-fn relativize(sources: &SourceMap, dir: &Path) -> SourceMap {
+pub(crate) fn relativize(sources: &SourceMap, dir: &Path) -> SourceMap {
     let mut out = SourceMap::new();
     for (_, file) in sources.files() {
         let shown = file

@@ -104,6 +104,21 @@ pub enum Command {
         /// Files and directories to format (default: the working directory).
         paths: Vec<PathBuf>,
     },
+    /// Convert the Terraform files (`*.tf`) of a directory to `.nim`, one
+    /// `.nim` file per `.tf` file, comments kept. Without `--out` or
+    /// `--in-place` the result is printed and nothing is written.
+    Convert {
+        /// The directory of `.tf` files (default: the working directory).
+        #[arg(value_name = "DIR")]
+        source: Option<PathBuf>,
+        /// Write the `.nim` files into this directory (created if needed).
+        #[arg(long, value_name = "DIR", conflicts_with = "in_place")]
+        out: Option<PathBuf>,
+        /// Write each `NAME.nim` beside its `NAME.tf` and delete the `.tf`
+        /// files once every `.nim` file is written.
+        #[arg(long = "in-place")]
+        in_place: bool,
+    },
     /// Show what apply would do.
     Plan {
         /// Save the plan to FILE for `apply FILE`.

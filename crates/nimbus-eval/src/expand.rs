@@ -81,11 +81,18 @@ fn expand_meta(
     }
     if let Some(for_each) = for_each {
         let value = ctx.eval(for_each)?;
-        if !value.is_wholly_known() {
-            return Err(Diagnostic::error("`for-each` depends on a value known only after apply")
+        let unknown = || {
+            Diagnostic::error("`for-each` depends on a value known only after apply")
                 .with_code(Code::ExpansionUnknown)
                 .at(for_each.span)
-                .with_note("help: use values known at plan time, or apply the dependency first with --target"));
+                .with_note("help: use values known at plan time, or apply the dependency first with --target")
+        };
+        // Terraform's rule: the keys must be known, a map's values need
+        // not be (`for_each = other_resource` over a resource with
+        // `for_each`: its objects are unknown until applied, its keys are
+        // not). Each such value is only `each-value`.
+        if value.is_unknown() {
+            return Err(unknown());
         }
         // The keys become instance addresses, shown everywhere; a sensitive
         // map value is fine (it is only `each-value`), a sensitive key is not.
@@ -102,6 +109,7 @@ fn expand_meta(
                             keys.insert(s.clone(), Value::String(s));
                         }
                         Value::Sensitive(_) => return Err(sensitive_for_each(for_each.span)),
+                        Value::Unknown => return Err(unknown()),
                         other => {
                             return Err(Diagnostic::error(format!(
                                 "`for-each` over a list needs strings, found {}",

@@ -12,12 +12,14 @@
 //! still lowered where it can be.
 
 mod blocks;
+mod convert;
 mod expr;
 mod template;
 mod version;
 
 use nimbus_syntax::{Diagnostic, FileId, Node, NodeKind, Span};
 
+pub use convert::{Converted, comments, convert};
 pub use version::{SUPPORTED_TERRAFORM_VERSION, VersionConstraintError, satisfies};
 
 /// Deepest nesting of the lowered forms. The `.nim` reader caps its trees

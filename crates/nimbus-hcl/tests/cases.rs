@@ -78,3 +78,34 @@ fn invalid_files_report_where_they_are_wrong() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `nimbus convert` of every case: the `.nim` text with the `.tf` file's
+/// comments (snapshot), which `nimbus fmt --check` accepts as it is and
+/// which reads back as exactly the lowered forms.
+#[test]
+fn conversions() {
+    insta::glob!("cases/*.tf", |path| {
+        let (sources, lowered) = lower(path);
+        let file = nimbus_syntax::FileId(0);
+        let out = match nimbus_hcl::convert(file, &sources.file(file).text) {
+            Ok(converted) => {
+                assert_eq!(
+                    nimbus_syntax::format_source(&converted.text).as_deref(),
+                    Ok(converted.text.as_str()),
+                    "the converted text is formatted"
+                );
+                let read = nimbus_syntax::read(file, &converted.text);
+                assert!(read.diagnostics.is_empty());
+                assert_eq!(read.nodes.len(), lowered.forms.len());
+                for (a, b) in read.nodes.iter().zip(&lowered.forms) {
+                    assert!(a.eq_ignoring_spans(b), "{a:?}\n{b:?}");
+                }
+                converted.text
+            }
+            Err(diagnostics) => {
+                format!(";; refused\n{}", render_all(&sources, &diagnostics, false))
+            }
+        };
+        insta::assert_snapshot!(out);
+    });
+}

@@ -110,12 +110,48 @@ pub fn format_file(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> 
     if parsed.has_errors() {
         return Err(parsed.diagnostics);
     }
+    lay_out(file, text, &parsed.nodes, &parsed.comments)
+}
+
+/// Forms made from another language's source (the HCL front end's
+/// lowering), printed in the canonical layout with that source's comments
+/// and blank lines kept where they were: `text` is the source the nodes'
+/// and comments' spans point into, and each comment's text is already in
+/// `.nim` syntax (`; ...` or `#| ... |#`). Nodes whose spans are out of
+/// source order only move comments, never code; the output is checked to
+/// read back as exactly `nodes` and `comments`, as [`format_file`]'s is.
+pub fn format_with_comments(
+    text: &str,
+    nodes: &[Node],
+    comments: &[Comment],
+) -> Result<String, Vec<Diagnostic>> {
+    lay_out(FileId(0), text, nodes, comments)
+}
+
+/// Lays out `nodes` with `comments` merged in by position in `text`, then
+/// reads the result back to check it.
+fn lay_out(
+    file: FileId,
+    text: &str,
+    nodes: &[Node],
+    comments: &[Comment],
+) -> Result<String, Vec<Diagnostic>> {
     let mut builder = Builder {
         text,
-        comments: &parsed.comments,
+        comments,
         next: 0,
     };
-    let top = builder.sequence(&parsed.nodes, 0, text.len(), false);
+    let top = builder.sequence(nodes, 0, text.len(), false);
+    // Comments after every node's start (inside the last one's span but
+    // not taken by it) still belong in the output.
+    let mut top = top;
+    while let Some(comment) = comments.get(builder.next) {
+        builder.next += 1;
+        top.entries.push(Entry {
+            blank_before: true,
+            kind: EntryKind::Comment(vec![comment.text.clone()]),
+        });
+    }
     let mut printer = Printer::default();
     printer.top_level(&top);
     let out = printer.out;
@@ -123,17 +159,17 @@ pub fn format_file(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> 
     // Safety net (as black does): never hand back text that means something
     // else or lost a comment. Reading is cheap next to writing the file.
     let check = reader::read(file, &out);
-    let same_nodes = check.nodes.len() == parsed.nodes.len()
+    let same_nodes = check.nodes.len() == nodes.len()
         && check
             .nodes
             .iter()
-            .zip(&parsed.nodes)
+            .zip(nodes)
             .all(|(a, b)| a.eq_ignoring_spans(b));
     let same_comments = check
         .comments
         .iter()
         .map(|c| &c.text)
-        .eq(parsed.comments.iter().map(|c| &c.text));
+        .eq(comments.iter().map(|c| &c.text));
     if check.has_errors() || !same_nodes || !same_comments {
         return Err(vec![
             Diagnostic::error(
@@ -392,6 +428,28 @@ impl Builder<'_> {
         self.text.get(from..to).unwrap_or("")
     }
 
+    /// Line breaks between two offsets. Only in trees made from another
+    /// language are offsets out of order (a synthesized head spans its
+    /// whole form) or is there code between them (the source's parts the
+    /// tree does not keep): what follows then starts its own line, and
+    /// only a blank line of the source's own makes a blank line.
+    fn newlines(&self, from: usize, to: usize) -> usize {
+        if from > to {
+            return 1;
+        }
+        let gap = self.gap(from, to);
+        if gap.trim().is_empty() {
+            return gap.matches('\n').count();
+        }
+        let blank = gap
+            .split('\n')
+            .skip(1)
+            .collect::<Vec<_>>()
+            .split_last()
+            .is_some_and(|(_, middle)| middle.iter().any(|line| line.trim().is_empty()));
+        if blank { 2 } else { 1 }
+    }
+
     /// The entries for `nodes`, which lie in `start..end` of the text.
     fn sequence(&mut self, nodes: &[Node], start: usize, end: usize, in_list: bool) -> Seq {
         let mut seq = Seq::default();
@@ -404,8 +462,7 @@ impl Builder<'_> {
                 && (comment.span.start as usize) < limit
             {
                 self.next += 1;
-                let gap = self.gap(prev_end, comment.span.start as usize);
-                let newlines = gap.matches('\n').count();
+                let newlines = self.newlines(prev_end, comment.span.start as usize);
                 let text = comment.text.clone();
                 match (newlines, prev) {
                     (0, Prev::Open) => seq.open_trailing.push(text),
@@ -436,10 +493,7 @@ impl Builder<'_> {
                 continue;
             }
             let Some(node) = nodes.next() else { break };
-            let newlines = self
-                .gap(prev_end, node.span.start as usize)
-                .matches('\n')
-                .count();
+            let newlines = self.newlines(prev_end, node.span.start as usize);
             let tree = self.tree(node);
             seq.entries.push(Entry {
                 blank_before: newlines >= 2 && !seq.entries.is_empty(),

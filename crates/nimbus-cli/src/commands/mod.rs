@@ -45,6 +45,11 @@ pub async fn run(cli: Cli) -> u8 {
             recursive,
             paths,
         } => setup::fmt(&session, check, recursive, &paths),
+        Command::Convert {
+            source,
+            out,
+            in_place,
+        } => setup::convert(&session, source.as_deref(), out.as_deref(), in_place),
         Command::Version => {
             session.line_or_json(
                 &format!("nimbus {}", env!("CARGO_PKG_VERSION")),

@@ -1,4 +1,4 @@
-//! `init`, `validate`, `fmt`.
+//! `init`, `validate`, `fmt`, `convert`.
 
 use crate::context::{CmdResult, OsFiles, Reported, STATE_DIR, Session};
 use crate::plugins;
@@ -325,6 +325,175 @@ pub fn fmt(session: &Session, check: bool, recursive: bool, paths: &[PathBuf]) -
         return Err(Reported);
     }
     Ok(if check && !changed.is_empty() { 1 } else { 0 })
+}
+
+/// Where `convert` puts its result.
+enum ConvertTo {
+    /// Printed, each file under a `;; ---- NAME.nim` line.
+    Stdout,
+    Directory(PathBuf),
+    /// Beside the `.tf` files, which are then deleted.
+    InPlace,
+}
+
+/// `convert [DIR] [--out DIR | --in-place]`. The module is loaded first,
+/// as `validate` loads it, so a configuration that is not valid is refused
+/// with its located errors; then every `.tf` file is converted, and only
+/// when all of them are is anything written.
+pub fn convert(
+    session: &Session,
+    dir: Option<&Path>,
+    out: Option<&Path>,
+    in_place: bool,
+) -> CmdResult<u8> {
+    let dir = dir.map_or_else(|| session.dir.clone(), |d| session.resolve(d));
+    let target = match (out, in_place) {
+        (Some(out), _) => ConvertTo::Directory(session.resolve(out)),
+        (None, true) => ConvertTo::InPlace,
+        (None, false) => ConvertTo::Stdout,
+    };
+    let mut tf_files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "tf"))
+            .collect(),
+        Err(e) => {
+            session
+                .out
+                .error(&format!("cannot list {}: {e}", dir.display()));
+            return Err(Reported);
+        }
+    };
+    tf_files.sort();
+    if tf_files.is_empty() {
+        session.out.error(&format!(
+            "{} has no Terraform files (*.tf) to convert",
+            dir.display()
+        ));
+        return Err(Reported);
+    }
+    if let ConvertTo::Directory(out) = &target {
+        let has_tf = std::fs::read_dir(out).is_ok_and(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.path().extension().is_some_and(|x| x == "tf"))
+        });
+        if has_tf {
+            session.out.error(&format!(
+                "{} holds .tf files: the .nim files written there would declare everything a second time (give --out a directory without them, or use --in-place to replace the .tf files)",
+                out.display()
+            ));
+            return Err(Reported);
+        }
+    }
+    // The whole module first, as validate reads it (modules it calls
+    // included): the conversion of a module that is not valid is refused.
+    let (config, diagnostics) = nimbus_config::load(&dir, &OsFiles);
+    if diagnostics.iter().any(nimbus_syntax::Diagnostic::is_error) {
+        let shown = crate::context::relativize(&config.sources, &session.dir);
+        session.out.diagnostics(&shown, &diagnostics);
+        return Err(Reported);
+    }
+    let mut sources = nimbus_syntax::SourceMap::new();
+    let mut converted = Vec::new();
+    let mut failed = false;
+    for path in &tf_files {
+        let shown = path
+            .strip_prefix(&session.dir)
+            .unwrap_or(path)
+            .to_path_buf();
+        let text = match std::fs::read(path) {
+            Ok(bytes) => nimbus_syntax::decode_lossy(bytes).0,
+            Err(e) => {
+                session
+                    .out
+                    .error(&format!("cannot read {}: {e}", shown.display()));
+                return Err(Reported);
+            }
+        };
+        let id = sources.add(shown, text);
+        match nimbus_hcl::convert(id, &sources.file(id).text) {
+            Ok(result) => {
+                session.out.diagnostics(&sources, &result.warnings);
+                converted.push((path.with_extension("nim"), result.text));
+            }
+            Err(diagnostics) => {
+                session.out.diagnostics(&sources, &diagnostics);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err(Reported);
+    }
+    let destination = match &target {
+        ConvertTo::Stdout => {
+            for (path, text) in &converted {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                session
+                    .out
+                    .line(&format!(";; ---- {name}\n{}", text.trim_end()));
+            }
+            return Ok(0);
+        }
+        ConvertTo::Directory(out) => {
+            if let Err(e) = std::fs::create_dir_all(out) {
+                session
+                    .out
+                    .error(&format!("cannot create {}: {e}", out.display()));
+                return Err(Reported);
+            }
+            out.clone()
+        }
+        ConvertTo::InPlace => dir.clone(),
+    };
+    let mut written = Vec::new();
+    for (path, text) in &converted {
+        let target = destination.join(path.file_name().unwrap_or_default());
+        write_whole(session, &target, text)?;
+        written.push(target);
+    }
+    if matches!(target, ConvertTo::InPlace) {
+        for tf in &tf_files {
+            if let Err(e) = std::fs::remove_file(tf) {
+                session
+                    .out
+                    .error(&format!("cannot delete {}: {e}", tf.display()));
+                return Err(Reported);
+            }
+        }
+    }
+    let shown = |p: &Path| {
+        p.strip_prefix(&session.dir)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
+    for (tf, nim) in tf_files.iter().zip(&written) {
+        session.line_or_json(
+            &format!("{} -> {}", shown(tf), shown(nim)),
+            serde_json::json!({ "converted": shown(tf), "to": shown(nim) }),
+        );
+    }
+    Ok(0)
+}
+
+/// Writes a whole file through a sibling and a rename: a crash never
+/// leaves half a file.
+fn write_whole(session: &Session, path: &Path, text: &str) -> CmdResult {
+    let tmp = path.with_extension("nim.convert-tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            session
+                .out
+                .error(&format!("cannot write {}: {e}", path.display()));
+            Reported
+        })
 }
 
 /// `man-pages DIR`: the manual, generated from the command line's own

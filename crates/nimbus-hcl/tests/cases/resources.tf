@@ -67,3 +67,13 @@ output "vpc" {
 output "account" {
   value = data.aws_caller_identity.me.account_id
 }
+
+# Outputs of the module.
+output "copy" {
+  // the value, copied
+  value = module.network.vpc_id # trailing
+
+  /* a block
+     comment */
+  sensitive = true
+}

@@ -1,0 +1,222 @@
+//! `nimbus convert`: a `.tf` file as a `.nim` file.
+//!
+//! The `.nim` text is the lowering itself, printed: the forms the
+//! configuration parser would read from the `.tf` file are exactly the
+//! forms the `.nim` file holds (the formatter reads its output back and
+//! refuses otherwise), so the converted module means what the original
+//! meant by construction. The comments of the `.tf` file are carried over
+//! by position, as `;` line comments or `#| |#` block comments, and its
+//! blank lines between blocks and attributes are kept.
+
+use crate::{Lowered, lower};
+use nimbus_syntax::{Comment, Diagnostic, FileId, Span};
+
+/// One converted file: its `.nim` text, and the warnings of the lowering
+/// (a `backend` block, which `.nim` has no place for).
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub text: String,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Converts the text of one `.tf` file, registered by the caller as
+/// `file`. Errors are the lowering's (the file is not valid in the
+/// Terraform language, or uses what Nimbus does not support yet).
+pub fn convert(file: FileId, text: &str) -> Result<Converted, Vec<Diagnostic>> {
+    let Lowered { forms, diagnostics } = lower(file, text);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let comments = comments(file, text);
+    let text = nimbus_syntax::format_with_comments(text, &forms, &comments)?;
+    Ok(Converted {
+        text,
+        warnings: diagnostics,
+    })
+}
+
+/// Where the scanner is.
+enum Mode {
+    /// Between tokens, or inside a template interpolation (`${`/`%{`)
+    /// with this many unclosed `{`.
+    Code { braces: usize },
+    /// Inside a quoted string.
+    String,
+}
+
+/// The comments of a `.tf` file, in source order, each as a `.nim`
+/// comment spanning the HCL comment. Strings, template interpolations
+/// and heredocs are skipped: a `#` inside them is text.
+pub fn comments(file: FileId, text: &str) -> Vec<Comment> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut stack = vec![Mode::Code { braces: 0 }];
+    let mut i = 0;
+    while i < bytes.len() {
+        let depth = stack.len();
+        match &mut stack[depth - 1] {
+            Mode::String => match bytes[i] {
+                b'\\' => i += 2,
+                b'"' => {
+                    stack.pop();
+                    i += 1;
+                }
+                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
+                    // `$${` and `%%{` are escapes, not interpolations.
+                    if i > 0 && bytes[i - 1] == bytes[i] {
+                        i += 2;
+                    } else {
+                        stack.push(Mode::Code { braces: 0 });
+                        i += 2;
+                    }
+                }
+                _ => i += 1,
+            },
+            Mode::Code { braces } => match bytes[i] {
+                b'"' => {
+                    stack.push(Mode::String);
+                    i += 1;
+                }
+                b'{' => {
+                    *braces += 1;
+                    i += 1;
+                }
+                b'}' => {
+                    if *braces == 0 && depth > 1 {
+                        stack.pop();
+                    } else {
+                        *braces = braces.saturating_sub(1);
+                    }
+                    i += 1;
+                }
+                b'<' if bytes.get(i + 1) == Some(&b'<') => i = skip_heredoc(text, i),
+                b'#' => {
+                    let end = line_end(bytes, i);
+                    out.push(line_comment(file, text, i, end, 1));
+                    i = end;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    let end = line_end(bytes, i);
+                    out.push(line_comment(file, text, i, end, 2));
+                    i = end;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    let end = text[i + 2..]
+                        .find("*/")
+                        .map_or(text.len(), |at| i + 2 + at + 2);
+                    out.extend(block_comment(file, text, i, end));
+                    i = end;
+                }
+                _ => i += 1,
+            },
+        }
+    }
+    out
+}
+
+/// The end of the line starting at or before `i` (before any `\r\n`).
+fn line_end(bytes: &[u8], i: usize) -> usize {
+    let mut end = i;
+    while end < bytes.len() && bytes[end] != b'\n' {
+        end += 1;
+    }
+    if end > i && bytes[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}
+
+/// `# text` or `// text` (marker `marker` bytes long) as `; text`.
+fn line_comment(file: FileId, text: &str, start: usize, end: usize, marker: usize) -> Comment {
+    let body = text[start + marker..end].trim_end();
+    Comment {
+        span: Span::new(file, start, end),
+        text: format!(";{body}"),
+    }
+}
+
+/// `/* text */` as `#| text |#`, or as one `;` comment per line when the
+/// text holds `|#` (which would end a `.nim` block comment early).
+fn block_comment(file: FileId, text: &str, start: usize, end: usize) -> Vec<Comment> {
+    let body = text[start + 2..end]
+        .strip_suffix("*/")
+        .unwrap_or(&text[start + 2..end]);
+    if !body.contains("|#") && !body.contains("#|") {
+        return vec![Comment {
+            span: Span::new(file, start, end),
+            text: format!("#|{body}|#"),
+        }];
+    }
+    // One line comment per line, each spanning its own line of the text
+    // so that the formatter keeps them in order, on their own lines.
+    let mut out = Vec::new();
+    let mut line_start = start + 2;
+    for line in body.split('\n') {
+        let line_end = line_start + line.len();
+        out.push(Comment {
+            span: Span::new(file, line_start, line_end.max(line_start + 1)),
+            text: format!(";{}", line.trim_end()),
+        });
+        line_start = line_end + 1;
+    }
+    out
+}
+
+/// The offset after a heredoc starting at `i` (`<<EOT` or `<<-EOT`), or
+/// after the `<<` when it is not one.
+fn skip_heredoc(text: &str, i: usize) -> usize {
+    let rest = &text[i + 2..];
+    let rest_start = i + 2 + usize::from(rest.starts_with('-'));
+    let marker: String = text[rest_start..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    if marker.is_empty() {
+        return i + 2;
+    }
+    let mut at = rest_start + marker.len();
+    // Lines after the opening one until one that is the marker alone.
+    while let Some(newline) = text[at..].find('\n') {
+        at += newline + 1;
+        let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        if text[at..line_end].trim() == marker {
+            return line_end;
+        }
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<String> {
+        comments(FileId(0), text)
+            .into_iter()
+            .map(|c| c.text)
+            .collect()
+    }
+
+    #[test]
+    fn finds_comments_outside_strings_and_heredocs() {
+        let text = r#"# top
+a = "not # a comment ${ x }" // after
+b = <<EOT
+# heredoc text
+EOT
+/* block
+ comment */
+c = "$${x} # text" # last
+"#;
+        assert_eq!(
+            texts(text),
+            ["; top", "; after", "#| block\n comment |#", "; last"]
+        );
+    }
+
+    #[test]
+    fn a_block_comment_holding_a_nim_marker_becomes_line_comments() {
+        assert_eq!(texts("/* a |# b\nc */"), ["; a |# b", ";c"]);
+    }
+}
