@@ -126,3 +126,69 @@ fn an_invalid_configuration_is_refused_where_it_is_wrong_and_nothing_is_written(
         .failure()
         .stderr_has("no Terraform files");
 }
+
+/// Terraform's JSON syntax is read as its native syntax is: a `.tf.json`
+/// project plans the same changes as its `.tf` twin, its errors point into
+/// the JSON text, and it converts to `.nim` too.
+#[test]
+fn a_json_project_plans_as_its_tf_twin_and_converts() {
+    let native = Workdir::empty();
+    native.write(
+        "main.tf",
+        r#"
+variable "names" {
+  type    = set(string)
+  default = ["a", "b"]
+}
+
+resource "random_id" "suffix" {
+  for_each    = var.names
+  byte_length = 4
+}
+
+resource "terraform_data" "svc" {
+  count      = 2
+  input      = "svc-${count.index}"
+  depends_on = [random_id.suffix]
+}
+
+output "count" {
+  value = length(terraform_data.svc)
+}
+"#,
+    );
+    let json = Workdir::empty();
+    json.write(
+        "main.tf.json",
+        r#"{
+  "variable": { "names": { "type": "set(string)", "default": ["a", "b"] } },
+  "resource": {
+    "random_id": { "suffix": { "for_each": "${var.names}", "byte_length": 4 } },
+    "terraform_data": {
+      "svc": { "count": 2, "input": "svc-${count.index}", "depends_on": ["random_id.suffix"] }
+    }
+  },
+  "output": { "count": { "value": "${length(terraform_data.svc)}" } }
+}
+"#,
+    );
+    assert_eq!(planned(&json), planned(&native));
+    json.run(&["apply", "--auto-approve"]).success();
+    json.run(&["output", "count"]).success().stdout_has("2");
+
+    json.run(&["convert", "--in-place"])
+        .success()
+        .stdout_has("main.tf.json -> main.nim");
+    json.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    let broken = Workdir::empty();
+    broken.write(
+        "main.tf.json",
+        "{\n  \"locals\": {\n    \"a\": \"${nosuch(1)}\"\n  }\n}\n",
+    );
+    broken
+        .run(&["validate"])
+        .failure()
+        .stderr_has("unknown function `nosuch`")
+        .stderr_has("main.tf.json:3:13");
+}

@@ -24,7 +24,7 @@ pub trait Files {
     /// The `*.nim` files directly inside `dir`, sorted by name.
     fn nim_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
     /// The configuration files directly inside `dir`, sorted by name: what
-    /// [`load`] reads. `*.nim` and `*.tf` (see [`is_configuration_file`]);
+    /// [`load`] reads. `*.nim`, `*.tf` and `*.tf.json` (see [`is_configuration_file`]);
     /// the default lists [`Files::nim_files`] only, for file systems that
     /// predate the HCL front end.
     fn configuration_files(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -39,19 +39,40 @@ pub trait Files {
     fn is_dir(&self, path: &Path) -> bool;
 }
 
-/// Extensions of configuration files. `*.tf.json` is not read yet.
-pub const CONFIGURATION_EXTENSIONS: &[&str] = &["nim", "tf"];
+/// Extensions of configuration files: `.nim`, Terraform's `.tf`, and its
+/// JSON syntax `.tf.json`.
+pub const CONFIGURATION_EXTENSIONS: &[&str] = &["nim", "tf", "tf.json"];
+
+/// The language a configuration file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    Nim,
+    /// Terraform's native syntax, lowered by `nimbus-hcl`.
+    Terraform,
+    /// Terraform's JSON syntax, lowered by `nimbus-hcl` too.
+    TerraformJson,
+}
+
+impl Language {
+    /// The language of a file, by its name; `None` for a file that is no
+    /// configuration.
+    pub fn of(path: &Path) -> Option<Language> {
+        let name = path.file_name()?.to_str()?;
+        if name.ends_with(".tf.json") {
+            Some(Language::TerraformJson)
+        } else if name.ends_with(".tf") {
+            Some(Language::Terraform)
+        } else if name.ends_with(".nim") {
+            Some(Language::Nim)
+        } else {
+            None
+        }
+    }
+}
 
 /// Whether `path` names a configuration file by its extension.
 pub fn is_configuration_file(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| CONFIGURATION_EXTENSIONS.contains(&e))
-}
-
-/// Whether `path` is in the Terraform language (lowered by `nimbus-hcl`).
-fn is_terraform_file(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "tf")
+    Language::of(path).is_some()
 }
 
 /// The directory a root path stands for: itself, or the directory of the
@@ -177,19 +198,27 @@ fn parse_module_in(
     };
     for (path, text, invalid) in files {
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
-        let terraform = is_terraform_file(&path);
+        let language = Language::of(&path).unwrap_or(Language::Nim);
         let id = sources.add(path, text);
         diagnostics.extend(invalid.map(|invalid| invalid.diagnostic(id)));
-        // Both languages come to the same forms: everything after this
+        // Every language comes to the same forms: everything after this
         // point is shared.
-        let nodes = if terraform {
-            let lowered = nimbus_hcl::lower(id, &sources.file(id).text);
-            diagnostics.extend(lowered.diagnostics);
-            lowered.forms
-        } else {
-            let parsed = nimbus_syntax::read(id, &sources.file(id).text);
-            diagnostics.extend(parsed.diagnostics);
-            parsed.nodes
+        let text = &sources.file(id).text;
+        let nodes = match language {
+            Language::Terraform | Language::TerraformJson => {
+                let lowered = if language == Language::Terraform {
+                    nimbus_hcl::lower(id, text)
+                } else {
+                    nimbus_hcl::lower_json(id, text)
+                };
+                diagnostics.extend(lowered.diagnostics);
+                lowered.forms
+            }
+            Language::Nim => {
+                let parsed = nimbus_syntax::read(id, text);
+                diagnostics.extend(parsed.diagnostics);
+                parsed.nodes
+            }
         };
         let mut parser = parse::Parser {
             module: &mut module,
@@ -278,7 +307,10 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
         }
         if texts.is_empty() && !unreadable && used_at.is_some() {
             diagnostics.push(located(
-                format!("module directory {} has no .nim or .tf files", shown(&path)),
+                format!(
+                    "module directory {} has no .nim, .tf or .tf.json files",
+                    shown(&path)
+                ),
                 span,
             ));
         }
@@ -287,7 +319,7 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
             // everything in state: refuse, as Terraform does.
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "no configuration files: {} has no .nim or .tf files",
+                    "no configuration files: {} has no .nim, .tf or .tf.json files",
                     path.display()
                 ))
                 .with_note("help: run Nimbus in the directory that holds the configuration (or pass `-C DIR`); `nimbus init` writes a starter main.nim in an empty directory"),

@@ -8,7 +8,7 @@
 //! by position, as `;` line comments or `#| |#` block comments, and its
 //! blank lines between blocks and attributes are kept.
 
-use crate::{Lowered, lower};
+use crate::{Lowered, lower, lower_json};
 use nimbus_syntax::{Comment, Diagnostic, FileId, Span};
 
 /// One converted file: its `.nim` text, and the warnings of the lowering
@@ -29,6 +29,20 @@ pub fn convert(file: FileId, text: &str) -> Result<Converted, Vec<Diagnostic>> {
     }
     let comments = comments(file, text);
     let text = nimbus_syntax::format_with_comments(text, &forms, &comments)?;
+    Ok(Converted {
+        text,
+        warnings: diagnostics,
+    })
+}
+
+/// Converts the text of one `.tf.json` file. JSON has no comments; its
+/// `"//"` properties are not carried over.
+pub fn convert_json(file: FileId, text: &str) -> Result<Converted, Vec<Diagnostic>> {
+    let Lowered { forms, diagnostics } = lower_json(file, text);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let text = nimbus_syntax::format_with_comments(text, &forms, &[])?;
     Ok(Converted {
         text,
         warnings: diagnostics,

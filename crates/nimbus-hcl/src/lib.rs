@@ -14,12 +14,14 @@
 mod blocks;
 mod convert;
 mod expr;
+mod json;
 mod template;
 mod version;
 
 use nimbus_syntax::{Diagnostic, FileId, Node, NodeKind, Span};
 
-pub use convert::{Converted, comments, convert};
+pub use convert::{Converted, comments, convert, convert_json};
+pub use json::lower_json;
 pub use version::{SUPPORTED_TERRAFORM_VERSION, VersionConstraintError, satisfies};
 
 /// Deepest nesting of the lowered forms. The `.nim` reader caps its trees

@@ -1,10 +1,11 @@
 //! Data-driven tests of the lowering. Adding a case is adding a file:
 //!
-//! - `cases/*.tf`: the lowered forms, printed as `.nim`, and the rendered
-//!   diagnostics, compared with an insta snapshot;
+//! - `cases/*.tf` and `cases/*.tf.json`: the lowered forms, printed as
+//!   `.nim`, and the rendered diagnostics, compared with an insta snapshot;
 //! - `invalid/*.tf`: a first line `# expect: LINE:COL MESSAGE` naming one
 //!   diagnostic the file must produce (its location and the start of its
-//!   message).
+//!   message); `invalid/*.tf.json` the same in a first line
+//!   `{"//": "expect: LINE:COL MESSAGE",`.
 
 use nimbus_syntax::{SourceMap, print_forms, render_all};
 use std::path::Path;
@@ -14,13 +15,18 @@ fn lower(path: &Path) -> (SourceMap, nimbus_hcl::Lowered) {
     let name = path.file_name().expect("a file name");
     let mut sources = SourceMap::new();
     let file = sources.add(Path::new(name), text);
-    let lowered = nimbus_hcl::lower(file, &sources.file(file).text);
+    let text = &sources.file(file).text;
+    let lowered = if name.to_string_lossy().ends_with(".tf.json") {
+        nimbus_hcl::lower_json(file, text)
+    } else {
+        nimbus_hcl::lower(file, text)
+    };
     (sources, lowered)
 }
 
 #[test]
 fn cases() {
-    insta::glob!("cases/*.tf", |path| {
+    insta::glob!("cases/*.{tf,tf.json}", |path| {
         let (sources, lowered) = lower(path);
         let mut out = print_forms(&lowered.forms);
         if !lowered.diagnostics.is_empty() {
@@ -37,7 +43,10 @@ fn invalid_files_report_where_they_are_wrong() {
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .expect("the corpus")
         .map(|e| e.expect("an entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with(".tf") || name.ends_with(".tf.json")
+        })
         .collect();
     paths.sort();
     assert!(!paths.is_empty());
@@ -48,7 +57,12 @@ fn invalid_files_report_where_they_are_wrong() {
         let expect = text
             .lines()
             .next()
-            .and_then(|l| l.strip_prefix("# expect: "))
+            .and_then(|l| {
+                l.strip_prefix("# expect: ").or_else(|| {
+                    l.strip_prefix(r#"{"//": "expect: "#)
+                        .and_then(|rest| rest.strip_suffix(r#"","#))
+                })
+            })
             .unwrap_or_else(|| {
                 panic!(
                     "{}: first line must be `# expect: LINE:COL MESSAGE`",

@@ -355,7 +355,16 @@ pub fn convert(
     let mut tf_files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "tf"))
+            .filter(|p| {
+                p.is_file()
+                    && matches!(
+                        nimbus_config::Language::of(p),
+                        Some(
+                            nimbus_config::Language::Terraform
+                                | nimbus_config::Language::TerraformJson
+                        )
+                    )
+            })
             .collect(),
         Err(e) => {
             session
@@ -367,16 +376,21 @@ pub fn convert(
     tf_files.sort();
     if tf_files.is_empty() {
         session.out.error(&format!(
-            "{} has no Terraform files (*.tf) to convert",
+            "{} has no Terraform files (*.tf, *.tf.json) to convert",
             dir.display()
         ));
         return Err(Reported);
     }
     if let ConvertTo::Directory(out) = &target {
         let has_tf = std::fs::read_dir(out).is_ok_and(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .any(|e| e.path().extension().is_some_and(|x| x == "tf"))
+            entries.filter_map(Result::ok).any(|e| {
+                matches!(
+                    nimbus_config::Language::of(&e.path()),
+                    Some(
+                        nimbus_config::Language::Terraform | nimbus_config::Language::TerraformJson
+                    )
+                )
+            })
         });
         if has_tf {
             session.out.error(&format!(
@@ -412,10 +426,25 @@ pub fn convert(
             }
         };
         let id = sources.add(shown, text);
-        match nimbus_hcl::convert(id, &sources.file(id).text) {
+        let json =
+            nimbus_config::Language::of(path) == Some(nimbus_config::Language::TerraformJson);
+        let result = if json {
+            nimbus_hcl::convert_json(id, &sources.file(id).text)
+        } else {
+            nimbus_hcl::convert(id, &sources.file(id).text)
+        };
+        match result {
             Ok(result) => {
                 session.out.diagnostics(&sources, &result.warnings);
-                converted.push((path.with_extension("nim"), result.text));
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                let stem = name
+                    .strip_suffix(".tf.json")
+                    .or_else(|| name.strip_suffix(".tf"))
+                    .unwrap_or(&name);
+                converted.push((path.with_file_name(format!("{stem}.nim")), result.text));
             }
             Err(diagnostics) => {
                 session.out.diagnostics(&sources, &diagnostics);
