@@ -12,7 +12,7 @@ mod parse;
 
 pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep, Selector};
 pub use model::*;
-pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SPECIAL_FORMS};
+pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SELF, SPECIAL_FORMS};
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
 use std::collections::HashMap;
@@ -204,6 +204,7 @@ fn parse_module_in(
     parse::check_duplicates(&module, sources, root, diagnostics);
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
+    parse::check_conditions(&module, diagnostics);
     module
 }
 

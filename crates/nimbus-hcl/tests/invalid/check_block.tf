@@ -1,5 +1,8 @@
-# expect: 2:1 a `check` block is not supported by Nimbus yet
+# expect: 3:3 a scoped `data` block in a `check` is not supported by Nimbus yet
 check "health" {
+  data "http" "site" {
+    url = "https://example.com"
+  }
   assert {
     condition     = true
     error_message = "x"
