@@ -575,10 +575,9 @@ impl InstanceJob {
                 Some("tainted".to_string())
             } else if replace_requested && planned.requires_replace.is_empty() {
                 Some("replacement requested with --replace".to_string())
-            } else if let Some(trigger) = triggered {
-                Some(format!("due to changes in replace_triggered_by: {trigger}"))
             } else {
-                None
+                triggered
+                    .map(|trigger| format!("due to changes in replace_triggered_by: {trigger}"))
             },
             replace_triggered_by: triggered.cloned(),
         };
