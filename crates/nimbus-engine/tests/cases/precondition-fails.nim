@@ -34,3 +34,14 @@
 (output "replicas"
   (value (ref terraform-data "web" "output"))
   (precondition (>= (ref terraform-data "web" "output") 3) "at least 3 replicas"))
+;; ---- plan
+(locals (replicas 3))
+
+(resource terraform-data "web"
+  (input (local replicas))
+  (lifecycle
+    (precondition (>= (local replicas) 3) "need 3 replicas")))
+
+(output "replicas"
+  (value (ref terraform-data "web" "output"))
+  (precondition (> (ref terraform-data "web" "output") 3) "more than 3 replicas"))
