@@ -148,7 +148,7 @@ pub struct Walker<'a> {
     triggers: Option<crate::conditions::Triggers>,
     /// Vertices with postconditions and jobs in flight: per job, the
     /// instance to check (its address, key and `each-value`), or `None`
-    /// for one left out of the run.
+    /// for one left out of the run or failed before its job.
     postconditions: foldhash::HashMap<NodeIndex, Vec<Option<PostconditionSite>>>,
 }
 
@@ -795,13 +795,6 @@ impl<'a> Walker<'a> {
                     .and_then(|c| c.replace_triggered_by.clone()),
                 _ => None,
             };
-            if !lifecycle.postconditions.is_empty() {
-                post_sites.push(Some(PostconditionSite {
-                    address: address.clone(),
-                    key: key.clone(),
-                    each_value: ctx.each.map(|(_, v)| v.clone()),
-                }));
-            }
             if let Some((first, rest)) = failed.split_first() {
                 // The instance fails before it is planned or changed; its
                 // block's other instances carry on.
@@ -811,13 +804,17 @@ impl<'a> Walker<'a> {
                     diagnostics: rest.to_vec(),
                     ..JobOutcome::default()
                 };
-                if let Some(Some(site)) = post_sites.last_mut() {
-                    // Nothing to check after a failure.
-                    site.address.clear();
-                }
                 jobs.push(Box::pin(async move { outcome }));
+                post_sites.push(None);
                 continue;
             }
+            post_sites.push(
+                (!lifecycle.postconditions.is_empty()).then(|| PostconditionSite {
+                    address: address.clone(),
+                    key: key.clone(),
+                    each_value: ctx.each.map(|(_, v)| v.clone()),
+                }),
+            );
             let approved_change = self.approved.get(address.as_str()).copied();
             let approved = self
                 .input
@@ -878,7 +875,6 @@ impl<'a> Walker<'a> {
             if let Some(Some(site)) = post_sites.as_ref().and_then(|s| s.get(i))
                 && outcome.error.is_none()
                 && !outcome.skipped
-                && !site.address.is_empty()
                 && let Vertex::Resource(mi, ri) = g.graph[v]
             {
                 let errors = self.postconditions_of(mi, ri, site, &outcome.value);
