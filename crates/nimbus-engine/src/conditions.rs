@@ -279,9 +279,11 @@ fn instance_key(ctx: &mut Context<'_>, node: &Node) -> Result<InstanceKey, Diagn
 }
 
 /// Whether the attribute at `path` differs between the change's before
-/// and after (unknown after counts as a change).
+/// and after (unknown after counts as a change). Only an update or a
+/// replacement counts, as in Terraform: a create or delete changes every
+/// value but triggers nothing.
 fn attribute_changed(change: &ResourceChange, path: &[Value]) -> bool {
-    if matches!(change.action, Action::NoOp | Action::Delete | Action::Read) {
+    if !matches!(change.action, Action::Update | Action::Replace) {
         return false;
     }
     let at = |value: Option<&Value>| -> Option<Value> {
