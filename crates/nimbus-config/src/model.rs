@@ -117,7 +117,23 @@ pub struct Condition {
 pub struct Check {
     pub name: Name,
     pub asserts: Vec<Condition>,
+    /// Its scoped data sources, by type and name: declared in
+    /// `Module::resources` like any other, read like any other, but only
+    /// this check may refer to them and a failure to read one is a
+    /// warning.
+    pub data: Vec<(String, String)>,
     pub span: Span,
+}
+
+impl Module {
+    /// The check whose scoped data source this is, if any.
+    pub fn check_of_data(&self, type_name: &str, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| {
+            c.data
+                .iter()
+                .any(|(t, n)| t.as_str() == type_name && n.as_str() == name)
+        })
+    }
 }
 
 /// A reference written in `depends-on`.

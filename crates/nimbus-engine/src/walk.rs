@@ -398,6 +398,7 @@ impl<'a> Walker<'a> {
             }
             Vertex::Output(mi, i) => self.start_output(mi, i),
             Vertex::Provider(p) => self.start_provider(p),
+            Vertex::Resource(mi, i) if self.scoped_to_check(mi, i) => self.start_scoped(v, mi, i),
             Vertex::Resource(mi, i) => self.start_resource(v, mi, i),
         }
     }
@@ -862,7 +863,18 @@ impl<'a> Walker<'a> {
         let block = std::cell::OnceCell::new();
         let block = || block.get_or_init(|| g.describe(g.graph[v])).clone();
         let post_sites = self.postconditions.remove(&v);
-        for (i, outcome) in results.into_iter().enumerate() {
+        let scoped = matches!(g.graph[v], Vertex::Resource(mi, ri) if self.scoped_to_check(mi, ri));
+        for (i, mut outcome) in results.into_iter().enumerate() {
+            if scoped {
+                // A check's data source that cannot be read makes the
+                // check's findings unknown: a warning, not a failure.
+                let errors = outcome
+                    .error
+                    .take()
+                    .into_iter()
+                    .chain(outcome.diagnostics.extract_if(.., |d| d.is_error()));
+                self.result.warnings.extend(errors.map(as_warning));
+            }
             if let Some(change) = outcome.change {
                 if change.action != Action::NoOp {
                     self.changing[v.index()] = true;
@@ -924,6 +936,47 @@ impl<'a> Walker<'a> {
         };
         self.scopes[mi].set_resource(ri, instances);
         ok
+    }
+}
+
+/// A diagnostic of a check's scoped data source: a warning, like
+/// everything a check finds.
+fn as_warning(d: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        severity: nimbus_syntax::Severity::Warning,
+        ..d
+    }
+}
+
+impl<'a> Walker<'a> {
+    /// Whether the resource block at `ri` of module instance `mi` is a
+    /// data source scoped to a `check`.
+    fn scoped_to_check(&self, mi: usize, ri: usize) -> bool {
+        let g = self.input.graph;
+        let module = g.indexes[g.instances[mi].module].module;
+        let resource = &module.resources[ri];
+        resource.mode == Mode::Data
+            && module
+                .check_of_data(&resource.type_name.text, &resource.name.text)
+                .is_some()
+    }
+
+    /// Starts a check's scoped data source: what would fail it is a
+    /// warning, and the check sees its values as unknown.
+    fn start_scoped(&mut self, v: NodeIndex, mi: usize, ri: usize) -> Start {
+        let before = self.result.diagnostics.len();
+        let start = self.start_resource(v, mi, ri);
+        let demoted: Vec<Diagnostic> = self.result.diagnostics.drain(before..).collect();
+        self.result
+            .warnings
+            .extend(demoted.into_iter().map(as_warning));
+        match start {
+            Start::Failed => {
+                self.scopes[mi].set_resource(ri, Instances::Unknown);
+                Start::Done
+            }
+            other => other,
+        }
     }
 }
 

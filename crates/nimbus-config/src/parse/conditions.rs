@@ -75,16 +75,18 @@ impl Parser<'_> {
         };
         args.remove(0);
         let mut asserts = Vec::new();
+        let mut data = Vec::new();
         for form in self.attribute_forms(args, "a check") {
             match form.name.as_str() {
                 "assert" => asserts.extend(self.condition_form(form)),
-                "data" => self.diagnostics.push(
-                    Diagnostic::error(
-                        "a scoped `data` block in a `check` is not supported by Nimbus yet",
-                    )
-                    .at(form.span)
-                    .with_note("help: declare the data source outside the check and refer to it"),
-                ),
+                "data" => {
+                    // A data source like any other, scoped to this check.
+                    let before = self.module.resources.len();
+                    self.resource(Mode::Data, form.span, form.args);
+                    if let Some(resource) = self.module.resources.get(before) {
+                        data.push((resource.type_name.text.clone(), resource.name.text.clone()));
+                    }
+                }
                 other => {
                     let d = Diagnostic::error(format!("unknown check setting `{other}`"))
                         .at(form.name.span)
@@ -105,6 +107,7 @@ impl Parser<'_> {
         self.module.checks.push(Check {
             name,
             asserts,
+            data,
             span,
         });
     }
@@ -185,6 +188,7 @@ pub(crate) fn check_conditions(module: &Module, diagnostics: &mut Vec<Diagnostic
     for local in &module.locals {
         self_outside(&local.value, diagnostics);
     }
+    check_scoped_data(module, diagnostics);
     let mut names: Vec<&str> = Vec::new();
     for check in &module.checks {
         if names.contains(&check.name.as_str()) {
@@ -220,4 +224,92 @@ fn each_self(node: &Node, f: &mut dyn FnMut(Span)) {
 
 fn condition_nodes(c: &Condition) -> [&Node; 2] {
     [&c.condition, &c.message]
+}
+
+/// A check's scoped data source is referred to only from that check (its
+/// assertions, or another of its data sources).
+fn check_scoped_data(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
+    if module.checks.iter().all(|c| c.data.is_empty()) {
+        return;
+    }
+    let refused = |t: &str, n: &str, owner: &Check, span: Span| {
+        Diagnostic::error(format!(
+            "`data.{t}.{n}` belongs to check `{}`: only that check can refer to it",
+            owner.name.text
+        ))
+        .at(span)
+    };
+    // `within`: the check whose nodes these are, if any.
+    let scan = |node: &Node, within: Option<&str>, diagnostics: &mut Vec<Diagnostic>| {
+        super::each_form(node, "ref", &mut |items| {
+            if items.get(1).and_then(Node::as_symbol) != Some("data") {
+                return;
+            }
+            let (Some(t), Some(n)) = (
+                items.get(2).and_then(Node::as_symbol),
+                items.get(3).and_then(Node::as_name),
+            ) else {
+                return;
+            };
+            if let Some(owner) = module.check_of_data(t, n)
+                && within != Some(owner.name.as_str())
+            {
+                diagnostics.push(refused(t, n, owner, items[0].span.to(items[3].span)));
+            }
+        });
+    };
+    for resource in &module.resources {
+        let within = match resource.mode {
+            Mode::Data => module
+                .check_of_data(&resource.type_name.text, &resource.name.text)
+                .map(|c| c.name.as_str()),
+            Mode::Managed => None,
+        };
+        let lifecycle = &resource.lifecycle;
+        let nodes = resource
+            .attributes
+            .iter()
+            .flat_map(|f| &f.args)
+            .chain(resource.count.iter())
+            .chain(resource.for_each.iter())
+            .chain(lifecycle.preconditions.iter().flat_map(condition_nodes))
+            .chain(lifecycle.postconditions.iter().flat_map(condition_nodes))
+            .chain(lifecycle.replace_triggered_by.iter());
+        for node in nodes {
+            scan(node, within, diagnostics);
+        }
+        for dep in &resource.depends_on {
+            if dep.mode == Mode::Data
+                && let Some(owner) = module.check_of_data(&dep.type_name, &dep.name)
+                && within != Some(owner.name.as_str())
+            {
+                diagnostics.push(refused(&dep.type_name, &dep.name, owner, dep.span));
+            }
+        }
+    }
+    for output in &module.outputs {
+        scan(&output.value, None, diagnostics);
+        for node in output.preconditions.iter().flat_map(condition_nodes) {
+            scan(node, None, diagnostics);
+        }
+    }
+    for local in &module.locals {
+        scan(&local.value, None, diagnostics);
+    }
+    for call in &module.calls {
+        let nodes = call
+            .inputs
+            .iter()
+            .flat_map(|f| &f.args)
+            .chain(call.count.iter())
+            .chain(call.for_each.iter());
+        for node in nodes {
+            scan(node, None, diagnostics);
+        }
+    }
+    for check in &module.checks {
+        for node in check.asserts.iter().flat_map(condition_nodes) {
+            scan(node, Some(check.name.as_str()), diagnostics);
+        }
+    }
 }

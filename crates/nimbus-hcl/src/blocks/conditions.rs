@@ -2,7 +2,7 @@
 //! `lifecycle` and, preconditions, in `output`), `replace_triggered_by`
 //! and `check` blocks, lowered to `(precondition C M)`,
 //! `(postcondition C M)`, `(replace-triggered-by REF...)` and
-//! `(check "NAME" (assert C M)...)`.
+//! `(check "NAME" [(data T "n" ...)] (assert C M)...)`.
 
 use super::form_at;
 use crate::{Lowerer, form, string};
@@ -91,14 +91,14 @@ impl Lowerer<'_> {
                 Structure::Block(b) if b.ident.as_str() == "assert" => {
                     items.extend(self.condition_block(b, at));
                 }
+                // A scoped data source: `(data T "n" ...)` inside the check.
                 Structure::Block(b) if b.ident.as_str() == "data" => {
-                    let kind_span = self.span_of(&b.ident, at);
-                    self.unsupported(kind_span, "a scoped `data` block in a `check`");
+                    items.extend(self.resource(b, "data", at));
                 }
                 Structure::Block(b) => self.error(
                     self.span_of(&b.ident, at),
                     format!(
-                        "unexpected block `{}` in a `check`: it holds `assert` blocks",
+                        "unexpected block `{}` in a `check`: it holds `assert` blocks and a scoped `data` block",
                         b.ident.as_str()
                     ),
                 ),

@@ -65,3 +65,14 @@ check "site" {
     error_message = "Empty."
   }
 }
+
+check "motd" {
+  data "local_file" "scoped" {
+    filename = "motd.txt"
+  }
+
+  assert {
+    condition     = data.local_file.scoped.content != ""
+    error_message = "The scoped read is empty."
+  }
+}

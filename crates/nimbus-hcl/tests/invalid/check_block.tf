@@ -1,7 +1,9 @@
-# expect: 3:3 a scoped `data` block in a `check` is not supported by Nimbus yet
+# expect: 6:3 unexpected block `resource` in a `check`
 check "health" {
   data "http" "site" {
     url = "https://example.com"
+  }
+  resource "terraform_data" "x" {
   }
   assert {
     condition     = true
