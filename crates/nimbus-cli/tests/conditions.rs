@@ -109,6 +109,17 @@ fn a_failing_check_is_a_warning_and_leaves_the_exit_code_alone() {
         .success()
         .stderr_has("assertion failed");
 
+    let applied = w.run(&["apply", "--auto-approve", "--json"]);
+    applied.success();
+    assert!(
+        applied
+            .events_of("diagnostic")
+            .iter()
+            .any(|e| e["severity"] == "warning" && e["code"] == "check-failed"),
+        "{}",
+        applied.all_output()
+    );
+
     let json = w.run(&["plan", "--json"]);
     json.success();
     let warnings = json.events_of("diagnostic");
