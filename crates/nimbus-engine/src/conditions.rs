@@ -17,7 +17,7 @@ use crate::plan::{Action, ResourceChange};
 use nimbus_config::{Condition, InstanceKey, Mode, Output, Resource};
 use nimbus_eval::conditions::{Outcome, eval_condition, sensitive_message_note};
 use nimbus_eval::{Context, Reference, Scope, references};
-use nimbus_syntax::{Code, Diagnostic, Node, NodeKind, Severity, Span};
+use nimbus_syntax::{Code, Diagnostic, Node, Severity, Span};
 use nimbus_value::Value;
 use std::collections::HashMap;
 
@@ -196,7 +196,7 @@ impl Triggers {
                 match rest.split_first() {
                     Some((key, after)) => {
                         rest = after;
-                        Some(instance_key(ctx, key)?)
+                        Some(instance_key(ctx, key, target.count.is_some(), &block)?)
                     }
                     None => None,
                 }
@@ -231,10 +231,8 @@ impl Triggers {
                     attribute_changed(change, &path)
                 };
                 if fired {
+                    // An attribute path always follows an instance.
                     let mut shown = shown.clone();
-                    if instance.is_none() && expanded && !path.is_empty() {
-                        shown = change.address.clone();
-                    }
                     for step in &path {
                         match step {
                             Value::String(s) => {
@@ -252,27 +250,36 @@ impl Triggers {
     }
 }
 
-/// `count-index`, `each-key` or a literal, as an instance key.
-fn instance_key(ctx: &mut Context<'_>, node: &Node) -> Result<InstanceKey, Diagnostic> {
+/// `count-index`, `each-key` or a literal, as the key of an instance of
+/// `block` (which has `count` when `counted`, else `for-each`).
+fn instance_key(
+    ctx: &mut Context<'_>,
+    node: &Node,
+    counted: bool,
+    block: &str,
+) -> Result<InstanceKey, Diagnostic> {
     let value = ctx.eval(node)?.unmark().0;
-    match &value {
-        Value::Number(n) => n
+    match (&value, counted) {
+        (Value::Number(n), true) => n
             .as_i64()
             .and_then(|i| u64::try_from(i).ok())
             .map(InstanceKey::Index)
             .ok_or_else(|| {
                 Diagnostic::error("an instance index is a whole number from 0").at(node.span)
             }),
-        Value::String(s) => Ok(InstanceKey::Key(s.clone())),
-        _ if matches!(node.kind, NodeKind::Symbol(_) | NodeKind::List(_)) && value.is_unknown() => {
-            Err(Diagnostic::error(
-                "the instance a `replace-triggered-by` reference names must be known while planning",
-            )
-            .at(node.span))
-        }
-        other => Err(Diagnostic::error(format!(
-            "an instance key is a number or a string, found {}",
-            other.kind_name()
+        (Value::String(s), false) => Ok(InstanceKey::Key(s.clone())),
+        (Value::Unknown, _) => Err(Diagnostic::error(
+            "the instance a `replace-triggered-by` reference names must be known while planning",
+        )
+        .at(node.span)),
+        (_, true) => Err(Diagnostic::error(format!(
+            "`{block}` has `count`: name its instance by index, e.g. `count-index`, found {}",
+            value.kind_name()
+        ))
+        .at(node.span)),
+        (_, false) => Err(Diagnostic::error(format!(
+            "`{block}` has `for-each`: name its instance by key, e.g. `each-key`, found {}",
+            value.kind_name()
         ))
         .at(node.span)),
     }

@@ -2,7 +2,8 @@
 ;; condition that is no bool, `self` outside a postcondition, a reference
 ;; to a resource that does not exist, `replace-triggered-by` naming a
 ;; data source or nothing declared; a message that would reveal a
-;; secret is withheld.
+;; secret is withheld; a trigger naming an instance of a counted block
+;; by a string.
 ;; ---- plan
 (resource terraform-data "a"
   (input "x")
@@ -34,3 +35,11 @@
 (resource terraform-data "a"
   (input "x")
   (lifecycle (precondition #f (string-append "the input is " (sensitive "hunter2")))))
+;; ---- plan
+(resource terraform-data "shard"
+  (count 2)
+  (input count-index))
+
+(resource terraform-data "worker"
+  (input "w")
+  (lifecycle (replace-triggered-by (ref terraform-data "shard" "input"))))
