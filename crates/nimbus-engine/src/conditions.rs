@@ -112,11 +112,16 @@ pub(crate) fn run_checks(
                 let found = match eval_condition(&mut ctx, assertion, "check assertion") {
                     Ok(Outcome::Passed) => continue,
                     Ok(_) if walk == WalkMode::Validate => continue,
-                    Ok(Outcome::Unknown) => Diagnostic::warning(format!(
-                        "{name}: assertion known only after apply; it is checked then"
-                    ))
-                    .with_code(Code::CheckUnknown)
-                    .at(assertion.span),
+                    Ok(Outcome::Unknown) => {
+                        let why = if walk == WalkMode::Apply {
+                            "not known: what it depends on was not applied or read"
+                        } else {
+                            "known only after apply; it is checked then"
+                        };
+                        Diagnostic::warning(format!("{name}: assertion {why}"))
+                            .with_code(Code::CheckUnknown)
+                            .at(assertion.span)
+                    }
                     Ok(Outcome::Failed { message, sensitive }) => {
                         let mut d =
                             Diagnostic::warning(format!("{name}: assertion failed: {message}"))

@@ -1,7 +1,7 @@
 ;; A failing `check` assertion is a warning at the end of plan and apply,
 ;; never an error: the apply completes. An assertion that depends on
 ;; values not known yet is reported as such in the plan and checked at
-;; apply.
+;; apply; when what it depends on fails to apply, it stays unknown.
 ;; ---- apply
 (resource terraform-data "site"
   (input "http://example.com"))
@@ -14,3 +14,9 @@
 (check "id-length"
   (assert (= (length (ref terraform-data "site" "id")) 36) "ids are uuids"))
 ;; ---- plan
+;; ---- apply
+(resource terraform-data "site"
+  (input "explode"))
+
+(check "https-only"
+  (assert (starts-with (ref terraform-data "site" "output") "https://") "not https"))
