@@ -950,8 +950,13 @@ fn as_warning(d: Diagnostic) -> Diagnostic {
 
 impl<'a> Walker<'a> {
     /// Whether the resource block at `ri` of module instance `mi` is a
-    /// data source scoped to a `check`.
+    /// data source scoped to a `check` whose failures are warnings.
+    /// Only a plan or apply forgives it: `validate` reports its
+    /// configuration's errors as errors.
     fn scoped_to_check(&self, mi: usize, ri: usize) -> bool {
+        if !matches!(self.input.ctx.walk, WalkMode::Plan | WalkMode::Apply) {
+            return false;
+        }
         let g = self.input.graph;
         let module = g.indexes[g.instances[mi].module].module;
         let resource = &module.resources[ri];
