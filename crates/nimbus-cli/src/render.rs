@@ -37,9 +37,14 @@ fn headline(change: &ResourceChange) -> String {
         Action::Read => "will be read during apply".to_string(),
         Action::NoOp => "is unchanged".to_string(),
     };
-    match &change.reason {
-        Some(reason) => format!("# {} {what} ({reason})", change.address),
-        None => format!("# {} {what}", change.address),
+    match (&change.replace_triggered_by, &change.reason) {
+        // Terraform's wording, naming what changed.
+        (Some(trigger), _) if change.action == Action::Replace => format!(
+            "# {} will be replaced due to changes in replace_triggered_by ({trigger})",
+            change.address
+        ),
+        (_, Some(reason)) => format!("# {} {what} ({reason})", change.address),
+        (_, None) => format!("# {} {what}", change.address),
     }
 }
 

@@ -12,7 +12,7 @@ mod parse;
 
 pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep, Selector};
 pub use model::*;
-pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SPECIAL_FORMS};
+pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SELF, SPECIAL_FORMS};
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
 use std::collections::HashMap;
@@ -233,6 +233,7 @@ fn parse_module_in(
     parse::check_duplicates(&module, sources, root, diagnostics);
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
+    parse::check_conditions(&module, diagnostics);
     module
 }
 
@@ -451,17 +452,29 @@ fn check_module_outputs(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
 
 /// Every expression node written in a module (values of locals, outputs,
 /// attributes, meta-arguments and module inputs).
-fn module_expressions(module: &Module) -> impl Iterator<Item = &nimbus_syntax::Node> {
+fn module_expressions<'a>(module: &'a Module) -> impl Iterator<Item = &'a nimbus_syntax::Node> {
     fn forms(forms: &[AttributeForm]) -> impl Iterator<Item = &nimbus_syntax::Node> {
         forms.iter().flat_map(|f| f.args.iter())
     }
     let mut out: Vec<&nimbus_syntax::Node> = Vec::new();
     out.extend(module.locals.iter().map(|l| &l.value));
     out.extend(module.outputs.iter().map(|o| &o.value));
+    let conditions =
+        |conditions: &'a [Condition]| conditions.iter().flat_map(|c| [&c.condition, &c.message]);
+    for output in &module.outputs {
+        out.extend(conditions(&output.preconditions));
+    }
     for resource in &module.resources {
         out.extend(forms(&resource.attributes));
         out.extend(resource.count.iter());
         out.extend(resource.for_each.iter());
+        let lifecycle = &resource.lifecycle;
+        out.extend(conditions(&lifecycle.preconditions));
+        out.extend(conditions(&lifecycle.postconditions));
+        out.extend(lifecycle.replace_triggered_by.iter());
+    }
+    for check in &module.checks {
+        out.extend(conditions(&check.asserts));
     }
     for call in &module.calls {
         out.extend(forms(&call.inputs));
@@ -633,6 +646,59 @@ mod tests {
                 "unknown module instance `n`",
             ]
         );
+    }
+
+    #[test]
+    fn conditions_and_checks_load_with_their_static_checks() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.nim",
+                r#"(use-module "./m.nim")
+                   (include m (x 1))
+                   (resource null-resource "a"
+                     (triggers (x (get self "id")))
+                     (lifecycle
+                       (precondition (= (module-output m "outt") 1) "m")
+                       (postcondition (!= (get self "id") "") (string-append "id " (get self "id")))
+                       (replace-triggered-by (ref null-resource "b") (ref null-resource "a"))))
+                   (data null-data-source "d" (lifecycle (replace-triggered-by (ref null-resource "a"))))
+                   (output "o" (value (ref data null-data-source "scoped" "outputs"))
+                     (precondition (= self 1) "no self here"))
+                   (check "c"
+                     (data null-data-source "scoped")
+                     (assert (= (ref data null-data-source "scoped" "id") "x") "scoped is fine here"))
+                   (check "c" (assert #t "again"))"#,
+            )
+            .with("/p/m.nim", r#"(define-variables (x)) (output "out" (value 1))"#);
+        let (config, diags) = load(Path::new("/p"), &files);
+        let messages: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`self` is only available in a `postcondition`",
+                "module `m` has no output `outt`",
+                "`replace-triggered-by` refers to undeclared resource `null-resource.b`",
+                "`replace-triggered-by` cannot refer to the resource itself",
+                "`replace-triggered-by` belongs to managed resources, not data sources",
+                "`data.null-data-source.scoped` belongs to check `c`: only that check can refer to it",
+                "`self` is only available in a `postcondition`",
+                "duplicate check `c`",
+            ]
+        );
+        let root = config.root();
+        let lifecycle = &root.resources[0].lifecycle;
+        assert_eq!(lifecycle.preconditions.len(), 1);
+        assert_eq!(lifecycle.postconditions.len(), 1);
+        assert_eq!(lifecycle.replace_triggered_by.len(), 2);
+        let output = root.outputs.iter().find(|o| o.name.text == "o");
+        assert_eq!(output.map(|o| o.preconditions.len()), Some(1));
+        assert_eq!(root.checks.len(), 2);
+        assert_eq!(
+            root.checks[0].data,
+            [("null-data-source".to_string(), "scoped".to_string())]
+        );
+        assert!(root.check_of_data("null-data-source", "scoped").is_some());
+        assert!(root.check_of_data("null-data-source", "d").is_none());
     }
 
     #[test]

@@ -89,6 +89,51 @@ pub struct Lifecycle {
     pub ignore_changes: Vec<Name>,
     /// `(ignore-changes all)`
     pub ignore_all_changes: bool,
+    /// `(precondition COND MESSAGE)`: checked before the instance is
+    /// planned (at apply when unknown while planning).
+    pub preconditions: Vec<Condition>,
+    /// `(postcondition COND MESSAGE)`: checked on the planned object, or
+    /// after the apply when the plan does not know it; `self` is the object.
+    pub postconditions: Vec<Condition>,
+    /// `(replace-triggered-by REF...)`: `(ref TYPE "NAME" [KEY] [ATTR...])`
+    /// of managed resources whose change replaces this one.
+    pub replace_triggered_by: Vec<Node>,
+}
+
+/// A custom condition: a precondition, postcondition or a check's
+/// assertion. The message is an expression (a string, or a template that
+/// refers to values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub condition: Node,
+    pub message: Node,
+    /// The whole form.
+    pub span: Span,
+}
+
+/// `(check "NAME" (assert COND MESSAGE) ...)`: assertions evaluated at the
+/// end of every plan and apply; a failure is a warning, never an error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: Name,
+    pub asserts: Vec<Condition>,
+    /// Its scoped data sources, by type and name: declared in
+    /// `Module::resources` like any other, read like any other, but only
+    /// this check may refer to them and a failure to read one is a
+    /// warning.
+    pub data: Vec<(String, String)>,
+    pub span: Span,
+}
+
+impl Module {
+    /// The check whose scoped data source this is, if any.
+    pub fn check_of_data(&self, type_name: &str, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| {
+            c.data
+                .iter()
+                .any(|(t, n)| t.as_str() == type_name && n.as_str() == name)
+        })
+    }
 }
 
 /// A reference written in `depends-on`.
@@ -144,6 +189,8 @@ pub struct Output {
     /// `(depends-on ...)`: blocks to finish before the output is read.
     /// Checked at load; the engine does not order outputs by it yet.
     pub depends_on: Vec<DependsOn>,
+    /// `(precondition COND MESSAGE)`: checked before the value is recorded.
+    pub preconditions: Vec<Condition>,
     pub span: Span,
 }
 
@@ -223,6 +270,8 @@ pub struct Module {
     pub calls: Vec<ModuleCall>,
     pub policies: Vec<Policy>,
     pub required_providers: Vec<RequiredProvider>,
+    /// `(check ...)` blocks.
+    pub checks: Vec<Check>,
 }
 
 impl Module {

@@ -9,6 +9,7 @@ use std::path::Path;
 
 /// Forms allowed at the top level of a file or inside `define-infrastructure`.
 pub const BLOCK_FORMS: &[&str] = &[
+    "check",
     "data",
     "define-infrastructure",
     "define-policy",
@@ -30,6 +31,10 @@ pub const POLICY_RULES: &[&str] = &["deny", "require-approval", "require-tags", 
 /// Expression forms the evaluator handles itself (defined with the reader,
 /// which every front end shares).
 pub use nimbus_syntax::SPECIAL_FORMS;
+
+mod conditions;
+pub use conditions::SELF;
+pub(crate) use conditions::check_conditions;
 
 pub(crate) struct Parser<'a> {
     pub module: &'a mut Module,
@@ -140,6 +145,7 @@ impl Parser<'_> {
             "use-module" => self.use_module(span, args),
             "include" => self.include(span, args),
             "required-providers" => self.required_providers(args),
+            "check" => self.check(span, args),
             _ => self.policy(span, args),
         }
     }
@@ -694,6 +700,20 @@ impl Parser<'_> {
                 "create-before-destroy" => {
                     lifecycle.create_before_destroy = self.bool_arg(&mut setting).unwrap_or(false)
                 }
+                "precondition" | "postcondition" => {
+                    let is_pre = setting.name.as_str() == "precondition";
+                    if let Some(condition) = self.condition_form(setting) {
+                        if is_pre {
+                            lifecycle.preconditions.push(condition);
+                        } else {
+                            lifecycle.postconditions.push(condition);
+                        }
+                    }
+                }
+                "replace-triggered-by" => {
+                    let references = self.replace_triggered_by(setting);
+                    lifecycle.replace_triggered_by.extend(references);
+                }
                 "ignore-changes" => {
                     for n in &setting.args {
                         match n.as_name() {
@@ -711,10 +731,7 @@ impl Parser<'_> {
                 other => {
                     let d = Diagnostic::error(format!("unknown lifecycle setting `{other}`"))
                         .at(setting.name.span)
-                        .with_suggestion(
-                            other,
-                            ["prevent-destroy", "create-before-destroy", "ignore-changes"],
-                        );
+                        .with_suggestion(other, conditions::LIFECYCLE_SETTINGS.iter().copied());
                     self.diagnostics.push(d);
                 }
             }
@@ -733,6 +750,7 @@ impl Parser<'_> {
         let mut sensitive = false;
         let mut description = None;
         let mut depends_on = Vec::new();
+        let mut preconditions = Vec::new();
         let forms = self.attribute_forms(body, "an output");
         let settings = ["value", "sensitive", "description", "depends-on"];
         self.settings_once(&forms, &settings, "output");
@@ -745,13 +763,14 @@ impl Parser<'_> {
                 "sensitive" => sensitive = self.bool_arg(&mut form).unwrap_or(false),
                 "description" => description = self.string_arg(&mut form),
                 "depends-on" => depends_on.extend(self.depends_on_form(&form)),
+                "precondition" => preconditions.extend(self.condition_form(form)),
                 other => {
                     // A misspelt `value` is reported once, not also as missing.
                     value_written |=
                         nimbus_syntax::suggest::closest(other, settings) == Some("value");
                     let d = Diagnostic::error(format!("unknown output setting `{other}`"))
                         .at(form.name.span)
-                        .with_suggestion(other, settings);
+                        .with_suggestion(other, settings.into_iter().chain(["precondition"]));
                     self.diagnostics.push(d);
                 }
             }
@@ -763,6 +782,7 @@ impl Parser<'_> {
                 sensitive,
                 description,
                 depends_on,
+                preconditions,
                 span,
             }),
             None if value_written => {}

@@ -299,6 +299,7 @@ impl<'c> Graph<'c> {
             for (i, output) in module.outputs.iter().enumerate() {
                 refs.clear();
                 references(&output.value, &mut refs);
+                crate::conditions::output_references(output, &mut refs);
                 depend(Vertex::Output(mi, i), mi, &refs, &mut edges);
             }
             for (i, resource) in module.resources.iter().enumerate() {
@@ -308,6 +309,7 @@ impl<'c> Graph<'c> {
                 for node in resource.count.iter().chain(resource.for_each.iter()) {
                     references(node, &mut refs);
                 }
+                crate::conditions::resource_references(resource, &mut refs);
                 depend(me, mi, &refs, &mut edges);
                 for dep in &resource.depends_on {
                     if let Some(j) = index.position(dep.mode, &dep.type_name, &dep.name) {

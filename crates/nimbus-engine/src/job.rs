@@ -89,6 +89,9 @@ pub struct InstanceJob {
     /// values were not known yet). What is applied must keep every value
     /// the plan knew ([`crate::saved::conforms`]).
     pub approved_after: Option<Value>,
+    /// Replaced because what its `replace-triggered-by` names changed:
+    /// that reference (see [`crate::conditions::Triggers`]).
+    pub replace_triggered: Option<String>,
     pub ctx: JobContext,
 }
 
@@ -341,6 +344,7 @@ impl InstanceJob {
                     .collect(),
                 create_before_destroy: false,
                 reason: Some(reason),
+                replace_triggered_by: None,
             });
             return JobOutcome {
                 value,
@@ -493,7 +497,11 @@ impl InstanceJob {
         // `--replace`) is planned as the create it will be: its computed
         // values (an id) are unknown until then, so dependents plan to
         // follow them.
-        let forced = prior_value.is_some() && (tainted || replace_requested);
+        let triggered = prior_value
+            .as_ref()
+            .and(self.replace_triggered.as_ref())
+            .filter(|_| !tainted && !replace_requested);
+        let forced = prior_value.is_some() && (tainted || replace_requested || triggered.is_some());
         let (plan_prior, plan_private): (Option<&Value>, &[u8]) = if forced {
             (None, &[])
         } else {
@@ -514,7 +522,12 @@ impl InstanceJob {
             .map_err(|e| self.error(&e, "planning"))?;
         let action = match &prior_value {
             None => Action::Create,
-            Some(_) if tainted || replace_requested || !planned.requires_replace.is_empty() => {
+            Some(_)
+                if tainted
+                    || replace_requested
+                    || triggered.is_some()
+                    || !planned.requires_replace.is_empty() =>
+            {
                 Action::Replace
             }
             Some(p) if *p == planned.planned_state => Action::NoOp,
@@ -532,6 +545,8 @@ impl InstanceJob {
                     "tainted".to_string()
                 } else if replace_requested {
                     "--replace".to_string()
+                } else if let Some(trigger) = triggered {
+                    format!("replace-triggered-by {trigger}")
                 } else {
                     planned.requires_replace.join(", ")
                 }
@@ -561,8 +576,10 @@ impl InstanceJob {
             } else if replace_requested && planned.requires_replace.is_empty() {
                 Some("replacement requested with --replace".to_string())
             } else {
-                None
+                triggered
+                    .map(|trigger| format!("due to changes in replace_triggered_by: {trigger}"))
             },
+            replace_triggered_by: triggered.cloned(),
         };
         if self.ctx.walk == WalkMode::Plan {
             let stale_dependencies = action == Action::NoOp && self.dependencies_stale();

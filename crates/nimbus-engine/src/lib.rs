@@ -8,6 +8,7 @@
 //! - A failure stops only what depends on it.
 //! - The engine does no terminal I/O: it reports through [`events`].
 
+mod conditions;
 pub mod destroy;
 mod drift;
 pub mod events;
@@ -787,6 +788,7 @@ fn deletion(record: &ResourceRecord, reason: Option<&str>) -> ResourceChange {
         sensitive_attributes: record.sensitive_attributes.clone(),
         create_before_destroy: false,
         reason: reason.map(str::to_string),
+        replace_triggered_by: None,
     }
 }
 

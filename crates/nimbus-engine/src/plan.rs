@@ -72,6 +72,10 @@ pub struct ResourceChange {
     /// Why it is planned this way, when not obvious ("tainted", "no
     /// longer in configuration").
     pub reason: Option<String>,
+    /// Replaced because what `replace-triggered-by` names changed: that
+    /// reference, as an address. Apply replaces it as planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_triggered_by: Option<String>,
 }
 
 impl ResourceChange {

@@ -146,6 +146,19 @@ pub struct Walker<'a> {
     /// The approved plan's changes by address: looked up once per instance,
     /// so it must not be a scan of the plan.
     approved: HashMap<&'a str, &'a ResourceChange>,
+    /// In a plan with `replace-triggered-by`: the changes made so far.
+    triggers: Option<crate::conditions::Triggers>,
+    /// Vertices with postconditions and jobs in flight: per job, the
+    /// instance to check (its address, key and `each-value`), or `None`
+    /// for one left out of the run or failed before its job.
+    postconditions: foldhash::HashMap<NodeIndex, Vec<Option<PostconditionSite>>>,
+}
+
+/// What a postcondition of one instance is evaluated with.
+struct PostconditionSite {
+    address: String,
+    key: Option<InstanceKey>,
+    each_value: Option<Value>,
 }
 
 impl<'a> Walker<'a> {
@@ -171,6 +184,14 @@ impl<'a> Walker<'a> {
                         .collect()
                 })
                 .unwrap_or_default(),
+            triggers: (input.ctx.walk == WalkMode::Plan
+                && g.config.modules.iter().any(|m| {
+                    m.resources
+                        .iter()
+                        .any(|r| !r.lifecycle.replace_triggered_by.is_empty())
+                }))
+            .then(Default::default),
+            postconditions: Default::default(),
             input,
         };
         for (mi, instance) in g.instances.iter().enumerate() {
@@ -345,6 +366,14 @@ impl<'a> Walker<'a> {
         }
         let parallelism = self.input.parallelism;
         schedule::run(g, &mut self, parallelism, &ctx.cancel).await;
+        let found = crate::conditions::run_checks(g, &self.scopes, self.functions, ctx.walk);
+        for d in found {
+            if d.is_error() {
+                self.result.diagnostics.push(d);
+            } else {
+                self.result.warnings.push(d);
+            }
+        }
         self.result
     }
 
@@ -371,6 +400,7 @@ impl<'a> Walker<'a> {
             }
             Vertex::Output(mi, i) => self.start_output(mi, i),
             Vertex::Provider(p) => self.start_provider(p),
+            Vertex::Resource(mi, i) if self.scoped_to_check(mi, i) => self.start_scoped(v, mi, i),
             Vertex::Resource(mi, i) => self.start_resource(v, mi, i),
         }
     }
@@ -422,6 +452,25 @@ impl<'a> Walker<'a> {
         let instance = &g.instances[mi];
         let index = &g.indexes[instance.module];
         let output = &index.module.outputs[i];
+        if !output.preconditions.is_empty() {
+            let mut ctx = Context::new(index, &self.scopes[mi]).with_functions(self.functions);
+            let address = format!("{}output.{}", instance.prefix, output.name.text);
+            let errors = crate::conditions::evaluate(
+                &mut ctx,
+                &output.preconditions,
+                "precondition",
+                &address,
+                self.input.ctx.walk,
+            );
+            if !errors.is_empty() {
+                self.result.diagnostics.extend(errors);
+                if self.input.ctx.walk == WalkMode::Apply {
+                    // Outputs are recorded only after a run without failures.
+                    self.result.failed.push(address);
+                }
+                return Start::Failed;
+            }
+        }
         let value = match Context::new(index, &self.scopes[mi])
             .with_functions(self.functions)
             .eval(&output.value)
@@ -675,6 +724,8 @@ impl<'a> Walker<'a> {
         let what_kind = if managed { "resource" } else { "data source" };
         let mut jobs: Vec<JobFuture> = Vec::with_capacity(keys.len());
         let mut errors = Vec::new();
+        let lifecycle = &resource.lifecycle;
+        let mut post_sites: Vec<Option<PostconditionSite>> = Vec::new();
         let each_values: Option<&std::collections::BTreeMap<String, Value>> = match &expansion {
             Expansion::Keys(map) => Some(map),
             _ => None,
@@ -690,6 +741,7 @@ impl<'a> Walker<'a> {
             if left_out {
                 let outcome = from_state(self, address);
                 jobs.push(Box::pin(async move { outcome }));
+                post_sites.push(None);
                 continue;
             }
             let mut ctx = Context::new(index, &self.scopes[mi]).with_functions(self.functions);
@@ -720,6 +772,52 @@ impl<'a> Walker<'a> {
             if managed {
                 self.result.addresses.insert(address.clone());
             }
+            let walk = self.input.ctx.walk;
+            let failed = crate::conditions::evaluate(
+                &mut ctx,
+                &lifecycle.preconditions,
+                "precondition",
+                &address,
+                walk,
+            );
+            let replace_triggered = match (&self.triggers, walk) {
+                (Some(triggers), WalkMode::Plan) => {
+                    match triggers.fired(&mut ctx, resource, &instance.prefix, &self.result.changes)
+                    {
+                        Ok(fired) => fired,
+                        Err(d) => {
+                            errors.push(d);
+                            continue;
+                        }
+                    }
+                }
+                (_, WalkMode::Apply) => self
+                    .approved
+                    .get(address.as_str())
+                    .filter(|c| c.action == Action::Replace)
+                    .and_then(|c| c.replace_triggered_by.clone()),
+                _ => None,
+            };
+            if let Some((first, rest)) = failed.split_first() {
+                // The instance fails before it is planned or changed; its
+                // block's other instances carry on.
+                let outcome = JobOutcome {
+                    value: Value::Unknown,
+                    error: Some(first.clone()),
+                    diagnostics: rest.to_vec(),
+                    ..JobOutcome::default()
+                };
+                jobs.push(Box::pin(async move { outcome }));
+                post_sites.push(None);
+                continue;
+            }
+            post_sites.push(
+                (!lifecycle.postconditions.is_empty()).then(|| PostconditionSite {
+                    address: address.clone(),
+                    key: key.clone(),
+                    each_value: ctx.each.map(|(_, v)| v.clone()),
+                }),
+            );
             let approved_change = self.approved.get(address.as_str()).copied();
             let approved = self
                 .input
@@ -741,6 +839,7 @@ impl<'a> Walker<'a> {
                 approved,
                 approved_before,
                 approved_after,
+                replace_triggered,
                 ctx: self.input.ctx.clone(),
             };
             jobs.push(Box::pin(job.run()));
@@ -748,6 +847,9 @@ impl<'a> Walker<'a> {
         if !errors.is_empty() {
             self.result.diagnostics.extend(errors);
             return Start::Failed;
+        }
+        if !lifecycle.postconditions.is_empty() {
+            self.postconditions.insert(v, post_sites);
         }
         Start::Jobs(jobs, slots)
     }
@@ -762,12 +864,41 @@ impl<'a> Walker<'a> {
         // instance of a plan.
         let block = std::cell::OnceCell::new();
         let block = || block.get_or_init(|| g.describe(g.graph[v])).clone();
-        for (i, outcome) in results.into_iter().enumerate() {
+        let post_sites = self.postconditions.remove(&v);
+        let scoped = matches!(g.graph[v], Vertex::Resource(mi, ri) if self.scoped_to_check(mi, ri));
+        for (i, mut outcome) in results.into_iter().enumerate() {
+            if scoped {
+                // A check's data source that cannot be read makes the
+                // check's findings unknown: a warning, not a failure.
+                let errors = outcome
+                    .error
+                    .take()
+                    .into_iter()
+                    .chain(outcome.diagnostics.extract_if(.., |d| d.is_error()));
+                self.result.warnings.extend(errors.map(as_warning));
+            }
             if let Some(change) = outcome.change {
                 if change.action != Action::NoOp {
                     self.changing[v.index()] = true;
                 }
+                if let Some(triggers) = &mut self.triggers {
+                    triggers.record(&change, self.result.changes.len());
+                }
                 self.result.changes.push(change);
+            }
+            if let Some(Some(site)) = post_sites.as_ref().and_then(|s| s.get(i))
+                && outcome.error.is_none()
+                && !outcome.skipped
+                && let Vertex::Resource(mi, ri) = g.graph[v]
+            {
+                let errors = self.postconditions_of(mi, ri, site, &outcome.value);
+                if !errors.is_empty() {
+                    ok = false;
+                    if self.input.ctx.walk == WalkMode::Apply {
+                        self.result.failed.push(block());
+                    }
+                    self.result.diagnostics.extend(errors);
+                }
             }
             if let Some(action) = outcome.applied {
                 let address = match &slots {
@@ -807,6 +938,85 @@ impl<'a> Walker<'a> {
         };
         self.scopes[mi].set_resource(ri, instances);
         ok
+    }
+}
+
+/// A diagnostic of a check's scoped data source: a warning, like
+/// everything a check finds.
+fn as_warning(d: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        severity: nimbus_syntax::Severity::Warning,
+        ..d
+    }
+}
+
+impl<'a> Walker<'a> {
+    /// Whether the resource block at `ri` of module instance `mi` is a
+    /// data source scoped to a `check` whose failures are warnings.
+    /// Only a plan or apply forgives it: `validate` reports its
+    /// configuration's errors as errors.
+    fn scoped_to_check(&self, mi: usize, ri: usize) -> bool {
+        if !matches!(self.input.ctx.walk, WalkMode::Plan | WalkMode::Apply) {
+            return false;
+        }
+        let g = self.input.graph;
+        let module = g.indexes[g.instances[mi].module].module;
+        let resource = &module.resources[ri];
+        resource.mode == Mode::Data
+            && module
+                .check_of_data(&resource.type_name.text, &resource.name.text)
+                .is_some()
+    }
+
+    /// Starts a check's scoped data source: what would fail it is a
+    /// warning, and the check sees its values as unknown.
+    fn start_scoped(&mut self, v: NodeIndex, mi: usize, ri: usize) -> Start {
+        let before = self.result.diagnostics.len();
+        let start = self.start_resource(v, mi, ri);
+        let demoted: Vec<Diagnostic> = self.result.diagnostics.drain(before..).collect();
+        self.result
+            .warnings
+            .extend(demoted.into_iter().map(as_warning));
+        match start {
+            Start::Failed => {
+                self.scopes[mi].set_resource(ri, Instances::Unknown);
+                Start::Done
+            }
+            other => other,
+        }
+    }
+}
+
+impl Walker<'_> {
+    /// The postconditions of one instance, `self` bound to its object.
+    fn postconditions_of(
+        &self,
+        mi: usize,
+        ri: usize,
+        site: &PostconditionSite,
+        value: &Value,
+    ) -> Vec<Diagnostic> {
+        let g = self.input.graph;
+        let index = &g.indexes[g.instances[mi].module];
+        let resource = &index.module.resources[ri];
+        let mut ctx = Context::new(index, &self.scopes[mi]).with_functions(self.functions);
+        match &site.key {
+            Some(InstanceKey::Index(i)) => ctx.count_index = Some(*i as i64),
+            Some(InstanceKey::Key(k)) => {
+                if let Some(each) = &site.each_value {
+                    ctx.each = Some((k.as_str(), each));
+                }
+            }
+            None => {}
+        }
+        ctx.bind(nimbus_config::SELF, value.clone());
+        crate::conditions::evaluate(
+            &mut ctx,
+            &resource.lifecycle.postconditions,
+            "postcondition",
+            &site.address,
+            self.input.ctx.walk,
+        )
     }
 }
 

@@ -191,6 +191,121 @@ output "name" {
     );
 }
 
+/// Terraform's custom conditions, checks and `replace_triggered_by`,
+/// written in `.tf`, run through the engine: a check's finding is a
+/// warning of the plan and of the apply, a changed trigger replaces, a
+/// false precondition fails the plan at its `.tf` location.
+#[test]
+fn terraform_conditions_checks_and_triggers() {
+    use nimbus_syntax::Code;
+    let main = |version: &str, replicas: u32| {
+        format!(
+            r#"
+resource "terraform_data" "config" {{
+  input = "{version}"
+}}
+
+resource "terraform_data" "web" {{
+  input = {replicas}
+  lifecycle {{
+    replace_triggered_by = [terraform_data.config.input]
+    precondition {{
+      condition     = {replicas} >= 3
+      error_message = "At least 3 replicas, not ${{{replicas}}}."
+    }}
+    postcondition {{
+      condition     = self.input == {replicas}
+      error_message = "The input is kept."
+    }}
+  }}
+}}
+
+output "web" {{
+  value = terraform_data.web.output
+  precondition {{
+    condition     = terraform_data.web.input >= 3
+    error_message = "Too few."
+  }}
+}}
+
+check "versioned" {{
+  assert {{
+    condition     = terraform_data.config.output == "v2"
+    error_message = "The config is ${{terraform_data.config.output}}, not v2."
+  }}
+}}
+"#
+        )
+    };
+    let project = Project::new();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let codes = |ds: &[nimbus_syntax::Diagnostic]| -> Vec<Option<Code>> {
+        ds.iter().map(|d| d.code.clone()).collect()
+    };
+
+    project.write("main.tf", &main("v1", 3));
+    let (config, diagnostics) = project.load();
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let plan = runtime
+        .block_on(project.plan(&config, &RunOptions::default(), false))
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(codes(&plan.warnings), [Some(Code::CheckUnknown)]);
+    let applied = runtime
+        .block_on(project.apply(&config, &RunOptions::default(), false))
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let report = applied.report.expect("applied");
+    assert!(report.succeeded(), "{:#?}", report.diagnostics);
+    assert_eq!(codes(&report.diagnostics), [Some(Code::CheckFailed)]);
+    assert!(
+        report.diagnostics[0]
+            .message
+            .contains("The config is v1, not v2."),
+        "{:#?}",
+        report.diagnostics
+    );
+
+    project.write("main.tf", &main("v2", 3));
+    let (config, _) = project.load();
+    let plan = runtime
+        .block_on(project.plan(&config, &RunOptions::default(), false))
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let web = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "terraform_data.web")
+        .expect("planned");
+    assert_eq!(web.action, Action::Replace);
+    assert_eq!(
+        web.replace_triggered_by.as_deref(),
+        Some("terraform_data.config.input")
+    );
+    let report = runtime
+        .block_on(project.apply(&config, &RunOptions::default(), false))
+        .unwrap_or_else(|e| panic!("{e:#?}"))
+        .report
+        .expect("applied");
+    assert!(report.succeeded(), "{:#?}", report.diagnostics);
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+
+    project.write("main.tf", &main("v2", 2));
+    let (config, _) = project.load();
+    let errors = runtime
+        .block_on(project.plan(&config, &RunOptions::default(), false))
+        .expect_err("the precondition is false");
+    assert_eq!(codes(&errors), [Some(Code::ConditionFailed)], "{errors:#?}");
+    assert_eq!(
+        errors[0].message,
+        "terraform_data.web: precondition failed: At least 3 replicas, not 2."
+    );
+    let span = errors[0].span.expect("located");
+    let (line, column) = config
+        .sources
+        .get(span.file)
+        .expect("the file")
+        .line_col(span.start);
+    assert_eq!((line, column), (10, 5));
+}
+
 /// `templatefile`, `file` and `fileset` from `.tf`, in a module reached
 /// through `path.module`: paths are relative to the root module's
 /// directory, and a template sees only the variables it is given

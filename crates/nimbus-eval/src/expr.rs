@@ -141,6 +141,11 @@ impl<'a> Context<'a> {
             "path-module" => Ok(Value::string(self.index.module.path_from_root.as_str())),
             "path-root" | "path-cwd" => Ok(Value::string(".")),
             "terraform-workspace" => Ok(Value::string(self.workspace)),
+            "self" => Err(
+                Diagnostic::error("`self` is only available in a `postcondition`")
+                    .at(span)
+                    .with_note("note: `self` is the object the postcondition checks"),
+            ),
             _ => {
                 let mut d = Diagnostic::error(format!("unknown name `{name}`")).at(span);
                 if name == "*" {

@@ -6,6 +6,7 @@
 //! graph comes from [`refs`]) and fills the [`Scope`] as values become known.
 
 pub mod block;
+pub mod conditions;
 pub mod expand;
 pub mod expr;
 pub mod refs;

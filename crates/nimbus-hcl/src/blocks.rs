@@ -5,6 +5,8 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use nimbus_syntax::{Diagnostic, Node, NodeKind, SPECIAL_FORMS, Span};
 
+mod conditions;
+
 /// Top-level block types of the Terraform language.
 const BLOCK_TYPES: &[&str] = &[
     "check",
@@ -94,9 +96,8 @@ impl Lowerer<'_> {
             "resource" => out.extend(self.resource(block, "resource", span)),
             "data" => out.extend(self.resource(block, "data", span)),
             "module" => self.module(block, span, out),
-            "moved" | "removed" | "check" => {
-                self.unsupported(kind_span, &format!("a `{kind}` block"))
-            }
+            "check" => out.extend(self.check(block, span)),
+            "moved" | "removed" => self.unsupported(kind_span, &format!("a `{kind}` block")),
             "import" => self.unsupported(kind_span, "an `import` block"),
             other => self.diagnostics.push(
                 Diagnostic::error(format!("unknown block type `{other}`"))
@@ -550,7 +551,7 @@ impl Lowerer<'_> {
                 Structure::Block(b) => {
                     let at = self.span_of(b, span);
                     match b.ident.as_str() {
-                        "precondition" => self.unsupported(at, "a `precondition` block"),
+                        "precondition" => items.extend(self.condition_block(b, at)),
                         other => self.error(at, format!("unexpected block `{other}` in an output")),
                     }
                 }
@@ -709,7 +710,15 @@ impl Lowerer<'_> {
                             let names = self.ignore_changes(&a.value, at);
                             settings.push(form_at("ignore-changes", key_span, names, at));
                         }
-                        "replace_triggered_by" => self.unsupported(at, "`replace_triggered_by`"),
+                        "replace_triggered_by" => {
+                            let references = self.replace_triggered_by(&a.value, at);
+                            settings.push(form_at(
+                                "replace-triggered-by",
+                                key_span,
+                                references,
+                                at,
+                            ));
+                        }
                         other => self.diagnostics.push(
                             Diagnostic::error(format!("unknown lifecycle setting `{other}`"))
                                 .at(key_span)
@@ -728,8 +737,8 @@ impl Lowerer<'_> {
                 Structure::Block(b) => {
                     let at = self.span_of(b, span);
                     match b.ident.as_str() {
-                        kind @ ("precondition" | "postcondition") => {
-                            self.unsupported(at, &format!("a `{kind}` block"))
+                        "precondition" | "postcondition" => {
+                            settings.extend(self.condition_block(b, at))
                         }
                         other => {
                             self.error(at, format!("unexpected block `{other}` in `lifecycle`"))

@@ -372,10 +372,9 @@ impl Lowerer<'_> {
                 Some((name, _)) if name == "workspace" => symbol("terraform-workspace", span),
                 _ => return self.malformed(span, "`terraform.workspace`"),
             },
-            (None, "self") => {
-                self.unsupported(span, "`self` (it belongs to provisioners and conditions)");
-                return symbol("null", span);
-            }
+            // The object a postcondition checks; anywhere else the
+            // configuration's checks refuse it, in either language.
+            (None, "self") => symbol(nimbus_syntax::SELF, span),
             (None, "module") => {
                 let Some((module, module_span)) = next_name(&mut steps) else {
                     return self.malformed(span, "`module.NAME.OUTPUT`");

@@ -20,6 +20,12 @@ pub enum Code {
     ExpansionUnknown,
     /// A provider's warning, passed on to the user.
     ProviderWarning,
+    /// A precondition or postcondition is false.
+    ConditionFailed,
+    /// A `check` block's assertion is false (a warning).
+    CheckFailed,
+    /// A `check` block's assertion is not known yet (a warning).
+    CheckUnknown,
 }
 
 impl Code {
@@ -29,6 +35,9 @@ impl Code {
             Code::MissingRequiredVariable(_) => "missing-required-variable",
             Code::ExpansionUnknown => "expansion-unknown",
             Code::ProviderWarning => "provider-warning",
+            Code::ConditionFailed => "condition-failed",
+            Code::CheckFailed => "check-failed",
+            Code::CheckUnknown => "check-unknown",
         }
     }
 }

@@ -3,6 +3,11 @@
 //! them: the configuration crate and the evaluator read them, and the HCL
 //! front end must not emit an entry key that would read as one of them.
 
+/// The bare name that stands for the object a postcondition checks
+/// (Terraform's `self`): every front end lowers to it, and only a
+/// postcondition binds it.
+pub const SELF: &str = "self";
+
 /// Expression forms the evaluator handles itself (they do not evaluate all
 /// their arguments first, or they read names rather than values). Every
 /// other list form of an expression calls a function of `nimbus-stdlib`.

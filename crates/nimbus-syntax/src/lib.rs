@@ -13,6 +13,6 @@ pub mod suggest;
 
 pub use diagnostic::{Code, Diagnostic, Severity, render, render_all};
 pub use format::{format_source, format_with_comments, print_forms};
-pub use forms::SPECIAL_FORMS;
+pub use forms::{SELF, SPECIAL_FORMS};
 pub use reader::{Comment, Node, NodeKind, ParsedFile, Symbol, read};
 pub use source::{FileId, InvalidUtf8, SourceFile, SourceMap, Span, decode_lossy};

@@ -16,13 +16,6 @@ resource "null_resource" "x" {
   provisioner "local-exec" {
     command = "echo hi"
   }
-  lifecycle {
-    replace_triggered_by = [null_resource.y]
-    precondition {
-      condition     = true
-      error_message = "x"
-    }
-  }
 }
 
 module "remote" {
@@ -33,6 +26,5 @@ module "remote" {
 locals {
   t = templatefile("x.tpl", {})
   u = nosuchfn(1)
-  w = self.id
   x = try([1]...)
 }

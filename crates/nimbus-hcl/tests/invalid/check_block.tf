@@ -1,5 +1,10 @@
-# expect: 2:1 a `check` block is not supported by Nimbus yet
+# expect: 6:3 unexpected block `resource` in a `check`
 check "health" {
+  data "http" "site" {
+    url = "https://example.com"
+  }
+  resource "terraform_data" "x" {
+  }
   assert {
     condition     = true
     error_message = "x"
