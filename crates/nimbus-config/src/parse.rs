@@ -7,16 +7,21 @@ use nimbus_value::Type;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub(crate) mod refactor;
+
 /// Forms allowed at the top level of a file or inside `define-infrastructure`.
 pub const BLOCK_FORMS: &[&str] = &[
     "data",
     "define-infrastructure",
     "define-policy",
     "define-variables",
+    "import",
     "include",
     "locals",
+    "moved",
     "output",
     "provider",
+    "removed",
     "required-providers",
     "resource",
     "use-module",
@@ -140,6 +145,9 @@ impl Parser<'_> {
             "use-module" => self.use_module(span, args),
             "include" => self.include(span, args),
             "required-providers" => self.required_providers(args),
+            "moved" => self.moved(span, args),
+            "removed" => self.removed(span, args),
+            "import" => self.import_block(span, args),
             _ => self.policy(span, args),
         }
     }

@@ -94,10 +94,10 @@ impl Lowerer<'_> {
             "resource" => out.extend(self.resource(block, "resource", span)),
             "data" => out.extend(self.resource(block, "data", span)),
             "module" => self.module(block, span, out),
-            "moved" | "removed" | "check" => {
-                self.unsupported(kind_span, &format!("a `{kind}` block"))
-            }
-            "import" => self.unsupported(kind_span, "an `import` block"),
+            "moved" => out.extend(self.moved(block, span)),
+            "removed" => out.extend(self.removed(block, span)),
+            "import" => out.extend(self.import(block, span)),
+            "check" => self.unsupported(kind_span, &format!("a `{kind}` block")),
             other => self.diagnostics.push(
                 Diagnostic::error(format!("unknown block type `{other}`"))
                     .at(kind_span)
@@ -182,7 +182,12 @@ impl Lowerer<'_> {
         }
     }
 
-    fn literal_bool(&mut self, value: &Expression, what: &str, span: Span) -> Option<bool> {
+    pub(crate) fn literal_bool(
+        &mut self,
+        value: &Expression,
+        what: &str,
+        span: Span,
+    ) -> Option<bool> {
         let at = self.span_of(value, span);
         match value {
             Expression::Bool(b) => Some(*b.value()),
@@ -194,7 +199,7 @@ impl Lowerer<'_> {
     }
 
     /// A string or a template without interpolations, as its text.
-    fn literal(&self, value: &Expression) -> Option<NodeKind> {
+    pub(crate) fn literal(&self, value: &Expression) -> Option<NodeKind> {
         match value {
             Expression::String(s) => Some(NodeKind::String(s.value().to_string())),
             Expression::StringTemplate(t) => literal_text(t),
@@ -586,7 +591,7 @@ impl Lowerer<'_> {
     }
 
     /// `provider = aws.west` to the symbol `aws.west`.
-    fn provider_reference(&mut self, value: &Expression, span: Span) -> Option<Node> {
+    pub(crate) fn provider_reference(&mut self, value: &Expression, span: Span) -> Option<Node> {
         let at = self.span_of(value, span);
         match value {
             Expression::Variable(v) => Some(symbol(v.as_str(), at)),

@@ -13,6 +13,7 @@
 
 mod blocks;
 mod expr;
+mod refactor;
 mod template;
 mod version;
 
