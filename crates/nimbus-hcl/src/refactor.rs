@@ -19,32 +19,42 @@ impl Lowerer<'_> {
     pub(crate) fn moved(&mut self, block: &Block, span: Span) -> Option<Node> {
         self.no_labels(block, span)?;
         let mut items = Vec::new();
+        let mut complete = true;
         for structure in block.body.iter() {
             let at = self.span_of(structure, span);
             match structure {
                 Structure::Attribute(a) if matches!(a.key.as_str(), "from" | "to") => {
                     let key_span = self.span_of(&a.key, at);
-                    if let Some(address) = self.address(&a.value, at) {
-                        items.push(list(vec![symbol(a.key.as_str(), key_span), address], at));
+                    match self.address(&a.value, at) {
+                        Some(address) => {
+                            items.push(list(vec![symbol(a.key.as_str(), key_span), address], at))
+                        }
+                        None => complete = false,
                     }
                 }
                 _ => self.unexpected_in(structure, "moved", &["from", "to"], at),
             }
         }
-        Some(form("moved", items, span))
+        // A block whose address was refused (and reported) is left out,
+        // rather than reported again as missing it.
+        complete.then(|| form("moved", items, span))
     }
 
     /// `removed { from = ADDRESS  lifecycle { destroy = BOOL } }`.
     pub(crate) fn removed(&mut self, block: &Block, span: Span) -> Option<Node> {
         self.no_labels(block, span)?;
         let mut items = Vec::new();
+        let mut complete = true;
         for structure in block.body.iter() {
             let at = self.span_of(structure, span);
             match structure {
                 Structure::Attribute(a) if a.key.as_str() == "from" => {
                     let key_span = self.span_of(&a.key, at);
-                    if let Some(address) = self.address(&a.value, at) {
-                        items.push(list(vec![symbol("from", key_span), address], at));
+                    match self.address(&a.value, at) {
+                        Some(address) => {
+                            items.push(list(vec![symbol("from", key_span), address], at))
+                        }
+                        None => complete = false,
                     }
                 }
                 Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
@@ -84,13 +94,14 @@ impl Lowerer<'_> {
                 _ => self.unexpected_in(structure, "removed", &["from", "lifecycle"], at),
             }
         }
-        Some(form("removed", items, span))
+        complete.then(|| form("removed", items, span))
     }
 
     /// `import { to = ADDRESS  id = EXPRESSION  provider = NAME }`.
     pub(crate) fn import(&mut self, block: &Block, span: Span) -> Option<Node> {
         self.no_labels(block, span)?;
         let mut items = Vec::new();
+        let mut complete = true;
         for structure in block.body.iter() {
             let at = self.span_of(structure, span);
             match structure {
@@ -109,8 +120,11 @@ impl Lowerer<'_> {
                             None
                         }
                     };
-                    if let Some(value) = value {
-                        items.push(list(vec![symbol(a.key.as_str(), key_span), value], at));
+                    match value {
+                        Some(value) => {
+                            items.push(list(vec![symbol(a.key.as_str(), key_span), value], at))
+                        }
+                        None => complete = false,
                     }
                 }
                 Structure::Block(_) => {
@@ -118,7 +132,7 @@ impl Lowerer<'_> {
                 }
             }
         }
-        Some(form("import", items, span))
+        complete.then(|| form("import", items, span))
     }
 
     fn no_labels(&mut self, block: &Block, span: Span) -> Option<()> {
