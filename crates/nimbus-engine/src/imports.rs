@@ -54,6 +54,12 @@ impl Engine<'_> {
                 continue;
             };
             let address = address.to_string();
+            // `--target`/`--exclude` select imports as they select changes.
+            let targeted = options.targets.is_empty()
+                || options.targets.iter().any(|t| crate::selects(t, &address));
+            if !targeted || options.excludes.iter().any(|e| crate::selects(e, &address)) {
+                continue;
+            }
             if !seen.insert(address.clone()) {
                 errors.push(
                     Diagnostic::error(format!("{address} is imported by two `import` blocks"))
