@@ -274,11 +274,15 @@ pub struct Removed {
 
 /// `(import (to ADDRESS) (id EXPRESSION) [(provider NAME)])`: Terraform's
 /// `import` block. The existing object with that id becomes the object of
-/// the instance `to`.
+/// the instance `to`. With `(for-each EXPRESSION)`, one import per
+/// element: `to` names the block and `to_key` is the instance key's
+/// expression (`each-key`, ...), evaluated per element as `id` is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportBlock {
     pub to: WrittenAddress,
+    pub to_key: Option<Node>,
     pub id: Node,
     pub provider: Option<Name>,
+    pub for_each: Option<Node>,
     pub span: Span,
 }

@@ -13,15 +13,15 @@
 use crate::expansion::locals_in_order;
 use crate::plan::PlannedImport;
 use crate::{Engine, PriorState, RunOptions};
-use nimbus_config::{ImportBlock, InstanceAddr, Selector};
-use nimbus_eval::{Context, Inputs, Scope, eval_variables};
+use nimbus_config::{ImportBlock, InstanceAddr, InstanceKey, Selector};
+use nimbus_eval::{Context, Expansion, Inputs, Scope, eval_variables, expand_for_each};
 use nimbus_syntax::Diagnostic;
 use nimbus_value::Value;
 use std::collections::HashSet;
 
-/// The instance an `import` block names (a block address names its
-/// instance without a key).
-pub(crate) fn target(import: &ImportBlock) -> Option<InstanceAddr> {
+/// The instance an `import` block without `for-each` names (a block
+/// address names its instance without a key).
+fn target(import: &ImportBlock) -> Option<InstanceAddr> {
     match &import.to.address {
         Selector::Block(block) => Some(InstanceAddr {
             block: block.clone(),
@@ -32,73 +32,79 @@ pub(crate) fn target(import: &ImportBlock) -> Option<InstanceAddr> {
     }
 }
 
+/// One object an `import` block asks for: a block without `for-each`
+/// asks for one, one with it for one per element.
+pub(crate) struct Target<'c> {
+    pub block: &'c ImportBlock,
+    pub address: String,
+    pub id: String,
+    pub sensitive: bool,
+}
+
 impl Engine<'_> {
     /// The imports the root module's `import` blocks plan against `prior`
-    /// (already moved), each object read into `prior`.
+    /// (already moved), each object read into `prior`; and every
+    /// instance the blocks name, for [`undeclared_targets`].
     pub(crate) async fn plan_imports(
         &self,
         inputs: &Inputs,
         prior: &mut PriorState,
         options: &RunOptions,
-    ) -> Result<Vec<PlannedImport>, Vec<Diagnostic>> {
-        let blocks = &self.config.root().import_blocks;
-        if blocks.is_empty() {
-            return Ok(Vec::new());
+    ) -> Result<(Vec<PlannedImport>, Vec<Target<'_>>), Vec<Diagnostic>> {
+        if self.config.root().import_blocks.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
         }
-        let ids = self.import_ids(inputs)?;
+        let targets = self.import_targets(inputs)?;
         let mut errors = Vec::new();
         let mut wanted = Vec::new();
         let mut seen = HashSet::new();
-        for (block, (id, sensitive)) in blocks.iter().zip(ids) {
-            let Some(address) = target(block) else {
-                continue;
-            };
-            let address = address.to_string();
+        for target in &targets {
+            let address = &target.address;
             // `--target`/`--exclude` select imports as they select changes.
             let targeted = options.targets.is_empty()
-                || options.targets.iter().any(|t| crate::selects(t, &address));
-            if !targeted || options.excludes.iter().any(|e| crate::selects(e, &address)) {
+                || options.targets.iter().any(|t| crate::selects(t, address));
+            if !targeted || options.excludes.iter().any(|e| crate::selects(e, address)) {
                 continue;
             }
             if !seen.insert(address.clone()) {
                 errors.push(
-                    Diagnostic::error(format!("{address} is imported by two `import` blocks"))
-                        .at(block.span),
+                    Diagnostic::error(format!("{address} is imported twice")).at(target.block.span),
                 );
                 continue;
             }
-            match prior.get(&address) {
+            match prior.get(address) {
                 Some(record) => {
                     let recorded = record.attributes.get("id").and_then(|v| v.as_str());
-                    if recorded != Some(id.as_str()) {
-                        let shown = if sensitive {
+                    if recorded != Some(target.id.as_str()) {
+                        let shown = if target.sensitive {
                             "(sensitive)".to_string()
                         } else {
-                            format!("{id:?}")
+                            format!("{:?}", target.id)
                         };
                         errors.push(
                             Diagnostic::error(format!(
                                 "{address} is already managed, as another object than the `import` block's id {shown}"
                             ))
-                            .at(block.span)
+                            .at(target.block.span)
                             .with_note("help: an import brings an object that is not managed yet; remove this `import` block, or `nimbus state rm` the recorded object first"),
                         );
                     }
                 }
-                None => wanted.push((block, address, id, sensitive)),
+                None => wanted.push(target),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
         if wanted.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), targets));
         }
         self.configure_providers(inputs, options).await?;
         let mut planned = Vec::new();
-        for (block, address, id, sensitive) in wanted {
-            if let Some(provider) = &block.provider
-                && let Some(resource) = self.find_block(crate::block_of(&address))
+        for target in wanted {
+            let address = &target.address;
+            if let Some(provider) = &target.block.provider
+                && let Some(resource) = self.find_block(crate::block_of(address))
             {
                 let handle = self.providers.for_resource(resource).map_err(|d| vec![d])?;
                 if *handle.address != *provider.text {
@@ -112,28 +118,29 @@ impl Engine<'_> {
                     continue;
                 }
             }
-            match self.import_object(&address, &id, options).await {
+            match self.import_object(address, &target.id, options).await {
                 Ok(record) => {
                     prior.insert(address.clone(), record);
                     planned.push(PlannedImport {
-                        address,
-                        id,
-                        sensitive,
+                        address: address.clone(),
+                        id: target.id.clone(),
+                        sensitive: target.sensitive,
                     });
                 }
-                Err(d) => errors.push(d.at(block.span)),
+                Err(d) => errors.push(d.at(target.block.span)),
             }
         }
         if errors.is_empty() {
-            Ok(planned)
+            Ok((planned, targets))
         } else {
             Err(errors)
         }
     }
 
-    /// Each `import` block's id, evaluated from the root module's
-    /// variables and locals: known, a string.
-    fn import_ids(&self, inputs: &Inputs) -> Result<Vec<(String, bool)>, Vec<Diagnostic>> {
+    /// Each object the `import` blocks name, with its id, evaluated from
+    /// the root module's variables and locals (and, under `for-each`,
+    /// `each-key`/`each-value`): known, a string.
+    fn import_targets(&self, inputs: &Inputs) -> Result<Vec<Target<'_>>, Vec<Diagnostic>> {
         let index = &self.graph.indexes[0];
         let mut scope = Scope::default();
         let mut problems = Vec::new();
@@ -147,34 +154,72 @@ impl Engine<'_> {
             }
         }
         let mut errors = Vec::new();
-        let mut ids = Vec::new();
+        let mut targets = Vec::new();
         for block in &self.config.root().import_blocks {
-            let value = Context::new(index, &scope).eval(&block.id);
-            match value {
-                Ok(value) if !value.is_wholly_known() => errors.push(
-                    Diagnostic::error("the `import` id is not known until apply")
-                        .at(block.id.span)
-                        .with_note("note: the id must be known when planning: write it from variables, locals or literal text"),
-                ),
-                Ok(value) => {
-                    let sensitive = value.is_sensitive();
-                    match value.unmark().0 {
-                        Value::String(id) if !id.is_empty() => ids.push((id, sensitive)),
-                        Value::Number(n) => ids.push((n.to_string(), sensitive)),
-                        other => errors.push(
-                            Diagnostic::error(format!(
-                                "the `import` id must be a non-empty string, found {}",
-                                if sensitive { "a sensitive value".to_string() } else { other.kind_name().to_string() }
-                            ))
-                            .at(block.id.span),
-                        ),
-                    }
+            let Some(for_each) = &block.for_each else {
+                let Some(address) = target(block) else {
+                    continue;
+                };
+                match import_id(&mut Context::new(index, &scope), block) {
+                    Ok((id, sensitive)) => targets.push(Target {
+                        block,
+                        address: address.to_string(),
+                        id,
+                        sensitive,
+                    }),
+                    Err(d) => errors.push(d),
                 }
-                Err(d) => errors.push(d),
+                continue;
+            };
+            let elements = match expand_for_each(&mut Context::new(index, &scope), for_each) {
+                Ok(Expansion::Keys(elements)) => elements,
+                Ok(_) => continue,
+                Err(d) => {
+                    errors.push(d);
+                    continue;
+                }
+            };
+            for (key, value) in &elements {
+                let mut ctx = Context::new(index, &scope);
+                ctx.each = Some((key, value));
+                let address = match (&block.to.address, &block.to_key) {
+                    (Selector::Block(b), Some(key)) => match ctx.eval(key) {
+                        Ok(k) => match instance_key(&k) {
+                            Some(k) => InstanceAddr {
+                                block: b.clone(),
+                                key: Some(k),
+                            },
+                            None => {
+                                errors.push(
+                                    Diagnostic::error("an instance key is a known whole number or string, not sensitive")
+                                        .at(key.span),
+                                );
+                                continue;
+                            }
+                        },
+                        Err(d) => {
+                            errors.push(d);
+                            continue;
+                        }
+                    },
+                    _ => match target(block) {
+                        Some(address) => address,
+                        None => continue,
+                    },
+                };
+                match import_id(&mut ctx, block) {
+                    Ok((id, sensitive)) => targets.push(Target {
+                        block,
+                        address: address.to_string(),
+                        id,
+                        sensitive,
+                    }),
+                    Err(d) => errors.push(d),
+                }
             }
         }
         if errors.is_empty() {
-            Ok(ids)
+            Ok(targets)
         } else {
             errors.extend(problems.into_iter().filter(Diagnostic::is_error));
             Err(errors)
@@ -182,26 +227,60 @@ impl Engine<'_> {
     }
 }
 
-/// `import` blocks whose instance the configuration does not declare
+/// An evaluated instance key: a whole number or a string, known, not secret.
+fn instance_key(value: &Value) -> Option<InstanceKey> {
+    match value {
+        Value::String(s) => Some(InstanceKey::Key(s.clone())),
+        Value::Number(n) => n
+            .as_i128()
+            .and_then(|i| u64::try_from(i).ok())
+            .map(InstanceKey::Index),
+        _ => None,
+    }
+}
+
+/// A block's id in `ctx`: known, a non-empty string (a number is taken as
+/// its text); whether it is sensitive.
+fn import_id(ctx: &mut Context<'_>, block: &ImportBlock) -> Result<(String, bool), Diagnostic> {
+    let value = ctx.eval(&block.id)?;
+    if !value.is_wholly_known() {
+        return Err(Diagnostic::error("the `import` id is not known until apply")
+            .at(block.id.span)
+            .with_note("note: the id must be known when planning: write it from variables, locals or literal text"));
+    }
+    let sensitive = value.is_sensitive();
+    match value.unmark().0 {
+        Value::String(id) if !id.is_empty() => Ok((id, sensitive)),
+        Value::Number(n) => Ok((n.to_string(), sensitive)),
+        other => Err(Diagnostic::error(format!(
+            "the `import` id must be a non-empty string, found {}",
+            if sensitive {
+                "a sensitive value"
+            } else {
+                other.kind_name()
+            }
+        ))
+        .at(block.id.span)),
+    }
+}
+
+/// `import` targets that the configuration does not declare
 /// (`configured`: every planned instance address), such as an index past
 /// `count`.
 pub(crate) fn undeclared_targets(
-    config: &nimbus_config::Config,
+    targets: &[Target<'_>],
     configured: &HashSet<String>,
 ) -> Vec<Diagnostic> {
-    config
-        .root()
-        .import_blocks
+    targets
         .iter()
-        .filter_map(|block| {
-            let address = target(block)?.to_string();
-            (!configured.contains(&address)).then(|| {
-                Diagnostic::error(format!(
-                    "`import` into {address}, which the configuration does not declare"
-                ))
-                .at(block.to.span)
-                .with_note("note: with `count` the instances are `NAME[0]`, `NAME[1]` ...; with `for-each`, `NAME[\"KEY\"]`")
-            })
+        .filter(|t| !configured.contains(&t.address))
+        .map(|t| {
+            Diagnostic::error(format!(
+                "`import` into {}, which the configuration does not declare",
+                t.address
+            ))
+            .at(t.block.to.span)
+            .with_note("note: with `count` the instances are `NAME[0]`, `NAME[1]` ...; with `for-each`, `NAME[\"KEY\"]`")
         })
         .collect()
 }

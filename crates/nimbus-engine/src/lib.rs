@@ -269,8 +269,8 @@ impl<'c> Engine<'c> {
         // plan diffs against the objects where they are about to be.
         let moves = moves::plan_moves(self.config, prior)?;
         let mut prior = moves::apply_to_prior(prior, &moves);
-        let imports = if self.config.root().import_blocks.is_empty() {
-            Vec::new()
+        let (imports, import_targets) = if self.config.root().import_blocks.is_empty() {
+            (Vec::new(), Vec::new())
         } else {
             self.plan_imports(inputs, prior.to_mut(), options).await?
         };
@@ -298,7 +298,10 @@ impl<'c> Engine<'c> {
             })
             .collect();
         errors.extend(moves::still_declared(self.config, &result.addresses));
-        errors.extend(imports::undeclared_targets(self.config, &result.addresses));
+        errors.extend(imports::undeclared_targets(
+            &import_targets,
+            &result.addresses,
+        ));
         for record in orphans {
             // The block is still configured (fewer `count`, a `for-each`
             // key gone): its `prevent-destroy` protects this instance too.

@@ -13,7 +13,7 @@ pub mod scope;
 pub mod vars;
 
 pub use block::{eval_block, eval_resource_block, read_typed};
-pub use expand::{Expansion, expand, expand_call};
+pub use expand::{Expansion, expand, expand_call, expand_for_each};
 pub use expr::{Context, SPECIAL_FORMS, is_expression_form};
 pub use refs::{Reference, form_references, references};
 pub use scope::{Instances, ModuleIndex, Scope};

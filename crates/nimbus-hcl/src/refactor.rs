@@ -102,28 +102,37 @@ impl Lowerer<'_> {
         self.no_labels(block, span)?;
         let mut items = Vec::new();
         let mut complete = true;
+        // With `for_each`, `to` may end in a key expression (`each.key`).
+        let repeated = block
+            .body
+            .iter()
+            .any(|s| matches!(s, Structure::Attribute(a) if a.key.as_str() == "for_each"));
         for structure in block.body.iter() {
             let at = self.span_of(structure, span);
             match structure {
                 Structure::Attribute(a) => {
                     let key_span = self.span_of(&a.key, at);
+                    let name = match a.key.as_str() {
+                        "for_each" => "for-each",
+                        other => other,
+                    };
                     let value = match a.key.as_str() {
+                        "to" if repeated => self.address_with_key_expression(&a.value, at),
                         "to" => self.address(&a.value, at),
-                        "id" => Some(self.expr(&a.value, at)),
+                        "id" | "for_each" => Some(self.expr(&a.value, at)),
                         "provider" => self.provider_reference(&a.value, at),
-                        "for_each" => {
-                            self.unsupported(at, "`for_each` in an `import` block");
-                            None
-                        }
                         _ => {
-                            self.unexpected_in(structure, "import", &["to", "id", "provider"], at);
+                            self.unexpected_in(
+                                structure,
+                                "import",
+                                &["to", "id", "provider", "for_each"],
+                                at,
+                            );
                             None
                         }
                     };
                     match value {
-                        Some(value) => {
-                            items.push(list(vec![symbol(a.key.as_str(), key_span), value], at))
-                        }
+                        Some(value) => items.push(list(vec![symbol(name, key_span), value], at)),
                         None => complete = false,
                     }
                 }
@@ -177,6 +186,36 @@ impl Lowerer<'_> {
             );
         }
         None
+    }
+
+    /// An `import` block's `to` under `for_each`: an address whose last
+    /// key may be an expression, lowered as any expression.
+    fn address_with_key_expression(&mut self, value: &Expression, span: Span) -> Option<Node> {
+        if let Expression::Traversal(t) = value
+            && let Some((last, rest)) = t.operators.split_last()
+            && let TraversalOperator::Index(key) = last.value()
+            && self.literal(key).is_none()
+            && !matches!(key, Expression::Number(_))
+        {
+            let at = self.span_of(value, span);
+            let mut shorter = t.clone();
+            shorter.operators = rest.to_vec();
+            let block = Expression::Traversal(shorter);
+            let mut address = self.address(&block, at)?;
+            let key = self.expr(key, at);
+            if let NodeKind::List(items) = &mut address.kind
+                && items.first().and_then(Node::as_symbol) == Some("ref")
+            {
+                items.push(key);
+                return Some(address);
+            }
+            self.error(
+                at,
+                "with `for_each`, `to` is a resource in this module with a computed key, e.g. `aws_instance.a[each.key]`",
+            );
+            return None;
+        }
+        self.address(value, span)
     }
 
     /// The names and literal keys of a traversal, or `None` when it is

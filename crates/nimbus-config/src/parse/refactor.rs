@@ -92,19 +92,33 @@ impl Parser<'_> {
         });
     }
 
-    /// `(import (to ADDRESS) (id EXPRESSION) [(provider NAME)])`.
+    /// `(import (to ADDRESS) (id EXPRESSION) [(provider NAME)] [(for-each
+    /// EXPRESSION)])`; with `for-each`, `to` may end in a key expression:
+    /// `(ref TYPE "NAME" each-key)`.
     pub(super) fn import_block(&mut self, span: Span, args: Vec<Node>) {
         let forms = self.attribute_forms(args, "an `import` block");
-        self.settings_once(&forms, &["to", "id", "provider"], "`import` block");
-        let (mut to, mut id, mut provider) = (None, None, None);
+        const SETTINGS: &[&str] = &["to", "id", "provider", "for-each"];
+        self.settings_once(&forms, SETTINGS, "`import` block");
+        let repeated = forms.iter().any(|f| f.name.as_str() == "for-each");
+        let (mut to, mut to_key, mut id, mut provider, mut for_each) =
+            (None, None, None, None, None);
         let mut to_written = false;
         for mut form in forms {
             match form.name.as_str() {
                 "to" => {
                     to_written = true;
-                    to = self.address_setting(&mut form);
+                    if let Some(mut node) = self.single_arg(&mut form) {
+                        if repeated {
+                            to_key = take_key_expression(&mut node);
+                        }
+                        to = self.address(&node).map(|address| WrittenAddress {
+                            address,
+                            span: node.span,
+                        });
+                    }
                 }
                 "id" => id = self.single_arg(&mut form),
+                "for-each" => for_each = self.single_arg(&mut form),
                 "provider" => {
                     if let Some(n) = self.single_arg(&mut form) {
                         match n.as_name() {
@@ -121,7 +135,7 @@ impl Parser<'_> {
                         }
                     }
                 }
-                other => self.unknown_setting(&form, other, "import", &["to", "id", "provider"]),
+                other => self.unknown_setting(&form, other, "import", SETTINGS),
             }
         }
         let Some(id) = id else {
@@ -141,10 +155,20 @@ impl Parser<'_> {
             );
             return;
         }
+        if repeated && to_key.is_none() && !matches!(to.address, Selector::Instance(_)) {
+            self.diagnostics.push(
+                Diagnostic::error("with `for-each`, `to` names one instance per element")
+                    .at(to.span)
+                    .with_note("help: give the instance key, e.g. `(ref TYPE \"NAME\" each-key)`"),
+            );
+            return;
+        }
         self.module.import_blocks.push(ImportBlock {
             to,
+            to_key,
             id,
             provider,
+            for_each,
             span,
         });
     }
@@ -310,6 +334,33 @@ fn article(word: &str) -> &'static str {
     } else {
         "a"
     }
+}
+
+/// Takes the key out of `(ref [data] TYPE "NAME" KEY)` when it is an
+/// expression rather than a literal, and gives it.
+fn take_key_expression(node: &mut Node) -> Option<Node> {
+    let NodeKind::List(items) = &mut node.kind else {
+        return None;
+    };
+    if items.first().and_then(Node::as_symbol) != Some("ref") {
+        return None;
+    }
+    let names = if items.get(1).and_then(Node::as_symbol) == Some("data") {
+        4
+    } else {
+        3
+    };
+    if items.len() != names + 1 {
+        return None;
+    }
+    let literal = matches!(
+        items.last().map(|k| &k.kind),
+        Some(NodeKind::Integer(_) | NodeKind::String(_))
+    );
+    if literal {
+        return None;
+    }
+    items.pop()
 }
 
 /// What a move endpoint names, for matching its two ends.

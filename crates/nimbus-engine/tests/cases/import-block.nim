@@ -3,6 +3,8 @@
 ;; block is a no-op. Importing another id at a managed address, or into an
 ;; instance the configuration does not declare, is refused; the id may be
 ;; computed from variables and locals, but must be known when planning.
+;; With `for-each`, one block imports one object per element, its key and
+;; id computed from `each-key` and `each-value`.
 ;; ---- apply
 (define-variables (suffix (type string) (default "one")))
 (locals (id (format "existing-~a" (var suffix))))
@@ -27,3 +29,10 @@
 (resource random-id "key" (byte-length 4))
 (import (to random-id.key) (id "AQIDBA"))
 ;; ---- apply-saved
+;; ---- apply
+(define-variables (existing (type (map string)) (default (map ("a" "id-a") ("b" "id-b")))))
+(resource terraform-data "adopted" (input "configured"))
+(resource random-id "key" (byte-length 4))
+(resource terraform-data "many" (for-each (var existing)) (input each-key))
+(import (for-each (var existing)) (to (ref terraform-data "many" each-key)) (id each-value))
+;; ---- plan

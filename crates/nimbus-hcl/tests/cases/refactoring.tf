@@ -46,3 +46,9 @@ import {
   to = terraform_data.keyed["a b"]
   id = "id-${var.suffix}"
 }
+
+import {
+  for_each = var.existing
+  to       = terraform_data.many[each.key]
+  id       = each.value
+}
