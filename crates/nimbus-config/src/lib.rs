@@ -12,7 +12,7 @@ mod parse;
 
 pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep, Selector};
 pub use model::*;
-pub use parse::refactor::{declares_block, endpoint_block};
+pub use parse::refactor::{declares_block, endpoint_block, module_at};
 pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SPECIAL_FORMS};
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};

@@ -1,7 +1,8 @@
 //! `moved` and `removed` blocks against the recorded objects.
 //!
-//! Planning applies the root module's `moved` blocks to the prior state
-//! before anything is diffed, as Terraform does: a block moves the objects
+//! Planning applies the `moved` blocks to the prior state before anything
+//! is diffed, as Terraform does. A block written in a child module speaks
+//! of addresses inside that module, and acts in every instance of it: a block moves the objects
 //! recorded at its `from` to its `to`, keys kept when both ends name a
 //! whole resource or module call. Blocks run in chain order (one whose
 //! `from` is another's `to` runs after it), so `a` → `b` → `c` takes an
@@ -17,7 +18,7 @@
 
 use crate::PriorState;
 use crate::plan::{Action, PlannedMove, ResourceChange};
-use nimbus_config::{Config, InstanceAddr, Moved, Selector};
+use nimbus_config::{Config, InstanceAddr, Module, ModuleStep, Moved, Selector};
 use nimbus_syntax::Diagnostic;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -132,46 +133,93 @@ fn in_chain_order(moved: &[Moved]) -> Result<Vec<&Moved>, Vec<Diagnostic>> {
         .collect())
 }
 
-/// The moves the root module's `moved` blocks make in `prior`, in the
-/// order they apply. Errors: a cycle, a destination already recorded.
+/// The modules an address's module path passes through, from the root:
+/// `(k, module)` where `module` is what the first `k` steps lead to.
+fn modules_along<'c>(config: &'c Config, steps: &[ModuleStep]) -> Vec<(usize, &'c Module)> {
+    let mut out = Vec::with_capacity(steps.len() + 1);
+    let mut module = config.root();
+    out.push((0, module));
+    for (i, step) in steps.iter().enumerate() {
+        match nimbus_config::module_at(config, module, std::slice::from_ref(step)) {
+            Some(next) => {
+                module = next;
+                out.push((i + 1, module));
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// `address` as seen from inside the module instance its first `k` module
+/// steps name.
+fn relative(address: &InstanceAddr, k: usize) -> InstanceAddr {
+    let mut inner = address.clone();
+    inner.block.module = address.block.module[k..].to_vec();
+    inner
+}
+
+/// `inner` (an address inside a module instance) with the instance's
+/// path, the first `k` module steps of `outer`, put back in front.
+fn prefixed(outer: &InstanceAddr, k: usize, inner: InstanceAddr) -> InstanceAddr {
+    let mut address = inner;
+    let mut module = outer.block.module[..k].to_vec();
+    module.append(&mut address.block.module);
+    address.block.module = module;
+    address
+}
+
+/// The moves the configuration's `moved` blocks make in `prior`, in the
+/// order they apply: the root module's first, then each module's in every
+/// instance of it. Errors: a cycle, a destination already recorded.
 pub fn plan_moves(
     config: &Config,
     prior: &PriorState,
 ) -> Result<Vec<PlannedMove>, Vec<Diagnostic>> {
-    let moved = &config.root().moved;
-    if moved.is_empty() {
-        return Ok(Vec::new());
-    }
-    let order = in_chain_order(moved)?;
     let mut recorded: HashSet<String> = prior.keys().cloned().collect();
     let mut steps = Vec::new();
     let mut errors = Vec::new();
-    for block in order {
-        let mut these: Vec<(String, String)> = recorded
-            .iter()
-            .filter_map(|text| {
-                let address = InstanceAddr::parse(text).ok()?;
-                let to = relocate(block, &address)?;
-                Some((text.clone(), to.to_string()))
-            })
-            .collect();
-        these.sort();
-        for (from, to) in these {
-            if recorded.contains(&to) {
-                errors.push(
-                    Diagnostic::error(format!(
-                        "cannot move {from} to {to}: an object is already recorded at {to}"
-                    ))
-                    .at(block.span)
-                    .with_note(format!(
-                        "help: if {to} is the object to keep, forget the other with `nimbus state rm {from}` (or destroy it); otherwise remove {to} from state first"
-                    )),
-                );
+    for module in config.modules.iter().filter(|m| !m.moved.is_empty()) {
+        let order = match in_chain_order(&module.moved) {
+            Ok(order) => order,
+            Err(cycle) => {
+                errors.extend(cycle);
                 continue;
             }
-            recorded.remove(&from);
-            recorded.insert(to.clone());
-            steps.push(PlannedMove { from, to });
+        };
+        for block in order {
+            let mut these: Vec<(String, String)> = recorded
+                .iter()
+                .filter_map(|text| {
+                    let address = InstanceAddr::parse(text).ok()?;
+                    let to = modules_along(config, &address.block.module)
+                        .into_iter()
+                        .filter(|(_, m)| std::ptr::eq(*m, module))
+                        .find_map(|(k, _)| {
+                            relocate(block, &relative(&address, k))
+                                .map(|to| prefixed(&address, k, to))
+                        })?;
+                    Some((text.clone(), to.to_string()))
+                })
+                .collect();
+            these.sort();
+            for (from, to) in these {
+                if recorded.contains(&to) {
+                    errors.push(
+                        Diagnostic::error(format!(
+                            "cannot move {from} to {to}: an object is already recorded at {to}"
+                        ))
+                        .at(block.span)
+                        .with_note(format!(
+                            "help: if {to} is the object to keep, forget the other with `nimbus state rm {from}` (or destroy it); otherwise remove {to} from state first"
+                        )),
+                    );
+                    continue;
+                }
+                recorded.remove(&from);
+                recorded.insert(to.clone());
+                steps.push(PlannedMove { from, to });
+            }
         }
     }
     if errors.is_empty() {
@@ -198,51 +246,83 @@ pub fn apply_to_prior<'p>(prior: &'p PriorState, moves: &[PlannedMove]) -> Cow<'
 }
 
 /// The `moved` blocks whose `from` names an instance the configuration
-/// still declares (`configured`: every planned instance address). A whole
-/// block or module call still declared is refused when loading.
+/// still declares (`configured`: every planned instance address; in a
+/// child module, in any instance of it). A whole block or module call
+/// still declared is refused when loading.
 pub fn still_declared(config: &Config, configured: &HashSet<String>) -> Vec<Diagnostic> {
-    config
-        .root()
-        .moved
-        .iter()
-        .filter_map(|m| {
+    let mut errors = Vec::new();
+    for module in config.modules.iter().filter(|m| !m.moved.is_empty()) {
+        let root = std::ptr::eq(module, config.root());
+        // Inside a child module: the configured addresses as its
+        // instances see them.
+        let inside: HashSet<String> = if root {
+            HashSet::new()
+        } else {
+            configured
+                .iter()
+                .filter_map(|text| InstanceAddr::parse(text).ok())
+                .flat_map(|address| {
+                    modules_along(config, &address.block.module)
+                        .into_iter()
+                        .filter(|(_, m)| std::ptr::eq(*m, module))
+                        .map(|(k, _)| relative(&address, k).to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let declared = if root { configured } else { &inside };
+        for m in &module.moved {
             let from = match (&m.from.address, &m.to.address) {
-                (Selector::Block(_), Selector::Block(_)) => return None,
-                (from @ (Selector::Block(_) | Selector::Instance(_)), _) => as_instance(from)?,
-                _ => return None,
+                (Selector::Block(_), Selector::Block(_)) => continue,
+                (from @ (Selector::Block(_) | Selector::Instance(_)), _) => match as_instance(from)
+                {
+                    Some(from) => from,
+                    None => continue,
+                },
+                _ => continue,
             };
-            configured.contains(&from.to_string()).then(|| {
-                Diagnostic::error(format!(
-                    "`moved` from {from}, which the configuration still declares"
-                ))
-                .at(m.from.span)
-                .with_note(format!(
-                    "help: change the configuration so that this object is declared as {} instead",
-                    m.to.address
-                ))
-            })
-        })
-        .collect()
+            if declared.contains(&from.to_string()) {
+                errors.push(
+                    Diagnostic::error(format!(
+                        "`moved` from {from}, which the configuration still declares"
+                    ))
+                    .at(m.from.span)
+                    .with_note(format!(
+                        "help: change the configuration so that this object is declared as {} instead",
+                        m.to.address
+                    )),
+                );
+            }
+        }
+    }
+    errors
 }
 
 /// Turns the planned deletion of objects that a `removed` block with
-/// `destroy` false names into forgetting them.
+/// `destroy` false names (in the module it is written in, any instance of
+/// it) into forgetting them.
 pub fn forget_removed(config: &Config, changes: &mut [ResourceChange]) {
-    let kept: Vec<&Selector> = config
-        .root()
-        .removed
+    if !config
+        .modules
         .iter()
-        .filter(|r| !r.destroy)
-        .map(|r| &r.from.address)
-        .collect();
-    if kept.is_empty() {
+        .any(|m| m.removed.iter().any(|r| !r.destroy))
+    {
         return;
     }
     for change in changes.iter_mut().filter(|c| c.action == Action::Delete) {
         let Ok(address) = InstanceAddr::parse(&change.address) else {
             continue;
         };
-        if kept.iter().any(|selector| selector.selects(&address)) {
+        let kept = modules_along(config, &address.block.module)
+            .into_iter()
+            .any(|(k, module)| {
+                let inner = relative(&address, k);
+                module
+                    .removed
+                    .iter()
+                    .any(|r| !r.destroy && r.from.address.selects(&inner))
+            });
+        if kept {
             change.action = Action::Forget;
             change.reason =
                 Some("`removed` with `destroy` false: the object is not destroyed".to_string());

@@ -380,10 +380,14 @@ pub fn endpoint_block(selector: &Selector) -> Option<&BlockAddr> {
     }
 }
 
-/// The module of `config` that module path `steps` leads to from the
-/// root (keys ignored: every instance of a call is the same module).
-fn module_at<'c>(config: &'c Config, steps: &[ModuleStep]) -> Option<&'c Module> {
-    let mut module = config.root();
+/// The module that module path `steps` leads to from `base` (keys
+/// ignored: every instance of a call is the same module).
+pub fn module_at<'c>(
+    config: &'c Config,
+    base: &'c Module,
+    steps: &[ModuleStep],
+) -> Option<&'c Module> {
+    let mut module = base;
     for step in steps {
         let call = module.calls.iter().find(|c| c.name.text == step.name)?;
         module = &config.modules[config.called(module, call)?];
@@ -391,19 +395,24 @@ fn module_at<'c>(config: &'c Config, steps: &[ModuleStep]) -> Option<&'c Module>
     Some(module)
 }
 
-/// Whether the configuration declares `block`.
+/// Whether the configuration declares `block` (from the root).
 pub fn declares_block(config: &Config, block: &BlockAddr) -> bool {
-    module_at(config, &block.module).is_some_and(|m| {
+    declares_block_in(config, config.root(), block)
+}
+
+/// Whether `block`, relative to `base`, is declared.
+fn declares_block_in(config: &Config, base: &Module, block: &BlockAddr) -> bool {
+    module_at(config, base, &block.module).is_some_and(|m| {
         m.resource(block.mode, &block.type_name, &block.name)
             .is_some()
     })
 }
 
-/// Whether the configuration declares the module call at the end of
-/// `steps` (whatever its key).
-fn declares_call(config: &Config, steps: &[ModuleStep]) -> bool {
+/// Whether the module call at the end of `steps` (relative to `base`,
+/// whatever its key) is declared.
+fn declares_call(config: &Config, base: &Module, steps: &[ModuleStep]) -> bool {
     match steps.split_last() {
-        Some((last, parents)) => module_at(config, parents)
+        Some((last, parents)) => module_at(config, base, parents)
             .is_some_and(|m| m.calls.iter().any(|c| c.name.text == last.name)),
         None => true,
     }
@@ -412,36 +421,31 @@ fn declares_call(config: &Config, steps: &[ModuleStep]) -> bool {
 /// Checks of `moved`, `removed` and `import` blocks that need the whole
 /// configuration: what each names and whether it is still declared. What
 /// depends on instances (`count`/`for-each` keys) and on state is the
-/// engine's to check.
+/// engine's to check. `moved` and `removed` blocks may be written in any
+/// module, their addresses relative to it; `import` blocks only in the
+/// root module, as in Terraform.
 pub(crate) fn check(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
     for (index, module) in config.modules.iter().enumerate() {
         if index != 0 {
-            for (span, what) in module
-                .moved
-                .iter()
-                .map(|m| (m.span, "moved"))
-                .chain(module.removed.iter().map(|r| (r.span, "removed")))
-                .chain(module.import_blocks.iter().map(|i| (i.span, "import")))
-            {
+            for import in &module.import_blocks {
                 diagnostics.push(
-                    Diagnostic::error(format!(
-                        "`{what}` blocks are only allowed in the root module"
-                    ))
-                    .at(span)
-                    .with_note(
-                        "help: move it to the root module and prefix its addresses with `module.NAME.`",
-                    ),
+                    Diagnostic::error("`import` blocks are only allowed in the root module")
+                        .at(import.span)
+                        .with_note(
+                            "help: move it to the root module and prefix its `to` with `module.NAME.`",
+                        ),
                 );
             }
-            continue;
         }
         for moved in &module.moved {
-            check_moved(config, moved, diagnostics);
+            check_moved(config, module, moved, diagnostics);
         }
         for removed in &module.removed {
             let still = match &removed.from.address {
-                Selector::Module(steps) => declares_call(config, steps),
-                other => endpoint_block(other).is_some_and(|b| declares_block(config, b)),
+                Selector::Module(steps) => declares_call(config, module, steps),
+                other => {
+                    endpoint_block(other).is_some_and(|b| declares_block_in(config, module, b))
+                }
             };
             if still {
                 diagnostics.push(
@@ -460,7 +464,7 @@ pub(crate) fn check(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        for import in &module.import_blocks {
+        for import in module.import_blocks.iter().filter(|_| index == 0) {
             let Some(block) = endpoint_block(&import.to.address) else {
                 continue;
             };
@@ -480,7 +484,7 @@ pub(crate) fn check(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_moved(config: &Config, moved: &Moved, diagnostics: &mut Vec<Diagnostic>) {
+fn check_moved(config: &Config, module: &Module, moved: &Moved, diagnostics: &mut Vec<Diagnostic>) {
     let (from, to) = (&moved.from.address, &moved.to.address);
     if kind(from) != kind(to) {
         diagnostics.push(
@@ -532,11 +536,11 @@ fn check_moved(config: &Config, moved: &Moved, diagnostics: &mut Vec<Diagnostic>
     // origin of a move. Instances are the engine's to check, once
     // `count` and `for-each` are expanded.
     let whole_still_declared = match (from, to) {
-        (Selector::Block(f), Selector::Block(_)) => declares_block(config, f),
+        (Selector::Block(f), Selector::Block(_)) => declares_block_in(config, module, f),
         (Selector::Module(f), Selector::Module(t)) => {
             f.last().is_some_and(|s| s.key.is_none())
                 && t.last().is_some_and(|s| s.key.is_none())
-                && declares_call(config, f)
+                && declares_call(config, module, f)
         }
         _ => false,
     };
@@ -651,18 +655,23 @@ mod tests {
     }
 
     #[test]
-    fn only_the_root_module_refactors() {
+    fn child_modules_move_within_themselves_and_import_only_from_the_root() {
         let files = MemoryFiles::default()
             .with("/p/main.nim", "(use-module m \"./m\") (include m)")
             .with(
                 "/p/m/main.nim",
-                "(moved (from terraform-data.a) (to terraform-data.b)) (resource terraform-data \"b\")",
+                "(moved (from terraform-data.a) (to terraform-data.b)) (resource terraform-data \"b\")
+                 (moved (from terraform-data.b) (to terraform-data.c))
+                 (import (to terraform-data.b) (id \"x\"))",
             );
         let (_, diags) = load(Path::new("/p"), &files);
         let messages: Vec<_> = diags.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
             messages,
-            ["`moved` blocks are only allowed in the root module"]
+            [
+                "`moved` from terraform-data.b, which is still declared in the configuration",
+                "`import` blocks are only allowed in the root module",
+            ]
         );
     }
 }
