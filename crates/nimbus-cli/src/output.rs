@@ -232,13 +232,26 @@ fn describe(kind: &str, fields: &Json) -> String {
             format!("{prefix}: {}", text("message"))
         }
         "planned_change" => format!("{}: plan to {}", text("address"), text("action")),
-        "plan_summary" => format!(
-            "Plan: {} to create, {} to update, {} to replace, {} to destroy.",
-            number("create"),
-            number("update"),
-            number("replace"),
-            number("delete")
-        ),
+        "plan_summary" => {
+            let mut line = "Plan: ".to_string();
+            if number("import") > 0 {
+                line.push_str(&format!("{} to import, ", number("import")));
+            }
+            line.push_str(&format!(
+                "{} to create, {} to update, {} to replace, {} to destroy",
+                number("create"),
+                number("update"),
+                number("replace"),
+                number("delete")
+            ));
+            for (field, what) in [("forget", "forget"), ("move", "move")] {
+                if number(field) > 0 {
+                    line.push_str(&format!(", {} to {what}", number(field)));
+                }
+            }
+            line.push('.');
+            line
+        }
         "open_intent" => format!(
             "{}: an interrupted run ({}) left an open `{}`: {}",
             text("address"),
@@ -404,6 +417,7 @@ fn ing(action: Action) -> &'static str {
         Action::Replace => "replacing",
         Action::Delete => "destroying",
         Action::Read => "reading",
+        Action::Forget => "forgetting",
         Action::NoOp => "checking",
     }
 }
@@ -415,6 +429,7 @@ fn done(action: Action) -> &'static str {
         Action::Replace => "replaced",
         Action::Delete => "destroyed",
         Action::Read => "read",
+        Action::Forget => "forgotten",
         Action::NoOp => "unchanged",
     }
 }

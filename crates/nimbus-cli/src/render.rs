@@ -21,6 +21,7 @@ fn color_of(action: Action) -> &'static str {
         Action::Replace => "35",
         Action::Delete => "31",
         Action::Read => "36",
+        Action::Forget => "33",
         Action::NoOp => "0",
     }
 }
@@ -35,6 +36,7 @@ fn headline(change: &ResourceChange) -> String {
         Action::Replace => "must be replaced".to_string(),
         Action::Delete => "will be destroyed".to_string(),
         Action::Read => "will be read during apply".to_string(),
+        Action::Forget => "will no longer be managed by Nimbus".to_string(),
         Action::NoOp => "is unchanged".to_string(),
     };
     match (&change.replace_triggered_by, &change.reason) {
@@ -113,15 +115,49 @@ pub fn summary_line(plan: &Plan) -> String {
     if s.total() == 0 {
         return "No changes. The infrastructure matches the configuration.".to_string();
     }
-    let mut line = format!(
-        "Plan: {} to create, {} to update, {} to replace, {} to destroy",
+    let mut line = "Plan: ".to_string();
+    if s.import > 0 {
+        let _ = write!(line, "{} to import, ", s.import);
+    }
+    let _ = write!(
+        line,
+        "{} to create, {} to update, {} to replace, {} to destroy",
         s.create, s.update, s.replace, s.delete
     );
-    if s.read > 0 {
-        let _ = write!(line, ", {} to read", s.read);
+    for (n, what) in [(s.read, "read"), (s.forget, "forget"), (s.moved, "move")] {
+        if n > 0 {
+            let _ = write!(line, ", {n} to {what}");
+        }
     }
     line.push('.');
     line
+}
+
+/// `# FROM has moved to TO` for each moved object, and `# ADDRESS will be
+/// imported` for each import, before the changes (Terraform's lines).
+fn render_moves_and_imports(out: &Output, plan: &Plan) -> String {
+    let mut text = String::new();
+    for moved in plan.moved_objects() {
+        let _ = writeln!(
+            text,
+            "  {}",
+            out.paint(&format!("# {} has moved to {}", moved.from, moved.to), "1")
+        );
+    }
+    for import in &plan.imports {
+        let id = if import.sensitive {
+            "(sensitive)".to_string()
+        } else {
+            format!("{:?}", import.id)
+        };
+        let _ = writeln!(
+            text,
+            "  {}",
+            out.paint(&format!("# {} will be imported", import.address), "1")
+        );
+        let _ = writeln!(text, "      id = {id}");
+    }
+    text
 }
 
 pub fn render_plan(out: &Output, plan: &Plan) -> String {
@@ -131,8 +167,12 @@ pub fn render_plan(out: &Output, plan: &Plan) -> String {
         .iter()
         .filter(|c| c.action.is_change())
         .collect();
-    if !changes.is_empty() {
+    if !changes.is_empty() || !plan.moves.is_empty() || !plan.imports.is_empty() {
         let _ = writeln!(text, "Nimbus will perform the following actions:\n");
+        let refactoring = render_moves_and_imports(out, plan);
+        if !refactoring.is_empty() {
+            let _ = writeln!(text, "{refactoring}");
+        }
         for change in changes {
             let _ = writeln!(text, "{}", render_change(out, change));
         }

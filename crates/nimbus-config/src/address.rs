@@ -130,6 +130,25 @@ pub enum Selector {
     Instance(InstanceAddr),
 }
 
+/// Terraform's text form: `module.a[1]`, `t.n`, `t.n["k"]`.
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Module(steps) => {
+                for (i, step) in steps.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    write!(f, "{step}")?;
+                }
+                Ok(())
+            }
+            Selector::Block(block) => write!(f, "{block}"),
+            Selector::Instance(instance) => write!(f, "{instance}"),
+        }
+    }
+}
+
 impl Selector {
     /// A module path alone (`module.a[1]`) reads as [`Selector::Module`]
     /// even where it could also read as a block of a type named `module`.

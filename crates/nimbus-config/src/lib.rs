@@ -12,6 +12,7 @@ mod parse;
 
 pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep, Selector};
 pub use model::*;
+pub use parse::refactor::{declares_block, endpoint_block, module_at};
 pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SELF, SPECIAL_FORMS};
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
@@ -369,6 +370,7 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
         config.modules.push(Module::default());
     }
     check_module_outputs(&config, &mut diagnostics);
+    parse::refactor::check(&config, &mut diagnostics);
     diagnostics.extend(policies_not_enforced(&config));
     sort_diagnostics(&mut diagnostics);
     (config, diagnostics)

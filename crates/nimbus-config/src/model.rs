@@ -272,6 +272,12 @@ pub struct Module {
     pub required_providers: Vec<RequiredProvider>,
     /// `(check ...)` blocks.
     pub checks: Vec<Check>,
+    /// `(moved ...)`: objects recorded under another address.
+    pub moved: Vec<Moved>,
+    /// `(removed ...)`: blocks taken out of the configuration on purpose.
+    pub removed: Vec<Removed>,
+    /// `(import ...)`: existing objects to bring under management.
+    pub import_blocks: Vec<ImportBlock>,
 }
 
 impl Module {
@@ -284,4 +290,48 @@ impl Module {
             .iter()
             .find(|r| r.mode == mode && r.type_name.text == type_name && r.name.text == name)
     }
+}
+
+/// An address written in a `moved`, `removed` or `import` block, with
+/// where it was written. What it names (a module call or instance, a
+/// block, an instance) is the one address type's [`crate::Selector`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenAddress {
+    pub address: crate::Selector,
+    pub span: Span,
+}
+
+/// `(moved (from ADDRESS) (to ADDRESS))`: Terraform's `moved` block. The
+/// object recorded at `from` is recorded at `to` from now on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub from: WrittenAddress,
+    pub to: WrittenAddress,
+    pub span: Span,
+}
+
+/// `(removed (from ADDRESS) [(destroy #f)])`: Terraform's `removed`
+/// block. The block (or module call) is gone from the configuration; with
+/// `destroy` false its objects are forgotten (left alone, dropped from
+/// state) instead of destroyed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    pub from: WrittenAddress,
+    pub destroy: bool,
+    pub span: Span,
+}
+
+/// `(import (to ADDRESS) (id EXPRESSION) [(provider NAME)])`: Terraform's
+/// `import` block. The existing object with that id becomes the object of
+/// the instance `to`. With `(for-each EXPRESSION)`, one import per
+/// element: `to` names the block and `to_key` is the instance key's
+/// expression (`each-key`, ...), evaluated per element as `id` is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportBlock {
+    pub to: WrittenAddress,
+    pub to_key: Option<Node>,
+    pub id: Node,
+    pub provider: Option<Name>,
+    pub for_each: Option<Node>,
+    pub span: Span,
 }

@@ -7,6 +7,8 @@ use nimbus_value::{Number, Type, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub(crate) mod refactor;
+
 /// Forms allowed at the top level of a file or inside `define-infrastructure`.
 pub const BLOCK_FORMS: &[&str] = &[
     "check",
@@ -14,10 +16,13 @@ pub const BLOCK_FORMS: &[&str] = &[
     "define-infrastructure",
     "define-policy",
     "define-variables",
+    "import",
     "include",
     "locals",
+    "moved",
     "output",
     "provider",
+    "removed",
     "required-providers",
     "resource",
     "use-module",
@@ -146,6 +151,9 @@ impl Parser<'_> {
             "include" => self.include(span, args),
             "required-providers" => self.required_providers(args),
             "check" => self.check(span, args),
+            "moved" => self.moved(span, args),
+            "removed" => self.removed(span, args),
+            "import" => self.import_block(span, args),
             _ => self.policy(span, args),
         }
     }

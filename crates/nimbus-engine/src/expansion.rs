@@ -256,7 +256,7 @@ pub fn expand<'c>(
 
 /// The locals of each module (by module id) in the base graph's
 /// topological order, taken from the first instance of that module.
-fn locals_in_order(base: &Graph<'_>) -> Vec<Vec<usize>> {
+pub(crate) fn locals_in_order(base: &Graph<'_>) -> Vec<Vec<usize>> {
     let modules = base.config.modules.len();
     let mut first_instance: Vec<Option<usize>> = vec![None; modules];
     for (mi, instance) in base.instances.iter().enumerate() {

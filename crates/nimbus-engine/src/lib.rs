@@ -15,7 +15,9 @@ pub mod events;
 pub mod expansion;
 pub mod files;
 pub mod graph;
+mod imports;
 pub mod job;
+pub mod moves;
 pub mod ops;
 pub mod plan;
 pub mod providers;
@@ -28,7 +30,9 @@ pub mod walk;
 pub use events::{Event, EventSink, Events, NoEvents};
 pub use graph::Graph;
 pub use job::{JobContext, WalkMode};
-pub use plan::{Action, OutputChange, Plan, PlanSummary, ResourceChange};
+pub use plan::{
+    Action, OutputChange, Plan, PlanSummary, PlannedImport, PlannedMove, ResourceChange,
+};
 pub use providers::{Catalog, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use saved::{SavedPlan, SavedPlanError};
@@ -83,6 +87,10 @@ pub struct ApplyReport {
     pub skipped: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
     pub outputs: Outputs,
+    /// Objects recorded under a new address (`moved`): from, to.
+    pub moved: Vec<(String, String)>,
+    /// Objects brought under management (`import`).
+    pub imported: Vec<String>,
 }
 
 impl ApplyReport {
@@ -263,6 +271,16 @@ impl<'c> Engine<'c> {
         seen: Option<&Plan>,
         options: &RunOptions,
     ) -> Result<Plan, Vec<Diagnostic>> {
+        // `moved` and `import` blocks act on the prior state first: the
+        // plan diffs against the objects where they are about to be.
+        let moves = moves::plan_moves(self.config, prior)?;
+        let mut prior = moves::apply_to_prior(prior, &moves);
+        let (imports, import_targets) = if self.config.root().import_blocks.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.plan_imports(inputs, prior.to_mut(), options).await?
+        };
+        let prior: &PriorState = &prior;
         let mut result = self
             .walk(WalkMode::Plan, inputs, prior, seen, None, options)
             .await;
@@ -285,6 +303,11 @@ impl<'c> Engine<'c> {
                 .with_note("help: `nimbus state list` shows the addresses in state; a block's instances are `TYPE.NAME[INDEX]` or `TYPE.NAME[\"KEY\"]`")
             })
             .collect();
+        errors.extend(moves::still_declared(self.config, &result.addresses));
+        errors.extend(imports::undeclared_targets(
+            &import_targets,
+            &result.addresses,
+        ));
         for record in orphans {
             // The block is still configured (fewer `count`, a `for-each`
             // key gone): its `prevent-destroy` protects this instance too.
@@ -322,6 +345,7 @@ impl<'c> Engine<'c> {
         if !errors.is_empty() {
             return Err(errors);
         }
+        moves::forget_removed(self.config, &mut changes);
         changes.sort_by(|a, b| a.address.cmp(&b.address));
         let outputs = output_changes(&result.outputs, prior_outputs);
         Ok(Plan {
@@ -334,6 +358,8 @@ impl<'c> Engine<'c> {
             targets: options.targets.clone(),
             excludes: options.excludes.clone(),
             replace: options.replace.clone(),
+            moves,
+            imports,
             warnings: [selection_warnings(options), result.warnings].concat(),
         })
     }
@@ -465,6 +491,8 @@ impl<'c> Engine<'c> {
             targets: options.targets.clone(),
             excludes: options.excludes.clone(),
             replace: Vec::new(),
+            moves: Vec::new(),
+            imports: Vec::new(),
             warnings: selection_warnings(options),
         })
     }
@@ -512,6 +540,16 @@ impl<'c> Engine<'c> {
             replace: plan.replace.clone(),
             ..options.clone()
         };
+        // Moves and imports first: every change after them acts on the
+        // objects at their new addresses.
+        let (prior, mut report) = match self
+            .record_moves_and_imports(plan, inputs, prior, recorder, options)
+            .await
+        {
+            Ok(done) => done,
+            Err(report) => return report,
+        };
+        let prior: &PriorState = &prior;
         let result = self
             .walk(
                 WalkMode::Apply,
@@ -522,13 +560,25 @@ impl<'c> Engine<'c> {
                 &options_no_refresh,
             )
             .await;
-        let mut report = ApplyReport {
-            applied: result.applied,
-            failed: result.failed,
-            skipped: result.skipped,
-            diagnostics: [result.diagnostics, result.warnings].concat(),
-            outputs: result.outputs,
-        };
+        report.applied = result.applied;
+        report.failed = result.failed;
+        report.skipped = result.skipped;
+        report.diagnostics = [result.diagnostics, result.warnings].concat();
+        report.outputs = result.outputs;
+        for change in plan.changes.iter().filter(|c| c.action == Action::Forget) {
+            match recorder.remove(change.address.clone()).await {
+                Ok(_) => report
+                    .applied
+                    .push((change.address.clone(), Action::Forget)),
+                Err(e) => {
+                    report.failed.push(change.address.clone());
+                    report.diagnostics.push(Diagnostic::error(format!(
+                        "{}: recording that it is forgotten: {e}",
+                        change.address
+                    )));
+                }
+            }
+        }
         let orphans: Vec<ResourceRecord> = plan
             .changes
             .iter()
@@ -566,6 +616,72 @@ impl<'c> Engine<'c> {
             }
         }
         report
+    }
+
+    /// Records a plan's moves (one transaction) and imports (each object
+    /// read again and recorded), and gives the prior state as it is after
+    /// them. On failure, the report says what went wrong and nothing else
+    /// is done.
+    async fn record_moves_and_imports<'p>(
+        &self,
+        plan: &Plan,
+        inputs: &Inputs,
+        prior: &'p PriorState,
+        recorder: &Recorder,
+        options: &RunOptions,
+    ) -> Result<(std::borrow::Cow<'p, PriorState>, ApplyReport), ApplyReport> {
+        let mut report = ApplyReport::default();
+        let mut now = moves::apply_to_prior(prior, &plan.moves);
+        if !plan.moves.is_empty() {
+            let pairs: Vec<(String, String)> = plan
+                .moves
+                .iter()
+                .map(|m| (m.from.clone(), m.to.clone()))
+                .collect();
+            if let Err(e) = recorder.move_resources(pairs).await {
+                report
+                    .diagnostics
+                    .push(Diagnostic::error(format!("recording the moves: {e}")));
+                report.failed = plan.moves.iter().map(|m| m.from.clone()).collect();
+                return Err(report);
+            }
+            report.moved = plan
+                .moved_objects()
+                .into_iter()
+                .map(|m| (m.from, m.to))
+                .collect();
+        }
+        if plan.imports.is_empty() {
+            return Ok((now, report));
+        }
+        if let Err(ds) = self.configure_providers(inputs, options).await {
+            report.diagnostics = ds;
+            return Err(report);
+        }
+        for import in &plan.imports {
+            let imported = match self
+                .import_object(&import.address, &import.id, options)
+                .await
+            {
+                Ok(record) => self
+                    .record_import(&record, &import.id, recorder)
+                    .await
+                    .map(|()| record),
+                Err(d) => Err(d),
+            };
+            match imported {
+                Ok(record) => {
+                    now.to_mut().insert(import.address.clone(), record);
+                    report.imported.push(import.address.clone());
+                }
+                Err(d) => {
+                    report.diagnostics.push(d);
+                    report.failed.push(import.address.clone());
+                    return Err(report);
+                }
+            }
+        }
+        Ok((now, report))
     }
 
     fn job_context(&self, walk: WalkMode, recorder: &Recorder, options: &RunOptions) -> JobContext {
@@ -703,6 +819,45 @@ impl<'c> Engine<'c> {
         recorder: &Recorder,
         options: &RunOptions,
     ) -> Result<ResourceRecord, Diagnostic> {
+        let record = self.import_object(address, id, options).await?;
+        self.record_import(&record, id, recorder).await?;
+        Ok(record)
+    }
+
+    /// Records an imported object: an `Import` intent, closed with the
+    /// record in the same transaction.
+    async fn record_import(
+        &self,
+        record: &ResourceRecord,
+        id: &str,
+        recorder: &Recorder,
+    ) -> Result<(), Diagnostic> {
+        let intent = recorder
+            .record_intent(nimbus_state::NewIntent {
+                address: record.address.clone(),
+                action: nimbus_state::IntentAction::Import,
+                resource_type: record.resource_type.clone(),
+                provider: record.provider.clone(),
+                detail: serde_json::json!({ "id": id }),
+            })
+            .await
+            .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
+        recorder
+            .complete(intent, nimbus_state::Outcome::Upsert(record.clone()))
+            .await
+            .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
+        Ok(())
+    }
+
+    /// The object the provider finds under `id`, as it would be recorded
+    /// at `address` (its import, then a read). Records nothing: `nimbus
+    /// import` and `import` blocks record it. Providers must be configured.
+    pub async fn import_object(
+        &self,
+        address: &str,
+        id: &str,
+        options: &RunOptions,
+    ) -> Result<ResourceRecord, Diagnostic> {
         let block = block_of(address);
         let resource = self.find_block(block).ok_or_else(|| {
             Diagnostic::error(format!(
@@ -757,20 +912,6 @@ impl<'c> Engine<'c> {
             status: nimbus_state::ResourceStatus::Ready,
             last_run: None,
         };
-        let intent = recorder
-            .record_intent(nimbus_state::NewIntent {
-                address: address.to_string(),
-                action: nimbus_state::IntentAction::Import,
-                resource_type: record.resource_type.clone(),
-                provider: record.provider.clone(),
-                detail: serde_json::json!({ "id": id }),
-            })
-            .await
-            .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
-        recorder
-            .complete(intent, nimbus_state::Outcome::Upsert(record.clone()))
-            .await
-            .map_err(|e| Diagnostic::error(format!("recording import: {e}")))?;
         Ok(record)
     }
 }

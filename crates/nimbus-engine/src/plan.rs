@@ -15,6 +15,9 @@ pub enum Action {
     Delete,
     /// A data source read that has to wait for apply.
     Read,
+    /// Dropped from state, left alone in the world (a `removed` block
+    /// with `destroy` false).
+    Forget,
 }
 
 impl Action {
@@ -26,6 +29,7 @@ impl Action {
             Action::Replace => "replace",
             Action::Delete => "delete",
             Action::Read => "read",
+            Action::Forget => "forget",
         }
     }
 
@@ -37,6 +41,7 @@ impl Action {
             Action::Replace => "-/+",
             Action::Delete => "-",
             Action::Read => "<=",
+            Action::Forget => ".",
         }
     }
 
@@ -99,20 +104,17 @@ impl ResourceChange {
         for name in names {
             let b = before.get(name).filter(|v| !v.is_null());
             let a = after.get(name).filter(|v| !v.is_null());
-            if self.action != Action::Delete && b == a {
+            let removal = matches!(self.action, Action::Delete | Action::Forget);
+            if !removal && b == a {
                 continue;
             }
-            if self.action == Action::Delete && b.is_none() {
+            if removal && b.is_none() {
                 continue;
             }
             out.push(AttributeDiff {
                 name: name.clone(),
                 before: b.cloned(),
-                after: if self.action == Action::Delete {
-                    None
-                } else {
-                    a.cloned()
-                },
+                after: if removal { None } else { a.cloned() },
                 forces_replacement: self.requires_replace.contains(name),
                 sensitive: nimbus_value::path::touches_attribute(&self.sensitive_attributes, name),
             });
@@ -140,12 +142,50 @@ pub struct PlanSummary {
     pub replace: usize,
     pub delete: usize,
     pub read: usize,
+    /// Objects dropped from state without being destroyed.
+    #[serde(default)]
+    pub forget: usize,
+    /// Objects recorded under a new address (`moved`), counted once
+    /// however many `moved` blocks they went through.
+    #[serde(default)]
+    pub moved: usize,
+    /// Existing objects brought under management (`import`).
+    #[serde(default)]
+    pub import: usize,
 }
 
 impl PlanSummary {
     pub fn total(&self) -> usize {
-        self.create + self.update + self.replace + self.delete + self.read
+        self.create
+            + self.update
+            + self.replace
+            + self.delete
+            + self.read
+            + self.forget
+            + self.moved
+            + self.import
     }
+}
+
+/// One step of a `moved` block: the object recorded at `from` is recorded
+/// at `to`. A plan lists steps in the order they apply, each onto a free
+/// address; an object that follows a chain of `moved` blocks takes one
+/// step per block ([`Plan::moved_objects`] joins them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedMove {
+    pub from: String,
+    pub to: String,
+}
+
+/// An existing object an `import` block brings under management at
+/// `address`, found by the provider under `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedImport {
+    pub address: String,
+    pub id: String,
+    /// The id came from something sensitive: never shown.
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 /// The result of planning.
@@ -173,6 +213,13 @@ pub struct Plan {
     /// `--replace` instances the plan was made with.
     #[serde(default)]
     pub replace: Vec<String>,
+    /// `moved` blocks' steps, applied to the recorded objects before
+    /// anything else (see [`crate::moves`]).
+    #[serde(default)]
+    pub moves: Vec<PlannedMove>,
+    /// `import` blocks' objects, recorded before the changes are made.
+    #[serde(default)]
+    pub imports: Vec<PlannedImport>,
     /// What the user should know about this plan (targeting in effect,
     /// provider warnings). Shown with the plan, not saved with it.
     #[serde(skip)]
@@ -189,14 +236,46 @@ impl Plan {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::Read => s.read += 1,
+                Action::Forget => s.forget += 1,
                 Action::NoOp => {}
             }
         }
+        s.moved = self.moved_objects().len();
+        s.import = self.imports.len();
         s
     }
 
+    /// Each moved object once: where it was recorded before the plan and
+    /// where it is recorded after, chains of `moved` blocks joined, in
+    /// the order of their final addresses.
+    pub fn moved_objects(&self) -> Vec<PlannedMove> {
+        let mut objects: Vec<PlannedMove> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for step in &self.moves {
+            match at.remove(step.from.as_str()) {
+                Some(i) => {
+                    objects[i].to = step.to.clone();
+                    at.insert(step.to.as_str(), i);
+                }
+                None => {
+                    at.insert(step.to.as_str(), objects.len());
+                    objects.push(step.clone());
+                }
+            }
+        }
+        objects.sort_by(|a, b| a.to.cmp(&b.to));
+        objects
+    }
+
+    /// The `import` of `address`, if the plan imports it.
+    pub fn import_of(&self, address: &str) -> Option<&PlannedImport> {
+        self.imports.iter().find(|i| i.address == address)
+    }
+
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action.is_change())
+        !self.moves.is_empty()
+            || !self.imports.is_empty()
+            || self.changes.iter().any(|c| c.action.is_change())
             || self
                 .outputs
                 .iter()

@@ -319,7 +319,60 @@ pub fn departures(saved: &Plan, now: &Plan) -> Vec<PlanDeparture> {
         }
     }
     out.extend(output_departures(&saved.outputs, &now.outputs));
+    out.extend(refactoring_departures(saved, now));
     out.sort_by(|a, b| a.address.cmp(&b.address).then(a.detail.cmp(&b.detail)));
+    out
+}
+
+/// Moves and imports the saved plan makes that the configuration no
+/// longer makes, and the other way round.
+fn refactoring_departures(saved: &Plan, now: &Plan) -> Vec<PlanDeparture> {
+    let mut out = Vec::new();
+    let (saved_moves, now_moves) = (saved.moved_objects(), now.moved_objects());
+    for m in saved_moves.iter().filter(|m| !now_moves.contains(m)) {
+        out.push(PlanDeparture {
+            address: m.from.clone(),
+            detail: format!(
+                "the saved plan moves it to {}, but the configuration no longer does",
+                m.to
+            ),
+        });
+    }
+    for m in now_moves.iter().filter(|m| !saved_moves.contains(m)) {
+        out.push(PlanDeparture {
+            address: m.from.clone(),
+            detail: format!(
+                "the configuration now moves it to {}, but the saved plan does not",
+                m.to
+            ),
+        });
+    }
+    let ids = |plan: &Plan| -> HashMap<String, String> {
+        plan.imports
+            .iter()
+            .map(|i| (i.address.clone(), i.id.clone()))
+            .collect()
+    };
+    let (saved_imports, now_imports) = (ids(saved), ids(now));
+    for (address, id) in &saved_imports {
+        if now_imports.get(address) != Some(id) {
+            out.push(PlanDeparture {
+                address: address.clone(),
+                detail:
+                    "the saved plan imports it, but the configuration no longer imports that object"
+                        .to_string(),
+            });
+        }
+    }
+    for (address, id) in &now_imports {
+        if saved_imports.get(address) != Some(id) {
+            out.push(PlanDeparture {
+                address: address.clone(),
+                detail: "the configuration now imports an object here, but the saved plan does not"
+                    .to_string(),
+            });
+        }
+    }
     out
 }
 

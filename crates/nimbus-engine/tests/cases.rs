@@ -16,6 +16,7 @@
 //! | `save-plan [FLAGS] [--destroy]` | `plan -out`: the plan, written and read back, is kept |
 //! | `apply-saved` | `apply PLANFILE` of the kept plan, with the section's configuration |
 //! | `taint ADDRESS` | marks an object in state for replacement |
+//! | `history KIND` | lists the addresses of the state's events of KIND (`resource.move`, ...) |
 //! | `file PATH` | writes the section's text to PATH (relative to the project) |
 //! | `rm PATH` | deletes PATH, as a change made outside Nimbus |
 //!
@@ -196,6 +197,14 @@ impl CaseRun {
             }
             "rm" => {
                 self.project.remove(single_argument(step));
+                Effect::EditsFiles
+            }
+            "history" => {
+                let kind = single_argument(step);
+                let _ = writeln!(out, "{kind} events:");
+                for event in self.project.events_of(kind) {
+                    let _ = writeln!(out, "  {event}");
+                }
                 Effect::EditsFiles
             }
             "taint" => {
@@ -380,6 +389,9 @@ fn render_plan(out: &mut String, plan: &Plan, sources: &SourceMap) {
         (summary.replace, "replace"),
         (summary.delete, "delete"),
         (summary.read, "read"),
+        (summary.import, "import"),
+        (summary.moved, "move"),
+        (summary.forget, "forget"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -390,6 +402,12 @@ fn render_plan(out: &mut String, plan: &Plan, sources: &SourceMap) {
         let _ = writeln!(out, "{kind}: no changes");
     } else {
         let _ = writeln!(out, "{kind}: {}", counts.join(", "));
+    }
+    for moved in plan.moved_objects() {
+        let _ = writeln!(out, "  moved {} -> {}", moved.from, moved.to);
+    }
+    for import in &plan.imports {
+        let _ = writeln!(out, "  import {} (id {:?})", import.address, import.id);
     }
     for change in plan.changes.iter().filter(|c| c.action.is_change()) {
         let mut notes = Vec::new();
@@ -408,7 +426,7 @@ fn render_plan(out: &mut String, plan: &Plan, sources: &SourceMap) {
             change.action.symbol().trim(),
             change.address
         );
-        if change.action == Action::Delete {
+        if matches!(change.action, Action::Delete | Action::Forget) {
             continue;
         }
         for diff in change.diffs() {
@@ -484,6 +502,12 @@ fn render_report(out: &mut String, report: &ApplyReport, sources: &SourceMap) {
         "finished with errors"
     };
     let _ = writeln!(out, "apply: {verdict}");
+    for (from, to) in &report.moved {
+        let _ = writeln!(out, "  moved {from} -> {to}");
+    }
+    for address in &report.imported {
+        let _ = writeln!(out, "  imported {address}");
+    }
     let mut applied: Vec<&(String, Action)> = report.applied.iter().collect();
     applied.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     for (address, action) in applied {

@@ -274,7 +274,7 @@ fn check_applied_as_planned(
         let address = change.address.as_str();
         match change.action {
             Action::NoOp | Action::Read => continue,
-            Action::Delete => {
+            Action::Delete | Action::Forget => {
                 if recorded.contains_key(address) {
                     return Err(fail(format!(
                         "{address} was planned for deletion but is in state"

@@ -47,6 +47,12 @@ pub fn expand_call(ctx: &mut Context<'_>, call: &ModuleCall) -> Result<Expansion
     expand_meta(ctx, call.count.as_ref(), call.for_each.as_ref())
 }
 
+/// Evaluates a `for-each` of another block (an `import` block's): the
+/// same rules as a resource's.
+pub fn expand_for_each(ctx: &mut Context<'_>, for_each: &Node) -> Result<Expansion, Diagnostic> {
+    expand_meta(ctx, None, Some(for_each))
+}
+
 /// The keys a `count` or `for-each` expression gives (neither: one
 /// instance without a key).
 fn expand_meta(

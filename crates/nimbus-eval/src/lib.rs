@@ -15,7 +15,7 @@ mod template_file;
 pub mod vars;
 
 pub use block::{eval_block, eval_resource_block, read_typed};
-pub use expand::{Expansion, expand, expand_call};
+pub use expand::{Expansion, expand, expand_call, expand_for_each};
 pub use expr::{Context, SPECIAL_FORMS, is_expression_form};
 pub use refs::{Reference, form_references, references};
 pub use scope::{Instances, ModuleIndex, Scope};

@@ -97,8 +97,9 @@ impl Lowerer<'_> {
             "data" => out.extend(self.resource(block, "data", span)),
             "module" => self.module(block, span, out),
             "check" => out.extend(self.check(block, span)),
-            "moved" | "removed" => self.unsupported(kind_span, &format!("a `{kind}` block")),
-            "import" => self.unsupported(kind_span, "an `import` block"),
+            "moved" => out.extend(self.moved(block, span)),
+            "removed" => out.extend(self.removed(block, span)),
+            "import" => out.extend(self.import(block, span)),
             other => self.diagnostics.push(
                 Diagnostic::error(format!("unknown block type `{other}`"))
                     .at(kind_span)
@@ -183,7 +184,12 @@ impl Lowerer<'_> {
         }
     }
 
-    fn literal_bool(&mut self, value: &Expression, what: &str, span: Span) -> Option<bool> {
+    pub(crate) fn literal_bool(
+        &mut self,
+        value: &Expression,
+        what: &str,
+        span: Span,
+    ) -> Option<bool> {
         let at = self.span_of(value, span);
         match value {
             Expression::Bool(b) => Some(*b.value()),
@@ -195,7 +201,7 @@ impl Lowerer<'_> {
     }
 
     /// A string or a template without interpolations, as its text.
-    fn literal(&self, value: &Expression) -> Option<NodeKind> {
+    pub(crate) fn literal(&self, value: &Expression) -> Option<NodeKind> {
         match value {
             Expression::String(s) => Some(NodeKind::String(s.value().to_string())),
             Expression::StringTemplate(t) => literal_text(t),
@@ -623,7 +629,7 @@ impl Lowerer<'_> {
     }
 
     /// `provider = aws.west` to the symbol `aws.west`.
-    fn provider_reference(&mut self, value: &Expression, span: Span) -> Option<Node> {
+    pub(crate) fn provider_reference(&mut self, value: &Expression, span: Span) -> Option<Node> {
         let at = self.span_of(value, span);
         match value {
             Expression::Variable(v) => Some(symbol(v.as_str(), at)),

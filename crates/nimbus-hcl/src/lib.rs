@@ -15,6 +15,7 @@ mod blocks;
 mod convert;
 mod expr;
 mod json;
+mod refactor;
 mod template;
 mod version;
 

@@ -61,6 +61,8 @@ enum Op {
     Upsert(EncodedResource),
     Remove(String),
     Move(String, String),
+    /// Several renames, all or none (a plan's `moved` blocks).
+    MoveAll(Vec<(String, String)>),
     SetOutputs(Vec<OutputRecord>),
     Finish(RunStatus),
 }
@@ -255,6 +257,14 @@ impl Recorder {
         to: impl Into<String>,
     ) -> Result<u64> {
         self.call_blocking(Op::Move(from.into(), to.into()))
+    }
+
+    /// Renames resources in order, all in one transaction or none (the
+    /// moves of a plan's `moved` blocks: each `to` must be free when its
+    /// turn comes). One `resource.move` event each. Returns the last
+    /// event's seq (the head seq when `moves` is empty).
+    pub async fn move_resources(&self, moves: Vec<(String, String)>) -> Result<u64> {
+        self.call(Op::MoveAll(moves)).await
     }
 
     /// Replaces the workspace's outputs, recording one event per output that
@@ -467,6 +477,13 @@ fn apply(conn: &Connection, actor: &Actor, op: &Op) -> Result<u64> {
         },
         Op::Remove(address) => write::remove(conn, actor, address, None),
         Op::Move(from, to) => write::move_resource(conn, actor, from, to),
+        Op::MoveAll(moves) => {
+            let mut seq = write::head_seq(conn, &actor.workspace)?;
+            for (from, to) in moves {
+                seq = write::move_resource(conn, actor, from, to)?;
+            }
+            Ok(seq)
+        }
         Op::SetOutputs(outputs) => write::set_outputs(conn, actor, outputs),
         Op::Finish(status) => write::finish_run(conn, actor, *status),
     }
@@ -543,6 +560,41 @@ mod tests {
             .query_row("SELECT count(*) FROM resources", [], |r| r.get(0))
             .expect("count");
         assert_eq!(resources, 2);
+    }
+
+    #[test]
+    fn moves_are_made_all_or_none() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        crate::schema::migrate(&mut conn).expect("schema");
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let ops = vec![
+            upsert("t.a"),
+            upsert("t.b"),
+            upsert("t.taken"),
+            // The second move's destination is taken: the first is undone.
+            Op::MoveAll(vec![pair("t.a", "t.a2"), pair("t.b", "t.taken")]),
+            Op::MoveAll(vec![pair("t.a", "t.b2"), pair("t.b2", "t.c")]),
+        ];
+        let (results, _) = commit_batch(&mut conn, &actor(), &ops).expect("commit");
+        assert!(matches!(results[3], Err(StateError::ResourceExists { .. })));
+        assert!(results[4].is_ok());
+        let mut addresses: Vec<String> = conn
+            .prepare("SELECT address FROM resources ORDER BY address")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        addresses.sort();
+        assert_eq!(addresses, ["t.b", "t.c", "t.taken"]);
+        let moves: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM events WHERE kind = 'resource.move'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(moves, 2);
     }
 
     #[test]

@@ -73,6 +73,23 @@ fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
 fn show_plan(session: &Session, sources: &SourceMap, plan: &Plan) {
     session.out.diagnostics(sources, &plan.warnings);
     if session.out.json {
+        for moved in plan.moved_objects() {
+            session.out.event(
+                "planned_change",
+                json!({ "address": moved.to, "action": "move", "previous_address": moved.from }),
+            );
+        }
+        for import in &plan.imports {
+            let id = if import.sensitive {
+                json!("(sensitive)")
+            } else {
+                json!(import.id)
+            };
+            session.out.event(
+                "planned_change",
+                json!({ "address": import.address, "action": "import", "id": id }),
+            );
+        }
         for change in plan.changes.iter().filter(|c| c.action.is_change()) {
             session.out.event(
                 "planned_change",
@@ -93,7 +110,10 @@ fn show_plan(session: &Session, sources: &SourceMap, plan: &Plan) {
         let s = plan.summary();
         session.out.event(
             "plan_summary",
-            json!({ "create": s.create, "update": s.update, "replace": s.replace, "delete": s.delete, "read": s.read }),
+            json!({
+                "create": s.create, "update": s.update, "replace": s.replace, "delete": s.delete, "read": s.read,
+                "import": s.import, "move": s.moved, "forget": s.forget,
+            }),
         );
     } else {
         session.out.text(&render::render_plan(&session.out, plan));
@@ -397,14 +417,25 @@ fn finish_report(
     let updated = report.count(Action::Update);
     let replaced = report.count(Action::Replace);
     let deleted = report.count(Action::Delete);
+    let forgotten = report.count(Action::Forget);
     let word = if destroy { "Destroy" } else { "Apply" };
     let verdict = if report.succeeded() {
         "complete"
     } else {
         "finished with errors"
     };
+    let mut refactored = String::new();
+    for (n, what) in [
+        (report.imported.len(), "imported"),
+        (report.moved.len(), "moved"),
+        (forgotten, "forgotten"),
+    ] {
+        if n > 0 {
+            refactored.push_str(&format!("{n} {what}, "));
+        }
+    }
     let headline = format!(
-        "{word} {verdict}! Resources: {created} created, {updated} updated, {replaced} replaced, {deleted} destroyed, {} failed, {} skipped.",
+        "{word} {verdict}! Resources: {refactored}{created} created, {updated} updated, {replaced} replaced, {deleted} destroyed, {} failed, {} skipped.",
         report.failed.len(),
         report.skipped.len()
     );
@@ -418,6 +449,8 @@ fn finish_report(
             json!({
                 "run_id": run_id,
                 "created": created, "updated": updated, "replaced": replaced, "deleted": deleted,
+                "imported": report.imported, "forgotten": forgotten,
+                "moved": report.moved.iter().map(|(from, to)| json!({ "from": from, "to": to })).collect::<Vec<_>>(),
                 "failed": render::distinct(&report.failed), "skipped": render::distinct(&report.skipped),
                 "failed_blocks": render::block_counts_json(&report.failed),
                 "skipped_blocks": render::block_counts_json(&report.skipped),

@@ -527,6 +527,33 @@ impl Project {
 
     /// The provider calls announced since event `since`, in order, as
     /// (action, address) of each write-ahead intent.
+    /// The state's events of `kind`, in order: their address, and for a
+    /// move the address it came from (`FROM -> TO`).
+    pub fn events_of(&self, kind: &str) -> Vec<String> {
+        let mut events = self
+            .store
+            .history(&self.workspace, None, usize::MAX)
+            .expect("the event log");
+        events.retain(|e| e.kind == kind);
+        events.sort_by_key(|e| e.seq);
+        events
+            .into_iter()
+            .map(|e| {
+                let address = e.address.unwrap_or_default();
+                let from = e
+                    .before
+                    .as_ref()
+                    .filter(|_| kind == "resource.move")
+                    .and_then(|b| b.get("address"))
+                    .and_then(|a| a.as_str());
+                match from {
+                    Some(from) => format!("{from} -> {address}"),
+                    None => address,
+                }
+            })
+            .collect()
+    }
+
     pub fn calls_since(&self, since: u64) -> Vec<(String, String)> {
         let mut events = self
             .store

@@ -2,16 +2,6 @@ terraform {
   required_version = ">= 1.6"
 }
 
-moved {
-  from = a.b
-  to   = a.c
-}
-
-import {
-  to = aws_s3_bucket.b
-  id = "b"
-}
-
 resource "null_resource" "x" {
   provisioner "local-exec" {
     command = "echo hi"

@@ -1,0 +1,5 @@
+# expect: 3:10 expected an address such as
+moved {
+  from = null_resource.a[*]
+  to   = null_resource.b
+}
