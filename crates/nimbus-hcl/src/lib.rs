@@ -273,9 +273,10 @@ pub(crate) fn symbol(name: &str, span: Span) -> Node {
     }
 }
 
+/// A string literal, in Unicode NFC as Terraform makes every string.
 pub(crate) fn string(text: impl Into<String>, span: Span) -> Node {
     Node {
-        kind: NodeKind::String(text.into()),
+        kind: NodeKind::String(nimbus_stdlib::nfc(text.into())),
         span,
     }
 }

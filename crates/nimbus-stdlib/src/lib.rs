@@ -213,7 +213,30 @@ impl Function {
                 (self.implementation)(&mut Args::new(args, false, context))
             }
         };
-        result.map_err(|e| e.prefixed(self.name))
+        result.map(nfc_value).map_err(|e| e.prefixed(self.name))
+    }
+}
+
+/// `text` in Unicode Normalization Form C. Terraform normalizes every
+/// string it makes (cty's rule), so `"e\u0301"` is the one character
+/// `é` there; the HCL front end and every function result follow it.
+/// Text already in NFC, nearly all text, is returned as it is after a
+/// quick check.
+pub fn nfc(text: String) -> String {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => text.nfc().collect(),
+    }
+}
+
+/// A function's string result in NFC (see [`nfc`]); other results as
+/// they are.
+fn nfc_value(value: Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(nfc(s)),
+        Value::Sensitive(inner) => Value::Sensitive(Box::new(nfc_value(*inner))),
+        other => other,
     }
 }
 
