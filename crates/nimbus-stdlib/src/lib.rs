@@ -206,14 +206,14 @@ impl Function {
                     args
                 };
                 (self.implementation)(&mut Args::new(values, sensitive, context))
-                    .map(|v| v.mark_if(sensitive))
+                    .map(|v| nfc_value(v).mark_if(sensitive))
             }
             // These see the marked arguments, to apply their own rule.
             Marks::Shape | Marks::Structural | Marks::AddSensitive | Marks::RemoveSensitive => {
                 (self.implementation)(&mut Args::new(args, false, context))
             }
         };
-        result.map(nfc_value).map_err(|e| e.prefixed(self.name))
+        result.map_err(|e| e.prefixed(self.name))
     }
 }
 
@@ -230,8 +230,9 @@ pub fn nfc(text: String) -> String {
     }
 }
 
-/// A function's string result in NFC (see [`nfc`]); other results as
-/// they are.
+/// A computed string result in NFC (see [`nfc`]); other results as they
+/// are. Functions that only pass values through (`sensitive`, `tolist`,
+/// ...) return their arguments untouched.
 fn nfc_value(value: Value) -> Value {
     match value {
         Value::String(s) => Value::String(nfc(s)),
