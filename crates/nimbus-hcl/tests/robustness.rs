@@ -35,6 +35,50 @@ fn every_prefix_of_every_case_lowers_without_panicking() {
     }
 }
 
+/// Every prefix of every JSON case (`.tf.json`): a located error or a
+/// lowering, spans inside the text, never a panic.
+#[test]
+fn every_prefix_of_every_json_case_lowers_without_panicking() {
+    let mut texts = Vec::new();
+    for dir in ["tests/cases", "tests/invalid"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        for entry in std::fs::read_dir(dir).expect("the corpus") {
+            let path = entry.expect("an entry").path();
+            if path.to_string_lossy().ends_with(".tf.json") {
+                texts.push(std::fs::read_to_string(path).expect("a case"));
+            }
+        }
+    }
+    assert!(!texts.is_empty());
+    for text in texts {
+        for (end, _) in text.char_indices() {
+            let lowered = nimbus_hcl::lower_json(FileId(0), &text[..end]);
+            for d in &lowered.diagnostics {
+                if let Some(span) = d.span {
+                    assert!(span.start as usize <= end && span.end as usize <= end);
+                }
+            }
+        }
+    }
+}
+
+/// `nimbus convert` and the template lowering of `templatefile` take
+/// every prefix of every case without panicking; a conversion that
+/// succeeds reads back as the prefix's own lowering.
+#[test]
+fn every_prefix_converts_or_is_refused_without_panicking() {
+    for text in corpus() {
+        for (end, _) in text.char_indices().step_by(7) {
+            let prefix = &text[..end];
+            if let Ok(converted) = nimbus_hcl::convert(FileId(0), prefix) {
+                let read = nimbus_syntax::read(FileId(0), &converted.text);
+                assert!(read.diagnostics.is_empty(), "{converted:?}");
+            }
+            let _ = nimbus_hcl::lower_template(FileId(0), prefix, &["x".to_string()]);
+        }
+    }
+}
+
 /// Pieces of HCL, glued at random.
 const TOKENS: &[&str] = &[
     "resource",
