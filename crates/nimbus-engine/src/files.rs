@@ -81,8 +81,13 @@ fn message(error: &std::io::Error) -> String {
 impl FileAccess for ConfigFiles {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
         let resolved = self.resolve(path);
-        if resolved.is_dir() {
-            return Err("it is a directory, not a file".to_string());
+        // Only regular files: a directory is an error, and a device or a
+        // pipe (`/dev/zero`, a FIFO) would never end or never answer.
+        match std::fs::metadata(&resolved) {
+            Ok(meta) if meta.is_dir() => return Err("it is a directory, not a file".to_string()),
+            Ok(meta) if !meta.is_file() => return Err("it is not a regular file".to_string()),
+            Ok(_) => {}
+            Err(e) => return Err(message(&e)),
         }
         std::fs::read(&resolved).map_err(|e| message(&e))
     }
@@ -172,6 +177,7 @@ mod tests {
         assert!(files.is_file("conf/a.json").unwrap());
         assert!(!files.is_file("conf/none").unwrap());
         assert!(files.is_file("conf").is_err());
+        assert_eq!(files.read("/dev/zero").unwrap_err(), "it is not a regular file");
     }
 
     #[test]
