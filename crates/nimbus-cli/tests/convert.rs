@@ -97,6 +97,12 @@ fn out_writes_one_nim_file_per_tf_file_elsewhere() {
     w.run(&["-C", "nim", "output", "y"])
         .success()
         .stdout_has("2");
+    // A .nim file already there is never overwritten.
+    w.write("tf/a.tf", "locals {\n  x = 2\n}\n");
+    w.run(&["convert", "tf", "--out", "nim"])
+        .failure()
+        .stderr_has("nim/a.nim already exists");
+    assert_eq!(w.read("nim/a.nim"), "; first\n(locals (x 1))\n");
     // Beside the .tf files everything would be declared twice.
     w.run(&["convert", "tf", "--out", "tf"])
         .failure()

@@ -479,9 +479,20 @@ pub fn convert(
         }
         ConvertTo::InPlace => dir.clone(),
     };
+    let targets: Vec<PathBuf> = converted
+        .iter()
+        .map(|(path, _)| destination.join(path.file_name().unwrap_or_default()))
+        .collect();
+    // Never overwrite a `.nim` file: it may be the module's own source.
+    if let Some(existing) = targets.iter().find(|t| t.exists()) {
+        session.out.error(&format!(
+            "{} already exists: convert writes new files only (move it away, or choose another --out)",
+            existing.strip_prefix(&session.dir).unwrap_or(existing).display()
+        ));
+        return Err(Reported);
+    }
     let mut written = Vec::new();
-    for (path, text) in &converted {
-        let target = destination.join(path.file_name().unwrap_or_default());
+    for ((_, text), target) in converted.iter().zip(targets) {
         write_whole(session, &target, text)?;
         written.push(target);
     }
