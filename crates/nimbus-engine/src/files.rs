@@ -177,7 +177,10 @@ mod tests {
         assert!(files.is_file("conf/a.json").unwrap());
         assert!(!files.is_file("conf/none").unwrap());
         assert!(files.is_file("conf").is_err());
-        assert_eq!(files.read("/dev/zero").unwrap_err(), "it is not a regular file");
+        assert_eq!(
+            files.read("/dev/zero").unwrap_err(),
+            "it is not a regular file"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! by position, as `;` line comments or `#| |#` block comments, and its
 //! blank lines between blocks and attributes are kept.
 
+use crate::scan::{Event, scan};
 use crate::{Lowered, lower, lower_json};
 use nimbus_syntax::{Comment, Diagnostic, FileId, Span};
 
@@ -49,96 +50,19 @@ pub fn convert_json(file: FileId, text: &str) -> Result<Converted, Vec<Diagnosti
     })
 }
 
-/// Where the scanner is.
-enum Mode {
-    /// Between tokens, or inside a template interpolation (`${`/`%{`)
-    /// with this many unclosed `{`.
-    Code { braces: usize },
-    /// Inside a quoted string.
-    String,
-}
-
 /// The comments of a `.tf` file, in source order, each as a `.nim`
 /// comment spanning the HCL comment. Strings, template interpolations
 /// and heredocs are skipped: a `#` inside them is text.
 pub fn comments(file: FileId, text: &str) -> Vec<Comment> {
-    let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut stack = vec![Mode::Code { braces: 0 }];
-    let mut i = 0;
-    while i < bytes.len() {
-        let depth = stack.len();
-        match &mut stack[depth - 1] {
-            Mode::String => match bytes[i] {
-                b'\\' => i += 2,
-                b'"' => {
-                    stack.pop();
-                    i += 1;
-                }
-                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
-                    // `$${` and `%%{` are escapes, not interpolations.
-                    if i > 0 && bytes[i - 1] == bytes[i] {
-                        i += 2;
-                    } else {
-                        stack.push(Mode::Code { braces: 0 });
-                        i += 2;
-                    }
-                }
-                _ => i += 1,
-            },
-            Mode::Code { braces } => match bytes[i] {
-                b'"' => {
-                    stack.push(Mode::String);
-                    i += 1;
-                }
-                b'{' => {
-                    *braces += 1;
-                    i += 1;
-                }
-                b'}' => {
-                    if *braces == 0 && depth > 1 {
-                        stack.pop();
-                    } else {
-                        *braces = braces.saturating_sub(1);
-                    }
-                    i += 1;
-                }
-                b'<' if bytes.get(i + 1) == Some(&b'<') => i = skip_heredoc(text, i),
-                b'#' => {
-                    let end = line_end(bytes, i);
-                    out.push(line_comment(file, text, i, end, 1));
-                    i = end;
-                }
-                b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    let end = line_end(bytes, i);
-                    out.push(line_comment(file, text, i, end, 2));
-                    i = end;
-                }
-                b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    let end = text[i + 2..]
-                        .find("*/")
-                        .map_or(text.len(), |at| i + 2 + at + 2);
-                    out.extend(block_comment(file, text, i, end));
-                    i = end;
-                }
-                _ => i += 1,
-            },
+    scan(text, |event| match event {
+        Event::LineComment { start, end, marker } => {
+            out.push(line_comment(file, text, start, end, marker));
         }
-    }
+        Event::BlockComment { start, end } => out.extend(block_comment(file, text, start, end)),
+        Event::TopLevelEnd(_) => {}
+    });
     out
-}
-
-/// The end of the line starting at or before `i` (before any `\r\n`).
-fn line_end(bytes: &[u8], i: usize) -> usize {
-    let mut end = i;
-    while end < bytes.len() && bytes[end] != b'\n' {
-        end += 1;
-    }
-    if end > i && bytes[end - 1] == b'\r' {
-        end - 1
-    } else {
-        end
-    }
 }
 
 /// `# text` or `// text` (marker `marker` bytes long) as `; text`.
@@ -175,30 +99,6 @@ fn block_comment(file: FileId, text: &str, start: usize, end: usize) -> Vec<Comm
         line_start = line_end + 1;
     }
     out
-}
-
-/// The offset after a heredoc starting at `i` (`<<EOT` or `<<-EOT`), or
-/// after the `<<` when it is not one.
-fn skip_heredoc(text: &str, i: usize) -> usize {
-    let rest = &text[i + 2..];
-    let rest_start = i + 2 + usize::from(rest.starts_with('-'));
-    let marker: String = text[rest_start..]
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
-    if marker.is_empty() {
-        return i + 2;
-    }
-    let mut at = rest_start + marker.len();
-    // Lines after the opening one until one that is the marker alone.
-    while let Some(newline) = text[at..].find('\n') {
-        at += newline + 1;
-        let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
-        if text[at..line_end].trim() == marker {
-            return line_end;
-        }
-    }
-    text.len()
 }
 
 #[cfg(test)]

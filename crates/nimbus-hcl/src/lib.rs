@@ -16,6 +16,7 @@ mod convert;
 mod expr;
 mod json;
 mod refactor;
+mod scan;
 mod template;
 mod version;
 
@@ -59,6 +60,69 @@ pub fn lower(file: FileId, text: &str) -> Lowered {
         0
     };
     let source = &text[base..];
+    if source.len() >= PARALLEL_BYTES
+        && let Some(lowered) = lower_in_parts(file, source, base)
+    {
+        return lowered;
+    }
+    lower_part(file, source, base).0
+}
+
+/// Files at least this large are parsed in parts, one per thread: the
+/// parser is most of the time a large file takes to load.
+const PARALLEL_BYTES: usize = 256 * 1024;
+
+/// `source` (at `base` in its file) cut at top-level block ends into one
+/// part per available thread, each parsed and lowered on its own; `None`
+/// when it cannot be cut or a part does not parse on its own (a cut inside
+/// an expression, or an error of the file), and then the whole file is
+/// parsed at once, which reports the error as it is.
+fn lower_in_parts(file: FileId, source: &str, base: usize) -> Option<Lowered> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 {
+        return None;
+    }
+    let share = source.len() / threads;
+    let mut cuts = vec![0];
+    scan::scan(source, |event| {
+        if let scan::Event::TopLevelEnd(at) = event
+            && cuts.len() < threads
+            && at - cuts[cuts.len() - 1] >= share
+        {
+            cuts.push(at);
+        }
+    });
+    if cuts.len() < 2 {
+        return None;
+    }
+    cuts.push(source.len());
+    let parts: Vec<(Lowered, bool)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let (start, end) = (w[0], w[1]);
+                scope.spawn(move || lower_part(file, &source[start..end], base + start))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join())
+            .collect::<Result<_, _>>()
+    })
+    .ok()?;
+    if parts.iter().any(|(_, parsed)| !parsed) {
+        return None;
+    }
+    let mut whole = Lowered::default();
+    for (part, _) in parts {
+        whole.forms.extend(part.forms);
+        whole.diagnostics.extend(part.diagnostics);
+    }
+    Some(whole)
+}
+
+/// Lowers `source`, found at `base` in its file; whether it parsed.
+fn lower_part(file: FileId, source: &str, base: usize) -> (Lowered, bool) {
     let mut lowerer = Lowerer {
         file,
         text: source,
@@ -70,17 +134,17 @@ pub fn lower(file: FileId, text: &str) -> Lowered {
     };
     if let Some(offset) = too_deep(source, true) {
         lowerer.too_deep_at(offset);
-        return lowerer.finish(Vec::new());
+        return (lowerer.finish(Vec::new()), false);
     }
     let body = match hcl_edit::parser::parse_body(source) {
         Ok(body) => body,
         Err(error) => {
             lowerer.parse_error(&error, "cannot parse this Terraform file");
-            return lowerer.finish(Vec::new());
+            return (lowerer.finish(Vec::new()), false);
         }
     };
     let forms = lowerer.top_level(&body);
-    lowerer.finish(forms)
+    (lowerer.finish(forms), true)
 }
 
 /// A template file for `templatefile`, lowered to one string expression.
@@ -294,4 +358,55 @@ pub(crate) fn form(head: &str, args: Vec<Node>, span: Span) -> Node {
     items.push(symbol(head, span));
     items.extend(args);
     list(items, span)
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+
+    /// A file large enough to be lowered in parts, with what could fool a
+    /// cut: braces in strings, templates, heredocs and comments.
+    fn large() -> String {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < PARALLEL_BYTES * 2 {
+            text.push_str(&format!(
+                "# block {i} }}\nresource \"terraform_data\" \"d{i}\" {{\n  input = \"}} ${{var.x}} %{{ if true }}{{%{{ endif }}\"\n  other = <<EOT\n}}\n}}\nEOT\n  map = {{ a = {{ b = {i} }} }}\n}}\n\n"
+            ));
+            i += 1;
+        }
+        text
+    }
+
+    #[test]
+    fn a_large_file_lowers_in_parts_as_it_does_whole() {
+        let text = large();
+        let parts = lower(FileId(3), &text);
+        if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+            assert!(lower_in_parts(FileId(3), &text, 0).is_some());
+        }
+        let (whole, parsed) = lower_part(FileId(3), &text, 0);
+        assert!(parsed);
+        assert!(
+            parts.diagnostics.is_empty(),
+            "{:?}",
+            parts.diagnostics.first()
+        );
+        assert_eq!(parts.forms, whole.forms);
+    }
+
+    #[test]
+    fn an_error_in_a_large_file_is_reported_as_the_whole_file_reports_it() {
+        let mut text = large();
+        let middle = text.len() / 2;
+        let at = middle + text[middle..].find("resource").unwrap();
+        text.insert_str(at, "resource \"x\" {\n  a = \n}\n");
+        let parts = lower(FileId(0), &text);
+        let (whole, parsed) = lower_part(FileId(0), &text, 0);
+        assert!(!parsed);
+        assert_eq!(
+            format!("{:?}", parts.diagnostics),
+            format!("{:?}", whole.diagnostics)
+        );
+    }
 }
