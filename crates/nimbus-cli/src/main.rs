@@ -6,6 +6,8 @@ mod commands;
 mod context;
 mod output;
 mod plugins;
+#[cfg(test)]
+mod reference;
 mod render;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -54,10 +56,10 @@ pub struct Global {
     #[arg(long = "replace", global = true, value_name = "ADDR")]
     pub replace: Vec<String>,
     /// Operations to run at once.
-    #[arg(long, global = true, default_value_t = 10)]
+    #[arg(long, global = true, default_value_t = 10, value_name = "N")]
     pub parallelism: usize,
-    /// Read real objects before planning (default true).
-    #[arg(long, global = true, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    /// Read real objects before planning.
+    #[arg(long, global = true, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub refresh: bool,
     /// One JSON event per line on stdout.
     #[arg(long, global = true)]
@@ -65,8 +67,13 @@ pub struct Global {
     /// No colors.
     #[arg(long = "no-color", global = true)]
     pub no_color: bool,
-    /// Seconds to wait for the state lock (default 0: fail at once).
-    #[arg(long = "lock-timeout", global = true, default_value_t = 0)]
+    /// Seconds to wait for the state lock (0: fail at once).
+    #[arg(
+        long = "lock-timeout",
+        global = true,
+        default_value_t = 0,
+        value_name = "SECS"
+    )]
     pub lock_timeout: u64,
     /// Directory of installed provider plugins (Terraform's filesystem-mirror layout).
     #[arg(long = "plugin-mirror", global = true, value_name = "DIR")]
@@ -135,11 +142,13 @@ pub enum Command {
     Apply {
         /// A plan saved with `plan -out FILE`.
         plan_file: Option<PathBuf>,
+        /// Apply without asking for approval.
         #[arg(long = "auto-approve")]
         auto_approve: bool,
     },
     /// Delete everything in state.
     Destroy {
+        /// Destroy without asking for approval.
         #[arg(long = "auto-approve")]
         auto_approve: bool,
     },
@@ -150,13 +159,22 @@ pub enum Command {
         /// Plan (and apply, with approval) the way back.
         #[arg(long)]
         remediate: bool,
+        /// With `--remediate`: apply without asking for approval.
         #[arg(long = "auto-approve")]
         auto_approve: bool,
     },
     /// Adopt an existing object into state.
-    Import { address: String, id: String },
+    Import {
+        /// Where to record it: an instance of a resource block the
+        /// configuration declares (`local-file.notes`, `t.n[0]`).
+        address: String,
+        /// The object's id, as its provider knows it (for `local-file`,
+        /// the file's path).
+        id: String,
+    },
     /// Show outputs.
     Output {
+        /// Only this output, its value alone.
         name: Option<String>,
         /// Print sensitive values too.
         #[arg(long = "show-sensitive")]
@@ -164,6 +182,7 @@ pub enum Command {
     },
     /// Print the resource dependency graph.
     Graph {
+        /// The notation to print the graph in.
         #[arg(long, default_value = "dot", value_parser = ["dot", "mermaid", "json"])]
         format: String,
     },
@@ -174,12 +193,21 @@ pub enum Command {
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
     /// Mark an instance in state to be replaced by the next apply.
-    Taint { address: String },
+    Taint {
+        /// The instance to replace.
+        address: String,
+    },
     /// Clear the mark `taint` set.
-    Untaint { address: String },
+    Untaint {
+        /// The instance to keep.
+        address: String,
+    },
     /// Release a lock left by a crashed run.
     #[command(name = "force-unlock")]
-    ForceUnlock { lock_id: String },
+    ForceUnlock {
+        /// The lock's id, as the error about the held lock shows it.
+        lock_id: String,
+    },
     /// List the providers the configuration uses: built-in ones with their
     /// types; plugins with their constraint, locked and installed versions.
     Providers {
@@ -190,10 +218,16 @@ pub enum Command {
     Version,
     /// Print a completion script for SHELL (bash, zsh, fish, elvish,
     /// powershell): e.g. `nimbus completions bash > /etc/bash_completion.d/nimbus`.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Write the manual pages (`nimbus.1` and one per command) into DIR.
     #[command(name = "man-pages", hide = true)]
-    ManPages { directory: PathBuf },
+    ManPages {
+        /// Where to write them.
+        directory: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -215,34 +249,54 @@ pub enum ProvidersCommand {
 pub enum StateCommand {
     /// List resources in state.
     List {
-        #[arg(long)]
+        /// Only addresses matching this pattern (`*` any text, `?` one
+        /// character): `'module.web*'`.
+        #[arg(long, value_name = "PATTERN")]
         filter: Option<String>,
     },
     /// Show one resource.
     Show {
+        /// The instance to show.
         address: String,
+        /// Print sensitive values too.
         #[arg(long = "show-sensitive")]
         show_sensitive: bool,
     },
     /// Who changed what, when.
     History {
+        /// Only the events of this instance.
         address: Option<String>,
+        /// Show at most this many events, the newest first.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
     /// Forget a resource (the object itself is left alone).
-    Rm { addresses: Vec<String> },
+    Rm {
+        /// The instances to forget.
+        addresses: Vec<String>,
+    },
     /// Rename a resource in state: one instance, every instance of a
     /// block (`t.a` to `t.b`), or everything in a module.
-    Mv { from: String, to: String },
+    Mv {
+        /// The address recorded now.
+        from: String,
+        /// The address to record it under.
+        to: String,
+    },
     /// Rebuild the current state by replaying the event log.
     Rebuild,
     /// Copy the state database to FILE.
-    Backup { file: PathBuf },
+    Backup {
+        /// Where to write the copy.
+        file: PathBuf,
+    },
     /// Restore from a backup file, or to an earlier event.
     Restore {
+        /// A backup written by `state backup`.
         file: Option<PathBuf>,
-        #[arg(long = "to-event")]
+        /// Instead, bring the current workspace back to how it was after
+        /// this event of `state history`.
+        #[arg(long = "to-event", value_name = "EVENT")]
         to_event: Option<u64>,
     },
     /// Open write-ahead intents left by interrupted runs.
@@ -251,25 +305,41 @@ pub enum StateCommand {
     /// current workspace, in one transaction: the next plan of the same
     /// configuration changes nothing.
     #[command(name = "import-terraform")]
-    ImportTerraform { file: PathBuf },
+    ImportTerraform {
+        /// The Terraform state file (`terraform.tfstate`).
+        file: PathBuf,
+    },
     /// Write the current workspace as a Terraform state (format 4) that
     /// Terraform 1.x reads: to FILE, or to standard output.
     #[command(name = "export-terraform")]
-    ExportTerraform { file: Option<PathBuf> },
+    ExportTerraform {
+        /// Where to write it (default: standard output).
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum WorkspaceCommand {
+    /// Create a workspace and switch to it.
     New {
+        /// The new workspace's name.
         name: String,
     },
+    /// Switch to a workspace.
     Select {
+        /// The workspace to switch to.
         name: String,
     },
+    /// List workspaces with how many resources each holds; `*` marks the
+    /// current one.
     List,
+    /// Print the current workspace's name.
     Show,
+    /// Delete a workspace with its state and history.
     Delete {
+        /// The workspace to delete (not `default`, not the current one).
         name: String,
+        /// Delete it although it still holds resources or open intents.
         #[arg(long)]
         force: bool,
     },

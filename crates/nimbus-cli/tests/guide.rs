@@ -196,16 +196,26 @@ fn every_relative_link_of_the_guide_resolves() {
         let path = dir.join(chapter);
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("SUMMARY.md lists {chapter}: {e}"));
-        // Included files are checked where they are included from.
+        // Included files are checked where they are included from; an
+        // included part (`FILE:NAME`) must be marked in the file.
         for include in text.lines().filter_map(|l| {
             l.trim()
                 .strip_prefix("{{#include ")
                 .and_then(|r| r.strip_suffix("}}"))
         }) {
-            assert!(
-                dir.join(include).is_file(),
-                "{chapter} includes {include}, which does not exist"
-            );
+            let (file, anchor) = match include.split_once(':') {
+                Some((file, anchor)) => (file, Some(anchor)),
+                None => (include, None),
+            };
+            let included = std::fs::read_to_string(dir.join(file))
+                .unwrap_or_else(|e| panic!("{chapter} includes {file}: {e}"));
+            if let Some(anchor) = anchor.filter(|a| !a.starts_with(|c: char| c.is_ascii_digit())) {
+                assert!(
+                    included.contains(&format!("ANCHOR: {anchor}\n"))
+                        && included.contains(&format!("ANCHOR_END: {anchor}\n")),
+                    "{chapter} includes the part {anchor} of {file}, which does not mark it"
+                );
+            }
         }
         for target in links(&text) {
             if target.starts_with("http") || target.starts_with('#') {
