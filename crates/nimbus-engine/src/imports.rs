@@ -72,25 +72,14 @@ impl Engine<'_> {
                 );
                 continue;
             }
-            match prior.get(address) {
-                Some(record) => {
-                    let recorded = record.attributes.get("id").and_then(|v| v.as_str());
-                    if recorded != Some(target.id.as_str()) {
-                        let shown = if target.sensitive {
-                            "(sensitive)".to_string()
-                        } else {
-                            format!("{:?}", target.id)
-                        };
-                        errors.push(
-                            Diagnostic::error(format!(
-                                "{address} is already managed, as another object than the `import` block's id {shown}"
-                            ))
-                            .at(target.block.span)
-                            .with_note("help: an import brings an object that is not managed yet; remove this `import` block, or `nimbus state rm` the recorded object first"),
-                        );
-                    }
-                }
-                None => wanted.push(target),
+            // As in Terraform, an `import` block whose address is already
+            // recorded has done its work: it may stay in the configuration
+            // as a record of where the object came from. (The recorded
+            // `id` attribute is not compared with the block's id: the
+            // import id is the provider's choice, a path or a name, and need
+            // not be the object's `id`.)
+            if !prior.contains_key(address) {
+                wanted.push(target);
             }
         }
         if !errors.is_empty() {

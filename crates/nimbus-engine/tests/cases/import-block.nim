@@ -1,7 +1,7 @@
 ;; An `import` block brings an existing object under management: the plan
 ;; imports it and updates it to match the configuration; afterwards the
-;; block is a no-op. Importing another id at a managed address, or into an
-;; instance the configuration does not declare, is refused; the id may be
+;; block is a no-op, kept as a record whatever its id (as in Terraform).
+;; Importing into an instance the configuration does not declare is refused; the id may be
 ;; computed from variables and locals, but must be known when planning.
 ;; With `for-each`, one block imports one object per element, its key and
 ;; id computed from `each-key` and `each-value`.
