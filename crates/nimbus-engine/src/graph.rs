@@ -246,6 +246,14 @@ impl<'c> Graph<'c> {
                     );
                 }
             }
+            Reference::Module(call) => {
+                for &child in self.instances[mi].children.get(*call).into_iter().flatten() {
+                    let outputs = self.config.modules[self.instances[child].module]
+                        .outputs
+                        .len();
+                    out.extend((0..outputs).map(|i| Vertex::Output(child, i)));
+                }
+            }
         }
     }
 
