@@ -2,8 +2,9 @@
 //! itself and its null provider (see `common::peers`). One project
 //! (`tests/e2e/terraform_parity/`: variables with validation and optional
 //! object attributes, locals, `count`, `for_each` over a map and a set, a
-//! local module called with `count` and with `for_each` that calls
-//! another, splats, `for` expressions, conditionals, templates and
+//! local module called with `count` (also zero) and with `for_each` that
+//! calls another, a provider alias, `depends_on`, `lifecycle`, a sensitive
+//! variable, splats, `for` expressions, conditionals, templates and
 //! functions) is applied by Terraform once; then, with the null provider's
 //! plugin and with the built-in provider:
 //!
@@ -252,7 +253,7 @@ fn terraform_and_nimbus_agree_on_one_project() {
     };
     let applied = applied_by_terraform(&install);
     // The outputs are mostly deterministic: the comparisons mean something.
-    assert_eq!(applied.addresses.len(), 22);
+    assert_eq!(applied.addresses.len(), 23);
     assert_eq!(
         applied.outputs["summary"]["value"],
         "3 replicas of staging-app in a, b, c"

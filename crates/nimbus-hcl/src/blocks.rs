@@ -665,21 +665,27 @@ impl Lowerer<'_> {
         Some(form(keyword, items, span))
     }
 
-    /// `provider = aws.west` to the symbol `aws.west`.
+    /// `provider = aws.west` to the symbol `aws.west`. The name is a bare
+    /// word, so `null` (hashicorp/null's local name, which HCL reads as the
+    /// null keyword) names a provider here too.
     pub(crate) fn provider_reference(&mut self, value: &Expression, span: Span) -> Option<Node> {
         let at = self.span_of(value, span);
+        let name = |e: &Expression| match e {
+            Expression::Variable(v) => Some(v.as_str().to_string()),
+            Expression::Null(_) => Some("null".to_string()),
+            _ => None,
+        };
         match value {
-            Expression::Variable(v) => Some(symbol(v.as_str(), at)),
-            Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
-                (Expression::Variable(v), [op]) => match op.value() {
+            Expression::Traversal(t) => match (name(&t.expr), t.operators.as_slice()) {
+                (Some(provider), [op]) => match op.value() {
                     hcl_edit::expr::TraversalOperator::GetAttr(alias) => {
-                        Some(symbol(&format!("{}.{}", v.as_str(), alias.as_str()), at))
+                        Some(symbol(&format!("{provider}.{}", alias.as_str()), at))
                     }
                     _ => None,
                 },
                 _ => None,
             },
-            _ => None,
+            other => name(other).map(|provider| symbol(&provider, at)),
         }
         .or_else(|| {
             self.error(

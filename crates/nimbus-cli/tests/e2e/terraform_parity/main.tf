@@ -119,6 +119,28 @@ data "null_data_source" "info" {
   }
 }
 
+# hashicorp/null's local name is `null`, which HCL also reads as a keyword.
+provider "null" {
+  alias = "alt"
+}
+
+variable "token" {
+  type      = string
+  default   = "s3cret"
+  sensitive = true
+}
+
+resource "null_resource" "aliased" {
+  provider   = null.alt
+  depends_on = [null_resource.zone]
+  triggers   = { token = var.token }
+
+  lifecycle {
+    ignore_changes        = [triggers]
+    create_before_destroy = true
+  }
+}
+
 module "node" {
   source = "./modules/node"
   count  = 2
@@ -133,6 +155,13 @@ module "svc" {
   name     = each.key
   index    = each.value
   labels   = { port = tostring(each.value) }
+}
+
+module "none" {
+  source = "./modules/node"
+  count  = 0
+  name   = "none"
+  index  = 0
 }
 
 output "replica_names" {
@@ -229,4 +258,13 @@ output "secret" {
 
 output "tags_or_default" {
   value = { for k, s in var.services : k => s.tags == null ? "none" : join(",", values(s.tags)) }
+}
+
+output "none" {
+  value = [for n in module.none : n.id]
+}
+
+output "aliased" {
+  value      = length(null_resource.aliased.id) > 0
+  depends_on = [null_resource.service]
 }
