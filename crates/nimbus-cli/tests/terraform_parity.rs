@@ -50,7 +50,14 @@ struct Applied {
     state: String,
     outputs: Json,
     addresses: BTreeSet<String>,
+    /// What Terraform plans for [`CHANGE`]: `(address, action)`.
+    planned: BTreeSet<(String, String)>,
 }
+
+/// A change of a variable that creates, replaces (some create before
+/// destroy, forced by `null_resource.aliased`'s lifecycle), destroys and
+/// reads: Terraform and Nimbus must plan the same actions for it.
+const CHANGE: &str = r#"zones=["a","d"]"#;
 
 fn write_project(dir: &Path) {
     for file in FILES {
@@ -80,11 +87,54 @@ fn applied_by_terraform(install: &Path) -> Applied {
         .map(str::to_string)
         .collect();
     let state = std::fs::read_to_string(tf.join("terraform.tfstate")).expect("Terraform's state");
+    terraform(
+        install,
+        tf,
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-out=change.plan",
+            "-var",
+            CHANGE,
+        ],
+        0,
+    );
+    let plan: Json = serde_json::from_str(&terraform(
+        install,
+        tf,
+        &["show", "-json", "change.plan"],
+        0,
+    ))
+    .expect("terraform show -json");
+    let planned = plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .filter_map(|change| {
+            let actions: Vec<&str> = change["change"]["actions"]
+                .as_array()
+                .expect("actions")
+                .iter()
+                .map(|a| a.as_str().expect("an action"))
+                .collect();
+            let action = match actions.as_slice() {
+                ["no-op"] => return None,
+                ["delete", "create"] => "replace",
+                ["create", "delete"] => "replace, create before destroy",
+                [one] => one,
+                other => panic!("unexpected actions {other:?}"),
+            };
+            let address = change["address"].as_str().expect("an address");
+            Some((address.to_string(), action.to_string()))
+        })
+        .collect();
     Applied {
         project,
         state,
         outputs,
         addresses,
+        planned,
     }
 }
 
@@ -141,6 +191,25 @@ fn adopt_and_hand_back(applied: &Applied, install: &Path, mirror: &Path, serve: 
     assert_eq!(listed, applied.addresses, "{serve:?}");
     no_changes(&w);
     assert_eq!(outputs_json(&w), applied.outputs, "{serve:?}");
+
+    // The same change plans the same actions.
+    let plan = w.run(&["plan", "--json", "--var", CHANGE]);
+    plan.success();
+    let planned: BTreeSet<(String, String)> = plan
+        .events_of("planned_change")
+        .iter()
+        .map(|e| {
+            let mut action = e["action"].as_str().expect("an action").to_string();
+            if e["create_before_destroy"] == true {
+                action.push_str(", create before destroy");
+            }
+            (
+                e["address"].as_str().expect("an address").to_string(),
+                action,
+            )
+        })
+        .collect();
+    assert_eq!(planned, applied.planned, "{serve:?}");
 
     // A validation rule holds in Nimbus as in Terraform.
     w.run(&["plan", "--var", "env=qa"])
