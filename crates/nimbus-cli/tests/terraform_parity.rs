@@ -10,8 +10,10 @@
 //!
 //! - Nimbus adopts Terraform's state and plans no change, its `output
 //!   -json` is Terraform's, Terraform plans no change against Nimbus's
-//!   export, the project converted to `.nim` plans no change either, and
-//!   Nimbus destroys everything;
+//!   export, Nimbus plans the actions Terraform plans for a change of a
+//!   variable (create-before-destroy replacements included), the project
+//!   converted to `.nim` plans no change either, and Nimbus destroys
+//!   everything;
 //! - Nimbus applies the project from scratch to the addresses of
 //!   Terraform's state and to its outputs, but for the random ids.
 #![cfg(unix)]
