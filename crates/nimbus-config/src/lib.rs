@@ -389,14 +389,30 @@ pub fn policies_not_enforced(config: &Config) -> Option<Diagnostic> {
 }
 
 /// `(module-output CALL NAME)` must name an output the called module
-/// declares. Checked here because only the whole configuration knows which
+/// declares, and `(module-outputs CALL)` a call of the module. Checked here because only the whole configuration knows which
 /// module a call instantiates; the evaluator sees one module at a time.
 fn check_module_outputs(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
     for module in &config.modules {
         if module.calls.is_empty() {
             continue;
         }
+        let unknown_call = |call: &nimbus_syntax::Node, call_name: &str| {
+            Diagnostic::error(format!("unknown module instance `{call_name}`"))
+                .at(call.span)
+                .with_suggestion(call_name, module.calls.iter().map(|c| c.name.text.as_str()))
+                .with_note("note: a module instance is named by `(include MODULE [\"NAME\"] ...)`")
+        };
         let mut visit = |node: &nimbus_syntax::Node| {
+            // `(module-outputs CALL [INSTANCE])`: every output, so only the
+            // call is checked.
+            parse::each_form(node, "module-outputs", &mut |items| {
+                if let Some(call) = items.get(1)
+                    && let Some(call_name) = call.as_name()
+                    && !module.calls.iter().any(|c| c.name.text == call_name)
+                {
+                    diagnostics.push(unknown_call(call, call_name));
+                }
+            });
             parse::each_form(node, "module-output", &mut |items| {
                 // `(module-output CALL NAME)` or `(module-output CALL INSTANCE NAME)`.
                 let (call, output) = match items {
@@ -408,12 +424,7 @@ fn check_module_outputs(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
                     return;
                 };
                 let Some(call) = module.calls.iter().find(|c| c.name.text == call_name) else {
-                    diagnostics.push(
-                        Diagnostic::error(format!("unknown module instance `{call_name}`"))
-                            .at(call.span)
-                            .with_suggestion(call_name, module.calls.iter().map(|c| c.name.text.as_str()))
-                            .with_note("note: a module instance is named by `(include MODULE [\"NAME\"] ...)`"),
-                    );
+                    diagnostics.push(unknown_call(call, call_name));
                     return;
                 };
                 let Some(called) = config.called(module, call).map(|id| &config.modules[id]) else {

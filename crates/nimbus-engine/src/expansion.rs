@@ -342,6 +342,9 @@ fn unknown_dependencies(
                 Reference::ModuleOutput(call, output) => {
                     found.insert(format!("the output `{output}` of module `{call}`"));
                 }
+                Reference::Module(call) => {
+                    found.insert(format!("the outputs of module `{call}`"));
+                }
                 Reference::Variable(name) => {
                     if scope
                         .variables

@@ -246,6 +246,14 @@ impl<'c> Graph<'c> {
                     );
                 }
             }
+            Reference::Module(call) => {
+                for &child in self.instances[mi].children.get(*call).into_iter().flatten() {
+                    let outputs = self.config.modules[self.instances[child].module]
+                        .outputs
+                        .len();
+                    out.extend((0..outputs).map(|i| Vertex::Output(child, i)));
+                }
+            }
         }
     }
 
@@ -301,6 +309,13 @@ impl<'c> Graph<'c> {
                 references(&output.value, &mut refs);
                 crate::conditions::output_references(output, &mut refs);
                 depend(Vertex::Output(mi, i), mi, &refs, &mut edges);
+                // An output waits for what its `depends-on` names, as a
+                // resource does.
+                for dep in &output.depends_on {
+                    if let Some(j) = index.position(dep.mode, &dep.type_name, &dep.name) {
+                        edges.push((Vertex::Output(mi, i), Vertex::Resource(mi, j)));
+                    }
+                }
             }
             for (i, resource) in module.resources.iter().enumerate() {
                 let me = Vertex::Resource(mi, i);
@@ -491,5 +506,40 @@ impl crate::schedule::Dag for Graph<'_> {
     }
     fn start_order(&self) -> impl Iterator<Item = usize> + '_ {
         self.order.iter().map(|v| v.index())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nimbus_config::{MemoryFiles, load};
+    use std::path::Path;
+
+    /// What the vertex described as `what` depends on, described.
+    fn dependencies_of(text: &str, what: &str) -> Vec<String> {
+        let files = MemoryFiles::default().with("/p/main.nim", text);
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(!diags.iter().any(Diagnostic::is_error), "{diags:?}");
+        let mut diagnostics = Vec::new();
+        let g = Graph::build(&config, &mut diagnostics).expect("a graph");
+        let v = g
+            .graph
+            .node_indices()
+            .find(|v| g.describe(g.graph[*v]) == what)
+            .unwrap_or_else(|| panic!("no vertex {what}"));
+        let mut deps: Vec<String> = g.dependencies(v).map(|d| g.describe(g.graph[d])).collect();
+        deps.sort();
+        deps
+    }
+
+    #[test]
+    fn an_output_waits_for_its_depends_on() {
+        let deps = dependencies_of(
+            r#"(resource terraform-data "a" (input 1))
+               (resource terraform-data "b" (input 2))
+               (output "o" (value 1) (depends-on (ref terraform-data "b")))"#,
+            "output.o",
+        );
+        assert_eq!(deps, ["terraform-data.b"]);
     }
 }

@@ -607,6 +607,7 @@ impl<'c> Engine<'c> {
                     name: name.clone(),
                     value: value.to_json(),
                     sensitive: *sensitive,
+                    terraform_type: None,
                 })
                 .collect();
             if let Err(e) = recorder.set_outputs(records).await {

@@ -267,6 +267,7 @@ pub fn read(
             name,
             value: output.value,
             sensitive: output.sensitive,
+            terraform_type: Some(output.ty),
         })
         .collect();
     Ok(adoption)
@@ -401,7 +402,7 @@ pub fn write(
                 (
                     o.name.clone(),
                     StateOutput {
-                        ty: type_of(&o.value),
+                        ty: output_type(o),
                         value: o.value.clone(),
                         sensitive: o.sensitive,
                     },
@@ -430,6 +431,16 @@ fn module_path(steps: &[ModuleStep]) -> Option<String> {
         }
     }
     Some(path)
+}
+
+/// The cty type of an output, as Terraform records it (in state and in
+/// `output -json`): the type Terraform recorded for an adopted value,
+/// else the type of the value.
+pub fn output_type(output: &OutputRecord) -> Json {
+    output
+        .terraform_type
+        .clone()
+        .unwrap_or_else(|| type_of(&output.value))
 }
 
 /// The cty type of a JSON value, as Terraform records an output's type
@@ -477,7 +488,8 @@ mod tests {
     const STATE: &str = r#"{
   "version": 4, "terraform_version": "1.0.3", "serial": 9,
   "lineage": "7c7e212b-e137-0cb8-31d5-ca92b9b9f9fe",
-  "outputs": {"s": {"value": "hunter2", "type": "string", "sensitive": true}},
+  "outputs": {"s": {"value": "hunter2", "type": "string", "sensitive": true},
+              "m": {"value": {"a": "b"}, "type": ["map", "string"]}},
   "resources": [
     {"mode": "data", "type": "null_data_source", "name": "d",
      "provider": "provider[\"registry.terraform.io/hashicorp/null\"]",
@@ -524,7 +536,15 @@ mod tests {
         assert_eq!(keyed.private, b"null");
         assert_eq!(keyed.dependencies, ["null_resource.one"]);
         assert_eq!(adoption.records[1].status, ResourceStatus::Tainted);
-        assert!(adoption.outputs[0].sensitive);
+        let output = |name: &str| adoption.outputs.iter().find(|o| o.name == name).unwrap();
+        assert!(output("s").sensitive);
+        // The type Terraform recorded, which the value alone cannot tell
+        // (an object has the same JSON).
+        assert_eq!(output("m").terraform_type, Some(json!(["map", "string"])));
+        assert_eq!(output_type(output("m")), json!(["map", "string"]));
+        let mut evaluated = output("m").clone();
+        evaluated.terraform_type = None;
+        assert_eq!(output_type(&evaluated), json!(["object", {"a": "string"}]));
     }
 
     #[test]
@@ -547,6 +567,10 @@ mod tests {
         assert_eq!(again.lineage, adoption.lineage);
         let text = String::from_utf8(written).unwrap();
         assert!(text.contains(r#""module": "module.m[1]""#), "{text}");
+        assert!(
+            text.contains(r#""map","#),
+            "the recorded type is written back: {text}"
+        );
         assert!(text.contains(r#"provider[\"registry.terraform.io/hashicorp/null\"].west"#));
     }
 

@@ -131,6 +131,11 @@ pub struct Walker<'a> {
     /// Resource block addresses each vertex depends on, transitively
     /// through locals, outputs and module inputs.
     resource_deps: Vec<Arc<Vec<NodeIndex>>>,
+    /// Resource blocks replaced create-before-destroy: their own setting,
+    /// or forced because a block that depends on them has it (as
+    /// Terraform propagates it to every dependency: an object must not be
+    /// destroyed before what depends on it has its replacement).
+    create_before_destroy: Vec<bool>,
     /// In a plan: resource blocks with a planned change (data reads that
     /// had to wait included). A data source that depends on one is read at
     /// apply, after the change, not now from the stale object.
@@ -171,6 +176,7 @@ impl<'a> Walker<'a> {
             slots: Default::default(),
             functions: functions_for(input.ctx.walk, input.files),
             resource_deps: Vec::new(),
+            create_before_destroy: Vec::new(),
             changing: vec![false; n],
             selected: None,
             partially_targeted: HashMap::new(),
@@ -210,13 +216,30 @@ impl<'a> Walker<'a> {
     }
 
     fn compute_resource_deps(&mut self) {
-        self.resource_deps = self
-            .input
-            .graph
+        let g = self.input.graph;
+        self.resource_deps = g
             .resource_dependencies()
             .into_iter()
             .map(Arc::new)
             .collect();
+        // Dependents before their dependencies: one pass forces the
+        // setting down every chain.
+        let mut forced = vec![false; self.resource_deps.len()];
+        for &v in g.order.iter().rev() {
+            let Vertex::Resource(mi, ri) = g.graph[v] else {
+                continue;
+            };
+            let resource = &g.indexes[g.instances[mi].module].module.resources[ri];
+            // Through data sources too: they are read, never replaced.
+            forced[v.index()] |=
+                resource.mode == Mode::Managed && resource.lifecycle.create_before_destroy;
+            if forced[v.index()] {
+                for d in self.resource_deps[v.index()].iter() {
+                    forced[d.index()] = true;
+                }
+            }
+        }
+        self.create_before_destroy = forced;
     }
 
     /// `--target` keeps the matched resource blocks and what they depend
@@ -693,7 +716,7 @@ impl<'a> Walker<'a> {
             };
         let lifecycle = LifecycleFlags {
             prevent_destroy: resource.lifecycle.prevent_destroy,
-            create_before_destroy: resource.lifecycle.create_before_destroy,
+            create_before_destroy: self.create_before_destroy[v.index()],
             ignore_changes: resource
                 .lifecycle
                 .ignore_changes

@@ -192,6 +192,7 @@ impl<'a> Context<'a> {
             "var" => self.variable(node, args),
             "local" => self.local(node, args),
             "module-output" => self.module_output(node, args),
+            "module-outputs" => self.module_outputs(node, args),
             "if" => self.if_form(node, args),
             "let" => self.let_form(node, args),
             "and" | "or" => self.logic(head == "and", args),
@@ -848,44 +849,13 @@ impl<'a> Context<'a> {
                 .at(node.span));
             }
         };
-        let module = self.name_arg(
-            node,
-            std::slice::from_ref(module_node),
-            0,
-            "a module instance name",
-        )?;
         let name = self.name_arg(node, std::slice::from_ref(name_node), 0, "an output name")?;
-        let Some(call) = self
-            .index
-            .calls
-            .get(module)
-            .map(|i| &self.index.module.calls[*i])
+        let Some((module, instances, key)) =
+            self.module_instances(node, module_node, instance_node, &format!(" \"{name}\""))?
         else {
-            return Err(
-                Diagnostic::error(format!("unknown module instance `{module}`"))
-                    .at(module_node.span)
-                    .with_suggestion(module, self.index.calls.keys().copied()),
-            );
-        };
-        let address = || format!("module.{module}");
-        if let Some(instance_node) = instance_node
-            && !call.is_repeated()
-        {
-            return Err(Diagnostic::error(format!(
-                "`{}` has no `count` or `for-each`: it has one instance, without an index",
-                address()
-            ))
-            .at(instance_node.span)
-            .with_note(format!("help: write `(module-output {module} \"{name}\")`")));
-        }
-        let key = match instance_node {
-            Some(n) => Some((self.eval(n)?, n.span)),
-            None => None,
-        };
-        let scope = self.scope;
-        let Some(instances) = scope.module_outputs.get(module) else {
             return Ok(Value::Unknown);
         };
+        let address = || format!("module.{module}");
         let name_step = std::slice::from_ref(name_node);
         match (instances, key) {
             (Instances::Single(outputs), _) => outputs
@@ -906,6 +876,88 @@ impl<'a> Context<'a> {
                 Ok(walk(outputs, name_step, &address)?.mark_if(key.is_sensitive()))
             }
         }
+    }
+
+    /// `(module-outputs CALL)`: Terraform's `module.CALL`, the object of
+    /// every output of the module instance, or of every instance of an
+    /// `include` with `count` (a list of them) or `for-each` (a map by
+    /// key); `(module-outputs CALL INSTANCE)`: one instance's object.
+    fn module_outputs(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        let (module_node, instance_node) = match args {
+            [module] => (module, None),
+            [module, instance] => (module, Some(instance)),
+            _ => {
+                return Err(Diagnostic::error(
+                    "expected `(module-outputs MODULE)` or `(module-outputs MODULE INSTANCE)`",
+                )
+                .at(node.span));
+            }
+        };
+        let Some((module, instances, key)) =
+            self.module_instances(node, module_node, instance_node, "")?
+        else {
+            return Ok(Value::Unknown);
+        };
+        let address = || format!("module.{module}");
+        match (instances, key) {
+            (Instances::Single(outputs), _) => Ok(outputs.clone()),
+            (instances, None) => splat_instances(Some(instances), &[], &address),
+            (_, Some((key, _))) if key.is_unknown() => Ok(Value::Unknown),
+            (instances, Some((key, span))) => Ok(instance(instances, &key, span, &address)?
+                .clone()
+                .mark_if(key.is_sensitive())),
+        }
+    }
+
+    /// The `include` a `module-output(s)` form names, the outputs its
+    /// instances have so far (`None` while none are known) and the
+    /// evaluated INSTANCE key, if one is given. `rest` completes the
+    /// suggested form when an INSTANCE is given to a single instance.
+    #[allow(clippy::type_complexity)]
+    fn module_instances<'n>(
+        &mut self,
+        node: &Node,
+        module_node: &'n Node,
+        instance_node: Option<&Node>,
+        rest: &str,
+    ) -> Result<Option<(&'n str, &'a Instances, Option<(Value, Span)>)>> {
+        let head = node.head().unwrap_or("module-output");
+        let module = self.name_arg(
+            node,
+            std::slice::from_ref(module_node),
+            0,
+            "a module instance name",
+        )?;
+        let Some(call) = self
+            .index
+            .calls
+            .get(module)
+            .map(|i| &self.index.module.calls[*i])
+        else {
+            return Err(
+                Diagnostic::error(format!("unknown module instance `{module}`"))
+                    .at(module_node.span)
+                    .with_suggestion(module, self.index.calls.keys().copied()),
+            );
+        };
+        if let Some(instance_node) = instance_node
+            && !call.is_repeated()
+        {
+            return Err(Diagnostic::error(format!(
+                "`module.{module}` has no `count` or `for-each`: it has one instance, without an index"
+            ))
+            .at(instance_node.span)
+            .with_note(format!("help: write `({head} {module}{rest})`")));
+        }
+        let key = match instance_node {
+            Some(n) => Some((self.eval(n)?, n.span)),
+            None => None,
+        };
+        let scope = self.scope;
+        Ok(scope
+            .module_outputs
+            .get(module)
+            .map(|instances| (module, instances, key)))
     }
 
     /// `(ref TYPE NAME [INDEX-OR-KEY] ATTR ...)` and `(ref data TYPE NAME ...)`.

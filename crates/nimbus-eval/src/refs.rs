@@ -12,6 +12,8 @@ pub enum Reference<'a> {
     Local(&'a str),
     Resource(Mode, &'a str, &'a str),
     ModuleOutput(&'a str, &'a str),
+    /// `(module-outputs CALL [INSTANCE])`: every output of the call.
+    Module(&'a str),
 }
 
 /// Every reference in `node`, with the span of the referring form.
@@ -39,6 +41,11 @@ pub fn references<'a>(node: &'a Node, out: &mut Vec<(Reference<'a>, Span)>) {
             let name = if items.len() == 4 { arg(3) } else { arg(2) };
             if let (Some(module), Some(name)) = (arg(1), name) {
                 out.push((Reference::ModuleOutput(module, name), node.span));
+            }
+        }
+        Some("module-outputs") => {
+            if let Some(module) = arg(1) {
+                out.push((Reference::Module(module), node.span));
             }
         }
         Some("ref") => {

@@ -319,6 +319,7 @@ pub fn literal(node: &nimbus_syntax::Node, holder: &str) -> Result<Value, Diagno
                 format!("a reference to `{type_name}.{name}`")
             }
             Reference::ModuleOutput(module, name) => format!("the module output `{module}.{name}`"),
+            Reference::Module(module) => format!("the outputs of module `{module}`"),
         };
         return Err(
             Diagnostic::error(format!("{holder}: {what} cannot be used here"))

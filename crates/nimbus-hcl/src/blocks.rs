@@ -217,7 +217,7 @@ impl Lowerer<'_> {
                     let at = self.span_of(a, span);
                     match a.key.as_str() {
                         "required_version" => self.required_version(&a.value, span),
-                        "experiments" => self.unsupported(at, "`experiments`"),
+                        "experiments" => self.experiments(&a.value, at),
                         other => self.error(
                             self.span_of(&a.key, at),
                             format!("unknown `terraform` setting `{other}`"),
@@ -249,6 +249,43 @@ impl Lowerer<'_> {
                         ),
                     }
                 }
+            }
+        }
+    }
+
+    /// `experiments = [...]`: Terraform 1.0's `module_variable_optional_attrs`
+    /// concluded (in 1.3) as the `optional()` Nimbus reads, an attribute
+    /// left out being null as it was in the experiment, so it is only a
+    /// warning; any other experiment changes the language in a way Nimbus
+    /// does not read.
+    fn experiments(&mut self, value: &Expression, span: Span) {
+        let at = self.span_of(value, span);
+        let Expression::Array(items) = value else {
+            self.error(at, "`experiments` must be a list of experiment names");
+            return;
+        };
+        for item in items.iter() {
+            let item_span = self.span_of(item, at);
+            let name = match item {
+                Expression::Variable(v) => Some(v.as_str()),
+                _ => None,
+            };
+            match name {
+                Some("module_variable_optional_attrs") => self.diagnostics.push(
+                    Diagnostic::warning(
+                        "the experiment `module_variable_optional_attrs` has concluded: `optional()` object attributes are part of the language Nimbus reads",
+                    )
+                    .at(item_span)
+                    .with_label("not needed")
+                    .with_note("note: an optional attribute left out is null, as in the experiment"),
+                ),
+                Some(other) => {
+                    self.unsupported(item_span, &format!("the experiment `{other}`"));
+                }
+                None => self.error(
+                    item_span,
+                    "an experiment is named by a keyword, e.g. `module_variable_optional_attrs`",
+                ),
             }
         }
     }
@@ -628,21 +665,27 @@ impl Lowerer<'_> {
         Some(form(keyword, items, span))
     }
 
-    /// `provider = aws.west` to the symbol `aws.west`.
+    /// `provider = aws.west` to the symbol `aws.west`. The name is a bare
+    /// word, so `null` (hashicorp/null's local name, which HCL reads as the
+    /// null keyword) names a provider here too.
     pub(crate) fn provider_reference(&mut self, value: &Expression, span: Span) -> Option<Node> {
         let at = self.span_of(value, span);
+        let name = |e: &Expression| match e {
+            Expression::Variable(v) => Some(v.as_str().to_string()),
+            Expression::Null(_) => Some("null".to_string()),
+            _ => None,
+        };
         match value {
-            Expression::Variable(v) => Some(symbol(v.as_str(), at)),
-            Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
-                (Expression::Variable(v), [op]) => match op.value() {
+            Expression::Traversal(t) => match (name(&t.expr), t.operators.as_slice()) {
+                (Some(provider), [op]) => match op.value() {
                     hcl_edit::expr::TraversalOperator::GetAttr(alias) => {
-                        Some(symbol(&format!("{}.{}", v.as_str(), alias.as_str()), at))
+                        Some(symbol(&format!("{provider}.{}", alias.as_str()), at))
                     }
                     _ => None,
                 },
                 _ => None,
             },
-            _ => None,
+            other => name(other).map(|provider| symbol(&provider, at)),
         }
         .or_else(|| {
             self.error(
@@ -678,7 +721,9 @@ impl Lowerer<'_> {
                 });
             if is_block_reference {
                 out.push(lowered);
-            } else if lowered.head() == Some("module-output") || is_module(item) {
+            } else if matches!(lowered.head(), Some("module-output" | "module-outputs"))
+                || is_module(item)
+            {
                 self.unsupported(item_span, "a module in `depends_on`");
             } else {
                 self.error(

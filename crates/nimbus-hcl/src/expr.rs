@@ -393,15 +393,14 @@ impl Lowerer<'_> {
                     }
                     _ => None,
                 };
-                let Some((output, output_span)) = next_name(&mut steps) else {
-                    self.unsupported(
-                        span,
-                        "a module's whole object (write `module.NAME.OUTPUT` or `module.NAME[KEY].OUTPUT`)",
-                    );
-                    return symbol("null", span);
-                };
                 let mut args = vec![symbol(&module, module_span)];
                 args.extend(instance);
+                // `module.m` and `module.m[KEY]` alone: the whole object of
+                // outputs (every instance's, for `count`/`for_each`), which
+                // later steps may index.
+                let Some((output, output_span)) = next_name(&mut steps) else {
+                    return get(form("module-outputs", args, span), steps.collect(), span);
+                };
                 args.push(string(output, output_span));
                 form("module-output", args, span)
             }

@@ -290,7 +290,8 @@ impl Writer {
                 (Block::Module, "providers") => Mode::Raw,
                 (Block::Moved | Block::Removed, "from" | "to") => Mode::Raw,
                 (Block::Import, "to" | "provider") => Mode::Raw,
-                (Block::Terraform, "required_version" | "experiments") => Mode::Literal,
+                (Block::Terraform, "required_version") => Mode::Literal,
+                (Block::Terraform, "experiments") => Mode::Raw,
                 (Block::RequiredProviders | Block::Backend, _) => Mode::Literal,
                 _ => Mode::Expression,
             };

@@ -560,11 +560,18 @@ pub(crate) fn load_resource(
 pub(crate) fn put_output(conn: &Connection, ws: &str, out: &OutputRecord) -> Result<()> {
     let value = serde_json::to_string(&out.value)
         .map_err(|e| StateError::InvalidInput(format!("output {}: {e}", out.name)))?;
+    let terraform_type = out
+        .terraform_type
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StateError::InvalidInput(format!("output {}: {e}", out.name)))?;
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO outputs (workspace, name, value, sensitive) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (workspace, name) DO UPDATE SET value = excluded.value, sensitive = excluded.sensitive",
+        "INSERT INTO outputs (workspace, name, value, sensitive, terraform_type) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (workspace, name) DO UPDATE SET value = excluded.value, sensitive = excluded.sensitive,
+             terraform_type = excluded.terraform_type",
     )?;
-    stmt.execute(params![ws, out.name, value, out.sensitive])?;
+    stmt.execute(params![ws, out.name, value, out.sensitive, terraform_type])?;
     Ok(())
 }
 
@@ -578,16 +585,21 @@ pub(crate) fn delete_output(conn: &Connection, ws: &str, name: &str) -> Result<(
 /// All outputs of a workspace, ordered by name.
 pub(crate) fn load_outputs(conn: &Connection, ws: &str) -> Result<Vec<OutputRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT name, value, sensitive FROM outputs WHERE workspace = ?1 ORDER BY name",
+        "SELECT name, value, sensitive, terraform_type FROM outputs WHERE workspace = ?1 ORDER BY name",
     )?;
     let mut rows = stmt.query([ws])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let name: String = row.get(0)?;
         let value = json(text(row, 1)?, &name)?;
+        let terraform_type = match row.get_ref(3)? {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(json(text(row, 3)?, &name)?),
+        };
         out.push(OutputRecord {
             value,
             sensitive: row.get(2)?,
+            terraform_type,
             name,
         });
     }

@@ -141,8 +141,14 @@ CREATE TABLE restore_points (
 CREATE INDEX restore_points_by_workspace ON restore_points (workspace, id);
 "#;
 
+/// Version 3: the type Terraform recorded for an adopted output (JSON, or
+/// NULL for outputs Nimbus evaluated).
+const V3: &str = r#"
+ALTER TABLE outputs ADD COLUMN terraform_type TEXT;
+"#;
+
 /// Ordered forward migrations: `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

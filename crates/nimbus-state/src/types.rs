@@ -104,6 +104,14 @@ pub struct OutputRecord {
     /// Whether the value must be hidden in human-facing output.
     #[serde(default)]
     pub sensitive: bool,
+    /// The value's type as Terraform recorded it (its cty type JSON, e.g.
+    /// `["map","string"]`), for an output adopted from a Terraform state:
+    /// Terraform types values statically, and a map typed `map(string)`
+    /// cannot be told from an object by its value. Kept while the value
+    /// stays the same (see `set_outputs`); `None` when Nimbus made the
+    /// value, whose type is then read from the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terraform_type: Option<Value>,
 }
 
 /// One entry of the append-only event log.

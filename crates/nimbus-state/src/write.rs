@@ -261,8 +261,9 @@ pub(crate) fn move_resource(conn: &Connection, actor: &Actor, from: &str, to: &s
     Ok(seq)
 }
 
-/// Replaces the workspace's outputs; one event per changed output. Returns the
-/// workspace's head seq afterwards.
+/// Replaces the workspace's outputs; one event per changed output. An
+/// output given without a Terraform type keeps the one recorded while its
+/// value is unchanged. Returns the workspace's head seq afterwards.
 pub(crate) fn set_outputs(
     conn: &Connection,
     actor: &Actor,
@@ -281,6 +282,18 @@ pub(crate) fn set_outputs(
     let mut existing = projection::output_map(conn, ws)?;
     for o in outputs {
         let old = existing.remove(&o.name);
+        // The type Terraform recorded stays with the value it typed.
+        let kept;
+        let o = match &old {
+            Some(old) if o.terraform_type.is_none() && old.value == o.value => {
+                kept = OutputRecord {
+                    terraform_type: old.terraform_type.clone(),
+                    ..o.clone()
+                };
+                &kept
+            }
+            _ => o,
+        };
         if old.as_ref() == Some(o) {
             continue;
         }

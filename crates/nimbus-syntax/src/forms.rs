@@ -26,6 +26,7 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "local",
     "map",
     "module-output",
+    "module-outputs",
     "object",
     "or",
     "path-cwd",

@@ -91,21 +91,22 @@ fn show_plan(session: &Session, sources: &SourceMap, plan: &Plan) {
             );
         }
         for change in plan.changes.iter().filter(|c| c.action.is_change()) {
-            session.out.event(
-                "planned_change",
-                json!({
-                    "address": change.address,
-                    "action": change.action.verb(),
-                    "resource_type": change.resource_type,
-                    "reason": change.reason,
-                    "attributes": change.diffs().iter().map(|d| json!({
-                        "name": d.name,
-                        "before": d.before.as_ref().map(|v| masked_json(v, d.sensitive)),
-                        "after": d.after.as_ref().map(|v| masked_json(v, d.sensitive)),
-                        "forces_replacement": d.forces_replacement,
-                    })).collect::<Vec<_>>(),
-                }),
-            );
+            let mut event = json!({
+                "address": change.address,
+                "action": change.action.verb(),
+                "resource_type": change.resource_type,
+                "reason": change.reason,
+                "attributes": change.diffs().iter().map(|d| json!({
+                    "name": d.name,
+                    "before": d.before.as_ref().map(|v| masked_json(v, d.sensitive)),
+                    "after": d.after.as_ref().map(|v| masked_json(v, d.sensitive)),
+                    "forces_replacement": d.forces_replacement,
+                })).collect::<Vec<_>>(),
+            });
+            if change.action == Action::Replace {
+                event["create_before_destroy"] = json!(change.create_before_destroy);
+            }
+            session.out.event("planned_change", event);
         }
         let s = plan.summary();
         session.out.event(

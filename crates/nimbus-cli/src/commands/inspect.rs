@@ -69,7 +69,7 @@ fn terraform_output_json(
     name: Option<&str>,
     show_sensitive: bool,
 ) -> CmdResult<u8> {
-    use nimbus_engine::terraform_state::type_of;
+    use nimbus_engine::terraform_state::output_type;
     // Not an event stream: errors are plain text on stderr, as Terraform's.
     let refuse = |message: String| {
         crate::output::write_stderr(&format!("error: {message}\n"));
@@ -91,7 +91,7 @@ fn terraform_output_json(
             let document: serde_json::Map<String, serde_json::Value> = outputs
                 .iter()
                 .map(|o| {
-                    let mut entry = json!({ "sensitive": o.sensitive, "type": type_of(&o.value) });
+                    let mut entry = json!({ "sensitive": o.sensitive, "type": output_type(o) });
                     if !o.sensitive || show_sensitive {
                         entry["value"] = o.value.clone();
                     }

@@ -495,3 +495,50 @@ pub fn actions(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
+
+/// Terraform 1.0.3's install directory (`bench/install-terraform.sh`, named
+/// by `NIMBUS_TEST_TERRAFORM`) (with `bin/terraform` and `terraformrc`)
+/// and the plugin mirror (`NIMBUS_TEST_PLUGIN_MIRROR`), when both are
+/// there. Without them a test is skipped with a notice, except under
+/// `CI=true`, where that is a failure.
+#[allow(clippy::print_stderr)] // says what it skips
+pub fn peers() -> Option<(PathBuf, PathBuf)> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let dir = |name: &str| {
+        std::env::var_os(name)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    };
+    let terraform = dir("NIMBUS_TEST_TERRAFORM").filter(|d| d.join("bin/terraform").is_file());
+    let mirror = dir("NIMBUS_TEST_PLUGIN_MIRROR");
+    match (terraform, mirror) {
+        (Some(terraform), Some(mirror)) => Some((terraform, mirror)),
+        _ => {
+            let hint = "Terraform or the plugin mirror is missing (export NIMBUS_TEST_TERRAFORM=\"$(bench/install-terraform.sh target/terraform)\" and NIMBUS_TEST_PLUGIN_MIRROR=\"$(scripts/install-null-provider)\")";
+            assert!(!ci, "{hint}");
+            eprintln!("notice: skipping: {hint}");
+            None
+        }
+    }
+}
+
+/// Runs Terraform in `project`; returns its standard output.
+pub fn terraform(install: &Path, project: &Path, args: &[&str], expected_code: i32) -> String {
+    let output = Command::new(install.join("bin/terraform"))
+        .args(args)
+        .current_dir(project)
+        .env("TF_CLI_CONFIG_FILE", install.join("terraformrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .expect("run terraform");
+    assert_eq!(
+        output.status.code(),
+        Some(expected_code),
+        "terraform {}:\n{}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -77,3 +77,16 @@ output "copy" {
      comment */
   sensitive = true
 }
+
+# hashicorp/null's local name is `null`, which HCL reads as a keyword.
+provider "null" {
+  alias = "alt"
+}
+
+resource "null_resource" "aliased" {
+  provider = null.alt
+}
+
+resource "null_resource" "default_null" {
+  provider = null
+}

@@ -175,6 +175,7 @@ fn apply(store: &Store, rec: &nimbus_state::Recorder, op: &Op, model: &mut Model
                         name: format!("o{k}"),
                         value: json!(v),
                         sensitive: *s,
+                        terraform_type: None,
                     },
                 );
             }

@@ -55,6 +55,7 @@ fn reopen_keeps_data() {
             name: "ip".into(),
             value: json!("10.0.0.1"),
             sensitive: false,
+            terraform_type: None,
         }])
         .expect("outputs");
         rec.finish_blocking(RunStatus::Succeeded).expect("finish");
@@ -441,6 +442,7 @@ fn outputs_are_replaced_with_one_event_per_change() {
         name: name.into(),
         value: v,
         sensitive,
+        terraform_type: None,
     };
     rec.set_outputs_blocking(vec![out("a", json!(1), false), out("b", json!("s"), true)])
         .expect("set");
@@ -469,6 +471,48 @@ fn outputs_are_replaced_with_one_event_per_change() {
         rec.set_outputs_blocking(vec![out("x", json!(1), false), out("x", json!(2), false)]),
         Err(StateError::InvalidInput(_))
     ));
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+}
+
+#[test]
+fn a_terraform_type_stays_with_the_value_it_typed() {
+    let p = Project::new();
+    let store = p.open();
+    let rec = store.begin_run("default", run("apply")).expect("run");
+    let typed = |v: serde_json::Value| OutputRecord {
+        name: "m".into(),
+        value: v,
+        sensitive: false,
+        terraform_type: Some(json!(["map", "string"])),
+    };
+    let untyped = |v: serde_json::Value| OutputRecord {
+        terraform_type: None,
+        ..typed(v)
+    };
+    rec.set_outputs_blocking(vec![typed(json!({"a": "b"}))])
+        .expect("adopted");
+    let head = store.head_sequence("default").expect("head");
+    // Evaluated again to the same value: the type is kept, nothing recorded.
+    rec.set_outputs_blocking(vec![untyped(json!({"a": "b"}))])
+        .expect("same value");
+    assert_eq!(store.head_sequence("default").expect("head"), head);
+    assert_eq!(
+        store.outputs("default").expect("outputs"),
+        vec![typed(json!({"a": "b"}))]
+    );
+    // The log holds the type too: a rebuilt projection has it.
+    store.rebuild("default").expect("rebuild");
+    assert_eq!(
+        store.outputs("default").expect("outputs"),
+        vec![typed(json!({"a": "b"}))]
+    );
+    // A new value has no recorded type.
+    rec.set_outputs_blocking(vec![untyped(json!({"a": "c"}))])
+        .expect("new value");
+    assert_eq!(
+        store.outputs("default").expect("outputs"),
+        vec![untyped(json!({"a": "c"}))]
+    );
     rec.finish_blocking(RunStatus::Succeeded).expect("finish");
 }
 
@@ -623,6 +667,7 @@ fn restore_to_event_appends_history_and_rebuilds_identically() {
         name: "o".into(),
         value: json!(1),
         sensitive: false,
+        terraform_type: None,
     }])
     .expect("o");
     let point = store.head_sequence("default").expect("head");
