@@ -83,11 +83,23 @@ pub struct BuiltinCatalog {
     /// `--plugin-mirror`, else `NIMBUS_PLUGIN_MIRROR`, else
     /// `(plugin-mirror "DIR")` in the CLI configuration file.
     pub plugin_mirror: Result<Option<PathBuf>, String>,
+    /// The provider cache shared between projects (`NIMBUS_PLUGIN_CACHE_DIR`,
+    /// else under `XDG_CACHE_HOME` or `~/.cache`), where registry installs go.
+    pub plugin_cache: Option<PathBuf>,
     /// The session's interrupt flag, for the built-in provider.
     pub interrupt: Arc<AtomicBool>,
 }
 
 impl BuiltinCatalog {
+    /// The mirror and the cache; an error when the mirror's configuration
+    /// cannot be read.
+    pub fn places(&self) -> Result<crate::plugins::Places, String> {
+        Ok(crate::plugins::Places {
+            mirror: self.plugin_mirror.clone()?,
+            cache: self.plugin_cache.clone(),
+        })
+    }
+
     fn builtin_options(&self) -> BuiltinOptions {
         BuiltinOptions::from_env(self.base_dir.clone()).with_interrupt(self.interrupt.clone())
     }
@@ -113,12 +125,12 @@ impl Catalog for BuiltinCatalog {
                         provider.family,
                     ))),
                     crate::plugins::Server::Plugin => {
-                        let mirror = self
-                            .plugin_mirror
-                            .clone()?
-                            .ok_or_else(|| crate::plugins::no_mirror_message(source))?;
+                        let places = self.places()?;
+                        if places.mirror.is_none() && places.cache.is_none() {
+                            return Err(crate::plugins::no_mirror_message(source));
+                        }
                         let provider = crate::plugins::start(
-                            &mirror,
+                            &places,
                             &self.base_dir,
                             source,
                             requirement.version,
@@ -221,6 +233,7 @@ impl Session {
                 |k| std::env::var(k).ok(),
             )
             .map_err(|e| e.to_string()),
+            plugin_cache: nimbus_plugin::plugin_cache_dir(|k| std::env::var(k).ok()),
             interrupt: self.interrupt.clone(),
         }
     }

@@ -169,3 +169,25 @@ output "pet" {
     assert_eq!(w.state_list(), ["random_pet.a"]);
     w.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+/// Without the `registry` feature, `init` installs from the mirror and the
+/// cache only, and says so.
+#[cfg(not(feature = "registry"))]
+#[test]
+fn without_the_registry_feature_init_says_registry_installs_are_not_built_in() {
+    let mut w = Workdir::empty();
+    let cache = tempfile::tempdir().expect("a cache directory");
+    w.set_env(
+        "NIMBUS_PLUGIN_CACHE_DIR",
+        cache.path().to_str().expect("utf-8 path"),
+    );
+    w.write(
+        "main.tf",
+        "terraform {\n  required_providers {\n    null = {\n      source  = \"hashicorp/null\"\n      version = \"~> 2.1\"\n    }\n  }\n}\n",
+    );
+    w.run(&["init"])
+        .failure()
+        .stderr_has("registry installs are not built into this nimbus")
+        .stderr_has("registry.terraform.io/hashicorp/null");
+    assert!(!w.exists(".nimbus.lock"));
+}

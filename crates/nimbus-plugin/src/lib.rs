@@ -13,7 +13,8 @@
 //! - [`schema`]: plugin schemas and their Nimbus form;
 //! - [`mirror`]: provider sources, versions, constraints, and lookup in a
 //!   filesystem mirror with Terraform's layout;
-//! - [`lock`]: the `.nimbus.lock` file and where the mirror is configured;
+//! - [`lock`]: the `.nimbus.lock` file, where the mirror is configured and
+//!   where the provider cache is;
 //! - [`start_from_mirror`]: all of the above in one call, for the CLI.
 //!
 //! Resource type and attribute names stay as the plugin spells them
@@ -42,7 +43,9 @@ pub mod proto {
     }
 }
 
-pub use lock::{LOCK_FILE, LockFile, LockedProvider, Resolved, plugin_mirror, resolve};
+pub use lock::{
+    LOCK_FILE, LockFile, LockedProvider, Resolved, plugin_cache_dir, plugin_mirror, resolve,
+};
 pub use mirror::{
     InstalledProvider, ProviderSource, Version, VersionConstraint, current_platform,
     find_in_mirror, installed_versions, sha256_file,

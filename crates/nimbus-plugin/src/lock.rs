@@ -1,6 +1,6 @@
 //! The dependency lock file `.nimbus.lock` (which provider versions a
 //! configuration uses, with the SHA-256 of each binary), and where the
-//! plugin mirror is configured.
+//! plugin mirror and the provider cache are.
 //!
 //! The lock file is JSON, sorted by source, so that it diffs well:
 //!
@@ -253,6 +253,24 @@ pub fn plugin_mirror(
     }
 }
 
+/// The environment variable naming the provider cache directory.
+pub const CACHE_ENV: &str = "NIMBUS_PLUGIN_CACHE_DIR";
+
+/// The provider cache shared between projects (where providers installed
+/// from a registry are unpacked, in the mirror layout): `NIMBUS_PLUGIN_CACHE_DIR`,
+/// else `$XDG_CACHE_HOME/nimbus/providers`, else
+/// `~/.cache/nimbus/providers`. `None` without any of these variables.
+pub fn plugin_cache_dir(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let var = |name: &str| env(name).filter(|s| !s.is_empty());
+    if let Some(dir) = var(CACHE_ENV) {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = var("XDG_CACHE_HOME").filter(|d| Path::new(d).is_absolute()) {
+        return Some(Path::new(&dir).join("nimbus/providers"));
+    }
+    var("HOME").map(|home| Path::new(&home).join(".cache/nimbus/providers"))
+}
+
 /// Reads `(plugin-mirror "DIR")` from CLI configuration text; `;` starts a
 /// comment. Other forms are ignored (they belong to other settings).
 pub fn mirror_from_cli_config(text: &str) -> Result<Option<String>, String> {
@@ -361,6 +379,32 @@ mod tests {
         assert!(e.contains("locked to version 2.1.2"), "{e}");
         assert!(find_in_mirror(&mirror_dir, "hashicorp/null", &VersionConstraint::any()).is_ok());
         assert!(LockFile::parse("{\"version\": 9, \"providers\": []}").is_err());
+    }
+
+    #[test]
+    fn the_cache_comes_from_its_variable_xdg_or_home() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        const ALL: [(&str, &str); 3] =
+            [(CACHE_ENV, "/c"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/h")];
+        let all: &'static [(&str, &str)] = &ALL;
+        assert_eq!(plugin_cache_dir(env(all)), Some(PathBuf::from("/c")));
+        assert_eq!(
+            plugin_cache_dir(env(&all[1..])),
+            Some(PathBuf::from("/x/nimbus/providers"))
+        );
+        // A relative XDG_CACHE_HOME is ignored, as the spec says.
+        assert_eq!(
+            plugin_cache_dir(env(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")])),
+            Some(PathBuf::from("/h/.cache/nimbus/providers"))
+        );
+        assert_eq!(plugin_cache_dir(env(&[(CACHE_ENV, "")])), None);
     }
 
     #[test]

@@ -211,9 +211,12 @@ pub fn providers(session: &Session) -> CmdResult<u8> {
                     "implements": provider.version, "ready": true }),
         );
     }
-    let mirror = catalog.plugin_mirror.clone().ok().flatten();
+    let places = plugins::Places {
+        mirror: catalog.plugin_mirror.clone().ok().flatten(),
+        cache: catalog.plugin_cache.clone(),
+    };
     for need in &needs {
-        let status = plugins::status(mirror.as_deref(), &session.dir, need);
+        let status = plugins::status(&places, &session.dir, need);
         let installed: Vec<String> = status.installed.iter().map(|v| v.to_string()).collect();
         let usable = status
             .locked
@@ -239,9 +242,10 @@ pub fn providers(session: &Session) -> CmdResult<u8> {
                     "installed": installed, "ready": usable }),
         );
     }
-    if mirror.is_none() && !needs.is_empty() {
+    if places.mirror.is_none() && places.cache.is_none() && !needs.is_empty() {
         session.out.warning(
-            "no plugin mirror is configured (--plugin-mirror DIR or NIMBUS_PLUGIN_MIRROR)",
+            "no plugin mirror (--plugin-mirror DIR or NIMBUS_PLUGIN_MIRROR) nor provider cache \
+             (NIMBUS_PLUGIN_CACHE_DIR, XDG_CACHE_HOME or HOME) is configured",
         );
     }
     Ok(0)

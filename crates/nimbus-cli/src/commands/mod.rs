@@ -38,7 +38,9 @@ pub async fn run(cli: Cli) -> u8 {
         return 1;
     }
     let result: CmdResult<u8> = match cli.command {
-        Command::Init { upgrade, plugins } => setup::init(&session, upgrade, &plugins).map(|_| 0),
+        Command::Init { upgrade, plugins } => {
+            setup::init(&session, upgrade, &plugins).await.map(|_| 0)
+        }
         Command::Validate => setup::validate(&session).await.map(|_| 0),
         Command::Fmt {
             check,
@@ -81,7 +83,9 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Providers { command: None } => inspect::providers(&session),
         Command::Providers {
             command: Some(ProvidersCommand::Install { upgrade, plugins }),
-        } => setup::install_plugins(&session, upgrade, &plugins).map(|_| 0),
+        } => setup::install_plugins(&session, upgrade, &plugins)
+            .await
+            .map(|_| 0),
         Command::State(cmd) => state::state(&session, cmd).await,
         Command::Workspace(cmd) => state::workspace(&session, cmd),
         Command::Taint { address } => state::taint(&session, &address, true),

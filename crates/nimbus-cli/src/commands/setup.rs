@@ -24,7 +24,7 @@ const STARTER: &str = r#";; A starter configuration: built-in providers only, no
     (value (ref local-file "greeting" "filename"))))
 "#;
 
-pub fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
+pub async fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
     let state = session.dir.join(STATE_DIR);
     if let Err(e) = std::fs::create_dir_all(&session.dir) {
         session
@@ -56,7 +56,7 @@ pub fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
             return Err(Reported);
         }
     }
-    let locked = lock_plugins(session, upgrade, forced)?;
+    let locked = lock_plugins(session, upgrade, forced).await?;
     session.line_or_json(
         &format!("Initialized Nimbus in {}.", session.dir.display()),
         serde_json::json!({
@@ -68,8 +68,8 @@ pub fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
 }
 
 /// `nimbus providers install`: the plugin half of `init`.
-pub fn install_plugins(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
-    let locked = lock_plugins(session, upgrade, forced)?;
+pub async fn install_plugins(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
+    let locked = lock_plugins(session, upgrade, forced).await?;
     if !locked.iter().any(|p| p.get("sha256").is_some()) {
         session.line_or_json(
             "This configuration uses no plugin providers.",
@@ -83,10 +83,10 @@ pub fn install_plugins(session: &Session, upgrade: bool, forced: &[String]) -> C
     Ok(())
 }
 
-/// Resolves the configuration's plugin providers in the mirror and records
-/// them in `.nimbus.lock`, and says which providers the built-in serves;
-/// returns both, for `--json`.
-fn lock_plugins(
+/// Resolves the configuration's plugin providers (mirror, cache, registry)
+/// and records them in `.nimbus.lock`, and says which providers the
+/// built-in serves; returns both, for `--json`.
+async fn lock_plugins(
     session: &Session,
     upgrade: bool,
     forced: &[String],
@@ -131,31 +131,25 @@ fn lock_plugins(
     if needs.is_empty() {
         // Still drops a lock left from plugins the configuration stopped using.
         if session.dir.join(nimbus_plugin::LOCK_FILE).exists() {
-            plugins::lock(Path::new(""), &session.dir, &[], upgrade).map_err(|errors| {
-                errors.iter().for_each(|e| session.out.error(e));
-                Reported
-            })?;
+            plugins::lock(&plugins::Places::default(), &session.dir, &[], upgrade)
+                .await
+                .map_err(|errors| {
+                    errors.iter().for_each(|e| session.out.error(e));
+                    Reported
+                })?;
         }
         return Ok(json);
     }
-    let catalog = session.catalog();
-    let mirror = match catalog.plugin_mirror {
-        Ok(Some(m)) => m,
-        Ok(None) => {
-            session
-                .out
-                .error(&plugins::no_mirror_message(&needs[0].source.to_string()));
-            return Err(Reported);
-        }
-        Err(e) => {
-            session.out.error(&e);
-            return Err(Reported);
-        }
-    };
-    let locked = plugins::lock(&mirror, &session.dir, &needs, upgrade).map_err(|errors| {
-        errors.iter().for_each(|e| session.out.error(e));
+    let places = session.catalog().places().map_err(|e| {
+        session.out.error(&e);
         Reported
     })?;
+    let locked = plugins::lock(&places, &session.dir, &needs, upgrade)
+        .await
+        .map_err(|errors| {
+            errors.iter().for_each(|e| session.out.error(e));
+            Reported
+        })?;
     for entry in &locked {
         let installed = &entry.resolved.installed;
         let version = installed.version.to_string();
@@ -164,8 +158,13 @@ fn lock_plugins(
             Some(p) if *p == version => "unchanged".to_string(),
             Some(p) => format!("upgraded from {p}"),
         };
+        let from = match entry.origin {
+            plugins::Origin::Mirror => "",
+            plugins::Origin::Cache => " (from the provider cache)",
+            plugins::Origin::Registry => " (installed from its registry)",
+        };
         session.out.line(&format!(
-            "- {} {version} (sha256 {}): {change}",
+            "- {} {version} (sha256 {}): {change}{from}",
             installed.source,
             &entry.resolved.sha256[..12.min(entry.resolved.sha256.len())]
         ));
@@ -175,6 +174,7 @@ fn lock_plugins(
             "sha256": entry.resolved.sha256,
             "binary": installed.binary.display().to_string(),
             "previous_version": entry.previous,
+            "origin": entry.origin.name(),
         }));
     }
     Ok(json)
