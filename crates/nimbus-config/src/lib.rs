@@ -197,9 +197,14 @@ fn parse_module_in(
         path_from_root: path_from_root(root, dir),
         ..Module::default()
     };
+    // Whether any file of the module has the text `self` at all: only then
+    // is every expression walked for a misplaced `self` (a text search is
+    // far cheaper than that walk over a large module).
+    let mut mentions_self = false;
     for (path, text, invalid) in files {
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
         let language = Language::of(&path).unwrap_or(Language::Nim);
+        mentions_self |= text.contains("self");
         let id = sources.add(path, text);
         diagnostics.extend(invalid.map(|invalid| invalid.diagnostic(id)));
         // Every language comes to the same forms: everything after this
@@ -234,7 +239,7 @@ fn parse_module_in(
     parse::check_duplicates(&module, sources, root, diagnostics);
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
-    parse::check_conditions(&module, diagnostics);
+    parse::check_conditions(&module, mentions_self, diagnostics);
     module
 }
 

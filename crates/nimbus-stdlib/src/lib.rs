@@ -224,6 +224,10 @@ impl Function {
 /// quick check.
 pub fn nfc(text: String) -> String {
     use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    // ASCII is always NFC, and checking it is a fast byte scan.
+    if text.is_ascii() {
+        return text;
+    }
     match is_nfc_quick(text.chars()) {
         IsNormalized::Yes => text,
         _ => text.nfc().collect(),

@@ -116,8 +116,15 @@ impl Parser<'_> {
 /// What load can say about conditions without evaluating anything:
 /// `self` only in postconditions, `replace-triggered-by` only in managed
 /// resources and naming declared ones, check names unique.
-pub(crate) fn check_conditions(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
+pub(crate) fn check_conditions(
+    module: &Module,
+    mentions_self: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let self_outside = |node: &Node, diagnostics: &mut Vec<Diagnostic>| {
+        if !mentions_self {
+            return;
+        }
         each_self(node, &mut |span| {
             diagnostics.push(
                 Diagnostic::error("`self` is only available in a `postcondition`")
