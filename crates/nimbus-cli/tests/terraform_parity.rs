@@ -73,15 +73,7 @@ fn applied_by_terraform(install: &Path) -> Applied {
     let project = tempfile::tempdir().expect("a directory for the Terraform project");
     let tf = project.path();
     write_project(tf);
-    terraform(install, tf, &["init", "-input=false", "-no-color"], 0);
-    terraform(
-        install,
-        tf,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-        0,
-    );
-    let outputs = serde_json::from_str(&terraform(install, tf, &["output", "-json"], 0))
-        .expect("terraform output -json");
+    let outputs = terraform_apply(install, tf);
     // Nimbus reads data sources on every plan and keeps none in state.
     let addresses = terraform(install, tf, &["state", "list"], 0)
         .lines()

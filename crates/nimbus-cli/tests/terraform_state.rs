@@ -20,15 +20,7 @@ fn applied_by_terraform(install: &Path) -> (tempfile::TempDir, serde_json::Value
     let project = tempfile::tempdir().expect("a directory for the Terraform project");
     let tf = project.path();
     std::fs::write(tf.join("main.tf"), fixture("terraform_state/main.tf")).expect("main.tf");
-    terraform(install, tf, &["init", "-input=false", "-no-color"], 0);
-    terraform(
-        install,
-        tf,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-        0,
-    );
-    let outputs = serde_json::from_str(&terraform(install, tf, &["output", "-json"], 0))
-        .expect("terraform output -json");
+    let outputs = terraform_apply(install, tf);
     (project, outputs)
 }
 

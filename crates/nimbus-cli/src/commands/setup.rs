@@ -416,14 +416,17 @@ pub fn convert(
             .strip_prefix(&session.dir)
             .unwrap_or(path)
             .to_path_buf();
-        let text = match std::fs::read(path) {
-            Ok(bytes) => nimbus_syntax::decode_lossy(bytes).0,
-            Err(e) => {
-                session
-                    .out
-                    .error(&format!("cannot read {}: {e}", shown.display()));
-                return Err(Reported);
-            }
+        // The text the load above read: each file is read once.
+        let Some(text) = config
+            .sources
+            .files()
+            .find(|(_, file)| file.path == *path)
+            .map(|(_, file)| file.text.clone())
+        else {
+            session
+                .out
+                .error(&format!("cannot read {}", shown.display()));
+            return Err(Reported);
         };
         let id = sources.add(shown, text);
         let json =

@@ -542,3 +542,17 @@ pub fn terraform(install: &Path, project: &Path, args: &[&str], expected_code: i
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// `terraform init` and `apply` of the project in `project`, then its
+/// `output -json` document.
+pub fn terraform_apply(install: &Path, project: &Path) -> Json {
+    terraform(install, project, &["init", "-input=false", "-no-color"], 0);
+    terraform(
+        install,
+        project,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        0,
+    );
+    serde_json::from_str(&terraform(install, project, &["output", "-json"], 0))
+        .expect("terraform output -json")
+}
