@@ -227,6 +227,25 @@ pub struct ModuleCall {
     pub inputs: Vec<AttributeForm>,
     pub count: Option<Node>,
     pub for_each: Option<Node>,
+    /// `(depends-on DEP ...)`: blocks of the calling module that every
+    /// resource and data source of the called module (and of the modules
+    /// it calls) waits for (Terraform's `depends_on` on a `module`).
+    pub depends_on: Vec<DependsOn>,
+    /// `(providers (INNER OUTER) ...)`: the called module's provider
+    /// configuration `INNER` (`aws`, `aws.east`) is the calling module's
+    /// `OUTER` (Terraform's `providers = { aws = aws.west }`). Default
+    /// configurations not listed are inherited, as without the form.
+    pub providers: Vec<PassedProvider>,
+    pub span: Span,
+}
+
+/// One entry of an `include`'s `(providers ...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassedProvider {
+    /// The configuration as the called module names it.
+    pub inner: Name,
+    /// The configuration of the calling module it stands for.
+    pub outer: Name,
     pub span: Span,
 }
 

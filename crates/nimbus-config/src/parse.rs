@@ -662,6 +662,56 @@ impl Parser<'_> {
         }
     }
 
+    /// `(providers (INNER OUTER) ...)` of an `include`: each entry a pair
+    /// of provider configuration names (`aws`, `aws.west`).
+    fn passed_providers(&mut self, form: &AttributeForm) -> Vec<PassedProvider> {
+        if form.args.is_empty() {
+            self.error(
+                form.span,
+                "`providers` needs one or more `(NAME CONFIGURATION)`, e.g. `(aws aws.west)`",
+            );
+        }
+        let mut out: Vec<PassedProvider> = Vec::new();
+        for entry in &form.args {
+            let names: Option<Vec<Name>> = entry.as_list().and_then(|items| {
+                items
+                    .iter()
+                    .map(|n| {
+                        n.as_symbol().map(|text| Name {
+                            text: text.to_string(),
+                            span: n.span,
+                        })
+                    })
+                    .collect()
+            });
+            match names.as_deref() {
+                Some([inner, outer]) if valid_provider_name(&inner.text) && valid_provider_name(&outer.text) => {
+                    if out.iter().any(|p| p.inner.text == inner.text) {
+                        self.diagnostics.push(
+                            Diagnostic::error(format!(
+                                "provider `{}` is passed twice",
+                                inner.text
+                            ))
+                            .at(inner.span)
+                            .with_label("passed again here"),
+                        );
+                        continue;
+                    }
+                    out.push(PassedProvider {
+                        inner: inner.clone(),
+                        outer: outer.clone(),
+                        span: entry.span,
+                    });
+                }
+                _ => self.error(
+                    entry.span,
+                    "expected `(NAME CONFIGURATION)`, e.g. `(aws aws.west)`: the called module's provider and the configuration it stands for",
+                ),
+            }
+        }
+        out
+    }
+
     /// `(ref TYPE "NAME")`, `(ref data TYPE "NAME")`, or `(TYPE "NAME")`.
     fn depends_on(&mut self, node: &Node) -> Option<DependsOn> {
         let items = node.as_list().unwrap_or_default();
@@ -871,16 +921,25 @@ impl Parser<'_> {
             inputs: Vec::new(),
             count: None,
             for_each: None,
+            depends_on: Vec::new(),
+            providers: Vec::new(),
             span,
         };
-        // `count` and `for-each` are meta-arguments, as on a resource: no
-        // module can take an input of either name.
+        // `count`, `for-each`, `depends-on` and `providers` are
+        // meta-arguments, as on a resource: no module can take an input of
+        // these names.
         let forms = self.attribute_forms(rest, "a module's inputs");
-        self.settings_once(&forms, &["count", "for-each"], "include");
+        self.settings_once(
+            &forms,
+            &["count", "for-each", "depends-on", "providers"],
+            "include",
+        );
         for mut form in forms {
             match form.name.as_str() {
                 "count" => call.count = self.single_arg(&mut form),
                 "for-each" => call.for_each = self.single_arg(&mut form),
+                "depends-on" => call.depends_on = self.depends_on_form(&form),
+                "providers" => call.providers = self.passed_providers(&form),
                 _ => call.inputs.push(form),
             }
         }
@@ -1071,13 +1130,25 @@ pub(crate) fn check_duplicates(
     );
 }
 
+/// A provider configuration's name: `aws` or `aws.west`.
+fn valid_provider_name(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let word = |p: Option<&str>| p.is_some_and(|p| !p.is_empty());
+    match (parts.next(), parts.next(), parts.next()) {
+        (name, None, None) => word(name),
+        (name, alias, None) => word(name) && word(alias),
+        _ => false,
+    }
+}
+
 /// `depends-on` must name resources declared in the same module.
 pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
     let dependencies = module
         .resources
         .iter()
         .flat_map(|r| &r.depends_on)
-        .chain(module.outputs.iter().flat_map(|o| &o.depends_on));
+        .chain(module.outputs.iter().flat_map(|o| &o.depends_on))
+        .chain(module.calls.iter().flat_map(|c| &c.depends_on));
     {
         for dep in dependencies {
             if module

@@ -33,6 +33,33 @@ pub struct ModuleInstance {
     /// The keys of each `include` with `count`/`for-each`, by call index:
     /// only in a graph built from an expansion ([`crate::expansion`]).
     pub expansions: HashMap<usize, Expansion>,
+    /// The provider configurations passed to this instance (its call's
+    /// `providers`, and those passed to its ancestors): the name the
+    /// module uses (`aws`, `aws.east`) to the root module's configuration
+    /// it stands for. A name not in it is the root's own.
+    pub providers: ProviderMap,
+}
+
+/// Provider configurations as a module instance names them, to the root
+/// module's configurations (see [`ModuleInstance::providers`]).
+pub type ProviderMap = HashMap<String, String>;
+
+/// The root configuration that provider configuration `name`, as a module
+/// instance with `passed` providers names it, stands for.
+pub fn passed_provider<'a>(passed: &'a ProviderMap, name: &'a str) -> &'a str {
+    passed.get(name).map_or(name, String::as_str)
+}
+
+/// The providers a call passes to the instances it makes, from the
+/// calling instance's own (`outer`): each name mapped to the root
+/// configuration it stands for.
+pub fn pass_providers(outer: &ProviderMap, call: &ModuleCall) -> ProviderMap {
+    let mut map = outer.clone();
+    for passed in &call.providers {
+        let root = passed_provider(outer, &passed.outer.text).to_string();
+        map.insert(passed.inner.text.clone(), root);
+    }
+    map
 }
 
 impl ModuleInstance {
@@ -45,6 +72,7 @@ impl ModuleInstance {
             key: None,
             children: HashMap::new(),
             expansions: HashMap::new(),
+            providers: ProviderMap::new(),
         }
     }
 
@@ -71,6 +99,7 @@ impl ModuleInstance {
             key: step.key,
             children: HashMap::new(),
             expansions: HashMap::new(),
+            providers: pass_providers(&self.providers, call),
         }
     }
 }
@@ -85,6 +114,11 @@ pub enum Vertex {
     Output(usize, usize),
     /// A provider configuration of the root module.
     Provider(usize),
+    /// What the `depends-on` of the `include` that made a module instance
+    /// names: every resource block of the instance (and of the instances
+    /// it includes) waits for it. One vertex per such instance, so the
+    /// edges grow with blocks plus dependencies, not their product.
+    Barrier(usize),
 }
 
 pub struct Graph<'c> {
@@ -176,6 +210,7 @@ impl<'c> Graph<'c> {
                     );
                     continue;
                 }
+                self.check_passed_providers(mi, call, diagnostics);
                 let child = self.instances.len();
                 let instance = self.instances[mi].child(mi, call_index, call, child_module, None);
                 self.instances.push(instance);
@@ -187,6 +222,31 @@ impl<'c> Graph<'c> {
                 let mut chain = chain.clone();
                 chain.push(child_module);
                 stack.push((child, chain));
+            }
+        }
+    }
+
+    /// A call passes aliased configurations that exist: the root's
+    /// blocks, or what was passed to the calling instance. (A default
+    /// configuration may be the catalog's, without a block: whether one
+    /// serves is found when a block needs it.)
+    fn check_passed_providers(
+        &self,
+        mi: usize,
+        call: &ModuleCall,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let root = self.config.root();
+        for passed in &call.providers {
+            let address = passed_provider(&self.instances[mi].providers, &passed.outer.text);
+            if address.contains('.') && !root.providers.iter().any(|p| p.address() == address) {
+                let known: Vec<String> = root.providers.iter().map(|p| p.address()).collect();
+                diagnostics.push(
+                    Diagnostic::error(format!("no provider configuration `{address}`"))
+                        .at(passed.outer.span)
+                        .with_label("passed here")
+                        .with_suggestion(address, known.iter().map(String::as_str)),
+                );
             }
         }
     }
@@ -203,6 +263,9 @@ impl<'c> Graph<'c> {
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
             add(&mut self.graph, &mut self.vertex_of, Vertex::Inputs(mi));
+            if self.call_of(mi).is_some_and(|c| !c.depends_on.is_empty()) {
+                add(&mut self.graph, &mut self.vertex_of, Vertex::Barrier(mi));
+            }
             for i in 0..module.locals.len() {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Local(mi, i));
             }
@@ -217,6 +280,13 @@ impl<'c> Graph<'c> {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Output(mi, i));
             }
         }
+    }
+
+    /// The `include` that made module instance `mi` (none for the root).
+    fn call_of(&self, mi: usize) -> Option<&'c ModuleCall> {
+        let (parent, call_index) = self.instances[mi].parent?;
+        let config: &'c Config = self.config;
+        Some(&config.modules[self.instances[parent].module].calls[call_index])
     }
 
     /// The vertices a reference from module instance `mi` points at: one,
@@ -285,6 +355,27 @@ impl<'c> Graph<'c> {
             form_references(&provider.attributes, &mut refs);
             depend(Vertex::Provider(p), 0, &refs, &mut edges);
         }
+        // The barrier each instance's blocks wait for: its own, else its
+        // parent's (a parent comes before its children).
+        let mut barrier_of: Vec<Option<usize>> = Vec::with_capacity(self.instances.len());
+        for (mi, instance) in self.instances.iter().enumerate() {
+            let inherited = instance.parent.and_then(|(parent, _)| barrier_of[parent]);
+            let Some(call) = self.call_of(mi).filter(|c| !c.depends_on.is_empty()) else {
+                barrier_of.push(inherited);
+                continue;
+            };
+            barrier_of.push(Some(mi));
+            let (parent, _) = instance.parent.unwrap_or_default();
+            let parent_index = &self.indexes[self.instances[parent].module];
+            for dep in &call.depends_on {
+                if let Some(j) = parent_index.position(dep.mode, &dep.type_name, &dep.name) {
+                    edges.push((Vertex::Barrier(mi), Vertex::Resource(parent, j)));
+                }
+            }
+            if let Some(outer) = inherited {
+                edges.push((Vertex::Barrier(mi), Vertex::Barrier(outer)));
+            }
+        }
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
             let index = &self.indexes[instance.module];
@@ -319,6 +410,9 @@ impl<'c> Graph<'c> {
             }
             for (i, resource) in module.resources.iter().enumerate() {
                 let me = Vertex::Resource(mi, i);
+                if let Some(barrier) = barrier_of[mi] {
+                    edges.push((me, Vertex::Barrier(barrier)));
+                }
                 refs.clear();
                 form_references(&resource.attributes, &mut refs);
                 for node in resource.count.iter().chain(resource.for_each.iter()) {
@@ -332,15 +426,24 @@ impl<'c> Graph<'c> {
                     }
                 }
                 // Resources of the root use its provider configurations; a
-                // module's resources inherit them.
+                // module's resources inherit them, or use those its call
+                // passes.
                 if let Some(explicit) = &resource.provider
-                    && let Some(p) = provider_by_address.get(&explicit.text)
+                    && let Some(p) = provider_by_address
+                        .get(passed_provider(&instance.providers, &explicit.text))
                 {
                     edges.push((me, Vertex::Provider(*p)));
                 } else {
                     for (p, provider) in root.providers.iter().enumerate() {
                         if provider.alias.is_none() {
                             edges.push((me, Vertex::Provider(p)));
+                        }
+                    }
+                    for (name, root_name) in &instance.providers {
+                        if !name.contains('.')
+                            && let Some(p) = provider_by_address.get(root_name)
+                        {
+                            edges.push((me, Vertex::Provider(*p)));
                         }
                     }
                 }
@@ -404,6 +507,10 @@ impl<'c> Graph<'c> {
             Vertex::Provider(p) => {
                 format!("provider.{}", self.config.root().providers[p].address())
             }
+            Vertex::Barrier(mi) => format!(
+                "the depends-on of {}",
+                self.instances[mi].prefix.trim_end_matches('.')
+            ),
         }
     }
 
@@ -434,6 +541,7 @@ impl<'c> Graph<'c> {
             Vertex::Resource(mi, i) => module_of(mi).resources[i].span,
             Vertex::Output(mi, i) => module_of(mi).outputs[i].span,
             Vertex::Provider(p) => self.config.root().providers[p].span,
+            Vertex::Barrier(mi) => self.call_of(mi).map(|c| c.span).unwrap_or_default(),
         }
     }
 

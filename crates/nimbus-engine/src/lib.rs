@@ -28,12 +28,12 @@ pub mod terraform_state;
 pub mod walk;
 
 pub use events::{Event, EventSink, Events, NoEvents};
-pub use graph::Graph;
+pub use graph::{Graph, ProviderMap};
 pub use job::{JobContext, WalkMode};
 pub use plan::{
     Action, OutputChange, Plan, PlanSummary, PlannedImport, PlannedMove, ResourceChange,
 };
-pub use providers::{Catalog, ProviderSet, Requirement};
+pub use providers::{Catalog, ProviderHandle, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use saved::{SavedPlan, SavedPlanError};
 pub use walk::{Outputs, address_matches, block_of, selects};
@@ -501,16 +501,32 @@ impl<'c> Engine<'c> {
     /// `module.x[1].TYPE.NAME` in an `include` with `count`/`for-each`),
     /// found through the module calls its steps name.
     pub fn find_block(&self, block: &str) -> Option<&'c nimbus_config::Resource> {
+        self.find_block_in(block).map(|(resource, _)| resource)
+    }
+
+    /// [`Engine::find_block`], with the providers passed to the module
+    /// instance the block is in.
+    fn find_block_in(&self, block: &str) -> Option<(&'c nimbus_config::Resource, ProviderMap)> {
         let address = nimbus_config::BlockAddr::parse(block).ok()?;
         let mut module = self.config.root();
+        let mut passed = ProviderMap::new();
         for step in &address.module {
             // Whatever the key: an instance whose `count` index or
             // `for-each` key went away still has its block configured,
             // and its `prevent-destroy` still protects it.
             let call = module.calls.iter().find(|c| c.name.text == step.name)?;
+            passed = graph::pass_providers(&passed, call);
             module = &self.config.modules[self.config.called(module, call)?];
         }
-        module.resource(address.mode, &address.type_name, &address.name)
+        let resource = module.resource(address.mode, &address.type_name, &address.name)?;
+        Some((resource, passed))
+    }
+
+    /// The provider configuration that serves block `block` (an address),
+    /// with the providers passed to its module instance.
+    pub fn provider_for_block(&self, block: &str) -> Option<Result<&ProviderHandle, Diagnostic>> {
+        let (resource, passed) = self.find_block_in(block)?;
+        Some(self.providers.for_resource_in(resource, &passed))
     }
 
     /// Applies an approved plan: the walk re-plans each instance with every
@@ -868,7 +884,9 @@ impl<'c> Engine<'c> {
         if resource.mode != Mode::Managed {
             return Err(Diagnostic::error("data sources cannot be imported"));
         }
-        let handle = self.providers.for_resource(resource)?;
+        let handle = self
+            .provider_for_block(block)
+            .unwrap_or_else(|| self.providers.for_resource(resource))?;
         let schema = handle
             .resource_schema(Mode::Managed, resource.type_name.as_str())
             .ok_or_else(|| Diagnostic::error("resource type has no schema"))?;

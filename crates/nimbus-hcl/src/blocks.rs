@@ -1,7 +1,7 @@
 //! Blocks to `.nim` top-level forms.
 
 use crate::{Binding, Lowerer, form, list, string, symbol};
-use hcl_edit::expr::Expression;
+use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use nimbus_syntax::{Diagnostic, Node, NodeKind, SPECIAL_FORMS, Span};
 
@@ -341,7 +341,22 @@ impl Lowerer<'_> {
                                 }
                             }
                             Some("configuration_aliases") => {
-                                self.unsupported(key_span, "`configuration_aliases`")
+                                // A declaration of the aliased
+                                // configurations a caller passes
+                                // (`providers`): Nimbus resolves what is
+                                // passed without it, so it is only checked.
+                                let value_span = self.span_of(value.expr(), at);
+                                match value.expr() {
+                                    Expression::Array(items) => {
+                                        for item in items.iter() {
+                                            self.provider_reference(item, value_span);
+                                        }
+                                    }
+                                    _ => self.error(
+                                        value_span,
+                                        "`configuration_aliases` is a list of provider configurations: `[aws.east]`",
+                                    ),
+                                }
                             }
                             _ => self.error(
                                 key_span,
@@ -696,6 +711,33 @@ impl Lowerer<'_> {
         })
     }
 
+    /// A module's `providers = { aws = aws.west, aws.east = aws }` to
+    /// `(aws aws.west)` `(aws.east aws)` entries.
+    fn passed_providers(&mut self, value: &Expression, span: Span) -> Vec<Node> {
+        let at = self.span_of(value, span);
+        let Expression::Object(object) = value else {
+            self.error(
+                at,
+                "`providers` is a map of provider configurations: `{ aws = aws.west }`",
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, item) in object.iter() {
+            let key_span = self.span_of(key, at);
+            let inner = match key {
+                ObjectKey::Ident(name) => Some(symbol(name.as_str(), key_span)),
+                ObjectKey::Expression(e) => self.provider_reference(e, key_span),
+            };
+            let outer = self.provider_reference(item.expr(), at);
+            if let (Some(inner), Some(outer)) = (inner, outer) {
+                let entry_span = inner.span.to(outer.span);
+                out.push(list(vec![inner, outer], entry_span));
+            }
+        }
+        out
+    }
+
     /// `depends_on = [aws_s3_bucket.b, data.x.y]` to `(ref ...)` forms.
     fn depends_on(&mut self, value: &Expression, span: Span) -> Vec<Node> {
         let at = self.span_of(value, span);
@@ -877,8 +919,14 @@ impl Lowerer<'_> {
                     at,
                 )),
                 "version" => self.unsupported(at, "a module `version` (registry modules)"),
-                "providers" => self.unsupported(at, "passing `providers` to a module"),
-                "depends_on" => self.unsupported(at, "`depends_on` on a module"),
+                "providers" => {
+                    let entries = self.passed_providers(&a.value, at);
+                    meta.push(form_at("providers", key_span, entries, at));
+                }
+                "depends_on" => {
+                    let dependencies = self.depends_on(&a.value, at);
+                    meta.push(form_at("depends-on", key_span, dependencies, at));
+                }
                 _ => rest.push(structure),
             }
         }
