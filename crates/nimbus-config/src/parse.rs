@@ -410,10 +410,10 @@ impl Parser<'_> {
     }
 
     /// `string`, `number`, `bool`, `any`, `(list T)`, `(set T)`, `(map T)`,
-    /// `(object (NAME T) ...)`.
+    /// `(object (NAME T) ...)`, `(tuple T ...)`.
     pub fn type_expr(&mut self, node: &Node) -> Option<Type> {
         const NAMES: &[&str] = &[
-            "string", "number", "bool", "any", "list", "set", "map", "object",
+            "string", "number", "bool", "any", "list", "set", "map", "object", "tuple",
         ];
         if let Some(s) = node.as_symbol() {
             return match s {
@@ -455,10 +455,15 @@ impl Parser<'_> {
                 }
                 Some(Type::Object(out))
             }
+            Some([head, elements @ ..]) if head.as_symbol() == Some("tuple") => elements
+                .iter()
+                .map(|t| self.type_expr(t))
+                .collect::<Option<Vec<_>>>()
+                .map(Type::Tuple),
             _ => {
                 self.error(
                     node.span,
-                    "expected a type: string, number, bool, any, (list T), (set T), (map T) or (object (NAME T) ...)",
+                    "expected a type: string, number, bool, any, (list T), (set T), (map T), (object (NAME T) ...) or (tuple T ...)",
                 );
                 None
             }

@@ -518,18 +518,21 @@ impl Lowerer<'_> {
                         );
                         None
                     }
-                    ("tuple", _) => {
-                        self.unsupported(at, "a `tuple(...)` type");
-                        None
+                    ("tuple", [Expression::Array(elements)]) => {
+                        let mut items = Vec::new();
+                        for element in elements.iter() {
+                            items.push(self.type_expr(element, at)?);
+                        }
+                        Some(form("tuple", items, at))
                     }
                     _ => {
-                        self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T) or object({...})");
+                        self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...])");
                         None
                     }
                 }
             }
             _ => {
-                self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T) or object({...})");
+                self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...])");
                 None
             }
         }

@@ -20,6 +20,10 @@ pub enum Type {
     /// A fixed set of named attributes, each with its own type. Attributes
     /// missing from a value are null.
     Object(BTreeMap<String, Type>),
+    /// A fixed number of elements, each with its own type (Terraform's
+    /// `tuple([T, ...])`). A list (or set) of as many elements converts,
+    /// element by element.
+    Tuple(Vec<Type>),
     /// The type of an object's attribute that may be left out (Terraform's
     /// `optional(T)` / `optional(T, DEFAULT)`): a missing or null value
     /// becomes the default (converted to `T`), or null without one.
@@ -135,6 +139,35 @@ impl Type {
                 }
                 Ok(Value::Map(out))
             }
+            (Type::Tuple(types), Value::List(items)) => {
+                if types.len() != items.len() {
+                    let elements = |n: usize| if n == 1 { "element" } else { "elements" };
+                    return Err(TypeError {
+                        path: path.to_string(),
+                        message: format!(
+                            "expected a tuple of {} {}, found a list of {} {}",
+                            types.len(),
+                            elements(types.len()),
+                            items.len(),
+                            elements(items.len())
+                        ),
+                    });
+                }
+                types
+                    .iter()
+                    .zip(items)
+                    .enumerate()
+                    .map(|(i, (t, v))| {
+                        let p = if sensitive {
+                            path.to_string()
+                        } else {
+                            format!("{path}[{i}]")
+                        };
+                        t.convert_at(v, &p, sensitive)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::List)
+            }
             (Type::Object(fields), Value::Map(mut map)) => {
                 let mut out = BTreeMap::new();
                 for (name, t) in fields {
@@ -245,6 +278,13 @@ impl fmt::Display for Type {
                 }
                 f.write_str(")")
             }
+            Type::Tuple(types) => {
+                f.write_str("(tuple")?;
+                for t in types {
+                    write!(f, " {t}")?;
+                }
+                f.write_str(")")
+            }
             Type::Optional(t, None) => write!(f, "(optional {t})"),
             Type::Optional(t, Some(default)) => write!(f, "(optional {t} {default})"),
         }
@@ -277,6 +317,35 @@ mod tests {
                 .unwrap()
                 .is_sensitive()
         );
+    }
+
+    #[test]
+    fn tuples_convert_element_by_element() {
+        let pair = Type::Tuple(vec![Type::String, Type::Number]);
+        assert_eq!(pair.to_string(), "(tuple string number)");
+        assert_eq!(
+            pair.convert(Value::List(vec![Value::int(1), Value::string("2")]))
+                .unwrap(),
+            Value::List(vec![Value::string("1"), Value::int(2)])
+        );
+        let short = pair.convert(Value::List(vec![Value::int(1)])).unwrap_err();
+        assert_eq!(
+            short.message,
+            "expected a tuple of 2 elements, found a list of 1 element"
+        );
+        let wrong = pair
+            .convert(Value::List(vec![Value::int(1), Value::string("x")]))
+            .unwrap_err();
+        assert_eq!(wrong.path, "[1]");
+        assert_eq!(wrong.message, "expected number, found string \"x\"");
+        assert!(pair.convert(Value::string("a")).is_err());
+        assert!(pair.convert(Value::Unknown).unwrap().is_unknown());
+        // Inside a secret, no position is named.
+        let secret = pair
+            .convert(Value::List(vec![Value::int(1), Value::string("Hunter2")]).into_sensitive())
+            .unwrap_err();
+        assert_eq!(secret.path, "");
+        assert!(!secret.message.contains("Hunter2"));
     }
 
     #[test]
