@@ -529,6 +529,25 @@ impl<'c> Engine<'c> {
         Some(self.providers.for_resource_in(resource, &passed))
     }
 
+    /// The type Terraform records for root output `name` with `value`,
+    /// when its expression tells more than the value does (a map, a list
+    /// or a set); `None` when the value's own type is the answer.
+    fn output_type(&self, name: &str, value: &serde_json::Value) -> Option<serde_json::Value> {
+        let root = self.config.root();
+        let output = root.outputs.iter().find(|o| o.name.text == name)?;
+        let attribute = |mode, type_name: &str, name: &str, attribute: &str| {
+            root.resource(mode, type_name, name)
+                .and_then(|r| self.providers.for_resource(r).ok())
+                .and_then(|h| h.resource_schema(mode, type_name).cloned())
+                .and_then(|schema| schema.attribute(attribute).map(|a| a.ty.clone()))
+                .unwrap_or(nimbus_value::Type::Any)
+        };
+        match nimbus_eval::static_type(root, &output.value, &attribute) {
+            nimbus_value::Type::Any => None,
+            ty => Some(terraform_state::cty_type(&ty, value)),
+        }
+    }
+
     /// Applies an approved plan: the walk re-plans each instance with every
     /// value now known (refusing if the action changed), then carries it
     /// out; objects no longer configured are deleted afterwards.
@@ -618,12 +637,16 @@ impl<'c> Engine<'c> {
             let records = report
                 .outputs
                 .iter()
-                .filter(|(_, (v, _))| v.is_wholly_known())
-                .map(|(name, (value, sensitive))| OutputRecord {
-                    name: name.clone(),
-                    value: value.to_json(),
-                    sensitive: *sensitive,
-                    terraform_type: None,
+                // Terraform records no output whose value is null.
+                .filter(|(_, (v, _))| v.is_wholly_known() && !v.peel().is_null())
+                .map(|(name, (value, sensitive))| {
+                    let value = value.to_json();
+                    OutputRecord {
+                        name: name.clone(),
+                        terraform_type: self.output_type(name, &value),
+                        value,
+                        sensitive: *sensitive,
+                    }
                 })
                 .collect();
             if let Err(e) = recorder.set_outputs(records).await {
