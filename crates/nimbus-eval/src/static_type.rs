@@ -50,7 +50,7 @@ pub fn static_type(
             .as_name()
             .and_then(|n| module.variable(n))
             .map_or(Type::Any, |v| v.ty.clone()),
-        ("list", items) => Type::Tuple(items.iter().map(|i| static_type(i)).collect()),
+        ("list", items) => Type::Tuple(items.iter().map(&static_type).collect()),
         ("map" | "object", entries) => {
             let mut fields = BTreeMap::new();
             for entry in entries {
