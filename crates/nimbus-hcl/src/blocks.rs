@@ -730,7 +730,17 @@ impl Lowerer<'_> {
             let key_span = self.span_of(key, at);
             let inner = match key {
                 ObjectKey::Ident(name) => Some(symbol(name.as_str(), key_span)),
-                ObjectKey::Expression(e) => self.provider_reference(e, key_span),
+                // A JSON document's keys are strings: `{"aws.east": ...}`.
+                ObjectKey::Expression(e) => match self.literal(e) {
+                    Some(NodeKind::String(name))
+                        if !name.is_empty()
+                            && name.split('.').count() <= 2
+                            && name.split('.').all(|part| !part.is_empty()) =>
+                    {
+                        Some(symbol(&name, key_span))
+                    }
+                    _ => self.provider_reference(e, key_span),
+                },
             };
             let outer = self.provider_reference(item.expr(), at);
             if let (Some(inner), Some(outer)) = (inner, outer) {
