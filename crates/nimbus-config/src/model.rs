@@ -139,10 +139,45 @@ impl Module {
 /// A reference written in `depends-on`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DependsOn {
-    pub mode: Mode,
-    pub type_name: String,
-    pub name: String,
+    pub target: Dependency,
     pub span: Span,
+}
+
+/// What a `depends-on` names, in the module it is written in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dependency {
+    /// `(ref TYPE "NAME")` or `(ref data TYPE "NAME")`: a resource block or
+    /// data source.
+    Block {
+        mode: Mode,
+        type_name: String,
+        name: String,
+    },
+    /// `(module NAME)`: every resource and data source of the instances
+    /// of the `include` NAME, and of the modules they include.
+    Module(String),
+}
+
+impl DependsOn {
+    /// The block it names, if it names one: `(mode, type, name)`.
+    pub fn block(&self) -> Option<(Mode, &str, &str)> {
+        match &self.target {
+            Dependency::Block {
+                mode,
+                type_name,
+                name,
+            } => Some((*mode, type_name, name)),
+            Dependency::Module(_) => None,
+        }
+    }
+
+    /// The module call it names, if it names one.
+    pub fn module(&self) -> Option<&str> {
+        match &self.target {
+            Dependency::Module(name) => Some(name),
+            Dependency::Block { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

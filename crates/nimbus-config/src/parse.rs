@@ -717,9 +717,22 @@ impl Parser<'_> {
         out
     }
 
-    /// `(ref TYPE "NAME")`, `(ref data TYPE "NAME")`, or `(TYPE "NAME")`.
+    /// `(ref TYPE "NAME")`, `(ref data TYPE "NAME")`, `(TYPE "NAME")` or
+    /// `(module NAME)`.
     fn depends_on(&mut self, node: &Node) -> Option<DependsOn> {
         let items = node.as_list().unwrap_or_default();
+        if items.first().and_then(Node::as_symbol) == Some("module") {
+            return match items {
+                [_, name] if name.as_name().is_some() => Some(DependsOn {
+                    target: Dependency::Module(name.as_name().unwrap_or_default().to_string()),
+                    span: node.span,
+                }),
+                _ => {
+                    self.error(node.span, "expected a module dependency `(module NAME)`");
+                    None
+                }
+            };
+        }
         let items = match items.first().and_then(Node::as_symbol) {
             Some("ref") => &items[1..],
             _ => items,
@@ -730,9 +743,11 @@ impl Parser<'_> {
         };
         match items {
             [t, n] if t.as_symbol().is_some() && n.as_name().is_some() => Some(DependsOn {
-                mode,
-                type_name: t.as_symbol().unwrap_or_default().to_string(),
-                name: n.as_name().unwrap_or_default().to_string(),
+                target: Dependency::Block {
+                    mode,
+                    type_name: t.as_symbol().unwrap_or_default().to_string(),
+                    name: n.as_name().unwrap_or_default().to_string(),
+                },
                 span: node.span,
             }),
             _ => {
@@ -1156,27 +1171,42 @@ pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnost
         .chain(module.calls.iter().flat_map(|c| &c.depends_on));
     {
         for dep in dependencies {
-            if module
-                .resource(dep.mode, &dep.type_name, &dep.name)
-                .is_some()
-            {
+            let (mode, type_name, name) = match &dep.target {
+                Dependency::Block {
+                    mode,
+                    type_name,
+                    name,
+                } => (*mode, type_name, name),
+                Dependency::Module(call) => {
+                    if !module.calls.iter().any(|c| c.name.text == *call) {
+                        diagnostics.push(
+                            Diagnostic::error(format!(
+                                "`depends-on` names `module.{call}`, which this module does not include"
+                            ))
+                            .at(dep.span)
+                            .with_suggestion(call, module.calls.iter().map(|c| c.name.as_str())),
+                        );
+                    }
+                    continue;
+                }
+            };
+            if module.resource(mode, type_name, name).is_some() {
                 continue;
             }
-            let (what, prefix) = match dep.mode {
+            let (what, prefix) = match mode {
                 Mode::Managed => ("resource", ""),
                 Mode::Data => ("data source", "data."),
             };
             let declared: Vec<String> = module
                 .resources
                 .iter()
-                .filter(|r| r.mode == dep.mode)
+                .filter(|r| r.mode == mode)
                 .map(|r| format!("{} \"{}\"", r.type_name.text, r.name.text))
                 .collect();
-            let wrong = format!("{} \"{}\"", dep.type_name, dep.name);
+            let wrong = format!("{type_name} \"{name}\"");
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "`depends-on` names undeclared {what} `{prefix}{}.{}`",
-                    dep.type_name, dep.name
+                    "`depends-on` names undeclared {what} `{prefix}{type_name}.{name}`"
                 ))
                 .at(dep.span)
                 .with_suggestion(&wrong, declared.iter().map(String::as_str)),

@@ -119,6 +119,11 @@ pub enum Vertex {
     /// it includes) waits for it. One vertex per such instance, so the
     /// edges grow with blocks plus dependencies, not their product.
     Barrier(usize),
+    /// Everything of a module instance done: every resource block of it
+    /// and of the instances it includes. What a `(depends-on (module
+    /// NAME))` waits for; only instances some such names (and what they
+    /// include) have one, depending on their blocks and their children's.
+    Completion(usize),
 }
 
 pub struct Graph<'c> {
@@ -260,9 +265,13 @@ impl<'c> Graph<'c> {
         for p in 0..self.config.root().providers.len() {
             add(&mut self.graph, &mut self.vertex_of, Vertex::Provider(p));
         }
+        let completes = self.completed_instances();
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
             add(&mut self.graph, &mut self.vertex_of, Vertex::Inputs(mi));
+            if completes[mi] {
+                add(&mut self.graph, &mut self.vertex_of, Vertex::Completion(mi));
+            }
             if self.call_of(mi).is_some_and(|c| !c.depends_on.is_empty()) {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Barrier(mi));
             }
@@ -278,6 +287,51 @@ impl<'c> Graph<'c> {
             }
             for i in 0..module.outputs.len() {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Output(mi, i));
+            }
+        }
+    }
+
+    /// Which instances need a [`Vertex::Completion`]: those of a call
+    /// some `depends-on` in the including module names, and what they
+    /// include (a parent comes before its children).
+    fn completed_instances(&self) -> Vec<bool> {
+        let mut completes = vec![false; self.instances.len()];
+        for (mi, instance) in self.instances.iter().enumerate() {
+            if instance.parent.is_some_and(|(parent, _)| completes[parent]) {
+                completes[mi] = true;
+            }
+            let module = &self.config.modules[instance.module];
+            let named = module
+                .resources
+                .iter()
+                .flat_map(|r| &r.depends_on)
+                .chain(module.outputs.iter().flat_map(|o| &o.depends_on))
+                .chain(module.calls.iter().flat_map(|c| &c.depends_on))
+                .filter_map(|d| d.module());
+            for call in named {
+                for &child in instance.children.get(call).into_iter().flatten() {
+                    completes[child] = true;
+                }
+            }
+        }
+        completes
+    }
+
+    /// The vertices a `depends-on` written in module instance `mi` names:
+    /// a block, or the completion of each instance of a call.
+    fn dependency(&self, mi: usize, dep: &nimbus_config::DependsOn, out: &mut Vec<Vertex>) {
+        let index = &self.indexes[self.instances[mi].module];
+        match dep.block() {
+            Some((mode, type_name, name)) => out.extend(
+                index
+                    .position(mode, type_name, name)
+                    .map(|j| Vertex::Resource(mi, j)),
+            ),
+            None => {
+                let call = dep.module().unwrap_or_default();
+                for &child in self.instances[mi].children.get(call).into_iter().flatten() {
+                    out.push(Vertex::Completion(child));
+                }
             }
         }
     }
@@ -331,6 +385,8 @@ impl<'c> Graph<'c> {
         let mut edges: Vec<(Vertex, Vertex)> = Vec::new();
         let mut refs: Vec<(Reference, Span)> = Vec::new();
         let mut targets: Vec<Vertex> = Vec::new();
+        // What a `depends-on` names.
+        let mut named: Vec<Vertex> = Vec::new();
         // `from` depends on every vertex the references in `refs` resolve
         // to in module instance `mi`.
         let mut depend = |from: Vertex,
@@ -366,11 +422,10 @@ impl<'c> Graph<'c> {
             };
             barrier_of.push(Some(mi));
             let (parent, _) = instance.parent.unwrap_or_default();
-            let parent_index = &self.indexes[self.instances[parent].module];
             for dep in &call.depends_on {
-                if let Some(j) = parent_index.position(dep.mode, &dep.type_name, &dep.name) {
-                    edges.push((Vertex::Barrier(mi), Vertex::Resource(parent, j)));
-                }
+                named.clear();
+                self.dependency(parent, dep, &mut named);
+                edges.extend(named.iter().map(|t| (Vertex::Barrier(mi), *t)));
             }
             if let Some(outer) = inherited {
                 edges.push((Vertex::Barrier(mi), Vertex::Barrier(outer)));
@@ -378,7 +433,13 @@ impl<'c> Graph<'c> {
         }
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
-            let index = &self.indexes[instance.module];
+            if self.vertex_of.contains_key(&Vertex::Completion(mi)) {
+                let done = Vertex::Completion(mi);
+                edges.extend((0..module.resources.len()).map(|j| (done, Vertex::Resource(mi, j))));
+                for &child in instance.children.values().flatten() {
+                    edges.push((done, Vertex::Completion(child)));
+                }
+            }
             if let Some((parent, call_index)) = instance.parent {
                 // The call's inputs, `count` and `for-each` are evaluated
                 // in the including instance.
@@ -403,9 +464,9 @@ impl<'c> Graph<'c> {
                 // An output waits for what its `depends-on` names, as a
                 // resource does.
                 for dep in &output.depends_on {
-                    if let Some(j) = index.position(dep.mode, &dep.type_name, &dep.name) {
-                        edges.push((Vertex::Output(mi, i), Vertex::Resource(mi, j)));
-                    }
+                    named.clear();
+                    self.dependency(mi, dep, &mut named);
+                    edges.extend(named.iter().map(|t| (Vertex::Output(mi, i), *t)));
                 }
             }
             for (i, resource) in module.resources.iter().enumerate() {
@@ -421,9 +482,9 @@ impl<'c> Graph<'c> {
                 crate::conditions::resource_references(resource, &mut refs);
                 depend(me, mi, &refs, &mut edges);
                 for dep in &resource.depends_on {
-                    if let Some(j) = index.position(dep.mode, &dep.type_name, &dep.name) {
-                        edges.push((me, Vertex::Resource(mi, j)));
-                    }
+                    named.clear();
+                    self.dependency(mi, dep, &mut named);
+                    edges.extend(named.iter().map(|t| (me, *t)));
                 }
                 // Resources of the root use its provider configurations; a
                 // module's resources inherit them, or use those its call
@@ -511,6 +572,9 @@ impl<'c> Graph<'c> {
                 "the depends-on of {}",
                 self.instances[mi].prefix.trim_end_matches('.')
             ),
+            Vertex::Completion(mi) => {
+                format!("all of {}", self.instances[mi].prefix.trim_end_matches('.'))
+            }
         }
     }
 
@@ -541,7 +605,9 @@ impl<'c> Graph<'c> {
             Vertex::Resource(mi, i) => module_of(mi).resources[i].span,
             Vertex::Output(mi, i) => module_of(mi).outputs[i].span,
             Vertex::Provider(p) => self.config.root().providers[p].span,
-            Vertex::Barrier(mi) => self.call_of(mi).map(|c| c.span).unwrap_or_default(),
+            Vertex::Barrier(mi) | Vertex::Completion(mi) => {
+                self.call_of(mi).map(|c| c.span).unwrap_or_default()
+            }
         }
     }
 

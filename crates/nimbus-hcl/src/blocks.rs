@@ -774,12 +774,25 @@ impl Lowerer<'_> {
                     };
                     parts.len() == names
                 });
+            let whole_module = (lowered.head() == Some("module-outputs"))
+                .then(|| lowered.as_list())
+                .flatten()
+                .and_then(|parts| match parts {
+                    [_, name] => name.as_symbol().map(|n| symbol(n, name.span)),
+                    _ => None,
+                });
             if is_block_reference {
                 out.push(lowered);
+            } else if let Some(name) = whole_module {
+                // `module.NAME`: everything of that module call.
+                out.push(list(vec![symbol("module", item_span), name], item_span));
             } else if matches!(lowered.head(), Some("module-output" | "module-outputs"))
                 || is_module(item)
             {
-                self.unsupported(item_span, "a module in `depends_on`");
+                self.error(
+                    item_span,
+                    "`depends_on` names a whole module call, e.g. `module.network`",
+                );
             } else {
                 self.error(
                     item_span,

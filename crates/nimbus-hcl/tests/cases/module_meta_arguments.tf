@@ -15,9 +15,18 @@ resource "aws_s3_bucket" "logs" {
 
 data "aws_caller_identity" "me" {}
 
+module "network" {
+  source = "./network"
+}
+
+resource "aws_s3_bucket" "after_network" {
+  bucket     = "after"
+  depends_on = [module.network]
+}
+
 module "site" {
   source     = "./site"
-  depends_on = [aws_s3_bucket.logs, data.aws_caller_identity.me]
+  depends_on = [aws_s3_bucket.logs, data.aws_caller_identity.me, module.network]
   providers = {
     aws      = aws.west
     aws.east = aws
