@@ -1,8 +1,9 @@
 ;; `(depends-on (module NAME))` (Terraform's `depends_on = [module.NAME]`),
 ;; on a resource and on another `include`: it waits for every block of
 ;; every instance of the call, and of the modules they include, though
-;; nothing refers to them. Naming a call the module does not have is an
-;; error at the name.
+;; nothing refers to them (without it, `second`, included last, would be
+;; created first); a failure inside the named module skips what waits for
+;; it. Naming a call the module does not have is an error at the name.
 ;; ---- file modules/first/main.tf
 resource "terraform-data" "one" {
   count = 2
@@ -20,17 +21,33 @@ resource "terraform-data" "deep" {
 resource "terraform-data" "two" {
   input = "two"
 }
+;; ---- file modules/broken/main.tf
+resource "terraform-data" "fails" {
+  input = "explode"
+}
 ;; ---- apply --log
 (use-module first "./modules/first")
 (use-module second "./modules/second")
 
-(resource terraform-data "last"
-  (input "last")
-  (depends-on (module second)))
+(include first)
+
+(include second (depends-on (module first)))
+;; ---- apply
+(use-module first "./modules/first")
+(use-module second "./modules/second")
+(use-module broken "./modules/broken")
+
+(include first)
 
 (include second (depends-on (module first)))
 
-(include first)
+(include broken)
+
+(include second "later" (depends-on (module broken)))
+
+(resource terraform-data "after"
+  (input "after")
+  (depends-on (module broken)))
 ;; ---- validate
 (use-module first "./modules/first")
 
