@@ -1,6 +1,9 @@
 //! The dependency graph of a configuration: every variable set, local,
 //! resource block, output and provider of every module instance is a
-//! vertex; references and `depends-on` are edges. Built in O(V+E): each
+//! vertex; references and `depends-on` are edges (an `include`'s
+//! `depends-on` through one barrier vertex per instance it makes, a
+//! `depends-on` naming a module through one completion vertex per
+//! instance of it). Built in O(V+E): each
 //! reference is resolved with a hash lookup.
 
 use nimbus_config::{BlockAddr, Config, InstanceKey, ModuleCall, ModuleId, ModuleStep};
