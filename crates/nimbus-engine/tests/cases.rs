@@ -16,7 +16,7 @@
 //! | `save-plan [FLAGS] [--destroy]` | `plan -out`: the plan, written and read back, is kept |
 //! | `apply-saved` | `apply PLANFILE` of the kept plan, with the section's configuration |
 //! | `taint ADDRESS` | marks an object in state for replacement |
-//! | `history KIND` | lists the addresses of the state's events of KIND (`resource.move`, ...) |
+//! | `history KIND` | lists the addresses of the state's events of KIND (`resource.move`, ...), sorted |
 //! | `file PATH` | writes the section's text to PATH (relative to the project) |
 //! | `rm PATH` | deletes PATH, as a change made outside Nimbus |
 //!
@@ -203,7 +203,11 @@ impl CaseRun {
             "history" => {
                 let kind = single_argument(step);
                 let _ = writeln!(out, "{kind} events:");
-                for event in self.project.events_of(kind) {
+                // Sorted: objects changed in parallel record their events
+                // in completion order.
+                let mut events = self.project.events_of(kind);
+                events.sort();
+                for event in events {
                     let _ = writeln!(out, "  {event}");
                 }
                 Effect::EditsFiles
