@@ -218,7 +218,6 @@ impl<'c> Graph<'c> {
                     );
                     continue;
                 }
-                self.check_passed_providers(mi, call, diagnostics);
                 let child = self.instances.len();
                 let instance = self.instances[mi].child(mi, call_index, call, child_module, None);
                 self.instances.push(instance);
@@ -234,29 +233,56 @@ impl<'c> Graph<'c> {
         }
     }
 
-    /// A call passes aliased configurations that exist: the root's
-    /// blocks, or what was passed to the calling instance. (A default
-    /// configuration may be the catalog's, without a block: whether one
-    /// serves is found when a block needs it.)
-    fn check_passed_providers(
+    /// Every `providers` entry of every call passes a configuration that
+    /// exists (`known`: the root's blocks and the catalog's implicit
+    /// configurations), as the calling instance names it, of the provider
+    /// the called module names: `(aws aws.west)`, not `(aws google)`.
+    pub fn check_passed_providers(
         &self,
-        mi: usize,
-        call: &ModuleCall,
+        known: &dyn Fn(&str) -> bool,
+        known_names: &[&str],
         diagnostics: &mut Vec<Diagnostic>,
     ) {
-        let root = self.config.root();
-        for passed in &call.providers {
-            let address = passed_provider(&self.instances[mi].providers, &passed.outer.text);
-            if address.contains('.') && !root.providers.iter().any(|p| p.address() == address) {
-                let known: Vec<String> = root.providers.iter().map(|p| p.address()).collect();
-                diagnostics.push(
-                    Diagnostic::error(format!("no provider configuration `{address}`"))
-                        .at(passed.outer.span)
-                        .with_label("passed here")
-                        .with_suggestion(address, known.iter().map(String::as_str)),
-                );
+        let mut found = Vec::new();
+        for instance in &self.instances {
+            // The base graph has one instance per call: an entry of a
+            // module included twice is checked (and reported) once per way
+            // of reaching it, repeats dropped below.
+            let module = &self.config.modules[instance.module];
+            for call in &module.calls {
+                for passed in &call.providers {
+                    let address = passed_provider(&instance.providers, &passed.outer.text);
+                    if !known(address) {
+                        // A name passed to the calling instance: the entry
+                        // that passed it is reported.
+                        if address == passed.outer.text {
+                            found.push(
+                                Diagnostic::error(format!("no provider configuration `{address}`"))
+                                    .at(passed.outer.span)
+                                    .with_label("passed here")
+                                    .with_suggestion(address, known_names.iter().copied()),
+                            );
+                        }
+                        continue;
+                    }
+                    let provider =
+                        |name: &str| name.split('.').next().unwrap_or_default().to_string();
+                    let (inner, outer) = (provider(&passed.inner.text), provider(address));
+                    if inner != outer {
+                        found.push(
+                            Diagnostic::error(format!(
+                                "`{}` is passed `{}`, a configuration of provider `{outer}`, not `{inner}`",
+                                passed.inner.text, passed.outer.text
+                            ))
+                            .at(passed.outer.span)
+                            .with_label("a configuration of another provider"),
+                        );
+                    }
+                }
             }
         }
+        nimbus_config::sort_and_dedup_diagnostics(&mut found);
+        diagnostics.append(&mut found);
     }
 
     fn add_vertices(&mut self) {
@@ -718,5 +744,29 @@ mod tests {
             "output.o",
         );
         assert_eq!(deps, ["terraform-data.b"]);
+    }
+
+    #[test]
+    fn a_module_is_passed_configurations_of_the_provider_it_names() {
+        let text = r#"(use-module site "./site.nim")
+               (include site (providers (builtin other) (builtin.a other.b) (builtin.c builtin.d)))"#;
+        let files = MemoryFiles::default()
+            .with("/p/main.nim", text)
+            .with("/p/site.nim", r#"(resource terraform-data "x" (input 1))"#);
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(!diags.iter().any(Diagnostic::is_error), "{diags:?}");
+        let mut diagnostics = Vec::new();
+        let g = Graph::build(&config, &mut diagnostics).expect("a graph");
+        let known = ["builtin", "other", "other.b"];
+        g.check_passed_providers(&|a| known.contains(&a), &known, &mut diagnostics);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`builtin` is passed `other`, a configuration of provider `other`, not `builtin`",
+                "`builtin.a` is passed `other.b`, a configuration of provider `other`, not `builtin`",
+                "no provider configuration `builtin.d`",
+            ]
+        );
     }
 }

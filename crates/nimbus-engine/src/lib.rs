@@ -139,6 +139,14 @@ impl<'c> Engine<'c> {
                 None
             }
         };
+        if let (Some(graph), Some(providers)) = (&graph, &providers) {
+            let known: Vec<&str> = providers.handles.keys().map(String::as_str).collect();
+            graph.check_passed_providers(
+                &|address| providers.handles.contains_key(address),
+                &known,
+                &mut diagnostics,
+            );
+        }
         match (graph, providers) {
             (Some(graph), Some(providers)) if diagnostics.is_empty() => Ok(Engine {
                 config,

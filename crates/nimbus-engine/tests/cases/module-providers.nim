@@ -2,7 +2,9 @@
 ;; for the caller's, aliases included, through every level of modules; a
 ;; module called without it uses the default configurations. The
 ;; Terraform-language module passes its own `builtin` on to the module it
-;; calls as that module's `builtin.inner`.
+;; calls as that module's `builtin.inner`. Passing a configuration that
+;; does not exist is an error at its name, a default one too (a typo is
+;; not quietly the inherited default).
 ;; ---- file modules/site/main.tf
 resource "terraform-data" "default" {
   input = "default"
@@ -44,3 +46,7 @@ resource "terraform-data" "deep" {
 (provider builtin (alias west))
 
 (include site "west" (providers (builtin.west)))
+;; ---- validate
+(use-module site "./modules/site")
+
+(include site "west" (providers (builtin buitlin) (builtin.other builtin)))
