@@ -516,18 +516,24 @@ impl<'c> Engine<'c> {
     /// instance the block is in.
     fn find_block_in(&self, block: &str) -> Option<(&'c nimbus_config::Resource, ProviderMap)> {
         let address = nimbus_config::BlockAddr::parse(block).ok()?;
-        let mut module = self.config.root();
+        let mut module = 0;
         let mut passed = ProviderMap::new();
         for step in &address.module {
             // Whatever the key: an instance whose `count` index or
             // `for-each` key went away still has its block configured,
             // and its `prevent-destroy` still protects it.
-            let call = module.calls.iter().find(|c| c.name.text == step.name)?;
-            passed = graph::pass_providers(&passed, call);
-            module = &self.config.modules[self.config.called(module, call)?];
+            let index = &self.graph.indexes[module];
+            let call = &index.module.calls[*index.calls.get(step.name.as_str())?];
+            if !call.providers.is_empty() {
+                passed = graph::pass_providers(&passed, call);
+            }
+            module = self.config.called(index.module, call)?;
         }
-        let resource = module.resource(address.mode, &address.type_name, &address.name)?;
-        Some((resource, passed))
+        // Found by the module's index: this runs for every object in state.
+        let index = &self.graph.indexes[module];
+        let i = index.position(address.mode, &address.type_name, &address.name)?;
+        let config: &'c nimbus_config::Config = self.config;
+        Some((&config.modules[module].resources[i], passed))
     }
 
     /// The provider configuration that serves block `block` (an address),
@@ -543,8 +549,12 @@ impl<'c> Engine<'c> {
     fn output_type(&self, name: &str, value: &serde_json::Value) -> Option<serde_json::Value> {
         let root = self.config.root();
         let output = root.outputs.iter().find(|o| o.name.text == name)?;
+        let index = &self.graph.indexes[0];
         let attribute = |mode, type_name: &str, name: &str, attribute: &str| {
-            root.resource(mode, type_name, name)
+            index
+                .position(mode, type_name, name)
+                .map(|i| &root.resources[i])
+                .filter(|r| r.count.is_none() && r.for_each.is_none())
                 .and_then(|r| self.providers.for_resource(r).ok())
                 .and_then(|h| h.resource_schema(mode, type_name).cloned())
                 .and_then(|schema| schema.attribute(attribute).map(|a| a.ty.clone()))

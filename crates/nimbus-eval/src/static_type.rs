@@ -19,7 +19,10 @@ use std::collections::BTreeMap;
 /// The static type of `node`, an expression of `module`. Parts not known
 /// statically are [`Type::Any`]. `attribute` gives the type of a
 /// resource's attribute (`(ref TYPE "NAME" "ATTRIBUTE")`, or `(ref data
-/// ...)`): its schema's, which only the engine knows; `Any` if it cannot.
+/// ...)`): its schema's, which only the engine knows; `Any` if it cannot,
+/// or if the block is not in `module` or has `count`/`for-each` (the
+/// engine finds the block by its index: no scan of the module's blocks
+/// per reference).
 pub fn static_type(
     module: &Module,
     node: &Node,
@@ -37,10 +40,7 @@ pub fn static_type(
             };
             match parts {
                 [t, n, a] => match (t.as_symbol(), n.as_str(), a.as_str()) {
-                    (Some(t), Some(n), Some(a)) => module
-                        .resource(mode, t, n)
-                        .filter(|r| r.count.is_none() && r.for_each.is_none())
-                        .map_or(Type::Any, |_| attribute(mode, t, n, a)),
+                    (Some(t), Some(n), Some(a)) => attribute(mode, t, n, a),
                     _ => Type::Any,
                 },
                 _ => Type::Any,
