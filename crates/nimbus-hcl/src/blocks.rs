@@ -592,7 +592,10 @@ impl Lowerer<'_> {
                             };
                             ("sensitive", vec![node])
                         }),
-                        "depends_on" => Some(("depends-on", self.depends_on(&a.value, at))),
+                        // `depends_on = []` says nothing (and an entry
+                        // that could not be read is reported already).
+                        "depends_on" => Some(("depends-on", self.depends_on(&a.value, at)))
+                            .filter(|(_, deps)| !deps.is_empty()),
                         other => {
                             self.diagnostics.push(
                                 Diagnostic::error(format!("unknown output setting `{other}`"))
@@ -671,6 +674,11 @@ impl Lowerer<'_> {
                         "provider" => self.provider_reference(&a.value, at).into_iter().collect(),
                         _ => vec![self.expr(&a.value, at)],
                     };
+                    // `depends_on = []` says nothing (and an entry that
+                    // could not be read is reported already).
+                    if *meta == "depends-on" && args.is_empty() {
+                        continue;
+                    }
                     items.push(form_at(meta, key_span, args, at));
                 }
                 Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
@@ -945,13 +953,19 @@ impl Lowerer<'_> {
                     at,
                 )),
                 "version" => self.unsupported(at, "a module `version` (registry modules)"),
+                // `providers = {}` and `depends_on = []` say nothing (and
+                // an entry that could not be read is reported already).
                 "providers" => {
                     let entries = self.passed_providers(&a.value, at);
-                    meta.push(form_at("providers", key_span, entries, at));
+                    if !entries.is_empty() {
+                        meta.push(form_at("providers", key_span, entries, at));
+                    }
                 }
                 "depends_on" => {
                     let dependencies = self.depends_on(&a.value, at);
-                    meta.push(form_at("depends-on", key_span, dependencies, at));
+                    if !dependencies.is_empty() {
+                        meta.push(form_at("depends-on", key_span, dependencies, at));
+                    }
                 }
                 _ => rest.push(structure),
             }
