@@ -4,6 +4,7 @@
 ;; nothing refers to them (without it, `second`, included last, would be
 ;; created first); a failure inside the named module skips what waits for
 ;; it. Naming a call the module does not have is an error at the name.
+;; Destroy reverses the order: what waits for a module goes first.
 ;; ---- file modules/first/main.tf
 resource "terraform-data" "one" {
   count = 2
@@ -48,6 +49,7 @@ resource "terraform-data" "fails" {
 (resource terraform-data "after"
   (input "after")
   (depends-on (module broken)))
+;; ---- destroy --log
 ;; ---- validate
 (use-module first "./modules/first")
 
