@@ -137,6 +137,11 @@ impl Type {
                     let p = join_path(path, &k, sensitive);
                     out.insert(k, t.convert_at(v, &p, sensitive)?);
                 }
+                if **t == Type::Any && mixed_primitives(out.values()) {
+                    for v in out.values_mut() {
+                        *v = to_string(std::mem::replace(v, Value::Null));
+                    }
+                }
                 Ok(Value::Map(out))
             }
             (Type::Tuple(types), Value::List(items)) => {
@@ -228,7 +233,7 @@ fn convert_items(
     path: &str,
     sensitive: bool,
 ) -> Result<Vec<Value>, TypeError> {
-    items
+    let items: Vec<Value> = items
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
@@ -239,7 +244,38 @@ fn convert_items(
             };
             t.convert_at(v, &p, sensitive)
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    if *t == Type::Any && mixed_primitives(items.iter()) {
+        return Ok(items.into_iter().map(to_string).collect());
+    }
+    Ok(items)
+}
+
+/// Whether the elements of a collection of `any` are primitives of more
+/// than one type (`[1, "x"]`, `{a = true, b = 2}`): Terraform makes such
+/// a `list(any)` / `map(any)` a collection of strings, one element type.
+fn mixed_primitives<'v>(items: impl Iterator<Item = &'v Value>) -> bool {
+    let mut kinds = [false; 3];
+    for item in items {
+        match item.peel() {
+            Value::String(_) => kinds[0] = true,
+            Value::Number(_) => kinds[1] = true,
+            Value::Bool(_) => kinds[2] = true,
+            Value::Null | Value::Unknown => {}
+            _ => return false,
+        }
+    }
+    kinds.iter().filter(|k| **k).count() > 1
+}
+
+/// A primitive as a string, its sensitive mark kept.
+fn to_string(value: Value) -> Value {
+    match value {
+        Value::Sensitive(inner) => to_string(*inner).into_sensitive(),
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other,
+    }
 }
 
 /// Parses a number the way a user writes one: integers stay exact.
@@ -316,6 +352,46 @@ mod tests {
                 .convert(Value::int(1).into_sensitive())
                 .unwrap()
                 .is_sensitive()
+        );
+    }
+
+    #[test]
+    fn a_collection_of_any_mixing_primitives_is_one_of_strings() {
+        let mixed = Value::List(vec![Value::int(1), Value::string("x"), Value::Bool(true)]);
+        assert_eq!(
+            Type::list(Type::Any).convert(mixed.clone()).unwrap(),
+            Value::List(vec![
+                Value::string("1"),
+                Value::string("x"),
+                Value::string("true")
+            ])
+        );
+        assert_eq!(
+            Type::set(Type::Any).convert(mixed).unwrap(),
+            Value::List(vec![
+                Value::string("1"),
+                Value::string("true"),
+                Value::string("x")
+            ])
+        );
+        let map = Value::Map(BTreeMap::from([
+            ("a".to_string(), Value::int(1)),
+            ("b".to_string(), Value::string("x").into_sensitive()),
+        ]));
+        assert_eq!(
+            Type::map(Type::Any).convert(map).unwrap(),
+            Value::Map(BTreeMap::from([
+                ("a".to_string(), Value::string("1")),
+                ("b".to_string(), Value::string("x").into_sensitive()),
+            ]))
+        );
+        // One type, or not primitives: left as they are.
+        let same = Value::List(vec![Value::int(1), Value::Null, Value::int(2)]);
+        assert_eq!(Type::list(Type::Any).convert(same.clone()).unwrap(), same);
+        let nested = Value::List(vec![Value::int(1), Value::List(vec![])]);
+        assert_eq!(
+            Type::list(Type::Any).convert(nested.clone()).unwrap(),
+            nested
         );
     }
 
