@@ -137,7 +137,7 @@ impl Type {
                     let p = join_path(path, &k, sensitive);
                     out.insert(k, t.convert_at(v, &p, sensitive)?);
                 }
-                if **t == Type::Any && mixed_primitives(out.values()) {
+                if **t == Type::Any && mixed_primitives(out.values(), path)? {
                     for v in out.values_mut() {
                         *v = to_string(std::mem::replace(v, Value::Null));
                     }
@@ -245,27 +245,39 @@ fn convert_items(
             t.convert_at(v, &p, sensitive)
         })
         .collect::<Result<_, _>>()?;
-    if *t == Type::Any && mixed_primitives(items.iter()) {
+    if *t == Type::Any && mixed_primitives(items.iter(), path)? {
         return Ok(items.into_iter().map(to_string).collect());
     }
     Ok(items)
 }
 
 /// Whether the elements of a collection of `any` are primitives of more
-/// than one type (`[1, "x"]`, `{a = true, b = 2}`): Terraform makes such
-/// a `list(any)` / `map(any)` a collection of strings, one element type.
-fn mixed_primitives<'v>(items: impl Iterator<Item = &'v Value>) -> bool {
-    let mut kinds = [false; 3];
+/// than one type, strings among them (`[1, "x"]`, `{a = true, b = "x"}`):
+/// Terraform makes such a `list(any)` / `map(any)` a collection of
+/// strings, one element type. Numbers and bools without a string have no
+/// type in common: an error, as in Terraform.
+fn mixed_primitives<'v>(
+    items: impl Iterator<Item = &'v Value>,
+    path: &str,
+) -> Result<bool, TypeError> {
+    let (mut string, mut number, mut bool) = (false, false, false);
     for item in items {
         match item.peel() {
-            Value::String(_) => kinds[0] = true,
-            Value::Number(_) => kinds[1] = true,
-            Value::Bool(_) => kinds[2] = true,
+            Value::String(_) => string = true,
+            Value::Number(_) => number = true,
+            Value::Bool(_) => bool = true,
             Value::Null | Value::Unknown => {}
-            _ => return false,
+            _ => return Ok(false),
         }
     }
-    kinds.iter().filter(|k| **k).count() > 1
+    if number && bool && !string {
+        return Err(TypeError {
+            path: path.to_string(),
+            message: "all elements must have the same type: numbers and bools have none in common"
+                .to_string(),
+        });
+    }
+    Ok(string && (number || bool))
 }
 
 /// A primitive as a string, its sensitive mark kept.
@@ -388,6 +400,13 @@ mod tests {
         // One type, or not primitives: left as they are.
         let same = Value::List(vec![Value::int(1), Value::Null, Value::int(2)]);
         assert_eq!(Type::list(Type::Any).convert(same.clone()).unwrap(), same);
+        let no_common = Value::List(vec![Value::int(1), Value::Bool(true).into_sensitive()]);
+        let error = Type::list(Type::Any).convert(no_common).unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("all elements must have the same type")
+        );
         let nested = Value::List(vec![Value::int(1), Value::List(vec![])]);
         assert_eq!(
             Type::list(Type::Any).convert(nested.clone()).unwrap(),

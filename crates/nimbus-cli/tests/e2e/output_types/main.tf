@@ -21,6 +21,16 @@ variable "anything" {
   default = { k = [1, 2] }
 }
 
+variable "mixed" {
+  type    = list(any)
+  default = [1, "x", true]
+}
+
+variable "mixed_map" {
+  type    = map(any)
+  default = { a = 1, b = "x" }
+}
+
 variable "secret" {
   type      = string
   default   = "hunter2"
@@ -57,3 +67,5 @@ output "element" { value = var.tags["env"] }
 output "triggers" { value = null_resource.n.triggers }
 output "empty_list" { value = [] }
 output "empty_map" { value = {} }
+output "mixed" { value = var.mixed }
+output "mixed_map" { value = var.mixed_map }
