@@ -323,3 +323,44 @@ fn one_saved_plan_applied_twice_at_once_is_applied_once() {
         .count();
     assert_eq!(creates, 2, "nothing created twice");
 }
+
+#[test]
+fn path_cwd_is_the_projects_absolute_directory_wherever_the_plan_is_applied_from() {
+    // Terraform's `path.cwd` is absolute. It is the root module's
+    // directory, where relative paths start from, so a plan saved there
+    // and applied with `-C` from another directory applies as planned.
+    let w = Workdir::empty();
+    std::fs::create_dir_all(w.path().join("proj")).unwrap();
+    w.write(
+        "proj/main.tf",
+        r#"
+resource "terraform_data" "where" {
+  input = path.cwd
+}
+
+output "cwd" {
+  value = path.cwd
+}
+
+output "root" {
+  value = path.root
+}
+"#,
+    );
+    let project = w.path().join("proj").canonicalize().unwrap();
+    let project = project.to_str().unwrap();
+    let plan = w.run(&["-C", "proj", "plan", "-out", "my.plan", "--no-color"]);
+    plan.success()
+        .stdout_has(&format!("input  = \"{project}\""));
+    w.run(&["-C", "proj", "apply", "my.plan", "--no-color"])
+        .success()
+        .stdout_has("Apply complete! Resources: 1 created");
+    let outputs: serde_json::Value =
+        serde_json::from_str(&w.run(&["-C", "proj", "output", "--json"]).success().stdout).unwrap();
+    assert_eq!(outputs["cwd"]["value"], project);
+    assert_eq!(outputs["root"]["value"], ".");
+    // Planned again from the parent directory: nothing changes.
+    w.run(&["-C", "proj", "plan", "--no-color", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has("No changes");
+}

@@ -139,10 +139,45 @@ impl Module {
 /// A reference written in `depends-on`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DependsOn {
-    pub mode: Mode,
-    pub type_name: String,
-    pub name: String,
+    pub target: Dependency,
     pub span: Span,
+}
+
+/// What a `depends-on` names, in the module it is written in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dependency {
+    /// `(ref TYPE "NAME")` or `(ref data TYPE "NAME")`: a resource block or
+    /// data source.
+    Block {
+        mode: Mode,
+        type_name: String,
+        name: String,
+    },
+    /// `(module NAME)`: every resource and data source of the instances
+    /// of the `include` NAME, and of the modules they include.
+    Module(String),
+}
+
+impl DependsOn {
+    /// The block it names, if it names one: `(mode, type, name)`.
+    pub fn block(&self) -> Option<(Mode, &str, &str)> {
+        match &self.target {
+            Dependency::Block {
+                mode,
+                type_name,
+                name,
+            } => Some((*mode, type_name, name)),
+            Dependency::Module(_) => None,
+        }
+    }
+
+    /// The module call it names, if it names one.
+    pub fn module(&self) -> Option<&str> {
+        match &self.target {
+            Dependency::Module(name) => Some(name),
+            Dependency::Block { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +262,25 @@ pub struct ModuleCall {
     pub inputs: Vec<AttributeForm>,
     pub count: Option<Node>,
     pub for_each: Option<Node>,
+    /// `(depends-on DEP ...)`: blocks of the calling module that every
+    /// resource and data source of the called module (and of the modules
+    /// it calls) waits for (Terraform's `depends_on` on a `module`).
+    pub depends_on: Vec<DependsOn>,
+    /// `(providers (INNER OUTER) ...)`: the called module's provider
+    /// configuration `INNER` (`aws`, `aws.east`) is the calling module's
+    /// `OUTER` (Terraform's `providers = { aws = aws.west }`). Default
+    /// configurations not listed are inherited, as without the form.
+    pub providers: Vec<PassedProvider>,
+    pub span: Span,
+}
+
+/// One entry of an `include`'s `(providers ...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassedProvider {
+    /// The configuration as the called module names it.
+    pub inner: Name,
+    /// The configuration of the calling module it stands for.
+    pub outer: Name,
     pub span: Span,
 }
 

@@ -410,10 +410,10 @@ impl Parser<'_> {
     }
 
     /// `string`, `number`, `bool`, `any`, `(list T)`, `(set T)`, `(map T)`,
-    /// `(object (NAME T) ...)`.
+    /// `(object (NAME T) ...)`, `(tuple T ...)`.
     pub fn type_expr(&mut self, node: &Node) -> Option<Type> {
         const NAMES: &[&str] = &[
-            "string", "number", "bool", "any", "list", "set", "map", "object",
+            "string", "number", "bool", "any", "list", "set", "map", "object", "tuple",
         ];
         if let Some(s) = node.as_symbol() {
             return match s {
@@ -455,10 +455,15 @@ impl Parser<'_> {
                 }
                 Some(Type::Object(out))
             }
+            Some([head, elements @ ..]) if head.as_symbol() == Some("tuple") => elements
+                .iter()
+                .map(|t| self.type_expr(t))
+                .collect::<Option<Vec<_>>>()
+                .map(Type::Tuple),
             _ => {
                 self.error(
                     node.span,
-                    "expected a type: string, number, bool, any, (list T), (set T), (map T) or (object (NAME T) ...)",
+                    "expected a type: string, number, bool, any, (list T), (set T), (map T), (object (NAME T) ...) or (tuple T ...)",
                 );
                 None
             }
@@ -662,9 +667,72 @@ impl Parser<'_> {
         }
     }
 
-    /// `(ref TYPE "NAME")`, `(ref data TYPE "NAME")`, or `(TYPE "NAME")`.
+    /// `(providers (INNER OUTER) ...)` of an `include`: each entry a pair
+    /// of provider configuration names (`aws`, `aws.west`).
+    fn passed_providers(&mut self, form: &AttributeForm) -> Vec<PassedProvider> {
+        if form.args.is_empty() {
+            self.error(
+                form.span,
+                "`providers` needs one or more `(NAME CONFIGURATION)`, e.g. `(aws aws.west)`",
+            );
+        }
+        let mut out: Vec<PassedProvider> = Vec::new();
+        for entry in &form.args {
+            let names: Option<Vec<Name>> = entry.as_list().and_then(|items| {
+                items
+                    .iter()
+                    .map(|n| {
+                        n.as_symbol().map(|text| Name {
+                            text: text.to_string(),
+                            span: n.span,
+                        })
+                    })
+                    .collect()
+            });
+            match names.as_deref() {
+                Some([inner, outer]) if valid_provider_name(&inner.text) && valid_provider_name(&outer.text) => {
+                    if out.iter().any(|p| p.inner.text == inner.text) {
+                        self.diagnostics.push(
+                            Diagnostic::error(format!(
+                                "provider `{}` is passed twice",
+                                inner.text
+                            ))
+                            .at(inner.span)
+                            .with_label("passed again here"),
+                        );
+                        continue;
+                    }
+                    out.push(PassedProvider {
+                        inner: inner.clone(),
+                        outer: outer.clone(),
+                        span: entry.span,
+                    });
+                }
+                _ => self.error(
+                    entry.span,
+                    "expected `(NAME CONFIGURATION)`, e.g. `(aws aws.west)`: the called module's provider and the configuration it stands for",
+                ),
+            }
+        }
+        out
+    }
+
+    /// `(ref TYPE "NAME")`, `(ref data TYPE "NAME")`, `(TYPE "NAME")` or
+    /// `(module NAME)`.
     fn depends_on(&mut self, node: &Node) -> Option<DependsOn> {
         let items = node.as_list().unwrap_or_default();
+        if items.first().and_then(Node::as_symbol) == Some("module") {
+            return match items {
+                [_, name] if name.as_name().is_some() => Some(DependsOn {
+                    target: Dependency::Module(name.as_name().unwrap_or_default().to_string()),
+                    span: node.span,
+                }),
+                _ => {
+                    self.error(node.span, "expected a module dependency `(module NAME)`");
+                    None
+                }
+            };
+        }
         let items = match items.first().and_then(Node::as_symbol) {
             Some("ref") => &items[1..],
             _ => items,
@@ -675,9 +743,11 @@ impl Parser<'_> {
         };
         match items {
             [t, n] if t.as_symbol().is_some() && n.as_name().is_some() => Some(DependsOn {
-                mode,
-                type_name: t.as_symbol().unwrap_or_default().to_string(),
-                name: n.as_name().unwrap_or_default().to_string(),
+                target: Dependency::Block {
+                    mode,
+                    type_name: t.as_symbol().unwrap_or_default().to_string(),
+                    name: n.as_name().unwrap_or_default().to_string(),
+                },
                 span: node.span,
             }),
             _ => {
@@ -871,16 +941,25 @@ impl Parser<'_> {
             inputs: Vec::new(),
             count: None,
             for_each: None,
+            depends_on: Vec::new(),
+            providers: Vec::new(),
             span,
         };
-        // `count` and `for-each` are meta-arguments, as on a resource: no
-        // module can take an input of either name.
+        // `count`, `for-each`, `depends-on` and `providers` are
+        // meta-arguments, as on a resource: no module can take an input of
+        // these names.
         let forms = self.attribute_forms(rest, "a module's inputs");
-        self.settings_once(&forms, &["count", "for-each"], "include");
+        self.settings_once(
+            &forms,
+            &["count", "for-each", "depends-on", "providers"],
+            "include",
+        );
         for mut form in forms {
             match form.name.as_str() {
                 "count" => call.count = self.single_arg(&mut form),
                 "for-each" => call.for_each = self.single_arg(&mut form),
+                "depends-on" => call.depends_on = self.depends_on_form(&form),
+                "providers" => call.providers = self.passed_providers(&form),
                 _ => call.inputs.push(form),
             }
         }
@@ -1071,36 +1150,63 @@ pub(crate) fn check_duplicates(
     );
 }
 
+/// A provider configuration's name: `aws` or `aws.west`.
+fn valid_provider_name(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let word = |p: Option<&str>| p.is_some_and(|p| !p.is_empty());
+    match (parts.next(), parts.next(), parts.next()) {
+        (name, None, None) => word(name),
+        (name, alias, None) => word(name) && word(alias),
+        _ => false,
+    }
+}
+
 /// `depends-on` must name resources declared in the same module.
 pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
     let dependencies = module
         .resources
         .iter()
         .flat_map(|r| &r.depends_on)
-        .chain(module.outputs.iter().flat_map(|o| &o.depends_on));
+        .chain(module.outputs.iter().flat_map(|o| &o.depends_on))
+        .chain(module.calls.iter().flat_map(|c| &c.depends_on));
     {
         for dep in dependencies {
-            if module
-                .resource(dep.mode, &dep.type_name, &dep.name)
-                .is_some()
-            {
+            let (mode, type_name, name) = match &dep.target {
+                Dependency::Block {
+                    mode,
+                    type_name,
+                    name,
+                } => (*mode, type_name, name),
+                Dependency::Module(call) => {
+                    if !module.calls.iter().any(|c| c.name.text == *call) {
+                        diagnostics.push(
+                            Diagnostic::error(format!(
+                                "`depends-on` names `module.{call}`, which this module does not include"
+                            ))
+                            .at(dep.span)
+                            .with_suggestion(call, module.calls.iter().map(|c| c.name.as_str())),
+                        );
+                    }
+                    continue;
+                }
+            };
+            if module.resource(mode, type_name, name).is_some() {
                 continue;
             }
-            let (what, prefix) = match dep.mode {
+            let (what, prefix) = match mode {
                 Mode::Managed => ("resource", ""),
                 Mode::Data => ("data source", "data."),
             };
             let declared: Vec<String> = module
                 .resources
                 .iter()
-                .filter(|r| r.mode == dep.mode)
+                .filter(|r| r.mode == mode)
                 .map(|r| format!("{} \"{}\"", r.type_name.text, r.name.text))
                 .collect();
-            let wrong = format!("{} \"{}\"", dep.type_name, dep.name);
+            let wrong = format!("{type_name} \"{name}\"");
             diagnostics.push(
                 Diagnostic::error(format!(
-                    "`depends-on` names undeclared {what} `{prefix}{}.{}`",
-                    dep.type_name, dep.name
+                    "`depends-on` names undeclared {what} `{prefix}{type_name}.{name}`"
                 ))
                 .at(dep.span)
                 .with_suggestion(&wrong, declared.iter().map(String::as_str)),

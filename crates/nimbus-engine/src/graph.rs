@@ -1,6 +1,9 @@
 //! The dependency graph of a configuration: every variable set, local,
 //! resource block, output and provider of every module instance is a
-//! vertex; references and `depends-on` are edges. Built in O(V+E): each
+//! vertex; references and `depends-on` are edges (an `include`'s
+//! `depends-on` through one barrier vertex per instance it makes, a
+//! `depends-on` naming a module through one completion vertex per
+//! instance of it). Built in O(V+E): each
 //! reference is resolved with a hash lookup.
 
 use nimbus_config::{BlockAddr, Config, InstanceKey, ModuleCall, ModuleId, ModuleStep};
@@ -33,6 +36,33 @@ pub struct ModuleInstance {
     /// The keys of each `include` with `count`/`for-each`, by call index:
     /// only in a graph built from an expansion ([`crate::expansion`]).
     pub expansions: HashMap<usize, Expansion>,
+    /// The provider configurations passed to this instance (its call's
+    /// `providers`, and those passed to its ancestors): the name the
+    /// module uses (`aws`, `aws.east`) to the root module's configuration
+    /// it stands for. A name not in it is the root's own.
+    pub providers: ProviderMap,
+}
+
+/// Provider configurations as a module instance names them, to the root
+/// module's configurations (see [`ModuleInstance::providers`]).
+pub type ProviderMap = HashMap<String, String>;
+
+/// The root configuration that provider configuration `name`, as a module
+/// instance with `passed` providers names it, stands for.
+pub fn passed_provider<'a>(passed: &'a ProviderMap, name: &'a str) -> &'a str {
+    passed.get(name).map_or(name, String::as_str)
+}
+
+/// The providers a call passes to the instances it makes, from the
+/// calling instance's own (`outer`): each name mapped to the root
+/// configuration it stands for.
+pub fn pass_providers(outer: &ProviderMap, call: &ModuleCall) -> ProviderMap {
+    let mut map = outer.clone();
+    for passed in &call.providers {
+        let root = passed_provider(outer, &passed.outer.text).to_string();
+        map.insert(passed.inner.text.clone(), root);
+    }
+    map
 }
 
 impl ModuleInstance {
@@ -45,6 +75,7 @@ impl ModuleInstance {
             key: None,
             children: HashMap::new(),
             expansions: HashMap::new(),
+            providers: ProviderMap::new(),
         }
     }
 
@@ -71,6 +102,7 @@ impl ModuleInstance {
             key: step.key,
             children: HashMap::new(),
             expansions: HashMap::new(),
+            providers: pass_providers(&self.providers, call),
         }
     }
 }
@@ -85,6 +117,16 @@ pub enum Vertex {
     Output(usize, usize),
     /// A provider configuration of the root module.
     Provider(usize),
+    /// What the `depends-on` of the `include` that made a module instance
+    /// names: every resource block of the instance (and of the instances
+    /// it includes) waits for it. One vertex per such instance, so the
+    /// edges grow with blocks plus dependencies, not their product.
+    Barrier(usize),
+    /// Everything of a module instance done: every resource block of it
+    /// and of the instances it includes. What a `(depends-on (module
+    /// NAME))` waits for; only instances some such names (and what they
+    /// include) have one, depending on their blocks and their children's.
+    Completion(usize),
 }
 
 pub struct Graph<'c> {
@@ -191,6 +233,58 @@ impl<'c> Graph<'c> {
         }
     }
 
+    /// Every `providers` entry of every call passes a configuration that
+    /// exists (`known`: the root's blocks and the catalog's implicit
+    /// configurations), as the calling instance names it, of the provider
+    /// the called module names: `(aws aws.west)`, not `(aws google)`.
+    pub fn check_passed_providers(
+        &self,
+        known: &dyn Fn(&str) -> bool,
+        known_names: &[&str],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let mut found = Vec::new();
+        for instance in &self.instances {
+            // The base graph has one instance per call: an entry of a
+            // module included twice is checked (and reported) once per way
+            // of reaching it, repeats dropped below.
+            let module = &self.config.modules[instance.module];
+            for call in &module.calls {
+                for passed in &call.providers {
+                    let address = passed_provider(&instance.providers, &passed.outer.text);
+                    if !known(address) {
+                        // A name passed to the calling instance: the entry
+                        // that passed it is reported.
+                        if address == passed.outer.text {
+                            found.push(
+                                Diagnostic::error(format!("no provider configuration `{address}`"))
+                                    .at(passed.outer.span)
+                                    .with_label("passed here")
+                                    .with_suggestion(address, known_names.iter().copied()),
+                            );
+                        }
+                        continue;
+                    }
+                    let provider =
+                        |name: &str| name.split('.').next().unwrap_or_default().to_string();
+                    let (inner, outer) = (provider(&passed.inner.text), provider(address));
+                    if inner != outer {
+                        found.push(
+                            Diagnostic::error(format!(
+                                "`{}` is passed `{}`, a configuration of provider `{outer}`, not `{inner}`",
+                                passed.inner.text, passed.outer.text
+                            ))
+                            .at(passed.outer.span)
+                            .with_label("a configuration of another provider"),
+                        );
+                    }
+                }
+            }
+        }
+        nimbus_config::sort_and_dedup_diagnostics(&mut found);
+        diagnostics.append(&mut found);
+    }
+
     fn add_vertices(&mut self) {
         let add = |g: &mut DiGraph<Vertex, ()>,
                    map: &mut foldhash::HashMap<Vertex, NodeIndex>,
@@ -200,9 +294,16 @@ impl<'c> Graph<'c> {
         for p in 0..self.config.root().providers.len() {
             add(&mut self.graph, &mut self.vertex_of, Vertex::Provider(p));
         }
+        let completes = self.completed_instances();
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
             add(&mut self.graph, &mut self.vertex_of, Vertex::Inputs(mi));
+            if completes[mi] {
+                add(&mut self.graph, &mut self.vertex_of, Vertex::Completion(mi));
+            }
+            if self.call_of(mi).is_some_and(|c| !c.depends_on.is_empty()) {
+                add(&mut self.graph, &mut self.vertex_of, Vertex::Barrier(mi));
+            }
             for i in 0..module.locals.len() {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Local(mi, i));
             }
@@ -217,6 +318,58 @@ impl<'c> Graph<'c> {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Output(mi, i));
             }
         }
+    }
+
+    /// Which instances need a [`Vertex::Completion`]: those of a call
+    /// some `depends-on` in the including module names, and what they
+    /// include (a parent comes before its children).
+    fn completed_instances(&self) -> Vec<bool> {
+        let mut completes = vec![false; self.instances.len()];
+        for (mi, instance) in self.instances.iter().enumerate() {
+            if instance.parent.is_some_and(|(parent, _)| completes[parent]) {
+                completes[mi] = true;
+            }
+            let module = &self.config.modules[instance.module];
+            let named = module
+                .resources
+                .iter()
+                .flat_map(|r| &r.depends_on)
+                .chain(module.outputs.iter().flat_map(|o| &o.depends_on))
+                .chain(module.calls.iter().flat_map(|c| &c.depends_on))
+                .filter_map(|d| d.module());
+            for call in named {
+                for &child in instance.children.get(call).into_iter().flatten() {
+                    completes[child] = true;
+                }
+            }
+        }
+        completes
+    }
+
+    /// The vertices a `depends-on` written in module instance `mi` names:
+    /// a block, or the completion of each instance of a call.
+    fn dependency(&self, mi: usize, dep: &nimbus_config::DependsOn, out: &mut Vec<Vertex>) {
+        let index = &self.indexes[self.instances[mi].module];
+        match dep.block() {
+            Some((mode, type_name, name)) => out.extend(
+                index
+                    .position(mode, type_name, name)
+                    .map(|j| Vertex::Resource(mi, j)),
+            ),
+            None => {
+                let call = dep.module().unwrap_or_default();
+                for &child in self.instances[mi].children.get(call).into_iter().flatten() {
+                    out.push(Vertex::Completion(child));
+                }
+            }
+        }
+    }
+
+    /// The `include` that made module instance `mi` (none for the root).
+    fn call_of(&self, mi: usize) -> Option<&'c ModuleCall> {
+        let (parent, call_index) = self.instances[mi].parent?;
+        let config: &'c Config = self.config;
+        Some(&config.modules[self.instances[parent].module].calls[call_index])
     }
 
     /// The vertices a reference from module instance `mi` points at: one,
@@ -261,6 +414,8 @@ impl<'c> Graph<'c> {
         let mut edges: Vec<(Vertex, Vertex)> = Vec::new();
         let mut refs: Vec<(Reference, Span)> = Vec::new();
         let mut targets: Vec<Vertex> = Vec::new();
+        // What a `depends-on` names.
+        let mut named: Vec<Vertex> = Vec::new();
         // `from` depends on every vertex the references in `refs` resolve
         // to in module instance `mi`.
         let mut depend = |from: Vertex,
@@ -285,9 +440,35 @@ impl<'c> Graph<'c> {
             form_references(&provider.attributes, &mut refs);
             depend(Vertex::Provider(p), 0, &refs, &mut edges);
         }
+        // The barrier each instance's blocks wait for: its own, else its
+        // parent's (a parent comes before its children).
+        let mut barrier_of: Vec<Option<usize>> = Vec::with_capacity(self.instances.len());
+        for (mi, instance) in self.instances.iter().enumerate() {
+            let inherited = instance.parent.and_then(|(parent, _)| barrier_of[parent]);
+            let Some(call) = self.call_of(mi).filter(|c| !c.depends_on.is_empty()) else {
+                barrier_of.push(inherited);
+                continue;
+            };
+            barrier_of.push(Some(mi));
+            let (parent, _) = instance.parent.unwrap_or_default();
+            for dep in &call.depends_on {
+                named.clear();
+                self.dependency(parent, dep, &mut named);
+                edges.extend(named.iter().map(|t| (Vertex::Barrier(mi), *t)));
+            }
+            if let Some(outer) = inherited {
+                edges.push((Vertex::Barrier(mi), Vertex::Barrier(outer)));
+            }
+        }
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
-            let index = &self.indexes[instance.module];
+            if self.vertex_of.contains_key(&Vertex::Completion(mi)) {
+                let done = Vertex::Completion(mi);
+                edges.extend((0..module.resources.len()).map(|j| (done, Vertex::Resource(mi, j))));
+                for &child in instance.children.values().flatten() {
+                    edges.push((done, Vertex::Completion(child)));
+                }
+            }
             if let Some((parent, call_index)) = instance.parent {
                 // The call's inputs, `count` and `for-each` are evaluated
                 // in the including instance.
@@ -312,13 +493,16 @@ impl<'c> Graph<'c> {
                 // An output waits for what its `depends-on` names, as a
                 // resource does.
                 for dep in &output.depends_on {
-                    if let Some(j) = index.position(dep.mode, &dep.type_name, &dep.name) {
-                        edges.push((Vertex::Output(mi, i), Vertex::Resource(mi, j)));
-                    }
+                    named.clear();
+                    self.dependency(mi, dep, &mut named);
+                    edges.extend(named.iter().map(|t| (Vertex::Output(mi, i), *t)));
                 }
             }
             for (i, resource) in module.resources.iter().enumerate() {
                 let me = Vertex::Resource(mi, i);
+                if let Some(barrier) = barrier_of[mi] {
+                    edges.push((me, Vertex::Barrier(barrier)));
+                }
                 refs.clear();
                 form_references(&resource.attributes, &mut refs);
                 for node in resource.count.iter().chain(resource.for_each.iter()) {
@@ -327,20 +511,29 @@ impl<'c> Graph<'c> {
                 crate::conditions::resource_references(resource, &mut refs);
                 depend(me, mi, &refs, &mut edges);
                 for dep in &resource.depends_on {
-                    if let Some(j) = index.position(dep.mode, &dep.type_name, &dep.name) {
-                        edges.push((me, Vertex::Resource(mi, j)));
-                    }
+                    named.clear();
+                    self.dependency(mi, dep, &mut named);
+                    edges.extend(named.iter().map(|t| (me, *t)));
                 }
                 // Resources of the root use its provider configurations; a
-                // module's resources inherit them.
+                // module's resources inherit them, or use those its call
+                // passes.
                 if let Some(explicit) = &resource.provider
-                    && let Some(p) = provider_by_address.get(&explicit.text)
+                    && let Some(p) = provider_by_address
+                        .get(passed_provider(&instance.providers, &explicit.text))
                 {
                     edges.push((me, Vertex::Provider(*p)));
                 } else {
                     for (p, provider) in root.providers.iter().enumerate() {
                         if provider.alias.is_none() {
                             edges.push((me, Vertex::Provider(p)));
+                        }
+                    }
+                    for (name, root_name) in &instance.providers {
+                        if !name.contains('.')
+                            && let Some(p) = provider_by_address.get(root_name)
+                        {
+                            edges.push((me, Vertex::Provider(*p)));
                         }
                     }
                 }
@@ -404,6 +597,13 @@ impl<'c> Graph<'c> {
             Vertex::Provider(p) => {
                 format!("provider.{}", self.config.root().providers[p].address())
             }
+            Vertex::Barrier(mi) => format!(
+                "the depends-on of {}",
+                self.instances[mi].prefix.trim_end_matches('.')
+            ),
+            Vertex::Completion(mi) => {
+                format!("all of {}", self.instances[mi].prefix.trim_end_matches('.'))
+            }
         }
     }
 
@@ -434,6 +634,9 @@ impl<'c> Graph<'c> {
             Vertex::Resource(mi, i) => module_of(mi).resources[i].span,
             Vertex::Output(mi, i) => module_of(mi).outputs[i].span,
             Vertex::Provider(p) => self.config.root().providers[p].span,
+            Vertex::Barrier(mi) | Vertex::Completion(mi) => {
+                self.call_of(mi).map(|c| c.span).unwrap_or_default()
+            }
         }
     }
 
@@ -541,5 +744,29 @@ mod tests {
             "output.o",
         );
         assert_eq!(deps, ["terraform-data.b"]);
+    }
+
+    #[test]
+    fn a_module_is_passed_configurations_of_the_provider_it_names() {
+        let text = r#"(use-module site "./site.nim")
+               (include site (providers (builtin other) (builtin.a other.b) (builtin.c builtin.d)))"#;
+        let files = MemoryFiles::default()
+            .with("/p/main.nim", text)
+            .with("/p/site.nim", r#"(resource terraform-data "x" (input 1))"#);
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(!diags.iter().any(Diagnostic::is_error), "{diags:?}");
+        let mut diagnostics = Vec::new();
+        let g = Graph::build(&config, &mut diagnostics).expect("a graph");
+        let known = ["builtin", "other", "other.b"];
+        g.check_passed_providers(&|a| known.contains(&a), &known, &mut diagnostics);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`builtin` is passed `other`, a configuration of provider `other`, not `builtin`",
+                "`builtin.a` is passed `other.b`, a configuration of provider `other`, not `builtin`",
+                "no provider configuration `builtin.d`",
+            ]
+        );
     }
 }

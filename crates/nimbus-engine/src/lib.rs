@@ -28,12 +28,12 @@ pub mod terraform_state;
 pub mod walk;
 
 pub use events::{Event, EventSink, Events, NoEvents};
-pub use graph::Graph;
+pub use graph::{Graph, ProviderMap};
 pub use job::{JobContext, WalkMode};
 pub use plan::{
     Action, OutputChange, Plan, PlanSummary, PlannedImport, PlannedMove, ResourceChange,
 };
-pub use providers::{Catalog, ProviderSet, Requirement};
+pub use providers::{Catalog, ProviderHandle, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use saved::{SavedPlan, SavedPlanError};
 pub use walk::{Outputs, address_matches, block_of, selects};
@@ -139,6 +139,14 @@ impl<'c> Engine<'c> {
                 None
             }
         };
+        if let (Some(graph), Some(providers)) = (&graph, &providers) {
+            let known: Vec<&str> = providers.handles.keys().map(String::as_str).collect();
+            graph.check_passed_providers(
+                &|address| providers.handles.contains_key(address),
+                &known,
+                &mut diagnostics,
+            );
+        }
         match (graph, providers) {
             (Some(graph), Some(providers)) if diagnostics.is_empty() => Ok(Engine {
                 config,
@@ -501,16 +509,61 @@ impl<'c> Engine<'c> {
     /// `module.x[1].TYPE.NAME` in an `include` with `count`/`for-each`),
     /// found through the module calls its steps name.
     pub fn find_block(&self, block: &str) -> Option<&'c nimbus_config::Resource> {
+        self.find_block_in(block).map(|(resource, _)| resource)
+    }
+
+    /// [`Engine::find_block`], with the providers passed to the module
+    /// instance the block is in.
+    fn find_block_in(&self, block: &str) -> Option<(&'c nimbus_config::Resource, ProviderMap)> {
         let address = nimbus_config::BlockAddr::parse(block).ok()?;
-        let mut module = self.config.root();
+        let mut module = 0;
+        let mut passed = ProviderMap::new();
         for step in &address.module {
             // Whatever the key: an instance whose `count` index or
             // `for-each` key went away still has its block configured,
             // and its `prevent-destroy` still protects it.
-            let call = module.calls.iter().find(|c| c.name.text == step.name)?;
-            module = &self.config.modules[self.config.called(module, call)?];
+            let index = &self.graph.indexes[module];
+            let call = &index.module.calls[*index.calls.get(step.name.as_str())?];
+            if !call.providers.is_empty() {
+                passed = graph::pass_providers(&passed, call);
+            }
+            module = self.config.called(index.module, call)?;
         }
-        module.resource(address.mode, &address.type_name, &address.name)
+        // Found by the module's index: this runs for every object in state.
+        let index = &self.graph.indexes[module];
+        let i = index.position(address.mode, &address.type_name, &address.name)?;
+        let config: &'c nimbus_config::Config = self.config;
+        Some((&config.modules[module].resources[i], passed))
+    }
+
+    /// The provider configuration that serves block `block` (an address),
+    /// with the providers passed to its module instance.
+    pub fn provider_for_block(&self, block: &str) -> Option<Result<&ProviderHandle, Diagnostic>> {
+        let (resource, passed) = self.find_block_in(block)?;
+        Some(self.providers.for_resource_in(resource, &passed))
+    }
+
+    /// The type Terraform records for root output `name` with `value`,
+    /// when its expression tells more than the value does (a map, a list
+    /// or a set); `None` when the value's own type is the answer.
+    fn output_type(&self, name: &str, value: &serde_json::Value) -> Option<serde_json::Value> {
+        let root = self.config.root();
+        let output = root.outputs.iter().find(|o| o.name.text == name)?;
+        let index = &self.graph.indexes[0];
+        let attribute = |mode, type_name: &str, name: &str, attribute: &str| {
+            index
+                .position(mode, type_name, name)
+                .map(|i| &root.resources[i])
+                .filter(|r| r.count.is_none() && r.for_each.is_none())
+                .and_then(|r| self.providers.for_resource(r).ok())
+                .and_then(|h| h.resource_schema(mode, type_name).cloned())
+                .and_then(|schema| schema.attribute(attribute).map(|a| a.ty.clone()))
+                .unwrap_or(nimbus_value::Type::Any)
+        };
+        match nimbus_eval::static_type(root, &output.value, &attribute) {
+            nimbus_value::Type::Any => None,
+            ty => Some(terraform_state::cty_type(&ty, value)),
+        }
     }
 
     /// Applies an approved plan: the walk re-plans each instance with every
@@ -602,12 +655,16 @@ impl<'c> Engine<'c> {
             let records = report
                 .outputs
                 .iter()
-                .filter(|(_, (v, _))| v.is_wholly_known())
-                .map(|(name, (value, sensitive))| OutputRecord {
-                    name: name.clone(),
-                    value: value.to_json(),
-                    sensitive: *sensitive,
-                    terraform_type: None,
+                // Terraform records no output whose value is null.
+                .filter(|(_, (v, _))| v.is_wholly_known() && !v.peel().is_null())
+                .map(|(name, (value, sensitive))| {
+                    let value = value.to_json();
+                    OutputRecord {
+                        name: name.clone(),
+                        terraform_type: self.output_type(name, &value),
+                        value,
+                        sensitive: *sensitive,
+                    }
                 })
                 .collect();
             if let Err(e) = recorder.set_outputs(records).await {
@@ -868,7 +925,9 @@ impl<'c> Engine<'c> {
         if resource.mode != Mode::Managed {
             return Err(Diagnostic::error("data sources cannot be imported"));
         }
-        let handle = self.providers.for_resource(resource)?;
+        let handle = self
+            .provider_for_block(block)
+            .unwrap_or_else(|| self.providers.for_resource(resource))?;
         let schema = handle
             .resource_schema(Mode::Managed, resource.type_name.as_str())
             .ok_or_else(|| Diagnostic::error("resource type has no schema"))?;

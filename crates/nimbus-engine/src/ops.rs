@@ -502,8 +502,8 @@ impl<'e, 'c> Run<'e, 'c> {
         let result = (|| {
             let adoption = terraform_state::read(state, |block, provider| {
                 engine
-                    .find_block(&block.to_string())
-                    .and_then(|resource| engine.providers.for_resource(resource).ok())
+                    .provider_for_block(&block.to_string())
+                    .and_then(Result::ok)
                     .map(|handle| handle.address.to_string())
                     .unwrap_or_else(|| match &provider.alias {
                         Some(alias) => format!("{}.{alias}", provider.local_name()),

@@ -4,6 +4,7 @@
 //! with events, timeout).
 
 use crate::events::{Event, EventSink};
+use crate::graph::{ProviderMap, passed_provider};
 use crate::retry::{CircuitBreaker, RetryPolicy};
 use nimbus_config::{Config, Mode, ProviderBlock, Resource};
 use nimbus_provider::{Provider, ProviderError};
@@ -319,12 +320,31 @@ impl ProviderSet {
     /// configuration that offers the type (a configured provider wins over
     /// the built-in one).
     pub fn for_resource(&self, resource: &Resource) -> Result<&ProviderHandle, Diagnostic> {
+        self.for_resource_in(resource, &ProviderMap::new())
+    }
+
+    /// [`ProviderSet::for_resource`] for a block of a module instance that
+    /// was passed the providers `passed` (see
+    /// [`crate::graph::ModuleInstance::providers`]): a name passed stands
+    /// for the configuration it was passed, and a default configuration
+    /// passed that offers the type serves a block that names none.
+    pub fn for_resource_in(
+        &self,
+        resource: &Resource,
+        passed: &ProviderMap,
+    ) -> Result<&ProviderHandle, Diagnostic> {
         let type_name = resource.type_name.as_str();
         if let Some(explicit) = &resource.provider {
-            let handle = self.handles.get(&explicit.text).ok_or_else(|| {
-                Diagnostic::error(format!("no provider configuration `{}`", explicit.text))
+            let address = passed_provider(passed, &explicit.text);
+            let handle = self.handles.get(address).ok_or_else(|| {
+                let passed_as = if address == explicit.text {
+                    String::new()
+                } else {
+                    format!(" (passed as `{}`)", explicit.text)
+                };
+                Diagnostic::error(format!("no provider configuration `{address}`{passed_as}"))
                     .at(explicit.span)
-                    .with_suggestion(&explicit.text, self.handles.keys().map(String::as_str))
+                    .with_suggestion(address, self.handles.keys().map(String::as_str))
             })?;
             if handle.resource_schema(resource.mode, type_name).is_none() {
                 return Err(Diagnostic::error(format!(
@@ -339,6 +359,17 @@ impl ProviderSet {
                 .at(resource.type_name.span));
             }
             return Ok(handle);
+        }
+        let mut passed_offering: Vec<&ProviderHandle> = passed
+            .iter()
+            .filter(|(name, _)| !name.contains('.'))
+            .filter_map(|(_, root)| self.handles.get(root))
+            .filter(|h| h.resource_schema(resource.mode, type_name).is_some())
+            .collect();
+        passed_offering.sort_by(|a, b| a.address.cmp(&b.address));
+        passed_offering.dedup_by(|a, b| a.address == b.address);
+        if let [one] = passed_offering.as_slice() {
+            return Ok(one);
         }
         let offering: Vec<&ProviderHandle> = self
             .handles

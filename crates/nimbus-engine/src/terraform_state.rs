@@ -16,7 +16,7 @@ use base64::Engine as _;
 use nimbus_config::Mode;
 use nimbus_config::address::{BlockAddr, InstanceAddr, InstanceKey, ModuleStep};
 use nimbus_state::{OutputRecord, ResourceRecord, ResourceStatus};
-use nimbus_value::{AttrPath, Step};
+use nimbus_value::{AttrPath, Step, Type};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -462,6 +462,52 @@ pub fn type_of(value: &Json) -> Json {
     }
 }
 
+/// The cty type of a value whose static type is `ty` (see
+/// [`nimbus_eval::static_type`]), as Terraform records an output's type:
+/// the parts `ty` leaves open ([`Type::Any`]) read from the value.
+pub fn cty_type(ty: &Type, value: &Json) -> Json {
+    // The element type of a collection: its own, with open parts read
+    // from the first element.
+    let element = |t: &Type, mut items: Box<dyn Iterator<Item = &Json> + '_>| match items.next() {
+        Some(first) => cty_type(t, first),
+        None => cty_type(t, &Json::Null),
+    };
+    match (ty, value) {
+        (Type::Optional(t, _), v) => cty_type(t, v),
+        (Type::Any, v) => type_of(v),
+        (Type::Bool, _) => json!("bool"),
+        (Type::Number, _) => json!("number"),
+        (Type::String, _) => json!("string"),
+        (Type::List(t), v) => json!(["list", element(t, elements(v))]),
+        (Type::Set(t), v) => json!(["set", element(t, elements(v))]),
+        (Type::Map(t), v) => json!(["map", element(t, elements(v))]),
+        (Type::Object(fields), v) => json!([
+            "object",
+            fields
+                .iter()
+                .map(|(k, t)| (k.clone(), cty_type(t, v.get(k).unwrap_or(&Json::Null))))
+                .collect::<serde_json::Map<_, _>>()
+        ]),
+        (Type::Tuple(types), v) => json!([
+            "tuple",
+            types
+                .iter()
+                .enumerate()
+                .map(|(i, t)| cty_type(t, v.get(i).unwrap_or(&Json::Null)))
+                .collect::<Vec<_>>()
+        ]),
+    }
+}
+
+/// The elements of a JSON array, or the values of an object.
+fn elements(value: &Json) -> Box<dyn Iterator<Item = &Json> + '_> {
+    match value {
+        Json::Array(items) => Box::new(items.iter()),
+        Json::Object(fields) => Box::new(fields.values()),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
 /// The Terraform provider that serves a resource type Nimbus serves with
 /// a built-in provider (`null_resource` → `hashicorp/null`), by the type's
 /// prefix as Terraform itself infers providers. `None` for types Terraform
@@ -484,6 +530,85 @@ pub fn builtin_source(type_name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An output's type as Terraform records it, from its `.nim`
+    /// expression (in a module declaring `(define-variables ...)`) and
+    /// value.
+    fn typed(variables: &str, expression: &str, value: Json) -> Json {
+        let text = format!("{variables}\n(output \"o\" (value {expression}))");
+        let files = nimbus_config::MemoryFiles::default().with("/p/main.nim", &text);
+        let (config, diagnostics) = nimbus_config::load(std::path::Path::new("/p"), &files);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let root = config.root();
+        let schema_type = |_, _: &str, _: &str, _: &str| Type::Any;
+        cty_type(
+            &nimbus_eval::static_type(root, &root.outputs[0].value, &schema_type),
+            &value,
+        )
+    }
+
+    #[test]
+    fn output_types_follow_the_expression() {
+        let vars = r#"(define-variables
+            (names (type (list string)))
+            (tags (type (map string)))
+            (ids (type (set string)))
+            (objects (type (list (object (a any)))))
+            (loose (type any)))"#;
+        assert_eq!(
+            typed(vars, "(var names)", json!(["a"])),
+            json!(["list", "string"])
+        );
+        assert_eq!(
+            typed(vars, "(var tags)", json!({"k": "v"})),
+            json!(["map", "string"])
+        );
+        assert_eq!(
+            typed(vars, "(var ids)", json!([])),
+            json!(["set", "string"])
+        );
+        // The open parts of a declared type are read from the value.
+        assert_eq!(
+            typed(vars, "(var objects)", json!([{"a": [1]}])),
+            json!(["list", ["object", {"a": ["tuple", ["number"]]}]])
+        );
+        assert_eq!(
+            typed(vars, "(var loose)", json!({"k": 1})),
+            json!(["object", {"k": "number"}])
+        );
+        assert_eq!(
+            typed(vars, "(list 1 (var tags))", json!([1, {"k": "v"}])),
+            json!(["tuple", ["number", ["map", "string"]]])
+        );
+        assert_eq!(
+            typed(
+                vars,
+                "(map (\"n\" (var names)) (\"x\" 1))",
+                json!({"n": [], "x": 1})
+            ),
+            json!(["object", {"n": ["list", "string"], "x": "number"}])
+        );
+        assert_eq!(
+            typed(
+                vars,
+                "(to-map (map (a \"x\") (b \"y\")))",
+                json!({"a": "x", "b": "y"})
+            ),
+            json!(["map", "string"])
+        );
+        assert_eq!(
+            typed(vars, "(to-set (list 1 \"a\"))", json!(["1", "a"])),
+            json!(["set", "string"])
+        );
+        assert_eq!(
+            typed(vars, "(to-list (list))", json!([])),
+            json!(["list", "dynamic"])
+        );
+        assert_eq!(
+            typed(vars, "(split \",\" \"a,b\")", json!(["a", "b"])),
+            json!(["list", "string"])
+        );
+    }
 
     const STATE: &str = r#"{
   "version": 4, "terraform_version": "1.0.3", "serial": 9,

@@ -423,6 +423,7 @@ impl<'a> Walker<'a> {
             }
             Vertex::Output(mi, i) => self.start_output(mi, i),
             Vertex::Provider(p) => self.start_provider(p),
+            Vertex::Barrier(_) | Vertex::Completion(_) => Start::Done,
             Vertex::Resource(mi, i) if self.scoped_to_check(mi, i) => self.start_scoped(v, mi, i),
             Vertex::Resource(mi, i) => self.start_resource(v, mi, i),
         }
@@ -604,7 +605,11 @@ impl<'a> Walker<'a> {
         let index = &g.indexes[instance.module];
         let resource: &Resource = &index.module.resources[ri];
         let block = format!("{}{}", instance.prefix, resource.address());
-        let handle = match self.input.providers.for_resource(resource) {
+        let handle = match self
+            .input
+            .providers
+            .for_resource_in(resource, &instance.providers)
+        {
             Ok(h) => h.clone(),
             Err(d) => return self.fail(d),
         };

@@ -36,7 +36,8 @@
 //! The transcript shows, per step, the planned changes (address, action,
 //! changed attributes with before and after values; `(known after apply)`
 //! and `(sensitive)` as a user sees them), the apply report, and then the
-//! state: addresses, recorded outputs and the files the project holds.
+//! state: addresses (with the provider configuration, when an aliased one
+//! serves), recorded outputs and the files the project holds.
 //! Random values (ids, random bytes, and digests of content holding them)
 //! are replaced by `<ATTRIBUTE#N>`, numbered in order of first appearance,
 //! so that an unchanged id reads the same across steps and a replaced
@@ -541,7 +542,13 @@ fn render_state(out: &mut String, project: &Project, resources: &[ResourceRecord
         } else {
             ""
         };
-        let _ = writeln!(out, "  {}{tainted}", record.address);
+        // Which configuration serves it, when not a default one.
+        let provider = if record.provider.contains('.') {
+            format!(" (provider {})", record.provider)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "  {}{tainted}{provider}", record.address);
     }
     let outputs = project.outputs();
     if !outputs.is_empty() {
@@ -559,7 +566,7 @@ fn render_state(out: &mut String, project: &Project, resources: &[ResourceRecord
     let files: Vec<(String, Vec<u8>)> = project
         .files()
         .into_iter()
-        .filter(|(path, _)| !path.ends_with(".nim"))
+        .filter(|(path, _)| !path.ends_with(".nim") && !path.ends_with(".tf"))
         .collect();
     if !files.is_empty() {
         out.push_str("files:\n");

@@ -177,7 +177,7 @@ fn placeholder(ty: &Type) -> &'static str {
         Type::Number => "NUMBER",
         Type::Bool => "#t",
         Type::Map(_) | Type::Object(_) => "(KEY VALUE) ...",
-        Type::List(_) | Type::Set(_) => "VALUE ...",
+        Type::List(_) | Type::Set(_) | Type::Tuple(_) => "VALUE ...",
         Type::Any => "VALUE",
         Type::Optional(t, _) => placeholder(t),
     }

@@ -139,7 +139,17 @@ impl<'a> Context<'a> {
             // where Nimbus runs (`-C DIR` moves there first) and what
             // relative paths given to the file functions start from.
             "path-module" => Ok(Value::string(self.index.module.path_from_root.as_str())),
-            "path-root" | "path-cwd" => Ok(Value::string(".")),
+            "path-root" => Ok(Value::string(".")),
+            // The working directory, absolute: the root module's directory
+            // (where relative paths start from, wherever Nimbus was
+            // started), so a saved plan applied with `-C` from elsewhere
+            // sees the same. Unknown without file access.
+            "path-cwd" => match self.functions.files {
+                Some(files) => files.current_dir().map(Value::String).map_err(|e| {
+                    Diagnostic::error(format!("cannot tell the working directory: {e}")).at(span)
+                }),
+                None => Ok(Value::Unknown),
+            },
             "terraform-workspace" => Ok(Value::string(self.workspace)),
             "self" => Err(
                 Diagnostic::error("`self` is only available in a `postcondition`")

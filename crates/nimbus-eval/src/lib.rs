@@ -11,6 +11,7 @@ pub mod expand;
 pub mod expr;
 pub mod refs;
 pub mod scope;
+pub mod static_type;
 mod template_file;
 pub mod vars;
 
@@ -19,6 +20,7 @@ pub use expand::{Expansion, expand, expand_call, expand_for_each};
 pub use expr::{Context, SPECIAL_FORMS, is_expression_form};
 pub use refs::{Reference, form_references, references};
 pub use scope::{Instances, ModuleIndex, Scope};
+pub use static_type::static_type;
 pub use vars::{
     InputOrigin, InputValue, Inputs, eval_variables, parse_text_value, parse_var_file,
     parse_var_json, unknown_for_unset,

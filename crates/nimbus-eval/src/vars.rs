@@ -269,7 +269,7 @@ pub fn parse_text_value(text: &str, ty: &Type, sensitive: bool) -> Result<Value,
 /// How to write a value of a collection type as text, for messages.
 fn how_to_write(ty: &Type) -> &'static str {
     match ty {
-        Type::List(_) | Type::Set(_) => "write a list as (list ...) or JSON [...]",
+        Type::List(_) | Type::Set(_) | Type::Tuple(_) => "write a list as (list ...) or JSON [...]",
         Type::Map(_) | Type::Object(_) => "write a map as (map (KEY VALUE) ...) or JSON {...}",
         _ => "write it as a .nim literal or JSON",
     }

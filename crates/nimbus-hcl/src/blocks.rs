@@ -1,7 +1,7 @@
 //! Blocks to `.nim` top-level forms.
 
 use crate::{Binding, Lowerer, form, list, string, symbol};
-use hcl_edit::expr::Expression;
+use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use nimbus_syntax::{Diagnostic, Node, NodeKind, SPECIAL_FORMS, Span};
 
@@ -341,7 +341,22 @@ impl Lowerer<'_> {
                                 }
                             }
                             Some("configuration_aliases") => {
-                                self.unsupported(key_span, "`configuration_aliases`")
+                                // A declaration of the aliased
+                                // configurations a caller passes
+                                // (`providers`): Nimbus resolves what is
+                                // passed without it, so it is only checked.
+                                let value_span = self.span_of(value.expr(), at);
+                                match value.expr() {
+                                    Expression::Array(items) => {
+                                        for item in items.iter() {
+                                            self.provider_reference(item, value_span);
+                                        }
+                                    }
+                                    _ => self.error(
+                                        value_span,
+                                        "`configuration_aliases` is a list of provider configurations: `[aws.east]`",
+                                    ),
+                                }
                             }
                             _ => self.error(
                                 key_span,
@@ -503,18 +518,21 @@ impl Lowerer<'_> {
                         );
                         None
                     }
-                    ("tuple", _) => {
-                        self.unsupported(at, "a `tuple(...)` type");
-                        None
+                    ("tuple", [Expression::Array(elements)]) => {
+                        let mut items = Vec::new();
+                        for element in elements.iter() {
+                            items.push(self.type_expr(element, at)?);
+                        }
+                        Some(form("tuple", items, at))
                     }
                     _ => {
-                        self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T) or object({...})");
+                        self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...])");
                         None
                     }
                 }
             }
             _ => {
-                self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T) or object({...})");
+                self.error(at, "expected a type: string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...])");
                 None
             }
         }
@@ -574,7 +592,10 @@ impl Lowerer<'_> {
                             };
                             ("sensitive", vec![node])
                         }),
-                        "depends_on" => Some(("depends-on", self.depends_on(&a.value, at))),
+                        // `depends_on = []` says nothing (and an entry
+                        // that could not be read is reported already).
+                        "depends_on" => Some(("depends-on", self.depends_on(&a.value, at)))
+                            .filter(|(_, deps)| !deps.is_empty()),
                         other => {
                             self.diagnostics.push(
                                 Diagnostic::error(format!("unknown output setting `{other}`"))
@@ -653,6 +674,11 @@ impl Lowerer<'_> {
                         "provider" => self.provider_reference(&a.value, at).into_iter().collect(),
                         _ => vec![self.expr(&a.value, at)],
                     };
+                    // `depends_on = []` says nothing (and an entry that
+                    // could not be read is reported already).
+                    if *meta == "depends-on" && args.is_empty() {
+                        continue;
+                    }
                     items.push(form_at(meta, key_span, args, at));
                 }
                 Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
@@ -696,6 +722,43 @@ impl Lowerer<'_> {
         })
     }
 
+    /// A module's `providers = { aws = aws.west, aws.east = aws }` to
+    /// `(aws aws.west)` `(aws.east aws)` entries.
+    fn passed_providers(&mut self, value: &Expression, span: Span) -> Vec<Node> {
+        let at = self.span_of(value, span);
+        let Expression::Object(object) = value else {
+            self.error(
+                at,
+                "`providers` is a map of provider configurations: `{ aws = aws.west }`",
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, item) in object.iter() {
+            let key_span = self.span_of(key, at);
+            let inner = match key {
+                ObjectKey::Ident(name) => Some(symbol(name.as_str(), key_span)),
+                // A JSON document's keys are strings: `{"aws.east": ...}`.
+                ObjectKey::Expression(e) => match self.literal(e) {
+                    Some(NodeKind::String(name))
+                        if !name.is_empty()
+                            && name.split('.').count() <= 2
+                            && name.split('.').all(|part| !part.is_empty()) =>
+                    {
+                        Some(symbol(&name, key_span))
+                    }
+                    _ => self.provider_reference(e, key_span),
+                },
+            };
+            let outer = self.provider_reference(item.expr(), at);
+            if let (Some(inner), Some(outer)) = (inner, outer) {
+                let entry_span = inner.span.to(outer.span);
+                out.push(list(vec![inner, outer], entry_span));
+            }
+        }
+        out
+    }
+
     /// `depends_on = [aws_s3_bucket.b, data.x.y]` to `(ref ...)` forms.
     fn depends_on(&mut self, value: &Expression, span: Span) -> Vec<Node> {
         let at = self.span_of(value, span);
@@ -719,12 +782,25 @@ impl Lowerer<'_> {
                     };
                     parts.len() == names
                 });
+            let whole_module = (lowered.head() == Some("module-outputs"))
+                .then(|| lowered.as_list())
+                .flatten()
+                .and_then(|parts| match parts {
+                    [_, name] => name.as_symbol().map(|n| symbol(n, name.span)),
+                    _ => None,
+                });
             if is_block_reference {
                 out.push(lowered);
+            } else if let Some(name) = whole_module {
+                // `module.NAME`: everything of that module call.
+                out.push(list(vec![symbol("module", item_span), name], item_span));
             } else if matches!(lowered.head(), Some("module-output" | "module-outputs"))
                 || is_module(item)
             {
-                self.unsupported(item_span, "a module in `depends_on`");
+                self.error(
+                    item_span,
+                    "`depends_on` names a whole module call, e.g. `module.network`",
+                );
             } else {
                 self.error(
                     item_span,
@@ -877,8 +953,20 @@ impl Lowerer<'_> {
                     at,
                 )),
                 "version" => self.unsupported(at, "a module `version` (registry modules)"),
-                "providers" => self.unsupported(at, "passing `providers` to a module"),
-                "depends_on" => self.unsupported(at, "`depends_on` on a module"),
+                // `providers = {}` and `depends_on = []` say nothing (and
+                // an entry that could not be read is reported already).
+                "providers" => {
+                    let entries = self.passed_providers(&a.value, at);
+                    if !entries.is_empty() {
+                        meta.push(form_at("providers", key_span, entries, at));
+                    }
+                }
+                "depends_on" => {
+                    let dependencies = self.depends_on(&a.value, at);
+                    if !dependencies.is_empty() {
+                        meta.push(form_at("depends-on", key_span, dependencies, at));
+                    }
+                }
                 _ => rest.push(structure),
             }
         }

@@ -161,8 +161,7 @@ impl CtyType {
         }
     }
 
-    /// The Nimbus type users see. Tuples have no Nimbus counterpart and
-    /// become lists of `any`.
+    /// The Nimbus type users see.
     pub fn to_nimbus(&self) -> Type {
         match self {
             CtyType::Bool => Type::Bool,
@@ -178,7 +177,7 @@ impl CtyType {
                     .map(|(k, t)| (k.clone(), t.to_nimbus()))
                     .collect(),
             ),
-            CtyType::Tuple(_) => Type::list(Type::Any),
+            CtyType::Tuple(types) => Type::Tuple(types.iter().map(CtyType::to_nimbus).collect()),
         }
     }
 

@@ -20,6 +20,10 @@ pub enum Type {
     /// A fixed set of named attributes, each with its own type. Attributes
     /// missing from a value are null.
     Object(BTreeMap<String, Type>),
+    /// A fixed number of elements, each with its own type (Terraform's
+    /// `tuple([T, ...])`). A list (or set) of as many elements converts,
+    /// element by element.
+    Tuple(Vec<Type>),
     /// The type of an object's attribute that may be left out (Terraform's
     /// `optional(T)` / `optional(T, DEFAULT)`): a missing or null value
     /// becomes the default (converted to `T`), or null without one.
@@ -133,7 +137,41 @@ impl Type {
                     let p = join_path(path, &k, sensitive);
                     out.insert(k, t.convert_at(v, &p, sensitive)?);
                 }
+                if **t == Type::Any && mixed_primitives(out.values(), path)? {
+                    for v in out.values_mut() {
+                        *v = to_string(std::mem::replace(v, Value::Null));
+                    }
+                }
                 Ok(Value::Map(out))
+            }
+            (Type::Tuple(types), Value::List(items)) => {
+                if types.len() != items.len() {
+                    let elements = |n: usize| if n == 1 { "element" } else { "elements" };
+                    return Err(TypeError {
+                        path: path.to_string(),
+                        message: format!(
+                            "expected a tuple of {} {}, found a list of {} {}",
+                            types.len(),
+                            elements(types.len()),
+                            items.len(),
+                            elements(items.len())
+                        ),
+                    });
+                }
+                types
+                    .iter()
+                    .zip(items)
+                    .enumerate()
+                    .map(|(i, (t, v))| {
+                        let p = if sensitive {
+                            path.to_string()
+                        } else {
+                            format!("{path}[{i}]")
+                        };
+                        t.convert_at(v, &p, sensitive)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::List)
             }
             (Type::Object(fields), Value::Map(mut map)) => {
                 let mut out = BTreeMap::new();
@@ -195,7 +233,7 @@ fn convert_items(
     path: &str,
     sensitive: bool,
 ) -> Result<Vec<Value>, TypeError> {
-    items
+    let items: Vec<Value> = items
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
@@ -206,7 +244,50 @@ fn convert_items(
             };
             t.convert_at(v, &p, sensitive)
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    if *t == Type::Any && mixed_primitives(items.iter(), path)? {
+        return Ok(items.into_iter().map(to_string).collect());
+    }
+    Ok(items)
+}
+
+/// Whether the elements of a collection of `any` are primitives of more
+/// than one type, strings among them (`[1, "x"]`, `{a = true, b = "x"}`):
+/// Terraform makes such a `list(any)` / `map(any)` a collection of
+/// strings, one element type. Numbers and bools without a string have no
+/// type in common: an error, as in Terraform.
+fn mixed_primitives<'v>(
+    items: impl Iterator<Item = &'v Value>,
+    path: &str,
+) -> Result<bool, TypeError> {
+    let (mut string, mut number, mut bool) = (false, false, false);
+    for item in items {
+        match item.peel() {
+            Value::String(_) => string = true,
+            Value::Number(_) => number = true,
+            Value::Bool(_) => bool = true,
+            Value::Null | Value::Unknown => {}
+            _ => return Ok(false),
+        }
+    }
+    if number && bool && !string {
+        return Err(TypeError {
+            path: path.to_string(),
+            message: "all elements must have the same type: numbers and bools have none in common"
+                .to_string(),
+        });
+    }
+    Ok(string && (number || bool))
+}
+
+/// A primitive as a string, its sensitive mark kept.
+fn to_string(value: Value) -> Value {
+    match value {
+        Value::Sensitive(inner) => to_string(*inner).into_sensitive(),
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other,
+    }
 }
 
 /// Parses a number the way a user writes one: integers stay exact.
@@ -245,6 +326,13 @@ impl fmt::Display for Type {
                 }
                 f.write_str(")")
             }
+            Type::Tuple(types) => {
+                f.write_str("(tuple")?;
+                for t in types {
+                    write!(f, " {t}")?;
+                }
+                f.write_str(")")
+            }
             Type::Optional(t, None) => write!(f, "(optional {t})"),
             Type::Optional(t, Some(default)) => write!(f, "(optional {t} {default})"),
         }
@@ -277,6 +365,82 @@ mod tests {
                 .unwrap()
                 .is_sensitive()
         );
+    }
+
+    #[test]
+    fn a_collection_of_any_mixing_primitives_is_one_of_strings() {
+        let mixed = Value::List(vec![Value::int(1), Value::string("x"), Value::Bool(true)]);
+        assert_eq!(
+            Type::list(Type::Any).convert(mixed.clone()).unwrap(),
+            Value::List(vec![
+                Value::string("1"),
+                Value::string("x"),
+                Value::string("true")
+            ])
+        );
+        assert_eq!(
+            Type::set(Type::Any).convert(mixed).unwrap(),
+            Value::List(vec![
+                Value::string("1"),
+                Value::string("true"),
+                Value::string("x")
+            ])
+        );
+        let map = Value::Map(BTreeMap::from([
+            ("a".to_string(), Value::int(1)),
+            ("b".to_string(), Value::string("x").into_sensitive()),
+        ]));
+        assert_eq!(
+            Type::map(Type::Any).convert(map).unwrap(),
+            Value::Map(BTreeMap::from([
+                ("a".to_string(), Value::string("1")),
+                ("b".to_string(), Value::string("x").into_sensitive()),
+            ]))
+        );
+        // One type, or not primitives: left as they are.
+        let same = Value::List(vec![Value::int(1), Value::Null, Value::int(2)]);
+        assert_eq!(Type::list(Type::Any).convert(same.clone()).unwrap(), same);
+        let no_common = Value::List(vec![Value::int(1), Value::Bool(true).into_sensitive()]);
+        let error = Type::list(Type::Any).convert(no_common).unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("all elements must have the same type")
+        );
+        let nested = Value::List(vec![Value::int(1), Value::List(vec![])]);
+        assert_eq!(
+            Type::list(Type::Any).convert(nested.clone()).unwrap(),
+            nested
+        );
+    }
+
+    #[test]
+    fn tuples_convert_element_by_element() {
+        let pair = Type::Tuple(vec![Type::String, Type::Number]);
+        assert_eq!(pair.to_string(), "(tuple string number)");
+        assert_eq!(
+            pair.convert(Value::List(vec![Value::int(1), Value::string("2")]))
+                .unwrap(),
+            Value::List(vec![Value::string("1"), Value::int(2)])
+        );
+        let short = pair.convert(Value::List(vec![Value::int(1)])).unwrap_err();
+        assert_eq!(
+            short.message,
+            "expected a tuple of 2 elements, found a list of 1 element"
+        );
+        let wrong = pair
+            .convert(Value::List(vec![Value::int(1), Value::string("x")]))
+            .unwrap_err();
+        assert_eq!(wrong.path, "[1]");
+        assert_eq!(wrong.message, "expected number, found string \"x\"");
+        assert!(pair.convert(Value::string("a")).is_err());
+        assert!(pair.convert(Value::Unknown).unwrap().is_unknown());
+        // Inside a secret, no position is named.
+        let secret = pair
+            .convert(Value::List(vec![Value::int(1), Value::string("Hunter2")]).into_sensitive())
+            .unwrap_err();
+        assert_eq!(secret.path, "");
+        assert!(!secret.message.contains("Hunter2"));
     }
 
     #[test]

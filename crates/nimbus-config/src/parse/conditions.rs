@@ -286,11 +286,11 @@ fn check_scoped_data(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
             scan(node, within, diagnostics);
         }
         for dep in &resource.depends_on {
-            if dep.mode == Mode::Data
-                && let Some(owner) = module.check_of_data(&dep.type_name, &dep.name)
+            if let Some((Mode::Data, type_name, name)) = dep.block()
+                && let Some(owner) = module.check_of_data(type_name, name)
                 && within != Some(owner.name.as_str())
             {
-                diagnostics.push(refused(&dep.type_name, &dep.name, owner, dep.span));
+                diagnostics.push(refused(type_name, name, owner, dep.span));
             }
         }
     }

@@ -1,0 +1,5 @@
+# expect: 4:15 `providers` is a map of provider configurations
+module "site" {
+  source    = "./site"
+  providers = [aws.west]
+}
