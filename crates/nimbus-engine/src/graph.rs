@@ -2,8 +2,11 @@
 //! resource block, output and provider of every module instance is a
 //! vertex; references and `depends-on` are edges (an `include`'s
 //! `depends-on` through one barrier vertex per instance it makes, a
-//! `depends-on` naming a module through one completion vertex per
-//! instance of it). Built in O(V+E): each
+//! `depends-on` naming a module through one completion vertex per call,
+//! which waits for one per instance of it, and a reference to an output
+//! of an `include` with `count`/`for-each` through one vertex per call
+//! and output, which waits for that output of each instance: what names
+//! a call of K instances adds one edge, not K). Built in O(V+E): each
 //! reference is resolved with a hash lookup.
 
 use nimbus_config::{BlockAddr, Config, InstanceKey, ModuleCall, ModuleId, ModuleStep};
@@ -124,9 +127,22 @@ pub enum Vertex {
     Barrier(usize),
     /// Everything of a module instance done: every resource block of it
     /// and of the instances it includes. What a `(depends-on (module
-    /// NAME))` waits for; only instances some such names (and what they
-    /// include) have one, depending on their blocks and their children's.
+    /// NAME))` waits for, through the call's [`Vertex::CallCompletion`];
+    /// only instances some such names (and what they include) have one,
+    /// depending on their blocks and their children's.
     Completion(usize),
+    /// Every instance of call `.1` of module instance `.0` done: waits for
+    /// the [`Vertex::Completion`] of each. What a `(depends-on (module
+    /// NAME))` names, so B blocks naming a call of K instances make B+K
+    /// edges, not B×K (Terraform's one node per module call). Only calls
+    /// some `depends-on` names have one.
+    CallCompletion(usize, usize),
+    /// Output `.2` of every instance of call `.1` of module instance `.0`:
+    /// waits for that output of each. What a reference to an output of an
+    /// `include` with `count`/`for-each` (`module.m[0].x`, `module.m[*].x`,
+    /// `module.m`) points at, for the same reason. Only such calls have
+    /// them.
+    CallOutput(usize, usize, usize),
 }
 
 pub struct Graph<'c> {
@@ -294,12 +310,34 @@ impl<'c> Graph<'c> {
         for p in 0..self.config.root().providers.len() {
             add(&mut self.graph, &mut self.vertex_of, Vertex::Provider(p));
         }
-        let completes = self.completed_instances();
+        let (completes, named_calls) = self.completed_instances();
+        for &(mi, call) in &named_calls {
+            add(
+                &mut self.graph,
+                &mut self.vertex_of,
+                Vertex::CallCompletion(mi, call),
+            );
+        }
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
             add(&mut self.graph, &mut self.vertex_of, Vertex::Inputs(mi));
             if completes[mi] {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Completion(mi));
+            }
+            for (ci, call) in module.calls.iter().enumerate() {
+                if !call.is_repeated() {
+                    continue;
+                }
+                let Some(called) = self.config.called(module, call) else {
+                    continue;
+                };
+                for oi in 0..self.config.modules[called].outputs.len() {
+                    add(
+                        &mut self.graph,
+                        &mut self.vertex_of,
+                        Vertex::CallOutput(mi, ci, oi),
+                    );
+                }
             }
             if self.call_of(mi).is_some_and(|c| !c.depends_on.is_empty()) {
                 add(&mut self.graph, &mut self.vertex_of, Vertex::Barrier(mi));
@@ -322,9 +360,11 @@ impl<'c> Graph<'c> {
 
     /// Which instances need a [`Vertex::Completion`]: those of a call
     /// some `depends-on` in the including module names, and what they
-    /// include (a parent comes before its children).
-    fn completed_instances(&self) -> Vec<bool> {
+    /// include (a parent comes before its children); and the calls so
+    /// named, by including instance and call index, once each.
+    fn completed_instances(&self) -> (Vec<bool>, Vec<(usize, usize)>) {
         let mut completes = vec![false; self.instances.len()];
+        let mut calls = Vec::new();
         for (mi, instance) in self.instances.iter().enumerate() {
             if instance.parent.is_some_and(|(parent, _)| completes[parent]) {
                 completes[mi] = true;
@@ -337,17 +377,26 @@ impl<'c> Graph<'c> {
                 .chain(module.outputs.iter().flat_map(|o| &o.depends_on))
                 .chain(module.calls.iter().flat_map(|c| &c.depends_on))
                 .filter_map(|d| d.module());
+            let index = &self.indexes[instance.module];
+            let first = calls.len();
             for call in named {
+                let Some(&ci) = index.calls.get(call) else {
+                    continue; // reported by the loader
+                };
+                if calls[first..].contains(&(mi, ci)) {
+                    continue;
+                }
+                calls.push((mi, ci));
                 for &child in instance.children.get(call).into_iter().flatten() {
                     completes[child] = true;
                 }
             }
         }
-        completes
+        (completes, calls)
     }
 
     /// The vertices a `depends-on` written in module instance `mi` names:
-    /// a block, or the completion of each instance of a call.
+    /// a block, or the completion of a call.
     fn dependency(&self, mi: usize, dep: &nimbus_config::DependsOn, out: &mut Vec<Vertex>) {
         let index = &self.indexes[self.instances[mi].module];
         match dep.block() {
@@ -358,9 +407,13 @@ impl<'c> Graph<'c> {
             ),
             None => {
                 let call = dep.module().unwrap_or_default();
-                for &child in self.instances[mi].children.get(call).into_iter().flatten() {
-                    out.push(Vertex::Completion(child));
-                }
+                out.extend(
+                    index
+                        .calls
+                        .get(call)
+                        .map(|&ci| Vertex::CallCompletion(mi, ci))
+                        .filter(|v| self.vertex_of.contains_key(v)),
+                );
             }
         }
     }
@@ -372,9 +425,10 @@ impl<'c> Graph<'c> {
         Some(&config.modules[self.instances[parent].module].calls[call_index])
     }
 
-    /// The vertices a reference from module instance `mi` points at: one,
-    /// or for an output of an `include` with `count`/`for-each` that
-    /// output of each of its instances.
+    /// The vertices a reference from module instance `mi` points at: one
+    /// (for an output of an `include` with `count`/`for-each`, the vertex
+    /// of that output of every instance), or for the whole of a call
+    /// (`module.m`) each of its outputs.
     fn resolve(&self, mi: usize, reference: &Reference, out: &mut Vec<Vertex>) {
         let index = &self.indexes[self.instances[mi].module];
         match reference {
@@ -388,6 +442,17 @@ impl<'c> Graph<'c> {
                 out.extend(index.position(*mode, t, n).map(|i| Vertex::Resource(mi, i)))
             }
             Reference::ModuleOutput(call, name) => {
+                if let Some(ci) = self.repeated_call(mi, call) {
+                    let called = &self.config.modules[self.called_module(mi, ci)];
+                    out.extend(
+                        called
+                            .outputs
+                            .iter()
+                            .position(|o| o.name.text == **name)
+                            .map(|oi| Vertex::CallOutput(mi, ci, oi)),
+                    );
+                    return;
+                }
                 for &child in self.instances[mi].children.get(*call).into_iter().flatten() {
                     let child_module = &self.config.modules[self.instances[child].module];
                     out.extend(
@@ -400,6 +465,13 @@ impl<'c> Graph<'c> {
                 }
             }
             Reference::Module(call) => {
+                if let Some(ci) = self.repeated_call(mi, call) {
+                    let outputs = self.config.modules[self.called_module(mi, ci)]
+                        .outputs
+                        .len();
+                    out.extend((0..outputs).map(|oi| Vertex::CallOutput(mi, ci, oi)));
+                    return;
+                }
                 for &child in self.instances[mi].children.get(*call).into_iter().flatten() {
                     let outputs = self.config.modules[self.instances[child].module]
                         .outputs
@@ -408,6 +480,24 @@ impl<'c> Graph<'c> {
                 }
             }
         }
+    }
+
+    /// The index of call `name` of module instance `mi`, when it has
+    /// `count`/`for-each` and a module that was found (so it has
+    /// [`Vertex::CallOutput`]s).
+    fn repeated_call(&self, mi: usize, name: &str) -> Option<usize> {
+        let index = &self.indexes[self.instances[mi].module];
+        let &ci = index.calls.get(name)?;
+        let call = &index.module.calls[ci];
+        (call.is_repeated() && self.config.called(index.module, call).is_some()).then_some(ci)
+    }
+
+    /// The module call `ci` of module instance `mi` includes (found).
+    fn called_module(&self, mi: usize, ci: usize) -> ModuleId {
+        let module = &self.config.modules[self.instances[mi].module];
+        self.config
+            .called(module, &module.calls[ci])
+            .unwrap_or_default()
     }
 
     fn add_edges(&mut self) {
@@ -462,6 +552,22 @@ impl<'c> Graph<'c> {
         }
         for (mi, instance) in self.instances.iter().enumerate() {
             let module = &self.config.modules[instance.module];
+            for (ci, call) in module.calls.iter().enumerate() {
+                let children = instance.children.get(&call.name.text).into_iter().flatten();
+                let done = Vertex::CallCompletion(mi, ci);
+                if self.vertex_of.contains_key(&done) {
+                    edges.extend(children.clone().map(|&c| (done, Vertex::Completion(c))));
+                }
+                if self.vertex_of.contains_key(&Vertex::CallOutput(mi, ci, 0)) {
+                    for oi in 0..self.config.modules[self.called_module(mi, ci)]
+                        .outputs
+                        .len()
+                    {
+                        let all = Vertex::CallOutput(mi, ci, oi);
+                        edges.extend(children.clone().map(|&c| (all, Vertex::Output(c, oi))));
+                    }
+                }
+            }
             if self.vertex_of.contains_key(&Vertex::Completion(mi)) {
                 let done = Vertex::Completion(mi);
                 edges.extend((0..module.resources.len()).map(|j| (done, Vertex::Resource(mi, j))));
@@ -556,8 +662,16 @@ impl<'c> Graph<'c> {
             if !is_cycle {
                 continue;
             }
+            // A cycle through a call's vertex also goes through those of
+            // its instances, which name it better.
             let mut members: Vec<(String, Span)> = component
                 .iter()
+                .filter(|n| {
+                    !matches!(
+                        self.graph[**n],
+                        Vertex::CallCompletion(..) | Vertex::CallOutput(..)
+                    )
+                })
                 .map(|n| (self.describe(self.graph[*n]), self.span(self.graph[*n])))
                 .collect();
             members.sort_by_key(|(_, s)| (s.file, s.start));
@@ -604,6 +718,19 @@ impl<'c> Graph<'c> {
             Vertex::Completion(mi) => {
                 format!("all of {}", self.instances[mi].prefix.trim_end_matches('.'))
             }
+            Vertex::CallCompletion(mi, ci) => format!(
+                "every instance of {}module.{}",
+                self.instances[mi].prefix,
+                module_of(mi).calls[ci].name.text
+            ),
+            Vertex::CallOutput(mi, ci, oi) => format!(
+                "{}module.{}[*].output.{}",
+                self.instances[mi].prefix,
+                module_of(mi).calls[ci].name.text,
+                self.config.modules[self.called_module(mi, ci)].outputs[oi]
+                    .name
+                    .text
+            ),
         }
     }
 
@@ -636,6 +763,9 @@ impl<'c> Graph<'c> {
             Vertex::Provider(p) => self.config.root().providers[p].span,
             Vertex::Barrier(mi) | Vertex::Completion(mi) => {
                 self.call_of(mi).map(|c| c.span).unwrap_or_default()
+            }
+            Vertex::CallCompletion(mi, ci) | Vertex::CallOutput(mi, ci, _) => {
+                module_of(mi).calls[ci].span
             }
         }
     }
@@ -733,6 +863,101 @@ mod tests {
         let mut deps: Vec<String> = g.dependencies(v).map(|d| g.describe(g.graph[d])).collect();
         deps.sort();
         deps
+    }
+
+    /// The graph of `text` (with `files` beside it) expanded: one module
+    /// instance per `count` index.
+    fn expanded(text: &str, files: &[(&str, &str)], check: impl FnOnce(&Graph<'_>)) {
+        let mut memory = MemoryFiles::default().with("/p/main.nim", text);
+        for (path, text) in files {
+            memory = memory.with(*path, *text);
+        }
+        let (config, diags) = load(Path::new("/p"), &memory);
+        assert!(!diags.iter().any(Diagnostic::is_error), "{diags:?}");
+        let mut diagnostics = Vec::new();
+        let base = Graph::build(&config, &mut diagnostics).expect("a graph");
+        let files = crate::files::ConfigFiles::new(Path::new("/p"));
+        let g =
+            crate::expansion::expand(&base, &nimbus_eval::Inputs::new(), &files, &mut diagnostics)
+                .expect("an expansion");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        check(&g);
+    }
+
+    /// The resource blocks the block described as `what` depends on,
+    /// directly or not, described.
+    fn resources_before(g: &Graph<'_>, what: &str) -> Vec<String> {
+        let v = g
+            .graph
+            .node_indices()
+            .find(|v| g.describe(g.graph[*v]) == what)
+            .unwrap_or_else(|| panic!("no vertex {what}"));
+        let mut deps: Vec<String> = g.resource_dependencies()[v.index()]
+            .iter()
+            .map(|d| g.describe(g.graph[*d]))
+            .collect();
+        deps.sort();
+        deps
+    }
+
+    #[test]
+    fn blocks_naming_a_repeated_call_add_edges_linearly() {
+        const BLOCKS: usize = 50;
+        const INSTANCES: usize = 50;
+        let mut text = format!(
+            r#"(use-module m "./m.nim")
+               (include m (count {INSTANCES}))"#
+        );
+        for b in 0..BLOCKS {
+            text.push_str(&format!(
+                r#"(resource terraform-data "b{b}" (input {b}) (depends-on (module m)))
+                   (resource terraform-data "r{b}" (input (module-output m 0 "x")))
+                   (resource terraform-data "s{b}" (input (module-output m "x")))"#
+            ));
+        }
+        let module = r#"(resource terraform-data "x" (input 1))
+                        (output "x" (value (ref terraform-data "x" "output")))"#;
+        expanded(&text, &[("/p/m.nim", module)], |g| {
+            assert_eq!(g.instances.len(), INSTANCES + 1);
+            // Per block: its provider... a handful of edges each; per
+            // instance as many. The product of the two would be 3×2500.
+            let edges = g.graph.edge_count();
+            assert!(edges < BLOCKS * INSTANCES / 2, "{edges} edges");
+            let every: Vec<String> = (0..INSTANCES)
+                .map(|k| format!("module.m[{k}].terraform-data.x"))
+                .collect();
+            let mut every_sorted = every.clone();
+            every_sorted.sort();
+            assert_eq!(resources_before(g, "terraform-data.b7"), every_sorted);
+            assert_eq!(resources_before(g, "terraform-data.s3"), every_sorted);
+            // One instance's output is read after every instance's (the
+            // call is one node, as in Terraform), so after instance 0's.
+            assert!(resources_before(g, "terraform-data.r0").contains(&every[0]));
+        });
+    }
+
+    #[test]
+    fn a_cycle_through_a_call_names_its_instances() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.nim",
+                r#"(use-module m "./m.nim")
+                   (include m (count 2) (value (ref terraform-data "a" "output")))
+                   (resource terraform-data "a" (input 1) (depends-on (module m)))"#,
+            )
+            .with(
+                "/p/m.nim",
+                r#"(define-variables (value (type number)))
+                   (resource terraform-data "x" (input (var value)))"#,
+            );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(!diags.iter().any(Diagnostic::is_error), "{diags:?}");
+        let mut diagnostics = Vec::new();
+        assert!(Graph::build(&config, &mut diagnostics).is_none());
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(!messages[0].contains("every instance"), "{}", messages[0]);
+        assert!(messages[0].contains("all of module.m"), "{}", messages[0]);
     }
 
     #[test]

@@ -423,7 +423,10 @@ impl<'a> Walker<'a> {
             }
             Vertex::Output(mi, i) => self.start_output(mi, i),
             Vertex::Provider(p) => self.start_provider(p),
-            Vertex::Barrier(_) | Vertex::Completion(_) => Start::Done,
+            Vertex::Barrier(_)
+            | Vertex::Completion(_)
+            | Vertex::CallCompletion(..)
+            | Vertex::CallOutput(..) => Start::Done,
             Vertex::Resource(mi, i) if self.scoped_to_check(mi, i) => self.start_scoped(v, mi, i),
             Vertex::Resource(mi, i) => self.start_resource(v, mi, i),
         }
