@@ -550,11 +550,11 @@ impl<'c> Engine<'c> {
         let root = self.config.root();
         let output = root.outputs.iter().find(|o| o.name.text == name)?;
         let index = &self.graph.indexes[0];
-        let attribute = |mode, type_name: &str, name: &str, attribute: &str| {
+        let attribute = |mode, type_name: &str, name: &str, indexed: bool, attribute: &str| {
             index
                 .position(mode, type_name, name)
                 .map(|i| &root.resources[i])
-                .filter(|r| r.count.is_none() && r.for_each.is_none())
+                .filter(|r| (r.count.is_some() || r.for_each.is_some()) == indexed)
                 .and_then(|r| self.providers.for_resource(r).ok())
                 .and_then(|h| h.resource_schema(mode, type_name).cloned())
                 .and_then(|schema| schema.attribute(attribute).map(|a| a.ty.clone()))

@@ -540,7 +540,7 @@ mod tests {
         let (config, diagnostics) = nimbus_config::load(std::path::Path::new("/p"), &files);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         let root = config.root();
-        let schema_type = |_, _: &str, _: &str, _: &str| Type::Any;
+        let schema_type = |_, _: &str, _: &str, _: bool, _: &str| Type::Any;
         cty_type(
             &nimbus_eval::static_type(root, &root.outputs[0].value, &schema_type),
             &value,
@@ -608,6 +608,135 @@ mod tests {
             typed(vars, "(split \",\" \"a,b\")", json!(["a", "b"])),
             json!(["list", "string"])
         );
+    }
+
+    /// Terraform 1.0.3's types for these (the CLI's parity fixture has
+    /// them too).
+    #[test]
+    fn output_types_of_conditionals_and_collection_functions() {
+        let vars = r#"(define-variables
+            (flag (type bool))
+            (names (type (list string)))
+            (tags (type (map string)))
+            (groups (type (map (list string))))
+            (rows (type (list (map string))))
+            (records (type (list (object (k string)))))
+            (loose (type any)))"#;
+        let cases = [
+            // The two sides unify: an empty object with a map, an empty
+            // or literal tuple with a list.
+            (
+                "(if (var flag) (var tags) (map))",
+                json!({}),
+                json!(["map", "string"]),
+            ),
+            (
+                "(if (var flag) (var groups) (map))",
+                json!({"g": ["x"]}),
+                json!(["map", ["list", "string"]]),
+            ),
+            (
+                "(if (var flag) (var names) (list \"c\"))",
+                json!(["c"]),
+                json!(["list", "string"]),
+            ),
+            (
+                "(if (var flag) (map (a 1)) (map (a 2)))",
+                json!({"a": 1}),
+                json!(["object", {"a": "number"}]),
+            ),
+            // They do not, or one is only known from its value: the
+            // value's type.
+            (
+                "(if (var flag) (var names) (map (a 1)))",
+                json!({"a": 1}),
+                json!(["object", {"a": "number"}]),
+            ),
+            (
+                "(if (var flag) (var loose) (var tags))",
+                json!([1]),
+                json!(["tuple", ["number"]]),
+            ),
+            (
+                "(merge (var tags) (var tags))",
+                json!({"a": "b"}),
+                json!(["map", "string"]),
+            ),
+            (
+                "(merge (var tags) (map (b \"c\")))",
+                json!({"b": "c"}),
+                json!(["object", {"b": "string"}]),
+            ),
+            (
+                "(concat (var names) (var names))",
+                json!(["a"]),
+                json!(["list", "string"]),
+            ),
+            (
+                "(concat (var names) (list \"c\"))",
+                json!(["a", "c"]),
+                json!(["tuple", ["string", "string"]]),
+            ),
+            (
+                "(flatten (list (var names)))",
+                json!(["a"]),
+                json!(["tuple", ["string"]]),
+            ),
+            (
+                "(values (var groups))",
+                json!([["x"]]),
+                json!(["list", ["list", "string"]]),
+            ),
+            (
+                "(values (map (a \"x\")))",
+                json!(["x"]),
+                json!(["tuple", ["string"]]),
+            ),
+            (
+                "(lookup (var groups) \"g\" (list))",
+                json!(["x"]),
+                json!(["list", "string"]),
+            ),
+            (
+                "(element (var rows) 0)",
+                json!({"k": "v"}),
+                json!(["map", "string"]),
+            ),
+            (
+                "(get (var groups) \"g\")",
+                json!(["x"]),
+                json!(["list", "string"]),
+            ),
+            (
+                "(get (var rows) 0)",
+                json!({"k": "v"}),
+                json!(["map", "string"]),
+            ),
+            (
+                "(get (var records) * \"k\")",
+                json!(["v"]),
+                json!(["list", "string"]),
+            ),
+            (
+                "(get (var rows) * \"k\")",
+                json!(["v"]),
+                json!(["list", "string"]),
+            ),
+            (
+                "(get (var loose) 0)",
+                json!({"k": "v"}),
+                json!(["object", {"k": "string"}]),
+            ),
+            (
+                "(coalesce (var names) (list))",
+                json!(["a"]),
+                json!(["list", "string"]),
+            ),
+            ("(coalesce \"\" \"x\")", json!("x"), json!("string")),
+        ];
+        for (expression, value, expected) in cases {
+            assert_eq!(typed(vars, expression, value), expected, "{expression}");
+        }
     }
 
     const STATE: &str = r#"{

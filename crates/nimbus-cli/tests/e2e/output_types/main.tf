@@ -1,6 +1,7 @@
 # Outputs of every kind of type, for `output -json`: literals, conversion
 # functions, typed variables, a provider attribute, comprehensions, null
-# (not recorded) and a sensitive value.
+# (not recorded), a sensitive value, conditionals, collection functions,
+# indexes and splats.
 variable "names" {
   type    = list(string)
   default = ["a", "b"]
@@ -31,6 +32,26 @@ variable "mixed_map" {
   default = { a = 1, b = "x" }
 }
 
+variable "groups" {
+  type    = map(list(string))
+  default = { g = ["x", "y"] }
+}
+
+variable "rows" {
+  type    = list(map(string))
+  default = [{ k = "v" }]
+}
+
+variable "lists" {
+  type    = list(list(string))
+  default = [["a"], ["b", "c"]]
+}
+
+variable "flag" {
+  type    = bool
+  default = true
+}
+
 variable "secret" {
   type      = string
   default   = "hunter2"
@@ -38,6 +59,11 @@ variable "secret" {
 }
 
 resource "null_resource" "n" {
+  triggers = { a = "b" }
+}
+
+resource "null_resource" "c" {
+  count    = 2
   triggers = { a = "b" }
 }
 
@@ -69,3 +95,34 @@ output "empty_list" { value = [] }
 output "empty_map" { value = {} }
 output "mixed" { value = var.mixed }
 output "mixed_map" { value = var.mixed_map }
+# The two sides of a conditional unify (an empty object with a map, a
+# tuple with a list).
+output "cond_map" { value = var.flag ? var.tags : {} }
+output "cond_map_false" { value = !var.flag ? var.tags : {} }
+output "cond_list" { value = var.flag ? var.names : [] }
+output "cond_groups" { value = var.flag ? var.groups : {} }
+output "cond_tuple_list" { value = var.flag ? var.names : ["c"] }
+output "cond_object" { value = var.flag ? { a = 1 } : { a = 2 } }
+output "merge_maps" { value = merge(var.tags, var.tags) }
+output "merge_groups" { value = merge(var.groups, var.groups) }
+output "merge_object" { value = merge(var.tags, { b = "c" }) }
+output "concat_lists" { value = concat(var.names, var.names) }
+output "concat_nested" { value = concat(var.lists, var.lists) }
+output "concat_tuple" { value = concat(var.names, ["c"]) }
+output "flatten" { value = flatten(var.lists) }
+output "values_map" { value = values(var.tags) }
+output "values_groups" { value = values(var.groups) }
+output "values_object" { value = values({ a = "x", b = "y" }) }
+output "lookup" { value = lookup(var.groups, "g", []) }
+output "lookup_string" { value = lookup(var.tags, "env", "x") }
+output "element_list" { value = element(var.lists, 0) }
+output "element_map" { value = element(var.rows, 0) }
+output "index_list" { value = var.lists[0] }
+output "index_map" { value = var.groups["g"] }
+output "index_rows" { value = var.rows[0] }
+output "index_instance" { value = null_resource.c[0].triggers }
+output "coalesce" { value = coalesce("", "x") }
+output "coalesce_lists" { value = coalesce(var.names, []) }
+output "splat_var" { value = var.rows[*].k }
+output "splat_legacy" { value = var.rows.*.k }
+output "splat_count" { value = null_resource.c[*].triggers.a }
