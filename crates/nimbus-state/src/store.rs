@@ -121,6 +121,34 @@ pub(crate) fn located(path: &Path, e: StateError) -> StateError {
     }
 }
 
+/// Columns of a lock row, in the order [`held_locks`] reads them.
+const LOCK_COLUMNS: &str = "workspace, id, run_id, user, host, pid, operation, started_at";
+
+/// Every lock row, as stored.
+fn held_locks(conn: &Connection) -> Result<Vec<Vec<rusqlite::types::Value>>> {
+    let mut stmt = conn.prepare(&format!("SELECT {LOCK_COLUMNS} FROM locks"))?;
+    let rows = stmt.query_map([], |r| {
+        (0..8)
+            .map(|i| r.get::<_, rusqlite::types::Value>(i))
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replaces every lock row with `rows` (from [`held_locks`]).
+fn replace_locks(conn: &Connection, rows: &[Vec<rusqlite::types::Value>]) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    tx.execute("DELETE FROM locks", [])?;
+    for row in rows {
+        tx.execute(
+            &format!("INSERT INTO locks ({LOCK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            rusqlite::params_from_iter(row.iter()),
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// Refuses an empty database file when backups of it exist: SQLite would
 /// take it for a new, empty state, and the next apply would create again
 /// everything the lost state recorded.
@@ -140,7 +168,7 @@ fn check_not_emptied(dir: &Path, path: &Path) -> Result<()> {
 /// reads every page once: about 50 ms for a 70 MB database.
 fn check_intact(conn: &Connection, path: &Path) -> Result<()> {
     let verdict: Vec<String> = conn
-        .prepare("PRAGMA quick_check(3)")
+        .prepare("PRAGMA quick_check(1)")
         .and_then(|mut stmt| {
             stmt.query_map([], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<_>>()
@@ -943,9 +971,14 @@ impl Store {
         ));
         let mut conn = self.conn();
         backup::backup_to(&conn, &safety)?;
+        // Locks are about the processes running now, not about the state:
+        // the copy's (the run that was beginning when it was taken) would
+        // be stale, and the lock this restore runs under would be lost.
+        let held = held_locks(&conn)?;
         backup::copy_pages(&src, &mut conn)?;
         drop(src);
         schema::migrate(&mut conn)?;
+        replace_locks(&conn, &held)?;
         let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             let _: String =
@@ -1004,8 +1037,10 @@ impl Store {
         }
         backup::backup_to(&src, &db_path)?;
         drop(src);
-        // Opening migrates an older copy and returns it to WAL mode.
-        drop(Store::open(dir)?);
+        // Opening migrates an older copy and returns it to WAL mode. The
+        // copy's locks (the run beginning when it was taken) are stale.
+        let store = Store::open(dir)?;
+        replace_locks(&store.conn(), &[])?;
         Ok(aside)
     }
 

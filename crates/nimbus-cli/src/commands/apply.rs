@@ -181,6 +181,11 @@ fn report(session: &Session, sources: &SourceMap) -> impl Fn(OpsError) -> Report
     move |error| {
         match error {
             OpsError::Diagnostics(ds) => session.out.diagnostics(sources, &ds),
+            OpsError::State { source, .. } | OpsError::Lock { source, .. }
+                if source.is_damage() =>
+            {
+                session.out.error(&session.damage_message(&source))
+            }
             other => session.out.error(&other.to_string()),
         }
         Reported

@@ -2,7 +2,8 @@
 //! that cannot be opened.
 
 use nimbus_state::{
-    OutputRecord, RunStatus, SCHEMA_VERSION, STATE_DB_FILE, StateError, Store, StoreOptions, check,
+    LockRequest, OutputRecord, RunStatus, SCHEMA_VERSION, STATE_DB_FILE, StateError, Store,
+    StoreOptions, check,
 };
 use serde_json::json;
 
@@ -13,7 +14,13 @@ use crate::{Project, record, run};
 fn applied() -> Project {
     let p = Project::new();
     let store = p.open_with(StoreOptions::default());
-    let rec = store.begin_run("default", run("apply")).expect("run");
+    // As a real run: under the workspace's lock, which the backup taken as
+    // the run begins records too.
+    let info = run("apply");
+    let lock = store
+        .lock("default", LockRequest::new(info.run_id.clone(), "apply"))
+        .expect("lock");
+    let rec = store.begin_run("default", info).expect("run");
     for i in 0..300 {
         rec.upsert_blocking(record(&format!("t.r{i:03}"), i))
             .expect("upsert");
@@ -26,6 +33,7 @@ fn applied() -> Project {
     }])
     .expect("output");
     rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    lock.release().expect("unlock");
     drop(store);
     p
 }
@@ -203,8 +211,28 @@ fn the_latest_sound_backup_restores_a_damaged_database() {
     let aside = Store::restore_damaged(&p.dir(), &latest).expect("restore");
     assert_eq!(std::fs::read(&aside).expect("kept aside"), b"garbage");
     let store = p.open();
-    // The backup was taken as the run began: before its changes.
+    // The backup was taken as the run began: before its changes, under
+    // the run's lock, which is not restored with it.
     assert_eq!(store.resources("default").expect("list").len(), 0);
+    assert_eq!(store.current_lock("default").expect("lock"), None);
     drop(store);
     assert!(check(&p.dir()).expect("check").is_consistent());
+}
+
+#[test]
+fn a_restore_keeps_the_locks_held_now_not_those_of_the_copy() {
+    let p = applied();
+    let latest = Store::latest_backup(&p.dir())
+        .expect("backups")
+        .expect("a backup");
+    let store = p.open();
+    let mine = store
+        .lock("default", LockRequest::new("restore-run", "state restore"))
+        .expect("lock");
+    store.restore_from(&latest).expect("restore");
+    assert_eq!(store.resources("default").expect("list").len(), 0);
+    let held = store.current_lock("default").expect("lock").expect("held");
+    assert_eq!(&held, mine.info());
+    mine.release().expect("unlock");
+    assert_eq!(store.current_lock("default").expect("lock"), None);
 }
