@@ -18,7 +18,7 @@ use crate::backup;
 use crate::error::StateError;
 use crate::projection;
 use crate::schema;
-use crate::store::{STATE_DB_FILE, located};
+use crate::store::{STATE_DB_FILE, check_not_emptied, located};
 use crate::types::{OutputRecord, ResourceRecord};
 
 type Result<T> = std::result::Result<T, StateError>;
@@ -134,6 +134,7 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
             reason: "no such file".into(),
         });
     }
+    check_not_emptied(dir, &path)?;
     let examine = || -> Result<CheckReport> {
         let conn = Connection::open_with_flags(
             &path,

@@ -152,7 +152,7 @@ fn replace_locks(conn: &Connection, rows: &[Vec<rusqlite::types::Value>]) -> Res
 /// Refuses an empty database file when backups of it exist: SQLite would
 /// take it for a new, empty state, and the next apply would create again
 /// everything the lost state recorded.
-fn check_not_emptied(dir: &Path, path: &Path) -> Result<()> {
+pub(crate) fn check_not_emptied(dir: &Path, path: &Path) -> Result<()> {
     let empty = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
     if empty && !backup::auto_backups(&dir.join(BACKUP_DIR))?.is_empty() {
         return Err(StateError::Damaged {

@@ -175,6 +175,8 @@ fn truncated_garbage_and_emptied_files_are_damage() {
         assert!(err.is_damage(), "{err}");
         assert!(err.to_string().contains("the file is empty"), "{err}");
     }
+    let err = check(&p.dir()).expect_err("emptied, checked");
+    assert!(err.is_damage(), "{err}");
     assert_eq!(std::fs::metadata(db(&p)).expect("size").len(), 0);
 }
 
