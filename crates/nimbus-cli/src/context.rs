@@ -368,11 +368,53 @@ impl Session {
         } {
             Ok(store) => Ok(Some(store)),
             Err(e) => {
-                self.out
-                    .error(&format!("cannot open the state in {}: {e}", dir.display()));
+                self.state_error(&format!("cannot open the state in {}", dir.display()), &e);
                 Err(Reported)
             }
         }
+    }
+
+    /// Reports a failure of the state store: `WHAT: ERROR`, or, when the
+    /// database itself is damaged, one sentence saying so and how to restore
+    /// the latest sound backup, naming it.
+    pub fn state_error(&self, what: &str, error: &nimbus_state::StateError) {
+        if error.is_damage() {
+            self.out.error(&self.damage_message(error));
+        } else {
+            self.out.error(&format!("{what}: {error}"));
+        }
+    }
+
+    /// What to say about a damaged state database.
+    pub fn damage_message(&self, error: &nimbus_state::StateError) -> String {
+        let dir = self.state_dir();
+        let detail = match error {
+            nimbus_state::StateError::Damaged { detail, .. } => detail.clone(),
+            other => other.to_string(),
+        };
+        let remedy = match Store::latest_backup(&dir) {
+            Ok(Some(backup)) => format!(
+                "restore the latest backup with `nimbus state restore --latest` ({})",
+                self.shown_path(&backup)
+            ),
+            _ => format!(
+                "there is no sound backup in {} to restore it from",
+                self.shown_path(&dir.join("backups"))
+            ),
+        };
+        format!(
+            "the state database {} is damaged ({detail}); {remedy}",
+            self.shown_path(&dir.join(nimbus_state::STATE_DB_FILE))
+        )
+    }
+
+    /// A path as the user would type it here: relative to the working
+    /// directory when it is inside it.
+    pub fn shown_path(&self, path: &Path) -> String {
+        path.strip_prefix(&self.dir)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 
     pub fn workspace(&self, store: Option<&Store>) -> CmdResult<String> {
@@ -384,8 +426,7 @@ impl Session {
         match store {
             None => Ok("default".to_string()),
             Some(store) => store.current_workspace().map_err(|e| {
-                self.out
-                    .error(&format!("reading the current workspace: {e}"));
+                self.state_error("reading the current workspace", &e);
                 Reported
             }),
         }
@@ -406,6 +447,10 @@ impl Session {
             steal_stale: self.global.steal_stale_lock,
         };
         store.lock(workspace, request).map_err(|e| {
+            if e.is_damage() {
+                self.state_error("", &e);
+                return Reported;
+            }
             let hint = match &e {
                 nimbus_state::StateError::StaleLock { .. } => {
                     "\nhelp: the holder is gone; rerun with --steal-stale-lock or run `nimbus force-unlock ID`"

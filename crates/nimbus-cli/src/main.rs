@@ -290,15 +290,25 @@ pub enum StateCommand {
         /// Where to write the copy.
         file: PathBuf,
     },
-    /// Restore from a backup file, or to an earlier event.
+    /// Restore from a backup file, or to an earlier event. Also restores a
+    /// damaged state database (moved aside to `.nimbus/backups/damaged-*.db`).
     Restore {
-        /// A backup written by `state backup`.
+        /// A backup: written by `state backup`, or an automatic one in
+        /// `.nimbus/backups/`.
         file: Option<PathBuf>,
+        /// Restore the newest sound automatic backup in `.nimbus/backups/`
+        /// (taken as an apply or destroy began).
+        #[arg(long, conflicts_with_all = ["file", "to_event"])]
+        latest: bool,
         /// Instead, bring the current workspace back to how it was after
         /// this event of `state history`.
         #[arg(long = "to-event", value_name = "EVENT")]
         to_event: Option<u64>,
     },
+    /// Check the state database: SQLite's integrity check, then each
+    /// workspace's current state compared with a replay of its event log.
+    /// Exits 0 when both agree, 1 otherwise; writes nothing.
+    Check,
     /// Open write-ahead intents left by interrupted runs.
     Intents,
     /// Adopt the objects of a Terraform state file (format 4) into the

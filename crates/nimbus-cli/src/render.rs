@@ -224,10 +224,15 @@ pub fn render_plan(out: &Output, plan: &Plan) -> String {
 
 /// "1 resource", "2 resources".
 pub fn resources(n: usize) -> String {
+    count(n, "resource", "resources")
+}
+
+/// "1 event", "2 events": `n` and the word that goes with it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
-        "1 resource".to_string()
+        format!("1 {one}")
     } else {
-        format!("{n} resources")
+        format!("{n} {many}")
     }
 }
 

@@ -11,15 +11,26 @@ use crate::types::{IntentId, LockInfo};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
-    /// The database was written by a newer nimbus with a schema this build does not know.
+    /// The database was written by a newer nimbus with a schema this build
+    /// does not know. Nothing of it is read or changed.
     #[error(
-        "state database schema version {found} is newer than this nimbus understands ({supported}); upgrade nimbus"
+        "the state database was written by a newer nimbus (schema version {found}; this nimbus reads versions up to {supported}): upgrade nimbus to use it; nothing was read or changed"
     )]
     SchemaTooNew {
         /// Version recorded in the database.
         found: u32,
         /// Newest version this build understands.
         supported: u32,
+    },
+
+    /// The database file is damaged: SQLite finds it malformed or not an
+    /// SQLite file at all, or it is empty although backups of it exist.
+    #[error("the state database {} is damaged ({detail})", path.display())]
+    Damaged {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong with it, as SQLite or the check says.
+        detail: String,
     },
 
     /// A read-only open found a database that still needs a migration.
@@ -182,5 +193,19 @@ impl StateError {
 
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
         StateError::Corrupt(what.to_string())
+    }
+
+    /// Whether the error means the database itself is damaged (as opposed
+    /// to a refused request, a lock, a newer schema or the file system):
+    /// what a restore from a backup repairs.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            StateError::Damaged { .. } | StateError::Corrupt(_) => true,
+            StateError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            _ => false,
+        }
     }
 }

@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod backup;
+mod check;
 mod error;
 mod identity;
 mod lock;
@@ -37,6 +38,7 @@ mod store;
 mod types;
 mod write;
 
+pub use check::{CheckReport, Finding, WorkspaceCheck, check};
 pub use error::StateError;
 pub use identity::{Identity, identity};
 pub use lock::LockGuard;

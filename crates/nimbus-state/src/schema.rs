@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "state database schema version {} is newer than this nimbus understands ({}); upgrade nimbus",
+                "the state database was written by a newer nimbus (schema version {}; this nimbus reads versions up to {}): upgrade nimbus to use it; nothing was read or changed",
                 SCHEMA_VERSION + 7,
                 SCHEMA_VERSION
             )

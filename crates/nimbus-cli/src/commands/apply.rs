@@ -51,23 +51,66 @@ fn options(session: &Session, sink: Arc<ProgressSink>, cancel: Arc<AtomicBool>) 
     }
 }
 
-/// First Ctrl-C: start nothing new and let running operations finish and
-/// be recorded. Second: stop at once.
+/// The signals that interrupt a run: Ctrl-C, and what CI runners, systemd
+/// and Kubernetes send to cancel (SIGTERM) or a closed terminal (SIGHUP).
+/// Each is `(name, signal number)`.
+const INTERRUPTS: [(&str, i32); 3] = [
+    ("SIGINT", libc::SIGINT),
+    ("SIGTERM", libc::SIGTERM),
+    ("SIGHUP", libc::SIGHUP),
+];
+
+/// First interrupt (Ctrl-C, SIGTERM or SIGHUP): start nothing new and let
+/// running operations finish and be recorded; the command then exits
+/// non-zero. Second (any of them): stop at once, exit 128 + its number.
 fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
+    use tokio::signal::unix::{SignalKind, signal};
     let cancel = session.interrupt.clone();
     let flag = cancel.clone();
     let out = session.out.clone();
+    // Every listener is installed now, before the run takes the lock: from
+    // here on none of these signals ends the process by default.
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    for (name, number) in INTERRUPTS {
+        let Ok(mut stream) = signal(SignalKind::from_raw(number)) else {
+            continue;
+        };
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            while stream.recv().await.is_some() {
+                if sender.send((name, number)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(sender);
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if let Some((name, _)) = received.recv().await {
             flag.store(true, Ordering::SeqCst);
-            out.warning("interrupt: finishing operations in progress and recording them; press Ctrl-C again to stop at once");
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("error: stopped at once; run `nimbus plan` to see where things stand");
-                std::process::exit(130);
+            out.warning(&format!("interrupted ({name}): finishing operations in progress and recording them; interrupt again (Ctrl-C) to stop at once"));
+            if let Some((name, number)) = received.recv().await {
+                eprintln!(
+                    "error: stopped at once ({name}); run `nimbus plan` to see where things stand"
+                );
+                std::process::exit(128 + number);
             }
         }
     });
     cancel
+}
+
+/// The exit code of an apply or destroy: an interrupted run exits
+/// non-zero even when everything it started finished well.
+fn exit_code(session: &Session, code: u8) -> u8 {
+    if code == 0 && session.interrupt.load(Ordering::SeqCst) {
+        session
+            .out
+            .warning("the run was interrupted; what it finished is recorded");
+        1
+    } else {
+        code
+    }
 }
 
 fn show_plan(session: &Session, sources: &SourceMap, plan: &Plan) {
@@ -138,6 +181,11 @@ fn report(session: &Session, sources: &SourceMap) -> impl Fn(OpsError) -> Report
     move |error| {
         match error {
             OpsError::Diagnostics(ds) => session.out.diagnostics(sources, &ds),
+            OpsError::State { source, .. } | OpsError::Lock { source, .. }
+                if source.is_damage() =>
+            {
+                session.out.error(&session.damage_message(&source))
+            }
             other => session.out.error(&other.to_string()),
         }
         Reported
@@ -400,7 +448,8 @@ pub async fn apply(
     let executed = run.execute(&plan, &prepared.inputs, &opts).await;
     sink.finish();
     let report = executed.map_err(&fail)?;
-    finish_report(session, &prepared.sources, &report, &run_id, plan.destroy)
+    let code = finish_report(session, &prepared.sources, &report, &run_id, plan.destroy)?;
+    Ok(exit_code(session, code))
 }
 
 /// Errors of a run shown one by one; a block of thousands failing alike
@@ -542,7 +591,8 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     let executed = run.execute(&plan, &prepared.inputs, &opts).await;
     sink.finish();
     let report = executed.map_err(&fail)?;
-    finish_report(session, &prepared.sources, &report, &run_id, true)
+    let code = finish_report(session, &prepared.sources, &report, &run_id, true)?;
+    Ok(exit_code(session, code))
 }
 
 pub async fn refresh(session: &Session) -> CmdResult<u8> {

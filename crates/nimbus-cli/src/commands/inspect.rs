@@ -11,7 +11,7 @@ pub fn output(session: &Session, name: Option<&str>, show_sensitive: bool) -> Cm
     let workspace = session.workspace(store.as_ref())?;
     let outputs = match &store {
         Some(store) => store.outputs(&workspace).map_err(|e| {
-            session.out.error(&format!("reading outputs: {e}"));
+            session.state_error("reading outputs", &e);
             Reported
         })?,
         None => Vec::new(),

@@ -2,13 +2,14 @@
 
 use crate::context::{CmdResult, Reported, Session};
 use crate::{StateCommand, WorkspaceCommand, render};
-use nimbus_state::{RunInfo, Store};
+use nimbus_state::{RunInfo, StateError, Store};
 use serde_json::json;
+use std::path::PathBuf;
 
-fn fail<'s, E: std::fmt::Display>(session: &'s Session, what: &str) -> impl Fn(E) -> Reported + 's {
+fn fail<'s>(session: &'s Session, what: &str) -> impl Fn(StateError) -> Reported + 's {
     let what = what.to_string();
     move |e| {
-        session.out.error(&format!("{what}: {e}"));
+        session.state_error(&what, &e);
         Reported
     }
 }
@@ -279,44 +280,12 @@ pub async fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             );
             Ok(0)
         }
-        StateCommand::Restore { file, to_event } => {
-            let store = require_store(session)?;
-            let ws = session.workspace(Some(&store))?;
-            let run = RunInfo::new("state restore");
-            let _lock = session.lock(&store, &ws, &run.run_id, "state restore")?;
-            match (file, to_event) {
-                (Some(file), None) => {
-                    let path = if file.is_absolute() {
-                        file.clone()
-                    } else {
-                        session.dir.join(&file)
-                    };
-                    let safety = store
-                        .restore_from(&path)
-                        .map_err(fail(session, "restoring"))?;
-                    session.line_or_json(
-                        &format!("Restored the state from {}; the previous state was saved to {}.", file.display(), safety.display()),
-                        json!({ "restored_from": path.display().to_string(), "previous": safety.display().to_string() }),
-                    );
-                }
-                (None, Some(seq)) => {
-                    store
-                        .restore_to_event(&ws, seq)
-                        .map_err(fail(session, "restoring"))?;
-                    session.line_or_json(
-                        &format!("Restored `{ws}` to event {seq}."),
-                        json!({ "restored_to_event": seq }),
-                    );
-                }
-                _ => {
-                    session
-                        .out
-                        .error("give either a backup FILE or --to-event SEQ");
-                    return Err(Reported);
-                }
-            }
-            Ok(0)
-        }
+        StateCommand::Restore {
+            file,
+            latest,
+            to_event,
+        } => restore(session, file, latest, to_event),
+        StateCommand::Check => check(session),
         StateCommand::Intents => {
             let Some(store) = store_or_empty(session)? else {
                 return Ok(0);
@@ -388,6 +357,193 @@ pub fn workspace(session: &Session, command: WorkspaceCommand) -> CmdResult<u8> 
         }
     }
     Ok(0)
+}
+
+/// `state restore`: from a backup file (`FILE`, or the latest automatic
+/// one), or to an earlier event. A damaged database, which cannot be
+/// opened, is restored from a file without the lock (it lives in the
+/// database) and kept aside.
+fn restore(
+    session: &Session,
+    file: Option<PathBuf>,
+    latest: bool,
+    to_event: Option<u64>,
+) -> CmdResult<u8> {
+    let dir = session.state_dir();
+    let source = match (file, latest) {
+        (Some(file), _) => Some(session.resolve(&file)),
+        (None, true) => match Store::latest_backup(&dir) {
+            Ok(Some(path)) => Some(path),
+            Ok(None) => {
+                session.out.error(&format!(
+                    "there is no sound backup in {} to restore from",
+                    session.shown_path(&dir.join("backups"))
+                ));
+                return Err(Reported);
+            }
+            Err(e) => {
+                session.state_error("listing backups", &e);
+                return Err(Reported);
+            }
+        },
+        (None, false) => None,
+    };
+    let store = match Store::open(&dir) {
+        Ok(store) => store,
+        Err(e) if e.is_damage() => {
+            let Some(path) = source.filter(|_| to_event.is_none()) else {
+                session.state_error("", &e);
+                return Err(Reported);
+            };
+            let aside = Store::restore_damaged(&dir, &path).map_err(fail(session, "restoring"))?;
+            session.line_or_json(
+                &format!(
+                    "Restored the state from {}; the damaged database was moved to {}.",
+                    session.shown_path(&path),
+                    session.shown_path(&aside)
+                ),
+                json!({ "restored_from": path.display().to_string(), "previous": aside.display().to_string() }),
+            );
+            return Ok(0);
+        }
+        Err(e) => {
+            session.state_error(&format!("cannot open the state in {}", dir.display()), &e);
+            return Err(Reported);
+        }
+    };
+    let ws = session.workspace(Some(&store))?;
+    let run = RunInfo::new("state restore");
+    let _lock = session.lock(&store, &ws, &run.run_id, "state restore")?;
+    match (source, to_event) {
+        (Some(path), None) => {
+            let safety = store
+                .restore_from(&path)
+                .map_err(fail(session, "restoring"))?;
+            session.line_or_json(
+                &format!(
+                    "Restored the state from {}; the previous state was saved to {}.",
+                    session.shown_path(&path),
+                    session.shown_path(&safety)
+                ),
+                json!({ "restored_from": path.display().to_string(), "previous": safety.display().to_string() }),
+            );
+        }
+        (None, Some(seq)) => {
+            store
+                .restore_to_event(&ws, seq)
+                .map_err(fail(session, "restoring"))?;
+            session.line_or_json(
+                &format!("Restored `{ws}` to event {seq}."),
+                json!({ "restored_to_event": seq }),
+            );
+        }
+        _ => {
+            session
+                .out
+                .error("give a backup FILE, --latest or --to-event SEQ");
+            return Err(Reported);
+        }
+    }
+    Ok(0)
+}
+
+/// Integrity problems listed one by one; SQLite is asked for 100 at most.
+const SHOWN_PROBLEMS: usize = 20;
+
+/// `state check`: SQLite's integrity check, then every workspace's
+/// projection compared with a replay of its event log. Exit 0 when sound
+/// and consistent.
+fn check(session: &Session) -> CmdResult<u8> {
+    let dir = session.state_dir();
+    if !dir.join(nimbus_state::STATE_DB_FILE).exists() {
+        session.line_or_json(
+            "There is no state yet: nothing to check.",
+            json!({ "consistent": true, "integrity": [], "workspaces": [] }),
+        );
+        return Ok(0);
+    }
+    let report = nimbus_state::check(&dir).map_err(fail(session, "checking the state"))?;
+    let consistent = report.is_consistent();
+    if session.out.json {
+        let workspaces: Vec<serde_json::Value> = report
+            .workspaces
+            .iter()
+            .map(|w| {
+                json!({
+                    "workspace": w.workspace, "events": w.events, "resources": w.resources,
+                    "findings": w.findings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        if !report.integrity.is_empty() {
+            session.out.error(&damage(session, &report.integrity));
+        }
+        session.out.event_with_message(
+            "result",
+            if consistent {
+                "the state is consistent"
+            } else {
+                "the state is not consistent"
+            },
+            json!({ "consistent": consistent, "integrity": report.integrity, "workspaces": workspaces }),
+        );
+        return Ok(if consistent { 0 } else { 1 });
+    }
+    if !report.integrity.is_empty() {
+        session.out.error(&damage(session, &report.integrity));
+        for problem in report.integrity.iter().take(SHOWN_PROBLEMS) {
+            session.out.line(&format!("  {problem}"));
+        }
+        if report.integrity.len() > SHOWN_PROBLEMS {
+            session.out.line(&format!(
+                "  ... and {} more",
+                report.integrity.len() - SHOWN_PROBLEMS
+            ));
+        }
+        return Ok(1);
+    }
+    session
+        .out
+        .line("Integrity: ok (SQLite's integrity check).");
+    for w in &report.workspaces {
+        let what = format!(
+            "{} replayed, {}",
+            render::count(w.events as usize, "event", "events"),
+            render::resources(w.resources)
+        );
+        if w.findings.is_empty() {
+            session.out.line(&format!(
+                "Workspace `{}`: {what}: the state matches its event log.",
+                w.workspace
+            ));
+        } else {
+            session.out.line(&format!(
+                "Workspace `{}`: {what}: {} from its event log:",
+                w.workspace,
+                render::count(w.findings.len(), "difference", "differences")
+            ));
+            for finding in &w.findings {
+                session.out.line(&format!("  {finding}"));
+            }
+        }
+    }
+    if consistent {
+        session.out.line("The state is consistent.");
+        Ok(0)
+    } else {
+        session.out.error("the state differs from its event log, which is the record of truth: `nimbus state rebuild` in each workspace named above replaces its state with the replay of its log");
+        Ok(1)
+    }
+}
+
+/// The damage message for integrity problems `state check` found.
+fn damage(session: &Session, problems: &[String]) -> String {
+    let path = session.state_dir().join(nimbus_state::STATE_DB_FILE);
+    let detail = format!(
+        "SQLite's integrity check finds {}",
+        render::count(problems.len(), "problem", "problems")
+    );
+    session.damage_message(&StateError::Damaged { path, detail })
 }
 
 pub fn force_unlock(session: &Session, lock_id: &str) -> CmdResult<u8> {

@@ -255,6 +255,11 @@ impl Workdir {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
     }
 
+    pub fn read_bytes(&self, rel: &str) -> Vec<u8> {
+        let path = self.path().join(rel);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    }
+
     pub fn exists(&self, rel: &str) -> bool {
         self.path().join(rel).exists()
     }

@@ -210,6 +210,8 @@ proptest! {
         rec.finish_blocking(RunStatus::Succeeded).expect("finish");
 
         let before = snapshot(&store);
+        let checked = nimbus_state::check(&p.dir()).expect("check");
+        prop_assert!(checked.is_consistent(), "{:?}", checked);
         store.rebuild("default").expect("rebuild");
         prop_assert_eq!(&snapshot(&store), &before);
 

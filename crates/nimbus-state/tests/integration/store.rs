@@ -86,7 +86,7 @@ fn newer_schema_is_refused() {
     assert_eq!(
         err.to_string(),
         format!(
-            "state database schema version {} is newer than this nimbus understands ({SCHEMA_VERSION}); upgrade nimbus",
+            "the state database was written by a newer nimbus (schema version {}; this nimbus reads versions up to {SCHEMA_VERSION}): upgrade nimbus to use it; nothing was read or changed",
             SCHEMA_VERSION + 1
         )
     );
@@ -101,7 +101,10 @@ fn foreign_files_are_refused() {
     let db = p.dir().join(STATE_DB_FILE);
     std::fs::write(&db, vec![b'x'; 4096]).expect("garbage");
     let err = Store::open(&p.dir()).expect_err("garbage refused");
-    assert!(matches!(err, StateError::NotAStateDatabase { .. }), "{err}");
+    assert!(matches!(err, StateError::Damaged { .. }), "{err}");
+    assert!(err.is_damage());
+    let err = Store::open_read_only(&p.dir()).expect_err("garbage refused read-only");
+    assert!(matches!(err, StateError::Damaged { .. }), "{err}");
 
     std::fs::remove_file(&db).expect("rm");
     let conn = rusqlite::Connection::open(&db).expect("other db");
@@ -110,6 +113,7 @@ fn foreign_files_are_refused() {
     drop(conn);
     let err = Store::open(&p.dir()).expect_err("other sqlite refused");
     assert!(matches!(err, StateError::NotAStateDatabase { .. }), "{err}");
+    assert!(!err.is_damage());
 }
 
 #[test]
