@@ -351,17 +351,19 @@ pub struct PolicyRule {
 }
 
 impl PolicyRule {
-    /// The level in force: the rule's own, else its policy's, else the
-    /// default of its kind (`warn` advisory, `require-approval`
-    /// soft-mandatory, `deny` and `require-tags` mandatory).
+    /// The level in force: the rule's own; else advisory for a `warn`;
+    /// else its policy's; else the default of its kind
+    /// (`require-approval` soft-mandatory, `deny` and `require-tags`
+    /// mandatory).
     pub fn enforcement(&self, policy: &Policy) -> Enforcement {
-        self.enforcement
-            .or(policy.enforcement)
-            .unwrap_or(match self.kind.as_str() {
-                "warn" => Enforcement::Advisory,
-                "require-approval" => Enforcement::SoftMandatory,
-                _ => Enforcement::Mandatory,
-            })
+        if let Some(level) = self.enforcement {
+            return level;
+        }
+        match self.kind.as_str() {
+            "warn" => Enforcement::Advisory,
+            "require-approval" => policy.enforcement.unwrap_or(Enforcement::SoftMandatory),
+            _ => policy.enforcement.unwrap_or(Enforcement::Mandatory),
+        }
     }
 }
 
