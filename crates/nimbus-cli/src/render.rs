@@ -331,58 +331,6 @@ pub fn addresses_by_block(addresses: &[String]) -> String {
     parts.join(", ")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn a_block_listed_per_instance_is_named_once_with_its_count() {
-        let mut failed = vec!["terraform-data.bad".to_string(); 20_000];
-        failed.push("null-resource.other".to_string());
-        assert_eq!(
-            addresses_by_block(&failed),
-            "terraform-data.bad (20000 instances), null-resource.other"
-        );
-        assert_eq!(
-            distinct(&failed),
-            ["terraform-data.bad", "null-resource.other"]
-        );
-    }
-
-    #[test]
-    fn instance_addresses_are_grouped_and_bounded() {
-        let keys: Vec<String> = (0..500)
-            .map(|i| format!("null-resource.n[\"k[{i}].x\"]"))
-            .collect();
-        let line = addresses_by_block(&keys);
-        assert_eq!(
-            line,
-            "null-resource.n (500 instances: null-resource.n[\"k[0].x\"], null-resource.n[\"k[1].x\"], null-resource.n[\"k[2].x\"] and 497 more)"
-        );
-        assert_eq!(
-            addresses_by_block(&strings(&["a.b[0]", "a.b[1]"])),
-            "a.b (a.b[0], a.b[1])"
-        );
-        assert_eq!(addresses_by_block(&strings(&["a.b[7]"])), "a.b[7]");
-    }
-
-    #[test]
-    fn many_blocks_are_counted_beyond_the_first_ones() {
-        let blocks: Vec<String> = (0..25).map(|i| format!("terraform-data.b{i}")).collect();
-        let line = addresses_by_block(&blocks);
-        assert!(line.starts_with("terraform-data.b0, terraform-data.b1,"));
-        assert!(line.ends_with("terraform-data.b9, and 15 more blocks (15 instances)"));
-        assert_eq!(
-            block_counts_json(&strings(&["a.b", "a.b", "c.d[1]"])),
-            serde_json::json!([{ "block": "a.b", "count": 2 }, { "block": "c.d", "count": 1 }])
-        );
-    }
-}
-
 /// `policy check`'s report: one entry per rule that failed or could not
 /// be decided, in the report's order (address, then rule), with the
 /// resource's location and what the rule says; never a value. With
@@ -485,4 +433,56 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
     }
     let _ = writeln!(text, "{headline}");
     out.text(&text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_block_listed_per_instance_is_named_once_with_its_count() {
+        let mut failed = vec!["terraform-data.bad".to_string(); 20_000];
+        failed.push("null-resource.other".to_string());
+        assert_eq!(
+            addresses_by_block(&failed),
+            "terraform-data.bad (20000 instances), null-resource.other"
+        );
+        assert_eq!(
+            distinct(&failed),
+            ["terraform-data.bad", "null-resource.other"]
+        );
+    }
+
+    #[test]
+    fn instance_addresses_are_grouped_and_bounded() {
+        let keys: Vec<String> = (0..500)
+            .map(|i| format!("null-resource.n[\"k[{i}].x\"]"))
+            .collect();
+        let line = addresses_by_block(&keys);
+        assert_eq!(
+            line,
+            "null-resource.n (500 instances: null-resource.n[\"k[0].x\"], null-resource.n[\"k[1].x\"], null-resource.n[\"k[2].x\"] and 497 more)"
+        );
+        assert_eq!(
+            addresses_by_block(&strings(&["a.b[0]", "a.b[1]"])),
+            "a.b (a.b[0], a.b[1])"
+        );
+        assert_eq!(addresses_by_block(&strings(&["a.b[7]"])), "a.b[7]");
+    }
+
+    #[test]
+    fn many_blocks_are_counted_beyond_the_first_ones() {
+        let blocks: Vec<String> = (0..25).map(|i| format!("terraform-data.b{i}")).collect();
+        let line = addresses_by_block(&blocks);
+        assert!(line.starts_with("terraform-data.b0, terraform-data.b1,"));
+        assert!(line.ends_with("terraform-data.b9, and 15 more blocks (15 instances)"));
+        assert_eq!(
+            block_counts_json(&strings(&["a.b", "a.b", "c.d[1]"])),
+            serde_json::json!([{ "block": "a.b", "count": 2 }, { "block": "c.d", "count": 1 }])
+        );
+    }
 }
