@@ -149,82 +149,84 @@ pub fn provider_actions(resource_type: &str, action: Action) -> Vec<String> {
 }
 
 /// Create, update and delete of each AWS type (docs/language.md has the
-/// same table).
+/// same table): Nimbus's names (`s3-bucket`), and the Terraform AWS
+/// provider's (`aws-s3-bucket`) for a plugin serving them.
 fn aws_actions(resource_type: &str) -> Option<[&'static str; 3]> {
-    Some(match resource_type {
-        "aws-s3-bucket" => [
+    let bare = resource_type.strip_prefix("aws-").unwrap_or(resource_type);
+    Some(match bare {
+        "s3-bucket" => [
             "s3:CreateBucket",
             "s3:PutBucketConfiguration",
             "s3:DeleteBucket",
         ],
-        "aws-s3-bucket-policy" => [
+        "s3-bucket-policy" => [
             "s3:PutBucketPolicy",
             "s3:PutBucketPolicy",
             "s3:DeleteBucketPolicy",
         ],
-        "aws-s3-object" => ["s3:PutObject", "s3:PutObject", "s3:DeleteObject"],
-        "aws-dynamodb-table" => [
+        "s3-object" => ["s3:PutObject", "s3:PutObject", "s3:DeleteObject"],
+        "dynamodb-table" => [
             "dynamodb:CreateTable",
             "dynamodb:UpdateTable",
             "dynamodb:DeleteTable",
         ],
-        "aws-iam-role" => ["iam:CreateRole", "iam:UpdateRole", "iam:DeleteRole"],
-        "aws-iam-policy" => [
+        "iam-role" => ["iam:CreateRole", "iam:UpdateRole", "iam:DeleteRole"],
+        "iam-policy" => [
             "iam:CreatePolicy",
             "iam:CreatePolicyVersion",
             "iam:DeletePolicy",
         ],
-        "aws-lambda" => [
+        "lambda" => [
             "lambda:CreateFunction",
             "lambda:UpdateFunctionConfiguration",
             "lambda:DeleteFunction",
         ],
-        "aws-lambda-permission" => [
+        "lambda-permission" => [
             "lambda:AddPermission",
             "lambda:AddPermission",
             "lambda:RemovePermission",
         ],
-        "aws-sns-topic" => [
+        "sns-topic" => [
             "sns:CreateTopic",
             "sns:SetTopicAttributes",
             "sns:DeleteTopic",
         ],
-        "aws-sns-subscription" => [
+        "sns-subscription" => [
             "sns:Subscribe",
             "sns:SetSubscriptionAttributes",
             "sns:Unsubscribe",
         ],
-        "aws-sqs-queue" => [
+        "sqs-queue" => [
             "sqs:CreateQueue",
             "sqs:SetQueueAttributes",
             "sqs:DeleteQueue",
         ],
-        "aws-api-gateway-rest-api" => [
+        "api-gateway-rest-api" => [
             "apigateway:CreateRestApi",
             "apigateway:UpdateRestApi",
             "apigateway:DeleteRestApi",
         ],
-        "aws-api-gateway-resource" => [
+        "api-gateway-resource" => [
             "apigateway:CreateResource",
             "apigateway:UpdateResource",
             "apigateway:DeleteResource",
         ],
-        "aws-api-gateway-method" => [
+        "api-gateway-method" => [
             "apigateway:PutMethod",
             "apigateway:UpdateMethod",
             "apigateway:DeleteMethod",
         ],
-        "aws-api-gateway-integration" => [
+        "api-gateway-integration" => [
             "apigateway:PutIntegration",
             "apigateway:UpdateIntegration",
             "apigateway:DeleteIntegration",
         ],
-        "aws-api-gateway-deployment" => [
+        "api-gateway-deployment" => [
             "apigateway:CreateDeployment",
             "apigateway:UpdateDeployment",
             "apigateway:DeleteDeployment",
         ],
-        "aws-api-gateway-stage" => [
+        "api-gateway-stage" => [
             "apigateway:CreateStage",
             "apigateway:UpdateStage",
             "apigateway:DeleteStage",
@@ -522,5 +524,45 @@ impl ApplyCheck {
             warnings.push(finding.diagnostic());
         }
         Ok(warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_actions_follow_the_table() {
+        assert_eq!(
+            provider_actions("s3-bucket", Action::Delete),
+            ["s3:DeleteBucket"]
+        );
+        assert_eq!(
+            provider_actions("aws-s3-bucket", Action::Replace),
+            ["s3:DeleteBucket", "s3:CreateBucket"]
+        );
+        assert_eq!(
+            provider_actions("lambda", Action::Update),
+            ["lambda:UpdateFunctionConfiguration"]
+        );
+        assert_eq!(
+            provider_actions("null-resource", Action::Delete),
+            ["builtin:Delete"]
+        );
+        assert!(provider_actions("s3-bucket", Action::Read).is_empty());
+        assert!(provider_actions("s3-bucket", Action::Forget).is_empty());
+        assert!(provider_actions("s3-bucket", Action::NoOp).is_empty());
+    }
+
+    #[test]
+    fn action_strings_match_exactly_by_prefix_or_all() {
+        assert!(action_matches("s3:DeleteBucket", "s3:DeleteBucket"));
+        assert!(action_matches(
+            "lambda:Update",
+            "lambda:UpdateFunctionConfiguration"
+        ));
+        assert!(action_matches("*", "builtin:Create"));
+        assert!(!action_matches("s3:DeleteBucket", "s3:DeleteObject"));
+        assert!(!action_matches("s3:DeleteBucketPolicy", "s3:DeleteBucket"));
     }
 }
