@@ -55,6 +55,15 @@ pub struct Global {
     /// apply). Repeatable.
     #[arg(long = "replace", global = true, value_name = "ADDR")]
     pub replace: Vec<String>,
+    /// Let a failed soft-mandatory policy rule through (plan, apply,
+    /// destroy, policy check): its id as reports show it
+    /// (`POLICY.KIND`). Repeatable; needs `--reason`.
+    #[arg(long = "override", global = true, value_name = "RULE")]
+    pub overrides: Vec<String>,
+    /// Why the `--override` rules are let through: recorded with each
+    /// override in the state's history.
+    #[arg(long = "reason", global = true, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// Operations to run at once.
     #[arg(long, global = true, default_value_t = 10, value_name = "N")]
     pub parallelism: usize,
@@ -154,6 +163,9 @@ pub enum Command {
     },
     /// Update state from reality.
     Refresh,
+    /// Check the configuration's policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// List what changed outside Nimbus; exit 2 when something did.
     Drift {
         /// Plan (and apply, with approval) the way back.
@@ -227,6 +239,17 @@ pub enum Command {
     ManPages {
         /// Where to write them.
         directory: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Check the policies against a plan, made now or saved with
+    /// `plan -out FILE`, and report every rule that fails or cannot be
+    /// decided until apply. Exits 3 when a rule blocks the plan.
+    Check {
+        /// A plan saved with `plan -out FILE` (default: plan now).
+        plan_file: Option<PathBuf>,
     },
 }
 
@@ -445,7 +468,8 @@ fn normalize_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ff
 }
 
 /// Parses the command line. Usage errors exit 1: 2 means "changes
-/// present" (`plan --detailed-exitcode`, `drift`). With `--json` they are
+/// present" (`plan --detailed-exitcode`, `drift`), 3 "a policy blocks
+/// the plan" (`POLICY_BLOCKED`). With `--json` they are
 /// a `diagnostic` event, like every other error.
 fn parse_cli() -> Result<Cli, ExitCode> {
     let args = normalize_args(std::env::args_os());
@@ -511,6 +535,10 @@ fn install_log() {
         .with_target(false)
         .try_init();
 }
+
+/// The exit code of a plan, apply, destroy or `policy check` that a
+/// policy rule blocks (mandatory, or soft-mandatory not overridden).
+pub const POLICY_BLOCKED: u8 = 3;
 
 fn main() -> ExitCode {
     install_log();

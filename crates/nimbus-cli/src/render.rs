@@ -1,7 +1,7 @@
 //! Human rendering of plans and values.
 
 use crate::output::Output;
-use nimbus_engine::{Action, Plan, ResourceChange};
+use nimbus_engine::{Action, Finding, Plan, PolicyReport, ResourceChange, Verdict};
 use nimbus_value::Value;
 use std::fmt::Write;
 
@@ -334,6 +334,110 @@ pub fn addresses_by_block(addresses: &[String]) -> String {
         ));
     }
     parts.join(", ")
+}
+
+/// `policy check`'s report: one entry per rule that failed or could not
+/// be decided, in the report's order (address, then rule), with the
+/// resource's location and what the rule says; never a value. With
+/// `--json`, one `policy_report` event.
+pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &PolicyReport) {
+    let location = |f: &Finding| {
+        f.resource_span
+            .or(Some(f.rule_span))
+            .map(|span| config.location(span))
+            .unwrap_or_default()
+    };
+    let result = |f: &Finding| match (f.verdict, &f.overridden) {
+        (Verdict::Fail, Some(_)) => "overridden",
+        (verdict, _) => verdict.as_str(),
+    };
+    let count = |wanted: &str| {
+        report
+            .findings
+            .iter()
+            .filter(|f| result(f) == wanted)
+            .count()
+    };
+    let (failed, undetermined, overridden) =
+        (count("fail"), count("undetermined"), count("overridden"));
+    let verdict = if report.blocked() {
+        "blocked"
+    } else {
+        "passed"
+    };
+    let headline = format!(
+        "Policies {verdict}: {} checked, {failed} failed, {undetermined} undetermined, {overridden} overridden.",
+        match report.rules {
+            1 => "1 rule".to_string(),
+            n => format!("{n} rules"),
+        }
+    );
+    if out.json {
+        let findings: Vec<serde_json::Value> = report
+            .findings
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "rule": f.rule,
+                    "level": f.level.as_str(),
+                    "result": result(f),
+                    "blocks": f.blocks(),
+                    "address": f.address,
+                    "resource_type": f.resource_type,
+                    "action": f.action.verb(),
+                    "provider_action": f.provider_action,
+                    "location": location(f),
+                    "why": f.why,
+                    "override_reason": f.overridden,
+                })
+            })
+            .collect();
+        out.event_with_message(
+            "policy_report",
+            &headline,
+            serde_json::json!({
+                "blocked": report.blocked(),
+                "rules": report.rules,
+                "findings": findings,
+            }),
+        );
+        return;
+    }
+    let mut text = String::new();
+    for f in &report.findings {
+        let tag = match result(f) {
+            "fail" if f.blocks() => out.paint("FAIL", "31"),
+            "fail" => out.paint("WARN", "33"),
+            "undetermined" => out.paint("UNDETERMINED", "36"),
+            _ => out.paint("OVERRIDDEN", "33"),
+        };
+        let _ = writeln!(
+            text,
+            "{tag} {} ({}) {} [{}]",
+            f.rule,
+            f.level.as_str(),
+            f.address,
+            location(f)
+        );
+        let _ = writeln!(
+            text,
+            "  {} ({}): the rule {}",
+            f.action.verb(),
+            f.provider_action,
+            f.why
+        );
+        if let Some(reason) = &f.overridden {
+            let _ = writeln!(text, "  overridden: {reason}");
+        }
+        if f.verdict == Verdict::Undetermined {
+            let _ = writeln!(
+                text,
+                "  checked again at apply, when the values it reads are known"
+            );
+        }
+    }
+    let _ = writeln!(text, "{headline}");
+    out.text(&text);
 }
 
 #[cfg(test)]

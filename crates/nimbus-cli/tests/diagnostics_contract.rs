@@ -268,30 +268,33 @@ fn validate_needs_no_values_but_plan_does() {
 }
 
 #[test]
-fn plans_say_that_policies_are_not_enforced() {
+fn policies_are_enforced_and_their_conditions_checked() {
     let w = Workdir::empty();
+    w.write("main.nim", "(resource null-resource \"a\")\n");
+    w.run(&["apply", "--auto-approve"]).success();
     w.write(
         "main.nim",
         r#"(define-policy guard (deny "builtin:Delete" (when (= resource-type "null-resource"))))
-(resource null-resource "a")
 "#,
     );
-    let warning = "policies are not enforced yet";
-    w.run(&["plan"]).success().no_panic().stderr_has(warning);
+    let refusal = "policy guard.deny (mandatory) fails: null-resource.a (delete, builtin:Delete)";
+    w.run(&["plan"]).code(3).no_panic().stderr_has(refusal);
     w.run(&["apply", "--auto-approve"])
-        .success()
+        .code(3)
         .no_panic()
-        .stderr_has(warning);
+        .stderr_has(refusal);
     let run = w.run(&["plan", "--json"]);
-    run.success();
+    run.code(3);
     assert!(
         run.events_of("diagnostic")
             .iter()
-            .any(|e| e["severity"] == "warning"
-                && e["message"].as_str().unwrap_or_default().contains(warning)),
+            .any(|e| e["severity"] == "error"
+                && e["code"] == "policy-violation"
+                && e["message"].as_str().unwrap_or_default().contains(refusal)),
         "{}",
         run.stdout
     );
+    assert_eq!(w.state_list(), ["null-resource.a"]);
 
     // An undefined function in a condition fails validation.
     w.write(

@@ -13,7 +13,9 @@ mod parse;
 pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep, Selector};
 pub use model::*;
 pub use parse::refactor::{declares_block, endpoint_block, module_at};
-pub use parse::{BLOCK_FORMS, META_ARGUMENTS, POLICY_RULES, SELF, SPECIAL_FORMS};
+pub use parse::{
+    BLOCK_FORMS, META_ARGUMENTS, POLICY_NAMES, POLICY_PREDICATES, POLICY_RULES, SELF, SPECIAL_FORMS,
+};
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
 use std::collections::HashMap;
@@ -376,20 +378,36 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
     }
     check_module_outputs(&config, &mut diagnostics);
     parse::refactor::check(&config, &mut diagnostics);
-    diagnostics.extend(policies_not_enforced(&config));
+    diagnostics.extend(cost_not_estimated(&config));
     sort_diagnostics(&mut diagnostics);
     (config, diagnostics)
 }
 
-/// The warning every run of a configuration with policies gets until
-/// policies are enforced: rules that look like guard rails but do nothing
-/// must not pass silently. One per configuration, at its first policy.
-pub fn policies_not_enforced(config: &Config) -> Option<Diagnostic> {
-    let first = config.modules.iter().flat_map(|m| &m.policies).next()?;
+/// `cost-exceeds` reads a cost estimate, which Nimbus does not make yet:
+/// the predicate is false, and every run of a configuration calling it
+/// says so (once, at its first call) rather than let a guard rail that
+/// never fires pass silently.
+pub fn cost_not_estimated(config: &Config) -> Option<Diagnostic> {
+    fn find(node: &nimbus_syntax::Node) -> Option<nimbus_syntax::Span> {
+        let items = node.as_list()?;
+        if items.first().and_then(nimbus_syntax::Node::as_symbol) == Some("cost-exceeds") {
+            return Some(items[0].span);
+        }
+        items.iter().find_map(find)
+    }
+    let at = config
+        .modules
+        .iter()
+        .flat_map(|m| &m.policies)
+        .flat_map(|p| &p.rules)
+        .filter_map(|r| r.condition.as_ref())
+        .find_map(find)?;
     Some(
-        Diagnostic::warning("policies are not enforced yet: plans and applies ignore `define-policy` rules")
-            .at(first.name.span)
-            .with_note("note: `validate` checks the rules' shape and the functions their conditions call; nothing denies, warns or requires approval yet"),
+        Diagnostic::warning(
+            "`cost-exceeds` is always false: cost estimates are not implemented yet",
+        )
+        .at(at)
+        .with_note("note: the other rules of the policy are enforced"),
     )
 }
 
@@ -791,7 +809,7 @@ mod tests {
             .map(|d| (d.message.as_str(), d.notes.first().map(String::as_str)))
             .collect();
         assert_eq!(
-            found[1..],
+            found,
             [
                 ("unknown function `is-prodution`", None),
                 ("unknown function `cost-of`", None),
@@ -801,7 +819,7 @@ mod tests {
                 ),
             ]
         );
-        assert!(diags[1..].iter().all(Diagnostic::is_error));
+        assert!(diags.iter().all(Diagnostic::is_error));
     }
 
     #[test]
@@ -840,24 +858,66 @@ mod tests {
     }
 
     #[test]
-    fn configurations_with_policies_are_warned_that_nothing_enforces_them() {
+    fn policy_rules_get_ids_levels_and_conditions() {
         let files = MemoryFiles::default()
             .with("/p/main.nim", r#"(resource null-resource "a")"#)
             .with(
                 "/p/policy.nim",
-                "(define-policy guard (require-tags \"owner\"))",
+                r#"(define-policy guard
+  (enforcement advisory)
+  (deny "s3:DeleteBucket" (when (tag-equals "Environment" "Production")))
+  (deny "builtin:Delete" (enforcement soft-mandatory))
+  (require-tags "owner")
+  (require-approval (when (cost-exceeds 1000))))"#,
             );
         let (config, diags) = load(Path::new("/p"), &files);
-        assert_eq!(diags.len(), 1, "{diags:?}");
-        assert!(!diags[0].is_error());
-        assert!(
-            diags[0]
-                .message
-                .starts_with("policies are not enforced yet")
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["`cost-exceeds` is always false: cost estimates are not implemented yet"]
         );
-        assert_eq!(config.location(diags[0].span.unwrap()), "policy.nim:1:16");
-        let files = MemoryFiles::default().with("/p/main.nim", r#"(resource null-resource "a")"#);
-        assert!(load(Path::new("/p"), &files).1.is_empty());
+        let policy = &config.root().policies[0];
+        let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "guard.deny.1",
+                "guard.deny.2",
+                "guard.require-tags",
+                "guard.require-approval"
+            ]
+        );
+        let levels: Vec<Enforcement> = policy.rules.iter().map(|r| r.enforcement(policy)).collect();
+        assert_eq!(
+            levels,
+            [
+                Enforcement::Advisory,
+                Enforcement::SoftMandatory,
+                Enforcement::Advisory,
+                Enforcement::Advisory
+            ]
+        );
+        assert_eq!(policy.rules[0].action.as_deref(), Some("s3:DeleteBucket"));
+        assert!(policy.rules[0].condition.is_some() && policy.rules[1].condition.is_none());
+        assert_eq!(policy.rules[2].tags, ["owner"]);
+
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(define-policy guard (enforcement strict) (deny \"x\" (enforcement mandatori)))",
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        assert!(
+            diags
+                .iter()
+                .all(|d| d.message.starts_with("expected `(enforcement LEVEL)`"))
+        );
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.notes.iter().any(|n| n.contains("mandatory"))),
+            "{diags:?}"
+        );
     }
 
     #[test]

@@ -292,12 +292,79 @@ impl ModuleCall {
     }
 }
 
+/// How a policy rule's failure is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Enforcement {
+    /// A warning; the run goes on.
+    Advisory,
+    /// Blocks the plan, apply or destroy.
+    Mandatory,
+    /// Blocks unless overridden (`--override RULE --reason TEXT`).
+    SoftMandatory,
+    /// Not evaluated.
+    Disabled,
+}
+
+impl Enforcement {
+    pub const NAMES: &'static [&'static str] =
+        &["advisory", "mandatory", "soft-mandatory", "disabled"];
+
+    pub fn parse(text: &str) -> Option<Enforcement> {
+        Some(match text {
+            "advisory" => Enforcement::Advisory,
+            "mandatory" => Enforcement::Mandatory,
+            "soft-mandatory" => Enforcement::SoftMandatory,
+            "disabled" => Enforcement::Disabled,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Enforcement::Advisory => "advisory",
+            Enforcement::Mandatory => "mandatory",
+            Enforcement::SoftMandatory => "soft-mandatory",
+            Enforcement::Disabled => "disabled",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyRule {
     /// `deny`, `warn`, `require-approval`, `require-tags`.
     pub kind: Name,
     pub args: Vec<Node>,
     pub span: Span,
+    /// The rule's name for reports and `--override`: `POLICY.KIND`, or
+    /// `POLICY.KIND.N` (N counting from 1) when the policy has several
+    /// rules of that kind.
+    pub id: String,
+    /// `deny`/`warn`: the provider action it matches.
+    pub action: Option<String>,
+    /// `(when CONDITION)`.
+    pub condition: Option<Node>,
+    /// `require-tags`: the tag names.
+    pub tags: Vec<String>,
+    /// `(enforcement LEVEL)` of the rule, else of its policy, else the
+    /// kind's default ([`PolicyRule::enforcement`]).
+    pub enforcement: Option<Enforcement>,
+}
+
+impl PolicyRule {
+    /// The level in force: the rule's own; else advisory for a `warn`;
+    /// else its policy's; else the default of its kind
+    /// (`require-approval` soft-mandatory, `deny` and `require-tags`
+    /// mandatory).
+    pub fn enforcement(&self, policy: &Policy) -> Enforcement {
+        if let Some(level) = self.enforcement {
+            return level;
+        }
+        match self.kind.as_str() {
+            "warn" => Enforcement::Advisory,
+            "require-approval" => policy.enforcement.unwrap_or(Enforcement::SoftMandatory),
+            _ => policy.enforcement.unwrap_or(Enforcement::Mandatory),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -305,6 +372,8 @@ pub struct Policy {
     pub name: Name,
     pub rules: Vec<PolicyRule>,
     pub span: Span,
+    /// `(enforcement LEVEL)` at the policy's level: its rules' default.
+    pub enforcement: Option<Enforcement>,
 }
 
 /// Everything declared by one directory (or file) of `.nim` sources.

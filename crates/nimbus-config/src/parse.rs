@@ -4,7 +4,7 @@
 use crate::model::*;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 use nimbus_value::{Number, Type, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub(crate) mod refactor;
@@ -32,6 +32,29 @@ pub const BLOCK_FORMS: &[&str] = &[
 pub const META_ARGUMENTS: &[&str] = &["count", "depends-on", "for-each", "lifecycle", "provider"];
 
 pub const POLICY_RULES: &[&str] = &["deny", "require-approval", "require-tags", "warn"];
+
+/// Functions only a policy condition can call: they read the resource
+/// change the rule is checked against.
+pub const POLICY_PREDICATES: &[&str] = &[
+    "action-is",
+    "attribute",
+    "cost-exceeds",
+    "has-tag",
+    "resource-type",
+    "tag-equals",
+];
+
+/// Names a policy condition can read: the resource change it is checked
+/// against.
+pub const POLICY_NAMES: &[&str] = &[
+    "action",
+    "address",
+    "after",
+    "before",
+    "provider-action",
+    "resource-type",
+    "tags",
+];
 
 /// Expression forms the evaluator handles itself (defined with the reader,
 /// which every front end shares).
@@ -976,20 +999,37 @@ impl Parser<'_> {
         args.remove(0);
         let body = args;
         let mut rules = Vec::new();
+        let mut enforcement = None;
         for form in self.attribute_forms(body, "a policy") {
+            if form.name.as_str() == "enforcement" {
+                enforcement = self.enforcement_level(form.span, &form.args);
+                continue;
+            }
             if !POLICY_RULES.contains(&form.name.as_str()) {
                 let d = Diagnostic::error(format!("unknown policy rule `{}`", form.name.text))
                     .at(form.name.span)
-                    .with_suggestion(&form.name.text, POLICY_RULES.iter().copied());
+                    .with_suggestion(
+                        &form.name.text,
+                        POLICY_RULES.iter().copied().chain(["enforcement"]),
+                    );
                 self.diagnostics.push(d);
                 continue;
             }
+            let mut condition = None;
+            let mut rule_enforcement = None;
             for arg in &form.args {
-                if let Some(items) = arg.as_list()
-                    && items.first().and_then(Node::as_symbol) == Some("when")
-                    && items.len() != 2
-                {
-                    self.error(arg.span, "expected `(when CONDITION)`");
+                match arg.as_list() {
+                    Some(items) if items.first().and_then(Node::as_symbol) == Some("when") => {
+                        if items.len() == 2 {
+                            condition = Some(items[1].clone());
+                        } else {
+                            self.error(arg.span, "expected `(when CONDITION)`");
+                        }
+                    }
+                    Some([head, rest @ ..]) if head.as_symbol() == Some("enforcement") => {
+                        rule_enforcement = self.enforcement_level(arg.span, rest);
+                    }
+                    _ => {}
                 }
             }
             match form.name.as_str() {
@@ -1008,22 +1048,86 @@ impl Parser<'_> {
                     );
                 }
                 "require-tags"
-                    if form.args.is_empty() || form.args.iter().any(|a| a.as_str().is_none()) =>
+                    if form.args.is_empty()
+                        || form
+                            .args
+                            .iter()
+                            .any(|a| a.as_str().is_none() && a.head() != Some("enforcement")) =>
                 {
                     self.error(
                         form.span,
                         "`require-tags` takes one or more tag names as strings",
                     );
                 }
+                "require-approval" if condition.is_none() => {
+                    self.error(form.span, "`require-approval` needs `(when CONDITION)`");
+                }
                 _ => {}
             }
+            let action = match form.name.as_str() {
+                "deny" | "warn" => form.args.first().and_then(Node::as_str).map(str::to_string),
+                _ => None,
+            };
+            let tags = match form.name.as_str() {
+                "require-tags" => form
+                    .args
+                    .iter()
+                    .filter_map(Node::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            };
             rules.push(PolicyRule {
+                id: String::new(),
                 kind: form.name,
                 args: form.args,
                 span: form.span,
+                action,
+                condition,
+                tags,
+                enforcement: rule_enforcement,
             });
         }
-        self.module.policies.push(Policy { name, rules, span });
+        // Rule ids: `POLICY.KIND`, numbered when the kind repeats.
+        let kinds: Vec<String> = rules.iter().map(|r| r.kind.text.clone()).collect();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (rule, kind) in rules.iter_mut().zip(&kinds) {
+            let n = seen.entry(kind.as_str()).or_insert(0);
+            *n += 1;
+            rule.id = if kinds.iter().filter(|k| *k == kind).count() > 1 {
+                format!("{}.{kind}.{n}", name.text)
+            } else {
+                format!("{}.{kind}", name.text)
+            };
+        }
+        self.module.policies.push(Policy {
+            name,
+            rules,
+            span,
+            enforcement,
+        });
+    }
+
+    /// `(enforcement LEVEL)`'s level, reporting anything else.
+    fn enforcement_level(&mut self, span: Span, args: &[Node]) -> Option<Enforcement> {
+        let level = match args {
+            [level] => level.as_symbol().or_else(|| level.as_str()),
+            _ => None,
+        };
+        match level.and_then(Enforcement::parse) {
+            Some(level) => Some(level),
+            None => {
+                let mut d = Diagnostic::error(
+                    "expected `(enforcement LEVEL)`, LEVEL one of advisory, mandatory, soft-mandatory, disabled",
+                )
+                .at(span);
+                if let Some(level) = level {
+                    d = d.with_suggestion(level, Enforcement::NAMES.iter().copied());
+                }
+                self.diagnostics.push(d);
+                None
+            }
+        }
     }
 }
 
@@ -1215,9 +1319,9 @@ pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnost
     }
 }
 
-/// Policy conditions call only functions that exist. Nothing evaluates
-/// policies yet, so without this check a misspelt function would pass
-/// `validate` and look like a working guard rail.
+/// Policy conditions call only functions that exist (the library's and
+/// the policy predicates): a misspelt function is an error at load, not
+/// at the first change a rule is checked against.
 pub(crate) fn check_policy_conditions(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
     for rule in module.policies.iter().flat_map(|p| &p.rules) {
         for arg in &rule.args {
@@ -1394,8 +1498,13 @@ fn check_calls(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
         Some(name) => {
-            if !SPECIAL_FORMS.contains(&name) && nimbus_stdlib::lookup(name).is_none() {
-                let candidates = nimbus_stdlib::names().chain(SPECIAL_FORMS.iter().copied());
+            if !SPECIAL_FORMS.contains(&name)
+                && !POLICY_PREDICATES.contains(&name)
+                && nimbus_stdlib::lookup(name).is_none()
+            {
+                let candidates = nimbus_stdlib::names()
+                    .chain(SPECIAL_FORMS.iter().copied())
+                    .chain(POLICY_PREDICATES.iter().copied());
                 diagnostics.push(
                     Diagnostic::error(format!("unknown function `{name}`"))
                         .at(head.span)

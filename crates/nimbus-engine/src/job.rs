@@ -52,6 +52,9 @@ pub struct JobContext {
     pub cancel: Arc<AtomicBool>,
     /// Instances to replace although nothing forces it (`--replace`).
     pub replace: Arc<std::collections::HashSet<String>>,
+    /// In apply: the policy rules the plan could not decide, checked on
+    /// each instance's change before its provider call.
+    pub policy: Option<Arc<crate::policy::ApplyCheck>>,
 }
 
 /// What every instance of one resource block shares, built once per block.
@@ -656,6 +659,11 @@ impl InstanceJob {
             ))
             .at(self.block.span));
         }
+        // Rules the plan could not decide, with the values known now.
+        let policy_warnings = match &self.ctx.policy {
+            Some(check) => check.check(&change, self.block.span)?,
+            None => Vec::new(),
+        };
         if !crate::schedule::may_start(&self.ctx.cancel, self.ctx.events.as_ref(), &self.address) {
             return Ok(JobOutcome {
                 value: Value::Unknown,
@@ -691,10 +699,12 @@ impl InstanceJob {
                     action,
                     elapsed_ms: started.elapsed().as_millis() as u64,
                 });
+                let mut diagnostics = policy_warnings;
+                diagnostics.extend(self.warnings(&applied.warnings));
                 Ok(JobOutcome {
                     value: self.mark(applied.new_state),
                     applied: Some(action),
-                    diagnostics: self.warnings(&applied.warnings),
+                    diagnostics,
                     ..JobOutcome::default()
                 })
             }

@@ -20,6 +20,7 @@ pub mod job;
 pub mod moves;
 pub mod ops;
 pub mod plan;
+pub mod policy;
 pub mod providers;
 pub mod retry;
 pub mod saved;
@@ -33,6 +34,7 @@ pub use job::{JobContext, WalkMode};
 pub use plan::{
     Action, OutputChange, Plan, PlanSummary, PlannedImport, PlannedMove, ResourceChange,
 };
+pub use policy::{Finding, PolicyOverride, PolicyReport, PolicySet, Verdict};
 pub use providers::{Catalog, ProviderHandle, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use saved::{SavedPlan, SavedPlanError};
@@ -62,6 +64,12 @@ pub struct RunOptions {
     pub events: Events,
     /// Set on Ctrl-C: start nothing new.
     pub cancel: Arc<AtomicBool>,
+    /// `--override RULE --reason TEXT`: soft-mandatory policy rules let
+    /// through, each recorded in the event log when the run acts.
+    pub overrides: Vec<PolicyOverride>,
+    /// Set by [`Engine::apply`] for its walk: the rules its plan could not
+    /// decide, checked per instance before its provider call.
+    pub apply_check: Option<Arc<policy::ApplyCheck>>,
 }
 
 impl Default for RunOptions {
@@ -75,6 +83,8 @@ impl Default for RunOptions {
             retry: RetryPolicy::default(),
             events: Arc::new(NoEvents),
             cancel: Arc::new(AtomicBool::new(false)),
+            overrides: Vec::new(),
+            apply_check: None,
         }
     }
 }
@@ -122,6 +132,8 @@ pub struct Engine<'c> {
     pub providers: ProviderSet,
     /// What `file`, `fileset` and the rest of the file functions read.
     pub files: files::ConfigFiles,
+    /// The configuration's policies, checked against every plan.
+    pub policies: Arc<PolicySet>,
 }
 
 /// State records by address.
@@ -153,6 +165,7 @@ impl<'c> Engine<'c> {
                 graph,
                 providers,
                 files: files::ConfigFiles::new(&config.root().dir),
+                policies: Arc::new(PolicySet::new(config)),
             }),
             _ => Err(diagnostics),
         }
@@ -175,6 +188,7 @@ impl<'c> Engine<'c> {
             retry: options.retry.clone(),
             cancel: options.cancel.clone(),
             replace: Arc::new(options.replace.iter().cloned().collect()),
+            policy: options.apply_check.clone(),
         };
         // Plans and applies walk one module instance per `count` index and
         // `for-each` key of every `include`; validate and the providers'
@@ -356,20 +370,113 @@ impl<'c> Engine<'c> {
         moves::forget_removed(self.config, &mut changes);
         changes.sort_by(|a, b| a.address.cmp(&b.address));
         let outputs = output_changes(&result.outputs, prior_outputs);
-        Ok(Plan {
-            workspace: workspace.to_string(),
-            state_sequence,
-            destroy: false,
-            changes,
-            outputs,
-            stale_dependencies: result.stale_dependencies,
-            targets: options.targets.clone(),
-            excludes: options.excludes.clone(),
-            replace: options.replace.clone(),
-            moves,
-            imports,
-            warnings: [selection_warnings(options), result.warnings].concat(),
-        })
+        self.with_policy(
+            Plan {
+                workspace: workspace.to_string(),
+                state_sequence,
+                destroy: false,
+                changes,
+                outputs,
+                stale_dependencies: result.stale_dependencies,
+                targets: options.targets.clone(),
+                excludes: options.excludes.clone(),
+                replace: options.replace.clone(),
+                moves,
+                imports,
+                warnings: [selection_warnings(options), result.warnings].concat(),
+                policy: PolicyReport::default(),
+            },
+            options,
+        )
+    }
+
+    /// Checks the configuration's policies against every change of
+    /// `plan` ([`policy`]), with the run's overrides.
+    pub fn check_policies(
+        &self,
+        plan: &Plan,
+        overrides: &[PolicyOverride],
+    ) -> Result<PolicyReport, Vec<Diagnostic>> {
+        if self.policies.is_empty() {
+            return Ok(PolicyReport::default());
+        }
+        let spans = |address: &str| self.find_block(block_of(address)).map(|r| r.span);
+        self.policies.check_plan(plan, &spans, overrides)
+    }
+
+    /// `plan` with its policy report, whose findings are shown with it.
+    fn with_policy(&self, mut plan: Plan, options: &RunOptions) -> Result<Plan, Vec<Diagnostic>> {
+        plan.policy = self.check_policies(&plan, &options.overrides)?;
+        plan.warnings.extend(plan.policy.diagnostics());
+        Ok(plan)
+    }
+
+    /// Refuses a plan its policies block, before anything is done, and
+    /// records each override that lets a failed rule through. Returns the
+    /// apply's per-instance check of the rules the plan left undecided.
+    async fn enforce_policies(
+        &self,
+        plan: &Plan,
+        recorder: &Recorder,
+        options: &RunOptions,
+    ) -> Result<Option<Arc<policy::ApplyCheck>>, ApplyReport> {
+        let report = match self.check_policies(plan, &options.overrides) {
+            Ok(report) => report,
+            Err(diagnostics) => {
+                return Err(ApplyReport {
+                    diagnostics,
+                    ..ApplyReport::default()
+                });
+            }
+        };
+        if report.blocked() {
+            let mut blocked: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| f.blocks())
+                .map(|f| f.address.clone())
+                .collect();
+            blocked.dedup();
+            return Err(ApplyReport {
+                diagnostics: report
+                    .findings
+                    .iter()
+                    .filter(|f| f.blocks())
+                    .map(policy::Finding::diagnostic)
+                    .collect(),
+                skipped: blocked,
+                ..ApplyReport::default()
+            });
+        }
+        for finding in report
+            .findings
+            .iter()
+            .filter(|f| f.verdict == policy::Verdict::Fail && f.overridden.is_some())
+        {
+            let detail = serde_json::json!({
+                "rule": finding.rule,
+                "level": finding.level.as_str(),
+                "provider_action": finding.provider_action,
+                "action": finding.action.verb(),
+                "reason": finding.overridden,
+            });
+            if let Err(e) = recorder
+                .record_note("policy.override", Some(finding.address.clone()), detail)
+                .await
+            {
+                return Err(ApplyReport {
+                    diagnostics: vec![Diagnostic::error(format!(
+                        "recording the override of policy {}: {e}",
+                        finding.rule
+                    ))],
+                    ..ApplyReport::default()
+                });
+            }
+        }
+        Ok(
+            policy::ApplyCheck::new(self.policies.clone(), &report, &options.overrides)
+                .map(Arc::new),
+        )
     }
 
     /// Checks, before any provider is asked to change anything, that the
@@ -489,20 +596,24 @@ impl<'c> Engine<'c> {
             return Err(errors);
         }
         changes.sort_by(|a, b| a.address.cmp(&b.address));
-        Ok(Plan {
-            workspace: workspace.to_string(),
-            state_sequence,
-            destroy: true,
-            changes,
-            outputs: Vec::new(),
-            stale_dependencies: false,
-            targets: options.targets.clone(),
-            excludes: options.excludes.clone(),
-            replace: Vec::new(),
-            moves: Vec::new(),
-            imports: Vec::new(),
-            warnings: selection_warnings(options),
-        })
+        self.with_policy(
+            Plan {
+                workspace: workspace.to_string(),
+                state_sequence,
+                destroy: true,
+                changes,
+                outputs: Vec::new(),
+                stale_dependencies: false,
+                targets: options.targets.clone(),
+                excludes: options.excludes.clone(),
+                replace: Vec::new(),
+                moves: Vec::new(),
+                imports: Vec::new(),
+                warnings: selection_warnings(options),
+                policy: PolicyReport::default(),
+            },
+            options,
+        )
     }
 
     /// The resource block with this address (`module.x.TYPE.NAME`, or
@@ -577,6 +688,10 @@ impl<'c> Engine<'c> {
         recorder: &Recorder,
         options: &RunOptions,
     ) -> ApplyReport {
+        let apply_check = match self.enforce_policies(plan, recorder, options).await {
+            Ok(check) => check,
+            Err(report) => return report,
+        };
         if plan.destroy {
             return self.destroy(plan, inputs, prior, recorder, options).await;
         }
@@ -591,6 +706,7 @@ impl<'c> Engine<'c> {
             targets: plan.targets.clone(),
             excludes: plan.excludes.clone(),
             replace: plan.replace.clone(),
+            apply_check,
             ..options.clone()
         };
         // Moves and imports first: every change after them acts on the
@@ -751,6 +867,7 @@ impl<'c> Engine<'c> {
             retry: options.retry.clone(),
             cancel: options.cancel.clone(),
             replace: Arc::new(options.replace.iter().cloned().collect()),
+            policy: None,
         }
     }
 

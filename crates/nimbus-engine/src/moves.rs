@@ -476,6 +476,7 @@ mod tests {
                 .collect(),
             imports: Vec::new(),
             warnings: Vec::new(),
+            policy: Default::default(),
         };
         let joined: Vec<_> = plan
             .moved_objects()

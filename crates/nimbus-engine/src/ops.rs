@@ -12,7 +12,7 @@
 use crate::events::{Event, Events};
 use crate::saved::{SavedPlan, SavedPlanError};
 use crate::terraform_state;
-use crate::{ApplyReport, Drift, Engine, Plan, PriorState, RunOptions};
+use crate::{ApplyReport, Drift, Engine, Plan, PolicyReport, PriorState, RunOptions};
 use nimbus_eval::Inputs;
 use nimbus_state::{
     IntentAction, IntentResolution, LockGuard, LockRequest, OutputRecord, Recorder, ResourceRecord,
@@ -290,6 +290,34 @@ pub async fn plan(
     result
 }
 
+/// `policy check [PLANFILE]`: the policies' report on a plan made now
+/// (as [`plan`] makes it: nothing written) or on a saved plan (its seal
+/// checked when there is a state to check it against). Returns the plan
+/// with the report.
+pub async fn policy_check(
+    engine: &Engine<'_>,
+    store: Option<&Store>,
+    workspace: &str,
+    inputs: &Inputs,
+    options: &RunOptions,
+    saved: Option<&SavedPlan>,
+) -> Result<(Plan, PolicyReport), OpsError> {
+    let plan = match saved {
+        Some(saved) => {
+            if let Some(store) = store {
+                saved.check_seal(&plan_key(store)?)?;
+            }
+            engine.shutdown().await;
+            saved.plan.clone()
+        }
+        None => plan(engine, store, workspace, inputs, options, false).await?,
+    };
+    let report = engine
+        .check_policies(&plan, &options.overrides)
+        .map_err(OpsError::Diagnostics)?;
+    Ok((plan, report))
+}
+
 /// A run that holds the workspace's lock: begun by [`Run::begin`], then
 /// either [`Run::execute`]d or [`Run::abandon`]ed.
 pub struct Run<'e, 'c> {
@@ -388,7 +416,7 @@ impl<'e, 'c> Run<'e, 'c> {
         saved: &SavedPlan,
         inputs: &Inputs,
         options: &RunOptions,
-    ) -> Result<(), OpsError> {
+    ) -> Result<PolicyReport, OpsError> {
         saved.check_seal(&plan_key(self.store)?)?;
         saved.check_applicable(&self.workspace, self.sequence_before_recovery)?;
         let plan = &saved.plan;
@@ -407,6 +435,19 @@ impl<'e, 'c> Run<'e, 'c> {
                 options,
             )
             .await
+            .map_err(OpsError::Diagnostics)?;
+        self.saved_plan_policy(plan, options)
+    }
+
+    /// [`Run::check_saved_plan`]'s last step: the policies' report on the
+    /// saved plan (its findings are checked again by the apply itself).
+    fn saved_plan_policy(
+        &self,
+        plan: &Plan,
+        options: &RunOptions,
+    ) -> Result<PolicyReport, OpsError> {
+        self.engine
+            .check_policies(plan, &options.overrides)
             .map_err(OpsError::Diagnostics)
     }
 

@@ -224,6 +224,10 @@ pub struct Plan {
     /// provider warnings). Shown with the plan, not saved with it.
     #[serde(skip)]
     pub warnings: Vec<nimbus_syntax::Diagnostic>,
+    /// What the configuration's policies found (checked again when the
+    /// plan is applied, so not saved with it).
+    #[serde(skip)]
+    pub policy: crate::policy::PolicyReport,
 }
 
 impl Plan {

@@ -22,7 +22,8 @@
 //!
 //! FLAGS: `--target ADDRESS`, `--exclude ADDRESS`, `--replace ADDRESS`
 //! (each repeatable; arguments are separated by spaces, so an address
-//! cannot hold one); `--log`, which lists the provider calls the step
+//! cannot hold one); `--override RULE REASON` (a policy override, REASON
+//! one word); `--log`, which lists the provider calls the step
 //! announced in state, in order (only meaningful where the order is fully
 //! determined by dependencies, so such steps run one call at a time); and
 //! for `apply`/`destroy`, `--interrupted`: interrupted (as by Ctrl-C) after
@@ -134,6 +135,14 @@ fn parse_flags(args: &[String]) -> Flags {
             "--target" => flags.options.targets.push(value()),
             "--exclude" => flags.options.excludes.push(value()),
             "--replace" => flags.options.replace.push(value()),
+            "--override" => {
+                let rule = value();
+                let reason = value();
+                flags
+                    .options
+                    .overrides
+                    .push(nimbus_engine::PolicyOverride { rule, reason });
+            }
             "--log" => flags.log = true,
             "--destroy" => flags.destroy = true,
             "--interrupted" => flags.interrupted = true,

@@ -65,6 +65,9 @@ pub struct Context<'a> {
     pub functions: nimbus_stdlib::Context<'a>,
     /// The workspace's name, for `terraform-workspace`.
     pub workspace: &'a str,
+    /// In a policy condition: the resource change it is checked against,
+    /// which the policy predicates read ([`crate::policy`]).
+    pub subject: Option<&'a crate::policy::Subject<'a>>,
 }
 
 type Result<T> = std::result::Result<T, Diagnostic>;
@@ -87,6 +90,7 @@ impl<'a> Context<'a> {
             bindings: Vec::new(),
             functions: nimbus_stdlib::Context::default(),
             workspace: DEFAULT_WORKSPACE,
+            subject: None,
         }
     }
 
@@ -588,6 +592,16 @@ impl<'a> Context<'a> {
     }
 
     fn call(&mut self, node: &Node, head_node: &Node, head: &str, args: &[Node]) -> Result<Value> {
+        if let Some(subject) = self.subject
+            && nimbus_config::POLICY_PREDICATES.contains(&head)
+        {
+            let mut values = Vec::with_capacity(args.len());
+            for arg in args {
+                values.push(self.eval(arg)?);
+            }
+            let spans: Vec<Span> = args.iter().map(|a| a.span).collect();
+            return crate::policy::predicate(subject, head, node, &values, &spans);
+        }
         let Some(function) = nimbus_stdlib::lookup(head) else {
             let candidates = nimbus_stdlib::names().chain(SPECIAL_FORMS.iter().copied());
             return Err(Diagnostic::error(format!("unknown function `{head}`"))

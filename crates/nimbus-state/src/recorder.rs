@@ -64,6 +64,8 @@ enum Op {
     /// Several renames, all or none (a plan's `moved` blocks).
     MoveAll(Vec<(String, String)>),
     SetOutputs(Vec<OutputRecord>),
+    /// An informational event: kind, address, detail (JSON).
+    Note(String, Option<String>, String),
     Finish(RunStatus),
 }
 
@@ -278,6 +280,19 @@ impl Recorder {
         self.call_blocking(Op::SetOutputs(outputs))
     }
 
+    /// Records an informational event of `kind` (e.g. `policy.override`)
+    /// with `detail` as its `after`; replay ignores it. Returns its seq.
+    pub async fn record_note(
+        &self,
+        kind: &str,
+        address: Option<String>,
+        detail: serde_json::Value,
+    ) -> Result<u64> {
+        let detail =
+            serde_json::to_string(&detail).map_err(|e| StateError::InvalidInput(e.to_string()))?;
+        self.call(Op::Note(kind.to_string(), address, detail)).await
+    }
+
     /// Closes the run: records its end time and status after every change
     /// queued before it, then stops the writer thread. Later calls on other
     /// clones fail with [`StateError::RunFinished`]. Returns the head seq.
@@ -485,6 +500,9 @@ fn apply(conn: &Connection, actor: &Actor, op: &Op) -> Result<u64> {
             Ok(seq)
         }
         Op::SetOutputs(outputs) => write::set_outputs(conn, actor, outputs),
+        Op::Note(kind, address, detail) => {
+            write::note(conn, actor, kind, address.as_deref(), detail)
+        }
         Op::Finish(status) => write::finish_run(conn, actor, *status),
     }
 }

@@ -137,7 +137,8 @@ pub struct Event {
     /// Kind of change: `resource.create`, `resource.update`, `resource.replace`,
     /// `resource.import`, `resource.delete`, `resource.move`, `resource.failed`,
     /// `intent.record`, `intent.resolve`, `output.set`, `output.delete`,
-    /// `state.restore`.
+    /// `state.restore`, `policy.override` (informational: its `after`
+    /// holds the rule and the reason).
     pub kind: String,
     /// Resource address concerned (the new address for a move).
     pub address: Option<String>,

@@ -157,6 +157,19 @@ fn append(conn: &Connection, actor: &Actor, ev: NewEvent<'_>) -> Result<u64> {
     seq_of_last_insert(conn)
 }
 
+/// An informational event (replay ignores its kind).
+pub(crate) fn note(
+    conn: &Connection,
+    actor: &Actor,
+    kind: &str,
+    address: Option<&str>,
+    detail: &str,
+) -> Result<u64> {
+    let mut ev = NewEvent::new(kind, address);
+    ev.after = Some(Cow::Borrowed(detail));
+    append(conn, actor, ev)
+}
+
 fn seq_of_last_insert(conn: &Connection) -> Result<u64> {
     u64::try_from(conn.last_insert_rowid())
         .map_err(|_| StateError::corrupt("negative event sequence number"))

@@ -26,6 +26,9 @@ pub enum Code {
     CheckFailed,
     /// A `check` block's assertion is not known yet (a warning).
     CheckUnknown,
+    /// A policy rule failed or could not be decided; an error when it
+    /// blocks the run.
+    PolicyViolation,
 }
 
 impl Code {
@@ -38,6 +41,7 @@ impl Code {
             Code::ConditionFailed => "condition-failed",
             Code::CheckFailed => "check-failed",
             Code::CheckUnknown => "check-unknown",
+            Code::PolicyViolation => "policy-violation",
         }
     }
 }

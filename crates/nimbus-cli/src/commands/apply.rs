@@ -1,11 +1,12 @@
 //! `plan`, `apply`, `destroy`, `refresh`, `drift`, `import`.
 
+use crate::POLICY_BLOCKED;
 use crate::context::{CmdResult, Reported, Session};
 use crate::output::ProgressSink;
 use crate::render;
 use nimbus_config::Config;
 use nimbus_engine::ops::{self, LockSettings, OpsError};
-use nimbus_engine::{Action, ApplyReport, Engine, Plan, RunOptions, SavedPlan};
+use nimbus_engine::{Action, ApplyReport, Engine, Plan, PolicyOverride, RunOptions, SavedPlan};
 use nimbus_eval::Inputs;
 use nimbus_syntax::SourceMap;
 use serde_json::json;
@@ -22,6 +23,7 @@ struct Prepared {
 }
 
 fn prepare(session: &Session) -> CmdResult<Prepared> {
+    overrides(session)?;
     let config = session.load_config()?;
     let (inputs, sources) = session.inputs(&config)?;
     Ok(Prepared {
@@ -38,8 +40,39 @@ fn engine<'c>(session: &Session, prepared: &'c Prepared) -> CmdResult<Engine<'c>
     })
 }
 
+/// `--override RULE ... --reason TEXT`: a reason is required, and given
+/// only with an override.
+fn overrides(session: &Session) -> CmdResult<Vec<PolicyOverride>> {
+    let global = &session.global;
+    let reason = global.reason.as_deref().map(str::trim).unwrap_or_default();
+    match (global.overrides.is_empty(), reason.is_empty()) {
+        (false, true) => {
+            session
+                .out
+                .error("--override needs --reason TEXT: the reason is recorded with the override");
+            Err(Reported)
+        }
+        (true, false) => {
+            session
+                .out
+                .error("--reason is given with --override RULE, the policy rule it lets through");
+            Err(Reported)
+        }
+        _ => Ok(global
+            .overrides
+            .iter()
+            .map(|rule| PolicyOverride {
+                rule: rule.clone(),
+                reason: reason.to_string(),
+            })
+            .collect()),
+    }
+}
+
 fn options(session: &Session, sink: Arc<ProgressSink>, cancel: Arc<AtomicBool>) -> RunOptions {
     RunOptions {
+        // Checked by `prepare` first, so an error here cannot happen.
+        overrides: overrides(session).unwrap_or_default(),
         parallelism: session.global.parallelism.max(1),
         refresh: session.global.refresh,
         targets: session.global.targets.clone(),
@@ -100,8 +133,8 @@ fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
     cancel
 }
 
-/// The exit code of an apply or destroy: an interrupted run exits
-/// non-zero even when everything it started finished well.
+/// The exit code of an apply or destroy ([`report_exit_code`]): an
+/// interrupted run exits non-zero even when everything it started finished well.
 fn exit_code(session: &Session, code: u8) -> u8 {
     if code == 0 && session.interrupt.load(Ordering::SeqCst) {
         session
@@ -245,6 +278,9 @@ pub async fn plan(
     sink.finish();
     let plan = planned.map_err(report(session, &prepared.sources))?;
     show_plan(session, &prepared.sources, &plan);
+    if plan.policy.blocked() {
+        return Ok(POLICY_BLOCKED);
+    }
     if let Some(path) = out {
         save_plan(session, path, &plan, &prepared.inputs)?;
     }
@@ -396,7 +432,16 @@ pub async fn apply(
         .map_err(&fail)?;
     let plan = match saved {
         Some(saved) => match run.check_saved_plan(&saved, &prepared.inputs, &opts).await {
-            Ok(()) => saved.plan,
+            Ok(policy) => {
+                session
+                    .out
+                    .diagnostics(&prepared.sources, &policy.diagnostics());
+                if policy.blocked() {
+                    run.abandon().await;
+                    return Ok(POLICY_BLOCKED);
+                }
+                saved.plan
+            }
             Err(e) => {
                 run.abandon().await;
                 return Err(fail(e));
@@ -413,6 +458,10 @@ pub async fn apply(
                 }
             };
             show_plan(session, &prepared.sources, &plan);
+            if plan.policy.blocked() {
+                run.abandon().await;
+                return Ok(POLICY_BLOCKED);
+            }
             // Recording dependencies alone changes no object: no question.
             let proceed = if !plan.has_changes() {
                 plan.stale_dependencies
@@ -506,7 +555,7 @@ fn finish_report(
                 "skipped_blocks": render::block_counts_json(&report.skipped),
             }),
         );
-        return Ok(if report.succeeded() { 0 } else { 1 });
+        return Ok(report_exit_code(report));
     }
     let (shown, hidden) = report
         .diagnostics
@@ -539,7 +588,66 @@ fn finish_report(
                 .line(&format!("{name} = {}", render::show(value, *sensitive)));
         }
     }
-    Ok(if report.succeeded() { 0 } else { 1 })
+    Ok(report_exit_code(report))
+}
+
+/// 0 when everything was done; 3 when a policy rule stopped something
+/// (checked again at apply); else 1.
+fn report_exit_code(report: &ApplyReport) -> u8 {
+    if report.succeeded() {
+        0
+    } else if report
+        .diagnostics
+        .iter()
+        .any(|d| d.is_error() && d.code == Some(nimbus_syntax::Code::PolicyViolation))
+    {
+        POLICY_BLOCKED
+    } else {
+        1
+    }
+}
+
+/// `policy check [PLANFILE]`: the policies' report on a plan made now
+/// (nothing written) or saved; exits 3 when a rule blocks it.
+pub async fn policy_check(session: &Session, plan_file: Option<&Path>) -> CmdResult<u8> {
+    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
+    if let Some(saved) = &saved
+        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
+    {
+        session.out.error(&e.to_string());
+        return Err(Reported);
+    }
+    let mut prepared = prepare(session)?;
+    if let Some(saved) = &saved {
+        prepared.inputs = saved.inputs();
+    }
+    let engine = engine(session, &prepared)?;
+    let store = session.store(false)?;
+    let workspace = session.workspace(store.as_ref())?;
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let checked = ops::policy_check(
+        &engine,
+        store.as_ref(),
+        &workspace,
+        &prepared.inputs,
+        &opts,
+        saved.as_ref(),
+    )
+    .await;
+    sink.finish();
+    let (plan, report) = checked.map_err(report(session, &prepared.sources))?;
+    session.out.diagnostics(
+        &prepared.sources,
+        &plan
+            .warnings
+            .iter()
+            .filter(|d| d.code != Some(nimbus_syntax::Code::PolicyViolation))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    render::policy_report(&session.out, &prepared.config, &report);
+    Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
 }
 
 pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
@@ -572,6 +680,10 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     if plan.changes.is_empty() {
         run.abandon().await;
         return Ok(0);
+    }
+    if plan.policy.blocked() {
+        run.abandon().await;
+        return Ok(POLICY_BLOCKED);
     }
     if !auto_approve {
         match approve(session, "Do you really want to destroy these resources?") {

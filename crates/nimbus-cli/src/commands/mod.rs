@@ -6,7 +6,7 @@ mod setup;
 mod state;
 
 use crate::context::{CmdResult, Session};
-use crate::{Cli, Command, ProvidersCommand};
+use crate::{Cli, Command, PolicyCommand, ProvidersCommand};
 use clap::CommandFactory;
 
 /// Runs a command and returns the process exit code.
@@ -70,6 +70,9 @@ pub async fn run(cli: Cli) -> u8 {
         } => apply::apply(&session, plan_file.as_deref(), auto_approve).await,
         Command::Destroy { auto_approve } => apply::destroy(&session, auto_approve).await,
         Command::Refresh => apply::refresh(&session).await,
+        Command::Policy(PolicyCommand::Check { plan_file }) => {
+            apply::policy_check(&session, plan_file.as_deref()).await
+        }
         Command::Drift {
             remediate,
             auto_approve,

@@ -6,6 +6,9 @@ use nimbus_state::{RunInfo, StateError, Store};
 use serde_json::json;
 use std::path::PathBuf;
 
+/// The event kind of a policy override (`--override RULE --reason TEXT`).
+const POLICY_OVERRIDE: &str = "policy.override";
+
 fn fail<'s>(session: &'s Session, what: &str) -> impl Fn(StateError) -> Reported + 's {
     let what = what.to_string();
     move |e| {
@@ -178,25 +181,35 @@ pub async fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             if session.out.json {
                 for e in events {
                     // Before/after may hold secrets; history shows who and what, not values.
-                    session.out.event(
-                        "history",
-                        json!({ "seq": e.seq, "time": e.time, "run_id": e.run_id, "cause": e.cause, "user": e.user,
-                                "host": e.host, "operation": e.operation, "kind": e.kind, "address": e.address }),
-                    );
+                    let mut event = json!({ "seq": e.seq, "time": e.time, "run_id": e.run_id, "cause": e.cause, "user": e.user,
+                                "host": e.host, "operation": e.operation, "kind": e.kind, "address": e.address });
+                    // A policy override's rule and reason (no values).
+                    if e.kind == POLICY_OVERRIDE {
+                        event["detail"] = e.after.clone().unwrap_or_default();
+                    }
+                    session.out.event("history", event);
                 }
             } else {
                 let rows: Vec<Vec<String>> = events
                     .into_iter()
                     .map(|e| {
-                        vec![
+                        let mut row = vec![
                             format!("#{}", e.seq),
                             e.time,
-                            e.kind,
+                            e.kind.clone(),
                             e.operation,
                             e.address.unwrap_or_else(|| "-".to_string()),
                             format!("by {}@{}", e.user, e.host),
                             format!("run {}", e.run_id),
-                        ]
+                        ];
+                        if e.kind == POLICY_OVERRIDE
+                            && let Some(after) = &e.after
+                        {
+                            let field =
+                                |name: &str| after[name].as_str().unwrap_or_default().to_string();
+                            row.push(format!("{}: {}", field("rule"), field("reason")));
+                        }
+                        row
                     })
                     .collect();
                 for line in aligned(&rows) {

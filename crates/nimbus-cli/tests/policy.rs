@@ -1,0 +1,240 @@
+//! Policies on the real binary: a blocked plan, apply, saved plan and
+//! destroy exit 3 and change nothing; `policy check` reports (human and
+//! `--json`, in a stable order) and exits 3 when blocked, 0 otherwise;
+//! an override needs a reason and is recorded in the history; an advisory
+//! rule leaves the exit code alone; a secret never reaches a report.
+
+mod common;
+
+use common::*;
+
+const PROD: &str = r#"(resource terraform-data "prod" (input (map ("Environment" "Production"))))
+(resource terraform-data "dev" (input (map ("Environment" "Dev"))))
+"#;
+
+fn guard(level: &str) -> String {
+    format!(
+        r#"(define-policy guard
+  (enforcement {level})
+  (deny "builtin:Delete"
+    (when (= (attribute "input" "Environment") "Production")))
+  (warn "builtin:Update"))
+"#
+    )
+}
+
+/// A project with both objects applied and a configuration that deletes
+/// them both, under `guard` at `level`.
+fn project(level: &str) -> Workdir {
+    let w = Workdir::empty();
+    w.write("main.nim", PROD);
+    w.run(&["apply", "--auto-approve"]).success();
+    w.write("main.nim", &guard(level));
+    w
+}
+
+#[test]
+fn a_mandatory_rule_blocks_plan_apply_saved_plan_and_destroy_with_exit_3() {
+    let w = project("mandatory");
+    let before = w.history().len();
+    w.run(&["plan"])
+        .code(3)
+        .no_panic()
+        .stderr_has("error: policy guard.deny (mandatory) fails: terraform-data.prod (delete, builtin:Delete)")
+        .stderr_has("--> main.nim:3:3");
+    w.run(&["plan", "--out", "p.plan"]).code(3);
+    assert!(!w.exists("p.plan"), "a blocked plan is not saved");
+    w.run(&["apply", "--auto-approve"]).code(3).no_panic();
+    w.run(&["destroy", "--auto-approve"]).code(3).no_panic();
+    assert_eq!(
+        w.state_list(),
+        ["terraform-data.dev", "terraform-data.prod"]
+    );
+    assert_eq!(w.history().len(), before, "nothing was recorded");
+    // An override does not let a mandatory rule through.
+    w.run(&[
+        "apply",
+        "--auto-approve",
+        "--override",
+        "guard.deny",
+        "--reason",
+        "x",
+    ])
+    .code(3);
+    // Only the changes the rule matches are blocked.
+    w.run(&[
+        "destroy",
+        "--auto-approve",
+        "--target",
+        "terraform-data.dev",
+    ])
+    .success();
+    assert_eq!(w.state_list(), ["terraform-data.prod"]);
+}
+
+#[test]
+fn a_saved_plan_is_checked_again_when_applied() {
+    let w = Workdir::empty();
+    w.write("main.nim", PROD);
+    w.run(&["apply", "--auto-approve"]).success();
+    // Saved while the policy let it through...
+    w.write("main.nim", &guard("advisory"));
+    w.run(&["plan", "--out", "p.plan"]).success();
+    // ...and applied once it is mandatory.
+    w.write("main.nim", &guard("mandatory"));
+    w.run(&["apply", "p.plan"])
+        .code(3)
+        .stderr_has("policy guard.deny (mandatory) fails");
+    w.run(&["policy", "check", "p.plan"])
+        .code(3)
+        .stdout_has("FAIL guard.deny (mandatory) terraform-data.prod [main.nim:3:3]");
+    assert_eq!(
+        w.state_list(),
+        ["terraform-data.dev", "terraform-data.prod"]
+    );
+}
+
+#[test]
+fn policy_check_reports_in_a_stable_order_as_text_and_json() {
+    let w = Workdir::empty();
+    w.write("main.nim", PROD);
+    w.run(&["apply", "--auto-approve"]).success();
+    w.write(
+        "main.nim",
+        &format!(
+            "{}{}",
+            guard("soft-mandatory"),
+            r#"(resource terraform-data "prod" (input (map ("Environment" "Production") ("v" "2"))))
+(resource terraform-data "dev" (input (map ("Environment" "Dev") ("v" "2"))))
+(resource terraform-data "new" (input (ref terraform-data "dev" "output")))
+(define-policy unknowns
+  (deny "builtin:Create" (when (= (attribute "input") "x"))))
+"#
+        ),
+    );
+    let run = w.run(&["policy", "check"]);
+    run.success().no_panic();
+    assert_eq!(
+        run.stdout,
+        "WARN guard.warn (advisory) terraform-data.dev [main.nim:7:1]
+  update (builtin:Update): the rule warns about builtin:Update
+UNDETERMINED unknowns.deny (mandatory) terraform-data.new [main.nim:8:1]
+  create (builtin:Create): the rule denies builtin:Create when (= (attribute \"input\") \"x\")
+  checked again at apply, when the values it reads are known
+WARN guard.warn (advisory) terraform-data.prod [main.nim:6:1]
+  update (builtin:Update): the rule warns about builtin:Update
+Policies passed: 3 rules checked, 2 failed, 1 undetermined, 0 overridden.
+",
+        "{}",
+        run.stderr
+    );
+    let json = w.run(&["policy", "check", "--json"]);
+    json.success();
+    let report = &json.events_of("policy_report")[0];
+    let order: Vec<(&str, &str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["address"].as_str().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["result"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("terraform-data.dev", "guard.warn", "fail"),
+            ("terraform-data.new", "unknowns.deny", "undetermined"),
+            ("terraform-data.prod", "guard.warn", "fail"),
+        ]
+    );
+    assert_eq!(report["rules"], 3);
+    assert_eq!(report["blocked"], false);
+}
+
+#[test]
+fn an_override_needs_a_reason_and_is_recorded_in_the_history() {
+    let w = project("soft-mandatory");
+    w.run(&["policy", "check"])
+        .code(3)
+        .stdout_has("FAIL guard.deny (soft-mandatory) terraform-data.prod [main.nim:3:3]")
+        .stdout_has("Policies blocked: 2 rules checked, 1 failed, 0 undetermined, 0 overridden.");
+    w.run(&["destroy", "--auto-approve"])
+        .code(3)
+        .stderr_has("help: to go ahead anyway, pass `--override guard.deny --reason TEXT`");
+    w.run(&["destroy", "--auto-approve", "--override", "guard.deny"])
+        .code(1)
+        .stderr_has("--override needs --reason TEXT");
+    let run = w.run(&[
+        "policy",
+        "check",
+        "--json",
+        "--override",
+        "guard.deny",
+        "--reason",
+        "CHG-42",
+    ]);
+    run.success();
+    let report = &run.events_of("policy_report")[0];
+    assert_eq!(report["blocked"], false);
+    assert_eq!(report["findings"][0]["result"], "overridden");
+    assert_eq!(report["findings"][0]["override_reason"], "CHG-42");
+    assert_eq!(report["findings"][0]["location"], "main.nim:3:3");
+    assert_eq!(report["findings"][0]["provider_action"], "builtin:Delete");
+    w.run(&[
+        "destroy",
+        "--auto-approve",
+        "--override",
+        "guard.deny",
+        "--reason",
+        "CHG-42 approved by the owner",
+    ])
+    .success()
+    .stderr_has("note: overridden: CHG-42 approved by the owner");
+    assert!(w.state_list().is_empty());
+    let overrides: Vec<_> = w
+        .history()
+        .into_iter()
+        .filter(|e| e["kind"] == "policy.override")
+        .collect();
+    assert_eq!(overrides.len(), 1, "{overrides:?}");
+    assert_eq!(overrides[0]["address"], "terraform-data.prod");
+    assert_eq!(overrides[0]["operation"], "destroy");
+    assert_eq!(overrides[0]["detail"]["rule"], "guard.deny");
+    assert_eq!(
+        overrides[0]["detail"]["reason"],
+        "CHG-42 approved by the owner"
+    );
+    assert!(overrides[0]["user"].as_str().is_some_and(|u| !u.is_empty()));
+}
+
+#[test]
+fn advisory_rules_warn_and_secrets_never_reach_a_report() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(define-variables (token (type string) (sensitive #t)))
+(define-policy guard
+  (warn "builtin:Create" (when (> (length (attribute "input")) 3))))
+(resource terraform-data "t" (input (var token)))
+"#,
+    );
+    let secret = "s3cr3t-token-value";
+    let env = [("NIMBUS_VAR_token", secret)];
+    for args in [
+        &["plan"][..],
+        &["policy", "check"],
+        &["policy", "check", "--json"],
+        &["apply", "--auto-approve"],
+    ] {
+        let run = w.run_env(args, &env);
+        run.success().no_panic();
+        let all = run.all_output();
+        assert!(all.contains("guard.warn"), "{args:?}: {all}");
+        assert!(!all.contains(secret), "{args:?} printed the secret: {all}");
+    }
+    assert_eq!(w.state_list(), ["terraform-data.t"]);
+}

@@ -1,0 +1,568 @@
+//! Policies (`define-policy`) checked against every resource change of a
+//! plan, in the engine's run: planning reports them ([`Plan::policy`]),
+//! apply refuses a plan they block before any provider call, and rules a
+//! plan could not decide (a value they read was unknown) are checked again
+//! per instance at apply, with the values known then, before that
+//! instance's provider call.
+//!
+//! A rule sees the change's action, address, resource type, before, after,
+//! tags and the provider's name for the call ([`provider_actions`]).
+//! Reports hold no values: a rule, its level, the address and why.
+
+use crate::plan::{Action, Plan, ResourceChange};
+use nimbus_config::{Config, Enforcement, Module, Policy, PolicyRule};
+use nimbus_eval::policy::Subject;
+use nimbus_eval::{Context, ModuleIndex, Scope};
+use nimbus_syntax::{Diagnostic, Span};
+use nimbus_value::Value;
+use std::collections::{HashMap, HashSet};
+
+/// A rule's result on one change, when it is not a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    Fail,
+    /// A value the rule reads is unknown until apply.
+    Undetermined,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Fail => "fail",
+            Verdict::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// One rule that failed, or could not be decided, on one change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The rule's id (`POLICY.KIND` or `POLICY.KIND.N`).
+    pub rule: String,
+    pub level: Enforcement,
+    pub verdict: Verdict,
+    pub address: String,
+    pub resource_type: String,
+    pub action: Action,
+    pub provider_action: String,
+    /// What the rule says, from its source: never a value.
+    pub why: String,
+    /// The resource block, when the configuration still has it.
+    pub resource_span: Option<Span>,
+    pub rule_span: Span,
+    /// `--override RULE --reason TEXT`: the reason.
+    pub overridden: Option<String>,
+}
+
+impl Finding {
+    /// Whether this finding stops the run: a failed mandatory rule, or a
+    /// failed soft-mandatory one not overridden.
+    pub fn blocks(&self) -> bool {
+        self.verdict == Verdict::Fail
+            && match self.level {
+                Enforcement::Mandatory => true,
+                Enforcement::SoftMandatory => self.overridden.is_none(),
+                Enforcement::Advisory | Enforcement::Disabled => false,
+            }
+    }
+
+    /// The finding as a diagnostic at the resource (else the rule).
+    pub fn diagnostic(&self) -> Diagnostic {
+        let what = match (self.verdict, self.level) {
+            (Verdict::Undetermined, _) => "cannot be decided until apply",
+            (Verdict::Fail, Enforcement::Advisory) => "warns",
+            (Verdict::Fail, _) if self.overridden.is_some() => "is overridden",
+            (Verdict::Fail, _) => "fails",
+        };
+        let message = format!(
+            "policy {} ({}) {what}: {} ({}, {})",
+            self.rule,
+            self.level.as_str(),
+            self.address,
+            self.action.verb(),
+            self.provider_action
+        );
+        let mut d = if self.blocks() {
+            Diagnostic::error(message)
+        } else {
+            Diagnostic::warning(message)
+        };
+        d.code = Some(nimbus_syntax::Code::PolicyViolation);
+        d = d.at(self.resource_span.unwrap_or(self.rule_span));
+        d = d.with_note(format!("note: the rule {}", self.why));
+        if let Some(reason) = &self.overridden {
+            d = d.with_note(format!("note: overridden: {reason}"));
+        } else if self.blocks() && self.level == Enforcement::SoftMandatory {
+            d = d.with_note(format!(
+                "help: to go ahead anyway, pass `--override {} --reason TEXT`",
+                self.rule
+            ));
+        }
+        d
+    }
+}
+
+/// Every finding of a plan, in a stable order (address, then rule).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyReport {
+    pub findings: Vec<Finding>,
+    /// How many rules were checked (enabled rules of every policy).
+    pub rules: usize,
+}
+
+impl PolicyReport {
+    pub fn blocked(&self) -> bool {
+        self.findings.iter().any(Finding::blocks)
+    }
+
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.findings.iter().map(Finding::diagnostic).collect()
+    }
+}
+
+/// `--override RULE --reason TEXT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyOverride {
+    pub rule: String,
+    pub reason: String,
+}
+
+/// The provider's names for the calls a change makes: per resource type
+/// and action, the AWS API action for the AWS types; `builtin:Create`,
+/// `builtin:Update`, `builtin:Delete` for every other type. A replacement
+/// makes both a delete and a create. Reads and forgets call no provider
+/// action and are not checked.
+pub fn provider_actions(resource_type: &str, action: Action) -> Vec<String> {
+    let one = |verb: usize| -> String {
+        match aws_actions(resource_type) {
+            Some(names) => names[verb].to_string(),
+            None => format!("builtin:{}", ["Create", "Update", "Delete"][verb]),
+        }
+    };
+    match action {
+        Action::Create => vec![one(0)],
+        Action::Update => vec![one(1)],
+        Action::Delete => vec![one(2)],
+        Action::Replace => vec![one(2), one(0)],
+        Action::NoOp | Action::Read | Action::Forget => Vec::new(),
+    }
+}
+
+/// Create, update and delete of each AWS type (docs/language.md has the
+/// same table): Nimbus's names (`s3-bucket`), and the Terraform AWS
+/// provider's (`aws-s3-bucket`) for a plugin serving them.
+fn aws_actions(resource_type: &str) -> Option<[&'static str; 3]> {
+    let bare = resource_type.strip_prefix("aws-").unwrap_or(resource_type);
+    Some(match bare {
+        "s3-bucket" => [
+            "s3:CreateBucket",
+            "s3:PutBucketConfiguration",
+            "s3:DeleteBucket",
+        ],
+        "s3-bucket-policy" => [
+            "s3:PutBucketPolicy",
+            "s3:PutBucketPolicy",
+            "s3:DeleteBucketPolicy",
+        ],
+        "s3-object" => ["s3:PutObject", "s3:PutObject", "s3:DeleteObject"],
+        "dynamodb-table" => [
+            "dynamodb:CreateTable",
+            "dynamodb:UpdateTable",
+            "dynamodb:DeleteTable",
+        ],
+        "iam-role" => ["iam:CreateRole", "iam:UpdateRole", "iam:DeleteRole"],
+        "iam-policy" => [
+            "iam:CreatePolicy",
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicy",
+        ],
+        "lambda" => [
+            "lambda:CreateFunction",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:DeleteFunction",
+        ],
+        "lambda-permission" => [
+            "lambda:AddPermission",
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+        ],
+        "sns-topic" => [
+            "sns:CreateTopic",
+            "sns:SetTopicAttributes",
+            "sns:DeleteTopic",
+        ],
+        "sns-subscription" => [
+            "sns:Subscribe",
+            "sns:SetSubscriptionAttributes",
+            "sns:Unsubscribe",
+        ],
+        "sqs-queue" => [
+            "sqs:CreateQueue",
+            "sqs:SetQueueAttributes",
+            "sqs:DeleteQueue",
+        ],
+        "api-gateway-rest-api" => [
+            "apigateway:CreateRestApi",
+            "apigateway:UpdateRestApi",
+            "apigateway:DeleteRestApi",
+        ],
+        "api-gateway-resource" => [
+            "apigateway:CreateResource",
+            "apigateway:UpdateResource",
+            "apigateway:DeleteResource",
+        ],
+        "api-gateway-method" => [
+            "apigateway:PutMethod",
+            "apigateway:UpdateMethod",
+            "apigateway:DeleteMethod",
+        ],
+        "api-gateway-integration" => [
+            "apigateway:PutIntegration",
+            "apigateway:UpdateIntegration",
+            "apigateway:DeleteIntegration",
+        ],
+        "api-gateway-deployment" => [
+            "apigateway:CreateDeployment",
+            "apigateway:UpdateDeployment",
+            "apigateway:DeleteDeployment",
+        ],
+        "api-gateway-stage" => [
+            "apigateway:CreateStage",
+            "apigateway:UpdateStage",
+            "apigateway:DeleteStage",
+        ],
+        _ => return None,
+    })
+}
+
+/// Whether a rule's action string names a provider action: `*`, the
+/// action itself, or a prefix of it (`lambda:Update` names
+/// `lambda:UpdateFunctionConfiguration`).
+fn action_matches(pattern: &str, provider_action: &str) -> bool {
+    pattern == "*" || provider_action.starts_with(pattern)
+}
+
+/// One enabled rule, with what reports say about it.
+#[derive(Debug)]
+struct Rule {
+    rule: PolicyRule,
+    level: Enforcement,
+    why: String,
+}
+
+/// The configuration's policies, owned: built once per engine, shared by
+/// the plan's check and the apply's jobs.
+#[derive(Debug, Default)]
+pub struct PolicySet {
+    rules: Vec<Rule>,
+    /// What conditions are evaluated in: no variables, locals or
+    /// resources; a condition reads the change.
+    empty: Module,
+}
+
+impl PolicySet {
+    pub fn new(config: &Config) -> PolicySet {
+        let mut rules = Vec::new();
+        for policy in config.modules.iter().flat_map(|m| &m.policies) {
+            for rule in &policy.rules {
+                let level = rule.enforcement(policy);
+                if level == Enforcement::Disabled {
+                    continue;
+                }
+                rules.push(Rule {
+                    why: describe(policy, rule),
+                    rule: rule.clone(),
+                    level,
+                });
+            }
+        }
+        PolicySet {
+            rules,
+            empty: Module::default(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Checks every change of `plan`.
+    pub fn check_plan(
+        &self,
+        plan: &Plan,
+        spans: &dyn Fn(&str) -> Option<Span>,
+        overrides: &[PolicyOverride],
+    ) -> Result<PolicyReport, Vec<Diagnostic>> {
+        let mut report = PolicyReport {
+            findings: Vec::new(),
+            rules: self.rules.len(),
+        };
+        let mut errors = Vec::new();
+        for change in &plan.changes {
+            let span = spans(&change.address);
+            for rule in &self.rules {
+                match self.check(rule, change, span, overrides) {
+                    Ok(Some(finding)) => report.findings.push(finding),
+                    Ok(None) => {}
+                    Err(d) => errors.push(d),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        report.findings.sort_by(|a, b| {
+            (a.address.as_str(), a.rule.as_str()).cmp(&(b.address.as_str(), b.rule.as_str()))
+        });
+        Ok(report)
+    }
+
+    /// Checks one rule on one change: a finding unless it passes.
+    fn check(
+        &self,
+        rule: &Rule,
+        change: &ResourceChange,
+        span: Option<Span>,
+        overrides: &[PolicyOverride],
+    ) -> Result<Option<Finding>, Diagnostic> {
+        let mut verdict: Option<Verdict> = None;
+        let mut named = String::new();
+        for provider_action in provider_actions(&change.resource_type, change.action) {
+            let found = self.check_call(rule, change, &provider_action)?;
+            if found.is_some() && (verdict.is_none() || found < verdict) {
+                verdict = found;
+                named = provider_action;
+            }
+        }
+        Ok(verdict.map(|verdict| Finding {
+            rule: rule.rule.id.clone(),
+            level: rule.level,
+            verdict,
+            address: change.address.clone(),
+            resource_type: change.resource_type.clone(),
+            action: change.action,
+            provider_action: named,
+            why: rule.why.clone(),
+            resource_span: span,
+            rule_span: rule.rule.span,
+            overridden: overrides
+                .iter()
+                .find(|o| o.rule == rule.rule.id)
+                .map(|o| o.reason.clone()),
+        }))
+    }
+
+    /// One rule on one provider call of a change.
+    fn check_call(
+        &self,
+        rule: &Rule,
+        change: &ResourceChange,
+        provider_action: &str,
+    ) -> Result<Option<Verdict>, Diagnostic> {
+        let rule_def = &rule.rule;
+        if let Some(pattern) = &rule_def.action
+            && !action_matches(pattern, provider_action)
+        {
+            return Ok(None);
+        }
+        let subject = Subject {
+            action: change.action.verb(),
+            address: &change.address,
+            resource_type: &change.resource_type,
+            provider_action,
+            before: change.before.as_ref(),
+            after: change.after.as_ref(),
+        };
+        let holds = match &rule_def.condition {
+            None => Some(true),
+            Some(condition) => {
+                let index = ModuleIndex::new(&self.empty);
+                let scope = Scope::default();
+                let mut ctx = Context::new(&index, &scope);
+                nimbus_eval::policy::bind(&mut ctx, &subject);
+                let value = ctx.eval(condition)?;
+                if value.peel().is_unknown() {
+                    None
+                } else {
+                    match value.to_bool_converted() {
+                        Some(b) => Some(b),
+                        None => {
+                            return Err(Diagnostic::error(format!(
+                                "the condition of policy rule {} must be true or false",
+                                rule_def.id
+                            ))
+                            .at(condition.span));
+                        }
+                    }
+                }
+            }
+        };
+        let verdict = match (rule_def.kind.as_str(), holds) {
+            (_, None) => Some(Verdict::Undetermined),
+            (_, Some(false)) => None,
+            ("require-tags", Some(true)) => missing_tags(&subject, &rule_def.tags),
+            (_, Some(true)) => Some(Verdict::Fail),
+        };
+        Ok(verdict)
+    }
+}
+
+/// `require-tags` on a change that creates or updates an object with
+/// `tags`: fails when one is missing. Deletions and untaggable types pass.
+fn missing_tags(subject: &Subject<'_>, required: &[String]) -> Option<Verdict> {
+    if subject.action == "delete" {
+        return None;
+    }
+    let tags = subject.after?.get("tags")?;
+    if tags.is_unknown() {
+        return Some(Verdict::Undetermined);
+    }
+    let present = |name: &String| tags.get(name).is_some_and(|v| !v.is_null());
+    let unknown = |name: &String| tags.get(name).is_some_and(Value::is_unknown);
+    if required.iter().any(|n| !present(n)) {
+        Some(Verdict::Fail)
+    } else if required.iter().any(unknown) {
+        Some(Verdict::Undetermined)
+    } else {
+        None
+    }
+}
+
+/// What a rule says, from its source text.
+fn describe(policy: &Policy, rule: &PolicyRule) -> String {
+    let _ = policy;
+    let condition = rule.condition.as_ref().map(|c| {
+        nimbus_syntax::print_forms(std::slice::from_ref(c))
+            .trim()
+            .to_string()
+    });
+    let when = condition.map(|c| format!(" when {c}")).unwrap_or_default();
+    match rule.kind.as_str() {
+        "deny" => format!(
+            "denies {}{when}",
+            rule.action.as_deref().unwrap_or_default()
+        ),
+        "warn" => format!(
+            "warns about {}{when}",
+            rule.action.as_deref().unwrap_or_default()
+        ),
+        "require-approval" => format!("requires approval{when}"),
+        _ => format!("requires the tags {}{when}", rule.tags.join(", ")),
+    }
+}
+
+/// The apply's second look: the rules a plan could not decide, per
+/// address, checked again on the instance's change with the values known
+/// at apply, before its provider call.
+#[derive(Debug)]
+pub struct ApplyCheck {
+    set: std::sync::Arc<PolicySet>,
+    undetermined: HashMap<String, HashSet<String>>,
+    overrides: Vec<PolicyOverride>,
+}
+
+impl ApplyCheck {
+    pub fn new(
+        set: std::sync::Arc<PolicySet>,
+        report: &PolicyReport,
+        overrides: &[PolicyOverride],
+    ) -> Option<ApplyCheck> {
+        let mut undetermined: HashMap<String, HashSet<String>> = HashMap::new();
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.verdict == Verdict::Undetermined)
+        {
+            undetermined
+                .entry(f.address.clone())
+                .or_default()
+                .insert(f.rule.clone());
+        }
+        (!undetermined.is_empty()).then(|| ApplyCheck {
+            set,
+            undetermined,
+            overrides: overrides.to_vec(),
+        })
+    }
+
+    /// Checks the rules undetermined at plan on `change`: an error when
+    /// one blocks (or still cannot be decided and would block), else the
+    /// warnings to report.
+    pub fn check(
+        &self,
+        change: &ResourceChange,
+        span: Span,
+    ) -> Result<Vec<Diagnostic>, Diagnostic> {
+        let Some(rules) = self.undetermined.get(&change.address) else {
+            return Ok(Vec::new());
+        };
+        let mut warnings = Vec::new();
+        for rule in self.set.rules.iter().filter(|r| rules.contains(&r.rule.id)) {
+            let Some(finding) = self.set.check(rule, change, Some(span), &self.overrides)? else {
+                continue;
+            };
+            let undecided = finding.verdict == Verdict::Undetermined;
+            let blocking_level = match finding.level {
+                Enforcement::Mandatory => true,
+                Enforcement::SoftMandatory => finding.overridden.is_none(),
+                _ => false,
+            };
+            if finding.blocks() || (undecided && blocking_level) {
+                let mut d = finding.diagnostic();
+                if undecided {
+                    d = Diagnostic::error(format!(
+                        "policy {} ({}) cannot be decided before {} is changed: it reads values known only after the provider call",
+                        finding.rule,
+                        finding.level.as_str(),
+                        finding.address
+                    ))
+                    .at(span)
+                    .with_note(format!("note: the rule {}", finding.why));
+                }
+                return Err(d);
+            }
+            warnings.push(finding.diagnostic());
+        }
+        Ok(warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_actions_follow_the_table() {
+        assert_eq!(
+            provider_actions("s3-bucket", Action::Delete),
+            ["s3:DeleteBucket"]
+        );
+        assert_eq!(
+            provider_actions("aws-s3-bucket", Action::Replace),
+            ["s3:DeleteBucket", "s3:CreateBucket"]
+        );
+        assert_eq!(
+            provider_actions("lambda", Action::Update),
+            ["lambda:UpdateFunctionConfiguration"]
+        );
+        assert_eq!(
+            provider_actions("null-resource", Action::Delete),
+            ["builtin:Delete"]
+        );
+        assert!(provider_actions("s3-bucket", Action::Read).is_empty());
+        assert!(provider_actions("s3-bucket", Action::Forget).is_empty());
+        assert!(provider_actions("s3-bucket", Action::NoOp).is_empty());
+    }
+
+    #[test]
+    fn action_strings_match_exactly_by_prefix_or_all() {
+        assert!(action_matches("s3:DeleteBucket", "s3:DeleteBucket"));
+        assert!(action_matches(
+            "lambda:Update",
+            "lambda:UpdateFunctionConfiguration"
+        ));
+        assert!(action_matches("*", "builtin:Create"));
+        assert!(!action_matches("s3:DeleteBucket", "s3:DeleteObject"));
+        assert!(!action_matches("s3:DeleteBucketPolicy", "s3:DeleteBucket"));
+    }
+}
