@@ -650,6 +650,54 @@ mod tests {
         assert_eq!(diags[1].notes, ["help: did you mean `resource`?"]);
     }
 
+    #[test]
+    fn reads_definitions() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(define greeting \"hi\")\n(define (double x) (* x 2))",
+        );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        let defs = &config.root().definitions;
+        assert_eq!(defs.len(), 2);
+        assert_eq!(defs[0].name.text, "greeting");
+        assert!(defs[0].parameters.is_none());
+        let params: Vec<&str> = defs[1]
+            .parameters
+            .iter()
+            .flatten()
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(params, ["x"]);
+    }
+
+    #[test]
+    fn refuses_wrong_definitions() {
+        for (text, message) in [
+            (
+                "(define (f x) (ref s3-bucket b id))",
+                "a definition cannot use `ref`",
+            ),
+            (
+                "(define tags (map (env (var env))))",
+                "a definition cannot use `var`",
+            ),
+            ("(define (f x x) x)", "duplicate parameter `x`"),
+            ("(define (f \"x\") 1)", "expected a parameter name, found"),
+            ("(define upper 1)", "`upper` is a built-in form or function"),
+            ("(define map 1)", "`map` is a built-in form or function"),
+            ("(define f)", "expected `(define NAME EXPRESSION)`"),
+            ("(define a 1) (define a 2)", "duplicate definition `a`"),
+        ] {
+            let files = MemoryFiles::default().with("/p/main.nim", text);
+            let got = messages(files);
+            assert!(
+                got.first().is_some_and(|m| m.starts_with(message)),
+                "{text}: {got:?}"
+            );
+        }
+    }
+
     fn messages(files: MemoryFiles) -> Vec<String> {
         let (_, diags) = load(Path::new("/p"), &files);
         diags.into_iter().map(|d| d.message).collect()

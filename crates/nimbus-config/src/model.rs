@@ -401,6 +401,23 @@ pub struct Module {
     pub removed: Vec<Removed>,
     /// `(import ...)`: existing objects to bring under management.
     pub import_blocks: Vec<ImportBlock>,
+    /// `(define ...)`: the module's own values and functions.
+    pub definitions: Vec<Definition>,
+}
+
+/// `(define NAME EXPRESSION)` or `(define (NAME PARAMETER...) BODY)` at
+/// module level: a name every expression of the module can use. A body
+/// refers to no declaration (no `ref`, `var`, `local`, `module-output`):
+/// what it needs comes in as arguments, so the dependency graph of the
+/// blocks that call it is the one their own text shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    pub name: Name,
+    /// `None` for `(define NAME EXPRESSION)`; the parameters of a function.
+    pub parameters: Option<Vec<Name>>,
+    /// The expression, or the function's body.
+    pub body: Node,
+    pub span: Span,
 }
 
 impl Module {

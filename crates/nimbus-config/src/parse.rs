@@ -13,6 +13,7 @@ pub(crate) mod refactor;
 pub const BLOCK_FORMS: &[&str] = &[
     "check",
     "data",
+    "define",
     "define-infrastructure",
     "define-policy",
     "define-variables",
@@ -177,6 +178,7 @@ impl Parser<'_> {
             "moved" => self.moved(span, args),
             "removed" => self.removed(span, args),
             "import" => self.import_block(span, args),
+            "define" => self.definition(span, args),
             _ => self.policy(span, args),
         }
     }
@@ -488,6 +490,96 @@ impl Parser<'_> {
                     node.span,
                     "expected a type: string, number, bool, any, (list T), (set T), (map T), (object (NAME T) ...) or (tuple T ...)",
                 );
+                None
+            }
+        }
+    }
+
+    /// `(define NAME EXPRESSION)` or `(define (NAME PARAMETER...) BODY)`.
+    fn definition(&mut self, span: Span, mut args: Vec<Node>) {
+        let usage = "expected `(define NAME EXPRESSION)` or `(define (NAME PARAMETER...) BODY)`";
+        if args.len() != 2 {
+            self.error(span, usage);
+            return;
+        }
+        let body = args.pop().expect("two arguments");
+        let target = args.pop().expect("two arguments");
+        let (name, parameters) = match target.as_list() {
+            Some(items) => {
+                let Some((head, params)) = items.split_first() else {
+                    self.error(target.span, usage);
+                    return;
+                };
+                let Some(name) = self.symbol_name(head, "function name") else {
+                    return;
+                };
+                let mut names: Vec<Name> = Vec::with_capacity(params.len());
+                for param in params {
+                    let Some(p) = self.symbol_name(param, "parameter name") else {
+                        return;
+                    };
+                    if names.iter().any(|n| n.text == p.text) {
+                        self.error(p.span, format!("duplicate parameter `{}`", p.text));
+                        return;
+                    }
+                    names.push(p);
+                }
+                (name, Some(names))
+            }
+            None => match self.symbol_name(&target, "definition name") {
+                Some(name) => (name, None),
+                None => return,
+            },
+        };
+        if SPECIAL_FORMS.contains(&name.text.as_str())
+            || nimbus_stdlib::lookup(&name.text).is_some()
+        {
+            self.diagnostics.push(
+                Diagnostic::error(format!(
+                    "`{}` is a built-in form or function: a definition cannot take its name",
+                    name.text
+                ))
+                .at(name.span),
+            );
+            return;
+        }
+        // A body sees only its parameters, other definitions and the
+        // built-ins: declarations come in as arguments.
+        let mut refused = Vec::new();
+        for head in ["ref", "var", "local", "module-output", "module-outputs"] {
+            each_form(&body, head, &mut |items| {
+                refused.push((head, items[0].span))
+            });
+        }
+        refused.sort_by_key(|(_, s)| s.start);
+        if let Some((head, at)) = refused.first() {
+            self.diagnostics.push(
+                Diagnostic::error(format!(
+                    "a definition cannot use `{head}`: `{}` would depend on a declaration that its callers do not show",
+                    name.text
+                ))
+                .at(*at)
+                .with_note("help: take the value as a parameter, and pass it where the function is called"),
+            );
+            return;
+        }
+        self.module.definitions.push(Definition {
+            name,
+            parameters,
+            body,
+            span,
+        });
+    }
+
+    /// A bare symbol as a name: definitions and parameters are no strings.
+    fn symbol_name(&mut self, n: &Node, what: &str) -> Option<Name> {
+        match n.as_symbol() {
+            Some(text) => Some(Name {
+                text: text.to_string(),
+                span: n.span,
+            }),
+            None => {
+                self.error(n.span, format!("expected a {what}, found {}", n.describe()));
                 None
             }
         }
@@ -1196,6 +1288,14 @@ pub(crate) fn check_duplicates(
         d,
     );
     check(
+        "definition",
+        module.definitions.iter().map(|l| named(&l.name)),
+        name,
+        sources,
+        root,
+        d,
+    );
+    check(
         "output",
         module.outputs.iter().map(|o| named(&o.name)),
         name,
@@ -1461,7 +1561,21 @@ fn check_calls(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        // `(map F LIST)` calls F on a list (as the evaluator reads it).
+        Some("map")
+            if args.len() == 2
+                && args[0]
+                    .as_list()
+                    .is_none_or(|e| e.len() != 2 || e[0].as_name().is_none()) =>
+        {
+            for arg in args {
+                check_calls(arg, diagnostics);
+            }
+        }
         Some("map" | "object") => values_of_pairs(args, diagnostics),
+        // Parameters are names, not calls; what the body calls may be
+        // one of them, known only when it runs.
+        Some("lambda") => {}
         Some("apply") => {
             // `(apply FUNCTION ARGUMENT... LIST)`: the function is named.
             if let Some((function, rest)) = args.split_first() {

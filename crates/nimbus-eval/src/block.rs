@@ -297,7 +297,9 @@ fn read_into(
         Type::Optional(inner, _) => read_into(ctx, args, inner, span, path, errors),
         Type::Map(_) | Type::Object(_) => {
             if let [single] = args
-                && (single.as_list().is_none() || is_expression_form(single))
+                && (single.as_list().is_none()
+                    || is_expression_form(single)
+                    || ctx.is_user_call(single))
             {
                 return eval_one(ctx, single, errors);
             }
@@ -380,7 +382,9 @@ fn read_into(
             if element.is_mapping() {
                 // One object per occurrence of the attribute.
                 if let [single] = args
-                    && (single.as_list().is_none() || is_expression_form(single))
+                    && (single.as_list().is_none()
+                        || is_expression_form(single)
+                        || ctx.is_user_call(single))
                 {
                     let v = eval_one(ctx, single, errors)?;
                     return Some(match v {

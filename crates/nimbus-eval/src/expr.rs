@@ -2,6 +2,7 @@
 //! effect, and a value known only after apply stays unknown through every
 //! operation.
 
+use crate::functions::{Bound, is_higher_order_map};
 use crate::scope::{Instances, ModuleIndex, Scope};
 use nimbus_config::Mode;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
@@ -59,7 +60,12 @@ pub struct Context<'a> {
     /// with `for-each`.
     pub unknown_each: bool,
     /// Bare names bound by `let`, and the variable under validation.
-    pub(crate) bindings: Vec<(String, Value)>,
+    pub(crate) bindings: Vec<(String, Bound)>,
+    /// Expressions evaluated so far (see [`crate::functions::MAX_STEPS`]).
+    pub(crate) steps: u64,
+    /// Calls of user functions in progress (see
+    /// [`crate::functions::MAX_CALL_DEPTH`]).
+    pub(crate) depth: usize,
     /// What functions may use: the phase (the clock and randomness only
     /// at apply) and file access. By default: planning, no files.
     pub functions: nimbus_stdlib::Context<'a>,
@@ -88,6 +94,8 @@ impl<'a> Context<'a> {
             unknown_count_index: false,
             unknown_each: false,
             bindings: Vec::new(),
+            steps: 0,
+            depth: 0,
             functions: nimbus_stdlib::Context::default(),
             workspace: DEFAULT_WORKSPACE,
             subject: None,
@@ -96,10 +104,11 @@ impl<'a> Context<'a> {
 
     /// Binds a bare name (used for the variable a validation checks).
     pub fn bind(&mut self, name: &str, value: Value) {
-        self.bindings.push((name.to_string(), value));
+        self.bindings.push((name.to_string(), Bound::Value(value)));
     }
 
     pub fn eval(&mut self, node: &Node) -> Result<Value> {
+        self.step(node.span)?;
         match &node.kind {
             NodeKind::String(s) => Ok(Value::String(s.clone())),
             NodeKind::Integer(i) => Ok(Value::Number(Number::Int(*i))),
@@ -110,9 +119,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn symbol(&self, name: &str, span: Span) -> Result<Value> {
-        if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == name) {
-            return Ok(v.clone());
+    fn symbol(&mut self, name: &str, span: Span) -> Result<Value> {
+        if let Some(bound) = self.binding(name) {
+            return bound.clone().into_value(span);
         }
         match name {
             "null" => Ok(Value::Null),
@@ -160,6 +169,10 @@ impl<'a> Context<'a> {
                     .at(span)
                     .with_note("note: `self` is the object the postcondition checks"),
             ),
+            _ if self.definition(name).is_some() => {
+                let position = self.definition(name).unwrap_or_default();
+                self.definition_bound(position, span)?.into_value(span)
+            }
             _ => {
                 let mut d = Diagnostic::error(format!("unknown name `{name}`")).at(span);
                 if name == "*" {
@@ -180,6 +193,13 @@ impl<'a> Context<'a> {
                         .iter()
                         .map(|(n, _)| n.as_str())
                         .chain(KEYWORDS.iter().copied())
+                        .chain(
+                            self.index
+                                .module
+                                .definitions
+                                .iter()
+                                .map(|d| d.name.text.as_str()),
+                        )
                         .collect();
                     d = d.with_suggestion(name, candidates);
                 }
@@ -192,6 +212,11 @@ impl<'a> Context<'a> {
         let Some(head_node) = items.first() else {
             return Ok(Value::List(Vec::new()));
         };
+        if let Some(function) = self.callee(head_node)? {
+            return self
+                .call_user(node, function, &items[1..])?
+                .into_value(node.span);
+        }
         let Some(head) = head_node.as_symbol() else {
             return Err(Diagnostic::error(format!(
                 "expected a function name at the start of this list, found {}",
@@ -208,7 +233,16 @@ impl<'a> Context<'a> {
             "module-output" => self.module_output(node, args),
             "module-outputs" => self.module_outputs(node, args),
             "if" => self.if_form(node, args),
-            "let" => self.let_form(node, args),
+            "let" | "let*" => self.let_form(node, args),
+            "cond" => self.cond_form(args),
+            "when" | "unless" => self.when_form(head == "when", node, args),
+            "lambda" => Err(Diagnostic::error("a function is not a value")
+                .at(node.span)
+                .with_note("help: call it, bind it with `let` or `define`, or pass it to a form that takes a function such as `map`")),
+            "map" if is_higher_order_map(args) => self.higher_order(head, node, args),
+            "filter" | "reduce" | "any" | "every" | "find" | "sort-by" | "group-by" => {
+                self.higher_order(head, node, args)
+            }
             "and" | "or" => self.logic(head == "and", args),
             "quote" => match args {
                 [one] => Ok(quote(one)),
@@ -362,10 +396,11 @@ impl<'a> Context<'a> {
         for (key, element) in entries {
             self.bindings.truncate(depth);
             if let [key_name, _] = names {
-                self.bindings.push((name_of(key_name), key));
+                self.bindings.push((name_of(key_name), Bound::Value(key)));
             }
             if let Some(value_name) = names.last() {
-                self.bindings.push((name_of(value_name), element));
+                self.bindings
+                    .push((name_of(value_name), Bound::Value(element)));
             }
             self.for_each_binding(inner, condition, body, state)?;
             if state.unknown {
@@ -616,59 +651,9 @@ impl<'a> Context<'a> {
         self.invoke(node, function, values, &spans)
     }
 
-    /// `(apply FUNCTION ARGUMENT... LIST)`: calls the function with the
-    /// arguments followed by the elements of LIST (Terraform's `f(x...)`).
-    /// An unknown LIST gives an unknown result; a sensitive one gives each
-    /// element the mark, so the result is sensitive.
-    fn apply_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
-        let usage = "expected `(apply FUNCTION ARGUMENT... LIST)`";
-        let (Some((function, rest)), Some(last)) = (args.split_first(), args.last()) else {
-            return Err(Diagnostic::error(usage).at(node.span));
-        };
-        if rest.is_empty() {
-            return Err(Diagnostic::error(usage).at(node.span));
-        }
-        let Some(name) = function.as_symbol() else {
-            return Err(Diagnostic::error("`apply` takes a function's name first")
-                .at(function.span)
-                .with_note(format!("note: {usage}")));
-        };
-        let Some(function) = nimbus_stdlib::lookup(name) else {
-            return Err(Diagnostic::error(format!("unknown function `{name}`"))
-                .at(function.span)
-                .with_suggestion(name, nimbus_stdlib::names()));
-        };
-        let mut values = Vec::with_capacity(rest.len());
-        let mut spans = Vec::with_capacity(rest.len());
-        for arg in &rest[..rest.len() - 1] {
-            values.push(self.eval(arg)?);
-            spans.push(arg.span);
-        }
-        let mut spread = self.eval(last)?;
-        let sensitive = spread.is_sensitive();
-        while let Value::Sensitive(inner) = spread {
-            spread = *inner;
-        }
-        match spread {
-            Value::List(items) => {
-                spans.extend(std::iter::repeat_n(last.span, items.len()));
-                values.extend(items.into_iter().map(|v| v.mark_if(sensitive)));
-            }
-            Value::Unknown => return Ok(Value::Unknown.mark_if(sensitive)),
-            other => {
-                return Err(Diagnostic::error(format!(
-                    "the last argument of `apply` must be a list to expand, found {}",
-                    other.kind_name()
-                ))
-                .at(last.span));
-            }
-        }
-        self.invoke(node, function, values, &spans)
-    }
-
     /// Calls `function` with `values`, the argument at `spans[i]` of the
     /// text, for locating what the function blames.
-    fn invoke(
+    pub(crate) fn invoke(
         &mut self,
         node: &Node,
         function: &'static nimbus_stdlib::Function,
@@ -737,7 +722,7 @@ impl<'a> Context<'a> {
         let mut result = Ok(Value::Null);
         for pair in pairs {
             match pair.as_list() {
-                Some([name, value]) if name.as_symbol().is_some() => match self.eval(value) {
+                Some([name, value]) if name.as_symbol().is_some() => match self.eval_bound(value) {
                     Ok(v) => self
                         .bindings
                         .push((name.as_symbol().unwrap_or_default().to_string(), v)),
@@ -766,6 +751,86 @@ impl<'a> Context<'a> {
         }
         self.bindings.truncate(depth);
         result
+    }
+
+    /// Calls a user function with the arguments written at `args`.
+    fn call_user(
+        &mut self,
+        node: &Node,
+        function: crate::functions::Function,
+        args: &[Node],
+    ) -> Result<Bound> {
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args {
+            values.push(self.eval_bound(arg)?);
+        }
+        let spans: Vec<Span> = args.iter().map(|a| a.span).collect();
+        self.invoke_function(node, &function, values, &spans)
+    }
+
+    /// A condition's answer: `Some` when known (a bool or its string),
+    /// `None` when unknown; an error for anything else. `form` names the
+    /// form in the message.
+    fn condition(&mut self, form: &str, node: &Node, sensitive: &mut bool) -> Result<Option<bool>> {
+        let c = self.eval(node)?;
+        *sensitive |= c.is_sensitive();
+        match (truth(&c), c.peel()) {
+            (Some(b), _) => Ok(Some(b)),
+            (None, Value::Unknown) => Ok(None),
+            (None, other) => Err(Diagnostic::error(format!(
+                "the condition of `{form}` must be a bool, found {}",
+                other.kind_name()
+            ))
+            .at(node.span)),
+        }
+    }
+
+    /// `(cond (TEST EXPRESSION) ... [(else EXPRESSION)])`: the expression
+    /// of the first test that holds; null when none does. An unknown test
+    /// before the one that holds makes the result unknown; a sensitive
+    /// one that was looked at makes it sensitive.
+    fn cond_form(&mut self, args: &[Node]) -> Result<Value> {
+        let mut sensitive = false;
+        for (i, clause) in args.iter().enumerate() {
+            let Some([test, value]) = clause.as_list() else {
+                return Err(Diagnostic::error("expected a clause `(TEST EXPRESSION)`")
+                    .at(clause.span)
+                    .with_note("note: `(cond (TEST EXPRESSION) ... (else EXPRESSION))`"));
+            };
+            if test.as_symbol() == Some("else") {
+                if i + 1 != args.len() {
+                    return Err(
+                        Diagnostic::error("`else` must be the last clause of `cond`")
+                            .at(clause.span),
+                    );
+                }
+                return Ok(self.eval(value)?.mark_if(sensitive));
+            }
+            match self.condition("cond", test, &mut sensitive)? {
+                Some(true) => return Ok(self.eval(value)?.mark_if(sensitive)),
+                Some(false) => {}
+                None => return Ok(Value::Unknown.mark_if(sensitive)),
+            }
+        }
+        Ok(Value::Null.mark_if(sensitive))
+    }
+
+    /// `(when TEST EXPRESSION)`: the expression if the test holds, else
+    /// null; `(unless TEST EXPRESSION)` the reverse.
+    fn when_form(&mut self, when: bool, node: &Node, args: &[Node]) -> Result<Value> {
+        let form = if when { "when" } else { "unless" };
+        let [test, value] = args else {
+            return Err(
+                Diagnostic::error(format!("expected `({form} TEST EXPRESSION)`")).at(node.span),
+            );
+        };
+        let mut sensitive = false;
+        let result = match self.condition(form, test, &mut sensitive)? {
+            Some(holds) if holds == when => self.eval(value)?,
+            Some(_) => Value::Null,
+            None => Value::Unknown,
+        };
+        Ok(result.mark_if(sensitive))
     }
 
     /// `and`/`or` short-circuit on a known value; an unknown operand makes

@@ -9,6 +9,7 @@ pub mod block;
 pub mod conditions;
 pub mod expand;
 pub mod expr;
+pub mod functions;
 pub mod policy;
 pub mod refs;
 pub mod scope;

@@ -93,7 +93,8 @@ impl Context<'_> {
         let outer = std::mem::take(&mut self.bindings);
         for (name, value) in vars {
             let value = value.mark_if(sensitive);
-            self.bindings.push((name, value));
+            self.bindings
+                .push((name, crate::functions::Bound::Value(value)));
         }
         let rendered = self.eval(&template);
         self.bindings = outer;

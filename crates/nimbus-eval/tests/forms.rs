@@ -1,6 +1,7 @@
 //! The special forms the HCL front end lowers to, and `.nim` users write
 //! too (`for`, `for-map`, `get`, `try`, `can`, `apply`, `path-*`,
-//! `terraform-workspace`), driven by `forms.cases`: one case a line,
+//! `terraform-workspace`, `lambda`, `cond`, the higher-order forms and
+//! the module's `define`s), driven by `forms.cases`: one case a line,
 //! `EXPRESSION => EXPECTED`, where EXPECTED is an expression giving the
 //! same value, `unknown`, `sensitive EXPRESSION` (the value with an outer
 //! sensitive mark), or `error: MESSAGE` (the start of the error).
@@ -13,6 +14,14 @@ use std::path::Path;
 
 const DECLARATIONS: &str = r#"
 (define-variables (secret) (xs) (obj) (u) (marked) (n))
+(define greeting "hi")
+(define (double x) (* x 2))
+(define (fact n) (if (<= n 1) 1 (* n (fact (- n 1)))))
+(define (forever n) (forever n))
+(define (adder k) (lambda (x) (+ x k)))
+(define inc (adder 1))
+(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+(define (compose f g) (lambda (x) (f (g x))))
 "#;
 
 /// `secret` a sensitive string, `xs` the list 1 2 3, `obj` a map with a

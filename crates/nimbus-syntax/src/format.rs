@@ -79,6 +79,7 @@ const INDENT: usize = 2;
 /// with the head when the form is broken, so `(resource s3-bucket "data"`
 /// reads like a declaration.
 pub const DEFINITION_FORMS: &[&str] = &[
+    "define",
     "define-infrastructure",
     "resource",
     "data",
