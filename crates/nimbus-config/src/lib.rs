@@ -378,37 +378,8 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
     }
     check_module_outputs(&config, &mut diagnostics);
     parse::refactor::check(&config, &mut diagnostics);
-    diagnostics.extend(cost_not_estimated(&config));
     sort_diagnostics(&mut diagnostics);
     (config, diagnostics)
-}
-
-/// `cost-exceeds` reads a cost estimate, which Nimbus does not make yet:
-/// the predicate is false, and every run of a configuration calling it
-/// says so (once, at its first call) rather than let a guard rail that
-/// never fires pass silently.
-pub fn cost_not_estimated(config: &Config) -> Option<Diagnostic> {
-    fn find(node: &nimbus_syntax::Node) -> Option<nimbus_syntax::Span> {
-        let items = node.as_list()?;
-        if items.first().and_then(nimbus_syntax::Node::as_symbol) == Some("cost-exceeds") {
-            return Some(items[0].span);
-        }
-        items.iter().find_map(find)
-    }
-    let at = config
-        .modules
-        .iter()
-        .flat_map(|m| &m.policies)
-        .flat_map(|p| &p.rules)
-        .filter_map(|r| r.condition.as_ref())
-        .find_map(find)?;
-    Some(
-        Diagnostic::warning(
-            "`cost-exceeds` is always false: cost estimates are not implemented yet",
-        )
-        .at(at)
-        .with_note("note: the other rules of the policy are enforced"),
-    )
 }
 
 /// `(module-output CALL NAME)` must name an output the called module
@@ -919,11 +890,7 @@ mod tests {
   (require-approval (when (cost-exceeds 1000))))"#,
             );
         let (config, diags) = load(Path::new("/p"), &files);
-        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(
-            messages,
-            ["`cost-exceeds` is always false: cost estimates are not implemented yet"]
-        );
+        assert!(diags.is_empty(), "{diags:?}");
         let policy = &config.root().policies[0];
         let ids: Vec<&str> = policy.rules.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(

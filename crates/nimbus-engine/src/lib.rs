@@ -9,6 +9,7 @@
 //! - The engine does no terminal I/O: it reports through [`events`].
 
 mod conditions;
+pub mod cost;
 pub mod destroy;
 mod drift;
 pub mod events;
@@ -134,6 +135,8 @@ pub struct Engine<'c> {
     pub files: files::ConfigFiles,
     /// The configuration's policies, checked against every plan.
     pub policies: Arc<PolicySet>,
+    /// Prices and usage assumptions: `nimbus cost` and `cost-exceeds`.
+    pub cost: Arc<cost::CostModel>,
 }
 
 /// State records by address.
@@ -166,6 +169,7 @@ impl<'c> Engine<'c> {
                 providers,
                 files: files::ConfigFiles::new(&config.root().dir),
                 policies: Arc::new(PolicySet::new(config)),
+                cost: Arc::new(cost::CostModel::default()),
             }),
             _ => Err(diagnostics),
         }
@@ -401,7 +405,9 @@ impl<'c> Engine<'c> {
             return Ok(PolicyReport::default());
         }
         let spans = |address: &str| self.find_block(block_of(address)).map(|r| r.span);
-        self.policies.check_plan(plan, &spans, overrides)
+        let monthly_cents = self.cost.estimate(&plan.changes).total_cents;
+        self.policies
+            .check_plan(plan, &spans, overrides, monthly_cents)
     }
 
     /// `plan` with its policy report, whose findings are shown with it.

@@ -6,7 +6,8 @@
 //! instance's provider call.
 //!
 //! A rule sees the change's action, address, resource type, before, after,
-//! tags and the provider's name for the call ([`provider_actions`]).
+//! tags, the provider's name for the call ([`provider_actions`]) and the
+//! plan's monthly cost estimate ([`crate::cost`], for `cost-exceeds`).
 //! Reports hold no values: a rule, its level, the address and why.
 
 use crate::plan::{Action, Plan, ResourceChange};
@@ -108,6 +109,9 @@ pub struct PolicyReport {
     pub findings: Vec<Finding>,
     /// How many rules were checked (enabled rules of every policy).
     pub rules: usize,
+    /// The plan's estimated monthly cost after its changes, in cents
+    /// ([`crate::cost`]): what `cost-exceeds` compares with.
+    pub monthly_cost_cents: i128,
 }
 
 impl PolicyReport {
@@ -292,16 +296,18 @@ impl PolicySet {
         plan: &Plan,
         spans: &dyn Fn(&str) -> Option<Span>,
         overrides: &[PolicyOverride],
+        monthly_cost_cents: i128,
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         let mut report = PolicyReport {
             findings: Vec::new(),
             rules: self.rules.len(),
+            monthly_cost_cents,
         };
         let mut errors = Vec::new();
         for change in &plan.changes {
             let span = spans(&change.address);
             for rule in &self.rules {
-                match self.check(rule, change, span, overrides) {
+                match self.check(rule, change, span, overrides, monthly_cost_cents) {
                     Ok(Some(finding)) => report.findings.push(finding),
                     Ok(None) => {}
                     Err(d) => errors.push(d),
@@ -324,11 +330,12 @@ impl PolicySet {
         change: &ResourceChange,
         span: Option<Span>,
         overrides: &[PolicyOverride],
+        monthly_cost_cents: i128,
     ) -> Result<Option<Finding>, Diagnostic> {
         let mut verdict: Option<Verdict> = None;
         let mut named = String::new();
         for provider_action in provider_actions(&change.resource_type, change.action) {
-            let found = self.check_call(rule, change, &provider_action)?;
+            let found = self.check_call(rule, change, &provider_action, monthly_cost_cents)?;
             if found.is_some() && (verdict.is_none() || found < verdict) {
                 verdict = found;
                 named = provider_action;
@@ -358,6 +365,7 @@ impl PolicySet {
         rule: &Rule,
         change: &ResourceChange,
         provider_action: &str,
+        monthly_cost_cents: i128,
     ) -> Result<Option<Verdict>, Diagnostic> {
         let rule_def = &rule.rule;
         if let Some(pattern) = &rule_def.action
@@ -372,6 +380,7 @@ impl PolicySet {
             provider_action,
             before: change.before.as_ref(),
             after: change.after.as_ref(),
+            monthly_cost_cents,
         };
         let holds = match &rule_def.condition {
             None => Some(true),
@@ -459,6 +468,8 @@ pub struct ApplyCheck {
     set: std::sync::Arc<PolicySet>,
     undetermined: HashMap<String, HashSet<String>>,
     overrides: Vec<PolicyOverride>,
+    /// The plan's monthly estimate, which the apply does not change.
+    monthly_cost_cents: i128,
 }
 
 impl ApplyCheck {
@@ -482,6 +493,7 @@ impl ApplyCheck {
             set,
             undetermined,
             overrides: overrides.to_vec(),
+            monthly_cost_cents: report.monthly_cost_cents,
         })
     }
 
@@ -498,7 +510,14 @@ impl ApplyCheck {
         };
         let mut warnings = Vec::new();
         for rule in self.set.rules.iter().filter(|r| rules.contains(&r.rule.id)) {
-            let Some(finding) = self.set.check(rule, change, Some(span), &self.overrides)? else {
+            let Some(finding) = self.set.check(
+                rule,
+                change,
+                Some(span),
+                &self.overrides,
+                self.monthly_cost_cents,
+            )?
+            else {
                 continue;
             };
             let undecided = finding.verdict == Verdict::Undetermined;

@@ -22,6 +22,9 @@ pub struct Subject<'a> {
     pub provider_action: &'a str,
     pub before: Option<&'a Value>,
     pub after: Option<&'a Value>,
+    /// The plan's estimated monthly cost after all its changes, in cents
+    /// (what `cost-exceeds` compares with).
+    pub monthly_cost_cents: i128,
 }
 
 impl Subject<'_> {
@@ -172,10 +175,22 @@ pub(crate) fn predicate(
             }
             Ok(value)
         }
-        // No cost estimate exists yet: never exceeded (the configuration
-        // carries a warning saying so).
+        // The plan's monthly estimate (its priced lines) above AMOUNT
+        // dollars.
         "cost-exceeds" => match values {
-            [limit] if limit.is_unknown() || limit.as_number().is_some() => Ok(Value::Bool(false)),
+            [limit] if limit.is_unknown() => Ok(Value::Unknown),
+            [limit] => match limit.as_number() {
+                Some(nimbus_value::Number::Int(dollars)) => Ok(Value::Bool(
+                    subject.monthly_cost_cents > dollars.saturating_mul(100),
+                )),
+                Some(nimbus_value::Number::Float(dollars)) => Ok(Value::Bool(
+                    subject.monthly_cost_cents as f64 > dollars * 100.0,
+                )),
+                None => Err(
+                    Diagnostic::error("`cost-exceeds` takes an amount in dollars")
+                        .at(spans.first().copied().unwrap_or(at)),
+                ),
+            },
             _ => Err(Diagnostic::error("expected `(cost-exceeds AMOUNT)`").at(at)),
         },
         _ => Err(Diagnostic::error(format!("unknown policy predicate `{name}`")).at(at)),

@@ -1,6 +1,6 @@
 ;; The roadmap's example parses as written; its deny names an AWS action,
-;; so built-in changes pass it. `cost-exceeds` is always false until cost
-;; estimates exist, which a warning says. The same rule on the built-in
+;; so built-in changes pass it. `cost-exceeds` reads the plan's monthly
+;; estimate, and built-in types cost nothing: it is false. The same rule on the built-in
 ;; action name, with a tag condition on a taggable stand-in (the tags of
 ;; the object: a built-in type has no `tags`, so `tag-equals` is false).
 ;; ---- apply
