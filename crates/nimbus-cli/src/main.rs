@@ -163,6 +163,23 @@ pub enum Command {
     },
     /// Update state from reality.
     Refresh,
+    /// Estimate the monthly cost of a plan, made now or saved with
+    /// `plan -out FILE`, from a dated price table (AWS us-east-1 list
+    /// prices shipped with Nimbus) and usage assumptions. A figure that
+    /// depends on usage the usage file does not give is listed as such.
+    Cost {
+        /// A plan saved with `plan -out FILE` (default: plan now).
+        plan_file: Option<PathBuf>,
+        /// A price table to use instead of the shipped one (JSON, the
+        /// shipped table's shape).
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// Usage assumptions per type or address (default:
+        /// `nimbus-usage.json` in the configuration's directory, when
+        /// present).
+        #[arg(long, value_name = "FILE")]
+        usage: Option<PathBuf>,
+    },
     /// Check the configuration's policies.
     #[command(subcommand)]
     Policy(PolicyCommand),

@@ -491,3 +491,21 @@ mod tests {
         );
     }
 }
+
+/// A cost estimate: its lines and total as text, each priced line with
+/// the table row it came from. With `--json`, one `cost_estimate` event
+/// (amounts also as cents, exact).
+pub fn cost_estimate(out: &Output, estimate: &nimbus_engine::cost::Estimate) {
+    if out.json {
+        let mut fields = serde_json::to_value(estimate).unwrap_or_default();
+        if let Some(map) = fields.as_object_mut() {
+            map.insert(
+                "total".to_string(),
+                serde_json::Value::String(nimbus_engine::cost::dollars(estimate.total_cents)),
+            );
+        }
+        out.event("cost_estimate", fields);
+    } else {
+        out.text(&estimate.render());
+    }
+}

@@ -5,6 +5,7 @@ use crate::context::{CmdResult, Reported, Session};
 use crate::output::ProgressSink;
 use crate::render;
 use nimbus_config::Config;
+use nimbus_engine::cost::{CostModel, PriceTable, Usage};
 use nimbus_engine::ops::{self, LockSettings, OpsError};
 use nimbus_engine::{Action, ApplyReport, Engine, Plan, PolicyOverride, RunOptions, SavedPlan};
 use nimbus_eval::Inputs;
@@ -34,10 +35,50 @@ fn prepare(session: &Session) -> CmdResult<Prepared> {
 }
 
 fn engine<'c>(session: &Session, prepared: &'c Prepared) -> CmdResult<Engine<'c>> {
-    Engine::new(&prepared.config, &session.catalog()).map_err(|ds| {
+    let mut engine = Engine::new(&prepared.config, &session.catalog()).map_err(|ds| {
         session.out.diagnostics(&prepared.sources, &ds);
         Reported
-    })
+    })?;
+    engine.cost = Arc::new(cost_model(session, None, None)?);
+    Ok(engine)
+}
+
+/// The usage assumptions read from the root module's directory when it
+/// has them (policies' `cost-exceeds` and `nimbus cost` both use it).
+pub const USAGE_FILE: &str = "nimbus-usage.json";
+
+/// Prices (`--prices FILE`, else the shipped table) and usage
+/// (`--usage FILE`, else the root's `nimbus-usage.json` when present).
+fn cost_model(
+    session: &Session,
+    prices: Option<&Path>,
+    usage: Option<&Path>,
+) -> CmdResult<CostModel> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| {
+            session
+                .out
+                .error(&format!("cannot read {}: {e}", path.display()));
+            Reported
+        })
+    };
+    let fail = |e: nimbus_engine::cost::CostError| {
+        session.out.error(&e.to_string());
+        Reported
+    };
+    let table = match prices {
+        Some(path) => PriceTable::parse(&path.display().to_string(), &read(path)?).map_err(fail)?,
+        None => PriceTable::shipped(),
+    };
+    let default = session.dir.join(USAGE_FILE);
+    let usage_path = usage
+        .map(Path::to_path_buf)
+        .or_else(|| default.is_file().then_some(default));
+    let usage = match usage_path {
+        Some(path) => Usage::parse(&path.display().to_string(), &read(&path)?).map_err(fail)?,
+        None => Usage::default(),
+    };
+    Ok(CostModel { table, usage })
 }
 
 /// `--override RULE ... --reason TEXT`: a reason is required, and given
@@ -648,6 +689,63 @@ pub async fn policy_check(session: &Session, plan_file: Option<&Path>) -> CmdRes
     );
     render::policy_report(&session.out, &prepared.config, &report);
     Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
+}
+
+/// `nimbus cost [PLANFILE]`: the monthly estimate of a plan, made now or
+/// saved with `plan -out FILE`.
+pub async fn cost(
+    session: &Session,
+    plan_file: Option<&Path>,
+    prices: Option<&Path>,
+    usage: Option<&Path>,
+) -> CmdResult<u8> {
+    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
+    if let Some(saved) = &saved
+        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
+    {
+        session.out.error(&e.to_string());
+        return Err(Reported);
+    }
+    let mut prepared = prepare(session)?;
+    if let Some(saved) = &saved {
+        prepared.inputs = saved.inputs();
+    }
+    let model = cost_model(session, prices, usage)?;
+    let mut engine = engine(session, &prepared)?;
+    engine.cost = Arc::new(model);
+    let store = session.store(false)?;
+    let workspace = session.workspace(store.as_ref())?;
+    let sink = Arc::new(ProgressSink::new(&session.out));
+    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let checked = ops::policy_check(
+        &engine,
+        store.as_ref(),
+        &workspace,
+        &prepared.inputs,
+        &opts,
+        saved.as_ref(),
+    )
+    .await;
+    sink.finish();
+    let (plan, _) = checked.map_err(report(session, &prepared.sources))?;
+    session.out.diagnostics(
+        &prepared.sources,
+        &plan
+            .warnings
+            .iter()
+            .filter(|d| d.code != Some(nimbus_syntax::Code::PolicyViolation))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| (d.as_secs() / 86_400) as i64);
+    if let Some(warning) = engine.cost.table.staleness(today) {
+        session.out.warning(&warning);
+    }
+    let estimate = engine.cost.estimate(&plan.changes);
+    render::cost_estimate(&session.out, &estimate);
+    Ok(0)
 }
 
 pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {

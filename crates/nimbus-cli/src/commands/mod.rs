@@ -70,6 +70,19 @@ pub async fn run(cli: Cli) -> u8 {
         } => apply::apply(&session, plan_file.as_deref(), auto_approve).await,
         Command::Destroy { auto_approve } => apply::destroy(&session, auto_approve).await,
         Command::Refresh => apply::refresh(&session).await,
+        Command::Cost {
+            plan_file,
+            prices,
+            usage,
+        } => {
+            apply::cost(
+                &session,
+                plan_file.as_deref(),
+                prices.as_deref(),
+                usage.as_deref(),
+            )
+            .await
+        }
         Command::Policy(PolicyCommand::Check { plan_file }) => {
             apply::policy_check(&session, plan_file.as_deref()).await
         }
