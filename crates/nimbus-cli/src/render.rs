@@ -440,6 +440,24 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
     out.text(&text);
 }
 
+/// A cost estimate: its lines and total as text, each priced line with
+/// the table row it came from. With `--json`, one `cost_estimate` event
+/// (amounts also as cents, exact).
+pub fn cost_estimate(out: &Output, estimate: &nimbus_engine::cost::Estimate) {
+    if out.json {
+        let mut fields = serde_json::to_value(estimate).unwrap_or_default();
+        if let Some(map) = fields.as_object_mut() {
+            map.insert(
+                "total".to_string(),
+                serde_json::Value::String(nimbus_engine::cost::dollars(estimate.total_cents)),
+            );
+        }
+        out.event("cost_estimate", fields);
+    } else {
+        out.text(&estimate.render());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,23 +507,5 @@ mod tests {
             block_counts_json(&strings(&["a.b", "a.b", "c.d[1]"])),
             serde_json::json!([{ "block": "a.b", "count": 2 }, { "block": "c.d", "count": 1 }])
         );
-    }
-}
-
-/// A cost estimate: its lines and total as text, each priced line with
-/// the table row it came from. With `--json`, one `cost_estimate` event
-/// (amounts also as cents, exact).
-pub fn cost_estimate(out: &Output, estimate: &nimbus_engine::cost::Estimate) {
-    if out.json {
-        let mut fields = serde_json::to_value(estimate).unwrap_or_default();
-        if let Some(map) = fields.as_object_mut() {
-            map.insert(
-                "total".to_string(),
-                serde_json::Value::String(nimbus_engine::cost::dollars(estimate.total_cents)),
-            );
-        }
-        out.event("cost_estimate", fields);
-    } else {
-        out.text(&estimate.render());
     }
 }
