@@ -189,4 +189,13 @@ fn cost_exceeds_in_a_policy_reads_the_same_estimate() {
     w.write("policy.nim", &approval_policy(60));
     std::fs::remove_file(w.path().join("nimbus-usage.json")).unwrap();
     w.run(&["policy", "check", "--no-color"]).success();
+
+    // A usage file that does not read fails runs with policies (their
+    // numbers would be wrong), and only those.
+    w.write("nimbus-usage.json", "{");
+    w.run(&["plan", "--no-color"])
+        .code(1)
+        .stderr_has("nimbus-usage.json: EOF while parsing");
+    std::fs::remove_file(w.path().join("policy.nim")).unwrap();
+    w.run(&["plan", "--no-color"]).success();
 }

@@ -544,6 +544,20 @@ impl Usage {
         Ok(usage)
     }
 
+    /// The addresses the file gives usage for that name no instance or
+    /// block of `changes` (likely misspelt).
+    pub fn unmatched(&self, changes: &[ResourceChange]) -> Vec<String> {
+        self.resources
+            .keys()
+            .filter(|a| {
+                !changes
+                    .iter()
+                    .any(|c| c.address == **a || crate::walk::block_of(&c.address) == a.as_str())
+            })
+            .cloned()
+            .collect()
+    }
+
     /// What `address` (of type `priced`) is assumed to do, key by key.
     fn lookup(&self, address: &str, priced: &str, key: &str) -> Option<&UsageValue> {
         let block = crate::walk::block_of(address);

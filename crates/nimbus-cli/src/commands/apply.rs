@@ -39,7 +39,11 @@ fn engine<'c>(session: &Session, prepared: &'c Prepared) -> CmdResult<Engine<'c>
         session.out.diagnostics(&prepared.sources, &ds);
         Reported
     })?;
-    engine.cost = Arc::new(cost_model(session, None, None)?);
+    // Only policies read the estimate (`cost-exceeds`): a run without
+    // them does not depend on the usage file.
+    if !engine.policies.is_empty() {
+        engine.cost = Arc::new(cost_model(session, None, None)?);
+    }
     Ok(engine)
 }
 
@@ -742,6 +746,11 @@ pub async fn cost(
         .map_or(0, |d| (d.as_secs() / 86_400) as i64);
     if let Some(warning) = engine.cost.table.staleness(today) {
         session.out.warning(&warning);
+    }
+    for address in engine.cost.usage.unmatched(&plan.changes) {
+        session.out.warning(&format!(
+            "the usage file gives usage for {address}, which the plan does not have"
+        ));
     }
     let estimate = engine.cost.estimate(&plan.changes);
     render::cost_estimate(&session.out, &estimate);
