@@ -183,8 +183,10 @@ pub(crate) fn predicate(
                 Some(nimbus_value::Number::Int(dollars)) => Ok(Value::Bool(
                     subject.monthly_cost_cents > dollars.saturating_mul(100),
                 )),
+                // To the cent, as estimates are: 0.29 is 29 cents, not
+                // 28.999... (a float's).
                 Some(nimbus_value::Number::Float(dollars)) => Ok(Value::Bool(
-                    subject.monthly_cost_cents as f64 > dollars * 100.0,
+                    subject.monthly_cost_cents > (dollars * 100.0).round() as i128,
                 )),
                 None => Err(
                     Diagnostic::error("`cost-exceeds` takes an amount in dollars")
@@ -194,5 +196,47 @@ pub(crate) fn predicate(
             _ => Err(Diagnostic::error("expected `(cost-exceeds AMOUNT)`").at(at)),
         },
         _ => Err(Diagnostic::error(format!("unknown policy predicate `{name}`")).at(at)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ModuleIndex;
+    use crate::scope::Scope;
+    use nimbus_config::Module;
+    use nimbus_syntax::FileId;
+
+    fn cost_exceeds(limit: &str, monthly_cost_cents: i128) -> Result<Value, Diagnostic> {
+        let mut parsed = nimbus_syntax::read(FileId(0), &format!("(cost-exceeds {limit})"));
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let node = parsed.nodes.remove(0);
+        let module = Module::default();
+        let index = ModuleIndex::new(&module);
+        let scope = Scope::default();
+        let subject = Subject {
+            action: "create",
+            address: "s3-bucket.b",
+            resource_type: "s3-bucket",
+            provider_action: "s3:CreateBucket",
+            before: None,
+            after: None,
+            monthly_cost_cents,
+        };
+        let mut ctx = Context::new(&index, &scope);
+        bind(&mut ctx, &subject);
+        ctx.eval(&node)
+    }
+
+    #[test]
+    fn cost_exceeds_compares_the_monthly_estimate_in_cents() {
+        assert_eq!(cost_exceeds("1000", 100_000), Ok(Value::Bool(false)));
+        assert_eq!(cost_exceeds("1000", 100_001), Ok(Value::Bool(true)));
+        assert_eq!(cost_exceeds("999.99", 100_000), Ok(Value::Bool(true)));
+        assert_eq!(cost_exceeds("0", 0), Ok(Value::Bool(false)));
+        assert_eq!(cost_exceeds("0.29", 29), Ok(Value::Bool(false)));
+        assert_eq!(cost_exceeds("0.29", 30), Ok(Value::Bool(true)));
+        assert!(cost_exceeds("\"1000\"", 100_001).is_err());
+        assert!(cost_exceeds("1000 2000", 100_001).is_err());
     }
 }
