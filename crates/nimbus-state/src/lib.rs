@@ -28,6 +28,8 @@
 mod backup;
 mod check;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod identity;
 mod lock;
 mod matcher;
