@@ -518,12 +518,13 @@ impl Session {
         run_id: &str,
         operation: &str,
     ) -> CmdResult<LockGuard> {
-        self.watch_interrupts();
+        let interrupt = self.watch_interrupts();
         let request = LockRequest {
             run_id: run_id.to_string(),
             operation: operation.to_string(),
             timeout: Duration::from_secs(self.global.lock_timeout),
             steal_stale: self.global.steal_stale_lock,
+            stop_waiting: Some(nimbus_state::StopWaiting(interrupt)),
         };
         store.lock(workspace, request).map_err(|e| {
             if e.is_damage() {

@@ -238,6 +238,67 @@ fn sigint_mid_drift_reports_nothing() {
     assert!(!stdout.contains("\"drifted\""), "{stdout}");
 }
 
+/// A command waiting for the lock (`--lock-timeout`) stops waiting at the
+/// first signal: it exits 1 naming the holder, having changed nothing.
+#[test]
+fn a_signal_ends_a_wait_for_the_lock() {
+    let w = Workdir::init_fixture("signals/reads.nim");
+    w.run(&["apply", "--auto-approve"]).success();
+    let log = w.path().join("holder.log");
+    let holder = w
+        .command(
+            &["refresh", "--json", "--parallelism", "1"],
+            // 40 reads of 300 ms, one at a time: 12 s holding the lock.
+            &[("NIMBUS_BUILTIN_READ_DELAY_MS", "300")],
+        )
+        .stdout(std::fs::File::create(&log).expect("log file"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the refresh");
+    poll(
+        "the refresh to hold the lock",
+        Duration::from_secs(120),
+        Duration::from_millis(10),
+        || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.contains("\"refresh_started\""))
+        },
+    );
+    let waiter = w
+        .command(&["taint", "local-file.f[0]", "--lock-timeout", "600"], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start taint");
+    // Long enough for taint to be waiting (its first attempt failed), far
+    // shorter than the refresh.
+    std::thread::sleep(Duration::from_millis(1000));
+    send(&waiter, libc::SIGTERM);
+    let started = std::time::Instant::now();
+    let taint = wait_output(waiter, Duration::from_secs(60), &["taint"]);
+    let stderr = String::from_utf8_lossy(&taint.stderr);
+    assert_eq!(taint.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted (SIGTERM)"), "{stderr}");
+    assert!(stderr.contains("cannot lock workspace"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    send(&holder, libc::SIGTERM);
+    let refresh = wait_output(holder, Duration::from_secs(60), &["refresh"]);
+    assert_eq!(refresh.status.code(), Some(1));
+    // Nothing was tainted: untaint finds it as it was, taking the lock at once.
+    let untaint = w.run(&["untaint", "local-file.f[0]", "--lock-timeout", "0"]);
+    untaint.success();
+    assert!(
+        untaint.stdout.contains("was not tainted"),
+        "{}",
+        untaint.stdout
+    );
+}
+
 // ------------------------------------------------------------ damaged state
 
 const DB: &str = ".nimbus/state.db";

@@ -203,6 +203,7 @@ fn lock_settings(session: &Session) -> LockSettings {
     LockSettings {
         timeout: Duration::from_secs(session.global.lock_timeout),
         steal_stale: session.global.steal_stale_lock,
+        stop_waiting: Some(nimbus_state::StopWaiting(session.watch_interrupts())),
     }
 }
 
