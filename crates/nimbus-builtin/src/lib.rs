@@ -102,6 +102,9 @@ pub const WARN_INPUT_ENV: &str = "NIMBUS_BUILTIN_WARN_INPUT";
 /// Environment variable read by [`BuiltinOptions::from_env`]: milliseconds
 /// to sleep at the start of every create.
 pub const CREATE_DELAY_ENV: &str = "NIMBUS_BUILTIN_CREATE_DELAY_MS";
+/// Environment variable read by [`BuiltinOptions::from_env`]: milliseconds
+/// to sleep at the start of every read of a managed object (refresh).
+pub const READ_DELAY_ENV: &str = "NIMBUS_BUILTIN_READ_DELAY_MS";
 
 /// A flag the caller sets when the run is interrupted: a `time-sleep`
 /// waiting ends early with an error. Equal only to itself.
@@ -131,6 +134,9 @@ pub struct BuiltinOptions {
     /// Test hook: every create of every type first sleeps this long (before
     /// doing anything, so a process killed meanwhile has created nothing).
     pub create_delay: Option<Duration>,
+    /// Test hook: every read of a managed object first sleeps this long
+    /// (what makes a refresh last long enough to be interrupted).
+    pub read_delay: Option<Duration>,
     /// Set when the run is interrupted (see [`Interrupt`]).
     pub interrupt: Option<Interrupt>,
 }
@@ -143,12 +149,14 @@ impl BuiltinOptions {
             fault_input: None,
             warn_input: None,
             create_delay: None,
+            read_delay: None,
             interrupt: None,
         }
     }
 
     /// Options with the test hooks taken from `NIMBUS_BUILTIN_FAULT_INPUT`,
-    /// `NIMBUS_BUILTIN_WARN_INPUT` and `NIMBUS_BUILTIN_CREATE_DELAY_MS`. Unset, empty or (for the delay)
+    /// `NIMBUS_BUILTIN_WARN_INPUT`, `NIMBUS_BUILTIN_CREATE_DELAY_MS` and
+    /// `NIMBUS_BUILTIN_READ_DELAY_MS`. Unset, empty or (for the delays)
     /// unparsable values leave the hook off.
     pub fn from_env(base_dir: impl Into<PathBuf>) -> BuiltinOptions {
         BuiltinOptions::from_lookup(base_dir, |name| std::env::var(name).ok())
@@ -161,15 +169,19 @@ impl BuiltinOptions {
     ) -> BuiltinOptions {
         let fault_input = lookup(FAULT_INPUT_ENV).filter(|s| !s.is_empty());
         let warn_input = lookup(WARN_INPUT_ENV).filter(|s| !s.is_empty());
-        let create_delay = lookup(CREATE_DELAY_ENV)
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .filter(|&ms| ms > 0)
-            .map(Duration::from_millis);
+        let delay = |name| {
+            lookup(name)
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .filter(|&ms| ms > 0)
+                .map(Duration::from_millis)
+        };
+        let (create_delay, read_delay) = (delay(CREATE_DELAY_ENV), delay(READ_DELAY_ENV));
         BuiltinOptions {
             base_dir: base_dir.into(),
             fault_input,
             warn_input,
             create_delay,
+            read_delay,
             interrupt: None,
         }
     }
@@ -888,6 +900,9 @@ impl Provider for Builtin {
 
     async fn read(&self, request: ReadRequest<'_>) -> Result<Option<ReadResponse>, ProviderError> {
         let (ty, schema) = self.resource(request.type_name)?;
+        if let Some(delay) = self.options.read_delay {
+            tokio::time::sleep(delay).await;
+        }
         let found = |new_state| {
             Ok(Some(ReadResponse {
                 new_state,
@@ -1028,14 +1043,23 @@ mod tests {
         };
         let o = BuiltinOptions::from_lookup(
             "/x",
-            vars(&[(FAULT_INPUT_ENV, "boom"), (CREATE_DELAY_ENV, "250")]),
+            vars(&[
+                (FAULT_INPUT_ENV, "boom"),
+                (CREATE_DELAY_ENV, "250"),
+                (READ_DELAY_ENV, "40"),
+            ]),
         );
         assert_eq!(o.base_dir, PathBuf::from("/x"));
         assert_eq!(o.fault_input.as_deref(), Some("boom"));
         assert_eq!(o.create_delay, Some(Duration::from_millis(250)));
+        assert_eq!(o.read_delay, Some(Duration::from_millis(40)));
         let o = BuiltinOptions::from_lookup(
             "/x",
-            vars(&[(FAULT_INPUT_ENV, ""), (CREATE_DELAY_ENV, "soon")]),
+            vars(&[
+                (FAULT_INPUT_ENV, ""),
+                (CREATE_DELAY_ENV, "soon"),
+                (READ_DELAY_ENV, "0"),
+            ]),
         );
         assert_eq!(o, BuiltinOptions::new("/x"));
         let flag = Arc::new(AtomicBool::new(false));

@@ -15,11 +15,20 @@ use nimbus_syntax::{Diagnostic, SourceMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The state directory inside the working directory.
 pub const STATE_DIR: &str = ".nimbus";
+
+/// The signals that interrupt a run: Ctrl-C, and what CI runners, systemd
+/// and Kubernetes send to cancel (SIGTERM) or a closed terminal (SIGHUP).
+/// Each is `(name, signal number)`.
+const INTERRUPTS: [(&str, i32); 3] = [
+    ("SIGINT", libc::SIGINT),
+    ("SIGTERM", libc::SIGTERM),
+    ("SIGHUP", libc::SIGHUP),
+];
 
 /// A command failed; what to say was already printed.
 #[derive(Debug)]
@@ -34,6 +43,8 @@ pub struct Session {
     /// Set on the first Ctrl-C of a command that watches for it: the
     /// engine's cancel flag, and what ends a built-in `time-sleep` early.
     pub interrupt: Arc<AtomicBool>,
+    /// Set once [`Session::watch_interrupts`] has installed its listeners.
+    watching: AtomicBool,
 }
 
 /// The real file system.
@@ -199,6 +210,7 @@ impl Session {
             dir,
             out,
             interrupt: Arc::new(AtomicBool::new(false)),
+            watching: AtomicBool::new(false),
         })
     }
 
@@ -432,6 +444,72 @@ impl Session {
         }
     }
 
+    /// Handles the interrupting signals ([`INTERRUPTS`]) for the rest of
+    /// the command; every command that takes the state lock calls this
+    /// before taking it (from then on none of these signals ends the
+    /// process by default, so none leaves the lock behind). Calling it
+    /// again changes nothing. Returns the interrupt flag.
+    ///
+    /// First interrupt (Ctrl-C, SIGTERM or SIGHUP): the flag is set; runs
+    /// start nothing new and let running operations finish and be
+    /// recorded, a plan stops and shows nothing; the command then exits 1
+    /// ([`Session::interrupted_exit`]). Second (any of them): stop at
+    /// once, exit 128 + its number.
+    pub fn watch_interrupts(&self) -> Arc<AtomicBool> {
+        use tokio::signal::unix::{SignalKind, signal};
+        if self.watching.swap(true, Ordering::SeqCst) {
+            return self.interrupt.clone();
+        }
+        let flag = self.interrupt.clone();
+        let out = self.out.clone();
+        let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+        for (name, number) in INTERRUPTS {
+            let Ok(mut stream) = signal(SignalKind::from_raw(number)) else {
+                continue;
+            };
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                while stream.recv().await.is_some() {
+                    if sender.send((name, number)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        tokio::spawn(async move {
+            if let Some((name, _)) = received.recv().await {
+                flag.store(true, Ordering::SeqCst);
+                out.warning(&format!("interrupted ({name}): finishing operations in progress and recording them; interrupt again (Ctrl-C) to stop at once"));
+                if let Some((name, number)) = received.recv().await {
+                    eprintln!(
+                        "error: stopped at once ({name}); run `nimbus plan` to see where things stand"
+                    );
+                    std::process::exit(128 + number);
+                }
+            }
+        });
+        self.interrupt.clone()
+    }
+
+    /// Whether an interrupt arrived during the command.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::SeqCst)
+    }
+
+    /// The exit code of a command that `code` would otherwise end with:
+    /// an interrupted command exits non-zero even when everything it
+    /// started finished well.
+    pub fn interrupted_exit(&self, code: u8) -> u8 {
+        if code == 0 && self.interrupted() {
+            self.out
+                .warning("the command was interrupted; what it finished is recorded");
+            1
+        } else {
+            code
+        }
+    }
+
     /// Takes the workspace's write lock for `operation`.
     pub fn lock(
         &self,
@@ -440,11 +518,13 @@ impl Session {
         run_id: &str,
         operation: &str,
     ) -> CmdResult<LockGuard> {
+        let interrupt = self.watch_interrupts();
         let request = LockRequest {
             run_id: run_id.to_string(),
             operation: operation.to_string(),
             timeout: Duration::from_secs(self.global.lock_timeout),
             steal_stale: self.global.steal_stale_lock,
+            stop_waiting: Some(nimbus_state::StopWaiting(interrupt)),
         };
         store.lock(workspace, request).map_err(|e| {
             if e.is_damage() {

@@ -154,6 +154,151 @@ fn a_second_signal_stops_at_once() {
     assert_eq!(intents.events().len(), 4, "{}", intents.stdout);
 }
 
+/// A signal while `args` (a plan, refresh or import of `reads.nim`, whose
+/// reads are slowed down) still has reads to make: the command stops
+/// reading, exits 1 instead of dying, and leaves the lock free.
+fn signal_mid_read(args: &[&str], signal: libc::c_int, name: &str) -> (Workdir, String) {
+    let w = Workdir::init_fixture("signals/reads.nim");
+    w.run(&["apply", "--auto-approve"]).success();
+    let log = w.path().join("read.log");
+    let mut command_line = args.to_vec();
+    command_line.extend(["--json", "--parallelism", "2"]);
+    let child = w
+        .command(
+            &command_line,
+            // 40 reads of 300 ms each, 2 at a time: 6 s at least.
+            &[("NIMBUS_BUILTIN_READ_DELAY_MS", "300")],
+        )
+        .stdout(std::fs::File::create(&log).expect("log file"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nimbus");
+    poll(
+        "the first read to start",
+        Duration::from_secs(120),
+        Duration::from_millis(10),
+        || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.contains("\"refresh_started\""))
+        },
+    );
+    send(&child, signal);
+    let output = wait_output(child, Duration::from_secs(60), args);
+    let stdout = std::fs::read_to_string(&log).expect("read the log");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{args:?} {name}: exit 1, not killed\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("interrupted ({name})")),
+        "{stdout}"
+    );
+    let read = stdout.matches("\"refresh_finished\"").count();
+    assert!(read < 40, "every read finished before the signal: {stdout}");
+
+    // No open intent, and the lock is free: a command that takes it
+    // succeeds at once.
+    let intents = w.run(&["state", "intents", "--json"]);
+    intents.success();
+    assert_eq!(intents.events(), Vec::<serde_json::Value>::new());
+    w.run(&["refresh", "--lock-timeout", "0"]).success();
+    (w, stdout)
+}
+
+#[test]
+fn sigterm_mid_refresh_stops_reading_and_releases_the_lock() {
+    let (w, stdout) = signal_mid_read(&["refresh"], libc::SIGTERM, "SIGTERM");
+    assert!(stdout.contains("nothing was recorded"), "{stdout}");
+    // The refresh recorded no run: the history holds the apply and the
+    // refresh that followed the signal.
+    let history = w.run(&["state", "history", "--json"]);
+    history.success();
+    assert!(
+        !history.stdout.contains("interrupted"),
+        "{}",
+        history.stdout
+    );
+}
+
+#[test]
+fn sighup_mid_plan_shows_and_saves_nothing() {
+    let (w, stdout) = signal_mid_read(&["plan", "--out", "saved.plan"], libc::SIGHUP, "SIGHUP");
+    assert!(stdout.contains("nothing is shown or saved"), "{stdout}");
+    assert!(!stdout.contains("\"plan_summary\""), "{stdout}");
+    assert!(!w.path().join("saved.plan").exists());
+}
+
+#[test]
+fn sigint_mid_drift_reports_nothing() {
+    let (_w, stdout) = signal_mid_read(&["drift"], libc::SIGINT, "SIGINT");
+    assert!(stdout.contains("nothing is shown or saved"), "{stdout}");
+    assert!(!stdout.contains("\"drifted\""), "{stdout}");
+}
+
+/// A command waiting for the lock (`--lock-timeout`) stops waiting at the
+/// first signal: it exits 1 naming the holder, having changed nothing.
+#[test]
+fn a_signal_ends_a_wait_for_the_lock() {
+    let w = Workdir::init_fixture("signals/reads.nim");
+    w.run(&["apply", "--auto-approve"]).success();
+    let log = w.path().join("holder.log");
+    let holder = w
+        .command(
+            &["refresh", "--json", "--parallelism", "1"],
+            // 40 reads of 300 ms, one at a time: 12 s holding the lock.
+            &[("NIMBUS_BUILTIN_READ_DELAY_MS", "300")],
+        )
+        .stdout(std::fs::File::create(&log).expect("log file"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the refresh");
+    poll(
+        "the refresh to hold the lock",
+        Duration::from_secs(120),
+        Duration::from_millis(10),
+        || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.contains("\"refresh_started\""))
+        },
+    );
+    let waiter = w
+        .command(&["taint", "local-file.f[0]", "--lock-timeout", "600"], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start taint");
+    // Long enough for taint to be waiting (its first attempt failed), far
+    // shorter than the refresh.
+    std::thread::sleep(Duration::from_millis(1000));
+    send(&waiter, libc::SIGTERM);
+    let started = std::time::Instant::now();
+    let taint = wait_output(waiter, Duration::from_secs(60), &["taint"]);
+    let stderr = String::from_utf8_lossy(&taint.stderr);
+    assert_eq!(taint.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted (SIGTERM)"), "{stderr}");
+    assert!(stderr.contains("cannot lock workspace"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    send(&holder, libc::SIGTERM);
+    let refresh = wait_output(holder, Duration::from_secs(60), &["refresh"]);
+    assert_eq!(refresh.status.code(), Some(1));
+    // Nothing was tainted: untaint finds it as it was, taking the lock at once.
+    let untaint = w.run(&["untaint", "local-file.f[0]", "--lock-timeout", "0"]);
+    untaint.success();
+    assert!(
+        untaint.stdout.contains("was not tainted"),
+        "{}",
+        untaint.stdout
+    );
+}
+
 // ------------------------------------------------------------ damaged state
 
 const DB: &str = ".nimbus/state.db";

@@ -450,6 +450,18 @@ impl InstanceJob {
         } else if self.ctx.refresh
             && let Some(current) = prior_value.clone()
         {
+            // An interrupted plan reads nothing more: what it would plan
+            // from a partial refresh is no plan.
+            if !crate::schedule::may_start(
+                &self.ctx.cancel,
+                self.ctx.events.as_ref(),
+                &self.address,
+            ) {
+                return Err(Diagnostic::error(format!(
+                    "{}: not refreshed: the run was interrupted",
+                    self.address
+                )));
+            }
             self.ctx.events.emit(Event::RefreshStarted {
                 address: self.address.clone(),
             });

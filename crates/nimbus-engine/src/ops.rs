@@ -64,10 +64,12 @@ fn state_error(what: &'static str) -> impl Fn(StateError) -> OpsError {
 
 /// How long to wait for the workspace's lock, and whether to take over a
 /// lock whose holder is gone.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LockSettings {
     pub timeout: Duration,
     pub steal_stale: bool,
+    /// Set when the caller is interrupted: waiting for the lock stops.
+    pub stop_waiting: Option<nimbus_state::StopWaiting>,
 }
 
 /// The state a run starts from.
@@ -114,6 +116,7 @@ pub fn lock(
                 operation: run.operation.clone(),
                 timeout: settings.timeout,
                 steal_stale: settings.steal_stale,
+                stop_waiting: settings.stop_waiting,
             },
         )
         .map_err(|source| OpsError::Lock {

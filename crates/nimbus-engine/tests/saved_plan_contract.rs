@@ -415,3 +415,33 @@ proptest! {
         })?;
     }
 }
+
+/// The seeds of the `read_plan_file` fuzz target are plan files written by
+/// `nimbus plan --out` (one turned into an older format): each reads, or
+/// is refused as the other format it is, and reads back unchanged.
+#[test]
+fn the_fuzz_seeds_are_plan_files() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/read_plan_file");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).expect("the seeds") {
+        let path = entry.expect("a seed").path();
+        let bytes = std::fs::read(&path).expect("read a seed");
+        match SavedPlan::from_bytes(&bytes) {
+            Ok(plan) => {
+                let again = SavedPlan::from_bytes(&plan.to_bytes()).expect("written back");
+                assert_eq!(again.to_bytes(), plan.to_bytes(), "{}", path.display());
+                read += 1;
+            }
+            Err(e) => assert!(
+                matches!(
+                    e,
+                    nimbus_engine::SavedPlanError::UnsupportedFormat { found: 2 }
+                ),
+                "{}: {e}",
+                path.display()
+            ),
+        }
+    }
+    assert!(read >= 4, "only {read} plans read");
+}

@@ -164,3 +164,34 @@ fn validation_treats_variables_without_values_as_unknown() {
     assert_eq!(scope.variables["region"], Value::string("eu-west-1"));
     assert_eq!(scope.variables["zone"], Value::string("a"));
 }
+
+/// The seeds of the `read_var_files` fuzz target are sound var files:
+/// each parses (`.nimvars` in the `.nim` syntax, `.json` objects; a JSON
+/// document that is not an object is refused by name).
+#[test]
+fn the_fuzz_seeds_are_sound_var_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/read_var_files");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("the seeds") {
+        let path = entry.expect("a seed").path();
+        let text = std::fs::read_to_string(&path).expect("read a seed");
+        let name = path.display().to_string();
+        if name.ends_with(".json") {
+            let parsed = nimbus_eval::parse_var_json(&text, &name);
+            if text.trim_start().starts_with('{') {
+                assert!(!parsed.expect(&name).is_empty(), "{name}");
+            } else {
+                assert!(parsed.expect_err(&name).contains("expected a JSON object"));
+            }
+        } else {
+            let parsed = parse_var_file(FileId(0), &text, &name);
+            assert!(
+                !parsed
+                    .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+                    .is_empty()
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 4, "only {seen} seeds");
+}

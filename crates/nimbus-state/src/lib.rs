@@ -28,6 +28,8 @@
 mod backup;
 mod check;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod identity;
 mod lock;
 mod matcher;
@@ -49,7 +51,7 @@ pub use store::{STATE_DB_FILE, Store, StoreOptions};
 pub use types::{
     Event, Intent, IntentAction, IntentId, IntentResolution, LockInfo, LockRequest, NewIntent,
     Outcome, OutputRecord, ResourceRecord, ResourceStatus, RestorePoint, RunInfo, RunStatus,
-    WorkspaceInfo,
+    StopWaiting, WorkspaceInfo,
 };
 
 /// Convenience alias for results of this crate.

@@ -181,7 +181,8 @@ pub(crate) fn acquire(shared: &Arc<Shared>, ws: &str, req: &LockRequest) -> Resu
                     Some(deadline) => deadline.saturating_duration_since(Instant::now()),
                     None => RETRY_INTERVAL,
                 };
-                if pause.is_zero() {
+                let stopped = req.stop_waiting.as_ref().is_some_and(|s| s.is_set());
+                if pause.is_zero() || stopped {
                     return Err(StateError::Locked { holder });
                 }
                 std::thread::sleep(RETRY_INTERVAL.min(pause));

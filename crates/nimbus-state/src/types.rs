@@ -6,6 +6,8 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -327,7 +329,29 @@ pub struct LockRequest {
     pub timeout: Duration,
     /// Take over a lock whose holder process is gone from this host.
     pub steal_stale: bool,
+    /// Stop waiting (and fail as [`crate::StateError::Locked`]) once this
+    /// flag is set: the caller was interrupted.
+    pub stop_waiting: Option<StopWaiting>,
 }
+
+/// A flag that ends a wait for the lock when set. Equal only to itself.
+#[derive(Debug, Clone, Default)]
+pub struct StopWaiting(pub Arc<AtomicBool>);
+
+impl StopWaiting {
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl PartialEq for StopWaiting {
+    fn eq(&self, other: &StopWaiting) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StopWaiting {}
 
 impl LockRequest {
     /// A request that fails at once if the lock is held and never steals.
@@ -337,6 +361,7 @@ impl LockRequest {
             operation: operation.into(),
             timeout: Duration::ZERO,
             steal_stale: false,
+            stop_waiting: None,
         }
     }
 }

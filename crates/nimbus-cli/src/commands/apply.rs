@@ -14,7 +14,7 @@ use serde_json::json;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 struct Prepared {
@@ -129,68 +129,6 @@ fn options(session: &Session, sink: Arc<ProgressSink>, cancel: Arc<AtomicBool>) 
     }
 }
 
-/// The signals that interrupt a run: Ctrl-C, and what CI runners, systemd
-/// and Kubernetes send to cancel (SIGTERM) or a closed terminal (SIGHUP).
-/// Each is `(name, signal number)`.
-const INTERRUPTS: [(&str, i32); 3] = [
-    ("SIGINT", libc::SIGINT),
-    ("SIGTERM", libc::SIGTERM),
-    ("SIGHUP", libc::SIGHUP),
-];
-
-/// First interrupt (Ctrl-C, SIGTERM or SIGHUP): start nothing new and let
-/// running operations finish and be recorded; the command then exits
-/// non-zero. Second (any of them): stop at once, exit 128 + its number.
-fn watch_interrupts(session: &Session) -> Arc<AtomicBool> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let cancel = session.interrupt.clone();
-    let flag = cancel.clone();
-    let out = session.out.clone();
-    // Every listener is installed now, before the run takes the lock: from
-    // here on none of these signals ends the process by default.
-    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
-    for (name, number) in INTERRUPTS {
-        let Ok(mut stream) = signal(SignalKind::from_raw(number)) else {
-            continue;
-        };
-        let sender = sender.clone();
-        tokio::spawn(async move {
-            while stream.recv().await.is_some() {
-                if sender.send((name, number)).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(sender);
-    tokio::spawn(async move {
-        if let Some((name, _)) = received.recv().await {
-            flag.store(true, Ordering::SeqCst);
-            out.warning(&format!("interrupted ({name}): finishing operations in progress and recording them; interrupt again (Ctrl-C) to stop at once"));
-            if let Some((name, number)) = received.recv().await {
-                eprintln!(
-                    "error: stopped at once ({name}); run `nimbus plan` to see where things stand"
-                );
-                std::process::exit(128 + number);
-            }
-        }
-    });
-    cancel
-}
-
-/// The exit code of an apply or destroy ([`report_exit_code`]): an
-/// interrupted run exits non-zero even when everything it started finished well.
-fn exit_code(session: &Session, code: u8) -> u8 {
-    if code == 0 && session.interrupt.load(Ordering::SeqCst) {
-        session
-            .out
-            .warning("the run was interrupted; what it finished is recorded");
-        1
-    } else {
-        code
-    }
-}
-
 fn show_plan(session: &Session, sources: &SourceMap, plan: &Plan) {
     session.out.diagnostics(sources, &plan.warnings);
     if session.out.json {
@@ -270,6 +208,17 @@ fn report(session: &Session, sources: &SourceMap) -> impl Fn(OpsError) -> Report
     }
 }
 
+/// After an interrupted plan (or drift, or policy check): what was read is incomplete, so
+/// nothing is shown or saved. Says so and returns true when interrupted.
+fn stopped_early(session: &Session) -> bool {
+    if session.interrupted() {
+        session
+            .out
+            .warning("stopped before the end: nothing is shown or saved");
+    }
+    session.interrupted()
+}
+
 /// Locks the workspace and recovers from an interrupted run, reporting
 /// through the command's progress sink.
 async fn begin_run<'e, 'c>(
@@ -281,6 +230,9 @@ async fn begin_run<'e, 'c>(
     sink: &Arc<ProgressSink>,
 ) -> Result<ops::Run<'e, 'c>, OpsError> {
     let events: nimbus_engine::Events = sink.clone();
+    // Before the lock is taken: from then on an interrupting signal ends
+    // the command through its own path, which releases the lock.
+    session.watch_interrupts();
     ops::Run::begin(
         engine,
         store,
@@ -296,6 +248,7 @@ fn lock_settings(session: &Session) -> LockSettings {
     LockSettings {
         timeout: Duration::from_secs(session.global.lock_timeout),
         steal_stale: session.global.steal_stale_lock,
+        stop_waiting: Some(nimbus_state::StopWaiting(session.watch_interrupts())),
     }
 }
 
@@ -310,7 +263,7 @@ pub async fn plan(
     let store = session.store(false)?;
     let workspace = session.workspace(store.as_ref())?;
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let opts = options(session, sink.clone(), session.watch_interrupts());
     let planned = ops::plan(
         &engine,
         store.as_ref(),
@@ -321,6 +274,9 @@ pub async fn plan(
     )
     .await;
     sink.finish();
+    if stopped_early(session) {
+        return Ok(1);
+    }
     let plan = planned.map_err(report(session, &prepared.sources))?;
     show_plan(session, &prepared.sources, &plan);
     if plan.policy.blocked() {
@@ -463,7 +419,7 @@ pub async fn apply(
     let engine = engine(session, &prepared)?;
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
-    let cancel = watch_interrupts(session);
+    let cancel = session.watch_interrupts();
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), cancel);
     let operation = if saved.as_ref().is_some_and(|s| s.plan.destroy) {
@@ -495,6 +451,10 @@ pub async fn apply(
         None => {
             let planned = run.plan(&prepared.inputs, &opts).await;
             sink.finish();
+            if stopped_early(session) {
+                run.abandon().await;
+                return Ok(1);
+            }
             let plan = match planned {
                 Ok(plan) => plan,
                 Err(e) => {
@@ -543,7 +503,7 @@ pub async fn apply(
     sink.finish();
     let report = executed.map_err(&fail)?;
     let code = finish_report(session, &prepared.sources, &report, &run_id, plan.destroy)?;
-    Ok(exit_code(session, code))
+    Ok(code)
 }
 
 /// Errors of a run shown one by one; a block of thousands failing alike
@@ -670,7 +630,7 @@ pub async fn policy_check(session: &Session, plan_file: Option<&Path>) -> CmdRes
     let store = session.store(false)?;
     let workspace = session.workspace(store.as_ref())?;
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let opts = options(session, sink.clone(), session.watch_interrupts());
     let checked = ops::policy_check(
         &engine,
         store.as_ref(),
@@ -681,6 +641,9 @@ pub async fn policy_check(session: &Session, plan_file: Option<&Path>) -> CmdRes
     )
     .await;
     sink.finish();
+    if stopped_early(session) {
+        return Ok(1);
+    }
     let (plan, report) = checked.map_err(report(session, &prepared.sources))?;
     session.out.diagnostics(
         &prepared.sources,
@@ -769,7 +732,7 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     }
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
-    let cancel = watch_interrupts(session);
+    let cancel = session.watch_interrupts();
     let sink = Arc::new(ProgressSink::new(&session.out));
     let opts = options(session, sink.clone(), cancel);
     let fail = report(session, &prepared.sources);
@@ -811,7 +774,7 @@ pub async fn destroy(session: &Session, auto_approve: bool) -> CmdResult<u8> {
     sink.finish();
     let report = executed.map_err(&fail)?;
     let code = finish_report(session, &prepared.sources, &report, &run_id, true)?;
-    Ok(exit_code(session, code))
+    Ok(code)
 }
 
 pub async fn refresh(session: &Session) -> CmdResult<u8> {
@@ -820,7 +783,7 @@ pub async fn refresh(session: &Session) -> CmdResult<u8> {
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let opts = options(session, sink.clone(), session.watch_interrupts());
     let fail = report(session, &prepared.sources);
     let run = begin_run(session, &engine, &store, &workspace, "refresh", &sink)
         .await
@@ -846,7 +809,7 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
     let store = session.store(false)?;
     let workspace = session.workspace(store.as_ref())?;
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let mut opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let mut opts = options(session, sink.clone(), session.watch_interrupts());
     if !session.out.json {
         // `drift` prints each drifted object itself, with its attributes.
         opts.events = Arc::new(nimbus_engine::NoEvents);
@@ -860,6 +823,9 @@ pub async fn drift(session: &Session, remediate: bool, auto_approve: bool) -> Cm
     )
     .await;
     sink.finish();
+    if stopped_early(session) {
+        return Ok(1);
+    }
     let (_, drifts) = found.map_err(report(session, &prepared.sources))?;
     for d in &drifts {
         if session.out.json {
@@ -932,7 +898,7 @@ pub async fn import(session: &Session, address: &str, id: &str) -> CmdResult<u8>
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink.clone(), Arc::new(AtomicBool::new(false)));
+    let opts = options(session, sink.clone(), session.watch_interrupts());
     let fail = report(session, &prepared.sources);
     let run = begin_run(session, &engine, &store, &workspace, "import", &sink)
         .await

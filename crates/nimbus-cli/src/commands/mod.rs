@@ -116,7 +116,10 @@ pub async fn run(cli: Cli) -> u8 {
         Command::ManPages { directory } => setup::man_pages(&session, &directory),
     };
     // A command that failed has already said why (`Reported`): it exits 1.
-    result.unwrap_or(1)
+    // One that was interrupted (Ctrl-C, SIGTERM, SIGHUP) exits non-zero.
+    result
+        .map(|code| session.interrupted_exit(code))
+        .unwrap_or(1)
 }
 
 impl Session {
