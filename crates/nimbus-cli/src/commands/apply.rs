@@ -352,6 +352,26 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The saved plan at `plan_file`, if any (refused when made for another
+/// directory), and the configuration prepared with the plan's inputs.
+fn prepare_with_plan(
+    session: &Session,
+    plan_file: Option<&Path>,
+) -> CmdResult<(Option<SavedPlan>, Prepared)> {
+    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
+    if let Some(saved) = &saved
+        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
+    {
+        session.out.error(&e.to_string());
+        return Err(Reported);
+    }
+    let mut prepared = prepare(session)?;
+    if let Some(saved) = &saved {
+        prepared.inputs = saved.inputs();
+    }
+    Ok((saved, prepared))
+}
+
 fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
     let path = session.resolve(path);
     let bytes = std::fs::read(&path).map_err(|e| {
@@ -405,17 +425,7 @@ pub async fn apply(
     plan_file: Option<&Path>,
     auto_approve: bool,
 ) -> CmdResult<u8> {
-    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
-    if let Some(saved) = &saved
-        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
-    {
-        session.out.error(&e.to_string());
-        return Err(Reported);
-    }
-    let mut prepared = prepare(session)?;
-    if let Some(saved) = &saved {
-        prepared.inputs = saved.inputs();
-    }
+    let (saved, prepared) = prepare_with_plan(session, plan_file)?;
     let engine = engine(session, &prepared)?;
     let store = session.store(true)?.ok_or(Reported)?;
     let workspace = session.workspace(Some(&store))?;
@@ -615,17 +625,7 @@ fn report_exit_code(report: &ApplyReport) -> u8 {
 /// `policy check [PLANFILE]`: the policies' report on a plan made now
 /// (nothing written) or saved; exits 3 when a rule blocks it.
 pub async fn policy_check(session: &Session, plan_file: Option<&Path>) -> CmdResult<u8> {
-    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
-    if let Some(saved) = &saved
-        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
-    {
-        session.out.error(&e.to_string());
-        return Err(Reported);
-    }
-    let mut prepared = prepare(session)?;
-    if let Some(saved) = &saved {
-        prepared.inputs = saved.inputs();
-    }
+    let (saved, prepared) = prepare_with_plan(session, plan_file)?;
     let engine = engine(session, &prepared)?;
     let store = session.store(false)?;
     let workspace = session.workspace(store.as_ref())?;
@@ -666,17 +666,7 @@ pub async fn cost(
     prices: Option<&Path>,
     usage: Option<&Path>,
 ) -> CmdResult<u8> {
-    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
-    if let Some(saved) = &saved
-        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
-    {
-        session.out.error(&e.to_string());
-        return Err(Reported);
-    }
-    let mut prepared = prepare(session)?;
-    if let Some(saved) = &saved {
-        prepared.inputs = saved.inputs();
-    }
+    let (saved, prepared) = prepare_with_plan(session, plan_file)?;
     let model = cost_model(session, prices, usage)?;
     let mut engine = engine(session, &prepared)?;
     engine.cost = Arc::new(model);
