@@ -248,7 +248,11 @@ fn compare(copy: &Connection, ws: &str) -> Result<WorkspaceCheck> {
     let (resources, outputs) = recorded(copy, ws)?;
     let count = resources.len();
     let tx = copy.unchecked_transaction()?;
-    let replayed = match projection::replay(&tx, ws, i64::MAX as u64) {
+    let replayed = match projection::replay(
+        &mut crate::sqlite::SqliteTx { conn: &tx },
+        ws,
+        i64::MAX as u64,
+    ) {
         Ok(n) => n,
         Err(e @ StateError::Corrupt(_)) => {
             return Ok(WorkspaceCheck {

@@ -168,6 +168,25 @@ pub enum StateError {
     #[error("state database is corrupt: {0}")]
     Corrupt(String),
 
+    /// An operation that only the embedded SQLite backend has (backup files,
+    /// restoring a damaged file) was asked of another backend.
+    #[error("{operation} is not available for the state at {location}")]
+    Unsupported {
+        /// What was asked.
+        operation: String,
+        /// The backend's location.
+        location: String,
+    },
+
+    /// A remote backend failed (connection, query, schema).
+    #[error("state backend {location}: {message}")]
+    Backend {
+        /// The backend's location, without credentials.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
+
     /// An SQLite error.
     #[error("state database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -125,7 +125,7 @@ fn events(conn: &Connection, f: &[&[u8]]) -> Result<(), StateError> {
         parse_json_opt(column(at + 3))?;
         parse_json_opt(column(at + 4))?;
     }
-    projection::replay(conn, WS, i64::MAX as u64)?;
+    projection::replay(&mut crate::sqlite::SqliteTx { conn }, WS, i64::MAX as u64)?;
     projection::load_resources(conn, WS)?;
     projection::load_outputs(conn, WS).map(drop)
 }

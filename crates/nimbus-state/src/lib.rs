@@ -25,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 mod backup;
 mod check;
 mod error;
@@ -36,6 +37,7 @@ mod matcher;
 mod projection;
 mod recorder;
 mod schema;
+mod sqlite;
 mod store;
 mod types;
 mod write;

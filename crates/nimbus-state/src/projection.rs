@@ -12,6 +12,7 @@ use std::sync::{Mutex, mpsc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::backend::{StoredEvent, Tx};
 use crate::error::StateError;
 use crate::types::{OutputRecord, ResourceRecord, ResourceStatus};
 
@@ -120,7 +121,7 @@ impl RecordParts<'_> {
 /// freeing the attribute tree) runs in parallel with the single writer thread
 /// instead of on it.
 #[derive(Debug)]
-pub(crate) struct EncodedResource {
+pub struct EncodedResource {
     /// The row as it will be stored.
     row: RawResource,
     /// The serialised record, as stored in the event log.
@@ -128,7 +129,8 @@ pub(crate) struct EncodedResource {
 }
 
 impl EncodedResource {
-    pub(crate) fn new(record: ResourceRecord) -> Result<Self> {
+    /// Serialises a record.
+    pub fn new(record: ResourceRecord) -> Result<Self> {
         fn enc<T: serde::Serialize>(v: &T, address: &str) -> Result<String> {
             serde_json::to_string(v)
                 .map_err(|e| StateError::InvalidInput(format!("{address}: {e}")))
@@ -152,8 +154,14 @@ impl EncodedResource {
         Ok(EncodedResource { row, json })
     }
 
-    pub(crate) fn address(&self) -> &str {
+    /// Its address.
+    pub fn address(&self) -> &str {
         &self.row.address
+    }
+
+    /// The row as it will be stored.
+    pub fn row(&self) -> &RawResource {
+        &self.row
     }
 
     /// Whether the stored row already holds exactly this record.
@@ -164,17 +172,27 @@ impl EncodedResource {
 
 /// A stored resource row, undecoded: what the resources table holds.
 #[derive(Debug, PartialEq)]
-pub(crate) struct RawResource {
-    address: String,
-    resource_type: String,
-    provider: String,
-    attributes: String,
-    sensitive: String,
-    private: Vec<u8>,
-    schema_version: u64,
-    dependencies: String,
-    status: String,
-    last_run: Option<String>,
+pub struct RawResource {
+    /// Address.
+    pub address: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// Provider.
+    pub provider: String,
+    /// Attributes, JSON.
+    pub attributes: String,
+    /// Sensitive attribute paths, a JSON array.
+    pub sensitive: String,
+    /// Provider-private bytes.
+    pub private: Vec<u8>,
+    /// Schema version of the attributes.
+    pub schema_version: u64,
+    /// Dependencies, a JSON array of addresses.
+    pub dependencies: String,
+    /// Status (`ready`, `tainted`, ...).
+    pub status: String,
+    /// Last run that changed it.
+    pub last_run: Option<String>,
 }
 
 impl RawResource {
@@ -226,7 +244,7 @@ impl RawResource {
     }
 
     /// Decodes it into a record.
-    pub(crate) fn decode(&self) -> Result<ResourceRecord> {
+    pub fn decode(&self) -> Result<ResourceRecord> {
         self.parts().decode()
     }
 }
@@ -614,81 +632,67 @@ pub(crate) fn output_map(conn: &Connection, ws: &str) -> Result<BTreeMap<String,
         .collect())
 }
 
-/// A stored event, as far as the projection cares.
-pub(crate) struct StoredEvent<'a> {
-    pub seq: u64,
-    pub kind: &'a str,
-    pub address: Option<&'a str>,
-    pub prev_address: Option<&'a str>,
-    pub before: Option<&'a str>,
-    pub after: Option<&'a str>,
-}
-
 /// Applies one stored event to the projection.
 ///
 /// Event kinds that do not change resources or outputs (intents, failures,
 /// restore markers) are accepted and ignored, so the log can grow new
 /// informational kinds without breaking replay.
-pub(crate) fn apply_event(conn: &Connection, ws: &str, ev: &StoredEvent<'_>) -> Result<()> {
-    let kind = ev.kind;
+pub(crate) fn apply_event(tx: &mut dyn Tx, ws: &str, ev: &StoredEvent) -> Result<()> {
+    let kind = ev.kind.as_str();
     let missing =
         |what: &str| StateError::corrupt(format!("event {} ({kind}) has no {what}", ev.seq));
     match kind {
         "resource.create" | "resource.update" | "resource.replace" | "resource.import" => {
-            let rec: ResourceRecord = json(ev.after.ok_or_else(|| missing("after"))?, kind)?;
-            put_resource(conn, ws, &EncodedResource::new(rec)?)
+            let rec: ResourceRecord =
+                json(ev.after.as_deref().ok_or_else(|| missing("after"))?, kind)?;
+            tx.put_resource(ws, &EncodedResource::new(rec)?)
         }
-        "resource.delete" => {
-            delete_resource(conn, ws, ev.address.ok_or_else(|| missing("address"))?).map(drop)
-        }
-        "resource.move" => rename_resource(
-            conn,
-            ws,
-            ev.prev_address.ok_or_else(|| missing("source address"))?,
-            ev.address.ok_or_else(|| missing("address"))?,
-        )
-        .map(drop),
+        "resource.delete" => tx
+            .delete_resource(ws, ev.address.as_deref().ok_or_else(|| missing("address"))?)
+            .map(drop),
+        "resource.move" => tx
+            .rename_resource(
+                ws,
+                ev.prev_address
+                    .as_deref()
+                    .ok_or_else(|| missing("source address"))?,
+                ev.address.as_deref().ok_or_else(|| missing("address"))?,
+            )
+            .map(drop),
         "output.set" => {
-            let out: OutputRecord = json(ev.after.ok_or_else(|| missing("after"))?, kind)?;
-            put_output(conn, ws, &out)
+            let out: OutputRecord =
+                json(ev.after.as_deref().ok_or_else(|| missing("after"))?, kind)?;
+            tx.put_output(ws, &out)
         }
         "output.delete" => {
-            let out: OutputRecord = json(ev.before.ok_or_else(|| missing("before"))?, kind)?;
-            delete_output(conn, ws, &out.name)
+            let out: OutputRecord =
+                json(ev.before.as_deref().ok_or_else(|| missing("before"))?, kind)?;
+            tx.delete_output(ws, &out.name)
         }
         _ => Ok(()),
     }
 }
 
+/// Events read per page while replaying.
+const REPLAY_PAGE: usize = 1024;
+
 /// Clears the workspace's projection and replays its events with `seq <= upto`.
 /// Returns the number of events replayed.
-pub(crate) fn replay(conn: &Connection, ws: &str, upto: u64) -> Result<u64> {
-    conn.execute("DELETE FROM resources WHERE workspace = ?1", [ws])?;
-    conn.execute("DELETE FROM outputs WHERE workspace = ?1", [ws])?;
-    let mut stmt = conn.prepare(
-        "SELECT seq, kind, address, prev_address, before, after FROM events
-         WHERE workspace = ?1 AND seq <= ?2 ORDER BY seq",
-    )?;
-    let mut rows = stmt.query(params![ws, upto])?;
+pub(crate) fn replay(tx: &mut dyn Tx, ws: &str, upto: u64) -> Result<u64> {
+    tx.clear_projection(ws)?;
+    let mut after = 0;
     let mut n = 0;
-    while let Some(row) = rows.next()? {
-        let opt = |i: usize| -> Result<Option<&str>> {
-            row.get_ref(i)?
-                .as_str_or_null()
-                .map_err(StateError::corrupt)
-        };
-        let ev = StoredEvent {
-            seq: row.get(0)?,
-            kind: text(row, 1)?,
-            address: opt(2)?,
-            prev_address: opt(3)?,
-            before: opt(4)?,
-            after: opt(5)?,
-        };
-        apply_event(conn, ws, &ev)?;
-        n += 1;
+    loop {
+        let page = tx.events_page(ws, after, upto, REPLAY_PAGE)?;
+        for ev in &page {
+            apply_event(tx, ws, ev)?;
+            after = ev.seq;
+            n += 1;
+        }
+        if page.len() < REPLAY_PAGE {
+            return Ok(n);
+        }
     }
-    Ok(n)
 }
 
 #[cfg(test)]

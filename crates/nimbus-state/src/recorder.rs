@@ -31,9 +31,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use crate::backend::{Connection, Finish, Tx};
 use crate::error::StateError;
 use crate::projection::EncodedResource;
 use crate::types::{IntentId, NewIntent, Outcome, OutputRecord, ResourceRecord, RunStatus};
@@ -115,7 +115,7 @@ impl std::fmt::Debug for Recorder {
 
 impl Recorder {
     /// Starts the writer thread on its own connection.
-    pub(crate) fn spawn(conn: Connection, actor: Actor) -> Result<Recorder> {
+    pub(crate) fn spawn(conn: Box<dyn Connection>, actor: Actor) -> Result<Recorder> {
         let (sender, receiver) = mpsc::channel();
         let finished = Arc::new(AtomicBool::new(false));
         let submitted = Arc::new(AtomicU64::new(0));
@@ -326,7 +326,7 @@ impl Recorder {
 
 /// The writer thread's state.
 struct Writer {
-    conn: Connection,
+    conn: Box<dyn Connection>,
     actor: Actor,
     receiver: mpsc::Receiver<Request>,
     finished: Arc<AtomicBool>,
@@ -349,7 +349,7 @@ impl Writer {
             let (ops, replies): (Vec<Op>, Vec<Reply>) =
                 batch.drain(..).map(|r| (r.op, r.reply)).unzip();
             let n = ops.len();
-            let (results, done) = match commit_batch(&mut self.conn, &self.actor, &ops) {
+            let (results, done) = match commit_batch(self.conn.as_mut(), &self.actor, &ops) {
                 Ok(v) => v,
                 Err(e) => {
                     let msg = e.to_string();
@@ -419,97 +419,95 @@ impl Writer {
 /// acknowledged in between, and re-running yields the same results because
 /// the first attempt left no trace.
 fn commit_batch(
-    conn: &mut Connection,
+    conn: &mut dyn Connection,
     actor: &Actor,
     ops: &[Op],
 ) -> Result<(Vec<Result<u64>>, bool)> {
-    {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut results = Vec::with_capacity(ops.len());
-        let mut finished = false;
-        let mut failed = false;
+    let mut results = Vec::with_capacity(ops.len());
+    let mut finished = false;
+    let kept = conn.write(&mut |tx| {
+        results.clear();
+        finished = false;
         for op in ops {
             if finished {
                 results.push(Err(StateError::RunFinished(actor.run_id.clone())));
                 continue;
             }
-            match apply(&tx, actor, op) {
+            match apply(tx, actor, op) {
                 Ok(v) => {
                     finished = matches!(op, Op::Finish(_));
                     results.push(Ok(v));
                 }
-                Err(_) => {
-                    failed = true;
-                    break;
-                }
+                Err(_) => return Ok(Finish::Rollback),
             }
         }
-        if !failed {
-            tx.commit()?;
-            return Ok((results, finished));
-        }
-        tx.rollback()?;
+        Ok(Finish::Commit)
+    })?;
+    if kept == Finish::Commit {
+        return Ok((results, finished));
     }
     commit_with_savepoints(conn, actor, ops)
 }
 
-/// [`commit_batch`]'s slow path. The savepoint statements are cached because
-/// they run twice per request.
+/// [`commit_batch`]'s slow path.
 fn commit_with_savepoints(
-    conn: &mut Connection,
+    conn: &mut dyn Connection,
     actor: &Actor,
     ops: &[Op],
 ) -> Result<(Vec<Result<u64>>, bool)> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(ops.len());
     let mut finished = false;
-    for op in ops {
-        if finished {
-            results.push(Err(StateError::RunFinished(actor.run_id.clone())));
-            continue;
+    conn.write(&mut |tx| {
+        results.clear();
+        finished = false;
+        for op in ops {
+            if finished {
+                results.push(Err(StateError::RunFinished(actor.run_id.clone())));
+                continue;
+            }
+            tx.savepoint()?;
+            let result = apply(tx, actor, op);
+            if result.is_ok() {
+                finished = matches!(op, Op::Finish(_));
+            } else {
+                tx.rollback_to_savepoint()?;
+            }
+            tx.release_savepoint()?;
+            results.push(result);
         }
-        tx.prepare_cached("SAVEPOINT request")?.execute([])?;
-        let result = apply(&tx, actor, op);
-        if result.is_ok() {
-            finished = matches!(op, Op::Finish(_));
-        } else {
-            tx.prepare_cached("ROLLBACK TO request")?.execute([])?;
-        }
-        tx.prepare_cached("RELEASE request")?.execute([])?;
-        results.push(result);
-    }
-    tx.commit()?;
+        Ok(Finish::Commit)
+    })?;
     Ok((results, finished))
 }
 
-fn apply(conn: &Connection, actor: &Actor, op: &Op) -> Result<u64> {
+fn apply(tx: &mut dyn Tx, actor: &Actor, op: &Op) -> Result<u64> {
     match op {
-        Op::Intent(intent) => write::record_intent(conn, actor, intent).map(|id| id.0),
-        Op::Complete(id, outcome) => write::complete(conn, actor, *id, outcome),
-        Op::Upsert(record) => match write::upsert(conn, actor, record, None, None, true)? {
+        Op::Intent(intent) => write::record_intent(tx, actor, intent).map(|id| id.0),
+        Op::Complete(id, outcome) => write::complete(tx, actor, *id, outcome),
+        Op::Upsert(record) => match write::upsert(tx, actor, record, None, None, true)? {
             Some(seq) => Ok(seq),
-            None => write::head_seq(conn, &actor.workspace),
+            None => write::head_seq(tx, &actor.workspace),
         },
-        Op::Remove(address) => write::remove(conn, actor, address, None),
-        Op::Move(from, to) => write::move_resource(conn, actor, from, to),
+        Op::Remove(address) => write::remove(tx, actor, address, None),
+        Op::Move(from, to) => write::move_resource(tx, actor, from, to),
         Op::MoveAll(moves) => {
-            let mut seq = write::head_seq(conn, &actor.workspace)?;
+            let mut seq = write::head_seq(tx, &actor.workspace)?;
             for (from, to) in moves {
-                seq = write::move_resource(conn, actor, from, to)?;
+                seq = write::move_resource(tx, actor, from, to)?;
             }
             Ok(seq)
         }
-        Op::SetOutputs(outputs) => write::set_outputs(conn, actor, outputs),
-        Op::Note(kind, address, detail) => {
-            write::note(conn, actor, kind, address.as_deref(), detail)
-        }
-        Op::Finish(status) => write::finish_run(conn, actor, *status),
+        Op::SetOutputs(outputs) => write::set_outputs(tx, actor, outputs),
+        Op::Note(kind, address, detail) => write::note(tx, actor, kind, address.as_deref(), detail),
+        Op::Finish(status) => write::finish_run(tx, actor, *status),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite::SqliteConnection;
+    use rusqlite::Connection as Db;
 
     fn actor() -> Actor {
         Actor {
@@ -530,14 +528,15 @@ mod tests {
 
     #[test]
     fn a_request_failing_midway_is_undone_alone() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        crate::schema::migrate(&mut conn).expect("schema");
+        let mut db = Db::open_in_memory().expect("open");
+        crate::schema::migrate(&mut db).expect("schema");
         // Fails `t.bad` after its event was appended, i.e. after a partial write.
-        conn.execute_batch(
+        db.execute_batch(
             "CREATE TRIGGER fail_bad BEFORE INSERT ON resources WHEN NEW.address = 't.bad'
              BEGIN SELECT RAISE(ABORT, 'refused'); END;",
         )
         .expect("trigger");
+        let mut conn = SqliteConnection(db);
         let ops = vec![
             upsert("t.a"),
             upsert("t.bad"),
@@ -567,6 +566,7 @@ mod tests {
         assert_eq!(*results[4].as_ref().expect("finish"), a + 1);
         assert!(matches!(results[5], Err(StateError::RunFinished(_))));
         let events: Vec<String> = conn
+            .0
             .prepare("SELECT address FROM events ORDER BY seq")
             .expect("prepare")
             .query_map([], |r| r.get(0))
@@ -575,6 +575,7 @@ mod tests {
             .expect("rows");
         assert_eq!(events, ["t.a", "t.b"]);
         let resources: i64 = conn
+            .0
             .query_row("SELECT count(*) FROM resources", [], |r| r.get(0))
             .expect("count");
         assert_eq!(resources, 2);
@@ -582,9 +583,10 @@ mod tests {
 
     #[test]
     fn moves_are_made_all_or_none() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        crate::schema::migrate(&mut conn).expect("schema");
+        let mut db = Db::open_in_memory().expect("open");
+        crate::schema::migrate(&mut db).expect("schema");
         let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let mut conn = SqliteConnection(db);
         let ops = vec![
             upsert("t.a"),
             upsert("t.b"),
@@ -597,6 +599,7 @@ mod tests {
         assert!(matches!(results[3], Err(StateError::ResourceExists { .. })));
         assert!(results[4].is_ok());
         let mut addresses: Vec<String> = conn
+            .0
             .prepare("SELECT address FROM resources ORDER BY address")
             .expect("prepare")
             .query_map([], |r| r.get(0))
@@ -606,6 +609,7 @@ mod tests {
         addresses.sort();
         assert_eq!(addresses, ["t.b", "t.c", "t.taken"]);
         let moves: i64 = conn
+            .0
             .query_row(
                 "SELECT count(*) FROM events WHERE kind = 'resource.move'",
                 [],
@@ -617,8 +621,9 @@ mod tests {
 
     #[test]
     fn a_batch_without_failures_commits_in_one_go() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        crate::schema::migrate(&mut conn).expect("schema");
+        let mut db = Db::open_in_memory().expect("open");
+        crate::schema::migrate(&mut db).expect("schema");
+        let mut conn = SqliteConnection(db);
         let ops: Vec<Op> = (0..5).map(|i| upsert(&format!("t.r{i}"))).collect();
         let (results, finished) = commit_batch(&mut conn, &actor(), &ops).expect("commit");
         assert!(!finished);

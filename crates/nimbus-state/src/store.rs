@@ -1,17 +1,18 @@
-//! [`Store`]: opening the database, workspaces, reads, and one-off writes.
+//! [`Store`]: opening the state, workspaces, reads, and one-off writes.
 //!
-//! The store keeps one connection for reads and short administrative writes
-//! (workspace management, `state rm`/`mv`, locks). Writes during a run go
-//! through a [`Recorder`], which has its own connection and thread. WAL mode
-//! lets both coexist: readers see the last committed state and never wait for
-//! a writer; writers wait for each other through `busy_timeout`.
+//! The model is written here once, over [`Backend`]: the embedded SQLite
+//! file ([`Store::open`]) or a remote backend ([`Store::with_backend`]).
+//! Writes during a run go through a [`Recorder`], which has its own
+//! connection and thread. What only a file has (backups, restoring a
+//! damaged file) is refused on other backends.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use crate::backend::{self, Backend, RestorePointRow, Tx};
 use crate::backup;
 use crate::error::StateError;
 use crate::identity::identity;
@@ -20,11 +21,12 @@ use crate::matcher::glob_match;
 use crate::projection;
 use crate::recorder::Recorder;
 use crate::schema::{self, SCHEMA_VERSION};
+use crate::sqlite::Sqlite;
 use crate::types::{
-    Event, Intent, IntentAction, IntentId, IntentResolution, LockInfo, LockRequest, OutputRecord,
-    ResourceRecord, ResourceStatus, RestorePoint, RunInfo, WorkspaceInfo,
+    Event, Intent, IntentId, IntentResolution, LockInfo, LockRequest, OutputRecord, ResourceRecord,
+    ResourceStatus, RestorePoint, RunInfo, WorkspaceInfo,
 };
-use crate::write::{self, Actor, EncodedOutcome, now_rfc3339, parse_json_opt};
+use crate::write::{self, Actor, EncodedOutcome, now_rfc3339};
 
 type Result<T> = std::result::Result<T, StateError>;
 
@@ -65,35 +67,20 @@ impl Default for StoreOptions {
     }
 }
 
-/// State shared by a store, its lock guards and nothing else.
-pub(crate) struct Shared {
-    dir: PathBuf,
-    db_path: PathBuf,
-    conn: Mutex<Connection>,
-    options: StoreOptions,
-    read_only: bool,
-}
-
-impl Shared {
-    /// The store's connection. A panic while it was held cannot leave it in a
-    /// bad state (transactions roll back on drop), so poisoning is ignored.
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The state database of one project (`.nimbus/state.db`).
+/// The state of one project: every workspace, on one backend.
 ///
 /// `Store` is `Send + Sync`; share it behind an `Arc` if several threads read.
 pub struct Store {
-    shared: Arc<Shared>,
+    backend: Arc<dyn Backend>,
+    /// The SQLite backend, when that is the one (backups, restores).
+    local: Option<Arc<Sqlite>>,
+    options: StoreOptions,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.shared.db_path)
-            .field("read_only", &self.shared.read_only)
+            .field("location", &self.backend.location())
             .finish_non_exhaustive()
     }
 }
@@ -213,7 +200,7 @@ fn clamp_busy_timeout(t: Duration) -> Duration {
 }
 
 /// Opens a read-write connection with the durability settings every writer needs.
-fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection> {
+pub(crate) fn open_connection(path: &Path, options: &StoreOptions) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -266,50 +253,19 @@ fn validate_workspace_name(name: &str) -> Result<()> {
     }
 }
 
-fn workspace_exists(conn: &Connection, ws: &str) -> Result<bool> {
-    let mut stmt = conn.prepare_cached("SELECT 1 FROM workspaces WHERE name = ?1")?;
-    Ok(stmt.exists([ws])?)
-}
-
-fn ensure_workspace(conn: &Connection, ws: &str) -> Result<()> {
+fn ensure_workspace(tx: &mut dyn Tx, ws: &str) -> Result<()> {
     validate_workspace_name(ws)?;
-    if workspace_exists(conn, ws)? {
+    if tx.workspace_exists(ws)? {
         Ok(())
     } else {
         Err(StateError::WorkspaceNotFound(ws.to_owned()))
     }
 }
 
-fn current_workspace_of(conn: &Connection) -> Result<String> {
-    Ok(conn
-        .query_row(
-            "SELECT value FROM settings WHERE key = 'current_workspace'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
+fn current_workspace_of(tx: &mut dyn Tx) -> Result<String> {
+    Ok(tx
+        .setting("current_workspace")?
         .unwrap_or_else(|| DEFAULT_WORKSPACE.to_owned()))
-}
-
-fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .optional()?)
-}
-
-fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
-    Ok(())
-}
-
-fn count(conn: &Connection, sql: &str, ws: &str) -> Result<u64> {
-    Ok(conn.query_row(sql, [ws], |r| r.get(0))?)
 }
 
 /// An actor for a one-off store-level write (state rm/mv, intent resolution, restore).
@@ -359,15 +315,13 @@ impl Store {
             Ok(conn)
         })()
         .map_err(|e| located(&db_path, e))?;
-        Ok(Store {
-            shared: Arc::new(Shared {
-                dir: dir.to_owned(),
-                db_path,
-                conn: Mutex::new(conn),
-                options,
-                read_only: false,
-            }),
-        })
+        Ok(Store::local(Sqlite {
+            dir: dir.to_owned(),
+            db_path,
+            conn: Mutex::new(conn),
+            options: options.clone(),
+            read_only: false,
+        }))
     }
 
     /// Opens an existing state database for reading only. Every write method
@@ -402,52 +356,82 @@ impl Store {
             Ok(conn)
         })()
         .map_err(|e| located(&db_path, e))?;
-        Ok(Store {
-            shared: Arc::new(Shared {
-                dir: dir.to_owned(),
-                db_path,
-                conn: Mutex::new(conn),
-                options,
-                read_only: true,
-            }),
-        })
+        Ok(Store::local(Sqlite {
+            dir: dir.to_owned(),
+            db_path,
+            conn: Mutex::new(conn),
+            options: options.clone(),
+            read_only: true,
+        }))
     }
 
-    /// Path of the database file.
-    pub fn path(&self) -> &Path {
-        &self.shared.db_path
-    }
-
-    /// The `.nimbus/` directory.
-    pub fn dir(&self) -> &Path {
-        &self.shared.dir
-    }
-
-    /// Directory of automatic and safety backups (`.nimbus/backups/`).
-    pub fn backup_dir(&self) -> PathBuf {
-        self.shared.dir.join(BACKUP_DIR)
-    }
-
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.shared.conn()
-    }
-
-    fn writable(&self) -> Result<()> {
-        if self.shared.read_only {
-            Err(StateError::ReadOnly)
-        } else {
-            Ok(())
+    fn local(sqlite: Sqlite) -> Store {
+        let options = sqlite.options.clone();
+        let sqlite = Arc::new(sqlite);
+        Store {
+            backend: sqlite.clone(),
+            local: Some(sqlite),
+            options,
         }
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction and commits if it succeeds.
-    fn write_tx<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.writable()?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// A store on another backend (a remote database). The backend has
+    /// created or upgraded its schema already.
+    pub fn with_backend(backend: Arc<dyn Backend>, options: StoreOptions) -> Store {
+        Store {
+            backend,
+            local: None,
+            options,
+        }
+    }
+
+    /// Where the state lives: the database file, or the remote backend's
+    /// address (without credentials).
+    pub fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    /// Path of the database file, for the embedded backend.
+    pub fn path(&self) -> Option<&Path> {
+        self.local.as_deref().map(Sqlite::path)
+    }
+
+    /// The `.nimbus/` directory, for the embedded backend.
+    pub fn dir(&self) -> Option<&Path> {
+        self.local.as_deref().map(|l| l.dir.as_path())
+    }
+
+    /// Directory of automatic and safety backups (`.nimbus/backups/`), for
+    /// the embedded backend.
+    pub fn backup_dir(&self) -> Option<PathBuf> {
+        self.dir().map(|d| d.join(BACKUP_DIR))
+    }
+
+    /// The embedded backend, or the error saying an operation needs it.
+    fn sqlite(&self, what: &str) -> Result<&Sqlite> {
+        self.local
+            .as_deref()
+            .ok_or_else(|| StateError::Unsupported {
+                operation: what.to_owned(),
+                location: self.backend.location(),
+            })
+    }
+
+    /// Refuses writes through a store opened read-only, before any work.
+    fn writable(&self) -> Result<()> {
+        match &self.local {
+            Some(local) if local.read_only => Err(StateError::ReadOnly),
+            _ => Ok(()),
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        backend::read(self.backend.as_ref(), f)
+    }
+
+    /// Runs `f` in a write transaction and commits if it succeeds.
+    fn write_tx<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        backend::write(self.backend.as_ref(), f)
     }
 
     // ----- workspaces -----------------------------------------------------
@@ -455,23 +439,19 @@ impl Store {
     /// Creates an empty workspace.
     pub fn create_workspace(&self, name: &str) -> Result<()> {
         validate_workspace_name(name)?;
-        self.write_tx(|c| {
-            let n = c.execute(
-                "INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?1, ?2)",
-                params![name, now_rfc3339()],
-            )?;
-            if n == 0 {
+        self.write_tx(|tx| {
+            if !tx.insert_workspace(name, &now_rfc3339())? {
                 return Err(StateError::WorkspaceExists(name.to_owned()));
             }
             Ok(())
         })
     }
 
-    /// Makes `name` the current workspace (persisted in the database).
+    /// Makes `name` the current workspace (persisted in the state).
     pub fn select_workspace(&self, name: &str) -> Result<()> {
-        self.write_tx(|c| {
-            ensure_workspace(c, name)?;
-            set_setting(c, "current_workspace", name)
+        self.write_tx(|tx| {
+            ensure_workspace(tx, name)?;
+            tx.set_setting("current_workspace", name)
         })
     }
 
@@ -479,45 +459,34 @@ impl Store {
     /// value is stored and returned. Two processes racing to set it agree
     /// on the first one written.
     pub fn setting_or_init(&self, key: &str, init: impl FnOnce() -> String) -> Result<String> {
-        if let Some(value) = setting(&self.conn(), key)? {
+        if let Some(value) = self.read(|tx| tx.setting(key))? {
             return Ok(value);
         }
         let value = init();
-        self.write_tx(|c| {
-            c.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-                params![key, value],
-            )?;
-            Ok(())
-        })?;
-        setting(&self.conn(), key)?
+        self.write_tx(|tx| tx.init_setting(key, &value))?;
+        self.read(|tx| tx.setting(key))?
             .ok_or_else(|| StateError::Corrupt(format!("setting {key} vanished")))
     }
 
     /// The selected workspace (`default` unless another was selected).
     pub fn current_workspace(&self) -> Result<String> {
-        current_workspace_of(&self.conn())
+        self.read(current_workspace_of)
     }
 
     /// All workspaces with their resource counts, ordered by name.
     pub fn list_workspaces(&self) -> Result<Vec<WorkspaceInfo>> {
-        let conn = self.conn();
-        let current = current_workspace_of(&conn)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT w.name, (SELECT count(*) FROM resources r WHERE r.workspace = w.name)
-             FROM workspaces w ORDER BY w.name",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (name, resource_count) = row?;
-            out.push(WorkspaceInfo {
-                is_current: name == current,
-                name,
-                resource_count,
-            });
-        }
-        Ok(out)
+        self.read(|tx| {
+            let current = current_workspace_of(tx)?;
+            Ok(tx
+                .list_workspaces()?
+                .into_iter()
+                .map(|(name, resource_count)| WorkspaceInfo {
+                    is_current: name == current,
+                    name,
+                    resource_count,
+                })
+                .collect())
+        })
     }
 
     /// Deletes a workspace with its resources, outputs, history and intents.
@@ -533,47 +502,31 @@ impl Store {
         if name == DEFAULT_WORKSPACE {
             return Err(refuse("the default workspace always exists".into()));
         }
-        self.write_tx(|c| {
-            ensure_workspace(c, name)?;
-            if current_workspace_of(c)? == name {
+        self.write_tx(|tx| {
+            ensure_workspace(tx, name)?;
+            if current_workspace_of(tx)? == name {
                 return Err(refuse(
                     "it is the current workspace; select another one first".into(),
                 ));
             }
-            if let Some(holder) = lock::current(c, name)? {
+            if let Some(holder) = tx.lock(name)? {
                 return Err(refuse(format!("it is locked by {holder}")));
             }
             if !force {
-                let resources = count(c, "SELECT count(*) FROM resources WHERE workspace = ?1", name)?;
+                let resources = tx.count_resources(name)?;
                 if resources > 0 {
                     return Err(refuse(format!(
                         "it still has {resources} resource(s); destroy them first or force the deletion"
                     )));
                 }
-                let intents = count(
-                    c,
-                    "SELECT count(*) FROM intents WHERE workspace = ?1 AND closed_at IS NULL",
-                    name,
-                )?;
+                let intents = tx.count_open_intents(name)?;
                 if intents > 0 {
                     return Err(refuse(format!(
                         "it has {intents} unresolved intent(s); resolve them first or force the deletion"
                     )));
                 }
             }
-            for table in [
-                "resources",
-                "outputs",
-                "events",
-                "intents",
-                "runs",
-                "restore_points",
-                "locks",
-            ] {
-                c.execute(&format!("DELETE FROM {table} WHERE workspace = ?1"), [name])?;
-            }
-            c.execute("DELETE FROM workspaces WHERE name = ?1", [name])?;
-            Ok(())
+            tx.delete_workspace(name)
         })
     }
 
@@ -581,9 +534,10 @@ impl Store {
 
     /// All resource instances of the workspace, ordered by address.
     pub fn resources(&self, ws: &str) -> Result<Vec<ResourceRecord>> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        projection::load_resources(&conn, ws)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.load_resources(ws)
+        })
     }
 
     /// Resources whose address matches a `*`/`?` pattern (see [`glob_match`]).
@@ -595,77 +549,46 @@ impl Store {
 
     /// One resource instance, if present.
     pub fn resource(&self, ws: &str, address: &str) -> Result<Option<ResourceRecord>> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        projection::load_resource(&conn, ws, address)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.fetch_resource(ws, address)?
+                .map(|raw| raw.decode())
+                .transpose()
+        })
     }
 
     /// The workspace's outputs, ordered by name.
     pub fn outputs(&self, ws: &str) -> Result<Vec<OutputRecord>> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        projection::load_outputs(&conn, ws)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.load_outputs(ws)
+        })
     }
 
     /// Sequence number of the workspace's last event (0 if it has none).
     /// Plans store it so that applying a stale plan can be refused.
     pub fn head_sequence(&self, ws: &str) -> Result<u64> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        write::head_seq(&conn, ws)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.head_seq(ws)
+        })
     }
 
     /// At most `limit` events of the workspace, newest first; with an address,
     /// only events about it (including moves to or from it).
     pub fn history(&self, ws: &str, address: Option<&str>, limit: usize) -> Result<Vec<Event>> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let cols = "seq, workspace, time, run_id, cause, user, host, operation, kind, address, before, after";
-        let mut stmt;
-        let mut rows = match address {
-            Some(a) => {
-                stmt = conn.prepare_cached(&format!(
-                    "SELECT {cols} FROM events WHERE workspace = ?1 AND address = ?2
-                     UNION ALL
-                     SELECT {cols} FROM events WHERE workspace = ?1 AND prev_address = ?2
-                     ORDER BY seq DESC LIMIT ?3"
-                ))?;
-                stmt.query(params![ws, a, limit])?
-            }
-            None => {
-                stmt = conn.prepare_cached(&format!(
-                    "SELECT {cols} FROM events WHERE workspace = ?1 ORDER BY seq DESC LIMIT ?2"
-                ))?;
-                stmt.query(params![ws, limit])?
-            }
-        };
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(Event {
-                seq: r.get(0)?,
-                workspace: r.get(1)?,
-                time: r.get(2)?,
-                run_id: r.get(3)?,
-                cause: r.get(4)?,
-                user: r.get(5)?,
-                host: r.get(6)?,
-                operation: r.get(7)?,
-                kind: r.get(8)?,
-                address: r.get(9)?,
-                before: parse_json_opt(r.get(10)?)?,
-                after: parse_json_opt(r.get(11)?)?,
-            });
-        }
-        Ok(out)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.history(ws, address, limit)
+        })
     }
 
     /// Replays the workspace's whole event log into a fresh projection.
     /// Returns the number of events replayed.
     pub fn rebuild(&self, ws: &str) -> Result<u64> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
-            projection::replay(c, ws, i64::MAX as u64)
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
+            projection::replay(tx, ws, i64::MAX as u64)
         })
     }
 
@@ -674,10 +597,11 @@ impl Store {
     /// Starts a run and returns its [`Recorder`].
     ///
     /// For `apply` and `destroy` a restore point (the workspace's head seq) is
-    /// recorded first, and on the first and then every
-    /// [`StoreOptions::backup_every`]-th such run a full backup is written to
-    /// `.nimbus/backups/`, keeping the newest [`StoreOptions::backup_keep`].
-    /// The caller is expected to hold the workspace lock.
+    /// recorded first, and with the embedded backend, on the first and then
+    /// every [`StoreOptions::backup_every`]-th such run a full backup is
+    /// written to `.nimbus/backups/`, keeping the newest
+    /// [`StoreOptions::backup_keep`]. The caller is expected to hold the
+    /// workspace lock.
     pub fn begin_run(&self, ws: &str, info: RunInfo) -> Result<Recorder> {
         self.writable()?;
         if info.run_id.is_empty() || info.operation.is_empty() {
@@ -696,107 +620,81 @@ impl Store {
             pid: me.pid,
         };
         let takes_restore_point = RESTORE_POINT_OPERATIONS.contains(&actor.operation.as_str());
-        let backup_due = {
-            let conn = self.conn();
-            ensure_workspace(&conn, ws)?;
-            let exists = conn
-                .prepare_cached("SELECT 1 FROM runs WHERE run_id = ?1")?
-                .exists([&actor.run_id])?;
-            if exists {
-                return Err(StateError::RunExists(actor.run_id));
+        let runs_so_far = self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            if tx.run_exists(&actor.run_id)? {
+                return Err(StateError::RunExists(actor.run_id.clone()));
             }
-            let runs: u64 = setting(&conn, "restore_point_runs")?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let every = u64::from(self.shared.options.backup_every);
-            takes_restore_point && every > 0 && runs.is_multiple_of(every)
+            Ok(tx
+                .setting("restore_point_runs")?
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0))
+        })?;
+        let every = u64::from(self.options.backup_every);
+        let backup_due = takes_restore_point && every > 0 && runs_so_far.is_multiple_of(every);
+        let backup_path = match (&self.local, backup_due) {
+            (Some(local), true) => {
+                let path = local.dir.join(BACKUP_DIR).join(format!(
+                    "{}{}.db",
+                    backup::AUTO_PREFIX,
+                    backup::file_stamp()
+                ));
+                backup::backup_to(&local.conn(), &path)?;
+                Some(path)
+            }
+            _ => None,
         };
-        let backup_path = if backup_due {
-            let path = self.backup_dir().join(format!(
-                "{}{}.db",
-                backup::AUTO_PREFIX,
-                backup::file_stamp()
-            ));
-            backup::backup_to(&self.conn(), &path)?;
-            Some(path)
-        } else {
-            None
-        };
-        self.write_tx(|c| {
-            write::insert_run(c, &actor, "running")?;
+        self.write_tx(|tx| {
+            write::insert_run(tx, &actor, "running")?;
             if takes_restore_point {
-                let head = write::head_seq(c, ws)?;
-                c.execute(
-                    "INSERT INTO restore_points (workspace, seq, run_id, operation, created_at, backup_path)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        ws,
-                        head,
-                        actor.run_id,
-                        actor.operation,
-                        now_rfc3339(),
-                        backup_path.as_ref().map(|p| p.to_string_lossy().into_owned())
-                    ],
-                )?;
-                let runs: u64 = setting(c, "restore_point_runs")?
+                let head = tx.head_seq(ws)?;
+                let backup_path = backup_path
+                    .as_ref()
+                    .map(|p| p.to_string_lossy().into_owned());
+                tx.insert_restore_point(&RestorePointRow {
+                    workspace: ws,
+                    seq: head,
+                    run_id: &actor.run_id,
+                    operation: &actor.operation,
+                    created_at: &now_rfc3339(),
+                    backup_path: backup_path.as_deref(),
+                })?;
+                let runs: u64 = tx
+                    .setting("restore_point_runs")?
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                set_setting(c, "restore_point_runs", &(runs + 1).to_string())?;
+                tx.set_setting("restore_point_runs", &(runs + 1).to_string())?;
             }
             Ok(())
         })?;
-        if backup_path.is_some() {
-            backup::prune(&self.backup_dir(), self.shared.options.backup_keep)?;
+        if let (Some(local), Some(_)) = (&self.local, &backup_path) {
+            backup::prune(&local.dir.join(BACKUP_DIR), self.options.backup_keep)?;
         }
-        let conn = open_connection(&self.shared.db_path, &self.shared.options)?;
-        Recorder::spawn(conn, actor)
+        Recorder::spawn(self.backend.connect()?, actor)
     }
 
     /// Intents of the workspace that were never completed or resolved, oldest
     /// first. Each one is a provider call whose result may be missing from state.
     pub fn open_intents(&self, ws: &str) -> Result<Vec<Intent>> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, run_id, address, action, resource_type, provider, detail, created_at
-             FROM intents WHERE workspace = ?1 AND closed_at IS NULL ORDER BY id",
-        )?;
-        let mut rows = stmt.query([ws])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let id = IntentId(r.get(0)?);
-            let action: String = r.get(3)?;
-            let detail: String = r.get(6)?;
-            out.push(Intent {
-                id,
-                run_id: r.get(1)?,
-                address: r.get(2)?,
-                action: IntentAction::parse(&action).ok_or_else(|| {
-                    StateError::corrupt(format!("intent {id}: unknown action {action:?}"))
-                })?,
-                resource_type: r.get(4)?,
-                provider: r.get(5)?,
-                detail: serde_json::from_str(&detail).map_err(StateError::corrupt)?,
-                created_at: r.get(7)?,
-            });
-        }
-        Ok(out)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.open_intents(ws)
+        })
     }
 
     /// Closes an open intent left by an interrupted run, recording an
     /// `intent.resolve` event (and, when adopted, the outcome's event).
     /// Returns the seq of the `intent.resolve` event.
     pub fn resolve_intent(&self, id: IntentId, resolution: IntentResolution) -> Result<u64> {
-        self.writable()?;
         let adopted = match resolution {
             IntentResolution::Adopted(outcome) => Some(EncodedOutcome::new(outcome)?),
             IntentResolution::Discarded => None,
         };
-        self.write_tx(|c| {
-            let intent = write::open_intent(c, id)?;
+        self.write_tx(|tx| {
+            let intent = write::open_intent(tx, id)?;
             let actor = ad_hoc_actor(&intent.workspace, "resolve intent", None);
-            write::insert_run(c, &actor, "succeeded")?;
-            write::resolve(c, &actor, id, adopted.as_ref())
+            write::insert_run(tx, &actor, "succeeded")?;
+            write::resolve(tx, &actor, id, adopted.as_ref())
         })
     }
 
@@ -807,25 +705,29 @@ impl Store {
     /// [`StateError::StaleLock`], both naming the holder.
     pub fn lock(&self, ws: &str, request: LockRequest) -> Result<LockGuard> {
         self.writable()?;
-        {
-            let conn = self.conn();
-            ensure_workspace(&conn, ws)?;
-        }
-        lock::acquire(&self.shared, ws, &request)
+        self.read(|tx| ensure_workspace(tx, ws))?;
+        lock::acquire(&self.backend, ws, &request)
     }
 
     /// Who holds the workspace's lock, if anyone.
     pub fn current_lock(&self, ws: &str) -> Result<Option<LockInfo>> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        lock::current(&conn, ws)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.lock(ws)
+        })
     }
 
     /// Removes the workspace's lock if its id is `lock_id`, whoever holds it.
     pub fn force_unlock(&self, ws: &str, lock_id: &str) -> Result<()> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
-            lock::force_unlock(c, ws, lock_id)
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
+            if !tx.delete_lock(ws, lock_id)? {
+                return Err(StateError::LockNotFound {
+                    workspace: ws.to_owned(),
+                    id: lock_id.to_owned(),
+                });
+            }
+            Ok(())
         })
     }
 
@@ -834,11 +736,11 @@ impl Store {
     /// `state rm`: forgets a resource without touching the real object.
     /// Returns the event's seq.
     pub fn remove_resource(&self, ws: &str, address: &str) -> Result<u64> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
             let actor = ad_hoc_actor(ws, "state rm", None);
-            write::insert_run(c, &actor, "succeeded")?;
-            write::remove(c, &actor, address, None)
+            write::insert_run(tx, &actor, "succeeded")?;
+            write::remove(tx, &actor, address, None)
         })
     }
 
@@ -851,14 +753,15 @@ impl Store {
         address: &str,
         status: ResourceStatus,
     ) -> Result<Option<u64>> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
-            let Some(mut record) = projection::load_resource(c, ws, address)? else {
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
+            let Some(raw) = tx.fetch_resource(ws, address)? else {
                 return Err(StateError::ResourceNotFound {
                     workspace: ws.to_owned(),
                     address: address.to_owned(),
                 });
             };
+            let mut record = raw.decode()?;
             if record.status == status {
                 return Ok(None);
             }
@@ -868,9 +771,9 @@ impl Store {
                 _ => "untaint",
             };
             let actor = ad_hoc_actor(ws, operation, None);
-            write::insert_run(c, &actor, "succeeded")?;
+            write::insert_run(tx, &actor, "succeeded")?;
             let encoded = projection::EncodedResource::new(record)?;
-            write::upsert(c, &actor, &encoded, None, None, false)
+            write::upsert(tx, &actor, &encoded, None, None, false)
         })
     }
 
@@ -886,40 +789,41 @@ impl Store {
         records: &[ResourceRecord],
         outputs: &[OutputRecord],
     ) -> Result<u64> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
             let actor = ad_hoc_actor(ws, operation, None);
-            write::insert_run(c, &actor, "succeeded")?;
+            write::insert_run(tx, &actor, "succeeded")?;
             for record in records {
-                if projection::resource_exists(c, ws, &record.address)? {
+                if tx.resource_exists(ws, &record.address)? {
                     return Err(StateError::ResourceExists {
                         workspace: ws.to_owned(),
                         address: record.address.clone(),
                     });
                 }
                 let encoded = projection::EncodedResource::new(record.clone())?;
-                write::upsert(c, &actor, &encoded, Some("resource.import"), None, false)?;
+                write::upsert(tx, &actor, &encoded, Some("resource.import"), None, false)?;
             }
             if !outputs.is_empty() {
-                let mut all: Vec<OutputRecord> = projection::output_map(c, ws)?
-                    .into_values()
+                let mut all: Vec<OutputRecord> = tx
+                    .load_outputs(ws)?
+                    .into_iter()
                     .filter(|o| !outputs.iter().any(|n| n.name == o.name))
                     .collect();
                 all.extend(outputs.iter().cloned());
-                write::set_outputs(c, &actor, &all)?;
+                write::set_outputs(tx, &actor, &all)?;
             }
-            write::head_seq(c, ws)
+            tx.head_seq(ws)
         })
     }
 
     /// `state mv`: renames a resource. Fails if `from` is missing or `to` exists.
     /// Returns the event's seq.
     pub fn move_resource(&self, ws: &str, from: &str, to: &str) -> Result<u64> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
             let actor = ad_hoc_actor(ws, "state mv", None);
-            write::insert_run(c, &actor, "succeeded")?;
-            write::move_resource(c, &actor, from, to)
+            write::insert_run(tx, &actor, "succeeded")?;
+            write::move_resource(tx, &actor, from, to)
         })
     }
 
@@ -928,15 +832,15 @@ impl Store {
     /// kept) or a module (everything in it moves). All or nothing, in one
     /// transaction. Returns the moves made, in address order.
     pub fn move_resources(&self, ws: &str, from: &str, to: &str) -> Result<Vec<(String, String)>> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
             let actor = ad_hoc_actor(ws, "state mv", None);
-            write::insert_run(c, &actor, "succeeded")?;
-            if projection::resource_exists(c, ws, from)? {
-                write::move_resource(c, &actor, from, to)?;
+            write::insert_run(tx, &actor, "succeeded")?;
+            if tx.resource_exists(ws, from)? {
+                write::move_resource(tx, &actor, from, to)?;
                 return Ok(vec![(from.to_owned(), to.to_owned())]);
             }
-            let inside = projection::addresses_within(c, ws, from)?;
+            let inside = tx.addresses_within(ws, from)?;
             if inside.is_empty() {
                 return Err(StateError::ResourceNotFound {
                     workspace: ws.to_owned(),
@@ -951,7 +855,7 @@ impl Store {
             let mut moves = Vec::with_capacity(inside.len());
             for address in inside {
                 let moved = format!("{to}{}", &address[from.len()..]);
-                write::move_resource(c, &actor, &address, &moved)?;
+                write::move_resource(tx, &actor, &address, &moved)?;
                 moves.push((address, moved));
             }
             Ok(moves)
@@ -962,27 +866,32 @@ impl Store {
 
     /// Writes a consistent copy of the whole database to `path` (online
     /// backup API; writers may continue meanwhile). The copy is a single
-    /// self-contained file with mode 0600.
+    /// self-contained file with mode 0600. Embedded backend only.
     pub fn backup_to(&self, path: &Path) -> Result<()> {
-        backup::backup_to(&self.conn(), path)
+        let local = self.sqlite("a backup file")?;
+        backup::backup_to(&local.conn(), path)
     }
 
     /// Replaces the whole database with the copy at `path`, after checking
     /// that it is a nimbus state database this build understands. The
     /// current database is first saved to `.nimbus/backups/pre-restore-*.db`,
     /// whose path is returned. An older copy is migrated after the restore.
+    /// Embedded backend only.
     ///
     /// No run should be in progress: open recorders would continue writing
     /// on top of the restored content.
     pub fn restore_from(&self, path: &Path) -> Result<PathBuf> {
-        self.writable()?;
+        let local = self.sqlite("restoring a backup file")?;
+        if local.read_only {
+            return Err(StateError::ReadOnly);
+        }
         let src = backup::open_validated(path)?;
-        let safety = self.backup_dir().join(format!(
+        let safety = local.dir.join(BACKUP_DIR).join(format!(
             "{}{}.db",
             backup::SAFETY_PREFIX,
             backup::file_stamp()
         ));
-        let mut conn = self.conn();
+        let mut conn = local.conn();
         backup::backup_to(&conn, &safety)?;
         // Locks are about the processes running now, not about the state:
         // the copy's (the run that was beginning when it was taken) would
@@ -1053,7 +962,8 @@ impl Store {
         // Opening migrates an older copy and returns it to WAL mode. The
         // copy's locks (the run beginning when it was taken) are stale.
         let store = Store::open(dir)?;
-        replace_locks(&store.conn(), &[])?;
+        let local = store.sqlite("restoring a damaged file")?;
+        replace_locks(&local.conn(), &[])?;
         Ok(aside)
     }
 
@@ -1062,9 +972,9 @@ impl Store {
     /// everything since then plus a `state.restore` marker. History is never
     /// rewritten. Returns the marker's seq.
     pub fn restore_to_event(&self, ws: &str, seq: u64) -> Result<u64> {
-        self.write_tx(|c| {
-            ensure_workspace(c, ws)?;
-            let head = write::head_seq(c, ws)?;
+        self.write_tx(|tx| {
+            ensure_workspace(tx, ws)?;
+            let head = tx.head_seq(ws)?;
             if seq > head {
                 return Err(StateError::EventNotFound {
                     workspace: ws.to_owned(),
@@ -1072,53 +982,40 @@ impl Store {
                     head,
                 });
             }
-            let current = projection::load_resources(c, ws)?;
-            let current_outputs = projection::load_outputs(c, ws)?;
-            projection::replay(c, ws, seq)?;
-            let target = projection::load_resources(c, ws)?;
-            let target_outputs = projection::load_outputs(c, ws)?;
+            let current = tx.load_resources(ws)?;
+            let current_outputs = tx.load_outputs(ws)?;
+            projection::replay(tx, ws, seq)?;
+            let target = tx.load_resources(ws)?;
+            let target_outputs = tx.load_outputs(ws)?;
             let actor = ad_hoc_actor(ws, "state restore", Some(format!("event:{seq}")));
-            write::insert_run(c, &actor, "succeeded")?;
+            write::insert_run(tx, &actor, "succeeded")?;
             write::record_difference(
-                c,
+                tx,
                 &actor,
                 current,
                 &target,
                 current_outputs,
                 &target_outputs,
             )?;
-            write::restore_marker(c, &actor, seq)
+            write::restore_marker(tx, &actor, seq)
         })
     }
 
     /// Restore points of the workspace, newest first.
     pub fn restore_points(&self, ws: &str) -> Result<Vec<RestorePoint>> {
-        let conn = self.conn();
-        ensure_workspace(&conn, ws)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, workspace, seq, run_id, operation, created_at, backup_path
-             FROM restore_points WHERE workspace = ?1 ORDER BY id DESC",
-        )?;
-        let rows = stmt.query_map([ws], |r| {
-            Ok(RestorePoint {
-                id: r.get(0)?,
-                workspace: r.get(1)?,
-                seq: r.get(2)?,
-                run_id: r.get(3)?,
-                operation: r.get(4)?,
-                created_at: r.get(5)?,
-                backup: r
-                    .get::<_, Option<String>>(6)?
-                    .map(PathBuf::from)
-                    .filter(|p| p.is_file()),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.restore_points(ws)
+        })
     }
 
-    /// Automatic backups currently kept in `.nimbus/backups/`, oldest first.
+    /// Automatic backups currently kept in `.nimbus/backups/`, oldest first
+    /// (none on a remote backend).
     pub fn backups(&self) -> Result<Vec<PathBuf>> {
-        backup::auto_backups(&self.backup_dir())
+        match self.backup_dir() {
+            Some(dir) => backup::auto_backups(&dir),
+            None => Ok(Vec::new()),
+        }
     }
 }
 

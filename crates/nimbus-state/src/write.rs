@@ -8,11 +8,11 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
+use crate::backend::{EventRow, IntentRow, RunRow, Tx};
 use crate::error::StateError;
-use crate::projection::{self, EncodedResource};
+use crate::projection::EncodedResource;
 use crate::types::{
     IntentAction, IntentId, NewIntent, Outcome, OutputRecord, ResourceRecord, RunStatus,
 };
@@ -134,32 +134,27 @@ impl EncodedOutcome {
     }
 }
 
-fn append(conn: &Connection, actor: &Actor, ev: NewEvent<'_>) -> Result<u64> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO events (workspace, time, run_id, cause, user, host, operation, kind,
-                             address, prev_address, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?;
-    stmt.execute(params![
-        actor.workspace,
-        now_rfc3339(),
-        actor.run_id,
-        ev.cause.or(actor.cause.as_deref()),
-        actor.user,
-        actor.host,
-        actor.operation,
-        ev.kind,
-        ev.address,
-        ev.prev_address,
-        ev.before,
-        ev.after,
-    ])?;
-    seq_of_last_insert(conn)
+fn append(tx: &mut dyn Tx, actor: &Actor, ev: NewEvent<'_>) -> Result<u64> {
+    let time = now_rfc3339();
+    tx.append_event(&EventRow {
+        workspace: &actor.workspace,
+        time: &time,
+        run_id: &actor.run_id,
+        cause: ev.cause.or(actor.cause.as_deref()),
+        user: &actor.user,
+        host: &actor.host,
+        operation: &actor.operation,
+        kind: ev.kind,
+        address: ev.address,
+        prev_address: ev.prev_address,
+        before: ev.before.as_deref(),
+        after: ev.after.as_deref(),
+    })
 }
 
 /// An informational event (replay ignores its kind).
 pub(crate) fn note(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     kind: &str,
     address: Option<&str>,
@@ -167,19 +162,12 @@ pub(crate) fn note(
 ) -> Result<u64> {
     let mut ev = NewEvent::new(kind, address);
     ev.after = Some(Cow::Borrowed(detail));
-    append(conn, actor, ev)
-}
-
-fn seq_of_last_insert(conn: &Connection) -> Result<u64> {
-    u64::try_from(conn.last_insert_rowid())
-        .map_err(|_| StateError::corrupt("negative event sequence number"))
+    append(tx, actor, ev)
 }
 
 /// Sequence number of the workspace's last event (0 if none).
-pub(crate) fn head_seq(conn: &Connection, ws: &str) -> Result<u64> {
-    let mut stmt =
-        conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE workspace = ?1")?;
-    Ok(stmt.query_row([ws], |r| r.get(0))?)
+pub(crate) fn head_seq(tx: &mut dyn Tx, ws: &str) -> Result<u64> {
+    tx.head_seq(ws)
 }
 
 fn check_address(address: &str) -> Result<()> {
@@ -194,7 +182,7 @@ fn check_address(address: &str) -> Result<()> {
 /// Stores `record`. Returns the event's seq, or `None` when `only_if_changed`
 /// is set and the stored row is already identical (no event is recorded).
 pub(crate) fn upsert(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     record: &EncodedResource,
     kind: Option<&str>,
@@ -202,7 +190,7 @@ pub(crate) fn upsert(
     only_if_changed: bool,
 ) -> Result<Option<u64>> {
     check_address(record.address())?;
-    let old = projection::fetch_raw(conn, &actor.workspace, record.address())?;
+    let old = tx.fetch_resource(&actor.workspace, record.address())?;
     if only_if_changed && old.as_ref().is_some_and(|o| record.same_as(o)) {
         return Ok(None);
     }
@@ -215,21 +203,21 @@ pub(crate) fn upsert(
     ev.before = old.map(|raw| raw.to_json()).transpose()?.map(Cow::Owned);
     ev.after = Some(Cow::Borrowed(&record.json));
     ev.cause = cause;
-    let seq = append(conn, actor, ev)?;
-    projection::put_resource(conn, &actor.workspace, record)?;
+    let seq = append(tx, actor, ev)?;
+    tx.put_resource(&actor.workspace, record)?;
     Ok(Some(seq))
 }
 
 /// Removes a resource (delete, `state rm`).
 pub(crate) fn remove(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     address: &str,
     cause: Option<&str>,
 ) -> Result<u64> {
     check_address(address)?;
     let ws = &actor.workspace;
-    let Some(old) = projection::fetch_raw(conn, ws, address)? else {
+    let Some(old) = tx.fetch_resource(ws, address)? else {
         return Err(StateError::ResourceNotFound {
             workspace: ws.clone(),
             address: address.to_owned(),
@@ -238,13 +226,13 @@ pub(crate) fn remove(
     let mut ev = NewEvent::new("resource.delete", Some(address));
     ev.before = owned(old.to_json()?);
     ev.cause = cause;
-    let seq = append(conn, actor, ev)?;
-    projection::delete_resource(conn, ws, address)?;
+    let seq = append(tx, actor, ev)?;
+    tx.delete_resource(ws, address)?;
     Ok(seq)
 }
 
 /// Renames a resource (`state mv`, refactoring moves).
-pub(crate) fn move_resource(conn: &Connection, actor: &Actor, from: &str, to: &str) -> Result<u64> {
+pub(crate) fn move_resource(tx: &mut dyn Tx, actor: &Actor, from: &str, to: &str) -> Result<u64> {
     check_address(from)?;
     check_address(to)?;
     let ws = &actor.workspace;
@@ -253,13 +241,13 @@ pub(crate) fn move_resource(conn: &Connection, actor: &Actor, from: &str, to: &s
             "cannot move {from:?} onto itself"
         )));
     }
-    if !projection::resource_exists(conn, ws, from)? {
+    if !tx.resource_exists(ws, from)? {
         return Err(StateError::ResourceNotFound {
             workspace: ws.clone(),
             address: from.to_owned(),
         });
     }
-    if projection::resource_exists(conn, ws, to)? {
+    if tx.resource_exists(ws, to)? {
         return Err(StateError::ResourceExists {
             workspace: ws.clone(),
             address: to.to_owned(),
@@ -269,19 +257,15 @@ pub(crate) fn move_resource(conn: &Connection, actor: &Actor, from: &str, to: &s
     ev.prev_address = Some(from);
     ev.before = owned(to_json(&json!({ "address": from }))?);
     ev.after = owned(to_json(&json!({ "address": to }))?);
-    let seq = append(conn, actor, ev)?;
-    projection::rename_resource(conn, ws, from, to)?;
+    let seq = append(tx, actor, ev)?;
+    tx.rename_resource(ws, from, to)?;
     Ok(seq)
 }
 
 /// Replaces the workspace's outputs; one event per changed output. An
 /// output given without a Terraform type keeps the one recorded while its
 /// value is unchanged. Returns the workspace's head seq afterwards.
-pub(crate) fn set_outputs(
-    conn: &Connection,
-    actor: &Actor,
-    outputs: &[OutputRecord],
-) -> Result<u64> {
+pub(crate) fn set_outputs(tx: &mut dyn Tx, actor: &Actor, outputs: &[OutputRecord]) -> Result<u64> {
     let ws = &actor.workspace;
     let mut seen = HashSet::new();
     for o in outputs {
@@ -292,7 +276,11 @@ pub(crate) fn set_outputs(
             )));
         }
     }
-    let mut existing = projection::output_map(conn, ws)?;
+    let mut existing: std::collections::BTreeMap<String, OutputRecord> = tx
+        .load_outputs(ws)?
+        .into_iter()
+        .map(|o| (o.name.clone(), o))
+        .collect();
     for o in outputs {
         let old = existing.remove(&o.name);
         // The type Terraform recorded stays with the value it typed.
@@ -313,45 +301,40 @@ pub(crate) fn set_outputs(
         let mut ev = NewEvent::new("output.set", None);
         ev.before = old.as_ref().map(to_json).transpose()?.map(Cow::Owned);
         ev.after = owned(to_json(o)?);
-        append(conn, actor, ev)?;
-        projection::put_output(conn, ws, o)?;
+        append(tx, actor, ev)?;
+        tx.put_output(ws, o)?;
     }
     for (name, old) in existing {
         let mut ev = NewEvent::new("output.delete", None);
         ev.before = owned(to_json(&old)?);
-        append(conn, actor, ev)?;
-        projection::delete_output(conn, ws, &name)?;
+        append(tx, actor, ev)?;
+        tx.delete_output(ws, &name)?;
     }
-    head_seq(conn, ws)
+    head_seq(tx, ws)
 }
 
 /// Records a write-ahead intent and its `intent.record` event.
 pub(crate) fn record_intent(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     intent: &EncodedIntent,
 ) -> Result<IntentId> {
     check_address(&intent.address)?;
     let mut ev = NewEvent::new("intent.record", Some(&intent.address));
     ev.after = Some(Cow::Borrowed(&intent.event));
-    let seq = append(conn, actor, ev)?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO intents (workspace, run_id, address, action, resource_type, provider,
-                              detail, created_at, event_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    stmt.execute(params![
-        actor.workspace,
-        actor.run_id,
-        intent.address,
-        intent.action.as_str(),
-        intent.resource_type,
-        intent.provider,
-        intent.detail,
-        now_rfc3339(),
-        seq,
-    ])?;
-    Ok(IntentId(seq_of_last_insert(conn)?))
+    let seq = append(tx, actor, ev)?;
+    let created_at = now_rfc3339();
+    tx.insert_intent(&IntentRow {
+        workspace: &actor.workspace,
+        run_id: &actor.run_id,
+        address: &intent.address,
+        action: intent.action.as_str(),
+        resource_type: &intent.resource_type,
+        provider: &intent.provider,
+        detail: &intent.detail,
+        created_at: &created_at,
+        event_seq: seq,
+    })
 }
 
 /// An open intent's essentials.
@@ -363,27 +346,19 @@ pub(crate) struct OpenIntent {
 }
 
 /// Looks up an intent that must still be open.
-pub(crate) fn open_intent(conn: &Connection, id: IntentId) -> Result<OpenIntent> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT workspace, address, action, event_seq, closed_at IS NOT NULL FROM intents WHERE id = ?1",
-    )?;
-    let row = stmt
-        .query_row([id.0], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u64>(3)?,
-                r.get::<_, bool>(4)?,
-            ))
-        })
-        .optional()?;
-    let Some((workspace, address, action, event_seq, closed)) = row else {
+pub(crate) fn open_intent(tx: &mut dyn Tx, id: IntentId) -> Result<OpenIntent> {
+    let Some(state) = tx.intent_state(id)? else {
         return Err(StateError::IntentNotFound(id));
     };
-    if closed {
+    if state.closed {
         return Err(StateError::IntentClosed(id));
     }
+    let (workspace, address, action, event_seq) = (
+        state.workspace,
+        state.address,
+        state.action,
+        state.event_seq,
+    );
     let action = IntentAction::parse(&action)
         .ok_or_else(|| StateError::corrupt(format!("intent {id}: unknown action {action:?}")))?;
     Ok(OpenIntent {
@@ -397,13 +372,13 @@ pub(crate) fn open_intent(conn: &Connection, id: IntentId) -> Result<OpenIntent>
 /// Applies an intent's outcome and closes it with `resolution`.
 /// Returns the seq of the outcome event.
 fn close_intent(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     id: IntentId,
     outcome: &EncodedOutcome,
     resolution: &str,
 ) -> Result<u64> {
-    let intent = open_intent(conn, id)?;
+    let intent = open_intent(tx, id)?;
     if intent.workspace != actor.workspace {
         return Err(StateError::InvalidInput(format!(
             "intent {id} belongs to workspace {:?}, not {:?}",
@@ -429,13 +404,13 @@ fn close_intent(
                 IntentAction::Import => Some("resource.import"),
                 _ => None,
             };
-            let seq = upsert(conn, actor, record, kind, Some(&cause), false)?
+            let seq = upsert(tx, actor, record, kind, Some(&cause), false)?
                 .ok_or_else(|| StateError::corrupt("upsert recorded no event"))?;
             (seq, resolution)
         }
         EncodedOutcome::Remove { address } => {
             check(address)?;
-            (remove(conn, actor, address, Some(&cause))?, resolution)
+            (remove(tx, actor, address, Some(&cause))?, resolution)
         }
         EncodedOutcome::Failed { message } => {
             let mut ev = NewEvent::new("resource.failed", Some(&intent.address));
@@ -445,39 +420,36 @@ fn close_intent(
                 "message": message,
             }))?);
             ev.cause = Some(&cause);
-            (append(conn, actor, ev)?, "failed")
+            (append(tx, actor, ev)?, "failed")
         }
     };
-    let mut stmt = conn.prepare_cached(
-        "UPDATE intents SET closed_at = ?2, resolution = ?3, closed_seq = ?4 WHERE id = ?1",
-    )?;
-    stmt.execute(params![id.0, now_rfc3339(), resolution, seq])?;
+    tx.close_intent(id, &now_rfc3339(), resolution, seq)?;
     Ok(seq)
 }
 
 /// Completes an intent of the running apply.
 pub(crate) fn complete(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     id: IntentId,
     outcome: &EncodedOutcome,
 ) -> Result<u64> {
-    close_intent(conn, actor, id, outcome, "completed")
+    close_intent(tx, actor, id, outcome, "completed")
 }
 
 /// Resolves an intent left open by an interrupted run, applying `adopted`
 /// or discarding it when `None`. Returns the seq of the `intent.resolve` event.
 pub(crate) fn resolve(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     id: IntentId,
     adopted: Option<&EncodedOutcome>,
 ) -> Result<u64> {
-    let intent = open_intent(conn, id)?;
+    let intent = open_intent(tx, id)?;
     let (label, outcome_seq) = match adopted {
         Some(outcome) => (
             "adopted",
-            Some(close_intent(conn, actor, id, outcome, "adopted")?),
+            Some(close_intent(tx, actor, id, outcome, "adopted")?),
         ),
         None => ("discarded", None),
     };
@@ -489,66 +461,55 @@ pub(crate) fn resolve(
     }))?);
     let cause = format!("event:{}", intent.event_seq);
     ev.cause = Some(&cause);
-    let seq = append(conn, actor, ev)?;
+    let seq = append(tx, actor, ev)?;
     if outcome_seq.is_none() {
-        let mut stmt = conn.prepare_cached(
-            "UPDATE intents SET closed_at = ?2, resolution = ?3, closed_seq = ?4 WHERE id = ?1",
-        )?;
-        stmt.execute(params![id.0, now_rfc3339(), label, seq])?;
+        tx.close_intent(id, &now_rfc3339(), label, seq)?;
     }
     Ok(seq)
 }
 
 /// Records the start of a run.
-pub(crate) fn insert_run(conn: &Connection, actor: &Actor, status: &str) -> Result<()> {
-    let start_seq = head_seq(conn, &actor.workspace)?;
+pub(crate) fn insert_run(tx: &mut dyn Tx, actor: &Actor, status: &str) -> Result<()> {
+    let start_seq = head_seq(tx, &actor.workspace)?;
     let now = now_rfc3339();
     let finished = (status != "running").then_some(&now);
-    let inserted = conn.execute(
-        "INSERT OR IGNORE INTO runs (run_id, workspace, operation, cause, user, host, pid,
-                                     started_at, finished_at, status, start_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            actor.run_id,
-            actor.workspace,
-            actor.operation,
-            actor.cause,
-            actor.user,
-            actor.host,
-            actor.pid,
-            now,
-            finished,
-            status,
-            start_seq
-        ],
-    )?;
-    if inserted == 0 {
+    let inserted = tx.insert_run(&RunRow {
+        run_id: &actor.run_id,
+        workspace: &actor.workspace,
+        operation: &actor.operation,
+        cause: actor.cause.as_deref(),
+        user: &actor.user,
+        host: &actor.host,
+        pid: actor.pid,
+        started_at: &now,
+        finished_at: finished.map(String::as_str),
+        status,
+        start_seq,
+    })?;
+    if !inserted {
         return Err(StateError::RunExists(actor.run_id.clone()));
     }
     Ok(())
 }
 
 /// Marks a run finished. Returns the workspace's head seq.
-pub(crate) fn finish_run(conn: &Connection, actor: &Actor, status: RunStatus) -> Result<u64> {
-    let head = head_seq(conn, &actor.workspace)?;
-    conn.execute(
-        "UPDATE runs SET finished_at = ?2, status = ?3, end_seq = ?4 WHERE run_id = ?1",
-        params![actor.run_id, now_rfc3339(), status.as_str(), head],
-    )?;
+pub(crate) fn finish_run(tx: &mut dyn Tx, actor: &Actor, status: RunStatus) -> Result<u64> {
+    let head = head_seq(tx, &actor.workspace)?;
+    tx.finish_run(&actor.run_id, &now_rfc3339(), status.as_str(), head)?;
     Ok(head)
 }
 
 /// Appends a `state.restore` marker after the differences have been recorded.
-pub(crate) fn restore_marker(conn: &Connection, actor: &Actor, to_seq: u64) -> Result<u64> {
+pub(crate) fn restore_marker(tx: &mut dyn Tx, actor: &Actor, to_seq: u64) -> Result<u64> {
     let mut ev = NewEvent::new("state.restore", None);
     ev.after = owned(to_json(&json!({ "to_seq": to_seq }))?);
-    append(conn, actor, ev)
+    append(tx, actor, ev)
 }
 
 /// Records (without applying: the projection already holds `target`) the
 /// events that turn `current` into `target`.
 pub(crate) fn record_difference(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     actor: &Actor,
     current: Vec<ResourceRecord>,
     target: &[ResourceRecord],
@@ -573,12 +534,12 @@ pub(crate) fn record_difference(
         let mut ev = NewEvent::new(kind, Some(&t.address));
         ev.before = old.as_ref().map(to_json).transpose()?.map(Cow::Owned);
         ev.after = owned(to_json(t)?);
-        append(conn, actor, ev)?;
+        append(tx, actor, ev)?;
     }
     for (address, old) in &cur {
         let mut ev = NewEvent::new("resource.delete", Some(address));
         ev.before = owned(to_json(old)?);
-        append(conn, actor, ev)?;
+        append(tx, actor, ev)?;
     }
     let mut cur_out: BTreeMap<String, OutputRecord> = current_outputs
         .into_iter()
@@ -592,12 +553,12 @@ pub(crate) fn record_difference(
         let mut ev = NewEvent::new("output.set", None);
         ev.before = old.as_ref().map(to_json).transpose()?.map(Cow::Owned);
         ev.after = owned(to_json(t)?);
-        append(conn, actor, ev)?;
+        append(tx, actor, ev)?;
     }
     for old in cur_out.values() {
         let mut ev = NewEvent::new("output.delete", None);
         ev.before = owned(to_json(old)?);
-        append(conn, actor, ev)?;
+        append(tx, actor, ev)?;
     }
     Ok(())
 }

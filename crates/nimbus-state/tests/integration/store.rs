@@ -808,7 +808,7 @@ fn read_only_store_reads_while_a_writer_holds_the_database() {
     rec.finish_blocking(RunStatus::Succeeded).expect("f");
 
     // Another connection holds the write lock with uncommitted changes.
-    let mut writer = rusqlite::Connection::open(store.path()).expect("raw");
+    let mut writer = rusqlite::Connection::open(store.path().expect("a file")).expect("raw");
     let tx = writer
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .expect("begin");

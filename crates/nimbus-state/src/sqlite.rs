@@ -1,0 +1,561 @@
+//! The embedded backend: [`Tx`] and [`Backend`] on one SQLite file.
+//!
+//! The store keeps one connection for reads and short administrative writes
+//! (workspace management, `state rm`/`mv`, locks); a run's writer opens its
+//! own ([`Backend::connect`]). WAL mode lets both coexist: readers see the
+//! last committed state and never wait for a writer; writers wait for each
+//! other through `busy_timeout`, and `BEGIN IMMEDIATE` serialises them
+//! across processes.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::backend::{
+    self, Backend, EventRow, Finish, IntentRow, IntentState, RestorePointRow, RunRow, StoredEvent,
+    Tx, decode_intent,
+};
+use crate::error::StateError;
+use crate::identity::{identity, process_alive};
+use crate::projection::{self, EncodedResource, RawResource};
+use crate::types::{Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint};
+use crate::write::parse_json_opt;
+
+type Result<T> = std::result::Result<T, StateError>;
+
+/// [`Tx`] on an SQLite connection inside a transaction its caller opened.
+pub(crate) struct SqliteTx<'c> {
+    pub conn: &'c Connection,
+}
+
+fn limit_of(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Tx for SqliteTx<'_> {
+    fn append_event(&mut self, ev: &EventRow<'_>) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO events (workspace, time, run_id, cause, user, host, operation, kind,
+                                 address, prev_address, before, after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        stmt.execute(params![
+            ev.workspace,
+            ev.time,
+            ev.run_id,
+            ev.cause,
+            ev.user,
+            ev.host,
+            ev.operation,
+            ev.kind,
+            ev.address,
+            ev.prev_address,
+            ev.before,
+            ev.after,
+        ])?;
+        last_id(self.conn)
+    }
+
+    fn head_seq(&mut self, ws: &str) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE workspace = ?1")?;
+        Ok(stmt.query_row([ws], |r| r.get(0))?)
+    }
+
+    fn events_page(
+        &mut self,
+        ws: &str,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, kind, address, prev_address, before, after FROM events
+             WHERE workspace = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![ws, after, upto, limit_of(limit)], |r| {
+            Ok(StoredEvent {
+                seq: r.get(0)?,
+                kind: r.get(1)?,
+                address: r.get(2)?,
+                prev_address: r.get(3)?,
+                before: r.get(4)?,
+                after: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn history(&mut self, ws: &str, address: Option<&str>, limit: usize) -> Result<Vec<Event>> {
+        let limit = limit_of(limit);
+        let cols = "seq, workspace, time, run_id, cause, user, host, operation, kind, address, before, after";
+        let mut stmt;
+        let mut rows = match address {
+            Some(a) => {
+                stmt = self.conn.prepare_cached(&format!(
+                    "SELECT {cols} FROM events WHERE workspace = ?1 AND address = ?2
+                     UNION ALL
+                     SELECT {cols} FROM events WHERE workspace = ?1 AND prev_address = ?2
+                     ORDER BY seq DESC LIMIT ?3"
+                ))?;
+                stmt.query(params![ws, a, limit])?
+            }
+            None => {
+                stmt = self.conn.prepare_cached(&format!(
+                    "SELECT {cols} FROM events WHERE workspace = ?1 ORDER BY seq DESC LIMIT ?2"
+                ))?;
+                stmt.query(params![ws, limit])?
+            }
+        };
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Event {
+                seq: r.get(0)?,
+                workspace: r.get(1)?,
+                time: r.get(2)?,
+                run_id: r.get(3)?,
+                cause: r.get(4)?,
+                user: r.get(5)?,
+                host: r.get(6)?,
+                operation: r.get(7)?,
+                kind: r.get(8)?,
+                address: r.get(9)?,
+                before: parse_json_opt(r.get(10)?)?,
+                after: parse_json_opt(r.get(11)?)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn fetch_resource(&mut self, ws: &str, address: &str) -> Result<Option<RawResource>> {
+        projection::fetch_raw(self.conn, ws, address)
+    }
+
+    fn resource_exists(&mut self, ws: &str, address: &str) -> Result<bool> {
+        projection::resource_exists(self.conn, ws, address)
+    }
+
+    fn addresses_within(&mut self, ws: &str, prefix: &str) -> Result<Vec<String>> {
+        projection::addresses_within(self.conn, ws, prefix)
+    }
+
+    fn put_resource(&mut self, ws: &str, resource: &EncodedResource) -> Result<()> {
+        projection::put_resource(self.conn, ws, resource)
+    }
+
+    fn delete_resource(&mut self, ws: &str, address: &str) -> Result<bool> {
+        projection::delete_resource(self.conn, ws, address)
+    }
+
+    fn rename_resource(&mut self, ws: &str, from: &str, to: &str) -> Result<bool> {
+        projection::rename_resource(self.conn, ws, from, to)
+    }
+
+    fn load_resources(&mut self, ws: &str) -> Result<Vec<ResourceRecord>> {
+        projection::load_resources(self.conn, ws)
+    }
+
+    fn count_resources(&mut self, ws: &str) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM resources WHERE workspace = ?1")?;
+        Ok(stmt.query_row([ws], |r| r.get(0))?)
+    }
+
+    fn clear_projection(&mut self, ws: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM resources WHERE workspace = ?1", [ws])?;
+        self.conn
+            .execute("DELETE FROM outputs WHERE workspace = ?1", [ws])?;
+        Ok(())
+    }
+
+    fn load_outputs(&mut self, ws: &str) -> Result<Vec<OutputRecord>> {
+        projection::load_outputs(self.conn, ws)
+    }
+
+    fn put_output(&mut self, ws: &str, output: &OutputRecord) -> Result<()> {
+        projection::put_output(self.conn, ws, output)
+    }
+
+    fn delete_output(&mut self, ws: &str, name: &str) -> Result<()> {
+        projection::delete_output(self.conn, ws, name)
+    }
+
+    fn insert_intent(&mut self, i: &IntentRow<'_>) -> Result<IntentId> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO intents (workspace, run_id, address, action, resource_type, provider,
+                                  detail, created_at, event_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        stmt.execute(params![
+            i.workspace,
+            i.run_id,
+            i.address,
+            i.action,
+            i.resource_type,
+            i.provider,
+            i.detail,
+            i.created_at,
+            i.event_seq,
+        ])?;
+        Ok(IntentId(last_id(self.conn)?))
+    }
+
+    fn intent_state(&mut self, id: IntentId) -> Result<Option<IntentState>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT workspace, address, action, event_seq, closed_at IS NOT NULL FROM intents WHERE id = ?1",
+        )?;
+        Ok(stmt
+            .query_row([id.0], |r| {
+                Ok(IntentState {
+                    workspace: r.get(0)?,
+                    address: r.get(1)?,
+                    action: r.get(2)?,
+                    event_seq: r.get(3)?,
+                    closed: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn close_intent(
+        &mut self,
+        id: IntentId,
+        closed_at: &str,
+        resolution: &str,
+        closed_seq: u64,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE intents SET closed_at = ?2, resolution = ?3, closed_seq = ?4 WHERE id = ?1",
+        )?;
+        stmt.execute(params![id.0, closed_at, resolution, closed_seq])?;
+        Ok(())
+    }
+
+    fn open_intents(&mut self, ws: &str) -> Result<Vec<Intent>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, run_id, address, action, resource_type, provider, detail, created_at
+             FROM intents WHERE workspace = ?1 AND closed_at IS NULL ORDER BY id",
+        )?;
+        let mut rows = stmt.query([ws])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let action: String = r.get(3)?;
+            let detail: String = r.get(6)?;
+            out.push(decode_intent(
+                IntentId(r.get(0)?),
+                r.get(1)?,
+                r.get(2)?,
+                &action,
+                r.get(4)?,
+                r.get(5)?,
+                &detail,
+                r.get(7)?,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn count_open_intents(&mut self, ws: &str) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT count(*) FROM intents WHERE workspace = ?1 AND closed_at IS NULL",
+        )?;
+        Ok(stmt.query_row([ws], |r| r.get(0))?)
+    }
+
+    fn run_exists(&mut self, run_id: &str) -> Result<bool> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM runs WHERE run_id = ?1")?;
+        Ok(stmt.exists([run_id])?)
+    }
+
+    fn insert_run(&mut self, run: &RunRow<'_>) -> Result<bool> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO runs (run_id, workspace, operation, cause, user, host, pid,
+                                         started_at, finished_at, status, start_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let inserted = stmt.execute(params![
+            run.run_id,
+            run.workspace,
+            run.operation,
+            run.cause,
+            run.user,
+            run.host,
+            run.pid,
+            run.started_at,
+            run.finished_at,
+            run.status,
+            run.start_seq
+        ])?;
+        Ok(inserted > 0)
+    }
+
+    fn finish_run(
+        &mut self,
+        run_id: &str,
+        finished_at: &str,
+        status: &str,
+        end_seq: u64,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE runs SET finished_at = ?2, status = ?3, end_seq = ?4 WHERE run_id = ?1",
+        )?;
+        stmt.execute(params![run_id, finished_at, status, end_seq])?;
+        Ok(())
+    }
+
+    fn insert_restore_point(&mut self, p: &RestorePointRow<'_>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO restore_points (workspace, seq, run_id, operation, created_at, backup_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                p.workspace,
+                p.seq,
+                p.run_id,
+                p.operation,
+                p.created_at,
+                p.backup_path
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn restore_points(&mut self, ws: &str) -> Result<Vec<RestorePoint>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, workspace, seq, run_id, operation, created_at, backup_path
+             FROM restore_points WHERE workspace = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([ws], |r| {
+            Ok(RestorePoint {
+                id: r.get(0)?,
+                workspace: r.get(1)?,
+                seq: r.get(2)?,
+                run_id: r.get(3)?,
+                operation: r.get(4)?,
+                created_at: r.get(5)?,
+                backup: r
+                    .get::<_, Option<String>>(6)?
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_file()),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn workspace_exists(&mut self, name: &str) -> Result<bool> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM workspaces WHERE name = ?1")?;
+        Ok(stmt.exists([name])?)
+    }
+
+    fn insert_workspace(&mut self, name: &str, created_at: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?1, ?2)",
+            params![name, created_at],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn list_workspaces(&mut self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT w.name, (SELECT count(*) FROM resources r WHERE r.workspace = w.name)
+             FROM workspaces w ORDER BY w.name",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn delete_workspace(&mut self, name: &str) -> Result<()> {
+        for table in [
+            "resources",
+            "outputs",
+            "events",
+            "intents",
+            "runs",
+            "restore_points",
+            "locks",
+        ] {
+            self.conn
+                .execute(&format!("DELETE FROM {table} WHERE workspace = ?1"), [name])?;
+        }
+        self.conn
+            .execute("DELETE FROM workspaces WHERE name = ?1", [name])?;
+        Ok(())
+    }
+
+    fn setting(&mut self, key: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?;
+        Ok(stmt.query_row([key], |r| r.get(0)).optional()?)
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    fn init_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    fn lock(&mut self, ws: &str) -> Result<Option<LockInfo>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, run_id, user, host, pid, operation, started_at FROM locks WHERE workspace = ?1",
+        )?;
+        Ok(stmt
+            .query_row([ws], |r| {
+                Ok(LockInfo {
+                    id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    user: r.get(2)?,
+                    host: r.get(3)?,
+                    pid: r.get(4)?,
+                    operation: r.get(5)?,
+                    started_at: r.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn insert_lock(&mut self, ws: &str, info: &LockInfo) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO locks (workspace, id, run_id, user, host, pid, operation, started_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                ws,
+                info.id,
+                info.run_id,
+                info.user,
+                info.host,
+                info.pid,
+                info.operation,
+                info.started_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_lock(&mut self, ws: &str, id: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "DELETE FROM locks WHERE workspace = ?1 AND id = ?2",
+            params![ws, id],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn savepoint(&mut self) -> Result<()> {
+        self.conn.prepare_cached("SAVEPOINT request")?.execute([])?;
+        Ok(())
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.conn
+            .prepare_cached("ROLLBACK TO request")?
+            .execute([])?;
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> Result<()> {
+        self.conn.prepare_cached("RELEASE request")?.execute([])?;
+        Ok(())
+    }
+}
+
+fn last_id(conn: &Connection) -> Result<u64> {
+    u64::try_from(conn.last_insert_rowid()).map_err(|_| StateError::corrupt("negative row id"))
+}
+
+/// Runs `work` in a `BEGIN IMMEDIATE` transaction of `conn`.
+fn write_on(
+    conn: &mut Connection,
+    work: &mut dyn FnMut(&mut dyn Tx) -> Result<Finish>,
+) -> Result<Finish> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let finish = work(&mut SqliteTx { conn: &tx })?;
+    match finish {
+        Finish::Commit => tx.commit()?,
+        Finish::Rollback => tx.rollback()?,
+    }
+    Ok(finish)
+}
+
+/// A run writer's own connection.
+pub(crate) struct SqliteConnection(pub Connection);
+
+impl backend::Connection for SqliteConnection {
+    fn write(&mut self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<Finish>) -> Result<Finish> {
+        write_on(&mut self.0, work)
+    }
+}
+
+/// The SQLite backend: `.nimbus/state.db`.
+pub(crate) struct Sqlite {
+    pub dir: PathBuf,
+    pub db_path: PathBuf,
+    pub conn: Mutex<Connection>,
+    pub options: crate::StoreOptions,
+    pub read_only: bool,
+}
+
+impl Sqlite {
+    /// The store's connection. A panic while it was held cannot leave it in a
+    /// bad state (transactions roll back on drop), so poisoning is ignored.
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Backend for Sqlite {
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        // Reads outside a transaction: each statement sees a committed
+        // snapshot (WAL), and a read-only connection cannot take a write lock.
+        let conn = self.conn();
+        work(&mut SqliteTx { conn: &conn })
+    }
+
+    fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        if self.read_only {
+            return Err(StateError::ReadOnly);
+        }
+        let mut conn = self.conn();
+        write_on(&mut conn, &mut |tx| work(tx).map(|()| Finish::Commit)).map(drop)
+    }
+
+    fn connect(&self) -> Result<Box<dyn backend::Connection>> {
+        if self.read_only {
+            return Err(StateError::ReadOnly);
+        }
+        let conn = crate::store::open_connection(&self.db_path, &self.options)?;
+        Ok(Box::new(SqliteConnection(conn)))
+    }
+
+    fn location(&self) -> String {
+        self.db_path.display().to_string()
+    }
+
+    fn is_stale(&self, holder: &LockInfo) -> bool {
+        holder.host == identity().host && !process_alive(holder.pid)
+    }
+}
+
+impl Sqlite {
+    /// The database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.db_path
+    }
+}
