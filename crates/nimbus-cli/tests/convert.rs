@@ -198,3 +198,27 @@ output "count" {
         .stderr_has("unknown function `nosuch`")
         .stderr_has("main.tf.json:3:13");
 }
+
+#[test]
+fn a_backend_block_converts_to_the_nim_backend_and_validates() {
+    let w = Workdir::empty();
+    w.write(
+        "tf/main.tf",
+        "terraform {\n  backend \"s3\" {\n    bucket       = \"acme-state\"\n    key          = \"app/state\"\n    use_lockfile = true\n  }\n}\n",
+    );
+    w.run(&["convert", "tf", "--out", "nim"]).success();
+    assert_eq!(
+        w.read("nim/main.nim"),
+        "(backend s3 (bucket \"acme-state\") (key \"app/state\") (lock lockfile))\n"
+    );
+    w.run(&["-C", "nim", "validate"]).success();
+    // A password in the connection string is refused, not converted.
+    w.write(
+        "pg/main.tf",
+        "terraform {\n  backend \"pg\" {\n    conn_str = \"postgres://u:secret@db/infra\"\n  }\n}\n",
+    );
+    w.run(&["convert", "pg", "--out", "pgnim"])
+        .failure()
+        .stderr_has("holds a password");
+    assert!(!w.exists("pgnim/main.nim"));
+}

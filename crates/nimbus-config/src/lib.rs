@@ -14,7 +14,8 @@ pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep
 pub use model::*;
 pub use parse::refactor::{declares_block, endpoint_block, module_at};
 pub use parse::{
-    BLOCK_FORMS, META_ARGUMENTS, POLICY_NAMES, POLICY_PREDICATES, POLICY_RULES, SELF, SPECIAL_FORMS,
+    BACKEND_KINDS, BLOCK_FORMS, META_ARGUMENTS, POLICY_NAMES, POLICY_PREDICATES, POLICY_RULES,
+    SELF, SPECIAL_FORMS, postgres_url_has_password,
 };
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
@@ -203,6 +204,7 @@ fn parse_module_in(
     // is every expression walked for a misplaced `self` (a text search is
     // far cheaper than that walk over a large module).
     let mut mentions_self = false;
+    let mut backends = Vec::new();
     for (path, text, invalid) in files {
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
         let language = Language::of(&path).unwrap_or(Language::Nim);
@@ -232,12 +234,14 @@ fn parse_module_in(
             module: &mut module,
             diagnostics,
             file_dir: &file_dir,
+            backends: &mut backends,
         };
         for node in nodes {
             parser.top_level(node);
         }
     }
     parse::apply_required_providers(&mut module);
+    parse::check_backends(&mut module, backends, sources, root, diagnostics);
     parse::check_duplicates(&module, sources, root, diagnostics);
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
@@ -375,6 +379,18 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
     }
     if config.modules.is_empty() {
         config.modules.push(Module::default());
+    }
+    // Only the root module chooses where state is kept (as in Terraform).
+    for module in config.modules.iter_mut().skip(1) {
+        if let Some(backend) = module.backend.take() {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "the backend of a child module is ignored: only the root module's backend is used",
+                )
+                .at(backend.span)
+                .with_label("ignored"),
+            );
+        }
     }
     check_module_outputs(&config, &mut diagnostics);
     parse::refactor::check(&config, &mut diagnostics);
@@ -1008,6 +1024,53 @@ mod tests {
             settings(&providers[1]),
             ["source=example/acme", "version=~> 1.0"]
         );
+    }
+
+    #[test]
+    fn backends_load_typed_from_nim_and_terraform() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.nim",
+                r#"(backend s3 (bucket "acme-state") (key "a/state") (dynamodb-table "locks"))
+(use-module "./m")
+(include m)"#,
+            )
+            .with("/p/m/main.nim", "(backend local)");
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert_eq!(
+            diags.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+            ["the backend of a child module is ignored: only the root module's backend is used"]
+        );
+        assert!(!diags[0].is_error());
+        assert_eq!(
+            config.root().backend.as_ref().map(|b| &b.kind),
+            Some(&BackendKind::S3 {
+                bucket: "acme-state".into(),
+                key: "a/state".into(),
+                region: None,
+                endpoint: None,
+                lock: S3Lock::DynamoDb,
+                dynamodb_table: Some("locks".into()),
+                encrypt: true,
+            })
+        );
+        assert_eq!(config.modules[1].backend, None);
+
+        let files =
+            MemoryFiles::default().with("/t/main.tf", "terraform {\n  backend \"pg\" {}\n}\n");
+        let (config, diags) = load(Path::new("/t"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            config.root().backend.as_ref().map(|b| &b.kind),
+            Some(&BackendKind::Postgres {
+                url: None,
+                schema: "nimbus".into()
+            })
+        );
+
+        let files = MemoryFiles::default().with("/n/main.nim", "(resource null_resource \"a\")");
+        let (config, _) = load(Path::new("/n"), &files);
+        assert_eq!(config.root().backend, None);
     }
 
     #[test]

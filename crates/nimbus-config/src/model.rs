@@ -403,6 +403,79 @@ pub struct Module {
     pub import_blocks: Vec<ImportBlock>,
     /// `(define ...)`: the module's own values and functions.
     pub definitions: Vec<Definition>,
+    /// `(backend ...)`: where the root module's state is kept. Always
+    /// `None` in a child module (its backend is ignored with a warning,
+    /// as Terraform does).
+    pub backend: Option<Backend>,
+}
+
+/// `(backend KIND (SETTING VALUE) ...)`: where state is kept (Terraform's
+/// `terraform { backend "KIND" { ... } }`). Settings are literals: a
+/// backend is chosen before anything is evaluated. Credentials are never
+/// part of it; they come from the environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backend {
+    pub kind: BackendKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendKind {
+    /// `(backend local [(path DIR)])`: the state directory, `.nimbus` by
+    /// default, relative to the root module.
+    Local { path: String },
+    /// `(backend postgres [(url "postgres://USER@HOST/DB")] [(schema S)])`.
+    /// Without `url` the URL is read at run time from `NIMBUS_PG_URL`,
+    /// then `PG_CONN_STR`. The URL holds no password (`PGPASSWORD` does).
+    Postgres { url: Option<String>, schema: String },
+    /// `(backend s3 (bucket B) (key K) ...)`: one object per state.
+    S3 {
+        bucket: String,
+        key: String,
+        /// `None`: the region of the environment (`AWS_REGION`, ...).
+        region: Option<String>,
+        /// An S3-compatible endpoint instead of AWS's.
+        endpoint: Option<String>,
+        lock: S3Lock,
+        /// The table of `S3Lock::DynamoDb`.
+        dynamodb_table: Option<String>,
+        /// Server-side encryption of the state object.
+        encrypt: bool,
+    },
+}
+
+/// How an S3 backend keeps two runs from writing the state at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3Lock {
+    /// A `KEY.tflock` object written with a conditional put (the default
+    /// without a DynamoDB table).
+    Lockfile,
+    /// An item in the DynamoDB table `dynamodb_table`.
+    DynamoDb,
+    /// No lock (`(lock none)`; Terraform's S3 backend without
+    /// `use_lockfile` or `dynamodb_table`).
+    None,
+}
+
+impl BackendKind {
+    /// The kind as written in `.nim`: `local`, `postgres`, `s3`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BackendKind::Local { .. } => "local",
+            BackendKind::Postgres { .. } => "postgres",
+            BackendKind::S3 { .. } => "s3",
+        }
+    }
+}
+
+impl S3Lock {
+    pub fn name(self) -> &'static str {
+        match self {
+            S3Lock::Lockfile => "lockfile",
+            S3Lock::DynamoDb => "dynamodb",
+            S3Lock::None => "none",
+        }
+    }
 }
 
 /// `(define NAME EXPRESSION)` or `(define (NAME PARAMETER...) BODY)` at

@@ -7,10 +7,13 @@ use nimbus_value::{Number, Type, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+mod backend;
 pub(crate) mod refactor;
+pub use backend::{BACKEND_KINDS, postgres_url_has_password};
 
 /// Forms allowed at the top level of a file or inside `define-infrastructure`.
 pub const BLOCK_FORMS: &[&str] = &[
+    "backend",
     "check",
     "data",
     "define",
@@ -70,6 +73,9 @@ pub(crate) struct Parser<'a> {
     pub diagnostics: &'a mut Vec<Diagnostic>,
     /// Directory of the file being parsed, for module paths.
     pub file_dir: &'a Path,
+    /// Every `(backend ...)` of the module, in source order: the first is
+    /// the module's, a second one an error (see [`check_backends`]).
+    pub backends: &'a mut Vec<Backend>,
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -179,6 +185,7 @@ impl Parser<'_> {
             "removed" => self.removed(span, args),
             "import" => self.import_block(span, args),
             "define" => self.definition(span, args),
+            "backend" => self.backend(span, args),
             _ => self.policy(span, args),
         }
     }
@@ -1683,4 +1690,35 @@ pub(crate) fn apply_required_providers(module: &mut Module) {
         }
     }
     module.required_providers = requirements;
+}
+
+/// The module's backend: the first `(backend ...)`; any other one is an
+/// error naming both places.
+pub(crate) fn check_backends(
+    module: &mut Module,
+    mut backends: Vec<Backend>,
+    sources: &nimbus_syntax::SourceMap,
+    root: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if backends.is_empty() {
+        return;
+    }
+    let first = backends.remove(0);
+    for again in backends {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "a second backend (`{}`): a root module keeps its state in one backend",
+                again.kind.name()
+            ))
+            .at(again.span)
+            .with_label("declared again here")
+            .with_note(format!(
+                "note: the first backend (`{}`) is at {}",
+                first.kind.name(),
+                crate::relative_location(sources, first.span, root)
+            )),
+        );
+    }
+    module.backend = Some(first);
 }

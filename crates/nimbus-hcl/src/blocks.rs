@@ -5,6 +5,7 @@ use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use nimbus_syntax::{Diagnostic, Node, NodeKind, SPECIAL_FORMS, Span};
 
+mod backend;
 mod conditions;
 
 /// Top-level block types of the Terraform language.
@@ -233,14 +234,9 @@ impl Lowerer<'_> {
                             }
                         }
                         "backend" | "cloud" => {
-                            let kind = b.labels.first().map_or(b.ident.as_str(), |l| l.as_str());
-                            self.diagnostics.push(
-                                Diagnostic::warning(format!(
-                                    "backend `{kind}` is not used by Nimbus yet: state stays in .nimbus/state.db"
-                                ))
-                                .at(self.span_of(&b.ident, at))
-                                .with_note("note: `nimbus state import-terraform` will adopt a Terraform state"),
-                            );
+                            if let Some(backend) = self.backend(b, at) {
+                                out.push(backend);
+                            }
                         }
                         "provider_meta" => self.unsupported(at, "`provider_meta`"),
                         other => self.error(

@@ -13,7 +13,7 @@ use crate::{Lowered, lower, lower_json};
 use nimbus_syntax::{Comment, Diagnostic, FileId, Span};
 
 /// One converted file: its `.nim` text, and the warnings of the lowering
-/// (a `backend` block, which `.nim` has no place for).
+/// (a `backend` of a kind Nimbus has no backend for, a setting it ignores).
 #[derive(Debug, Clone)]
 pub struct Converted {
     pub text: String,

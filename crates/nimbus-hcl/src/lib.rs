@@ -40,7 +40,8 @@ const MAX_PARSE_NESTING: usize = 100;
 pub struct Lowered {
     /// The `.nim` top-level forms, in source order.
     pub forms: Vec<Node>,
-    /// Parse errors, unsupported constructs and warnings (a `backend`).
+    /// Parse errors, unsupported constructs and warnings (an unsupported
+    /// `backend` kind).
     pub diagnostics: Vec<Diagnostic>,
 }
 

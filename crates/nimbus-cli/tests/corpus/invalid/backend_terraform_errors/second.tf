@@ -1,0 +1,8 @@
+terraform {
+  backend "s3" {
+    bucket     = "acme-state"
+    key        = "state"
+    secret_key = "wJalrXUtnFEMI"
+    regoin     = "us-east-1"
+  }
+}

@@ -1,0 +1,3 @@
+(backend postgres)
+
+(output "ok" (value "yes"))

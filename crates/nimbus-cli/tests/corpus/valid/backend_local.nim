@@ -1,0 +1,2 @@
+;; The local backend, in another directory than `.nimbus`.
+(backend local (path "state/.nimbus"))
