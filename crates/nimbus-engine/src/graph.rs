@@ -924,6 +924,66 @@ mod tests {
     use nimbus_config::{MemoryFiles, load};
     use std::path::Path;
 
+    #[test]
+    fn a_provider_address_splits_into_module_and_configuration() {
+        for (address, module, local, name) in [
+            ("aws", "", "aws", "aws"),
+            ("aws.west", "", "aws.west", "aws"),
+            ("module.net.aws", "module.net", "aws", "aws"),
+            (
+                "module.a.module.b.aws.west",
+                "module.a.module.b",
+                "aws.west",
+                "aws",
+            ),
+            // A provider named `module`, aliased.
+            ("module.b", "", "module.b", "module"),
+        ] {
+            assert_eq!(
+                split_provider_address(address),
+                (module, local),
+                "{address}"
+            );
+            assert_eq!(provider_name(address), name, "{address}");
+        }
+    }
+
+    #[test]
+    fn a_module_s_own_configuration_is_a_vertex_its_blocks_depend_on() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.nim",
+                r#"(use-module "./modules/m.nim")
+                   (include m (zone "z"))"#,
+            )
+            .with(
+                "/p/modules/m.nim",
+                r#"(define-variables (zone (type string)))
+                   (provider builtin (alias b) (label (var zone)))
+                   (resource terraform-data "x" (provider builtin.b) (input "x"))"#,
+            );
+        let (config, diagnostics) = load(Path::new("/p"), &files);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let mut diagnostics = Vec::new();
+        let g = Graph::build(&config, &mut diagnostics).expect("a graph");
+        assert_eq!(g.provider_configurations(), [(1, 0)]);
+        let provider = g.vertex_of[&Vertex::Provider(1, 0)];
+        let describe = |n: NodeIndex| g.describe(g.graph[n]);
+        assert_eq!(describe(provider), "module.m.provider.builtin.b");
+        // Evaluated in the module instance, from its variables.
+        let dependencies: Vec<String> = g.dependencies(provider).map(describe).collect();
+        assert_eq!(dependencies, ["module.m.variables"]);
+        let dependents: Vec<String> = g.dependents(provider).map(describe).collect();
+        assert_eq!(dependents, ["module.m.terraform-data.x"]);
+        assert_eq!(
+            g.instances[1]
+                .providers
+                .get("builtin.b")
+                .map(String::as_str),
+            Some("module.m.builtin.b")
+        );
+    }
+
     /// What the vertex described as `what` depends on, described.
     fn dependencies_of(text: &str, what: &str) -> Vec<String> {
         let files = MemoryFiles::default().with("/p/main.nim", text);

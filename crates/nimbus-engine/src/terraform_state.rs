@@ -811,6 +811,26 @@ mod tests {
     }
 
     #[test]
+    fn a_module_s_own_provider_configuration_reads_and_writes_back() {
+        for text in [
+            r#"provider["registry.terraform.io/hashicorp/null"]"#,
+            r#"provider["registry.terraform.io/hashicorp/null"].west"#,
+            r#"module.a.provider["registry.terraform.io/hashicorp/null"]"#,
+            r#"module.a.module.b.provider["registry.terraform.io/hashicorp/null"].b"#,
+        ] {
+            let provider = TerraformProvider::parse(text).expect("a provider");
+            assert_eq!(provider.to_string(), text);
+        }
+        let provider = TerraformProvider::parse(
+            r#"module.a.provider["registry.terraform.io/hashicorp/null"].b"#,
+        )
+        .expect("a provider");
+        assert_eq!(provider.module.as_deref(), Some("module.a"));
+        assert_eq!(provider.alias.as_deref(), Some("b"));
+        assert_eq!(provider.local_name(), "null");
+    }
+
+    #[test]
     fn what_is_written_reads_back_the_same() {
         let adoption = adopt(STATE).unwrap();
         let written = write(
