@@ -89,13 +89,19 @@ pub fn needs(
     Ok(out)
 }
 
-/// The providers with a source the root module needs, one per source
-/// (aliases of a provider share its binary, so their constraints must all
-/// hold).
+/// The providers with a source the configuration needs (the root
+/// module's configurations and those called modules write themselves),
+/// one per source (aliases of a provider share its binary, so their
+/// constraints must all hold).
 fn requirements(config: &Config) -> Result<Vec<PluginNeed>, Vec<Diagnostic>> {
     let mut by_source: BTreeMap<ProviderSource, (Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut errors = Vec::new();
-    for block in &config.root().providers {
+    let own = config
+        .modules
+        .iter()
+        .skip(1)
+        .flat_map(|m| m.own_providers().map(|(_, block)| block));
+    for block in config.root().providers.iter().chain(own) {
         let requirement = Requirement::of(block);
         let Some(source_text) = requirement.source else {
             continue;

@@ -3,14 +3,16 @@
 //! (`tests/e2e/terraform_parity/`: variables with validation and optional
 //! object attributes, locals, `count`, `for_each` over a map and a set, a
 //! local module called with `count` (also zero) and with `for_each` that
-//! calls another, a provider alias, `depends_on`, `lifecycle`, a sensitive
+//! calls another, a legacy module configuring its provider itself (and an
+//! alias), a provider alias, `depends_on`, `lifecycle`, a sensitive
 //! variable, splats, `for` expressions, conditionals, templates and
 //! functions) is applied by Terraform once; then, with the null provider's
 //! plugin and with the built-in provider:
 //!
 //! - Nimbus adopts Terraform's state and plans no change, its `output
 //!   -json` is Terraform's, Terraform plans no change against Nimbus's
-//!   export, Nimbus plans the actions Terraform plans for a change of a
+//!   export, which names each object's provider configuration as
+//!   Terraform's state does (`module.legacy.provider[...]`), Nimbus plans the actions Terraform plans for a change of a
 //!   variable (create-before-destroy replacements included), the project
 //!   converted to `.nim` plans no change either, and Nimbus destroys
 //!   everything;
@@ -26,10 +28,15 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The project's files, under `tests/e2e/terraform_parity/`.
-const FILES: &[&str] = &["main.tf", "modules/node/main.tf", "modules/meta/main.tf"];
+const FILES: &[&str] = &[
+    "main.tf",
+    "modules/node/main.tf",
+    "modules/meta/main.tf",
+    "modules/legacy/main.tf",
+];
 
 /// The directories `nimbus convert` turns to `.nim`.
-const DIRECTORIES: &[&str] = &[".", "modules/node", "modules/meta"];
+const DIRECTORIES: &[&str] = &[".", "modules/node", "modules/meta", "modules/legacy"];
 
 /// How Nimbus serves `hashicorp/null`.
 #[derive(Clone, Copy, Debug)]
@@ -179,6 +186,7 @@ fn adopt_and_hand_back(applied: &Applied, install: &Path, mirror: &Path, serve: 
     assert_eq!(listed, applied.addresses, "{serve:?}");
     no_changes(&w);
     assert_eq!(outputs_json(&w), applied.outputs, "{serve:?}");
+    same_providers(&w, applied, serve);
 
     // The same change plans the same actions.
     let plan = w.run(&["plan", "--json", "--var", CHANGE]);
@@ -234,6 +242,55 @@ fn adopt_and_hand_back(applied: &Applied, install: &Path, mirror: &Path, serve: 
     assert!(w.state_list().is_empty());
 }
 
+/// The provider configuration a Terraform state names for each managed
+/// block: `provider["registry.terraform.io/hashicorp/null"]`,
+/// `module.legacy.provider["..."].b`.
+fn providers(state: &str) -> BTreeSet<(String, String)> {
+    let state: Json = serde_json::from_str(state).expect("a Terraform state");
+    state["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter(|r| r["mode"] == "managed")
+        .map(|r| {
+            let module = r["module"]
+                .as_str()
+                .map_or(String::new(), |m| format!("{m}."));
+            (
+                format!(
+                    "{module}{}.{}",
+                    r["type"].as_str().expect("a type"),
+                    r["name"].as_str().expect("a name")
+                ),
+                r["provider"].as_str().expect("a provider").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Nimbus's export of the workdir's state names the provider
+/// configurations Terraform's state names.
+fn same_providers(w: &Workdir, applied: &Applied, serve: Serve) {
+    let exported = w.path().join("providers.tfstate");
+    w.run(&[
+        "state",
+        "export-terraform",
+        exported.to_str().expect("utf-8 path"),
+    ])
+    .success();
+    let nimbus = providers(&std::fs::read_to_string(&exported).expect("the export"));
+    let terraform = providers(&applied.state);
+    assert!(
+        terraform.contains(&(
+            "module.legacy.null_resource.aliased".to_string(),
+            r#"module.legacy.provider["registry.terraform.io/hashicorp/null"].b"#.to_string()
+        )),
+        "{terraform:#?}"
+    );
+    assert_eq!(nimbus, terraform, "{serve:?}");
+    std::fs::remove_file(&exported).expect("remove the export");
+}
+
 /// Every `id` of a Terraform state (as Terraform writes it, or as Nimbus
 /// exports it): the random values outputs may hold.
 fn ids(state: &str) -> BTreeSet<String> {
@@ -271,6 +328,7 @@ fn applied_from_scratch(applied: &Applied, mirror: &Path, serve: Serve) {
     let listed: BTreeSet<String> = w.state_list().into_iter().collect();
     assert_eq!(listed, applied.addresses, "{serve:?}");
     no_changes(&w);
+    same_providers(&w, applied, serve);
 
     let exported = w.path().join("exported.tfstate");
     w.run(&[
@@ -301,7 +359,7 @@ fn terraform_and_nimbus_agree_on_one_project() {
     };
     let applied = applied_by_terraform(&install);
     // The outputs are mostly deterministic: the comparisons mean something.
-    assert_eq!(applied.addresses.len(), 23);
+    assert_eq!(applied.addresses.len(), 26);
     assert_eq!(
         applied.outputs["summary"]["value"],
         "3 replicas of staging-app in a, b, c"
@@ -314,8 +372,9 @@ fn terraform_and_nimbus_agree_on_one_project() {
 
 /// `output -json` types outputs as Terraform does: by what the expression
 /// says (a literal list is a tuple, `tomap` a map, a `list(string)`
-/// variable a list, a provider attribute its schema's type), not by the
-/// shape of the value; a null output is not recorded.
+/// variable a list, a provider attribute its schema's type, a
+/// conditional's sides unified), not by the shape of the value; a null
+/// output is not recorded.
 #[test]
 fn output_json_types_are_terraforms() {
     let Some((install, _)) = peers() else {
@@ -334,9 +393,23 @@ fn output_json_types_are_terraforms() {
         serde_json::json!(["map", "string"])
     );
 
+    // The primitives a conditional mixes unify to a string, value too.
+    assert_eq!(
+        terraform["cond_number_string"],
+        serde_json::json!({"sensitive": false, "type": "string", "value": "1"})
+    );
+
     let w = Workdir::empty();
     w.write("main.tf", &text);
     w.run(&["init"]).success();
     w.run(&["apply", "--auto-approve"]).success();
-    assert_eq!(outputs_json(&w), terraform);
+    let mut nimbus = outputs_json(&w);
+    let mut terraform = terraform;
+    // The ids of a splat are random: only their type and number compare.
+    for outputs in [&mut nimbus, &mut terraform] {
+        let ids = &mut outputs["splat_ids"]["value"];
+        assert_eq!(ids.as_array().map(Vec::len), Some(2), "{ids}");
+        *ids = serde_json::json!("<ids>");
+    }
+    assert_eq!(nimbus, terraform);
 }

@@ -393,9 +393,87 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
         }
     }
     check_module_outputs(&config, &mut diagnostics);
+    check_module_providers(&config, &mut diagnostics);
     parse::refactor::check(&config, &mut diagnostics);
     sort_diagnostics(&mut diagnostics);
     (config, diagnostics)
+}
+
+/// A called module's own provider configurations, as Terraform allows
+/// them (legacy modules): no call on the way to such a module may have
+/// `count`, `for-each` or `depends-on` (a configuration is one per module
+/// path), and no call may pass a configuration the module writes itself.
+fn check_module_providers(config: &Config, diagnostics: &mut Vec<Diagnostic>) {
+    // (module, its path, the count/for-each/depends-on of a call on the
+    // way to it, the modules on the way).
+    let mut stack: Vec<(ModuleId, String, Option<nimbus_syntax::Span>, Vec<ModuleId>)> =
+        vec![(0, String::new(), None, vec![0])];
+    let mut found = Vec::new();
+    while let Some((id, path, restricted, chain)) = stack.pop() {
+        let module = &config.modules[id];
+        for call in &module.calls {
+            let Some(child) = config.called(module, call) else {
+                continue;
+            };
+            if chain.contains(&child) || chain.len() > 32 {
+                continue; // reported by the engine
+            }
+            let child_path = if path.is_empty() {
+                format!("module.{}", call.name.text)
+            } else {
+                format!("{path}.module.{}", call.name.text)
+            };
+            let restricted = restricted.or_else(|| {
+                call.count
+                    .as_ref()
+                    .or(call.for_each.as_ref())
+                    .map(|n| n.span)
+                    .or_else(|| call.depends_on.first().map(|d| d.span))
+            });
+            let called = &config.modules[child];
+            if let Some(span) = restricted
+                && called.own_providers().next().is_some()
+            {
+                let mut d = Diagnostic::error(format!(
+                    "Module {child_path} contains provider configuration; Providers cannot be configured within modules using count, for_each or depends_on"
+                ))
+                .at(span);
+                for (_, block) in called.own_providers() {
+                    d = d.with_note(format!(
+                        "note: provider `{}` is configured at {}",
+                        block.address(),
+                        config.location(block.span)
+                    ));
+                }
+                found.push(d.with_note(
+                    "help: remove the module's own provider configurations and pass them with `providers` instead",
+                ));
+            }
+            for passed in &call.providers {
+                if let Some((_, block)) = called
+                    .own_providers()
+                    .find(|(_, b)| b.address() == passed.inner.text)
+                {
+                    found.push(
+                        Diagnostic::error(format!(
+                            "cannot override provider configuration: `{}` is configured within {child_path}",
+                            passed.inner.text
+                        ))
+                        .at(passed.inner.span)
+                        .with_note(format!(
+                            "note: it is configured at {}",
+                            config.location(block.span)
+                        )),
+                    );
+                }
+            }
+            let mut chain = chain.clone();
+            chain.push(child);
+            stack.push((child, child_path, restricted, chain));
+        }
+    }
+    sort_and_dedup_diagnostics(&mut found);
+    diagnostics.append(&mut found);
 }
 
 /// `(module-output CALL NAME)` must name an output the called module

@@ -62,6 +62,11 @@ pub struct ProviderBlock {
     pub alias: Option<Name>,
     pub attributes: Vec<AttributeForm>,
     pub span: Span,
+    /// Made from a `required-providers` entry, not written: the module
+    /// names the provider but configures nothing. In the root module it
+    /// is an (empty) configuration; in a called module it is none, so the
+    /// module's resources use the configurations their call gives them.
+    pub implied: bool,
 }
 
 impl ProviderBlock {
@@ -71,6 +76,19 @@ impl ProviderBlock {
             Some(alias) => format!("{}.{}", self.name.text, alias.text),
             None => self.name.text.clone(),
         }
+    }
+}
+
+impl Module {
+    /// The provider configurations the module writes itself (not those
+    /// only its `required-providers` implies). A called module's own
+    /// configurations serve its resources (Terraform's legacy
+    /// configurations inside a module, `module.x.provider["..."]`).
+    pub fn own_providers(&self) -> impl Iterator<Item = (usize, &ProviderBlock)> {
+        self.providers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.implied)
     }
 }
 

@@ -627,6 +627,7 @@ impl Parser<'_> {
             alias,
             attributes,
             span,
+            implied: false,
         });
     }
 
@@ -1675,6 +1676,7 @@ pub(crate) fn apply_required_providers(module: &mut Module) {
                 alias: None,
                 attributes: Vec::new(),
                 span: requirement.span,
+                implied: true,
             });
         }
         for block in module.providers.iter_mut().filter(|p| p.name.text == name) {

@@ -234,7 +234,13 @@ pub fn expand<'c>(
             };
             for key in keys {
                 let child = instances.len();
-                let instance = instances[mi].child(mi, call_index, call, child_module, key);
+                let instance = instances[mi].child(
+                    mi,
+                    call_index,
+                    call,
+                    (child_module, &config.modules[child_module]),
+                    key,
+                );
                 instances.push(instance);
                 instances[mi]
                     .children

@@ -9,7 +9,7 @@
 //! a call of K instances adds one edge, not K). Built in O(V+E): each
 //! reference is resolved with a hash lookup.
 
-use nimbus_config::{BlockAddr, Config, InstanceKey, ModuleCall, ModuleId, ModuleStep};
+use nimbus_config::{BlockAddr, Config, InstanceKey, Module, ModuleCall, ModuleId, ModuleStep};
 use nimbus_eval::{Expansion, ModuleIndex, Reference, form_references, references};
 use nimbus_syntax::{Diagnostic, Span};
 use petgraph::algo::tarjan_scc;
@@ -40,20 +40,43 @@ pub struct ModuleInstance {
     /// only in a graph built from an expansion ([`crate::expansion`]).
     pub expansions: HashMap<usize, Expansion>,
     /// The provider configurations passed to this instance (its call's
-    /// `providers`, and those passed to its ancestors): the name the
-    /// module uses (`aws`, `aws.east`) to the root module's configuration
-    /// it stands for. A name not in it is the root's own.
+    /// `providers`, and those passed to its ancestors) and those its
+    /// module and its ancestors (other than the root) write themselves:
+    /// the name the module uses (`aws`, `aws.east`) to the address of the
+    /// configuration it stands for (the root module's `aws.west`, a
+    /// module's own `module.net.aws`). A name not in it is the root's own.
     pub providers: ProviderMap,
 }
 
-/// Provider configurations as a module instance names them, to the root
-/// module's configurations (see [`ModuleInstance::providers`]).
+/// Provider configurations as a module instance names them, to the
+/// configurations' addresses (see [`ModuleInstance::providers`]).
 pub type ProviderMap = HashMap<String, String>;
 
 /// The root configuration that provider configuration `name`, as a module
 /// instance with `passed` providers names it, stands for.
 pub fn passed_provider<'a>(passed: &'a ProviderMap, name: &'a str) -> &'a str {
     passed.get(name).map_or(name, String::as_str)
+}
+
+/// A provider configuration's address split into the module path of a
+/// module's own configuration (`module.net`, `""` for the root's) and
+/// the configuration as that module names it (`aws`, `aws.west`).
+pub fn split_provider_address(address: &str) -> (&str, &str) {
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.")
+        && let Some((_, tail)) = after.split_once('.')
+    {
+        rest = tail;
+    }
+    let module = &address[..address.len() - rest.len()];
+    (module.strip_suffix('.').unwrap_or(module), rest)
+}
+
+/// The provider a configuration's address names: `aws` of `aws`,
+/// `aws.west` and `module.net.aws.west` (a module's own configuration).
+pub fn provider_name(address: &str) -> &str {
+    let (_, local) = split_provider_address(address);
+    local.split('.').next().unwrap_or_default()
 }
 
 /// The providers a call passes to the instances it makes, from the
@@ -66,6 +89,24 @@ pub fn pass_providers(outer: &ProviderMap, call: &ModuleCall) -> ProviderMap {
         map.insert(passed.inner.text.clone(), root);
     }
     map
+}
+
+/// The providers of the instance at `prefix` (`module.net.`) that `call`
+/// makes of module `called`, included from an instance with `outer`: the
+/// ones passed, and the module's own configurations (addressed under
+/// `prefix`), which also serve what it includes.
+pub fn instance_providers(
+    outer: &ProviderMap,
+    call: &ModuleCall,
+    prefix: &str,
+    called: &Module,
+) -> ProviderMap {
+    let mut providers = pass_providers(outer, call);
+    for (_, block) in called.own_providers() {
+        let address = block.address();
+        providers.insert(address.clone(), format!("{prefix}{address}"));
+    }
+    providers
 }
 
 impl ModuleInstance {
@@ -82,13 +123,16 @@ impl ModuleInstance {
         }
     }
 
-    /// The instance `key` of `call`, included from this instance.
+    /// The instance `key` of `call` (of module `module`, `called`),
+    /// included from this instance. The module's own provider
+    /// configurations serve it and, unless passed others, what it
+    /// includes.
     pub(crate) fn child(
         &self,
         parent: usize,
         call_index: usize,
         call: &ModuleCall,
-        module: ModuleId,
+        (module, called): (ModuleId, &Module),
         key: Option<InstanceKey>,
     ) -> ModuleInstance {
         let step = ModuleStep {
@@ -97,15 +141,17 @@ impl ModuleInstance {
         };
         let mut path = self.path.clone();
         path.push(step.clone());
+        let prefix = format!("{}{step}.", self.prefix);
+        let providers = instance_providers(&self.providers, call, &prefix, called);
         ModuleInstance {
             module,
-            prefix: format!("{}{step}.", self.prefix),
+            prefix,
             path,
             parent: Some((parent, call_index)),
             key: step.key,
             children: HashMap::new(),
             expansions: HashMap::new(),
-            providers: pass_providers(&self.providers, call),
+            providers,
         }
     }
 }
@@ -118,8 +164,9 @@ pub enum Vertex {
     Local(usize, usize),
     Resource(usize, usize),
     Output(usize, usize),
-    /// A provider configuration of the root module.
-    Provider(usize),
+    /// Provider configuration `.1` of the module of instance `.0`: the
+    /// root's, or one a called module writes itself.
+    Provider(usize, usize),
     /// What the `depends-on` of the `include` that made a module instance
     /// names: every resource block of the instance (and of the instances
     /// it includes) waits for it. One vertex per such instance, so the
@@ -235,7 +282,13 @@ impl<'c> Graph<'c> {
                     continue;
                 }
                 let child = self.instances.len();
-                let instance = self.instances[mi].child(mi, call_index, call, child_module, None);
+                let instance = self.instances[mi].child(
+                    mi,
+                    call_index,
+                    call,
+                    (child_module, &self.config.modules[child_module]),
+                    None,
+                );
                 self.instances.push(instance);
                 self.instances[mi]
                     .children
@@ -281,9 +334,8 @@ impl<'c> Graph<'c> {
                         }
                         continue;
                     }
-                    let provider =
-                        |name: &str| name.split('.').next().unwrap_or_default().to_string();
-                    let (inner, outer) = (provider(&passed.inner.text), provider(address));
+                    let (inner, outer) =
+                        (provider_name(&passed.inner.text), provider_name(address));
                     if inner != outer {
                         found.push(
                             Diagnostic::error(format!(
@@ -301,14 +353,33 @@ impl<'c> Graph<'c> {
         diagnostics.append(&mut found);
     }
 
+    /// Every provider configuration, as `(module instance, block)`: each
+    /// of the root's, and each one a called module writes itself (whose
+    /// calls have no `count`/`for-each`, checked when loading: one
+    /// instance each).
+    pub fn provider_configurations(&self) -> Vec<(usize, usize)> {
+        let mut found: Vec<(usize, usize)> = (0..self.config.root().providers.len())
+            .map(|p| (0, p))
+            .collect();
+        for (mi, instance) in self.instances.iter().enumerate().skip(1) {
+            let module = &self.config.modules[instance.module];
+            found.extend(module.own_providers().map(|(p, _)| (mi, p)));
+        }
+        found
+    }
+
     fn add_vertices(&mut self) {
         let add = |g: &mut DiGraph<Vertex, ()>,
                    map: &mut foldhash::HashMap<Vertex, NodeIndex>,
                    v: Vertex| {
             map.insert(v, g.add_node(v));
         };
-        for p in 0..self.config.root().providers.len() {
-            add(&mut self.graph, &mut self.vertex_of, Vertex::Provider(p));
+        for (mi, p) in self.provider_configurations() {
+            add(
+                &mut self.graph,
+                &mut self.vertex_of,
+                Vertex::Provider(mi, p),
+            );
         }
         let (completes, named_calls) = self.completed_instances();
         for &(mi, call) in &named_calls {
@@ -519,16 +590,19 @@ impl<'c> Graph<'c> {
             }
         };
         let root = self.config.root();
-        let provider_by_address: HashMap<String, usize> = root
-            .providers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.address(), i))
-            .collect();
-        for (p, provider) in root.providers.iter().enumerate() {
+        let mut provider_by_address: HashMap<String, Vertex> = HashMap::new();
+        for (mi, p) in self.provider_configurations() {
+            let instance = &self.instances[mi];
+            let provider = &self.config.modules[instance.module].providers[p];
+            provider_by_address.insert(
+                format!("{}{}", instance.prefix, provider.address()),
+                Vertex::Provider(mi, p),
+            );
+            // Evaluated in its module instance: a module's configuration
+            // may use the module's variables.
             refs.clear();
             form_references(&provider.attributes, &mut refs);
-            depend(Vertex::Provider(p), 0, &refs, &mut edges);
+            depend(Vertex::Provider(mi, p), mi, &refs, &mut edges);
         }
         // The barrier each instance's blocks wait for: its own, else its
         // parent's (a parent comes before its children).
@@ -623,23 +697,23 @@ impl<'c> Graph<'c> {
                 }
                 // Resources of the root use its provider configurations; a
                 // module's resources inherit them, or use those its call
-                // passes.
+                // passes or it writes itself.
                 if let Some(explicit) = &resource.provider
                     && let Some(p) = provider_by_address
                         .get(passed_provider(&instance.providers, &explicit.text))
                 {
-                    edges.push((me, Vertex::Provider(*p)));
+                    edges.push((me, *p));
                 } else {
                     for (p, provider) in root.providers.iter().enumerate() {
                         if provider.alias.is_none() {
-                            edges.push((me, Vertex::Provider(p)));
+                            edges.push((me, Vertex::Provider(0, p)));
                         }
                     }
-                    for (name, root_name) in &instance.providers {
+                    for (name, address) in &instance.providers {
                         if !name.contains('.')
-                            && let Some(p) = provider_by_address.get(root_name)
+                            && let Some(p) = provider_by_address.get(address)
                         {
-                            edges.push((me, Vertex::Provider(*p)));
+                            edges.push((me, *p));
                         }
                     }
                 }
@@ -708,9 +782,11 @@ impl<'c> Graph<'c> {
                 self.instances[mi].prefix,
                 module_of(mi).outputs[i].name.text
             ),
-            Vertex::Provider(p) => {
-                format!("provider.{}", self.config.root().providers[p].address())
-            }
+            Vertex::Provider(mi, p) => format!(
+                "{}provider.{}",
+                self.instances[mi].prefix,
+                module_of(mi).providers[p].address()
+            ),
             Vertex::Barrier(mi) => format!(
                 "the depends-on of {}",
                 self.instances[mi].prefix.trim_end_matches('.')
@@ -760,7 +836,7 @@ impl<'c> Graph<'c> {
             Vertex::Local(mi, i) => module_of(mi).locals[i].span,
             Vertex::Resource(mi, i) => module_of(mi).resources[i].span,
             Vertex::Output(mi, i) => module_of(mi).outputs[i].span,
-            Vertex::Provider(p) => self.config.root().providers[p].span,
+            Vertex::Provider(mi, p) => module_of(mi).providers[p].span,
             Vertex::Barrier(mi) | Vertex::Completion(mi) => {
                 self.call_of(mi).map(|c| c.span).unwrap_or_default()
             }
@@ -847,6 +923,66 @@ mod tests {
     use super::*;
     use nimbus_config::{MemoryFiles, load};
     use std::path::Path;
+
+    #[test]
+    fn a_provider_address_splits_into_module_and_configuration() {
+        for (address, module, local, name) in [
+            ("aws", "", "aws", "aws"),
+            ("aws.west", "", "aws.west", "aws"),
+            ("module.net.aws", "module.net", "aws", "aws"),
+            (
+                "module.a.module.b.aws.west",
+                "module.a.module.b",
+                "aws.west",
+                "aws",
+            ),
+            // A provider named `module`, aliased.
+            ("module.b", "", "module.b", "module"),
+        ] {
+            assert_eq!(
+                split_provider_address(address),
+                (module, local),
+                "{address}"
+            );
+            assert_eq!(provider_name(address), name, "{address}");
+        }
+    }
+
+    #[test]
+    fn a_module_s_own_configuration_is_a_vertex_its_blocks_depend_on() {
+        let files = MemoryFiles::default()
+            .with(
+                "/p/main.nim",
+                r#"(use-module "./modules/m.nim")
+                   (include m (zone "z"))"#,
+            )
+            .with(
+                "/p/modules/m.nim",
+                r#"(define-variables (zone (type string)))
+                   (provider builtin (alias b) (label (var zone)))
+                   (resource terraform-data "x" (provider builtin.b) (input "x"))"#,
+            );
+        let (config, diagnostics) = load(Path::new("/p"), &files);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let mut diagnostics = Vec::new();
+        let g = Graph::build(&config, &mut diagnostics).expect("a graph");
+        assert_eq!(g.provider_configurations(), [(1, 0)]);
+        let provider = g.vertex_of[&Vertex::Provider(1, 0)];
+        let describe = |n: NodeIndex| g.describe(g.graph[n]);
+        assert_eq!(describe(provider), "module.m.provider.builtin.b");
+        // Evaluated in the module instance, from its variables.
+        let dependencies: Vec<String> = g.dependencies(provider).map(describe).collect();
+        assert_eq!(dependencies, ["module.m.variables"]);
+        let dependents: Vec<String> = g.dependents(provider).map(describe).collect();
+        assert_eq!(dependents, ["module.m.terraform-data.x"]);
+        assert_eq!(
+            g.instances[1]
+                .providers
+                .get("builtin.b")
+                .map(String::as_str),
+            Some("module.m.builtin.b")
+        );
+    }
 
     /// What the vertex described as `what` depends on, described.
     fn dependencies_of(text: &str, what: &str) -> Vec<String> {

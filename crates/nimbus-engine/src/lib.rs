@@ -635,16 +635,19 @@ impl<'c> Engine<'c> {
         let address = nimbus_config::BlockAddr::parse(block).ok()?;
         let mut module = 0;
         let mut passed = ProviderMap::new();
+        let mut prefix = String::new();
         for step in &address.module {
             // Whatever the key: an instance whose `count` index or
             // `for-each` key went away still has its block configured,
             // and its `prevent-destroy` still protects it.
             let index = &self.graph.indexes[module];
             let call = &index.module.calls[*index.calls.get(step.name.as_str())?];
-            if !call.providers.is_empty() {
-                passed = graph::pass_providers(&passed, call);
-            }
             module = self.config.called(index.module, call)?;
+            prefix = format!("{prefix}{step}.");
+            let called = &self.config.modules[module];
+            if !call.providers.is_empty() || called.own_providers().next().is_some() {
+                passed = graph::instance_providers(&passed, call, &prefix, called);
+            }
         }
         // Found by the module's index: this runs for every object in state.
         let index = &self.graph.indexes[module];

@@ -194,15 +194,26 @@ fn terraform_provider(
     config: &nimbus_config::Config,
     record: &ResourceRecord,
 ) -> terraform_state::TerraformProvider {
-    let (name, alias) = match record.provider.split_once('.') {
+    let (module, local) = crate::graph::split_provider_address(&record.provider);
+    let (name, alias) = match local.split_once('.') {
         Some((name, alias)) => (name, Some(alias.to_string())),
-        None => (record.provider.as_str(), None),
+        None => (local, None),
     };
-    let configured_source = config
-        .root()
-        .providers
-        .iter()
-        .find(|block| block.address() == record.provider)
+    // A module's own configuration is a block of the module it names.
+    let module_of = |path: &str| -> Option<&nimbus_config::Module> {
+        let mut current = config.root();
+        let steps: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
+        for step in steps.chunks(2) {
+            let [_module, call_name] = step else {
+                return None;
+            };
+            let call = current.calls.iter().find(|c| c.name.text == *call_name)?;
+            current = &config.modules[config.called(current, call)?];
+        }
+        Some(current)
+    };
+    let configured_source = module_of(module)
+        .and_then(|m| m.providers.iter().find(|block| block.address() == local))
         .and_then(|block| crate::Requirement::of(block).source);
     let source = match configured_source {
         Some(source) if source.matches('/').count() == 1 => {
@@ -213,7 +224,11 @@ fn terraform_provider(
             .map(str::to_string)
             .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{name}")),
     };
-    terraform_state::TerraformProvider { source, alias }
+    terraform_state::TerraformProvider {
+        module: (!module.is_empty()).then(|| module.to_string()),
+        source,
+        alias,
+    }
 }
 
 /// The store setting that keeps the Terraform lineage.
@@ -549,9 +564,15 @@ impl<'e, 'c> Run<'e, 'c> {
                     .provider_for_block(&block.to_string())
                     .and_then(Result::ok)
                     .map(|handle| handle.address.to_string())
-                    .unwrap_or_else(|| match &provider.alias {
-                        Some(alias) => format!("{}.{alias}", provider.local_name()),
-                        None => provider.local_name().to_string(),
+                    .unwrap_or_else(|| {
+                        let module = provider
+                            .module
+                            .as_ref()
+                            .map_or_else(String::new, |m| format!("{m}."));
+                        match &provider.alias {
+                            Some(alias) => format!("{module}{}.{alias}", provider.local_name()),
+                            None => format!("{module}{}", provider.local_name()),
+                        }
                     })
             })?;
             if !adoption.lineage.is_empty() {

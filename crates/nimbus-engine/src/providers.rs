@@ -4,7 +4,7 @@
 //! with events, timeout).
 
 use crate::events::{Event, EventSink};
-use crate::graph::{ProviderMap, passed_provider};
+use crate::graph::{ProviderMap, passed_provider, provider_name};
 use crate::retry::{CircuitBreaker, RetryPolicy};
 use nimbus_config::{Config, Mode, ProviderBlock, Resource};
 use nimbus_provider::{Provider, ProviderError};
@@ -81,8 +81,9 @@ pub struct ProviderHandle {
     /// [`ProviderHandle::call`] uses them.
     pub(crate) limiter: Arc<Semaphore>,
     pub(crate) breaker: Arc<CircuitBreaker>,
-    /// Index of its `(provider ...)` block in the root module; `None` for
-    /// the built-in provider.
+    /// Index of its `(provider ...)` block in its module (the root's, or
+    /// the called module's that writes it); `None` for the built-in
+    /// provider.
     pub block: Option<usize>,
 }
 
@@ -238,9 +239,47 @@ pub struct ProviderSet {
 /// Most concurrent operations against one provider configuration.
 pub const DEFAULT_PROVIDER_CONCURRENCY: usize = 32;
 
+/// Every provider block that is a configuration, with the prefix of the
+/// module instance it serves (`""` for the root's, `module.net.` for one
+/// module `net` writes itself) and its index in its module. A call with
+/// `count`/`for-each` reaches none (refused when loading).
+fn configurations(config: &Config) -> Vec<(String, usize, &ProviderBlock)> {
+    let mut found: Vec<(String, usize, &ProviderBlock)> = config
+        .root()
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (String::new(), i, b))
+        .collect();
+    let mut stack = vec![(0, String::new(), vec![0])];
+    while let Some((id, prefix, chain)) = stack.pop() {
+        let module = &config.modules[id];
+        for call in module.calls.iter().filter(|c| !c.is_repeated()) {
+            let Some(child) = config.called(module, call) else {
+                continue;
+            };
+            if chain.contains(&child) || chain.len() > 32 {
+                continue; // reported with the graph
+            }
+            let prefix = format!("{prefix}module.{}.", call.name.text);
+            found.extend(
+                config.modules[child]
+                    .own_providers()
+                    .map(|(i, b)| (prefix.clone(), i, b)),
+            );
+            let mut chain = chain.clone();
+            chain.push(child);
+            stack.push((child, prefix, chain));
+        }
+    }
+    found
+}
+
 impl ProviderSet {
-    /// Instantiates the catalog's implicit providers and every provider
-    /// block of the root module.
+    /// Instantiates the catalog's implicit providers, every provider
+    /// block of the root module and every one a called module writes
+    /// itself (at `module.NAME.` and the block's address, as
+    /// [`crate::graph::ModuleInstance::providers`] names it).
     pub fn prepare(config: &Config, catalog: &dyn Catalog) -> Result<ProviderSet, Vec<Diagnostic>> {
         let mut handles = BTreeMap::new();
         let mut errors = Vec::new();
@@ -267,9 +306,9 @@ impl ProviderSet {
                 ))),
             }
         }
-        for (i, block) in config.root().providers.iter().enumerate() {
+        for (prefix, i, block) in configurations(config) {
             match catalog.instantiate(&block.name.text, Requirement::of(block)) {
-                Ok(p) => add(block.address(), p, Some(i)),
+                Ok(p) => add(format!("{prefix}{}", block.address()), p, Some(i)),
                 Err(e) => {
                     let names = catalog.names();
                     errors.push(
@@ -289,7 +328,7 @@ impl ProviderSet {
             .filter(|name| {
                 !handles
                     .values()
-                    .any(|h| h.address.split('.').next() == Some(name.as_str()))
+                    .any(|h| provider_name(&h.address) == name.as_str())
             })
             .filter_map(|name| {
                 let provider = catalog.instantiate(&name, Requirement::default()).ok()?;

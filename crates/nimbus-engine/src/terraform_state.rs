@@ -102,9 +102,14 @@ struct StateInstance {
 }
 
 /// A provider configuration as a Terraform state names it:
-/// `provider["registry.terraform.io/hashicorp/null"].west`.
+/// `provider["registry.terraform.io/hashicorp/null"].west`, or
+/// `module.net.provider["registry.terraform.io/hashicorp/null"]` for one a
+/// module writes itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TerraformProvider {
+    /// `module.net` for a module's own configuration; `None` for the
+    /// root's.
+    pub module: Option<String>,
     /// `registry.terraform.io/hashicorp/null`.
     pub source: String,
     pub alias: Option<String>,
@@ -112,13 +117,14 @@ pub struct TerraformProvider {
 
 impl TerraformProvider {
     fn parse(text: &str) -> Option<TerraformProvider> {
-        // A legacy module-scoped reference (`module.x.provider[...]`)
-        // names the same provider.
+        // A module's own configuration: `module.x.provider[...]`.
         let at = text.find("provider[\"")?;
+        let module = text[..at].strip_suffix('.').map(str::to_string);
         let rest = &text[at + "provider[\"".len()..];
         let end = rest.find("\"]")?;
         let alias = rest[end + 2..].strip_prefix('.').map(str::to_string);
         Some(TerraformProvider {
+            module,
             source: rest[..end].to_string(),
             alias,
         })
@@ -132,6 +138,9 @@ impl TerraformProvider {
 
 impl std::fmt::Display for TerraformProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(module) = &self.module {
+            write!(f, "{module}.")?;
+        }
         write!(f, "provider[\"{}\"]", self.source)?;
         if let Some(alias) = &self.alias {
             write!(f, ".{alias}")?;
@@ -802,6 +811,26 @@ mod tests {
     }
 
     #[test]
+    fn a_module_s_own_provider_configuration_reads_and_writes_back() {
+        for text in [
+            r#"provider["registry.terraform.io/hashicorp/null"]"#,
+            r#"provider["registry.terraform.io/hashicorp/null"].west"#,
+            r#"module.a.provider["registry.terraform.io/hashicorp/null"]"#,
+            r#"module.a.module.b.provider["registry.terraform.io/hashicorp/null"].b"#,
+        ] {
+            let provider = TerraformProvider::parse(text).expect("a provider");
+            assert_eq!(provider.to_string(), text);
+        }
+        let provider = TerraformProvider::parse(
+            r#"module.a.provider["registry.terraform.io/hashicorp/null"].b"#,
+        )
+        .expect("a provider");
+        assert_eq!(provider.module.as_deref(), Some("module.a"));
+        assert_eq!(provider.alias.as_deref(), Some("b"));
+        assert_eq!(provider.local_name(), "null");
+    }
+
+    #[test]
     fn what_is_written_reads_back_the_same() {
         let adoption = adopt(STATE).unwrap();
         let written = write(
@@ -810,6 +839,7 @@ mod tests {
             &adoption.lineage,
             12,
             |r| TerraformProvider {
+                module: None,
                 source: "registry.terraform.io/hashicorp/null".to_string(),
                 alias: r.provider.split_once('.').map(|(_, a)| a.to_string()),
             },

@@ -422,7 +422,7 @@ impl<'a> Walker<'a> {
                 }
             }
             Vertex::Output(mi, i) => self.start_output(mi, i),
-            Vertex::Provider(p) => self.start_provider(p),
+            Vertex::Provider(mi, p) => self.start_provider(mi, p),
             Vertex::Barrier(_)
             | Vertex::Completion(_)
             | Vertex::CallCompletion(..)
@@ -541,10 +541,15 @@ impl<'a> Walker<'a> {
         Start::Done
     }
 
-    fn start_provider(&mut self, p: usize) -> Start {
+    /// Configures provider block `p` of module instance `mi`, evaluated
+    /// in that instance (a module's own configuration may use the
+    /// module's variables).
+    fn start_provider(&mut self, mi: usize, p: usize) -> Start {
         let g = self.input.graph;
-        let block = &g.config.root().providers[p];
-        let Some(handle) = self.input.providers.get(&block.address()) else {
+        let instance = &g.instances[mi];
+        let block = &g.config.modules[instance.module].providers[p];
+        let address = format!("{}{}", instance.prefix, block.address());
+        let Some(handle) = self.input.providers.get(&address) else {
             return Start::Failed; // reported when the providers were prepared
         };
         let forms: Vec<_> = block
@@ -553,7 +558,8 @@ impl<'a> Walker<'a> {
             .filter(|a| !matches!(a.name.as_str(), "source" | "version"))
             .cloned()
             .collect();
-        let mut ctx = Context::new(&g.indexes[0], &self.scopes[0]).with_functions(self.functions);
+        let mut ctx = Context::new(&g.indexes[instance.module], &self.scopes[mi])
+            .with_functions(self.functions);
         let what = format!("provider `{}`", block.name.text);
         let value = match eval_block(&mut ctx, &forms, &handle.schema.provider, block.span, &what) {
             Ok(v) => v,
@@ -569,8 +575,7 @@ impl<'a> Walker<'a> {
         if !config.is_wholly_known() {
             return self.fail(
                 Diagnostic::error(format!(
-                    "provider `{}` is configured with values known only after apply",
-                    block.address()
+                    "provider `{address}` is configured with values known only after apply"
                 ))
                 .at(block.span),
             );
@@ -578,7 +583,6 @@ impl<'a> Walker<'a> {
         let handle = handle.clone();
         let ctx = self.input.ctx.clone();
         let span = block.span;
-        let address = block.address();
         let job: JobFuture = Box::pin(async move {
             let configured = handle
                 .call(&format!("provider.{address}"), (&ctx).into(), || {

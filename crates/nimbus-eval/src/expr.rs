@@ -6,7 +6,7 @@ use crate::functions::{Bound, is_higher_order_map};
 use crate::scope::{Instances, ModuleIndex, Scope};
 use nimbus_config::Mode;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
-use nimbus_value::{Number, SENSITIVE_VALUE, Value};
+use nimbus_value::{Number, SENSITIVE_VALUE, Type, Value};
 use std::collections::BTreeMap;
 
 /// Forms the evaluator handles itself; the configuration crate owns the
@@ -686,8 +686,8 @@ impl<'a> Context<'a> {
         let c = self.eval(condition)?;
         let sensitive = c.is_sensitive();
         let result = match (truth(&c), c.peel()) {
-            (Some(true), _) => self.eval(then)?,
-            (Some(false), _) => self.eval(otherwise)?,
+            (Some(true), _) => self.branch(then, otherwise)?,
+            (Some(false), _) => self.branch(otherwise, then)?,
             (None, Value::Unknown) => Value::Unknown,
             (None, other) => {
                 return Err(Diagnostic::error(format!(
@@ -698,6 +698,23 @@ impl<'a> Context<'a> {
             }
         };
         Ok(result.mark_if(sensitive))
+    }
+
+    /// The value of the side `chosen` of a conditional: as Terraform
+    /// unifies the two sides' types, a number or bool is its string when
+    /// the side not taken is a string (`c ? 1 : "a"` is `"1"`).
+    fn branch(&mut self, chosen: &Node, other: &Node) -> Result<Value> {
+        let value = self.eval(chosen)?;
+        if !matches!(value.peel(), Value::Number(_) | Value::Bool(_)) {
+            return Ok(value);
+        }
+        let no_attributes = |_, _: &str, _: &str, _, _: &str| Type::Any;
+        if crate::static_type(self.index.module, other, &no_attributes) != Type::String {
+            return Ok(value);
+        }
+        let sensitive = value.is_sensitive();
+        let text = value.peel().to_display_string();
+        Ok(Value::string(text).mark_if(sensitive))
     }
 
     fn let_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {

@@ -15,7 +15,12 @@
 //! of its elements, `lookup` in a map, `element` of a list and an index
 //! into a list or map (`var.groups["g"]`) an element, a splat of a list
 //! (`var.rows[*].k`) a list, and `coalesce` has the type its arguments
-//! unify to. Anything else is [`Type::Any`]: its
+//! unify to; `coalescelist` gives the first non-empty one of its
+//! arguments as it is: the type the arguments that can be chosen (an
+//! empty `[]` never is) unify to (`coalescelist(var.names, ["c"])` is a
+//! list of strings, as Terraform says while `var.names` is not empty). A string and a number or bool unify to a string
+//! (`c ? 1 : "a"` is a string, and so is its value, `"1"`: see
+//! [`crate::expr`]). Anything else is [`Type::Any`]: its
 //! type is read from its value (a list as a tuple, a map as an object,
 //! which is also what a `for` or `for-map` comprehension makes, and what
 //! `flatten`, `merge` with an object and a splat of a resource with
@@ -97,6 +102,16 @@ pub fn static_type(
             Type::List(t) => *t,
             _ => Type::Any,
         },
+        ("coalesce-list", args) => {
+            let mut chosen = args
+                .iter()
+                .map(&static_type)
+                .filter(|t| *t != Type::Tuple(Vec::new()));
+            chosen
+                .next()
+                .and_then(|first| chosen.try_fold(first, |ty, t| unify(&ty, &t)))
+                .unwrap_or(Type::Any)
+        }
         ("coalesce", [first, rest @ ..]) => rest
             .iter()
             .try_fold(static_type(first), |ty, r| unify(&ty, &static_type(r)))
@@ -163,12 +178,13 @@ fn get_type(ty: Type, steps: &[Node]) -> Option<Type> {
 }
 
 /// The type `a` and `b` both convert to, as Terraform unifies the two
-/// sides of a conditional: the same type; a map (list) and an object
+/// sides of a conditional: the same type; a string and a number or bool
+/// a string; a map (list) and an object
 /// (tuple) whose elements all unify with its element type (`{}` and
 /// `[]` always do); collections of the same kind whose element types
 /// unify. `None` otherwise (also when either is only known from its
 /// value): the result's type is then read from its value.
-fn unify(a: &Type, b: &Type) -> Option<Type> {
+pub(crate) fn unify(a: &Type, b: &Type) -> Option<Type> {
     let all = |t: &Type, types: &mut dyn Iterator<Item = &Type>| {
         let mut unified = t.clone();
         for t in types {
@@ -179,6 +195,9 @@ fn unify(a: &Type, b: &Type) -> Option<Type> {
     match (a, b) {
         (Type::Any, _) | (_, Type::Any) => None,
         (a, b) if a == b => Some(a.clone()),
+        (Type::String, Type::Number | Type::Bool) | (Type::Number | Type::Bool, Type::String) => {
+            Some(Type::String)
+        }
         (Type::Map(t), Type::Object(fields)) | (Type::Object(fields), Type::Map(t)) => {
             all(t, &mut fields.values()).map(Type::map)
         }

@@ -44,7 +44,7 @@
 
 (resource terraform-data "shard"
   (count 2)
-  (input (if (= (count-index) 1) "changed" (count-index))))
+  (input (if (= (count-index) 1) 100 (count-index))))
 
 (resource terraform-data "worker"
   (count 2)
@@ -67,7 +67,7 @@
 
 (resource terraform-data "shard"
   (count 2)
-  (input (if (= (count-index) 1) "changed" (count-index))))
+  (input (if (= (count-index) 1) 100 (count-index))))
 
 (resource terraform-data "worker"
   (count 2)
@@ -90,7 +90,7 @@
 
 (resource terraform-data "shard"
   (count 2)
-  (input (if (= (count-index) 1) "changed" (count-index))))
+  (input (if (= (count-index) 1) 100 (count-index))))
 
 (resource terraform-data "worker"
   (count 2)
@@ -114,7 +114,7 @@
 
 (resource terraform-data "shard"
   (count 2)
-  (input (if (= (count-index) 1) "changed" (count-index))))
+  (input (if (= (count-index) 1) 100 (count-index))))
 
 (resource terraform-data "worker"
   (count 2)
@@ -141,7 +141,7 @@
 
 (resource terraform-data "shard"
   (count 3)
-  (input (if (= (count-index) 1) "changed" (count-index))))
+  (input (if (= (count-index) 1) 100 (count-index))))
 
 (resource terraform-data "worker"
   (count 2)
@@ -168,7 +168,7 @@
 
 (resource terraform-data "shard"
   (count 3)
-  (input (if (= (count-index) 1) "changed" (+ 10 (count-index)))))
+  (input (if (= (count-index) 1) 100 (+ 10 (count-index)))))
 
 (resource terraform-data "worker"
   (count 2)

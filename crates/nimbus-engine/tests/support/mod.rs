@@ -6,6 +6,8 @@
 // Each test binary that includes this module uses a different part of it.
 #![allow(dead_code)]
 
+pub mod labeled;
+
 use nimbus_builtin::{Builtin, BuiltinOptions};
 use nimbus_config::{Config, Files};
 use nimbus_engine::{
@@ -73,8 +75,9 @@ impl Files for DiskFiles {
     }
 }
 
-/// The built-in provider only, with its failure hook set to [`FAULT_INPUT`]
-/// and its warning hook to [`WARN_INPUT`].
+/// The built-in provider, with its failure hook set to [`FAULT_INPUT`]
+/// and its warning hook to [`WARN_INPUT`], and [`labeled`] (for tests of
+/// provider configurations; not among the names suggested).
 pub struct TestCatalog {
     base_dir: PathBuf,
 }
@@ -91,6 +94,7 @@ impl Catalog for TestCatalog {
                 warn_input: Some(WARN_INPUT.to_string()),
                 ..BuiltinOptions::new(self.base_dir.clone())
             }))),
+            labeled::NAME => Ok(Arc::new(labeled::Labeled::new())),
             other => Err(format!("no provider named `{other}` in the test catalog")),
         }
     }

@@ -126,3 +126,12 @@ output "coalesce_lists" { value = coalesce(var.names, []) }
 output "splat_var" { value = var.rows[*].k }
 output "splat_legacy" { value = var.rows.*.k }
 output "splat_count" { value = null_resource.c[*].triggers.a }
+output "splat_ids" { value = null_resource.c[*].id }
+output "coalescelist" { value = coalescelist(var.names, []) }
+output "coalescelist_empty_first" { value = coalescelist([], var.names) }
+output "coalescelist_mixed" { value = coalescelist(var.names, ["c"]) }
+# A string and a number or bool unify to a string, value included.
+output "cond_number_string" { value = true ? 1 : "a" }
+output "cond_string_number" { value = var.flag ? "a" : 1 }
+output "cond_bool_string" { value = var.flag ? var.flag : "no" }
+output "cond_number_var" { value = !var.flag ? var.tags["env"] : 2 }

@@ -164,6 +164,11 @@ module "none" {
   index  = 0
 }
 
+module "legacy" {
+  source = "./modules/legacy"
+  name   = local.prefix
+}
+
 output "replica_names" {
   value = null_resource.replica[*].triggers.name
 }
@@ -267,4 +272,8 @@ output "none" {
 output "aliased" {
   value      = length(null_resource.aliased.id) > 0
   depends_on = [null_resource.service]
+}
+
+output "legacy_ids" {
+  value = length(module.legacy.ids)
 }

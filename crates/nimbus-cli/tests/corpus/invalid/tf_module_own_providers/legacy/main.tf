@@ -1,0 +1,7 @@
+provider "null" {}
+
+provider "null" {
+  alias = "b"
+}
+
+resource "null_resource" "own" {}

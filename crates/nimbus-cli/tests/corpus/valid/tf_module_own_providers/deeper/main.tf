@@ -1,0 +1,3 @@
+resource "random_id" "inherited" {
+  byte_length = 4
+}
