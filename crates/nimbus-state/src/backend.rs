@@ -15,6 +15,8 @@
 //! (PostgreSQL) implements them in its own crate, so that every backend
 //! records exactly the same events for the same change.
 
+use std::time::Duration;
+
 use crate::error::StateError;
 use crate::types::{
     Event, Intent, IntentAction, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint,
@@ -277,6 +279,10 @@ pub trait Tx {
     fn insert_lock(&mut self, workspace: &str, lock: &LockInfo) -> Result<()>;
     /// Deletes the workspace's lock row if its id is `id`; whether it did.
     fn delete_lock(&mut self, workspace: &str, id: &str) -> Result<bool>;
+    /// Extends the lease of the workspace's lock `id` to `lease` from now
+    /// (by the backend's clock); whether the lock is still held with that
+    /// id. Backends without leases only report whether the row exists.
+    fn renew_lock(&mut self, workspace: &str, id: &str, lease: Duration) -> Result<bool>;
 
     // ----- partial rollback ---------------------------------------------------------
 
@@ -315,9 +321,15 @@ pub trait Backend: Send + Sync {
     fn connect(&self) -> Result<Box<dyn Connection>>;
     /// Where the state lives, for messages (a path or a URL without secrets).
     fn location(&self) -> String;
-    /// Whether the holder of a lock is known to be gone (its process died),
-    /// so that the lock may be taken over.
+    /// Whether the holder of a lock is known to be gone (its process died,
+    /// or its lease ran out), so that the lock may be taken over.
     fn is_stale(&self, holder: &LockInfo) -> bool;
+    /// How long a lock is held without renewal, for backends whose lock
+    /// holders may be on other hosts: the holder renews it every third of
+    /// it. `None` (the default): locks have no lease.
+    fn lock_lease(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// An intent row decoded; shared by every backend's [`Tx::open_intents`].

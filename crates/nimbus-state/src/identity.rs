@@ -93,7 +93,7 @@ pub(crate) fn hostname() -> &'static str {
 ///
 /// `kill(pid, 0)` sends no signal; it fails with `ESRCH` only when no such
 /// process exists (`EPERM` means it exists but belongs to someone else).
-pub(crate) fn process_alive(pid: u32) -> bool {
+pub fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

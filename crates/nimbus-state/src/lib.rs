@@ -28,6 +28,8 @@
 pub mod backend;
 mod backup;
 mod check;
+#[doc(hidden)]
+pub mod conformance;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -44,7 +46,7 @@ mod write;
 
 pub use check::{CheckReport, Finding, WorkspaceCheck, check};
 pub use error::StateError;
-pub use identity::{Identity, identity};
+pub use identity::{Identity, identity, process_alive};
 pub use lock::LockGuard;
 pub use matcher::glob_match;
 pub use recorder::Recorder;

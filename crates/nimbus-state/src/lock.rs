@@ -6,8 +6,18 @@
 //! both see the workspace free. The row records who holds it (user, host, pid, operation), which is
 //! what the error shows to whoever is refused, and lets a lock whose process
 //! died on this host be recognised as stale instead of blocking forever.
+//!
+//! On a backend shared between hosts (PostgreSQL) a process id says nothing
+//! about a holder elsewhere, so such backends give locks a lease
+//! ([`Backend::lock_lease`]): the row carries an expiry time by the
+//! database's clock, and the guard renews it from a thread of its own every
+//! third of the lease until it is released. A holder that stops renewing
+//! (it crashed, or lost its connection) leaves a lock that turns stale when
+//! the lease ends.
 
-use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::backend::{self, Backend, Tx};
@@ -31,6 +41,70 @@ pub struct LockGuard {
     workspace: String,
     info: LockInfo,
     released: bool,
+    renewal: Option<Renewal>,
+}
+
+/// The thread renewing a lease, and what it found.
+struct Renewal {
+    /// Dropping it stops the thread.
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    /// Why the lease could not be renewed, once it could not.
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl Renewal {
+    fn start(backend: Arc<dyn Backend>, ws: String, id: String, lease: Duration) -> Renewal {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let failure = Arc::new(Mutex::new(None));
+        let seen = Arc::clone(&failure);
+        let every = (lease / 3).max(Duration::from_millis(10));
+        let thread = std::thread::Builder::new()
+            .name("nimbus-lock-lease".into())
+            .spawn(move || {
+                loop {
+                    match stopped.recv_timeout(every) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                    let renewed = backend::write(backend.as_ref(), |tx| {
+                        tx.renew_lock(&ws, &id, lease)
+                    });
+                    let (problem, lost) = match renewed {
+                        Ok(true) => continue,
+                        Ok(false) => (
+                            format!(
+                                "the lock {id} of workspace {ws:?} was taken away (its lease ran out or it was force-unlocked)"
+                            ),
+                            true,
+                        ),
+                        // A failed renewal may be a passing network error:
+                        // remember it and try again while the row is ours.
+                        Err(e) => (
+                            format!("renewing the lock {id} of workspace {ws:?} failed: {e}"),
+                            false,
+                        ),
+                    };
+                    *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(problem);
+                    if lost {
+                        return;
+                    }
+                }
+            })
+            .ok();
+        Renewal {
+            stop: Some(stop),
+            thread,
+            failure,
+        }
+    }
+
+    fn stop(&mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for LockGuard {
@@ -53,9 +127,21 @@ impl LockGuard {
         &self.workspace
     }
 
+    /// Why the lock's lease could not be renewed, if that ever happened
+    /// (only backends with leases renew). A lock whose lease ran out may be
+    /// held by someone else now.
+    pub fn renewal_failure(&self) -> Option<String> {
+        self.renewal
+            .as_ref()
+            .and_then(|r| r.failure.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
     /// Releases the lock now, reporting failures that `Drop` would have to ignore.
     pub fn release(mut self) -> Result<()> {
         self.released = true;
+        if let Some(renewal) = &mut self.renewal {
+            renewal.stop();
+        }
         self.delete_row()
     }
 
@@ -68,6 +154,9 @@ impl LockGuard {
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
+        if let Some(renewal) = &mut self.renewal {
+            renewal.stop();
+        }
         if !self.released {
             // Nothing useful can be done with an error here; a row left behind
             // is detected as stale (same host) or removed with force-unlock.
@@ -105,9 +194,11 @@ fn try_acquire(
         pid: me.pid,
         operation: req.operation.clone(),
         started_at: now_rfc3339(),
+        expires_at: None,
     };
     tx.insert_lock(ws, &info)?;
-    Ok(info)
+    // Read back: a backend with leases filled in the expiry time.
+    Ok(tx.lock(ws)?.unwrap_or(info))
 }
 
 /// Takes the workspace lock, retrying until `req.timeout` while it is held.
@@ -124,11 +215,15 @@ pub(crate) fn acquire(
         });
         match attempt {
             Ok(info) => {
+                let renewal = backend.lock_lease().map(|lease| {
+                    Renewal::start(Arc::clone(backend), ws.to_owned(), info.id.clone(), lease)
+                });
                 return Ok(LockGuard {
                     backend: Arc::clone(backend),
                     workspace: ws.to_owned(),
                     info,
                     released: false,
+                    renewal,
                 });
             }
             Err(StateError::Locked { holder }) => {

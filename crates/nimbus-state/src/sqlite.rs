@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -427,6 +428,7 @@ impl Tx for SqliteTx<'_> {
                     pid: r.get(4)?,
                     operation: r.get(5)?,
                     started_at: r.get(6)?,
+                    expires_at: None,
                 })
             })
             .optional()?)
@@ -456,6 +458,13 @@ impl Tx for SqliteTx<'_> {
             params![ws, id],
         )?;
         Ok(n > 0)
+    }
+
+    fn renew_lock(&mut self, ws: &str, id: &str, _lease: Duration) -> Result<bool> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM locks WHERE workspace = ?1 AND id = ?2")?;
+        Ok(stmt.exists(params![ws, id])?)
     }
 
     fn savepoint(&mut self) -> Result<()> {

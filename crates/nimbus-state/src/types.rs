@@ -383,15 +383,22 @@ pub struct LockInfo {
     pub operation: String,
     /// RFC 3339 UTC time it was taken.
     pub started_at: String,
+    /// RFC 3339 UTC time its lease ends unless renewed, by the backend's
+    /// clock; `None` on backends without leases (SQLite).
+    pub expires_at: Option<String>,
 }
 
 impl fmt::Display for LockInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}@{} pid {} ({} since {}, lock id {})",
-            self.user, self.host, self.pid, self.operation, self.started_at, self.id
-        )
+            "{}@{} pid {} ({} since {}",
+            self.user, self.host, self.pid, self.operation, self.started_at
+        )?;
+        if let Some(expires_at) = &self.expires_at {
+            write!(f, ", lease until {expires_at}")?;
+        }
+        write!(f, ", lock id {})", self.id)
     }
 }
 
@@ -480,10 +487,19 @@ mod tests {
             pid: 42,
             operation: "apply".into(),
             started_at: "2024-01-01T00:00:00Z".into(),
+            expires_at: None,
         };
         assert_eq!(
             l.to_string(),
             "ann@box pid 42 (apply since 2024-01-01T00:00:00Z, lock id L1)"
+        );
+        let leased = LockInfo {
+            expires_at: Some("2024-01-01T00:00:30Z".into()),
+            ..l
+        };
+        assert_eq!(
+            leased.to_string(),
+            "ann@box pid 42 (apply since 2024-01-01T00:00:00Z, lease until 2024-01-01T00:00:30Z, lock id L1)"
         );
     }
 }

@@ -85,7 +85,7 @@ fn locks_are_per_workspace() {
 }
 
 /// A pid that is certainly not running: a child that has exited and been reaped.
-fn dead_pid() -> u32 {
+pub fn dead_pid() -> u32 {
     let mut child = std::process::Command::new("true")
         .spawn()
         .expect("spawn true");

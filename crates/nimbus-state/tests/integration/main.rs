@@ -3,6 +3,7 @@
 //! `process` re-executes this binary as child processes (lock race, crash
 //! safety); see `process::child_entry`.
 
+mod conformance;
 mod damage;
 mod lock;
 mod process;

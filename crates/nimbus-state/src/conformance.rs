@@ -1,0 +1,544 @@
+//! The backend-agnostic part of the state store's test suite.
+//!
+//! Every backend must record exactly the same events and projection for the
+//! same changes, so the model is tested once, here, and run against each
+//! backend: the SQLite store from this crate's integration tests, remote
+//! backends from theirs (`conformance_suite!` makes one `#[test]` per
+//! function). Each function gets a [`Harness`] on a fresh, empty location.
+//!
+//! Not part of the public interface: test code only.
+
+#![allow(missing_docs, clippy::missing_panics_doc)]
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::{
+    IntentAction, IntentResolution, LockRequest, NewIntent, Outcome, OutputRecord, ResourceRecord,
+    RunInfo, RunStatus, StateError, Store,
+};
+
+/// A fresh location of one backend under test.
+pub trait Harness: Sync {
+    /// Opens a new store on the location (every call: the same state, a new
+    /// connection, as another process would).
+    fn open(&self) -> Store;
+    /// Leaves a lock on the workspace whose holder is gone, as this backend
+    /// recognises it (a dead process on this host; an expired lease).
+    fn plant_stale_lock(&self, workspace: &str);
+    /// Makes every later write of the resource row at `address` fail inside
+    /// the backend, after its event was appended (a partial write).
+    fn fail_resource_writes(&self, address: &str);
+}
+
+/// Defines one `#[test]` per conformance function; `$harness` is an
+/// expression giving `Option<impl Harness>` (`None`: skip, the backend is
+/// not available).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! conformance_suite {
+    ($harness:expr) => {
+        $crate::conformance_suite!(@tests $harness;
+            workspaces, upsert_remove_move_and_projection, outputs, intents,
+            runs_and_restore_points, restore_to_event, rebuild_replays_the_log, history,
+            locks_have_one_holder, stale_lock_needs_steal, concurrent_recorders,
+            failed_request_is_undone_alone);
+    };
+    (@tests $harness:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                if let Some(h) = $harness {
+                    $crate::conformance::$name(&h);
+                }
+            }
+        )*
+    };
+}
+
+/// A small record.
+pub fn record(address: &str, n: i64) -> ResourceRecord {
+    let ty = address.split('.').next().unwrap_or("t").to_owned();
+    let mut r = ResourceRecord::new(
+        address,
+        ty,
+        "registry.nimbus.dev/test",
+        json!({ "id": format!("id-{address}"), "n": n, "tags": { "k": "v" }, "u": "é\u{1F600}" }),
+    );
+    r.dependencies = vec!["x.dep".into()];
+    r.private = vec![0, 1, 0xff, 0x80];
+    r.sensitive_attributes = vec!["tags".into()];
+    r
+}
+
+fn addresses(store: &Store, ws: &str) -> Vec<String> {
+    store
+        .resources(ws)
+        .expect("resources")
+        .into_iter()
+        .map(|r| r.address)
+        .collect()
+}
+
+pub fn workspaces(h: &dyn Harness) {
+    let s = h.open();
+    assert_eq!(s.current_workspace().expect("current"), "default");
+    s.create_workspace("staging").expect("create");
+    assert!(matches!(
+        s.create_workspace("staging"),
+        Err(StateError::WorkspaceExists(_))
+    ));
+    assert!(matches!(
+        s.create_workspace("bad name"),
+        Err(StateError::InvalidWorkspaceName { .. })
+    ));
+    s.select_workspace("staging").expect("select");
+    // Another store sees the same state.
+    let other = h.open();
+    assert_eq!(other.current_workspace().expect("current"), "staging");
+    let names: Vec<_> = other
+        .list_workspaces()
+        .expect("list")
+        .into_iter()
+        .map(|w| (w.name, w.is_current))
+        .collect();
+    assert_eq!(
+        names,
+        [("default".to_owned(), false), ("staging".to_owned(), true)]
+    );
+    assert!(matches!(
+        s.select_workspace("nope"),
+        Err(StateError::WorkspaceNotFound(_))
+    ));
+    s.select_workspace("default").expect("select");
+    let rec = s.begin_run("staging", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.a", 1)).expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    assert!(s.delete_workspace("staging", false).is_err());
+    s.delete_workspace("staging", true).expect("force delete");
+    assert_eq!(s.list_workspaces().expect("list").len(), 1);
+    assert_eq!(s.setting_or_init("k", || "v1".into()).expect("init"), "v1");
+    assert_eq!(s.setting_or_init("k", || "v2".into()).expect("kept"), "v1");
+}
+
+pub fn upsert_remove_move_and_projection(h: &dyn Harness) {
+    let s = h.open();
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    let a = rec.upsert_blocking(record("t.a", 1)).expect("a");
+    let b = rec.upsert_blocking(record("t.b", 2)).expect("b");
+    assert!(b > a);
+    let a2 = rec.upsert_blocking(record("t.a", 3)).expect("a again");
+    assert!(a2 > b);
+    rec.move_resource_blocking("t.b", "t.c").expect("move");
+    assert!(matches!(
+        rec.remove_blocking("t.none"),
+        Err(StateError::ResourceNotFound { .. })
+    ));
+    rec.upsert_blocking(record("module.m.t.x[0]", 4))
+        .expect("in module");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+
+    assert_eq!(addresses(&s, "default"), ["module.m.t.x[0]", "t.a", "t.c"]);
+    let a = s.resource("default", "t.a").expect("read").expect("t.a");
+    assert_eq!(a, record("t.a", 3));
+    let mut c = record("t.b", 2);
+    c.address = "t.c".into();
+    assert_eq!(s.resource("default", "t.c").expect("read"), Some(c));
+    assert!(s.resource("default", "t.b").expect("read").is_none());
+
+    s.remove_resource("default", "t.a").expect("rm");
+    let moved = s
+        .move_resources("default", "module.m", "module.n")
+        .expect("mv");
+    assert_eq!(
+        moved,
+        [("module.m.t.x[0]".to_owned(), "module.n.t.x[0]".to_owned())]
+    );
+    assert!(matches!(
+        s.move_resource("default", "t.zz", "t.c"),
+        Err(StateError::ResourceNotFound { .. })
+    ));
+    let other = h.open();
+    assert_eq!(addresses(&other, "default"), ["module.n.t.x[0]", "t.c"]);
+    assert_eq!(
+        other
+            .resources_matching("default", "module.*")
+            .expect("match")
+            .len(),
+        1
+    );
+}
+
+pub fn outputs(h: &dyn Harness) {
+    let s = h.open();
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    let outs = vec![
+        OutputRecord {
+            name: "a".into(),
+            value: json!({"x": [1, 2, "three"]}),
+            sensitive: false,
+            terraform_type: None,
+        },
+        OutputRecord {
+            name: "b".into(),
+            value: json!("secret"),
+            sensitive: true,
+            terraform_type: Some(json!("string")),
+        },
+    ];
+    rec.set_outputs_blocking(outs.clone()).expect("set");
+    rec.set_outputs_blocking(vec![outs[1].clone()])
+        .expect("set again");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    assert_eq!(
+        h.open().outputs("default").expect("outputs"),
+        [outs[1].clone()]
+    );
+    s.rebuild("default").expect("rebuild");
+    assert_eq!(s.outputs("default").expect("outputs"), [outs[1].clone()]);
+}
+
+fn intent(address: &str, action: IntentAction) -> NewIntent {
+    NewIntent {
+        address: address.into(),
+        action,
+        resource_type: "t".into(),
+        provider: "registry.nimbus.dev/test".into(),
+        detail: json!({"why": "test"}),
+    }
+}
+
+pub fn intents(h: &dyn Harness) {
+    let s = h.open();
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    let i1 = rec
+        .record_intent_blocking(intent("t.a", IntentAction::Create))
+        .expect("i1");
+    let i2 = rec
+        .record_intent_blocking(intent("t.b", IntentAction::Create))
+        .expect("i2");
+    let i3 = rec
+        .record_intent_blocking(intent("t.c", IntentAction::Create))
+        .expect("i3");
+    assert!(i1 < i2 && i2 < i3);
+    rec.complete_blocking(i1, Outcome::Upsert(record("t.a", 1)))
+        .expect("complete");
+    assert!(matches!(
+        rec.complete_blocking(i1, Outcome::Upsert(record("t.a", 1))),
+        Err(StateError::IntentClosed(_))
+    ));
+    // The run dies with i2 and i3 open.
+    drop(rec);
+    let open = h.open().open_intents("default").expect("open intents");
+    assert_eq!(
+        open.iter().map(|i| i.id).collect::<Vec<_>>(),
+        [i2, i3],
+        "oldest first"
+    );
+    assert_eq!(open[0].action, IntentAction::Create);
+    assert_eq!(open[0].detail, json!({"why": "test"}));
+    s.resolve_intent(
+        i2,
+        IntentResolution::Adopted(Outcome::Upsert(record("t.b", 2))),
+    )
+    .expect("adopt");
+    s.resolve_intent(i3, IntentResolution::Discarded)
+        .expect("discard");
+    assert!(s.open_intents("default").expect("open").is_empty());
+    assert_eq!(addresses(&s, "default"), ["t.a", "t.b"]);
+    assert!(matches!(
+        s.resolve_intent(crate::IntentId(i3.0 + 1000), IntentResolution::Discarded),
+        Err(StateError::IntentNotFound(_))
+    ));
+}
+
+pub fn runs_and_restore_points(h: &dyn Harness) {
+    let s = h.open();
+    let mut info = RunInfo::new("apply");
+    info.run_id = "run-1".into();
+    let rec = s.begin_run("default", info.clone()).expect("run");
+    assert!(matches!(
+        s.begin_run("default", info),
+        Err(StateError::RunExists(_))
+    ));
+    rec.upsert_blocking(record("t.a", 1)).expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let rec = s
+        .begin_run("default", RunInfo::new("destroy"))
+        .expect("run");
+    rec.remove_blocking("t.a").expect("remove");
+    rec.finish_blocking(RunStatus::Failed).expect("finish");
+    s.begin_run("default", RunInfo::new("plan"))
+        .expect("run")
+        .finish_blocking(RunStatus::Succeeded)
+        .expect("finish");
+    let points = h.open().restore_points("default").expect("points");
+    assert_eq!(points.len(), 2, "apply and destroy take restore points");
+    assert_eq!(points[0].operation, "destroy");
+    assert_eq!(points[1].run_id, "run-1");
+    assert_eq!(points[1].seq, 0);
+    assert!(points[0].id > points[1].id);
+    assert!(points[0].seq > 0);
+    assert!(
+        points.iter().all(|p| p.backup.is_none()) || s.path().is_some(),
+        "only the embedded store has backup files"
+    );
+}
+
+pub fn restore_to_event(h: &dyn Harness) {
+    let s = h.open();
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.a", 1)).expect("a");
+    rec.set_outputs_blocking(vec![OutputRecord {
+        name: "o".into(),
+        value: json!(1),
+        sensitive: false,
+        terraform_type: None,
+    }])
+    .expect("outputs");
+    let mark = rec.upsert_blocking(record("t.b", 2)).expect("b");
+    rec.upsert_blocking(record("t.a", 5)).expect("a changed");
+    rec.remove_blocking("t.b").expect("b removed");
+    rec.upsert_blocking(record("t.c", 3)).expect("c");
+    rec.set_outputs_blocking(Vec::new()).expect("no outputs");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let head = s.head_sequence("default").expect("head");
+    let marker = s.restore_to_event("default", mark).expect("restore");
+    assert!(marker > head);
+    assert_eq!(addresses(&s, "default"), ["t.a", "t.b"]);
+    assert_eq!(
+        s.resource("default", "t.a").expect("a").expect("a"),
+        record("t.a", 1)
+    );
+    assert_eq!(s.outputs("default").expect("outputs").len(), 1);
+    assert!(matches!(
+        s.restore_to_event("default", marker + 100),
+        Err(StateError::EventNotFound { .. })
+    ));
+    // History is kept: restoring to the state before the restore works too.
+    s.restore_to_event("default", head).expect("restore again");
+    assert_eq!(addresses(&h.open(), "default"), ["t.a", "t.c"]);
+}
+
+pub fn rebuild_replays_the_log(h: &dyn Harness) {
+    let s = h.open();
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    for i in 0..30 {
+        rec.upsert_blocking(record(&format!("t.r{i:02}"), i))
+            .expect("upsert");
+    }
+    for i in (0..30).step_by(3) {
+        rec.remove_blocking(format!("t.r{i:02}")).expect("remove");
+    }
+    rec.move_resource_blocking("t.r01", "t.moved")
+        .expect("move");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let before = s.resources("default").expect("resources");
+    let replayed = s.rebuild("default").expect("rebuild");
+    assert_eq!(replayed, s.head_sequence("default").expect("head"));
+    assert_eq!(h.open().resources("default").expect("resources"), before);
+    assert_eq!(before.len(), 20);
+}
+
+pub fn history(h: &dyn Harness) {
+    let s = h.open();
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.a", 1)).expect("a");
+    rec.upsert_blocking(record("t.b", 1)).expect("b");
+    rec.upsert_blocking(record("t.a", 2)).expect("a");
+    rec.move_resource_blocking("t.a", "t.z").expect("move");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let all = s.history("default", None, 100).expect("history");
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    let kinds: Vec<_> = all.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "resource.move",
+            "resource.update",
+            "resource.create",
+            "resource.create"
+        ]
+    );
+    let me = crate::identity();
+    assert!(all.iter().all(|e| e.user == me.user && e.host == me.host));
+    let a = s.history("default", Some("t.a"), 100).expect("of t.a");
+    assert_eq!(a.len(), 3, "its create, update and the move away from it");
+    assert_eq!(a[0].address.as_deref(), Some("t.z"));
+    assert_eq!(
+        a[1].after.as_ref(),
+        Some(&serde_json::to_value(record("t.a", 2)).expect("json"))
+    );
+    assert_eq!(s.history("default", None, 2).expect("limit").len(), 2);
+}
+
+pub fn locks_have_one_holder(h: &dyn Harness) {
+    let a = h.open();
+    let b = h.open();
+    let guard = a
+        .lock("default", LockRequest::new("run-a", "apply"))
+        .expect("lock");
+    assert_eq!(
+        b.current_lock("default")
+            .expect("current")
+            .as_ref()
+            .map(|l| &l.id),
+        Some(&guard.info().id)
+    );
+    let err = b
+        .lock("default", LockRequest::new("run-b", "destroy"))
+        .expect_err("held");
+    let StateError::Locked { holder } = &err else {
+        panic!("expected Locked, got {err}");
+    };
+    assert_eq!(holder.run_id, "run-a");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("apply since") && msg.contains(&guard.info().id),
+        "{msg}"
+    );
+    assert!(matches!(
+        b.force_unlock("default", "not-the-id"),
+        Err(StateError::LockNotFound { .. })
+    ));
+    guard.release().expect("release");
+    assert!(b.current_lock("default").expect("current").is_none());
+
+    // Racing stores: never two holders at once.
+    let stores: Vec<Store> = (0..4).map(|_| h.open()).collect();
+    let holders = Mutex::new(BTreeSet::new());
+    let max_seen = Mutex::new(0usize);
+    let barrier = Barrier::new(stores.len());
+    let wins = Mutex::new(0usize);
+    std::thread::scope(|scope| {
+        for (i, store) in stores.iter().enumerate() {
+            let (holders, max_seen, barrier, wins) = (&holders, &max_seen, &barrier, &wins);
+            scope.spawn(move || {
+                barrier.wait();
+                for round in 0..5 {
+                    let mut req = LockRequest::new(format!("r{i}-{round}"), "apply");
+                    req.timeout = Duration::from_secs(20);
+                    let guard = store.lock("default", req).expect("lock in time");
+                    {
+                        let mut hs = holders.lock().expect("holders");
+                        hs.insert(i);
+                        let mut m = max_seen.lock().expect("max");
+                        *m = (*m).max(hs.len());
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                    holders.lock().expect("holders").remove(&i);
+                    *wins.lock().expect("wins") += 1;
+                    guard.release().expect("release");
+                }
+            });
+        }
+    });
+    assert_eq!(*max_seen.lock().expect("max"), 1);
+    assert_eq!(*wins.lock().expect("wins"), 20);
+}
+
+pub fn stale_lock_needs_steal(h: &dyn Harness) {
+    let s = h.open();
+    h.plant_stale_lock("default");
+    let stale = s
+        .current_lock("default")
+        .expect("current")
+        .expect("planted");
+    let err = s
+        .lock("default", LockRequest::new("run", "apply"))
+        .expect_err("stale is not taken silently");
+    assert!(matches!(err, StateError::StaleLock { .. }), "{err}");
+    assert!(err.to_string().contains(&stale.id), "{err}");
+    let mut req = LockRequest::new("run", "apply");
+    req.steal_stale = true;
+    let guard = h.open().lock("default", req).expect("steal");
+    assert_ne!(guard.info().id, stale.id);
+    assert!(guard.renewal_failure().is_none());
+    guard.release().expect("release");
+}
+
+pub fn concurrent_recorders(h: &dyn Harness) {
+    let s = Arc::new(h.open());
+    s.create_workspace("w2").expect("workspace");
+    let runs = [("default", h.open()), ("w2", h.open())];
+    std::thread::scope(|scope| {
+        for (ws, store) in &runs {
+            scope.spawn(move || {
+                let rec = Arc::new(store.begin_run(ws, RunInfo::new("apply")).expect("run"));
+                // Many callers at once: the writer groups them.
+                std::thread::scope(|inner| {
+                    for t in 0..4 {
+                        let rec = Arc::clone(&rec);
+                        inner.spawn(move || {
+                            for i in 0..15 {
+                                rec.upsert_blocking(record(&format!("t.w{t}_{i:02}"), i))
+                                    .expect("upsert");
+                            }
+                        });
+                    }
+                });
+                Arc::into_inner(rec)
+                    .expect("only owner")
+                    .finish_blocking(RunStatus::Succeeded)
+                    .expect("finish");
+            });
+        }
+    });
+    for ws in ["default", "w2"] {
+        assert_eq!(s.resources(ws).expect("resources").len(), 60);
+        let seqs: Vec<u64> = s
+            .history(ws, None, 1000)
+            .expect("history")
+            .into_iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs.len(), 60, "one create each");
+        assert!(seqs.windows(2).all(|w| w[0] > w[1]));
+    }
+    let mut all: Vec<u64> = ["default", "w2"]
+        .iter()
+        .flat_map(|ws| s.history(ws, None, 1000).expect("history"))
+        .map(|e| e.seq)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 120, "sequence numbers are never shared");
+}
+
+pub fn failed_request_is_undone_alone(h: &dyn Harness) {
+    let s = h.open();
+    h.fail_resource_writes("t.bad");
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    let a = rec.upsert_blocking(record("t.a", 1)).expect("a");
+    let err = rec
+        .upsert_blocking(record("t.bad", 1))
+        .expect_err("refused by the backend");
+    assert!(!matches!(err, StateError::WriterGone), "{err}");
+    let b = rec.upsert_blocking(record("t.b", 1)).expect("b");
+    assert_eq!(b, a + 1, "no sequence number left behind");
+    let i = rec
+        .record_intent_blocking(intent("t.bad", IntentAction::Create))
+        .expect("intent");
+    assert!(
+        rec.complete_blocking(i, Outcome::Upsert(record("t.bad", 2)))
+            .is_err()
+    );
+    let i2 = rec
+        .record_intent_blocking(intent("t.c", IntentAction::Create))
+        .expect("intent after a failure");
+    assert_eq!(i2.0, i.0 + 1, "no intent id left behind");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let other = h.open();
+    assert_eq!(addresses(&other, "default"), ["t.a", "t.b"]);
+    let bad: Vec<String> = other
+        .history("default", None, 100)
+        .expect("history")
+        .into_iter()
+        .filter(|e| e.address.as_deref() == Some("t.bad"))
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(bad, ["intent.record"], "the failed writes left no event");
+}

@@ -1,0 +1,53 @@
+//! The backend-agnostic suite (`nimbus_state::conformance`) on SQLite.
+
+use nimbus_state::conformance::Harness;
+use nimbus_state::{STATE_DB_FILE, Store, identity};
+
+use crate::Project;
+use crate::lock::dead_pid;
+
+struct Sqlite {
+    project: Project,
+}
+
+impl Sqlite {
+    fn raw(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.project.dir().join(STATE_DB_FILE)).expect("raw")
+    }
+}
+
+impl Harness for Sqlite {
+    fn open(&self) -> Store {
+        self.project.open()
+    }
+
+    fn plant_stale_lock(&self, workspace: &str) {
+        self.raw()
+            .execute(
+                "INSERT INTO locks (workspace, id, run_id, user, host, pid, operation, started_at)
+                 VALUES (?1, 'dead-lock', 'old-run', 'ghost', ?2, ?3, 'apply', '2020-01-01T00:00:00Z')",
+                rusqlite::params![workspace, identity().host, dead_pid()],
+            )
+            .expect("plant");
+    }
+
+    fn fail_resource_writes(&self, address: &str) {
+        self.raw()
+            .execute_batch(&format!(
+                "CREATE TRIGGER fail_insert BEFORE INSERT ON resources WHEN NEW.address = '{address}'
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                 CREATE TRIGGER fail_update BEFORE UPDATE ON resources WHEN NEW.address = '{address}'
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+            ))
+            .expect("trigger");
+    }
+}
+
+fn harness() -> Option<Sqlite> {
+    let project = Project::new();
+    // Create the database now, so that the raw connections find it.
+    drop(project.open());
+    Some(Sqlite { project })
+}
+
+nimbus_state::conformance_suite!(harness());
