@@ -5,6 +5,7 @@ use crate::Global;
 use crate::output::Output;
 use nimbus_builtin::{Builtin, BuiltinOptions, TerraformProvider};
 use nimbus_config::{Config, Files};
+use nimbus_engine::backend::{BackendError, BackendSettings};
 use nimbus_engine::{Catalog, Requirement};
 use nimbus_eval::{
     InputOrigin, InputValue, Inputs, parse_text_value, parse_var_file, parse_var_json,
@@ -214,8 +215,21 @@ impl Session {
         })
     }
 
+    /// The directory of the embedded state: the local backend's `path`
+    /// (`.nimbus` unless `nimbus init` recorded another).
     pub fn state_dir(&self) -> PathBuf {
-        self.dir.join(STATE_DIR)
+        BackendSettings::of_project(&self.dir)
+            .ok()
+            .and_then(|b| b.local_dir(&self.dir))
+            .unwrap_or_else(|| self.dir.join(STATE_DIR))
+    }
+
+    /// The backend `nimbus init` recorded (local when none).
+    pub fn backend(&self) -> CmdResult<BackendSettings> {
+        BackendSettings::of_project(&self.dir).map_err(|e| {
+            self.out.error(&format!("cannot use the state: {e}"));
+            Reported
+        })
     }
 
     /// A path the user gave, relative to the working directory (`-C DIR`).
@@ -367,20 +381,23 @@ impl Session {
         Ok((inputs, sources))
     }
 
-    /// Opens the state store, creating `.nimbus/` when asked to.
+    /// Opens the state on the project's backend, creating the embedded
+    /// store when asked to (without `create`, a project with no local
+    /// state yet has none: `None`).
     pub fn store(&self, create: bool) -> CmdResult<Option<Store>> {
-        let dir = self.state_dir();
-        if !create && !dir.join(nimbus_state::STATE_DB_FILE).exists() {
-            return Ok(None);
-        }
-        match if create {
-            Store::open(&dir)
-        } else {
-            Store::open_read_only(&dir)
-        } {
-            Ok(store) => Ok(Some(store)),
+        let backend = self.backend()?;
+        match backend.open(&self.dir, create) {
+            Ok(store) => Ok(store),
+            Err(BackendError::State(e)) => {
+                let place = match backend.local_dir(&self.dir) {
+                    Some(dir) => dir.display().to_string(),
+                    None => backend.describe(),
+                };
+                self.state_error(&format!("cannot open the state in {place}"), &e);
+                Err(Reported)
+            }
             Err(e) => {
-                self.state_error(&format!("cannot open the state in {}", dir.display()), &e);
+                self.out.error(&format!("cannot open the state: {e}"));
                 Err(Reported)
             }
         }

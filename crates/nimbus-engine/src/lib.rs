@@ -8,6 +8,7 @@
 //! - A failure stops only what depends on it.
 //! - The engine does no terminal I/O: it reports through [`events`].
 
+pub mod backend;
 mod conditions;
 pub mod cost;
 pub mod destroy;

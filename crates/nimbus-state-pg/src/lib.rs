@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use nimbus_state::backend::{
     self, Backend, EncodedResource, EventRow, Finish, IntentRow, IntentState, RawResource,
-    RestorePointRow, RunRow, StoredEvent, Tx, decode_intent,
+    RestorePointRow, RunRow, StoredEvent, Tx, Work, decode_intent,
 };
 use nimbus_state::{
     Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint, StateError,
@@ -210,7 +210,7 @@ pub fn open(url: &str, schema: &str) -> Result<Store> {
 
 /// [`open`] with explicit options.
 pub fn open_with(url: &str, schema: &str, options: PgOptions) -> Result<Store> {
-    let backend = PgBackend::open(url, schema, options)?;
+    let backend = off_runtime(|| PgBackend::open(url, schema, options))?;
     Ok(Store::with_backend(
         Arc::new(backend),
         StoreOptions::default(),
@@ -344,7 +344,15 @@ impl Shared {
     }
 
     fn connect(self: &Arc<Self>) -> Result<PgConn> {
-        let mut client = Client::connect(&self.url, NoTls).map_err(|e| self.pg(&e))?;
+        let mut config: postgres::Config = self.url.parse().map_err(|e| self.pg(&e))?;
+        // The password never travels in the URL (nimbus refuses one there):
+        // libpq's variable supplies it, as for psql.
+        if config.get_password().is_none()
+            && let Some(password) = std::env::var_os("PGPASSWORD")
+        {
+            config.password(password.as_encoded_bytes());
+        }
+        let mut client = config.connect(NoTls).map_err(|e| self.pg(&e))?;
         let timeout = self.options.busy_timeout.as_millis().max(1);
         client
             .batch_execute(&format!(
@@ -353,7 +361,7 @@ impl Shared {
             ))
             .map_err(|e| self.pg(&e))?;
         Ok(PgConn {
-            client,
+            client: OwnedClient(Some(client)),
             statements: HashMap::new(),
             shared: Arc::clone(self),
             broken: false,
@@ -379,8 +387,38 @@ fn redact_in(message: &str, url: &str) -> String {
 }
 
 /// One client with its prepared statements.
+/// A client whose closing runs off any async runtime: dropping a client
+/// blocks on its own runtime, which panics on a thread that drives another
+/// (the CLI drops its store on one).
+struct OwnedClient(Option<Client>);
+
+impl std::ops::Deref for OwnedClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0
+            .as_ref()
+            .expect("a client is present until it is dropped")
+    }
+}
+
+impl std::ops::DerefMut for OwnedClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0
+            .as_mut()
+            .expect("a client is present until it is dropped")
+    }
+}
+
+impl Drop for OwnedClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
 struct PgConn {
-    client: Client,
+    client: OwnedClient,
     statements: HashMap<&'static str, Statement>,
     shared: Arc<Shared>,
     /// The connection failed; the next transaction opens a new one.
@@ -579,19 +617,33 @@ fn migrate(client: &mut Client, shared: &Shared) -> Result<()> {
     tx.commit().map_err(|e| shared.pg(&e))
 }
 
+/// Runs `f` on a thread of its own. The client blocks on a runtime of its
+/// own, which cannot start on a thread that drives an async runtime (the
+/// CLI's commands run on one); a plain thread has none.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
 impl Backend for PgBackend {
-    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.conn().read(work)
+    fn read(&self, work: &mut Work<'_>) -> Result<()> {
+        off_runtime(|| self.conn().read(work))
     }
 
-    fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.conn()
-            .write(&mut |tx| work(tx).map(|()| Finish::Commit))
-            .map(drop)
+    fn write(&self, work: &mut Work<'_>) -> Result<()> {
+        off_runtime(|| {
+            self.conn()
+                .write(&mut |tx| work(tx).map(|()| Finish::Commit))
+                .map(drop)
+        })
     }
 
     fn connect(&self) -> Result<Box<dyn backend::Connection>> {
-        Ok(Box::new(PgConnection(self.shared.connect()?)))
+        Ok(Box::new(PgConnection(off_runtime(|| {
+            self.shared.connect()
+        })?)))
     }
 
     fn location(&self) -> String {

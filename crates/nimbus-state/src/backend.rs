@@ -294,6 +294,9 @@ pub trait Tx {
     fn release_savepoint(&mut self) -> Result<()>;
 }
 
+/// The work of one store-level transaction.
+pub type Work<'a> = dyn FnMut(&mut dyn Tx) -> Result<()> + Send + 'a;
+
 /// Whether a transaction's work is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finish {
@@ -313,10 +316,12 @@ pub trait Connection: Send {
 
 /// A state backend: where the state of every workspace lives.
 pub trait Backend: Send + Sync {
-    /// Runs `work` in a read transaction (a consistent snapshot).
-    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Runs `work` in a read transaction (a consistent snapshot). `work`
+    /// is `Send` so that a backend whose client cannot run on the caller's
+    /// thread (one inside an async runtime) may run it on another.
+    fn read(&self, work: &mut Work<'_>) -> Result<()>;
     /// Runs `work` in a write transaction, committed when it returns `Ok`.
-    fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    fn write(&self, work: &mut Work<'_>) -> Result<()>;
     /// A new connection for a run's writer thread.
     fn connect(&self) -> Result<Box<dyn Connection>>;
     /// Where the state lives, for messages (a path or a URL without secrets).
@@ -359,9 +364,9 @@ pub fn decode_intent(
 }
 
 /// Runs `f` in a read transaction of `backend` and returns its value.
-pub(crate) fn read<T>(
+pub(crate) fn read<T: Send>(
     backend: &dyn Backend,
-    f: impl FnOnce(&mut dyn Tx) -> Result<T>,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T> + Send,
 ) -> Result<T> {
     let mut f = Some(f);
     let mut out = None;
@@ -376,9 +381,9 @@ pub(crate) fn read<T>(
 }
 
 /// Runs `f` in a write transaction of `backend` and returns its value.
-pub(crate) fn write<T>(
+pub(crate) fn write<T: Send>(
     backend: &dyn Backend,
-    f: impl FnOnce(&mut dyn Tx) -> Result<T>,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T> + Send,
 ) -> Result<T> {
     let mut f = Some(f);
     let mut out = None;

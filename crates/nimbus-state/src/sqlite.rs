@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::backend::{
     self, Backend, EventRow, Finish, IntentRow, IntentState, RestorePointRow, RunRow, StoredEvent,
-    Tx, decode_intent,
+    Tx, Work, decode_intent,
 };
 use crate::error::StateError;
 use crate::identity::{identity, process_alive};
@@ -530,14 +530,14 @@ impl Sqlite {
 }
 
 impl Backend for Sqlite {
-    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    fn read(&self, work: &mut Work<'_>) -> Result<()> {
         // Reads outside a transaction: each statement sees a committed
         // snapshot (WAL), and a read-only connection cannot take a write lock.
         let conn = self.conn();
         work(&mut SqliteTx { conn: &conn })
     }
 
-    fn write(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    fn write(&self, work: &mut Work<'_>) -> Result<()> {
         if self.read_only {
             return Err(StateError::ReadOnly);
         }

@@ -425,12 +425,12 @@ impl Store {
         }
     }
 
-    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn read<T: Send>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T> + Send) -> Result<T> {
         backend::read(self.backend.as_ref(), f)
     }
 
     /// Runs `f` in a write transaction and commits if it succeeds.
-    fn write_tx<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn write_tx<T: Send>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T> + Send) -> Result<T> {
         backend::write(self.backend.as_ref(), f)
     }
 

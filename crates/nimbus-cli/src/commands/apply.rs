@@ -5,6 +5,7 @@ use crate::context::{CmdResult, Reported, Session};
 use crate::output::ProgressSink;
 use crate::render;
 use nimbus_config::Config;
+use nimbus_engine::backend::BackendSettings;
 use nimbus_engine::cost::{CostModel, PriceTable, Usage};
 use nimbus_engine::ops::{self, LockSettings, OpsError};
 use nimbus_engine::{Action, ApplyReport, Engine, Plan, PolicyOverride, RunOptions, SavedPlan};
@@ -26,6 +27,14 @@ struct Prepared {
 fn prepare(session: &Session) -> CmdResult<Prepared> {
     overrides(session)?;
     let config = session.load_config()?;
+    // State goes only to the backend `nimbus init` set up.
+    if let Err(e) = BackendSettings::check_matches(
+        &session.dir,
+        config.root().backend.as_ref().map(|b| &b.kind),
+    ) {
+        session.out.error(&e.to_string());
+        return Err(Reported);
+    }
     let (inputs, sources) = session.inputs(&config)?;
     Ok(Prepared {
         config,

@@ -1,9 +1,10 @@
 //! `init`, `validate`, `fmt`, `convert`.
 
-use crate::context::{CmdResult, OsFiles, Reported, STATE_DIR, Session};
+use crate::context::{CmdResult, OsFiles, Reported, Session};
 use crate::plugins;
 use nimbus_config::Files;
 use nimbus_engine::Engine;
+use nimbus_engine::backend::BackendSettings;
 use std::path::{Path, PathBuf};
 
 const STARTER: &str = r#";; A starter configuration: built-in providers only, no cloud account needed.
@@ -25,7 +26,6 @@ const STARTER: &str = r#";; A starter configuration: built-in providers only, no
 "#;
 
 pub async fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdResult {
-    let state = session.dir.join(STATE_DIR);
     if let Err(e) = std::fs::create_dir_all(&session.dir) {
         session
             .out
@@ -46,15 +46,37 @@ pub async fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdRes
         }
         session.out.line("Wrote a starter main.nim.");
     }
-    match nimbus_state::Store::open(&state) {
-        Ok(_) => {}
-        Err(e) => {
-            session.out.error(&format!(
-                "cannot create the state in {}: {e}",
-                state.display()
-            ));
-            return Err(Reported);
-        }
+    // The configuration's backend becomes the project's: every later
+    // command opens the state there without reading the configuration.
+    let config = session.load_config()?;
+    let backend = BackendSettings::from_config(config.root().backend.as_ref().map(|b| &b.kind));
+    let previous = session.backend()?;
+    if let Err(e) = backend.open(&session.dir, true) {
+        let place = match backend.local_dir(&session.dir) {
+            Some(dir) => dir.display().to_string(),
+            None => backend.describe(),
+        };
+        session
+            .out
+            .error(&format!("cannot create the state in {place}: {e}"));
+        return Err(Reported);
+    }
+    if let Err(e) = backend.record(&session.dir) {
+        session
+            .out
+            .error(&format!("cannot record the backend: {e}"));
+        return Err(Reported);
+    }
+    if previous != backend {
+        session.out.line(&format!(
+            "State backend: {} (was {}; its state was not moved: `nimbus state migrate` copies it).",
+            backend.describe(),
+            previous.describe()
+        ));
+    } else if backend.kind() != "local" {
+        session
+            .out
+            .line(&format!("State backend: {}.", backend.describe()));
     }
     let locked = lock_plugins(session, upgrade, forced).await?;
     session.line_or_json(
