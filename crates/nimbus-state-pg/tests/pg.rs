@@ -284,6 +284,7 @@ fn a_renewed_lease_holds_and_an_expired_one_is_taken_over_only_on_request() {
 fn writers_of_two_stores_do_not_interleave_sequence_numbers() {
     let Some(pg) = Pg::new() else { return };
     let stores = [pg.store(), pg.store()];
+    stores[0].create_workspace("other").expect("workspace");
     let mut seqs = Vec::new();
     std::thread::scope(|s| {
         let handles: Vec<_> = stores
@@ -291,9 +292,13 @@ fn writers_of_two_stores_do_not_interleave_sequence_numbers() {
             .enumerate()
             .map(|(n, store)| {
                 s.spawn(move || {
-                    let rec = store
-                        .begin_run("default", RunInfo::new("apply"))
-                        .expect("run");
+                    // Each holds its workspace's lock, as every run does.
+                    let ws = ["default", "other"][n];
+                    let info = RunInfo::new("apply");
+                    let _lock = store
+                        .lock(ws, LockRequest::new(&info.run_id, "apply"))
+                        .expect("lock");
+                    let rec = store.begin_run(ws, info).expect("run");
                     let seqs: Vec<u64> = (0..40)
                         .map(|i| {
                             rec.upsert_blocking(ResourceRecord::new(
@@ -316,4 +321,65 @@ fn writers_of_two_stores_do_not_interleave_sequence_numbers() {
     });
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=80).collect::<Vec<u64>>(), "gap-free, unique");
+}
+
+#[test]
+fn a_run_whose_lease_was_taken_over_records_nothing_more() {
+    let Some(pg) = Pg::with(PgOptions {
+        lock_lease: Duration::from_millis(600),
+        ..PgOptions::default()
+    }) else {
+        return;
+    };
+    let holder = pg.store();
+    let info = RunInfo::new("apply");
+    let guard = holder
+        .lock("default", LockRequest::new(&info.run_id, "apply"))
+        .expect("lock");
+    let recorder = holder.begin_run("default", info).expect("run");
+    recorder
+        .upsert_blocking(ResourceRecord::new(
+            "t.before",
+            "t",
+            "p",
+            serde_json::json!({}),
+        ))
+        .expect("recorded while the lock is held");
+    // The lease runs out (as when a holder is suspended past it; here the
+    // row is aged, and renamed so that the holder's renewals stop finding
+    // it) and another process takes the lock over.
+    pg.raw()
+        .execute(
+            "UPDATE locks SET id = 'ghost', expires_at = now() - interval '1 second', host = 'elsewhere'",
+            &[],
+        )
+        .expect("expire");
+    let thief = pg.store();
+    let stolen = RunInfo::new("apply");
+    let mut request = LockRequest::new(&stolen.run_id, "apply");
+    request.steal_stale = true;
+    request.timeout = Duration::from_secs(10);
+    let _stolen = thief
+        .lock("default", request)
+        .expect("taken over once stale");
+    let err = recorder
+        .upsert_blocking(ResourceRecord::new(
+            "t.after",
+            "t",
+            "p",
+            serde_json::json!({}),
+        ))
+        .expect_err("the old run is fenced off");
+    assert!(
+        err.to_string().contains("no longer holds the lock"),
+        "{err}"
+    );
+    let addresses: Vec<String> = thief
+        .resources("default")
+        .expect("resources")
+        .into_iter()
+        .map(|r| r.address)
+        .collect();
+    assert_eq!(addresses, ["t.before"]);
+    drop(guard);
 }

@@ -124,6 +124,19 @@ pub enum StateError {
         holder: Box<LockInfo>,
     },
 
+    /// A run's leased lock was taken over (its holder stopped renewing it,
+    /// e.g. the process was suspended): the run records nothing more.
+    #[error(
+        "this run no longer holds the lock of workspace {workspace:?}{}; nothing more was recorded",
+        holder.as_ref().map(|h| format!(" (now held by {h})")).unwrap_or_default()
+    )]
+    LockLost {
+        /// Workspace.
+        workspace: String,
+        /// Who holds it now, if anyone.
+        holder: Option<Box<LockInfo>>,
+    },
+
     /// `force_unlock` with an id that does not hold the lock.
     #[error("workspace {workspace:?} is not locked with lock id {id:?}")]
     LockNotFound {

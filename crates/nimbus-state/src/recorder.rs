@@ -115,7 +115,10 @@ impl std::fmt::Debug for Recorder {
 
 impl Recorder {
     /// Starts the writer thread on its own connection.
-    pub(crate) fn spawn(conn: Box<dyn Connection>, actor: Actor) -> Result<Recorder> {
+    /// With `fenced`, every commit first checks that the workspace's lock
+    /// is still this run's (a leased lock can be taken over when its
+    /// holder stops renewing it): a run that lost it records nothing more.
+    pub(crate) fn spawn(conn: Box<dyn Connection>, actor: Actor, fenced: bool) -> Result<Recorder> {
         let (sender, receiver) = mpsc::channel();
         let finished = Arc::new(AtomicBool::new(false));
         let submitted = Arc::new(AtomicU64::new(0));
@@ -124,6 +127,7 @@ impl Recorder {
         let writer = Writer {
             conn,
             actor,
+            fenced,
             receiver,
             finished: Arc::clone(&finished),
             submitted: Arc::clone(&submitted),
@@ -328,6 +332,7 @@ impl Recorder {
 struct Writer {
     conn: Box<dyn Connection>,
     actor: Actor,
+    fenced: bool,
     receiver: mpsc::Receiver<Request>,
     finished: Arc<AtomicBool>,
     submitted: Arc<AtomicU64>,
@@ -349,14 +354,15 @@ impl Writer {
             let (ops, replies): (Vec<Op>, Vec<Reply>) =
                 batch.drain(..).map(|r| (r.op, r.reply)).unzip();
             let n = ops.len();
-            let (results, done) = match commit_batch(self.conn.as_mut(), &self.actor, &ops) {
-                Ok(v) => v,
-                Err(e) => {
-                    let msg = e.to_string();
-                    let errs = (0..n).map(|_| Err(StateError::CommitFailed(msg.clone())));
-                    (errs.collect(), false)
-                }
-            };
+            let (results, done) =
+                match commit_batch(self.conn.as_mut(), &self.actor, self.fenced, &ops) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let msg = e.to_string();
+                        let errs = (0..n).map(|_| Err(StateError::CommitFailed(msg.clone())));
+                        (errs.collect(), false)
+                    }
+                };
             if done {
                 self.finished.store(true, Ordering::Release);
             }
@@ -421,11 +427,15 @@ impl Writer {
 fn commit_batch(
     conn: &mut dyn Connection,
     actor: &Actor,
+    fenced: bool,
     ops: &[Op],
 ) -> Result<(Vec<Result<u64>>, bool)> {
     let mut results = Vec::with_capacity(ops.len());
     let mut finished = false;
     let kept = conn.write(&mut |tx| {
+        if fenced {
+            check_fence(tx, actor)?;
+        }
         results.clear();
         finished = false;
         for op in ops {
@@ -446,18 +456,33 @@ fn commit_batch(
     if kept == Finish::Commit {
         return Ok((results, finished));
     }
-    commit_with_savepoints(conn, actor, ops)
+    commit_with_savepoints(conn, actor, fenced, ops)
+}
+
+/// Refuses to write unless the workspace's lock is held by this run.
+fn check_fence(tx: &mut dyn Tx, actor: &Actor) -> Result<()> {
+    match tx.lock(&actor.workspace)? {
+        Some(lock) if lock.run_id == actor.run_id => Ok(()),
+        holder => Err(StateError::LockLost {
+            workspace: actor.workspace.clone(),
+            holder: holder.map(Box::new),
+        }),
+    }
 }
 
 /// [`commit_batch`]'s slow path.
 fn commit_with_savepoints(
     conn: &mut dyn Connection,
     actor: &Actor,
+    fenced: bool,
     ops: &[Op],
 ) -> Result<(Vec<Result<u64>>, bool)> {
     let mut results = Vec::with_capacity(ops.len());
     let mut finished = false;
     conn.write(&mut |tx| {
+        if fenced {
+            check_fence(tx, actor)?;
+        }
         results.clear();
         finished = false;
         for op in ops {
@@ -545,7 +570,7 @@ mod tests {
             Op::Finish(RunStatus::Succeeded),
             upsert("t.late"),
         ];
-        let (results, finished) = commit_batch(&mut conn, &actor(), &ops).expect("commit");
+        let (results, finished) = commit_batch(&mut conn, &actor(), false, &ops).expect("commit");
         assert!(finished);
         assert_eq!(results.len(), ops.len());
         let a = *results[0].as_ref().expect("t.a");
@@ -595,7 +620,7 @@ mod tests {
             Op::MoveAll(vec![pair("t.a", "t.a2"), pair("t.b", "t.taken")]),
             Op::MoveAll(vec![pair("t.a", "t.b2"), pair("t.b2", "t.c")]),
         ];
-        let (results, _) = commit_batch(&mut conn, &actor(), &ops).expect("commit");
+        let (results, _) = commit_batch(&mut conn, &actor(), false, &ops).expect("commit");
         assert!(matches!(results[3], Err(StateError::ResourceExists { .. })));
         assert!(results[4].is_ok());
         let mut addresses: Vec<String> = conn
@@ -625,7 +650,7 @@ mod tests {
         crate::schema::migrate(&mut db).expect("schema");
         let mut conn = SqliteConnection(db);
         let ops: Vec<Op> = (0..5).map(|i| upsert(&format!("t.r{i}"))).collect();
-        let (results, finished) = commit_batch(&mut conn, &actor(), &ops).expect("commit");
+        let (results, finished) = commit_batch(&mut conn, &actor(), false, &ops).expect("commit");
         assert!(!finished);
         let seqs: Vec<u64> = results.into_iter().map(|r| r.expect("ok")).collect();
         assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");

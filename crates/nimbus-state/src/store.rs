@@ -670,7 +670,13 @@ impl Store {
         if let (Some(local), Some(_)) = (&self.local, &backup_path) {
             backup::prune(&local.dir.join(BACKUP_DIR), self.options.backup_keep)?;
         }
-        Recorder::spawn(self.backend.connect()?, actor)
+        // A run that holds a leased lock is fenced: should the lease run
+        // out and the lock be taken over, it records nothing more.
+        let fenced = self.backend.lock_lease().is_some()
+            && self
+                .read(|tx| tx.lock(ws))?
+                .is_some_and(|lock| lock.run_id == actor.run_id);
+        Recorder::spawn(self.backend.connect()?, actor, fenced)
     }
 
     /// Intents of the workspace that were never completed or resolved, oldest
