@@ -267,6 +267,11 @@ pub enum PolicyCommand {
     Check {
         /// A plan saved with `plan -out FILE` (default: plan now).
         plan_file: Option<PathBuf>,
+        /// Write the report as SARIF 2.1.0 (for code scanning) instead of
+        /// text: every failed, undetermined or overridden rule, with the
+        /// resource's file, line and column.
+        #[arg(long)]
+        sarif: bool,
     },
 }
 

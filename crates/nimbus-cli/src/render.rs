@@ -340,6 +340,126 @@ pub fn addresses_by_block(addresses: &[String]) -> String {
 /// be decided, in the report's order (address, then rule), with the
 /// resource's location and what the rule says; never a value. With
 /// `--json`, one `policy_report` event.
+/// A policy report as a SARIF 2.1.0 log (the format code-scanning tools
+/// read): one rule per policy rule that has a finding, one result per
+/// finding in the report's order. A blocking failure is an `error`, an
+/// advisory one a `warning`, an undetermined rule a `note`; an override
+/// (`--override RULE --reason TEXT`) is an external suppression with its
+/// reason. Like the other reports it holds no values.
+pub fn policy_sarif(config: &nimbus_config::Config, report: &PolicyReport) -> serde_json::Value {
+    use serde_json::json;
+    let mut rules: Vec<&Finding> = Vec::new();
+    for f in &report.findings {
+        if !rules.iter().any(|r| r.rule == f.rule) {
+            rules.push(f);
+        }
+    }
+    rules.sort_by(|a, b| a.rule.cmp(&b.rule));
+    let rule_index = |id: &str| rules.iter().position(|r| r.rule == id).unwrap_or(0);
+    let results: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let level = match f.verdict {
+                Verdict::Undetermined => "note",
+                Verdict::Fail if f.blocks() || f.overridden.is_some() => "error",
+                Verdict::Fail => "warning",
+            };
+            let what = match f.verdict {
+                Verdict::Undetermined => "cannot be decided until apply",
+                Verdict::Fail => "fails",
+            };
+            let location = config.location(f.resource_span.unwrap_or(f.rule_span));
+            let mut result = json!({
+                "ruleId": f.rule,
+                "ruleIndex": rule_index(&f.rule),
+                "level": level,
+                "message": {
+                    "text": format!(
+                        "{} {what} for {} ({}, {}): the rule {}",
+                        f.rule,
+                        f.address,
+                        f.action.verb(),
+                        f.provider_action,
+                        f.why
+                    )
+                },
+                "locations": [sarif_location(&location)],
+                "properties": {
+                    "address": f.address,
+                    "resourceType": f.resource_type,
+                    "action": f.action.verb(),
+                    "providerAction": f.provider_action,
+                    "enforcement": f.level.as_str(),
+                    "blocks": f.blocks(),
+                },
+            });
+            if let Some(reason) = &f.overridden {
+                result["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+            }
+            result
+        })
+        .collect();
+    let rules: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|f| {
+            json!({
+                "id": f.rule,
+                "shortDescription": { "text": format!("the rule {}", f.why) },
+                "defaultConfiguration": {
+                    "level": match f.level {
+                        nimbus_config::Enforcement::Advisory => "warning",
+                        nimbus_config::Enforcement::Disabled => "none",
+                        _ => "error",
+                    }
+                },
+                "properties": { "enforcement": f.level.as_str() },
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "nimbus",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+            "properties": {
+                "blocked": report.blocked(),
+                "rulesChecked": report.rules,
+            },
+        }]
+    })
+}
+
+/// `FILE:LINE:COL` as a SARIF physical location (the file alone when the
+/// text has no line).
+fn sarif_location(location: &str) -> serde_json::Value {
+    let mut parts = location.rsplitn(3, ':');
+    let (col, line, file) = (parts.next(), parts.next(), parts.next());
+    match (
+        file,
+        line.and_then(|l| l.parse::<u64>().ok()),
+        col.and_then(|c| c.parse::<u64>().ok()),
+    ) {
+        (Some(file), Some(line), Some(column)) => serde_json::json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": file },
+                "region": { "startLine": line, "startColumn": column },
+            }
+        }),
+        _ => serde_json::json!({
+            "physicalLocation": { "artifactLocation": { "uri": location } }
+        }),
+    }
+}
+
 pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &PolicyReport) {
     let location = |f: &Finding| {
         f.resource_span

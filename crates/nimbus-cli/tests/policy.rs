@@ -238,3 +238,41 @@ fn advisory_rules_warn_and_secrets_never_reach_a_report() {
     }
     assert_eq!(w.state_list(), ["terraform-data.t"]);
 }
+
+#[test]
+fn policy_check_writes_sarif_for_code_scanning() {
+    let w = Workdir::empty();
+    w.write("main.nim", PROD);
+    w.run(&["apply", "--auto-approve"]).success();
+    w.write(
+        "main.nim",
+        &format!(
+            "{}{}",
+            guard("soft-mandatory"),
+            r#"(resource terraform-data "dev" (input (map ("Environment" "Dev") ("v" "2"))))
+(resource terraform-data "new" (input (ref terraform-data "dev" "output")))
+(define-policy unknowns
+  (deny "builtin:Create" (when (= (attribute "input") "x"))))
+"#
+        ),
+    );
+    // Blocked: the soft-mandatory delete of the production object.
+    let blocked = w.run(&["policy", "check", "--sarif"]);
+    blocked.code(3);
+    let log: serde_json::Value = serde_json::from_str(&blocked.stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    assert_eq!(log["runs"][0]["properties"]["blocked"], true);
+    // Overridden: the same finding, suppressed with its reason.
+    let overridden = w.run(&[
+        "policy",
+        "check",
+        "--sarif",
+        "--override",
+        "guard.deny",
+        "--reason",
+        "retiring prod, ticket 42",
+    ]);
+    overridden.success();
+    let version = env!("CARGO_PKG_VERSION");
+    insta::assert_snapshot!(overridden.stdout.replace(version, "VERSION"));
+}

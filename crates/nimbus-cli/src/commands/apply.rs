@@ -633,7 +633,11 @@ fn report_exit_code(report: &ApplyReport) -> u8 {
 
 /// `policy check [PLANFILE]`: the policies' report on a plan made now
 /// (nothing written) or saved; exits 3 when a rule blocks it.
-pub async fn policy_check(session: &Session, plan_file: Option<&Path>) -> CmdResult<u8> {
+pub async fn policy_check(
+    session: &Session,
+    plan_file: Option<&Path>,
+    sarif: bool,
+) -> CmdResult<u8> {
     let (saved, prepared) = prepare_with_plan(session, plan_file)?;
     let engine = engine(session, &prepared)?;
     let store = session.store(false)?;
@@ -663,7 +667,12 @@ pub async fn policy_check(session: &Session, plan_file: Option<&Path>) -> CmdRes
             .cloned()
             .collect::<Vec<_>>(),
     );
-    render::policy_report(&session.out, &prepared.config, &report);
+    if sarif {
+        let log = render::policy_sarif(&prepared.config, &report);
+        crate::output::write_stdout(&format!("{log:#}\n"));
+    } else {
+        render::policy_report(&session.out, &prepared.config, &report);
+    }
     Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
 }
 

@@ -83,8 +83,8 @@ pub async fn run(cli: Cli) -> u8 {
             )
             .await
         }
-        Command::Policy(PolicyCommand::Check { plan_file }) => {
-            apply::policy_check(&session, plan_file.as_deref()).await
+        Command::Policy(PolicyCommand::Check { plan_file, sarif }) => {
+            apply::policy_check(&session, plan_file.as_deref(), sarif).await
         }
         Command::Drift {
             remediate,
