@@ -345,7 +345,8 @@ pub fn addresses_by_block(addresses: &[String]) -> String {
 /// finding in the report's order. A blocking failure is an `error`, an
 /// advisory one a `warning`, an undetermined rule a `note`; an override
 /// (`--override RULE --reason TEXT`) is an external suppression with its
-/// reason. Like the other reports it holds no values.
+/// reason, a resource's `(policy-exception ...)` an in-source one (an
+/// expired one is an error). Like the other reports it holds no values.
 pub fn policy_sarif(config: &nimbus_config::Config, report: &PolicyReport) -> serde_json::Value {
     use serde_json::json;
     let mut rules: Vec<&Finding> = Vec::new();
@@ -394,8 +395,20 @@ pub fn policy_sarif(config: &nimbus_config::Config, report: &PolicyReport) -> se
                     "blocks": f.blocks(),
                 },
             });
-            if let Some(reason) = &f.overridden {
-                result["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+            match (&f.exception, &f.overridden) {
+                (Some(e), _) if !e.expired => {
+                    result["suppressions"] =
+                        json!([{ "kind": "inSource", "justification": e.reason }]);
+                }
+                (Some(e), _) => {
+                    result["level"] = json!("error");
+                    result["properties"]["exceptionExpired"] = json!(e.expires);
+                }
+                (None, Some(reason)) => {
+                    result["suppressions"] =
+                        json!([{ "kind": "external", "justification": reason }]);
+                }
+                (None, None) => {}
             }
             result
         })
@@ -467,9 +480,11 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
             .map(|span| config.location(span))
             .unwrap_or_default()
     };
-    let result = |f: &Finding| match (f.verdict, &f.overridden) {
-        (Verdict::Fail, Some(_)) => "overridden",
-        (verdict, _) => verdict.as_str(),
+    let result = |f: &Finding| match (f.verdict, &f.overridden, &f.exception) {
+        (_, _, Some(e)) if !e.expired => "excepted",
+        (Verdict::Fail, _, Some(_)) => "fail",
+        (Verdict::Fail, Some(_), _) => "overridden",
+        (verdict, _, _) => verdict.as_str(),
     };
     let count = |wanted: &str| {
         report
@@ -485,8 +500,12 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
     } else {
         "passed"
     };
+    let excepted = match count("excepted") {
+        0 => String::new(),
+        n => format!(", {n} excepted"),
+    };
     let headline = format!(
-        "Policies {verdict}: {} checked, {failed} failed, {undetermined} undetermined, {overridden} overridden.",
+        "Policies {verdict}: {} checked, {failed} failed, {undetermined} undetermined, {overridden} overridden{excepted}.",
         match report.rules {
             1 => "1 rule".to_string(),
             n => format!("{n} rules"),
@@ -509,6 +528,11 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
                     "location": location(f),
                     "why": f.why,
                     "override_reason": f.overridden,
+                    "exception": f.exception.as_ref().map(|e| serde_json::json!({
+                        "reason": e.reason,
+                        "expires": e.expires,
+                        "expired": e.expired,
+                    })),
                 })
             })
             .collect();
@@ -529,6 +553,7 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
             "fail" if f.blocks() => out.paint("FAIL", "31"),
             "fail" => out.paint("WARN", "33"),
             "undetermined" => out.paint("UNDETERMINED", "36"),
+            "excepted" => out.paint("EXCEPTED", "36"),
             _ => out.paint("OVERRIDDEN", "33"),
         };
         let _ = writeln!(
@@ -546,10 +571,17 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
             f.provider_action,
             f.why
         );
-        if let Some(reason) = &f.overridden {
+        if let Some(e) = &f.exception {
+            let until = match (&e.expires, e.expired) {
+                (Some(date), true) => format!(" (expired on {date}: renew or remove it)"),
+                (Some(date), false) => format!(" (until {date})"),
+                (None, _) => String::new(),
+            };
+            let _ = writeln!(text, "  excepted: {}{until}", e.reason);
+        } else if let Some(reason) = &f.overridden {
             let _ = writeln!(text, "  overridden: {reason}");
         }
-        if f.verdict == Verdict::Undetermined {
+        if f.verdict == Verdict::Undetermined && f.exception.is_none() {
             let _ = writeln!(
                 text,
                 "  checked again at apply, when the values it reads are known"

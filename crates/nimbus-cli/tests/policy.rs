@@ -276,3 +276,69 @@ fn policy_check_writes_sarif_for_code_scanning() {
     let version = env!("CARGO_PKG_VERSION");
     insta::assert_snapshot!(overridden.stdout.replace(version, "VERSION"));
 }
+
+#[test]
+fn an_exception_on_a_resource_holds_until_it_expires() {
+    let w = Workdir::empty();
+    w.write("main.nim", PROD);
+    w.run(&["apply", "--auto-approve"]).success();
+    let with_exception = |expires: &str| {
+        format!(
+            r#"{}(resource terraform-data "prod" (input (map ("Environment" "Production") ("v" "2")))
+  (policy-exception "guard.warn" (reason "rollout, ticket 7") (expires "{expires}")))
+(resource terraform-data "dev" (input (map ("Environment" "Dev") ("v" "2"))))
+"#,
+            guard("mandatory")
+        )
+    };
+    // Until its date the exception holds: reported, not warned about.
+    w.write("main.nim", &with_exception("2999-12-31"));
+    let held = w.run(&["policy", "check"]);
+    held.success()
+        .stdout_has("EXCEPTED guard.warn (advisory) terraform-data.prod")
+        .stdout_has("excepted: rollout, ticket 7 (until 2999-12-31)")
+        .stdout_has("WARN guard.warn (advisory) terraform-data.dev")
+        .stdout_has("1 excepted.");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&w.run(&["policy", "check", "--sarif"]).stdout).expect("SARIF");
+    let suppressed: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["suppressions"][0]["kind"] == "inSource")
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(
+        suppressed[0]["suppressions"][0]["justification"],
+        "rollout, ticket 7"
+    );
+
+    // Past its date it fails, even for an advisory rule, and blocks.
+    w.write("main.nim", &with_exception("2000-01-31"));
+    w.run(&["policy", "check"])
+        .code(3)
+        .stdout_has("FAIL guard.warn (advisory) terraform-data.prod")
+        .stdout_has("(expired on 2000-01-31: renew or remove it)");
+    w.run(&["apply", "--auto-approve"]).code(3);
+
+    // An exception names a rule that exists and a real date.
+    w.write(
+        "main.nim",
+        &with_exception("2999-12-31").replace("\"guard.warn\" (reason", "\"guard.wran\" (reason"),
+    );
+    w.run(&["plan"])
+        .failure()
+        .stderr_has("no policy rule guard.wran to make an exception from")
+        .stderr_has("main.nim:7:21");
+    w.write("main.nim", &with_exception("2999-02-30"));
+    w.run(&["plan"])
+        .failure()
+        .stderr_has("\"2999-02-30\" is not a date");
+    w.write(
+        "main.nim",
+        &with_exception("2999-12-31").replace("(reason \"rollout, ticket 7\") ", ""),
+    );
+    w.run(&["plan"])
+        .failure()
+        .stderr_has("a policy exception needs `(reason");
+}

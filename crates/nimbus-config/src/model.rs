@@ -210,6 +210,23 @@ pub struct Resource {
     /// `(provider aws.west)`: which provider configuration to use.
     pub provider: Option<Name>,
     pub lifecycle: Lifecycle,
+    /// `(policy-exception "RULE" (reason "...") [(expires "YYYY-MM-DD")])`:
+    /// policy rules this resource is excepted from. The engine checks the
+    /// rule ids and dates.
+    pub policy_exceptions: Vec<PolicyException>,
+    pub span: Span,
+}
+
+/// An inline exception from a policy rule, on one resource block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyException {
+    /// The rule's id, as reports show it (`POLICY.KIND`).
+    pub rule: Name,
+    /// Why: required, shown in every report.
+    pub reason: String,
+    /// `YYYY-MM-DD`, as written: after that day the exception no longer
+    /// holds and the rule's failure blocks.
+    pub expires: Option<Name>,
     pub span: Span,
 }
 

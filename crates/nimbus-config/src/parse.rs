@@ -677,10 +677,17 @@ impl Parser<'_> {
             depends_on: Vec::new(),
             provider: None,
             lifecycle: Lifecycle::default(),
+            policy_exceptions: Vec::new(),
             span,
         };
         let mut seen_meta: Vec<&str> = Vec::new();
         for mut form in self.attribute_forms(body, body_what) {
+            if form.name.as_str() == "policy-exception" {
+                if let Some(exception) = self.policy_exception(&form) {
+                    resource.policy_exceptions.push(exception);
+                }
+                continue;
+            }
             if let Some(meta) = META_ARGUMENTS
                 .iter()
                 .copied()
@@ -730,6 +737,70 @@ impl Parser<'_> {
             );
         }
         self.module.resources.push(resource);
+    }
+
+    /// `(policy-exception "RULE" (reason "TEXT") [(expires "YYYY-MM-DD")])`.
+    fn policy_exception(&mut self, form: &AttributeForm) -> Option<PolicyException> {
+        const SHAPE: &str = "expected `(policy-exception \"POLICY.KIND\" (reason \"why\") [(expires \"YYYY-MM-DD\")])`";
+        let mut args = form.args.iter();
+        let Some(rule) = args.next().and_then(|n| {
+            n.as_str().map(|text| Name {
+                text: text.to_string(),
+                span: n.span,
+            })
+        }) else {
+            self.error(form.span, SHAPE);
+            return None;
+        };
+        let mut reason = None;
+        let mut expires = None;
+        for setting in args {
+            let (items, span) = match into_items(setting.clone()) {
+                Ok((items, span)) if items.len() == 2 => (items, span),
+                Ok((_, span)) | Err(Node { span, .. }) => {
+                    self.error(span, SHAPE);
+                    return None;
+                }
+            };
+            let value = items[1].as_str().map(|text| Name {
+                text: text.to_string(),
+                span: items[1].span,
+            });
+            match (items[0].as_name(), value) {
+                (Some("reason"), Some(text)) if !text.text.trim().is_empty() => {
+                    reason = Some(text.text)
+                }
+                (Some("reason"), _) => {
+                    self.error(items[1].span, "the reason must be a non-empty string");
+                    return None;
+                }
+                (Some("expires"), Some(date)) => expires = Some(date),
+                (Some("expires"), None) => {
+                    self.error(
+                        items[1].span,
+                        "the expiry must be a date string \"YYYY-MM-DD\"",
+                    );
+                    return None;
+                }
+                _ => {
+                    self.error(span, format!("{SHAPE}: unknown setting"));
+                    return None;
+                }
+            }
+        }
+        let Some(reason) = reason else {
+            self.error(
+                form.span,
+                "a policy exception needs `(reason \"...\")`: reports show why the rule does not apply",
+            );
+            return None;
+        };
+        Some(PolicyException {
+            rule,
+            reason,
+            expires,
+            span: form.span,
+        })
     }
 
     /// The dependencies of a `(depends-on DEP ...)` form.

@@ -339,7 +339,7 @@ impl PriceTable {
 }
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`.
-fn parse_date(text: &str) -> Option<i64> {
+pub(crate) fn parse_date(text: &str) -> Option<i64> {
     let mut it = text.split('-');
     let (y, m, d) = (it.next()?, it.next()?, it.next()?);
     if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {

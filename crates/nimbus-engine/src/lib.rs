@@ -405,10 +405,10 @@ impl<'c> Engine<'c> {
         if self.policies.is_empty() {
             return Ok(PolicyReport::default());
         }
-        let spans = |address: &str| self.find_block(block_of(address)).map(|r| r.span);
+        let blocks = |address: &str| self.find_block(block_of(address));
         let monthly_cents = self.cost.estimate(&plan.changes).total_cents;
         self.policies
-            .check_plan(plan, &spans, overrides, monthly_cents)
+            .check_plan(plan, &blocks, overrides, monthly_cents)
     }
 
     /// `plan` with its policy report, whose findings are shown with it.

@@ -11,7 +11,7 @@
 //! Reports hold no values: a rule, its level, the address and why.
 
 use crate::plan::{Action, Plan, ResourceChange};
-use nimbus_config::{Config, Enforcement, Module, Policy, PolicyRule};
+use nimbus_config::{Config, Enforcement, Module, Policy, PolicyException, PolicyRule, Resource};
 use nimbus_eval::policy::Subject;
 use nimbus_eval::{Context, ModuleIndex, Scope};
 use nimbus_syntax::{Diagnostic, Span};
@@ -53,12 +53,29 @@ pub struct Finding {
     pub rule_span: Span,
     /// `--override RULE --reason TEXT`: the reason.
     pub overridden: Option<String>,
+    /// The resource's `(policy-exception ...)` for this rule.
+    pub exception: Option<ExceptionState>,
+}
+
+/// A resource's exception from a rule, as a finding carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionState {
+    pub reason: String,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    /// Past its expiry date: it no longer holds, and the failure blocks.
+    pub expired: bool,
 }
 
 impl Finding {
     /// Whether this finding stops the run: a failed mandatory rule, or a
     /// failed soft-mandatory one not overridden.
     pub fn blocks(&self) -> bool {
+        if let Some(exception) = &self.exception {
+            // An exception holds until it expires; then the failure blocks
+            // whatever the rule's level, so that it is looked at again.
+            return self.verdict == Verdict::Fail && exception.expired;
+        }
         self.verdict == Verdict::Fail
             && match self.level {
                 Enforcement::Mandatory => true,
@@ -70,6 +87,10 @@ impl Finding {
     /// The finding as a diagnostic at the resource (else the rule).
     pub fn diagnostic(&self) -> Diagnostic {
         let what = match (self.verdict, self.level) {
+            _ if self.exception.as_ref().is_some_and(|e| e.expired) => {
+                "fails (its exception expired)"
+            }
+            _ if self.exception.is_some() => "is excepted",
             (Verdict::Undetermined, _) => "cannot be decided until apply",
             (Verdict::Fail, Enforcement::Advisory) => "warns",
             (Verdict::Fail, _) if self.overridden.is_some() => "is overridden",
@@ -91,7 +112,14 @@ impl Finding {
         d.code = Some(nimbus_syntax::Code::PolicyViolation);
         d = d.at(self.resource_span.unwrap_or(self.rule_span));
         d = d.with_note(format!("note: the rule {}", self.why));
-        if let Some(reason) = &self.overridden {
+        if let Some(exception) = &self.exception {
+            let until = match (&exception.expires, exception.expired) {
+                (Some(date), true) => format!(" (expired on {date}: renew or remove it)"),
+                (Some(date), false) => format!(" (until {date})"),
+                (None, _) => String::new(),
+            };
+            d = d.with_note(format!("note: excepted: {}{until}", exception.reason));
+        } else if let Some(reason) = &self.overridden {
             d = d.with_note(format!("note: overridden: {reason}"));
         } else if self.blocks() && self.level == Enforcement::SoftMandatory {
             d = d.with_note(format!(
@@ -259,6 +287,11 @@ struct Rule {
 #[derive(Debug, Default)]
 pub struct PolicySet {
     rules: Vec<Rule>,
+    /// `(policy-exception ...)`s naming no rule or with a bad date.
+    exception_errors: Vec<Diagnostic>,
+    /// Today, in days since 1970-01-01 (UTC): exceptions expire after
+    /// their date.
+    today: i64,
     /// What conditions are evaluated in: no variables, locals or
     /// resources; a condition reads the change.
     empty: Module,
@@ -267,8 +300,10 @@ pub struct PolicySet {
 impl PolicySet {
     pub fn new(config: &Config) -> PolicySet {
         let mut rules = Vec::new();
+        let mut known = HashSet::new();
         for policy in config.modules.iter().flat_map(|m| &m.policies) {
             for rule in &policy.rules {
+                known.insert(rule.id.clone());
                 let level = rule.enforcement(policy);
                 if level == Enforcement::Disabled {
                     continue;
@@ -280,24 +315,67 @@ impl PolicySet {
                 });
             }
         }
+        let mut exception_errors = Vec::new();
+        let exceptions = config
+            .modules
+            .iter()
+            .flat_map(|m| &m.resources)
+            .flat_map(|r| &r.policy_exceptions);
+        for exception in exceptions {
+            if !known.contains(&exception.rule.text) {
+                let mut ids: Vec<&String> = known.iter().collect();
+                ids.sort();
+                let mut d = Diagnostic::error(format!(
+                    "no policy rule {} to make an exception from",
+                    exception.rule.text
+                ))
+                .at(exception.rule.span);
+                if !ids.is_empty() {
+                    let list: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
+                    d = d.with_note(format!("note: the rules are {}", list.join(", ")));
+                }
+                exception_errors.push(d);
+            }
+            if let Some(date) = &exception.expires
+                && crate::cost::parse_date(&date.text).is_none()
+            {
+                exception_errors.push(
+                    Diagnostic::error(format!(
+                        "{:?} is not a date: write the expiry as \"YYYY-MM-DD\"",
+                        date.text
+                    ))
+                    .at(date.span),
+                );
+            }
+        }
+        let today = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| (d.as_secs() / 86_400) as i64);
         PolicySet {
             rules,
+            exception_errors,
+            today,
             empty: Module::default(),
         }
     }
 
+    /// Whether there is nothing to check: no enabled rule, and no
+    /// exception to report as wrong.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.exception_errors.is_empty()
     }
 
     /// Checks every change of `plan`.
-    pub fn check_plan(
+    pub fn check_plan<'r>(
         &self,
         plan: &Plan,
-        spans: &dyn Fn(&str) -> Option<Span>,
+        blocks: &dyn Fn(&str) -> Option<&'r Resource>,
         overrides: &[PolicyOverride],
         monthly_cost_cents: i128,
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
+        if !self.exception_errors.is_empty() {
+            return Err(self.exception_errors.clone());
+        }
         let mut report = PolicyReport {
             findings: Vec::new(),
             rules: self.rules.len(),
@@ -305,9 +383,18 @@ impl PolicySet {
         };
         let mut errors = Vec::new();
         for change in &plan.changes {
-            let span = spans(&change.address);
+            let block = blocks(&change.address);
+            let span = block.map(|b| b.span);
+            let exceptions = block.map_or(&[][..], |b| b.policy_exceptions.as_slice());
             for rule in &self.rules {
-                match self.check(rule, change, span, overrides, monthly_cost_cents) {
+                match self.check(
+                    rule,
+                    change,
+                    span,
+                    exceptions,
+                    overrides,
+                    monthly_cost_cents,
+                ) {
                     Ok(Some(finding)) => report.findings.push(finding),
                     Ok(None) => {}
                     Err(d) => errors.push(d),
@@ -329,6 +416,7 @@ impl PolicySet {
         rule: &Rule,
         change: &ResourceChange,
         span: Option<Span>,
+        exceptions: &[PolicyException],
         overrides: &[PolicyOverride],
         monthly_cost_cents: i128,
     ) -> Result<Option<Finding>, Diagnostic> {
@@ -356,6 +444,18 @@ impl PolicySet {
                 .iter()
                 .find(|o| o.rule == rule.rule.id)
                 .map(|o| o.reason.clone()),
+            exception: exceptions
+                .iter()
+                .find(|e| e.rule.text == rule.rule.id)
+                .map(|e| ExceptionState {
+                    reason: e.reason.clone(),
+                    expires: e.expires.as_ref().map(|d| d.text.clone()),
+                    expired: e
+                        .expires
+                        .as_ref()
+                        .and_then(|d| crate::cost::parse_date(&d.text))
+                        .is_some_and(|day| day < self.today),
+                }),
         }))
     }
 
@@ -467,6 +567,8 @@ fn describe(policy: &Policy, rule: &PolicyRule) -> String {
 pub struct ApplyCheck {
     set: std::sync::Arc<PolicySet>,
     undetermined: HashMap<String, HashSet<String>>,
+    /// The exceptions the plan's findings had, by address and rule.
+    exceptions: HashMap<(String, String), ExceptionState>,
     overrides: Vec<PolicyOverride>,
     /// The plan's monthly estimate, which the apply does not change.
     monthly_cost_cents: i128,
@@ -479,6 +581,7 @@ impl ApplyCheck {
         overrides: &[PolicyOverride],
     ) -> Option<ApplyCheck> {
         let mut undetermined: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut exceptions = HashMap::new();
         for f in report
             .findings
             .iter()
@@ -488,10 +591,14 @@ impl ApplyCheck {
                 .entry(f.address.clone())
                 .or_default()
                 .insert(f.rule.clone());
+            if let Some(exception) = &f.exception {
+                exceptions.insert((f.address.clone(), f.rule.clone()), exception.clone());
+            }
         }
         (!undetermined.is_empty()).then(|| ApplyCheck {
             set,
             undetermined,
+            exceptions,
             overrides: overrides.to_vec(),
             monthly_cost_cents: report.monthly_cost_cents,
         })
@@ -510,18 +617,26 @@ impl ApplyCheck {
         };
         let mut warnings = Vec::new();
         for rule in self.set.rules.iter().filter(|r| rules.contains(&r.rule.id)) {
-            let Some(finding) = self.set.check(
+            let Some(mut finding) = self.set.check(
                 rule,
                 change,
                 Some(span),
+                &[],
                 &self.overrides,
                 self.monthly_cost_cents,
             )?
             else {
                 continue;
             };
+            finding.exception = self
+                .exceptions
+                .get(&(change.address.clone(), rule.rule.id.clone()))
+                .cloned();
             let undecided = finding.verdict == Verdict::Undetermined;
             let blocking_level = match finding.level {
+                _ if finding.exception.is_some() => {
+                    finding.exception.as_ref().is_some_and(|e| e.expired)
+                }
                 Enforcement::Mandatory => true,
                 Enforcement::SoftMandatory => finding.overridden.is_none(),
                 _ => false,
