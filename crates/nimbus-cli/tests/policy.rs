@@ -342,3 +342,58 @@ fn an_exception_on_a_resource_holds_until_it_expires() {
         .failure()
         .stderr_has("a policy exception needs `(reason");
 }
+
+/// `nimbus ARGS` with `input` on its standard input.
+fn run_with_input(w: &Workdir, args: &[&str], input: &str) -> std::process::Output {
+    assert_cmd::Command::from_std(w.command(args, &[]))
+        .write_stdin(input)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run nimbus")
+}
+
+#[test]
+fn require_approval_asks_and_a_yes_is_recorded_as_the_approval() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(define-policy change-board
+  (require-approval (when (action-is "create"))))
+(resource terraform-data "a" (input "x"))
+"#,
+    );
+    // Without a person to ask it blocks: --auto-approve, or no answer.
+    w.run(&["apply", "--auto-approve"])
+        .code(3)
+        .stderr_has("change-board.require-approval");
+    let declined = run_with_input(&w, &["apply"], "no\n");
+    assert_eq!(declined.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&declined.stdout)
+            .contains("Policy change-board.require-approval requires approval")
+    );
+    assert!(
+        w.state_list().is_empty(),
+        "nothing applied without approval"
+    );
+    // A yes approves the policy and the changes (one question).
+    let approved = run_with_input(&w, &["apply"], "yes\n");
+    assert_eq!(
+        approved.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    assert_eq!(w.state_list(), ["terraform-data.a"]);
+    let approvals: Vec<_> = w
+        .history()
+        .into_iter()
+        .filter(|e| e["kind"] == "policy.override")
+        .collect();
+    assert_eq!(approvals.len(), 1, "{approvals:?}");
+    assert_eq!(
+        approvals[0]["detail"]["rule"],
+        "change-board.require-approval"
+    );
+    assert_eq!(approvals[0]["detail"]["reason"], "approved at the prompt");
+}

@@ -40,6 +40,8 @@ impl Verdict {
 pub struct Finding {
     /// The rule's id (`POLICY.KIND` or `POLICY.KIND.N`).
     pub rule: String,
+    /// Its kind: `deny`, `warn`, `require-approval`, `require-tags`.
+    pub kind: String,
     pub level: Enforcement,
     pub verdict: Verdict,
     pub address: String,
@@ -145,6 +147,29 @@ pub struct PolicyReport {
 impl PolicyReport {
     pub fn blocked(&self) -> bool {
         self.findings.iter().any(Finding::blocks)
+    }
+
+    /// When the plan is blocked only by `require-approval` rules that a
+    /// person may approve (soft-mandatory, not excepted): their ids, in
+    /// the report's order without repeats. `None` when anything else
+    /// blocks, or nothing does.
+    pub fn approvals_needed(&self) -> Option<Vec<&str>> {
+        let blocking: Vec<&Finding> = self.findings.iter().filter(|f| f.blocks()).collect();
+        let approvable = |f: &&Finding| {
+            f.kind == "require-approval"
+                && f.level == Enforcement::SoftMandatory
+                && f.exception.is_none()
+        };
+        if blocking.is_empty() || !blocking.iter().all(approvable) {
+            return None;
+        }
+        let mut rules: Vec<&str> = Vec::new();
+        for f in blocking {
+            if !rules.contains(&f.rule.as_str()) {
+                rules.push(&f.rule);
+            }
+        }
+        Some(rules)
     }
 
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
@@ -431,6 +456,7 @@ impl PolicySet {
         }
         Ok(verdict.map(|verdict| Finding {
             rule: rule.rule.id.clone(),
+            kind: rule.rule.kind.text.clone(),
             level: rule.level,
             verdict,
             address: change.address.clone(),

@@ -440,7 +440,7 @@ pub async fn apply(
     let workspace = session.workspace(Some(&store))?;
     let cancel = session.watch_interrupts();
     let sink = Arc::new(ProgressSink::new(&session.out));
-    let opts = options(session, sink.clone(), cancel);
+    let mut opts = options(session, sink.clone(), cancel);
     let operation = if saved.as_ref().is_some_and(|s| s.plan.destroy) {
         "destroy"
     } else {
@@ -482,14 +482,45 @@ pub async fn apply(
                 }
             };
             show_plan(session, &prepared.sources, &plan);
+            // `require-approval` rules are what a person may let through
+            // here; without one at the prompt (`--auto-approve`, `--json`,
+            // no answer) they block like any soft-mandatory rule.
+            let mut approved = false;
             if plan.policy.blocked() {
-                run.abandon().await;
-                return Ok(POLICY_BLOCKED);
+                let asked = match plan.policy.approvals_needed() {
+                    Some(rules) if !auto_approve && !session.out.json => {
+                        let question = format!(
+                            "Policy {} requires approval for these changes. Do you approve them?",
+                            rules.join(", ")
+                        );
+                        approve(session, &question).map(|yes| yes.then_some(rules))
+                    }
+                    _ => Ok(None),
+                };
+                match asked {
+                    Ok(Some(rules)) => {
+                        // Recorded like any override, as the approval it is.
+                        opts.overrides
+                            .extend(rules.into_iter().map(|rule| PolicyOverride {
+                                rule: rule.to_string(),
+                                reason: "approved at the prompt".to_string(),
+                            }));
+                        approved = true;
+                    }
+                    Ok(None) => {
+                        run.abandon().await;
+                        return Ok(POLICY_BLOCKED);
+                    }
+                    Err(reported) => {
+                        run.abandon().await;
+                        return Err(reported);
+                    }
+                }
             }
             // Recording dependencies alone changes no object: no question.
             let proceed = if !plan.has_changes() {
                 plan.stale_dependencies
-            } else if auto_approve {
+            } else if auto_approve || approved {
                 true
             } else {
                 match approve(session, "Do you want to perform these actions?") {
