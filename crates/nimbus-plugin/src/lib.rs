@@ -22,6 +22,8 @@
 
 pub mod client;
 pub mod cty;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handshake;
 pub mod lock;
 pub mod mirror;
