@@ -248,6 +248,12 @@ impl<'a> Context<'a> {
                 [one] => Ok(quote(one)),
                 _ => Err(Diagnostic::error("`quote` takes one datum").at(node.span)),
             },
+            "quasiquote" => self.quasiquote(node, args),
+            "unquote" | "unquote-splicing" => Err(Diagnostic::error(format!(
+                "`{head}` is only allowed inside a quasiquote"
+            ))
+            .at(node.span)
+            .with_note("help: build data with `` `(a ,x ,@xs) ``: `,` and `,@` fill holes in it")),
             "map" | "object" => self.map_form(args),
             "count-index"
             | "each-key"
@@ -1382,7 +1388,7 @@ fn step_error(
 }
 
 /// A quoted datum: symbols become strings, lists become lists.
-fn quote(node: &Node) -> Value {
+pub(crate) fn quote(node: &Node) -> Value {
     match &node.kind {
         NodeKind::List(items) => Value::List(items.iter().map(quote).collect()),
         NodeKind::Symbol(s) => Value::String(s.to_string()),

@@ -40,6 +40,7 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "path-cwd",
     "path-module",
     "path-root",
+    "quasiquote",
     "quote",
     "reduce",
     "ref",
@@ -48,6 +49,8 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "terraform-workspace",
     "try",
     "unless",
+    "unquote",
+    "unquote-splicing",
     "var",
     "when",
 ];
