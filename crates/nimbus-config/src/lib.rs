@@ -15,7 +15,7 @@ pub use model::*;
 pub use parse::refactor::{declares_block, endpoint_block, module_at};
 pub use parse::{
     BACKEND_KINDS, BLOCK_FORMS, META_ARGUMENTS, POLICY_NAMES, POLICY_PREDICATES, POLICY_RULES,
-    SELF, SPECIAL_FORMS, postgres_url_has_password,
+    SELF, SPECIAL_FORMS, parameters, postgres_url_has_password,
 };
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
@@ -730,10 +730,27 @@ mod tests {
         let params: Vec<&str> = defs[1]
             .parameters
             .iter()
-            .flatten()
+            .flat_map(|p| p.names())
             .map(|p| p.text.as_str())
             .collect();
         assert_eq!(params, ["x"]);
+    }
+
+    #[test]
+    fn begin_splices_its_forms_at_the_top_level() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(begin (define a 1) (begin (locals (x 1)) (locals (y 2))))\n(begin)",
+        );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(config.root().definitions.len(), 1);
+        assert_eq!(config.root().locals.len(), 2);
+        let files = MemoryFiles::default().with("/p/main.nim", "(begin (locals (x 1)) 5)");
+        assert_eq!(
+            messages(files),
+            ["expected a form such as `(resource ...)` at the top level, found a number"]
+        );
     }
 
     #[test]
@@ -748,6 +765,21 @@ mod tests {
                 "a definition cannot use `var`",
             ),
             ("(define (f x x) x)", "duplicate parameter `x`"),
+            ("(define (f x (y 1) . x) x)", "duplicate parameter `x`"),
+            (
+                "(define (f (y 1) x) x)",
+                "a required parameter cannot follow",
+            ),
+            ("(define (f . ) 1)", "expected one name after `.`"),
+            ("(define (f . a b) 1)", "expected one name after `.`"),
+            (
+                "(define (f (y)) 1)",
+                "expected an optional parameter `(NAME DEFAULT)`",
+            ),
+            (
+                "(define (f (y (var v))) 1)",
+                "a definition cannot use `var`",
+            ),
             ("(define (f \"x\") 1)", "expected a parameter name, found"),
             ("(define upper 1)", "`upper` is a built-in form or function"),
             ("(define map 1)", "`map` is a built-in form or function"),

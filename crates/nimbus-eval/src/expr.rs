@@ -235,6 +235,8 @@ impl<'a> Context<'a> {
             "if" => self.if_form(node, args),
             "let" | "let*" => self.let_form(node, args),
             "cond" => self.cond_form(args),
+            "case" => self.case_form(node, args),
+            "letrec" => self.letrec_form(node, args),
             "when" | "unless" => self.when_form(head == "when", node, args),
             "lambda" => Err(Diagnostic::error("a function is not a value")
                 .at(node.span)
@@ -833,6 +835,56 @@ impl<'a> Context<'a> {
                 Some(true) => return Ok(self.eval(value)?.mark_if(sensitive)),
                 Some(false) => {}
                 None => return Ok(Value::Unknown.mark_if(sensitive)),
+            }
+        }
+        Ok(Value::Null.mark_if(sensitive))
+    }
+
+    /// `(case KEY ((DATUM...) EXPRESSION) ... [(else EXPRESSION)])`: the
+    /// expression of the first clause with a datum equal to the key's
+    /// value (data read as `quote` reads them); null when none has. An
+    /// unknown key gives an unknown result, a sensitive one a sensitive
+    /// result.
+    fn case_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        let Some((key, clauses)) = args.split_first() else {
+            return Err(Diagnostic::error(
+                "expected `(case KEY ((DATUM...) EXPRESSION) ... [(else EXPRESSION)])`",
+            )
+            .at(node.span));
+        };
+        let (key, sensitive) = self.eval(key)?.unmark();
+        if key == Value::Unknown {
+            return Ok(Value::Unknown.mark_if(sensitive));
+        }
+        for (i, clause) in clauses.iter().enumerate() {
+            let Some([data, value]) = clause.as_list() else {
+                return Err(
+                    Diagnostic::error("expected a clause `((DATUM...) EXPRESSION)`")
+                        .at(clause.span)
+                        .with_note(
+                            "note: `(case KEY ((DATUM...) EXPRESSION) ... (else EXPRESSION))`",
+                        ),
+                );
+            };
+            if data.as_symbol() == Some("else") {
+                if i + 1 != clauses.len() {
+                    return Err(
+                        Diagnostic::error("`else` must be the last clause of `case`")
+                            .at(clause.span),
+                    );
+                }
+                return Ok(self.eval(value)?.mark_if(sensitive));
+            }
+            let Some(data) = data.as_list() else {
+                return Err(Diagnostic::error(format!(
+                    "expected the list of data of a clause, found {}",
+                    data.describe()
+                ))
+                .at(data.span)
+                .with_note("help: even one datum is in a list: `((\"a\") EXPRESSION)`"));
+            };
+            if data.iter().any(|d| quote(d) == key) {
+                return Ok(self.eval(value)?.mark_if(sensitive));
             }
         }
         Ok(Value::Null.mark_if(sensitive))

@@ -22,6 +22,9 @@ const DECLARATIONS: &str = r#"
 (define inc (adder 1))
 (define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
 (define (compose f g) (lambda (x) (f (g x))))
+(define (greet name (greeting "hello")) (string-append greeting " " name))
+(define (sum-all . xs) (reduce + 0 xs))
+(define (tagged name (n 1) . more) (list name n more))
 "#;
 
 /// `secret` a sensitive string, `xs` the list 1 2 3, `obj` a map with a
