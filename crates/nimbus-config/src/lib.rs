@@ -205,6 +205,7 @@ fn parse_module_in(
     // far cheaper than that walk over a large module).
     let mut mentions_self = false;
     let mut backends = Vec::new();
+    let mut read = Vec::with_capacity(files.len());
     for (path, text, invalid) in files {
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
         let language = Language::of(&path).unwrap_or(Language::Nim);
@@ -230,6 +231,23 @@ fn parse_module_in(
                 parsed.nodes
             }
         };
+        read.push((file_dir, nodes));
+    }
+    // Macros are the module's, wherever they are written: every file's
+    // `define-syntax` forms are taken out first, then every use expanded.
+    let reserved = |name: &str| {
+        SPECIAL_FORMS.contains(&name)
+            || BLOCK_FORMS.contains(&name)
+            || matches!(name, "define-syntax" | "syntax-rules" | "else")
+    };
+    let sources_ref: &SourceMap = sources;
+    let locate = |span| relative_location(sources_ref, span, root);
+    let mut expander = nimbus_syntax::macros::Expander::new(&reserved, &locate);
+    for (_, nodes) in &mut read {
+        expander.collect(nodes, diagnostics);
+    }
+    let first_later = diagnostics.len();
+    for (file_dir, nodes) in read {
         let mut parser = parse::Parser {
             module: &mut module,
             diagnostics,
@@ -237,7 +255,14 @@ fn parse_module_in(
             backends: &mut backends,
         };
         for node in nodes {
-            parser.top_level(node);
+            if expander.is_empty() {
+                parser.top_level(node);
+                continue;
+            }
+            match expander.expand(node) {
+                Ok(node) => parser.top_level(node),
+                Err(d) => parser.diagnostics.push(d),
+            }
         }
     }
     parse::apply_required_providers(&mut module);
@@ -246,6 +271,14 @@ fn parse_module_in(
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
     parse::check_conditions(&module, mentions_self, diagnostics);
+    // A problem found in a macro's template names the uses expanding it.
+    if !expander.is_empty() {
+        for d in &mut diagnostics[first_later..] {
+            if let Some(span) = d.span {
+                d.notes.extend(expander.notes_for(span));
+            }
+        }
+    }
     module
 }
 
@@ -751,6 +784,143 @@ mod tests {
             messages(files),
             ["expected a form such as `(resource ...)` at the top level, found a number"]
         );
+    }
+
+    const BUCKET_PAIR: &str = r#"(define-syntax bucket-pair
+  (syntax-rules (logs)
+    ((_ name (logs log-name) (tag value) ...)
+     (begin
+       (resource s3-bucket name (bucket name) (tags (tag value) ...))
+       (resource s3-bucket log-name (bucket (string-append name "-logs")))))))
+"#;
+
+    #[test]
+    fn a_macro_writes_resources() {
+        let files = MemoryFiles::default()
+            .with("/p/macros.nim", BUCKET_PAIR)
+            .with(
+                "/p/main.nim",
+                "(bucket-pair \"web\" (logs \"web-logs\") (team \"a\") (env \"b\"))\n(bucket-pair \"api\" (logs \"api-logs\"))",
+            );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        let names: Vec<&str> = config
+            .root()
+            .resources
+            .iter()
+            .map(|r| r.name.text.as_str())
+            .collect();
+        assert_eq!(names, ["web", "web-logs", "api", "api-logs"]);
+        let tags = &config.root().resources[0].attributes[1];
+        assert_eq!(tags.args.len(), 2);
+    }
+
+    #[test]
+    fn macro_errors_name_the_expansion() {
+        // No rule matches: at the use, with where the macro is.
+        let files = MemoryFiles::default()
+            .with("/p/macros.nim", BUCKET_PAIR)
+            .with("/p/main.nim", "(locals (a 1))\n(bucket-pair \"web\")");
+        let (_, diags) = load(Path::new("/p"), &files);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            diags[0].message,
+            "no rule of macro `bucket-pair` matches this use"
+        );
+        assert_eq!(
+            diags[0].notes,
+            ["note: macro `bucket-pair` is defined at macros.nim:1:1"]
+        );
+        // A problem of the template's text names the use expanding it.
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(define-syntax bad (syntax-rules () ((_ n) (resource s3-bucket n (count)))))\n(bad \"x\")",
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0]
+                .notes
+                .contains(&"note: in expansion of macro `bad` at main.nim:2:1".to_string()),
+            "{diags:?}"
+        );
+        // Nested uses: the note of each expansion.
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(define-syntax inner (syntax-rules () ((_ a) a)))\n(define-syntax outer (syntax-rules () ((_) (inner))))\n(locals (x (outer)))",
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        assert_eq!(
+            diags[0].message,
+            "no rule of macro `inner` matches this use"
+        );
+        assert!(
+            diags[0]
+                .notes
+                .contains(&"note: in expansion of macro `outer` at main.nim:3:12".to_string()),
+            "{diags:?}"
+        );
+    }
+
+    #[test]
+    fn refuses_wrong_macros() {
+        for (text, message) in [
+            (
+                "(define-syntax resource (syntax-rules () ((_) 1)))",
+                "`resource` is a form of the language",
+            ),
+            (
+                "(define-syntax if (syntax-rules () ((_) 1)))",
+                "`if` is a form of the language",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_) 1)))\n(define-syntax m (syntax-rules () ((_) 1)))",
+                "duplicate macro `m`",
+            ),
+            (
+                "(define-syntax m (lambda (x) x))",
+                "expected `(define-syntax NAME (syntax-rules",
+            ),
+            (
+                "(define-syntax m (syntax-rules x ((_) 1)))",
+                "expected the list of literals",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_ a a) 1)))",
+                "pattern variable `a` appears twice",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_ ... a) 1)))",
+                "`...` must follow a pattern",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_ a ... b ...) 1)))",
+                "`...` must follow a pattern, once per list",
+            ),
+            (
+                "(define-syntax m (syntax-rules () (x 1)))",
+                "a pattern is a list",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_))))",
+                "expected a rule `(PATTERN TEMPLATE)`",
+            ),
+            (
+                "(define-syntax \"m\" (syntax-rules ()))",
+                "expected a macro name",
+            ),
+            (
+                "(begin (define-syntax m (syntax-rules ())))",
+                "`define-syntax` must stand at the top level",
+            ),
+        ] {
+            let files = MemoryFiles::default().with("/p/main.nim", text);
+            let got = messages(files);
+            assert!(
+                got.first().is_some_and(|m| m.starts_with(message)),
+                "{text}: {got:?}"
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub const BLOCK_FORMS: &[&str] = &[
     "define",
     "define-infrastructure",
     "define-policy",
+    "define-syntax",
     "define-variables",
     "import",
     "include",
@@ -186,6 +187,10 @@ impl Parser<'_> {
             "removed" => self.removed(span, args),
             "import" => self.import_block(span, args),
             "define" => self.definition(span, args),
+            "define-syntax" => self.error(
+                span,
+                "`define-syntax` must stand at the top level of a file, outside any other form",
+            ),
             // R7RS: `begin` at the top level splices its forms, so one
             // macro use can write several blocks.
             "begin" => {

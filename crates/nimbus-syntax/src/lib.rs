@@ -7,6 +7,7 @@
 pub mod diagnostic;
 pub mod format;
 pub mod forms;
+pub mod macros;
 pub mod reader;
 pub mod source;
 pub mod suggest;
