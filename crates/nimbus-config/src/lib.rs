@@ -238,6 +238,7 @@ fn parse_module_in(
     let reserved = |name: &str| {
         SPECIAL_FORMS.contains(&name)
             || BLOCK_FORMS.contains(&name)
+            || nimbus_stdlib::lookup(name).is_some()
             || matches!(name, "define-syntax" | "syntax-rules" | "else")
     };
     let sources_ref: &SourceMap = sources;
@@ -273,6 +274,21 @@ fn parse_module_in(
     parse::check_conditions(&module, mentions_self, diagnostics);
     // A problem found in a macro's template names the uses expanding it.
     if !expander.is_empty() {
+        for definition in &module.definitions {
+            if let Some(at) = expander.macro_span(&definition.name.text) {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{}` is both a macro and a definition",
+                        definition.name.text
+                    ))
+                    .at(definition.name.span)
+                    .with_note(format!(
+                        "note: the macro is defined at {}",
+                        relative_location(sources, at, root)
+                    )),
+                );
+            }
+        }
         for d in &mut diagnostics[first_later..] {
             if let Some(span) = d.span {
                 d.notes.extend(expander.notes_for(span));

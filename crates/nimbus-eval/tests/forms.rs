@@ -1,7 +1,9 @@
 //! The special forms the HCL front end lowers to, and `.nim` users write
 //! too (`for`, `for-map`, `get`, `try`, `can`, `apply`, `path-*`,
-//! `terraform-workspace`, `lambda`, `cond`, the higher-order forms and
-//! the module's `define`s), driven by `forms.cases`: one case a line,
+//! `terraform-workspace`, `lambda`, `cond`, `case`, `letrec`, optional
+//! and rest parameters, `quasiquote`, `syntax-rules` macros, the
+//! higher-order forms and the module's `define`s), driven by
+//! `forms.cases`: one case a line,
 //! `EXPRESSION => EXPECTED`, where EXPECTED is an expression giving the
 //! same value, `unknown`, `sensitive EXPRESSION` (the value with an outer
 //! sensitive mark), or `error: MESSAGE` (the start of the error).

@@ -35,6 +35,7 @@ use crate::diagnostic::Diagnostic;
 use crate::reader::{MAX_DEPTH, Node, NodeKind, Symbol};
 use crate::source::Span;
 use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// How deep macro uses may nest (a use in an expansion is one deeper).
 pub const MAX_EXPANSION_DEPTH: usize = 64;
@@ -67,7 +68,7 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 
 /// The macros of one module and the expansions made so far.
 pub struct Expander<'a> {
-    macros: HashMap<Symbol, Macro>,
+    macros: HashMap<Symbol, Rc<Macro>>,
     /// Names a macro cannot take (the forms the language has).
     reserved: &'a dyn Fn(&str) -> bool,
     /// A span as `FILE:LINE:COL`, for notes.
@@ -91,6 +92,11 @@ impl<'a> Expander<'a> {
             renames: 0,
             uses: HashMap::new(),
         }
+    }
+
+    /// Whether `name` is a macro, and where it is defined.
+    pub fn macro_span(&self, name: &str) -> Option<Span> {
+        self.macros.get(name).map(|m| m.span)
     }
 
     /// Whether no macro is defined (then nothing needs expanding).
@@ -181,11 +187,11 @@ impl<'a> Expander<'a> {
         }
         self.macros.insert(
             Symbol::new(name_text),
-            Macro {
+            Rc::new(Macro {
                 literals: names,
                 rules: out,
                 span: form.span,
-            },
+            }),
         );
         Ok(())
     }
@@ -240,7 +246,7 @@ impl<'a> Expander<'a> {
 
     /// The expansion of one use by the first matching rule.
     fn apply(&mut self, name: &Symbol, node: &Node, level: usize) -> Result<Node> {
-        let Some(m) = self.macros.get(name).cloned() else {
+        let Some(m) = self.macros.get(name).map(Rc::clone) else {
             return Ok(node.clone());
         };
         let in_expansion = |d: Diagnostic, locate: &dyn Fn(Span) -> String| {
