@@ -272,7 +272,9 @@ fn parse_module_in(
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
     parse::check_conditions(&module, mentions_self, diagnostics);
-    // A problem found in a macro's template names the uses expanding it.
+    // A problem found in a macro's template names the uses expanding it,
+    // now and (through the source map) whenever it is rendered later.
+    let macro_uses = expander.uses();
     if !expander.is_empty() {
         for definition in &module.definitions {
             if let Some(at) = expander.macro_span(&definition.name.text) {
@@ -294,6 +296,9 @@ fn parse_module_in(
                 d.notes.extend(expander.notes_for(span));
             }
         }
+    }
+    for uses in macro_uses {
+        sources.record_macro_uses(uses);
     }
     module
 }
@@ -883,11 +888,11 @@ mod tests {
         for (text, message) in [
             (
                 "(define-syntax resource (syntax-rules () ((_) 1)))",
-                "`resource` is a form of the language",
+                "`resource` is a form or function of the language",
             ),
             (
                 "(define-syntax if (syntax-rules () ((_) 1)))",
-                "`if` is a form of the language",
+                "`if` is a form or function of the language",
             ),
             (
                 "(define-syntax m (syntax-rules () ((_) 1)))\n(define-syntax m (syntax-rules () ((_) 1)))",

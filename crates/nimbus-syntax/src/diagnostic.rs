@@ -181,6 +181,16 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic, color: bool) -> String {
     for note in &diag.notes {
         let _ = writeln!(out, "{} {blue}={reset} {note}", " ".repeat(gutter));
     }
+    // A place in a macro's template: the uses it was expanded at, unless
+    // a note already names them.
+    if let Some(span) = diag.span {
+        for (name, note) in sources.expansion_notes(span) {
+            let prefix = format!("note: in expansion of macro `{name}`");
+            if !diag.notes.iter().any(|n| n.starts_with(&prefix)) {
+                let _ = writeln!(out, "{} {blue}={reset} {note}", " ".repeat(gutter));
+            }
+        }
+    }
     out
 }
 

@@ -133,7 +133,7 @@ impl<'a> Expander<'a> {
         };
         if (self.reserved)(name_text) || name_text == ELLIPSIS {
             return Err(Diagnostic::error(format!(
-                "`{name_text}` is a form of the language: a macro cannot take its name"
+                "`{name_text}` is a form or function of the language: a macro cannot take its name"
             ))
             .at(name.span));
         }
@@ -409,6 +409,23 @@ impl<'a> Expander<'a> {
             self.repeat(item, &inner, renamed, suffix, levels - 1, out)?;
         }
         Ok(())
+    }
+
+    /// Every macro that was used, with its uses, for the source map.
+    pub fn uses(&self) -> Vec<crate::source::MacroUses> {
+        let mut out: Vec<crate::source::MacroUses> = self
+            .uses
+            .iter()
+            .filter_map(|(name, uses)| {
+                self.macros.get(name).map(|m| crate::source::MacroUses {
+                    name: name.to_string(),
+                    definition: m.span,
+                    uses: uses.clone(),
+                })
+            })
+            .collect();
+        out.sort_by_key(|m| (m.definition.file, m.definition.start));
+        out
     }
 
     /// Notes for a diagnostic of a later pass located inside a macro's
