@@ -436,6 +436,19 @@ fn errors_in_a_macro_expansion_name_the_uses() {
         .no_panic()
         .stderr_has("main.nim:6:")
         .stderr_has("in expansion of macro `data-pair` at main.nim:8:1, main.nim:9:1");
+    let run = w.run(&["validate", "--json"]);
+    let notes: Vec<String> = run
+        .events_of("diagnostic")
+        .iter()
+        .flat_map(|e| e["notes"].as_array().cloned().unwrap_or_default())
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    assert!(
+        notes.contains(
+            &"note: in expansion of macro `data-pair` at main.nim:8:1, main.nim:9:1".to_string()
+        ),
+        "{notes:?}"
+    );
     w.write(
         "main.nim",
         r#"(define-syntax single (syntax-rules () ((_ name v) (resource terraform-data name (input v)))))
