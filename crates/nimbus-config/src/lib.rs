@@ -293,7 +293,13 @@ fn parse_module_in(
         }
         for d in &mut diagnostics[first_later..] {
             if let Some(span) = d.span {
-                d.notes.extend(expander.notes_for(span));
+                for note in expander.notes_for(span) {
+                    // An error of the expansion itself already names its use.
+                    let about = note.split(" at ").next().unwrap_or_default();
+                    if !d.notes.iter().any(|n| n.starts_with(about)) {
+                        d.notes.push(note);
+                    }
+                }
             }
         }
     }
@@ -881,6 +887,12 @@ mod tests {
                 .contains(&"note: in expansion of macro `outer` at main.nim:3:12".to_string()),
             "{diags:?}"
         );
+        let about_outer = diags[0]
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("note: in expansion of macro `outer`"))
+            .count();
+        assert_eq!(about_outer, 1, "{diags:?}");
     }
 
     #[test]

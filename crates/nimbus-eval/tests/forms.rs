@@ -44,6 +44,8 @@ const DECLARATIONS: &str = r#"
 (define-syntax grow (syntax-rules () ((_ x) (grow (x x)))))
 (define-syntax unrepeated (syntax-rules () ((_ x ...) (list x))))
 (define-syntax mismatched (syntax-rules () ((_ (a ...) (b ...)) (list (list a b) ...))))
+(define-syntax add-each (syntax-rules () ((_ k e) (for ((x e)) (+ x k)))))
+(define-syntax call-with (syntax-rules () ((_ v body) ((lambda (y) body) v))))
 (define-syntax quoted-kv (syntax-rules () ((_ k v) `(map (k ,v)))))
 "#;
 
