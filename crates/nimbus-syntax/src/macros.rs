@@ -222,10 +222,11 @@ impl<'a> Expander<'a> {
                 self.uses.entry(name.clone()).or_default().push(use_span);
                 let expanded = self.apply(&name, &node, level)?;
                 return self.expand_node(expanded, depth + 1, level).map_err(|d| {
-                    d.with_note(format!(
+                    let note = format!(
                         "note: in expansion of macro `{name}` at {}",
                         (self.locate)(use_span)
-                    ))
+                    );
+                    expansion_note(d, note)
                 });
             }
             _ => {}
@@ -454,6 +455,30 @@ impl<'a> Expander<'a> {
     }
 }
 
+/// Adds the note of one more enclosing expansion to an error, innermost
+/// first: a note equal to the one before is left out (a recursive macro
+/// repeats its own), and past five only the outermost is kept, replacing
+/// the last intermediate one.
+fn expansion_note(mut d: Diagnostic, note: String) -> Diagnostic {
+    if d.notes.last() == Some(&note) {
+        return d;
+    }
+    let chain = d
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("note: in expansion of macro"))
+        .count();
+    if chain >= 5
+        && d.notes
+            .last()
+            .is_some_and(|n| n.starts_with("note: in expansion of macro"))
+    {
+        d.notes.pop();
+    }
+    d.notes.push(note);
+    d
+}
+
 /// Checks a pattern: at most one `...` per list, after an element; no
 /// variable twice.
 fn check_pattern(
@@ -673,5 +698,27 @@ fn tree_depth(node: &Node) -> usize {
     match &node.kind {
         NodeKind::List(items) => 1 + items.iter().map(tree_depth).max().unwrap_or(0),
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expansion_notes_stay_short() {
+        let mut d = Diagnostic::error("e").with_note("help: first");
+        for i in 0..10 {
+            for _ in 0..3 {
+                d = expansion_note(d, format!("note: in expansion of macro `m{i}` at f:{i}:1"));
+            }
+        }
+        let expected: Vec<String> = std::iter::once("help: first".to_string())
+            .chain((0..4).map(|i| format!("note: in expansion of macro `m{i}` at f:{i}:1")))
+            .chain(std::iter::once(
+                "note: in expansion of macro `m9` at f:9:1".to_string(),
+            ))
+            .collect();
+        assert_eq!(d.notes, expected);
     }
 }
