@@ -211,7 +211,12 @@ fn parse_module_in(
         let language = Language::of(&path).unwrap_or(Language::Nim);
         mentions_self |= text.contains("self");
         let id = sources.add(path, text);
-        diagnostics.extend(invalid.map(|invalid| invalid.diagnostic(id)));
+        // The file's own diagnostics, reported when it is parsed: each
+        // file's problems stay together, in the order of the files.
+        let mut own: Vec<Diagnostic> = invalid
+            .map(|invalid| invalid.diagnostic(id))
+            .into_iter()
+            .collect();
         // Every language comes to the same forms: everything after this
         // point is shared.
         let text = &sources.file(id).text;
@@ -222,16 +227,16 @@ fn parse_module_in(
                 } else {
                     nimbus_hcl::lower_json(id, text)
                 };
-                diagnostics.extend(lowered.diagnostics);
+                own.extend(lowered.diagnostics);
                 lowered.forms
             }
             Language::Nim => {
                 let parsed = nimbus_syntax::read(id, text);
-                diagnostics.extend(parsed.diagnostics);
+                own.extend(parsed.diagnostics);
                 parsed.nodes
             }
         };
-        read.push((file_dir, nodes));
+        read.push((file_dir, nodes, own));
     }
     // Macros are the module's, wherever they are written: every file's
     // `define-syntax` forms are taken out first, then every use expanded.
@@ -244,11 +249,12 @@ fn parse_module_in(
     let sources_ref: &SourceMap = sources;
     let locate = |span| relative_location(sources_ref, span, root);
     let mut expander = nimbus_syntax::macros::Expander::new(&reserved, &locate);
-    for (_, nodes) in &mut read {
-        expander.collect(nodes, diagnostics);
+    for (_, nodes, own) in &mut read {
+        expander.collect(nodes, own);
     }
     let first_later = diagnostics.len();
-    for (file_dir, nodes) in read {
+    for (file_dir, nodes, own) in read {
+        diagnostics.extend(own);
         let mut parser = parse::Parser {
             module: &mut module,
             diagnostics,
