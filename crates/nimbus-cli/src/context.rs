@@ -570,5 +570,9 @@ pub(crate) fn relativize(sources: &SourceMap, dir: &Path) -> SourceMap {
             .to_path_buf();
         out.add(shown, file.text.clone());
     }
+    // The same files in the same order: the macros' spans stay valid.
+    for uses in sources.macro_uses() {
+        out.record_macro_uses(uses.clone());
+    }
     out
 }

@@ -189,7 +189,7 @@ impl Output {
                         "code": d.code.as_ref().map(|c| c.as_str()),
                         "message": d.message,
                         "location": location,
-                        "notes": d.notes,
+                        "notes": d.notes_in(sources),
                     }),
                 );
             }

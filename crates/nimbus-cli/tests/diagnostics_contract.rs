@@ -411,3 +411,53 @@ fn every_provider_error_and_warning_reaches_the_user() {
         .success()
         .stderr_has("warning: terraform-data.warned: test warning");
 }
+
+/// A wrong attribute written by a macro's template is reported in the
+/// template, with a note naming each use that expanded it; an argument
+/// the use passes is reported at the use.
+#[test]
+fn errors_in_a_macro_expansion_name_the_uses() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(define-syntax data-pair
+  (syntax-rules ()
+    ((_ name copy v)
+     (begin
+       (resource terraform-data name (input v))
+       (resource terraform-data copy (inptu v))))))
+
+(data-pair "a" "a-copy" 1)
+(data-pair "b" "b-copy" 2)
+"#,
+    );
+    w.run(&["validate"])
+        .failure()
+        .no_panic()
+        .stderr_has("main.nim:6:")
+        .stderr_has("in expansion of macro `data-pair` at main.nim:8:1, main.nim:9:1");
+    let run = w.run(&["validate", "--json"]);
+    let notes: Vec<String> = run
+        .events_of("diagnostic")
+        .iter()
+        .flat_map(|e| e["notes"].as_array().cloned().unwrap_or_default())
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    assert!(
+        notes.contains(
+            &"note: in expansion of macro `data-pair` at main.nim:8:1, main.nim:9:1".to_string()
+        ),
+        "{notes:?}"
+    );
+    w.write(
+        "main.nim",
+        r#"(define-syntax single (syntax-rules () ((_ name v) (resource terraform-data name (input v)))))
+(single "a" (nope 1))
+"#,
+    );
+    w.run(&["validate"])
+        .failure()
+        .no_panic()
+        .stderr_has("unknown function `nope`")
+        .stderr_has("main.nim:2:14");
+}

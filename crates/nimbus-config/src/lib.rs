@@ -15,7 +15,7 @@ pub use model::*;
 pub use parse::refactor::{declares_block, endpoint_block, module_at};
 pub use parse::{
     BACKEND_KINDS, BLOCK_FORMS, META_ARGUMENTS, POLICY_NAMES, POLICY_PREDICATES, POLICY_RULES,
-    SELF, SPECIAL_FORMS, postgres_url_has_password,
+    SELF, SPECIAL_FORMS, parameters, postgres_url_has_password,
 };
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};
@@ -205,12 +205,18 @@ fn parse_module_in(
     // far cheaper than that walk over a large module).
     let mut mentions_self = false;
     let mut backends = Vec::new();
+    let mut read = Vec::with_capacity(files.len());
     for (path, text, invalid) in files {
         let file_dir = path.parent().unwrap_or(dir).to_path_buf();
         let language = Language::of(&path).unwrap_or(Language::Nim);
         mentions_self |= text.contains("self");
         let id = sources.add(path, text);
-        diagnostics.extend(invalid.map(|invalid| invalid.diagnostic(id)));
+        // The file's own diagnostics, reported when it is parsed: each
+        // file's problems stay together, in the order of the files.
+        let mut own: Vec<Diagnostic> = invalid
+            .map(|invalid| invalid.diagnostic(id))
+            .into_iter()
+            .collect();
         // Every language comes to the same forms: everything after this
         // point is shared.
         let text = &sources.file(id).text;
@@ -221,15 +227,34 @@ fn parse_module_in(
                 } else {
                     nimbus_hcl::lower_json(id, text)
                 };
-                diagnostics.extend(lowered.diagnostics);
+                own.extend(lowered.diagnostics);
                 lowered.forms
             }
             Language::Nim => {
                 let parsed = nimbus_syntax::read(id, text);
-                diagnostics.extend(parsed.diagnostics);
+                own.extend(parsed.diagnostics);
                 parsed.nodes
             }
         };
+        read.push((file_dir, nodes, own));
+    }
+    // Macros are the module's, wherever they are written: every file's
+    // `define-syntax` forms are taken out first, then every use expanded.
+    let reserved = |name: &str| {
+        SPECIAL_FORMS.contains(&name)
+            || BLOCK_FORMS.contains(&name)
+            || nimbus_stdlib::lookup(name).is_some()
+            || matches!(name, "define-syntax" | "syntax-rules" | "else")
+    };
+    let sources_ref: &SourceMap = sources;
+    let locate = |span| relative_location(sources_ref, span, root);
+    let mut expander = nimbus_syntax::macros::Expander::new(&reserved, &locate);
+    for (_, nodes, own) in &mut read {
+        expander.collect(nodes, own);
+    }
+    let first_later = diagnostics.len();
+    for (file_dir, nodes, own) in read {
+        diagnostics.extend(own);
         let mut parser = parse::Parser {
             module: &mut module,
             diagnostics,
@@ -237,7 +262,14 @@ fn parse_module_in(
             backends: &mut backends,
         };
         for node in nodes {
-            parser.top_level(node);
+            if expander.is_empty() {
+                parser.top_level(node);
+                continue;
+            }
+            match expander.expand(node) {
+                Ok(node) => parser.top_level(node),
+                Err(d) => parser.diagnostics.push(d),
+            }
         }
     }
     parse::apply_required_providers(&mut module);
@@ -246,6 +278,40 @@ fn parse_module_in(
     parse::check_dependencies(&module, diagnostics);
     parse::check_policy_conditions(&module, diagnostics);
     parse::check_conditions(&module, mentions_self, diagnostics);
+    // A problem found in a macro's template names the uses expanding it,
+    // now and (through the source map) whenever it is rendered later.
+    let macro_uses = expander.uses();
+    if !expander.is_empty() {
+        for definition in &module.definitions {
+            if let Some(at) = expander.macro_span(&definition.name.text) {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{}` is both a macro and a definition",
+                        definition.name.text
+                    ))
+                    .at(definition.name.span)
+                    .with_note(format!(
+                        "note: the macro is defined at {}",
+                        relative_location(sources, at, root)
+                    )),
+                );
+            }
+        }
+        for d in &mut diagnostics[first_later..] {
+            if let Some(span) = d.span {
+                for note in expander.notes_for(span) {
+                    // An error of the expansion itself already names its use.
+                    let about = note.split(" at ").next().unwrap_or_default();
+                    if !d.notes.iter().any(|n| n.starts_with(about)) {
+                        d.notes.push(note);
+                    }
+                }
+            }
+        }
+    }
+    for uses in macro_uses {
+        sources.record_macro_uses(uses);
+    }
     module
 }
 
@@ -730,10 +796,170 @@ mod tests {
         let params: Vec<&str> = defs[1]
             .parameters
             .iter()
-            .flatten()
+            .flat_map(|p| p.names())
             .map(|p| p.text.as_str())
             .collect();
         assert_eq!(params, ["x"]);
+    }
+
+    #[test]
+    fn begin_splices_its_forms_at_the_top_level() {
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(begin (define a 1) (begin (locals (x 1)) (locals (y 2))))\n(begin)",
+        );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(config.root().definitions.len(), 1);
+        assert_eq!(config.root().locals.len(), 2);
+        let files = MemoryFiles::default().with("/p/main.nim", "(begin (locals (x 1)) 5)");
+        assert_eq!(
+            messages(files),
+            ["expected a form such as `(resource ...)` at the top level, found a number"]
+        );
+    }
+
+    const BUCKET_PAIR: &str = r#"(define-syntax bucket-pair
+  (syntax-rules (logs)
+    ((_ name (logs log-name) (tag value) ...)
+     (begin
+       (resource s3-bucket name (bucket name) (tags (tag value) ...))
+       (resource s3-bucket log-name (bucket (string-append name "-logs")))))))
+"#;
+
+    #[test]
+    fn a_macro_writes_resources() {
+        let files = MemoryFiles::default()
+            .with("/p/macros.nim", BUCKET_PAIR)
+            .with(
+                "/p/main.nim",
+                "(bucket-pair \"web\" (logs \"web-logs\") (team \"a\") (env \"b\"))\n(bucket-pair \"api\" (logs \"api-logs\"))",
+            );
+        let (config, diags) = load(Path::new("/p"), &files);
+        assert!(diags.is_empty(), "{diags:?}");
+        let names: Vec<&str> = config
+            .root()
+            .resources
+            .iter()
+            .map(|r| r.name.text.as_str())
+            .collect();
+        assert_eq!(names, ["web", "web-logs", "api", "api-logs"]);
+        let tags = &config.root().resources[0].attributes[1];
+        assert_eq!(tags.args.len(), 2);
+    }
+
+    #[test]
+    fn macro_errors_name_the_expansion() {
+        // No rule matches: at the use, with where the macro is.
+        let files = MemoryFiles::default()
+            .with("/p/macros.nim", BUCKET_PAIR)
+            .with("/p/main.nim", "(locals (a 1))\n(bucket-pair \"web\")");
+        let (_, diags) = load(Path::new("/p"), &files);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            diags[0].message,
+            "no rule of macro `bucket-pair` matches this use"
+        );
+        assert_eq!(
+            diags[0].notes,
+            ["note: macro `bucket-pair` is defined at macros.nim:1:1"]
+        );
+        // A problem of the template's text names the use expanding it.
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(define-syntax bad (syntax-rules () ((_ n) (resource s3-bucket n (count)))))\n(bad \"x\")",
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0]
+                .notes
+                .contains(&"note: in expansion of macro `bad` at main.nim:2:1".to_string()),
+            "{diags:?}"
+        );
+        // Nested uses: the note of each expansion.
+        let files = MemoryFiles::default().with(
+            "/p/main.nim",
+            "(define-syntax inner (syntax-rules () ((_ a) a)))\n(define-syntax outer (syntax-rules () ((_) (inner))))\n(locals (x (outer)))",
+        );
+        let (_, diags) = load(Path::new("/p"), &files);
+        assert_eq!(
+            diags[0].message,
+            "no rule of macro `inner` matches this use"
+        );
+        assert!(
+            diags[0]
+                .notes
+                .contains(&"note: in expansion of macro `outer` at main.nim:3:12".to_string()),
+            "{diags:?}"
+        );
+        let about_outer = diags[0]
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("note: in expansion of macro `outer`"))
+            .count();
+        assert_eq!(about_outer, 1, "{diags:?}");
+    }
+
+    #[test]
+    fn refuses_wrong_macros() {
+        for (text, message) in [
+            (
+                "(define-syntax resource (syntax-rules () ((_) 1)))",
+                "`resource` is a form or function of the language",
+            ),
+            (
+                "(define-syntax if (syntax-rules () ((_) 1)))",
+                "`if` is a form or function of the language",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_) 1)))\n(define-syntax m (syntax-rules () ((_) 1)))",
+                "duplicate macro `m`",
+            ),
+            (
+                "(define-syntax m (lambda (x) x))",
+                "expected `(define-syntax NAME (syntax-rules",
+            ),
+            (
+                "(define-syntax m (syntax-rules x ((_) 1)))",
+                "expected the list of literals",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_ a a) 1)))",
+                "pattern variable `a` appears twice",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_ ... a) 1)))",
+                "`...` must follow a pattern",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_ a ... b ...) 1)))",
+                "`...` must follow a pattern, once per list",
+            ),
+            (
+                "(define-syntax m (syntax-rules () (x 1)))",
+                "a pattern is a list",
+            ),
+            (
+                "(define-syntax m (syntax-rules () ((_))))",
+                "expected a rule `(PATTERN TEMPLATE)`",
+            ),
+            (
+                "(define-syntax \"m\" (syntax-rules ()))",
+                "expected a macro name",
+            ),
+            (
+                "(begin (define-syntax m (syntax-rules ())))",
+                "`define-syntax` must stand at the top level",
+            ),
+        ] {
+            let files = MemoryFiles::default().with("/p/main.nim", text);
+            let got = messages(files);
+            assert!(
+                got.first().is_some_and(|m| m.starts_with(message)),
+                "{text}: {got:?}"
+            );
+        }
     }
 
     #[test]
@@ -748,6 +974,21 @@ mod tests {
                 "a definition cannot use `var`",
             ),
             ("(define (f x x) x)", "duplicate parameter `x`"),
+            ("(define (f x (y 1) . x) x)", "duplicate parameter `x`"),
+            (
+                "(define (f (y 1) x) x)",
+                "a required parameter cannot follow",
+            ),
+            ("(define (f . ) 1)", "expected one name after `.`"),
+            ("(define (f . a b) 1)", "expected one name after `.`"),
+            (
+                "(define (f (y)) 1)",
+                "expected an optional parameter `(NAME DEFAULT)`",
+            ),
+            (
+                "(define (f (y (var v))) 1)",
+                "a definition cannot use `var`",
+            ),
             ("(define (f \"x\") 1)", "expected a parameter name, found"),
             ("(define upper 1)", "`upper` is a built-in form or function"),
             ("(define map 1)", "`map` is a built-in form or function"),

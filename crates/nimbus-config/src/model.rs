@@ -522,10 +522,34 @@ impl S3Lock {
 pub struct Definition {
     pub name: Name,
     /// `None` for `(define NAME EXPRESSION)`; the parameters of a function.
-    pub parameters: Option<Vec<Name>>,
+    pub parameters: Option<Parameters>,
     /// The expression, or the function's body.
     pub body: Node,
     pub span: Span,
+}
+
+/// The parameters of a function (`define` or `lambda`):
+/// `(a b (c DEFAULT) . rest)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parameters {
+    /// Names that every call gives.
+    pub required: Vec<Name>,
+    /// `(NAME DEFAULT)`: a call may leave them out, from the right; the
+    /// DEFAULT expression is evaluated at the call, seeing the parameters
+    /// before it.
+    pub optional: Vec<(Name, Node)>,
+    /// After a `.`: the list of the remaining arguments.
+    pub rest: Option<Name>,
+}
+
+impl Parameters {
+    /// Every parameter's name, in order.
+    pub fn names(&self) -> impl Iterator<Item = &Name> {
+        self.required
+            .iter()
+            .chain(self.optional.iter().map(|(n, _)| n))
+            .chain(self.rest.iter())
+    }
 }
 
 impl Module {

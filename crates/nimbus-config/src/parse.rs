@@ -14,11 +14,13 @@ pub use backend::{BACKEND_KINDS, postgres_url_has_password};
 /// Forms allowed at the top level of a file or inside `define-infrastructure`.
 pub const BLOCK_FORMS: &[&str] = &[
     "backend",
+    "begin",
     "check",
     "data",
     "define",
     "define-infrastructure",
     "define-policy",
+    "define-syntax",
     "define-variables",
     "import",
     "include",
@@ -185,6 +187,17 @@ impl Parser<'_> {
             "removed" => self.removed(span, args),
             "import" => self.import_block(span, args),
             "define" => self.definition(span, args),
+            "define-syntax" => self.error(
+                span,
+                "`define-syntax` must stand at the top level of a file, outside any other form",
+            ),
+            // R7RS: `begin` at the top level splices its forms, so one
+            // macro use can write several blocks.
+            "begin" => {
+                for child in args {
+                    self.top_level(child);
+                }
+            }
             "backend" => self.backend(span, args),
             _ => self.policy(span, args),
         }
@@ -520,18 +533,13 @@ impl Parser<'_> {
                 let Some(name) = self.symbol_name(head, "function name") else {
                     return;
                 };
-                let mut names: Vec<Name> = Vec::with_capacity(params.len());
-                for param in params {
-                    let Some(p) = self.symbol_name(param, "parameter name") else {
-                        return;
-                    };
-                    if names.iter().any(|n| n.text == p.text) {
-                        self.error(p.span, format!("duplicate parameter `{}`", p.text));
+                match parameters(params) {
+                    Ok(p) => (name, Some(p)),
+                    Err(d) => {
+                        self.diagnostics.push(d);
                         return;
                     }
-                    names.push(p);
                 }
-                (name, Some(names))
             }
             None => match self.symbol_name(&target, "definition name") {
                 Some(name) => (name, None),
@@ -553,10 +561,13 @@ impl Parser<'_> {
         // A body sees only its parameters, other definitions and the
         // built-ins: declarations come in as arguments.
         let mut refused = Vec::new();
-        for head in ["ref", "var", "local", "module-output", "module-outputs"] {
-            each_form(&body, head, &mut |items| {
-                refused.push((head, items[0].span))
-            });
+        let defaults = parameters
+            .iter()
+            .flat_map(|p| p.optional.iter().map(|(_, d)| d));
+        for node in std::iter::once(&body).chain(defaults) {
+            for head in ["ref", "var", "local", "module-output", "module-outputs"] {
+                each_form(node, head, &mut |items| refused.push((head, items[0].span)));
+            }
         }
         refused.sort_by_key(|(_, s)| s.start);
         if let Some((head, at)) = refused.first() {
@@ -1718,6 +1729,68 @@ fn check_calls(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
 
 /// Calls `f` with the items of every list form headed by the symbol
 /// `head` inside `node` (not inside `quote`).
+/// The parameters of a function, `define`'s or `lambda`'s:
+/// `(NAME... (NAME DEFAULT)... [. REST])`. Optional parameters follow the
+/// required ones; a `.` is followed by exactly one name.
+pub fn parameters(list: &[Node]) -> Result<Parameters, Diagnostic> {
+    let mut out = Parameters::default();
+    let name = |n: &Node| match n.as_symbol() {
+        Some(text) if text != "." => Ok(Name {
+            text: text.to_string(),
+            span: n.span,
+        }),
+        _ => Err(
+            Diagnostic::error(format!("expected a parameter name, found {}", n.describe()))
+                .at(n.span)
+                .with_note("note: parameters are `(NAME... (NAME DEFAULT)... . REST)`"),
+        ),
+    };
+    let mut i = 0;
+    while i < list.len() {
+        let node = &list[i];
+        if node.as_symbol() == Some(".") {
+            let [rest] = &list[i + 1..] else {
+                return Err(Diagnostic::error(
+                    "expected one name after `.`: the list of the remaining arguments",
+                )
+                .at(node.span));
+            };
+            out.rest = Some(name(rest)?);
+            break;
+        }
+        match node.as_list() {
+            Some([n, default]) => out.optional.push((name(n)?, default.clone())),
+            Some(_) => {
+                return Err(
+                    Diagnostic::error("expected an optional parameter `(NAME DEFAULT)`")
+                        .at(node.span),
+                );
+            }
+            None if !out.optional.is_empty() => {
+                let n = name(node)?;
+                return Err(Diagnostic::error(format!(
+                    "a required parameter cannot follow an optional one, found `{}`",
+                    n.text
+                ))
+                .at(n.span)
+                .with_note(
+                    "help: give it a default, `(NAME DEFAULT)`, or move it before the optional ones",
+                ));
+            }
+            None => out.required.push(name(node)?),
+        }
+        i += 1;
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for n in out.names() {
+        if seen.contains(&n.text.as_str()) {
+            return Err(Diagnostic::error(format!("duplicate parameter `{}`", n.text)).at(n.span));
+        }
+        seen.push(&n.text);
+    }
+    Ok(out)
+}
+
 pub(crate) fn each_form(node: &Node, head: &str, f: &mut dyn FnMut(&[Node])) {
     let Some(items) = node.as_list() else {
         return;

@@ -235,6 +235,8 @@ impl<'a> Context<'a> {
             "if" => self.if_form(node, args),
             "let" | "let*" => self.let_form(node, args),
             "cond" => self.cond_form(args),
+            "case" => self.case_form(node, args),
+            "letrec" => self.letrec_form(node, args),
             "when" | "unless" => self.when_form(head == "when", node, args),
             "lambda" => Err(Diagnostic::error("a function is not a value")
                 .at(node.span)
@@ -248,6 +250,12 @@ impl<'a> Context<'a> {
                 [one] => Ok(quote(one)),
                 _ => Err(Diagnostic::error("`quote` takes one datum").at(node.span)),
             },
+            "quasiquote" => self.quasiquote(node, args),
+            "unquote" | "unquote-splicing" => Err(Diagnostic::error(format!(
+                "`{head}` is only allowed inside a quasiquote"
+            ))
+            .at(node.span)
+            .with_note("help: build data with `` `(a ,x ,@xs) ``: `,` and `,@` fill holes in it")),
             "map" | "object" => self.map_form(args),
             "count-index"
             | "each-key"
@@ -832,6 +840,56 @@ impl<'a> Context<'a> {
         Ok(Value::Null.mark_if(sensitive))
     }
 
+    /// `(case KEY ((DATUM...) EXPRESSION) ... [(else EXPRESSION)])`: the
+    /// expression of the first clause with a datum equal to the key's
+    /// value (data read as `quote` reads them); null when none has. An
+    /// unknown key gives an unknown result, a sensitive one a sensitive
+    /// result.
+    fn case_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        let Some((key, clauses)) = args.split_first() else {
+            return Err(Diagnostic::error(
+                "expected `(case KEY ((DATUM...) EXPRESSION) ... [(else EXPRESSION)])`",
+            )
+            .at(node.span));
+        };
+        let (key, sensitive) = self.eval(key)?.unmark();
+        if key == Value::Unknown {
+            return Ok(Value::Unknown.mark_if(sensitive));
+        }
+        for (i, clause) in clauses.iter().enumerate() {
+            let Some([data, value]) = clause.as_list() else {
+                return Err(
+                    Diagnostic::error("expected a clause `((DATUM...) EXPRESSION)`")
+                        .at(clause.span)
+                        .with_note(
+                            "note: `(case KEY ((DATUM...) EXPRESSION) ... (else EXPRESSION))`",
+                        ),
+                );
+            };
+            if data.as_symbol() == Some("else") {
+                if i + 1 != clauses.len() {
+                    return Err(
+                        Diagnostic::error("`else` must be the last clause of `case`")
+                            .at(clause.span),
+                    );
+                }
+                return Ok(self.eval(value)?.mark_if(sensitive));
+            }
+            let Some(data) = data.as_list() else {
+                return Err(Diagnostic::error(format!(
+                    "expected the list of data of a clause, found {}",
+                    data.describe()
+                ))
+                .at(data.span)
+                .with_note("help: even one datum is in a list: `((\"a\") EXPRESSION)`"));
+            };
+            if data.iter().any(|d| quote(d) == key) {
+                return Ok(self.eval(value)?.mark_if(sensitive));
+            }
+        }
+        Ok(Value::Null.mark_if(sensitive))
+    }
+
     /// `(when TEST EXPRESSION)`: the expression if the test holds, else
     /// null; `(unless TEST EXPRESSION)` the reverse.
     fn when_form(&mut self, when: bool, node: &Node, args: &[Node]) -> Result<Value> {
@@ -1382,7 +1440,7 @@ fn step_error(
 }
 
 /// A quoted datum: symbols become strings, lists become lists.
-fn quote(node: &Node) -> Value {
+pub(crate) fn quote(node: &Node) -> Value {
     match &node.kind {
         NodeKind::List(items) => Value::List(items.iter().map(quote).collect()),
         NodeKind::Symbol(s) => Value::String(s.to_string()),

@@ -10,6 +10,7 @@
 //! built-ins it calls.
 
 use crate::expr::Context;
+use nimbus_config::Parameters;
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 use nimbus_value::Value;
 use std::collections::BTreeMap;
@@ -40,12 +41,13 @@ pub(crate) enum Function {
     Closure(Arc<Closure>),
 }
 
-/// A `lambda` with the bindings it saw, or a module's `define`.
+/// A `lambda` with the bindings it saw, a module's `define`, or a
+/// function of a `letrec`.
 #[derive(Debug)]
 pub(crate) struct Closure {
     /// For messages: the definition's name, or `lambda`.
     name: String,
-    parameters: Vec<String>,
+    parameters: Arc<Parameters>,
     body: Body,
     /// The bindings in scope where the `lambda` was written.
     environment: Vec<(String, Bound)>,
@@ -56,6 +58,38 @@ enum Body {
     Lambda(Node),
     /// The body of the module's definition at this position.
     Definition(usize),
+    /// The function at this position of a `letrec`'s group.
+    Recursive(Arc<Group>, usize),
+}
+
+/// The functions of one `letrec`: each sees the bindings around the
+/// `letrec` and every function of the group. They are made again from
+/// here at each call, so no function holds itself.
+#[derive(Debug)]
+pub(crate) struct Group {
+    environment: Vec<(String, Bound)>,
+    members: Vec<(String, Arc<Parameters>, Node)>,
+}
+
+impl Group {
+    fn closure(group: &Arc<Group>, i: usize) -> Function {
+        let (name, parameters, _) = &group.members[i];
+        Function::Closure(Arc::new(Closure {
+            name: name.clone(),
+            parameters: parameters.clone(),
+            body: Body::Recursive(group.clone(), i),
+            environment: Vec::new(),
+        }))
+    }
+
+    /// The bindings a function of the group sees.
+    fn bindings(group: &Arc<Group>) -> Vec<(String, Bound)> {
+        let mut out = group.environment.clone();
+        for (i, (name, _, _)) in group.members.iter().enumerate() {
+            out.push((name.clone(), Bound::Function(Group::closure(group, i))));
+        }
+        out
+    }
 }
 
 impl Bound {
@@ -134,7 +168,7 @@ impl Context<'_> {
         if let Some(parameters) = &definition.parameters {
             return Ok(Bound::Function(Function::Closure(Arc::new(Closure {
                 name: definition.name.text.clone(),
-                parameters: parameters.iter().map(|p| p.text.clone()).collect(),
+                parameters: Arc::new(parameters.clone()),
                 body: Body::Definition(position),
                 environment: Vec::new(),
             }))));
@@ -235,35 +269,81 @@ impl Context<'_> {
     /// `(lambda (PARAMETER...) BODY)`: a function closing over the
     /// bindings in scope.
     pub(crate) fn lambda(&mut self, node: &Node, args: &[Node]) -> Result<Function> {
-        let usage = "expected `(lambda (PARAMETER...) BODY)`";
-        let [parameters, body] = args else {
-            return Err(Diagnostic::error(usage).at(node.span));
-        };
-        let Some(list) = parameters.as_list() else {
-            return Err(Diagnostic::error(usage).at(parameters.span).with_note(
-                "help: the parameters are a list, even a single one: `(lambda (x) ...)`",
-            ));
-        };
-        let mut names: Vec<String> = Vec::with_capacity(list.len());
-        for p in list {
-            let Some(name) = p.as_symbol() else {
-                return Err(Diagnostic::error(format!(
-                    "a parameter must be a name, found {}",
-                    p.describe()
-                ))
-                .at(p.span));
-            };
-            if names.iter().any(|n| n == name) {
-                return Err(Diagnostic::error(format!("duplicate parameter `{name}`")).at(p.span));
-            }
-            names.push(name.to_string());
-        }
+        let (parameters, body) = lambda_parts(node, args)?;
         Ok(Function::Closure(Arc::new(Closure {
             name: "lambda".to_string(),
-            parameters: names,
+            parameters: Arc::new(parameters),
             body: Body::Lambda(body.clone()),
             environment: self.bindings.clone(),
         })))
+    }
+
+    /// `(letrec ((NAME VALUE) ...) BODY)`: BODY with the names bound,
+    /// where the functions (the VALUEs that are `lambda`s) see each other
+    /// and themselves; the other VALUEs are evaluated after, in order, as
+    /// by `let*`, and may call the functions.
+    pub(crate) fn letrec_form(&mut self, node: &Node, args: &[Node]) -> Result<Value> {
+        let usage = "expected `(letrec ((NAME VALUE) ...) BODY)`";
+        let [bindings, body] = args else {
+            return Err(Diagnostic::error(usage).at(node.span));
+        };
+        let Some(pairs) = bindings.as_list() else {
+            return Err(Diagnostic::error(usage).at(bindings.span));
+        };
+        let mut members = Vec::new();
+        let mut values = Vec::new();
+        for pair in pairs {
+            let Some([name, value]) = pair.as_list() else {
+                return Err(Diagnostic::error("expected a binding `(NAME VALUE)`").at(pair.span));
+            };
+            let Some(name) = name.as_symbol() else {
+                return Err(Diagnostic::error(format!(
+                    "a binding's name must be a symbol, found {}",
+                    name.describe()
+                ))
+                .at(name.span));
+            };
+            if members.iter().any(|(n, _, _)| n == name)
+                || values.iter().any(|(n, _): &(&str, &Node)| *n == name)
+            {
+                return Err(
+                    Diagnostic::error(format!("`{name}` is bound twice in this `letrec`"))
+                        .at(pair.span),
+                );
+            }
+            match value.as_list() {
+                Some([_, rest @ ..]) if value.head() == Some("lambda") => {
+                    let (parameters, body) = lambda_parts(value, rest)?;
+                    members.push((name.to_string(), Arc::new(parameters), body.clone()));
+                }
+                _ => values.push((name, value)),
+            }
+        }
+        self.step(node.span)?;
+        let group = Arc::new(Group {
+            environment: self.bindings.clone(),
+            members,
+        });
+        let depth = self.bindings.len();
+        for (i, (name, _, _)) in group.members.iter().enumerate() {
+            self.bindings
+                .push((name.clone(), Bound::Function(Group::closure(&group, i))));
+        }
+        let mut result = Ok(Value::Null);
+        for (name, value) in values {
+            match self.eval_bound(value) {
+                Ok(bound) => self.bindings.push((name.to_string(), bound)),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = self.eval(body);
+        }
+        self.bindings.truncate(depth);
+        result
     }
 
     /// A function taken as an argument of a form (`map`, `apply`, ...).
@@ -318,36 +398,94 @@ impl Context<'_> {
                 self.invoke(node, f, values, spans).map(Bound::Value)
             }
             Function::Closure(closure) => {
-                if arguments.len() != closure.parameters.len() {
-                    let n = closure.parameters.len();
+                let parameters = &closure.parameters;
+                let given = arguments.len();
+                let least = parameters.required.len();
+                let most = least + parameters.optional.len();
+                if given < least || (given > most && parameters.rest.is_none()) {
+                    let plural = |n: usize| if n == 1 { "" } else { "s" };
+                    let takes = if parameters.rest.is_some() {
+                        format!("at least {least} argument{}", plural(least))
+                    } else if most > least {
+                        format!("{least} to {most} arguments")
+                    } else {
+                        format!("{least} argument{}", plural(least))
+                    };
+                    let names: Vec<String> = parameters
+                        .required
+                        .iter()
+                        .map(|n| n.text.clone())
+                        .chain(
+                            parameters
+                                .optional
+                                .iter()
+                                .map(|(n, _)| format!("({} ...)", n.text)),
+                        )
+                        .chain(parameters.rest.iter().map(|n| format!(". {}", n.text)))
+                        .collect();
                     return Err(Diagnostic::error(format!(
-                        "`{}` takes {n} argument{}, given {}",
-                        closure.name,
-                        if n == 1 { "" } else { "s" },
-                        arguments.len()
+                        "`{}` takes {takes}, given {given}",
+                        closure.name
                     ))
                     .at(node.span)
-                    .with_note(format!(
-                        "note: its parameters: ({})",
-                        closure.parameters.join(" ")
-                    )));
+                    .with_note(format!("note: its parameters: ({})", names.join(" "))));
                 }
                 self.enter(&closure.name, node.span)?;
-                let mut environment = closure.environment.clone();
-                environment.extend(closure.parameters.iter().cloned().zip(arguments));
-                let outer = std::mem::replace(&mut self.bindings, environment);
-                let result = match &closure.body {
-                    Body::Lambda(body) => self.eval_bound(body),
-                    Body::Definition(position) => {
-                        let index = self.index;
-                        self.eval_bound(&index.module.definitions[*position].body)
-                    }
+                let environment = match &closure.body {
+                    Body::Recursive(group, _) => Group::bindings(group),
+                    _ => closure.environment.clone(),
                 };
+                let outer = std::mem::replace(&mut self.bindings, environment);
+                let result = self
+                    .bind_arguments(node, parameters, arguments, spans)
+                    .and_then(|()| match &closure.body {
+                        Body::Lambda(body) => self.eval_bound(body),
+                        Body::Recursive(group, i) => self.eval_bound(&group.members[*i].2),
+                        Body::Definition(position) => {
+                            let index = self.index;
+                            self.eval_bound(&index.module.definitions[*position].body)
+                        }
+                    });
                 self.bindings = outer;
                 self.depth -= 1;
                 result
             }
         }
+    }
+
+    /// Binds the parameters to the arguments of a call whose count fits:
+    /// the required ones, the optional ones given or their defaults
+    /// (evaluated here, seeing the parameters before them), and the rest
+    /// as a list.
+    fn bind_arguments(
+        &mut self,
+        node: &Node,
+        parameters: &Parameters,
+        arguments: Vec<Bound>,
+        spans: &[Span],
+    ) -> Result<()> {
+        let mut arguments = arguments.into_iter().enumerate();
+        for name in &parameters.required {
+            if let Some((_, a)) = arguments.next() {
+                self.bindings.push((name.text.clone(), a));
+            }
+        }
+        for (name, default) in &parameters.optional {
+            let bound = match arguments.next() {
+                Some((_, a)) => a,
+                None => self.eval_bound(default)?,
+            };
+            self.bindings.push((name.text.clone(), bound));
+        }
+        if let Some(rest) = &parameters.rest {
+            let mut list = Vec::new();
+            for (i, a) in arguments {
+                list.push(a.into_value(spans.get(i).copied().unwrap_or(node.span))?);
+            }
+            self.bindings
+                .push((rest.text.clone(), Bound::Value(Value::List(list))));
+        }
+        Ok(())
     }
 
     /// Calls `function` with one value per argument and wants a value.
@@ -592,6 +730,21 @@ impl Context<'_> {
         };
         Ok(result.mark_if(sensitive))
     }
+}
+
+/// The parameters and body of `(lambda PARAMETERS BODY)`, given the
+/// arguments of the form.
+fn lambda_parts<'n>(node: &Node, args: &'n [Node]) -> Result<(Parameters, &'n Node)> {
+    let usage = "expected `(lambda (PARAMETER...) BODY)`";
+    let [parameters, body] = args else {
+        return Err(Diagnostic::error(usage).at(node.span));
+    };
+    let Some(list) = parameters.as_list() else {
+        return Err(Diagnostic::error(usage)
+            .at(parameters.span)
+            .with_note("help: the parameters are a list, even a single one: `(lambda (x) ...)`"));
+    };
+    Ok((nimbus_config::parameters(list)?, body))
 }
 
 /// Whether `(map ARG...)` calls a function on a list rather than writing

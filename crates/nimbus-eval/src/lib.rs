@@ -11,6 +11,7 @@ pub mod expand;
 pub mod expr;
 pub mod functions;
 pub mod policy;
+mod quasi;
 pub mod refs;
 pub mod scope;
 pub mod static_type;

@@ -1,7 +1,9 @@
 //! The special forms the HCL front end lowers to, and `.nim` users write
 //! too (`for`, `for-map`, `get`, `try`, `can`, `apply`, `path-*`,
-//! `terraform-workspace`, `lambda`, `cond`, the higher-order forms and
-//! the module's `define`s), driven by `forms.cases`: one case a line,
+//! `terraform-workspace`, `lambda`, `cond`, `case`, `letrec`, optional
+//! and rest parameters, `quasiquote`, `syntax-rules` macros, the
+//! higher-order forms and the module's `define`s), driven by
+//! `forms.cases`: one case a line,
 //! `EXPRESSION => EXPECTED`, where EXPECTED is an expression giving the
 //! same value, `unknown`, `sensitive EXPRESSION` (the value with an outer
 //! sensitive mark), or `error: MESSAGE` (the start of the error).
@@ -22,6 +24,29 @@ const DECLARATIONS: &str = r#"
 (define inc (adder 1))
 (define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
 (define (compose f g) (lambda (x) (f (g x))))
+(define (greet name (greeting "hello")) (string-append greeting " " name))
+(define (sum-all . xs) (reduce + 0 xs))
+(define (tagged name (n 1) . more) (list name n more))
+(define-syntax swap-list (syntax-rules () ((_ a b) (list b a))))
+(define-syntax my-or
+  (syntax-rules ()
+    ((_) #f)
+    ((_ e) e)
+    ((_ e r ...) (let ((t e)) (if t t (my-or r ...))))))
+(define-syntax kv (syntax-rules (is) ((_ (k is v) ...) (map (k v) ...))))
+(define-syntax nest (syntax-rules () ((_ (a b ...) ...) (list (list a (list b ...)) ...))))
+(define-syntax flat (syntax-rules () ((_ (a ...) ...) (list a ... ...))))
+(define-syntax twice (syntax-rules () ((_ e) (let ((tmp e)) (+ tmp tmp)))))
+(define-syntax sum-of (syntax-rules () ((_ x ...) (reduce + 0 (list x ...)))))
+(define-syntax with-items
+  (syntax-rules () ((_ name body) (for ((name (var xs))) body))))
+(define-syntax forever-m (syntax-rules () ((_ x) (forever-m (x)))))
+(define-syntax grow (syntax-rules () ((_ x) (grow (x x)))))
+(define-syntax unrepeated (syntax-rules () ((_ x ...) (list x))))
+(define-syntax mismatched (syntax-rules () ((_ (a ...) (b ...)) (list (list a b) ...))))
+(define-syntax add-each (syntax-rules () ((_ k e) (for ((x e)) (+ x k)))))
+(define-syntax call-with (syntax-rules () ((_ v body) ((lambda (y) body) v))))
+(define-syntax quoted-kv (syntax-rules () ((_ k v) `(map (k ,v)))))
 "#;
 
 /// `secret` a sensitive string, `xs` the list 1 2 3, `obj` a map with a

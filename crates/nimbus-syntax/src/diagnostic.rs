@@ -110,6 +110,22 @@ impl Diagnostic {
         }
     }
 
+    /// The notes to show with this diagnostic: its own, then, for a place
+    /// in a macro's template, the uses it was expanded at (unless a note
+    /// already names them).
+    pub fn notes_in(&self, sources: &SourceMap) -> Vec<String> {
+        let mut notes = self.notes.clone();
+        if let Some(span) = self.span {
+            for (name, note) in sources.expansion_notes(span) {
+                let prefix = format!("note: in expansion of macro `{name}`");
+                if !self.notes.iter().any(|n| n.starts_with(&prefix)) {
+                    notes.push(note);
+                }
+            }
+        }
+        notes
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -178,7 +194,7 @@ pub fn render(sources: &SourceMap, diag: &Diagnostic, color: bool) -> String {
             "^".repeat(width)
         );
     }
-    for note in &diag.notes {
+    for note in diag.notes_in(sources) {
         let _ = writeln!(out, "{} {blue}={reset} {note}", " ".repeat(gutter));
     }
     out

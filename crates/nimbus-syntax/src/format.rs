@@ -30,7 +30,8 @@
 //!    The first line ends early before an item preceded by a blank line or a
 //!    comment, and after an item followed by a trailing comment.
 //! 3. **Quote.** `(quote x)`, however it was written, prints as `'x`, unless
-//!    a comment sits inside it; then it stays a list.
+//!    a comment sits inside it; then it stays a list. So do `quasiquote`
+//!    (`` `x ``), `unquote` (`,x`) and `unquote-splicing` (`,@x`).
 //! 4. **Comments** are never moved across code:
 //!    - a comment after code on the same line stays there, after one space
 //!      (several such comments keep their order; so do comments following
@@ -289,8 +290,8 @@ enum Tree {
         text: String,
         symbol: bool,
     },
-    /// `'x`.
-    Quote(Box<Tree>),
+    /// `'x`, or `` `x ``, `,x`, `,@x`: the mark, then the datum.
+    Quote(&'static str, Box<Tree>),
     List {
         seq: Seq,
         /// Width of the one-line form, or `None` if it can't be one line
@@ -303,7 +304,7 @@ impl Tree {
     fn flat_width(&self) -> Option<usize> {
         match self {
             Tree::Atom { text, .. } => Some(width(text)),
-            Tree::Quote(inner) => inner.flat_width().map(|w| w + 1),
+            Tree::Quote(mark, inner) => inner.flat_width().map(|w| w + mark.len()),
             Tree::List { flat, .. } => *flat,
         }
     }
@@ -316,13 +317,13 @@ impl Tree {
     }
 
     fn list(mut seq: Seq) -> Tree {
-        if seq.is_quote_form()
+        if let Some(mark) = seq.quote_mark()
             && let Some(Entry {
                 kind: EntryKind::Datum { tree, .. },
                 ..
             }) = seq.entries.pop()
         {
-            return Tree::Quote(Box::new(tree));
+            return Tree::Quote(mark, Box::new(tree));
         }
         let flat = seq.flat_width();
         Tree::List { seq, flat }
@@ -338,18 +339,29 @@ struct Seq {
 }
 
 impl Seq {
-    /// `(quote x)` with no comment inside, which prints as `'x` (rule 3).
-    fn is_quote_form(&self) -> bool {
+    /// The mark `(quote x)` (and `quasiquote`, `unquote`,
+    /// `unquote-splicing`) with no comment inside prints with (rule 3).
+    fn quote_mark(&self) -> Option<&'static str> {
         let is_plain = |entry: &Entry| matches!(&entry.kind, EntryKind::Datum { trailing, .. } if trailing.is_empty());
-        match self.entries.as_slice() {
-            [head, datum] => {
-                self.open_trailing.is_empty()
-                    && is_plain(head)
-                    && is_plain(datum)
-                    && matches!(&head.kind, EntryKind::Datum { tree, .. } if tree.symbol() == Some("quote"))
-            }
-            _ => false,
+        let [head, datum] = self.entries.as_slice() else {
+            return None;
+        };
+        if !self.open_trailing.is_empty() || !is_plain(head) || !is_plain(datum) {
+            return None;
         }
+        let EntryKind::Datum { tree, .. } = &head.kind else {
+            return None;
+        };
+        let mark = match tree.symbol()? {
+            "quote" => "'",
+            "quasiquote" => "`",
+            "unquote-splicing" => ",@",
+            "unquote" => ",",
+            _ => return None,
+        };
+        // `,@x` would read as a splice of `x`.
+        let at_sign = matches!(&datum.kind, EntryKind::Datum { tree, .. } if tree.symbol().is_some_and(|s| s.starts_with('@')));
+        (mark != "," || !at_sign).then_some(mark)
     }
 
     fn flat_width(&self) -> Option<usize> {
@@ -517,7 +529,7 @@ impl Builder<'_> {
                 // A `'x` from the reader is a list spanning `'` to the end of
                 // `x`, whose `quote` symbol sits on the `'`; a real list has
                 // its parens to skip.
-                let sugar = self.text.as_bytes().get(start) == Some(&b'\'');
+                let sugar = matches!(self.text.as_bytes().get(start), Some(b'\'' | b'`' | b','));
                 let (inner_start, inner_end) = if sugar {
                     (start, end)
                 } else {
@@ -612,8 +624,8 @@ impl Printer {
     fn tree(&mut self, tree: &Tree, trail: usize) {
         match tree {
             Tree::Atom { text, .. } => self.write(text),
-            Tree::Quote(inner) => {
-                self.write("'");
+            Tree::Quote(mark, inner) => {
+                self.write(mark);
                 self.tree(inner, trail);
             }
             Tree::List { seq, flat } => match flat {
@@ -626,8 +638,8 @@ impl Printer {
     fn flat(&mut self, tree: &Tree) {
         match tree {
             Tree::Atom { text, .. } => self.write(text),
-            Tree::Quote(inner) => {
-                self.write("'");
+            Tree::Quote(mark, inner) => {
+                self.write(mark);
                 self.flat(inner);
             }
             Tree::List { seq, .. } => {
@@ -860,6 +872,16 @@ mod tests {
         // before `)` is not.
         assert_eq!(fmt("(locals\n\n  (a 1)\n\n)"), "(locals\n\n  (a 1))\n");
         assert_eq!(fmt("(\n\n a b\n\n)"), "(a b)\n");
+    }
+
+    #[test]
+    fn quasiquote_marks_print_as_written() {
+        assert_eq!(
+            fmt("(quasiquote (a (unquote b) (unquote-splicing c)))"),
+            "`(a ,b ,@c)\n"
+        );
+        assert_eq!(fmt("`(a , b)"), "`(a ,b)\n");
+        assert_eq!(fmt("(unquote @x)"), "(unquote @x)\n");
     }
 
     #[test]

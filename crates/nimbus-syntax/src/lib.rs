@@ -7,6 +7,7 @@
 pub mod diagnostic;
 pub mod format;
 pub mod forms;
+pub mod macros;
 pub mod reader;
 pub mod source;
 pub mod suggest;
@@ -15,4 +16,4 @@ pub use diagnostic::{Code, Diagnostic, Severity, render, render_all};
 pub use format::{format_source, format_with_comments, print_forms};
 pub use forms::{SELF, SPECIAL_FORMS};
 pub use reader::{Comment, Node, NodeKind, ParsedFile, Symbol, read};
-pub use source::{FileId, InvalidUtf8, SourceFile, SourceMap, Span, decode_lossy};
+pub use source::{FileId, InvalidUtf8, MacroUses, SourceFile, SourceMap, Span, decode_lossy};

@@ -227,6 +227,37 @@ struct OpenList {
     depth: usize,
 }
 
+/// A mark that wraps the next datum in a list: `'x` is `(quote x)`,
+/// `` `x `` `(quasiquote x)`, `,x` `(unquote x)`, `,@x`
+/// `(unquote-splicing x)`.
+#[derive(Debug, Clone, Copy)]
+enum QuoteMark {
+    Quote,
+    Quasiquote,
+    Unquote,
+    UnquoteSplicing,
+}
+
+impl QuoteMark {
+    fn text(self) -> &'static str {
+        match self {
+            QuoteMark::Quote => "'",
+            QuoteMark::Quasiquote => "`",
+            QuoteMark::Unquote => ",",
+            QuoteMark::UnquoteSplicing => ",@",
+        }
+    }
+
+    fn form(self) -> &'static str {
+        match self {
+            QuoteMark::Quote => "quote",
+            QuoteMark::Quasiquote => "quasiquote",
+            QuoteMark::Unquote => "unquote",
+            QuoteMark::UnquoteSplicing => "unquote-splicing",
+        }
+    }
+}
+
 struct Reader<'a> {
     file: FileId,
     text: &'a str,
@@ -237,7 +268,7 @@ struct Reader<'a> {
 }
 
 fn is_delimiter(b: u8) -> bool {
-    b.is_ascii_whitespace() || matches!(b, b'(' | b')' | b'"' | b';' | b'\'')
+    b.is_ascii_whitespace() || matches!(b, b'(' | b')' | b'"' | b';' | b'\'' | b'`' | b',')
 }
 
 impl<'a> Reader<'a> {
@@ -250,12 +281,21 @@ impl<'a> Reader<'a> {
         self.out.diagnostics.push(d);
     }
 
+    fn dangling_quote(&mut self, at: usize, mark: QuoteMark) {
+        self.error(
+            at,
+            at + mark.text().len(),
+            format!("quote `{}` is not followed by anything", mark.text()),
+        );
+    }
+
     fn run(mut self) -> ParsedFile {
         let mut stack: Vec<OpenList> = Vec::new();
         let mut pending: Vec<Node> = Vec::new();
-        // Positions of pending `'` quote marks, per nesting level: the next
-        // finished datum at that level gets wrapped in `(quote ...)`.
-        let mut quotes: Vec<Vec<usize>> = vec![Vec::new()];
+        // Pending quote marks (`'`, `` ` ``, `,`, `,@`) per nesting level,
+        // with where each starts: the next finished datum at that level
+        // gets wrapped in `(quote ...)`, `(quasiquote ...)`, ...
+        let mut quotes: Vec<Vec<(usize, QuoteMark)>> = vec![Vec::new()];
         loop {
             self.skip_whitespace_and_comments();
             let Some(&b) = self.bytes.get(self.pos) else {
@@ -313,8 +353,8 @@ impl<'a> Reader<'a> {
                                 parent.misplaced = Some(misplaced);
                             }
                             let dangling = quotes.pop().unwrap_or_default();
-                            for q in dangling {
-                                self.error(q, q + 1, "quote `'` is not followed by anything");
+                            for (q, mark) in dangling {
+                                self.dangling_quote(q, mark);
                             }
                             Node {
                                 kind: NodeKind::List(pending.drain(open.first..).collect()),
@@ -327,8 +367,14 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
-                b'\'' => {
-                    self.pos += 1;
+                b'\'' | b'`' | b',' => {
+                    let mark = match (b, self.bytes.get(start + 1)) {
+                        (b'\'', _) => QuoteMark::Quote,
+                        (b'`', _) => QuoteMark::Quasiquote,
+                        (_, Some(b'@')) => QuoteMark::UnquoteSplicing,
+                        _ => QuoteMark::Unquote,
+                    };
+                    self.pos += mark.text().len();
                     if depth >= MAX_DEPTH {
                         self.error(
                             start,
@@ -337,7 +383,7 @@ impl<'a> Reader<'a> {
                         );
                         continue;
                     }
-                    quotes.last_mut().expect("quote level").push(start);
+                    quotes.last_mut().expect("quote level").push((start, mark));
                     continue;
                 }
                 b'"' => match self.string() {
@@ -355,11 +401,11 @@ impl<'a> Reader<'a> {
             };
             let mut node = node;
             let level = quotes.last_mut().expect("quote level");
-            while let Some(q) = level.pop() {
+            while let Some((q, mark)) = level.pop() {
                 let span = self.span(q, node.span.end as usize);
                 let quote = Node {
-                    kind: NodeKind::Symbol(Symbol::new_static("quote")),
-                    span: self.span(q, q + 1),
+                    kind: NodeKind::Symbol(Symbol::new_static(mark.form())),
+                    span: self.span(q, q + mark.text().len()),
                 };
                 node = Node {
                     kind: NodeKind::List(vec![quote, node]),
@@ -372,8 +418,8 @@ impl<'a> Reader<'a> {
                 pending.push(node);
             }
         }
-        for q in quotes.into_iter().flatten() {
-            self.error(q, q + 1, "quote `'` is not followed by anything");
+        for (q, mark) in quotes.into_iter().flatten() {
+            self.dangling_quote(q, mark);
         }
         // Report unclosed lists outermost first, each at its opening paren,
         // with where indentation suggests the `)` is missing: the opening
@@ -753,6 +799,21 @@ mod tests {
         let (nodes, errors) = kinds("'(a b)");
         assert!(errors.is_empty());
         assert_eq!(nodes[0].head(), Some("quote"));
+    }
+
+    #[test]
+    fn quasiquote_marks_wrap_next_datum() {
+        let (nodes, errors) = kinds("`(a ,b ,@c) ,");
+        assert_eq!(errors, vec!["quote `,` is not followed by anything"]);
+        assert_eq!(nodes[0].head(), Some("quasiquote"));
+        let inner = nodes[0].as_list().unwrap()[1].as_list().unwrap();
+        assert_eq!(inner[1].head(), Some("unquote"));
+        assert_eq!(inner[2].head(), Some("unquote-splicing"));
+        let mark = inner[2].as_list().unwrap()[0].span;
+        assert_eq!(mark.end - mark.start, 2);
+        // A comma ends a symbol, as in Scheme.
+        let (nodes, _) = kinds("(a,b)");
+        assert_eq!(nodes[0].as_list().unwrap().len(), 2);
     }
 
     #[test]

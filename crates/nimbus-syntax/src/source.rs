@@ -143,6 +143,19 @@ pub fn decode_lossy(bytes: Vec<u8>) -> (String, Option<InvalidUtf8>) {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    expansions: Vec<MacroUses>,
+}
+
+/// A macro's definition and the uses that expanded it: a diagnostic
+/// located in the definition's text is rendered with a note naming the
+/// uses ("in expansion of macro"), as rustc notes "in this macro
+/// invocation".
+#[derive(Debug, Clone)]
+pub struct MacroUses {
+    pub name: String,
+    /// The whole `define-syntax` form.
+    pub definition: Span,
+    pub uses: Vec<Span>,
 }
 
 impl SourceMap {
@@ -166,6 +179,46 @@ impl SourceMap {
 
     pub fn path(&self, id: FileId) -> &Path {
         &self.file(id).path
+    }
+
+    /// Records a macro's uses (see [`MacroUses`]).
+    pub fn record_macro_uses(&mut self, uses: MacroUses) {
+        if !uses.uses.is_empty() {
+            self.expansions.push(uses);
+        }
+    }
+
+    /// The macros' uses recorded so far.
+    pub fn macro_uses(&self) -> &[MacroUses] {
+        &self.expansions
+    }
+
+    /// For each macro whose definition holds `span`: its name and the note
+    /// naming the uses that expanded it (at most five, then how many more).
+    pub fn expansion_notes(&self, span: Span) -> Vec<(&str, String)> {
+        self.expansions
+            .iter()
+            .filter(|m| {
+                m.definition.file == span.file
+                    && m.definition.start <= span.start
+                    && span.end <= m.definition.end
+            })
+            .map(|m| {
+                let mut places: Vec<String> =
+                    m.uses.iter().take(5).map(|u| self.location(*u)).collect();
+                if m.uses.len() > 5 {
+                    places.push(format!("and {} more", m.uses.len() - 5));
+                }
+                (
+                    m.name.as_str(),
+                    format!(
+                        "note: in expansion of macro `{}` at {}",
+                        m.name,
+                        places.join(", ")
+                    ),
+                )
+            })
+            .collect()
     }
 
     /// `path:line:col` of the start of a span.
