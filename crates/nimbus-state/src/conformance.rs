@@ -548,6 +548,9 @@ pub fn failed_request_is_undone_alone(h: &dyn Harness) {
 // These take two stores, each on a fresh location of a backend, so that
 // every pair of backends can be tested as source and destination.
 
+/// A restore point's id, seq, run, operation and time.
+type PointSummary = (u64, u64, String, String, String);
+
 /// Everything a copy must keep, as the public interface reads it.
 #[derive(Debug, PartialEq)]
 pub struct Snapshot {
@@ -558,7 +561,7 @@ pub struct Snapshot {
     outputs: Vec<Vec<OutputRecord>>,
     open_intents: Vec<Vec<crate::Intent>>,
     /// Restore points without their backup files (which stay where they are).
-    restore_points: Vec<Vec<(u64, u64, String, String, String)>>,
+    restore_points: Vec<Vec<PointSummary>>,
     heads: Vec<u64>,
     plan_key: String,
 }
