@@ -322,8 +322,9 @@ fn writers_of_two_stores_do_not_interleave_sequence_numbers() {
 mod copy {
     use nimbus_state::Store;
     use nimbus_state::conformance::{
-        copy_keeps_every_workspace_and_its_history,
+        copy_keeps_every_workspace_and_its_history, copy_reads_a_long_log_in_pages,
         copy_refuses_a_non_empty_destination_unless_overwriting,
+        copy_that_fails_leaves_the_destination_as_it_was,
     };
 
     fn local(dir: &tempfile::TempDir) -> Store {
@@ -340,6 +341,10 @@ mod copy {
             return;
         };
         copy_refuses_a_non_empty_destination_unless_overwriting(&a.store(), &b.store());
+        let (Some(a), Some(b)) = (super::Pg::new(), super::Pg::new()) else {
+            return;
+        };
+        copy_reads_a_long_log_in_pages(&a.store(), &b.store());
     }
 
     #[test]
@@ -350,6 +355,9 @@ mod copy {
         let Some(pg) = super::Pg::new() else { return };
         let dir = tempfile::tempdir().expect("tempdir");
         copy_refuses_a_non_empty_destination_unless_overwriting(&local(&dir), &pg.store());
+        let Some(pg) = super::Pg::new() else { return };
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_that_fails_leaves_the_destination_as_it_was(&local(&dir), &pg);
     }
 
     #[test]

@@ -742,3 +742,50 @@ pub fn copy_refuses_a_non_empty_destination_unless_overwriting(src: &Store, dst:
     lock.release().expect("release");
     assert_eq!(snapshot(src), before, "the source is unchanged");
 }
+
+pub fn copy_that_fails_leaves_the_destination_as_it_was(src: &Store, dst: &dyn Harness) {
+    populate_for_copy(src);
+    let before = snapshot(src);
+    let d = dst.open();
+    let rec = d.begin_run("default", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.theirs", 1)).expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let theirs = snapshot(&d);
+    // Replaying the copied log onto the destination fails half-way.
+    dst.fail_resource_writes("t.r3");
+    let d = dst.open();
+    let err = src
+        .copy_into(&d, crate::OnNonEmpty::Overwrite)
+        .expect_err("the copy fails");
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(
+        snapshot(&dst.open()),
+        theirs,
+        "the destination is untouched"
+    );
+    assert_eq!(snapshot(src), before, "the source is unchanged");
+}
+
+pub fn copy_reads_a_long_log_in_pages(src: &Store, dst: &Store) {
+    // Exactly two full pages of the copy's reads; then one event more.
+    let records: Vec<ResourceRecord> = (0..2000)
+        .map(|i| record(&format!("t.r{i:04}"), i))
+        .collect();
+    src.adopt("default", "import", &records, &[])
+        .expect("adopt");
+    assert_eq!(
+        src.history("default", None, usize::MAX).expect("h").len(),
+        2000
+    );
+    let before = snapshot(src);
+    let report = src.copy_into(dst, crate::OnNonEmpty::Refuse).expect("copy");
+    assert_eq!(report.events(), 2000);
+    assert_eq!(snapshot(dst), before);
+    src.remove_resource("default", "t.r0000").expect("rm");
+    let before = snapshot(src);
+    let report = src
+        .copy_into(dst, crate::OnNonEmpty::Overwrite)
+        .expect("copy again");
+    assert_eq!(report.events(), 2001);
+    assert_eq!(snapshot(dst), before);
+}

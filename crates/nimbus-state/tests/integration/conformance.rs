@@ -66,3 +66,16 @@ fn copy_refuses_a_non_empty_destination_unless_overwriting() {
         &dst.open(),
     );
 }
+
+#[test]
+fn copy_that_fails_leaves_the_destination_as_it_was() {
+    let src = Project::new();
+    let dst = harness().expect("sqlite");
+    nimbus_state::conformance::copy_that_fails_leaves_the_destination_as_it_was(&src.open(), &dst);
+}
+
+#[test]
+fn copy_reads_a_long_log_in_pages() {
+    let (src, dst) = (Project::new(), Project::new());
+    nimbus_state::conformance::copy_reads_a_long_log_in_pages(&src.open(), &dst.open());
+}
