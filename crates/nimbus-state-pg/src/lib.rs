@@ -1533,6 +1533,15 @@ impl Tx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn counter(&mut self, name: &str) -> Result<u64> {
+        let row = self.query_opt("SELECT value FROM counters WHERE name = $1", &[&name])?;
+        row.map_or(Ok(0), |r| to_u64(r.get(0), self.shared))
+    }
+
+    fn advance_counter(&mut self, name: &str, past: u64) -> Result<()> {
+        self.advance_past(name, past)
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.savepoint_sql("SAVEPOINT request")
     }

@@ -425,6 +425,12 @@ pub trait Tx {
     fn settings(&mut self) -> Result<Vec<(String, String)>>;
     /// Deletes a store-wide setting.
     fn delete_setting(&mut self, key: &str) -> Result<()>;
+    /// The last id handed out by a counter (`events`, `intents` or
+    /// `restore_points`), 0 if none: it may exceed every stored id, when
+    /// the rows that had the highest ones were deleted.
+    fn counter(&mut self, name: &str) -> Result<u64>;
+    /// Makes a counter hand out ids greater than `past` from now on.
+    fn advance_counter(&mut self, name: &str, past: u64) -> Result<()>;
 
     // ----- partial rollback ---------------------------------------------------------
 

@@ -612,8 +612,9 @@ pub fn snapshot(s: &Store) -> Snapshot {
 }
 
 /// A state with two workspaces, moves, deletes, a taint, outputs, closed
-/// and open intents, restore points and a settings key.
-fn populate_for_copy(s: &Store) {
+/// and open intents, restore points and a settings key, and a deleted
+/// workspace that had the newest events. Returns the last seq used.
+fn populate_for_copy(s: &Store) -> u64 {
     assert_eq!(
         s.setting_or_init("plan_key", || "0123abcd".into())
             .expect("key"),
@@ -652,10 +653,16 @@ fn populate_for_copy(s: &Store) {
     // The run dies with its intent open.
     drop(rec);
     s.select_workspace("staging").expect("select");
+    s.create_workspace("scratch").expect("create");
+    let rec = s.begin_run("scratch", RunInfo::new("apply")).expect("run");
+    let last = rec.upsert_blocking(record("t.gone", 1)).expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    s.delete_workspace("scratch", true).expect("delete");
+    last
 }
 
 pub fn copy_keeps_every_workspace_and_its_history(src: &Store, dst: &Store) {
-    populate_for_copy(src);
+    let last_seq = populate_for_copy(src);
     let before = snapshot(src);
     assert_eq!(before.open_intents[1].len(), 1, "{before:?}");
     assert!(dst.contents().expect("contents").is_empty());
@@ -685,8 +692,6 @@ pub fn copy_keeps_every_workspace_and_its_history(src: &Store, dst: &Store) {
     // The copy goes on as the source would have: new events and intents
     // are numbered past the copied ones, the open intent resolves by its id.
     let open = dst.open_intents("staging").expect("open").remove(0);
-    dst.resolve_intent(open.id, IntentResolution::Discarded)
-        .expect("resolve by the same id");
     let rec = dst
         .begin_run("staging", RunInfo::new("apply"))
         .expect("run");
@@ -695,7 +700,12 @@ pub fn copy_keeps_every_workspace_and_its_history(src: &Store, dst: &Store) {
         .record_intent_blocking(intent("t.next", IntentAction::Create))
         .expect("intent");
     rec.finish_blocking(RunStatus::Succeeded).expect("finish");
-    assert!(seq > *before.heads.iter().max().expect("heads"));
+    dst.resolve_intent(open.id, IntentResolution::Discarded)
+        .expect("resolve by the same id");
+    assert!(
+        seq > last_seq && last_seq > *before.heads.iter().max().expect("heads"),
+        "seqs are never reused, not even those of a deleted workspace"
+    );
     assert!(next.0 > open.id.0);
     assert_eq!(snapshot(src), before, "the source is still unchanged");
 }

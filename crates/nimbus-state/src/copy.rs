@@ -29,6 +29,9 @@ type Result<T> = std::result::Result<T, StateError>;
 /// Events read from the source at a time.
 const PAGE: usize = 1000;
 
+/// The counters ids are taken from ([`Tx::counter`]).
+const COUNTERS: [&str; 3] = ["events", "intents", "restore_points"];
+
 /// What to do when the destination holds something already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnNonEmpty {
@@ -149,7 +152,7 @@ impl Store {
             });
         }
         dest.writable()?;
-        let (workspaces, settings) = backend::read(self.backend.as_ref(), |tx| {
+        let (workspaces, settings, counters) = backend::read(self.backend.as_ref(), |tx| {
             let mut workspaces = Vec::new();
             for (name, _) in tx.list_workspaces()? {
                 let created = tx
@@ -157,7 +160,11 @@ impl Store {
                     .ok_or_else(|| StateError::WorkspaceNotFound(name.clone()))?;
                 workspaces.push((name, created));
             }
-            Ok((workspaces, tx.settings()?))
+            let mut counters = Vec::new();
+            for name in COUNTERS {
+                counters.push((name, tx.counter(name)?));
+            }
+            Ok((workspaces, tx.settings()?, counters))
         })?;
         let keep_backups = dest.local.is_some();
         let location = dest.location();
@@ -187,6 +194,11 @@ impl Store {
             }
             for (key, value) in &settings {
                 tx.set_setting(key, value)?;
+            }
+            // Ids of rows deleted on the source (a deleted workspace's
+            // events) are not handed out again on the copy either.
+            for (name, last) in &counters {
+                tx.advance_counter(name, *last)?;
             }
             for (ws, lock) in &locks {
                 if tx.workspace_exists(ws)? && tx.lock(ws)?.is_none() {

@@ -656,6 +656,33 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    // The counters are AUTOINCREMENT's, in `sqlite_sequence` (one row per
+    // table, made at its first insert).
+
+    fn counter(&mut self, name: &str) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = ?1")?;
+        Ok(stmt
+            .query_row([name], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    fn advance_counter(&mut self, name: &str, past: u64) -> Result<()> {
+        let updated = self.conn.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1",
+            params![name, past],
+        )?;
+        if updated == 0 {
+            self.conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                params![name, past],
+            )?;
+        }
+        Ok(())
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.conn.prepare_cached("SAVEPOINT request")?.execute([])?;
         Ok(())
