@@ -356,6 +356,19 @@ pub enum StateCommand {
     Check,
     /// Open write-ahead intents left by interrupted runs.
     Intents,
+    /// Copy the state, with every workspace and its whole history, from
+    /// the backend in use (the one `nimbus init` recorded) to the
+    /// configuration's backend, which then becomes the one in use. The
+    /// source is left as it was.
+    Migrate {
+        /// The kind of the destination (`local`, `postgres`): must be the
+        /// configuration's backend's.
+        #[arg(long, value_name = "KIND")]
+        to: Option<String>,
+        /// Overwrite a destination that holds a state already without asking.
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+    },
     /// Adopt the objects of a Terraform state file (format 4) into the
     /// current workspace, in one transaction: the next plan of the same
     /// configuration changes nothing.

@@ -387,3 +387,131 @@ fn a_hundred_rounds_of_two_applies_never_have_two_holders() {
     let history = a.run(&["state", "history", "--json"]);
     history.success();
 }
+
+/// Per workspace: its whole history and its outputs, as the CLI shows them.
+fn everything(w: &Workdir, workspaces: &[&str]) -> Vec<(Vec<serde_json::Value>, String)> {
+    workspaces
+        .iter()
+        .map(|ws| {
+            let history = w.run_env(
+                &["state", "history", "--json", "--limit", "1000000"],
+                &[("NIMBUS_WORKSPACE", ws)],
+            );
+            history.success();
+            let outputs = w.run_env(&["output", "--json"], &[("NIMBUS_WORKSPACE", ws)]);
+            outputs.success();
+            (history.events(), outputs.stdout.clone())
+        })
+        .collect()
+}
+
+/// A project with state in two workspaces, with moves and a removal in
+/// their history (and nothing left to change).
+fn two_workspaces() -> Workdir {
+    let w = Workdir::init_with(STACK);
+    w.run(&["apply", "--auto-approve"]).success();
+    w.run(&["state", "mv", "terraform-data.t", "terraform-data.moved"])
+        .success();
+    w.run(&["state", "mv", "terraform-data.moved", "terraform-data.t"])
+        .success();
+    w.run(&["workspace", "new", "dev"]).success();
+    w.run(&["apply", "--auto-approve"]).success();
+    w.run(&["state", "rm", "random-id.x[2]"]).success();
+    w.run(&["apply", "--auto-approve"]).success();
+    w.run(&["workspace", "select", "default"]).success();
+    w
+}
+
+#[test]
+fn migrate_copies_local_state_to_another_local_directory_and_refuses_a_non_empty_one() {
+    let w = two_workspaces();
+    let before = everything(&w, &["default", "dev"]);
+    assert!(before.iter().all(|(h, _)| !h.is_empty()));
+    // Nothing to do while the configuration's backend is the one in use.
+    w.run(&["state", "migrate"])
+        .failure()
+        .stderr_has("nothing to migrate");
+    w.write(
+        "main.nim",
+        &format!("(backend local (path \"elsewhere\"))\n{STACK}"),
+    );
+    w.run(&["state", "migrate", "--to", "postgres"])
+        .failure()
+        .stderr_has("--to postgres does not match the configuration's backend, local (elsewhere)");
+    let migrated = w.run(&["state", "migrate", "--to", "local"]);
+    migrated
+        .success()
+        .stdout_has("Copied the state from local (.nimbus) to local (elsewhere): 2 workspace(s)")
+        .stdout_has("was left as it was");
+    assert!(w.exists("elsewhere/state.db"));
+    // The next plan works: the destination is the backend in use now.
+    w.run(&["plan"]).success().stdout_has("No changes");
+    assert_eq!(everything(&w, &["default", "dev"]), before);
+
+    // Back to .nimbus, which still holds the old state: not without asking.
+    w.write("main.nim", STACK);
+    w.run(&["state", "migrate"])
+        .code(1)
+        .stderr_has("holds a state already")
+        .stderr_has("--auto-approve");
+    w.run(&["state", "migrate", "--auto-approve"])
+        .success()
+        .stdout_has("overwritten");
+    assert_eq!(everything(&w, &["default", "dev"]), before);
+
+    // A plan saved before a migration applies after it: same key, same
+    // history. A stale one stays stale.
+    w.run(&["plan", "--var", "n=4", "--out", "grow.plan"])
+        .success()
+        .stdout_has("1 to create");
+    w.run(&["plan", "--var", "n=5", "--out", "stale.plan"])
+        .success();
+    w.write(
+        "main.nim",
+        &format!("(backend local (path \"elsewhere\"))\n{STACK}"),
+    );
+    w.run(&["state", "migrate", "--auto-approve"]).success();
+    w.run(&["apply", "grow.plan"]).success();
+    assert!(w.state_list().contains(&"random-id.x[3]".to_string()));
+    w.run(&["apply", "stale.plan"])
+        .failure()
+        .stderr_has("the saved plan is stale");
+}
+
+#[test]
+fn migrate_goes_to_postgres_and_back_keeping_every_workspace_and_event() {
+    let Some(schema) = Schema::new() else { return };
+    let mut w = two_workspaces();
+    let before = everything(&w, &["default", "dev"]);
+    w.set_env("NIMBUS_PG_URL", &schema.url);
+    w.write(
+        "main.nim",
+        &format!("(backend postgres (schema \"{}\"))\n{STACK}", schema.name),
+    );
+    w.run(&["state", "migrate", "--to", "postgres"])
+        .success()
+        .stdout_has("to postgres (URL from the environment")
+        .stdout_has("2 workspace(s)");
+    assert_eq!(everything(&w, &["default", "dev"]), before);
+    for ws in ["default", "dev"] {
+        w.run_env(&["plan"], &[("NIMBUS_WORKSPACE", ws)])
+            .success()
+            .stdout_has("No changes");
+    }
+    assert!(schema.all_text().contains("terraform-data.moved"));
+
+    // Back to local, whose old state is still there: refused without the flag.
+    w.write("main.nim", STACK);
+    w.run(&["state", "migrate", "--to", "local"])
+        .code(1)
+        .stderr_has("holds a state already");
+    w.run(&["state", "migrate", "--to", "local", "--auto-approve"])
+        .success()
+        .stdout_has("from postgres");
+    assert_eq!(everything(&w, &["default", "dev"]), before);
+    for ws in ["default", "dev"] {
+        w.run_env(&["plan"], &[("NIMBUS_WORKSPACE", ws)])
+            .success()
+            .stdout_has("No changes");
+    }
+}

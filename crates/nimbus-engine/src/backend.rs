@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use nimbus_config::{BackendKind, S3Lock};
-use nimbus_state::{StateError, Store};
+use nimbus_state::{CopyReport, OnNonEmpty, StateError, Store};
 use serde::{Deserialize, Serialize};
 
 /// Directory of the embedded state, relative to the project.
@@ -114,6 +114,30 @@ pub enum BackendError {
         configured: String,
         /// What `nimbus init` recorded.
         recorded: String,
+    },
+    /// `state migrate` from a backend to itself.
+    #[error(
+        "the state is on {backend} already: the configuration's backend is the one in use, so there is nothing to migrate"
+    )]
+    SameBackend {
+        /// The backend.
+        backend: String,
+    },
+    /// `state migrate --to KIND` where the configuration says another kind.
+    #[error(
+        "--to {asked} does not match the configuration's backend, {configured}: change the configuration's backend to migrate there"
+    )]
+    KindMismatch {
+        /// What `--to` says.
+        asked: String,
+        /// The configuration's backend.
+        configured: String,
+    },
+    /// `state migrate` with no state on the source.
+    #[error("there is no state on {backend} to migrate")]
+    NoState {
+        /// The backend.
+        backend: String,
     },
 }
 
@@ -276,6 +300,87 @@ impl BackendSettings {
             }
             BackendSettings::S3 { .. } => Err(BackendError::NotAvailable { kind: "s3" }),
         }
+    }
+}
+
+/// `nimbus state migrate`: the state of the backend the project uses
+/// (the one `nimbus init` recorded) copied onto the configuration's, with
+/// its whole history ([`Store::copy_into`]). The source is only read.
+///
+/// [`Migration::open`] opens both sides; the caller then locks every
+/// workspace of both (so that no run writes to either meanwhile), decides
+/// about a destination that is not empty ([`Store::contents`]), and calls
+/// [`Migration::copy`], which records the destination as the project's
+/// backend once the copy is committed.
+#[derive(Debug)]
+pub struct Migration {
+    /// The project directory.
+    pub project: PathBuf,
+    /// The backend the state is copied from.
+    pub from: BackendSettings,
+    /// The backend it is copied to.
+    pub to: BackendSettings,
+    /// The source's state.
+    pub source: Store,
+    /// The destination's state (created if new).
+    pub dest: Store,
+}
+
+impl Migration {
+    /// Opens the state of `from` and of `to`; `kind`, when given (`--to`),
+    /// must be `to`'s kind.
+    pub fn open(
+        project: &Path,
+        from: BackendSettings,
+        to: BackendSettings,
+        kind: Option<&str>,
+    ) -> Result<Migration, BackendError> {
+        if let Some(asked) = kind
+            && asked != to.kind()
+        {
+            return Err(BackendError::KindMismatch {
+                asked: asked.to_owned(),
+                configured: to.describe(),
+            });
+        }
+        if from == to {
+            return Err(BackendError::SameBackend {
+                backend: from.describe(),
+            });
+        }
+        // A local source must exist (opened writable: its locks are rows).
+        if let Some(dir) = from.local_dir(project)
+            && !dir.join(nimbus_state::STATE_DB_FILE).is_file()
+        {
+            return Err(BackendError::NoState {
+                backend: from.describe(),
+            });
+        }
+        let no_state = || BackendError::NoState {
+            backend: from.describe(),
+        };
+        let source = from.open(project, true)?.ok_or_else(no_state)?;
+        let dest = to.open(project, true)?.ok_or_else(no_state)?;
+        if source.location() == dest.location() {
+            return Err(BackendError::SameBackend {
+                backend: to.describe(),
+            });
+        }
+        Ok(Migration {
+            project: project.to_owned(),
+            from,
+            to,
+            source,
+            dest,
+        })
+    }
+
+    /// Copies the state and records the destination as the project's
+    /// backend.
+    pub fn copy(&self, on_non_empty: OnNonEmpty) -> Result<CopyReport, BackendError> {
+        let report = self.source.copy_into(&self.dest, on_non_empty)?;
+        self.to.record(&self.project)?;
+        Ok(report)
     }
 }
 

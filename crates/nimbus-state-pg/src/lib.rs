@@ -37,8 +37,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use nimbus_state::backend::{
-    self, Backend, EncodedResource, EventRow, Finish, IntentRow, IntentState, RawResource,
-    RestorePointRow, RunRow, StoredEvent, Tx, Work, decode_intent,
+    self, Backend, EncodedResource, EventRecord, EventRow, Finish, IntentRecord, IntentRow,
+    IntentState, RawResource, RestorePointRow, RunRecord, RunRow, StoredEvent, Tx, Work,
+    decode_intent,
 };
 use nimbus_state::{
     Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint, StateError,
@@ -736,6 +737,20 @@ impl PgTx<'_, '_> {
         to_u64(row.get(0), self.shared)
     }
 
+    /// Makes a counter's next value greater than `id` (a row stored under
+    /// its own id).
+    fn advance_past(&mut self, counter: &str, id: u64) -> Result<()> {
+        self.execute(
+            "UPDATE counters SET value = GREATEST(value, $2) WHERE name = $1",
+            &[&counter, &to_i64(id)],
+        )?;
+        Ok(())
+    }
+
+    fn opt_u64(&self, v: Option<i64>) -> Result<Option<u64>> {
+        v.map(|v| to_u64(v, self.shared)).transpose()
+    }
+
     fn count(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let row = self.query_one(sql, params)?;
         to_u64(row.get(0), self.shared)
@@ -1325,6 +1340,206 @@ impl Tx for PgTx<'_, '_> {
              WHERE workspace = $1 AND id = $2",
             &[&ws, &id, &lease_ms],
         )? > 0)
+    }
+
+    fn events_after(&mut self, ws: &str, after: u64, limit: usize) -> Result<Vec<EventRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.query(
+            "SELECT seq, workspace, time, run_id, cause, \"user\", host, operation, kind, address,
+                    prev_address, before, after
+             FROM events WHERE workspace = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[&ws, &to_i64(after), &limit],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRecord {
+                    seq: to_u64(r.get(0), self.shared)?,
+                    workspace: r.get(1),
+                    time: r.get(2),
+                    run_id: r.get(3),
+                    cause: r.get(4),
+                    user: r.get(5),
+                    host: r.get(6),
+                    operation: r.get(7),
+                    kind: r.get(8),
+                    address: r.get(9),
+                    prev_address: r.get(10),
+                    before: r.get(11),
+                    after: r.get(12),
+                })
+            })
+            .collect()
+    }
+
+    fn insert_event(&mut self, ev: &EventRecord) -> Result<()> {
+        self.execute(
+            "INSERT INTO events (seq, workspace, time, run_id, cause, \"user\", host, operation,
+                                 kind, address, prev_address, before, after)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            &[
+                &to_i64(ev.seq),
+                &ev.workspace,
+                &ev.time,
+                &ev.run_id,
+                &ev.cause,
+                &ev.user,
+                &ev.host,
+                &ev.operation,
+                &ev.kind,
+                &ev.address,
+                &ev.prev_address,
+                &ev.before,
+                &ev.after,
+            ],
+        )?;
+        self.advance_past("events", ev.seq)
+    }
+
+    fn runs_of(&mut self, ws: &str) -> Result<Vec<RunRecord>> {
+        let rows = self.query(
+            "SELECT run_id, workspace, operation, cause, \"user\", host, pid, started_at,
+                    finished_at, status, start_seq, end_seq
+             FROM runs WHERE workspace = $1 ORDER BY started_at, run_id",
+            &[&ws],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(RunRecord {
+                    run_id: r.get(0),
+                    workspace: r.get(1),
+                    operation: r.get(2),
+                    cause: r.get(3),
+                    user: r.get(4),
+                    host: r.get(5),
+                    pid: u32::try_from(r.get::<_, i64>(6)).unwrap_or(0),
+                    started_at: r.get(7),
+                    finished_at: r.get(8),
+                    status: r.get(9),
+                    start_seq: to_u64(r.get(10), self.shared)?,
+                    end_seq: self.opt_u64(r.get(11))?,
+                })
+            })
+            .collect()
+    }
+
+    fn insert_run_record(&mut self, run: &RunRecord) -> Result<()> {
+        self.execute(
+            "INSERT INTO runs (run_id, workspace, operation, cause, \"user\", host, pid,
+                               started_at, finished_at, status, start_seq, end_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &run.run_id,
+                &run.workspace,
+                &run.operation,
+                &run.cause,
+                &run.user,
+                &run.host,
+                &i64::from(run.pid),
+                &run.started_at,
+                &run.finished_at,
+                &run.status,
+                &to_i64(run.start_seq),
+                &run.end_seq.map(to_i64),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn intents_of(&mut self, ws: &str) -> Result<Vec<IntentRecord>> {
+        let rows = self.query(
+            "SELECT id, workspace, run_id, address, action, resource_type, provider, detail,
+                    created_at, event_seq, closed_at, resolution, closed_seq
+             FROM intents WHERE workspace = $1 ORDER BY id",
+            &[&ws],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(IntentRecord {
+                    id: to_u64(r.get(0), self.shared)?,
+                    workspace: r.get(1),
+                    run_id: r.get(2),
+                    address: r.get(3),
+                    action: r.get(4),
+                    resource_type: r.get(5),
+                    provider: r.get(6),
+                    detail: r.get(7),
+                    created_at: r.get(8),
+                    event_seq: to_u64(r.get(9), self.shared)?,
+                    closed_at: r.get(10),
+                    resolution: r.get(11),
+                    closed_seq: self.opt_u64(r.get(12))?,
+                })
+            })
+            .collect()
+    }
+
+    fn insert_intent_record(&mut self, i: &IntentRecord) -> Result<()> {
+        self.execute(
+            "INSERT INTO intents (id, workspace, run_id, address, action, resource_type, provider,
+                                  detail, created_at, event_seq, closed_at, resolution, closed_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            &[
+                &to_i64(i.id),
+                &i.workspace,
+                &i.run_id,
+                &i.address,
+                &i.action,
+                &i.resource_type,
+                &i.provider,
+                &i.detail,
+                &i.created_at,
+                &to_i64(i.event_seq),
+                &i.closed_at,
+                &i.resolution,
+                &i.closed_seq.map(to_i64),
+            ],
+        )?;
+        self.advance_past("intents", i.id)
+    }
+
+    fn insert_restore_point_with_id(&mut self, id: u64, p: &RestorePointRow<'_>) -> Result<()> {
+        self.execute(
+            "INSERT INTO restore_points (id, workspace, seq, run_id, operation, created_at, backup_path)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &to_i64(id),
+                &p.workspace,
+                &to_i64(p.seq),
+                &p.run_id,
+                &p.operation,
+                &p.created_at,
+                &p.backup_path,
+            ],
+        )?;
+        self.advance_past("restore_points", id)
+    }
+
+    fn workspace_created_at(&mut self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .query_opt(
+                "SELECT created_at FROM workspaces WHERE name = $1",
+                &[&name],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn settings(&mut self) -> Result<Vec<(String, String)>> {
+        let rows = self.query("SELECT key, value FROM settings ORDER BY key", &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn delete_setting(&mut self, key: &str) -> Result<()> {
+        self.execute("DELETE FROM settings WHERE key = $1", &[&key])?;
+        Ok(())
+    }
+
+    fn counter(&mut self, name: &str) -> Result<u64> {
+        let row = self.query_opt("SELECT value FROM counters WHERE name = $1", &[&name])?;
+        row.map_or(Ok(0), |r| to_u64(r.get(0), self.shared))
+    }
+
+    fn advance_counter(&mut self, name: &str, past: u64) -> Result<()> {
+        self.advance_past(name, past)
     }
 
     fn savepoint(&mut self) -> Result<()> {

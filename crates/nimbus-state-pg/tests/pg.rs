@@ -383,3 +383,56 @@ fn a_run_whose_lease_was_taken_over_records_nothing_more() {
     assert_eq!(addresses, ["t.before"]);
     drop(guard);
 }
+
+/// A copy between every pair of backends with PostgreSQL on one side.
+mod copy {
+    use nimbus_state::Store;
+    use nimbus_state::conformance::{
+        copy_keeps_every_workspace_and_its_history, copy_reads_a_long_log_in_pages,
+        copy_refuses_a_non_empty_destination_unless_overwriting,
+        copy_that_fails_leaves_the_destination_as_it_was,
+    };
+
+    fn local(dir: &tempfile::TempDir) -> Store {
+        Store::open(&dir.path().join(".nimbus")).expect("open")
+    }
+
+    #[test]
+    fn from_postgres_to_postgres() {
+        let (Some(a), Some(b)) = (super::Pg::new(), super::Pg::new()) else {
+            return;
+        };
+        copy_keeps_every_workspace_and_its_history(&a.store(), &b.store());
+        let (Some(a), Some(b)) = (super::Pg::new(), super::Pg::new()) else {
+            return;
+        };
+        copy_refuses_a_non_empty_destination_unless_overwriting(&a.store(), &b.store());
+        let (Some(a), Some(b)) = (super::Pg::new(), super::Pg::new()) else {
+            return;
+        };
+        copy_reads_a_long_log_in_pages(&a.store(), &b.store());
+    }
+
+    #[test]
+    fn from_local_to_postgres() {
+        let Some(pg) = super::Pg::new() else { return };
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_keeps_every_workspace_and_its_history(&local(&dir), &pg.store());
+        let Some(pg) = super::Pg::new() else { return };
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_refuses_a_non_empty_destination_unless_overwriting(&local(&dir), &pg.store());
+        let Some(pg) = super::Pg::new() else { return };
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_that_fails_leaves_the_destination_as_it_was(&local(&dir), &pg);
+    }
+
+    #[test]
+    fn from_postgres_to_local() {
+        let Some(pg) = super::Pg::new() else { return };
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_keeps_every_workspace_and_its_history(&pg.store(), &local(&dir));
+        let Some(pg) = super::Pg::new() else { return };
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_refuses_a_non_empty_destination_unless_overwriting(&pg.store(), &local(&dir));
+    }
+}

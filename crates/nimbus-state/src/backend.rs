@@ -154,6 +154,118 @@ pub struct RestorePointRow<'a> {
     pub backup_path: Option<&'a str>,
 }
 
+/// A stored event with every column, as a copy of the state reads and
+/// writes it: the JSON before and after kept as the text stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Sequence number.
+    pub seq: u64,
+    /// Workspace.
+    pub workspace: String,
+    /// RFC 3339 UTC time.
+    pub time: String,
+    /// Run (correlation id).
+    pub run_id: String,
+    /// Cause.
+    pub cause: Option<String>,
+    /// User.
+    pub user: String,
+    /// Host.
+    pub host: String,
+    /// The run's operation.
+    pub operation: String,
+    /// Event kind.
+    pub kind: String,
+    /// Resource address.
+    pub address: Option<String>,
+    /// Source address of a move.
+    pub prev_address: Option<String>,
+    /// JSON before, as stored.
+    pub before: Option<String>,
+    /// JSON after, as stored.
+    pub after: Option<String>,
+}
+
+impl EventRecord {
+    /// The event's columns as [`Tx::append_event`] takes them.
+    pub fn row(&self) -> EventRow<'_> {
+        EventRow {
+            workspace: &self.workspace,
+            time: &self.time,
+            run_id: &self.run_id,
+            cause: self.cause.as_deref(),
+            user: &self.user,
+            host: &self.host,
+            operation: &self.operation,
+            kind: &self.kind,
+            address: self.address.as_deref(),
+            prev_address: self.prev_address.as_deref(),
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+        }
+    }
+}
+
+/// A stored run with every column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    /// Run id.
+    pub run_id: String,
+    /// Workspace.
+    pub workspace: String,
+    /// Operation.
+    pub operation: String,
+    /// Cause.
+    pub cause: Option<String>,
+    /// User.
+    pub user: String,
+    /// Host.
+    pub host: String,
+    /// Process id.
+    pub pid: u32,
+    /// Start time.
+    pub started_at: String,
+    /// Finish time.
+    pub finished_at: Option<String>,
+    /// `running`, `succeeded` or `failed`.
+    pub status: String,
+    /// Head seq when it started.
+    pub start_seq: u64,
+    /// Head seq when it finished.
+    pub end_seq: Option<u64>,
+}
+
+/// A stored intent with every column, open or closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntentRecord {
+    /// Id.
+    pub id: u64,
+    /// Workspace.
+    pub workspace: String,
+    /// Run that recorded it.
+    pub run_id: String,
+    /// Resource address.
+    pub address: String,
+    /// Action, as stored.
+    pub action: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// Provider.
+    pub provider: String,
+    /// Detail, JSON as stored.
+    pub detail: String,
+    /// Time it was recorded.
+    pub created_at: String,
+    /// Seq of its `intent.record` event.
+    pub event_seq: u64,
+    /// Time it was closed, if it was.
+    pub closed_at: Option<String>,
+    /// How it was closed.
+    pub resolution: Option<String>,
+    /// Seq of the event that closed it.
+    pub closed_seq: Option<u64>,
+}
+
 /// The primitive operations of one transaction on a backend.
 ///
 /// Implementations run each method as one statement (or a few) inside the
@@ -283,6 +395,42 @@ pub trait Tx {
     /// (by the backend's clock); whether the lock is still held with that
     /// id. Backends without leases only report whether the row exists.
     fn renew_lock(&mut self, workspace: &str, id: &str, lease: Duration) -> Result<bool>;
+
+    // ----- copying a whole state (`Store::copy_into`) ---------------------------------
+
+    /// At most `limit` events of the workspace with `seq > after`, in seq
+    /// order, with every column.
+    fn events_after(
+        &mut self,
+        workspace: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>>;
+    /// Stores an event under its own seq (not a new one) and makes
+    /// [`Tx::append_event`] number later events past it.
+    fn insert_event(&mut self, event: &EventRecord) -> Result<()>;
+    /// Every run of the workspace, by start time then id.
+    fn runs_of(&mut self, workspace: &str) -> Result<Vec<RunRecord>>;
+    /// Stores a run with every column.
+    fn insert_run_record(&mut self, run: &RunRecord) -> Result<()>;
+    /// Every intent of the workspace, open or closed, oldest first.
+    fn intents_of(&mut self, workspace: &str) -> Result<Vec<IntentRecord>>;
+    /// Stores an intent under its own id, making later ids greater.
+    fn insert_intent_record(&mut self, intent: &IntentRecord) -> Result<()>;
+    /// Stores a restore point under its own id, making later ids greater.
+    fn insert_restore_point_with_id(&mut self, id: u64, point: &RestorePointRow<'_>) -> Result<()>;
+    /// When the workspace was created, if it exists.
+    fn workspace_created_at(&mut self, name: &str) -> Result<Option<String>>;
+    /// Every store-wide setting, by key.
+    fn settings(&mut self) -> Result<Vec<(String, String)>>;
+    /// Deletes a store-wide setting.
+    fn delete_setting(&mut self, key: &str) -> Result<()>;
+    /// The last id handed out by a counter (`events`, `intents` or
+    /// `restore_points`), 0 if none: it may exceed every stored id, when
+    /// the rows that had the highest ones were deleted.
+    fn counter(&mut self, name: &str) -> Result<u64>;
+    /// Makes a counter hand out ids greater than `past` from now on.
+    fn advance_counter(&mut self, name: &str, past: u64) -> Result<()>;
 
     // ----- partial rollback ---------------------------------------------------------
 

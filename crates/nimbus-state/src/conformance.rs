@@ -542,3 +542,260 @@ pub fn failed_request_is_undone_alone(h: &dyn Harness) {
         .collect();
     assert_eq!(bad, ["intent.record"], "the failed writes left no event");
 }
+
+// ----- copying a state onto another backend (`Store::copy_into`) -------------------
+//
+// These take two stores, each on a fresh location of a backend, so that
+// every pair of backends can be tested as source and destination.
+
+/// A restore point's id, seq, run, operation and time.
+type PointSummary = (u64, u64, String, String, String);
+
+/// Everything a copy must keep, as the public interface reads it.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    workspaces: Vec<(String, u64, bool)>,
+    current: String,
+    history: Vec<Vec<crate::Event>>,
+    resources: Vec<Vec<ResourceRecord>>,
+    outputs: Vec<Vec<OutputRecord>>,
+    open_intents: Vec<Vec<crate::Intent>>,
+    /// Restore points without their backup files (which stay where they are).
+    restore_points: Vec<Vec<PointSummary>>,
+    heads: Vec<u64>,
+    plan_key: String,
+}
+
+pub fn snapshot(s: &Store) -> Snapshot {
+    let listed = s.list_workspaces().expect("workspaces");
+    let names: Vec<String> = listed.iter().map(|w| w.name.clone()).collect();
+    Snapshot {
+        workspaces: listed
+            .iter()
+            .map(|w| (w.name.clone(), w.resource_count, w.is_current))
+            .collect(),
+        current: s.current_workspace().expect("current"),
+        history: names
+            .iter()
+            .map(|n| s.history(n, None, usize::MAX).expect("history"))
+            .collect(),
+        resources: names
+            .iter()
+            .map(|n| s.resources(n).expect("resources"))
+            .collect(),
+        outputs: names
+            .iter()
+            .map(|n| s.outputs(n).expect("outputs"))
+            .collect(),
+        open_intents: names
+            .iter()
+            .map(|n| s.open_intents(n).expect("intents"))
+            .collect(),
+        restore_points: names
+            .iter()
+            .map(|n| {
+                s.restore_points(n)
+                    .expect("points")
+                    .into_iter()
+                    .map(|p| (p.id, p.seq, p.run_id, p.operation, p.created_at))
+                    .collect()
+            })
+            .collect(),
+        heads: names
+            .iter()
+            .map(|n| s.head_sequence(n).expect("head"))
+            .collect(),
+        plan_key: s
+            .setting_or_init("plan_key", || "not set".into())
+            .expect("setting"),
+    }
+}
+
+/// A state with two workspaces, moves, deletes, a taint, outputs, closed
+/// and open intents, restore points and a settings key, and a deleted
+/// workspace that had the newest events. Returns the last seq used.
+fn populate_for_copy(s: &Store) -> u64 {
+    assert_eq!(
+        s.setting_or_init("plan_key", || "0123abcd".into())
+            .expect("key"),
+        "0123abcd"
+    );
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    for i in 0..5 {
+        rec.upsert_blocking(record(&format!("t.r{i}"), i))
+            .expect("upsert");
+    }
+    rec.move_resource_blocking("t.r1", "t.moved").expect("move");
+    rec.remove_blocking("t.r2").expect("remove");
+    let done = rec
+        .record_intent_blocking(intent("t.r5", IntentAction::Create))
+        .expect("intent");
+    rec.complete_blocking(done, Outcome::Upsert(record("t.r5", 5)))
+        .expect("complete");
+    rec.set_outputs_blocking(vec![OutputRecord {
+        name: "o".into(),
+        value: json!({"list": [1, "two", null], "é": 0.5}),
+        sensitive: true,
+        terraform_type: Some(json!(["object", {"list": ["tuple", []]}])),
+    }])
+    .expect("outputs");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    s.set_status("default", "t.r3", crate::ResourceStatus::Tainted)
+        .expect("taint");
+    s.move_resources("default", "t.r4", "t.four")
+        .expect("state mv");
+
+    s.create_workspace("staging").expect("create");
+    let rec = s.begin_run("staging", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.s", 1)).expect("upsert");
+    rec.record_intent_blocking(intent("t.open", IntentAction::Create))
+        .expect("open intent");
+    // The run dies with its intent open.
+    drop(rec);
+    s.select_workspace("staging").expect("select");
+    s.create_workspace("scratch").expect("create");
+    let rec = s.begin_run("scratch", RunInfo::new("apply")).expect("run");
+    let last = rec.upsert_blocking(record("t.gone", 1)).expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    s.delete_workspace("scratch", true).expect("delete");
+    last
+}
+
+pub fn copy_keeps_every_workspace_and_its_history(src: &Store, dst: &Store) {
+    let last_seq = populate_for_copy(src);
+    let before = snapshot(src);
+    assert_eq!(before.open_intents[1].len(), 1, "{before:?}");
+    assert!(dst.contents().expect("contents").is_empty());
+
+    let report = src.copy_into(dst, crate::OnNonEmpty::Refuse).expect("copy");
+    assert_eq!(snapshot(src), before, "the source is unchanged");
+    assert_eq!(snapshot(dst), before, "the copy reads as the source");
+    let names: Vec<_> = report.workspaces.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["default", "staging"]);
+    assert_eq!(
+        report.events(),
+        before.history.iter().map(|h| h.len() as u64).sum::<u64>()
+    );
+    assert_eq!(report.resources(), 6);
+    assert_eq!(report.workspaces[1].open_intents, 1);
+    assert!(!report.overwritten);
+    if dst.path().is_none() {
+        assert!(
+            dst.restore_points("default")
+                .expect("points")
+                .iter()
+                .all(|p| p.backup.is_none()),
+            "no backup file paths on a remote destination"
+        );
+    }
+
+    // The copy goes on as the source would have: new events and intents
+    // are numbered past the copied ones, the open intent resolves by its id.
+    let open = dst.open_intents("staging").expect("open").remove(0);
+    let rec = dst
+        .begin_run("staging", RunInfo::new("apply"))
+        .expect("run");
+    let seq = rec.upsert_blocking(record("t.new", 9)).expect("upsert");
+    let next = rec
+        .record_intent_blocking(intent("t.next", IntentAction::Create))
+        .expect("intent");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    dst.resolve_intent(open.id, IntentResolution::Discarded)
+        .expect("resolve by the same id");
+    assert!(
+        seq > last_seq && last_seq > *before.heads.iter().max().expect("heads"),
+        "seqs are never reused, not even those of a deleted workspace"
+    );
+    assert!(next.0 > open.id.0);
+    assert_eq!(snapshot(src), before, "the source is still unchanged");
+}
+
+pub fn copy_refuses_a_non_empty_destination_unless_overwriting(src: &Store, dst: &Store) {
+    populate_for_copy(src);
+    let before = snapshot(src);
+    assert!(matches!(
+        src.copy_into(src, crate::OnNonEmpty::Overwrite),
+        Err(StateError::SameState { .. })
+    ));
+    dst.create_workspace("other").expect("create");
+    let rec = dst.begin_run("other", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.theirs", 1)).expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let theirs = snapshot(dst);
+    assert!(!dst.contents().expect("contents").is_empty());
+    let err = src
+        .copy_into(dst, crate::OnNonEmpty::Refuse)
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            StateError::DestinationNotEmpty {
+                workspaces: 2,
+                resources: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(snapshot(dst), theirs, "the destination is untouched");
+
+    // A lock held on the destination (by the migrating command) stays held.
+    let lock = dst
+        .lock("default", LockRequest::new("mig", "state migrate"))
+        .expect("lock");
+    let report = src
+        .copy_into(dst, crate::OnNonEmpty::Overwrite)
+        .expect("overwrite");
+    assert!(report.overwritten);
+    assert_eq!(snapshot(dst), before);
+    assert!(dst.current_lock("default").expect("lock").is_some());
+    lock.release().expect("release");
+    assert_eq!(snapshot(src), before, "the source is unchanged");
+}
+
+pub fn copy_that_fails_leaves_the_destination_as_it_was(src: &Store, dst: &dyn Harness) {
+    populate_for_copy(src);
+    let before = snapshot(src);
+    let d = dst.open();
+    let rec = d.begin_run("default", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.theirs", 1)).expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let theirs = snapshot(&d);
+    // Replaying the copied log onto the destination fails half-way.
+    dst.fail_resource_writes("t.r3");
+    let d = dst.open();
+    let err = src
+        .copy_into(&d, crate::OnNonEmpty::Overwrite)
+        .expect_err("the copy fails");
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(
+        snapshot(&dst.open()),
+        theirs,
+        "the destination is untouched"
+    );
+    assert_eq!(snapshot(src), before, "the source is unchanged");
+}
+
+pub fn copy_reads_a_long_log_in_pages(src: &Store, dst: &Store) {
+    // Exactly two full pages of the copy's reads; then one event more.
+    let records: Vec<ResourceRecord> = (0..2000)
+        .map(|i| record(&format!("t.r{i:04}"), i))
+        .collect();
+    src.adopt("default", "import", &records, &[])
+        .expect("adopt");
+    assert_eq!(
+        src.history("default", None, usize::MAX).expect("h").len(),
+        2000
+    );
+    let before = snapshot(src);
+    let report = src.copy_into(dst, crate::OnNonEmpty::Refuse).expect("copy");
+    assert_eq!(report.events(), 2000);
+    assert_eq!(snapshot(dst), before);
+    src.remove_resource("default", "t.r0000").expect("rm");
+    let before = snapshot(src);
+    let report = src
+        .copy_into(dst, crate::OnNonEmpty::Overwrite)
+        .expect("copy again");
+    assert_eq!(report.events(), 2001);
+    assert_eq!(snapshot(dst), before);
+}

@@ -191,6 +191,41 @@ pub enum StateError {
         location: String,
     },
 
+    /// A copy of the state ([`crate::Store::copy_into`]) was asked onto a
+    /// state that holds something already, without overwriting it.
+    #[error(
+        "the destination state at {location} is not empty ({workspaces} workspace(s), {resources} resource(s), history up to event {head}): copy onto it only to overwrite it"
+    )]
+    DestinationNotEmpty {
+        /// The destination's location.
+        location: String,
+        /// Its workspaces.
+        workspaces: usize,
+        /// Its resources, all workspaces together.
+        resources: u64,
+        /// Its newest event, all workspaces together.
+        head: u64,
+    },
+
+    /// The source and the destination of a copy are the same state.
+    #[error("the source and the destination are the same state ({location})")]
+    SameState {
+        /// The state's location.
+        location: String,
+    },
+
+    /// A copied workspace does not read back as its source does (nothing
+    /// was written: the copy is undone).
+    #[error(
+        "the copy of workspace {workspace} differs from its source in its {what}; nothing was copied (`nimbus state check` compares the source's state with its event log)"
+    )]
+    CopyDiffers {
+        /// The workspace.
+        workspace: String,
+        /// What differs (`resources`, `outputs`, ...).
+        what: &'static str,
+    },
+
     /// A remote backend failed (connection, query, schema).
     #[error("state backend {location}: {message}")]
     Backend {

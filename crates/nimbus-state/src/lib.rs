@@ -30,6 +30,7 @@ mod backup;
 mod check;
 #[doc(hidden)]
 pub mod conformance;
+mod copy;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -45,6 +46,7 @@ mod types;
 mod write;
 
 pub use check::{CheckReport, Finding, WorkspaceCheck, check};
+pub use copy::{CopyReport, OnNonEmpty, StateContents, WorkspaceCopy};
 pub use error::StateError;
 pub use identity::{Identity, identity, process_alive};
 pub use lock::LockGuard;

@@ -14,8 +14,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::backend::{
-    self, Backend, EventRow, Finish, IntentRow, IntentState, RestorePointRow, RunRow, StoredEvent,
-    Tx, Work, decode_intent,
+    self, Backend, EventRecord, EventRow, Finish, IntentRecord, IntentRow, IntentState,
+    RestorePointRow, RunRecord, RunRow, StoredEvent, Tx, Work, decode_intent,
 };
 use crate::error::StateError;
 use crate::identity::{identity, process_alive};
@@ -465,6 +465,222 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT 1 FROM locks WHERE workspace = ?1 AND id = ?2")?;
         Ok(stmt.exists(params![ws, id])?)
+    }
+
+    // AUTOINCREMENT keeps its counter past every id inserted explicitly,
+    // so the copies below number later rows past theirs.
+
+    fn events_after(&mut self, ws: &str, after: u64, limit: usize) -> Result<Vec<EventRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, workspace, time, run_id, cause, user, host, operation, kind, address,
+                    prev_address, before, after
+             FROM events WHERE workspace = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![ws, after, limit_of(limit)], |r| {
+            Ok(EventRecord {
+                seq: r.get(0)?,
+                workspace: r.get(1)?,
+                time: r.get(2)?,
+                run_id: r.get(3)?,
+                cause: r.get(4)?,
+                user: r.get(5)?,
+                host: r.get(6)?,
+                operation: r.get(7)?,
+                kind: r.get(8)?,
+                address: r.get(9)?,
+                prev_address: r.get(10)?,
+                before: r.get(11)?,
+                after: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn insert_event(&mut self, ev: &EventRecord) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO events (seq, workspace, time, run_id, cause, user, host, operation, kind,
+                                 address, prev_address, before, after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        stmt.execute(params![
+            ev.seq,
+            ev.workspace,
+            ev.time,
+            ev.run_id,
+            ev.cause,
+            ev.user,
+            ev.host,
+            ev.operation,
+            ev.kind,
+            ev.address,
+            ev.prev_address,
+            ev.before,
+            ev.after,
+        ])?;
+        Ok(())
+    }
+
+    fn runs_of(&mut self, ws: &str) -> Result<Vec<RunRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT run_id, workspace, operation, cause, user, host, pid, started_at, finished_at,
+                    status, start_seq, end_seq
+             FROM runs WHERE workspace = ?1 ORDER BY started_at, run_id",
+        )?;
+        let rows = stmt.query_map([ws], |r| {
+            Ok(RunRecord {
+                run_id: r.get(0)?,
+                workspace: r.get(1)?,
+                operation: r.get(2)?,
+                cause: r.get(3)?,
+                user: r.get(4)?,
+                host: r.get(5)?,
+                pid: r.get(6)?,
+                started_at: r.get(7)?,
+                finished_at: r.get(8)?,
+                status: r.get(9)?,
+                start_seq: r.get(10)?,
+                end_seq: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn insert_run_record(&mut self, run: &RunRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO runs (run_id, workspace, operation, cause, user, host, pid, started_at,
+                               finished_at, status, start_seq, end_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                run.run_id,
+                run.workspace,
+                run.operation,
+                run.cause,
+                run.user,
+                run.host,
+                run.pid,
+                run.started_at,
+                run.finished_at,
+                run.status,
+                run.start_seq,
+                run.end_seq,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn intents_of(&mut self, ws: &str) -> Result<Vec<IntentRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, workspace, run_id, address, action, resource_type, provider, detail,
+                    created_at, event_seq, closed_at, resolution, closed_seq
+             FROM intents WHERE workspace = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([ws], |r| {
+            Ok(IntentRecord {
+                id: r.get(0)?,
+                workspace: r.get(1)?,
+                run_id: r.get(2)?,
+                address: r.get(3)?,
+                action: r.get(4)?,
+                resource_type: r.get(5)?,
+                provider: r.get(6)?,
+                detail: r.get(7)?,
+                created_at: r.get(8)?,
+                event_seq: r.get(9)?,
+                closed_at: r.get(10)?,
+                resolution: r.get(11)?,
+                closed_seq: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn insert_intent_record(&mut self, i: &IntentRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO intents (id, workspace, run_id, address, action, resource_type, provider,
+                                  detail, created_at, event_seq, closed_at, resolution, closed_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                i.id,
+                i.workspace,
+                i.run_id,
+                i.address,
+                i.action,
+                i.resource_type,
+                i.provider,
+                i.detail,
+                i.created_at,
+                i.event_seq,
+                i.closed_at,
+                i.resolution,
+                i.closed_seq,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_restore_point_with_id(&mut self, id: u64, p: &RestorePointRow<'_>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO restore_points (id, workspace, seq, run_id, operation, created_at, backup_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id,
+                p.workspace,
+                p.seq,
+                p.run_id,
+                p.operation,
+                p.created_at,
+                p.backup_path
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn workspace_created_at(&mut self, name: &str) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT created_at FROM workspaces WHERE name = ?1")?;
+        Ok(stmt.query_row([name], |r| r.get(0)).optional()?)
+    }
+
+    fn settings(&mut self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, value FROM settings ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn delete_setting(&mut self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    // The counters are AUTOINCREMENT's, in `sqlite_sequence` (one row per
+    // table, made at its first insert).
+
+    fn counter(&mut self, name: &str) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = ?1")?;
+        Ok(stmt
+            .query_row([name], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    fn advance_counter(&mut self, name: &str, past: u64) -> Result<()> {
+        let updated = self.conn.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1",
+            params![name, past],
+        )?;
+        if updated == 0 {
+            self.conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                params![name, past],
+            )?;
+        }
+        Ok(())
     }
 
     fn savepoint(&mut self) -> Result<()> {

@@ -34,7 +34,7 @@ type Result<T> = std::result::Result<T, StateError>;
 pub const STATE_DB_FILE: &str = "state.db";
 
 /// Name of the workspace that always exists.
-const DEFAULT_WORKSPACE: &str = "default";
+pub(crate) const DEFAULT_WORKSPACE: &str = "default";
 
 /// Longest accepted workspace name.
 const MAX_WORKSPACE_NAME: usize = 128;
@@ -71,9 +71,9 @@ impl Default for StoreOptions {
 ///
 /// `Store` is `Send + Sync`; share it behind an `Arc` if several threads read.
 pub struct Store {
-    backend: Arc<dyn Backend>,
+    pub(crate) backend: Arc<dyn Backend>,
     /// The SQLite backend, when that is the one (backups, restores).
-    local: Option<Arc<Sqlite>>,
+    pub(crate) local: Option<Arc<Sqlite>>,
     options: StoreOptions,
 }
 
@@ -418,7 +418,7 @@ impl Store {
     }
 
     /// Refuses writes through a store opened read-only, before any work.
-    fn writable(&self) -> Result<()> {
+    pub(crate) fn writable(&self) -> Result<()> {
         match &self.local {
             Some(local) if local.read_only => Err(StateError::ReadOnly),
             _ => Ok(()),

@@ -395,7 +395,7 @@ fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
     })
 }
 
-fn approve(session: &Session, question: &str) -> CmdResult<bool> {
+pub(crate) fn approve(session: &Session, question: &str) -> CmdResult<bool> {
     if session.out.json {
         // A prompt would break the one-JSON-object-per-line stream.
         session.out.error("approval needed, but --json cannot prompt: rerun with --auto-approve or apply a saved plan");

@@ -299,6 +299,7 @@ pub async fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             to_event,
         } => restore(session, file, latest, to_event),
         StateCommand::Check => check(session),
+        StateCommand::Migrate { to, auto_approve } => migrate(session, to.as_deref(), auto_approve),
         StateCommand::Intents => {
             let Some(store) = store_or_empty(session)? else {
                 return Ok(0);
@@ -599,5 +600,130 @@ pub fn taint(session: &Session, address: &str, tainted: bool) -> CmdResult<u8> {
         &text,
         json!({ "address": address, "tainted": tainted, "changed": changed.is_some() }),
     );
+    Ok(0)
+}
+
+/// `state migrate`: the state copied from the backend in use to the
+/// configuration's (see `nimbus_engine::backend::Migration`).
+fn migrate(session: &Session, kind: Option<&str>, auto_approve: bool) -> CmdResult<u8> {
+    use nimbus_engine::backend::{BackendSettings, Migration};
+    use nimbus_state::OnNonEmpty;
+    use std::io::IsTerminal;
+
+    let config = session.load_config()?;
+    let to = BackendSettings::from_config(config.root().backend.as_ref().map(|b| &b.kind));
+    let from = session.backend()?;
+    let migration = Migration::open(&session.dir, from, to, kind).map_err(|e| {
+        session.out.error(&format!("cannot migrate the state: {e}"));
+        Reported
+    })?;
+    let (from, to) = (migration.from.describe(), migration.to.describe());
+    // Every workspace of both sides locked: no run writes to either meanwhile.
+    let run = RunInfo::new("state migrate");
+    let mut locks = Vec::new();
+    for store in [&migration.source, &migration.dest] {
+        let workspaces = store
+            .list_workspaces()
+            .map_err(fail(session, "listing the workspaces"))?;
+        for ws in workspaces {
+            locks.push(session.lock(store, &ws.name, &run.run_id, "state migrate")?);
+        }
+    }
+    let contents = migration
+        .dest
+        .contents()
+        .map_err(fail(session, &format!("reading the state on {to}")))?;
+    let on_non_empty = if contents.is_empty() {
+        OnNonEmpty::Refuse
+    } else {
+        let held = format!(
+            "{to} holds a state already: {} ({}), history up to event {}",
+            contents.workspaces.join(", "),
+            render::resources(contents.resources as usize),
+            contents.head
+        );
+        if auto_approve {
+            session
+                .out
+                .line(&format!("{held}; it is overwritten (--auto-approve)."));
+        } else if !std::io::stdin().is_terminal() {
+            session.out.error(&format!(
+                "{held}: rerun with --auto-approve to overwrite it; nothing was copied"
+            ));
+            return Ok(1);
+        } else {
+            session.out.line(&format!("{held}."));
+            if !super::apply::approve(
+                session,
+                &format!("Overwrite it with a copy of the state on {from}?"),
+            )? {
+                session.out.line("Migration cancelled; nothing was copied.");
+                return Ok(1);
+            }
+        }
+        OnNonEmpty::Overwrite
+    };
+    let report = migration.copy(on_non_empty).map_err(|e| {
+        match e {
+            nimbus_engine::backend::BackendError::State(e) => {
+                session.state_error("cannot migrate the state", &e)
+            }
+            e => session.out.error(&format!("cannot migrate the state: {e}")),
+        }
+        Reported
+    })?;
+    for lock in locks {
+        lock.release()
+            .map_err(fail(session, "releasing the state locks"))?;
+    }
+    if session.out.json {
+        let workspaces: Vec<_> = report
+            .workspaces
+            .iter()
+            .map(|w| {
+                json!({
+                    "name": w.name,
+                    "events": w.events,
+                    "resources": w.resources,
+                    "outputs": w.outputs,
+                    "open_intents": w.open_intents,
+                })
+            })
+            .collect();
+        session.out.event(
+            "result",
+            json!({
+                "from": from,
+                "to": to,
+                "workspaces": workspaces,
+                "events": report.events(),
+                "resources": report.resources(),
+                "overwritten": report.overwritten,
+            }),
+        );
+        return Ok(0);
+    }
+    for w in &report.workspaces {
+        let mut line = format!(
+            "  {}: {} event(s), {}, {} output(s)",
+            w.name,
+            w.events,
+            render::resources(w.resources as usize),
+            w.outputs
+        );
+        if w.open_intents > 0 {
+            line.push_str(&format!(", {} open intent(s)", w.open_intents));
+        }
+        session.out.line(&line);
+    }
+    session.out.line(&format!(
+        "Copied the state from {from} to {to}: {} workspace(s), {} event(s), {}.",
+        report.workspaces.len(),
+        report.events(),
+        render::resources(report.resources() as usize)
+    ));
+    session.out.line(&format!(
+        "The state on {from} was left as it was. The project now uses {to}."
+    ));
     Ok(0)
 }

@@ -51,3 +51,31 @@ fn harness() -> Option<Sqlite> {
 }
 
 nimbus_state::conformance_suite!(harness());
+
+#[test]
+fn copy_keeps_every_workspace_and_its_history() {
+    let (src, dst) = (Project::new(), Project::new());
+    nimbus_state::conformance::copy_keeps_every_workspace_and_its_history(&src.open(), &dst.open());
+}
+
+#[test]
+fn copy_refuses_a_non_empty_destination_unless_overwriting() {
+    let (src, dst) = (Project::new(), Project::new());
+    nimbus_state::conformance::copy_refuses_a_non_empty_destination_unless_overwriting(
+        &src.open(),
+        &dst.open(),
+    );
+}
+
+#[test]
+fn copy_that_fails_leaves_the_destination_as_it_was() {
+    let src = Project::new();
+    let dst = harness().expect("sqlite");
+    nimbus_state::conformance::copy_that_fails_leaves_the_destination_as_it_was(&src.open(), &dst);
+}
+
+#[test]
+fn copy_reads_a_long_log_in_pages() {
+    let (src, dst) = (Project::new(), Project::new());
+    nimbus_state::conformance::copy_reads_a_long_log_in_pages(&src.open(), &dst.open());
+}
