@@ -30,6 +30,7 @@ mod backup;
 mod check;
 #[doc(hidden)]
 pub mod conformance;
+mod crypt;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -45,6 +46,9 @@ mod types;
 mod write;
 
 pub use check::{CheckReport, Finding, WorkspaceCheck, check};
+pub use crypt::{
+    ENFORCED_VAR, Encryption, FALLBACK_VAR, KeySource, PASSPHRASE_VAR, Passphrase, RekeyReport,
+};
 pub use error::StateError;
 pub use identity::{Identity, identity, process_alive};
 pub use lock::LockGuard;

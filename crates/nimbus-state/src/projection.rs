@@ -154,6 +154,16 @@ impl EncodedResource {
         Ok(EncodedResource { row, json })
     }
 
+    /// A row to store as it is, for the storage layer (the encryption
+    /// layer hands backends sealed rows this way). Its event text is left
+    /// empty: such a row is stored, never recorded in the log.
+    pub(crate) fn stored_row(row: RawResource) -> Self {
+        EncodedResource {
+            row,
+            json: String::new(),
+        }
+    }
+
     /// Its address.
     pub fn address(&self) -> &str {
         &self.row.address
@@ -171,7 +181,7 @@ impl EncodedResource {
 }
 
 /// A stored resource row, undecoded: what the resources table holds.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RawResource {
     /// Address.
     pub address: String,

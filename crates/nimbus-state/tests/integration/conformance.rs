@@ -1,7 +1,7 @@
 //! The backend-agnostic suite (`nimbus_state::conformance`) on SQLite.
 
 use nimbus_state::conformance::Harness;
-use nimbus_state::{STATE_DB_FILE, Store, identity};
+use nimbus_state::{Encryption, STATE_DB_FILE, StateError, Store, StoreOptions, identity};
 
 use crate::Project;
 use crate::lock::dead_pid;
@@ -41,6 +41,27 @@ impl Harness for Sqlite {
             ))
             .expect("trigger");
     }
+
+    fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError> {
+        Store::open_with(
+            &self.project.dir(),
+            StoreOptions {
+                encryption,
+                ..StoreOptions::default()
+            },
+        )
+    }
+
+    fn raw_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal"] {
+            let path = self.project.dir().join(format!("{STATE_DB_FILE}{suffix}"));
+            if let Ok(b) = std::fs::read(path) {
+                bytes.extend(b);
+            }
+        }
+        bytes
+    }
 }
 
 fn harness() -> Option<Sqlite> {
@@ -51,3 +72,7 @@ fn harness() -> Option<Sqlite> {
 }
 
 nimbus_state::conformance_suite!(harness());
+
+mod encrypted {
+    nimbus_state::conformance_suite!(encrypted super::harness());
+}
