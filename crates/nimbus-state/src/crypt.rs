@@ -368,6 +368,41 @@ fn has_data(tx: &mut dyn Tx) -> Result<bool> {
     Ok(false)
 }
 
+/// The keys among `config`'s that open the store whose setting is `text`.
+fn keys_for(text: String, config: &Encryption) -> Result<Keyring> {
+    let recorded = parse_recorded(&text)?;
+    if config.key.is_none() && config.fallback.is_none() {
+        return Err(StateError::PassphraseRequired);
+    }
+    for source in [&config.key, &config.fallback].into_iter().flatten() {
+        let key = recorded.kdf.derive(source)?;
+        if key_matches(&key, &recorded)? {
+            return Ok(Keyring::single(key, text));
+        }
+    }
+    Err(StateError::WrongPassphrase)
+}
+
+/// The keys that open the store `tx` belongs to (`None`: it is not
+/// encrypted), for readers below the [`Store`](crate::Store) (the check).
+pub(crate) fn keys_in(tx: &mut dyn Tx, config: &Encryption) -> Result<Option<Keyring>> {
+    tx.setting(SETTING)?
+        .map(|text| keys_for(text, config))
+        .transpose()
+}
+
+/// Runs `f` on `tx` through `keys`, or on `tx` itself without.
+pub(crate) fn through<T>(
+    tx: &mut dyn Tx,
+    keys: Option<&Keyring>,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    match keys {
+        Some(keys) => f(&mut SealedTx { inner: tx, keys }),
+        None => f(tx),
+    }
+}
+
 /// What an opened store is: unencrypted, or the keys that open it.
 pub(crate) fn establish(
     backend: &dyn Backend,
@@ -376,17 +411,7 @@ pub(crate) fn establish(
 ) -> Result<Option<Keyring>> {
     let (setting, data) = backend::read(backend, |tx| Ok((tx.setting(SETTING)?, has_data(tx)?)))?;
     if let Some(text) = setting {
-        let recorded = parse_recorded(&text)?;
-        if config.key.is_none() && config.fallback.is_none() {
-            return Err(StateError::PassphraseRequired);
-        }
-        for source in [&config.key, &config.fallback].into_iter().flatten() {
-            let key = recorded.kdf.derive(source)?;
-            if key_matches(&key, &recorded)? {
-                return Ok(Some(Keyring::single(key, text)));
-            }
-        }
-        return Err(StateError::WrongPassphrase);
+        return keys_for(text, config).map(Some);
     }
     let Some(source) = &config.key else {
         if config.enforced && writable {
@@ -454,16 +479,6 @@ pub(crate) fn rekey(
     let mut report = RekeyReport::default();
     // Reads through the old keys, writes through the new ones: one
     // decorator at a time over the same transaction.
-    fn through<T>(
-        tx: &mut dyn Tx,
-        keys: Option<&Keyring>,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T>,
-    ) -> Result<T> {
-        match keys {
-            Some(keys) => f(&mut SealedTx { inner: tx, keys }),
-            None => f(tx),
-        }
-    }
     for (ws, _) in tx.list_workspaces()? {
         let addresses: Vec<String> = through(tx, old, |r| r.load_resources(&ws))?
             .into_iter()

@@ -45,7 +45,7 @@ mod store;
 mod types;
 mod write;
 
-pub use check::{CheckReport, Finding, WorkspaceCheck, check};
+pub use check::{CheckReport, Finding, WorkspaceCheck, check, check_with};
 pub use crypt::{
     ENFORCED_VAR, Encryption, FALLBACK_VAR, KeySource, PASSPHRASE_VAR, Passphrase, RekeyReport,
 };

@@ -6,7 +6,6 @@
 //! the event's `after` is the serialised record that the write path stored,
 //! replaying yields byte-identical rows; the property tests check that.
 
-use std::collections::BTreeMap;
 use std::sync::{Mutex, mpsc};
 
 use rusqlite::types::ValueRef;
@@ -632,14 +631,6 @@ pub(crate) fn load_outputs(conn: &Connection, ws: &str) -> Result<Vec<OutputReco
         });
     }
     Ok(out)
-}
-
-/// Outputs keyed by name.
-pub(crate) fn output_map(conn: &Connection, ws: &str) -> Result<BTreeMap<String, OutputRecord>> {
-    Ok(load_outputs(conn, ws)?
-        .into_iter()
-        .map(|o| (o.name.clone(), o))
-        .collect())
 }
 
 /// Applies one stored event to the projection.
