@@ -10,7 +10,7 @@
 //! run, also when it fails or the user declines.
 
 use crate::events::{Event, Events};
-use crate::saved::{SavedPlan, SavedPlanError};
+use crate::saved::{EncryptedPlan, PlanBinding, SavedPlan, SavedPlanError};
 use crate::terraform_state;
 use crate::{ApplyReport, Drift, Engine, Plan, PolicyReport, PriorState, RunOptions};
 use nimbus_eval::Inputs;
@@ -233,6 +233,87 @@ fn terraform_provider(
 
 /// The store setting that keeps the Terraform lineage.
 const TERRAFORM_LINEAGE_SETTING: &str = "terraform_lineage";
+
+/// The store setting that holds the state's lineage.
+pub(crate) const LINEAGE_SETTING: &str = "lineage";
+
+/// The binding of a plan of `workspace` made against its head event
+/// `serial` from the configuration whose hash is `configuration`, in the
+/// state `store` (its lineage is made on first use).
+pub fn plan_binding(
+    store: &Store,
+    directory: &std::path::Path,
+    workspace: &str,
+    serial: u64,
+    configuration: String,
+) -> Result<PlanBinding, OpsError> {
+    let lineage = store
+        .setting_or_init(LINEAGE_SETTING, || uuid::Uuid::new_v4().to_string())
+        .map_err(state_error("reading the state's lineage"))?;
+    Ok(PlanBinding {
+        directory: directory.to_path_buf(),
+        workspace: workspace.to_string(),
+        lineage,
+        serial,
+        configuration,
+    })
+}
+
+/// The bytes of a plan file for `saved`: encrypted with the state's key,
+/// bound to `binding`, when the state is encrypted; in the clear otherwise.
+pub fn plan_file_bytes(
+    store: &Store,
+    saved: &SavedPlan,
+    binding: PlanBinding,
+) -> Result<Vec<u8>, OpsError> {
+    let sealed = store
+        .seal(&binding.aad(), &saved.to_bytes())
+        .map_err(state_error("encrypting the plan"))?;
+    Ok(match sealed {
+        Some(ciphertext) => EncryptedPlan {
+            format: crate::saved::PLAN_FORMAT,
+            binding,
+            ciphertext,
+        }
+        .to_bytes(),
+        None => saved.to_bytes(),
+    })
+}
+
+/// Opens an encrypted plan file where things are `current` (the
+/// directory, workspace, head event and configuration now): refused, with
+/// the first difference named, unless it was made for exactly these; the
+/// binding is checked again by the decryption itself.
+pub fn open_plan(
+    store: &Store,
+    plan: &EncryptedPlan,
+    directory: &std::path::Path,
+    workspace: &str,
+    configuration: String,
+) -> Result<SavedPlan, OpsError> {
+    if !store.is_encrypted() {
+        return Err(SavedPlanError::StateNotEncrypted.into());
+    }
+    let serial = store
+        .head_sequence(workspace)
+        .map_err(state_error("reading state"))?;
+    let lineage = store
+        .setting(LINEAGE_SETTING)
+        .map_err(state_error("reading the state's lineage"))?
+        .ok_or(SavedPlanError::WrongState)?;
+    let current = PlanBinding {
+        directory: directory.to_path_buf(),
+        workspace: workspace.to_string(),
+        lineage,
+        serial,
+        configuration,
+    };
+    plan.binding.check(&current)?;
+    let bytes = store
+        .open_sealed(&current.aad(), &plan.ciphertext)
+        .map_err(|_| SavedPlanError::Undecryptable)?;
+    Ok(SavedPlan::from_bytes(&bytes)?)
+}
 
 /// The store setting that holds [`plan_key`].
 const PLAN_KEY_SETTING: &str = "plan_key";

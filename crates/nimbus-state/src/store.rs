@@ -538,6 +538,11 @@ impl Store {
         })
     }
 
+    /// The store-wide setting `key`, if it has one.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.read(|tx| tx.setting(key))
+    }
+
     /// The store-wide setting `key`; when it has none yet, `init()`'s
     /// value is stored and returned. Two processes racing to set it agree
     /// on the first one written.
