@@ -33,9 +33,7 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
             if path.is_dir() {
                 stack.push(path);
             } else if let Ok(bytes) = std::fs::read(&path)
-                && bytes
-                    .windows(needle.len())
-                    .any(|w| w == needle.as_bytes())
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
             {
                 found.push(path.display().to_string());
             }
@@ -58,8 +56,14 @@ fn an_encrypted_state_and_plan_hold_no_secret() {
     w.run(&["apply", "--auto-approve"])
         .success()
         .stdout_has("1 created");
-    w.run(&["plan", "-out", "p.plan", "--var", "password=also-secret-9f8e"])
-        .success();
+    w.run(&[
+        "plan",
+        "-out",
+        "p.plan",
+        "--var",
+        "password=also-secret-9f8e",
+    ])
+    .success();
     let nimbus = w.path().join(".nimbus");
     assert_eq!(files_containing(&nimbus, SECRET), Vec::<String>::new());
     assert!(files_containing(w.path(), "also-secret-9f8e").is_empty());
@@ -79,11 +83,16 @@ fn an_encrypted_state_and_plan_hold_no_secret() {
     w.run_env(&["apply", "p.plan"], &[("NIMBUS_STATE_PASSPHRASE", "")])
         .failure()
         .stderr_has("NIMBUS_STATE_PASSPHRASE");
-    w.run_env(&["apply", "p.plan"], &[("NIMBUS_STATE_PASSPHRASE", "wrong one")])
-        .failure()
-        .stderr_has("does not decrypt");
+    w.run_env(
+        &["apply", "p.plan"],
+        &[("NIMBUS_STATE_PASSPHRASE", "wrong one")],
+    )
+    .failure()
+    .stderr_has("does not decrypt");
     // With it, the saved plan applies; then it is stale.
-    w.run(&["apply", "p.plan"]).success().stdout_has("1 updated");
+    w.run(&["apply", "p.plan"])
+        .success()
+        .stdout_has("1 updated");
     assert_eq!(
         w.attribute("terraform-data.secret", "input"),
         "also-secret-9f8e"
@@ -103,7 +112,9 @@ fn an_encrypted_plan_binds_the_configuration() {
     w.write("main.nim", &config());
     // The clear fields of the file edited to pass the checks: the
     // decryption itself refuses it.
-    let tampered = w.read("p.plan").replacen("\"workspace\":\"default\"", "\"workspace\":\"other\"", 1);
+    let tampered =
+        w.read("p.plan")
+            .replacen("\"workspace\":\"default\"", "\"workspace\":\"other\"", 1);
     w.write("t.plan", &tampered);
     w.run(&["workspace", "new", "other"]).success();
     w.run(&["workspace", "select", "other"]).success();
@@ -121,7 +132,10 @@ fn rekey_encrypts_then_rotates() {
     w.run(&["init"]).success();
     w.run(&["apply", "--auto-approve"]).success();
     let nimbus = w.path().join(".nimbus");
-    assert!(!files_containing(&nimbus, SECRET).is_empty(), "in the clear");
+    assert!(
+        !files_containing(&nimbus, SECRET).is_empty(),
+        "in the clear"
+    );
 
     // A passphrase set on an unencrypted state: refused until `state rekey`.
     w.set_env("NIMBUS_STATE_PASSPHRASE", "first");
@@ -141,7 +155,9 @@ fn rekey_encrypts_then_rotates() {
 
     // Rotation: the new passphrase, the old one as the fallback.
     w.set_env("NIMBUS_STATE_PASSPHRASE", "second");
-    w.run(&["state", "list"]).failure().stderr_has("does not decrypt");
+    w.run(&["state", "list"])
+        .failure()
+        .stderr_has("does not decrypt");
     w.set_env("NIMBUS_STATE_PASSPHRASE_FALLBACK", "first");
     w.run(&["state", "list"]).success();
     w.run(&["state", "rekey"])
@@ -173,7 +189,10 @@ fn enforced_encryption_refuses_a_plaintext_state() {
     .failure()
     .stderr_has("enforced");
     assert!(std::fs::read(&db).expect("db") == before, "nothing written");
-    w.run_env(&["state", "list"], &[("NIMBUS_STATE_ENCRYPTION", "sometimes")])
-        .failure()
-        .stderr_has("NIMBUS_STATE_ENCRYPTION");
+    w.run_env(
+        &["state", "list"],
+        &[("NIMBUS_STATE_ENCRYPTION", "sometimes")],
+    )
+    .failure()
+    .stderr_has("NIMBUS_STATE_ENCRYPTION");
 }

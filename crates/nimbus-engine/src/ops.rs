@@ -760,3 +760,114 @@ pub async fn drift(
     engine.shutdown().await;
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saved::PlanFile;
+    use nimbus_state::{Encryption, KeySource, Passphrase, StoreOptions};
+
+    fn plan() -> Plan {
+        Plan {
+            workspace: "default".into(),
+            state_sequence: 0,
+            destroy: false,
+            changes: Vec::new(),
+            outputs: Vec::new(),
+            stale_dependencies: false,
+            targets: vec!["t.secret-target".into()],
+            excludes: Vec::new(),
+            replace: Vec::new(),
+            moves: Vec::new(),
+            imports: Vec::new(),
+            warnings: Vec::new(),
+            policy: Default::default(),
+        }
+    }
+
+    fn store(dir: &std::path::Path, pass: Option<&str>) -> Store {
+        let encryption = Encryption {
+            key: pass.map(|p| KeySource::Passphrase(Passphrase::new(p).expect("passphrase"))),
+            ..Encryption::default()
+        };
+        Store::open_with(
+            dir,
+            StoreOptions {
+                encryption,
+                ..StoreOptions::default()
+            },
+        )
+        .expect("open")
+    }
+
+    fn saved(dir: &std::path::Path) -> SavedPlan {
+        let inputs = vec![(
+            "password".to_string(),
+            nimbus_value::Value::string("hunter2-in-a-plan"),
+        )];
+        SavedPlan::new(dir, plan(), inputs)
+    }
+
+    #[test]
+    fn an_encrypted_plan_opens_only_where_it_is_bound() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let s = store(&tmp.path().join(".nimbus"), Some("pw"));
+        let dir = tmp.path();
+        let binding = plan_binding(&s, dir, "default", 0, "config-1".into()).expect("binding");
+        let bytes = plan_file_bytes(&s, &saved(dir), binding).expect("bytes");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("hunter2-in-a-plan"),
+            "the inputs are encrypted"
+        );
+        let PlanFile::Encrypted(file) = PlanFile::from_bytes(&bytes).expect("read") else {
+            panic!("not encrypted");
+        };
+        let opened = open_plan(&s, &file, dir, "default", "config-1".into()).expect("open");
+        assert_eq!(opened.to_bytes(), saved(dir).to_bytes());
+        // Another configuration, workspace or directory: the usual refusals.
+        assert!(matches!(
+            open_plan(&s, &file, dir, "default", "config-2".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::ConfigurationChanged))
+        ));
+        assert!(matches!(
+            open_plan(&s, &file, &dir.join("x"), "default", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::WrongDirectory { .. }))
+        ));
+        // The clear binding edited to match elsewhere: the decryption refuses.
+        s.create_workspace("other").expect("workspace");
+        let mut moved = file.clone();
+        moved.binding.workspace = "other".into();
+        assert!(matches!(
+            open_plan(&s, &moved, dir, "other", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::Undecryptable))
+        ));
+        // Another state (its own lineage and key) refuses it.
+        let other = tempfile::tempdir().expect("tempdir");
+        let t = store(&other.path().join(".nimbus"), Some("pw"));
+        plan_binding(&t, dir, "default", 0, "c".into()).expect("a lineage");
+        assert!(matches!(
+            open_plan(&t, &file, dir, "default", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::WrongState))
+        ));
+        let mut relabelled = file.clone();
+        relabelled.binding.lineage = t.setting(LINEAGE_SETTING).expect("read").expect("set");
+        assert!(matches!(
+            open_plan(&t, &relabelled, dir, "default", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::Undecryptable))
+        ));
+    }
+
+    #[test]
+    fn an_unencrypted_state_writes_plans_in_the_clear() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let s = store(&tmp.path().join(".nimbus"), None);
+        let dir = tmp.path();
+        let binding = plan_binding(&s, dir, "default", 0, "c".into()).expect("binding");
+        let bytes = plan_file_bytes(&s, &saved(dir), binding).expect("bytes");
+        assert!(matches!(
+            PlanFile::from_bytes(&bytes).expect("read"),
+            PlanFile::Plain(_)
+        ));
+        assert_eq!(bytes, saved(dir).to_bytes());
+    }
+}

@@ -94,6 +94,8 @@ impl EncryptedPlan {
 }
 
 /// A plan file as read: in the clear or encrypted.
+// Read once per command; boxing the plan would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum PlanFile {
     Plain(SavedPlan),

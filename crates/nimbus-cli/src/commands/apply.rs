@@ -390,12 +390,12 @@ fn prepare_with_plan(
     let directory = session.canonical_dir()?;
     let wrong_directory = match &file {
         Some(PlanFile::Plain(saved)) => saved.check_directory(&directory).err(),
-        Some(PlanFile::Encrypted(plan)) => (plan.binding.directory != directory).then(|| {
-            SavedPlanError::WrongDirectory {
+        Some(PlanFile::Encrypted(plan)) => {
+            (plan.binding.directory != directory).then(|| SavedPlanError::WrongDirectory {
                 made_in: plan.binding.directory.clone(),
                 here: directory.clone(),
-            }
-        }),
+            })
+        }
         None => None,
     };
     if let Some(e) = wrong_directory {
@@ -410,9 +410,9 @@ fn prepare_with_plan(
             // Opened with the state's key, where the state, its serial and
             // the configuration are still those it was made for.
             let store = session.store(false)?.ok_or_else(|| {
-                session
-                    .out
-                    .error("the plan is encrypted with the state's key, but there is no state here");
+                session.out.error(
+                    "the plan is encrypted with the state's key, but there is no state here",
+                );
                 Reported
             })?;
             let workspace = session.workspace(Some(&store))?;

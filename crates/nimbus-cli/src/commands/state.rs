@@ -495,7 +495,9 @@ fn rekey(session: &Session) -> CmdResult<u8> {
     for ws in &workspaces {
         locks.push(session.lock(&store, &ws.name, &run.run_id, "state rekey")?);
     }
-    let report = store.rekey().map_err(fail(session, "re-encrypting the state"))?;
+    let report = store
+        .rekey()
+        .map_err(fail(session, "re-encrypting the state"))?;
     drop(locks);
     let old_backups = store.backups().map_err(fail(session, "listing backups"))?;
     let verb = if was_encrypted {
