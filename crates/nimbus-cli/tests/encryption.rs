@@ -137,6 +137,9 @@ fn rekey_encrypts_then_rotates() {
         "in the clear"
     );
 
+    // A plan saved in the clear before the state is encrypted.
+    w.run(&["plan", "-out", "clear.plan", "--var", "password=other"])
+        .success();
     // A passphrase set on an unencrypted state: refused until `state rekey`.
     w.set_env("NIMBUS_STATE_PASSPHRASE", "first");
     w.run(&["state", "list"])
@@ -152,6 +155,9 @@ fn rekey_encrypts_then_rotates() {
     std::fs::remove_dir_all(nimbus.join("backups")).expect("remove backups");
     assert_eq!(files_containing(&nimbus, SECRET), Vec::<String>::new());
     w.run(&["state", "list"]).success();
+    w.run(&["apply", "clear.plan"])
+        .failure()
+        .stderr_has("made before the state was encrypted");
 
     // Rotation: the new passphrase, the old one as the fallback.
     w.set_env("NIMBUS_STATE_PASSPHRASE", "second");

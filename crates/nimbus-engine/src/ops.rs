@@ -312,7 +312,20 @@ pub fn open_plan(
     let bytes = store
         .open_sealed(&current.aad(), &plan.ciphertext)
         .map_err(|_| SavedPlanError::Undecryptable)?;
-    Ok(SavedPlan::from_bytes(&bytes)?)
+    let mut saved = SavedPlan::from_bytes(&bytes)?;
+    saved.was_encrypted = true;
+    Ok(saved)
+}
+
+/// The seal of a saved plan checked against `store`; a plan of an
+/// encrypted state must have come encrypted ([`open_plan`]): one in the
+/// clear was made before the state was encrypted, or written by hand.
+fn check_sealed(store: &Store, saved: &SavedPlan) -> Result<(), OpsError> {
+    if store.is_encrypted() && !saved.was_encrypted {
+        return Err(SavedPlanError::NotEncrypted.into());
+    }
+    saved.check_seal(&plan_key(store)?)?;
+    Ok(())
 }
 
 /// The store setting that holds [`plan_key`].
@@ -404,7 +417,7 @@ pub async fn policy_check(
     let plan = match saved {
         Some(saved) => {
             if let Some(store) = store {
-                saved.check_seal(&plan_key(store)?)?;
+                check_sealed(store, saved)?;
             }
             engine.shutdown().await;
             saved.plan.clone()
@@ -516,7 +529,7 @@ impl<'e, 'c> Run<'e, 'c> {
         inputs: &Inputs,
         options: &RunOptions,
     ) -> Result<PolicyReport, OpsError> {
-        saved.check_seal(&plan_key(self.store)?)?;
+        check_sealed(self.store, saved)?;
         saved.check_applicable(&self.workspace, self.sequence_before_recovery)?;
         let plan = &saved.plan;
         if (!options.targets.is_empty() && options.targets != plan.targets)

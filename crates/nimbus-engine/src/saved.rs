@@ -163,6 +163,10 @@ pub struct SavedPlan {
     /// refused, and so is a plan written for another state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<String>,
+    /// Whether it was read from an encrypted plan file (not part of the
+    /// file: set by [`crate::ops::open_plan`]).
+    #[serde(skip)]
+    pub was_encrypted: bool,
 }
 
 /// Why a saved plan cannot be applied here and now.
@@ -204,6 +208,10 @@ pub enum SavedPlanError {
     )]
     StateNotEncrypted,
     #[error(
+        "the plan file is not encrypted, but the state is: it was made before the state was encrypted; run `nimbus plan -out FILE` again"
+    )]
+    NotEncrypted,
+    #[error(
         "the encrypted plan does not decrypt with the state's key for this state, serial and configuration: it was changed, replayed or made for another state; run `nimbus plan -out FILE` again"
     )]
     Undecryptable,
@@ -220,6 +228,7 @@ impl SavedPlan {
             plan,
             inputs,
             seal: None,
+            was_encrypted: false,
         }
     }
 

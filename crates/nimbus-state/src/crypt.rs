@@ -66,9 +66,10 @@ mod label {
     pub const INTENT: &[u8] = b"intent.detail";
 }
 
-/// A passphrase. Never printed: `Debug` hides it.
+/// A passphrase. Never printed (`Debug` hides it); wiped from memory when
+/// dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Passphrase(String);
+pub struct Passphrase(zeroize::Zeroizing<String>);
 
 impl Passphrase {
     /// A passphrase; empty ones are refused.
@@ -79,7 +80,7 @@ impl Passphrase {
                 "the state passphrase must not be empty".into(),
             ));
         }
-        Ok(Passphrase(text))
+        Ok(Passphrase(zeroize::Zeroizing::new(text)))
     }
 }
 
@@ -168,11 +169,13 @@ impl Kdf {
             .map_err(|e| StateError::corrupt(format!("the encryption setting: {e}")))?;
         let argon =
             argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        let mut key = [0u8; 32];
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
         argon
-            .hash_password_into(text.as_bytes(), &salt, &mut key)
+            .hash_password_into(text.as_bytes(), &salt, key.as_mut_slice())
             .map_err(|e| StateError::Encryption(format!("deriving the state key: {e}")))?;
-        Ok(Key256(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key))))
+        Ok(Key256(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(
+            key.as_slice(),
+        ))))
     }
 }
 
