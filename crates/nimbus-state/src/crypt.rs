@@ -627,6 +627,48 @@ impl Connection for SealedConnection {
     }
 }
 
+/// Records opened per thread at least: below that, one thread does it all.
+const OPEN_CHUNK: usize = 512;
+
+/// `open` applied to every item, in order: a large workspace's listing
+/// (decrypting and parsing each object's attributes) on several threads,
+/// as the backends decode it.
+fn open_all<T: Send>(items: Vec<T>, open: impl Fn(T) -> Result<T> + Sync) -> Result<Vec<T>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || items.len() < 2 * OPEN_CHUNK {
+        return items.into_iter().map(open).collect();
+    }
+    let per_thread = items.len().div_ceil(threads).max(OPEN_CHUNK);
+    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let chunk: Vec<T> = items.by_ref().take(per_thread).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    let open = &open;
+    let opened: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(open).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(StateError::corrupt("a decrypting thread failed")))
+            })
+            .collect()
+    });
+    let mut out = Vec::new();
+    for chunk in opened {
+        out.extend(chunk?);
+    }
+    Ok(out)
+}
+
 /// [`Tx`] that seals what it writes and opens what it reads.
 pub(crate) struct SealedTx<'t, 'k> {
     pub inner: &'t mut dyn Tx,
@@ -724,15 +766,12 @@ impl Tx for SealedTx<'_, '_> {
     }
 
     fn load_resources(&mut self, workspace: &str) -> Result<Vec<ResourceRecord>> {
-        self.inner
-            .load_resources(workspace)?
-            .into_iter()
-            .map(|mut r| {
-                r.attributes = self.keys.open_value(label::ATTRIBUTES, r.attributes)?;
-                r.private = self.keys.open_private(&r.private)?;
-                Ok(r)
-            })
-            .collect()
+        let keys = self.keys;
+        open_all(self.inner.load_resources(workspace)?, |mut r| {
+            r.attributes = keys.open_value(label::ATTRIBUTES, r.attributes)?;
+            r.private = keys.open_private(&r.private)?;
+            Ok(r)
+        })
     }
 
     fn count_resources(&mut self, workspace: &str) -> Result<u64> {
@@ -951,6 +990,23 @@ mod tests {
         let other = keys("battery staple");
         assert!(other.open_json(label::ATTRIBUTES, &sealed).is_err());
         assert!(k.open_json(label::ATTRIBUTES, "\"plain\"").is_err());
+    }
+
+    #[test]
+    fn opening_many_values_keeps_their_order_and_reports_a_failure() {
+        let k = keys("many");
+        let n = OPEN_CHUNK * 5 + 3;
+        let sealed: Vec<Value> = (0..n)
+            .map(|i| k.seal_value(label::OUTPUT, &Value::from(i)).expect("seal"))
+            .collect();
+        let opened = open_all(sealed.clone(), |v| k.open_value(label::OUTPUT, v)).expect("open");
+        assert_eq!(opened, (0..n).map(Value::from).collect::<Vec<_>>());
+        let mut broken = sealed;
+        broken[n - 2] = Value::String("plain".into());
+        assert!(matches!(
+            open_all(broken, |v| k.open_value(label::OUTPUT, v)),
+            Err(StateError::Encryption(_))
+        ));
     }
 
     #[test]
