@@ -66,6 +66,9 @@ mod label {
     pub const INTENT: &[u8] = b"intent.detail";
 }
 
+/// The most memory a stored key derivation may ask for (1 GiB).
+const MAX_KDF_MEMORY_KIB: u32 = 1024 * 1024;
+
 /// A passphrase. Never printed (`Debug` hides it); wiped from memory when
 /// dropped.
 #[derive(Clone, PartialEq, Eq)]
@@ -93,6 +96,7 @@ impl std::fmt::Debug for Passphrase {
 /// Where a key comes from. One source today; a key management service
 /// (envelope encryption of a data key) joins as another variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeySource {
     /// A passphrase, stretched with Argon2id and the store's salt.
     Passphrase(Passphrase),
@@ -160,6 +164,14 @@ impl Kdf {
             return Err(StateError::Encryption(format!(
                 "the state's key derivation {:?} is not supported by this nimbus",
                 self.name
+            )));
+        }
+        // The parameters come from the store: bounded, so that a damaged
+        // or hostile setting cannot make the derivation take all memory.
+        if self.m_kib > MAX_KDF_MEMORY_KIB || self.t > 64 || self.p > 16 {
+            return Err(StateError::corrupt(format!(
+                "the encryption setting's key derivation parameters are out of range (m={} KiB, t={}, p={})",
+                self.m_kib, self.t, self.p
             )));
         }
         let salt = B64
@@ -432,18 +444,17 @@ pub(crate) fn establish(
         return Ok(None);
     }
     // A new, empty store: it is encrypted from its first write on.
-    let (text, _) = fresh_setting(source)?;
-    backend::write(backend, |tx| tx.init_setting(SETTING, &text))?;
-    // Another process may have initialised it first: check ours against
-    // what is recorded now.
-    establish(
-        backend,
-        &Encryption {
-            migrating: false,
-            ..config.clone()
-        },
-        false,
-    )
+    let (text, key) = fresh_setting(source)?;
+    let recorded = backend::write(backend, |tx| {
+        tx.init_setting(SETTING, &text)?;
+        tx.setting(SETTING)
+    })?;
+    match recorded {
+        Some(recorded) if recorded == text => Ok(Some(Keyring::single(key, text))),
+        // Another process initialised it first: our keys must open its.
+        Some(recorded) => keys_for(recorded, config).map(Some),
+        None => Err(StateError::corrupt("the encryption setting vanished")),
+    }
 }
 
 /// What [`crate::Store::rekey`] re-encrypted.
@@ -463,8 +474,9 @@ pub struct RekeyReport {
 const REKEY_PAGE: usize = 1024;
 
 /// Re-encrypts every sealed value of every workspace from `old` (`None`:
-/// an unencrypted store) to a new key from `source` with a fresh salt, and
-/// records the new setting, in the transaction `tx`. Returns the new keys.
+/// an unencrypted store) to the new key of `new_setting` (a fresh salt,
+/// from [`prepare_rekey`]), and records that setting, in the transaction
+/// `tx`. Returns the new keys.
 pub(crate) fn rekey(
     tx: &mut dyn Tx,
     old: Option<&Keyring>,
@@ -1005,6 +1017,20 @@ mod tests {
         broken[n - 2] = Value::String("plain".into());
         assert!(matches!(
             open_all(broken, |v| k.open_value(label::OUTPUT, v)),
+            Err(StateError::Encryption(_))
+        ));
+    }
+
+    #[test]
+    fn stored_derivation_parameters_are_bounded() {
+        let source = KeySource::Passphrase(Passphrase::new("p").expect("passphrase"));
+        let mut kdf = Kdf::fresh();
+        kdf.m_kib = u32::MAX;
+        assert!(matches!(kdf.derive(&source), Err(StateError::Corrupt(_))));
+        let mut kdf = Kdf::fresh();
+        kdf.name = "scrypt".into();
+        assert!(matches!(
+            kdf.derive(&source),
             Err(StateError::Encryption(_))
         ));
     }
