@@ -385,8 +385,28 @@ impl Session {
     /// store when asked to (without `create`, a project with no local
     /// state yet has none: `None`).
     pub fn store(&self, create: bool) -> CmdResult<Option<Store>> {
+        self.store_with(create, &self.encryption()?)
+    }
+
+    /// The state's encryption, from the environment
+    /// (`NIMBUS_STATE_PASSPHRASE`, ...).
+    pub fn encryption(&self) -> CmdResult<nimbus_state::Encryption> {
+        nimbus_engine::backend::encryption_from_environment(|k| std::env::var(k).ok()).map_err(
+            |e| {
+                self.out.error(&format!("cannot open the state: {e}"));
+                Reported
+            },
+        )
+    }
+
+    /// [`Session::store`] with explicit encryption settings.
+    pub fn store_with(
+        &self,
+        create: bool,
+        encryption: &nimbus_state::Encryption,
+    ) -> CmdResult<Option<Store>> {
         let backend = self.backend()?;
-        match backend.open(&self.dir, create) {
+        match backend.open(&self.dir, create, encryption) {
             Ok(store) => Ok(store),
             Err(BackendError::State(e)) => {
                 let place = match backend.local_dir(&self.dir) {

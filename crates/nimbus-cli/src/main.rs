@@ -354,6 +354,11 @@ pub enum StateCommand {
     /// workspace's current state compared with a replay of its event log.
     /// Exits 0 when both agree, 1 otherwise; writes nothing.
     Check,
+    /// Encrypt every stored value with the passphrase in
+    /// NIMBUS_STATE_PASSPHRASE: an unencrypted state, or one still under
+    /// the previous passphrase (NIMBUS_STATE_PASSPHRASE_FALLBACK). One
+    /// transaction; afterwards only the new passphrase opens the state.
+    Rekey,
     /// Open write-ahead intents left by interrupted runs.
     Intents,
     /// Copy the state, with every workspace and its whole history, from

@@ -134,11 +134,12 @@ fn init_takes_the_backend_and_two_directories_share_one_state() {
     assert_eq!(bob.run(&["output", "first"]).success().stdout, first);
 
     // The sensitive input is recorded in state, as Terraform records it
-    // (encryption at rest is what will protect it there), but nothing
-    // printed shows it.
+    // (encryption at rest protects it there, see the next test), but
+    // nothing printed shows it.
     let history = bob.run(&["state", "history"]).success().all_output();
     assert!(!history.contains("hunter2"), "{history}");
     assert!(schema.all_text().contains("random-id.x[2]"));
+    assert!(schema.all_text().contains("hunter2-never-stored"));
 
     // Workspaces live in the backend too.
     bob.run(&["workspace", "new", "dev"]).success();
@@ -146,6 +147,32 @@ fn init_takes_the_backend_and_two_directories_share_one_state() {
         .run(&["workspace", "list"])
         .success()
         .stdout_has("dev (0 resources)");
+}
+
+#[test]
+fn with_a_passphrase_the_shared_state_holds_no_secret() {
+    let Some(schema) = Schema::new() else { return };
+    let mut alice = schema.project(STACK);
+    alice.set_env("NIMBUS_STATE_PASSPHRASE", "team passphrase");
+    alice.run(&["init"]).success();
+    alice.run(&["apply", "--auto-approve"]).success();
+    let text = schema.all_text();
+    assert!(text.contains("random-id.x[2]"), "addresses stay readable");
+    assert!(!text.contains("hunter2-never-stored"), "{text}");
+    assert_eq!(alice.state_list().len(), 4);
+
+    // A teammate without the passphrase, or with another one, is refused
+    // before anything is written.
+    let mut bob = schema.project(STACK);
+    bob.run(&["init"])
+        .failure()
+        .stderr_has("NIMBUS_STATE_PASSPHRASE");
+    bob.set_env("NIMBUS_STATE_PASSPHRASE", "guess");
+    bob.run(&["init"]).failure().stderr_has("does not decrypt");
+    assert_eq!(schema.all_text(), text, "nothing was written");
+    bob.set_env("NIMBUS_STATE_PASSPHRASE", "team passphrase");
+    bob.run(&["init"]).success();
+    bob.run(&["plan"]).success().stdout_has("No changes");
 }
 
 #[test]

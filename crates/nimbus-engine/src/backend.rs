@@ -15,7 +15,9 @@
 use std::path::{Path, PathBuf};
 
 use nimbus_config::{BackendKind, S3Lock};
-use nimbus_state::{CopyReport, OnNonEmpty, StateError, Store};
+use nimbus_state::{
+    CopyReport, Encryption, KeySource, OnNonEmpty, Passphrase, StateError, Store, StoreOptions,
+};
 use serde::{Deserialize, Serialize};
 
 /// Directory of the embedded state, relative to the project.
@@ -99,6 +101,14 @@ pub enum BackendError {
         "the postgres backend has no URL: set NIMBUS_PG_URL (or PG_CONN_STR) to postgres://USER@HOST:PORT/DATABASE, with the password in PGPASSWORD"
     )]
     NoUrl,
+    /// `NIMBUS_STATE_ENCRYPTION` has a value other than `enforced` or `optional`.
+    #[error(
+        "NIMBUS_STATE_ENCRYPTION is {value:?}: set it to `enforced` (refuse an unencrypted state) or `optional`"
+    )]
+    BadEncryptionMode {
+        /// The value.
+        value: String,
+    },
     /// A backend this build cannot use yet.
     #[error("the {kind} backend is not available in this nimbus yet; use local or postgres")]
     NotAvailable {
@@ -275,9 +285,21 @@ impl BackendSettings {
         }
     }
 
-    /// Opens the state. For the local backend, `create: false` opens an
-    /// existing database read-only and gives `None` when there is none.
-    pub fn open(&self, project: &Path, create: bool) -> Result<Option<Store>, BackendError> {
+    /// Opens the state with `encryption` (see
+    /// [`encryption_from_environment`]): a missing or wrong key fails here,
+    /// before anything is written. For the local backend, `create: false`
+    /// opens an existing database read-only and gives `None` when there is
+    /// none.
+    pub fn open(
+        &self,
+        project: &Path,
+        create: bool,
+        encryption: &Encryption,
+    ) -> Result<Option<Store>, BackendError> {
+        let options = StoreOptions {
+            encryption: encryption.clone(),
+            ..StoreOptions::default()
+        };
         match self {
             BackendSettings::Local { path } => {
                 let dir = project.join(path);
@@ -285,9 +307,9 @@ impl BackendSettings {
                     return Ok(None);
                 }
                 let store = if create {
-                    Store::open(&dir)?
+                    Store::open_with(&dir, options)?
                 } else {
-                    Store::open_read_only(&dir)?
+                    Store::open_read_only_with(&dir, options)?
                 };
                 Ok(Some(store))
             }
@@ -296,7 +318,12 @@ impl BackendSettings {
                     Some(url) => url.clone(),
                     None => pg_url_from_environment(|k| std::env::var(k).ok())?,
                 };
-                Ok(Some(nimbus_state_pg::open(&url, schema)?))
+                Ok(Some(nimbus_state_pg::open_store(
+                    &url,
+                    schema,
+                    nimbus_state_pg::PgOptions::default(),
+                    options,
+                )?))
             }
             BackendSettings::S3 { .. } => Err(BackendError::NotAvailable { kind: "s3" }),
         }
@@ -334,6 +361,7 @@ impl Migration {
         from: BackendSettings,
         to: BackendSettings,
         kind: Option<&str>,
+        encryption: &Encryption,
     ) -> Result<Migration, BackendError> {
         if let Some(asked) = kind
             && asked != to.kind()
@@ -359,8 +387,8 @@ impl Migration {
         let no_state = || BackendError::NoState {
             backend: from.describe(),
         };
-        let source = from.open(project, true)?.ok_or_else(no_state)?;
-        let dest = to.open(project, true)?.ok_or_else(no_state)?;
+        let source = from.open(project, true, encryption)?.ok_or_else(no_state)?;
+        let dest = to.open(project, true, encryption)?.ok_or_else(no_state)?;
         if source.location() == dest.location() {
             return Err(BackendError::SameBackend {
                 backend: to.describe(),
@@ -382,6 +410,38 @@ impl Migration {
         self.to.record(&self.project)?;
         Ok(report)
     }
+}
+
+/// The state's encryption from the environment: the passphrase in
+/// `NIMBUS_STATE_PASSPHRASE`, the previous one in
+/// `NIMBUS_STATE_PASSPHRASE_FALLBACK` while rotating, and
+/// `NIMBUS_STATE_ENCRYPTION=enforced` to refuse an unencrypted state
+/// (`optional`, the default, allows one). Empty variables count as unset.
+pub fn encryption_from_environment(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Encryption, BackendError> {
+    let passphrase = |name: &str| -> Result<Option<KeySource>, BackendError> {
+        var(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| Passphrase::new(v).map(KeySource::Passphrase))
+            .transpose()
+            .map_err(BackendError::State)
+    };
+    let enforced = match var(nimbus_state::ENFORCED_VAR).as_deref().map(str::trim) {
+        None | Some("" | "optional") => false,
+        Some("enforced") => true,
+        Some(other) => {
+            return Err(BackendError::BadEncryptionMode {
+                value: other.to_string(),
+            });
+        }
+    };
+    Ok(Encryption {
+        key: passphrase(nimbus_state::PASSPHRASE_VAR)?,
+        fallback: passphrase(nimbus_state::FALLBACK_VAR)?,
+        enforced,
+        migrating: false,
+    })
 }
 
 /// The PostgreSQL URL from [`PG_URL_VARIABLES`]. It may carry a password

@@ -39,7 +39,7 @@ pub use plan::{
 pub use policy::{Finding, PolicyOverride, PolicyReport, PolicySet, Verdict};
 pub use providers::{Catalog, ProviderHandle, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
-pub use saved::{SavedPlan, SavedPlanError};
+pub use saved::{EncryptedPlan, PlanBinding, PlanFile, SavedPlan, SavedPlanError};
 pub use walk::{Outputs, address_matches, block_of, selects};
 
 use nimbus_config::{Config, Mode};

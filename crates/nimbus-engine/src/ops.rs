@@ -10,7 +10,7 @@
 //! run, also when it fails or the user declines.
 
 use crate::events::{Event, Events};
-use crate::saved::{SavedPlan, SavedPlanError};
+use crate::saved::{EncryptedPlan, PlanBinding, SavedPlan, SavedPlanError};
 use crate::terraform_state;
 use crate::{ApplyReport, Drift, Engine, Plan, PolicyReport, PriorState, RunOptions};
 use nimbus_eval::Inputs;
@@ -234,6 +234,100 @@ fn terraform_provider(
 /// The store setting that keeps the Terraform lineage.
 const TERRAFORM_LINEAGE_SETTING: &str = "terraform_lineage";
 
+/// The store setting that holds the state's lineage.
+pub(crate) const LINEAGE_SETTING: &str = "lineage";
+
+/// The binding of a plan of `workspace` made against its head event
+/// `serial` from the configuration whose hash is `configuration`, in the
+/// state `store` (its lineage is made on first use).
+pub fn plan_binding(
+    store: &Store,
+    directory: &std::path::Path,
+    workspace: &str,
+    serial: u64,
+    configuration: String,
+) -> Result<PlanBinding, OpsError> {
+    let lineage = store
+        .setting_or_init(LINEAGE_SETTING, || uuid::Uuid::new_v4().to_string())
+        .map_err(state_error("reading the state's lineage"))?;
+    Ok(PlanBinding {
+        directory: directory.to_path_buf(),
+        workspace: workspace.to_string(),
+        lineage,
+        serial,
+        configuration,
+    })
+}
+
+/// The bytes of a plan file for `saved`: encrypted with the state's key,
+/// bound to `binding`, when the state is encrypted; in the clear otherwise.
+pub fn plan_file_bytes(
+    store: &Store,
+    saved: &SavedPlan,
+    binding: PlanBinding,
+) -> Result<Vec<u8>, OpsError> {
+    let sealed = store
+        .seal(&binding.aad(), &saved.to_bytes())
+        .map_err(state_error("encrypting the plan"))?;
+    Ok(match sealed {
+        Some(ciphertext) => EncryptedPlan {
+            format: crate::saved::PLAN_FORMAT,
+            binding,
+            ciphertext,
+        }
+        .to_bytes(),
+        None => saved.to_bytes(),
+    })
+}
+
+/// Opens an encrypted plan file where things are `current` (the
+/// directory, workspace, head event and configuration now): refused, with
+/// the first difference named, unless it was made for exactly these; the
+/// binding is checked again by the decryption itself.
+pub fn open_plan(
+    store: &Store,
+    plan: &EncryptedPlan,
+    directory: &std::path::Path,
+    workspace: &str,
+    configuration: String,
+) -> Result<SavedPlan, OpsError> {
+    if !store.is_encrypted() {
+        return Err(SavedPlanError::StateNotEncrypted.into());
+    }
+    let serial = store
+        .head_sequence(workspace)
+        .map_err(state_error("reading state"))?;
+    let lineage = store
+        .setting(LINEAGE_SETTING)
+        .map_err(state_error("reading the state's lineage"))?
+        .ok_or(SavedPlanError::WrongState)?;
+    let current = PlanBinding {
+        directory: directory.to_path_buf(),
+        workspace: workspace.to_string(),
+        lineage,
+        serial,
+        configuration,
+    };
+    plan.binding.check(&current)?;
+    let bytes = store
+        .open_sealed(&current.aad(), &plan.ciphertext)
+        .map_err(|_| SavedPlanError::Undecryptable)?;
+    let mut saved = SavedPlan::from_bytes(&bytes)?;
+    saved.was_encrypted = true;
+    Ok(saved)
+}
+
+/// The seal of a saved plan checked against `store`; a plan of an
+/// encrypted state must have come encrypted ([`open_plan`]): one in the
+/// clear was made before the state was encrypted, or written by hand.
+fn check_sealed(store: &Store, saved: &SavedPlan) -> Result<(), OpsError> {
+    if store.is_encrypted() && !saved.was_encrypted {
+        return Err(SavedPlanError::NotEncrypted.into());
+    }
+    saved.check_seal(&plan_key(store)?)?;
+    Ok(())
+}
+
 /// The store setting that holds [`plan_key`].
 const PLAN_KEY_SETTING: &str = "plan_key";
 
@@ -323,7 +417,7 @@ pub async fn policy_check(
     let plan = match saved {
         Some(saved) => {
             if let Some(store) = store {
-                saved.check_seal(&plan_key(store)?)?;
+                check_sealed(store, saved)?;
             }
             engine.shutdown().await;
             saved.plan.clone()
@@ -435,7 +529,7 @@ impl<'e, 'c> Run<'e, 'c> {
         inputs: &Inputs,
         options: &RunOptions,
     ) -> Result<PolicyReport, OpsError> {
-        saved.check_seal(&plan_key(self.store)?)?;
+        check_sealed(self.store, saved)?;
         saved.check_applicable(&self.workspace, self.sequence_before_recovery)?;
         let plan = &saved.plan;
         if (!options.targets.is_empty() && options.targets != plan.targets)
@@ -678,4 +772,115 @@ pub async fn drift(
     .await;
     engine.shutdown().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::saved::PlanFile;
+    use nimbus_state::{Encryption, KeySource, Passphrase, StoreOptions};
+
+    fn plan() -> Plan {
+        Plan {
+            workspace: "default".into(),
+            state_sequence: 0,
+            destroy: false,
+            changes: Vec::new(),
+            outputs: Vec::new(),
+            stale_dependencies: false,
+            targets: vec!["t.secret-target".into()],
+            excludes: Vec::new(),
+            replace: Vec::new(),
+            moves: Vec::new(),
+            imports: Vec::new(),
+            warnings: Vec::new(),
+            policy: Default::default(),
+        }
+    }
+
+    fn store(dir: &std::path::Path, pass: Option<&str>) -> Store {
+        let encryption = Encryption {
+            key: pass.map(|p| KeySource::Passphrase(Passphrase::new(p).expect("passphrase"))),
+            ..Encryption::default()
+        };
+        Store::open_with(
+            dir,
+            StoreOptions {
+                encryption,
+                ..StoreOptions::default()
+            },
+        )
+        .expect("open")
+    }
+
+    fn saved(dir: &std::path::Path) -> SavedPlan {
+        let inputs = vec![(
+            "password".to_string(),
+            nimbus_value::Value::string("hunter2-in-a-plan"),
+        )];
+        SavedPlan::new(dir, plan(), inputs)
+    }
+
+    #[test]
+    fn an_encrypted_plan_opens_only_where_it_is_bound() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let s = store(&tmp.path().join(".nimbus"), Some("pw"));
+        let dir = tmp.path();
+        let binding = plan_binding(&s, dir, "default", 0, "config-1".into()).expect("binding");
+        let bytes = plan_file_bytes(&s, &saved(dir), binding).expect("bytes");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("hunter2-in-a-plan"),
+            "the inputs are encrypted"
+        );
+        let PlanFile::Encrypted(file) = PlanFile::from_bytes(&bytes).expect("read") else {
+            panic!("not encrypted");
+        };
+        let opened = open_plan(&s, &file, dir, "default", "config-1".into()).expect("open");
+        assert_eq!(opened.to_bytes(), saved(dir).to_bytes());
+        // Another configuration, workspace or directory: the usual refusals.
+        assert!(matches!(
+            open_plan(&s, &file, dir, "default", "config-2".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::ConfigurationChanged))
+        ));
+        assert!(matches!(
+            open_plan(&s, &file, &dir.join("x"), "default", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::WrongDirectory { .. }))
+        ));
+        // The clear binding edited to match elsewhere: the decryption refuses.
+        s.create_workspace("other").expect("workspace");
+        let mut moved = file.clone();
+        moved.binding.workspace = "other".into();
+        assert!(matches!(
+            open_plan(&s, &moved, dir, "other", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::Undecryptable))
+        ));
+        // Another state (its own lineage and key) refuses it.
+        let other = tempfile::tempdir().expect("tempdir");
+        let t = store(&other.path().join(".nimbus"), Some("pw"));
+        plan_binding(&t, dir, "default", 0, "c".into()).expect("a lineage");
+        assert!(matches!(
+            open_plan(&t, &file, dir, "default", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::WrongState))
+        ));
+        let mut relabelled = file.clone();
+        relabelled.binding.lineage = t.setting(LINEAGE_SETTING).expect("read").expect("set");
+        assert!(matches!(
+            open_plan(&t, &relabelled, dir, "default", "config-1".into()),
+            Err(OpsError::SavedPlan(SavedPlanError::Undecryptable))
+        ));
+    }
+
+    #[test]
+    fn an_unencrypted_state_writes_plans_in_the_clear() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let s = store(&tmp.path().join(".nimbus"), None);
+        let dir = tmp.path();
+        let binding = plan_binding(&s, dir, "default", 0, "c".into()).expect("binding");
+        let bytes = plan_file_bytes(&s, &saved(dir), binding).expect("bytes");
+        assert!(matches!(
+            PlanFile::from_bytes(&bytes).expect("read"),
+            PlanFile::Plain(_)
+        ));
+        assert_eq!(bytes, saved(dir).to_bytes());
+    }
 }

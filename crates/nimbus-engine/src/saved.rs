@@ -22,6 +22,131 @@ use std::path::{Path, PathBuf};
 /// plan's target selection; 3 the seal.
 pub const PLAN_FORMAT: u32 = 3;
 
+/// What an encrypted plan file is bound to: its associated data. The
+/// fields are also kept in the clear so that a plan for another directory,
+/// workspace or serial is refused with the usual message; the binding is
+/// the cryptographic guard behind those checks (a file whose clear fields
+/// were edited does not decrypt).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanBinding {
+    pub directory: PathBuf,
+    pub workspace: String,
+    /// The state's lineage (a random id made with it).
+    pub lineage: String,
+    /// The workspace's head event the plan was made against.
+    pub serial: u64,
+    /// [`configuration_hash`] of the configuration it was made from.
+    pub configuration: String,
+}
+
+impl PlanBinding {
+    /// The associated data: the binding, serialised.
+    pub fn aad(&self) -> Vec<u8> {
+        // Strings and a number always serialise.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Whether a plan bound to `self` may be opened where things are
+    /// `current`: the refusals name the first difference.
+    pub fn check(&self, current: &PlanBinding) -> Result<(), SavedPlanError> {
+        if self.directory != current.directory {
+            return Err(SavedPlanError::WrongDirectory {
+                made_in: self.directory.clone(),
+                here: current.directory.clone(),
+            });
+        }
+        if self.workspace != current.workspace {
+            return Err(SavedPlanError::WrongWorkspace {
+                planned: self.workspace.clone(),
+                current: current.workspace.clone(),
+            });
+        }
+        if self.lineage != current.lineage {
+            return Err(SavedPlanError::WrongState);
+        }
+        if self.serial != current.serial {
+            return Err(SavedPlanError::Stale {
+                planned: self.serial,
+                current: current.serial,
+            });
+        }
+        if self.configuration != current.configuration {
+            return Err(SavedPlanError::ConfigurationChanged);
+        }
+        Ok(())
+    }
+}
+
+/// A saved plan encrypted with the state's key (when the state is
+/// encrypted): AES-256-GCM with the [`PlanBinding`] as associated data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EncryptedPlan {
+    pub format: u32,
+    pub binding: PlanBinding,
+    /// The sealed [`SavedPlan`] file.
+    pub ciphertext: String,
+}
+
+impl EncryptedPlan {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// A plan file as read: in the clear or encrypted.
+// Read once per command; boxing the plan would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum PlanFile {
+    Plain(SavedPlan),
+    Encrypted(EncryptedPlan),
+}
+
+impl PlanFile {
+    /// Reads a plan file's bytes (see [`SavedPlan::from_bytes`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PlanFile, SavedPlanError> {
+        #[derive(Deserialize)]
+        struct Header {
+            format: u32,
+            #[serde(default)]
+            ciphertext: Option<serde::de::IgnoredAny>,
+        }
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| SavedPlanError::NotAPlan(e.to_string()))?;
+        if header.format != PLAN_FORMAT {
+            return Err(SavedPlanError::UnsupportedFormat {
+                found: header.format,
+            });
+        }
+        if header.ciphertext.is_some() {
+            return serde_json::from_slice(bytes)
+                .map(PlanFile::Encrypted)
+                .map_err(|e| SavedPlanError::NotAPlan(e.to_string()));
+        }
+        SavedPlan::from_bytes(bytes).map(PlanFile::Plain)
+    }
+}
+
+/// SHA-256 (hex) of the configuration's files, by path: what an encrypted
+/// plan binds.
+pub fn configuration_hash(sources: &nimbus_syntax::SourceMap) -> String {
+    use sha2::Digest;
+    let mut files: Vec<(&Path, &str)> = sources
+        .files()
+        .map(|(_, f)| (f.path.as_path(), f.text.as_str()))
+        .collect();
+    files.sort();
+    let mut hash = sha2::Sha256::new();
+    for (path, text) in files {
+        let path = path.to_string_lossy();
+        hash.update((path.len() as u64).to_le_bytes());
+        hash.update(path.as_bytes());
+        hash.update((text.len() as u64).to_le_bytes());
+        hash.update(text.as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
 /// What `plan -out` writes: the plan and everything it was made with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SavedPlan {
@@ -38,6 +163,10 @@ pub struct SavedPlan {
     /// refused, and so is a plan written for another state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<String>,
+    /// Whether it was read from an encrypted plan file (not part of the
+    /// file: set by [`crate::ops::open_plan`]).
+    #[serde(skip)]
+    pub was_encrypted: bool,
 }
 
 /// Why a saved plan cannot be applied here and now.
@@ -66,6 +195,26 @@ pub enum SavedPlanError {
         "the plan file was changed after it was written, or was written for another state: it is not applied; run `nimbus plan -out FILE` again"
     )]
     SealBroken,
+    #[error(
+        "the plan was made for another state (another lineage) than this directory's; run `nimbus plan -out FILE` again"
+    )]
+    WrongState,
+    #[error(
+        "the configuration changed since the plan was made (an encrypted plan binds it); run `nimbus plan -out FILE` again"
+    )]
+    ConfigurationChanged,
+    #[error(
+        "the plan is encrypted with the state's key, but the state is not encrypted: it was made for another state"
+    )]
+    StateNotEncrypted,
+    #[error(
+        "the plan file is not encrypted, but the state is: it was made before the state was encrypted; run `nimbus plan -out FILE` again"
+    )]
+    NotEncrypted,
+    #[error(
+        "the encrypted plan does not decrypt with the state's key for this state, serial and configuration: it was changed, replayed or made for another state; run `nimbus plan -out FILE` again"
+    )]
+    Undecryptable,
 }
 
 impl SavedPlan {
@@ -79,6 +228,7 @@ impl SavedPlan {
             plan,
             inputs,
             seal: None,
+            was_encrypted: false,
         }
     }
 

@@ -211,11 +211,18 @@ pub fn open(url: &str, schema: &str) -> Result<Store> {
 
 /// [`open`] with explicit options.
 pub fn open_with(url: &str, schema: &str, options: PgOptions) -> Result<Store> {
+    open_store(url, schema, options, StoreOptions::default())
+}
+
+/// [`open_with`] with the store's options too (its encryption key).
+pub fn open_store(
+    url: &str,
+    schema: &str,
+    options: PgOptions,
+    store: StoreOptions,
+) -> Result<Store> {
     let backend = off_runtime(|| PgBackend::open(url, schema, options))?;
-    Ok(Store::with_backend(
-        Arc::new(backend),
-        StoreOptions::default(),
-    ))
+    Store::with_backend(Arc::new(backend), store)
 }
 
 /// The URL with any password removed, for messages.
@@ -838,6 +845,19 @@ impl Tx for PgTx<'_, '_> {
         Ok(seq)
     }
 
+    fn set_event_payload(
+        &mut self,
+        seq: u64,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
+        self.execute(
+            "UPDATE events SET before = $2, after = $3 WHERE seq = $1",
+            &[&to_i64(seq), &before, &after],
+        )?;
+        Ok(())
+    }
+
     fn head_seq(&mut self, ws: &str) -> Result<u64> {
         self.count(
             "SELECT COALESCE(MAX(seq), 0)::BIGINT FROM events WHERE workspace = $1",
@@ -1118,6 +1138,24 @@ impl Tx for PgTx<'_, '_> {
                 )
             })
             .collect()
+    }
+
+    fn intent_details(&mut self, ws: &str) -> Result<Vec<(IntentId, String)>> {
+        let rows = self.query(
+            "SELECT id, detail FROM intents WHERE workspace = $1 ORDER BY id",
+            &[&ws],
+        )?;
+        rows.iter()
+            .map(|r| Ok((IntentId(to_u64(r.get(0), self.shared)?), r.get(1))))
+            .collect()
+    }
+
+    fn set_intent_detail(&mut self, id: IntentId, detail: &str) -> Result<()> {
+        self.execute(
+            "UPDATE intents SET detail = $2 WHERE id = $1",
+            &[&to_i64(id.0), &detail],
+        )?;
+        Ok(())
     }
 
     fn count_open_intents(&mut self, ws: &str) -> Result<u64> {

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use nimbus_state::conformance::{self, Harness};
-use nimbus_state::{LockRequest, ResourceRecord, RunInfo, RunStatus, StateError, Store};
+use nimbus_state::{
+    Encryption, LockRequest, ResourceRecord, RunInfo, RunStatus, StateError, Store, StoreOptions,
+};
 use nimbus_state_pg::{PgOptions, SCHEMA_VERSION};
 use postgres::{Client, NoTls};
 
@@ -101,10 +103,53 @@ impl Harness for Pg {
             ))
             .expect("trigger");
     }
+
+    fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError> {
+        nimbus_state_pg::open_store(
+            &self.url,
+            &self.schema,
+            self.options.clone(),
+            StoreOptions {
+                encryption,
+                ..StoreOptions::default()
+            },
+        )
+    }
+
+    fn raw_bytes(&self) -> Vec<u8> {
+        let mut c = self.raw();
+        let tables = c
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = $1 ORDER BY table_name",
+                &[&self.schema],
+            )
+            .expect("tables");
+        let mut bytes = Vec::new();
+        for t in tables {
+            let table: String = t.get(0);
+            for row in c
+                .query(
+                    &format!("SELECT t::text FROM {table} t ORDER BY t::text"),
+                    &[],
+                )
+                .expect("rows")
+            {
+                let text: String = row.get(0);
+                bytes.extend(text.into_bytes());
+                bytes.push(b'\n');
+            }
+        }
+        bytes
+    }
 }
 
 mod suite {
     nimbus_state::conformance_suite!(super::Pg::new());
+}
+
+mod encrypted_suite {
+    nimbus_state::conformance_suite!(encrypted super::Pg::new());
 }
 
 #[test]
@@ -411,6 +456,10 @@ mod copy {
             return;
         };
         copy_reads_a_long_log_in_pages(&a.store(), &b.store());
+        let (Some(a), Some(b)) = (super::Pg::new(), super::Pg::new()) else {
+            return;
+        };
+        nimbus_state::conformance::copy_moves_a_state_between_keys(&a, &b);
     }
 
     #[test]

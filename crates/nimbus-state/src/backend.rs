@@ -297,6 +297,15 @@ pub trait Tx {
         limit: usize,
     ) -> Result<Vec<Event>>;
 
+    /// Replaces an event's `before` and `after` (only re-encryption does
+    /// this: the change they describe stays the same).
+    fn set_event_payload(
+        &mut self,
+        seq: u64,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()>;
+
     // ----- the projection: resources -------------------------------------------
 
     /// One stored resource row, undecoded.
@@ -346,6 +355,10 @@ pub trait Tx {
     fn open_intents(&mut self, workspace: &str) -> Result<Vec<Intent>>;
     /// Number of open intents of the workspace.
     fn count_open_intents(&mut self, workspace: &str) -> Result<u64>;
+    /// The detail of every intent of the workspace, open or closed, by id.
+    fn intent_details(&mut self, workspace: &str) -> Result<Vec<(IntentId, String)>>;
+    /// Replaces an intent's detail (only re-encryption does this).
+    fn set_intent_detail(&mut self, id: IntentId, detail: &str) -> Result<()>;
 
     // ----- runs and restore points -----------------------------------------------
 

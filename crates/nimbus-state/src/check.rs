@@ -15,9 +15,11 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::backup;
+use crate::crypt::{self, Encryption, Keyring};
 use crate::error::StateError;
 use crate::projection;
 use crate::schema;
+use crate::sqlite::SqliteTx;
 use crate::store::{STATE_DB_FILE, check_not_emptied, located};
 use crate::types::{OutputRecord, ResourceRecord};
 
@@ -127,6 +129,12 @@ pub enum Finding {
 /// ([`StateError::SchemaTooNew`]: never half-read). An older schema is
 /// migrated in the in-memory copy, never in the file.
 pub fn check(dir: &Path) -> Result<CheckReport> {
+    check_with(dir, &Encryption::default())
+}
+
+/// [`check`] of a state that may be encrypted: `encryption` holds its key
+/// (a wrong or missing one fails as opening the store would).
+pub fn check_with(dir: &Path, encryption: &Encryption) -> Result<CheckReport> {
     let path = dir.join(STATE_DB_FILE);
     if !path.is_file() {
         return Err(StateError::NotAStateDatabase {
@@ -164,9 +172,10 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
             .prepare("SELECT name FROM workspaces ORDER BY name")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        let keys = crypt::keys_in(&mut SqliteTx { conn: &copy }, encryption)?;
         let mut workspaces = Vec::new();
         for name in names {
-            workspaces.push(compare(&copy, &name)?);
+            workspaces.push(compare(&copy, &name, keys.as_ref())?);
         }
         Ok(CheckReport {
             integrity,
@@ -201,24 +210,31 @@ type Recorded = (
     std::result::Result<BTreeMap<String, OutputRecord>, String>,
 );
 
-fn recorded(conn: &Connection, ws: &str) -> Result<Recorded> {
+fn recorded(conn: &Connection, ws: &str, keys: Option<&Keyring>) -> Result<Recorded> {
     let addresses: Vec<String> = conn
         .prepare("SELECT address FROM resources WHERE workspace = ?1 ORDER BY address")?
         .query_map([ws], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut resources = BTreeMap::new();
     for address in addresses {
-        let record = match projection::load_resource(conn, ws, &address) {
+        let loaded = crypt::through(&mut SqliteTx { conn }, keys, |tx| {
+            tx.fetch_resource(ws, &address)?
+                .map(|raw| raw.decode())
+                .transpose()
+        });
+        let record = match loaded {
             Ok(Some(record)) => Ok(record),
             Ok(None) => continue,
-            Err(e @ StateError::Corrupt(_)) => Err(e.to_string()),
+            Err(e @ (StateError::Corrupt(_) | StateError::Encryption(_))) => Err(e.to_string()),
             Err(e) => return Err(e),
         };
         resources.insert(address, record);
     }
-    let outputs = match projection::output_map(conn, ws) {
+    let outputs = crypt::through(&mut SqliteTx { conn }, keys, |tx| tx.load_outputs(ws))
+        .map(|all| all.into_iter().map(|o| (o.name.clone(), o)).collect());
+    let outputs = match outputs {
         Ok(outputs) => Ok(outputs),
-        Err(e @ StateError::Corrupt(_)) => Err(e.to_string()),
+        Err(e @ (StateError::Corrupt(_) | StateError::Encryption(_))) => Err(e.to_string()),
         Err(e) => return Err(e),
     };
     Ok((resources, outputs))
@@ -244,17 +260,15 @@ fn differing_fields(a: &ResourceRecord, b: &ResourceRecord) -> Vec<String> {
 
 /// Compares the workspace's projection with a replay of its log, in the
 /// in-memory copy (the replay replaces the copy's projection).
-fn compare(copy: &Connection, ws: &str) -> Result<WorkspaceCheck> {
-    let (resources, outputs) = recorded(copy, ws)?;
+fn compare(copy: &Connection, ws: &str, keys: Option<&Keyring>) -> Result<WorkspaceCheck> {
+    let (resources, outputs) = recorded(copy, ws, keys)?;
     let count = resources.len();
     let tx = copy.unchecked_transaction()?;
-    let replayed = match projection::replay(
-        &mut crate::sqlite::SqliteTx { conn: &tx },
-        ws,
-        i64::MAX as u64,
-    ) {
+    let replayed = match crypt::through(&mut SqliteTx { conn: &tx }, keys, |t| {
+        projection::replay(t, ws, i64::MAX as u64)
+    }) {
         Ok(n) => n,
-        Err(e @ StateError::Corrupt(_)) => {
+        Err(e @ (StateError::Corrupt(_) | StateError::Encryption(_))) => {
             return Ok(WorkspaceCheck {
                 workspace: ws.to_owned(),
                 events: 0,
@@ -266,11 +280,19 @@ fn compare(copy: &Connection, ws: &str) -> Result<WorkspaceCheck> {
         }
         Err(e) => return Err(e),
     };
-    let from_log: BTreeMap<String, ResourceRecord> = projection::load_resources(&tx, ws)?
-        .into_iter()
-        .map(|r| (r.address.clone(), r))
-        .collect();
-    let outputs_from_log = projection::output_map(&tx, ws)?;
+    let (from_log, outputs_from_log) = crypt::through(&mut SqliteTx { conn: &tx }, keys, |t| {
+        let resources: BTreeMap<String, ResourceRecord> = t
+            .load_resources(ws)?
+            .into_iter()
+            .map(|r| (r.address.clone(), r))
+            .collect();
+        let outputs: BTreeMap<String, OutputRecord> = t
+            .load_outputs(ws)?
+            .into_iter()
+            .map(|o| (o.name.clone(), o))
+            .collect();
+        Ok((resources, outputs))
+    })?;
     drop(tx);
 
     let mut findings = Vec::new();

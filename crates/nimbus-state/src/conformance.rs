@@ -17,8 +17,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::{
-    IntentAction, IntentResolution, LockRequest, NewIntent, Outcome, OutputRecord, ResourceRecord,
-    RunInfo, RunStatus, StateError, Store,
+    Encryption, IntentAction, IntentResolution, KeySource, LockRequest, NewIntent, Outcome,
+    OutputRecord, Passphrase, ResourceRecord, RunInfo, RunStatus, StateError, Store,
 };
 
 /// A fresh location of one backend under test.
@@ -32,6 +32,53 @@ pub trait Harness: Sync {
     /// Makes every later write of the resource row at `address` fail inside
     /// the backend, after its event was appended (a partial write).
     fn fail_resource_writes(&self, address: &str);
+    /// Opens a new store on the location with these encryption settings.
+    fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError>;
+    /// Every byte the backend keeps of the state, as an attacker with the
+    /// storage would read it (files and their write-ahead logs; every row
+    /// of every table as text).
+    fn raw_bytes(&self) -> Vec<u8>;
+}
+
+/// A harness whose stores are all encrypted: the whole suite again,
+/// through the encryption layer.
+pub struct Encrypted<H>(pub H);
+
+/// The passphrase of [`Encrypted`] stores.
+pub const SUITE_PASSPHRASE: &str = "conformance suite passphrase";
+
+impl<H: Harness> Harness for Encrypted<H> {
+    fn open(&self) -> Store {
+        self.0
+            .open_encrypted(with_key(SUITE_PASSPHRASE))
+            .expect("open encrypted")
+    }
+    fn plant_stale_lock(&self, workspace: &str) {
+        self.0.plant_stale_lock(workspace);
+    }
+    fn fail_resource_writes(&self, address: &str) {
+        self.0.fail_resource_writes(address);
+    }
+    fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError> {
+        self.0.open_encrypted(encryption)
+    }
+    fn raw_bytes(&self) -> Vec<u8> {
+        self.0.raw_bytes()
+    }
+}
+
+fn key(pass: &str) -> Option<KeySource> {
+    Some(KeySource::Passphrase(
+        Passphrase::new(pass).expect("passphrase"),
+    ))
+}
+
+/// Encryption with the passphrase `pass`.
+pub fn with_key(pass: &str) -> Encryption {
+    Encryption {
+        key: key(pass),
+        ..Encryption::default()
+    }
 }
 
 /// Defines one `#[test]` per conformance function; `$harness` is an
@@ -40,12 +87,20 @@ pub trait Harness: Sync {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! conformance_suite {
+    (encrypted $harness:expr) => {
+        $crate::conformance_suite!(@tests $harness.map($crate::conformance::Encrypted);
+            workspaces, upsert_remove_move_and_projection, outputs, intents,
+            runs_and_restore_points, restore_to_event, rebuild_replays_the_log, history,
+            concurrent_recorders, failed_request_is_undone_alone);
+    };
     ($harness:expr) => {
         $crate::conformance_suite!(@tests $harness;
             workspaces, upsert_remove_move_and_projection, outputs, intents,
             runs_and_restore_points, restore_to_event, rebuild_replays_the_log, history,
             locks_have_one_holder, stale_lock_needs_steal, concurrent_recorders,
-            failed_request_is_undone_alone);
+            failed_request_is_undone_alone, secrets_are_never_stored_in_the_clear,
+            wrong_key_fails_before_writing, rotation_with_fallback_and_rekey,
+            enforced_refuses_plaintext_and_rekey_encrypts);
     };
     (@tests $harness:expr; $($name:ident),*) => {
         $(
@@ -798,4 +853,219 @@ pub fn copy_reads_a_long_log_in_pages(src: &Store, dst: &Store) {
         .expect("copy again");
     assert_eq!(report.events(), 2001);
     assert_eq!(snapshot(dst), before);
+}
+
+// ----- encryption at rest --------------------------------------------------------
+
+/// What the encryption tests hide.
+pub const SECRET: &str = "hunter2-4f9c1e7a-top-secret";
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Records the secret everywhere a value can hold one: a resource's
+/// attributes and private bytes (so also events' before/after), an
+/// output, an open intent's detail.
+fn record_secrets(s: &Store) {
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    let mut r = record("t.secret", 1);
+    r.attributes = json!({ "password": SECRET, "nested": { "k": [SECRET] } });
+    r.private = SECRET.as_bytes().to_vec();
+    rec.upsert_blocking(r.clone()).expect("upsert");
+    r.attributes["n"] = json!(2);
+    rec.upsert_blocking(r)
+        .expect("update (an event with a before)");
+    rec.set_outputs_blocking(vec![OutputRecord {
+        name: "pw".into(),
+        value: json!(SECRET),
+        sensitive: true,
+        terraform_type: None,
+    }])
+    .expect("outputs");
+    let mut i = intent("t.pending", IntentAction::Create);
+    i.detail = json!({ "planned": { "password": SECRET } });
+    rec.record_intent_blocking(i).expect("intent");
+    // The run fails with the intent open (and its writer is joined).
+    rec.finish_blocking(RunStatus::Failed).expect("finish");
+}
+
+/// Everything [`record_secrets`] stored reads back.
+fn assert_secrets_read(s: &Store) {
+    let r = s
+        .resource("default", "t.secret")
+        .expect("read")
+        .expect("t.secret");
+    assert_eq!(r.attributes["password"], json!(SECRET));
+    assert_eq!(r.private, SECRET.as_bytes());
+    assert_eq!(
+        s.resources("default").expect("list")[0].private,
+        SECRET.as_bytes()
+    );
+    assert_eq!(
+        s.outputs("default").expect("outputs")[0].value,
+        json!(SECRET)
+    );
+    let intents = s.open_intents("default").expect("intents");
+    assert_eq!(intents[0].detail["planned"]["password"], json!(SECRET));
+    let history = s.history("default", None, 100).expect("history");
+    assert!(history.iter().any(|e| {
+        e.before
+            .as_ref()
+            .is_some_and(|b| b["attributes"]["password"] == json!(SECRET))
+    }));
+    // Replaying decrypts every event.
+    s.rebuild("default").expect("rebuild");
+    assert_eq!(s.resource("default", "t.secret").expect("read"), Some(r));
+}
+
+pub fn secrets_are_never_stored_in_the_clear(h: &dyn Harness) {
+    let s = h.open_encrypted(with_key("pass one")).expect("open");
+    assert!(s.is_encrypted());
+    record_secrets(&s);
+    assert_secrets_read(&s);
+    // While the store is open (write-ahead logs) and after.
+    assert!(!contains(&h.raw_bytes(), SECRET));
+    drop(s);
+    assert!(!contains(&h.raw_bytes(), SECRET));
+    assert!(!contains(&h.raw_bytes(), "pass one"), "nor the passphrase");
+    let again = h.open_encrypted(with_key("pass one")).expect("reopen");
+    assert_secrets_read(&again);
+}
+
+pub fn wrong_key_fails_before_writing(h: &dyn Harness) {
+    let s = h.open_encrypted(with_key("right")).expect("open");
+    record_secrets(&s);
+    drop(s);
+    let before = h.raw_bytes();
+    assert!(matches!(
+        h.open_encrypted(with_key("wrong")),
+        Err(StateError::WrongPassphrase)
+    ));
+    assert!(matches!(
+        h.open_encrypted(Encryption::default()),
+        Err(StateError::PassphraseRequired)
+    ));
+    let mut enforced = with_key("wrong");
+    enforced.enforced = true;
+    enforced.fallback = key("also wrong");
+    assert!(matches!(
+        h.open_encrypted(enforced),
+        Err(StateError::WrongPassphrase)
+    ));
+    assert!(h.raw_bytes() == before, "the state is byte-identical");
+}
+
+pub fn rotation_with_fallback_and_rekey(h: &dyn Harness) {
+    let s = h.open_encrypted(with_key("old")).expect("open");
+    record_secrets(&s);
+    drop(s);
+    // The new key first, the old one as the fallback: reads work.
+    let rotating = Encryption {
+        key: key("new"),
+        fallback: key("old"),
+        ..Encryption::default()
+    };
+    let s = h.open_encrypted(rotating).expect("open with the fallback");
+    assert_secrets_read(&s);
+    let report = s.rekey().expect("rekey");
+    assert_eq!(report.resources, 1);
+    assert_eq!(report.outputs, 1);
+    assert_eq!(report.intents, 1);
+    let events = s.history("default", None, 1000).expect("history").len() as u64;
+    assert_eq!(report.events, events, "every event is re-encrypted");
+    assert_secrets_read(&s);
+    drop(s);
+    // The old key removed: every read works with the new one alone ...
+    let s = h
+        .open_encrypted(with_key("new"))
+        .expect("the new key alone");
+    assert_secrets_read(&s);
+    // ... and the old one opens nothing.
+    drop(s);
+    assert!(matches!(
+        h.open_encrypted(with_key("old")),
+        Err(StateError::WrongPassphrase)
+    ));
+    assert!(!contains(&h.raw_bytes(), SECRET));
+}
+
+pub fn enforced_refuses_plaintext_and_rekey_encrypts(h: &dyn Harness) {
+    let enforced = Encryption {
+        enforced: true,
+        ..Encryption::default()
+    };
+    // An empty, unencrypted store.
+    drop(h.open());
+    let before = h.raw_bytes();
+    assert!(matches!(
+        h.open_encrypted(enforced.clone()),
+        Err(StateError::EncryptionEnforced)
+    ));
+    assert!(h.raw_bytes() == before, "nothing written");
+    // An unencrypted store with data.
+    let s = h.open();
+    assert!(!s.is_encrypted());
+    record_secrets(&s);
+    drop(s);
+    assert!(contains(&h.raw_bytes(), SECRET), "stored in the clear");
+    assert!(matches!(
+        h.open_encrypted(enforced),
+        Err(StateError::EncryptionEnforced)
+    ));
+    let mut keyed = with_key("k");
+    keyed.enforced = true;
+    assert!(matches!(
+        h.open_encrypted(keyed.clone()),
+        Err(StateError::NotEncrypted)
+    ));
+    // `state rekey` opens it for migration and encrypts everything.
+    keyed.migrating = true;
+    let s = h.open_encrypted(keyed).expect("open for rekey");
+    assert!(!s.is_encrypted());
+    let report = s.rekey().expect("rekey");
+    assert!(s.is_encrypted());
+    assert_eq!(
+        (report.resources, report.outputs, report.intents),
+        (1, 1, 1)
+    );
+    assert_secrets_read(&s);
+    drop(s);
+    assert!(!contains(&h.raw_bytes(), SECRET), "no plaintext is left");
+    assert_secrets_read(&h.open_encrypted(with_key("k")).expect("open"));
+    assert!(matches!(
+        h.open_encrypted(Encryption::default()),
+        Err(StateError::PassphraseRequired)
+    ));
+}
+
+/// `state migrate` of an encrypted state: the copy reads through the
+/// source's key and writes through the destination's, so the destination
+/// holds no secret in the clear, reads the same as the source, and its
+/// own key (not the source's) opens it; a state in the clear is copied
+/// into an encrypted one the same way.
+pub fn copy_moves_a_state_between_keys(src: &dyn Harness, dst: &dyn Harness) {
+    let source = src.open_encrypted(with_key("source pass")).expect("source");
+    record_secrets(&source);
+    let before = snapshot(&source);
+    let dest = dst
+        .open_encrypted(with_key("destination pass"))
+        .expect("dest");
+    source
+        .copy_into(&dest, crate::OnNonEmpty::Refuse)
+        .expect("copy");
+    assert_eq!(snapshot(&dest), before, "the copy reads the same");
+    drop(dest);
+    assert!(!contains(&dst.raw_bytes(), SECRET), "sealed on arrival");
+    let reopened = dst
+        .open_encrypted(with_key("destination pass"))
+        .expect("the destination's key opens it");
+    assert_secrets_read(&reopened);
+    drop(reopened);
+    assert!(
+        dst.open_encrypted(with_key("source pass")).is_err(),
+        "the source's key does not"
+    );
 }

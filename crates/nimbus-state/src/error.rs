@@ -53,6 +53,35 @@ pub enum StateError {
         reason: String,
     },
 
+    /// The state is encrypted and no passphrase was given.
+    #[error(
+        "the state is encrypted: set NIMBUS_STATE_PASSPHRASE to its passphrase; nothing was read or changed"
+    )]
+    PassphraseRequired,
+
+    /// Neither passphrase given opens the state (its check value).
+    #[error(
+        "the passphrase in NIMBUS_STATE_PASSPHRASE (or NIMBUS_STATE_PASSPHRASE_FALLBACK) does not decrypt this state; nothing was read or changed"
+    )]
+    WrongPassphrase,
+
+    /// A passphrase was given for a state that is not encrypted yet and
+    /// holds data.
+    #[error(
+        "the state is not encrypted, but NIMBUS_STATE_PASSPHRASE is set: run `nimbus state rekey` to encrypt it (or unset the variable)"
+    )]
+    NotEncrypted,
+
+    /// Encryption is enforced and the state would be written unencrypted.
+    #[error(
+        "encryption is enforced (NIMBUS_STATE_ENCRYPTION=enforced) but the state would be written unencrypted: set NIMBUS_STATE_PASSPHRASE; nothing was written"
+    )]
+    EncryptionEnforced,
+
+    /// A sealed value or the encryption setting cannot be used.
+    #[error("state encryption: {0}")]
+    Encryption(String),
+
     /// A write was attempted through a store opened with [`crate::Store::open_read_only`].
     #[error("the state store was opened read-only")]
     ReadOnly,

@@ -31,6 +31,7 @@ mod check;
 #[doc(hidden)]
 pub mod conformance;
 mod copy;
+mod crypt;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -45,8 +46,11 @@ mod store;
 mod types;
 mod write;
 
-pub use check::{CheckReport, Finding, WorkspaceCheck, check};
+pub use check::{CheckReport, Finding, WorkspaceCheck, check, check_with};
 pub use copy::{CopyReport, OnNonEmpty, StateContents, WorkspaceCopy};
+pub use crypt::{
+    ENFORCED_VAR, Encryption, FALLBACK_VAR, KeySource, PASSPHRASE_VAR, Passphrase, RekeyReport,
+};
 pub use error::StateError;
 pub use identity::{Identity, identity, process_alive};
 pub use lock::LockGuard;

@@ -6,7 +6,6 @@
 //! the event's `after` is the serialised record that the write path stored,
 //! replaying yields byte-identical rows; the property tests check that.
 
-use std::collections::BTreeMap;
 use std::sync::{Mutex, mpsc};
 
 use rusqlite::types::ValueRef;
@@ -154,6 +153,16 @@ impl EncodedResource {
         Ok(EncodedResource { row, json })
     }
 
+    /// A row to store as it is, for the storage layer (the encryption
+    /// layer hands backends sealed rows this way). Its event text is left
+    /// empty: such a row is stored, never recorded in the log.
+    pub(crate) fn stored_row(row: RawResource) -> Self {
+        EncodedResource {
+            row,
+            json: String::new(),
+        }
+    }
+
     /// Its address.
     pub fn address(&self) -> &str {
         &self.row.address
@@ -171,7 +180,7 @@ impl EncodedResource {
 }
 
 /// A stored resource row, undecoded: what the resources table holds.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RawResource {
     /// Address.
     pub address: String,
@@ -622,14 +631,6 @@ pub(crate) fn load_outputs(conn: &Connection, ws: &str) -> Result<Vec<OutputReco
         });
     }
     Ok(out)
-}
-
-/// Outputs keyed by name.
-pub(crate) fn output_map(conn: &Connection, ws: &str) -> Result<BTreeMap<String, OutputRecord>> {
-    Ok(load_outputs(conn, ws)?
-        .into_iter()
-        .map(|o| (o.name.clone(), o))
-        .collect())
 }
 
 /// Applies one stored event to the projection.

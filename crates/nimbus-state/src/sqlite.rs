@@ -58,6 +58,19 @@ impl Tx for SqliteTx<'_> {
         last_id(self.conn)
     }
 
+    fn set_event_payload(
+        &mut self,
+        seq: u64,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE events SET before = ?2, after = ?3 WHERE seq = ?1")?;
+        stmt.execute(params![seq, before, after])?;
+        Ok(())
+    }
+
     fn head_seq(&mut self, ws: &str) -> Result<u64> {
         let mut stmt = self
             .conn
@@ -203,6 +216,22 @@ impl Tx for SqliteTx<'_> {
             i.event_seq,
         ])?;
         Ok(IntentId(last_id(self.conn)?))
+    }
+
+    fn intent_details(&mut self, ws: &str) -> Result<Vec<(IntentId, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, detail FROM intents WHERE workspace = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([ws], |r| Ok((IntentId(r.get(0)?), r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_intent_detail(&mut self, id: IntentId, detail: &str) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE intents SET detail = ?2 WHERE id = ?1")?;
+        stmt.execute(params![id.0, detail])?;
+        Ok(())
     }
 
     fn intent_state(&mut self, id: IntentId) -> Result<Option<IntentState>> {

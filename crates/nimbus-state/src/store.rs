@@ -14,6 +14,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::backend::{self, Backend, RestorePointRow, Tx};
 use crate::backup;
+use crate::crypt::{self, Encryption, RekeyReport, Sealed};
 use crate::error::StateError;
 use crate::identity::identity;
 use crate::lock::{self, LockGuard};
@@ -55,6 +56,8 @@ pub struct StoreOptions {
     pub backup_every: u32,
     /// Number of automatic backups kept in `.nimbus/backups/`.
     pub backup_keep: usize,
+    /// Encryption at rest: the key(s), and whether it is enforced.
+    pub encryption: Encryption,
 }
 
 impl Default for StoreOptions {
@@ -63,6 +66,7 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(10),
             backup_every: 10,
             backup_keep: 5,
+            encryption: Encryption::default(),
         }
     }
 }
@@ -71,7 +75,10 @@ impl Default for StoreOptions {
 ///
 /// `Store` is `Send + Sync`; share it behind an `Arc` if several threads read.
 pub struct Store {
+    /// `sealed`, as the model uses it.
     pub(crate) backend: Arc<dyn Backend>,
+    /// The encryption layer over the backend.
+    sealed: Arc<Sealed>,
     /// The SQLite backend, when that is the one (backups, restores).
     pub(crate) local: Option<Arc<Sqlite>>,
     options: StoreOptions,
@@ -295,6 +302,12 @@ impl Store {
 
     /// [`Store::open`] with explicit options.
     pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store> {
+        Store::local(Store::open_sqlite(dir, options)?)
+    }
+
+    /// Opens (creating and upgrading) the database file, without looking at
+    /// its encryption.
+    fn open_sqlite(dir: &Path, options: StoreOptions) -> Result<Sqlite> {
         backup::create_private_dir(dir)?;
         let db_path = dir.join(STATE_DB_FILE);
         check_not_emptied(dir, &db_path)?;
@@ -315,18 +328,23 @@ impl Store {
             Ok(conn)
         })()
         .map_err(|e| located(&db_path, e))?;
-        Ok(Store::local(Sqlite {
+        Ok(Sqlite {
             dir: dir.to_owned(),
             db_path,
             conn: Mutex::new(conn),
             options: options.clone(),
             read_only: false,
-        }))
+        })
     }
 
     /// Opens an existing state database for reading only. Every write method
     /// fails with [`StateError::ReadOnly`]. The schema must be current.
     pub fn open_read_only(dir: &Path) -> Result<Store> {
+        Store::open_read_only_with(dir, StoreOptions::default())
+    }
+
+    /// [`Store::open_read_only`] with explicit options (the encryption key).
+    pub fn open_read_only_with(dir: &Path, options: StoreOptions) -> Result<Store> {
         let db_path = dir.join(STATE_DB_FILE);
         if !db_path.is_file() {
             return Err(StateError::NotAStateDatabase {
@@ -335,7 +353,6 @@ impl Store {
             });
         }
         check_not_emptied(dir, &db_path)?;
-        let options = StoreOptions::default();
         let conn = (|| {
             let conn = Connection::open_with_flags(
                 &db_path,
@@ -356,33 +373,99 @@ impl Store {
             Ok(conn)
         })()
         .map_err(|e| located(&db_path, e))?;
-        Ok(Store::local(Sqlite {
+        Store::local(Sqlite {
             dir: dir.to_owned(),
             db_path,
             conn: Mutex::new(conn),
             options: options.clone(),
             read_only: true,
-        }))
+        })
     }
 
-    fn local(sqlite: Sqlite) -> Store {
+    fn local(sqlite: Sqlite) -> Result<Store> {
         let options = sqlite.options.clone();
+        let writable = !sqlite.read_only;
         let sqlite = Arc::new(sqlite);
-        Store {
-            backend: sqlite.clone(),
-            local: Some(sqlite),
-            options,
-        }
+        Store::assemble(sqlite.clone(), Some(sqlite), options, writable)
     }
 
     /// A store on another backend (a remote database). The backend has
-    /// created or upgraded its schema already.
-    pub fn with_backend(backend: Arc<dyn Backend>, options: StoreOptions) -> Store {
-        Store {
-            backend,
-            local: None,
+    /// created or upgraded its schema already. Fails when the encryption
+    /// options do not open it (see [`Encryption`]), before anything is
+    /// written.
+    pub fn with_backend(backend: Arc<dyn Backend>, options: StoreOptions) -> Result<Store> {
+        Store::assemble(backend, None, options, true)
+    }
+
+    /// The store over `backend` with its encryption established: a wrong
+    /// or missing key fails here, before anything is written.
+    fn assemble(
+        backend: Arc<dyn Backend>,
+        local: Option<Arc<Sqlite>>,
+        options: StoreOptions,
+        writable: bool,
+    ) -> Result<Store> {
+        let keys = crypt::establish(backend.as_ref(), &options.encryption, writable)?;
+        let sealed = Arc::new(Sealed {
+            inner: backend,
+            keys: std::sync::RwLock::new(None),
+        });
+        sealed.set_keys(keys);
+        Ok(Store {
+            backend: sealed.clone(),
+            sealed,
+            local,
             options,
+        })
+    }
+
+    /// Whether the state's values are encrypted at rest.
+    pub fn is_encrypted(&self) -> bool {
+        self.sealed.keys().is_some()
+    }
+
+    /// Re-encrypts every sealed value (resources, outputs, events,
+    /// intents of every workspace) with the configured key and a fresh
+    /// salt, in one transaction: from plaintext (an unencrypted store
+    /// opened with [`Encryption::migrating`]) or from the key the store
+    /// was opened with (the fallback, while rotating). Afterwards only the
+    /// new key opens anything. Returns what was re-encrypted.
+    pub fn rekey(&self) -> Result<RekeyReport> {
+        self.writable()?;
+        let setting = crypt::prepare_rekey(&self.options.encryption)?;
+        let old = self.sealed.keys();
+        let (keys, report) = backend::write(self.sealed.inner.as_ref(), |tx| {
+            crypt::rekey(tx, old.as_deref(), setting)
+        })?;
+        self.sealed.set_keys(Some(keys));
+        if let Some(local) = &self.local {
+            // SQLite leaves what it overwrote in free pages and the
+            // write-ahead log: rewritten whole, the file keeps no plaintext
+            // (or values under the old key).
+            let conn = local.conn();
+            conn.execute_batch("VACUUM")?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
+        Ok(report)
+    }
+
+    /// Seals `bytes` (a saved plan) with the state's key, binding `aad`:
+    /// `None` when the state is not encrypted.
+    pub fn seal(&self, aad: &[u8], bytes: &[u8]) -> Result<Option<String>> {
+        self.sealed
+            .keys()
+            .map(|keys| crypt::seal_blob(&keys, aad, bytes))
+            .transpose()
+    }
+
+    /// Opens what [`Store::seal`] sealed, with the same `aad`.
+    pub fn open_sealed(&self, aad: &[u8], sealed: &str) -> Result<Vec<u8>> {
+        let keys = self.sealed.keys().ok_or_else(|| {
+            StateError::Encryption(
+                "this was encrypted with a state key, but the state is not encrypted".into(),
+            )
+        })?;
+        crypt::open_blob(&keys, aad, sealed)
     }
 
     /// Where the state lives: the database file, or the remote backend's
@@ -453,6 +536,11 @@ impl Store {
             ensure_workspace(tx, name)?;
             tx.set_setting("current_workspace", name)
         })
+    }
+
+    /// The store-wide setting `key`, if it has one.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.read(|tx| tx.setting(key))
     }
 
     /// The store-wide setting `key`; when it has none yet, `init()`'s
@@ -967,8 +1055,9 @@ impl Store {
         drop(src);
         // Opening migrates an older copy and returns it to WAL mode. The
         // copy's locks (the run beginning when it was taken) are stale.
-        let store = Store::open(dir)?;
-        let local = store.sqlite("restoring a damaged file")?;
+        // The state's encryption is not needed for that: the file is opened
+        // as a database only.
+        let local = Store::open_sqlite(dir, StoreOptions::default())?;
         replace_locks(&local.conn(), &[])?;
         Ok(aside)
     }

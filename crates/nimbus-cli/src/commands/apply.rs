@@ -8,7 +8,11 @@ use nimbus_config::Config;
 use nimbus_engine::backend::BackendSettings;
 use nimbus_engine::cost::{CostModel, PriceTable, Usage};
 use nimbus_engine::ops::{self, LockSettings, OpsError};
-use nimbus_engine::{Action, ApplyReport, Engine, Plan, PolicyOverride, RunOptions, SavedPlan};
+use nimbus_engine::saved::configuration_hash;
+use nimbus_engine::{
+    Action, ApplyReport, Engine, Plan, PlanFile, PolicyOverride, RunOptions, SavedPlan,
+    SavedPlanError,
+};
 use nimbus_eval::Inputs;
 use nimbus_syntax::SourceMap;
 use serde_json::json;
@@ -292,7 +296,7 @@ pub async fn plan(
         return Ok(POLICY_BLOCKED);
     }
     if let Some(path) = out {
-        save_plan(session, path, &plan, &prepared.inputs)?;
+        save_plan(session, path, &plan, &prepared)?;
     }
     Ok(if detailed_exitcode && plan.has_changes() {
         2
@@ -301,8 +305,9 @@ pub async fn plan(
     })
 }
 
-fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> CmdResult {
-    let inputs = inputs
+fn save_plan(session: &Session, path: &Path, plan: &Plan, prepared: &Prepared) -> CmdResult {
+    let inputs = prepared
+        .inputs
         .iter()
         .map(|(k, v)| (k.clone(), v.value.clone()))
         .collect();
@@ -313,9 +318,23 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, inputs: &Inputs) -> Cm
         session.out.error(&e.to_string());
         Reported
     })?;
-    let saved = SavedPlan::new(&session.canonical_dir()?, plan.clone(), inputs).sealed(&key);
+    let directory = session.canonical_dir()?;
+    let saved = SavedPlan::new(&directory, plan.clone(), inputs).sealed(&key);
+    // Encrypted with the state's key when the state is, bound to it.
+    let bytes = ops::plan_binding(
+        &store,
+        &directory,
+        &plan.workspace,
+        plan.state_sequence,
+        configuration_hash(&prepared.config.sources),
+    )
+    .and_then(|binding| ops::plan_file_bytes(&store, &saved, binding))
+    .map_err(|e| {
+        session.out.error(&e.to_string());
+        Reported
+    })?;
     let path = session.resolve(path);
-    write_private_file(&path, &saved.to_bytes()).map_err(|e| {
+    write_private_file(&path, &bytes).map_err(|e| {
         session
             .out
             .error(&format!("cannot save the plan to {}: {e}", path.display()));
@@ -367,21 +386,57 @@ fn prepare_with_plan(
     session: &Session,
     plan_file: Option<&Path>,
 ) -> CmdResult<(Option<SavedPlan>, Prepared)> {
-    let saved = plan_file.map(|p| load_plan(session, p)).transpose()?;
-    if let Some(saved) = &saved
-        && let Err(e) = saved.check_directory(&session.canonical_dir()?)
-    {
+    let file = plan_file.map(|p| load_plan(session, p)).transpose()?;
+    let directory = session.canonical_dir()?;
+    let wrong_directory = match &file {
+        Some(PlanFile::Plain(saved)) => saved.check_directory(&directory).err(),
+        Some(PlanFile::Encrypted(plan)) => {
+            (plan.binding.directory != directory).then(|| SavedPlanError::WrongDirectory {
+                made_in: plan.binding.directory.clone(),
+                here: directory.clone(),
+            })
+        }
+        None => None,
+    };
+    if let Some(e) = wrong_directory {
         session.out.error(&e.to_string());
         return Err(Reported);
     }
     let mut prepared = prepare(session)?;
+    let saved = match file {
+        None => None,
+        Some(PlanFile::Plain(saved)) => Some(saved),
+        Some(PlanFile::Encrypted(plan)) => {
+            // Opened with the state's key, where the state, its serial and
+            // the configuration are still those it was made for.
+            let store = session.store(false)?.ok_or_else(|| {
+                session.out.error(
+                    "the plan is encrypted with the state's key, but there is no state here",
+                );
+                Reported
+            })?;
+            let workspace = session.workspace(Some(&store))?;
+            let opened = ops::open_plan(
+                &store,
+                &plan,
+                &directory,
+                &workspace,
+                configuration_hash(&prepared.config.sources),
+            )
+            .map_err(|e| {
+                session.out.error(&e.to_string());
+                Reported
+            })?;
+            Some(opened)
+        }
+    };
     if let Some(saved) = &saved {
         prepared.inputs = saved.inputs();
     }
     Ok((saved, prepared))
 }
 
-fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
+fn load_plan(session: &Session, path: &Path) -> CmdResult<PlanFile> {
     let path = session.resolve(path);
     let bytes = std::fs::read(&path).map_err(|e| {
         session
@@ -389,7 +444,7 @@ fn load_plan(session: &Session, path: &Path) -> CmdResult<SavedPlan> {
             .error(&format!("cannot read the plan {}: {e}", path.display()));
         Reported
     })?;
-    SavedPlan::from_bytes(&bytes).map_err(|e| {
+    PlanFile::from_bytes(&bytes).map_err(|e| {
         session.out.error(&format!("{}: {e}", path.display()));
         Reported
     })

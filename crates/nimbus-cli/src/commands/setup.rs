@@ -51,7 +51,7 @@ pub async fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdRes
     let config = session.load_config()?;
     let backend = BackendSettings::from_config(config.root().backend.as_ref().map(|b| &b.kind));
     let previous = session.backend()?;
-    if let Err(e) = backend.open(&session.dir, true) {
+    if let Err(e) = backend.open(&session.dir, true, &session.encryption()?) {
         let place = match backend.local_dir(&session.dir) {
             Some(dir) => dir.display().to_string(),
             None => backend.describe(),

@@ -300,6 +300,7 @@ pub async fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
         } => restore(session, file, latest, to_event),
         StateCommand::Check => check(session),
         StateCommand::Migrate { to, auto_approve } => migrate(session, to.as_deref(), auto_approve),
+        StateCommand::Rekey => rekey(session),
         StateCommand::Intents => {
             let Some(store) = store_or_empty(session)? else {
                 return Ok(0);
@@ -402,7 +403,11 @@ fn restore(
         },
         (None, false) => None,
     };
-    let store = match Store::open(&dir) {
+    let options = nimbus_state::StoreOptions {
+        encryption: session.encryption()?,
+        ..nimbus_state::StoreOptions::default()
+    };
+    let store = match Store::open_with(&dir, options) {
         Ok(store) => store,
         Err(e) if e.is_damage() => {
             let Some(path) = source.filter(|_| to_event.is_none()) else {
@@ -467,6 +472,67 @@ const SHOWN_PROBLEMS: usize = 20;
 /// `state check`: SQLite's integrity check, then every workspace's
 /// projection compared with a replay of its event log. Exit 0 when sound
 /// and consistent.
+/// `state rekey`: every stored value re-encrypted with the passphrase in
+/// `NIMBUS_STATE_PASSPHRASE` (from plaintext, or from the fallback key),
+/// in one transaction, under every workspace's lock.
+fn rekey(session: &Session) -> CmdResult<u8> {
+    let mut encryption = session.encryption()?;
+    if encryption.key.is_none() {
+        session.out.error(&format!(
+            "state rekey encrypts the state with the passphrase in {}: set it (and the current one in {} when rotating)",
+            nimbus_state::PASSPHRASE_VAR,
+            nimbus_state::FALLBACK_VAR
+        ));
+        return Err(Reported);
+    }
+    encryption.migrating = true;
+    let store = session.store_with(true, &encryption)?.ok_or(Reported)?;
+    let was_encrypted = store.is_encrypted();
+    let workspaces = store
+        .list_workspaces()
+        .map_err(fail(session, "listing workspaces"))?;
+    let run = RunInfo::new("state rekey");
+    let mut locks = Vec::with_capacity(workspaces.len());
+    for ws in &workspaces {
+        locks.push(session.lock(&store, &ws.name, &run.run_id, "state rekey")?);
+    }
+    let report = store
+        .rekey()
+        .map_err(fail(session, "re-encrypting the state"))?;
+    drop(locks);
+    let old_backups = store.backups().map_err(fail(session, "listing backups"))?;
+    let verb = if was_encrypted {
+        "Re-encrypted"
+    } else {
+        "Encrypted"
+    };
+    session.line_or_json(
+        &format!(
+            "{verb} the state with the passphrase in {}: {} resources, {} outputs, {} events, {} intents.",
+            nimbus_state::PASSPHRASE_VAR,
+            report.resources,
+            report.outputs,
+            report.events,
+            report.intents
+        ),
+        json!({
+            "resources": report.resources,
+            "outputs": report.outputs,
+            "events": report.events,
+            "intents": report.intents,
+            "old_backups": old_backups.len(),
+        }),
+    );
+    if !old_backups.is_empty() && !session.out.json {
+        session.out.line(&format!(
+            "The {} backups taken before in {} keep the state as it was encrypted then (or unencrypted): delete them once they are no longer needed.",
+            old_backups.len(),
+            session.shown_path(&session.state_dir().join("backups"))
+        ));
+    }
+    Ok(0)
+}
+
 fn check(session: &Session) -> CmdResult<u8> {
     let dir = session.state_dir();
     if !dir.join(nimbus_state::STATE_DB_FILE).exists() {
@@ -476,7 +542,8 @@ fn check(session: &Session) -> CmdResult<u8> {
         );
         return Ok(0);
     }
-    let report = nimbus_state::check(&dir).map_err(fail(session, "checking the state"))?;
+    let report = nimbus_state::check_with(&dir, &session.encryption()?)
+        .map_err(fail(session, "checking the state"))?;
     let consistent = report.is_consistent();
     if session.out.json {
         let workspaces: Vec<serde_json::Value> = report
@@ -613,7 +680,8 @@ fn migrate(session: &Session, kind: Option<&str>, auto_approve: bool) -> CmdResu
     let config = session.load_config()?;
     let to = BackendSettings::from_config(config.root().backend.as_ref().map(|b| &b.kind));
     let from = session.backend()?;
-    let migration = Migration::open(&session.dir, from, to, kind).map_err(|e| {
+    let encryption = session.encryption()?;
+    let migration = Migration::open(&session.dir, from, to, kind, &encryption).map_err(|e| {
         session.out.error(&format!("cannot migrate the state: {e}"));
         Reported
     })?;

@@ -1,7 +1,7 @@
 //! The backend-agnostic suite (`nimbus_state::conformance`) on SQLite.
 
 use nimbus_state::conformance::Harness;
-use nimbus_state::{STATE_DB_FILE, Store, identity};
+use nimbus_state::{Encryption, STATE_DB_FILE, StateError, Store, StoreOptions, identity};
 
 use crate::Project;
 use crate::lock::dead_pid;
@@ -41,6 +41,27 @@ impl Harness for Sqlite {
             ))
             .expect("trigger");
     }
+
+    fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError> {
+        Store::open_with(
+            &self.project.dir(),
+            StoreOptions {
+                encryption,
+                ..StoreOptions::default()
+            },
+        )
+    }
+
+    fn raw_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal"] {
+            let path = self.project.dir().join(format!("{STATE_DB_FILE}{suffix}"));
+            if let Ok(b) = std::fs::read(path) {
+                bytes.extend(b);
+            }
+        }
+        bytes
+    }
 }
 
 fn harness() -> Option<Sqlite> {
@@ -78,4 +99,16 @@ fn copy_that_fails_leaves_the_destination_as_it_was() {
 fn copy_reads_a_long_log_in_pages() {
     let (src, dst) = (Project::new(), Project::new());
     nimbus_state::conformance::copy_reads_a_long_log_in_pages(&src.open(), &dst.open());
+}
+
+#[test]
+fn copy_moves_a_state_between_keys() {
+    let (Some(src), Some(dst)) = (harness(), harness()) else {
+        return;
+    };
+    nimbus_state::conformance::copy_moves_a_state_between_keys(&src, &dst);
+}
+
+mod encrypted {
+    nimbus_state::conformance_suite!(encrypted super::harness());
 }

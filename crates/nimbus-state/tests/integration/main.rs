@@ -5,6 +5,7 @@
 
 mod conformance;
 mod damage;
+mod encryption;
 mod lock;
 mod process;
 mod rebuild_prop;
