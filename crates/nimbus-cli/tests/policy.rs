@@ -341,6 +341,16 @@ fn an_exception_on_a_resource_holds_until_it_expires() {
     w.run(&["plan"])
         .failure()
         .stderr_has("a policy exception needs `(reason");
+    w.write(
+        "main.nim",
+        &with_exception("2999-12-31").replace(
+            "(reason \"rollout, ticket 7\")",
+            "(reason \"a\") (reason \"b\")",
+        ),
+    );
+    w.run(&["plan"])
+        .failure()
+        .stderr_has("`reason` is set twice in this policy exception");
 }
 
 /// `nimbus ARGS` with `input` on its standard input.

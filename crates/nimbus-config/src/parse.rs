@@ -777,6 +777,21 @@ impl Parser<'_> {
                 text: text.to_string(),
                 span: items[1].span,
             });
+            let repeated = match items[0].as_name() {
+                Some("reason") => reason.is_some(),
+                Some("expires") => expires.is_some(),
+                _ => false,
+            };
+            if repeated {
+                self.error(
+                    items[0].span,
+                    format!(
+                        "`{}` is set twice in this policy exception",
+                        items[0].as_name().unwrap_or_default()
+                    ),
+                );
+                return None;
+            }
             match (items[0].as_name(), value) {
                 (Some("reason"), Some(text)) if !text.text.trim().is_empty() => {
                     reason = Some(text.text)

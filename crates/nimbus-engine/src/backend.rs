@@ -203,7 +203,11 @@ impl BackendSettings {
                 url: Some(url),
                 schema,
             } => {
-                format!("postgres ({url}, schema {schema})")
+                // A record edited by hand may hold a password: never shown.
+                format!(
+                    "postgres ({}, schema {schema})",
+                    nimbus_state_pg::redact(url)
+                )
             }
             BackendSettings::Postgres { url: None, schema } => {
                 format!("postgres (URL from the environment, schema {schema})")
@@ -483,6 +487,24 @@ mod tests {
         .expect("write");
         let err = BackendSettings::recorded(dir.path()).expect_err("unknown kind");
         assert!(err.to_string().contains("run `nimbus init` again"), "{err}");
+    }
+
+    #[test]
+    fn a_recorded_url_is_shown_without_its_password() {
+        for url in [
+            "postgres://nimbus:hunter2@db:5432/x",
+            "postgres://nimbus@db/x?sslpassword=hunter2&sslmode=require",
+            "host=db user=nimbus password=hunter2 dbname=x",
+            "host=db sslpassword=hunter2",
+        ] {
+            let shown = BackendSettings::Postgres {
+                url: Some(url.into()),
+                schema: "s".into(),
+            }
+            .describe();
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("db"), "{shown}");
+        }
     }
 
     #[test]

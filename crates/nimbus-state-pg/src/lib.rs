@@ -243,7 +243,10 @@ pub fn redact(url: &str) -> String {
             Some((path, query)) => {
                 let kept: Vec<&str> = query
                     .split('&')
-                    .filter(|p| !p.to_ascii_lowercase().starts_with("password="))
+                    .filter(|p| {
+                        let key = p.split('=').next().unwrap_or_default();
+                        !key.to_ascii_lowercase().ends_with("password")
+                    })
                     .collect();
                 if kept.is_empty() {
                     path.to_owned()
@@ -259,7 +262,12 @@ pub fn redact(url: &str) -> String {
     let mut out = Vec::new();
     let mut words = url.split_whitespace();
     while let Some(word) = words.next() {
-        if word.to_ascii_lowercase().starts_with("password") {
+        let key = word
+            .split('=')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if key.ends_with("password") {
             let mut value = word.split_once('=').map(|(_, v)| v).unwrap_or_default();
             if value.is_empty() && !word.contains('=') {
                 // `password = value`
@@ -290,12 +298,13 @@ fn check_schema_name(schema: &str) -> Result<()> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && !schema.as_bytes()[0].is_ascii_digit()
-        && !schema.starts_with("pg_");
+        && !schema.starts_with("pg_")
+        && schema != "information_schema";
     if ok {
         Ok(())
     } else {
         Err(StateError::InvalidInput(format!(
-            "invalid PostgreSQL schema name {schema:?}: use 1 to 63 lowercase letters, digits or '_', not starting with a digit or pg_"
+            "invalid PostgreSQL schema name {schema:?}: use 1 to 63 lowercase letters, digits or '_', not starting with a digit, and not a system schema (pg_*, information_schema)"
         )))
     }
 }

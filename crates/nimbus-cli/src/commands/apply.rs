@@ -451,6 +451,15 @@ fn load_plan(session: &Session, path: &Path) -> CmdResult<PlanFile> {
 }
 
 pub(crate) fn approve(session: &Session, question: &str) -> CmdResult<bool> {
+    approve_or(
+        session,
+        question,
+        "rerun with --auto-approve to skip the question",
+    )
+}
+
+/// [`approve`], saying `no_answer` when the input ends without an answer.
+fn approve_or(session: &Session, question: &str, no_answer: &str) -> CmdResult<bool> {
     if session.out.json {
         // A prompt would break the one-JSON-object-per-line stream.
         session.out.error("approval needed, but --json cannot prompt: rerun with --auto-approve or apply a saved plan");
@@ -471,9 +480,9 @@ pub(crate) fn approve(session: &Session, question: &str) -> CmdResult<bool> {
     match read {
         Ok(0) => {
             // Typically a CI job that forgot the flag: say what to do.
-            session.out.error(
-                "no answer: the input ended before one was given; rerun with --auto-approve to skip the question",
-            );
+            session.out.error(&format!(
+                "no answer: the input ended before one was given; {no_answer}"
+            ));
             Ok(false)
         }
         Ok(_) => Ok(answer.trim() == "yes"),
@@ -548,7 +557,11 @@ pub async fn apply(
                             "Policy {} requires approval for these changes. Do you approve them?",
                             rules.join(", ")
                         );
-                        approve(session, &question).map(|yes| yes.then_some(rules))
+                        let no_answer = format!(
+                            "the plan stays blocked: without a person to approve it, pass `--override {} --reason TEXT`",
+                            rules[0]
+                        );
+                        approve_or(session, &question, &no_answer).map(|yes| yes.then_some(rules))
                     }
                     _ => Ok(None),
                 };

@@ -50,7 +50,18 @@ pub async fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdRes
     // command opens the state there without reading the configuration.
     let config = session.load_config()?;
     let backend = BackendSettings::from_config(config.root().backend.as_ref().map(|b| &b.kind));
-    let previous = session.backend()?;
+    // What an earlier `init` recorded (or the local state of a project
+    // from before backends were recorded): a switch is worth saying.
+    let previous = BackendSettings::recorded(&session.dir)
+        .ok()
+        .flatten()
+        .or_else(|| {
+            let local = BackendSettings::default();
+            let dir = local.local_dir(&session.dir)?;
+            dir.join(nimbus_state::STATE_DB_FILE)
+                .is_file()
+                .then_some(local)
+        });
     if let Err(e) = backend.open(&session.dir, true, &session.encryption()?) {
         let place = match backend.local_dir(&session.dir) {
             Some(dir) => dir.display().to_string(),
@@ -67,16 +78,16 @@ pub async fn init(session: &Session, upgrade: bool, forced: &[String]) -> CmdRes
             .error(&format!("cannot record the backend: {e}"));
         return Err(Reported);
     }
-    if previous != backend {
-        session.out.line(&format!(
+    match &previous {
+        Some(previous) if *previous != backend => session.out.line(&format!(
             "State backend: {} (was {}; its state was not moved: `nimbus state migrate` copies it).",
             backend.describe(),
             previous.describe()
-        ));
-    } else if backend.kind() != "local" {
-        session
+        )),
+        _ if backend.kind() != "local" => session
             .out
-            .line(&format!("State backend: {}.", backend.describe()));
+            .line(&format!("State backend: {}.", backend.describe())),
+        _ => {}
     }
     let locked = lock_plugins(session, upgrade, forced).await?;
     session.line_or_json(

@@ -142,7 +142,7 @@ impl Parser<'_> {
                 if let Some((schema, at)) = &schema
                     && !valid_schema(schema)
                 {
-                    settings.error(*at, "`schema` must be a PostgreSQL identifier: a letter or `_`, then letters, digits or `_` (at most 63)");
+                    settings.error(*at, "`schema` must be a lowercase PostgreSQL identifier: a letter or `_`, then lowercase letters, digits or `_` (at most 63), and not a system schema (`pg_*`, `information_schema`)");
                 }
                 BackendKind::Postgres {
                     url: url.map(|(u, _)| u),
@@ -188,12 +188,16 @@ fn valid_bucket(s: &str) -> bool {
         && edge(s.chars().last())
 }
 
-/// A PostgreSQL identifier written without quotes.
+/// A schema name the PostgreSQL backend takes (nimbus-state-pg checks the
+/// same when it opens one): `[a-z_][a-z0-9_]*`, at most 63 bytes, and not
+/// one of PostgreSQL's own (`pg_*`, `information_schema`).
 fn valid_schema(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && s.len() <= 63
+        && !s.starts_with("pg_")
+        && s != "information_schema"
 }
 
 /// Whether a PostgreSQL connection string (a `postgres://` URL or
@@ -211,13 +215,18 @@ pub fn postgres_url_has_password(url: &str) -> bool {
             return true;
         }
         let query = rest.split_once('?').map_or("", |(_, q)| q);
-        return query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some("password"));
+        return query.split('&').any(|pair| {
+            pair.split('=')
+                .next()
+                .is_some_and(|k| k.ends_with("password"))
+        });
     }
-    lower
-        .split_whitespace()
-        .any(|pair| pair.split('=').next().map(str::trim) == Some("password"))
+    lower.split_whitespace().any(|pair| {
+        pair.split('=')
+            .next()
+            .map(str::trim)
+            .is_some_and(|k| k.ends_with("password"))
+    })
 }
 
 /// The literal settings of one backend, each taken once.

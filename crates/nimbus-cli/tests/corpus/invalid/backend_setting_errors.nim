@@ -7,6 +7,12 @@
 
 (backend postgres (url (var database-url)))
 
+(backend postgres (schema "information_schema"))
+
+(backend postgres (schema "Team"))
+
+(backend postgres (url "postgres://u@db/x?sslpassword=hunter2"))
+
 (backend s3 (buket "acme") (key "/state/"))
 
 (backend s3 (bucket "Not_A_Bucket") (key "k") (lock dynamo))
