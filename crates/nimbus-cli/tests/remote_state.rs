@@ -542,3 +542,22 @@ fn migrate_goes_to_postgres_and_back_keeping_every_workspace_and_event() {
             .stdout_has("No changes");
     }
 }
+
+#[test]
+fn enforced_encryption_without_a_key_creates_nothing_on_the_server() {
+    let Some(schema) = Schema::new() else { return };
+    let w = schema.project(STACK);
+    w.run_env(&["init"], &[("NIMBUS_STATE_ENCRYPTION", "enforced")])
+        .failure()
+        .stderr_has("NIMBUS_STATE_PASSPHRASE")
+        .stderr_has("nothing was written");
+    let mut c = Client::connect(&schema.url, NoTls).expect("connect");
+    let found: i64 = c
+        .query_one(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1",
+            &[&schema.name],
+        )
+        .expect("schemata")
+        .get(0);
+    assert_eq!(found, 0, "no schema was created");
+}

@@ -318,6 +318,11 @@ impl BackendSettings {
                 Ok(Some(store))
             }
             BackendSettings::Postgres { url, schema } => {
+                // Opening creates the schema: without a key, an enforced
+                // encryption fails first, so that nothing is created.
+                if encryption.enforced && encryption.key.is_none() {
+                    return Err(StateError::EncryptionEnforced.into());
+                }
                 let url = match url {
                     Some(url) => url.clone(),
                     None => pg_url_from_environment(|k| std::env::var(k).ok())?,
