@@ -83,6 +83,11 @@ fn sigkill_mid_apply_then_apply_again() {
             "open intent for a recorded resource: {intent}"
         );
     }
+    // A plan, which takes no lock and resolves nothing, says they are there.
+    w.run(&["plan"]).success().stderr_has(&format!(
+        "{} operation(s) of an interrupted run may not be recorded",
+        open.len()
+    ));
     let open_addresses: BTreeSet<String> = open
         .iter()
         .map(|i| i["address"].as_str().unwrap().to_string())

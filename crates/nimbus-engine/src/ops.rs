@@ -381,7 +381,7 @@ pub async fn plan(
 ) -> Result<Plan, OpsError> {
     let result = async {
         let prior = read_prior(store, workspace)?;
-        if destroy {
+        let mut plan = if destroy {
             engine.plan_destroy(workspace, prior.sequence, &prior.resources, options)
         } else {
             engine
@@ -395,7 +395,22 @@ pub async fn plan(
                 )
                 .await
         }
-        .map_err(OpsError::Diagnostics)
+        .map_err(OpsError::Diagnostics)?;
+        // An interrupted run's intents are resolved by the next run that
+        // takes the lock; a plan (which takes none) says they are there.
+        if let Some(store) = store {
+            let open = store
+                .open_intents(workspace)
+                .map_err(state_error("reading open intents"))?;
+            if !open.is_empty() {
+                plan.warnings.push(Diagnostic::warning(format!(
+                    "{} operation(s) of an interrupted run may not be recorded (open intents, first {}); the next apply reports and resolves them (`nimbus state intents` lists them)",
+                    open.len(),
+                    open[0].address
+                )));
+            }
+        }
+        Ok(plan)
     }
     .await;
     engine.shutdown().await;
