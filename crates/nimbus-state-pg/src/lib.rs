@@ -828,9 +828,9 @@ fn lock_info(r: &Row) -> LockInfo {
     }
 }
 
-impl Tx for PgTx<'_, '_> {
-    fn append_event(&mut self, ev: &EventRow<'_>) -> Result<u64> {
-        let seq = self.next_id("events")?;
+impl PgTx<'_, '_> {
+    /// Inserts an event under `seq` (the counter is the caller's concern).
+    fn insert_event_at(&mut self, seq: u64, ev: &EventRow<'_>) -> Result<()> {
         self.execute(
             "INSERT INTO events (seq, workspace, time, run_id, cause, \"user\", host, operation,
                                  kind, address, prev_address, before, after)
@@ -851,6 +851,14 @@ impl Tx for PgTx<'_, '_> {
                 &ev.after,
             ],
         )?;
+        Ok(())
+    }
+}
+
+impl Tx for PgTx<'_, '_> {
+    fn append_event(&mut self, ev: &EventRow<'_>) -> Result<u64> {
+        let seq = self.next_id("events")?;
+        self.insert_event_at(seq, ev)?;
         Ok(seq)
     }
 
@@ -1419,26 +1427,7 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn insert_event(&mut self, ev: &EventRecord) -> Result<()> {
-        self.execute(
-            "INSERT INTO events (seq, workspace, time, run_id, cause, \"user\", host, operation,
-                                 kind, address, prev_address, before, after)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            &[
-                &to_i64(ev.seq),
-                &ev.workspace,
-                &ev.time,
-                &ev.run_id,
-                &ev.cause,
-                &ev.user,
-                &ev.host,
-                &ev.operation,
-                &ev.kind,
-                &ev.address,
-                &ev.prev_address,
-                &ev.before,
-                &ev.after,
-            ],
-        )?;
+        self.insert_event_at(ev.seq, &ev.row())?;
         self.advance_past("events", ev.seq)
     }
 

@@ -36,25 +36,7 @@ fn limit_of(n: usize) -> i64 {
 
 impl Tx for SqliteTx<'_> {
     fn append_event(&mut self, ev: &EventRow<'_>) -> Result<u64> {
-        let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO events (workspace, time, run_id, cause, user, host, operation, kind,
-                                 address, prev_address, before, after)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
-        stmt.execute(params![
-            ev.workspace,
-            ev.time,
-            ev.run_id,
-            ev.cause,
-            ev.user,
-            ev.host,
-            ev.operation,
-            ev.kind,
-            ev.address,
-            ev.prev_address,
-            ev.before,
-            ev.after,
-        ])?;
+        insert_event_row(self.conn, None, ev)?;
         last_id(self.conn)
     }
 
@@ -526,27 +508,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_event(&mut self, ev: &EventRecord) -> Result<()> {
-        let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO events (seq, workspace, time, run_id, cause, user, host, operation, kind,
-                                 address, prev_address, before, after)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?;
-        stmt.execute(params![
-            ev.seq,
-            ev.workspace,
-            ev.time,
-            ev.run_id,
-            ev.cause,
-            ev.user,
-            ev.host,
-            ev.operation,
-            ev.kind,
-            ev.address,
-            ev.prev_address,
-            ev.before,
-            ev.after,
-        ])?;
-        Ok(())
+        insert_event_row(self.conn, Some(ev.seq), &ev.row())
     }
 
     fn runs_of(&mut self, ws: &str) -> Result<Vec<RunRecord>> {
@@ -728,6 +690,32 @@ impl Tx for SqliteTx<'_> {
         self.conn.prepare_cached("RELEASE request")?.execute([])?;
         Ok(())
     }
+}
+
+/// Inserts an event: under `seq`, or (`None`) under the next number
+/// AUTOINCREMENT gives, which is never one used before.
+fn insert_event_row(conn: &Connection, seq: Option<u64>, ev: &EventRow<'_>) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO events (seq, workspace, time, run_id, cause, user, host, operation, kind,
+                             address, prev_address, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    stmt.execute(params![
+        seq,
+        ev.workspace,
+        ev.time,
+        ev.run_id,
+        ev.cause,
+        ev.user,
+        ev.host,
+        ev.operation,
+        ev.kind,
+        ev.address,
+        ev.prev_address,
+        ev.before,
+        ev.after,
+    ])?;
+    Ok(())
 }
 
 fn last_id(conn: &Connection) -> Result<u64> {
