@@ -1,8 +1,7 @@
 //! Blocks to `.nim` top-level forms.
 
+use crate::ast::{Attribute, Block, Body, Expression, ObjectKey, Structure};
 use crate::{Binding, Lowerer, form, list, string, symbol};
-use hcl_edit::expr::{Expression, ObjectKey};
-use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use nimbus_syntax::{Diagnostic, Node, NodeKind, SPECIAL_FORMS, Span};
 
 mod backend;
@@ -318,8 +317,8 @@ impl Lowerer<'_> {
                     for (key, value) in object.iter() {
                         let key_span = self.span_of(key, at);
                         let key_text = match key {
-                            hcl_edit::expr::ObjectKey::Ident(i) => Some(i.as_str().to_string()),
-                            hcl_edit::expr::ObjectKey::Expression(e) => match self.literal(e) {
+                            ObjectKey::Ident(i) => Some(i.as_str().to_string()),
+                            ObjectKey::Expression(e) => match self.literal(e) {
                                 Some(NodeKind::String(s)) => Some(s),
                                 _ => None,
                             },
@@ -490,8 +489,8 @@ impl Lowerer<'_> {
                         for (key, field) in fields.iter() {
                             let key_span = self.span_of(key, at);
                             let key_name = match key {
-                                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
-                                hcl_edit::expr::ObjectKey::Expression(e) => match self.literal(e) {
+                                ObjectKey::Ident(i) => i.as_str().to_string(),
+                                ObjectKey::Expression(e) => match self.literal(e) {
                                     Some(NodeKind::String(s)) => s,
                                     _ => {
                                         self.error(key_span, "an object type's attribute names are written literally");
@@ -700,7 +699,7 @@ impl Lowerer<'_> {
         match value {
             Expression::Traversal(t) => match (name(&t.expr), t.operators.as_slice()) {
                 (Some(provider), [op]) => match op.value() {
-                    hcl_edit::expr::TraversalOperator::GetAttr(alias) => {
+                    crate::ast::TraversalOperator::GetAttr(alias) => {
                         Some(symbol(&format!("{provider}.{}", alias.as_str()), at))
                     }
                     _ => None,
@@ -1181,7 +1180,7 @@ fn is_module(value: &Expression) -> bool {
 }
 
 /// The text of a template without interpolations or directives.
-fn literal_text(template: &hcl_edit::template::Template) -> Option<NodeKind> {
+fn literal_text(template: &crate::ast::Template) -> Option<NodeKind> {
     let mut text = String::new();
     for element in template.iter() {
         text.push_str(element.as_literal()?.value());

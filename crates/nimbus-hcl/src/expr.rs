@@ -1,10 +1,10 @@
 //! HCL expressions to `.nim` expressions.
 
-use crate::{Binding, Lowerer, form, list, string, symbol};
-use hcl_edit::expr::{
+use crate::ast::{
     BinaryOperator, Expression, ForExpr, FuncCall, ObjectKey, Traversal, TraversalOperator,
     UnaryOperator,
 };
+use crate::{Binding, Lowerer, form, list, string, symbol};
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 
 /// One step of a traversal after its root.
@@ -167,7 +167,7 @@ impl Lowerer<'_> {
 
     /// A number exactly as written: integers stay exact (ids and account
     /// numbers must not pass through f64).
-    fn number(&mut self, n: &hcl_edit::Number, span: Span) -> Node {
+    fn number(&mut self, n: &crate::ast::Number, span: Span) -> Node {
         let text = self.source(span);
         let kind = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
             text.parse::<i128>().ok().map(NodeKind::Integer)

@@ -11,10 +11,12 @@
 //! support yet become located [`Diagnostic`]s, and the rest of the file is
 //! still lowered where it can be.
 
+mod ast;
 mod blocks;
 mod convert;
 mod expr;
 mod json;
+mod parse;
 mod refactor;
 mod scan;
 mod template;
@@ -137,12 +139,17 @@ fn lower_part(file: FileId, source: &str, base: usize) -> (Lowered, bool) {
         lowerer.too_deep_at(offset);
         return (lowerer.finish(Vec::new()), false);
     }
-    let body = match hcl_edit::parser::parse_body(source) {
-        Ok(body) => body,
-        Err(error) => {
-            lowerer.parse_error(&error, "cannot parse this Terraform file");
-            return (lowerer.finish(Vec::new()), false);
-        }
+    // The fast reader takes most files; what it declines, hcl-edit reads
+    // (and reports the errors of).
+    let body = match parse::parse_body(source) {
+        Some(body) => body,
+        None => match hcl_edit::parser::parse_body(source) {
+            Ok(body) => ast::from_edit::body(&body),
+            Err(error) => {
+                lowerer.parse_error(&error, "cannot parse this Terraform file");
+                return (lowerer.finish(Vec::new()), false);
+            }
+        },
     };
     let forms = lowerer.top_level(&body);
     (lowerer.finish(forms), true)
@@ -171,7 +178,7 @@ pub fn lower_template(file: FileId, text: &str, names: &[String]) -> Result<Node
         return Err(lowerer.diagnostics);
     }
     let template = match hcl_edit::parser::parse_template(text) {
-        Ok(template) => template,
+        Ok(template) => ast::from_edit::template(&template),
         Err(error) => {
             lowerer.parse_error(&error, "cannot parse this template");
             return Err(lowerer.diagnostics);
@@ -265,7 +272,7 @@ impl Lowerer<'_> {
 
     /// The span of a parsed element, or `fallback` for one the parser
     /// made up (it does not, but the API allows it).
-    fn span_of(&self, item: &impl hcl_edit::Span, fallback: Span) -> Span {
+    fn span_of(&self, item: &impl ast::Span, fallback: Span) -> Span {
         match item.span() {
             Some(range) => self.span_at(range.start, range.end),
             None => fallback,

@@ -3,9 +3,8 @@
 //! to the structured address forms `(ref TYPE "NAME" [KEY])` and
 //! `(module NAME [KEY] [ADDRESS])`, so no address text is built here.
 
+use crate::ast::{Block, Expression, Structure, TraversalOperator};
 use crate::{Lowerer, form, list, string, symbol};
-use hcl_edit::expr::{Expression, TraversalOperator};
-use hcl_edit::structure::{Block, Structure};
 use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 
 /// One step of an address traversal.

@@ -9,8 +9,8 @@
 //! A template that is one interpolation alone, `"${x}"`, is `x` itself,
 //! unconverted, as in Terraform.
 
+use crate::ast::{Directive, Element, Template};
 use crate::{Binding, Lowerer, form, list, string, symbol};
-use hcl_edit::template::{Directive, Element, Template};
 use nimbus_syntax::{Node, NodeKind, Span};
 
 /// One part of a template's text.

@@ -6,9 +6,8 @@
 //! credentials (an error: they come from the environment), other kinds
 //! (a warning: state stays local).
 
+use crate::ast::{Block, Expression, ObjectKey, Structure};
 use crate::{Lowerer, form, list, string, symbol};
-use hcl_edit::expr::{Expression, ObjectKey};
-use hcl_edit::structure::{Block, Structure};
 use nimbus_syntax::{Diagnostic, Node, Span};
 
 /// Terraform's settings per kind, with their `.nim` names (`None`: read

@@ -5,9 +5,8 @@
 //! `(check "NAME" [(data T "n" ...)] (assert C M)...)`.
 
 use super::form_at;
+use crate::ast::{Block, Expression, Structure};
 use crate::{Lowerer, form, string};
-use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Structure};
 use nimbus_syntax::{Diagnostic, Node, Span};
 
 impl Lowerer<'_> {
