@@ -350,6 +350,37 @@ pub enum StateCommand {
         #[arg(long = "to-event", value_name = "EVENT")]
         to_event: Option<u64>,
     },
+    /// Fold old history into a snapshot: the runs the retention keeps
+    /// stay with their events; everything recorded before the oldest of
+    /// them is replaced by the state as it was then (replay, `state check`
+    /// and `state history` start from it). Without --keep-runs or
+    /// --keep-days, the retention `state retention` set, else every run of
+    /// the last 90 days. A run is kept when any rule keeps it. Then the
+    /// database file is rewritten to give the space back.
+    Compact {
+        /// Keep the newest N runs.
+        #[arg(long = "keep-runs", value_name = "N")]
+        keep_runs: Option<u64>,
+        /// Keep every run started in the last DAYS days.
+        #[arg(long = "keep-days", value_name = "DAYS")]
+        keep_days: Option<u64>,
+        /// Only report what would be removed.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+    /// Show or set how much history the state keeps. Once set, every apply
+    /// and destroy compacts the history by it (see `state compact`).
+    Retention {
+        /// Keep the newest N runs.
+        #[arg(long = "keep-runs", value_name = "N")]
+        keep_runs: Option<u64>,
+        /// Keep every run started in the last DAYS days.
+        #[arg(long = "keep-days", value_name = "DAYS")]
+        keep_days: Option<u64>,
+        /// Remove the setting: runs no longer compact the history.
+        #[arg(long, conflicts_with_all = ["keep_runs", "keep_days"])]
+        off: bool,
+    },
     /// Check the state database: SQLite's integrity check, then each
     /// workspace's current state compared with a replay of its event log.
     /// Exits 0 when both agree, 1 otherwise; writes nothing.

@@ -599,7 +599,16 @@ impl<'e, 'c> Run<'e, 'c> {
             })
             .await;
         self.engine.shutdown().await;
-        report
+        let mut report = report?;
+        // Bounded history: with a retention configured, the run that just
+        // finished compacts the log while it still holds the lock. The
+        // apply is recorded either way, so a failure here only warns.
+        if let Err(e) = self.store.compact_by_setting(&self.workspace) {
+            report.diagnostics.push(Diagnostic::warning(format!(
+                "compacting the history by the configured retention: {e}"
+            )));
+        }
+        Ok(report)
     }
 
     /// `refresh`: reads every object in state and records what changed.

@@ -42,8 +42,8 @@ use nimbus_state::backend::{
     decode_intent,
 };
 use nimbus_state::{
-    Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint, StateError,
-    Store, StoreOptions, identity, process_alive,
+    Compaction, Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint,
+    StateError, Store, StoreOptions, identity, process_alive,
 };
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
@@ -177,8 +177,23 @@ CREATE TABLE restore_points (
 CREATE INDEX restore_points_by_workspace ON restore_points (workspace, id);
 "#;
 
+/// Version 2: bounded history (the SQLite store's version 4), where each
+/// workspace's history was compacted. A compacted log holds `snapshot.*`
+/// events an older nimbus would replay as nothing, so it must refuse the
+/// schema rather than read it.
+const V2: &str = r#"
+CREATE TABLE compactions (
+    workspace      TEXT COLLATE "C" PRIMARY KEY,
+    boundary_seq   BIGINT NOT NULL,
+    boundary_time  TEXT NOT NULL,
+    compacted_at   TEXT NOT NULL,
+    events_removed BIGINT NOT NULL,
+    runs_removed   BIGINT NOT NULL
+);
+"#;
+
 /// Ordered forward migrations: `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -1299,6 +1314,7 @@ impl Tx for PgTx<'_, '_> {
         self.execute("DELETE FROM runs WHERE workspace = $1", &[&name])?;
         self.execute("DELETE FROM restore_points WHERE workspace = $1", &[&name])?;
         self.execute("DELETE FROM locks WHERE workspace = $1", &[&name])?;
+        self.execute("DELETE FROM compactions WHERE workspace = $1", &[&name])?;
         self.execute("DELETE FROM workspaces WHERE name = $1", &[&name])?;
         Ok(())
     }
@@ -1576,6 +1592,83 @@ impl Tx for PgTx<'_, '_> {
 
     fn advance_counter(&mut self, name: &str, past: u64) -> Result<()> {
         self.advance_past(name, past)
+    }
+
+    fn compaction(&mut self, ws: &str) -> Result<Option<Compaction>> {
+        let row = self.query_opt(
+            "SELECT boundary_seq, boundary_time, compacted_at, events_removed, runs_removed
+             FROM compactions WHERE workspace = $1",
+            &[&ws],
+        )?;
+        row.map(|r| {
+            Ok(Compaction {
+                boundary: to_u64(r.get(0), self.shared)?,
+                boundary_time: r.get(1),
+                compacted_at: r.get(2),
+                events_removed: to_u64(r.get(3), self.shared)?,
+                runs_removed: to_u64(r.get(4), self.shared)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn set_compaction(&mut self, ws: &str, c: &Compaction) -> Result<()> {
+        self.execute(
+            "INSERT INTO compactions (workspace, boundary_seq, boundary_time, compacted_at,
+                                      events_removed, runs_removed)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (workspace) DO UPDATE SET
+                 boundary_seq = excluded.boundary_seq, boundary_time = excluded.boundary_time,
+                 compacted_at = excluded.compacted_at, events_removed = excluded.events_removed,
+                 runs_removed = excluded.runs_removed",
+            &[
+                &ws,
+                &to_i64(c.boundary),
+                &c.boundary_time,
+                &c.compacted_at,
+                &to_i64(c.events_removed),
+                &to_i64(c.runs_removed),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_events_upto(&mut self, ws: &str, upto: u64) -> Result<u64> {
+        self.execute(
+            "DELETE FROM events WHERE workspace = $1 AND seq <= $2",
+            &[&ws, &to_i64(upto)],
+        )
+    }
+
+    fn delete_runs_upto(&mut self, ws: &str, upto: u64) -> Result<u64> {
+        self.execute(
+            "DELETE FROM runs WHERE workspace = $1 AND status <> 'running'
+               AND start_seq < $2 AND COALESCE(end_seq, start_seq) <= $2",
+            &[&ws, &to_i64(upto)],
+        )
+    }
+
+    fn delete_closed_intents_upto(&mut self, ws: &str, upto: u64) -> Result<u64> {
+        self.execute(
+            "DELETE FROM intents WHERE workspace = $1 AND closed_at IS NOT NULL
+               AND closed_seq <= $2",
+            &[&ws, &to_i64(upto)],
+        )
+    }
+
+    fn delete_restore_point(&mut self, id: u64) -> Result<()> {
+        self.execute("DELETE FROM restore_points WHERE id = $1", &[&to_i64(id)])?;
+        Ok(())
+    }
+
+    fn oldest_open_intent_seq(&mut self, ws: &str) -> Result<Option<u64>> {
+        let row = self.query_opt(
+            "SELECT min(event_seq) FROM intents WHERE workspace = $1 AND closed_at IS NULL",
+            &[&ws],
+        )?;
+        row.and_then(|r| r.get::<_, Option<i64>>(0))
+            .map(|v| to_u64(v, self.shared))
+            .transpose()
     }
 
     fn savepoint(&mut self) -> Result<()> {

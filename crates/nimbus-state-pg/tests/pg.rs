@@ -104,6 +104,17 @@ impl Harness for Pg {
             .expect("trigger");
     }
 
+    fn fail_compaction_records(&self) {
+        self.raw()
+            .batch_execute(
+                "CREATE FUNCTION refuse_compaction() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN RAISE EXCEPTION 'refused'; END $$;
+                 CREATE TRIGGER refuse_compaction BEFORE INSERT OR UPDATE ON compactions
+                 FOR EACH ROW EXECUTE FUNCTION refuse_compaction();",
+            )
+            .expect("trigger");
+    }
+
     fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError> {
         nimbus_state_pg::open_store(
             &self.url,

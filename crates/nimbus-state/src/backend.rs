@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use crate::error::StateError;
 use crate::types::{
-    Event, Intent, IntentAction, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint,
+    Compaction, Event, Intent, IntentAction, IntentId, LockInfo, OutputRecord, ResourceRecord,
+    RestorePoint,
 };
 
 pub use crate::projection::{EncodedResource, RawResource};
@@ -444,6 +445,26 @@ pub trait Tx {
     fn counter(&mut self, name: &str) -> Result<u64>;
     /// Makes a counter hand out ids greater than `past` from now on.
     fn advance_counter(&mut self, name: &str, past: u64) -> Result<()>;
+
+    // ----- compaction (`Store::compact`) ----------------------------------------------
+
+    /// Where the workspace's history was last compacted, if it was.
+    fn compaction(&mut self, workspace: &str) -> Result<Option<Compaction>>;
+    /// Records where the workspace's history was compacted.
+    fn set_compaction(&mut self, workspace: &str, compaction: &Compaction) -> Result<()>;
+    /// Deletes the workspace's events with `seq <= upto`; how many.
+    fn delete_events_upto(&mut self, workspace: &str, upto: u64) -> Result<u64>;
+    /// Deletes the workspace's runs that are not running, started before
+    /// event `upto` and recorded nothing after it; how many.
+    fn delete_runs_upto(&mut self, workspace: &str, upto: u64) -> Result<u64>;
+    /// Deletes the workspace's closed intents closed by an event
+    /// `<= upto`; how many.
+    fn delete_closed_intents_upto(&mut self, workspace: &str, upto: u64) -> Result<u64>;
+    /// Deletes a restore point.
+    fn delete_restore_point(&mut self, id: u64) -> Result<()>;
+    /// The seq of the `intent.record` event of the workspace's oldest open
+    /// intent, if it has one.
+    fn oldest_open_intent_seq(&mut self, workspace: &str) -> Result<Option<u64>>;
 
     // ----- partial rollback ---------------------------------------------------------
 

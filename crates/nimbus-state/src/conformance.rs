@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::{
     Encryption, IntentAction, IntentResolution, KeySource, LockRequest, NewIntent, Outcome,
-    OutputRecord, Passphrase, ResourceRecord, RunInfo, RunStatus, StateError, Store,
+    OutputRecord, Passphrase, ResourceRecord, Retention, RunInfo, RunStatus, StateError, Store,
 };
 
 /// A fresh location of one backend under test.
@@ -32,6 +32,9 @@ pub trait Harness: Sync {
     /// Makes every later write of the resource row at `address` fail inside
     /// the backend, after its event was appended (a partial write).
     fn fail_resource_writes(&self, address: &str);
+    /// Makes every later write of a workspace's compaction record fail
+    /// inside the backend: the last write of a compaction.
+    fn fail_compaction_records(&self);
     /// Opens a new store on the location with these encryption settings.
     fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError>;
     /// Every byte the backend keeps of the state, as an attacker with the
@@ -58,6 +61,9 @@ impl<H: Harness> Harness for Encrypted<H> {
     }
     fn fail_resource_writes(&self, address: &str) {
         self.0.fail_resource_writes(address);
+    }
+    fn fail_compaction_records(&self) {
+        self.0.fail_compaction_records();
     }
     fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError> {
         self.0.open_encrypted(encryption)
@@ -91,7 +97,9 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@tests $harness.map($crate::conformance::Encrypted);
             workspaces, upsert_remove_move_and_projection, outputs, intents,
             runs_and_restore_points, restore_to_event, rebuild_replays_the_log, history,
-            concurrent_recorders, failed_request_is_undone_alone);
+            concurrent_recorders, failed_request_is_undone_alone,
+            compaction_replays_to_the_projection, history_across_the_compaction_boundary,
+            retention_by_count_and_by_age, compaction_is_one_transaction);
     };
     ($harness:expr) => {
         $crate::conformance_suite!(@tests $harness;
@@ -100,7 +108,9 @@ macro_rules! conformance_suite {
             locks_have_one_holder, stale_lock_needs_steal, concurrent_recorders,
             failed_request_is_undone_alone, secrets_are_never_stored_in_the_clear,
             wrong_key_fails_before_writing, rotation_with_fallback_and_rekey,
-            enforced_refuses_plaintext_and_rekey_encrypts);
+            enforced_refuses_plaintext_and_rekey_encrypts,
+            compaction_replays_to_the_projection, history_across_the_compaction_boundary,
+            retention_by_count_and_by_age, compaction_is_one_transaction);
     };
     (@tests $harness:expr; $($name:ident),*) => {
         $(
@@ -598,6 +608,278 @@ pub fn failed_request_is_undone_alone(h: &dyn Harness) {
     assert_eq!(bad, ["intent.record"], "the failed writes left no event");
 }
 
+// ----- bounded history (`Store::compact`) ---------------------------------------------
+
+/// Keeps the newest `n` runs, whatever their age.
+pub fn keep_runs(n: u64) -> Retention {
+    Retention {
+        keep_runs: Some(n),
+        keep_days: None,
+    }
+}
+
+fn output(name: &str, value: serde_json::Value) -> OutputRecord {
+    OutputRecord {
+        name: name.into(),
+        value,
+        sensitive: false,
+        terraform_type: None,
+    }
+}
+
+/// Four applies that create, update, replace, move and delete resources
+/// and set outputs; the last one touches only `t.r0`. Returns the head
+/// event after each run.
+fn four_runs(s: &Store) -> Vec<u64> {
+    let mut heads = Vec::new();
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    for i in 0..10 {
+        rec.upsert_blocking(record(&format!("t.r{i}"), i))
+            .expect("create");
+    }
+    rec.set_outputs_blocking(vec![output("a", json!(1)), output("b", json!("x"))])
+        .expect("outputs");
+    heads.push(rec.finish_blocking(RunStatus::Succeeded).expect("finish"));
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    for i in 0..5 {
+        rec.upsert_blocking(record(&format!("t.r{i}"), 10 + i))
+            .expect("update");
+    }
+    rec.move_resource_blocking("t.r5", "t.moved").expect("move");
+    rec.remove_blocking("t.r6").expect("remove");
+    rec.set_outputs_blocking(vec![output("a", json!(2))])
+        .expect("outputs");
+    heads.push(rec.finish_blocking(RunStatus::Succeeded).expect("finish"));
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    rec.remove_blocking("t.r7").expect("remove");
+    rec.upsert_blocking(record("t.r7", 70))
+        .expect("create again");
+    rec.move_resource_blocking("t.moved", "t.moved2")
+        .expect("move again");
+    heads.push(rec.finish_blocking(RunStatus::Succeeded).expect("finish"));
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    rec.upsert_blocking(record("t.r0", 100)).expect("update");
+    heads.push(rec.finish_blocking(RunStatus::Succeeded).expect("finish"));
+    heads
+}
+
+pub fn compaction_replays_to_the_projection(h: &dyn Harness) {
+    let s = h.open();
+    let heads = four_runs(&s);
+    let resources = s.resources("default").expect("resources");
+    let outputs = s.outputs("default").expect("outputs");
+    let head = s.head_sequence("default").expect("head");
+    let events_before = s
+        .history("default", None, usize::MAX)
+        .expect("history")
+        .len();
+
+    let report = s.compact("default", &keep_runs(1), false).expect("compact");
+    // The newest run started at the third one's head: everything up to
+    // there is folded.
+    assert_eq!(report.boundary, heads[2]);
+    assert_eq!(report.previous_boundary, 0);
+    assert_eq!(report.runs_removed, 3);
+    assert_eq!(report.runs_kept, 1);
+    // 9 resources and 1 output; the boundary event is t.moved2's move.
+    assert_eq!(report.snapshot_events, 10);
+    let after = s.history("default", None, usize::MAX).expect("history");
+    assert_eq!(report.events_removed, (events_before - after.len()) as u64);
+    assert!(report.events_removed > 0);
+    assert_eq!(
+        s.compaction("default")
+            .expect("compaction")
+            .map(|c| c.boundary),
+        Some(heads[2])
+    );
+
+    // Nothing that is read changed, the head included.
+    assert_eq!(s.resources("default").expect("resources"), resources);
+    assert_eq!(s.outputs("default").expect("outputs"), outputs);
+    assert_eq!(s.head_sequence("default").expect("head"), head);
+    // Replay: snapshot plus later events is the projection.
+    s.rebuild("default").expect("rebuild");
+    let again = h.open();
+    assert_eq!(again.resources("default").expect("resources"), resources);
+    assert_eq!(again.outputs("default").expect("outputs"), outputs);
+
+    // The boundary is a state replay reaches; before it, none.
+    assert!(matches!(
+        s.restore_to_event("default", heads[1]),
+        Err(StateError::HistoryCompacted { boundary, .. }) if boundary == heads[2]
+    ));
+    s.restore_to_event("default", heads[2])
+        .expect("restore to the boundary");
+    assert_eq!(
+        s.resource("default", "t.r0").expect("r0").expect("r0"),
+        record("t.r0", 10)
+    );
+    s.restore_to_event("default", head)
+        .expect("restore to head");
+    assert_eq!(s.resources("default").expect("resources"), resources);
+
+    // Compacting again with the same retention folds the restore's runs
+    // too; with a wider one, nothing.
+    let wider = s
+        .compact("default", &keep_runs(100), false)
+        .expect("compact");
+    assert!(!wider.removed_anything());
+    assert_eq!(wider.boundary, heads[2]);
+    s.compact("default", &keep_runs(0), false)
+        .expect("compact everything");
+    assert_eq!(s.resources("default").expect("resources"), resources);
+    s.rebuild("default").expect("rebuild");
+    assert_eq!(s.resources("default").expect("resources"), resources);
+    assert_eq!(s.outputs("default").expect("outputs"), outputs);
+    // A run after a compaction records and replays as any other.
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    rec.remove_blocking("t.r1").expect("remove");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    let now = s.resources("default").expect("resources");
+    assert_eq!(now.len(), resources.len() - 1);
+    s.rebuild("default").expect("rebuild");
+    assert_eq!(s.resources("default").expect("resources"), now);
+}
+
+pub fn history_across_the_compaction_boundary(h: &dyn Harness) {
+    let s = h.open();
+    let heads = four_runs(&s);
+    s.compact("default", &keep_runs(1), false).expect("compact");
+    let all = s.history("default", None, usize::MAX).expect("history");
+    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    // The kept run's events, then only snapshot events.
+    let (kept, folded): (Vec<_>, Vec<_>) = all.iter().partition(|e| e.seq > heads[2]);
+    assert_eq!(
+        kept.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["resource.update"]
+    );
+    assert!(
+        folded.iter().all(|e| e.kind.starts_with("snapshot.")),
+        "{folded:?}"
+    );
+    // A resource's history: its snapshot (as it was at the boundary, under
+    // the seq and time of its last change), then what came later.
+    let r0 = s.history("default", Some("t.r0"), 100).expect("of t.r0");
+    assert_eq!(
+        r0.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["resource.update", "snapshot.resource"]
+    );
+    assert_eq!(
+        r0[1].after.as_ref(),
+        Some(&serde_json::to_value(record("t.r0", 10)).expect("json"))
+    );
+    // A moved resource's snapshot is under its new address, with it.
+    let moved = s.history("default", Some("t.moved2"), 100).expect("moved");
+    assert_eq!(moved.len(), 1);
+    let mut expected = record("t.r5", 5);
+    expected.address = "t.moved2".into();
+    assert_eq!(
+        moved[0].after.as_ref(),
+        Some(&serde_json::to_value(&expected).expect("json"))
+    );
+    assert!(
+        s.history("default", Some("t.r6"), 100)
+            .expect("deleted")
+            .is_empty(),
+        "a resource deleted before the boundary has no history left"
+    );
+}
+
+pub fn retention_by_count_and_by_age(h: &dyn Harness) {
+    let s = h.open();
+    let heads = four_runs(&s);
+    let everything = s.history("default", None, usize::MAX).expect("history");
+    // By default every run of the last 90 days is kept: nothing recent goes.
+    let report = s
+        .compact("default", &Retention::default(), false)
+        .expect("compact");
+    assert!(!report.removed_anything());
+    assert_eq!(report.runs_kept, 4);
+    assert_eq!(
+        s.history("default", None, usize::MAX).expect("history"),
+        everything
+    );
+    // A dry run says what would go and changes nothing.
+    let dry = s.compact("default", &keep_runs(2), true).expect("dry run");
+    assert!(dry.dry_run);
+    assert_eq!(dry.boundary, heads[1]);
+    assert_eq!(dry.runs_removed, 2);
+    assert_eq!(
+        s.history("default", None, usize::MAX).expect("history"),
+        everything
+    );
+    assert_eq!(s.compaction("default").expect("compaction"), None);
+    // By count.
+    let report = s.compact("default", &keep_runs(2), false).expect("compact");
+    assert_eq!(report.boundary, heads[1]);
+    assert_eq!(report.runs_kept, 2);
+    // Either rule keeps a run: the 90 days keep both that are left.
+    let both = Retention {
+        keep_runs: Some(1),
+        keep_days: Some(90),
+    };
+    assert!(
+        !s.compact("default", &both, false)
+            .expect("compact")
+            .removed_anything()
+    );
+    // By age: no day kept folds every run that started before now.
+    let report = s
+        .compact(
+            "default",
+            &Retention {
+                keep_runs: None,
+                keep_days: Some(0),
+            },
+            false,
+        )
+        .expect("compact");
+    assert_eq!(report.boundary, heads[3]);
+    assert_eq!(report.runs_kept, 0);
+    // An empty retention says nothing about what to keep: refused.
+    assert!(matches!(
+        s.compact(
+            "default",
+            &Retention {
+                keep_runs: None,
+                keep_days: None
+            },
+            false
+        ),
+        Err(StateError::InvalidInput(_))
+    ));
+    // The configured retention: none at first, then the one set.
+    assert_eq!(s.retention().expect("retention"), None);
+    assert_eq!(s.compact_by_setting("default").expect("nothing"), None);
+    s.set_retention(Some(&keep_runs(3))).expect("set");
+    assert_eq!(h.open().retention().expect("retention"), Some(keep_runs(3)));
+    assert!(s.compact_by_setting("default").expect("compact").is_some());
+    s.set_retention(None).expect("unset");
+    assert_eq!(s.retention().expect("retention"), None);
+}
+
+pub fn compaction_is_one_transaction(h: &dyn Harness) {
+    let s = h.open();
+    four_runs(&s);
+    // An open intent (a run that died) bounds the compaction: its event
+    // stays for the next run to resolve it against.
+    let rec = s.begin_run("default", RunInfo::new("apply")).expect("run");
+    let open = rec
+        .record_intent_blocking(intent("t.open", IntentAction::Create))
+        .expect("intent");
+    drop(rec);
+    let before = snapshot(&s);
+    // The compaction's last write fails: everything before it (deleting
+    // the folded events, writing the snapshot, removing runs) is undone.
+    h.fail_compaction_records();
+    assert!(s.compact("default", &keep_runs(0), false).is_err());
+    assert_eq!(snapshot(&h.open()), before);
+    assert_eq!(h.open().compaction("default").expect("compaction"), None);
+    let open_intents = s.open_intents("default").expect("intents");
+    assert_eq!(open_intents.len(), 1);
+    assert_eq!(open_intents[0].id, open);
+}
+
 // ----- copying a state onto another backend (`Store::copy_into`) -------------------
 //
 // These take two stores, each on a fresh location of a backend, so that
@@ -618,6 +900,7 @@ pub struct Snapshot {
     /// Restore points without their backup files (which stay where they are).
     restore_points: Vec<Vec<PointSummary>>,
     heads: Vec<u64>,
+    compactions: Vec<Option<crate::Compaction>>,
     plan_key: String,
 }
 
@@ -660,6 +943,10 @@ pub fn snapshot(s: &Store) -> Snapshot {
             .iter()
             .map(|n| s.head_sequence(n).expect("head"))
             .collect(),
+        compactions: names
+            .iter()
+            .map(|n| s.compaction(n).expect("compaction"))
+            .collect(),
         plan_key: s
             .setting_or_init("plan_key", || "not set".into())
             .expect("setting"),
@@ -699,6 +986,12 @@ fn populate_for_copy(s: &Store) -> u64 {
         .expect("taint");
     s.move_resources("default", "t.r4", "t.four")
         .expect("state mv");
+    // A compacted log is copied with its snapshot and boundary.
+    assert!(
+        s.compact("default", &keep_runs(1), false)
+            .expect("compact")
+            .removed_anything()
+    );
 
     s.create_workspace("staging").expect("create");
     let rec = s.begin_run("staging", RunInfo::new("apply")).expect("run");

@@ -223,6 +223,11 @@ impl Store {
     ) -> Result<WorkspaceCopy> {
         let source = self.backend.as_ref();
         tx.insert_workspace(ws, created)?;
+        // A compacted log is copied as it is: its snapshot events, and
+        // where they end.
+        if let Some(compaction) = backend::read(source, |s| s.compaction(ws))? {
+            tx.set_compaction(ws, &compaction)?;
+        }
         let mut events = 0;
         let mut after = 0;
         loop {

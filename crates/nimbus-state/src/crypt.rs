@@ -36,7 +36,9 @@ use crate::backend::{
     IntentRow, IntentState, RawResource, RestorePointRow, RunRecord, RunRow, StoredEvent, Tx, Work,
 };
 use crate::error::StateError;
-use crate::types::{Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint};
+use crate::types::{
+    Compaction, Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint,
+};
 
 type Result<T> = std::result::Result<T, StateError>;
 
@@ -960,6 +962,37 @@ impl Tx for SealedTx<'_, '_> {
 
     fn run_exists(&mut self, run_id: &str) -> Result<bool> {
         self.inner.run_exists(run_id)
+    }
+
+    // Compaction writes its snapshot through `insert_event`, sealed above;
+    // what it deletes or counts holds nothing secret.
+
+    fn compaction(&mut self, workspace: &str) -> Result<Option<Compaction>> {
+        self.inner.compaction(workspace)
+    }
+
+    fn set_compaction(&mut self, workspace: &str, compaction: &Compaction) -> Result<()> {
+        self.inner.set_compaction(workspace, compaction)
+    }
+
+    fn delete_events_upto(&mut self, workspace: &str, upto: u64) -> Result<u64> {
+        self.inner.delete_events_upto(workspace, upto)
+    }
+
+    fn delete_runs_upto(&mut self, workspace: &str, upto: u64) -> Result<u64> {
+        self.inner.delete_runs_upto(workspace, upto)
+    }
+
+    fn delete_closed_intents_upto(&mut self, workspace: &str, upto: u64) -> Result<u64> {
+        self.inner.delete_closed_intents_upto(workspace, upto)
+    }
+
+    fn delete_restore_point(&mut self, id: u64) -> Result<()> {
+        self.inner.delete_restore_point(id)
+    }
+
+    fn oldest_open_intent_seq(&mut self, workspace: &str) -> Result<Option<u64>> {
+        self.inner.oldest_open_intent_seq(workspace)
     }
 
     fn insert_run(&mut self, run: &RunRow<'_>) -> Result<bool> {

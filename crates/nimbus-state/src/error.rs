@@ -202,6 +202,21 @@ pub enum StateError {
         head: u64,
     },
 
+    /// An event before the workspace's compaction boundary: its history
+    /// was folded into a snapshot, so the state right after it cannot be
+    /// replayed any more.
+    #[error(
+        "event {seq} of workspace {workspace:?} was compacted: its history up to event {boundary} is kept as a snapshot of the state after that event"
+    )]
+    HistoryCompacted {
+        /// Workspace.
+        workspace: String,
+        /// Requested sequence number.
+        seq: u64,
+        /// The workspace's compaction boundary.
+        boundary: u64,
+    },
+
     /// Invalid argument (empty address, mismatched intent, ...).
     #[error("invalid request: {0}")]
     InvalidInput(String),

@@ -28,6 +28,7 @@
 pub mod backend;
 mod backup;
 mod check;
+mod compact;
 #[doc(hidden)]
 pub mod conformance;
 mod copy;
@@ -59,9 +60,9 @@ pub use recorder::Recorder;
 pub use schema::SCHEMA_VERSION;
 pub use store::{STATE_DB_FILE, Store, StoreOptions};
 pub use types::{
-    Event, Intent, IntentAction, IntentId, IntentResolution, LockInfo, LockRequest, NewIntent,
-    Outcome, OutputRecord, ResourceRecord, ResourceStatus, RestorePoint, RunInfo, RunStatus,
-    StopWaiting, WorkspaceInfo,
+    Compaction, CompactionReport, Event, Intent, IntentAction, IntentId, IntentResolution,
+    LockInfo, LockRequest, NewIntent, Outcome, OutputRecord, ResourceRecord, ResourceStatus,
+    RestorePoint, Retention, RunInfo, RunStatus, StopWaiting, WorkspaceInfo,
 };
 
 /// Convenience alias for results of this crate.

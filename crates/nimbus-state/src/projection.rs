@@ -633,53 +633,133 @@ pub(crate) fn load_outputs(conn: &Connection, ws: &str) -> Result<Vec<OutputReco
     Ok(out)
 }
 
-/// Applies one stored event to the projection.
+/// Kind of the snapshot event that holds a resource as it was at the
+/// compaction boundary (its `after` is the record, as a create's is).
+pub(crate) const SNAPSHOT_RESOURCE: &str = "snapshot.resource";
+/// Kind of the snapshot event that holds an output as it was at the
+/// compaction boundary (its `after` is the output, as `output.set`'s is).
+pub(crate) const SNAPSHOT_OUTPUT: &str = "snapshot.output";
+/// Kind of the event that marks the compaction boundary when no snapshot
+/// event took its seq (the head never moves back).
+pub(crate) const SNAPSHOT_BOUNDARY: &str = "snapshot.boundary";
+
+/// What one stored event does to the projection: the one reading of event
+/// kinds, shared by [`apply_event`] (replay) and compaction's fold.
+pub(crate) enum Change<'e> {
+    /// Stores the record (JSON) under its address.
+    PutResource {
+        address: Option<&'e str>,
+        record: &'e str,
+    },
+    /// Deletes the resource.
+    DeleteResource { address: &'e str },
+    /// Renames the resource.
+    MoveResource { from: &'e str, to: &'e str },
+    /// Stores the output (JSON).
+    PutOutput { output: &'e str },
+    /// Deletes the output (JSON of what it was).
+    DeleteOutput { output: &'e str },
+    /// Nothing: an informational event.
+    Nothing,
+}
+
+/// The columns of an event that [`change_of`] reads.
+pub(crate) struct EventColumns<'e> {
+    pub seq: u64,
+    pub kind: &'e str,
+    pub address: Option<&'e str>,
+    pub prev_address: Option<&'e str>,
+    pub before: Option<&'e str>,
+    pub after: Option<&'e str>,
+}
+
+impl<'e> From<&'e StoredEvent> for EventColumns<'e> {
+    fn from(ev: &'e StoredEvent) -> Self {
+        EventColumns {
+            seq: ev.seq,
+            kind: &ev.kind,
+            address: ev.address.as_deref(),
+            prev_address: ev.prev_address.as_deref(),
+            before: ev.before.as_deref(),
+            after: ev.after.as_deref(),
+        }
+    }
+}
+
+/// What an event does to the projection.
 ///
 /// Event kinds that do not change resources or outputs (intents, failures,
-/// restore markers) are accepted and ignored, so the log can grow new
+/// restore markers) are accepted and do nothing, so the log can grow new
 /// informational kinds without breaking replay.
-pub(crate) fn apply_event(tx: &mut dyn Tx, ws: &str, ev: &StoredEvent) -> Result<()> {
-    let kind = ev.kind.as_str();
+pub(crate) fn change_of<'e>(ev: &EventColumns<'e>) -> Result<Change<'e>> {
+    let kind = ev.kind;
     let missing =
         |what: &str| StateError::corrupt(format!("event {} ({kind}) has no {what}", ev.seq));
-    match kind {
-        "resource.create" | "resource.update" | "resource.replace" | "resource.import" => {
-            let rec: ResourceRecord =
-                json(ev.after.as_deref().ok_or_else(|| missing("after"))?, kind)?;
+    Ok(match kind {
+        "resource.create" | "resource.update" | "resource.replace" | "resource.import"
+        | SNAPSHOT_RESOURCE => Change::PutResource {
+            address: ev.address,
+            record: ev.after.ok_or_else(|| missing("after"))?,
+        },
+        "resource.delete" => Change::DeleteResource {
+            address: ev.address.ok_or_else(|| missing("address"))?,
+        },
+        "resource.move" => Change::MoveResource {
+            from: ev.prev_address.ok_or_else(|| missing("source address"))?,
+            to: ev.address.ok_or_else(|| missing("address"))?,
+        },
+        "output.set" | SNAPSHOT_OUTPUT => Change::PutOutput {
+            output: ev.after.ok_or_else(|| missing("after"))?,
+        },
+        "output.delete" => Change::DeleteOutput {
+            output: ev.before.ok_or_else(|| missing("before"))?,
+        },
+        _ => Change::Nothing,
+    })
+}
+
+/// Applies one stored event to the projection.
+pub(crate) fn apply_event(tx: &mut dyn Tx, ws: &str, ev: &StoredEvent) -> Result<()> {
+    let kind = ev.kind.as_str();
+    match change_of(&ev.into())? {
+        Change::PutResource { record, .. } => {
+            let rec: ResourceRecord = json(record, kind)?;
             tx.put_resource(ws, &EncodedResource::new(rec)?)
         }
-        "resource.delete" => tx
-            .delete_resource(ws, ev.address.as_deref().ok_or_else(|| missing("address"))?)
-            .map(drop),
-        "resource.move" => tx
-            .rename_resource(
-                ws,
-                ev.prev_address
-                    .as_deref()
-                    .ok_or_else(|| missing("source address"))?,
-                ev.address.as_deref().ok_or_else(|| missing("address"))?,
-            )
-            .map(drop),
-        "output.set" => {
-            let out: OutputRecord =
-                json(ev.after.as_deref().ok_or_else(|| missing("after"))?, kind)?;
+        Change::DeleteResource { address } => tx.delete_resource(ws, address).map(drop),
+        Change::MoveResource { from, to } => tx.rename_resource(ws, from, to).map(drop),
+        Change::PutOutput { output } => {
+            let out: OutputRecord = json(output, kind)?;
             tx.put_output(ws, &out)
         }
-        "output.delete" => {
-            let out: OutputRecord =
-                json(ev.before.as_deref().ok_or_else(|| missing("before"))?, kind)?;
+        Change::DeleteOutput { output } => {
+            let out: OutputRecord = json(output, kind)?;
             tx.delete_output(ws, &out.name)
         }
-        _ => Ok(()),
+        Change::Nothing => Ok(()),
     }
 }
 
 /// Events read per page while replaying.
-const REPLAY_PAGE: usize = 1024;
+pub(crate) const REPLAY_PAGE: usize = 1024;
 
 /// Clears the workspace's projection and replays its events with `seq <= upto`.
 /// Returns the number of events replayed.
+///
+/// A compacted workspace replays from its snapshot events, which stand for
+/// the state right after its boundary: a target before the boundary is
+/// refused ([`StateError::HistoryCompacted`]) rather than replayed from
+/// part of the snapshot.
 pub(crate) fn replay(tx: &mut dyn Tx, ws: &str, upto: u64) -> Result<u64> {
+    if let Some(compaction) = tx.compaction(ws)?
+        && upto < compaction.boundary
+    {
+        return Err(StateError::HistoryCompacted {
+            workspace: ws.to_owned(),
+            seq: upto,
+            boundary: compaction.boundary,
+        });
+    }
     tx.clear_projection(ws)?;
     let mut after = 0;
     let mut n = 0;

@@ -147,8 +147,23 @@ const V3: &str = r#"
 ALTER TABLE outputs ADD COLUMN terraform_type TEXT;
 "#;
 
+/// Version 4: bounded history. A compacted workspace's events up to its
+/// boundary are `snapshot.*` events that an older nimbus would replay as
+/// nothing (it ignores kinds it does not know), so the version is bumped
+/// for it to refuse such a state rather than rebuild it empty.
+const V4: &str = r#"
+CREATE TABLE compactions (
+    workspace      TEXT PRIMARY KEY,
+    boundary_seq   INTEGER NOT NULL,  -- last event folded into the snapshot
+    boundary_time  TEXT NOT NULL,
+    compacted_at   TEXT NOT NULL,
+    events_removed INTEGER NOT NULL,  -- by every compaction so far
+    runs_removed   INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// Ordered forward migrations: `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -229,8 +244,21 @@ mod tests {
             .expect("runs table exists");
         conn.prepare("SELECT * FROM restore_points")
             .expect("restore_points table exists");
+        conn.prepare("SELECT * FROM compactions")
+            .expect("compactions table exists");
         // Idempotent.
         migrate(&mut conn).expect("again");
+    }
+
+    #[test]
+    fn version_three_database_gains_bounded_history() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        migrate_with(&mut conn, &MIGRATIONS[..3]).expect("v3");
+        assert!(conn.prepare("SELECT * FROM compactions").is_err());
+        migrate(&mut conn).expect("upgrade");
+        assert_eq!(user_version(&conn).expect("version"), 4);
+        conn.prepare("SELECT * FROM compactions")
+            .expect("compactions table exists");
     }
 
     #[test]

@@ -20,7 +20,9 @@ use crate::backend::{
 use crate::error::StateError;
 use crate::identity::{identity, process_alive};
 use crate::projection::{self, EncodedResource, RawResource};
-use crate::types::{Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint};
+use crate::types::{
+    Compaction, Event, Intent, IntentId, LockInfo, OutputRecord, ResourceRecord, RestorePoint,
+};
 use crate::write::parse_json_opt;
 
 type Result<T> = std::result::Result<T, StateError>;
@@ -392,6 +394,7 @@ impl Tx for SqliteTx<'_> {
             "runs",
             "restore_points",
             "locks",
+            "compactions",
         ] {
             self.conn
                 .execute(&format!("DELETE FROM {table} WHERE workspace = ?1"), [name])?;
@@ -674,6 +677,85 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn compaction(&mut self, ws: &str) -> Result<Option<Compaction>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT boundary_seq, boundary_time, compacted_at, events_removed, runs_removed
+             FROM compactions WHERE workspace = ?1",
+        )?;
+        Ok(stmt
+            .query_row([ws], |r| {
+                Ok(Compaction {
+                    boundary: r.get(0)?,
+                    boundary_time: r.get(1)?,
+                    compacted_at: r.get(2)?,
+                    events_removed: r.get(3)?,
+                    runs_removed: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn set_compaction(&mut self, ws: &str, c: &Compaction) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO compactions (workspace, boundary_seq, boundary_time, compacted_at,
+                                      events_removed, runs_removed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (workspace) DO UPDATE SET
+                 boundary_seq = excluded.boundary_seq, boundary_time = excluded.boundary_time,
+                 compacted_at = excluded.compacted_at, events_removed = excluded.events_removed,
+                 runs_removed = excluded.runs_removed",
+            params![
+                ws,
+                c.boundary,
+                c.boundary_time,
+                c.compacted_at,
+                c.events_removed,
+                c.runs_removed
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_events_upto(&mut self, ws: &str, upto: u64) -> Result<u64> {
+        let n = self.conn.execute(
+            "DELETE FROM events WHERE workspace = ?1 AND seq <= ?2",
+            params![ws, upto],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn delete_runs_upto(&mut self, ws: &str, upto: u64) -> Result<u64> {
+        let n = self.conn.execute(
+            "DELETE FROM runs WHERE workspace = ?1 AND status <> 'running'
+               AND start_seq < ?2 AND COALESCE(end_seq, start_seq) <= ?2",
+            params![ws, upto],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn delete_closed_intents_upto(&mut self, ws: &str, upto: u64) -> Result<u64> {
+        let n = self.conn.execute(
+            "DELETE FROM intents WHERE workspace = ?1 AND closed_at IS NOT NULL
+               AND closed_seq <= ?2",
+            params![ws, upto],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn delete_restore_point(&mut self, id: u64) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM restore_points WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    fn oldest_open_intent_seq(&mut self, ws: &str) -> Result<Option<u64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT min(event_seq) FROM intents WHERE workspace = ?1 AND closed_at IS NULL",
+        )?;
+        Ok(stmt.query_row([ws], |r| r.get(0))?)
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         self.conn.prepare_cached("SAVEPOINT request")?.execute([])?;
         Ok(())
@@ -799,5 +881,20 @@ impl Sqlite {
     /// The database file.
     pub(crate) fn path(&self) -> &Path {
         &self.db_path
+    }
+
+    /// Bytes the database takes on disk: the file and its write-ahead log.
+    pub(crate) fn size(&self) -> Result<u64> {
+        let mut total = 0;
+        for suffix in ["", "-wal"] {
+            let mut path = self.db_path.clone().into_os_string();
+            path.push(suffix);
+            match std::fs::metadata(&path) {
+                Ok(meta) => total += meta.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StateError::io(PathBuf::from(path), e)),
+            }
+        }
+        Ok(total)
     }
 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use crate::backend::{self, Backend, RestorePointRow, Tx};
+use crate::backend::{self, Backend, Finish, RestorePointRow, Tx};
 use crate::backup;
+use crate::compact;
 use crate::crypt::{self, Encryption, RekeyReport, Sealed};
 use crate::error::StateError;
 use crate::identity::identity;
@@ -24,8 +25,8 @@ use crate::recorder::Recorder;
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::sqlite::Sqlite;
 use crate::types::{
-    Event, Intent, IntentId, IntentResolution, LockInfo, LockRequest, OutputRecord, ResourceRecord,
-    ResourceStatus, RestorePoint, RunInfo, WorkspaceInfo,
+    Compaction, CompactionReport, Event, Intent, IntentId, IntentResolution, LockInfo, LockRequest,
+    OutputRecord, ResourceRecord, ResourceStatus, RestorePoint, Retention, RunInfo, WorkspaceInfo,
 };
 use crate::write::{self, Actor, EncodedOutcome, now_rfc3339};
 
@@ -68,6 +69,28 @@ impl Default for StoreOptions {
             backup_keep: 5,
             encryption: Encryption::default(),
         }
+    }
+}
+
+/// When a compaction rewrites the embedded file to give its free pages back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vacuum {
+    /// Whenever anything was removed (`nimbus state compact`).
+    WhenShrunk,
+    /// Once a quarter of the file is free pages (after every run).
+    WhenMostlyFree,
+}
+
+impl Vacuum {
+    fn due(self, conn: &Connection) -> Result<bool> {
+        Ok(match self {
+            Vacuum::WhenShrunk => true,
+            Vacuum::WhenMostlyFree => {
+                let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+                let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+                free * 4 >= pages
+            }
+        })
     }
 }
 
@@ -678,6 +701,109 @@ impl Store {
             ensure_workspace(tx, ws)?;
             projection::replay(tx, ws, i64::MAX as u64)
         })
+    }
+
+    // ----- bounded history ------------------------------------------------
+
+    /// Where the workspace's history was last compacted, if it was: the
+    /// history ([`Store::history`]) starts there, with a snapshot of the
+    /// state right after that event.
+    pub fn compaction(&self, ws: &str) -> Result<Option<Compaction>> {
+        self.read(|tx| {
+            ensure_workspace(tx, ws)?;
+            tx.compaction(ws)
+        })
+    }
+
+    /// The retention configured for automatic compaction, if any.
+    pub fn retention(&self) -> Result<Option<Retention>> {
+        self.read(|tx| tx.setting(compact::RETENTION_SETTING))?
+            .map(|text| compact::parse_retention(&text))
+            .transpose()
+    }
+
+    /// Configures the retention every apply and destroy then compacts by
+    /// ([`Store::compact_by_setting`]), or with `None` stops that.
+    pub fn set_retention(&self, retention: Option<&Retention>) -> Result<()> {
+        let text = match retention {
+            Some(r) if r.is_empty() => {
+                return Err(StateError::InvalidInput(
+                    "a retention keeps runs by count, by age or both".into(),
+                ));
+            }
+            Some(r) => Some(compact::retention_text(r)?),
+            None => None,
+        };
+        self.write_tx(|tx| match &text {
+            Some(text) => tx.set_setting(compact::RETENTION_SETTING, text),
+            None => tx.delete_setting(compact::RETENTION_SETTING),
+        })
+    }
+
+    /// Compacts the workspace's history: the runs `retention` keeps stay
+    /// with their events, everything before the oldest of them is folded
+    /// into a snapshot of the state at that point (see the `compact`
+    /// module), in one transaction. Runs, closed intents and restore
+    /// points without a backup file from before the new boundary go with
+    /// it. With `dry_run` nothing is written: the report says what a
+    /// compaction would do now. The embedded file is then rewritten
+    /// (`VACUUM`) so that it shrinks, and the report has its sizes.
+    ///
+    /// The caller is expected to hold the workspace lock.
+    pub fn compact(
+        &self,
+        ws: &str,
+        retention: &Retention,
+        dry_run: bool,
+    ) -> Result<CompactionReport> {
+        self.compact_with(ws, retention, dry_run, Vacuum::WhenShrunk)
+    }
+
+    /// Compacts the workspace by the configured retention, if one is
+    /// configured ([`Store::set_retention`]); what a run calls after it
+    /// finished, under its lock. The embedded file is rewritten only once
+    /// a quarter of it is free space, so that not every run pays for
+    /// rewriting it while the file still stops growing (SQLite reuses
+    /// free pages).
+    pub fn compact_by_setting(&self, ws: &str) -> Result<Option<CompactionReport>> {
+        let Some(retention) = self.retention()? else {
+            return Ok(None);
+        };
+        self.compact_with(ws, &retention, false, Vacuum::WhenMostlyFree)
+            .map(Some)
+    }
+
+    fn compact_with(
+        &self,
+        ws: &str,
+        retention: &Retention,
+        dry_run: bool,
+        vacuum: Vacuum,
+    ) -> Result<CompactionReport> {
+        self.writable()?;
+        self.read(|tx| ensure_workspace(tx, ws))?;
+        let size_before = self.local.as_deref().map(Sqlite::size).transpose()?;
+        let now = time::OffsetDateTime::now_utc();
+        let mut report = None;
+        self.backend.connect()?.write(&mut |tx| {
+            report = Some(compact::compact(tx, ws, retention, now)?);
+            Ok(if dry_run {
+                Finish::Rollback
+            } else {
+                Finish::Commit
+            })
+        })?;
+        let mut report = report.ok_or_else(|| StateError::corrupt("the compaction did not run"))?;
+        report.dry_run = dry_run;
+        if let (Some(local), Some(before), false) = (&self.local, size_before, dry_run) {
+            if report.removed_anything() && vacuum.due(&local.conn())? {
+                let conn = local.conn();
+                conn.execute_batch("VACUUM")?;
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
+            report.bytes = Some((before, local.size()?));
+        }
+        Ok(report)
     }
 
     // ----- runs and intents -----------------------------------------------

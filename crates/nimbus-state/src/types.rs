@@ -503,3 +503,117 @@ mod tests {
         );
     }
 }
+
+/// How much of a workspace's history compaction keeps (see
+/// [`crate::Store::compact`]): the runs that any rule keeps stay with
+/// their events; everything recorded before the oldest of them is folded
+/// into a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// Keep the newest this many runs (`None`: no rule by count).
+    pub keep_runs: Option<u64>,
+    /// Keep every run started in the last this many days (`None`: no rule
+    /// by age).
+    pub keep_days: Option<u64>,
+}
+
+impl Retention {
+    /// Days of history kept when nothing else is configured: compacting
+    /// without a setting never drops anything recent.
+    pub const DEFAULT_DAYS: u64 = 90;
+
+    /// A retention that keeps nothing by any rule: refused, since it says
+    /// nothing about what to keep.
+    pub fn is_empty(&self) -> bool {
+        self.keep_runs.is_none() && self.keep_days.is_none()
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            keep_runs: None,
+            keep_days: Some(Retention::DEFAULT_DAYS),
+        }
+    }
+}
+
+impl fmt::Display for Retention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.keep_runs, self.keep_days) {
+            (Some(runs), Some(days)) => {
+                write!(
+                    f,
+                    "the last {runs} run(s) and every run of the last {days} day(s)"
+                )
+            }
+            (Some(runs), None) => write!(f, "the last {runs} run(s)"),
+            (None, Some(days)) => write!(f, "every run of the last {days} day(s)"),
+            (None, None) => write!(f, "nothing"),
+        }
+    }
+}
+
+/// Where a workspace's history was last compacted: events up to
+/// `boundary` were folded into `snapshot.*` events (one per resource and
+/// output as they were right after event `boundary`), and later events
+/// replay on top of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compaction {
+    /// The last event folded; every later event is kept as recorded.
+    pub boundary: u64,
+    /// When that event was recorded (RFC 3339 UTC).
+    pub boundary_time: String,
+    /// When the compaction ran (RFC 3339 UTC).
+    pub compacted_at: String,
+    /// Events removed by every compaction so far (net of the snapshot
+    /// events written in their place).
+    pub events_removed: u64,
+    /// Runs removed by every compaction so far.
+    pub runs_removed: u64,
+}
+
+/// What [`crate::Store::compact`] did (or, for a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompactionReport {
+    /// The workspace.
+    pub workspace: String,
+    /// The boundary before this compaction (0: never compacted).
+    pub previous_boundary: u64,
+    /// The boundary afterwards (equal to the previous one when nothing
+    /// was old enough to fold).
+    pub boundary: u64,
+    /// When the boundary event was recorded (empty when there is none).
+    pub boundary_time: String,
+    /// Events removed, net of the snapshot events written in their place.
+    pub events_removed: u64,
+    /// Snapshot events the folded history now consists of.
+    pub snapshot_events: u64,
+    /// Runs removed with their events.
+    pub runs_removed: u64,
+    /// Closed intents removed with their events.
+    pub intents_removed: u64,
+    /// Restore points without a backup file that pointed before the new
+    /// boundary: no replay reaches them any more, so they were removed.
+    pub restore_points_expired: u64,
+    /// Runs kept.
+    pub runs_kept: u64,
+    /// Size of the database file (with its write-ahead log) before and
+    /// after, for the embedded backend (after `VACUUM`).
+    pub bytes: Option<(u64, u64)>,
+    /// Nothing was written: what a compaction would do now.
+    pub dry_run: bool,
+}
+
+impl CompactionReport {
+    /// Bytes the database file shrank by (0 when unknown or grown).
+    pub fn bytes_freed(&self) -> u64 {
+        self.bytes
+            .map_or(0, |(before, after)| before.saturating_sub(after))
+    }
+
+    /// Whether anything was (or would be) removed.
+    pub fn removed_anything(&self) -> bool {
+        self.boundary > self.previous_boundary
+    }
+}

@@ -2,7 +2,7 @@
 
 use crate::context::{CmdResult, Reported, Session};
 use crate::{StateCommand, WorkspaceCommand, render};
-use nimbus_state::{RunInfo, StateError, Store};
+use nimbus_state::{Retention, RunInfo, StateError, Store};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -216,6 +216,20 @@ pub async fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
                     session.out.line(&line);
                 }
             }
+            // Say where the history starts, when older events were folded.
+            if let Some(c) = store
+                .compaction(&ws)
+                .map_err(fail(session, "reading history"))?
+            {
+                session.line_or_json(
+                    &format!(
+                        "History up to event #{} ({}) was compacted on {}: its `snapshot.*` events hold each object as it was then.",
+                        c.boundary, c.boundary_time, c.compacted_at
+                    ),
+                    json!({ "compacted_through": c.boundary, "boundary_time": c.boundary_time,
+                            "compacted_at": c.compacted_at }),
+                );
+            }
             Ok(0)
         }
         StateCommand::Rm { addresses } => {
@@ -299,6 +313,16 @@ pub async fn state(session: &Session, command: StateCommand) -> CmdResult<u8> {
             to_event,
         } => restore(session, file, latest, to_event),
         StateCommand::Check => check(session),
+        StateCommand::Compact {
+            keep_runs,
+            keep_days,
+            dry_run,
+        } => compact(session, keep_runs, keep_days, dry_run),
+        StateCommand::Retention {
+            keep_runs,
+            keep_days,
+            off,
+        } => retention(session, keep_runs, keep_days, off),
         StateCommand::Migrate { to, auto_approve } => migrate(session, to.as_deref(), auto_approve),
         StateCommand::Rekey => rekey(session),
         StateCommand::Intents => {
@@ -463,6 +487,140 @@ fn restore(
             return Err(Reported);
         }
     }
+    Ok(0)
+}
+
+/// A size in bytes, in the unit that suits it.
+fn shown_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// The retention the flags give, when any is given.
+fn retention_of(keep_runs: Option<u64>, keep_days: Option<u64>) -> Option<Retention> {
+    let retention = Retention {
+        keep_runs,
+        keep_days,
+    };
+    (!retention.is_empty()).then_some(retention)
+}
+
+/// `state compact`: folds the history the retention does not keep into a
+/// snapshot, under the workspace's lock.
+fn compact(
+    session: &Session,
+    keep_runs: Option<u64>,
+    keep_days: Option<u64>,
+    dry_run: bool,
+) -> CmdResult<u8> {
+    let store = require_store(session)?;
+    let ws = session.workspace(Some(&store))?;
+    let retention = match retention_of(keep_runs, keep_days) {
+        Some(given) => given,
+        None => store
+            .retention()
+            .map_err(fail(session, "reading the retention"))?
+            .unwrap_or_default(),
+    };
+    let run = RunInfo::new("state compact");
+    let _lock = session.lock(&store, &ws, &run.run_id, "state compact")?;
+    let report = store
+        .compact(&ws, &retention, dry_run)
+        .map_err(fail(session, "compacting the history"))?;
+    let json = json!({
+        "workspace": ws,
+        "dry_run": dry_run,
+        "retention": { "keep_runs": retention.keep_runs, "keep_days": retention.keep_days },
+        "previous_boundary": report.previous_boundary,
+        "boundary": report.boundary,
+        "boundary_time": report.boundary_time,
+        "events_removed": report.events_removed,
+        "snapshot_events": report.snapshot_events,
+        "runs_removed": report.runs_removed,
+        "runs_kept": report.runs_kept,
+        "intents_removed": report.intents_removed,
+        "restore_points_expired": report.restore_points_expired,
+        "bytes_before": report.bytes.map(|b| b.0),
+        "bytes_after": report.bytes.map(|b| b.1),
+    });
+    let text = if !report.removed_anything() {
+        format!(
+            "Nothing to compact in `{ws}`: keeping {retention} keeps all {} run(s) since {}.",
+            report.runs_kept,
+            match report.previous_boundary {
+                0 => "the start".to_string(),
+                b => format!("event #{b}"),
+            }
+        )
+    } else {
+        let verb = if dry_run { "Would remove" } else { "Removed" };
+        let mut text = format!(
+            "{verb} {} event(s), {} run(s), {} closed intent(s) and {} expired restore point(s) from `{ws}`, keeping {retention} ({} run(s)); history now starts with a snapshot of {} event(s) as of event #{} ({}).",
+            report.events_removed,
+            report.runs_removed,
+            report.intents_removed,
+            report.restore_points_expired,
+            report.runs_kept,
+            report.snapshot_events,
+            report.boundary,
+            report.boundary_time,
+        );
+        if let Some((before, after)) = report.bytes {
+            text.push_str(&format!(
+                "\nFreed {}: the state database is {} (was {}).",
+                shown_bytes(before.saturating_sub(after)),
+                shown_bytes(after),
+                shown_bytes(before)
+            ));
+        }
+        text
+    };
+    session.line_or_json(&text, json);
+    Ok(0)
+}
+
+/// `state retention`: shows the configured retention, sets it or removes it.
+fn retention(
+    session: &Session,
+    keep_runs: Option<u64>,
+    keep_days: Option<u64>,
+    off: bool,
+) -> CmdResult<u8> {
+    let store = require_store(session)?;
+    let given = retention_of(keep_runs, keep_days);
+    if off || given.is_some() {
+        store
+            .set_retention(given.as_ref())
+            .map_err(fail(session, "setting the retention"))?;
+    }
+    let current = store
+        .retention()
+        .map_err(fail(session, "reading the retention"))?;
+    let json = json!({
+        "keep_runs": current.and_then(|r| r.keep_runs),
+        "keep_days": current.and_then(|r| r.keep_days),
+        "automatic": current.is_some(),
+    });
+    let text = match current {
+        Some(r) => {
+            format!("History retention: keep {r}; every apply and destroy compacts the rest.")
+        }
+        None => format!(
+            "No history retention is set: runs keep every event; `state compact` keeps {} by default.",
+            Retention::default()
+        ),
+    };
+    session.line_or_json(&text, json);
     Ok(0)
 }
 

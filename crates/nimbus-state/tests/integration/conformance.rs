@@ -42,6 +42,15 @@ impl Harness for Sqlite {
             .expect("trigger");
     }
 
+    fn fail_compaction_records(&self) {
+        self.raw()
+            .execute_batch(
+                "CREATE TRIGGER fail_compaction BEFORE INSERT ON compactions
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .expect("trigger");
+    }
+
     fn open_encrypted(&self, encryption: Encryption) -> Result<Store, StateError> {
         Store::open_with(
             &self.project.dir(),

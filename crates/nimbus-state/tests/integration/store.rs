@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use nimbus_state::{
-    IntentAction, IntentResolution, LockRequest, NewIntent, Outcome, OutputRecord, RunInfo,
-    RunStatus, SCHEMA_VERSION, STATE_DB_FILE, StateError, Store, StoreOptions,
+    IntentAction, IntentResolution, LockRequest, NewIntent, Outcome, OutputRecord, ResourceRecord,
+    RunInfo, RunStatus, SCHEMA_VERSION, STATE_DB_FILE, StateError, Store, StoreOptions,
 };
 use serde_json::json;
 
@@ -92,6 +92,48 @@ fn newer_schema_is_refused() {
     );
     let err = Store::open_read_only(&p.dir()).expect_err("refused read-only too");
     assert!(matches!(err, StateError::SchemaTooNew { .. }));
+}
+
+/// A state written before bounded history (schema version 3, no
+/// `compactions` table) opens, is migrated in place, and compacts.
+#[test]
+fn state_from_before_bounded_history_migrates() {
+    let p = Project::new();
+    let store = p.open();
+    let rec = store
+        .begin_run("default", RunInfo::new("apply"))
+        .expect("run");
+    rec.upsert_blocking(ResourceRecord::new("t.a", "t", "p", json!({"n": 1})))
+        .expect("upsert");
+    rec.finish_blocking(RunStatus::Succeeded).expect("finish");
+    drop(store);
+    let conn = rusqlite::Connection::open(p.dir().join(STATE_DB_FILE)).expect("raw");
+    conn.execute_batch("DROP TABLE compactions; PRAGMA user_version = 3;")
+        .expect("as version 3 wrote it");
+    drop(conn);
+    assert!(matches!(
+        Store::open_read_only(&p.dir()),
+        Err(StateError::NeedsMigration { found: 3, .. })
+    ));
+    let store = p.open();
+    assert_eq!(store.resources("default").expect("resources").len(), 1);
+    assert_eq!(store.compaction("default").expect("compaction"), None);
+    let report = store
+        .compact(
+            "default",
+            &nimbus_state::Retention {
+                keep_runs: Some(0),
+                keep_days: None,
+            },
+            false,
+        )
+        .expect("compact");
+    assert!(report.removed_anything());
+    let conn = rusqlite::Connection::open(p.dir().join(STATE_DB_FILE)).expect("raw");
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, SCHEMA_VERSION);
 }
 
 #[test]
