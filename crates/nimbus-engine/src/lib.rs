@@ -27,6 +27,7 @@ pub mod providers;
 pub mod retry;
 pub mod saved;
 mod schedule;
+pub mod terraform_plan;
 pub mod terraform_state;
 pub mod walk;
 
