@@ -416,7 +416,7 @@ pub fn policy_sarif(config: &nimbus_config::Config, report: &PolicyReport) -> se
     let rules: Vec<serde_json::Value> = rules
         .iter()
         .map(|f| {
-            json!({
+            let mut rule = json!({
                 "id": f.rule,
                 "shortDescription": { "text": format!("the rule {}", f.why) },
                 "defaultConfiguration": {
@@ -427,7 +427,11 @@ pub fn policy_sarif(config: &nimbus_config::Config, report: &PolicyReport) -> se
                     }
                 },
                 "properties": { "enforcement": f.level.as_str() },
-            })
+            });
+            if let Some(message) = &f.message {
+                rule["help"] = json!({ "text": message });
+            }
+            rule
         })
         .collect();
     json!({
@@ -527,6 +531,7 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
                     "provider_action": f.provider_action,
                     "location": location(f),
                     "why": f.why,
+                    "message": f.message,
                     "override_reason": f.overridden,
                     "exception": f.exception.as_ref().map(|e| serde_json::json!({
                         "reason": e.reason,
@@ -571,6 +576,9 @@ pub fn policy_report(out: &Output, config: &nimbus_config::Config, report: &Poli
             f.provider_action,
             f.why
         );
+        if let Some(message) = &f.message {
+            let _ = writeln!(text, "  fix: {message}");
+        }
         if let Some(e) = &f.exception {
             let until = match (&e.expires, e.expired) {
                 (Some(date), true) => format!(" (expired on {date}: renew or remove it)"),

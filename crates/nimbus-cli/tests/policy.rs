@@ -407,3 +407,134 @@ fn require_approval_asks_and_a_yes_is_recorded_as_the_approval() {
     );
     assert_eq!(approvals[0]["detail"]["reason"], "approved at the prompt");
 }
+
+/// AWS resources under the built-in `aws-baseline` rule set, one rule
+/// made advisory; planned without credentials (a create calls no AWS API).
+const BASELINE: &str = r#"(define-infrastructure baseline
+  (provider aws (region "us-east-1"))
+  (use-policies aws-baseline
+    (rule "sns-encryption" (enforcement advisory)))
+  (resource s3-bucket "logs"
+    (bucket-name "acme-logs") (encryption "AES256") (tags (owner "data")))
+  (resource sns-topic "alerts" (name "alerts") (tags (owner "ops"))))
+"#;
+
+#[test]
+fn a_builtin_rule_set_is_reported_overridden_and_excepted_like_any_rule() {
+    let w = Workdir::init_with(BASELINE);
+    let check = w.run(&["policy", "check", "--no-color"]);
+    check.code(3).no_panic();
+    assert_eq!(
+        check.stdout,
+        "FAIL aws-baseline/s3-versioning (soft-mandatory) s3-bucket.logs [main.nim:5:3]
+  create (s3:CreateBucket): the rule requires versioning on S3 buckets
+  fix: set `(versioning #t)` on the bucket, so that overwritten and deleted objects can be recovered
+WARN aws-baseline/sns-encryption (advisory) sns-topic.alerts [main.nim:7:3]
+  create (sns:CreateTopic): the rule requires server-side encryption on SNS topics
+  fix: set `(kms-master-key-id \"alias/aws/sns\")` (or your own key) on the topic
+Policies blocked: 5 rules checked, 2 failed, 0 undetermined, 0 overridden.
+",
+        "{}",
+        check.stderr
+    );
+    w.run(&["plan", "--no-color"])
+        .code(3)
+        .stderr_has("error: policy aws-baseline/s3-versioning (soft-mandatory) fails: s3-bucket.logs (create, s3:CreateBucket)")
+        .stderr_has("help: set `(versioning #t)` on the bucket")
+        .stderr_has("--override aws-baseline/s3-versioning --reason TEXT");
+
+    // JSON and SARIF carry the rule's message.
+    let json = w.run(&["policy", "check", "--json"]);
+    json.code(3);
+    let report = &json.events_of("policy_report")[0];
+    assert_eq!(report["findings"][0]["rule"], "aws-baseline/s3-versioning");
+    assert!(
+        report["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("set `(versioning #t)`")
+    );
+    let sarif = w.run(&["policy", "check", "--sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
+    let rules = &log["runs"][0]["tool"]["driver"]["rules"];
+    assert_eq!(rules[0]["id"], "aws-baseline/s3-versioning");
+    assert!(
+        rules[0]["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("versioning #t")
+    );
+
+    // An override lets the soft-mandatory rule through, as for any rule.
+    w.run(&[
+        "policy",
+        "check",
+        "--override",
+        "aws-baseline/s3-versioning",
+        "--reason",
+        "log archive, versioned by the copy job",
+    ])
+    .success()
+    .stdout_has("OVERRIDDEN aws-baseline/s3-versioning");
+
+    // An exception on the resource, and the rule disabled in the set.
+    w.write(
+        "main.nim",
+        &BASELINE
+            .replace(
+                "(tags (owner \"data\")))",
+                "(tags (owner \"data\"))\n    (policy-exception \"aws-baseline/s3-versioning\" (reason \"copied nightly\")))",
+            )
+            .replace("(enforcement advisory)", "(enforcement disabled)"),
+    );
+    w.run(&["policy", "check", "--no-color"])
+        .success()
+        .stdout_has("EXCEPTED aws-baseline/s3-versioning (soft-mandatory) s3-bucket.logs")
+        .stdout_has("Policies passed: 4 rules checked");
+}
+
+#[test]
+fn a_terraform_file_opts_into_a_builtin_rule_set_with_a_policy_set_block() {
+    let w = Workdir::empty();
+    w.write(
+        "main.tf",
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+policy_set "aws-baseline" {
+  required_tags = ["owner", "cost-center"]
+  rule "s3-versioning" {
+    enforcement = "advisory"
+  }
+}
+
+resource "s3-bucket" "logs" {
+  bucket-name = "acme-logs"
+  encryption  = "aws:kms"
+  tags = {
+    owner = "data"
+  }
+}
+"#,
+    );
+    w.run(&["init"]).success();
+    let check = w.run(&["policy", "check", "--json"]);
+    check.code(3);
+    let report = &check.events_of("policy_report")[0];
+    let findings: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            ("aws-baseline/s3-versioning", "fail"),
+            ("aws-baseline/tags-required", "fail"),
+        ]
+    );
+    assert_eq!(report["findings"][1]["location"], "main.tf:12:1");
+    assert_eq!(report["findings"][0]["blocks"], false);
+}

@@ -14,8 +14,9 @@ pub use address::{AddressError, BlockAddr, InstanceAddr, InstanceKey, ModuleStep
 pub use model::*;
 pub use parse::refactor::{declares_block, endpoint_block, module_at};
 pub use parse::{
-    BACKEND_KINDS, BLOCK_FORMS, META_ARGUMENTS, POLICY_NAMES, POLICY_PREDICATES, POLICY_RULES,
-    SELF, SPECIAL_FORMS, parameters, postgres_url_has_password,
+    BACKEND_KINDS, BLOCK_FORMS, BUILTIN_RULE_SETS, BuiltinRule, BuiltinRuleSet, META_ARGUMENTS,
+    POLICY_NAMES, POLICY_PREDICATES, POLICY_RULES, SELF, SPECIAL_FORMS, parameters,
+    postgres_url_has_password,
 };
 
 use nimbus_syntax::{Diagnostic, InvalidUtf8, SourceMap, decode_lossy};

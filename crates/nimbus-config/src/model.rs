@@ -383,6 +383,13 @@ pub struct PolicyRule {
     /// `(enforcement LEVEL)` of the rule, else of its policy, else the
     /// kind's default ([`PolicyRule::enforcement`]).
     pub enforcement: Option<Enforcement>,
+    /// `(message "TEXT")`: what to do about a failure, shown with every
+    /// finding of the rule.
+    pub message: Option<String>,
+    /// What the rule checks, in words, when its condition is not the
+    /// best reading of it (the rules of a built-in rule set); reports
+    /// otherwise quote the rule's source.
+    pub summary: Option<String>,
 }
 
 impl PolicyRule {
@@ -409,6 +416,10 @@ pub struct Policy {
     pub span: Span,
     /// `(enforcement LEVEL)` at the policy's level: its rules' default.
     pub enforcement: Option<Enforcement>,
+    /// `(use-policies SET ...)`: a built-in rule set the configuration
+    /// opted into, rather than a `define-policy` of its own. Its rules'
+    /// ids are `SET/RULE`, and their spans are the `use-policies` form's.
+    pub builtin: bool,
 }
 
 /// Everything declared by one directory (or file) of `.nim` sources.

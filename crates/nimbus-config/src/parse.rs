@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 mod backend;
+mod policy_sets;
 pub(crate) mod refactor;
 pub use backend::{BACKEND_KINDS, postgres_url_has_password};
+pub use policy_sets::{BUILTIN_RULE_SETS, BuiltinRule, BuiltinRuleSet};
 
 /// Forms allowed at the top level of a file or inside `define-infrastructure`.
 pub const BLOCK_FORMS: &[&str] = &[
@@ -32,6 +34,7 @@ pub const BLOCK_FORMS: &[&str] = &[
     "required-providers",
     "resource",
     "use-module",
+    "use-policies",
 ];
 
 /// Meta-arguments of `resource` and `data` blocks.
@@ -199,6 +202,7 @@ impl Parser<'_> {
                 }
             }
             "backend" => self.backend(span, args),
+            "use-policies" => self.use_policies(span, args),
             _ => self.policy(span, args),
         }
     }
@@ -1214,6 +1218,7 @@ impl Parser<'_> {
             }
             let mut condition = None;
             let mut rule_enforcement = None;
+            let mut message = None;
             for arg in &form.args {
                 match arg.as_list() {
                     Some(items) if items.first().and_then(Node::as_symbol) == Some("when") => {
@@ -1226,6 +1231,12 @@ impl Parser<'_> {
                     Some([head, rest @ ..]) if head.as_symbol() == Some("enforcement") => {
                         rule_enforcement = self.enforcement_level(arg.span, rest);
                     }
+                    Some([head, rest @ ..]) if head.as_symbol() == Some("message") => match rest {
+                        [text] if text.as_str().is_some() => {
+                            message = text.as_str().map(str::to_string);
+                        }
+                        _ => self.error(arg.span, "expected `(message \"TEXT\")`"),
+                    },
                     _ => {}
                 }
             }
@@ -1246,10 +1257,10 @@ impl Parser<'_> {
                 }
                 "require-tags"
                     if form.args.is_empty()
-                        || form
-                            .args
-                            .iter()
-                            .any(|a| a.as_str().is_none() && a.head() != Some("enforcement")) =>
+                        || form.args.iter().any(|a| {
+                            a.as_str().is_none()
+                                && !matches!(a.head(), Some("enforcement" | "message" | "when"))
+                        }) =>
                 {
                     self.error(
                         form.span,
@@ -1283,6 +1294,8 @@ impl Parser<'_> {
                 condition,
                 tags,
                 enforcement: rule_enforcement,
+                message,
+                summary: None,
             });
         }
         // Rule ids: `POLICY.KIND`, numbered when the kind repeats.
@@ -1302,6 +1315,7 @@ impl Parser<'_> {
             rules,
             span,
             enforcement,
+            builtin: false,
         });
     }
 
@@ -1529,12 +1543,8 @@ pub(crate) fn check_dependencies(module: &Module, diagnostics: &mut Vec<Diagnost
 /// at the first change a rule is checked against.
 pub(crate) fn check_policy_conditions(module: &Module, diagnostics: &mut Vec<Diagnostic>) {
     for rule in module.policies.iter().flat_map(|p| &p.rules) {
-        for arg in &rule.args {
-            if let Some([head, condition]) = arg.as_list()
-                && head.as_symbol() == Some("when")
-            {
-                check_calls(condition, diagnostics);
-            }
+        if let Some(condition) = &rule.condition {
+            check_calls(condition, diagnostics);
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod providers;
 pub mod retry;
 pub mod saved;
 mod schedule;
+pub mod terraform_plan;
 pub mod terraform_state;
 pub mod walk;
 
@@ -408,7 +409,7 @@ impl<'c> Engine<'c> {
         let blocks = |address: &str| self.find_block(block_of(address));
         let monthly_cents = self.cost.estimate(&plan.changes).total_cents;
         self.policies
-            .check_plan(plan, &blocks, overrides, monthly_cents)
+            .check_changes(&plan.changes, &blocks, overrides, monthly_cents)
     }
 
     /// `plan` with its policy report, whose findings are shown with it.

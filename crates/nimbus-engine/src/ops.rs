@@ -11,8 +11,8 @@
 
 use crate::events::{Event, Events};
 use crate::saved::{EncryptedPlan, PlanBinding, SavedPlan, SavedPlanError};
-use crate::terraform_state;
 use crate::{ApplyReport, Drift, Engine, Plan, PolicyReport, PriorState, RunOptions};
+use crate::{terraform_plan, terraform_state};
 use nimbus_eval::Inputs;
 use nimbus_state::{
     IntentAction, IntentResolution, LockGuard, LockRequest, OutputRecord, Recorder, ResourceRecord,
@@ -182,19 +182,21 @@ pub fn export_terraform(
         })
         .map_err(state_error("recording the Terraform lineage"))?;
     terraform_state::write(&records, &outputs, &lineage, serial, |record| {
-        terraform_provider(config, record)
+        terraform_provider(config, &record.provider, &record.resource_type)
     })
     .map_err(|e| OpsError::Diagnostics(vec![Diagnostic::error(e.to_string())]))
 }
 
-/// The provider of a record as Terraform names it: a configured plugin's
+/// The provider configuration `provider` (an address) of an object of
+/// type `resource_type` as Terraform names it: a configured plugin's
 /// source, the Terraform provider of a built-in type's name, or the
 /// provider named after the configuration's local name.
 fn terraform_provider(
     config: &nimbus_config::Config,
-    record: &ResourceRecord,
+    provider: &str,
+    resource_type: &str,
 ) -> terraform_state::TerraformProvider {
-    let (module, local) = crate::graph::split_provider_address(&record.provider);
+    let (module, local) = crate::graph::split_provider_address(provider);
     let (name, alias) = match local.split_once('.') {
         Some((name, alias)) => (name, Some(alias.to_string())),
         None => (local, None),
@@ -220,7 +222,7 @@ fn terraform_provider(
             format!("registry.terraform.io/{source}")
         }
         Some(source) => source.to_string(),
-        None => terraform_state::builtin_source(&record.resource_type)
+        None => terraform_state::builtin_source(resource_type)
             .map(str::to_string)
             .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{name}")),
     };
@@ -229,6 +231,64 @@ fn terraform_provider(
         source,
         alias,
     }
+}
+
+/// `show -json PLANFILE`: a saved plan in Terraform's JSON plan
+/// representation ([`terraform_plan`]), for tools that read Terraform's
+/// plans. Secret values (sensitive attributes, outputs and variables) are
+/// null in it, marked as sensitive.
+pub fn terraform_plan_json(config: &nimbus_config::Config, saved: &SavedPlan) -> serde_json::Value {
+    let root = config.root();
+    let provider_name = |change: &crate::plan::ResourceChange| {
+        let terraform_type = terraform_plan::terraform_type(&change.resource_type);
+        terraform_provider(config, &change.provider, &terraform_type).source
+    };
+    let secret = |name: &str| {
+        root.variables
+            .iter()
+            .any(|v| v.name.text == name && v.sensitive)
+    };
+    let variables = saved
+        .inputs
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.clone(),
+                value.clone(),
+                secret(name) || value.is_sensitive(),
+            )
+        })
+        .collect();
+    // The root module's blocks, with the provider configuration the plan
+    // found for them.
+    let configured = root
+        .resources
+        .iter()
+        .filter_map(|resource| {
+            let block = resource.address();
+            let change = saved
+                .plan
+                .changes
+                .iter()
+                .find(|c| crate::walk::block_of(&c.address) == block)?;
+            let (_, local) = crate::graph::split_provider_address(&change.provider);
+            Some(terraform_plan::ConfiguredResource {
+                mode: resource.mode,
+                resource_type: resource.type_name.text.clone(),
+                name: resource.name.text.clone(),
+                provider: local.to_string(),
+                provider_source: provider_name(change),
+            })
+        })
+        .collect();
+    terraform_plan::plan_json(
+        &saved.plan,
+        &terraform_plan::ShowContext {
+            variables,
+            provider_name: &provider_name,
+            configured,
+        },
+    )
 }
 
 /// The store setting that keeps the Terraform lineage.

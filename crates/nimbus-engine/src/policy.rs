@@ -10,8 +10,8 @@
 //! plan's monthly cost estimate ([`crate::cost`], for `cost-exceeds`).
 //! Reports hold no values: a rule, its level, the address and why.
 
-use crate::plan::{Action, Plan, ResourceChange};
-use nimbus_config::{Config, Enforcement, Module, Policy, PolicyException, PolicyRule, Resource};
+use crate::plan::{Action, ResourceChange};
+use nimbus_config::{Config, Enforcement, Module, PolicyException, PolicyRule, Resource};
 use nimbus_eval::policy::Subject;
 use nimbus_eval::{Context, ModuleIndex, Scope};
 use nimbus_syntax::{Diagnostic, Span};
@@ -48,8 +48,11 @@ pub struct Finding {
     pub resource_type: String,
     pub action: Action,
     pub provider_action: String,
-    /// What the rule says, from its source: never a value.
+    /// What the rule says, from its source (or, for a built-in rule,
+    /// its summary): never a value.
     pub why: String,
+    /// The rule's `(message ...)`: how to fix a failure.
+    pub message: Option<String>,
     /// The resource block, when the configuration still has it.
     pub resource_span: Option<Span>,
     pub rule_span: Span,
@@ -114,6 +117,9 @@ impl Finding {
         d.code = Some(nimbus_syntax::Code::PolicyViolation);
         d = d.at(self.resource_span.unwrap_or(self.rule_span));
         d = d.with_note(format!("note: the rule {}", self.why));
+        if let Some(message) = &self.message {
+            d = d.with_note(format!("help: {message}"));
+        }
         if let Some(exception) = &self.exception {
             let until = match (&exception.expires, exception.expired) {
                 (Some(date), true) => format!(" (expired on {date}: renew or remove it)"),
@@ -334,7 +340,7 @@ impl PolicySet {
                     continue;
                 }
                 rules.push(Rule {
-                    why: describe(policy, rule),
+                    why: describe(rule),
                     rule: rule.clone(),
                     level,
                 });
@@ -390,10 +396,10 @@ impl PolicySet {
         self.rules.is_empty() && self.exception_errors.is_empty()
     }
 
-    /// Checks every change of `plan`.
-    pub fn check_plan<'r>(
+    /// Checks every change of a plan.
+    pub fn check_changes<'r>(
         &self,
-        plan: &Plan,
+        changes: &[ResourceChange],
         blocks: &dyn Fn(&str) -> Option<&'r Resource>,
         overrides: &[PolicyOverride],
         monthly_cost_cents: i128,
@@ -407,7 +413,7 @@ impl PolicySet {
             monthly_cost_cents,
         };
         let mut errors = Vec::new();
-        for change in &plan.changes {
+        for change in changes {
             let block = blocks(&change.address);
             let span = block.map(|b| b.span);
             let exceptions = block.map_or(&[][..], |b| b.policy_exceptions.as_slice());
@@ -464,6 +470,7 @@ impl PolicySet {
             action: change.action,
             provider_action: named,
             why: rule.why.clone(),
+            message: rule.rule.message.clone(),
             resource_span: span,
             rule_span: rule.rule.span,
             overridden: overrides
@@ -563,9 +570,11 @@ fn missing_tags(subject: &Subject<'_>, required: &[String]) -> Option<Verdict> {
     }
 }
 
-/// What a rule says, from its source text.
-fn describe(policy: &Policy, rule: &PolicyRule) -> String {
-    let _ = policy;
+/// What a rule says: its summary, else from its source text.
+fn describe(rule: &PolicyRule) -> String {
+    if let Some(summary) = &rule.summary {
+        return summary.clone();
+    }
     let condition = rule.condition.as_ref().map(|c| {
         nimbus_syntax::print_forms(std::slice::from_ref(c))
             .trim()

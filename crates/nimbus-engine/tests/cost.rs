@@ -6,31 +6,11 @@
 //! "action" (default "create"), "after"}]}`; in `after`, the string
 //! `"<unknown>"` stands for a value known only after apply.
 
+#[path = "support/changes.rs"]
+mod changes;
+
 use nimbus_engine::cost::{CostModel, PriceTable, Usage};
-use nimbus_engine::plan::{Action, ResourceChange};
-use nimbus_value::Value;
-
-fn value(json: &serde_json::Value) -> Value {
-    match json {
-        serde_json::Value::String(s) if s == "<unknown>" => Value::Unknown,
-        serde_json::Value::Array(items) => Value::List(items.iter().map(value).collect()),
-        serde_json::Value::Object(map) => {
-            Value::Map(map.iter().map(|(k, v)| (k.clone(), value(v))).collect())
-        }
-        other => Value::from_json(other),
-    }
-}
-
-fn action(name: &str) -> Action {
-    match name {
-        "create" => Action::Create,
-        "update" => Action::Update,
-        "replace" => Action::Replace,
-        "delete" => Action::Delete,
-        "no-op" => Action::NoOp,
-        other => panic!("unknown action {other}"),
-    }
-}
+use nimbus_engine::plan::ResourceChange;
 
 fn run_case(text: &str) -> String {
     let case: serde_json::Value = serde_json::from_str(text).expect("a case is JSON");
@@ -42,23 +22,7 @@ fn run_case(text: &str) -> String {
         .as_array()
         .expect("changes")
         .iter()
-        .map(|c| {
-            let action = action(c.get("action").and_then(|a| a.as_str()).unwrap_or("create"));
-            let after = (action != Action::Delete).then(|| value(&c["after"]));
-            ResourceChange {
-                address: c["address"].as_str().expect("address").to_string(),
-                resource_type: c["type"].as_str().expect("type").to_string(),
-                provider: "aws".to_string(),
-                action,
-                before: (action != Action::Create).then(|| value(&c["after"])),
-                after,
-                requires_replace: Vec::new(),
-                sensitive_attributes: Vec::new(),
-                create_before_destroy: false,
-                reason: None,
-                replace_triggered_by: None,
-            }
-        })
+        .map(changes::change)
         .collect();
     let model = CostModel {
         table: PriceTable::shipped(),

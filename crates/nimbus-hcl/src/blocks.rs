@@ -6,6 +6,7 @@ use nimbus_syntax::{Diagnostic, Node, NodeKind, SPECIAL_FORMS, Span};
 
 mod backend;
 mod conditions;
+mod policy_set;
 
 /// Top-level block types of the Terraform language.
 const BLOCK_TYPES: &[&str] = &[
@@ -16,6 +17,7 @@ const BLOCK_TYPES: &[&str] = &[
     "module",
     "moved",
     "output",
+    "policy_set",
     "provider",
     "removed",
     "resource",
@@ -100,6 +102,7 @@ impl Lowerer<'_> {
             "moved" => out.extend(self.moved(block, span)),
             "removed" => out.extend(self.removed(block, span)),
             "import" => out.extend(self.import(block, span)),
+            "policy_set" => out.extend(self.policy_set(block, span)),
             other => self.diagnostics.push(
                 Diagnostic::error(format!("unknown block type `{other}`"))
                     .at(kind_span)

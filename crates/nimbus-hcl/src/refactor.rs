@@ -155,7 +155,13 @@ impl Lowerer<'_> {
         None
     }
 
-    fn unexpected_in(&mut self, structure: &Structure, block: &str, known: &[&str], at: Span) {
+    pub(crate) fn unexpected_in(
+        &mut self,
+        structure: &Structure,
+        block: &str,
+        known: &[&str],
+        at: Span,
+    ) {
         let (name, name_span, what) = match structure {
             Structure::Attribute(a) => (a.key.as_str(), self.span_of(&a.key, at), "argument"),
             Structure::Block(b) => (b.ident.as_str(), self.span_of(&b.ident, at), "block"),

@@ -89,6 +89,7 @@ pub const DEFINITION_FORMS: &[&str] = &[
     "use-module",
     "include",
     "define-policy",
+    "use-policies",
     "define-variables",
     "locals",
     "module",
