@@ -12,9 +12,8 @@
 //! Settings are literals; the configuration parser checks the set, its
 //! rule names and the levels, as for the `.nim` form.
 
+use crate::ast::{Block, Expression, Structure};
 use crate::{Lowerer, form, list, string, symbol};
-use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Structure};
 use nimbus_syntax::{Node, Span};
 
 impl Lowerer<'_> {
