@@ -983,6 +983,9 @@ impl<'t> Reader<'t> {
             let Some(byte) = self.peek() else {
                 return Err(Decline);
             };
+            if self.template_part(&mut elements, &mut literal, &mut literal_start)? {
+                continue;
+            }
             match byte {
                 b'"' => {
                     self.pos += 1;
@@ -994,20 +997,6 @@ impl<'t> Reader<'t> {
                         elements.push(Element::Literal(text));
                     }
                     return Ok(Quoted::Template(elements));
-                }
-                b'$' | b'%' if self.starts_with(b"$${") || self.starts_with(b"%%{") => {
-                    literal.push(byte as char);
-                    literal.push('{');
-                    self.pos += 3;
-                }
-                b'%' if self.peek_at(1) == Some(b'{') => return Err(Decline),
-                b'$' if self.peek_at(1) == Some(b'{') => {
-                    if self.pos > literal_start {
-                        let text = std::mem::take(&mut literal);
-                        elements.push(Element::Literal(decorated(text, literal_start..self.pos)));
-                    }
-                    elements.push(self.interpolation()?);
-                    literal_start = self.pos;
                 }
                 b'\\' => {
                     let escaped = self.escape()?;
@@ -1032,6 +1021,35 @@ impl<'t> Reader<'t> {
                 }
             }
         }
+    }
+
+    /// What quoted strings and heredocs share, at the current byte: an
+    /// escaped marker (`$${`, `%%{`) joins the literal, `${` ends it and
+    /// reads an interpolation, a directive (`%{`) is declined. Whether one
+    /// was here.
+    fn template_part(
+        &mut self,
+        elements: &mut Vec<Element>,
+        literal: &mut String,
+        literal_start: &mut usize,
+    ) -> Read<bool> {
+        if self.starts_with(b"$${") || self.starts_with(b"%%{") {
+            literal.push(self.bytes[self.pos] as char);
+            literal.push('{');
+            self.pos += 3;
+        } else if self.starts_with(b"%{") {
+            return Err(Decline);
+        } else if self.starts_with(b"${") {
+            if self.pos > *literal_start {
+                let text = std::mem::take(literal);
+                elements.push(Element::Literal(decorated(text, *literal_start..self.pos)));
+            }
+            elements.push(self.interpolation()?);
+            *literal_start = self.pos;
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// `\n`, `\uXXXX`, ... at the backslash.
@@ -1082,21 +1100,10 @@ impl<'t> Reader<'t> {
                 // backtracks to an empty template, left to it.
                 return Err(Decline);
             };
+            if self.template_part(&mut elements, &mut literal, &mut literal_start)? {
+                continue;
+            }
             match byte {
-                b'$' | b'%' if self.starts_with(b"$${") || self.starts_with(b"%%{") => {
-                    literal.push(byte as char);
-                    literal.push('{');
-                    self.pos += 3;
-                }
-                b'%' if self.peek_at(1) == Some(b'{') => return Err(Decline),
-                b'$' if self.peek_at(1) == Some(b'{') => {
-                    if self.pos > literal_start {
-                        let text = std::mem::take(&mut literal);
-                        elements.push(Element::Literal(decorated(text, literal_start..self.pos)));
-                    }
-                    elements.push(self.interpolation()?);
-                    literal_start = self.pos;
-                }
                 b'\n' if self.heredoc_ends_at(self.pos + 1, delimiter)? => break self.pos,
                 _ => {
                     let rest = &self.bytes[self.pos..];
