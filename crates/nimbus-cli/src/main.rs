@@ -163,6 +163,15 @@ pub enum Command {
     },
     /// Update state from reality.
     Refresh,
+    /// Show a plan saved with `plan -out FILE`, as `plan` showed it; with
+    /// `--json`, in Terraform's JSON plan representation (what `terraform
+    /// show -json` prints) for tools that read Terraform's plans. Secrets
+    /// are null there, marked sensitive.
+    Show {
+        /// The plan saved with `plan -out FILE`.
+        #[arg(value_name = "PLANFILE")]
+        plan_file: PathBuf,
+    },
     /// Estimate the monthly cost of a plan, made now or saved with
     /// `plan -out FILE`, from a dated price table (AWS us-east-1 list
     /// prices shipped with Nimbus) and usage assumptions. A figure that

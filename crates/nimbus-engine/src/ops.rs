@@ -233,6 +233,24 @@ fn terraform_provider(
     }
 }
 
+/// `show PLANFILE`: the saved plan, once it is known to be shown beside
+/// the configuration it was made from: sealed for `store` (a plan file
+/// edited after it was written is refused) and made from the
+/// configuration loaded now (`configuration` is its
+/// [`configuration_hash`](crate::saved::configuration_hash)), since the JSON form
+/// describes both together.
+pub fn check_shown_plan(
+    store: Option<&Store>,
+    saved: &SavedPlan,
+    configuration: &str,
+) -> Result<(), OpsError> {
+    if let Some(store) = store {
+        check_sealed(store, saved)?;
+    }
+    saved.check_configuration(configuration)?;
+    Ok(())
+}
+
 /// `show -json PLANFILE`: a saved plan in Terraform's JSON plan
 /// representation ([`terraform_plan`]), for tools that read Terraform's
 /// plans. Secret values (sensitive attributes, outputs and variables) are
@@ -261,23 +279,36 @@ pub fn terraform_plan_json(config: &nimbus_config::Config, saved: &SavedPlan) ->
         .collect();
     // The root module's blocks, with the provider configuration the plan
     // found for them.
+    // Each block's first change, found in one pass over the plan.
+    let mut first_change: std::collections::HashMap<&str, &crate::plan::ResourceChange> =
+        std::collections::HashMap::new();
+    for change in &saved.plan.changes {
+        first_change
+            .entry(crate::walk::block_of(&change.address))
+            .or_insert(change);
+    }
     let configured = root
         .resources
         .iter()
         .filter_map(|resource| {
-            let block = resource.address();
-            let change = saved
-                .plan
-                .changes
-                .iter()
-                .find(|c| crate::walk::block_of(&c.address) == block)?;
+            let change = *first_change.get(resource.address().as_str())?;
             let (_, local) = crate::graph::split_provider_address(&change.provider);
+            let provider_source = provider_name(change);
+            // Terraform keys a configuration by the provider's local name
+            // (and alias): the built-in provider serves several of
+            // Terraform's providers (null, random, terraform, ...), each
+            // its own configuration there.
+            let name = provider_source.rsplit('/').next().unwrap_or(local);
+            let provider = match local.split_once('.') {
+                Some((_, alias)) => format!("{name}.{alias}"),
+                None => name.to_string(),
+            };
             Some(terraform_plan::ConfiguredResource {
                 mode: resource.mode,
                 resource_type: resource.type_name.text.clone(),
                 name: resource.name.text.clone(),
-                provider: local.to_string(),
-                provider_source: provider_name(change),
+                provider,
+                provider_source,
             })
         })
         .collect();
@@ -902,7 +933,7 @@ mod tests {
             "password".to_string(),
             nimbus_value::Value::string("hunter2-in-a-plan"),
         )];
-        SavedPlan::new(dir, plan(), inputs)
+        SavedPlan::new(dir, "config-1".into(), plan(), inputs)
     }
 
     #[test]

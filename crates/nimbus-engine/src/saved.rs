@@ -157,6 +157,12 @@ pub struct SavedPlan {
     pub plan: Plan,
     /// The variable values the plan was made with, by name.
     pub inputs: Vec<(String, Value)>,
+    /// [`configuration_hash`] of the configuration the plan was made from,
+    /// for what shows the plan beside its configuration (`show`): apply
+    /// does not need it, as it checks that the configuration still
+    /// produces the plan. Under the seal like the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<String>,
     /// HMAC-SHA256 (hex) of the rest of the file under the state's plan
     /// key ([`crate::ops::plan_key`]): a plan edited after it was written
     /// (its values and its inputs changed together so that they agree) is
@@ -199,9 +205,7 @@ pub enum SavedPlanError {
         "the plan was made for another state (another lineage) than this directory's; run `nimbus plan -out FILE` again"
     )]
     WrongState,
-    #[error(
-        "the configuration changed since the plan was made (an encrypted plan binds it); run `nimbus plan -out FILE` again"
-    )]
+    #[error("the configuration changed since the plan was made; run `nimbus plan -out FILE` again")]
     ConfigurationChanged,
     #[error(
         "the plan is encrypted with the state's key, but the state is not encrypted: it was made for another state"
@@ -218,7 +222,14 @@ pub enum SavedPlanError {
 }
 
 impl SavedPlan {
-    pub fn new(directory: &Path, plan: Plan, inputs: Vec<(String, Value)>) -> SavedPlan {
+    /// A plan to save, made in `directory` from the configuration whose
+    /// [`configuration_hash`] is `configuration`.
+    pub fn new(
+        directory: &Path,
+        configuration: String,
+        plan: Plan,
+        inputs: Vec<(String, Value)>,
+    ) -> SavedPlan {
         let mut inputs = inputs;
         inputs.sort_by(|a, b| a.0.cmp(&b.0));
         SavedPlan {
@@ -227,6 +238,7 @@ impl SavedPlan {
             directory: directory.to_path_buf(),
             plan,
             inputs,
+            configuration: Some(configuration),
             seal: None,
             was_encrypted: false,
         }
@@ -322,6 +334,17 @@ impl SavedPlan {
             });
         }
         Ok(())
+    }
+
+    /// Whether the configuration, whose [`configuration_hash`] is
+    /// `current`, is the one the plan was made from. A plan saved without
+    /// the hash cannot say, and is taken as made from another.
+    pub fn check_configuration(&self, current: &str) -> Result<(), SavedPlanError> {
+        if self.configuration.as_deref() == Some(current) {
+            Ok(())
+        } else {
+            Err(SavedPlanError::ConfigurationChanged)
+        }
     }
 
     /// Whether the plan may be applied to `workspace`, whose head event is

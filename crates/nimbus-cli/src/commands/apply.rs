@@ -319,14 +319,16 @@ fn save_plan(session: &Session, path: &Path, plan: &Plan, prepared: &Prepared) -
         Reported
     })?;
     let directory = session.canonical_dir()?;
-    let saved = SavedPlan::new(&directory, plan.clone(), inputs).sealed(&key);
+    let configuration = configuration_hash(&prepared.config.sources);
+    let saved =
+        SavedPlan::new(&directory, configuration.clone(), plan.clone(), inputs).sealed(&key);
     // Encrypted with the state's key when the state is, bound to it.
     let bytes = ops::plan_binding(
         &store,
         &directory,
         &plan.workspace,
         plan.state_sequence,
-        configuration_hash(&prepared.config.sources),
+        configuration,
     )
     .and_then(|binding| ops::plan_file_bytes(&store, &saved, binding))
     .map_err(|e| {
@@ -773,6 +775,33 @@ pub async fn policy_check(
         render::policy_report(&session.out, &prepared.config, &report);
     }
     Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
+}
+
+/// `nimbus show PLANFILE`: a saved plan as `plan` showed it, or with
+/// `--json` in Terraform's JSON plan representation. The plan must be
+/// sealed for this state and made from the configuration here, which the
+/// JSON form describes beside it.
+pub fn show(session: &Session, plan_file: &Path) -> CmdResult<u8> {
+    let (saved, prepared) = prepare_with_plan(session, Some(plan_file))?;
+    let Some(saved) = saved else {
+        return Err(Reported);
+    };
+    let store = session.store(false)?;
+    ops::check_shown_plan(
+        store.as_ref(),
+        &saved,
+        &configuration_hash(&prepared.config.sources),
+    )
+    .map_err(report(session, &prepared.sources))?;
+    if session.out.json {
+        let document = ops::terraform_plan_json(&prepared.config, &saved);
+        crate::output::write_stdout(&format!("{document}\n"));
+    } else {
+        session
+            .out
+            .text(&render::render_plan(&session.out, &saved.plan));
+    }
+    Ok(0)
 }
 
 /// `nimbus cost [PLANFILE]`: the monthly estimate of a plan, made now or

@@ -20,9 +20,11 @@ pub async fn run(cli: Cli) -> u8 {
             return 1;
         }
     };
-    // `output --json` prints Terraform's `output -json` document, for
-    // scripts: no event stream around it.
-    if !matches!(cli.command, Command::Output { .. }) {
+    // `output --json` prints Terraform's `output -json` document, and
+    // `show --json` its plan document, for scripts: no event stream
+    // around them.
+    let terraform_document = matches!(cli.command, Command::Show { .. }) && session.out.json;
+    if !matches!(cli.command, Command::Output { .. }) && !terraform_document {
         session.out.begin();
     }
     // `-C DIR` must name an existing directory (only `init` may create it):
@@ -70,6 +72,7 @@ pub async fn run(cli: Cli) -> u8 {
         } => apply::apply(&session, plan_file.as_deref(), auto_approve).await,
         Command::Destroy { auto_approve } => apply::destroy(&session, auto_approve).await,
         Command::Refresh => apply::refresh(&session).await,
+        Command::Show { plan_file } => apply::show(&session, &plan_file),
         Command::Cost {
             plan_file,
             prices,

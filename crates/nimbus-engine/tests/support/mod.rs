@@ -337,7 +337,9 @@ impl Project {
     ) -> Result<(Plan, SavedPlan), Vec<Diagnostic>> {
         let plan = self.plan(config, options, destroy).await?;
         let key = nimbus_engine::ops::plan_key(&self.store).expect("the plan key");
-        let saved = SavedPlan::new(&self.canonical, plan.clone(), Vec::new()).sealed(&key);
+        let configuration = nimbus_engine::saved::configuration_hash(&config.sources);
+        let saved =
+            SavedPlan::new(&self.canonical, configuration, plan.clone(), Vec::new()).sealed(&key);
         let saved = SavedPlan::from_bytes(&saved.to_bytes()).expect("a saved plan reads back");
         Ok((plan, saved))
     }
