@@ -187,3 +187,83 @@ fn chdir_resolves_the_plan_file_in_the_project() {
     run.success();
     assert_eq!(document(&run)["format_version"], "1.2");
 }
+
+/// Checkov's command (`scripts/checkov`, named by `NIMBUS_TEST_CHECKOV`).
+/// Without it the test is skipped with a notice, except under `CI=true`.
+#[allow(clippy::print_stderr)] // says what it skips
+fn checkov() -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("NIMBUS_TEST_CHECKOV")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_file());
+    if found.is_none() {
+        let hint = "Checkov is missing (export NIMBUS_TEST_CHECKOV=\"$(scripts/checkov)\")";
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{hint}");
+        eprintln!("notice: skipping: {hint}");
+    }
+    found
+}
+
+/// A scanner written for Terraform's plans finds in Nimbus's what it finds
+/// in Terraform's: S3 versioning and KMS encryption (Checkov's CKV_AWS_21
+/// and CKV_AWS_145) fail on a plain bucket and pass on one that has them,
+/// which needs the AWS type and its attributes under Terraform's names.
+#[test]
+fn checkov_reads_the_plan_document() {
+    let Some(checkov) = checkov() else {
+        return;
+    };
+    let mut w = Workdir::init_with(
+        r#"(provider aws (region "us-east-1"))
+(resource s3-bucket "plain" (bucket-name "nimbus-show-plain"))
+(resource s3-bucket "kept" (bucket-name "nimbus-show-kept") (versioning #t) (encryption "aws:kms"))
+"#,
+    );
+    // Planning creates only: no call reaches this (closed) endpoint.
+    w.set_env("NIMBUS_AWS_ENDPOINT", "http://127.0.0.1:9");
+    w.run(&["plan", "--refresh=false", "--out", "tf.plan"])
+        .success();
+    let shown = w.run(&["show", "-json", "tf.plan"]);
+    shown.success();
+    w.write("plan.json", &shown.stdout);
+
+    let output = std::process::Command::new(&checkov)
+        .args(["-f", "plan.json", "--framework", "terraform_plan"])
+        .args(["--skip-download", "-o", "json"])
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .current_dir(w.path())
+        .output()
+        .expect("checkov runs");
+    let report: Json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov printed no JSON report ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let results = |kind: &str| -> Vec<(String, String)> {
+        report["results"][kind]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {kind} in {report:#}"))
+            .iter()
+            .map(|c| {
+                (
+                    c["check_id"].as_str().unwrap_or("").to_string(),
+                    c["resource"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let (passed, failed) = (results("passed_checks"), results("failed_checks"));
+    assert_eq!(report["summary"]["parsing_errors"], 0, "{report:#}");
+    for check in ["CKV_AWS_21", "CKV_AWS_145"] {
+        let pair = |r: &str| (check.to_string(), r.to_string());
+        assert!(
+            failed.contains(&pair("aws_s3_bucket.plain")),
+            "{check}: {failed:?}"
+        );
+        assert!(
+            passed.contains(&pair("aws_s3_bucket.kept")),
+            "{check}: {passed:?}"
+        );
+    }
+}
