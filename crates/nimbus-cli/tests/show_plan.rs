@@ -205,8 +205,11 @@ fn checkov() -> Option<std::path::PathBuf> {
 
 /// A scanner written for Terraform's plans finds in Nimbus's what it finds
 /// in Terraform's: S3 versioning and KMS encryption (Checkov's CKV_AWS_21
-/// and CKV_AWS_145) fail on a plain bucket and pass on one that has them,
-/// which needs the AWS type and its attributes under Terraform's names.
+/// and CKV_AWS_145) and SNS encryption (CKV_AWS_26) fail on a plain
+/// bucket or topic and pass on one that has them, which needs the AWS type
+/// and its attributes under Terraform's names; a DynamoDB table and an SQS
+/// queue get the findings a Terraform plan of them gets (no point-in-time
+/// recovery, CKV_AWS_28; no encryption, CKV_AWS_27).
 #[test]
 fn checkov_reads_the_plan_document() {
     let Some(checkov) = checkov() else {
@@ -216,6 +219,11 @@ fn checkov_reads_the_plan_document() {
         r#"(provider aws (region "us-east-1"))
 (resource s3-bucket "plain" (bucket-name "nimbus-show-plain"))
 (resource s3-bucket "kept" (bucket-name "nimbus-show-kept") (versioning #t) (encryption "aws:kms"))
+(resource sns-topic "plain" (name "nimbus-show-plain"))
+(resource sns-topic "kept" (name "nimbus-show-kept") (kms-master-key-id "alias/aws/sns"))
+(resource dynamodb-table "t" (name "nimbus-show-t") (hash-key "id")
+  (attribute (list (object (name "id") (type "S")))))
+(resource sqs-queue "q" (name "nimbus-show-q"))
 "#,
     );
     // Planning creates only: no call reaches this (closed) endpoint.
@@ -255,15 +263,23 @@ fn checkov_reads_the_plan_document() {
     };
     let (passed, failed) = (results("passed_checks"), results("failed_checks"));
     assert_eq!(report["summary"]["parsing_errors"], 0, "{report:#}");
-    for check in ["CKV_AWS_21", "CKV_AWS_145"] {
-        let pair = |r: &str| (check.to_string(), r.to_string());
-        assert!(
-            failed.contains(&pair("aws_s3_bucket.plain")),
-            "{check}: {failed:?}"
-        );
-        assert!(
-            passed.contains(&pair("aws_s3_bucket.kept")),
-            "{check}: {passed:?}"
-        );
+    let pair = |check: &str, r: &str| (check.to_string(), r.to_string());
+    for (check, kind) in [
+        ("CKV_AWS_21", "aws_s3_bucket"),
+        ("CKV_AWS_145", "aws_s3_bucket"),
+        ("CKV_AWS_26", "aws_sns_topic"),
+    ] {
+        let (plain, kept) = (format!("{kind}.plain"), format!("{kind}.kept"));
+        assert!(failed.contains(&pair(check, &plain)), "{check}: {failed:?}");
+        assert!(passed.contains(&pair(check, &kept)), "{check}: {passed:?}");
     }
+    assert!(
+        failed.contains(&pair("CKV_AWS_28", "aws_dynamodb_table.t")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.contains(&pair("CKV_AWS_27", "aws_sqs_queue.q")),
+        "{failed:?}"
+    );
+    assert_eq!(report["summary"]["resource_count"], 6, "{report:#}");
 }
