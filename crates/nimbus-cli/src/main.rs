@@ -176,18 +176,12 @@ pub enum Command {
     /// `plan -out FILE`, from a dated price table (AWS us-east-1 list
     /// prices shipped with Nimbus) and usage assumptions. A figure that
     /// depends on usage the usage file does not give is listed as such.
+    #[command(args_conflicts_with_subcommands = true)]
     Cost {
-        /// A plan saved with `plan -out FILE` (default: plan now).
-        plan_file: Option<PathBuf>,
-        /// A price table to use instead of the shipped one (JSON, the
-        /// shipped table's shape).
-        #[arg(long, value_name = "FILE")]
-        prices: Option<PathBuf>,
-        /// Usage assumptions per type or address (default:
-        /// `nimbus-usage.json` in the configuration's directory, when
-        /// present).
-        #[arg(long, value_name = "FILE")]
-        usage: Option<PathBuf>,
+        #[command(flatten)]
+        args: CostArgs,
+        #[command(subcommand)]
+        command: Option<CostCommand>,
     },
     /// Check the configuration's policies.
     #[command(subcommand)]
@@ -296,6 +290,32 @@ pub enum ProvidersCommand {
         /// implements it (see `init --plugin`). Repeatable.
         #[arg(long = "plugin", value_name = "SOURCE")]
         plugins: Vec<String>,
+    },
+}
+
+/// What a cost estimate is made of.
+#[derive(Args)]
+pub struct CostArgs {
+    /// A plan saved with `plan -out FILE` (default: plan now).
+    pub plan_file: Option<PathBuf>,
+    /// A price table to use instead of the shipped one (JSON, the
+    /// shipped table's shape).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Usage assumptions per type or address (default:
+    /// `nimbus-usage.json` in the configuration's directory, when
+    /// present).
+    #[arg(long, value_name = "FILE")]
+    pub usage: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum CostCommand {
+    /// How the plan moves the monthly cost: each changed resource's cost
+    /// in state and as planned, and the totals before and after.
+    Diff {
+        #[command(flatten)]
+        args: CostArgs,
     },
 }
 

@@ -618,6 +618,24 @@ pub fn cost_estimate(out: &Output, estimate: &nimbus_engine::cost::Estimate) {
     }
 }
 
+/// `cost diff`: per changed resource, its monthly cost before and after,
+/// and the totals. With `--json`, one `cost_diff` event (amounts also as
+/// cents, exact).
+pub fn cost_diff(out: &Output, diff: &nimbus_engine::cost::CostDiff) {
+    use nimbus_engine::cost::{dollars, signed_dollars};
+    if out.json {
+        let mut fields = serde_json::to_value(diff).unwrap_or_default();
+        if let Some(map) = fields.as_object_mut() {
+            map.insert("before".into(), dollars(diff.before_cents).into());
+            map.insert("after".into(), dollars(diff.after_cents).into());
+            map.insert("delta".into(), signed_dollars(diff.delta_cents).into());
+        }
+        out.event("cost_diff", fields);
+    } else {
+        out.text(&diff.render());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,28 +24,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const ENDPOINT_VAR: &str = "NIMBUS_TEST_AWS_ENDPOINT";
 const EACH: usize = 25;
 /// One call in FAULT_EVERY of each service fails.
 const FAULT_EVERY: usize = 5;
 
 fn emulator_endpoint() -> Option<String> {
-    match std::env::var(ENDPOINT_VAR) {
-        Ok(e) if !e.trim().is_empty() => Some(e.trim().trim_end_matches('/').to_string()),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "{ENDPOINT_VAR} is not set: under CI the AWS emulator is required \
-                     (scripts/test starts it; by hand: export {ENDPOINT_VAR}=$(scripts/moto start))"
-                );
-            }
-            eprintln!(
-                "notice: {ENDPOINT_VAR} is not set; skipping the AWS fault-injection test \
-                 (export {ENDPOINT_VAR}=$(scripts/moto start) to run it)"
-            );
-            None
-        }
-    }
+    aws_emulator("the AWS fault-injection test")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -291,7 +275,7 @@ impl Direct {
         assert_eq!(
             resolved.as_deref(),
             Some(endpoint),
-            "NIMBUS_AWS_ENDPOINT in the test's environment points elsewhere than {ENDPOINT_VAR}; unset it"
+            "NIMBUS_AWS_ENDPOINT in the test's environment points elsewhere than NIMBUS_TEST_AWS_ENDPOINT; unset it"
         );
         Direct { aws, runtime }
     }

@@ -199,3 +199,84 @@ fn cost_exceeds_in_a_policy_reads_the_same_estimate() {
     std::fs::remove_file(w.path().join("policy.nim")).unwrap();
     w.run(&["plan", "--no-color"]).success();
 }
+
+#[test]
+fn cost_diff_of_a_first_plan_prices_every_create_against_nothing() {
+    let w = shop();
+    let run = w.run(&["cost", "diff", "--no-color"]);
+    run.success()
+        .no_panic()
+        .stdout_has("Monthly cost diff (USD; price table as of 2025-06-01)")
+        .stdout_has("create   dynamodb-table.orders")
+        .stdout_has("$0.00 -> $56.94")
+        .stdout_has("Total: $0.00 -> $63.59 a month (+$63.59), leaving out 2 items");
+
+    // A saved plan, and the JSON event with exact cents.
+    w.run(&["plan", "-out", "shop.plan", "--no-color"])
+        .success();
+    let json = w.run(&["cost", "diff", "shop.plan", "--json"]);
+    json.success();
+    let diff = &json.events_of("cost_diff")[0];
+    assert_eq!(diff["before_cents"], 0);
+    assert_eq!(diff["after_cents"], 6359);
+    assert_eq!(diff["delta"], "+$63.59");
+    assert_eq!(diff["rows"].as_array().map(Vec::len), Some(4), "{diff:#}");
+
+    // `cost diff` takes the same options as `cost`.
+    w.run(&["cost", "diff", "--usage", "missing.json"])
+        .code(1)
+        .no_panic()
+        .stderr_has("missing.json");
+}
+
+/// On the AWS emulator: after an apply, raising a table's read capacity
+/// and removing a queue move the monthly cost by each change's delta.
+#[test]
+fn cost_diff_prices_updates_and_deletes_against_the_state() {
+    let Some(endpoint) = aws_emulator("the cost diff test against the emulator") else {
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let suffix = format!("{:x}{:x}", nanos % 0xffff_ffff, std::process::id());
+    let config = |read_capacity: u32, queue: bool| {
+        let queue = if queue {
+            format!(r#"(resource sqs-queue "jobs" (name "jobs-{suffix}.fifo") (fifo #t))"#)
+        } else {
+            String::new()
+        };
+        format!(
+            r#"(provider localstack (region "us-east-1"))
+(resource dynamodb-table "orders"
+  (name "orders-{suffix}") (hash-key "id") (attribute (name "id") (type "S"))
+  (billing-mode "PROVISIONED") (read-capacity {read_capacity}) (write-capacity 100))
+{queue}
+"#
+        )
+    };
+    let mut w = Workdir::init_with(&config(100, true));
+    w.set_env("NIMBUS_AWS_ENDPOINT", &endpoint);
+    w.write("nimbus-usage.json", USAGE);
+    w.run(&["apply", "--auto-approve", "--no-color"]).success();
+    // Nothing changes: nothing to list, and the totals are the state's.
+    w.run(&["cost", "diff", "--no-color"])
+        .success()
+        .stdout_has("No change of cost.")
+        .stdout_has("Total: $57.94 -> $57.94 a month ($0.00)");
+
+    w.write("main.nim", &config(200, false));
+    let run = w.run(&["cost", "diff", "--no-color"]);
+    run.success()
+        .no_panic()
+        .stdout_has("update   dynamodb-table.orders")
+        .stdout_has("$56.94 -> $66.43")
+        .stdout_has("+$9.49")
+        .stdout_has("delete   sqs-queue.jobs")
+        .stdout_has("-$1.00")
+        .stdout_has("Total: $57.94 -> $66.43 a month (+$8.49)");
+    w.write("main.nim", &config(100, false));
+    w.run(&["destroy", "--auto-approve", "--no-color"])
+        .success();
+}

@@ -5,29 +5,14 @@
 //!
 //! The emulator is NIMBUS_TEST_AWS_ENDPOINT (scripts/moto start). Without
 //! it the test prints a notice and passes, except under CI=true.
-#![allow(clippy::print_stderr)] // the test says what it skips
 
 mod common;
 
 use common::*;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const ENDPOINT_VAR: &str = "NIMBUS_TEST_AWS_ENDPOINT";
-
 fn emulator_endpoint() -> Option<String> {
-    match std::env::var(ENDPOINT_VAR) {
-        Ok(e) if !e.trim().is_empty() => Some(e.trim().trim_end_matches('/').to_string()),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{ENDPOINT_VAR} is not set: under CI the AWS emulator is required");
-            }
-            eprintln!(
-                "notice: {ENDPOINT_VAR} is not set; skipping the AWS policy test \
-                 (export {ENDPOINT_VAR}=$(scripts/moto start) to run it)"
-            );
-            None
-        }
-    }
+    aws_emulator("the AWS policy test")
 }
 
 const POLICY: &str = r#"(define-policy production-guardrails

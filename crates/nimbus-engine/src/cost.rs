@@ -724,7 +724,161 @@ enum Quantity {
     AfterApply(String),
 }
 
+/// `$1.25` with its sign: `+$1.25`, `-$0.40`, `$0.00`.
+pub fn signed_dollars(cents: i128) -> String {
+    match cents.signum() {
+        1 => format!("+{}", dollars(cents)),
+        -1 => format!("-{}", dollars(-cents)),
+        _ => dollars(0),
+    }
+}
+
+/// How one resource's monthly cost moves from the state to the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffRow {
+    pub address: String,
+    pub resource_type: String,
+    /// The change's action (`create`, `update`, ...).
+    pub action: &'static str,
+    /// The priced lines of the object in state, in cents a month.
+    pub before_cents: i128,
+    /// The priced lines of the object as planned.
+    pub after_cents: i128,
+    pub delta_cents: i128,
+    /// Lines of either side that are not priced (usage or values
+    /// missing): the figures leave them out.
+    pub unpriced: usize,
+}
+
+/// A plan's monthly cost against the state's: per changed resource, and in
+/// total over everything in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostDiff {
+    pub header: String,
+    pub as_of: String,
+    pub currency: String,
+    /// The resources the plan changes that cost something on either side,
+    /// in the plan's order.
+    pub rows: Vec<DiffRow>,
+    pub before_cents: i128,
+    pub after_cents: i128,
+    pub delta_cents: i128,
+    /// Lines not priced, over both sides of every resource.
+    pub unpriced: usize,
+}
+
+impl CostDiff {
+    /// The diff as text, one line per changed resource.
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!(
+            "Monthly cost diff ({}; price table as of {})\n\n",
+            self.currency, self.as_of
+        );
+        if self.rows.is_empty() {
+            out.push_str("  No change of cost.\n");
+        }
+        for row in &self.rows {
+            let unpriced = match row.unpriced {
+                0 => String::new(),
+                n => format!(
+                    "  ({} depending on usage or values not known yet)",
+                    group(n as i128)
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<40} {:>12} -> {:<12} {:>12}{unpriced}",
+                row.action,
+                row.address,
+                dollars(row.before_cents),
+                dollars(row.after_cents),
+                signed_dollars(row.delta_cents),
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nTotal: {} -> {} a month ({}){}",
+            dollars(self.before_cents),
+            dollars(self.after_cents),
+            signed_dollars(self.delta_cents),
+            match self.unpriced {
+                0 => String::new(),
+                1 =>
+                    ", leaving out 1 item that depends on usage or values not known yet".to_string(),
+                n =>
+                    format!(", leaving out {n} items that depend on usage or values not known yet"),
+            }
+        );
+        let _ = writeln!(out, "Prices: {}", self.header);
+        out
+    }
+}
+
 impl CostModel {
+    /// `cost diff`: each change's monthly cost before (the object in
+    /// state) and after (as planned), from the same lines as
+    /// [`CostModel::estimate`]. A create has no before, a delete or forget
+    /// no after; reads cost nothing.
+    pub fn diff(&self, changes: &[ResourceChange]) -> CostDiff {
+        let side = |change: &ResourceChange, value: Option<&Value>| -> (i128, usize) {
+            let Some(value) = value else {
+                return (0, 0);
+            };
+            let mut lines = Vec::new();
+            self.resource(&change.address, &change.resource_type, value, &mut lines);
+            lines
+                .iter()
+                .fold((0, 0), |(cents, unpriced), line| match line.amount {
+                    Amount::Priced { cents: c, .. } => (cents + c, unpriced),
+                    Amount::DependsOnUsage { .. } | Amount::KnownAfterApply { .. } => {
+                        (cents, unpriced + 1)
+                    }
+                    Amount::NoCharge => (cents, unpriced),
+                })
+        };
+        let mut diff = CostDiff {
+            header: self.table.header.clone(),
+            as_of: self.table.as_of.clone(),
+            currency: self.table.currency.clone(),
+            rows: Vec::new(),
+            before_cents: 0,
+            after_cents: 0,
+            delta_cents: 0,
+            unpriced: 0,
+        };
+        for change in changes {
+            let (before, after) = match change.action {
+                Action::Read => continue,
+                Action::Create => (None, change.after.as_ref()),
+                Action::Delete | Action::Forget => (change.before.as_ref(), None),
+                Action::NoOp | Action::Update | Action::Replace => {
+                    (change.before.as_ref(), change.after.as_ref())
+                }
+            };
+            let (before_cents, before_unpriced) = side(change, before);
+            let (after_cents, after_unpriced) = side(change, after);
+            let unpriced = before_unpriced + after_unpriced;
+            diff.before_cents += before_cents;
+            diff.after_cents += after_cents;
+            diff.unpriced += unpriced;
+            let costs_something = before_cents != 0 || after_cents != 0 || unpriced != 0;
+            if change.action != Action::NoOp && costs_something {
+                diff.rows.push(DiffRow {
+                    address: change.address.clone(),
+                    resource_type: change.resource_type.clone(),
+                    action: change.action.verb(),
+                    before_cents,
+                    after_cents,
+                    delta_cents: after_cents - before_cents,
+                    unpriced,
+                });
+            }
+        }
+        diff.delta_cents = diff.after_cents - diff.before_cents;
+        diff
+    }
+
     /// The monthly cost of everything `changes` leaves in place (deleted,
     /// forgotten and read objects cost nothing).
     pub fn estimate(&self, changes: &[ResourceChange]) -> Estimate {

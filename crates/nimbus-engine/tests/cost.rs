@@ -1,9 +1,11 @@
 //! Cost estimates, cent-exact: every `tests/cost/*.json` case is a plan's
 //! changes and a usage file, and its snapshot (`tests/snapshots/`) the
-//! estimate as `nimbus cost` prints it. Adding a case is adding a file.
+//! estimate as `nimbus cost` prints it, then the diff as `nimbus cost
+//! diff` prints it. Adding a case is adding a file.
 //!
 //! A case is `{"usage": USAGE-FILE, "changes": [{"address", "type",
-//! "action" (default "create"), "after"}]}`; in `after`, the string
+//! "action" (default "create"), "after", "before"}]}` (see
+//! `support/changes.rs` for which side a change has); in a value, the string
 //! `"<unknown>"` stands for a value known only after apply.
 
 #[path = "support/changes.rs"]
@@ -29,11 +31,17 @@ fn run_case(text: &str) -> String {
         usage,
     };
     let estimate = model.estimate(&changes);
+    let diff = model.diff(&changes);
     format!(
-        "{}\ntotal_cents: {}\nunpriced: {}\n",
+        "{}\ntotal_cents: {}\nunpriced: {}\n\n{}\nbefore_cents: {}\nafter_cents: {}\ndelta_cents: {}\nunpriced: {}\n",
         estimate.render(),
         estimate.total_cents,
-        estimate.unpriced
+        estimate.unpriced,
+        diff.render(),
+        diff.before_cents,
+        diff.after_cents,
+        diff.delta_cents,
+        diff.unpriced,
     )
 }
 

@@ -1,9 +1,9 @@
 //! `plan`, `apply`, `destroy`, `refresh`, `drift`, `import`.
 
-use crate::POLICY_BLOCKED;
 use crate::context::{CmdResult, Reported, Session};
 use crate::output::ProgressSink;
 use crate::render;
+use crate::{CostArgs, POLICY_BLOCKED};
 use nimbus_config::Config;
 use nimbus_engine::backend::BackendSettings;
 use nimbus_engine::cost::{CostModel, PriceTable, Usage};
@@ -806,14 +806,9 @@ pub fn show(session: &Session, plan_file: &Path) -> CmdResult<u8> {
 
 /// `nimbus cost [PLANFILE]`: the monthly estimate of a plan, made now or
 /// saved with `plan -out FILE`.
-pub async fn cost(
-    session: &Session,
-    plan_file: Option<&Path>,
-    prices: Option<&Path>,
-    usage: Option<&Path>,
-) -> CmdResult<u8> {
-    let (saved, prepared) = prepare_with_plan(session, plan_file)?;
-    let model = cost_model(session, prices, usage)?;
+pub async fn cost(session: &Session, args: &CostArgs, diff: bool) -> CmdResult<u8> {
+    let (saved, prepared) = prepare_with_plan(session, args.plan_file.as_deref())?;
+    let model = cost_model(session, args.prices.as_deref(), args.usage.as_deref())?;
     let mut engine = engine(session, &prepared)?;
     engine.cost = Arc::new(model);
     let store = session.store(false)?;
@@ -851,8 +846,11 @@ pub async fn cost(
             "the usage file gives usage for {address}, which the plan does not have"
         ));
     }
-    let estimate = engine.cost.estimate(&plan.changes);
-    render::cost_estimate(&session.out, &estimate);
+    if diff {
+        render::cost_diff(&session.out, &engine.cost.diff(&plan.changes));
+    } else {
+        render::cost_estimate(&session.out, &engine.cost.estimate(&plan.changes));
+    }
     Ok(0)
 }
 

@@ -6,7 +6,7 @@ mod setup;
 mod state;
 
 use crate::context::{CmdResult, Session};
-use crate::{Cli, Command, PolicyCommand, ProvidersCommand};
+use crate::{Cli, Command, CostCommand, PolicyCommand, ProvidersCommand};
 use clap::CommandFactory;
 
 /// Runs a command and returns the process exit code.
@@ -73,19 +73,10 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Destroy { auto_approve } => apply::destroy(&session, auto_approve).await,
         Command::Refresh => apply::refresh(&session).await,
         Command::Show { plan_file } => apply::show(&session, &plan_file),
-        Command::Cost {
-            plan_file,
-            prices,
-            usage,
-        } => {
-            apply::cost(
-                &session,
-                plan_file.as_deref(),
-                prices.as_deref(),
-                usage.as_deref(),
-            )
-            .await
-        }
+        Command::Cost { args, command } => match command {
+            None => apply::cost(&session, &args, false).await,
+            Some(CostCommand::Diff { args }) => apply::cost(&session, &args, true).await,
+        },
         Command::Policy(PolicyCommand::Check { plan_file, sarif }) => {
             apply::policy_check(&session, plan_file.as_deref(), sarif).await
         }

@@ -561,3 +561,27 @@ pub fn terraform_apply(install: &Path, project: &Path) -> Json {
     serde_json::from_str(&terraform(install, project, &["output", "-json"], 0))
         .expect("terraform output -json")
 }
+
+/// The AWS emulator's endpoint (`NIMBUS_TEST_AWS_ENDPOINT`, which
+/// `scripts/test` exports after `scripts/moto start`). Without it a test
+/// is skipped with a notice naming `what` it skips, except under
+/// `CI=true`, where that is a failure.
+#[allow(clippy::print_stderr)] // says what it skips
+pub fn aws_emulator(what: &str) -> Option<String> {
+    const VAR: &str = "NIMBUS_TEST_AWS_ENDPOINT";
+    match std::env::var(VAR) {
+        Ok(e) if !e.trim().is_empty() => Some(e.trim().trim_end_matches('/').to_string()),
+        _ => {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
+                "{VAR} is not set: under CI the AWS emulator is required \
+                 (scripts/test starts it; by hand: export {VAR}=$(scripts/moto start))"
+            );
+            eprintln!(
+                "notice: {VAR} is not set; skipping {what} \
+                 (export {VAR}=$(scripts/moto start) to run it)"
+            );
+            None
+        }
+    }
+}
