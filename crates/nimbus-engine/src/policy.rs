@@ -326,6 +326,9 @@ pub struct PolicySet {
     /// What conditions are evaluated in: no variables, locals or
     /// resources; a condition reads the change.
     empty: Module,
+    /// The change's bare names the conditions mention: only those are
+    /// bound for each change.
+    names: Vec<&'static str>,
 }
 
 impl PolicySet {
@@ -382,11 +385,15 @@ impl PolicySet {
         let today = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| (d.as_secs() / 86_400) as i64);
+        let names = nimbus_eval::policy::mentioned_names(
+            rules.iter().filter_map(|r| r.rule.condition.as_ref()),
+        );
         PolicySet {
             rules,
             exception_errors,
             today,
             empty: Module::default(),
+            names,
         }
     }
 
@@ -417,20 +424,16 @@ impl PolicySet {
             let block = blocks(&change.address);
             let span = block.map(|b| b.span);
             let exceptions = block.map_or(&[][..], |b| b.policy_exceptions.as_slice());
-            for rule in &self.rules {
-                match self.check(
-                    rule,
-                    change,
-                    span,
-                    exceptions,
-                    overrides,
-                    monthly_cost_cents,
-                ) {
-                    Ok(Some(finding)) => report.findings.push(finding),
-                    Ok(None) => {}
-                    Err(d) => errors.push(d),
-                }
-            }
+            self.check_change(
+                self.rules.iter(),
+                change,
+                span,
+                exceptions,
+                overrides,
+                monthly_cost_cents,
+                &mut report.findings,
+                &mut errors,
+            );
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -441,87 +444,115 @@ impl PolicySet {
         Ok(report)
     }
 
-    /// Checks one rule on one change: a finding unless it passes.
-    fn check(
+    /// Checks `rules` on one change: a finding for each that does not
+    /// pass, an error for each whose condition cannot be evaluated. The
+    /// change is bound once per provider call it makes, for all the rules
+    /// (a rule fails on a change when it fails on one of its calls; the
+    /// finding names that call).
+    #[allow(clippy::too_many_arguments)] // one change and what its findings carry
+    fn check_change<'r>(
         &self,
-        rule: &Rule,
+        rules: impl Iterator<Item = &'r Rule>,
         change: &ResourceChange,
         span: Option<Span>,
         exceptions: &[PolicyException],
         overrides: &[PolicyOverride],
         monthly_cost_cents: i128,
-    ) -> Result<Option<Finding>, Diagnostic> {
-        let mut verdict: Option<Verdict> = None;
-        let mut named = String::new();
-        for provider_action in provider_actions(&change.resource_type, change.action) {
-            let found = self.check_call(rule, change, &provider_action, monthly_cost_cents)?;
-            if found.is_some() && (verdict.is_none() || found < verdict) {
-                verdict = found;
-                named = provider_action;
+        findings: &mut Vec<Finding>,
+        errors: &mut Vec<Diagnostic>,
+    ) {
+        let provider_actions = provider_actions(&change.resource_type, change.action);
+        let subjects: Vec<Subject<'_>> = provider_actions
+            .iter()
+            .map(|provider_action| Subject {
+                action: change.action.verb(),
+                address: &change.address,
+                resource_type: &change.resource_type,
+                provider_action,
+                before: change.before.as_ref(),
+                after: change.after.as_ref(),
+                monthly_cost_cents,
+            })
+            .collect();
+        let index = ModuleIndex::new(&self.empty);
+        let scope = Scope::default();
+        let mut contexts: Vec<Context<'_>> = subjects
+            .iter()
+            .map(|subject| {
+                let mut ctx = Context::new(&index, &scope);
+                nimbus_eval::policy::bind_names(&mut ctx, subject, &self.names);
+                ctx
+            })
+            .collect();
+        'rules: for rule in rules {
+            let mut verdict: Option<Verdict> = None;
+            let mut named = "";
+            for (subject, ctx) in subjects.iter().zip(&mut contexts) {
+                let found = match self.check_call(rule, subject, ctx) {
+                    Ok(found) => found,
+                    Err(d) => {
+                        errors.push(d);
+                        continue 'rules;
+                    }
+                };
+                if found.is_some() && (verdict.is_none() || found < verdict) {
+                    verdict = found;
+                    named = subject.provider_action;
+                }
             }
+            let Some(verdict) = verdict else {
+                continue;
+            };
+            findings.push(Finding {
+                rule: rule.rule.id.clone(),
+                kind: rule.rule.kind.text.clone(),
+                level: rule.level,
+                verdict,
+                address: change.address.clone(),
+                resource_type: change.resource_type.clone(),
+                action: change.action,
+                provider_action: named.to_string(),
+                why: rule.why.clone(),
+                message: rule.rule.message.clone(),
+                resource_span: span,
+                rule_span: rule.rule.span,
+                overridden: overrides
+                    .iter()
+                    .find(|o| o.rule == rule.rule.id)
+                    .map(|o| o.reason.clone()),
+                exception: exceptions
+                    .iter()
+                    .find(|e| e.rule.text == rule.rule.id)
+                    .map(|e| ExceptionState {
+                        reason: e.reason.clone(),
+                        expires: e.expires.as_ref().map(|d| d.text.clone()),
+                        expired: e
+                            .expires
+                            .as_ref()
+                            .and_then(|d| crate::cost::parse_date(&d.text))
+                            .is_some_and(|day| day < self.today),
+                    }),
+            });
         }
-        Ok(verdict.map(|verdict| Finding {
-            rule: rule.rule.id.clone(),
-            kind: rule.rule.kind.text.clone(),
-            level: rule.level,
-            verdict,
-            address: change.address.clone(),
-            resource_type: change.resource_type.clone(),
-            action: change.action,
-            provider_action: named,
-            why: rule.why.clone(),
-            message: rule.rule.message.clone(),
-            resource_span: span,
-            rule_span: rule.rule.span,
-            overridden: overrides
-                .iter()
-                .find(|o| o.rule == rule.rule.id)
-                .map(|o| o.reason.clone()),
-            exception: exceptions
-                .iter()
-                .find(|e| e.rule.text == rule.rule.id)
-                .map(|e| ExceptionState {
-                    reason: e.reason.clone(),
-                    expires: e.expires.as_ref().map(|d| d.text.clone()),
-                    expired: e
-                        .expires
-                        .as_ref()
-                        .and_then(|d| crate::cost::parse_date(&d.text))
-                        .is_some_and(|day| day < self.today),
-                }),
-        }))
     }
 
-    /// One rule on one provider call of a change.
+    /// One rule on one provider call of a change: `ctx` has the call's
+    /// `subject` bound.
     fn check_call(
         &self,
         rule: &Rule,
-        change: &ResourceChange,
-        provider_action: &str,
-        monthly_cost_cents: i128,
+        subject: &Subject<'_>,
+        ctx: &mut Context<'_>,
     ) -> Result<Option<Verdict>, Diagnostic> {
         let rule_def = &rule.rule;
         if let Some(pattern) = &rule_def.action
-            && !action_matches(pattern, provider_action)
+            && !action_matches(pattern, subject.provider_action)
         {
             return Ok(None);
         }
-        let subject = Subject {
-            action: change.action.verb(),
-            address: &change.address,
-            resource_type: &change.resource_type,
-            provider_action,
-            before: change.before.as_ref(),
-            after: change.after.as_ref(),
-            monthly_cost_cents,
-        };
         let holds = match &rule_def.condition {
             None => Some(true),
             Some(condition) => {
-                let index = ModuleIndex::new(&self.empty);
-                let scope = Scope::default();
-                let mut ctx = Context::new(&index, &scope);
-                nimbus_eval::policy::bind(&mut ctx, &subject);
                 let value = ctx.eval(condition)?;
                 if value.peel().is_unknown() {
                     None
@@ -542,7 +573,7 @@ impl PolicySet {
         let verdict = match (rule_def.kind.as_str(), holds) {
             (_, None) => Some(Verdict::Undetermined),
             (_, Some(false)) => None,
-            ("require-tags", Some(true)) => missing_tags(&subject, &rule_def.tags),
+            ("require-tags", Some(true)) => missing_tags(subject, &rule_def.tags),
             (_, Some(true)) => Some(Verdict::Fail),
         };
         Ok(verdict)
@@ -651,21 +682,24 @@ impl ApplyCheck {
             return Ok(Vec::new());
         };
         let mut warnings = Vec::new();
-        for rule in self.set.rules.iter().filter(|r| rules.contains(&r.rule.id)) {
-            let Some(mut finding) = self.set.check(
-                rule,
-                change,
-                Some(span),
-                &[],
-                &self.overrides,
-                self.monthly_cost_cents,
-            )?
-            else {
-                continue;
-            };
+        let (mut findings, mut errors) = (Vec::new(), Vec::new());
+        self.set.check_change(
+            self.set.rules.iter().filter(|r| rules.contains(&r.rule.id)),
+            change,
+            Some(span),
+            &[],
+            &self.overrides,
+            self.monthly_cost_cents,
+            &mut findings,
+            &mut errors,
+        );
+        if let Some(error) = errors.into_iter().next() {
+            return Err(error);
+        }
+        for mut finding in findings {
             finding.exception = self
                 .exceptions
-                .get(&(change.address.clone(), rule.rule.id.clone()))
+                .get(&(change.address.clone(), finding.rule.clone()))
                 .cloned();
             let undecided = finding.verdict == Verdict::Undetermined;
             let blocking_level = match finding.level {

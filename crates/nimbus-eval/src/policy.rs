@@ -7,7 +7,7 @@
 //! undetermined rule and checks again at apply.
 
 use crate::expr::Context;
-use nimbus_syntax::{Diagnostic, Node, Span};
+use nimbus_syntax::{Diagnostic, Node, NodeKind, Span};
 use nimbus_value::Value;
 use std::collections::BTreeMap;
 
@@ -45,17 +45,65 @@ impl Subject<'_> {
     }
 }
 
-/// Binds the subject's bare names in `ctx` and lets its predicates be
+/// The bare names a condition sees.
+pub const NAMES: &[&str] = &[
+    "action",
+    "address",
+    "resource-type",
+    "provider-action",
+    "before",
+    "after",
+    "tags",
+];
+
+/// Which of [`NAMES`] `conditions` mention, for [`bind_names`]: binding
+/// `before` and `after` copies whole objects, once per change checked,
+/// which conditions reading them through predicates do not need.
+pub fn mentioned_names<'n>(conditions: impl IntoIterator<Item = &'n Node>) -> Vec<&'static str> {
+    fn visit(node: &Node, found: &mut Vec<&'static str>) {
+        match &node.kind {
+            NodeKind::List(items) => items.iter().for_each(|item| visit(item, found)),
+            NodeKind::Symbol(_) => {
+                if let Some(name) = NAMES
+                    .iter()
+                    .find(|n| node.as_symbol() == Some(**n))
+                    .filter(|n| !found.contains(*n))
+                {
+                    found.push(name);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for condition in conditions {
+        visit(condition, &mut found);
+    }
+    found
+}
+
+/// Binds all the subject's bare names in `ctx` and lets its predicates be
 /// called.
 pub fn bind<'a>(ctx: &mut Context<'a>, subject: &'a Subject<'a>) {
+    bind_names(ctx, subject, NAMES);
+}
+
+/// [`bind`], binding only `names` (of [`NAMES`]).
+pub fn bind_names<'a>(ctx: &mut Context<'a>, subject: &'a Subject<'a>, names: &[&str]) {
     let or_null = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
-    ctx.bind("action", Value::string(subject.action));
-    ctx.bind("address", Value::string(subject.address));
-    ctx.bind("resource-type", Value::string(subject.resource_type));
-    ctx.bind("provider-action", Value::string(subject.provider_action));
-    ctx.bind("before", or_null(subject.before));
-    ctx.bind("after", or_null(subject.after));
-    ctx.bind("tags", subject.tags());
+    for &name in names {
+        let value = match name {
+            "action" => Value::string(subject.action),
+            "address" => Value::string(subject.address),
+            "resource-type" => Value::string(subject.resource_type),
+            "provider-action" => Value::string(subject.provider_action),
+            "before" => or_null(subject.before),
+            "after" => or_null(subject.after),
+            "tags" => subject.tags(),
+            _ => continue,
+        };
+        ctx.bind(name, value);
+    }
     ctx.subject = Some(subject);
 }
 
@@ -206,6 +254,19 @@ mod tests {
     use crate::scope::Scope;
     use nimbus_config::Module;
     use nimbus_syntax::FileId;
+
+    #[test]
+    fn only_the_names_conditions_mention_are_bound() {
+        let parsed = nimbus_syntax::read(
+            FileId(0),
+            r#"(and (= (get after "size") "big") (action-is "create"))
+               (tag-equals "team" "core")
+               (or (= address "x") (= (get tags "a") after))"#,
+        );
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        assert_eq!(mentioned_names(&parsed.nodes), ["after", "address", "tags"]);
+        assert!(mentioned_names(&parsed.nodes[1..2]).is_empty());
+    }
 
     fn cost_exceeds(limit: &str, monthly_cost_cents: i128) -> Result<Value, Diagnostic> {
         let mut parsed = nimbus_syntax::read(FileId(0), &format!("(cost-exceeds {limit})"));

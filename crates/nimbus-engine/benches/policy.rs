@@ -1,0 +1,158 @@
+//! What policies add to a plan: 20 rules of every form checked against
+//! the 10,000 resource changes of a planned configuration.
+//!
+//! `cargo bench -p nimbus-engine --bench policy` measures, with criterion,
+//! `Engine::check_policies` on a plan of 10,000 creates: the rule checks
+//! and the cost estimate `cost-exceeds` reads (the whole policy step of a
+//! plan, apply or `policy check`). The plan itself is made once, outside
+//! the measurement. The issue's budget is 100 ms.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
+
+use criterion::{Criterion, criterion_group};
+use nimbus_builtin::{Builtin, BuiltinOptions};
+use nimbus_config::MemoryFiles;
+use nimbus_engine::{Catalog, Engine, PriorState, RunOptions};
+use nimbus_eval::Inputs;
+use nimbus_provider::Provider;
+use std::fmt::Write;
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The allocator of the `nimbus` binary, so that the figures are the
+/// command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const RESOURCES: usize = 10_000;
+
+/// The built-in provider only, as `nimbus` offers it.
+struct BuiltinOnly;
+
+impl Catalog for BuiltinOnly {
+    fn instantiate(
+        &self,
+        name: &str,
+        _requirement: nimbus_engine::Requirement<'_>,
+    ) -> Result<Arc<dyn Provider>, String> {
+        match name {
+            nimbus_builtin::NAME => Ok(Arc::new(Builtin::new(BuiltinOptions::new("/bench")))),
+            other => Err(format!("no provider named `{other}`")),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec![nimbus_builtin::NAME.to_string()]
+    }
+
+    fn implicit(&self) -> Vec<String> {
+        vec![nimbus_builtin::NAME.to_string()]
+    }
+}
+
+/// Twenty rules, each form at least once: `deny` and `warn` on a provider
+/// action with a condition on an attribute, on the action or the type;
+/// `require-tags`; `require-approval` on the cost. None fails on the
+/// generated resources, so every rule reads every change.
+const POLICIES: &str = r#"
+(define-policy guard
+  (deny "builtin:Delete" (when (= (attribute "input" "Environment") "Production")))
+  (deny "builtin:Create" (when (= (attribute "input" "Environment") "Forbidden")))
+  (deny "builtin:Update" (when (= (attribute "input" "team") "nobody")))
+  (deny "*" (when (and (action-is "create") (= (attribute "input" "owner") "nobody"))))
+  (deny "builtin:Create" (when (resource-type "null-resource")))
+  (deny "builtin:Create" (when (= (attribute "input" "size") "huge")))
+  (deny "builtin" (when (= (attribute "input" "region") "moon-1")))
+  (warn "builtin:Create" (when (= (attribute "input" "team") "legacy")))
+  (warn "builtin:Update" (when (action-is "update")))
+  (warn "*" (when (= (attribute "input" "owner") "")))
+  (require-approval (when (cost-exceeds 1000000))))
+(define-policy tags
+  (require-tags "Environment" "team")
+  (deny "builtin:Create" (when (has-tag "Forbidden")))
+  (warn "builtin:Create" (when (tag-equals "Environment" "Sandbox")))
+  (deny "builtin:Create" (when (tag-equals "team" "blocked")))
+  (warn "builtin:Delete" (when (has-tag "keep")))
+  (deny "builtin:Replace" (when (has-tag "pinned")))
+  (warn "*" (when (tag-equals "owner" "unknown")))
+  (deny "builtin:Create" (when (= (attribute "input" "Environment") "Unknown")))
+  (warn "builtin:Create" (when (= (attribute "input" "team") "tmp"))))
+"#;
+
+fn generate(policies: bool) -> String {
+    let mut text = String::with_capacity(RESOURCES * 160);
+    if policies {
+        text.push_str(POLICIES);
+    }
+    for i in 0..RESOURCES {
+        let _ = writeln!(
+            text,
+            "(resource terraform-data \"d{i}\" (input (map (\"Environment\" \"Production\") (\"team\" \"core\") (\"owner\" \"o{}\") (\"size\" \"small\"))))",
+            i % 50
+        );
+    }
+    text
+}
+
+fn engine_and_plan(
+    runtime: &tokio::runtime::Runtime,
+    text: &str,
+) -> (nimbus_config::Config, nimbus_engine::Plan) {
+    let files = MemoryFiles::default().with("/bench/main.nim", text);
+    let (config, diagnostics) = nimbus_config::load(Path::new("/bench"), &files);
+    assert!(
+        diagnostics.is_empty(),
+        "{:?}",
+        &diagnostics[..diagnostics.len().min(3)]
+    );
+    let plan = {
+        let engine = Engine::new(&config, &BuiltinOnly)
+            .unwrap_or_else(|d| panic!("{:?}", &d[..d.len().min(3)]));
+        let plan = runtime
+            .block_on(engine.plan(
+                "default",
+                0,
+                &Inputs::new(),
+                &PriorState::new(),
+                &[],
+                &RunOptions::default(),
+            ))
+            .unwrap_or_else(|d| panic!("{:?}", &d[..d.len().min(3)]));
+        runtime.block_on(engine.shutdown());
+        plan
+    };
+    (config, plan)
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (config, plan) = engine_and_plan(&runtime, &generate(true));
+    assert_eq!(plan.changes.len(), RESOURCES);
+    let engine =
+        Engine::new(&config, &BuiltinOnly).unwrap_or_else(|d| panic!("{:?}", &d[..d.len().min(3)]));
+    let report = engine
+        .check_policies(&plan, &[])
+        .expect("the policies check");
+    assert_eq!(report.rules, 20);
+    assert!(!report.blocked(), "{:?}", report.findings.first());
+
+    let mut group = c.benchmark_group("policy");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("check_20_rules_10k_changes", |b| {
+        b.iter(|| black_box(engine.check_policies(black_box(&plan), &[])))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
