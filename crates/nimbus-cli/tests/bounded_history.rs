@@ -150,3 +150,71 @@ fn a_configured_retention_compacts_after_each_apply() {
         .success()
         .stdout_has("No history retention is set");
 }
+
+/// `state compact` killed (SIGKILL) at points spread over its run: each
+/// time the state is whole (its check passes, it lists what it did, the
+/// configuration plans no change), and the history either is compacted
+/// or is as it was: a compaction is one transaction.
+#[test]
+fn a_compaction_killed_at_any_point_leaves_the_state_whole() {
+    let w = Workdir::init_with(&config());
+    for generation in 0..4 {
+        apply(&w, generation);
+    }
+    let listed = w.state_list();
+    let history_len = |w: &Workdir| {
+        let run = w.run(&["state", "history", "--limit", "1000000", "--json"]);
+        run.success();
+        run.events_of("history").len()
+    };
+    let events_before = history_len(&w);
+    let pristine = tempfile::tempdir().expect("a directory for the state's copy");
+    copy_dir(&w.path().join(".nimbus"), pristine.path());
+
+    // How long an uninterrupted compaction takes, to spread the kills.
+    let started = std::time::Instant::now();
+    w.run(&["state", "compact", "--keep-runs", "1"]).success();
+    let whole = started.elapsed();
+    let events_compacted = history_len(&w);
+    assert!(events_compacted < events_before);
+
+    let mut outcomes = std::collections::BTreeSet::new();
+    for step in 0..8u32 {
+        std::fs::remove_dir_all(w.path().join(".nimbus")).expect("remove the state");
+        copy_dir(pristine.path(), &w.path().join(".nimbus"));
+        let mut child = w.spawn(&["state", "compact", "--keep-runs", "1"], &[]);
+        std::thread::sleep(whole * step / 8);
+        let _ = child.kill();
+        let status = child.wait().expect("reap the compaction");
+
+        w.run(&["state", "check"])
+            .success()
+            .stdout_has("The state is consistent.");
+        assert_eq!(w.state_list(), listed, "after a kill at step {step}");
+        // A kill while it held the workspace's lock leaves the lock, whose
+        // holder is gone: the next run takes it over when told to.
+        w.run(&[
+            "plan",
+            "--var",
+            "generation=3",
+            "--detailed-exitcode",
+            "--steal-stale-lock",
+        ])
+        .code(0);
+        let events = history_len(&w);
+        assert!(
+            events == events_before || events == events_compacted,
+            "step {step} ({status:?}): {events} events, neither {events_before} nor {events_compacted}"
+        );
+        outcomes.insert(events == events_compacted);
+        // A compaction after the kill finishes the work.
+        w.run(&["state", "compact", "--keep-runs", "1", "--steal-stale-lock"])
+            .success();
+        assert_eq!(history_len(&w), events_compacted);
+    }
+    // The early kills land before the transaction commits.
+    assert!(
+        outcomes.contains(&false),
+        "no kill landed before the commit"
+    );
+}

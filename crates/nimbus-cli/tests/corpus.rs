@@ -18,7 +18,10 @@
 //! a case run `INSTA_UPDATE=always cargo test -p nimbus-cli --test corpus`
 //! and review the new snapshot before committing it.
 
+mod common;
+
 use assert_cmd::Command;
+use common::copy_dir;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -26,19 +29,6 @@ struct Outcome {
     code: i32,
     stdout: String,
     stderr: String,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create case directory");
-    for entry in std::fs::read_dir(from).expect("readable case directory") {
-        let entry = entry.expect("readable entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy case file");
-        }
-    }
 }
 
 /// `;; args:` and `;; env:` directives of the case's main file.
