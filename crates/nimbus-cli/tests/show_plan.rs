@@ -111,6 +111,42 @@ fn json_is_terraforms_plan_document_without_secrets() {
     assert_eq!(document(&terraform), doc);
 }
 
+/// Warnings of the configuration (here a backend Nimbus does not use) go
+/// to stderr: stdout holds the document alone, for `> plan.json`.
+#[test]
+fn json_alone_on_stdout_when_the_configuration_warns() {
+    let w = Workdir::empty();
+    w.write(
+        "main.tf",
+        r#"terraform {
+  backend "gcs" {
+    bucket = "somewhere"
+  }
+}
+
+resource "terraform_data" "b" {
+  input = "plain"
+}
+"#,
+    );
+    w.run(&["init"]).success();
+    w.run(&["plan", "-out", "tf.plan"]).success();
+    let run = w.run(&["show", "-json", "tf.plan"]);
+    run.success().no_panic();
+    assert!(
+        run.stderr.contains("gcs"),
+        "the warning is shown: {}",
+        run.stderr
+    );
+    assert_eq!(document(&run)["format_version"], "1.2");
+    assert_eq!(run.stdout.trim().lines().count(), 1, "{}", run.stdout);
+
+    // An error too goes to stderr, with nothing on stdout.
+    let run = w.run(&["show", "-json", "missing.plan"]);
+    run.failure().no_panic().stderr_has("cannot read the plan");
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+}
+
 #[test]
 fn text_is_the_plan_as_plan_showed_it() {
     let w = planned();

@@ -937,6 +937,32 @@ mod tests {
     }
 
     #[test]
+    fn a_shown_plan_says_why_its_configuration_does_not_match() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let saved = saved(tmp.path());
+        assert!(check_shown_plan(None, &saved, "config-1").is_ok());
+        assert!(matches!(
+            check_shown_plan(None, &saved, "config-2"),
+            Err(OpsError::SavedPlan(SavedPlanError::ConfigurationChanged))
+        ));
+        // A plan file of an earlier version, without the field, still
+        // reads; `show` says why it is refused.
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&saved.to_bytes()).expect("a plan is JSON");
+        json.as_object_mut()
+            .expect("an object")
+            .remove("configuration");
+        let earlier = SavedPlan::from_bytes(&serde_json::to_vec(&json).expect("bytes"))
+            .expect("an earlier plan reads");
+        assert!(matches!(
+            check_shown_plan(None, &earlier, "config-1"),
+            Err(OpsError::SavedPlan(
+                SavedPlanError::ConfigurationNotRecorded
+            ))
+        ));
+    }
+
+    #[test]
     fn an_encrypted_plan_opens_only_where_it_is_bound() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let s = store(&tmp.path().join(".nimbus"), Some("pw"));

@@ -553,6 +553,9 @@ impl PolicySet {
         let holds = match &rule_def.condition {
             None => Some(true),
             Some(condition) => {
+                // Each rule's condition has the step budget of an
+                // evaluation of its own, though the context is shared.
+                ctx.restart_step_budget();
                 let value = ctx.eval(condition)?;
                 if value.peel().is_unknown() {
                     None

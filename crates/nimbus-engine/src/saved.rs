@@ -208,6 +208,10 @@ pub enum SavedPlanError {
     #[error("the configuration changed since the plan was made; run `nimbus plan -out FILE` again")]
     ConfigurationChanged,
     #[error(
+        "the plan was saved by an earlier version of Nimbus, which did not record the configuration it was made from; run `nimbus plan -out FILE` again"
+    )]
+    ConfigurationNotRecorded,
+    #[error(
         "the plan is encrypted with the state's key, but the state is not encrypted: it was made for another state"
     )]
     StateNotEncrypted,
@@ -338,12 +342,12 @@ impl SavedPlan {
 
     /// Whether the configuration, whose [`configuration_hash`] is
     /// `current`, is the one the plan was made from. A plan saved without
-    /// the hash cannot say, and is taken as made from another.
+    /// the hash (by an earlier version) cannot say, and is refused.
     pub fn check_configuration(&self, current: &str) -> Result<(), SavedPlanError> {
-        if self.configuration.as_deref() == Some(current) {
-            Ok(())
-        } else {
-            Err(SavedPlanError::ConfigurationChanged)
+        match self.configuration.as_deref() {
+            Some(made_from) if made_from == current => Ok(()),
+            Some(_) => Err(SavedPlanError::ConfigurationChanged),
+            None => Err(SavedPlanError::ConfigurationNotRecorded),
         }
     }
 

@@ -102,6 +102,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Starts a new evaluation in the same context: the step limit
+    /// counts from zero again (a context reused for several independent
+    /// expressions, as the policy rules on one change, gives each its
+    /// own budget).
+    pub fn restart_step_budget(&mut self) {
+        self.steps = 0;
+    }
+
     /// Binds a bare name (used for the variable a validation checks).
     pub fn bind(&mut self, name: &str, value: Value) {
         self.bindings.push((name.to_string(), Bound::Value(value)));

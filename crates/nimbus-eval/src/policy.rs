@@ -45,16 +45,9 @@ impl Subject<'_> {
     }
 }
 
-/// The bare names a condition sees.
-pub const NAMES: &[&str] = &[
-    "action",
-    "address",
-    "resource-type",
-    "provider-action",
-    "before",
-    "after",
-    "tags",
-];
+/// The bare names a condition sees (the configuration's list, which
+/// also checks conditions for unknown names).
+pub use nimbus_config::POLICY_NAMES as NAMES;
 
 /// Which of [`NAMES`] `conditions` mention, for [`bind_names`]: binding
 /// `before` and `after` copies whole objects, once per change checked,

@@ -778,10 +778,11 @@ pub async fn policy_check(
 }
 
 /// `nimbus show PLANFILE`: a saved plan as `plan` showed it, or with
-/// `--json` in Terraform's JSON plan representation. The plan must be
-/// sealed for this state and made from the configuration here, which the
-/// JSON form describes beside it.
-pub fn show(session: &Session, plan_file: &Path) -> CmdResult<u8> {
+/// `--json` (`document`) in Terraform's JSON plan representation, alone on
+/// stdout. The plan must be sealed for this state (when there is one) and
+/// made from the configuration here, which the JSON form describes
+/// beside it.
+pub fn show(session: &Session, plan_file: &Path, document: bool) -> CmdResult<u8> {
     let (saved, prepared) = prepare_with_plan(session, Some(plan_file))?;
     let Some(saved) = saved else {
         return Err(Reported);
@@ -793,7 +794,7 @@ pub fn show(session: &Session, plan_file: &Path) -> CmdResult<u8> {
         &configuration_hash(&prepared.config.sources),
     )
     .map_err(report(session, &prepared.sources))?;
-    if session.out.json {
+    if document {
         let document = ops::terraform_plan_json(&prepared.config, &saved);
         crate::output::write_stdout(&format!("{document}\n"));
     } else {

@@ -10,7 +10,14 @@ use crate::{Cli, Command, CostCommand, PolicyCommand, ProvidersCommand};
 use clap::CommandFactory;
 
 /// Runs a command and returns the process exit code.
-pub async fn run(cli: Cli) -> u8 {
+pub async fn run(mut cli: Cli) -> u8 {
+    // `show --json` prints Terraform's plan document, for tools: stdout
+    // holds that document alone, and warnings and errors go to stderr as
+    // text, as Terraform's `show -json` does.
+    let plan_document = matches!(cli.command, Command::Show { .. }) && cli.global.json;
+    if plan_document {
+        cli.global.json = false;
+    }
     let session = match Session::new(cli.global) {
         Ok(s) => s,
         Err(e) => {
@@ -20,11 +27,9 @@ pub async fn run(cli: Cli) -> u8 {
             return 1;
         }
     };
-    // `output --json` prints Terraform's `output -json` document, and
-    // `show --json` its plan document, for scripts: no event stream
-    // around them.
-    let terraform_document = matches!(cli.command, Command::Show { .. }) && session.out.json;
-    if !matches!(cli.command, Command::Output { .. }) && !terraform_document {
+    // `output --json` prints Terraform's `output -json` document, for
+    // scripts: no event stream around it.
+    if !matches!(cli.command, Command::Output { .. }) {
         session.out.begin();
     }
     // `-C DIR` must name an existing directory (only `init` may create it):
@@ -72,7 +77,7 @@ pub async fn run(cli: Cli) -> u8 {
         } => apply::apply(&session, plan_file.as_deref(), auto_approve).await,
         Command::Destroy { auto_approve } => apply::destroy(&session, auto_approve).await,
         Command::Refresh => apply::refresh(&session).await,
-        Command::Show { plan_file } => apply::show(&session, &plan_file),
+        Command::Show { plan_file } => apply::show(&session, &plan_file, plan_document),
         Command::Cost { args, command } => match command {
             None => apply::cost(&session, &args, false).await,
             Some(CostCommand::Diff { args }) => apply::cost(&session, &args, true).await,
