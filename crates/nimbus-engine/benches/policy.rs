@@ -8,17 +8,17 @@
 //! the measurement. The budget is 100 ms.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
+mod support;
+
 use criterion::{Criterion, criterion_group};
-use nimbus_builtin::{Builtin, BuiltinOptions};
 use nimbus_config::MemoryFiles;
-use nimbus_engine::{Catalog, Engine, PriorState, RunOptions};
+use nimbus_engine::{Engine, PriorState, RunOptions};
 use nimbus_eval::Inputs;
-use nimbus_provider::Provider;
 use std::fmt::Write;
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
+use support::BuiltinOnly;
 
 /// The allocator of the `nimbus` binary, so that the figures are the
 /// command's.
@@ -26,30 +26,6 @@ use std::time::Duration;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const RESOURCES: usize = 10_000;
-
-/// The built-in provider only, as `nimbus` offers it.
-struct BuiltinOnly;
-
-impl Catalog for BuiltinOnly {
-    fn instantiate(
-        &self,
-        name: &str,
-        _requirement: nimbus_engine::Requirement<'_>,
-    ) -> Result<Arc<dyn Provider>, String> {
-        match name {
-            nimbus_builtin::NAME => Ok(Arc::new(Builtin::new(BuiltinOptions::new("/bench")))),
-            other => Err(format!("no provider named `{other}`")),
-        }
-    }
-
-    fn names(&self) -> Vec<String> {
-        vec![nimbus_builtin::NAME.to_string()]
-    }
-
-    fn implicit(&self) -> Vec<String> {
-        vec![nimbus_builtin::NAME.to_string()]
-    }
-}
 
 /// Twenty rules, each form at least once: `deny` and `warn` on a provider
 /// action with a condition on an attribute, on the action or the type;
