@@ -2,6 +2,9 @@
 
 use crate::error::AwsResult;
 use crate::util::{opt_bool, opt_str};
+use crate::wire::credentials::{CredentialChain, Environment, region_from};
+use crate::wire::sigv4::Credentials as SigningCredentials;
+use crate::wire::{Http, Wire};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -11,6 +14,7 @@ use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -18,6 +22,11 @@ use tokio::sync::OnceCell;
 /// Overrides the endpoint of every provider configuration (both presets),
 /// so that tests can point any configuration at their emulator.
 pub const ENDPOINT_ENV: &str = "NIMBUS_AWS_ENDPOINT";
+
+/// How long one AWS call may take, its whole answer included: far longer
+/// than any control-plane call needs, short enough that a hung connection
+/// fails (Retryable) instead of holding the run.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The LocalStack preset's endpoint unless configured otherwise.
 pub const LOCALSTACK_ENDPOINT: &str = "http://localhost:4566";
@@ -113,6 +122,8 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The provider's own client: signing, credentials, the wire protocols.
+    pub wire: Wire,
     pub region: String,
     /// `aws`, `aws-cn` or `aws-us-gov`, from the region.
     pub partition: String,
@@ -179,13 +190,28 @@ impl Clients {
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
+        let environment = Environment::from_process();
         let region = settings
             .region
             .clone()
-            .or_else(|| (preset == Preset::LocalStack).then(|| LOCALSTACK_REGION.to_string()));
+            .or_else(|| (preset == Preset::LocalStack).then(|| LOCALSTACK_REGION.to_string()))
+            .or_else(|| region_from(&environment, settings.profile.as_deref()));
         if let Some(region) = &region {
             loader = loader.region(Region::new(region.clone()));
         }
+        let credentials = match (&settings.access_key, &settings.secret_key, preset) {
+            (Some(key), Some(secret), _) => CredentialChain::fixed(SigningCredentials {
+                access_key_id: key.clone(),
+                secret_access_key: secret.clone(),
+                session_token: settings.session_token.clone(),
+            }),
+            (_, _, Preset::LocalStack) => CredentialChain::fixed(SigningCredentials {
+                access_key_id: "test".into(),
+                secret_access_key: "test".into(),
+                session_token: None,
+            }),
+            _ => CredentialChain::chain(settings.profile.clone(), environment),
+        };
         if let Some(endpoint) = &endpoint {
             loader = loader.endpoint_url(endpoint);
         }
@@ -223,7 +249,17 @@ impl Clients {
         let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(path_style)
             .build();
+        let wire = Wire {
+            http: Http::new(Duration::from_secs(10))
+                .map_err(|e| ProviderError::fatal(format!("setting up TLS for AWS calls: {e}")))?,
+            region: region.clone(),
+            endpoint: endpoint.clone(),
+            s3_path_style: path_style,
+            credentials: Arc::new(credentials),
+            call_timeout: CALL_TIMEOUT,
+        };
         Ok(Clients {
+            wire,
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             lambda: aws_sdk_lambda::Client::new(&sdk),

@@ -4,6 +4,7 @@
 //! request the service rejected as invalid is reported against the
 //! attribute that was being set.
 
+use crate::wire::CallError;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use nimbus_provider::ProviderError;
@@ -219,6 +220,81 @@ where
 {
     fn aws(self, doing: &str) -> Result<T, AwsError> {
         self.map_err(|e| classify(doing, e))
+    }
+}
+
+/// Classifies a failed call of the provider's own client; `doing` says
+/// what was being done.
+pub(crate) fn classify_call(doing: &str, err: CallError) -> AwsError {
+    let (status, code, message) = match err {
+        CallError::Timeout => {
+            return AwsError {
+                code: None,
+                status: None,
+                error: ProviderError::retryable(format!("{doing}: the request timed out")),
+            };
+        }
+        CallError::Unreachable { reason, retryable } => {
+            let text = format!("{doing}: cannot reach AWS: {reason}");
+            return AwsError {
+                code: None,
+                status: None,
+                error: if retryable {
+                    ProviderError::retryable(text)
+                } else {
+                    ProviderError::fatal(text)
+                },
+            };
+        }
+        CallError::Credentials(reason) => {
+            return AwsError {
+                code: None,
+                status: None,
+                error: ProviderError::fatal(format!(
+                    "{doing}: no usable AWS credentials: {reason}"
+                )),
+            };
+        }
+        CallError::Malformed { status, reason } => {
+            // A success whose body did not read: a proxy's page or a cut
+            // answer; the next attempt gets a whole one.
+            return AwsError {
+                code: None,
+                status: Some(status),
+                error: ProviderError::retryable(format!("{doing}: {reason}")),
+            };
+        }
+        CallError::Service {
+            status,
+            code,
+            message,
+        } => (status, code, message),
+    };
+    let retryable = status >= 500
+        || status == 429
+        || code
+            .as_deref()
+            .is_some_and(|c| THROTTLING.contains(&c) || TRANSIENT.contains(&c));
+    let text = match (&code, &message) {
+        (Some(c), Some(m)) => format!("{doing}: {c}: {m}"),
+        (Some(c), None) => format!("{doing}: {c}"),
+        (None, Some(m)) => format!("{doing}: {m}"),
+        (None, None) => format!("{doing}: HTTP {status}{}", reason(status)),
+    };
+    AwsError {
+        code,
+        status: Some(status),
+        error: if retryable {
+            ProviderError::retryable(text)
+        } else {
+            ProviderError::fatal(text)
+        },
+    }
+}
+
+impl<T> AwsResult<T> for Result<T, CallError> {
+    fn aws(self, doing: &str) -> Result<T, AwsError> {
+        self.map_err(|e| classify_call(doing, e))
     }
 }
 

@@ -40,6 +40,7 @@ mod s3;
 mod sns;
 mod sqs;
 mod util;
+pub mod wire;
 pub mod zip;
 
 pub use clients::{

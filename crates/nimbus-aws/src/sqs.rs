@@ -6,11 +6,12 @@ use crate::resource::ResourceType;
 use crate::util::{
     Object, attr, bool_or, map_value, normalize, opt_i64, req_str, string_map, tag_diff,
 };
+use crate::wire::SQS;
 use async_trait::async_trait;
-use aws_sdk_sqs::types::QueueAttributeName as Q;
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 pub(crate) struct Queue;
@@ -60,27 +61,30 @@ fn redrive_type() -> Type {
 
 /// The attributes to send for a planned queue; `for_update` leaves out
 /// those SQS only accepts at creation.
-fn attributes(planned: &Value, for_update: bool) -> Result<HashMap<Q, String>, ProviderError> {
-    let mut out = HashMap::new();
+fn attributes(
+    planned: &Value,
+    for_update: bool,
+) -> Result<BTreeMap<&'static str, String>, ProviderError> {
+    let mut out = BTreeMap::new();
     for (name, sqs, _, _, _) in NUMBERS {
         if let Some(n) = opt_i64(planned, name)? {
-            out.insert(Q::from(*sqs), n.to_string());
+            out.insert(*sqs, n.to_string());
         }
     }
     let fifo = bool_or(planned, "fifo", false)?;
     if fifo {
         if !for_update {
-            out.insert(Q::FifoQueue, "true".into());
+            out.insert("FifoQueue", "true".into());
         }
         out.insert(
-            Q::ContentBasedDeduplication,
+            "ContentBasedDeduplication",
             bool_or(planned, "content-based-deduplication", false)?.to_string(),
         );
     }
     match attr(planned, "redrive-policy").peel() {
         Value::Null => {
             if for_update {
-                out.insert(Q::RedrivePolicy, String::new());
+                out.insert("RedrivePolicy", String::new());
             }
         }
         policy => {
@@ -93,7 +97,7 @@ fn attributes(planned: &Value, for_update: bool) -> Result<HashMap<Q, String>, P
                         .on_attribute("redrive-policy")
                 })?;
             out.insert(
-                Q::RedrivePolicy,
+                "RedrivePolicy",
                 serde_json::json!({ "deadLetterTargetArn": target, "maxReceiveCount": count })
                     .to_string(),
             );
@@ -104,13 +108,11 @@ fn attributes(planned: &Value, for_update: bool) -> Result<HashMap<Q, String>, P
 
 impl Queue {
     async fn url_of(c: &Clients, name: &str) -> Result<Option<String>, ProviderError> {
-        Ok(c.sqs
-            .get_queue_url()
-            .queue_name(name)
-            .send()
+        Ok(c.wire
+            .json(&SQS, "GetQueueUrl", json!({ "QueueName": name }))
             .await
             .aws_opt(&format!("looking up queue {name}"))?
-            .and_then(|o| o.queue_url().map(str::to_string)))
+            .and_then(|o| o["QueueUrl"].as_str().map(str::to_string)))
     }
 
     async fn observe(c: &Clients, url: &str) -> Result<Option<Value>, ProviderError> {
@@ -126,57 +128,51 @@ impl Queue {
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading queue {url}");
         let Some(out) = c
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(Q::All)
-            .send()
+            .wire
+            .json(
+                &SQS,
+                "GetQueueAttributes",
+                json!({ "QueueUrl": url, "AttributeNames": ["All"] }),
+            )
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let empty = HashMap::new();
-        let attrs = out.attributes().unwrap_or(&empty);
-        let get = |q: Q| attrs.get(&q).cloned();
+        let get = |name: &str| out["Attributes"][name].as_str().map(str::to_string);
         let tags: BTreeMap<String, String> = match tags {
             Some(tags) => tags,
             None => match c
-                .sqs
-                .list_queue_tags()
-                .queue_url(url)
-                .send()
+                .wire
+                .json(&SQS, "ListQueueTags", json!({ "QueueUrl": url }))
                 .await
                 .aws_opt(&doing)?
             {
-                Some(t) => t
-                    .tags()
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default(),
+                Some(t) => crate::util::json_string_map(&t["Tags"]),
                 None => return Ok(None),
             },
         };
-        let arn = get(Q::QueueArn).ok_or_else(|| crate::error::missing("QueueArn"))?;
+        let arn = get("QueueArn").ok_or_else(|| crate::error::missing("QueueArn"))?;
         let name = arn.rsplit(':').next().unwrap_or_default().to_string();
         let mut o = Object::new();
         o.insert("name".into(), Value::string(&name));
         o.insert("url".into(), Value::string(url));
         o.insert("id".into(), Value::string(url));
         o.insert("arn".into(), Value::string(&arn));
-        let fifo = get(Q::FifoQueue).is_some_and(|v| v == "true");
+        let fifo = get("FifoQueue").is_some_and(|v| v == "true");
         o.insert("fifo".into(), Value::Bool(fifo));
         o.insert(
             "content-based-deduplication".into(),
-            Value::Bool(get(Q::ContentBasedDeduplication).is_some_and(|v| v == "true")),
+            Value::Bool(get("ContentBasedDeduplication").is_some_and(|v| v == "true")),
         );
         for (attribute, sqs, _, _, _) in NUMBERS {
-            let value = get(Q::from(*sqs))
+            let value = get(sqs)
                 .and_then(|v| v.parse::<i64>().ok())
                 .map(Value::int)
                 .unwrap_or(Value::Null);
             o.insert(attribute.to_string(), value);
         }
-        let redrive = match get(Q::RedrivePolicy).filter(|s| !s.is_empty()) {
+        let redrive = match get("RedrivePolicy").filter(|s| !s.is_empty()) {
             None => Value::Null,
             Some(text) => {
                 let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
@@ -350,19 +346,19 @@ impl ResourceType for Queue {
         let tags = string_map(planned, "tags")?;
         let started = Instant::now();
         let url = loop {
+            let mut input = json!({ "QueueName": name, "Attributes": attributes });
+            if !tags.is_empty() {
+                input["tags"] = json!(tags);
+            }
             let result = c
-                .sqs
-                .create_queue()
-                .queue_name(&name)
-                .set_attributes(Some(attributes.clone()))
-                .set_tags((!tags.is_empty()).then(|| tags.clone().into_iter().collect()))
-                .send()
+                .wire
+                .json(&SQS, "CreateQueue", input)
                 .await
                 .aws(&format!("creating queue {name}"));
             match result {
                 Ok(out) => {
-                    break out
-                        .queue_url()
+                    break out["QueueUrl"]
+                        .as_str()
                         .map(str::to_string)
                         .ok_or_else(|| crate::error::missing("queue URL"))?;
                 }
@@ -421,30 +417,29 @@ impl ResourceType for Queue {
         let before = attributes(prior, true)?;
         wanted.retain(|k, v| before.get(k) != Some(v));
         if !wanted.is_empty() {
-            c.sqs
-                .set_queue_attributes()
-                .queue_url(&url)
-                .set_attributes(Some(wanted))
-                .send()
+            c.wire
+                .json(
+                    &SQS,
+                    "SetQueueAttributes",
+                    json!({ "QueueUrl": url, "Attributes": wanted }),
+                )
                 .await
                 .aws_on(&format!("changing queue {url}"), "redrive-policy")?;
         }
         let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
         if !removed.is_empty() {
-            c.sqs
-                .untag_queue()
-                .queue_url(&url)
-                .set_tag_keys(Some(removed))
-                .send()
+            c.wire
+                .json(
+                    &SQS,
+                    "UntagQueue",
+                    json!({ "QueueUrl": url, "TagKeys": removed }),
+                )
                 .await
                 .aws_on(&format!("untagging queue {url}"), "tags")?;
         }
         if !set.is_empty() {
-            c.sqs
-                .tag_queue()
-                .queue_url(&url)
-                .set_tags(Some(set.into_iter().collect()))
-                .send()
+            c.wire
+                .json(&SQS, "TagQueue", json!({ "QueueUrl": url, "Tags": set }))
                 .await
                 .aws_on(&format!("tagging queue {url}"), "tags")?;
         }
@@ -457,10 +452,8 @@ impl ResourceType for Queue {
 
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let url = req_str(state, "url")?;
-        c.sqs
-            .delete_queue()
-            .queue_url(&url)
-            .send()
+        c.wire
+            .json(&SQS, "DeleteQueue", json!({ "QueueUrl": url }))
             .await
             .aws_opt(&format!("deleting queue {url}"))?;
         Ok(())

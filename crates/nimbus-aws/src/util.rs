@@ -20,6 +20,18 @@ pub(crate) fn map_value(pairs: impl IntoIterator<Item = (String, String)>) -> Va
     )
 }
 
+/// A JSON object of strings (tags in an AWS answer) as a sorted map;
+/// anything else is empty.
+pub(crate) fn json_string_map(json: &serde_json::Value) -> BTreeMap<String, String> {
+    json.as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn str_value(s: Option<impl Into<String>>) -> Value {
     s.map(|s| Value::String(s.into())).unwrap_or(Value::Null)
 }

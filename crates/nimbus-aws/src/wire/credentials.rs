@@ -1,0 +1,831 @@
+//! Where the signing credentials come from, in the order the AWS CLI and
+//! SDKs look (the provider block's `profile` first when it names one):
+//!
+//! 1. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`;
+//! 2. `AWS_WEB_IDENTITY_TOKEN_FILE` with `AWS_ROLE_ARN` (EKS, CI OIDC);
+//! 3. the profile (`AWS_PROFILE` or `default`) in `~/.aws/config` and
+//!    `~/.aws/credentials`: keys, `credential_process`, or `role_arn` with
+//!    `source_profile`, `credential_source` or `web_identity_token_file`;
+//! 4. the container endpoint (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or
+//!    `_FULL_URI`, ECS and EKS Pod Identity);
+//! 5. the instance metadata service (IMDSv2), unless
+//!    `AWS_EC2_METADATA_DISABLED=true`.
+//!
+//! Temporary credentials are cached until five minutes before they expire.
+
+use super::sigv4::Credentials;
+use super::{CallError, STS, Wire, query_call, xml_answer};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Credentials are fetched again this long before they expire.
+const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
+/// How long the metadata services get to answer: off EC2 and ECS they
+/// are not there, and waiting longer would only slow a failure down.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
+const IMDS_ENDPOINT: &str = "http://169.254.169.254";
+const CONTAINER_HOST: &str = "http://169.254.170.2";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CredentialError(pub String);
+
+fn err(text: impl Into<String>) -> CredentialError {
+    CredentialError(text.into())
+}
+
+/// The process environment as the chain reads it (a snapshot, so that
+/// tests give their own).
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub vars: HashMap<String, String>,
+    pub home: Option<PathBuf>,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let vars: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("AWS_") || k == "HOME" || k == "USERPROFILE")
+            .collect();
+        let home = vars
+            .get("HOME")
+            .or_else(|| vars.get("USERPROFILE"))
+            .map(PathBuf::from);
+        Environment { vars, home }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn file(&self, variable: &str, default: &str) -> Option<PathBuf> {
+        match self.get(variable) {
+            Some(path) => Some(expand_home(path, self.home.as_deref())),
+            None => self.home.as_ref().map(|h| h.join(".aws").join(default)),
+        }
+    }
+}
+
+fn expand_home(path: &str, home: Option<&std::path::Path>) -> PathBuf {
+    match (path.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// A profile's settings, the config file's overlaid by the credentials
+/// file's.
+type Profile = BTreeMap<String, String>;
+
+/// Reads an AWS config or credentials file: `[name]` or `[profile name]`
+/// sections of `key = value` lines. Indented lines (a nested section such
+/// as `s3 =`) and comments are skipped.
+pub fn parse_profiles(text: &str, config_file: bool) -> HashMap<String, Profile> {
+    let mut profiles: HashMap<String, Profile> = HashMap::new();
+    let mut current: Option<String> = None;
+    for raw in text.lines() {
+        if raw.starts_with([' ', '\t']) {
+            continue;
+        }
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[') {
+            let section = section.split(']').next().unwrap_or_default().trim();
+            current = if config_file {
+                match section.strip_prefix("profile") {
+                    Some(name) if name.starts_with([' ', '\t']) => Some(name.trim().to_string()),
+                    _ if section == "default" => Some("default".into()),
+                    // `[sso-session x]`, `[services x]`: not profiles.
+                    _ => None,
+                }
+            } else {
+                Some(section.to_string())
+            };
+            if let Some(name) = &current {
+                profiles.entry(name.clone()).or_default();
+            }
+            continue;
+        }
+        let (Some(name), Some((key, value))) = (&current, line.split_once('=')) else {
+            continue;
+        };
+        profiles
+            .entry(name.clone())
+            .or_default()
+            .insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
+    }
+    profiles
+}
+
+/// Both files read: profile name to settings.
+fn load_profiles(env: &Environment) -> HashMap<String, Profile> {
+    let mut profiles = HashMap::new();
+    let read = |path: Option<PathBuf>| path.and_then(|p| std::fs::read_to_string(p).ok());
+    if let Some(text) = read(env.file("AWS_CONFIG_FILE", "config")) {
+        profiles = parse_profiles(&text, true);
+    }
+    if let Some(text) = read(env.file("AWS_SHARED_CREDENTIALS_FILE", "credentials")) {
+        for (name, settings) in parse_profiles(&text, false) {
+            profiles.entry(name).or_default().extend(settings);
+        }
+    }
+    profiles
+}
+
+/// The region the environment or the profile names, for a provider block
+/// that does not.
+pub fn region_from(env: &Environment, profile: Option<&str>) -> Option<String> {
+    if profile.is_none()
+        && let Some(region) = env
+            .get("AWS_REGION")
+            .or_else(|| env.get("AWS_DEFAULT_REGION"))
+    {
+        return Some(region.to_string());
+    }
+    let name = profile
+        .or_else(|| env.get("AWS_PROFILE"))
+        .unwrap_or("default");
+    load_profiles(env)
+        .get(name)
+        .and_then(|p| p.get("region"))
+        .cloned()
+        .or_else(|| {
+            env.get("AWS_REGION")
+                .or_else(|| env.get("AWS_DEFAULT_REGION"))
+                .map(str::to_string)
+        })
+}
+
+#[derive(Debug, Clone)]
+struct Fetched {
+    credentials: Credentials,
+    expires: Option<SystemTime>,
+}
+
+#[derive(Debug)]
+enum Source {
+    Fixed(Credentials),
+    Chain {
+        profile: Option<String>,
+        env: Environment,
+    },
+}
+
+/// The provider's credentials: fixed ones, or the chain above, cached.
+#[derive(Debug)]
+pub struct CredentialChain {
+    source: Source,
+    cache: tokio::sync::Mutex<Option<Fetched>>,
+}
+
+impl CredentialChain {
+    pub fn fixed(credentials: Credentials) -> CredentialChain {
+        CredentialChain {
+            source: Source::Fixed(credentials),
+            cache: tokio::sync::Mutex::default(),
+        }
+    }
+
+    pub fn chain(profile: Option<String>, env: Environment) -> CredentialChain {
+        CredentialChain {
+            source: Source::Chain { profile, env },
+            cache: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// Credentials good for at least a few more minutes.
+    pub async fn get(&self, wire: &Wire) -> Result<Credentials, CredentialError> {
+        let (profile, env) = match &self.source {
+            Source::Fixed(credentials) => return Ok(credentials.clone()),
+            Source::Chain { profile, env } => (profile, env),
+        };
+        let mut cache = self.cache.lock().await;
+        if let Some(fetched) = cache.as_ref()
+            && fetched
+                .expires
+                .is_none_or(|at| at > SystemTime::now() + REFRESH_BEFORE)
+        {
+            return Ok(fetched.credentials.clone());
+        }
+        let fetched = resolve(wire, profile.as_deref(), env).await?;
+        *cache = Some(fetched.clone());
+        Ok(fetched.credentials)
+    }
+}
+
+fn from_environment(env: &Environment) -> Option<Fetched> {
+    let key = env.get("AWS_ACCESS_KEY_ID")?;
+    let secret = env.get("AWS_SECRET_ACCESS_KEY")?;
+    Some(Fetched {
+        credentials: Credentials {
+            access_key_id: key.to_string(),
+            secret_access_key: secret.to_string(),
+            session_token: env.get("AWS_SESSION_TOKEN").map(str::to_string),
+        },
+        expires: None,
+    })
+}
+
+async fn resolve(
+    wire: &Wire,
+    profile: Option<&str>,
+    env: &Environment,
+) -> Result<Fetched, CredentialError> {
+    if let Some(name) = profile {
+        let profiles = load_profiles(env);
+        return match from_profile(wire, env, &profiles, name, &mut Vec::new()).await? {
+            Some(fetched) => Ok(fetched),
+            None if profiles.contains_key(name) => Err(err(format!(
+                "profile {name:?} has no credentials (keys, credential_process or role_arn)"
+            ))),
+            None => Err(err(format!(
+                "profile {name:?} is not in the AWS config or credentials file"
+            ))),
+        };
+    }
+    if let Some(fetched) = from_environment(env) {
+        return Ok(fetched);
+    }
+    if let (Some(token_file), Some(role)) = (
+        env.get("AWS_WEB_IDENTITY_TOKEN_FILE"),
+        env.get("AWS_ROLE_ARN"),
+    ) {
+        return assume_role_with_web_identity(
+            wire,
+            role,
+            &expand_home(token_file, env.home.as_deref()),
+            env.get("AWS_ROLE_SESSION_NAME"),
+        )
+        .await;
+    }
+    let name = env.get("AWS_PROFILE").unwrap_or("default");
+    let profiles = load_profiles(env);
+    if let Some(fetched) = from_profile(wire, env, &profiles, name, &mut Vec::new()).await? {
+        return Ok(fetched);
+    }
+    if env.get("AWS_PROFILE").is_some() && !profiles.contains_key(name) {
+        return Err(err(format!(
+            "AWS_PROFILE names {name:?}, which is not in the AWS config or credentials file"
+        )));
+    }
+    if let Some(fetched) = from_container(wire, env).await? {
+        return Ok(fetched);
+    }
+    let imds_disabled = env
+        .get("AWS_EC2_METADATA_DISABLED")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !imds_disabled && let Ok(fetched) = from_instance_metadata(wire, env).await {
+        return Ok(fetched);
+    }
+    Err(err(
+        "none found: set `access-key` and `secret-key` in the provider block, \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials",
+    ))
+}
+
+/// The credentials of profile `name`, or `None` when it has none of its
+/// own kind. `visiting` holds the profiles above it in a `source_profile`
+/// chain, to refuse a cycle.
+async fn from_profile(
+    wire: &Wire,
+    env: &Environment,
+    profiles: &HashMap<String, Profile>,
+    name: &str,
+    visiting: &mut Vec<String>,
+) -> Result<Option<Fetched>, CredentialError> {
+    let Some(profile) = profiles.get(name) else {
+        return Ok(None);
+    };
+    let static_keys = || {
+        Some(Fetched {
+            credentials: Credentials {
+                access_key_id: profile.get("aws_access_key_id")?.clone(),
+                secret_access_key: profile.get("aws_secret_access_key")?.clone(),
+                session_token: profile.get("aws_session_token").cloned(),
+            },
+            expires: None,
+        })
+    };
+    if let Some(role) = profile.get("role_arn") {
+        let source = if let Some(source_name) = profile.get("source_profile") {
+            if source_name == name {
+                static_keys().ok_or_else(|| {
+                    err(format!(
+                        "profile {name:?} is its own source_profile but has no keys"
+                    ))
+                })?
+            } else {
+                if visiting.iter().any(|v| v == source_name) {
+                    return Err(err(format!(
+                        "profile {name:?}: source_profile {source_name:?} leads back to itself"
+                    )));
+                }
+                visiting.push(name.to_string());
+                let source =
+                    Box::pin(from_profile(wire, env, profiles, source_name, visiting)).await?;
+                visiting.pop();
+                source.ok_or_else(|| {
+                    err(format!(
+                        "profile {name:?}: source_profile {source_name:?} has no credentials"
+                    ))
+                })?
+            }
+        } else if let Some(source) = profile.get("credential_source") {
+            match source.as_str() {
+                "Environment" => from_environment(env).ok_or_else(|| {
+                    err(format!(
+                        "profile {name:?}: credential_source Environment, but AWS_ACCESS_KEY_ID is not set"
+                    ))
+                })?,
+                "Ec2InstanceMetadata" => from_instance_metadata(wire, env).await?,
+                "EcsContainer" => from_container(wire, env).await?.ok_or_else(|| {
+                    err(format!(
+                        "profile {name:?}: credential_source EcsContainer, but no container endpoint is set"
+                    ))
+                })?,
+                other => {
+                    return Err(err(format!(
+                        "profile {name:?}: unknown credential_source {other:?} \
+                         (Environment, Ec2InstanceMetadata or EcsContainer)"
+                    )));
+                }
+            }
+        } else if let Some(token_file) = profile.get("web_identity_token_file") {
+            return assume_role_with_web_identity(
+                wire,
+                role,
+                &expand_home(token_file, env.home.as_deref()),
+                profile.get("role_session_name").map(String::as_str),
+            )
+            .await
+            .map(Some);
+        } else {
+            return Err(err(format!(
+                "profile {name:?} has role_arn but no source_profile, credential_source or web_identity_token_file"
+            )));
+        };
+        return assume_role(wire, &source.credentials, role, profile)
+            .await
+            .map(Some);
+    }
+    if let Some(fetched) = static_keys() {
+        return Ok(Some(fetched));
+    }
+    if let Some(command) = profile.get("credential_process") {
+        return credential_process(command).await.map(Some);
+    }
+    if profile.contains_key("sso_session") || profile.contains_key("sso_start_url") {
+        return Err(err(format!(
+            "profile {name:?} signs in with IAM Identity Center (SSO), which this provider does not read yet: \
+             give it a credential_process such as `aws configure export-credentials --profile {name} --format process`"
+        )));
+    }
+    Ok(None)
+}
+
+/// Credentials in the shape STS, the container endpoint, the instance
+/// metadata service and `credential_process` all answer with.
+fn credentials_from_json(json: &Json, from: &str) -> Result<Fetched, CredentialError> {
+    let field = |name: &str| json.get(name).and_then(Json::as_str).map(str::to_string);
+    let (Some(access_key_id), Some(secret_access_key)) =
+        (field("AccessKeyId"), field("SecretAccessKey"))
+    else {
+        return Err(err(format!(
+            "{from} answered without AccessKeyId and SecretAccessKey"
+        )));
+    };
+    Ok(Fetched {
+        credentials: Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token: field("SessionToken").or_else(|| field("Token")),
+        },
+        expires: field("Expiration").and_then(|at| parse_time(&at)),
+    })
+}
+
+fn parse_time(text: &str) -> Option<SystemTime> {
+    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    let seconds = u64::try_from(at.unix_timestamp()).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
+async fn credential_process(command: &str) -> Result<Fetched, CredentialError> {
+    let mut process = if cfg!(windows) {
+        let mut c = tokio::process::Command::new("cmd");
+        c.arg("/C").arg(command);
+        c
+    } else {
+        let mut c = tokio::process::Command::new("sh");
+        c.arg("-c").arg(command);
+        c
+    };
+    process
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
+    let output = tokio::time::timeout(Duration::from_secs(60), process.output())
+        .await
+        .map_err(|_| err("credential_process did not finish within 60 seconds"))?
+        .map_err(|e| err(format!("credential_process could not be started: {e}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr.lines().next().unwrap_or_default();
+        return Err(err(format!(
+            "credential_process failed ({}): {first}",
+            output.status
+        )));
+    }
+    let json: Json = serde_json::from_slice(&output.stdout)
+        .map_err(|e| err(format!("credential_process printed no JSON document: {e}")))?;
+    if json.get("Version").and_then(Json::as_i64) != Some(1) {
+        return Err(err(
+            "credential_process printed a document without \"Version\": 1",
+        ));
+    }
+    credentials_from_json(&json, "credential_process")
+}
+
+fn call_failed(what: &str, e: CallError) -> CredentialError {
+    err(format!("{what}: {e}"))
+}
+
+async fn assume_role(
+    wire: &Wire,
+    source: &Credentials,
+    role: &str,
+    profile: &Profile,
+) -> Result<Fetched, CredentialError> {
+    let mut params = vec![
+        ("RoleArn".to_string(), role.to_string()),
+        (
+            "RoleSessionName".to_string(),
+            profile
+                .get("role_session_name")
+                .cloned()
+                .unwrap_or_else(session_name),
+        ),
+    ];
+    if let Some(id) = profile.get("external_id") {
+        params.push(("ExternalId".into(), id.clone()));
+    }
+    if let Some(seconds) = profile.get("duration_seconds") {
+        params.push(("DurationSeconds".into(), seconds.clone()));
+    }
+    let call = query_call(&STS, "AssumeRole", &params);
+    let what = format!("assuming role {role}");
+    let response = wire
+        .send_with(&STS, call, Some(source))
+        .await
+        .map_err(|e| call_failed(&what, e))?;
+    let root = xml_answer(response).map_err(|e| call_failed(&what, e))?;
+    sts_credentials(&root, "AssumeRoleResult", &what)
+}
+
+async fn assume_role_with_web_identity(
+    wire: &Wire,
+    role: &str,
+    token_file: &std::path::Path,
+    session: Option<&str>,
+) -> Result<Fetched, CredentialError> {
+    let token = std::fs::read_to_string(token_file).map_err(|e| {
+        err(format!(
+            "reading the web identity token {}: {e}",
+            token_file.display()
+        ))
+    })?;
+    let params = vec![
+        ("RoleArn".to_string(), role.to_string()),
+        (
+            "RoleSessionName".to_string(),
+            session.map(str::to_string).unwrap_or_else(session_name),
+        ),
+        ("WebIdentityToken".to_string(), token.trim().to_string()),
+    ];
+    let what = format!("assuming role {role} with a web identity");
+    // This call is signed by the token, not by credentials.
+    let response = wire
+        .send_with(
+            &STS,
+            query_call(&STS, "AssumeRoleWithWebIdentity", &params),
+            None,
+        )
+        .await
+        .map_err(|e| call_failed(&what, e))?;
+    let root = xml_answer(response).map_err(|e| call_failed(&what, e))?;
+    sts_credentials(&root, "AssumeRoleWithWebIdentityResult", &what)
+}
+
+fn session_name() -> String {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("nimbus-{seconds}")
+}
+
+fn sts_credentials(
+    root: &super::xml::Element,
+    result: &str,
+    what: &str,
+) -> Result<Fetched, CredentialError> {
+    let c = root
+        .at(&[result, "Credentials"])
+        .ok_or_else(|| err(format!("{what}: STS answered without credentials")))?;
+    let json = serde_json::json!({
+        "AccessKeyId": c.text_at(&["AccessKeyId"]),
+        "SecretAccessKey": c.text_at(&["SecretAccessKey"]),
+        "SessionToken": c.text_at(&["SessionToken"]),
+        "Expiration": c.text_at(&["Expiration"]),
+    });
+    credentials_from_json(&json, "STS")
+}
+
+async fn http_get(
+    wire: &Wire,
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+) -> Result<String, CredentialError> {
+    let mut builder = hyper::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    let request = builder
+        .body(http_body_util::Full::new(hyper::body::Bytes::new()))
+        .map_err(|e| err(format!("{url}: {e}")))?;
+    let response = wire
+        .http
+        .send(request, METADATA_TIMEOUT)
+        .await
+        .map_err(|e| call_failed(url, e))?;
+    if response.status != 200 {
+        return Err(err(format!("{url} answered HTTP {}", response.status)));
+    }
+    Ok(String::from_utf8_lossy(&response.body).into_owned())
+}
+
+async fn from_container(
+    wire: &Wire,
+    env: &Environment,
+) -> Result<Option<Fetched>, CredentialError> {
+    let url = if let Some(relative) = env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
+        format!("{CONTAINER_HOST}{relative}")
+    } else if let Some(full) = env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        full.to_string()
+    } else {
+        return Ok(None);
+    };
+    let mut headers = Vec::new();
+    let token = match env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .map_err(|e| err(format!("reading {file}: {e}")))?
+                .trim()
+                .to_string(),
+        ),
+        None => env
+            .get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+            .map(str::to_string),
+    };
+    if let Some(token) = token {
+        headers.push(("authorization", token));
+    }
+    let body = http_get(wire, "GET", &url, &headers).await?;
+    let json: Json = serde_json::from_str(&body).map_err(|e| {
+        err(format!(
+            "the container credentials endpoint answered no JSON: {e}"
+        ))
+    })?;
+    credentials_from_json(&json, "the container credentials endpoint").map(Some)
+}
+
+async fn from_instance_metadata(
+    wire: &Wire,
+    env: &Environment,
+) -> Result<Fetched, CredentialError> {
+    let base = env
+        .get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+        .unwrap_or(IMDS_ENDPOINT)
+        .trim_end_matches('/')
+        .to_string();
+    let token = http_get(
+        wire,
+        "PUT",
+        &format!("{base}/latest/api/token"),
+        &[("x-aws-ec2-metadata-token-ttl-seconds", "21600".into())],
+    )
+    .await?;
+    let auth = [("x-aws-ec2-metadata-token", token.trim().to_string())];
+    let listing = format!("{base}/latest/meta-data/iam/security-credentials/");
+    let roles = http_get(wire, "GET", &listing, &auth).await?;
+    let role = roles
+        .lines()
+        .next()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| err("the instance has no IAM role"))?;
+    let body = http_get(wire, "GET", &format!("{listing}{role}"), &auth).await?;
+    let json: Json = serde_json::from_str(&body).map_err(|e| {
+        err(format!(
+            "the instance metadata service answered no JSON: {e}"
+        ))
+    })?;
+    credentials_from_json(&json, "the instance metadata service")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Http;
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn wire(endpoint: Option<String>) -> Wire {
+        Wire {
+            http: Http::new(Duration::from_secs(2)).unwrap(),
+            region: "us-east-1".into(),
+            endpoint,
+            s3_path_style: true,
+            credentials: Arc::new(CredentialChain::fixed(Credentials {
+                access_key_id: "x".into(),
+                secret_access_key: "y".into(),
+                session_token: None,
+            })),
+            call_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn env(vars: &[(&str, &str)], home: Option<&std::path::Path>) -> Environment {
+        Environment {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            home: home.map(PathBuf::from),
+        }
+    }
+
+    /// A loopback server answering each request with `answer(request)`;
+    /// returns its base URL and the requests it saw.
+    async fn serve(
+        answer: fn(&str) -> &'static str,
+    ) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = vec![0u8; 8192];
+                let n = stream.read(&mut buffer).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                let body = answer(&request);
+                log.lock().unwrap().push(request);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (format!("http://{address}"), seen)
+    }
+
+    #[test]
+    fn profile_files_read_as_the_cli_writes_them() {
+        let config = "[default]\nregion = eu-west-1\n\n[profile dev]\nregion=us-west-2\ns3 =\n  max_concurrent_requests = 2\n# comment\n[sso-session corp]\nsso_region = x\n[profile  spaced ]\nrole_arn = arn\n";
+        let profiles = parse_profiles(config, true);
+        assert_eq!(profiles["default"]["region"], "eu-west-1");
+        assert_eq!(profiles["dev"]["region"], "us-west-2");
+        assert!(!profiles["dev"].contains_key("max_concurrent_requests"));
+        assert!(!profiles.contains_key("corp"));
+        assert_eq!(profiles["spaced"]["role_arn"], "arn");
+        let credentials = parse_profiles("[dev]\naws_access_key_id = AK\n", false);
+        assert_eq!(credentials["dev"]["aws_access_key_id"], "AK");
+    }
+
+    #[tokio::test]
+    async fn the_chain_takes_the_environment_then_the_profile() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".aws")).unwrap();
+        std::fs::write(
+            home.path().join(".aws/credentials"),
+            "[default]\naws_access_key_id = FILE\naws_secret_access_key = s\n[dev]\naws_access_key_id = DEV\naws_secret_access_key = s\naws_session_token = t\n",
+        )
+        .unwrap();
+        std::fs::write(
+            home.path().join(".aws/config"),
+            "[profile dev]\nregion = eu-north-1\n",
+        )
+        .unwrap();
+        let w = wire(None);
+        let e = env(
+            &[("AWS_ACCESS_KEY_ID", "ENV"), ("AWS_SECRET_ACCESS_KEY", "s")],
+            Some(home.path()),
+        );
+        let got = CredentialChain::chain(None, e.clone())
+            .get(&w)
+            .await
+            .unwrap();
+        assert_eq!(got.access_key_id, "ENV");
+        // A profile named in the provider block comes before the
+        // environment.
+        let got = CredentialChain::chain(Some("dev".into()), e.clone())
+            .get(&w)
+            .await
+            .unwrap();
+        assert_eq!(got.access_key_id, "DEV");
+        assert_eq!(got.session_token.as_deref(), Some("t"));
+        assert_eq!(region_from(&e, Some("dev")).as_deref(), Some("eu-north-1"));
+        let e = env(&[], Some(home.path()));
+        let got = CredentialChain::chain(None, e).get(&w).await.unwrap();
+        assert_eq!(got.access_key_id, "FILE");
+        let e = env(&[("AWS_PROFILE", "nope")], Some(home.path()));
+        let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
+        assert!(failure.0.contains("\"nope\""), "{failure}");
+    }
+
+    #[tokio::test]
+    async fn credential_process_and_cycles() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".aws")).unwrap();
+        std::fs::write(
+            home.path().join(".aws/config"),
+            "[profile proc]\ncredential_process = echo '{\"Version\": 1, \"AccessKeyId\": \"PROC\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", \"Expiration\": \"2999-01-01T00:00:00Z\"}'\n\
+             [profile failing]\ncredential_process = sh -c 'echo denied >&2; exit 3'\n\
+             [profile a]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = b\n\
+             [profile b]\nrole_arn = arn:aws:iam::1:role/y\nsource_profile = a\n\
+             [profile sso]\nsso_session = corp\n",
+        )
+        .unwrap();
+        let w = wire(None);
+        let chain = |p: &str| CredentialChain::chain(Some(p.into()), env(&[], Some(home.path())));
+        let got = chain("proc").get(&w).await.unwrap();
+        assert_eq!(got.access_key_id, "PROC");
+        let failure = chain("failing").get(&w).await.unwrap_err();
+        assert!(failure.0.contains("denied"), "{failure}");
+        let failure = chain("a").get(&w).await.unwrap_err();
+        assert!(failure.0.contains("leads back"), "{failure}");
+        let failure = chain("sso").get(&w).await.unwrap_err();
+        assert!(failure.0.contains("SSO"), "{failure}");
+    }
+
+    #[tokio::test]
+    async fn container_and_instance_metadata_endpoints() {
+        let (url, seen) = serve(|request| {
+            if request.starts_with("PUT /latest/api/token") {
+                "TOKEN"
+            } else if request.contains("security-credentials/ ") {
+                "my-role\n"
+            } else {
+                r#"{"AccessKeyId":"META","SecretAccessKey":"s","Token":"t","Expiration":"2999-01-01T00:00:00Z"}"#
+            }
+        })
+        .await;
+        let w = wire(None);
+        let e = env(
+            &[
+                (
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    &format!("{url}/creds"),
+                ),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "secret-token"),
+            ],
+            None,
+        );
+        let got = CredentialChain::chain(None, e).get(&w).await.unwrap();
+        assert_eq!(got.access_key_id, "META");
+        assert_eq!(got.session_token.as_deref(), Some("t"));
+        assert!(seen.lock().unwrap()[0].contains("secret-token"));
+        // The metadata service: a token, the role's name, its credentials.
+        let e = env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &url)], None);
+        let got = CredentialChain::chain(None, e).get(&w).await.unwrap();
+        assert_eq!(got.access_key_id, "META");
+        let requests = seen.lock().unwrap().clone();
+        assert!(
+            requests[1].starts_with("PUT /latest/api/token"),
+            "{requests:?}"
+        );
+        assert!(
+            requests[2].contains("x-aws-ec2-metadata-token: TOKEN"),
+            "{requests:?}"
+        );
+        assert!(
+            requests[3].starts_with("GET /latest/meta-data/iam/security-credentials/my-role "),
+            "{requests:?}"
+        );
+        // Nothing anywhere: a clear error, quickly.
+        let e = env(&[("AWS_EC2_METADATA_DISABLED", "true")], None);
+        let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
+        assert!(failure.0.contains("AWS_ACCESS_KEY_ID"), "{failure}");
+    }
+}
