@@ -1,19 +1,20 @@
 use crate::common::*;
-use aws_sdk_sqs::types::QueueAttributeName;
+use nimbus_aws::wire::SQS;
 use nimbus_provider::nimbus_value::Value;
+use serde_json::json;
 
 async fn queue_exists(h: &Harness, name: &str) -> bool {
     let out = h
         .clients
-        .sqs
-        .list_queues()
-        .queue_name_prefix(name)
-        .send()
+        .wire
+        .json(&SQS, "ListQueues", json!({ "QueueNamePrefix": name }))
         .await
         .unwrap();
-    out.queue_urls()
-        .iter()
-        .any(|u| u.ends_with(&format!("/{name}")))
+    out["QueueUrls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|u| u.as_str().unwrap().ends_with(&format!("/{name}")))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -63,21 +64,15 @@ async fn sqs_queue_lifecycle() {
     let url = get_str(&updated, "url").to_string();
     let attrs = h
         .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
+        .wire
+        .json(
+            &SQS,
+            "GetQueueAttributes",
+            json!({ "QueueUrl": url, "AttributeNames": ["All"] }),
+        )
         .await
         .unwrap();
-    assert_eq!(
-        attrs
-            .attributes()
-            .unwrap()
-            .get(&QueueAttributeName::VisibilityTimeout)
-            .map(String::as_str),
-        Some("60")
-    );
+    assert_eq!(attrs["Attributes"]["VisibilityTimeout"], "60");
     let state = h.assert_no_changes(t, &updated, &v2).await;
 
     // Removing the dead-letter queue is in place too.
@@ -95,11 +90,12 @@ async fn sqs_queue_lifecycle() {
 
     // Drift.
     h.clients
-        .sqs
-        .set_queue_attributes()
-        .queue_url(&url)
-        .attributes(QueueAttributeName::VisibilityTimeout, "5")
-        .send()
+        .wire
+        .json(
+            &SQS,
+            "SetQueueAttributes",
+            json!({ "QueueUrl": url, "Attributes": { "VisibilityTimeout": "5" } }),
+        )
         .await
         .unwrap();
     let drifted = h.read(t, &state).await.unwrap();
