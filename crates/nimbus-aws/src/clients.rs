@@ -4,7 +4,7 @@ use crate::error::AwsResult;
 use crate::util::{opt_bool, opt_str};
 use crate::wire::credentials::{CredentialChain, Environment, region_from};
 use crate::wire::sigv4::Credentials as SigningCredentials;
-use crate::wire::{Http, Wire};
+use crate::wire::{Http, Params, STS, Wire};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -109,6 +109,14 @@ impl Settings {
         }
         Ok(settings)
     }
+}
+
+/// The answer of STS GetCallerIdentity.
+#[derive(Debug, Clone)]
+pub struct CallerIdentity {
+    pub account: Option<String>,
+    pub arn: Option<String>,
+    pub user_id: Option<String>,
 }
 
 /// Every client the provider uses, sharing one HTTP connection pool.
@@ -282,18 +290,28 @@ impl Clients {
     pub async fn account_id(&self) -> Result<String, ProviderError> {
         self.account_id
             .get_or_try_init(|| async {
-                let identity = self
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .aws("asking STS who we are")?;
-                identity
+                self.caller_identity()
+                    .await?
                     .account
                     .ok_or_else(|| crate::error::missing("account id from STS GetCallerIdentity"))
             })
             .await
             .cloned()
+    }
+
+    /// Who the credentials are (STS GetCallerIdentity).
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, ProviderError> {
+        let answer = self
+            .wire
+            .query(&STS, "GetCallerIdentity", Params::new())
+            .await
+            .aws("asking STS who we are")?;
+        let field = |name: &str| answer.text_at(&["GetCallerIdentityResult", name]);
+        Ok(CallerIdentity {
+            account: field("Account"),
+            arn: field("Arn"),
+            user_id: field("UserId"),
+        })
     }
 
     /// Starts one attempt to create the object `planned` of `type_name`;

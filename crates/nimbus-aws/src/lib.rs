@@ -411,17 +411,12 @@ impl Provider for Aws {
         let clients = self.clients()?;
         match type_name {
             CALLER_IDENTITY => {
-                let out = clients
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| error::classify("asking STS who we are", e).error)?;
+                let identity = clients.caller_identity().await?;
                 Ok(Value::Map(
                     [
-                        ("account-id".to_string(), util::str_value(out.account())),
-                        ("arn".to_string(), util::str_value(out.arn())),
-                        ("user-id".to_string(), util::str_value(out.user_id())),
+                        ("account-id".to_string(), util::str_value(identity.account)),
+                        ("arn".to_string(), util::str_value(identity.arn)),
+                        ("user-id".to_string(), util::str_value(identity.user_id)),
                     ]
                     .into(),
                 ))

@@ -1,17 +1,17 @@
 //! SNS: `sns-topic` and `sns-subscription`.
 
 use crate::clients::Clients;
-use crate::error::{AwsResult, Built};
+use crate::error::AwsResult;
 use crate::policy;
 use crate::resource::{PlanContext, ResourceType};
 use crate::util::{
     Object, attr, bool_or, map_value, normalize, opt_str, req_str, str_value, string_map, tag_diff,
 };
+use crate::wire::{Params, SNS};
 use async_trait::async_trait;
-use aws_sdk_sns::types::Tag;
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub(crate) const PROTOCOLS: &[&str] = &[
     "http",
@@ -39,30 +39,29 @@ impl Topic {
     async fn observe(c: &Clients, arn: &str) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading topic {arn}");
         let Some(out) = c
-            .sns
-            .get_topic_attributes()
-            .topic_arn(arn)
-            .send()
+            .wire
+            .query(
+                &SNS,
+                "GetTopicAttributes",
+                Params::new().set("TopicArn", arn),
+            )
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let empty = HashMap::new();
-        let attrs = out.attributes().unwrap_or(&empty);
+        let attrs = out.string_map(&["GetTopicAttributesResult", "Attributes"]);
         let tags: BTreeMap<String, String> = match c
-            .sns
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
+            .wire
+            .query(
+                &SNS,
+                "ListTagsForResource",
+                Params::new().set("ResourceArn", arn),
+            )
             .await
             .aws_opt(&doing)?
         {
-            Some(t) => t
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
+            Some(t) => t.string_map(&["ListTagsForResourceResult", "Tags"]),
             None => return Ok(None),
         };
         let mut o = Object::new();
@@ -85,12 +84,6 @@ impl Topic {
         o.insert("tags".into(), map_value(tags));
         Ok(Some(Value::Map(normalize(&Topic.schema(), o)?)))
     }
-}
-
-fn sns_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
-        .collect()
 }
 
 #[async_trait]
@@ -159,7 +152,7 @@ impl ResourceType for Topic {
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let name = req_str(planned, "name")?;
-        let mut attributes = HashMap::new();
+        let mut attributes = BTreeMap::new();
         if bool_or(planned, "fifo", false)? {
             attributes.insert("FifoTopic".to_string(), "true".to_string());
         }
@@ -170,18 +163,21 @@ impl ResourceType for Topic {
         }
         let tags = string_map(planned, "tags")?;
         let out = c
-            .sns
-            .create_topic()
-            .name(&name)
-            .set_attributes((!attributes.is_empty()).then_some(attributes))
-            .set_tags((!tags.is_empty()).then(|| sns_tags(&tags)).transpose()?)
-            .send()
+            .wire
+            .query(
+                &SNS,
+                "CreateTopic",
+                Params::new()
+                    .set("Name", &name)
+                    .entries("Attributes", &attributes)
+                    .tags("Tags", &tags),
+            )
             .await
             .aws_on(&format!("creating topic {name}"), "name")?;
         let arn = out
-            .topic_arn()
-            .ok_or_else(|| crate::error::missing("topic ARN"))?
-            .to_string();
+            .text_at(&["CreateTopicResult", "TopicArn"])
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| crate::error::missing("topic ARN"))?;
         Topic::observe(c, &arn).await?.ok_or_else(|| {
             ProviderError::retryable(format!("topic {name} is not visible yet after creating it"))
         })
@@ -200,32 +196,42 @@ impl ResourceType for Topic {
         let arn = req_str(prior, "arn")?;
         for (attribute, sns) in TOPIC_ATTRIBUTES {
             if attr(prior, attribute) != attr(planned, attribute) {
-                c.sns
-                    .set_topic_attributes()
-                    .topic_arn(&arn)
-                    .attribute_name(*sns)
-                    .attribute_value(opt_str(planned, attribute)?.unwrap_or_default())
-                    .send()
+                c.wire
+                    .query(
+                        &SNS,
+                        "SetTopicAttributes",
+                        Params::new()
+                            .set("TopicArn", &arn)
+                            .set("AttributeName", *sns)
+                            .set(
+                                "AttributeValue",
+                                opt_str(planned, attribute)?.unwrap_or_default(),
+                            ),
+                    )
                     .await
                     .aws_on(&format!("changing {attribute} of topic {arn}"), attribute)?;
             }
         }
         let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
         if !removed.is_empty() {
-            c.sns
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
+            c.wire
+                .query(
+                    &SNS,
+                    "UntagResource",
+                    Params::new()
+                        .set("ResourceArn", &arn)
+                        .list("TagKeys", removed),
+                )
                 .await
                 .aws_on(&format!("untagging topic {arn}"), "tags")?;
         }
         if !set.is_empty() {
-            c.sns
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(sns_tags(&set)?))
-                .send()
+            c.wire
+                .query(
+                    &SNS,
+                    "TagResource",
+                    Params::new().set("ResourceArn", &arn).tags("Tags", &set),
+                )
                 .await
                 .aws_on(&format!("tagging topic {arn}"), "tags")?;
         }
@@ -238,10 +244,8 @@ impl ResourceType for Topic {
 
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let arn = req_str(state, "arn")?;
-        c.sns
-            .delete_topic()
-            .topic_arn(&arn)
-            .send()
+        c.wire
+            .query(&SNS, "DeleteTopic", Params::new().set("TopicArn", &arn))
             .await
             .aws_opt(&format!("deleting topic {arn}"))?;
         Ok(())
@@ -273,17 +277,18 @@ impl Subscription {
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading subscription {arn}");
         let Some(out) = c
-            .sns
-            .get_subscription_attributes()
-            .subscription_arn(arn)
-            .send()
+            .wire
+            .query(
+                &SNS,
+                "GetSubscriptionAttributes",
+                Params::new().set("SubscriptionArn", arn),
+            )
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let empty = HashMap::new();
-        let attrs = out.attributes().unwrap_or(&empty);
+        let attrs = out.string_map(&["GetSubscriptionAttributesResult", "Attributes"]);
         let get = |k: &str| attrs.get(k).filter(|v| !v.is_empty()).cloned();
         let mut o = Object::new();
         o.insert("arn".into(), Value::string(arn));
@@ -390,7 +395,7 @@ impl ResourceType for Subscription {
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {
         let topic = req_str(planned, "topic-arn")?;
-        let mut attributes = HashMap::new();
+        let mut attributes = BTreeMap::new();
         if bool_or(planned, "raw-message-delivery", false)? {
             attributes.insert("RawMessageDelivery".to_string(), "true".to_string());
         }
@@ -399,20 +404,23 @@ impl ResourceType for Subscription {
             attributes.insert("FilterPolicy".to_string(), text);
         }
         let out = c
-            .sns
-            .subscribe()
-            .topic_arn(&topic)
-            .protocol(req_str(planned, "protocol")?)
-            .endpoint(req_str(planned, "endpoint")?)
-            .set_attributes((!attributes.is_empty()).then_some(attributes))
-            .return_subscription_arn(true)
-            .send()
+            .wire
+            .query(
+                &SNS,
+                "Subscribe",
+                Params::new()
+                    .set("TopicArn", &topic)
+                    .set("Protocol", req_str(planned, "protocol")?)
+                    .set("Endpoint", req_str(planned, "endpoint")?)
+                    .entries("Attributes", &attributes)
+                    .set("ReturnSubscriptionArn", "true"),
+            )
             .await
             .aws_on(&format!("subscribing to topic {topic}"), "endpoint")?;
         let arn = out
-            .subscription_arn()
-            .ok_or_else(|| crate::error::missing("subscription ARN"))?
-            .to_string();
+            .text_at(&["SubscribeResult", "SubscriptionArn"])
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| crate::error::missing("subscription ARN"))?;
         Subscription::observe(c, &arn, planned)
             .await?
             .ok_or_else(|| {
@@ -434,12 +442,18 @@ impl ResourceType for Subscription {
     ) -> Result<Value, ProviderError> {
         let arn = req_str(prior, "arn")?;
         if attr(prior, "raw-message-delivery") != attr(planned, "raw-message-delivery") {
-            c.sns
-                .set_subscription_attributes()
-                .subscription_arn(&arn)
-                .attribute_name("RawMessageDelivery")
-                .attribute_value(bool_or(planned, "raw-message-delivery", false)?.to_string())
-                .send()
+            c.wire
+                .query(
+                    &SNS,
+                    "SetSubscriptionAttributes",
+                    Params::new()
+                        .set("SubscriptionArn", &arn)
+                        .set("AttributeName", "RawMessageDelivery")
+                        .set(
+                            "AttributeValue",
+                            bool_or(planned, "raw-message-delivery", false)?.to_string(),
+                        ),
+                )
                 .await
                 .aws_on(
                     &format!("changing subscription {arn}"),
@@ -448,12 +462,15 @@ impl ResourceType for Subscription {
         }
         if !policy::equivalent(attr(prior, "filter-policy"), attr(planned, "filter-policy")) {
             let text = policy::document_text(attr(planned, "filter-policy"), "filter-policy")?;
-            c.sns
-                .set_subscription_attributes()
-                .subscription_arn(&arn)
-                .attribute_name("FilterPolicy")
-                .attribute_value(text.unwrap_or_default())
-                .send()
+            c.wire
+                .query(
+                    &SNS,
+                    "SetSubscriptionAttributes",
+                    Params::new()
+                        .set("SubscriptionArn", &arn)
+                        .set("AttributeName", "FilterPolicy")
+                        .set("AttributeValue", text.unwrap_or_default()),
+                )
                 .await
                 .aws_on(
                     &format!("changing the filter policy of subscription {arn}"),
@@ -472,10 +489,12 @@ impl ResourceType for Subscription {
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let arn = req_str(state, "arn")?;
         if arn.starts_with("arn:") {
-            c.sns
-                .unsubscribe()
-                .subscription_arn(&arn)
-                .send()
+            c.wire
+                .query(
+                    &SNS,
+                    "Unsubscribe",
+                    Params::new().set("SubscriptionArn", &arn),
+                )
                 .await
                 .aws_opt(&format!("unsubscribing {arn}"))?;
         }

@@ -460,9 +460,9 @@ impl Wire {
         &self,
         service: &Service,
         action: &str,
-        params: &[(String, String)],
+        params: Params,
     ) -> Result<Element, CallError> {
-        let call = query_call(service, action, params);
+        let call = query_call(service, action, &params.0);
         let response = self.send(service, call).await?;
         xml_answer(response)
     }
@@ -480,6 +480,72 @@ impl Wire {
             return Err(xml_error(&response));
         }
         Ok(response)
+    }
+}
+
+/// The parameters of a query call, flattened as the query protocol wants
+/// lists (`Name.member.N`) and maps (`Name.entry.N.key`).
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    pub fn new() -> Params {
+        Params::default()
+    }
+
+    pub fn set(mut self, name: &str, value: impl Into<String>) -> Params {
+        self.0.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn opt(self, name: &str, value: Option<impl Into<String>>) -> Params {
+        match value {
+            Some(value) => self.set(name, value),
+            None => self,
+        }
+    }
+
+    /// `Name.member.1`, `Name.member.2`, ...
+    pub fn list<S: Into<String>>(
+        mut self,
+        name: &str,
+        items: impl IntoIterator<Item = S>,
+    ) -> Params {
+        for (i, item) in items.into_iter().enumerate() {
+            self.0
+                .push((format!("{name}.member.{}", i + 1), item.into()));
+        }
+        self
+    }
+
+    /// Tags: `Name.member.N.Key` and `Name.member.N.Value`.
+    pub fn tags<'a>(
+        mut self,
+        name: &str,
+        tags: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Params {
+        for (i, (key, value)) in tags.into_iter().enumerate() {
+            self.0
+                .push((format!("{name}.member.{}.Key", i + 1), key.clone()));
+            self.0
+                .push((format!("{name}.member.{}.Value", i + 1), value.clone()));
+        }
+        self
+    }
+
+    /// A string map: `Name.entry.N.key` and `Name.entry.N.value`.
+    pub fn entries<'a>(
+        mut self,
+        name: &str,
+        map: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Params {
+        for (i, (key, value)) in map.into_iter().enumerate() {
+            self.0
+                .push((format!("{name}.entry.{}.key", i + 1), key.clone()));
+            self.0
+                .push((format!("{name}.entry.{}.value", i + 1), value.clone()));
+        }
+        self
     }
 }
 

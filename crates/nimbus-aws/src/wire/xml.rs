@@ -76,6 +76,22 @@ impl Element {
             None => Vec::new(),
         }
     }
+
+    /// The map at `path`: `entry` children with `key` and `value`, or
+    /// `member` children with `Key` and `Value` (tags).
+    pub fn string_map(&self, path: &[&str]) -> std::collections::BTreeMap<String, String> {
+        self.members(path)
+            .into_iter()
+            .filter_map(|m| {
+                let key = m.child("key").or_else(|| m.child("Key"))?;
+                let value = m.child("value").or_else(|| m.child("Value"));
+                Some((
+                    key.text.clone(),
+                    value.map(|v| v.text.clone()).unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -105,6 +121,8 @@ mod tests {
         assert_eq!(tags.len(), 2);
         assert_eq!(tags[1].text_at(&["Value"]).as_deref(), Some("2"));
         assert_eq!(root.find("Key").map(|e| e.text.as_str()), Some("a"));
+        let tags = root.string_map(&["GetRoleResult", "Role", "Tags"]);
+        assert_eq!(tags.get("b").map(String::as_str), Some("2"));
         assert!(parse("not xml").is_err());
     }
 }

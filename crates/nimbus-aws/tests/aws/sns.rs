@@ -1,9 +1,17 @@
 use crate::common::*;
+use nimbus_aws::wire::{Params, SNS};
 use nimbus_provider::nimbus_value::Value;
 
 async fn topic_exists(h: &Harness, arn: &str) -> bool {
-    let out = h.clients.sns.list_topics().send().await.unwrap();
-    out.topics().iter().any(|t| t.topic_arn() == Some(arn))
+    let out = h
+        .clients
+        .wire
+        .query(&SNS, "ListTopics", Params::new())
+        .await
+        .unwrap();
+    out.members(&["ListTopicsResult", "Topics"])
+        .iter()
+        .any(|t| t.text_at(&["TopicArn"]).as_deref() == Some(arn))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -37,12 +45,15 @@ async fn sns_topic_lifecycle() {
 
     // Drift.
     h.clients
-        .sns
-        .set_topic_attributes()
-        .topic_arn(&arn)
-        .attribute_name("DisplayName")
-        .attribute_value("Other")
-        .send()
+        .wire
+        .query(
+            &SNS,
+            "SetTopicAttributes",
+            Params::new()
+                .set("TopicArn", &arn)
+                .set("AttributeName", "DisplayName")
+                .set("AttributeValue", "Other"),
+        )
         .await
         .unwrap();
     let drifted = h.read(t, &state).await.unwrap();
@@ -115,12 +126,15 @@ async fn sns_subscription_lifecycle() {
     // Drift.
     let arn = get_str(&state, "arn").to_string();
     h.clients
-        .sns
-        .set_subscription_attributes()
-        .subscription_arn(&arn)
-        .attribute_name("RawMessageDelivery")
-        .attribute_value("false")
-        .send()
+        .wire
+        .query(
+            &SNS,
+            "SetSubscriptionAttributes",
+            Params::new()
+                .set("SubscriptionArn", &arn)
+                .set("AttributeName", "RawMessageDelivery")
+                .set("AttributeValue", "false"),
+        )
         .await
         .unwrap();
     let drifted = h.read(t, &state).await.unwrap();
@@ -153,17 +167,16 @@ async fn sns_subscription_lifecycle() {
     h.destroy(t, &replaced).await;
     let subs = h
         .clients
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(get_str(&topic, "arn"))
-        .send()
+        .wire
+        .query(
+            &SNS,
+            "ListSubscriptionsByTopic",
+            Params::new().set("TopicArn", get_str(&topic, "arn")),
+        )
         .await
         .unwrap();
-    assert!(
-        subs.subscriptions().is_empty(),
-        "no subscription left: {:?}",
-        subs.subscriptions()
-    );
+    let left = subs.members(&["ListSubscriptionsByTopicResult", "Subscriptions"]);
+    assert!(left.is_empty(), "no subscription left: {left:?}");
     h.destroy("sqs-queue", &q1).await;
     h.destroy("sqs-queue", &q2).await;
     h.destroy("sns-topic", &topic).await;
