@@ -1,23 +1,18 @@
 //! DynamoDB: `dynamodb-table`.
 
 use crate::clients::Clients;
-use crate::error::{AwsResult, Built};
+use crate::error::AwsResult;
 use crate::resource::{PlanContext, ResourceType};
 use crate::util::{
     Object, attr, map_value, normalize, object_list, opt_i64, opt_str, req_str, str_value,
     string_list, string_map, tag_diff,
 };
+use crate::wire::DYNAMODB;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction,
-    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
-    IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType, ProvisionedThroughput,
-    ScalarAttributeType, TableDescription, TableStatus, Tag, TimeToLiveSpecification,
-    TimeToLiveStatus, UpdateGlobalSecondaryIndexAction,
-};
 use nimbus_provider::ProviderError;
 use nimbus_provider::attrs::AttrError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
+use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -56,37 +51,17 @@ fn gsi_type() -> Type {
     )
 }
 
-fn key_schema(hash: &str, range: Option<&str>) -> Result<Vec<KeySchemaElement>, ProviderError> {
-    let mut keys = vec![
-        KeySchemaElement::builder()
-            .attribute_name(hash)
-            .key_type(KeyType::Hash)
-            .build()
-            .built()?,
-    ];
+fn key_schema(hash: &str, range: Option<&str>) -> Json {
+    let mut keys = vec![json!({ "AttributeName": hash, "KeyType": "HASH" })];
     if let Some(range) = range {
-        keys.push(
-            KeySchemaElement::builder()
-                .attribute_name(range)
-                .key_type(KeyType::Range)
-                .build()
-                .built()?,
-        );
+        keys.push(json!({ "AttributeName": range, "KeyType": "RANGE" }));
     }
-    Ok(keys)
+    Json::Array(keys)
 }
 
-fn throughput(
-    read: Option<i64>,
-    write: Option<i64>,
-    what: &str,
-) -> Result<ProvisionedThroughput, ProviderError> {
+fn throughput(read: Option<i64>, write: Option<i64>, what: &str) -> Result<Json, ProviderError> {
     match (read, write) {
-        (Some(r), Some(w)) => ProvisionedThroughput::builder()
-            .read_capacity_units(r)
-            .write_capacity_units(w)
-            .build()
-            .built(),
+        (Some(r), Some(w)) => Ok(json!({ "ReadCapacityUnits": r, "WriteCapacityUnits": w })),
         _ => Err(ProviderError::fatal(format!(
             "{what} with billing mode PROVISIONED needs `read-capacity` and `write-capacity`"
         ))
@@ -98,25 +73,29 @@ fn throughput(
     }
 }
 
+fn billing_mode(provisioned: bool) -> &'static str {
+    if provisioned {
+        PROVISIONED
+    } else {
+        PAY_PER_REQUEST
+    }
+}
+
 fn provisioned(planned: &Value) -> bool {
     attr(planned, "billing-mode").as_str() == Some(PROVISIONED)
 }
 
-fn definitions(planned: &Value) -> Result<Vec<AttributeDefinition>, ProviderError> {
+fn definitions(planned: &Value) -> Result<Json, ProviderError> {
     object_list(planned, "attribute")?
         .into_iter()
         .map(|a| {
-            AttributeDefinition::builder()
-                .attribute_name(req_str(a, "name").map_err(|e| e.on_attribute("attribute"))?)
-                .attribute_type(ScalarAttributeType::from(
-                    req_str(a, "type")
-                        .map_err(|e| e.on_attribute("attribute"))?
-                        .as_str(),
-                ))
-                .build()
-                .built()
+            Ok(json!({
+                "AttributeName": req_str(a, "name").map_err(|e| e.on_attribute("attribute"))?,
+                "AttributeType": req_str(a, "type").map_err(|e| e.on_attribute("attribute"))?,
+            }))
         })
-        .collect()
+        .collect::<Result<Vec<_>, ProviderError>>()
+        .map(Json::Array)
 }
 
 /// One planned global secondary index.
@@ -159,17 +138,15 @@ impl Gsi {
             && self.non_key == other.non_key
     }
 
-    fn projection(&self) -> Projection {
-        Projection::builder()
-            .projection_type(ProjectionType::from(self.projection.as_str()))
-            .set_non_key_attributes((!self.non_key.is_empty()).then(|| self.non_key.clone()))
-            .build()
+    fn projection(&self) -> Json {
+        let mut projection = json!({ "ProjectionType": self.projection });
+        if !self.non_key.is_empty() {
+            projection["NonKeyAttributes"] = json!(self.non_key);
+        }
+        projection
     }
 
-    fn throughput(
-        &self,
-        provisioned: bool,
-    ) -> Result<Option<ProvisionedThroughput>, ProviderError> {
+    fn throughput(&self, provisioned: bool) -> Result<Option<Json>, ProviderError> {
         if provisioned {
             throughput(self.read, self.write, &format!("index {}", self.name)).map(Some)
         } else {
@@ -177,36 +154,44 @@ impl Gsi {
         }
     }
 
-    fn create_spec(&self, provisioned: bool) -> Result<GlobalSecondaryIndex, ProviderError> {
-        GlobalSecondaryIndex::builder()
-            .index_name(&self.name)
-            .set_key_schema(Some(key_schema(&self.hash, self.range.as_deref())?))
-            .projection(self.projection())
-            .set_provisioned_throughput(self.throughput(provisioned)?)
-            .build()
-            .built()
+    fn create_spec(&self, provisioned: bool) -> Result<Json, ProviderError> {
+        let mut spec = json!({
+            "IndexName": self.name,
+            "KeySchema": key_schema(&self.hash, self.range.as_deref()),
+            "Projection": self.projection(),
+        });
+        if let Some(throughput) = self.throughput(provisioned)? {
+            spec["ProvisionedThroughput"] = throughput;
+        }
+        Ok(spec)
     }
 }
 
-fn keys_of(elements: &[KeySchemaElement]) -> (Option<String>, Option<String>) {
-    let find = |t: KeyType| {
-        elements
-            .iter()
-            .find(|k| *k.key_type() == t)
-            .map(|k| k.attribute_name().to_string())
+/// The hash and range key names of a `KeySchema` list.
+fn keys_of(elements: &Json) -> (Option<String>, Option<String>) {
+    let find = |t: &str| {
+        elements.as_array().into_iter().flatten().find_map(|k| {
+            (k["KeyType"] == t)
+                .then(|| k["AttributeName"].as_str().map(str::to_string))
+                .flatten()
+        })
     };
-    (find(KeyType::Hash), find(KeyType::Range))
+    (find("HASH"), find("RANGE"))
+}
+
+fn items(json: &Json) -> impl Iterator<Item = &Json> {
+    json.as_array().into_iter().flatten()
 }
 
 impl Table {
-    async fn describe(c: &Clients, name: &str) -> Result<Option<TableDescription>, ProviderError> {
-        Ok(c.dynamodb
-            .describe_table()
-            .table_name(name)
-            .send()
+    /// The table's description (`DescribeTable`'s `Table`).
+    async fn describe(c: &Clients, name: &str) -> Result<Option<Json>, ProviderError> {
+        Ok(c.wire
+            .json(&DYNAMODB, "DescribeTable", json!({ "TableName": name }))
             .await
             .aws_opt(&format!("reading table {name}"))?
-            .and_then(|o| o.table))
+            .map(|mut o| o["Table"].take())
+            .filter(|t| t.is_object()))
     }
 
     /// Sends `CreateTable` for the planned table.
@@ -216,36 +201,35 @@ impl Table {
             .iter()
             .map(|g| g.create_spec(is_provisioned))
             .collect::<Result<Vec<_>, _>>()?;
-        let tags = string_map(planned, "tags")?
+        let tags: Vec<Json> = string_map(planned, "tags")?
             .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
-            .collect::<Result<Vec<_>, _>>()?;
-        let result = c
-            .dynamodb
-            .create_table()
-            .table_name(name)
-            .set_attribute_definitions(Some(definitions(planned)?))
-            .set_key_schema(Some(key_schema(
+            .map(|(k, v)| json!({ "Key": k, "Value": v }))
+            .collect();
+        let mut input = json!({
+            "TableName": name,
+            "AttributeDefinitions": definitions(planned)?,
+            "KeySchema": key_schema(
                 &req_str(planned, "hash-key")?,
                 opt_str(planned, "range-key")?.as_deref(),
-            )?))
-            .billing_mode(if is_provisioned {
-                BillingMode::Provisioned
-            } else {
-                BillingMode::PayPerRequest
-            })
-            .set_provisioned_throughput(if is_provisioned {
-                Some(throughput(
-                    opt_i64(planned, "read-capacity")?,
-                    opt_i64(planned, "write-capacity")?,
-                    "the table",
-                )?)
-            } else {
-                None
-            })
-            .set_global_secondary_indexes((!gsis.is_empty()).then_some(gsis))
-            .set_tags((!tags.is_empty()).then_some(tags))
-            .send()
+            ),
+            "BillingMode": billing_mode(is_provisioned),
+        });
+        if is_provisioned {
+            input["ProvisionedThroughput"] = throughput(
+                opt_i64(planned, "read-capacity")?,
+                opt_i64(planned, "write-capacity")?,
+                "the table",
+            )?;
+        }
+        if !gsis.is_empty() {
+            input["GlobalSecondaryIndexes"] = Json::Array(gsis);
+        }
+        if !tags.is_empty() {
+            input["Tags"] = Json::Array(tags);
+        }
+        let result = c
+            .wire
+            .json(&DYNAMODB, "CreateTable", input)
             .await
             .aws(&format!("creating table {name}"));
         match result {
@@ -285,10 +269,9 @@ impl Table {
                 None => {}
                 Some(t) => {
                     seen = true;
-                    let active = t.table_status() == Some(&TableStatus::Active)
-                        && t.global_secondary_indexes()
-                            .iter()
-                            .all(|g| g.index_status() == Some(&IndexStatus::Active));
+                    let active = t["TableStatus"] == "ACTIVE"
+                        && items(&t["GlobalSecondaryIndexes"])
+                            .all(|g| g["IndexStatus"] == "ACTIVE");
                     if active {
                         return Ok(true);
                     }
@@ -308,75 +291,59 @@ impl Table {
         let Some(t) = Table::describe(c, name).await? else {
             return Ok(None);
         };
-        if t.table_status() == Some(&TableStatus::Deleting) {
+        if t["TableStatus"] == "DELETING" {
             return Ok(None);
         }
         let doing = format!("reading table {name}");
-        let arn = t
-            .table_arn()
+        let arn = t["TableArn"]
+            .as_str()
             .ok_or_else(|| crate::error::missing("table ARN"))?
             .to_string();
-        let (hash, range) = keys_of(t.key_schema());
-        let mode = t
-            .billing_mode_summary()
-            .and_then(|b| b.billing_mode())
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_else(|| PROVISIONED.to_string());
+        let (hash, range) = keys_of(&t["KeySchema"]);
+        let mode = t["BillingModeSummary"]["BillingMode"]
+            .as_str()
+            .unwrap_or(PROVISIONED)
+            .to_string();
         let is_provisioned = mode == PROVISIONED;
-        let capacity = |p: Option<&aws_sdk_dynamodb::types::ProvisionedThroughputDescription>| {
+        let number = |v: &Json| v.as_i64().map(Value::int).unwrap_or(Value::Null);
+        let capacity = |p: &Json| {
             if is_provisioned {
                 (
-                    p.and_then(|p| p.read_capacity_units())
-                        .map(Value::int)
-                        .unwrap_or(Value::Null),
-                    p.and_then(|p| p.write_capacity_units())
-                        .map(Value::int)
-                        .unwrap_or(Value::Null),
+                    number(&p["ReadCapacityUnits"]),
+                    number(&p["WriteCapacityUnits"]),
                 )
             } else {
                 (Value::Null, Value::Null)
             }
         };
-        let (read, write) = capacity(t.provisioned_throughput());
-        let attributes: Vec<Value> = t
-            .attribute_definitions()
-            .iter()
+        let (read, write) = capacity(&t["ProvisionedThroughput"]);
+        let attributes: Vec<Value> = items(&t["AttributeDefinitions"])
             .map(|a| {
                 Value::Map(
                     [
-                        ("name".to_string(), Value::string(a.attribute_name())),
-                        (
-                            "type".to_string(),
-                            Value::string(a.attribute_type().as_str()),
-                        ),
+                        ("name".to_string(), str_value(a["AttributeName"].as_str())),
+                        ("type".to_string(), str_value(a["AttributeType"].as_str())),
                     ]
                     .into(),
                 )
             })
             .collect();
-        let gsis: Vec<Value> = t
-            .global_secondary_indexes()
-            .iter()
+        let gsis: Vec<Value> = items(&t["GlobalSecondaryIndexes"])
             .map(|g| {
-                let (h, r) = keys_of(g.key_schema());
-                let (read, write) = capacity(g.provisioned_throughput());
-                let projection = g.projection();
-                let non_key: Vec<Value> = projection
-                    .map(|p| p.non_key_attributes().iter().map(Value::string).collect())
-                    .unwrap_or_default();
+                let (h, r) = keys_of(&g["KeySchema"]);
+                let (read, write) = capacity(&g["ProvisionedThroughput"]);
+                let projection = &g["Projection"];
+                let non_key: Vec<Value> = items(&projection["NonKeyAttributes"])
+                    .filter_map(|a| a.as_str().map(Value::string))
+                    .collect();
                 Value::Map(
                     [
-                        ("name".to_string(), str_value(g.index_name())),
+                        ("name".to_string(), str_value(g["IndexName"].as_str())),
                         ("hash-key".to_string(), str_value(h)),
                         ("range-key".to_string(), str_value(r)),
                         (
                             "projection-type".to_string(),
-                            Value::string(
-                                projection
-                                    .and_then(|p| p.projection_type())
-                                    .map(|p| p.as_str())
-                                    .unwrap_or("ALL"),
-                            ),
+                            Value::string(projection["ProjectionType"].as_str().unwrap_or("ALL")),
                         ),
                         (
                             "non-key-attributes".to_string(),
@@ -394,39 +361,40 @@ impl Table {
             })
             .collect();
         let ttl = c
-            .dynamodb
-            .describe_time_to_live()
-            .table_name(name)
-            .send()
+            .wire
+            .json(
+                &DYNAMODB,
+                "DescribeTimeToLive",
+                json!({ "TableName": name }),
+            )
             .await
             .aws(&doing)?;
-        let ttl = ttl
-            .time_to_live_description()
-            .filter(|d| {
-                matches!(
-                    d.time_to_live_status(),
-                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-                )
-            })
-            .and_then(|d| d.attribute_name())
-            .map(str::to_string);
+        let description = &ttl["TimeToLiveDescription"];
+        let ttl = matches!(
+            description["TimeToLiveStatus"].as_str(),
+            Some("ENABLED" | "ENABLING")
+        )
+        .then(|| description["AttributeName"].as_str().map(str::to_string))
+        .flatten();
         let mut tags = BTreeMap::new();
-        let mut token = None;
+        let mut token: Option<String> = None;
         loop {
+            let mut input = json!({ "ResourceArn": arn });
+            if let Some(token) = &token {
+                input["NextToken"] = json!(token);
+            }
             let page = c
-                .dynamodb
-                .list_tags_of_resource()
-                .resource_arn(&arn)
-                .set_next_token(token)
-                .send()
+                .wire
+                .json(&DYNAMODB, "ListTagsOfResource", input)
                 .await
                 .aws(&doing)?;
-            tags.extend(
-                page.tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string())),
-            );
-            match page.next_token() {
+            tags.extend(items(&page["Tags"]).filter_map(|t| {
+                Some((
+                    t["Key"].as_str()?.to_string(),
+                    t["Value"].as_str()?.to_string(),
+                ))
+            }));
+            match page["NextToken"].as_str() {
                 Some(t) => token = Some(t.to_string()),
                 None => break,
             }
@@ -457,31 +425,19 @@ impl Table {
             return Ok(());
         }
         let doing = format!("changing the TTL of table {name}");
-        if let Some(old) = old {
-            let spec = TimeToLiveSpecification::builder()
-                .enabled(false)
-                .attribute_name(old)
-                .build()
-                .built()?;
-            c.dynamodb
-                .update_time_to_live()
-                .table_name(name)
-                .time_to_live_specification(spec)
-                .send()
-                .await
-                .aws_on(&doing, "ttl-attribute")?;
-        }
-        if let Some(new) = new {
-            let spec = TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name(new)
-                .build()
-                .built()?;
-            c.dynamodb
-                .update_time_to_live()
-                .table_name(name)
-                .time_to_live_specification(spec)
-                .send()
+        for (attribute, enabled) in [(old, false), (new, true)] {
+            let Some(attribute) = attribute else {
+                continue;
+            };
+            c.wire
+                .json(
+                    &DYNAMODB,
+                    "UpdateTimeToLive",
+                    json!({
+                        "TableName": name,
+                        "TimeToLiveSpecification": { "Enabled": enabled, "AttributeName": attribute },
+                    }),
+                )
                 .await
                 .aws_on(&doing, "ttl-attribute")?;
         }
@@ -503,17 +459,15 @@ impl Table {
             .iter()
             .filter(|o| !new.iter().any(|n| n.name == o.name && n.same_shape(o)))
         {
-            let action = DeleteGlobalSecondaryIndexAction::builder()
-                .index_name(&gone.name)
-                .build()
-                .built()?;
-            c.dynamodb
-                .update_table()
-                .table_name(name)
-                .global_secondary_index_updates(
-                    GlobalSecondaryIndexUpdate::builder().delete(action).build(),
+            c.wire
+                .json(
+                    &DYNAMODB,
+                    "UpdateTable",
+                    json!({
+                        "TableName": name,
+                        "GlobalSecondaryIndexUpdates": [{ "Delete": { "IndexName": gone.name } }],
+                    }),
                 )
-                .send()
                 .await
                 .aws_on(&doing, "global-secondary-index")?;
             Table::wait_active(c, name).await?;
@@ -523,21 +477,16 @@ impl Table {
             .filter(|n| !old.iter().any(|o| n.name == o.name && n.same_shape(o)))
         {
             let spec = added.create_spec(is_provisioned)?;
-            let action = CreateGlobalSecondaryIndexAction::builder()
-                .index_name(&added.name)
-                .set_key_schema(Some(spec.key_schema().to_vec()))
-                .set_projection(spec.projection().cloned())
-                .set_provisioned_throughput(spec.provisioned_throughput().cloned())
-                .build()
-                .built()?;
-            c.dynamodb
-                .update_table()
-                .table_name(name)
-                .set_attribute_definitions(Some(definitions(planned)?))
-                .global_secondary_index_updates(
-                    GlobalSecondaryIndexUpdate::builder().create(action).build(),
+            c.wire
+                .json(
+                    &DYNAMODB,
+                    "UpdateTable",
+                    json!({
+                        "TableName": name,
+                        "AttributeDefinitions": definitions(planned)?,
+                        "GlobalSecondaryIndexUpdates": [{ "Create": spec }],
+                    }),
                 )
-                .send()
                 .await
                 .aws_on(&doing, "global-secondary-index")?;
             Table::wait_active(c, name).await?;
@@ -548,18 +497,20 @@ impl Table {
                     && (o.read, o.write) != (n.read, n.write)
                     && provisioned(prior)
                 {
-                    let action = UpdateGlobalSecondaryIndexAction::builder()
-                        .index_name(&n.name)
-                        .set_provisioned_throughput(n.throughput(true)?)
-                        .build()
-                        .built()?;
-                    c.dynamodb
-                        .update_table()
-                        .table_name(name)
-                        .global_secondary_index_updates(
-                            GlobalSecondaryIndexUpdate::builder().update(action).build(),
+                    c.wire
+                        .json(
+                            &DYNAMODB,
+                            "UpdateTable",
+                            json!({
+                                "TableName": name,
+                                "GlobalSecondaryIndexUpdates": [{
+                                    "Update": {
+                                        "IndexName": n.name,
+                                        "ProvisionedThroughput": n.throughput(true)?,
+                                    },
+                                }],
+                            }),
                         )
-                        .send()
                         .await
                         .aws_on(&doing, "global-secondary-index")?;
                     Table::wait_active(c, name).await?;
@@ -794,40 +745,40 @@ impl ResourceType for Table {
             .any(|n| attr(prior, n) != attr(planned, n));
         if capacity_changed {
             let is_provisioned = provisioned(planned);
-            let mut update =
-                c.dynamodb
-                    .update_table()
-                    .table_name(&name)
-                    .billing_mode(if is_provisioned {
-                        BillingMode::Provisioned
-                    } else {
-                        BillingMode::PayPerRequest
-                    });
+            let mut update = json!({
+                "TableName": name,
+                "BillingMode": billing_mode(is_provisioned),
+            });
             if is_provisioned {
-                update = update.provisioned_throughput(throughput(
+                update["ProvisionedThroughput"] = throughput(
                     opt_i64(planned, "read-capacity")?,
                     opt_i64(planned, "write-capacity")?,
                     "the table",
-                )?);
+                )?;
                 // Switching to PROVISIONED sets every kept index's capacity too.
                 if !provisioned(prior) {
                     let old = Gsi::all(prior)?;
+                    let mut updates = Vec::new();
                     for n in Gsi::all(planned)?
                         .iter()
                         .filter(|n| old.iter().any(|o| o.name == n.name && o.same_shape(n)))
                     {
-                        let action = UpdateGlobalSecondaryIndexAction::builder()
-                            .index_name(&n.name)
-                            .set_provisioned_throughput(n.throughput(true)?)
-                            .build()
-                            .built()?;
-                        update = update.global_secondary_index_updates(
-                            GlobalSecondaryIndexUpdate::builder().update(action).build(),
-                        );
+                        updates.push(json!({
+                            "Update": {
+                                "IndexName": n.name,
+                                "ProvisionedThroughput": n.throughput(true)?,
+                            },
+                        }));
+                    }
+                    if !updates.is_empty() {
+                        update["GlobalSecondaryIndexUpdates"] = Json::Array(updates);
                     }
                 }
             }
-            update.send().await.aws_on(&doing, "billing-mode")?;
+            c.wire
+                .json(&DYNAMODB, "UpdateTable", update)
+                .await
+                .aws_on(&doing, "billing-mode")?;
             Table::wait_active(c, &name).await?;
         }
         if attr(prior, "global-secondary-index") != attr(planned, "global-secondary-index") {
@@ -842,24 +793,26 @@ impl ResourceType for Table {
         .await?;
         let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
         if !removed.is_empty() {
-            c.dynamodb
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
+            c.wire
+                .json(
+                    &DYNAMODB,
+                    "UntagResource",
+                    json!({ "ResourceArn": arn, "TagKeys": removed }),
+                )
                 .await
                 .aws_on(&doing, "tags")?;
         }
         if !set.is_empty() {
-            let tags = set
+            let tags: Vec<Json> = set
                 .iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
-                .collect::<Result<Vec<_>, _>>()?;
-            c.dynamodb
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(tags))
-                .send()
+                .map(|(k, v)| json!({ "Key": k, "Value": v }))
+                .collect();
+            c.wire
+                .json(
+                    &DYNAMODB,
+                    "TagResource",
+                    json!({ "ResourceArn": arn, "Tags": tags }),
+                )
                 .await
                 .aws_on(&doing, "tags")?;
         }
@@ -874,10 +827,8 @@ impl ResourceType for Table {
         let name = req_str(state, "name")?;
         let doing = format!("deleting table {name}");
         match c
-            .dynamodb
-            .delete_table()
-            .table_name(&name)
-            .send()
+            .wire
+            .json(&DYNAMODB, "DeleteTable", json!({ "TableName": name }))
             .await
             .aws(&doing)
         {
@@ -888,10 +839,8 @@ impl ResourceType for Table {
                 // (then delete it, once) or gone. Not a retry of a failed
                 // call: throttling and server errors went to the engine.
                 if Table::wait_settled(c, &name).await? {
-                    c.dynamodb
-                        .delete_table()
-                        .table_name(&name)
-                        .send()
+                    c.wire
+                        .json(&DYNAMODB, "DeleteTable", json!({ "TableName": name }))
                         .await
                         .aws_opt(&doing)?;
                 }

@@ -1,14 +1,24 @@
 use crate::common::*;
-use aws_sdk_dynamodb::types::{BillingMode, ProvisionedThroughput};
+use nimbus_aws::wire::DYNAMODB;
 use nimbus_provider::nimbus_value::Value;
+use serde_json::json;
 
 fn attribute(name: &str, t: &str) -> Value {
     obj(&[("name", s(name)), ("type", s(t))])
 }
 
 async fn table_exists(h: &Harness, name: &str) -> bool {
-    let tables = h.clients.dynamodb.list_tables().send().await.unwrap();
-    tables.table_names().iter().any(|t| t == name)
+    let tables = h
+        .clients
+        .wire
+        .json(&DYNAMODB, "ListTables", json!({}))
+        .await
+        .unwrap();
+    tables["TableNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == name)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -60,14 +70,15 @@ async fn dynamodb_table_lifecycle() {
     let state = h.update(t, &state, &v2).await;
     let described = h
         .clients
-        .dynamodb
-        .describe_table()
-        .table_name(&name)
-        .send()
+        .wire
+        .json(&DYNAMODB, "DescribeTable", json!({ "TableName": name }))
         .await
         .unwrap();
     assert_eq!(
-        described.table().unwrap().global_secondary_indexes().len(),
+        described["Table"]["GlobalSecondaryIndexes"]
+            .as_array()
+            .unwrap()
+            .len(),
         1
     );
     let state = h.assert_no_changes(t, &state, &v2).await;
@@ -107,18 +118,16 @@ async fn dynamodb_table_lifecycle() {
 
     // Drift: capacity changed out of band.
     h.clients
-        .dynamodb
-        .update_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::Provisioned)
-        .provisioned_throughput(
-            ProvisionedThroughput::builder()
-                .read_capacity_units(9)
-                .write_capacity_units(5)
-                .build()
-                .unwrap(),
+        .wire
+        .json(
+            &DYNAMODB,
+            "UpdateTable",
+            json!({
+                "TableName": name,
+                "BillingMode": "PROVISIONED",
+                "ProvisionedThroughput": { "ReadCapacityUnits": 9, "WriteCapacityUnits": 5 },
+            }),
         )
-        .send()
         .await
         .unwrap();
     let drifted = h.read(t, &state).await.unwrap();
