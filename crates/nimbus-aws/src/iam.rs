@@ -1,23 +1,55 @@
 //! IAM: `iam-role` and `iam-policy`.
 
 use crate::clients::Clients;
-use crate::error::{AwsResult, Built};
+use crate::error::AwsResult;
 use crate::policy;
 use crate::resource::{PlanContext, ResourceType};
 use crate::util::{
     Object, attr, map_value, normalize, opt_i32, opt_str, req_str, str_value, string_list,
     string_map, tag_diff,
 };
+use crate::wire::xml::Element;
+use crate::wire::{CallError, IAM, Params};
 use async_trait::async_trait;
-use aws_sdk_iam::types::Tag;
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
-        .collect()
+/// One IAM call; the answer's `<Action>Result` element.
+async fn iam(c: &Clients, action: &str, params: Params) -> Result<Element, CallError> {
+    let mut answer = c.wire.query(&IAM, action, params).await?;
+    let result = format!("{action}Result");
+    Ok(
+        match answer.children.iter().position(|e| e.name == result) {
+            Some(i) => answer.children.swap_remove(i),
+            None => Element::default(),
+        },
+    )
+}
+
+/// Every page of a list call (`Marker`, `IsTruncated`): the `member`s of
+/// `list` in each.
+async fn iam_list(
+    c: &Clients,
+    action: &str,
+    params: Params,
+    list: &str,
+    doing: &str,
+) -> Result<Vec<Element>, ProviderError> {
+    let mut items = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = iam(c, action, params.clone().opt("Marker", marker.take()))
+            .await
+            .aws(doing)?;
+        items.extend(page.members(&[list]).into_iter().cloned());
+        match page.text_at(&["Marker"]) {
+            Some(m) if page.text_at(&["IsTruncated"]).as_deref() == Some("true") => {
+                marker = Some(m)
+            }
+            _ => return Ok(items),
+        }
+    }
 }
 
 fn check_path(config: &Value, errors: &mut Vec<ProviderError>) {
@@ -48,6 +80,10 @@ fn check_name(config: &Value, max: usize, errors: &mut Vec<ProviderError>) {
     }
 }
 
+fn is_default_version(version: &Element) -> bool {
+    version.text_at(&["IsDefaultVersion"]).as_deref() == Some("true")
+}
+
 // ----------------------------------------------------------------- iam-role
 
 pub(crate) struct Role;
@@ -55,48 +91,31 @@ pub(crate) struct Role;
 impl Role {
     async fn inline_policies(c: &Clients, role: &str) -> Result<Vec<String>, ProviderError> {
         let doing = format!("listing the inline policies of role {role}");
-        let mut names = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = c
-                .iam
-                .list_role_policies()
-                .role_name(role)
-                .set_marker(marker)
-                .send()
-                .await
-                .aws(&doing)?;
-            names.extend(page.policy_names().iter().cloned());
-            match page.marker().filter(|_| page.is_truncated()) {
-                Some(m) => marker = Some(m.to_string()),
-                None => return Ok(names),
-            }
-        }
+        let names = iam_list(
+            c,
+            "ListRolePolicies",
+            Params::new().set("RoleName", role),
+            "PolicyNames",
+            &doing,
+        )
+        .await?;
+        Ok(names.into_iter().map(|n| n.text).collect())
     }
 
     async fn attached(c: &Clients, role: &str) -> Result<Vec<String>, ProviderError> {
         let doing = format!("listing the policies attached to role {role}");
-        let mut arns = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = c
-                .iam
-                .list_attached_role_policies()
-                .role_name(role)
-                .set_marker(marker)
-                .send()
-                .await
-                .aws(&doing)?;
-            arns.extend(
-                page.attached_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_string)),
-            );
-            match page.marker().filter(|_| page.is_truncated()) {
-                Some(m) => marker = Some(m.to_string()),
-                None => return Ok(arns),
-            }
-        }
+        let attached = iam_list(
+            c,
+            "ListAttachedRolePolicies",
+            Params::new().set("RoleName", role),
+            "AttachedPolicies",
+            &doing,
+        )
+        .await?;
+        Ok(attached
+            .iter()
+            .filter_map(|p| p.text_at(&["PolicyArn"]))
+            .collect())
     }
 
     async fn observe(
@@ -105,67 +124,77 @@ impl Role {
         known: &Value,
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading role {name}");
-        let Some(out) = c
-            .iam
-            .get_role()
-            .role_name(name)
-            .send()
+        let Some(out) = iam(c, "GetRole", Params::new().set("RoleName", name))
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let Some(role) = out.role() else {
+        let Some(role) = out.child("Role") else {
             return Ok(None);
         };
+        let field = |name: &str| role.text_at(&[name]);
         let mut inline = BTreeMap::new();
         let known_inline = attr(known, "inline-policies");
         for policy_name in Role::inline_policies(c, name).await? {
-            let got = c
-                .iam
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(&policy_name)
-                .send()
-                .await
-                .aws(&doing)?;
+            let got = iam(
+                c,
+                "GetRolePolicy",
+                Params::new()
+                    .set("RoleName", name)
+                    .set("PolicyName", &policy_name),
+            )
+            .await
+            .aws(&doing)?;
             let prior = attr(known_inline, &policy_name);
             inline.insert(
                 policy_name.clone(),
-                policy::observed(prior, Some(got.policy_document())),
+                policy::observed(prior, got.text_at(&["PolicyDocument"]).as_deref()),
             );
         }
-        let tags = c
-            .iam
-            .list_role_tags()
-            .role_name(name)
-            .send()
-            .await
-            .aws(&doing)?;
-        let tags: BTreeMap<String, String> = tags
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
+        let tags: BTreeMap<String, String> = iam_list(
+            c,
+            "ListRoleTags",
+            Params::new().set("RoleName", name),
+            "Tags",
+            &doing,
+        )
+        .await?
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.text_at(&["Key"])?,
+                t.text_at(&["Value"]).unwrap_or_default(),
+            ))
+        })
+        .collect();
+        let role_name = field("RoleName").unwrap_or_else(|| name.to_string());
         let mut o = Object::new();
-        o.insert("name".into(), Value::string(role.role_name()));
-        o.insert("id".into(), Value::string(role.role_name()));
-        o.insert("path".into(), Value::string(role.path()));
-        o.insert("arn".into(), Value::string(role.arn()));
-        o.insert("unique-id".into(), Value::string(role.role_id()));
+        o.insert("name".into(), Value::string(&role_name));
+        o.insert("id".into(), Value::string(&role_name));
+        o.insert(
+            "path".into(),
+            Value::string(field("Path").unwrap_or_else(|| "/".into())),
+        );
+        o.insert("arn".into(), str_value(field("Arn")));
+        o.insert("unique-id".into(), str_value(field("RoleId")));
         o.insert(
             "description".into(),
-            str_value(role.description().filter(|d| !d.is_empty())),
+            str_value(field("Description").filter(|d| !d.is_empty())),
         );
         o.insert(
             "max-session-duration".into(),
-            Value::int(role.max_session_duration().unwrap_or(3600) as i64),
+            Value::int(
+                field("MaxSessionDuration")
+                    .and_then(|d| d.parse::<i64>().ok())
+                    .unwrap_or(3600),
+            ),
         );
         o.insert(
             "assume-role-policy".into(),
             policy::observed(
                 attr(known, "assume-role-policy"),
-                role.assume_role_policy_document(),
+                field("AssumeRolePolicyDocument").as_deref(),
             ),
         );
         o.insert("inline-policies".into(), Value::Map(inline));
@@ -191,18 +220,25 @@ impl Role {
         trust: String,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), ProviderError> {
-        let result = c
-            .iam
-            .create_role()
-            .role_name(name)
-            .path(opt_str(planned, "path")?.unwrap_or_else(|| "/".into()))
-            .assume_role_policy_document(trust)
-            .set_description(opt_str(planned, "description")?)
-            .set_max_session_duration(opt_i32(planned, "max-session-duration")?)
-            .set_tags((!tags.is_empty()).then(|| iam_tags(tags)).transpose()?)
-            .send()
-            .await
-            .aws(&format!("creating role {name}"));
+        let result = iam(
+            c,
+            "CreateRole",
+            Params::new()
+                .set("RoleName", name)
+                .set(
+                    "Path",
+                    opt_str(planned, "path")?.unwrap_or_else(|| "/".into()),
+                )
+                .set("AssumeRolePolicyDocument", trust)
+                .opt("Description", opt_str(planned, "description")?)
+                .opt(
+                    "MaxSessionDuration",
+                    opt_i32(planned, "max-session-duration")?.map(|d| d.to_string()),
+                )
+                .tags("Tags", tags),
+        )
+        .await
+        .aws(&format!("creating role {name}"));
         match result {
             Ok(_) => Ok(()),
             Err(e) if e.code_is(&["EntityAlreadyExists"]) => Err(ProviderError::fatal(format!(
@@ -239,28 +275,32 @@ impl Role {
                 continue;
             }
             let text = policy::document_text(document, "inline-policies")?.unwrap_or_default();
-            c.iam
-                .put_role_policy()
-                .role_name(name)
-                .policy_name(policy_name)
-                .policy_document(text)
-                .send()
-                .await
-                .aws_on(
-                    &format!("setting inline policy {policy_name} of role {name}"),
-                    "inline-policies",
-                )?;
+            iam(
+                c,
+                "PutRolePolicy",
+                Params::new()
+                    .set("RoleName", name)
+                    .set("PolicyName", policy_name)
+                    .set("PolicyDocument", text),
+            )
+            .await
+            .aws_on(
+                &format!("setting inline policy {policy_name} of role {name}"),
+                "inline-policies",
+            )?;
         }
         for policy_name in old.keys().filter(|k| !new.contains_key(*k)) {
-            c.iam
-                .delete_role_policy()
-                .role_name(name)
-                .policy_name(policy_name)
-                .send()
-                .await
-                .aws_opt(&format!(
-                    "deleting inline policy {policy_name} of role {name}"
-                ))?;
+            iam(
+                c,
+                "DeleteRolePolicy",
+                Params::new()
+                    .set("RoleName", name)
+                    .set("PolicyName", policy_name),
+            )
+            .await
+            .aws_opt(&format!(
+                "deleting inline policy {policy_name} of role {name}"
+            ))?;
         }
         Ok(())
     }
@@ -274,25 +314,25 @@ impl Role {
         let old: BTreeSet<&String> = old.iter().collect();
         let new: BTreeSet<&String> = new.iter().collect();
         for arn in new.difference(&old) {
-            c.iam
-                .attach_role_policy()
-                .role_name(name)
-                .policy_arn(*arn)
-                .send()
-                .await
-                .aws_on(
-                    &format!("attaching {arn} to role {name}"),
-                    "managed-policy-arns",
-                )?;
+            iam(
+                c,
+                "AttachRolePolicy",
+                Params::new().set("RoleName", name).set("PolicyArn", *arn),
+            )
+            .await
+            .aws_on(
+                &format!("attaching {arn} to role {name}"),
+                "managed-policy-arns",
+            )?;
         }
         for arn in old.difference(&new) {
-            c.iam
-                .detach_role_policy()
-                .role_name(name)
-                .policy_arn(*arn)
-                .send()
-                .await
-                .aws_opt(&format!("detaching {arn} from role {name}"))?;
+            iam(
+                c,
+                "DetachRolePolicy",
+                Params::new().set("RoleName", name).set("PolicyArn", *arn),
+            )
+            .await
+            .aws_opt(&format!("detaching {arn} from role {name}"))?;
         }
         Ok(())
     }
@@ -447,28 +487,38 @@ impl ResourceType for Role {
             let trust =
                 policy::document_text(attr(planned, "assume-role-policy"), "assume-role-policy")?
                     .unwrap_or_default();
-            c.iam
-                .update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(trust)
-                .send()
-                .await
-                .aws_on(
-                    &format!("changing the trust policy of role {name}"),
-                    "assume-role-policy",
-                )?;
+            iam(
+                c,
+                "UpdateAssumeRolePolicy",
+                Params::new()
+                    .set("RoleName", &name)
+                    .set("PolicyDocument", trust),
+            )
+            .await
+            .aws_on(
+                &format!("changing the trust policy of role {name}"),
+                "assume-role-policy",
+            )?;
         }
         if attr(prior, "description") != attr(planned, "description")
             || attr(prior, "max-session-duration") != attr(planned, "max-session-duration")
         {
-            c.iam
-                .update_role()
-                .role_name(&name)
-                .description(opt_str(planned, "description")?.unwrap_or_default())
-                .set_max_session_duration(opt_i32(planned, "max-session-duration")?)
-                .send()
-                .await
-                .aws_on(&format!("changing role {name}"), "description")?;
+            iam(
+                c,
+                "UpdateRole",
+                Params::new()
+                    .set("RoleName", &name)
+                    .set(
+                        "Description",
+                        opt_str(planned, "description")?.unwrap_or_default(),
+                    )
+                    .opt(
+                        "MaxSessionDuration",
+                        opt_i32(planned, "max-session-duration")?.map(|d| d.to_string()),
+                    ),
+            )
+            .await
+            .aws_on(&format!("changing role {name}"), "description")?;
         }
         Role::sync_inline(c, &name, prior, planned).await?;
         Role::sync_attached(
@@ -480,22 +530,24 @@ impl ResourceType for Role {
         .await?;
         let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
         if !removed.is_empty() {
-            c.iam
-                .untag_role()
-                .role_name(&name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .aws_on(&format!("untagging role {name}"), "tags")?;
+            iam(
+                c,
+                "UntagRole",
+                Params::new()
+                    .set("RoleName", &name)
+                    .list("TagKeys", removed),
+            )
+            .await
+            .aws_on(&format!("untagging role {name}"), "tags")?;
         }
         if !set.is_empty() {
-            c.iam
-                .tag_role()
-                .role_name(&name)
-                .set_tags(Some(iam_tags(&set)?))
-                .send()
-                .await
-                .aws_on(&format!("tagging role {name}"), "tags")?;
+            iam(
+                c,
+                "TagRole",
+                Params::new().set("RoleName", &name).tags("Tags", &set),
+            )
+            .await
+            .aws_on(&format!("tagging role {name}"), "tags")?;
         }
         Role::observe(c, &name, planned).await?.ok_or_else(|| {
             ProviderError::fatal(format!(
@@ -514,45 +566,49 @@ impl ResourceType for Role {
             Err(e) => return Err(e),
         };
         for policy_name in inline {
-            c.iam
-                .delete_role_policy()
-                .role_name(&name)
-                .policy_name(&policy_name)
-                .send()
-                .await
-                .aws_opt(&doing)?;
+            iam(
+                c,
+                "DeleteRolePolicy",
+                Params::new()
+                    .set("RoleName", &name)
+                    .set("PolicyName", &policy_name),
+            )
+            .await
+            .aws_opt(&doing)?;
         }
         for arn in Role::attached(c, &name).await? {
-            c.iam
-                .detach_role_policy()
-                .role_name(&name)
-                .policy_arn(&arn)
-                .send()
+            iam(
+                c,
+                "DetachRolePolicy",
+                Params::new().set("RoleName", &name).set("PolicyArn", &arn),
+            )
+            .await
+            .aws_opt(&doing)?;
+        }
+        if let Some(profiles) = iam(
+            c,
+            "ListInstanceProfilesForRole",
+            Params::new().set("RoleName", &name),
+        )
+        .await
+        .aws_opt(&doing)?
+        {
+            for profile in profiles.members(&["InstanceProfiles"]) {
+                let Some(profile_name) = profile.text_at(&["InstanceProfileName"]) else {
+                    continue;
+                };
+                iam(
+                    c,
+                    "RemoveRoleFromInstanceProfile",
+                    Params::new()
+                        .set("InstanceProfileName", profile_name)
+                        .set("RoleName", &name),
+                )
                 .await
                 .aws_opt(&doing)?;
-        }
-        if let Some(profiles) = c
-            .iam
-            .list_instance_profiles_for_role()
-            .role_name(&name)
-            .send()
-            .await
-            .aws_opt(&doing)?
-        {
-            for profile in profiles.instance_profiles() {
-                c.iam
-                    .remove_role_from_instance_profile()
-                    .instance_profile_name(profile.instance_profile_name())
-                    .role_name(&name)
-                    .send()
-                    .await
-                    .aws_opt(&doing)?;
             }
         }
-        c.iam
-            .delete_role()
-            .role_name(&name)
-            .send()
+        iam(c, "DeleteRole", Params::new().set("RoleName", &name))
             .await
             .aws_opt(&doing)?;
         Ok(())
@@ -580,17 +636,21 @@ impl Policy {
         document: String,
     ) -> Result<String, ProviderError> {
         let tags = string_map(planned, "tags")?;
-        let result = c
-            .iam
-            .create_policy()
-            .policy_name(name)
-            .path(opt_str(planned, "path")?.unwrap_or_else(|| "/".into()))
-            .policy_document(document)
-            .set_description(opt_str(planned, "description")?)
-            .set_tags((!tags.is_empty()).then(|| iam_tags(&tags)).transpose()?)
-            .send()
-            .await
-            .aws(&format!("creating policy {name}"));
+        let result = iam(
+            c,
+            "CreatePolicy",
+            Params::new()
+                .set("PolicyName", name)
+                .set(
+                    "Path",
+                    opt_str(planned, "path")?.unwrap_or_else(|| "/".into()),
+                )
+                .set("PolicyDocument", document)
+                .opt("Description", opt_str(planned, "description")?)
+                .tags("Tags", &tags),
+        )
+        .await
+        .aws(&format!("creating policy {name}"));
         let out = match result {
             Ok(out) => out,
             Err(e) if e.code_is(&["EntityAlreadyExists"]) => {
@@ -604,11 +664,9 @@ impl Policy {
             }
             Err(e) => return Err(e.error),
         };
-        Ok(out
-            .policy()
-            .and_then(|p| p.arn())
-            .ok_or_else(|| crate::error::missing("policy ARN"))?
-            .to_string())
+        out.text_at(&["Policy", "Arn"])
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| crate::error::missing("policy ARN"))
     }
 
     async fn observe(
@@ -617,56 +675,57 @@ impl Policy {
         known: &Value,
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading policy {arn}");
-        let Some(out) = c
-            .iam
-            .get_policy()
-            .policy_arn(arn)
-            .send()
+        let Some(out) = iam(c, "GetPolicy", Params::new().set("PolicyArn", arn))
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let Some(p) = out.policy() else {
+        let Some(p) = out.child("Policy") else {
             return Ok(None);
         };
-        let version = p
-            .default_version_id()
+        let field = |name: &str| p.text_at(&[name]);
+        let version = field("DefaultVersionId")
             .ok_or_else(|| crate::error::missing("default policy version"))?;
-        let document = c
-            .iam
-            .get_policy_version()
-            .policy_arn(arn)
-            .version_id(version)
-            .send()
-            .await
-            .aws(&doing)?;
-        let document = document
-            .policy_version()
-            .and_then(|v| v.document())
-            .map(str::to_string);
-        let tags = c
-            .iam
-            .list_policy_tags()
-            .policy_arn(arn)
-            .send()
-            .await
-            .aws(&doing)?;
-        let tags: BTreeMap<String, String> = tags
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
+        let document = iam(
+            c,
+            "GetPolicyVersion",
+            Params::new()
+                .set("PolicyArn", arn)
+                .set("VersionId", version),
+        )
+        .await
+        .aws(&doing)?
+        .text_at(&["PolicyVersion", "Document"]);
+        let tags: BTreeMap<String, String> = iam_list(
+            c,
+            "ListPolicyTags",
+            Params::new().set("PolicyArn", arn),
+            "Tags",
+            &doing,
+        )
+        .await?
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.text_at(&["Key"])?,
+                t.text_at(&["Value"]).unwrap_or_default(),
+            ))
+        })
+        .collect();
         let mut o = Object::new();
         o.insert("arn".into(), Value::string(arn));
         o.insert("id".into(), Value::string(arn));
-        o.insert("name".into(), str_value(p.policy_name()));
-        o.insert("path".into(), Value::string(p.path().unwrap_or("/")));
+        o.insert("name".into(), str_value(field("PolicyName")));
+        o.insert(
+            "path".into(),
+            Value::string(field("Path").unwrap_or_else(|| "/".into())),
+        );
         o.insert(
             "description".into(),
-            str_value(p.description().filter(|d| !d.is_empty())),
+            str_value(field("Description").filter(|d| !d.is_empty())),
         );
-        o.insert("policy-id".into(), str_value(p.policy_id()));
+        o.insert("policy-id".into(), str_value(field("PolicyId")));
         o.insert(
             "policy".into(),
             policy::observed(attr(known, "policy"), document.as_deref()),
@@ -678,30 +737,33 @@ impl Policy {
     /// Makes room for a new version: IAM keeps at most five.
     async fn prune_versions(c: &Clients, arn: &str) -> Result<(), ProviderError> {
         let doing = format!("listing the versions of policy {arn}");
-        let out = c
-            .iam
-            .list_policy_versions()
-            .policy_arn(arn)
-            .send()
-            .await
-            .aws(&doing)?;
-        let mut old: Vec<_> = out
-            .versions()
-            .iter()
-            .filter(|v| !v.is_default_version())
-            .collect();
-        if out.versions().len() < 5 {
+        let versions = iam_list(
+            c,
+            "ListPolicyVersions",
+            Params::new().set("PolicyArn", arn),
+            "Versions",
+            &doing,
+        )
+        .await?;
+        if versions.len() < 5 {
             return Ok(());
         }
-        old.sort_by_key(|v| v.create_date().map(|d| d.secs()).unwrap_or(0));
-        if let Some(oldest) = old.first().and_then(|v| v.version_id()) {
-            c.iam
-                .delete_policy_version()
-                .policy_arn(arn)
-                .version_id(oldest)
-                .send()
-                .await
-                .aws_opt(&format!("deleting version {oldest} of policy {arn}"))?;
+        // Creation dates are ISO 8601 in one zone: they sort as text.
+        let oldest = versions
+            .iter()
+            .filter(|v| !is_default_version(v))
+            .min_by_key(|v| v.text_at(&["CreateDate"]).unwrap_or_default())
+            .and_then(|v| v.text_at(&["VersionId"]));
+        if let Some(oldest) = oldest {
+            iam(
+                c,
+                "DeletePolicyVersion",
+                Params::new()
+                    .set("PolicyArn", arn)
+                    .set("VersionId", &oldest),
+            )
+            .await
+            .aws_opt(&format!("deleting version {oldest} of policy {arn}"))?;
         }
         Ok(())
     }
@@ -786,33 +848,37 @@ impl ResourceType for Policy {
             Policy::prune_versions(c, &arn).await?;
             let document =
                 policy::document_text(attr(planned, "policy"), "policy")?.unwrap_or_default();
-            c.iam
-                .create_policy_version()
-                .policy_arn(&arn)
-                .policy_document(document)
-                .set_as_default(true)
-                .send()
-                .await
-                .aws_on(&format!("changing policy {arn}"), "policy")?;
+            iam(
+                c,
+                "CreatePolicyVersion",
+                Params::new()
+                    .set("PolicyArn", &arn)
+                    .set("PolicyDocument", document)
+                    .set("SetAsDefault", "true"),
+            )
+            .await
+            .aws_on(&format!("changing policy {arn}"), "policy")?;
         }
         let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
         if !removed.is_empty() {
-            c.iam
-                .untag_policy()
-                .policy_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .aws_on(&format!("untagging policy {arn}"), "tags")?;
+            iam(
+                c,
+                "UntagPolicy",
+                Params::new()
+                    .set("PolicyArn", &arn)
+                    .list("TagKeys", removed),
+            )
+            .await
+            .aws_on(&format!("untagging policy {arn}"), "tags")?;
         }
         if !set.is_empty() {
-            c.iam
-                .tag_policy()
-                .policy_arn(&arn)
-                .set_tags(Some(iam_tags(&set)?))
-                .send()
-                .await
-                .aws_on(&format!("tagging policy {arn}"), "tags")?;
+            iam(
+                c,
+                "TagPolicy",
+                Params::new().set("PolicyArn", &arn).tags("Tags", &set),
+            )
+            .await
+            .aws_on(&format!("tagging policy {arn}"), "tags")?;
         }
         Policy::observe(c, &arn, planned).await?.ok_or_else(|| {
             ProviderError::fatal(format!(
@@ -824,36 +890,32 @@ impl ResourceType for Policy {
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let arn = req_str(state, "arn")?;
         let doing = format!("deleting policy {arn}");
-        let Some(versions) = c
-            .iam
-            .list_policy_versions()
-            .policy_arn(&arn)
-            .send()
-            .await
-            .aws_opt(&doing)?
+        let Some(versions) = iam(
+            c,
+            "ListPolicyVersions",
+            Params::new().set("PolicyArn", &arn),
+        )
+        .await
+        .aws_opt(&doing)?
         else {
             return Ok(());
         };
         for v in versions
-            .versions()
-            .iter()
-            .filter(|v| !v.is_default_version())
+            .members(&["Versions"])
+            .into_iter()
+            .filter(|v| !is_default_version(v))
         {
-            if let Some(id) = v.version_id() {
-                c.iam
-                    .delete_policy_version()
-                    .policy_arn(&arn)
-                    .version_id(id)
-                    .send()
-                    .await
-                    .aws_opt(&doing)?;
+            if let Some(id) = v.text_at(&["VersionId"]) {
+                iam(
+                    c,
+                    "DeletePolicyVersion",
+                    Params::new().set("PolicyArn", &arn).set("VersionId", id),
+                )
+                .await
+                .aws_opt(&doing)?;
             }
         }
-        match c
-            .iam
-            .delete_policy()
-            .policy_arn(&arn)
-            .send()
+        match iam(c, "DeletePolicy", Params::new().set("PolicyArn", &arn))
             .await
             .aws(&doing)
         {

@@ -1,29 +1,41 @@
 use crate::common::*;
+use nimbus_aws::wire::xml::Element;
+use nimbus_aws::wire::{IAM, Params};
 use nimbus_provider::nimbus_value::Value;
 
-async fn role_exists(h: &Harness, name: &str) -> bool {
-    let roles = h
+/// One IAM call out of band; the answer's `<Action>Result`.
+async fn iam(h: &Harness, action: &str, params: Params) -> Element {
+    let answer = h
         .clients
-        .iam
-        .list_roles()
-        .max_items(1000)
-        .send()
+        .wire
+        .query(&IAM, action, params)
         .await
-        .unwrap();
-    roles.roles().iter().any(|r| r.role_name() == name)
+        .unwrap_or_else(|e| panic!("{action}: {e}"));
+    answer
+        .child(&format!("{action}Result"))
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn role_exists(h: &Harness, name: &str) -> bool {
+    let roles = iam(h, "ListRoles", Params::new().set("MaxItems", "1000")).await;
+    roles
+        .members(&["Roles"])
+        .iter()
+        .any(|r| r.text_at(&["RoleName"]).as_deref() == Some(name))
 }
 
 async fn policy_exists(h: &Harness, arn: &str) -> bool {
-    let policies = h
-        .clients
-        .iam
-        .list_policies()
-        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
-        .max_items(1000)
-        .send()
-        .await
-        .unwrap();
-    policies.policies().iter().any(|p| p.arn() == Some(arn))
+    let policies = iam(
+        h,
+        "ListPolicies",
+        Params::new().set("Scope", "Local").set("MaxItems", "1000"),
+    )
+    .await;
+    policies
+        .members(&["Policies"])
+        .iter()
+        .any(|p| p.text_at(&["Arn"]).as_deref() == Some(arn))
 }
 
 fn document(action: &str) -> Value {
@@ -76,41 +88,39 @@ async fn iam_policy_lifecycle() {
         ],
     );
     let state = h.assert_no_changes(t, &state, &v2).await;
-    let versions = h
-        .clients
-        .iam
-        .list_policy_versions()
-        .policy_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    assert!(versions.versions().len() <= 5);
+    let versions = iam(
+        &h,
+        "ListPolicyVersions",
+        Params::new().set("PolicyArn", &arn),
+    )
+    .await;
+    let versions = versions.members(&["Versions"]);
+    assert!(versions.len() <= 5);
 
     // Drift: a new default version out of band (after making room: IAM
     // keeps five).
     for v in versions
-        .versions()
         .iter()
-        .filter(|v| !v.is_default_version())
+        .filter(|v| v.text_at(&["IsDefaultVersion"]).as_deref() != Some("true"))
     {
-        h.clients
-            .iam
-            .delete_policy_version()
-            .policy_arn(&arn)
-            .version_id(v.version_id().unwrap())
-            .send()
-            .await
-            .unwrap();
+        iam(
+            &h,
+            "DeletePolicyVersion",
+            Params::new()
+                .set("PolicyArn", &arn)
+                .set("VersionId", v.text_at(&["VersionId"]).unwrap()),
+        )
+        .await;
     }
-    h.clients
-        .iam
-        .create_policy_version()
-        .policy_arn(&arn)
-        .policy_document(document("ec2:*").as_str().unwrap())
-        .set_as_default(true)
-        .send()
-        .await
-        .unwrap_or_else(|_| panic!("out-of-band version"));
+    iam(
+        &h,
+        "CreatePolicyVersion",
+        Params::new()
+            .set("PolicyArn", &arn)
+            .set("PolicyDocument", document("ec2:*").as_str().unwrap())
+            .set("SetAsDefault", "true"),
+    )
+    .await;
     let drifted = h.read(t, &state).await.unwrap();
     assert!(get_str(&drifted, "policy").contains("ec2:*"));
     let state = h.update(t, &drifted, &v2).await;
@@ -202,40 +212,33 @@ async fn iam_role_lifecycle() {
         ],
     );
     let state = h.update(t, &state, &v2).await;
-    let attached = h
-        .clients
-        .iam
-        .list_attached_role_policies()
-        .role_name(&name)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(attached.attached_policies().len(), 1);
+    let attached = iam(
+        &h,
+        "ListAttachedRolePolicies",
+        Params::new().set("RoleName", &name),
+    )
+    .await;
+    assert_eq!(attached.members(&["AttachedPolicies"]).len(), 1);
     let state = h.assert_no_changes(t, &state, &v2).await;
 
     // Drift: an inline policy removed and a tag added out of band.
-    h.clients
-        .iam
-        .delete_role_policy()
-        .role_name(&name)
-        .policy_name("queue")
-        .send()
-        .await
-        .unwrap();
-    h.clients
-        .iam
-        .tag_role()
-        .role_name(&name)
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key("extra")
-                .value("1")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    iam(
+        &h,
+        "DeleteRolePolicy",
+        Params::new()
+            .set("RoleName", &name)
+            .set("PolicyName", "queue"),
+    )
+    .await;
+    iam(
+        &h,
+        "TagRole",
+        Params::new()
+            .set("RoleName", &name)
+            .set("Tags.member.1.Key", "extra")
+            .set("Tags.member.1.Value", "1"),
+    )
+    .await;
     let drifted = h.read(t, &state).await.unwrap();
     assert_eq!(get(&drifted, "inline-policies").as_map().unwrap().len(), 1);
     assert_eq!(
