@@ -8,7 +8,7 @@ use crate::wire::{Http, Params, STS, Wire};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::config::Credentials;
+use aws_sdk_s3::config::Credentials;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::Value;
@@ -123,13 +123,8 @@ pub struct CallerIdentity {
 #[derive(Debug)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
-    pub dynamodb: aws_sdk_dynamodb::Client,
     pub lambda: aws_sdk_lambda::Client,
-    pub iam: aws_sdk_iam::Client,
     pub apigateway: aws_sdk_apigateway::Client,
-    pub sqs: aws_sdk_sqs::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub sts: aws_sdk_sts::Client,
     /// The provider's own client: signing, credentials, the wire protocols.
     pub wire: Wire,
     pub region: String,
@@ -269,13 +264,8 @@ impl Clients {
         Ok(Clients {
             wire,
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             lambda: aws_sdk_lambda::Client::new(&sdk),
-            iam: aws_sdk_iam::Client::new(&sdk),
             apigateway: aws_sdk_apigateway::Client::new(&sdk),
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            sns: aws_sdk_sns::Client::new(&sdk),
-            sts: aws_sdk_sts::Client::new(&sdk),
             partition: partition_of(&region).to_string(),
             region,
             endpoint,

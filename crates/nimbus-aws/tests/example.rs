@@ -1,16 +1,18 @@
 //! End to end: the real `nimbus` binary applies examples/localstack against
 //! the emulator (NIMBUS_AWS_ENDPOINT points the `localstack` provider at
 //! it), plans again with no changes, and destroys everything, checked
-//! through the SDK.
+//! through the provider's own AWS client.
 //!
 //! The binary is target/<profile>/nimbus (built by `cargo test --workspace`,
 //! or `cargo build -p nimbus-cli`), or NIMBUS_BIN. Without the emulator or
 //! the binary the test prints a notice and passes, except under CI=true.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 
+use nimbus_aws::wire::{APIGATEWAY, Call, DYNAMODB, IAM, LAMBDA, Params, S3};
 use nimbus_aws::{Aws, Preset};
 use nimbus_provider::Provider;
 use nimbus_provider::nimbus_value::Value;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -189,10 +191,12 @@ async fn localstack_example_applies_replans_clean_and_destroys() {
         .new_state;
     assert_eq!(versioning.get("versioning"), Some(&Value::Bool(true)));
     assert!(
-        c.dynamodb
-            .describe_table()
-            .table_name(format!("{}-items", run.prefix))
-            .send()
+        c.wire
+            .json(
+                &DYNAMODB,
+                "DescribeTable",
+                json!({ "TableName": format!("{}-items", run.prefix) }),
+            )
             .await
             .is_ok()
     );
@@ -205,45 +209,81 @@ async fn localstack_example_applies_replans_clean_and_destroys() {
     );
 
     // Nothing left behind.
-    let buckets = c.s3.list_buckets().send().await.unwrap();
+    let buckets = c.wire.rest_xml(&S3, Call::new("GET", &[])).await.unwrap();
+    let buckets = nimbus_aws::wire::xml::parse(&String::from_utf8_lossy(&buckets.body)).unwrap();
     assert!(
         !buckets
-            .buckets()
+            .members(&["Buckets"])
             .iter()
-            .any(|b| b.name() == Some(bucket.as_str())),
+            .chain(
+                buckets
+                    .at(&["Buckets"])
+                    .map(|b| b.children.iter().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                    .iter()
+            )
+            .any(|b| b.text_at(&["Name"]).as_deref() == Some(bucket.as_str())),
         "bucket left behind"
     );
     assert!(
-        c.lambda
-            .get_function()
-            .function_name(format!("{}-api", run.prefix))
-            .send()
+        c.wire
+            .rest_json(
+                &LAMBDA,
+                Call::new(
+                    "GET",
+                    &["2015-03-31", "functions", &format!("{}-api", run.prefix)],
+                ),
+            )
             .await
             .is_err(),
         "function left behind"
     );
-    let tables = c.dynamodb.list_tables().send().await.unwrap();
+    let tables = c
+        .wire
+        .json(&DYNAMODB, "ListTables", json!({}))
+        .await
+        .unwrap();
     assert!(
-        !tables
-            .table_names()
+        !tables["TableNames"]
+            .as_array()
+            .unwrap()
             .iter()
-            .any(|t| t.starts_with(&run.prefix)),
+            .any(|t| t.as_str().unwrap().starts_with(&run.prefix)),
         "table left behind"
     );
-    let roles = c.iam.list_roles().send().await.unwrap();
+    let roles = c
+        .wire
+        .query(&IAM, "ListRoles", Params::new())
+        .await
+        .unwrap();
     assert!(
         !roles
-            .roles()
+            .members(&["ListRolesResult", "Roles"])
             .iter()
-            .any(|r| r.role_name().starts_with(&run.prefix)),
+            .any(|r| r
+                .text_at(&["RoleName"])
+                .is_some_and(|n| n.starts_with(&run.prefix))),
         "role left behind"
     );
-    let apis = c.apigateway.get_rest_apis().send().await.unwrap();
+    let apis = c
+        .wire
+        .rest_json(
+            &APIGATEWAY,
+            Call::new("GET", &["restapis"])
+                .query("limit", "500")
+                .header("accept", "application/json"),
+        )
+        .await
+        .unwrap();
     assert!(
-        !apis
-            .items()
-            .iter()
-            .any(|a| a.name().is_some_and(|n| n.starts_with(&run.prefix))),
+        !apis["item"]
+            .as_array()
+            .into_iter()
+            .chain(apis["items"].as_array())
+            .flatten()
+            .any(|a| a["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(&run.prefix))),
         "API left behind"
     );
 }

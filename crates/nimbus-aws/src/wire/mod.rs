@@ -202,10 +202,11 @@ impl Http {
                     reason.push_str(&s.to_string());
                     source = s.source();
                 }
+                // The request was built and checked before it was sent: what
+                // fails here is the way to AWS (DNS, connection, TLS, a
+                // connection closed mid-answer), worth another attempt.
                 CallError::Unreachable {
-                    // A request that could not be built is not worth a retry;
-                    // a connection that failed is.
-                    retryable: e.is_connect() || !reason.contains("invalid"),
+                    retryable: true,
                     reason,
                 }
             })?;
