@@ -4,32 +4,57 @@
 use crate::clients::Clients;
 use crate::error::AwsResult;
 use crate::resource::{PlanContext, ResourceType};
+use crate::util::json_string_map;
 use crate::util::{
     Object, attr, bool_or, map_value, normalize, opt_str, req_str, str_value, string_map, tag_diff,
 };
+use crate::wire::{APIGATEWAY, Call, CallError};
 use async_trait::async_trait;
-use aws_sdk_apigateway::types::{
-    EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
-};
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
-use std::collections::BTreeMap;
+use serde_json::{Value as Json, json};
 
 pub(crate) const INTEGRATION_TYPES: &[&str] = &["AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"];
 pub(crate) const HTTP_METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
 
-fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
-    PatchOperation::builder()
-        .op(Op::Replace)
-        .path(path)
-        .value(value)
-        .build()
+/// Sends one API Gateway call, asking for plain JSON (API Gateway answers
+/// HAL unless asked otherwise).
+async fn call(c: &Clients, call: Call) -> Result<Json, CallError> {
+    c.wire
+        .rest_json(&APIGATEWAY, call.header("accept", "application/json"))
+        .await
 }
 
-fn remove(path: &str) -> PatchOperation {
-    PatchOperation::builder().op(Op::Remove).path(path).build()
+/// A PATCH of `path` with `ops`.
+async fn patch(c: &Clients, path: &[&str], ops: Vec<Json>) -> Result<Json, CallError> {
+    call(
+        c,
+        Call::new("PATCH", path).json_body(&json!({ "patchOperations": ops })),
+    )
+    .await
+}
+
+/// Puts `value` in `body` under `key` when there is one.
+fn set_opt(body: &mut Json, key: &str, value: Option<impl Into<Json>>) {
+    if let Some(value) = value {
+        body[key] = value.into();
+    }
+}
+
+fn replace(path: &str, value: impl Into<String>) -> Json {
+    json!({ "op": "replace", "path": path, "value": value.into() })
+}
+
+fn remove(path: &str) -> Json {
+    json!({ "op": "remove", "path": path })
+}
+
+/// The elements of a collection answer (`item` in the JSON, `items` in
+/// the API's documentation).
+fn items(page: &Json) -> impl Iterator<Item = &Json> {
+    page["item"].as_array().into_iter().flatten()
 }
 
 fn rest_api_attr() -> A {
@@ -59,51 +84,37 @@ pub(crate) struct RestApi;
 impl RestApi {
     async fn observe(c: &Clients, id: &str) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading REST API {id}");
-        let Some(api) = c
-            .apigateway
-            .get_rest_api()
-            .rest_api_id(id)
-            .send()
+        let Some(api) = call(c, Call::new("GET", &["restapis", id]))
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let root = match api.root_resource_id() {
+        let root = match api["rootResourceId"].as_str() {
             Some(r) => r.to_string(),
             None => {
-                let resources = c
-                    .apigateway
-                    .get_resources()
-                    .rest_api_id(id)
-                    .limit(500)
-                    .send()
-                    .await
-                    .aws(&doing)?;
-                resources
-                    .items()
-                    .iter()
-                    .find(|r| r.path() == Some("/"))
-                    .and_then(|r| r.id())
+                let resources = call(
+                    c,
+                    Call::new("GET", &["restapis", id, "resources"]).query("limit", "500"),
+                )
+                .await
+                .aws(&doing)?;
+                items(&resources)
+                    .find(|r| r["path"].as_str() == Some("/"))
+                    .and_then(|r| r["id"].as_str())
                     .ok_or_else(|| crate::error::missing("root resource"))?
                     .to_string()
             }
         };
-        let tags: BTreeMap<String, String> = api
-            .tags()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        let endpoint_type = api
-            .endpoint_configuration()
-            .and_then(|e| e.types().first())
-            .map(|t| t.as_str().to_string());
+        let tags = json_string_map(&api["tags"]);
+        let endpoint_type = api["endpointConfiguration"]["types"][0].as_str();
         let account = c.account_id().await?;
         let mut o = Object::new();
         o.insert("id".into(), Value::string(id));
-        o.insert("name".into(), str_value(api.name()));
+        o.insert("name".into(), str_value(api["name"].as_str()));
         o.insert(
             "description".into(),
-            str_value(api.description().filter(|d| !d.is_empty())),
+            str_value(api["description"].as_str().filter(|d| !d.is_empty())),
         );
         o.insert("endpoint-type".into(), str_value(endpoint_type));
         o.insert("root-resource-id".into(), Value::string(root));
@@ -172,22 +183,21 @@ impl ResourceType for RestApi {
         let id = match creation.made() {
             Some(id) => id.to_string(),
             None => {
-                let out = c
-                    .apigateway
-                    .create_rest_api()
-                    .name(&name)
-                    .set_description(opt_str(planned, "description")?)
-                    .set_endpoint_configuration(opt_str(planned, "endpoint-type")?.map(|t| {
-                        EndpointConfiguration::builder()
-                            .types(EndpointType::from(t.as_str()))
-                            .build()
-                    }))
-                    .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()))
-                    .send()
+                let mut body = json!({ "name": name });
+                set_opt(&mut body, "description", opt_str(planned, "description")?);
+                set_opt(
+                    &mut body,
+                    "endpointConfiguration",
+                    opt_str(planned, "endpoint-type")?.map(|t| json!({ "types": [t] })),
+                );
+                if !tags.is_empty() {
+                    body["tags"] = json!(tags);
+                }
+                let out = call(c, Call::new("POST", &["restapis"]).json_body(&body))
                     .await
                     .aws_on(&format!("creating REST API {name}"), "name")?;
-                let id = out
-                    .id()
+                let id = out["id"]
+                    .as_str()
                     .ok_or_else(|| crate::error::missing("REST API id"))?
                     .to_string();
                 creation.record(&id);
@@ -224,33 +234,29 @@ impl ResourceType for RestApi {
             ));
         }
         if !ops.is_empty() {
-            c.apigateway
-                .update_rest_api()
-                .rest_api_id(&id)
-                .set_patch_operations(Some(ops))
-                .send()
+            patch(c, &["restapis", &id], ops)
                 .await
                 .aws_on(&format!("changing REST API {id}"), "name")?;
         }
         let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
         let arn = req_str(prior, "arn")?;
         if !removed.is_empty() {
-            c.apigateway
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
+            let untag = removed
+                .iter()
+                .fold(Call::new("DELETE", &["tags", &arn]), |untag, key| {
+                    untag.query("tagKeys", key)
+                });
+            call(c, untag)
                 .await
                 .aws_on(&format!("untagging REST API {id}"), "tags")?;
         }
         if !set.is_empty() {
-            c.apigateway
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(set.into_iter().collect()))
-                .send()
-                .await
-                .aws_on(&format!("tagging REST API {id}"), "tags")?;
+            call(
+                c,
+                Call::new("PUT", &["tags", &arn]).json_body(&json!({ "tags": set })),
+            )
+            .await
+            .aws_on(&format!("tagging REST API {id}"), "tags")?;
         }
         RestApi::observe(c, &id).await?.ok_or_else(|| {
             ProviderError::fatal(format!(
@@ -265,10 +271,7 @@ impl ResourceType for RestApi {
             return Ok(());
         }
         let id = req_str(state, "id")?;
-        c.apigateway
-            .delete_rest_api()
-            .rest_api_id(&id)
-            .send()
+        call(c, Call::new("DELETE", &["restapis", &id]))
             .await
             .aws_opt(&format!("deleting REST API {id}"))?;
         Ok(())
@@ -290,12 +293,7 @@ pub(crate) struct ApiResource;
 impl ApiResource {
     async fn observe(c: &Clients, api: &str, id: &str) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading resource {id} of REST API {api}");
-        let Some(r) = c
-            .apigateway
-            .get_resource()
-            .rest_api_id(api)
-            .resource_id(id)
-            .send()
+        let Some(r) = call(c, Call::new("GET", &["restapis", api, "resources", id]))
             .await
             .aws_opt(&doing)?
         else {
@@ -305,9 +303,9 @@ impl ApiResource {
         o.insert("rest-api-id".into(), Value::string(api));
         o.insert("resource-id".into(), Value::string(id));
         o.insert("id".into(), Value::string(format!("{api}/{id}")));
-        o.insert("parent-id".into(), str_value(r.parent_id()));
-        o.insert("path-part".into(), str_value(r.path_part()));
-        o.insert("path".into(), str_value(r.path()));
+        o.insert("parent-id".into(), str_value(r["parentId"].as_str()));
+        o.insert("path-part".into(), str_value(r["pathPart"].as_str()));
+        o.insert("path".into(), str_value(r["path"].as_str()));
         Ok(Some(Value::Map(normalize(&ApiResource.schema(), o)?)))
     }
 }
@@ -349,20 +347,19 @@ impl ResourceType for ApiResource {
         let id = match creation.made() {
             Some(id) => id.to_string(),
             None => {
-                let out = c
-                    .apigateway
-                    .create_resource()
-                    .rest_api_id(&api)
-                    .parent_id(req_str(planned, "parent-id")?)
-                    .path_part(req_str(planned, "path-part")?)
-                    .send()
-                    .await
-                    .aws_on(
-                        &format!("creating a resource in REST API {api}"),
-                        "path-part",
-                    )?;
-                let id = out
-                    .id()
+                let parent = req_str(planned, "parent-id")?;
+                let out = call(
+                    c,
+                    Call::new("POST", &["restapis", &api, "resources", &parent])
+                        .json_body(&json!({ "pathPart": req_str(planned, "path-part")? })),
+                )
+                .await
+                .aws_on(
+                    &format!("creating a resource in REST API {api}"),
+                    "path-part",
+                )?;
+                let id = out["id"]
+                    .as_str()
                     .ok_or_else(|| crate::error::missing("resource id"))?
                     .to_string();
                 creation.record(&id);
@@ -402,12 +399,7 @@ impl ResourceType for ApiResource {
             ops.push(replace("/pathPart", req_str(planned, "path-part")?));
         }
         if !ops.is_empty() {
-            c.apigateway
-                .update_resource()
-                .rest_api_id(&api)
-                .resource_id(&id)
-                .set_patch_operations(Some(ops))
-                .send()
+            patch(c, &["restapis", &api, "resources", &id], ops)
                 .await
                 .aws_on(
                     &format!("changing resource {id} of REST API {api}"),
@@ -428,13 +420,12 @@ impl ResourceType for ApiResource {
         }
         let api = req_str(state, "rest-api-id")?;
         let id = req_str(state, "resource-id")?;
-        c.apigateway
-            .delete_resource()
-            .rest_api_id(&api)
-            .resource_id(&id)
-            .send()
-            .await
-            .aws_opt(&format!("deleting resource {id} of REST API {api}"))?;
+        call(
+            c,
+            Call::new("DELETE", &["restapis", &api, "resources", &id]),
+        )
+        .await
+        .aws_opt(&format!("deleting resource {id} of REST API {api}"))?;
         Ok(())
     }
 
@@ -493,15 +484,15 @@ impl Method {
         method: &str,
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading method {method} of resource {resource}");
-        let Some(m) = c
-            .apigateway
-            .get_method()
-            .rest_api_id(api)
-            .resource_id(resource)
-            .http_method(method)
-            .send()
-            .await
-            .aws_opt(&doing)?
+        let Some(m) = call(
+            c,
+            Call::new(
+                "GET",
+                &["restapis", api, "resources", resource, "methods", method],
+            ),
+        )
+        .await
+        .aws_opt(&doing)?
         else {
             return Ok(None);
         };
@@ -515,11 +506,11 @@ impl Method {
         );
         o.insert(
             "authorization".into(),
-            Value::string(m.authorization_type().unwrap_or("NONE")),
+            Value::string(m["authorizationType"].as_str().unwrap_or("NONE")),
         );
         o.insert(
             "api-key-required".into(),
-            Value::Bool(m.api_key_required().unwrap_or(false)),
+            Value::Bool(m["apiKeyRequired"].as_bool().unwrap_or(false)),
         );
         Ok(Some(Value::Map(normalize(&Method.schema(), o)?)))
     }
@@ -569,21 +560,24 @@ impl ResourceType for Method {
         let (api, resource, method) = method_keys(planned)?;
         let mut creation = c.creation(self.name(), planned);
         if creation.made().is_none() {
-            c.apigateway
-                .put_method()
-                .rest_api_id(&api)
-                .resource_id(&resource)
-                .http_method(&method)
-                .authorization_type(
-                    opt_str(planned, "authorization")?.unwrap_or_else(|| "NONE".into()),
+            let body = json!({
+                "authorizationType": opt_str(planned, "authorization")?
+                    .unwrap_or_else(|| "NONE".into()),
+                "apiKeyRequired": bool_or(planned, "api-key-required", false)?,
+            });
+            call(
+                c,
+                Call::new(
+                    "PUT",
+                    &["restapis", &api, "resources", &resource, "methods", &method],
                 )
-                .api_key_required(bool_or(planned, "api-key-required", false)?)
-                .send()
-                .await
-                .aws_on(
-                    &format!("creating method {method} on resource {resource}"),
-                    "http-method",
-                )?;
+                .json_body(&body),
+            )
+            .await
+            .aws_on(
+                &format!("creating method {method} on resource {resource}"),
+                "http-method",
+            )?;
             creation.record(&method);
         }
         let state = Method::observe(c, &api, &resource, &method)
@@ -622,18 +616,16 @@ impl ResourceType for Method {
             ));
         }
         if !ops.is_empty() {
-            c.apigateway
-                .update_method()
-                .rest_api_id(&api)
-                .resource_id(&resource)
-                .http_method(&method)
-                .set_patch_operations(Some(ops))
-                .send()
-                .await
-                .aws_on(
-                    &format!("changing method {method} on resource {resource}"),
-                    "authorization",
-                )?;
+            patch(
+                c,
+                &["restapis", &api, "resources", &resource, "methods", &method],
+                ops,
+            )
+            .await
+            .aws_on(
+                &format!("changing method {method} on resource {resource}"),
+                "authorization",
+            )?;
         }
         Method::observe(c, &api, &resource, &method)
             .await?
@@ -650,14 +642,15 @@ impl ResourceType for Method {
             return Ok(());
         }
         let (api, resource, method) = method_keys(state)?;
-        c.apigateway
-            .delete_method()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method(&method)
-            .send()
-            .await
-            .aws_opt(&format!("deleting method {method} on resource {resource}"))?;
+        call(
+            c,
+            Call::new(
+                "DELETE",
+                &["restapis", &api, "resources", &resource, "methods", &method],
+            ),
+        )
+        .await
+        .aws_opt(&format!("deleting method {method} on resource {resource}"))?;
         Ok(())
     }
 
@@ -680,20 +673,35 @@ pub(crate) struct Integration;
 impl Integration {
     async fn put(c: &Clients, planned: &Value) -> Result<(), ProviderError> {
         let (api, resource, method) = method_keys(planned)?;
-        c.apigateway
-            .put_integration()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method(&method)
-            .r#type(IntegrationType::from(req_str(planned, "type")?.as_str()))
-            .set_integration_http_method(opt_str(planned, "integration-http-method")?)
-            .set_uri(opt_str(planned, "uri")?)
-            .send()
-            .await
-            .aws_on(
-                &format!("integrating method {method} on resource {resource}"),
-                "uri",
-            )?;
+        // The integration's own method is `httpMethod` in the body.
+        let mut body = json!({ "type": req_str(planned, "type")? });
+        set_opt(
+            &mut body,
+            "httpMethod",
+            opt_str(planned, "integration-http-method")?,
+        );
+        set_opt(&mut body, "uri", opt_str(planned, "uri")?);
+        call(
+            c,
+            Call::new(
+                "PUT",
+                &[
+                    "restapis",
+                    &api,
+                    "resources",
+                    &resource,
+                    "methods",
+                    &method,
+                    "integration",
+                ],
+            )
+            .json_body(&body),
+        )
+        .await
+        .aws_on(
+            &format!("integrating method {method} on resource {resource}"),
+            "uri",
+        )?;
         Ok(())
     }
 
@@ -704,22 +712,30 @@ impl Integration {
         method: &str,
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading the integration of method {method} on resource {resource}");
-        let Some(i) = c
-            .apigateway
-            .get_integration()
-            .rest_api_id(api)
-            .resource_id(resource)
-            .http_method(method)
-            .send()
-            .await
-            .aws_opt(&doing)?
+        let Some(i) = call(
+            c,
+            Call::new(
+                "GET",
+                &[
+                    "restapis",
+                    api,
+                    "resources",
+                    resource,
+                    "methods",
+                    method,
+                    "integration",
+                ],
+            ),
+        )
+        .await
+        .aws_opt(&doing)?
         else {
             return Ok(None);
         };
         // Every integration has a type; moto answers `{}` for none at all.
-        if i.r#type().is_none() {
+        let Some(integration_type) = i["type"].as_str() else {
             return Ok(None);
-        }
+        };
         let mut o = Object::new();
         o.insert("rest-api-id".into(), Value::string(api));
         o.insert("resource-id".into(), Value::string(resource));
@@ -728,12 +744,15 @@ impl Integration {
             "id".into(),
             Value::string(format!("{api}/{resource}/{method}")),
         );
+        o.insert("type".into(), Value::string(integration_type));
         o.insert(
-            "type".into(),
-            str_value(i.r#type().map(|t| t.as_str().to_string())),
+            "integration-http-method".into(),
+            str_value(i["httpMethod"].as_str()),
         );
-        o.insert("integration-http-method".into(), str_value(i.http_method()));
-        o.insert("uri".into(), str_value(i.uri().filter(|u| !u.is_empty())));
+        o.insert(
+            "uri".into(),
+            str_value(i["uri"].as_str().filter(|u| !u.is_empty())),
+        );
         Ok(Some(Value::Map(normalize(&Integration.schema(), o)?)))
     }
 }
@@ -827,16 +846,25 @@ impl ResourceType for Integration {
             return Ok(());
         }
         let (api, resource, method) = method_keys(state)?;
-        c.apigateway
-            .delete_integration()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method(&method)
-            .send()
-            .await
-            .aws_opt(&format!(
-                "deleting the integration of method {method} on resource {resource}"
-            ))?;
+        call(
+            c,
+            Call::new(
+                "DELETE",
+                &[
+                    "restapis",
+                    &api,
+                    "resources",
+                    &resource,
+                    "methods",
+                    &method,
+                    "integration",
+                ],
+            ),
+        )
+        .await
+        .aws_opt(&format!(
+            "deleting the integration of method {method} on resource {resource}"
+        ))?;
         Ok(())
     }
 
@@ -866,25 +894,21 @@ impl Deployment {
         let doing = format!("reading deployment {id} of REST API {api}");
         // Listed rather than fetched: moto answers GetDeployment for a deleted
         // deployment with a 500 instead of a 404.
-        let mut position = None;
+        let mut position: Option<String> = None;
         let description = loop {
-            let Some(page) = c
-                .apigateway
-                .get_deployments()
-                .rest_api_id(api)
-                .limit(500)
-                .set_position(position)
-                .send()
-                .await
-                .aws_opt(&doing)?
-            else {
+            let mut list =
+                Call::new("GET", &["restapis", api, "deployments"]).query("limit", "500");
+            if let Some(p) = &position {
+                list = list.query("position", p);
+            }
+            let Some(page) = call(c, list).await.aws_opt(&doing)? else {
                 return Ok(None);
             };
-            if let Some(d) = page.items().iter().find(|d| d.id() == Some(id)) {
-                break d.description().map(str::to_string);
+            if let Some(d) = items(&page).find(|d| d["id"].as_str() == Some(id)) {
+                break d["description"].as_str().map(str::to_string);
             }
-            match page.position() {
-                Some(p) if !page.items().is_empty() => position = Some(p.to_string()),
+            match page["position"].as_str() {
+                Some(p) if items(&page).next().is_some() => position = Some(p.to_string()),
                 _ => return Ok(None),
             }
         };
@@ -930,16 +954,16 @@ impl ResourceType for Deployment {
         let id = match creation.made() {
             Some(id) => id.to_string(),
             None => {
-                let out = c
-                    .apigateway
-                    .create_deployment()
-                    .rest_api_id(&api)
-                    .set_description(opt_str(planned, "description")?)
-                    .send()
-                    .await
-                    .aws_on(&format!("deploying REST API {api}"), "rest-api-id")?;
-                let id = out
-                    .id()
+                let mut body = json!({});
+                set_opt(&mut body, "description", opt_str(planned, "description")?);
+                let out = call(
+                    c,
+                    Call::new("POST", &["restapis", &api, "deployments"]).json_body(&body),
+                )
+                .await
+                .aws_on(&format!("deploying REST API {api}"), "rest-api-id")?;
+                let id = out["id"]
+                    .as_str()
                     .ok_or_else(|| crate::error::missing("deployment id"))?
                     .to_string();
                 creation.record(&id);
@@ -984,14 +1008,12 @@ impl ResourceType for Deployment {
         }
         let api = req_str(state, "rest-api-id")?;
         let id = req_str(state, "deployment-id")?;
-        match c
-            .apigateway
-            .delete_deployment()
-            .rest_api_id(&api)
-            .deployment_id(&id)
-            .send()
-            .await
-            .aws(&format!("deleting deployment {id}"))
+        match call(
+            c,
+            Call::new("DELETE", &["restapis", &api, "deployments", &id]),
+        )
+        .await
+        .aws(&format!("deleting deployment {id}"))
         {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
@@ -1038,30 +1060,25 @@ fn invoke_url(c: &Clients, api: &str, stage: &str) -> String {
 impl Stage {
     async fn observe(c: &Clients, api: &str, name: &str) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading stage {name} of REST API {api}");
-        let Some(s) = c
-            .apigateway
-            .get_stage()
-            .rest_api_id(api)
-            .stage_name(name)
-            .send()
+        let Some(s) = call(c, Call::new("GET", &["restapis", api, "stages", name]))
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let variables: BTreeMap<String, String> = s
-            .variables()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
+        let variables = json_string_map(&s["variables"]);
         let account = c.account_id().await?;
         let mut o = Object::new();
         o.insert("rest-api-id".into(), Value::string(api));
         o.insert("stage-name".into(), Value::string(name));
         o.insert("id".into(), Value::string(format!("{api}/{name}")));
-        o.insert("deployment-id".into(), str_value(s.deployment_id()));
+        o.insert(
+            "deployment-id".into(),
+            str_value(s["deploymentId"].as_str()),
+        );
         o.insert(
             "description".into(),
-            str_value(s.description().filter(|d| !d.is_empty())),
+            str_value(s["description"].as_str().filter(|d| !d.is_empty())),
         );
         o.insert("variables".into(), map_value(variables));
         o.insert("invoke-url".into(), Value::string(invoke_url(c, api, name)));
@@ -1126,19 +1143,23 @@ impl ResourceType for Stage {
         let variables = string_map(planned, "variables")?;
         let mut creation = c.creation(self.name(), planned);
         if creation.made().is_none() {
-            c.apigateway
-                .create_stage()
-                .rest_api_id(&api)
-                .stage_name(&name)
-                .deployment_id(req_str(planned, "deployment-id")?)
-                .set_description(opt_str(planned, "description")?)
-                .set_variables((!variables.is_empty()).then(|| variables.into_iter().collect()))
-                .send()
-                .await
-                .aws_on(
-                    &format!("creating stage {name} of REST API {api}"),
-                    "stage-name",
-                )?;
+            let mut body = json!({
+                "stageName": name,
+                "deploymentId": req_str(planned, "deployment-id")?,
+            });
+            set_opt(&mut body, "description", opt_str(planned, "description")?);
+            if !variables.is_empty() {
+                body["variables"] = json!(variables);
+            }
+            call(
+                c,
+                Call::new("POST", &["restapis", &api, "stages"]).json_body(&body),
+            )
+            .await
+            .aws_on(
+                &format!("creating stage {name} of REST API {api}"),
+                "stage-name",
+            )?;
             creation.record(&name);
         }
         let state = Stage::observe(c, &api, &name).await?.ok_or_else(|| {
@@ -1185,12 +1206,7 @@ impl ResourceType for Stage {
             ops.push(replace(&format!("/variables/{key}"), value));
         }
         if !ops.is_empty() {
-            c.apigateway
-                .update_stage()
-                .rest_api_id(&api)
-                .stage_name(&name)
-                .set_patch_operations(Some(ops))
-                .send()
+            patch(c, &["restapis", &api, "stages", &name], ops)
                 .await
                 .aws_on(
                     &format!("changing stage {name} of REST API {api}"),
@@ -1211,11 +1227,7 @@ impl ResourceType for Stage {
         }
         let api = req_str(state, "rest-api-id")?;
         let name = req_str(state, "stage-name")?;
-        c.apigateway
-            .delete_stage()
-            .rest_api_id(&api)
-            .stage_name(&name)
-            .send()
+        call(c, Call::new("DELETE", &["restapis", &api, "stages", &name]))
             .await
             .aws_opt(&format!("deleting stage {name} of REST API {api}"))?;
         Ok(())

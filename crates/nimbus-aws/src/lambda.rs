@@ -5,15 +5,16 @@ use crate::clients::Clients;
 use crate::error::AwsResult;
 use crate::resource::{PlanContext, ResourceType};
 use crate::util::{
-    Object, attr, map_value, normalize, opt_i32, opt_str, req_str, str_value, string_map, tag_diff,
+    Object, attr, json_string_map, map_value, normalize, opt_i32, opt_str, req_str, str_value,
+    string_map, tag_diff,
 };
+use crate::wire::{Call, LAMBDA};
 use crate::zip;
 use async_trait::async_trait;
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime, State};
+use base64::Engine;
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
-use std::collections::BTreeMap;
+use serde_json::{Value as Json, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,22 @@ fn package(base_dir: &Path, object: &Value) -> Result<Vec<u8>, ProviderError> {
     })
 }
 
+/// The API version in the path of most Lambda operations.
+const V: &str = "2015-03-31";
+/// The API version in the path of the tagging operations.
+const TAGS_V: &str = "2017-03-31";
+
+fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Puts `value` in `body` under `key` when there is one.
+fn set_opt(body: &mut Json, key: &str, value: Option<impl Into<Json>>) {
+    if let Some(value) = value {
+        body[key] = value.into();
+    }
+}
+
 fn invoke_arn(c: &Clients, function_arn: &str) -> String {
     format!(
         "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
@@ -64,66 +81,54 @@ impl Function {
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading function {name}");
         let Some(out) = c
-            .lambda
-            .get_function()
-            .function_name(name)
-            .send()
+            .wire
+            .rest_json(&LAMBDA, Call::new("GET", &[V, "functions", name]))
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let Some(f) = out.configuration() else {
+        let f = &out["Configuration"];
+        if !f.is_object() {
             return Ok(None);
-        };
-        let arn = f
-            .function_arn()
+        }
+        let text = |key: &str| f[key].as_str();
+        let arn = text("FunctionArn")
             .ok_or_else(|| crate::error::missing("function ARN"))?
             .to_string();
-        let environment: BTreeMap<String, String> = f
-            .environment()
-            .and_then(|e| e.variables())
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        let tags: BTreeMap<String, String> = out
-            .tags()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
+        let environment = json_string_map(&f["Environment"]["Variables"]);
+        let tags = json_string_map(&out["Tags"]);
         let mut o = Object::new();
         o.insert(
             "function-name".into(),
-            Value::string(f.function_name().unwrap_or(name)),
+            Value::string(text("FunctionName").unwrap_or(name)),
         );
         o.insert(
             "id".into(),
-            Value::string(f.function_name().unwrap_or(name)),
+            Value::string(text("FunctionName").unwrap_or(name)),
         );
         o.insert("arn".into(), Value::string(&arn));
         o.insert("invoke-arn".into(), Value::string(invoke_arn(c, &arn)));
-        o.insert(
-            "runtime".into(),
-            str_value(f.runtime().map(|r| r.as_str().to_string())),
-        );
-        o.insert("handler".into(), str_value(f.handler()));
-        o.insert("role".into(), str_value(f.role()));
+        o.insert("runtime".into(), str_value(text("Runtime")));
+        o.insert("handler".into(), str_value(text("Handler")));
+        o.insert("role".into(), str_value(text("Role")));
         o.insert(
             "description".into(),
-            str_value(f.description().filter(|d| !d.is_empty())),
+            str_value(text("Description").filter(|d| !d.is_empty())),
         );
         o.insert(
             "memory-size".into(),
-            f.memory_size()
-                .map(|m| Value::int(m as i64))
+            f["MemorySize"]
+                .as_i64()
+                .map(Value::int)
                 .unwrap_or(Value::Null),
         );
         o.insert(
             "timeout".into(),
-            f.timeout()
-                .map(|t| Value::int(t as i64))
-                .unwrap_or(Value::Null),
+            f["Timeout"].as_i64().map(Value::int).unwrap_or(Value::Null),
         );
         o.insert("environment".into(), map_value(environment));
-        o.insert("source-hash".into(), str_value(f.code_sha256()));
+        o.insert("source-hash".into(), str_value(text("CodeSha256")));
         o.insert("code-uri".into(), attr(known, "code-uri").clone());
         o.insert("tags".into(), map_value(tags));
         Ok(Some(Value::Map(normalize(&Function.schema(), o)?)))
@@ -135,26 +140,30 @@ impl Function {
         let mut delay = Duration::from_millis(200);
         loop {
             let f = c
-                .lambda
-                .get_function_configuration()
-                .function_name(name)
-                .send()
+                .wire
+                .rest_json(
+                    &LAMBDA,
+                    Call::new("GET", &[V, "functions", name, "configuration"]),
+                )
                 .await
                 .aws(&format!("waiting for function {name}"))?;
-            if f.state() == Some(&State::Failed) {
+            let state = f["State"].as_str();
+            let last_update = f["LastUpdateStatus"].as_str();
+            if state == Some("Failed") {
                 return Err(ProviderError::fatal(format!(
                     "function {name} failed: {}",
-                    f.state_reason().unwrap_or("no reason given")
+                    f["StateReason"].as_str().unwrap_or("no reason given")
                 )));
             }
-            if f.last_update_status() == Some(&LastUpdateStatus::Failed) {
+            if last_update == Some("Failed") {
                 return Err(ProviderError::fatal(format!(
                     "updating function {name} failed: {}",
-                    f.last_update_status_reason().unwrap_or("no reason given")
+                    f["LastUpdateStatusReason"]
+                        .as_str()
+                        .unwrap_or("no reason given")
                 )));
             }
-            let busy = f.state() == Some(&State::Pending)
-                || f.last_update_status() == Some(&LastUpdateStatus::InProgress);
+            let busy = state == Some("Pending") || last_update == Some("InProgress");
             if !busy {
                 return Ok(());
             }
@@ -168,11 +177,10 @@ impl Function {
         }
     }
 
-    fn environment(planned: &Value) -> Result<Environment, ProviderError> {
+    /// The `Environment` member: every variable, an empty map for none.
+    fn environment(planned: &Value) -> Result<Json, ProviderError> {
         let vars = string_map(planned, "environment")?;
-        Ok(Environment::builder()
-            .set_variables(Some(vars.into_iter().collect()))
-            .build())
+        Ok(json!({ "Variables": vars }))
     }
 }
 
@@ -292,25 +300,27 @@ impl ResourceType for Function {
             // server, connection) goes straight to the engine's retry.
             let started = Instant::now();
             let mut delay = Duration::from_millis(500);
+            let mut body = json!({
+                "FunctionName": name,
+                "Runtime": req_str(planned, "runtime")?,
+                "Handler": req_str(planned, "handler")?,
+                "Role": req_str(planned, "role")?,
+                "Code": { "ZipFile": base64(&code) },
+                "Environment": Function::environment(planned)?,
+            });
+            set_opt(&mut body, "Description", opt_str(planned, "description")?);
+            set_opt(&mut body, "MemorySize", opt_i32(planned, "memory-size")?);
+            set_opt(&mut body, "Timeout", opt_i32(planned, "timeout")?);
+            if !tags.is_empty() {
+                body["Tags"] = json!(tags);
+            }
             loop {
                 let result = c
-                    .lambda
-                    .create_function()
-                    .function_name(&name)
-                    .runtime(Runtime::from(req_str(planned, "runtime")?.as_str()))
-                    .handler(req_str(planned, "handler")?)
-                    .role(req_str(planned, "role")?)
-                    .code(
-                        FunctionCode::builder()
-                            .zip_file(Blob::new(code.clone()))
-                            .build(),
+                    .wire
+                    .rest_json(
+                        &LAMBDA,
+                        Call::new("POST", &[V, "functions"]).json_body(&body),
                     )
-                    .set_description(opt_str(planned, "description")?)
-                    .set_memory_size(opt_i32(planned, "memory-size")?)
-                    .set_timeout(opt_i32(planned, "timeout")?)
-                    .environment(Function::environment(planned)?)
-                    .set_tags((!tags.is_empty()).then(|| tags.clone().into_iter().collect()))
-                    .send()
                     .await
                     .aws(&format!("creating function {name}"));
                 match result {
@@ -369,11 +379,12 @@ impl ResourceType for Function {
         if attr(prior, "source-hash") != attr(planned, "source-hash") {
             let code = package(&c.base_dir, planned)?;
             Function::wait_ready(c, &name).await?;
-            c.lambda
-                .update_function_code()
-                .function_name(&name)
-                .zip_file(Blob::new(code))
-                .send()
+            c.wire
+                .rest_json(
+                    &LAMBDA,
+                    Call::new("PUT", &[V, "functions", &name, "code"])
+                        .json_body(&json!({ "ZipFile": base64(&code) })),
+                )
                 .await
                 .aws_on(&format!("updating the code of function {name}"), "code-uri")?;
         }
@@ -391,36 +402,41 @@ impl ResourceType for Function {
             .any(|n| attr(prior, n) != attr(planned, n))
         {
             Function::wait_ready(c, &name).await?;
-            c.lambda
-                .update_function_configuration()
-                .function_name(&name)
-                .runtime(Runtime::from(req_str(planned, "runtime")?.as_str()))
-                .handler(req_str(planned, "handler")?)
-                .role(req_str(planned, "role")?)
-                .description(opt_str(planned, "description")?.unwrap_or_default())
-                .set_memory_size(opt_i32(planned, "memory-size")?)
-                .set_timeout(opt_i32(planned, "timeout")?)
-                .environment(Function::environment(planned)?)
-                .send()
+            let mut body = json!({
+                "Runtime": req_str(planned, "runtime")?,
+                "Handler": req_str(planned, "handler")?,
+                "Role": req_str(planned, "role")?,
+                "Description": opt_str(planned, "description")?.unwrap_or_default(),
+                "Environment": Function::environment(planned)?,
+            });
+            set_opt(&mut body, "MemorySize", opt_i32(planned, "memory-size")?);
+            set_opt(&mut body, "Timeout", opt_i32(planned, "timeout")?);
+            c.wire
+                .rest_json(
+                    &LAMBDA,
+                    Call::new("PUT", &[V, "functions", &name, "configuration"]).json_body(&body),
+                )
                 .await
                 .aws_on(&format!("changing function {name}"), "runtime")?;
         }
         let (removed, set) = tag_diff(&string_map(prior, "tags")?, &string_map(planned, "tags")?);
         if !removed.is_empty() {
-            c.lambda
-                .untag_resource()
-                .resource(&arn)
-                .set_tag_keys(Some(removed))
-                .send()
+            let call = removed
+                .iter()
+                .fold(Call::new("DELETE", &[TAGS_V, "tags", &arn]), |call, key| {
+                    call.query("tagKeys", key)
+                });
+            c.wire
+                .rest_json(&LAMBDA, call)
                 .await
                 .aws_on(&format!("untagging function {name}"), "tags")?;
         }
         if !set.is_empty() {
-            c.lambda
-                .tag_resource()
-                .resource(&arn)
-                .set_tags(Some(set.into_iter().collect()))
-                .send()
+            c.wire
+                .rest_json(
+                    &LAMBDA,
+                    Call::new("POST", &[TAGS_V, "tags", &arn]).json_body(&json!({ "Tags": set })),
+                )
                 .await
                 .aws_on(&format!("tagging function {name}"), "tags")?;
         }
@@ -434,10 +450,8 @@ impl ResourceType for Function {
 
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let name = req_str(state, "function-name")?;
-        c.lambda
-            .delete_function()
-            .function_name(&name)
-            .send()
+        c.wire
+            .rest_json(&LAMBDA, Call::new("DELETE", &[V, "functions", &name]))
             .await
             .aws_opt(&format!("deleting function {name}"))?;
         Ok(())
@@ -466,17 +480,18 @@ impl Permission {
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading the policy of function {function}");
         let Some(out) = c
-            .lambda
-            .get_policy()
-            .function_name(function)
-            .send()
+            .wire
+            .rest_json(
+                &LAMBDA,
+                Call::new("GET", &[V, "functions", function, "policy"]),
+            )
             .await
             .aws_opt(&doing)?
         else {
             return Ok(None);
         };
-        let Some(policy) = out
-            .policy()
+        let Some(policy) = out["Policy"]
+            .as_str()
             .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
         else {
             return Ok(None);
@@ -561,16 +576,18 @@ impl ResourceType for Permission {
         let statement = req_str(planned, "statement-id")?;
         let mut creation = c.creation(self.name(), planned);
         if creation.made().is_none() {
-            c.lambda
-                .add_permission()
-                .function_name(&function)
-                .statement_id(&statement)
-                .action(
-                    opt_str(planned, "action")?.unwrap_or_else(|| "lambda:InvokeFunction".into()),
+            let mut body = json!({
+                "StatementId": statement,
+                "Action": opt_str(planned, "action")?
+                    .unwrap_or_else(|| "lambda:InvokeFunction".into()),
+                "Principal": req_str(planned, "principal")?,
+            });
+            set_opt(&mut body, "SourceArn", opt_str(planned, "source-arn")?);
+            c.wire
+                .rest_json(
+                    &LAMBDA,
+                    Call::new("POST", &[V, "functions", &function, "policy"]).json_body(&body),
                 )
-                .principal(req_str(planned, "principal")?)
-                .set_source_arn(opt_str(planned, "source-arn")?)
-                .send()
                 .await
                 .aws_on(
                     &format!("allowing {statement} on function {function}"),
@@ -620,11 +637,11 @@ impl ResourceType for Permission {
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let function = req_str(state, "function-name")?;
         let statement = req_str(state, "statement-id")?;
-        c.lambda
-            .remove_permission()
-            .function_name(&function)
-            .statement_id(&statement)
-            .send()
+        c.wire
+            .rest_json(
+                &LAMBDA,
+                Call::new("DELETE", &[V, "functions", &function, "policy", &statement]),
+            )
             .await
             .aws_opt(&format!(
                 "removing permission {statement} of function {function}"

@@ -1,25 +1,32 @@
 use crate::common::*;
-use aws_sdk_apigateway::types::{Op, PatchOperation};
+use nimbus_aws::wire::{APIGATEWAY, Call};
 use nimbus_provider::nimbus_value::Value;
+use serde_json::{Value as Json, json};
 
-fn patch(path: &str, value: &str) -> PatchOperation {
-    PatchOperation::builder()
-        .op(Op::Replace)
-        .path(path)
-        .value(value)
-        .build()
+/// An API Gateway call straight to the emulator, in plain JSON.
+async fn apigateway(h: &Harness, call: Call) -> Json {
+    h.clients
+        .wire
+        .rest_json(&APIGATEWAY, call.header("accept", "application/json"))
+        .await
+        .unwrap()
+}
+
+/// A PATCH replacing `path` with `value`.
+fn patch(path: &[&str], op_path: &str, value: &str) -> Call {
+    Call::new("PATCH", path).json_body(&json!({
+        "patchOperations": [{ "op": "replace", "path": op_path, "value": value }]
+    }))
+}
+
+/// The elements of a collection answer.
+fn items(page: &Json) -> Vec<Json> {
+    page["item"].as_array().cloned().unwrap_or_default()
 }
 
 async fn api_exists(h: &Harness, id: &str) -> bool {
-    let apis = h
-        .clients
-        .apigateway
-        .get_rest_apis()
-        .limit(500)
-        .send()
-        .await
-        .unwrap();
-    apis.items().iter().any(|a| a.id() == Some(id))
+    let apis = apigateway(h, Call::new("GET", &["restapis"]).query("limit", "500")).await;
+    items(&apis).iter().any(|a| a["id"].as_str() == Some(id))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -48,14 +55,7 @@ async fn rest_api_lifecycle() {
     let state = h.update(t, &state, &v2).await;
     let state = h.assert_no_changes(t, &state, &v2).await;
 
-    h.clients
-        .apigateway
-        .update_rest_api()
-        .rest_api_id(&id)
-        .patch_operations(patch("/description", "changed"))
-        .send()
-        .await
-        .unwrap();
+    apigateway(&h, patch(&["restapis", &id], "/description", "changed")).await;
     let drifted = h.read(t, &state).await.unwrap();
     assert_eq!(get(&drifted, "description"), &s("changed"));
     let state = h.update(t, &drifted, &v2).await;
@@ -119,14 +119,19 @@ async fn rest_api_parts_lifecycle() {
             "a new path-part is an update in place"
         );
         assert!(get(&plan.planned_state, "path").is_unknown());
-        h.clients
-            .apigateway
-            .delete_resource()
-            .rest_api_id(api_id.as_str().unwrap())
-            .resource_id(&resource_id)
-            .send()
-            .await
-            .unwrap();
+        apigateway(
+            &h,
+            Call::new(
+                "DELETE",
+                &[
+                    "restapis",
+                    api_id.as_str().unwrap(),
+                    "resources",
+                    &resource_id,
+                ],
+            ),
+        )
+        .await;
         assert!(
             h.read(t, &resource).await.is_none(),
             "deleted out of band: read says it is gone"
@@ -136,15 +141,20 @@ async fn rest_api_parts_lifecycle() {
         let resource = h.update(t, &resource, &v2).await;
         assert_eq!(get(&resource, "path"), &s("/things"));
         let resource = h.assert_no_changes(t, &resource, &v2).await;
-        h.clients
-            .apigateway
-            .update_resource()
-            .rest_api_id(api_id.as_str().unwrap())
-            .resource_id(&resource_id)
-            .patch_operations(patch("/pathPart", "moved"))
-            .send()
-            .await
-            .unwrap();
+        apigateway(
+            &h,
+            patch(
+                &[
+                    "restapis",
+                    api_id.as_str().unwrap(),
+                    "resources",
+                    &resource_id,
+                ],
+                "/pathPart",
+                "moved",
+            ),
+        )
+        .await;
         let drifted = h.read(t, &resource).await.unwrap();
         assert_eq!(get(&drifted, "path-part"), &s("moved"));
         h.update(t, &drifted, &v2).await
@@ -175,6 +185,14 @@ async fn rest_api_parts_lifecycle() {
             ("api-key-required", Value::Bool(true)),
         ],
     );
+    let method_path = [
+        "restapis",
+        api_id.as_str().unwrap(),
+        "resources",
+        res_id.as_str().unwrap(),
+        "methods",
+        "GET",
+    ];
     let method = if moto {
         not_on_emulator("UpdateMethod (in-place change of `api-key-required`)");
         let plan = h.plan(t, Some(&method), &m2).await;
@@ -183,33 +201,21 @@ async fn rest_api_parts_lifecycle() {
             "api-key-required is changed in place"
         );
         // Drift: the method put again out of band with another setting.
-        h.clients
-            .apigateway
-            .put_method()
-            .rest_api_id(api_id.as_str().unwrap())
-            .resource_id(res_id.as_str().unwrap())
-            .http_method("GET")
-            .authorization_type("NONE")
-            .api_key_required(true)
-            .send()
-            .await
-            .unwrap();
+        apigateway(
+            &h,
+            Call::new("PUT", &method_path).json_body(&json!({
+                "authorizationType": "NONE",
+                "apiKeyRequired": true,
+            })),
+        )
+        .await;
         let drifted = h.read(t, &method).await.unwrap();
         assert_eq!(get(&drifted, "api-key-required"), &Value::Bool(true));
         h.assert_no_changes(t, &drifted, &m2).await
     } else {
         let method = h.update(t, &method, &m2).await;
         let method = h.assert_no_changes(t, &method, &m2).await;
-        h.clients
-            .apigateway
-            .update_method()
-            .rest_api_id(api_id.as_str().unwrap())
-            .resource_id(res_id.as_str().unwrap())
-            .http_method("GET")
-            .patch_operations(patch("/apiKeyRequired", "false"))
-            .send()
-            .await
-            .unwrap();
+        apigateway(&h, patch(&method_path, "/apiKeyRequired", "false")).await;
         let drifted = h.read(t, &method).await.unwrap();
         assert_eq!(get(&drifted, "api-key-required"), &Value::Bool(false));
         h.update(t, &drifted, &m2).await
@@ -252,16 +258,23 @@ async fn rest_api_parts_lifecycle() {
     );
     let integration = h.update(t, &integration, &i2).await;
     let integration = h.assert_no_changes(t, &integration, &i2).await;
-    h.clients
-        .apigateway
-        .put_integration()
-        .rest_api_id(api_id.as_str().unwrap())
-        .resource_id(res_id.as_str().unwrap())
-        .http_method("POST")
-        .r#type(aws_sdk_apigateway::types::IntegrationType::Mock)
-        .send()
-        .await
-        .unwrap();
+    apigateway(
+        &h,
+        Call::new(
+            "PUT",
+            &[
+                "restapis",
+                api_id.as_str().unwrap(),
+                "resources",
+                res_id.as_str().unwrap(),
+                "methods",
+                "POST",
+                "integration",
+            ],
+        )
+        .json_body(&json!({ "type": "MOCK" })),
+    )
+    .await;
     let drifted = h.read(t, &integration).await.unwrap();
     assert_eq!(get(&drifted, "type"), &s("MOCK"));
     let integration = h.update(t, &drifted, &i2).await;
@@ -325,15 +338,15 @@ async fn rest_api_parts_lifecycle() {
     );
     let stage = h.update(t, &stage, &s2).await;
     let stage = h.assert_no_changes(t, &stage, &s2).await;
-    h.clients
-        .apigateway
-        .update_stage()
-        .rest_api_id(api_id.as_str().unwrap())
-        .stage_name("prod")
-        .patch_operations(patch("/description", "tampered"))
-        .send()
-        .await
-        .unwrap();
+    apigateway(
+        &h,
+        patch(
+            &["restapis", api_id.as_str().unwrap(), "stages", "prod"],
+            "/description",
+            "tampered",
+        ),
+    )
+    .await;
     let drifted = h.read(t, &stage).await.unwrap();
     assert_eq!(get(&drifted, "description"), &s("tampered"));
     let stage = h.update(t, &drifted, &s2).await;
@@ -358,14 +371,11 @@ async fn rest_api_parts_lifecycle() {
     h.destroy("api-gateway-integration", &integration).await;
     h.destroy("api-gateway-method", &method).await;
     h.destroy("api-gateway-resource", &resource).await;
-    let resources = h
-        .clients
-        .apigateway
-        .get_resources()
-        .rest_api_id(api_id.as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resources.items().len(), 1, "only the root resource is left");
+    let resources = apigateway(
+        &h,
+        Call::new("GET", &["restapis", api_id.as_str().unwrap(), "resources"]),
+    )
+    .await;
+    assert_eq!(items(&resources).len(), 1, "only the root resource is left");
     h.destroy("api-gateway-rest-api", &api).await;
 }

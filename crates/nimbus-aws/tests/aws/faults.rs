@@ -6,6 +6,7 @@
 //! (a create never fails with "already exists" nor makes a second object).
 
 use crate::common::*;
+use nimbus_aws::wire::{APIGATEWAY, Call};
 use nimbus_aws::{Aws, Preset};
 use nimbus_provider::nimbus_value::Value;
 use nimbus_provider::{ApplyRequest, DeleteRequest, Provider, ProviderError, ReadRequest};
@@ -228,13 +229,20 @@ async fn lifecycles_survive_throttling_and_server_errors() {
             let name = get_str(&created, "name");
             let apis = h
                 .clients
-                .apigateway
-                .get_rest_apis()
-                .limit(500)
-                .send()
+                .wire
+                .rest_json(
+                    &APIGATEWAY,
+                    Call::new("GET", &["restapis"])
+                        .query("limit", "500")
+                        .header("accept", "application/json"),
+                )
                 .await
                 .expect("GetRestApis");
-            let made = apis.items().iter().filter(|a| a.name() == Some(name));
+            let made = apis["item"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|a| a["name"].as_str() == Some(name));
             assert_eq!(made.count(), 1, "{t}: one API named {name}");
         }
         let read = engine_retry(|| {

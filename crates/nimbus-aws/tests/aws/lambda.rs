@@ -1,13 +1,16 @@
 use crate::common::*;
+use nimbus_aws::wire::{Call, LAMBDA};
 use nimbus_provider::nimbus_value::Value;
 use nimbus_provider::{ApplyRequest, Provider};
+use serde_json::json;
 
 async fn function_exists(h: &Harness, name: &str) -> bool {
     h.clients
-        .lambda
-        .get_function()
-        .function_name(name)
-        .send()
+        .wire
+        .rest_json(
+            &LAMBDA,
+            Call::new("GET", &["2015-03-31", "functions", name]),
+        )
         .await
         .is_ok()
 }
@@ -93,11 +96,12 @@ async fn lambda_lifecycle() {
 
     // Drift: configuration changed out of band.
     h.clients
-        .lambda
-        .update_function_configuration()
-        .function_name(&name)
-        .timeout(60)
-        .send()
+        .wire
+        .rest_json(
+            &LAMBDA,
+            Call::new("PUT", &["2015-03-31", "functions", &name, "configuration"])
+                .json_body(&json!({ "Timeout": 60 })),
+        )
         .await
         .unwrap();
     let drifted = h.read(t, &state).await.unwrap();
