@@ -123,8 +123,6 @@ pub struct CallerIdentity {
 #[derive(Debug)]
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
-    pub lambda: aws_sdk_lambda::Client,
-    pub apigateway: aws_sdk_apigateway::Client,
     /// The provider's own client: signing, credentials, the wire protocols.
     pub wire: Wire,
     pub region: String,
@@ -264,8 +262,6 @@ impl Clients {
         Ok(Clients {
             wire,
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            lambda: aws_sdk_lambda::Client::new(&sdk),
-            apigateway: aws_sdk_apigateway::Client::new(&sdk),
             partition: partition_of(&region).to_string(),
             region,
             endpoint,

@@ -1,5 +1,5 @@
 use crate::common::*;
-use nimbus_aws::wire::{Call, LAMBDA};
+use nimbus_aws::wire::{Call, IAM, LAMBDA, Params};
 use nimbus_provider::nimbus_value::Value;
 use nimbus_provider::{ApplyRequest, Provider};
 use serde_json::json;
@@ -151,11 +151,14 @@ async fn lambda_create_waits_for_a_new_role() {
     let late = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
         clients
-            .iam
-            .create_role()
-            .role_name(&role_name)
-            .assume_role_policy_document(lambda_trust().as_str().unwrap())
-            .send()
+            .wire
+            .query(
+                &IAM,
+                "CreateRole",
+                Params::new()
+                    .set("RoleName", &role_name)
+                    .set("AssumeRolePolicyDocument", lambda_trust().as_str().unwrap()),
+            )
             .await
             .unwrap();
         role_name
@@ -177,10 +180,12 @@ async fn lambda_create_waits_for_a_new_role() {
     assert_eq!(get_str(&created, "role"), role_arn);
     h.destroy("lambda", &created).await;
     h.clients
-        .iam
-        .delete_role()
-        .role_name(&role_name)
-        .send()
+        .wire
+        .query(
+            &IAM,
+            "DeleteRole",
+            Params::new().set("RoleName", &role_name),
+        )
         .await
         .unwrap();
 }
