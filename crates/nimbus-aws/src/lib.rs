@@ -99,8 +99,8 @@ pub fn resource_type_names() -> Vec<&'static str> {
 fn provider_schema_block(preset: Preset) -> Schema {
     let what = match preset {
         Preset::Aws => {
-            "Amazon Web Services through the official SDK: credentials from the standard chain (environment, \
-             profile files, SSO caches via credential_process, web identity, ECS and EC2 metadata)."
+            "Amazon Web Services: credentials from the standard chain (environment, profile files with \
+             keys, credential_process or an assumed role, web identity, ECS/EKS container and EC2 metadata)."
         }
         Preset::LocalStack => {
             "The AWS provider preset for LocalStack: endpoint http://localhost:4566 unless `endpoint` says \
