@@ -646,8 +646,8 @@ async fn from_instance_metadata(
 mod tests {
     use super::*;
     use crate::wire::Http;
+    use crate::wire::test_server::serve;
     use std::sync::Arc;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn wire(endpoint: Option<String>) -> Wire {
         Wire {
@@ -672,32 +672,6 @@ mod tests {
                 .collect(),
             home: home.map(PathBuf::from),
         }
-    }
-
-    /// A loopback server answering each request with `answer(request)`;
-    /// returns its base URL and the requests it saw.
-    async fn serve(
-        answer: fn(&str) -> &'static str,
-    ) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let mut buffer = vec![0u8; 8192];
-                let n = stream.read(&mut buffer).await.unwrap_or(0);
-                let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
-                let body = answer(&request);
-                log.lock().unwrap().push(request);
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            }
-        });
-        (format!("http://{address}"), seen)
     }
 
     #[test]

@@ -420,10 +420,10 @@ impl Wire {
                 hyper::header::USER_AGENT,
                 concat!("nimbus/", env!("CARGO_PKG_VERSION")),
             );
+        // Host too: the one signed must be the one sent, port included
+        // (the client would drop a default port from its own).
         for (name, value) in &headers {
-            if name != "host" {
-                builder = builder.header(name.as_str(), value.as_str());
-            }
+            builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(authorization) = authorization {
             builder = builder.header("authorization", authorization);
@@ -656,6 +656,38 @@ pub fn xml_error(response: &Response) -> CallError {
 }
 
 #[cfg(test)]
+pub(crate) mod test_server {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server answering each request with `answer(request)`;
+    /// returns its base URL and the requests it saw.
+    pub async fn serve(
+        answer: fn(&str) -> &'static str,
+    ) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = vec![0u8; 8192];
+                let n = stream.read(&mut buffer).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                let body = answer(&request);
+                log.lock().unwrap().push(request);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (format!("http://{address}"), seen)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -733,6 +765,43 @@ mod tests {
         assert_eq!(code_of(xml_error(&r)).as_deref(), Some("NoSuchEntity"));
         let r = response(404, &[], "");
         assert_eq!(code_of(xml_error(&r)), None);
+    }
+
+    #[tokio::test]
+    async fn a_call_sends_what_it_signed() {
+        let (url, seen) = test_server::serve(|_| "{}").await;
+        let wire = Wire {
+            http: Http::new(Duration::from_secs(2)).unwrap(),
+            region: "eu-west-1".into(),
+            endpoint: Some(url.clone()),
+            s3_path_style: true,
+            credentials: Arc::new(CredentialChain::fixed(Credentials {
+                access_key_id: "AKID".into(),
+                secret_access_key: "SECRET".into(),
+                session_token: Some("TOKEN".into()),
+            })),
+            call_timeout: Duration::from_secs(5),
+        };
+        let answer = wire
+            .json(&SQS, "ListQueues", serde_json::json!({}))
+            .await
+            .unwrap();
+        assert_eq!(answer, serde_json::json!({}));
+        let request = seen.lock().unwrap()[0].to_lowercase();
+        let host = url.trim_start_matches("http://");
+        assert!(request.starts_with("post / http/1.1"), "{request}");
+        assert!(request.contains(&format!("host: {host}\r\n")), "{request}");
+        assert!(request.contains("x-amz-target: amazonsqs.listqueues"));
+        assert!(request.contains("x-amz-security-token: token"));
+        assert!(request.contains("credential=akid/"), "{request}");
+        assert!(request.contains("/eu-west-1/sqs/aws4_request"), "{request}");
+        assert!(
+            request.contains(
+                "signedheaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-target,"
+            ),
+            "{request}"
+        );
+        assert!(!request.contains("secret"), "{request}");
     }
 
     #[test]
