@@ -53,7 +53,7 @@ impl Preset {
 }
 
 /// The `(provider ...)` block, read.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Settings {
     pub region: Option<String>,
     pub profile: Option<String>,
@@ -62,6 +62,27 @@ pub struct Settings {
     pub secret_key: Option<String>,
     pub session_token: Option<String>,
     pub s3_path_style: Option<bool>,
+}
+
+impl std::fmt::Debug for Settings {
+    // The secret key and the session token are never rendered.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint", &self.endpoint)
+            .field("access_key", &self.access_key)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "(sensitive)"),
+            )
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "(sensitive)"),
+            )
+            .field("s3_path_style", &self.s3_path_style)
+            .finish()
+    }
 }
 
 impl Settings {

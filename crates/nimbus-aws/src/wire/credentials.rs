@@ -40,10 +40,22 @@ fn err(text: impl Into<String>) -> CredentialError {
 
 /// The process environment as the chain reads it (a snapshot, so that
 /// tests give their own).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Environment {
     pub vars: HashMap<String, String>,
     pub home: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Environment {
+    // Names only: the values hold secret keys and tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Environment")
+            .field("vars", &names)
+            .field("home", &self.home)
+            .finish()
+    }
 }
 
 impl Environment {
@@ -726,6 +738,21 @@ mod tests {
         let e = env(&[("AWS_PROFILE", "nope")], Some(home.path()));
         let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
         assert!(failure.0.contains("\"nope\""), "{failure}");
+    }
+
+    #[test]
+    fn no_secret_is_in_a_debug_rendering() {
+        let e = env(
+            &[
+                ("AWS_SECRET_ACCESS_KEY", "hush"),
+                ("AWS_SESSION_TOKEN", "quiet"),
+            ],
+            None,
+        );
+        let chain = CredentialChain::chain(None, e);
+        let text = format!("{chain:?}");
+        assert!(text.contains("AWS_SECRET_ACCESS_KEY"), "{text}");
+        assert!(!text.contains("hush") && !text.contains("quiet"), "{text}");
     }
 
     #[tokio::test]
