@@ -14,9 +14,11 @@
 mod common;
 
 use common::*;
+use nimbus_aws::wire::{Call, S3, SQS, xml};
 use nimbus_aws::{Aws, Preset};
 use nimbus_provider::Provider;
 use nimbus_value::Value;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -270,7 +272,7 @@ impl Direct {
             .block_on(aws.configure(&Value::Map(
                 [("endpoint".to_string(), Value::string(endpoint))].into(),
             )))
-            .expect("configuring the SDK against the emulator");
+            .expect("configuring the provider against the emulator");
         let resolved = aws.clients().unwrap().endpoint.clone();
         assert_eq!(
             resolved.as_deref(),
@@ -283,25 +285,36 @@ impl Direct {
     fn buckets(&self, prefix: &str) -> Vec<(String, BTreeMap<String, String>)> {
         let c = self.aws.clients().unwrap();
         self.runtime.block_on(async {
-            let listed = c.s3.list_buckets().send().await.expect("ListBuckets");
+            let listed = c
+                .wire
+                .rest_xml(&S3, Call::new("GET", &[]))
+                .await
+                .expect("ListBuckets");
+            let listed = xml::parse(&String::from_utf8_lossy(&listed.body)).expect("XML");
+            let names: Vec<String> = listed
+                .at(&["Buckets"])
+                .into_iter()
+                .flat_map(|list| list.children_named("Bucket"))
+                .filter_map(|b| b.text_at(&["Name"]))
+                .filter(|name| name.starts_with(&format!("{prefix}-")))
+                .collect();
             let mut out = Vec::new();
-            for name in listed.buckets().iter().filter_map(|b| b.name()) {
-                if !name.starts_with(&format!("{prefix}-")) {
-                    continue;
-                }
-                let tags =
-                    c.s3.get_bucket_tagging()
-                        .bucket(name)
-                        .send()
-                        .await
-                        .map(|t| {
-                            t.tag_set()
-                                .iter()
-                                .map(|t| (t.key().to_string(), t.value().to_string()))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                out.push((name.to_string(), tags));
+            for name in names {
+                let tags = match c
+                    .wire
+                    .rest_xml(&S3, Call::new("GET", &[&name]).query("tagging", ""))
+                    .await
+                {
+                    Ok(answer) => xml::parse(&String::from_utf8_lossy(&answer.body))
+                        .expect("XML")
+                        .at(&["TagSet"])
+                        .into_iter()
+                        .flat_map(|set| set.children_named("Tag"))
+                        .filter_map(|t| Some((t.text_at(&["Key"])?, t.text_at(&["Value"])?)))
+                        .collect(),
+                    Err(_) => BTreeMap::new(),
+                };
+                out.push((name, tags));
             }
             out.sort();
             out
@@ -312,25 +325,30 @@ impl Direct {
         let c = self.aws.clients().unwrap();
         self.runtime.block_on(async {
             let listed = c
-                .sqs
-                .list_queues()
-                .queue_name_prefix(format!("{prefix}-"))
-                .max_results(1000)
-                .send()
+                .wire
+                .json(
+                    &SQS,
+                    "ListQueues",
+                    json!({ "QueueNamePrefix": format!("{prefix}-"), "MaxResults": 1000 }),
+                )
                 .await
                 .expect("ListQueues");
             let mut out = Vec::new();
-            for url in listed.queue_urls() {
+            for url in listed["QueueUrls"].as_array().into_iter().flatten() {
+                let url = url.as_str().unwrap_or_default();
                 let name = url.rsplit('/').next().unwrap_or_default().to_string();
                 let tags = c
-                    .sqs
-                    .list_queue_tags()
-                    .queue_url(url)
-                    .send()
+                    .wire
+                    .json(&SQS, "ListQueueTags", json!({ "QueueUrl": url }))
                     .await
-                    .expect("ListQueueTags")
-                    .tags()
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .expect("ListQueueTags");
+                let tags = tags["Tags"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 out.push((name, tags));
             }
