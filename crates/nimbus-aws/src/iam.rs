@@ -80,6 +80,19 @@ fn check_name(config: &Value, max: usize, errors: &mut Vec<ProviderError>) {
     }
 }
 
+/// `Tags` members (`Key`, `Value`) as a map.
+fn tag_map(members: &[Element]) -> BTreeMap<String, String> {
+    members
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.text_at(&["Key"])?,
+                t.text_at(&["Value"]).unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
 fn is_default_version(version: &Element) -> bool {
     version.text_at(&["IsDefaultVersion"]).as_deref() == Some("true")
 }
@@ -152,22 +165,16 @@ impl Role {
                 policy::observed(prior, got.text_at(&["PolicyDocument"]).as_deref()),
             );
         }
-        let tags: BTreeMap<String, String> = iam_list(
-            c,
-            "ListRoleTags",
-            Params::new().set("RoleName", name),
-            "Tags",
-            &doing,
-        )
-        .await?
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t.text_at(&["Key"])?,
-                t.text_at(&["Value"]).unwrap_or_default(),
-            ))
-        })
-        .collect();
+        let tags = tag_map(
+            &iam_list(
+                c,
+                "ListRoleTags",
+                Params::new().set("RoleName", name),
+                "Tags",
+                &doing,
+            )
+            .await?,
+        );
         let role_name = field("RoleName").unwrap_or_else(|| name.to_string());
         let mut o = Object::new();
         o.insert("name".into(), Value::string(&role_name));
@@ -697,22 +704,16 @@ impl Policy {
         .await
         .aws(&doing)?
         .text_at(&["PolicyVersion", "Document"]);
-        let tags: BTreeMap<String, String> = iam_list(
-            c,
-            "ListPolicyTags",
-            Params::new().set("PolicyArn", arn),
-            "Tags",
-            &doing,
-        )
-        .await?
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t.text_at(&["Key"])?,
-                t.text_at(&["Value"]).unwrap_or_default(),
-            ))
-        })
-        .collect();
+        let tags = tag_map(
+            &iam_list(
+                c,
+                "ListPolicyTags",
+                Params::new().set("PolicyArn", arn),
+                "Tags",
+                &doing,
+            )
+            .await?,
+        );
         let mut o = Object::new();
         o.insert("arn".into(), Value::string(arn));
         o.insert("id".into(), Value::string(arn));
