@@ -2,20 +2,16 @@
 //! data source.
 
 use crate::clients::Clients;
-use crate::error::{AwsResult, Built};
+use crate::error::AwsResult;
 use crate::policy;
 use crate::resource::{PlanContext, ResourceType};
 use crate::util::{
     Object, attr, bool_or, map_value, normalize, opt_str, req_str, str_value, string_map,
 };
+use crate::wire::xml::{self, Element};
+use crate::wire::{Call, CallError, Response, S3};
 use async_trait::async_trait;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
-    ObjectIdentifier, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
-    VersioningConfiguration,
-};
+use base64::Engine;
 use md5::{Digest, Md5};
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::{AttributeSchema as A, Schema, Type, Value};
@@ -60,34 +56,148 @@ pub(crate) fn check_bucket_name(name: &str) -> Option<String> {
     None
 }
 
-fn tagging(tags: &BTreeMap<String, String>) -> Result<Tagging, ProviderError> {
-    let set = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().built())
-        .collect::<Result<Vec<_>, _>>()?;
-    Tagging::builder().set_tag_set(Some(set)).build().built()
+/// A request about `bucket` (and the object `key` in it), addressed as the
+/// provider is configured: the bucket first in the path (path-style), or
+/// in the host. A bucket name with dots is always path-style, as the SDK
+/// does: it would not match the wildcard certificate of the host.
+fn call(c: &Clients, method: &'static str, bucket: &str, key: Option<&str>) -> Call {
+    let path_style = c.wire.s3_path_style || bucket.contains('.');
+    let mut path: Vec<&str> = Vec::new();
+    if path_style {
+        path.push(bucket);
+    }
+    if let Some(key) = key {
+        // The client encodes each segment: the key's slashes stay slashes.
+        path.extend(key.split('/'));
+    }
+    let mut call = Call::new(method, &path);
+    if !path_style {
+        call.bucket_host = Some(bucket.to_string());
+    }
+    call
 }
 
-/// The versioning status from a successful response the SDK could not
-/// parse: some emulators (moto 5) name the root element
-/// `GetBucketVersioningResponse` instead of `VersioningConfiguration`.
-fn lenient_versioning<E>(
-    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> Option<String> {
-    let response = e.raw_response()?;
-    if !response.status().is_success() {
-        return None;
+/// Sends an S3 call; the whole answer, or its error.
+async fn send(c: &Clients, call: Call) -> Result<Response, CallError> {
+    c.wire.rest_xml(&S3, call).await
+}
+
+/// `call` with `body` and its `Content-MD5`, which S3 requires of most
+/// calls that carry a body (tagging, encryption, DeleteObjects).
+fn with_body(call: Call, body: Vec<u8>) -> Call {
+    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(&body));
+    call.header("content-md5", md5).body(body)
+}
+
+/// `call` with an XML document as its body.
+fn with_xml(call: Call, document: String) -> Call {
+    with_body(
+        call.header("content-type", "application/xml"),
+        document.into_bytes(),
+    )
+}
+
+/// `text` escaped for an XML element's content.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Carriage returns would be normalised away by the parser.
+            '\r' => out.push_str("&#13;"),
+            _ => out.push(ch),
+        }
     }
-    let body = std::str::from_utf8(response.body().bytes()?).ok()?;
-    if !body.contains("Versioning") {
-        return None;
+    out
+}
+
+const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// The body of PutBucketTagging and PutObjectTagging.
+fn tagging_xml(tags: &BTreeMap<String, String>) -> String {
+    let mut out = format!(r#"<Tagging xmlns="{XMLNS}"><TagSet>"#);
+    for (k, v) in tags {
+        out.push_str(&format!(
+            "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
+            escape(k),
+            escape(v)
+        ));
     }
-    let status = body
-        .split_once("<Status>")
-        .and_then(|(_, rest)| rest.split_once("</Status>"))
-        .map(|(s, _)| s.trim().to_string())
-        .unwrap_or_default();
-    Some(status)
+    out.push_str("</TagSet></Tagging>");
+    out
+}
+
+/// The XML document of a successful answer.
+fn document(response: &Response) -> Result<Element, CallError> {
+    xml::parse(&String::from_utf8_lossy(&response.body)).map_err(|reason| CallError::Malformed {
+        status: response.status,
+        reason,
+    })
+}
+
+/// An answer read for values that must come back exactly: `wire::xml`
+/// trims text, and a tag value or an object key may begin or end with a
+/// space.
+fn exact_document<'a>(
+    response: &Response,
+    text: &'a str,
+) -> Result<roxmltree::Document<'a>, CallError> {
+    roxmltree::Document::parse(text).map_err(|e| CallError::Malformed {
+        status: response.status,
+        reason: format!("not XML: {e}"),
+    })
+}
+
+/// The text of `node`'s first child element `name`, untrimmed.
+fn exact_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
+    node.children()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
+        .map(|c| c.children().filter_map(|t| t.text()).collect())
+}
+
+/// The tags of a GetBucketTagging or GetObjectTagging answer, keys and
+/// values exactly as S3 holds them.
+fn tags_of(response: &Response) -> Result<BTreeMap<String, String>, CallError> {
+    let text = String::from_utf8_lossy(&response.body);
+    let document = exact_document(response, &text)?;
+    Ok(document
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "Tag")
+        .map(|tag| {
+            (
+                exact_text(tag, "Key").unwrap_or_default(),
+                exact_text(tag, "Value").unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// The object versions and delete markers of a ListObjectVersions answer:
+/// each key (decoded when S3 URL-encoded it) and version.
+fn listed_versions(response: &Response) -> Result<Vec<(String, Option<String>)>, CallError> {
+    let text = String::from_utf8_lossy(&response.body);
+    let document = exact_document(response, &text)?;
+    let root = document.root_element();
+    // Asked for, but not every emulator encodes: only what says so is decoded.
+    let encoded = exact_text(root, "EncodingType").is_some_and(|e| e.trim() == "url");
+    Ok(root
+        .children()
+        .filter(|n| n.is_element() && matches!(n.tag_name().name(), "Version" | "DeleteMarker"))
+        .filter_map(|entry| {
+            let key = exact_text(entry, "Key")?;
+            let key = if encoded {
+                // S3 writes a space as `+` (and a `+` as `%2B`).
+                crate::util::percent_decode(&key.replace('+', " "))
+            } else {
+                key
+            };
+            Some((key, exact_text(entry, "VersionId")))
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------- s3-bucket
@@ -96,20 +206,17 @@ pub(crate) struct Bucket;
 
 impl Bucket {
     async fn set_versioning(c: &Clients, name: &str, enabled: bool) -> Result<(), ProviderError> {
-        let status = if enabled {
-            BucketVersioningStatus::Enabled
-        } else {
-            BucketVersioningStatus::Suspended
-        };
-        c.s3.put_bucket_versioning()
-            .bucket(name)
-            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-            .send()
-            .await
-            .aws_on(
-                &format!("setting versioning of bucket {name}"),
-                "versioning",
-            )?;
+        let status = if enabled { "Enabled" } else { "Suspended" };
+        let put = with_xml(
+            call(c, "PUT", name, None).query("versioning", ""),
+            format!(
+                r#"<VersioningConfiguration xmlns="{XMLNS}"><Status>{status}</Status></VersioningConfiguration>"#
+            ),
+        );
+        send(c, put).await.aws_on(
+            &format!("setting versioning of bucket {name}"),
+            "versioning",
+        )?;
         Ok(())
     }
 
@@ -122,32 +229,21 @@ impl Bucket {
         let doing = format!("setting encryption of bucket {name}");
         match algorithm {
             None => {
-                c.s3.delete_bucket_encryption()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .aws_on(&doing, "encryption")?;
+                let delete = call(c, "DELETE", name, None).query("encryption", "");
+                send(c, delete).await.aws_on(&doing, "encryption")?;
             }
             Some(algorithm) => {
-                let default = ServerSideEncryptionByDefault::builder()
-                    .sse_algorithm(ServerSideEncryption::from(algorithm))
-                    .set_kms_master_key_id(key.map(str::to_string))
-                    .build()
-                    .built()?;
-                let config = ServerSideEncryptionConfiguration::builder()
-                    .rules(
-                        ServerSideEncryptionRule::builder()
-                            .apply_server_side_encryption_by_default(default)
-                            .build(),
-                    )
-                    .build()
-                    .built()?;
-                c.s3.put_bucket_encryption()
-                    .bucket(name)
-                    .server_side_encryption_configuration(config)
-                    .send()
-                    .await
-                    .aws_on(&doing, "encryption")?;
+                let key = key
+                    .map(|k| format!("<KMSMasterKeyID>{}</KMSMasterKeyID>", escape(k)))
+                    .unwrap_or_default();
+                let put = with_xml(
+                    call(c, "PUT", name, None).query("encryption", ""),
+                    format!(
+                        r#"<ServerSideEncryptionConfiguration xmlns="{XMLNS}"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>{}</SSEAlgorithm>{key}</ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>"#,
+                        escape(algorithm)
+                    ),
+                );
+                send(c, put).await.aws_on(&doing, "encryption")?;
             }
         }
         Ok(())
@@ -159,33 +255,33 @@ impl Bucket {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), ProviderError> {
         let doing = format!("tagging bucket {name}");
-        if tags.is_empty() {
-            c.s3.delete_bucket_tagging()
-                .bucket(name)
-                .send()
-                .await
-                .aws_on(&doing, "tags")?;
+        let request = if tags.is_empty() {
+            call(c, "DELETE", name, None).query("tagging", "")
         } else {
-            c.s3.put_bucket_tagging()
-                .bucket(name)
-                .tagging(tagging(tags)?)
-                .send()
-                .await
-                .aws_on(&doing, "tags")?;
-        }
+            with_xml(
+                call(c, "PUT", name, None).query("tagging", ""),
+                tagging_xml(tags),
+            )
+        };
+        send(c, request).await.aws_on(&doing, "tags")?;
         Ok(())
     }
 
     async fn create_bucket(c: &Clients, name: &str) -> Result<(), ProviderError> {
-        let mut create = c.s3.create_bucket().bucket(name);
+        let mut create = call(c, "PUT", name, None);
         if c.region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(c.region.as_str()))
-                    .build(),
+            create = with_xml(
+                create,
+                format!(
+                    r#"<CreateBucketConfiguration xmlns="{XMLNS}"><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>"#,
+                    escape(&c.region)
+                ),
             );
         }
-        match create.send().await.aws(&format!("creating bucket {name}")) {
+        match send(c, create)
+            .await
+            .aws(&format!("creating bucket {name}"))
+        {
             Ok(_) => Ok(()),
             Err(e) if e.code_is(&["BucketAlreadyExists", "BucketAlreadyOwnedByYou"]) => {
                 Err(ProviderError::fatal(format!(
@@ -206,60 +302,52 @@ impl Bucket {
     /// Deletes every object version and delete marker (for force-destroy).
     async fn empty(c: &Clients, name: &str) -> Result<(), ProviderError> {
         let doing = format!("emptying bucket {name}");
+        let mut previous = String::new();
         loop {
-            let page =
-                c.s3.list_object_versions()
-                    .bucket(name)
-                    .max_keys(1000)
-                    .send()
-                    .await
-                    .aws(&doing)?;
-            let mut ids = Vec::new();
-            for v in page.versions() {
-                if let Some(key) = v.key() {
-                    ids.push(
-                        ObjectIdentifier::builder()
-                            .key(key)
-                            .set_version_id(v.version_id().map(str::to_string))
-                            .build()
-                            .built()?,
-                    );
+            // Keys URL-encoded: a key may hold characters XML 1.0 cannot.
+            let list = call(c, "GET", name, None)
+                .query("versions", "")
+                .query("max-keys", "1000")
+                .query("encoding-type", "url");
+            let listed = send(c, list)
+                .await
+                .and_then(|r| listed_versions(&r))
+                .aws(&doing)?;
+            let mut objects = String::new();
+            for (key, version) in listed {
+                objects.push_str(&format!("<Object><Key>{}</Key>", escape(&key)));
+                if let Some(version) = version {
+                    objects.push_str(&format!("<VersionId>{}</VersionId>", escape(&version)));
                 }
+                objects.push_str("</Object>");
             }
-            for m in page.delete_markers() {
-                if let Some(key) = m.key() {
-                    ids.push(
-                        ObjectIdentifier::builder()
-                            .key(key)
-                            .set_version_id(m.version_id().map(str::to_string))
-                            .build()
-                            .built()?,
-                    );
-                }
-            }
-            if ids.is_empty() {
+            if objects.is_empty() {
                 return Ok(());
             }
-            let result =
-                c.s3.delete_objects()
-                    .bucket(name)
-                    .delete(
-                        Delete::builder()
-                            .set_objects(Some(ids))
-                            .quiet(true)
-                            .build()
-                            .built()?,
-                    )
-                    .send()
-                    .await
-                    .aws(&doing)?;
-            if let Some(e) = result.errors().first() {
+            if objects == previous {
+                // Deleted without an error, yet listed again: stop rather
+                // than loop.
                 return Err(ProviderError::retryable(format!(
-                    "{doing}: cannot delete {}: {}",
-                    e.key().unwrap_or("?"),
-                    e.message().unwrap_or("unknown error")
+                    "{doing}: S3 still lists the object versions it deleted"
                 )));
             }
+            let delete = with_xml(
+                call(c, "POST", name, None).query("delete", ""),
+                format!(r#"<Delete xmlns="{XMLNS}"><Quiet>true</Quiet>{objects}</Delete>"#),
+            );
+            let result = send(c, delete)
+                .await
+                .and_then(|r| document(&r))
+                .aws(&doing)?;
+            if let Some(e) = result.child("Error") {
+                return Err(ProviderError::retryable(format!(
+                    "{doing}: cannot delete {}: {}",
+                    e.child("Key").map_or("?", |k| k.text.as_str()),
+                    e.child("Message")
+                        .map_or("unknown error", |m| m.text.as_str())
+                )));
+            }
+            previous = objects;
         }
     }
 
@@ -267,24 +355,19 @@ impl Bucket {
         c: &Clients,
         name: &str,
     ) -> Result<(Option<String>, Option<String>), ProviderError> {
-        match c
-            .s3
-            .get_bucket_encryption()
-            .bucket(name)
-            .send()
+        let get = call(c, "GET", name, None).query("encryption", "");
+        match send(c, get)
             .await
+            .and_then(|r| document(&r))
             .aws(&format!("reading bucket {name}"))
         {
-            Ok(out) => {
-                let default = out
-                    .server_side_encryption_configuration()
-                    .and_then(|config| config.rules().first())
-                    .and_then(|rule| rule.apply_server_side_encryption_by_default());
+            Ok(config) => {
+                let default = config
+                    .child("Rule")
+                    .and_then(|rule| rule.child("ApplyServerSideEncryptionByDefault"));
                 Ok((
-                    default.map(|d| d.sse_algorithm().as_str().to_string()),
-                    default
-                        .and_then(|d| d.kms_master_key_id())
-                        .map(str::to_string),
+                    default.and_then(|d| d.text_at(&["SSEAlgorithm"])),
+                    default.and_then(|d| d.text_at(&["KMSMasterKeyID"])),
                 ))
             }
             Err(e)
@@ -305,34 +388,24 @@ impl Bucket {
         let doing = format!("reading bucket {name}");
         // No HeadBucket first: a missing bucket is NoSuchBucket here too, and
         // every call less is one less to fail and retry.
-        let enabled = match c.s3.get_bucket_versioning().bucket(name).send().await {
-            Ok(v) => v.status() == Some(&BucketVersioningStatus::Enabled),
-            Err(e) => match lenient_versioning(&e) {
-                Some(status) => status == "Enabled",
-                None => {
-                    let e = crate::error::classify(&doing, e);
-                    return if e.is_not_found() {
-                        Ok(None)
-                    } else {
-                        Err(e.error)
-                    };
-                }
-            },
-        };
-        let (algorithm, key) = Bucket::read_encryption(c, name).await?;
-        let tags = match c
-            .s3
-            .get_bucket_tagging()
-            .bucket(name)
-            .send()
+        let get = call(c, "GET", name, None).query("versioning", "");
+        let Some(versioning) = send(c, get)
             .await
-            .aws(&doing)
-        {
-            Ok(out) => out
-                .tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
+            .and_then(|r| document(&r))
+            .aws_opt(&doing)?
+        else {
+            return Ok(None);
+        };
+        // Some emulators (moto 5) name the root `GetBucketVersioningResponse`
+        // instead of `VersioningConfiguration`: the status is found wherever
+        // it is.
+        let enabled = versioning
+            .find("Status")
+            .is_some_and(|s| s.text == "Enabled");
+        let (algorithm, key) = Bucket::read_encryption(c, name).await?;
+        let get = call(c, "GET", name, None).query("tagging", "");
+        let tags = match send(c, get).await.and_then(|r| tags_of(&r)).aws(&doing) {
+            Ok(tags) => tags,
             Err(e) if e.code_is(&["NoSuchTagSet", "NoSuchTagSetError"]) => BTreeMap::new(),
             Err(e) => return Err(e.error),
         };
@@ -560,7 +633,8 @@ impl ResourceType for Bucket {
                 other => other?,
             }
         }
-        match c.s3.delete_bucket().bucket(&name).send().await.aws(&format!("deleting bucket {name}")) {
+        let delete = call(c, "DELETE", &name, None);
+        match send(c, delete).await.aws(&format!("deleting bucket {name}")) {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) if e.code_is(&["BucketNotEmpty"]) => Err(ProviderError::fatal(format!(
@@ -589,10 +663,13 @@ impl BucketPolicy {
         let bucket = req_str(planned, "bucket")?;
         let text = policy::document_text(attr(planned, "policy"), "policy")?
             .ok_or_else(|| ProviderError::fatal("`policy` is required").on_attribute("policy"))?;
-        c.s3.put_bucket_policy()
-            .bucket(&bucket)
-            .policy(text)
-            .send()
+        let put = with_body(
+            call(c, "PUT", &bucket, None)
+                .query("policy", "")
+                .header("content-type", "application/json"),
+            text.into_bytes(),
+        );
+        send(c, put)
             .await
             .aws_on(&format!("setting the policy of bucket {bucket}"), "policy")?;
         Ok(())
@@ -603,12 +680,10 @@ impl BucketPolicy {
         bucket: &str,
         known: &Value,
     ) -> Result<Option<Value>, ProviderError> {
-        let Some(out) =
-            c.s3.get_bucket_policy()
-                .bucket(bucket)
-                .send()
-                .await
-                .aws_opt(&format!("reading the policy of bucket {bucket}"))?
+        let get = call(c, "GET", bucket, None).query("policy", "");
+        let Some(out) = send(c, get)
+            .await
+            .aws_opt(&format!("reading the policy of bucket {bucket}"))?
         else {
             return Ok(None);
         };
@@ -617,7 +692,10 @@ impl BucketPolicy {
         o.insert("id".into(), Value::string(bucket));
         o.insert(
             "policy".into(),
-            policy::observed(attr(known, "policy"), out.policy()),
+            policy::observed(
+                attr(known, "policy"),
+                Some(String::from_utf8_lossy(&out.body).as_ref()),
+            ),
         );
         Ok(Some(Value::Map(normalize(&BucketPolicy.schema(), o)?)))
     }
@@ -684,9 +762,8 @@ impl ResourceType for BucketPolicy {
 
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let bucket = req_str(state, "bucket")?;
-        c.s3.delete_bucket_policy()
-            .bucket(&bucket)
-            .send()
+        let delete = call(c, "DELETE", &bucket, None).query("policy", "");
+        send(c, delete)
             .await
             .aws_opt(&format!("deleting the policy of bucket {bucket}"))?;
         Ok(())
@@ -741,20 +818,18 @@ impl S3Object {
         let key = req_str(planned, "key")?;
         let bytes = object_bytes(&c.base_dir, planned)?.unwrap_or_default();
         let tags = string_map(planned, "tags")?;
-        let mut put =
-            c.s3.put_object()
-                .bucket(&bucket)
-                .key(&key)
-                .body(ByteStream::from(bytes))
-                .set_content_type(opt_str(planned, "content-type")?);
+        let mut put = call(c, "PUT", &bucket, Some(&key));
+        if let Some(content_type) = opt_str(planned, "content-type")? {
+            put = put.header("content-type", content_type);
+        }
         if !tags.is_empty() {
             let query: Vec<String> = tags
                 .iter()
                 .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
                 .collect();
-            put = put.tagging(query.join("&"));
+            put = put.header("x-amz-tagging", query.join("&"));
         }
-        put.send()
+        send(c, with_body(put, bytes))
             .await
             .aws_on(&format!("uploading s3://{bucket}/{key}"), "key")?;
         Ok(())
@@ -767,61 +842,44 @@ impl S3Object {
         known: &Value,
     ) -> Result<Option<Value>, ProviderError> {
         let doing = format!("reading s3://{bucket}/{key}");
-        let Some(head) =
-            c.s3.head_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .aws_opt(&doing)?
-        else {
+        let head = call(c, "HEAD", bucket, Some(key));
+        let Some(head) = send(c, head).await.aws_opt(&doing)? else {
             return Ok(None);
         };
-        let tags =
-            c.s3.get_object_tagging()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .aws(&doing)?;
-        let tags: BTreeMap<String, String> = tags
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
+        let tagging = call(c, "GET", bucket, Some(key)).query("tagging", "");
+        let tags = send(c, tagging)
+            .await
+            .and_then(|r| tags_of(&r))
+            .aws(&doing)?;
         let mut o = Object::new();
         o.insert("bucket".into(), Value::string(bucket));
         o.insert("key".into(), Value::string(key));
         o.insert("id".into(), Value::string(format!("{bucket}/{key}")));
         o.insert(
             "etag".into(),
-            str_value(head.e_tag().map(|e| e.trim_matches('"').to_string())),
+            str_value(head.header("etag").map(|e| e.trim_matches('"').to_string())),
         );
-        o.insert("content-type".into(), str_value(head.content_type()));
+        o.insert(
+            "content-type".into(),
+            str_value(head.header("content-type")),
+        );
         o.insert(
             "version-id".into(),
-            Value::string(head.version_id().unwrap_or("null")),
+            Value::string(head.header("x-amz-version-id").unwrap_or("null")),
         );
         o.insert("tags".into(), map_value(tags));
         let mut content = attr(known, "content").clone();
         let source = attr(known, "source").clone();
         if known.is_null() {
             // Import: the content itself, when it is small text.
-            if head.content_length().unwrap_or(0) <= 1 << 20 {
-                let body =
-                    c.s3.get_object()
-                        .bucket(bucket)
-                        .key(key)
-                        .send()
-                        .await
-                        .aws(&doing)?;
-                let bytes = body
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| ProviderError::retryable(format!("{doing}: {e}")))?
-                    .into_bytes();
-                if let Ok(text) = String::from_utf8(bytes.to_vec()) {
+            let length = head
+                .header("content-length")
+                .and_then(|l| l.parse::<u64>().ok())
+                .unwrap_or(0);
+            if length <= 1 << 20 {
+                let get = call(c, "GET", bucket, Some(key));
+                let body = send(c, get).await.aws(&doing)?;
+                if let Ok(text) = String::from_utf8(body.body.to_vec()) {
                     content = Value::String(text);
                 }
             }
@@ -963,10 +1021,8 @@ impl ResourceType for S3Object {
 
     async fn delete(&self, c: &Clients, state: &Value) -> Result<(), ProviderError> {
         let (bucket, key) = (req_str(state, "bucket")?, req_str(state, "key")?);
-        c.s3.delete_object()
-            .bucket(&bucket)
-            .key(&key)
-            .send()
+        let delete = call(c, "DELETE", &bucket, Some(&key));
+        send(c, delete)
             .await
             .aws_opt(&format!("deleting s3://{bucket}/{key}"))?;
         Ok(())
@@ -1032,15 +1088,16 @@ pub(crate) async fn read_bucket_data(c: &Clients, config: &Value) -> Result<Valu
                 .on_attribute("bucket-name"),
         );
     };
-    let location =
-        c.s3.get_bucket_location()
-            .bucket(&name)
-            .send()
-            .await
-            .aws(&format!("reading the location of bucket {name}"))?;
-    let region = match location
-        .location_constraint()
-        .map(|l| l.as_str().to_string())
+    let get = call(c, "GET", &name, None).query("location", "");
+    let location = send(c, get)
+        .await
+        .and_then(|r| document(&r))
+        .aws(&format!("reading the location of bucket {name}"))?;
+    // The answer's root element is the constraint itself, empty for
+    // us-east-1.
+    let region = match (location.name == "LocationConstraint")
+        .then(|| location.text.clone())
+        .or_else(|| location.find("LocationConstraint").map(|l| l.text.clone()))
     {
         None => "us-east-1".to_string(),
         Some(l) if l.is_empty() => "us-east-1".to_string(),
@@ -1058,4 +1115,72 @@ pub(crate) async fn read_bucket_data(c: &Clients, config: &Value) -> Result<Valu
     o.insert("versioning".into(), attr(&state, "versioning").clone());
     o.insert("tags".into(), attr(&state, "tags").clone());
     Ok(Value::Map(normalize(&bucket_data_schema(), o)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str) -> Response {
+        Response {
+            status: 200,
+            headers: Default::default(),
+            body: body.to_string().into(),
+        }
+    }
+
+    #[test]
+    fn tag_documents_escape_and_read_back() {
+        let tags: BTreeMap<String, String> = [
+            ("a&b".to_string(), "<x> \"y\" 'z'".to_string()),
+            ("plain".to_string(), String::new()),
+            ("spaced".to_string(), " v ".to_string()),
+        ]
+        .into();
+        let document = tagging_xml(&tags);
+        assert!(document.contains("<Key>a&amp;b</Key>"), "{document}");
+        assert!(
+            document.contains("<Value>&lt;x&gt; &quot;y&quot; &apos;z&apos;</Value>"),
+            "{document}"
+        );
+        assert_eq!(tags_of(&answer(&document)).unwrap(), tags);
+    }
+
+    #[test]
+    fn listed_keys_come_back_exactly() {
+        let listed = listed_versions(&answer(
+            "<ListVersionsResult><EncodingType>url</EncodingType>\
+             <Version><Key>a+b%2Bc%20%C3%A9+</Key><VersionId>v1</VersionId></Version>\
+             <DeleteMarker><Key>d</Key><VersionId>v2</VersionId></DeleteMarker>\
+             <CommonPrefixes><Prefix>x/</Prefix></CommonPrefixes></ListVersionsResult>",
+        ))
+        .unwrap();
+        assert_eq!(
+            listed,
+            vec![
+                ("a b+c é ".to_string(), Some("v1".to_string())),
+                ("d".to_string(), Some("v2".to_string())),
+            ]
+        );
+        // Not encoded (an emulator that ignores `encoding-type`): as it is.
+        let listed = listed_versions(&answer(
+            "<ListVersionsResult><Version><Key> a+b%41 </Key></Version></ListVersionsResult>",
+        ))
+        .unwrap();
+        assert_eq!(listed, vec![(" a+b%41 ".to_string(), None)]);
+    }
+
+    #[test]
+    fn missing_tag_sets_read_as_no_tags() {
+        assert!(
+            tags_of(&answer("<Tagging><TagSet/></Tagging>"))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(tags_of(&answer("<Tagging/>")).unwrap().is_empty());
+        assert!(matches!(
+            tags_of(&answer("<html")),
+            Err(CallError::Malformed { .. })
+        ));
+    }
 }
