@@ -1,15 +1,10 @@
-//! Provider configuration and the SDK clients built from it.
+//! Provider configuration and the AWS client built from it.
 
 use crate::error::AwsResult;
 use crate::util::{opt_bool, opt_str};
 use crate::wire::credentials::{CredentialChain, Environment, region_from};
 use crate::wire::sigv4::Credentials as SigningCredentials;
 use crate::wire::{Http, Params, STS, Wire};
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_s3::config::Credentials;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::Value;
 use std::collections::HashMap;
@@ -143,7 +138,6 @@ pub struct CallerIdentity {
 /// Every client the provider uses, sharing one HTTP connection pool.
 #[derive(Debug)]
 pub struct Clients {
-    pub s3: aws_sdk_s3::Client,
     /// The provider's own client: signing, credentials, the wire protocols.
     pub wire: Wire,
     pub region: String,
@@ -195,32 +189,18 @@ impl Clients {
         role_propagation_timeout: Duration,
     ) -> Result<Clients, ProviderError> {
         let endpoint = effective_endpoint(preset, settings.endpoint.as_deref());
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            // One call, one attempt: the engine is the only layer that
-            // retries (with backoff, a circuit breaker and an event per
-            // retry), so a throttled call is never tried again unseen.
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .build(),
-            );
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
         let environment = Environment::from_process();
-        let region = settings
+        let Some(region) = settings
             .region
             .clone()
             .or_else(|| (preset == Preset::LocalStack).then(|| LOCALSTACK_REGION.to_string()))
-            .or_else(|| region_from(&environment, settings.profile.as_deref()));
-        if let Some(region) = &region {
-            loader = loader.region(Region::new(region.clone()));
-        }
+            .or_else(|| region_from(&environment, settings.profile.as_deref()))
+        else {
+            return Err(ProviderError::fatal(
+                "no AWS region: set `(region ...)` in the provider block, AWS_REGION, or a region in your AWS profile",
+            )
+            .on_attribute("region"));
+        };
         let credentials = match (&settings.access_key, &settings.secret_key, preset) {
             (Some(key), Some(secret), _) => CredentialChain::fixed(SigningCredentials {
                 access_key_id: key.clone(),
@@ -234,43 +214,9 @@ impl Clients {
             }),
             _ => CredentialChain::chain(settings.profile.clone(), environment),
         };
-        if let Some(endpoint) = &endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        match (&settings.access_key, &settings.secret_key, preset) {
-            (Some(key), Some(secret), _) => {
-                loader = loader.credentials_provider(Credentials::new(
-                    key,
-                    secret,
-                    settings.session_token.clone(),
-                    None,
-                    "nimbus-provider-configuration",
-                ));
-            }
-            (_, _, Preset::LocalStack) => {
-                loader = loader.credentials_provider(Credentials::new(
-                    "test",
-                    "test",
-                    None,
-                    None,
-                    "nimbus-localstack",
-                ));
-            }
-            _ => {}
-        }
-        let sdk: SdkConfig = loader.load().await;
-        let Some(region) = sdk.region().map(|r| r.to_string()) else {
-            return Err(ProviderError::fatal(
-                "no AWS region: set `(region ...)` in the provider block, AWS_REGION, or a region in your AWS profile",
-            )
-            .on_attribute("region"));
-        };
         let path_style = settings
             .s3_path_style
             .unwrap_or(preset == Preset::LocalStack || endpoint.is_some());
-        let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(path_style)
-            .build();
         let wire = Wire {
             http: Http::new(Duration::from_secs(10))
                 .map_err(|e| ProviderError::fatal(format!("setting up TLS for AWS calls: {e}")))?,
@@ -282,7 +228,6 @@ impl Clients {
         };
         Ok(Clients {
             wire,
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
             partition: partition_of(&region).to_string(),
             region,
             endpoint,

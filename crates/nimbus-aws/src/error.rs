@@ -1,12 +1,10 @@
-//! Turning SDK errors into provider errors the engine knows how to treat:
+//! Turning failed AWS calls into provider errors the engine knows how to treat:
 //! throttling, 5xx, timeouts and connection failures are Retryable (the
 //! engine retries them with backoff); everything else is Fatal, and a
 //! request the service rejected as invalid is reported against the
 //! attribute that was being set.
 
 use crate::wire::CallError;
-use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use nimbus_provider::ProviderError;
 
 /// Error codes that mean "slow down" across AWS services.
@@ -99,74 +97,6 @@ impl From<AwsError> for ProviderError {
     }
 }
 
-/// Classifies an SDK error; `doing` says what was being done ("creating
-/// bucket x").
-pub(crate) fn classify<E>(doing: &str, err: SdkError<E, HttpResponse>) -> AwsError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    match &err {
-        SdkError::ServiceError(_) | SdkError::ResponseError(_) => {}
-        SdkError::TimeoutError(_) => {
-            return AwsError {
-                code: None,
-                status,
-                error: ProviderError::retryable(format!("{doing}: the request timed out")),
-            };
-        }
-        SdkError::DispatchFailure(failure) => {
-            let retryable = !failure.is_user();
-            let text = format!("{doing}: cannot reach AWS: {}", DisplayErrorContext(&err));
-            return AwsError {
-                code: None,
-                status,
-                error: if retryable {
-                    ProviderError::retryable(text)
-                } else {
-                    ProviderError::fatal(text)
-                },
-            };
-        }
-        SdkError::ConstructionFailure(_) => {
-            return AwsError {
-                code: None,
-                status,
-                error: ProviderError::fatal(format!("{doing}: {}", DisplayErrorContext(&err))),
-            };
-        }
-        _ => {}
-    }
-    let code = err.code().map(str::to_string);
-    let message = err.message().map(str::to_string);
-    let retryable = status.is_some_and(|s| s >= 500 || s == 429)
-        || code
-            .as_deref()
-            .is_some_and(|c| THROTTLING.contains(&c) || TRANSIENT.contains(&c))
-        || matches!(err, SdkError::ResponseError(_));
-    let text = match (&code, &message) {
-        (Some(c), Some(m)) => format!("{doing}: {c}: {m}"),
-        (Some(c), None) => format!("{doing}: {c}"),
-        (None, Some(m)) => format!("{doing}: {m}"),
-        // An answer without an error code or message (a HEAD, an empty
-        // body): its status says it all; the SDK's rendering of it would
-        // add only the raw response.
-        (None, None) => match status {
-            Some(s) => format!("{doing}: HTTP {s}{}", reason(s)),
-            None => format!("{doing}: {}", DisplayErrorContext(&err)),
-        },
-    };
-    AwsError {
-        code,
-        status,
-        error: if retryable {
-            ProviderError::retryable(text)
-        } else {
-            ProviderError::fatal(text)
-        },
-    }
-}
-
 /// The reason phrase of the statuses AWS answers errors with, after a space.
 fn reason(status: u16) -> &'static str {
     match status {
@@ -183,7 +113,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// `.aws("doing")?` on an SDK result: a classified error.
+/// `.aws("doing")?` on the result of a call: a classified error.
 pub(crate) trait AwsResult<T> {
     fn aws(self, doing: &str) -> Result<T, AwsError>;
 
@@ -211,15 +141,6 @@ pub(crate) trait AwsResult<T> {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.error),
         }
-    }
-}
-
-impl<T, E> AwsResult<T> for Result<T, SdkError<E, HttpResponse>>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    fn aws(self, doing: &str) -> Result<T, AwsError> {
-        self.map_err(|e| classify(doing, e))
     }
 }
 
@@ -298,18 +219,7 @@ impl<T> AwsResult<T> for Result<T, CallError> {
     }
 }
 
-/// A missing field in a response the SDK parsed.
+/// A missing field in an answer AWS gave.
 pub(crate) fn missing(what: &str) -> ProviderError {
     ProviderError::retryable(format!("AWS returned no {what}"))
-}
-
-/// `.built()?` on an SDK builder whose required fields were not all set.
-pub(crate) trait Built<T> {
-    fn built(self) -> Result<T, ProviderError>;
-}
-
-impl<T> Built<T> for Result<T, aws_sdk_s3::error::BuildError> {
-    fn built(self) -> Result<T, ProviderError> {
-        self.map_err(|e| ProviderError::fatal(format!("building an AWS request: {e}")))
-    }
 }

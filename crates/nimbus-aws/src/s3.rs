@@ -8,8 +8,8 @@ use crate::resource::{PlanContext, ResourceType};
 use crate::util::{
     Object, attr, bool_or, map_value, normalize, opt_str, req_str, str_value, string_map,
 };
-use crate::wire::xml::{self, Element};
-use crate::wire::{Call, CallError, Response, S3};
+use crate::wire::xml::Element;
+use crate::wire::{Call, CallError, Response, S3, xml_answer};
 use async_trait::async_trait;
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -133,44 +133,20 @@ fn tagging_xml(tags: &BTreeMap<String, String>) -> String {
 
 /// The XML document of a successful answer.
 fn document(response: &Response) -> Result<Element, CallError> {
-    xml::parse(&String::from_utf8_lossy(&response.body)).map_err(|reason| CallError::Malformed {
-        status: response.status,
-        reason,
-    })
-}
-
-/// An answer read for values that must come back exactly: `wire::xml`
-/// trims text, and a tag value or an object key may begin or end with a
-/// space.
-fn exact_document<'a>(
-    response: &Response,
-    text: &'a str,
-) -> Result<roxmltree::Document<'a>, CallError> {
-    roxmltree::Document::parse(text).map_err(|e| CallError::Malformed {
-        status: response.status,
-        reason: format!("not XML: {e}"),
-    })
-}
-
-/// The text of `node`'s first child element `name`, untrimmed.
-fn exact_text(node: roxmltree::Node<'_, '_>, name: &str) -> Option<String> {
-    node.children()
-        .find(|c| c.is_element() && c.tag_name().name() == name)
-        .map(|c| c.children().filter_map(|t| t.text()).collect())
+    xml_answer(response)
 }
 
 /// The tags of a GetBucketTagging or GetObjectTagging answer, keys and
 /// values exactly as S3 holds them.
 fn tags_of(response: &Response) -> Result<BTreeMap<String, String>, CallError> {
-    let text = String::from_utf8_lossy(&response.body);
-    let document = exact_document(response, &text)?;
-    Ok(document
-        .descendants()
-        .filter(|n| n.is_element() && n.tag_name().name() == "Tag")
+    Ok(document(response)?
+        .at(&["TagSet"])
+        .into_iter()
+        .flat_map(|set| set.children_named("Tag"))
         .map(|tag| {
             (
-                exact_text(tag, "Key").unwrap_or_default(),
-                exact_text(tag, "Value").unwrap_or_default(),
+                tag.text_at(&["Key"]).unwrap_or_default(),
+                tag.text_at(&["Value"]).unwrap_or_default(),
             )
         })
         .collect())
@@ -179,23 +155,24 @@ fn tags_of(response: &Response) -> Result<BTreeMap<String, String>, CallError> {
 /// The object versions and delete markers of a ListObjectVersions answer:
 /// each key (decoded when S3 URL-encoded it) and version.
 fn listed_versions(response: &Response) -> Result<Vec<(String, Option<String>)>, CallError> {
-    let text = String::from_utf8_lossy(&response.body);
-    let document = exact_document(response, &text)?;
-    let root = document.root_element();
+    let root = document(response)?;
     // Asked for, but not every emulator encodes: only what says so is decoded.
-    let encoded = exact_text(root, "EncodingType").is_some_and(|e| e.trim() == "url");
+    let encoded = root
+        .text_at(&["EncodingType"])
+        .is_some_and(|e| e.trim() == "url");
     Ok(root
-        .children()
-        .filter(|n| n.is_element() && matches!(n.tag_name().name(), "Version" | "DeleteMarker"))
+        .children
+        .iter()
+        .filter(|n| matches!(n.name.as_str(), "Version" | "DeleteMarker"))
         .filter_map(|entry| {
-            let key = exact_text(entry, "Key")?;
+            let key = entry.text_at(&["Key"])?;
             let key = if encoded {
                 // S3 writes a space as `+` (and a `+` as `%2B`).
                 crate::util::percent_decode(&key.replace('+', " "))
             } else {
                 key
             };
-            Some((key, exact_text(entry, "VersionId")))
+            Some((key, entry.text_at(&["VersionId"])))
         })
         .collect())
 }

@@ -498,7 +498,7 @@ async fn assume_role(
         .send_with(&STS, call, Some(source))
         .await
         .map_err(|e| call_failed(&what, e))?;
-    let root = xml_answer(response).map_err(|e| call_failed(&what, e))?;
+    let root = xml_answer(&response).map_err(|e| call_failed(&what, e))?;
     sts_credentials(&root, "AssumeRoleResult", &what)
 }
 
@@ -532,7 +532,7 @@ async fn assume_role_with_web_identity(
         )
         .await
         .map_err(|e| call_failed(&what, e))?;
-    let root = xml_answer(response).map_err(|e| call_failed(&what, e))?;
+    let root = xml_answer(&response).map_err(|e| call_failed(&what, e))?;
     sts_credentials(&root, "AssumeRoleWithWebIdentityResult", &what)
 }
 

@@ -465,7 +465,7 @@ impl Wire {
     ) -> Result<Element, CallError> {
         let call = query_call(service, action, &params.0);
         let response = self.send(service, call).await?;
-        xml_answer(response)
+        xml_answer(&response)
     }
 
     /// A REST-JSON call; an empty answer reads as `null`.
@@ -626,9 +626,10 @@ fn json_answer(response: Response) -> Result<Json, CallError> {
     })
 }
 
-fn xml_answer(response: Response) -> Result<Element, CallError> {
+/// The document of an XML answer, or its error.
+pub fn xml_answer(response: &Response) -> Result<Element, CallError> {
     if response.status >= 300 {
-        return Err(xml_error(&response));
+        return Err(xml_error(response));
     }
     let text = String::from_utf8_lossy(&response.body);
     xml::parse(&text).map_err(|reason| CallError::Malformed {

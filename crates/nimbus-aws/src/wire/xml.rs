@@ -1,7 +1,9 @@
 //! XML answers (query services and S3) read into a small owned tree:
-//! elements by local name (namespaces dropped), their text and children.
+//! elements by local name (namespaces dropped), their text (a leaf's
+//! exactly as sent) and children.
 
-/// One element: its local name, its own text (trimmed) and its children.
+/// One element: its local name, its own text (exact in a leaf, trimmed
+/// where it has children) and its children.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Element {
     pub name: String,
@@ -27,7 +29,11 @@ fn convert(node: roxmltree::Node<'_, '_>) -> Element {
             element.text.push_str(child.text().unwrap_or_default());
         }
     }
-    element.text = element.text.trim().to_string();
+    // Between child elements text is layout; in a leaf it is the value,
+    // kept exactly (a tag value or an object key may end in a space).
+    if !element.children.is_empty() {
+        element.text = element.text.trim().to_string();
+    }
     element
 }
 
@@ -124,5 +130,8 @@ mod tests {
         let tags = root.string_map(&["GetRoleResult", "Role", "Tags"]);
         assert_eq!(tags.get("b").map(String::as_str), Some("2"));
         assert!(parse("not xml").is_err());
+        let tag = parse("<Tag><Key> padded </Key><Value></Value></Tag>").unwrap();
+        assert_eq!(tag.text_at(&["Key"]).as_deref(), Some(" padded "));
+        assert_eq!(tag.text_at(&["Value"]).as_deref(), Some(""));
     }
 }
