@@ -295,7 +295,7 @@ impl Clients {
 }
 
 /// One attempt to create one planned object. The engine retries a failed
-/// create as a whole (the SDK sends each call once), so an attempt can fail
+/// create as a whole (each call is sent once), so an attempt can fail
 /// after its create call made the object: a throttled call setting tags, a
 /// read-back that timed out. The next attempt of the same create (same type,
 /// same planned object) then resumes with what the failed one made, rather

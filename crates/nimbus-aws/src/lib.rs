@@ -1,5 +1,5 @@
-//! The AWS provider, built on the official AWS SDK for Rust, and its
-//! LocalStack preset.
+//! The AWS provider and its LocalStack preset, with its own AWS client
+//! ([`wire`]: SigV4, the credential chain and the services' wire protocols).
 //!
 //! ```scheme
 //! (provider aws (region "eu-west-1") (profile "prod"))
@@ -20,8 +20,8 @@
 //! Errors: throttling, 5xx, timeouts and connection failures come back
 //! Retryable, and the engine retries the operation (with backoff and an
 //! event per retry); requests AWS refused as invalid come back Fatal with the
-//! attribute they concern. The SDK's own retry is off: each API call is sent
-//! once, so the engine's is the only retry layer. What stays here are bounded
+//! attribute they concern. Each API call is sent once, so the engine's is
+//! the only retry layer. What stays here are bounded
 //! waits for an eventual state (a function or table becoming active, a
 //! deleted table going away, a new role becoming usable by Lambda, a
 //! deleted queue's name becoming free), none of which sends a failed call
@@ -218,7 +218,7 @@ impl Aws {
         self.preset
     }
 
-    /// The SDK clients of the configured provider (tests use them to change
+    /// The AWS client of the configured provider (tests use it to change
     /// objects out of band).
     pub fn clients(&self) -> Result<Arc<Clients>, ProviderError> {
         self.clients
