@@ -151,7 +151,7 @@ async fn localstack_example_applies_replans_clean_and_destroys() {
         String::from_utf8_lossy(&plan.stderr)
     );
 
-    // What exists, seen through the SDK.
+    // What exists, seen through the provider's own client.
     let aws = Aws::new(Preset::LocalStack, work.path());
     aws.configure(&Value::Map(
         [("endpoint".to_string(), Value::string(&endpoint))].into(),

@@ -99,7 +99,7 @@ impl FaultyProxy {
     }
 }
 
-/// Reads a request head and its Content-Length body. The SDK sends no
+/// Reads a request head and its Content-Length body. The provider sends no
 /// chunked request bodies for bucket and queue calls.
 fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     let mut buffer = Vec::new();

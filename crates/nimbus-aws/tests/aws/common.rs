@@ -326,25 +326,6 @@ pub fn not_on_emulator(what: &str) {
     );
 }
 
-impl Harness {
-    /// GET `path` from the emulator without signing (moto accepts that), for
-    /// checks the SDK cannot parse from moto (GetBucketVersioning).
-    pub async fn raw_get(&self, path: &str) -> String {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let host = self
-            .endpoint
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string();
-        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
-        let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut body = Vec::new();
-        stream.read_to_end(&mut body).await.unwrap();
-        String::from_utf8_lossy(&body).into_owned()
-    }
-}
-
 /// Whether two values are the same JSON document (strings parsed as JSON,
 /// maps as they are), whatever the spelling.
 pub fn same_document(a: &Value, b: &Value) -> bool {

@@ -1,6 +1,6 @@
 //! Fault injection: a proxy in front of the emulator answers every fifth
 //! request itself, alternating 503 SlowDown and 429 throttling, without
-//! passing it on. Whole lifecycles must still succeed: the SDK sends each
+//! passing it on. Whole lifecycles must still succeed: the provider sends each
 //! call once, every fault comes back Retryable, and an operation retried
 //! whole (as the engine does) carries on from what its failed attempt made
 //! (a create never fails with "already exists" nor makes a second object).

@@ -1,7 +1,7 @@
 //! The AWS provider against an AWS emulator (moto), through the `Provider`
 //! trait: for every resource type, create → no-op plan → update in place →
 //! replace → out-of-band change seen as drift → import → destroy, checked
-//! through the SDK. See common.rs for how the emulator is found.
+//! through the provider's own AWS client. See common.rs for how the emulator is found.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // tests say what they skip
 
 mod common;

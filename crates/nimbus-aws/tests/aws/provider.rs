@@ -113,7 +113,7 @@ async fn throttling_is_retryable() {
     );
 }
 
-/// The engine is the only layer that retries: the SDK sends each call
+/// The engine is the only layer that retries: each call is sent
 /// once, so a throttled call comes back at once, for the engine to retry
 /// with an event.
 #[tokio::test(flavor = "multi_thread")]
