@@ -908,7 +908,10 @@ impl Deployment {
                 break d["description"].as_str().map(str::to_string);
             }
             match page["position"].as_str() {
-                Some(p) if items(&page).next().is_some() => position = Some(p.to_string()),
+                // A position given back again would page for ever.
+                Some(p) if items(&page).next().is_some() && position.as_deref() != Some(p) => {
+                    position = Some(p.to_string())
+                }
                 _ => return Ok(None),
             }
         };

@@ -2,12 +2,12 @@
 
 use crate::error::AwsResult;
 use crate::util::{opt_bool, opt_str};
-use crate::wire::credentials::{CredentialChain, Environment, region_from};
+use crate::wire::credentials::{CredentialChain, Environment, profile_setting, region_from};
 use crate::wire::sigv4::Credentials as SigningCredentials;
-use crate::wire::{Http, Params, STS, Wire};
+use crate::wire::{self, Http, Params, STS, Wire};
 use nimbus_provider::ProviderError;
 use nimbus_provider::nimbus_value::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -201,6 +201,57 @@ impl Clients {
             )
             .on_attribute("region"));
         };
+        if region.is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(ProviderError::fatal(format!(
+                "the AWS region from the environment or the profile is not a region name: {region:?}"
+            ))
+            .on_attribute("region"));
+        }
+        // Where the SDKs also look for endpoints (an emulator, a VPC
+        // endpoint): `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, the
+        // profile's `endpoint_url`. The block's `endpoint` and
+        // NIMBUS_AWS_ENDPOINT come first.
+        let mut service_endpoints = BTreeMap::new();
+        let ignore_configured = environment
+            .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let endpoint = match endpoint {
+            Some(endpoint) => Some(endpoint),
+            None if ignore_configured => None,
+            None => {
+                for service in wire::SERVICES {
+                    if let Some(url) =
+                        environment.var(&format!("AWS_ENDPOINT_URL_{}", service.env_id))
+                    {
+                        service_endpoints.insert(service.env_id, url.to_string());
+                    }
+                }
+                environment
+                    .var("AWS_ENDPOINT_URL")
+                    .map(str::to_string)
+                    .or_else(|| {
+                        profile_setting(&environment, settings.profile.as_deref(), "endpoint_url")
+                    })
+            }
+        };
+        for url in endpoint.iter().chain(service_endpoints.values()) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ProviderError::fatal(format!(
+                    "an AWS endpoint from the environment or the profile is not an http:// or https:// URL: {url:?}"
+                )));
+            }
+        }
+        let partition = partition_of(&region);
+        if endpoint.is_none() && !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") {
+            return Err(ProviderError::fatal(format!(
+                "region {region} is in the {partition} partition, whose endpoints this provider does not know: set `endpoint`"
+            ))
+            .on_attribute("region"));
+        }
         let credentials = match (&settings.access_key, &settings.secret_key, preset) {
             (Some(key), Some(secret), _) => CredentialChain::fixed(SigningCredentials {
                 access_key_id: key.clone(),
@@ -222,13 +273,14 @@ impl Clients {
                 .map_err(|e| ProviderError::fatal(format!("setting up TLS for AWS calls: {e}")))?,
             region: region.clone(),
             endpoint: endpoint.clone(),
+            service_endpoints,
             s3_path_style: path_style,
             credentials: Arc::new(credentials),
             call_timeout: CALL_TIMEOUT,
         };
         Ok(Clients {
             wire,
-            partition: partition_of(&region).to_string(),
+            partition: partition.to_string(),
             region,
             endpoint,
             base_dir,

@@ -395,8 +395,9 @@ impl Table {
                 ))
             }));
             match page["NextToken"].as_str() {
-                Some(t) => token = Some(t.to_string()),
-                None => break,
+                // A token given back again would page for ever.
+                Some(t) if token.as_deref() != Some(t) => token = Some(t.to_string()),
+                _ => break,
             }
         }
         let mut o = Object::new();

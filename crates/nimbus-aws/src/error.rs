@@ -63,8 +63,12 @@ pub(crate) struct AwsError {
 }
 
 impl AwsError {
+    /// AWS said the object does not exist. A 404 without an AWS error code
+    /// is not enough: a proxy or a mistyped endpoint path answers that too,
+    /// and taking it for "gone" would drop objects from the state. (A HEAD,
+    /// which has no body, gets its code from the client.)
     pub fn is_not_found(&self) -> bool {
-        self.status == Some(404) || self.code.as_deref().is_some_and(|c| NOT_FOUND.contains(&c))
+        self.code.as_deref().is_some_and(|c| NOT_FOUND.contains(&c))
     }
 
     pub fn code_is(&self, codes: &[&str]) -> bool {
@@ -167,13 +171,16 @@ pub(crate) fn classify_call(doing: &str, err: CallError) -> AwsError {
                 },
             };
         }
-        CallError::Credentials(reason) => {
+        CallError::Credentials { reason, retryable } => {
+            let text = format!("{doing}: no usable AWS credentials: {reason}");
             return AwsError {
                 code: None,
                 status: None,
-                error: ProviderError::fatal(format!(
-                    "{doing}: no usable AWS credentials: {reason}"
-                )),
+                error: if retryable {
+                    ProviderError::retryable(text)
+                } else {
+                    ProviderError::fatal(text)
+                },
             };
         }
         CallError::Malformed { status, reason } => {
@@ -222,4 +229,41 @@ impl<T> AwsResult<T> for Result<T, CallError> {
 /// A missing field in an answer AWS gave.
 pub(crate) fn missing(what: &str) -> ProviderError {
     ProviderError::retryable(format!("AWS returned no {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(status: u16, code: Option<&str>) -> AwsError {
+        classify_call(
+            "reading x",
+            CallError::Service {
+                status,
+                code: code.map(str::to_string),
+                message: None,
+            },
+        )
+    }
+
+    #[test]
+    fn only_aws_saying_so_is_not_found() {
+        assert!(failed(404, Some("NoSuchEntity")).is_not_found());
+        assert!(failed(400, Some("ResourceNotFoundException")).is_not_found());
+        // A proxy's or a wrong path's 404 is an error, not a deleted object.
+        let proxy = failed(404, None);
+        assert!(!proxy.is_not_found());
+        assert_eq!(proxy.error.message, "reading x: HTTP 404 Not Found");
+        assert!(failed(503, Some("SlowDown")).error.is_retryable());
+        assert!(failed(400, Some("Throttling")).error.is_retryable());
+        assert!(!failed(400, Some("ValidationError")).error.is_retryable());
+        let credentials = classify_call(
+            "reading x",
+            CallError::Credentials {
+                reason: "STS: HTTP 503".into(),
+                retryable: true,
+            },
+        );
+        assert!(credentials.error.is_retryable());
+    }
 }

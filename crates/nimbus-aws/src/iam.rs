@@ -39,12 +39,16 @@ async fn iam_list(
     let mut items = Vec::new();
     let mut marker: Option<String> = None;
     loop {
-        let page = iam(c, action, params.clone().opt("Marker", marker.take()))
+        let page = iam(c, action, params.clone().opt("Marker", marker.clone()))
             .await
             .aws(doing)?;
         items.extend(page.members(&[list]).into_iter().cloned());
         match page.text_at(&["Marker"]) {
-            Some(m) if page.text_at(&["IsTruncated"]).as_deref() == Some("true") => {
+            // A marker given back again would page for ever.
+            Some(m)
+                if page.text_at(&["IsTruncated"]).as_deref() == Some("true")
+                    && marker.as_ref() != Some(&m) =>
+            {
                 marker = Some(m)
             }
             _ => return Ok(items),

@@ -30,12 +30,20 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
 const IMDS_ENDPOINT: &str = "http://169.254.169.254";
 const CONTAINER_HOST: &str = "http://169.254.170.2";
 
+/// Why no credentials could be had; `retryable` when asking again may
+/// succeed (STS or a metadata endpoint throttled, failing or slow).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct CredentialError(pub String);
+#[error("{message}")]
+pub struct CredentialError {
+    pub message: String,
+    pub retryable: bool,
+}
 
 fn err(text: impl Into<String>) -> CredentialError {
-    CredentialError(text.into())
+    CredentialError {
+        message: text.into(),
+        retryable: false,
+    }
 }
 
 /// The process environment as the chain reads it (a snapshot, so that
@@ -68,6 +76,11 @@ impl Environment {
             .or_else(|| vars.get("USERPROFILE"))
             .map(PathBuf::from);
         Environment { vars, home }
+    }
+
+    /// A variable, trimmed; unset when empty.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.get(name)
     }
 
     fn get(&self, name: &str) -> Option<&str> {
@@ -130,6 +143,15 @@ pub fn parse_profiles(text: &str, config_file: bool) -> HashMap<String, Profile>
         let (Some(name), Some((key, value))) = (&current, line.split_once('=')) else {
             continue;
         };
+        // `value # comment` and `value ; comment`: the comment goes.
+        let value = value.trim();
+        let value = match value.find([' ', '\t']).and_then(|at| {
+            let rest = value[at..].trim_start();
+            (rest.starts_with('#') || rest.starts_with(';')).then_some(at)
+        }) {
+            Some(at) => &value[..at],
+            None => value,
+        };
         profiles
             .entry(name.clone())
             .or_default()
@@ -156,25 +178,25 @@ fn load_profiles(env: &Environment) -> HashMap<String, Profile> {
 /// The region the environment or the profile names, for a provider block
 /// that does not.
 pub fn region_from(env: &Environment, profile: Option<&str>) -> Option<String> {
-    if profile.is_none()
-        && let Some(region) = env
-            .get("AWS_REGION")
-            .or_else(|| env.get("AWS_DEFAULT_REGION"))
+    if let Some(region) = env
+        .get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
     {
         return Some(region.to_string());
     }
+    profile_setting(env, profile, "region")
+}
+
+/// A setting of the profile in use (`profile`, else `AWS_PROFILE`, else
+/// `default`).
+pub fn profile_setting(env: &Environment, profile: Option<&str>, key: &str) -> Option<String> {
     let name = profile
         .or_else(|| env.get("AWS_PROFILE"))
         .unwrap_or("default");
     load_profiles(env)
         .get(name)
-        .and_then(|p| p.get("region"))
+        .and_then(|p| p.get(key))
         .cloned()
-        .or_else(|| {
-            env.get("AWS_REGION")
-                .or_else(|| env.get("AWS_DEFAULT_REGION"))
-                .map(str::to_string)
-        })
 }
 
 #[derive(Debug, Clone)]
@@ -221,16 +243,31 @@ impl CredentialChain {
             Source::Chain { profile, env } => (profile, env),
         };
         let mut cache = self.cache.lock().await;
+        let now = SystemTime::now();
         if let Some(fetched) = cache.as_ref()
-            && fetched
-                .expires
-                .is_none_or(|at| at > SystemTime::now() + REFRESH_BEFORE)
+            && fetched.expires.is_none_or(|at| at > now + REFRESH_BEFORE)
         {
             return Ok(fetched.credentials.clone());
         }
-        let fetched = resolve(wire, profile.as_deref(), env).await?;
-        *cache = Some(fetched.clone());
-        Ok(fetched.credentials)
+        match resolve(wire, profile.as_deref(), env).await {
+            Ok(fetched) => {
+                *cache = Some(fetched.clone());
+                Ok(fetched.credentials)
+            }
+            // A refresh ahead of time that failed: what is cached is
+            // still good for a few minutes.
+            Err(e) => match cache.as_ref() {
+                Some(fetched) if fetched.expires.is_some_and(|at| at > now) => {
+                    Ok(fetched.credentials.clone())
+                }
+                _ => Err(e),
+            },
+        }
+    }
+
+    /// Drops cached credentials that AWS refused as expired.
+    pub async fn forget(&self) {
+        *self.cache.lock().await = None;
     }
 }
 
@@ -254,15 +291,17 @@ async fn resolve(
 ) -> Result<Fetched, CredentialError> {
     if let Some(name) = profile {
         let profiles = load_profiles(env);
-        return match from_profile(wire, env, &profiles, name, &mut Vec::new()).await? {
-            Some(fetched) => Ok(fetched),
-            None if profiles.contains_key(name) => Err(err(format!(
-                "profile {name:?} has no credentials (keys, credential_process or role_arn)"
-            ))),
-            None => Err(err(format!(
+        if !profiles.contains_key(name) {
+            return Err(err(format!(
                 "profile {name:?} is not in the AWS config or credentials file"
-            ))),
-        };
+            )));
+        }
+        if let Some(fetched) = from_profile(wire, env, &profiles, name, &mut Vec::new()).await? {
+            return Ok(fetched);
+        }
+        // A profile with settings but no credentials of its own (a region
+        // on a CI runner): the machine's credentials, as the AWS CLI does.
+        return from_machine(wire, env).await;
     }
     if let Some(fetched) = from_environment(env) {
         return Ok(fetched);
@@ -289,19 +328,30 @@ async fn resolve(
             "AWS_PROFILE names {name:?}, which is not in the AWS config or credentials file"
         )));
     }
+    from_machine(wire, env).await
+}
+
+/// The credentials of the machine the run is on: its container's, else
+/// its EC2 instance's.
+async fn from_machine(wire: &Wire, env: &Environment) -> Result<Fetched, CredentialError> {
     if let Some(fetched) = from_container(wire, env).await? {
         return Ok(fetched);
     }
     let imds_disabled = env
         .get("AWS_EC2_METADATA_DISABLED")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if !imds_disabled && let Ok(fetched) = from_instance_metadata(wire, env).await {
-        return Ok(fetched);
-    }
-    Err(err(
+    let instance = if imds_disabled {
+        "the instance metadata service is off (AWS_EC2_METADATA_DISABLED)".to_string()
+    } else {
+        match from_instance_metadata(wire, env).await {
+            Ok(fetched) => return Ok(fetched),
+            Err(e) => format!("not on EC2 with a role ({e})"),
+        }
+    };
+    Err(err(format!(
         "none found: set `access-key` and `secret-key` in the provider block, \
-         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials",
-    ))
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials; {instance}"
+    )))
 }
 
 /// The credentials of profile `name`, or `None` when it has none of its
@@ -421,7 +471,14 @@ fn credentials_from_json(json: &Json, from: &str) -> Result<Fetched, CredentialE
             secret_access_key,
             session_token: field("SessionToken").or_else(|| field("Token")),
         },
-        expires: field("Expiration").and_then(|at| parse_time(&at)),
+        expires: match field("Expiration") {
+            None => None,
+            Some(at) => Some(parse_time(&at).ok_or_else(|| {
+                err(format!(
+                    "{from} answered an Expiration that is not a time: {at:?}"
+                ))
+            })?),
+        },
     })
 }
 
@@ -467,7 +524,20 @@ async fn credential_process(command: &str) -> Result<Fetched, CredentialError> {
 }
 
 fn call_failed(what: &str, e: CallError) -> CredentialError {
-    err(format!("{what}: {e}"))
+    let retryable = match &e {
+        CallError::Timeout | CallError::Malformed { .. } => true,
+        CallError::Unreachable { retryable, .. } => *retryable,
+        CallError::Service { status, code, .. } => {
+            *status >= 500
+                || *status == 429
+                || code.as_deref().is_some_and(|c| c.contains("Throttl"))
+        }
+        CallError::Credentials { retryable, .. } => *retryable,
+    };
+    CredentialError {
+        message: format!("{what}: {e}"),
+        retryable,
+    }
 }
 
 async fn assume_role(
@@ -592,6 +662,34 @@ async fn from_container(
     let url = if let Some(relative) = env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
         format!("{CONTAINER_HOST}{relative}")
     } else if let Some(full) = env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        // The authorization token goes there: over HTTPS, or plain HTTP
+        // only to this machine or the container agents' addresses.
+        let plain_host = full.strip_prefix("http://").map(|rest| {
+            let authority = rest.split('/').next().unwrap_or_default();
+            match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or_default().to_string(),
+                None => authority.split(':').next().unwrap_or_default().to_string(),
+            }
+        });
+        if let Some(host) = plain_host {
+            let allowed = host == "localhost"
+                || host == "169.254.170.2"
+                || host == "169.254.170.23"
+                || host.eq_ignore_ascii_case("fd00:ec2::23")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !allowed {
+                return Err(err(format!(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI is plain http to {host}: \
+                     only https, or http to this machine or the container agent, is allowed"
+                )));
+            }
+        } else if !full.starts_with("https://") {
+            return Err(err(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http:// or https:// URL",
+            ));
+        }
         full.to_string()
     } else {
         return Ok(None);
@@ -666,6 +764,7 @@ mod tests {
             http: Http::new(Duration::from_secs(2)).unwrap(),
             region: "us-east-1".into(),
             endpoint,
+            service_endpoints: Default::default(),
             s3_path_style: true,
             credentials: Arc::new(CredentialChain::fixed(Credentials {
                 access_key_id: "x".into(),
@@ -695,6 +794,9 @@ mod tests {
         assert!(!profiles["dev"].contains_key("max_concurrent_requests"));
         assert!(!profiles.contains_key("corp"));
         assert_eq!(profiles["spaced"]["role_arn"], "arn");
+        let commented = parse_profiles("[p]\nregion = us-west-2 # prod\nx = a#b\n", false);
+        assert_eq!(commented["p"]["region"], "us-west-2");
+        assert_eq!(commented["p"]["x"], "a#b");
         let credentials = parse_profiles("[dev]\naws_access_key_id = AK\n", false);
         assert_eq!(credentials["dev"]["aws_access_key_id"], "AK");
     }
@@ -737,7 +839,7 @@ mod tests {
         assert_eq!(got.access_key_id, "FILE");
         let e = env(&[("AWS_PROFILE", "nope")], Some(home.path()));
         let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
-        assert!(failure.0.contains("\"nope\""), "{failure}");
+        assert!(failure.message.contains("\"nope\""), "{failure}");
     }
 
     #[test]
@@ -773,11 +875,11 @@ mod tests {
         let got = chain("proc").get(&w).await.unwrap();
         assert_eq!(got.access_key_id, "PROC");
         let failure = chain("failing").get(&w).await.unwrap_err();
-        assert!(failure.0.contains("denied"), "{failure}");
+        assert!(failure.message.contains("denied"), "{failure}");
         let failure = chain("a").get(&w).await.unwrap_err();
-        assert!(failure.0.contains("leads back"), "{failure}");
+        assert!(failure.message.contains("leads back"), "{failure}");
         let failure = chain("sso").get(&w).await.unwrap_err();
-        assert!(failure.0.contains("SSO"), "{failure}");
+        assert!(failure.message.contains("SSO"), "{failure}");
     }
 
     #[tokio::test]
@@ -824,9 +926,41 @@ mod tests {
             requests[3].starts_with("GET /latest/meta-data/iam/security-credentials/my-role "),
             "{requests:?}"
         );
+        // A named profile with no credentials of its own takes the
+        // machine's.
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".aws")).unwrap();
+        std::fs::write(
+            home.path().join(".aws/config"),
+            "[profile ci]\nregion = eu-west-1\n",
+        )
+        .unwrap();
+        let e = env(
+            &[(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                &format!("{url}/creds"),
+            )],
+            Some(home.path()),
+        );
+        let got = CredentialChain::chain(Some("ci".into()), e)
+            .get(&w)
+            .await
+            .unwrap();
+        assert_eq!(got.access_key_id, "META");
+        // The container token goes over plain HTTP only to this machine or
+        // the container agent.
+        let e = env(
+            &[(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://example.com/creds",
+            )],
+            None,
+        );
+        let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
+        assert!(failure.message.contains("plain http"), "{failure}");
         // Nothing anywhere: a clear error, quickly.
         let e = env(&[("AWS_EC2_METADATA_DISABLED", "true")], None);
         let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
-        assert!(failure.0.contains("AWS_ACCESS_KEY_ID"), "{failure}");
+        assert!(failure.message.contains("AWS_ACCESS_KEY_ID"), "{failure}");
     }
 }

@@ -35,8 +35,9 @@ pub enum CallError {
     Timeout,
     /// The request never got an answer: DNS, connection, TLS.
     Unreachable { reason: String, retryable: bool },
-    /// No credentials to sign with, or they could not be fetched.
-    Credentials(String),
+    /// No credentials to sign with, or they could not be fetched
+    /// (`retryable` when fetching them again may work).
+    Credentials { reason: String, retryable: bool },
     /// The service answered with an error.
     Service {
         status: u16,
@@ -52,7 +53,9 @@ impl std::fmt::Display for CallError {
         match self {
             CallError::Timeout => write!(f, "the request timed out"),
             CallError::Unreachable { reason, .. } => write!(f, "cannot reach AWS: {reason}"),
-            CallError::Credentials(reason) => write!(f, "no usable AWS credentials: {reason}"),
+            CallError::Credentials { reason, .. } => {
+                write!(f, "no usable AWS credentials: {reason}")
+            }
             CallError::Service {
                 status,
                 code,
@@ -72,7 +75,10 @@ impl std::fmt::Display for CallError {
 
 impl From<CredentialError> for CallError {
     fn from(e: CredentialError) -> CallError {
-        CallError::Credentials(e.to_string())
+        CallError::Credentials {
+            reason: e.message,
+            retryable: e.retryable,
+        }
     }
 }
 
@@ -90,6 +96,8 @@ pub struct Service {
     pub json_target: Option<(&'static str, &'static str)>,
     /// Query services: the API version.
     pub query_version: Option<&'static str>,
+    /// The service's part of `AWS_ENDPOINT_URL_<ID>` (its endpoint alone).
+    pub env_id: &'static str,
 }
 
 pub const S3: Service = Service {
@@ -98,6 +106,7 @@ pub const S3: Service = Service {
     global: false,
     json_target: None,
     query_version: None,
+    env_id: "S3",
 };
 pub const DYNAMODB: Service = Service {
     signing_name: "dynamodb",
@@ -105,6 +114,7 @@ pub const DYNAMODB: Service = Service {
     global: false,
     json_target: Some(("DynamoDB_20120810", "1.0")),
     query_version: None,
+    env_id: "DYNAMODB",
 };
 pub const SQS: Service = Service {
     signing_name: "sqs",
@@ -112,6 +122,7 @@ pub const SQS: Service = Service {
     global: false,
     json_target: Some(("AmazonSQS", "1.0")),
     query_version: None,
+    env_id: "SQS",
 };
 pub const LAMBDA: Service = Service {
     signing_name: "lambda",
@@ -119,6 +130,7 @@ pub const LAMBDA: Service = Service {
     global: false,
     json_target: None,
     query_version: None,
+    env_id: "LAMBDA",
 };
 pub const APIGATEWAY: Service = Service {
     signing_name: "apigateway",
@@ -126,6 +138,7 @@ pub const APIGATEWAY: Service = Service {
     global: false,
     json_target: None,
     query_version: None,
+    env_id: "API_GATEWAY",
 };
 pub const IAM: Service = Service {
     signing_name: "iam",
@@ -133,6 +146,7 @@ pub const IAM: Service = Service {
     global: true,
     json_target: None,
     query_version: Some("2010-05-08"),
+    env_id: "IAM",
 };
 pub const SNS: Service = Service {
     signing_name: "sns",
@@ -140,6 +154,7 @@ pub const SNS: Service = Service {
     global: false,
     json_target: None,
     query_version: Some("2010-03-31"),
+    env_id: "SNS",
 };
 pub const STS: Service = Service {
     signing_name: "sts",
@@ -147,7 +162,11 @@ pub const STS: Service = Service {
     global: false,
     json_target: None,
     query_version: Some("2011-06-15"),
+    env_id: "STS",
 };
+
+/// Every service the provider calls.
+pub const SERVICES: [&Service; 8] = [&S3, &DYNAMODB, &SQS, &LAMBDA, &APIGATEWAY, &IAM, &SNS, &STS];
 
 /// An HTTP answer, read whole.
 #[derive(Debug)]
@@ -163,8 +182,10 @@ impl Response {
     }
 }
 
-/// Plain HTTP/1.1 (HTTPS with the webpki roots, or HTTP) with a pool of
-/// connections shared by every service.
+/// Plain HTTP/1.1 (HTTPS, or HTTP) with a pool of connections shared by
+/// every service. Certificates are checked against the webpki roots, the
+/// system's trust store (a company's TLS-inspecting proxy, a private CA)
+/// and the PEM file `AWS_CA_BUNDLE` names.
 #[derive(Clone, Debug)]
 pub struct Http {
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
@@ -176,9 +197,27 @@ impl Http {
         connector.enforce_http(false);
         connector.set_connect_timeout(Some(connect_timeout));
         connector.set_nodelay(true);
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        // A system store that cannot be read leaves the webpki roots.
+        let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        if let Some(bundle) = std::env::var_os("AWS_CA_BUNDLE").filter(|b| !b.is_empty()) {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let certificates = CertificateDer::pem_file_iter(&bundle)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("reading AWS_CA_BUNDLE {}: {e}", bundle.to_string_lossy()))?;
+            roots.add_parsable_certificates(certificates);
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| e.to_string())?
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .wrap_connector(connector);
@@ -203,10 +242,12 @@ impl Http {
                     source = s.source();
                 }
                 // The request was built and checked before it was sent: what
-                // fails here is the way to AWS (DNS, connection, TLS, a
-                // connection closed mid-answer), worth another attempt.
+                // fails here is the way to AWS (DNS, connection, a
+                // connection closed mid-answer), worth another attempt;
+                // except a certificate refused, which the next attempt
+                // would see refused again.
                 CallError::Unreachable {
-                    retryable: true,
+                    retryable: !reason.contains("certificate"),
                     reason,
                 }
             })?;
@@ -285,6 +326,9 @@ pub struct Wire {
     pub region: String,
     /// A custom endpoint (an emulator) for every service.
     pub endpoint: Option<String>,
+    /// Endpoints of single services (`AWS_ENDPOINT_URL_S3`), before
+    /// `endpoint`.
+    pub service_endpoints: std::collections::BTreeMap<&'static str, String>,
     pub s3_path_style: bool,
     pub credentials: Arc<CredentialChain>,
     /// How long one call may take, answer included.
@@ -295,7 +339,11 @@ impl Wire {
     /// The scheme and host a service is reached at, and the region its
     /// requests are signed for.
     fn base(&self, service: &Service) -> (String, String) {
-        if let Some(endpoint) = &self.endpoint {
+        if let Some(endpoint) = self
+            .service_endpoints
+            .get(service.env_id)
+            .or(self.endpoint.as_ref())
+        {
             return (
                 endpoint.trim_end_matches('/').to_string(),
                 self.region.clone(),
@@ -329,7 +377,15 @@ impl Wire {
     /// Signs `call` for `service` and sends it; any status is returned.
     pub async fn send(&self, service: &Service, call: Call) -> Result<Response, CallError> {
         let credentials = self.credentials.get(self).await?;
-        self.send_with(service, call, Some(&credentials)).await
+        let response = self.send_with(service, call, Some(&credentials)).await?;
+        // Temporary credentials revoked or expired early: fetch new ones
+        // for the next attempt (this one fails, and the engine retries).
+        if matches!(response.status, 400 | 403)
+            && String::from_utf8_lossy(&response.body).contains("ExpiredToken")
+        {
+            self.credentials.forget().await;
+        }
+        Ok(response)
     }
 
     /// Sends `call`, signed with `credentials` (or unsigned, for the few
@@ -476,9 +532,23 @@ impl Wire {
 
     /// A REST-XML call (S3); the whole answer, or its error.
     pub async fn rest_xml(&self, service: &Service, call: Call) -> Result<Response, CallError> {
+        let head = call.method == "HEAD";
         let response = self.send(service, call).await?;
         if response.status >= 300 {
-            return Err(xml_error(&response));
+            return Err(match xml_error(&response) {
+                // A HEAD answer has no body to name its error: a 404 to a
+                // HEAD is S3's "no such bucket or object".
+                CallError::Service {
+                    status: 404,
+                    code: None,
+                    message,
+                } if head => CallError::Service {
+                    status: 404,
+                    code: Some("NotFound".into()),
+                    message,
+                },
+                other => other,
+            });
         }
         Ok(response)
     }
@@ -775,6 +845,7 @@ mod tests {
             http: Http::new(Duration::from_secs(2)).unwrap(),
             region: "eu-west-1".into(),
             endpoint: Some(url.clone()),
+            service_endpoints: Default::default(),
             s3_path_style: true,
             credentials: Arc::new(CredentialChain::fixed(Credentials {
                 access_key_id: "AKID".into(),
