@@ -73,6 +73,15 @@ fn throughput(read: Option<i64>, write: Option<i64>, what: &str) -> Result<Json,
     }
 }
 
+/// The table's own capacity, for billing mode PROVISIONED.
+fn table_throughput(planned: &Value) -> Result<Json, ProviderError> {
+    throughput(
+        opt_i64(planned, "read-capacity")?,
+        opt_i64(planned, "write-capacity")?,
+        "the table",
+    )
+}
+
 fn billing_mode(provisioned: bool) -> &'static str {
     if provisioned {
         PROVISIONED
@@ -215,11 +224,7 @@ impl Table {
             "BillingMode": billing_mode(is_provisioned),
         });
         if is_provisioned {
-            input["ProvisionedThroughput"] = throughput(
-                opt_i64(planned, "read-capacity")?,
-                opt_i64(planned, "write-capacity")?,
-                "the table",
-            )?;
+            input["ProvisionedThroughput"] = table_throughput(planned)?;
         }
         if !gsis.is_empty() {
             input["GlobalSecondaryIndexes"] = Json::Array(gsis);
@@ -751,11 +756,7 @@ impl ResourceType for Table {
                 "BillingMode": billing_mode(is_provisioned),
             });
             if is_provisioned {
-                update["ProvisionedThroughput"] = throughput(
-                    opt_i64(planned, "read-capacity")?,
-                    opt_i64(planned, "write-capacity")?,
-                    "the table",
-                )?;
+                update["ProvisionedThroughput"] = table_throughput(planned)?;
                 // Switching to PROVISIONED sets every kept index's capacity too.
                 if !provisioned(prior) {
                     let old = Gsi::all(prior)?;

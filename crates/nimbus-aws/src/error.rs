@@ -151,67 +151,47 @@ pub(crate) trait AwsResult<T> {
 /// Classifies a failed call of the provider's own client; `doing` says
 /// what was being done.
 pub(crate) fn classify_call(doing: &str, err: CallError) -> AwsError {
-    let (status, code, message) = match err {
-        CallError::Timeout => {
-            return AwsError {
-                code: None,
-                status: None,
-                error: ProviderError::retryable(format!("{doing}: the request timed out")),
-            };
-        }
-        CallError::Unreachable { reason, retryable } => {
-            let text = format!("{doing}: cannot reach AWS: {reason}");
-            return AwsError {
-                code: None,
-                status: None,
-                error: if retryable {
-                    ProviderError::retryable(text)
-                } else {
-                    ProviderError::fatal(text)
-                },
-            };
-        }
-        CallError::Credentials { reason, retryable } => {
-            let text = format!("{doing}: no usable AWS credentials: {reason}");
-            return AwsError {
-                code: None,
-                status: None,
-                error: if retryable {
-                    ProviderError::retryable(text)
-                } else {
-                    ProviderError::fatal(text)
-                },
-            };
-        }
+    let (status, code, text, retryable) = match err {
+        CallError::Timeout => (None, None, format!("{doing}: the request timed out"), true),
+        CallError::Unreachable { reason, retryable } => (
+            None,
+            None,
+            format!("{doing}: cannot reach AWS: {reason}"),
+            retryable,
+        ),
+        CallError::Credentials { reason, retryable } => (
+            None,
+            None,
+            format!("{doing}: no usable AWS credentials: {reason}"),
+            retryable,
+        ),
+        // A success whose body did not read: a proxy's page or a cut
+        // answer; the next attempt gets a whole one.
         CallError::Malformed { status, reason } => {
-            // A success whose body did not read: a proxy's page or a cut
-            // answer; the next attempt gets a whole one.
-            return AwsError {
-                code: None,
-                status: Some(status),
-                error: ProviderError::retryable(format!("{doing}: {reason}")),
-            };
+            (Some(status), None, format!("{doing}: {reason}"), true)
         }
         CallError::Service {
             status,
             code,
             message,
-        } => (status, code, message),
-    };
-    let retryable = status >= 500
-        || status == 429
-        || code
-            .as_deref()
-            .is_some_and(|c| THROTTLING.contains(&c) || TRANSIENT.contains(&c));
-    let text = match (&code, &message) {
-        (Some(c), Some(m)) => format!("{doing}: {c}: {m}"),
-        (Some(c), None) => format!("{doing}: {c}"),
-        (None, Some(m)) => format!("{doing}: {m}"),
-        (None, None) => format!("{doing}: HTTP {status}{}", reason(status)),
+        } => {
+            let retryable = status >= 500
+                || status == 429
+                || code
+                    .as_deref()
+                    .is_some_and(|c| THROTTLING.contains(&c) || TRANSIENT.contains(&c));
+            let text = match (&code, &message) {
+                (Some(c), Some(m)) => format!("{doing}: {c}: {m}"),
+                (Some(c), None) => format!("{doing}: {c}"),
+                (None, Some(m)) => format!("{doing}: {m}"),
+                (None, None) => format!("{doing}: HTTP {status}{}", reason(status)),
+            };
+            (Some(status), code, text, retryable)
+        }
     };
     AwsError {
         code,
-        status: Some(status),
+        status,
         error: if retryable {
             ProviderError::retryable(text)
         } else {
