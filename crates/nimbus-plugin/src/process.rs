@@ -171,6 +171,11 @@ fn kill_group(pid: u32) {
     }
 }
 
+/// `ETXTBSY` (Linux, macOS): the executable is open for writing somewhere.
+fn text_file_busy(e: &std::io::Error) -> bool {
+    cfg!(unix) && e.raw_os_error() == Some(26)
+}
+
 impl PluginProcess {
     /// Starts the plugin and connects to it. Must run inside a Tokio
     /// runtime with I/O and time enabled.
@@ -198,9 +203,25 @@ impl PluginProcess {
         if let Some(dir) = &options.work_dir {
             command.current_dir(dir);
         }
-        let mut child = command
-            .spawn()
-            .map_err(|e| PluginError::Start(format!("{name}: cannot start {shown}: {e}")))?;
+        // A binary written moments ago (a registry install, a test's fake
+        // plugin) can be refused with ETXTBSY while another thread's
+        // freshly forked child still holds its write descriptor, until that
+        // child execs: a passing state, so it is waited out, briefly.
+        let mut busy_retries = 0;
+        let mut child = loop {
+            match command.spawn() {
+                Ok(child) => break child,
+                Err(e) if text_file_busy(&e) && busy_retries < 20 => {
+                    busy_retries += 1;
+                    tokio::time::sleep(Duration::from_millis(25 * busy_retries)).await;
+                }
+                Err(e) => {
+                    return Err(PluginError::Start(format!(
+                        "{name}: cannot start {shown}: {e}"
+                    )));
+                }
+            }
+        };
         let pid = child.id().unwrap_or(0);
         tracing::debug!(plugin = %name, pid, binary = %shown, "started plugin");
 
