@@ -217,7 +217,7 @@ impl Clients {
         // NIMBUS_AWS_ENDPOINT come first.
         let mut service_endpoints = BTreeMap::new();
         let ignore_configured = environment
-            .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let endpoint = match endpoint {
             Some(endpoint) => Some(endpoint),
@@ -225,13 +225,13 @@ impl Clients {
             None => {
                 for service in wire::SERVICES {
                     if let Some(url) =
-                        environment.var(&format!("AWS_ENDPOINT_URL_{}", service.env_id))
+                        environment.get(&format!("AWS_ENDPOINT_URL_{}", service.env_id))
                     {
                         service_endpoints.insert(service.env_id, url.to_string());
                     }
                 }
                 environment
-                    .var("AWS_ENDPOINT_URL")
+                    .get("AWS_ENDPOINT_URL")
                     .map(str::to_string)
                     .or_else(|| {
                         profile_setting(&environment, settings.profile.as_deref(), "endpoint_url")

@@ -8,7 +8,6 @@ use crate::resource::{PlanContext, ResourceType};
 use crate::util::{
     Object, attr, bool_or, map_value, normalize, opt_str, req_str, str_value, string_map,
 };
-use crate::wire::xml::Element;
 use crate::wire::{Call, CallError, Response, S3, xml_answer};
 use async_trait::async_trait;
 use base64::Engine;
@@ -131,15 +130,10 @@ fn tagging_xml(tags: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// The XML document of a successful answer.
-fn document(response: &Response) -> Result<Element, CallError> {
-    xml_answer(response)
-}
-
 /// The tags of a GetBucketTagging or GetObjectTagging answer, keys and
 /// values exactly as S3 holds them.
 fn tags_of(response: &Response) -> Result<BTreeMap<String, String>, CallError> {
-    Ok(document(response)?
+    Ok(xml_answer(response)?
         .at(&["TagSet"])
         .into_iter()
         .flat_map(|set| set.children_named("Tag"))
@@ -155,7 +149,7 @@ fn tags_of(response: &Response) -> Result<BTreeMap<String, String>, CallError> {
 /// The object versions and delete markers of a ListObjectVersions answer:
 /// each key (decoded when S3 URL-encoded it) and version.
 fn listed_versions(response: &Response) -> Result<Vec<(String, Option<String>)>, CallError> {
-    let root = document(response)?;
+    let root = xml_answer(response)?;
     // Asked for, but not every emulator encodes: only what says so is decoded.
     let encoded = root
         .text_at(&["EncodingType"])
@@ -314,7 +308,7 @@ impl Bucket {
             );
             let result = send(c, delete)
                 .await
-                .and_then(|r| document(&r))
+                .and_then(|r| xml_answer(&r))
                 .aws(&doing)?;
             if let Some(e) = result.child("Error") {
                 return Err(ProviderError::retryable(format!(
@@ -335,7 +329,7 @@ impl Bucket {
         let get = call(c, "GET", name, None).query("encryption", "");
         match send(c, get)
             .await
-            .and_then(|r| document(&r))
+            .and_then(|r| xml_answer(&r))
             .aws(&format!("reading bucket {name}"))
         {
             Ok(config) => {
@@ -368,7 +362,7 @@ impl Bucket {
         let get = call(c, "GET", name, None).query("versioning", "");
         let Some(versioning) = send(c, get)
             .await
-            .and_then(|r| document(&r))
+            .and_then(|r| xml_answer(&r))
             .aws_opt(&doing)?
         else {
             return Ok(None);
@@ -1068,7 +1062,7 @@ pub(crate) async fn read_bucket_data(c: &Clients, config: &Value) -> Result<Valu
     let get = call(c, "GET", &name, None).query("location", "");
     let location = send(c, get)
         .await
-        .and_then(|r| document(&r))
+        .and_then(|r| xml_answer(&r))
         .aws(&format!("reading the location of bucket {name}"))?;
     // The answer's root element is the constraint itself, empty for
     // us-east-1.

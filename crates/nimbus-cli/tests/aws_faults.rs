@@ -14,7 +14,7 @@
 mod common;
 
 use common::*;
-use nimbus_aws::wire::{Call, S3, SQS, xml};
+use nimbus_aws::wire::{Call, S3, SQS, xml_answer};
 use nimbus_aws::{Aws, Preset};
 use nimbus_provider::Provider;
 use nimbus_value::Value;
@@ -290,7 +290,7 @@ impl Direct {
                 .rest_xml(&S3, Call::new("GET", &[]))
                 .await
                 .expect("ListBuckets");
-            let listed = xml::parse(&String::from_utf8_lossy(&listed.body)).expect("XML");
+            let listed = xml_answer(&listed).expect("XML");
             let names: Vec<String> = listed
                 .at(&["Buckets"])
                 .into_iter()
@@ -305,7 +305,7 @@ impl Direct {
                     .rest_xml(&S3, Call::new("GET", &[&name]).query("tagging", ""))
                     .await
                 {
-                    Ok(answer) => xml::parse(&String::from_utf8_lossy(&answer.body))
+                    Ok(answer) => xml_answer(&answer)
                         .expect("XML")
                         .at(&["TagSet"])
                         .into_iter()

@@ -79,11 +79,7 @@ impl Environment {
     }
 
     /// A variable, trimmed; unset when empty.
-    pub fn var(&self, name: &str) -> Option<&str> {
-        self.get(name)
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(|v| v.trim())

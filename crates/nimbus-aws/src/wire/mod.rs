@@ -396,18 +396,15 @@ impl Wire {
         call: Call,
         credentials: Option<&Credentials>,
     ) -> Result<Response, CallError> {
-        let (mut base, region) = self.base(service);
-        if let Some(bucket) = &call.bucket_host {
-            base = base.replacen("://", &format!("://{bucket}."), 1);
-        }
-        let host = base
-            .split_once("://")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_string())
-            .unwrap_or_default();
-        let base_path = base
-            .split_once("://")
-            .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
-            .unwrap_or_default();
+        let (base, region) = self.base(service);
+        // `scheme://authority/base-path`, read once: the host signed and
+        // sent (the bucket first when virtual-hosted) and the path prefix.
+        let (scheme, rest) = base.split_once("://").unwrap_or(("https", &base));
+        let (authority, base_path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = match &call.bucket_host {
+            Some(bucket) => format!("{bucket}.{authority}"),
+            None => authority.to_string(),
+        };
         let mut path = base_path.trim_end_matches('/').to_string();
         for segment in &call.path {
             path.push('/');
@@ -428,7 +425,7 @@ impl Wire {
             .unwrap_or(0);
         let amz_date = sigv4::amz_date(now);
         let mut headers = call.headers;
-        headers.push(("host".into(), host));
+        headers.push(("host".into(), host.clone()));
         headers.push(("x-amz-date".into(), amz_date.clone()));
         headers.push(("x-amz-content-sha256".into(), payload_hash.clone()));
         if let Some(token) = credentials.and_then(|c| c.session_token.as_ref()) {
@@ -450,15 +447,7 @@ impl Wire {
                 service.signing_name,
             )
         });
-        let mut uri = format!(
-            "{}{path}",
-            base.split_once("://")
-                .map(|(scheme, rest)| format!(
-                    "{scheme}://{}",
-                    rest.split('/').next().unwrap_or_default()
-                ))
-                .unwrap_or_default()
-        );
+        let mut uri = format!("{scheme}://{host}{path}");
         if !query.is_empty() {
             uri.push('?');
             uri.push_str(
