@@ -143,6 +143,38 @@ fn sensitive_values_never_appear_in_diagnostics() {
     }
 }
 
+/// A provider sees its configuration without marks, and may quote it in
+/// an error (the AWS provider names a region or a bucket name it cannot
+/// use): the secret is withheld from the report, in text and in events.
+#[test]
+fn a_secret_quoted_by_a_provider_configuration_error_is_withheld() {
+    let case = Case {
+        what: "a sensitive string as a region",
+        config: r#"(define-variables (pw (type string) (default "Hunter2Secret") (sensitive #t)))
+(provider localstack (region (var pw)))
+(resource sqs-queue "q" (name "q"))"#,
+        wanted: "`region` is not a region name: \"(sensitive)\"",
+        ..Case::DEFAULT
+    };
+    let quoted_by_a_check = Case {
+        what: "a sensitive string as a bucket name the provider's check refuses",
+        config: r#"(define-variables (pw (type string) (default "Hunter2Secret") (sensitive #t)))
+(provider localstack)
+(resource s3-bucket "b" (bucket-name (var pw)))"#,
+        wanted: "a bucket name has only lowercase letters, digits, dots and hyphens: \"(sensitive)\"",
+        ..Case::DEFAULT
+    };
+    for case in [case, quoted_by_a_check] {
+        let w = case.workdir();
+        let run = case.run(&w, "plan", &[]);
+        run.failure().no_panic().stderr_has(case.wanted);
+        assert_no_secret(&run);
+        let run = case.run(&w, "plan", &["--json"]);
+        run.failure().no_panic();
+        assert_no_secret(&run);
+    }
+}
+
 #[test]
 fn snippets_of_huge_lines_stay_small() {
     // One line of about 4 MB: a long string, then lists nested too deep.

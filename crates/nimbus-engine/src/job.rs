@@ -174,6 +174,13 @@ impl InstanceJob {
                 secrets.push((value.clone().unmark().0, steps));
             }
         }
+        // A computed string built from a secret (an ARN, a domain name made
+        // of a secret name) is secret whole.
+        let secret_texts = if secrets.is_empty() {
+            Vec::new()
+        } else {
+            self.config.secret_texts()
+        };
         if !secrets.is_empty()
             && let Some(state) = state.and_then(Value::as_map)
         {
@@ -184,6 +191,14 @@ impl InstanceJob {
                     .attribute(name)
                     .is_some_and(|a| !a.is_settable());
                 if !computed || value.is_null() || !value.is_wholly_known() {
+                    continue;
+                }
+                if let Some(text) = value.as_str()
+                    && secret_texts
+                        .iter()
+                        .any(|secret| text.contains(secret.as_str()))
+                {
+                    paths.insert(name.clone());
                     continue;
                 }
                 for (secret, steps) in &secrets {
@@ -256,9 +271,13 @@ impl InstanceJob {
         warnings
             .iter()
             .map(|w| {
-                Diagnostic::warning(format!("{}: {}", self.address, w.message))
-                    .with_code(Code::ProviderWarning)
-                    .at(self.attribute_span(w.attribute.as_deref()))
+                Diagnostic::warning(format!(
+                    "{}: {}",
+                    self.address,
+                    self.config.redact_secrets_in(&w.message)
+                ))
+                .with_code(Code::ProviderWarning)
+                .at(self.attribute_span(w.attribute.as_deref()))
             })
             .collect()
     }
@@ -279,14 +298,26 @@ impl InstanceJob {
     }
 
     /// A call to this instance's provider, through the provider's gate.
-    async fn call<T, F, Fut>(&self, op: F) -> Result<T, ProviderError>
+    /// The provider sees the configuration without its marks and may quote
+    /// it in an error: a secret it quotes is withheld before the gate
+    /// announces a retry or the run reports the failure.
+    async fn call<T, F, Fut>(&self, mut op: F) -> Result<T, ProviderError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
+        let config = &self.config;
         self.block
             .handle
-            .call(&self.address, (&self.ctx).into(), op)
+            .call(&self.address, (&self.ctx).into(), move || {
+                let attempt = op();
+                async move {
+                    attempt.await.map_err(|mut e| {
+                        e.message = config.redact_secrets_in(&e.message);
+                        e
+                    })
+                }
+            })
             .await
     }
 
@@ -383,8 +414,13 @@ impl InstanceJob {
         let mut found = self.warnings(&warnings);
         if !errors.is_empty() {
             found.extend(errors.iter().map(|d| {
-                Diagnostic::error(format!("{}: {}", self.address, d.message))
-                    .at(self.attribute_span(d.attribute.as_deref()))
+                // The provider checked the configuration unmarked.
+                Diagnostic::error(format!(
+                    "{}: {}",
+                    self.address,
+                    self.config.redact_secrets_in(&d.message)
+                ))
+                .at(self.attribute_span(d.attribute.as_deref()))
             }));
             let first = found.iter().position(Diagnostic::is_error).unwrap_or(0);
             let error = found.remove(first);

@@ -571,7 +571,7 @@ impl<'a> Walker<'a> {
         if self.input.ctx.walk == WalkMode::Validate {
             return Start::Done;
         }
-        let (config, _) = value.unmark();
+        let (config, _) = value.clone().unmark();
         if !config.is_wholly_known() {
             return self.fail(
                 Diagnostic::error(format!(
@@ -593,9 +593,11 @@ impl<'a> Walker<'a> {
                 Ok(()) => JobOutcome::default(),
                 Err(e) => JobOutcome {
                     error: Some(
+                        // The provider saw its configuration unmarked: a
+                        // secret it quotes in its error is withheld here.
                         Diagnostic::error(format!(
                             "configuring provider `{address}`: {}",
-                            e.message
+                            value.redact_secrets_in(&e.message)
                         ))
                         .at(span),
                     ),

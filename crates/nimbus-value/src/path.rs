@@ -133,6 +133,40 @@ impl Value {
         found
     }
 
+    /// Every secret this value holds, as text: its sensitive strings and
+    /// numbers, however deep, longest first.
+    pub fn secret_texts(&self) -> Vec<String> {
+        fn collect(value: &Value, secret: bool, out: &mut Vec<String>) {
+            match value {
+                Value::Sensitive(inner) => collect(inner, true, out),
+                Value::List(items) => items.iter().for_each(|i| collect(i, secret, out)),
+                Value::Map(map) => map.values().for_each(|i| collect(i, secret, out)),
+                Value::String(s) if secret && !s.is_empty() => out.push(s.clone()),
+                Value::Number(_) if secret => out.push(value.to_json().to_string()),
+                _ => {}
+            }
+        }
+        let mut secrets = Vec::new();
+        if self.contains_sensitive() {
+            collect(self, false, &mut secrets);
+        }
+        // Longest first, so a secret inside another goes with it.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets
+    }
+
+    /// `text` with every secret this value holds replaced by
+    /// `(sensitive)`: for a message that was written from the value
+    /// without its marks, such as a provider's error about its
+    /// configuration.
+    pub fn redact_secrets_in(&self, text: &str) -> String {
+        self.secret_texts()
+            .iter()
+            .fold(text.to_string(), |text, secret| {
+                text.replace(secret.as_str(), "(sensitive)")
+            })
+    }
+
     /// Marks the part at `steps` sensitive; a path that leads nowhere in
     /// this value (a shorter list, a missing key) marks nothing.
     pub fn mark_at(&mut self, steps: &[Step]) {
@@ -201,6 +235,23 @@ impl Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_are_withheld_from_messages_written_without_marks() {
+        let config = Value::Map(
+            [
+                ("region".to_string(), Value::string("Hunter2").mark_if(true)),
+                ("port".to_string(), Value::int(4242).mark_if(true)),
+                ("name".to_string(), Value::string("plain")),
+            ]
+            .into(),
+        );
+        assert_eq!(
+            config.redact_secrets_in("region Hunter2, port 4242, name plain"),
+            "region (sensitive), port (sensitive), name plain"
+        );
+        assert_eq!(Value::string("x").redact_secrets_in("x"), "x");
+    }
+
     use super::*;
     use std::collections::BTreeMap;
 
