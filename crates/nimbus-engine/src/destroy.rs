@@ -7,7 +7,7 @@
 use crate::events::Event;
 use crate::job::{JobContext, close_failed_intent, with_note};
 use crate::plan::Action;
-use crate::providers::ProviderSet;
+use crate::providers::{CallContext, ProviderSet};
 use crate::schedule::{self, Edges, Skip};
 use crate::walk::block_of;
 use nimbus_provider::DeleteRequest;
@@ -189,9 +189,12 @@ fn delete_one(
             }
         };
         let state = Value::from_json(&record.attributes);
+        // What the provider says about the object may quote its secrets.
+        let secrets = state.clone().mark_paths(&record.sensitive_attributes);
+        let call_context = CallContext::from(&ctx).withholding(&secrets);
         let provider = handle.provider.clone();
         let result = handle
-            .call(&address, (&ctx).into(), || {
+            .call(&address, call_context, || {
                 provider.delete(DeleteRequest {
                     type_name: &record.resource_type,
                     prior_state: &state,

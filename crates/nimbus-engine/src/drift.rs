@@ -3,7 +3,7 @@
 //! them.
 
 use crate::events::Event;
-use crate::providers::ProviderSet;
+use crate::providers::{CallContext, ProviderSet};
 use crate::schedule::{self, Edges, Skip};
 use crate::{Drift, PriorState, RunOptions};
 use nimbus_provider::ReadRequest;
@@ -106,14 +106,20 @@ async fn read_one(record: &ResourceRecord, providers: &ProviderSet, options: &Ru
     options.events.emit(Event::RefreshStarted {
         address: record.address.clone(),
     });
+    // What the provider says about the object may quote its secrets.
+    let secrets = recorded.clone().mark_paths(&record.sensitive_attributes);
     let read = handle
-        .call(&record.address, options.into(), || {
-            handle.provider.read(ReadRequest {
-                type_name: &record.resource_type,
-                current_state: &recorded,
-                private: &record.private,
-            })
-        })
+        .call(
+            &record.address,
+            CallContext::from(options).withholding(&secrets),
+            || {
+                handle.provider.read(ReadRequest {
+                    type_name: &record.resource_type,
+                    current_state: &recorded,
+                    private: &record.private,
+                })
+            },
+        )
         .await
         .map_err(|e| {
             Diagnostic::error(format!("{}: refresh failed: {}", record.address, e.message))

@@ -6,7 +6,7 @@
 
 use crate::events::{Event, Events};
 use crate::plan::{Action, ResourceChange};
-use crate::providers::ProviderHandle;
+use crate::providers::{CallContext, ProviderHandle};
 use crate::retry::RetryPolicy;
 use nimbus_config::Mode;
 use nimbus_provider::{
@@ -301,24 +301,13 @@ impl InstanceJob {
     /// The provider sees the configuration without its marks and may quote
     /// it in an error: a secret it quotes is withheld before the gate
     /// announces a retry or the run reports the failure.
-    async fn call<T, F, Fut>(&self, mut op: F) -> Result<T, ProviderError>
+    async fn call<T, F, Fut>(&self, op: F) -> Result<T, ProviderError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
-        let config = &self.config;
-        self.block
-            .handle
-            .call(&self.address, (&self.ctx).into(), move || {
-                let attempt = op();
-                async move {
-                    attempt.await.map_err(|mut e| {
-                        e.message = config.redact_secrets_in(&e.message);
-                        e
-                    })
-                }
-            })
-            .await
+        let ctx = CallContext::from(&self.ctx).withholding(&self.config);
+        self.block.handle.call(&self.address, ctx, op).await
     }
 
     /// A provider's check of a configuration: local work without I/O in

@@ -38,7 +38,7 @@ pub use plan::{
     Action, OutputChange, Plan, PlanSummary, PlannedImport, PlannedMove, ResourceChange,
 };
 pub use policy::{Finding, PolicyOverride, PolicyReport, PolicySet, Verdict};
-pub use providers::{Catalog, ProviderHandle, ProviderSet, Requirement};
+pub use providers::{CallContext, Catalog, ProviderHandle, ProviderSet, Requirement};
 pub use retry::RetryPolicy;
 pub use saved::{EncryptedPlan, PlanBinding, PlanFile, SavedPlan, SavedPlanError};
 pub use walk::{Outputs, address_matches, block_of, selects};
@@ -1070,14 +1070,21 @@ impl<'c> Engine<'c> {
                 "{address}: the provider found nothing with id {id:?}"
             )));
         };
+        // What the provider says about the object may quote its secrets.
+        let sensitive: Vec<String> = schema.sensitive_names().map(str::to_string).collect();
+        let secrets = object.state.clone().mark_paths(&sensitive);
         let read = handle
-            .call(address, options.into(), || {
-                handle.provider.read(ReadRequest {
-                    type_name: &object.type_name,
-                    current_state: &object.state,
-                    private: &object.private,
-                })
-            })
+            .call(
+                address,
+                CallContext::from(options).withholding(&secrets),
+                || {
+                    handle.provider.read(ReadRequest {
+                        type_name: &object.type_name,
+                        current_state: &object.state,
+                        private: &object.private,
+                    })
+                },
+            )
             .await
             .map_err(|e| {
                 Diagnostic::error(format!(
@@ -1093,7 +1100,7 @@ impl<'c> Engine<'c> {
             resource_type: resource.type_name.text.clone(),
             provider: handle.address.to_string(),
             attributes: read.new_state.to_json(),
-            sensitive_attributes: schema.sensitive_names().map(str::to_string).collect(),
+            sensitive_attributes: sensitive,
             private: read.private,
             schema_version: schema.version,
             dependencies: Vec::new(),

@@ -9,7 +9,7 @@ use crate::retry::{CircuitBreaker, RetryPolicy};
 use nimbus_config::{Config, Mode, ProviderBlock, Resource};
 use nimbus_provider::{Provider, ProviderError};
 use nimbus_syntax::Diagnostic;
-use nimbus_value::{ProviderSchema, Schema};
+use nimbus_value::{ProviderSchema, Schema, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
@@ -96,6 +96,23 @@ pub struct CallContext<'a> {
     /// Set on interrupt: a failed attempt is not retried, and a wait before
     /// a retry ends early.
     pub cancel: &'a AtomicBool,
+    /// The values (a configuration, a recorded state) whose secrets are
+    /// withheld from every message the provider returns: providers get
+    /// their values without marks, so an error may quote a secret. The
+    /// gate replaces them before a retry announcement or the caller sees
+    /// the message.
+    pub withheld: Option<&'a Value>,
+}
+
+impl<'a> CallContext<'a> {
+    /// This context, withholding `secrets`' sensitive parts from what the
+    /// provider says.
+    pub fn withholding(self, secrets: &'a Value) -> CallContext<'a> {
+        CallContext {
+            withheld: Some(secrets),
+            ..self
+        }
+    }
 }
 
 impl<'a> From<&'a crate::job::JobContext> for CallContext<'a> {
@@ -104,6 +121,7 @@ impl<'a> From<&'a crate::job::JobContext> for CallContext<'a> {
             events: &*ctx.events,
             retry: &ctx.retry,
             cancel: &ctx.cancel,
+            withheld: None,
         }
     }
 }
@@ -114,6 +132,7 @@ impl<'a> From<&'a crate::RunOptions> for CallContext<'a> {
             events: &*options.events,
             retry: &options.retry,
             cancel: &options.cancel,
+            withheld: None,
         }
     }
 }
@@ -184,7 +203,13 @@ impl ProviderHandle {
                     self.breaker.record(false);
                     return Ok(value);
                 }
-                Err(error) => error,
+                Err(error) => match ctx.withheld {
+                    Some(secrets) if secrets.contains_sensitive() => ProviderError {
+                        message: secrets.redact_secrets_in(&error.message),
+                        ..error
+                    },
+                    _ => error,
+                },
             };
             self.breaker.record(error.is_retryable());
             attempt += 1;
@@ -693,6 +718,7 @@ mod tests {
             events: seen,
             retry,
             cancel,
+            withheld: None,
         }
     }
 
@@ -808,6 +834,54 @@ mod tests {
             .unwrap_err();
         assert!(error.message.contains("circuit open"), "{}", error.message);
         assert_eq!(flaky.calls("configure"), 3);
+    }
+
+    #[tokio::test]
+    async fn secrets_a_provider_quotes_are_withheld_from_retries_and_the_error() {
+        let h = handle(Flaky::failing(&[]), 4, CircuitBreaker::default());
+        let (seen, policy, cancel) = (Seen::default(), fast(), AtomicBool::new(false));
+        let secrets = Value::Map(
+            [
+                ("name".to_string(), Value::from("plain-name")),
+                ("password".to_string(), Value::from("Hunter2Secret")),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .mark_paths(&["password".to_string()]);
+        let calls = AtomicUsize::new(0);
+        let error = h
+            .call(
+                ADDRESS,
+                context(&seen, &policy, &cancel).withholding(&secrets),
+                || async {
+                    let message = if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                        "SlowDown: password Hunter2Secret for plain-name"
+                    } else {
+                        "AccessDenied: password Hunter2Secret for plain-name"
+                    };
+                    let error = if message.starts_with("SlowDown") {
+                        ProviderError::retryable(message)
+                    } else {
+                        ProviderError::fatal(message)
+                    };
+                    Err::<(), _>(error)
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.message,
+            "AccessDenied: password (sensitive) for plain-name"
+        );
+        assert_eq!(
+            seen.retries(),
+            vec![(
+                ADDRESS.to_string(),
+                1,
+                "SlowDown: password (sensitive) for plain-name".to_string()
+            )]
+        );
     }
 
     #[tokio::test]

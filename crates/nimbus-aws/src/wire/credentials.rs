@@ -24,6 +24,10 @@ use time::format_description::well_known::Rfc3339;
 
 /// Credentials are fetched again this long before they expire.
 const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
+/// How long a failure that may pass (a throttled or slow endpoint) is
+/// answered from the cache: calls waiting on the same resolution get its
+/// answer instead of each probing the endpoints again, one after another.
+const RETRYABLE_FAILURE_KEPT: Duration = Duration::from_secs(1);
 /// How long the metadata services get to answer: off EC2 and ECS they
 /// are not there, and waiting longer would only slow a failure down.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
@@ -214,7 +218,16 @@ enum Source {
 #[derive(Debug)]
 pub struct CredentialChain {
     source: Source,
-    cache: tokio::sync::Mutex<Option<Fetched>>,
+    cache: tokio::sync::Mutex<Cached>,
+}
+
+/// What the chain last found. A failure is kept too: without it, every
+/// call queued behind a resolution that found nothing would resolve
+/// again (up to seconds each while the metadata endpoints time out).
+#[derive(Debug, Default)]
+struct Cached {
+    fetched: Option<Fetched>,
+    failure: Option<(std::time::Instant, CredentialError)>,
 }
 
 impl CredentialChain {
@@ -240,30 +253,41 @@ impl CredentialChain {
         };
         let mut cache = self.cache.lock().await;
         let now = SystemTime::now();
-        if let Some(fetched) = cache.as_ref()
+        if let Some(fetched) = cache.fetched.as_ref()
             && fetched.expires.is_none_or(|at| at > now + REFRESH_BEFORE)
         {
             return Ok(fetched.credentials.clone());
         }
+        // Nothing changes a failure that is not retryable (the environment
+        // is a snapshot): the same answer for the rest of the run.
+        if let Some((at, failure)) = &cache.failure
+            && (!failure.retryable || at.elapsed() < RETRYABLE_FAILURE_KEPT)
+        {
+            return Err(failure.clone());
+        }
         match resolve(wire, profile.as_deref(), env).await {
             Ok(fetched) => {
-                *cache = Some(fetched.clone());
+                cache.fetched = Some(fetched.clone());
+                cache.failure = None;
                 Ok(fetched.credentials)
             }
             // A refresh ahead of time that failed: what is cached is
             // still good for a few minutes.
-            Err(e) => match cache.as_ref() {
+            Err(e) => match cache.fetched.as_ref() {
                 Some(fetched) if fetched.expires.is_some_and(|at| at > now) => {
                     Ok(fetched.credentials.clone())
                 }
-                _ => Err(e),
+                _ => {
+                    cache.failure = Some((std::time::Instant::now(), e.clone()));
+                    Err(e)
+                }
             },
         }
     }
 
     /// Drops cached credentials that AWS refused as expired.
     pub async fn forget(&self) {
-        *self.cache.lock().await = None;
+        self.cache.lock().await.fetched = None;
     }
 }
 
@@ -958,5 +982,29 @@ mod tests {
         let e = env(&[("AWS_EC2_METADATA_DISABLED", "true")], None);
         let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
         assert!(failure.message.contains("AWS_ACCESS_KEY_ID"), "{failure}");
+    }
+
+    #[tokio::test]
+    async fn a_failure_that_cannot_pass_is_answered_from_the_cache() {
+        let (url, seen) = serve(|request| {
+            if request.starts_with("PUT /latest/api/token") {
+                "TOKEN"
+            } else {
+                "" // an instance without a role
+            }
+        })
+        .await;
+        let w = wire(None);
+        let e = env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &url)], None);
+        let chain = CredentialChain::chain(None, e);
+        let first = chain.get(&w).await.unwrap_err();
+        assert!(first.message.contains("no IAM role"), "{first}");
+        assert!(!first.retryable);
+        let asked = seen.lock().unwrap().len();
+        // Calls queued behind the first resolution get its answer without
+        // asking the endpoints again.
+        let (a, b) = tokio::join!(chain.get(&w), chain.get(&w));
+        assert_eq!((a.unwrap_err(), b.unwrap_err()), (first.clone(), first));
+        assert_eq!(seen.lock().unwrap().len(), asked);
     }
 }

@@ -83,12 +83,24 @@ pub fn canonical_request(request: &Signable<'_>) -> (String, String) {
     } else {
         request.path.to_string()
     };
-    let mut headers: Vec<(String, String)> = request
+    let mut named: Vec<(String, String)> = request
         .headers
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), trim_value(v)))
         .collect();
-    headers.sort();
+    // By name only, so that a header sent more than once keeps its values
+    // in the order sent: they are signed as one line, joined by commas.
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(named.len());
+    for (name, value) in named {
+        match headers.last_mut() {
+            Some((last, values)) if *last == name => {
+                values.push(',');
+                values.push_str(&value);
+            }
+            _ => headers.push((name, value)),
+        }
+    }
     let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let signed_headers = headers
         .iter()
@@ -253,7 +265,11 @@ mod tests {
     fn paths_queries_and_headers_are_canonical() {
         assert_eq!(uri_encode("a b/c+d~", true), "a%20b/c%2Bd~");
         assert_eq!(uri_encode("a/b", false), "a%2Fb");
-        let headers = vec![("My-Header".to_string(), "  a   b  ".to_string())];
+        let headers = vec![
+            ("My-Header".to_string(), "  a   b  ".to_string()),
+            ("x-amz-meta-z".to_string(), "2".to_string()),
+            ("X-Amz-Meta-Z".to_string(), "1".to_string()),
+        ];
         let query = vec![
             ("b".to_string(), "2".to_string()),
             ("a".to_string(), "1".to_string()),
@@ -268,7 +284,7 @@ mod tests {
         };
         assert_eq!(
             canonical_request(&request).0,
-            "PUT\n/x%2520y\na=1&b=2\nmy-header:a b\n\nmy-header\nUNSIGNED"
+            "PUT\n/x%2520y\na=1&b=2\nmy-header:a b\nx-amz-meta-z:2,1\n\nmy-header;x-amz-meta-z\nUNSIGNED"
         );
         assert_eq!(amz_date(1_440_938_160), "20150830T123600Z");
     }
