@@ -2,7 +2,9 @@
 
 use crate::error::AwsResult;
 use crate::util::{opt_bool, opt_str};
-use crate::wire::credentials::{CredentialChain, Environment, profile_setting, region_from};
+use crate::wire::credentials::{
+    CredentialChain, Environment, profile_setting, region_from, region_from_instance_metadata,
+};
 use crate::wire::sigv4::Credentials as SigningCredentials;
 use crate::wire::{self, Http, Params, STS, Wire};
 use nimbus_provider::ProviderError;
@@ -190,16 +192,26 @@ impl Clients {
     ) -> Result<Clients, ProviderError> {
         let endpoint = effective_endpoint(preset, settings.endpoint.as_deref());
         let environment = Environment::from_process();
-        let Some(region) = settings
+        let http = Http::new(Duration::from_secs(10))
+            .map_err(|e| ProviderError::fatal(format!("setting up TLS for AWS calls: {e}")))?;
+        let named = settings
             .region
             .clone()
             .or_else(|| (preset == Preset::LocalStack).then(|| LOCALSTACK_REGION.to_string()))
-            .or_else(|| region_from(&environment, settings.profile.as_deref()))
-        else {
-            return Err(ProviderError::fatal(
-                "no AWS region: set `(region ...)` in the provider block, AWS_REGION, or a region in your AWS profile",
-            )
-            .on_attribute("region"));
+            .or_else(|| region_from(&environment, settings.profile.as_deref()));
+        // On EC2 with nothing else naming one, the instance's own region,
+        // as the SDKs take it.
+        let region = match named {
+            Some(region) => region,
+            None => region_from_instance_metadata(&http, &environment)
+                .await
+                .map_err(|e| {
+                    ProviderError::fatal(format!(
+                        "no AWS region: set `(region ...)` in the provider block, AWS_REGION, \
+                         or a region in your AWS profile (the instance metadata service gave none: {e})"
+                    ))
+                    .on_attribute("region")
+                })?,
         };
         if region.is_empty()
             || !region
@@ -269,8 +281,7 @@ impl Clients {
             .s3_path_style
             .unwrap_or(preset == Preset::LocalStack || endpoint.is_some());
         let wire = Wire {
-            http: Http::new(Duration::from_secs(10))
-                .map_err(|e| ProviderError::fatal(format!("setting up TLS for AWS calls: {e}")))?,
+            http,
             region: region.clone(),
             endpoint: endpoint.clone(),
             service_endpoints,

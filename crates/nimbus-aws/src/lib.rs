@@ -111,7 +111,7 @@ fn provider_schema_block(preset: Preset) -> Schema {
         .attr(
             "region",
             A::optional(Type::String).describe(match preset {
-                Preset::Aws => "Region, e.g. \"eu-west-1\"; unset: AWS_REGION or the profile's region.",
+                Preset::Aws => "Region, e.g. \"eu-west-1\"; unset: AWS_REGION, the profile's region, or on EC2 the instance's.",
                 Preset::LocalStack => "Region; default \"us-east-1\".",
             }),
         )

@@ -9,7 +9,9 @@ mod common;
 use common::*;
 use serde_json::Value as Json;
 
-const CONFIG: &str = r#"(define-variables (pw (type string) (default "Hunter2Secret") (sensitive #t)))
+const CONFIG: &str = r#"(define-variables
+  (pw (type string) (default "Hunter2Secret") (sensitive #t))
+  (region (type string) (default "eu-west-1")))
 (resource null-resource "a" (triggers (pw (var pw)) (size "1")))
 (resource terraform-data "b" (input "plain"))
 (output "secret" (value (var pw)) (sensitive #t))
@@ -100,6 +102,13 @@ fn json_is_terraforms_plan_document_without_secrets() {
         .filter_map(|r| r["address"].as_str())
         .collect();
     assert!(configured.contains(&"null_resource.a"), "{doc:#}");
+
+    // Every root variable, defaults included; a secret one without its
+    // value.
+    assert_eq!(
+        doc["variables"],
+        serde_json::json!({"pw": {"value": null}, "region": {"value": "eu-west-1"}})
+    );
 
     // The whole document, reviewed once: a change to it is a change of
     // what tools reading it see.

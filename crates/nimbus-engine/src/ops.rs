@@ -261,22 +261,22 @@ pub fn terraform_plan_json(config: &nimbus_config::Config, saved: &SavedPlan) ->
         let terraform_type = terraform_plan::terraform_type(&change.resource_type);
         terraform_provider(config, &change.provider, &terraform_type).source
     };
-    let secret = |name: &str| {
-        root.variables
-            .iter()
-            .any(|v| v.name.text == name && v.sensitive)
-    };
-    let variables = saved
-        .inputs
+    // Every root variable, as Terraform lists them: the values the plan
+    // was made with, defaults included (evaluated as the plan evaluated
+    // them), secret when declared so or given a secret.
+    let index = nimbus_eval::ModuleIndex::new(root);
+    let mut scope = nimbus_eval::Scope::default();
+    nimbus_eval::eval_variables(&index, &mut scope, &saved.inputs(), &mut Vec::new());
+    let mut variables: Vec<(String, nimbus_value::Value, bool)> = root
+        .variables
         .iter()
-        .map(|(name, value)| {
-            (
-                name.clone(),
-                value.clone(),
-                secret(name) || value.is_sensitive(),
-            )
+        .filter_map(|variable| {
+            let value = scope.variables.remove(variable.name.as_str())?;
+            let secret = variable.sensitive || value.is_sensitive();
+            Some((variable.name.text.clone(), value, secret))
         })
         .collect();
+    variables.sort_by(|a, b| a.0.cmp(&b.0));
     // The root module's blocks, with the provider configuration the plan
     // found for them.
     // Each block's first change, found in one pass over the plan.

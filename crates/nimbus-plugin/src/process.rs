@@ -171,6 +171,31 @@ fn kill_group(pid: u32) {
     }
 }
 
+/// Asks Linux to kill the plugin when the thread that starts it ends: the
+/// plugin runtime's one worker, which lives as long as the provider. A
+/// plugin runs in its own process group (a Ctrl-C meant for Nimbus must
+/// not reach it first), so without this a Nimbus that is killed, or that
+/// aborts, would leave its plugins running with nobody to stop them.
+#[cfg(target_os = "linux")]
+fn die_with_this_thread(command: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe calls are allowed: prctl(2), getppid(2) and
+    // building an io::Error from a number are.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the request was made.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// `ETXTBSY` (Linux, macOS): the executable is open for writing somewhere.
 fn text_file_busy(e: &std::io::Error) -> bool {
     cfg!(unix) && e.raw_os_error() == Some(26)
@@ -200,6 +225,8 @@ impl PluginProcess {
             .kill_on_drop(true);
         #[cfg(unix)]
         command.process_group(0);
+        #[cfg(target_os = "linux")]
+        die_with_this_thread(&mut command);
         if let Some(dir) = &options.work_dir {
             command.current_dir(dir);
         }

@@ -187,3 +187,61 @@ async fn failures_inside_a_runtime_too() {
     };
     assert!(e.to_string().contains("exited with status 1"), "{e}");
 }
+
+/// Whether `pid` still runs: gone, or a zombie waiting to be reaped by
+/// whoever inherited it, both count as dead.
+#[cfg(target_os = "linux")]
+fn running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// A Nimbus killed with SIGKILL (or aborting) takes its plugins with it,
+/// though they run in their own process group. The killed process is this
+/// test binary started again in the role of the parent (`PARENT_ROLE`).
+#[test]
+#[cfg(target_os = "linux")]
+fn a_plugin_does_not_outlive_a_killed_nimbus() {
+    const PARENT_ROLE: &str = "NIMBUS_TEST_PLUGIN_PARENT_DIR";
+    if let Some(dir) = std::env::var_os(PARENT_ROLE) {
+        // The parent: start a plugin that never completes its handshake,
+        // and wait for it until killed.
+        let path = script(Path::new(&dir), "waits", "exec sleep 60");
+        let mut options = PluginOptions::new(&path, "example/waits");
+        options.handshake_timeout = Duration::from_secs(60);
+        let _ = PluginProvider::launch(options);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut parent = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "a_plugin_does_not_outlive_a_killed_nimbus"])
+        .env(PARENT_ROLE, dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid_file = dir.path().join("waits");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let plugin = loop {
+        if let Some(pid) = pid_of(&pid_file) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the plugin never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(running(plugin));
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running(plugin) {
+        assert!(
+            Instant::now() < deadline,
+            "plugin {plugin} still runs after its parent was killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -4,8 +4,9 @@
 //! 1. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`;
 //! 2. `AWS_WEB_IDENTITY_TOKEN_FILE` with `AWS_ROLE_ARN` (EKS, CI OIDC);
 //! 3. the profile (`AWS_PROFILE` or `default`) in `~/.aws/config` and
-//!    `~/.aws/credentials`: keys, `credential_process`, or `role_arn` with
-//!    `source_profile`, `credential_source` or `web_identity_token_file`;
+//!    `~/.aws/credentials`: keys, `credential_process`, `role_arn` with
+//!    `source_profile`, `credential_source` or `web_identity_token_file`,
+//!    or IAM Identity Center (SSO) with the token `aws sso login` cached;
 //! 4. the container endpoint (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or
 //!    `_FULL_URI`, ECS and EKS Pod Identity);
 //! 5. the instance metadata service (IMDSv2), unless
@@ -14,7 +15,7 @@
 //! Temporary credentials are cached until five minutes before they expire.
 
 use super::sigv4::Credentials;
-use super::{CallError, STS, Wire, query_call, xml_answer};
+use super::{CallError, Http, STS, Wire, query_call, xml_answer};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ const RETRYABLE_FAILURE_KEPT: Duration = Duration::from_secs(1);
 /// How long the metadata services get to answer: off EC2 and ECS they
 /// are not there, and waiting longer would only slow a failure down.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
+/// The SSO portal is a service across the internet, not a local endpoint.
+const SSO_TIMEOUT: Duration = Duration::from_secs(10);
 const IMDS_ENDPOINT: &str = "http://169.254.169.254";
 const CONTAINER_HOST: &str = "http://169.254.170.2";
 
@@ -113,7 +116,34 @@ type Profile = BTreeMap<String, String>;
 /// sections of `key = value` lines. Indented lines (a nested section such
 /// as `s3 =`) and comments are skipped.
 pub fn parse_profiles(text: &str, config_file: bool) -> HashMap<String, Profile> {
-    let mut profiles: HashMap<String, Profile> = HashMap::new();
+    parse_sections(text, |section| {
+        if !config_file {
+            return Some(section.to_string());
+        }
+        match section.strip_prefix("profile") {
+            Some(name) if name.starts_with([' ', '\t']) => Some(name.trim().to_string()),
+            _ if section == "default" => Some("default".into()),
+            // `[sso-session x]`, `[services x]`: not profiles.
+            _ => None,
+        }
+    })
+}
+
+/// The `[sso-session name]` sections of an AWS config file.
+fn parse_sso_sessions(text: &str) -> HashMap<String, Profile> {
+    parse_sections(text, |section| match section.strip_prefix("sso-session") {
+        Some(name) if name.starts_with([' ', '\t']) => Some(name.trim().to_string()),
+        _ => None,
+    })
+}
+
+/// The sections of an INI-style AWS file that `name_of` names (it maps a
+/// section's header to its name, or to `None` to skip it).
+fn parse_sections(
+    text: &str,
+    name_of: impl Fn(&str) -> Option<String>,
+) -> HashMap<String, Profile> {
+    let mut sections: HashMap<String, Profile> = HashMap::new();
     let mut current: Option<String> = None;
     for raw in text.lines() {
         if raw.starts_with([' ', '\t']) {
@@ -124,19 +154,9 @@ pub fn parse_profiles(text: &str, config_file: bool) -> HashMap<String, Profile>
             continue;
         }
         if let Some(section) = line.strip_prefix('[') {
-            let section = section.split(']').next().unwrap_or_default().trim();
-            current = if config_file {
-                match section.strip_prefix("profile") {
-                    Some(name) if name.starts_with([' ', '\t']) => Some(name.trim().to_string()),
-                    _ if section == "default" => Some("default".into()),
-                    // `[sso-session x]`, `[services x]`: not profiles.
-                    _ => None,
-                }
-            } else {
-                Some(section.to_string())
-            };
+            current = name_of(section.split(']').next().unwrap_or_default().trim());
             if let Some(name) = &current {
-                profiles.entry(name.clone()).or_default();
+                sections.entry(name.clone()).or_default();
             }
             continue;
         }
@@ -152,12 +172,12 @@ pub fn parse_profiles(text: &str, config_file: bool) -> HashMap<String, Profile>
             Some(at) => &value[..at],
             None => value,
         };
-        profiles
+        sections
             .entry(name.clone())
             .or_default()
             .insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
     }
-    profiles
+    sections
 }
 
 /// Both files read: profile name to settings.
@@ -357,10 +377,7 @@ async fn from_machine(wire: &Wire, env: &Environment) -> Result<Fetched, Credent
     if let Some(fetched) = from_container(wire, env).await? {
         return Ok(fetched);
     }
-    let imds_disabled = env
-        .get("AWS_EC2_METADATA_DISABLED")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let instance = if imds_disabled {
+    let instance = if instance_metadata_disabled(env) {
         "the instance metadata service is off (AWS_EC2_METADATA_DISABLED)".to_string()
     } else {
         match from_instance_metadata(wire, env).await {
@@ -466,12 +483,151 @@ async fn from_profile(
         return credential_process(command).await.map(Some);
     }
     if profile.contains_key("sso_session") || profile.contains_key("sso_start_url") {
-        return Err(err(format!(
-            "profile {name:?} signs in with IAM Identity Center (SSO), which this provider does not read yet: \
-             give it a credential_process such as `aws configure export-credentials --profile {name} --format process`"
-        )));
+        return from_sso(&wire.http, env, name, profile).await.map(Some);
     }
     Ok(None)
+}
+
+/// A profile that signs in with IAM Identity Center (SSO): the role's
+/// credentials from the SSO portal, with the access token `aws sso login`
+/// left in `~/.aws/sso/cache`. An expired sign-in is not renewed here:
+/// the error says to sign in again, as the SDKs do without a refresh
+/// token.
+async fn from_sso(
+    http: &Http,
+    env: &Environment,
+    name: &str,
+    profile: &Profile,
+) -> Result<Fetched, CredentialError> {
+    let setting = |key: &str| {
+        profile.get(key).cloned().ok_or_else(|| {
+            err(format!(
+                "profile {name:?} signs in with SSO but has no {key}"
+            ))
+        })
+    };
+    let (account, role) = (setting("sso_account_id")?, setting("sso_role_name")?);
+    // With an `sso_session`, the token is cached under the session's name
+    // and the region is the session's; the older form keeps both in the
+    // profile and caches under the start URL.
+    let (region, cache_key) = match profile.get("sso_session") {
+        Some(session_name) => {
+            let sessions = env
+                .file("AWS_CONFIG_FILE", "config")
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .map(|text| parse_sso_sessions(&text))
+                .unwrap_or_default();
+            let session = sessions.get(session_name).ok_or_else(|| {
+                err(format!(
+                    "profile {name:?}: sso_session {session_name:?} has no [sso-session {session_name}] section in the AWS config file"
+                ))
+            })?;
+            let region = session
+                .get("sso_region")
+                .cloned()
+                .ok_or_else(|| err(format!("sso-session {session_name:?} has no sso_region")))?;
+            (region, session_name.clone())
+        }
+        None => (setting("sso_region")?, setting("sso_start_url")?),
+    };
+    let login = format!("run `aws sso login --profile {name}`");
+    let digest = ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        cache_key.as_bytes(),
+    );
+    let cached = env
+        .home
+        .as_ref()
+        .map(|home| {
+            home.join(".aws/sso/cache")
+                .join(format!("{}.json", hex::encode(digest.as_ref())))
+        })
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .ok_or_else(|| err(format!("profile {name:?}: not signed in to SSO; {login}")))?;
+    let cached: Json = serde_json::from_str(&cached).map_err(|e| {
+        err(format!(
+            "profile {name:?}: the cached SSO sign-in is not JSON ({e}); {login}"
+        ))
+    })?;
+    let token = cached
+        .get("accessToken")
+        .and_then(Json::as_str)
+        .ok_or_else(|| {
+            err(format!(
+                "profile {name:?}: the cached SSO sign-in has no token; {login}"
+            ))
+        })?;
+    let expired = cached
+        .get("expiresAt")
+        .and_then(Json::as_str)
+        // Version 1 of the AWS CLI wrote `2026-01-01T00:00:00UTC`.
+        .and_then(|at| match at.strip_suffix("UTC") {
+            Some(time) => parse_time(&format!("{time}Z")),
+            None => parse_time(at),
+        })
+        .is_none_or(|at| at <= SystemTime::now());
+    if expired {
+        return Err(err(format!(
+            "profile {name:?}: the SSO sign-in has expired; {login}"
+        )));
+    }
+    let portal = match env.get("AWS_ENDPOINT_URL_SSO") {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None if region.starts_with("cn-") => {
+            format!("https://portal.sso.{region}.amazonaws.com.cn")
+        }
+        None => format!("https://portal.sso.{region}.amazonaws.com"),
+    };
+    let url = format!(
+        "{portal}/federation/credentials?account_id={}&role_name={}",
+        super::sigv4::uri_encode(&account, false),
+        super::sigv4::uri_encode(&role, false)
+    );
+    let (status, body) = http_call(
+        http,
+        "GET",
+        &url,
+        &[("x-amz-sso_bearer_token", token.to_string())],
+        SSO_TIMEOUT,
+    )
+    .await?;
+    match status {
+        200 => {}
+        401 | 403 => {
+            return Err(err(format!(
+                "profile {name:?}: SSO refused the sign-in for role {role} in account {account} (HTTP {status}); {login}"
+            )));
+        }
+        _ => {
+            return Err(CredentialError {
+                message: format!("the SSO portal answered HTTP {status}"),
+                retryable: status == 429 || status >= 500,
+            });
+        }
+    }
+    let answer: Json = serde_json::from_str(&body)
+        .map_err(|e| err(format!("the SSO portal answered no JSON: {e}")))?;
+    let c = answer
+        .get("roleCredentials")
+        .ok_or_else(|| err("the SSO portal answered without roleCredentials"))?;
+    let field = |key: &str| c.get(key).and_then(Json::as_str).map(str::to_string);
+    let (Some(access_key_id), Some(secret_access_key)) =
+        (field("accessKeyId"), field("secretAccessKey"))
+    else {
+        return Err(err("the SSO portal answered without keys"));
+    };
+    Ok(Fetched {
+        credentials: Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token: field("sessionToken"),
+        },
+        // Milliseconds since the epoch.
+        expires: c
+            .get("expiration")
+            .and_then(Json::as_u64)
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms)),
+    })
 }
 
 /// Credentials in the shape STS, the container endpoint, the instance
@@ -652,11 +808,25 @@ fn sts_credentials(
 }
 
 async fn http_get(
-    wire: &Wire,
+    http: &Http,
     method: &str,
     url: &str,
     headers: &[(&str, String)],
 ) -> Result<String, CredentialError> {
+    match http_call(http, method, url, headers, METADATA_TIMEOUT).await? {
+        (200, body) => Ok(body),
+        (status, _) => Err(err(format!("{url} answered HTTP {status}"))),
+    }
+}
+
+/// One request to a credential endpoint: its status and body.
+async fn http_call(
+    http: &Http,
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    timeout: Duration,
+) -> Result<(u16, String), CredentialError> {
     let mut builder = hyper::Request::builder().method(method).uri(url);
     for (name, value) in headers {
         builder = builder.header(*name, value.as_str());
@@ -664,15 +834,14 @@ async fn http_get(
     let request = builder
         .body(http_body_util::Full::new(hyper::body::Bytes::new()))
         .map_err(|e| err(format!("{url}: {e}")))?;
-    let response = wire
-        .http
-        .send(request, METADATA_TIMEOUT)
+    let response = http
+        .send(request, timeout)
         .await
         .map_err(|e| call_failed(url, e))?;
-    if response.status != 200 {
-        return Err(err(format!("{url} answered HTTP {}", response.status)));
-    }
-    Ok(String::from_utf8_lossy(&response.body).into_owned())
+    Ok((
+        response.status,
+        String::from_utf8_lossy(&response.body).into_owned(),
+    ))
 }
 
 async fn from_container(
@@ -729,7 +898,7 @@ async fn from_container(
     if let Some(token) = token {
         headers.push(("authorization", token));
     }
-    let body = http_get(wire, "GET", &url, &headers).await?;
+    let body = http_get(&wire.http, "GET", &url, &headers).await?;
     let json: Json = serde_json::from_str(&body).map_err(|e| {
         err(format!(
             "the container credentials endpoint answered no JSON: {e}"
@@ -738,32 +907,73 @@ async fn from_container(
     credentials_from_json(&json, "the container credentials endpoint").map(Some)
 }
 
-async fn from_instance_metadata(
-    wire: &Wire,
+/// The instance metadata service's base URL and a session token for it
+/// (IMDSv2).
+async fn instance_metadata_session(
+    http: &Http,
     env: &Environment,
-) -> Result<Fetched, CredentialError> {
+) -> Result<(String, [(&'static str, String); 1]), CredentialError> {
     let base = env
         .get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
         .unwrap_or(IMDS_ENDPOINT)
         .trim_end_matches('/')
         .to_string();
     let token = http_get(
-        wire,
+        http,
         "PUT",
         &format!("{base}/latest/api/token"),
         &[("x-aws-ec2-metadata-token-ttl-seconds", "21600".into())],
     )
     .await?;
-    let auth = [("x-aws-ec2-metadata-token", token.trim().to_string())];
+    Ok((
+        base,
+        [("x-aws-ec2-metadata-token", token.trim().to_string())],
+    ))
+}
+
+/// Whether the instance metadata service may be asked at all.
+fn instance_metadata_disabled(env: &Environment) -> bool {
+    env.get("AWS_EC2_METADATA_DISABLED")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The region of the EC2 instance the run is on, as the SDKs read it when
+/// nothing else names one.
+pub async fn region_from_instance_metadata(
+    http: &Http,
+    env: &Environment,
+) -> Result<String, CredentialError> {
+    if instance_metadata_disabled(env) {
+        return Err(err(
+            "the instance metadata service is off (AWS_EC2_METADATA_DISABLED)",
+        ));
+    }
+    let (base, auth) = instance_metadata_session(http, env).await?;
+    let region = http_get(
+        http,
+        "GET",
+        &format!("{base}/latest/meta-data/placement/region"),
+        &auth,
+    )
+    .await?;
+    Ok(region.trim().to_string())
+}
+
+async fn from_instance_metadata(
+    wire: &Wire,
+    env: &Environment,
+) -> Result<Fetched, CredentialError> {
+    let http = &wire.http;
+    let (base, auth) = instance_metadata_session(http, env).await?;
     let listing = format!("{base}/latest/meta-data/iam/security-credentials/");
-    let roles = http_get(wire, "GET", &listing, &auth).await?;
+    let roles = http_get(http, "GET", &listing, &auth).await?;
     let role = roles
         .lines()
         .next()
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .ok_or_else(|| err("the instance has no IAM role"))?;
-    let body = http_get(wire, "GET", &format!("{listing}{role}"), &auth).await?;
+    let body = http_get(http, "GET", &format!("{listing}{role}"), &auth).await?;
     let json: Json = serde_json::from_str(&body).map_err(|e| {
         err(format!(
             "the instance metadata service answered no JSON: {e}"
@@ -886,8 +1096,7 @@ mod tests {
             "[profile proc]\ncredential_process = echo '{\"Version\": 1, \"AccessKeyId\": \"PROC\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", \"Expiration\": \"2999-01-01T00:00:00Z\"}'\n\
              [profile failing]\ncredential_process = sh -c 'echo denied >&2; exit 3'\n\
              [profile a]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = b\n\
-             [profile b]\nrole_arn = arn:aws:iam::1:role/y\nsource_profile = a\n\
-             [profile sso]\nsso_session = corp\n",
+             [profile b]\nrole_arn = arn:aws:iam::1:role/y\nsource_profile = a\n",
         )
         .unwrap();
         let w = wire(None);
@@ -898,8 +1107,70 @@ mod tests {
         assert!(failure.message.contains("denied"), "{failure}");
         let failure = chain("a").get(&w).await.unwrap_err();
         assert!(failure.message.contains("leads back"), "{failure}");
-        let failure = chain("sso").get(&w).await.unwrap_err();
-        assert!(failure.message.contains("SSO"), "{failure}");
+    }
+
+    #[tokio::test]
+    async fn sso_profiles_take_the_cached_sign_in_to_the_portal() {
+        let (url, seen) = serve(|_| {
+            r#"{"roleCredentials":{"accessKeyId":"SSOKEY","secretAccessKey":"s","sessionToken":"t","expiration":32503680000000}}"#
+        })
+        .await;
+        let home = tempfile::tempdir().unwrap();
+        let aws = home.path().join(".aws");
+        std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+        std::fs::write(
+            aws.join("config"),
+            "[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Deploy Role\n\
+             [sso-session corp]\nsso_region = eu-west-1\nsso_start_url = https://example.awsapps.com/start\n\
+             [profile old]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\n\
+             sso_account_id = 1\nsso_role_name = r\n\
+             [profile partial]\nsso_session = corp\nsso_account_id = 1\n\
+             [profile lost]\nsso_session = nowhere\nsso_account_id = 1\nsso_role_name = r\n",
+        )
+        .unwrap();
+        // The names `aws sso login` gives its cache files: the SHA-1 of the
+        // session's name, or of the start URL for the older form.
+        let token = |expires: &str| {
+            format!(r#"{{"accessToken":"BEARER","expiresAt":"{expires}","region":"eu-west-1"}}"#)
+        };
+        let by_session = aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
+        let by_url = aws.join("sso/cache/e8be5486177c5b5392bd9aa76563515b29358e6e.json");
+        let w = wire(None);
+        let e = env(&[("AWS_ENDPOINT_URL_SSO", &url)], Some(home.path()));
+        let chain = |p: &str| CredentialChain::chain(Some(p.into()), e.clone());
+        let failure = chain("dev").get(&w).await.unwrap_err();
+        assert!(
+            failure.message.contains("not signed in")
+                && failure.message.contains("aws sso login --profile dev"),
+            "{failure}"
+        );
+        std::fs::write(&by_session, token("2999-01-01T00:00:00Z")).unwrap();
+        let got = chain("dev").get(&w).await.unwrap();
+        assert_eq!(got.access_key_id, "SSOKEY");
+        assert_eq!(got.session_token.as_deref(), Some("t"));
+        let request = seen.lock().unwrap()[0].clone();
+        assert!(
+            request.starts_with(
+                "GET /federation/credentials?account_id=111122223333&role_name=Deploy%20Role "
+            ),
+            "{request}"
+        );
+        assert!(
+            request.contains("x-amz-sso_bearer_token: BEARER"),
+            "{request}"
+        );
+        std::fs::write(&by_url, token("2999-01-01T00:00:00UTC")).unwrap();
+        assert_eq!(chain("old").get(&w).await.unwrap().access_key_id, "SSOKEY");
+        std::fs::write(&by_session, token("2001-01-01T00:00:00Z")).unwrap();
+        let failure = chain("dev").get(&w).await.unwrap_err();
+        assert!(failure.message.contains("expired"), "{failure}");
+        let failure = chain("partial").get(&w).await.unwrap_err();
+        assert!(failure.message.contains("sso_role_name"), "{failure}");
+        let failure = chain("lost").get(&w).await.unwrap_err();
+        assert!(
+            failure.message.contains("[sso-session nowhere]"),
+            "{failure}"
+        );
     }
 
     #[tokio::test]
@@ -982,6 +1253,36 @@ mod tests {
         let e = env(&[("AWS_EC2_METADATA_DISABLED", "true")], None);
         let failure = CredentialChain::chain(None, e).get(&w).await.unwrap_err();
         assert!(failure.message.contains("AWS_ACCESS_KEY_ID"), "{failure}");
+    }
+
+    #[tokio::test]
+    async fn the_region_of_the_instance() {
+        let (url, seen) = serve(|request| {
+            if request.starts_with("PUT /latest/api/token") {
+                "TOKEN"
+            } else if request.starts_with("GET /latest/meta-data/placement/region ") {
+                "eu-central-2\n"
+            } else {
+                "?"
+            }
+        })
+        .await;
+        let w = wire(None);
+        let e = env(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", &url)], None);
+        let region = region_from_instance_metadata(&w.http, &e).await.unwrap();
+        assert_eq!(region, "eu-central-2");
+        assert!(seen.lock().unwrap()[1].contains("x-aws-ec2-metadata-token: TOKEN"));
+        let e = env(
+            &[
+                ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &url),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+            None,
+        );
+        let failure = region_from_instance_metadata(&w.http, &e)
+            .await
+            .unwrap_err();
+        assert!(failure.message.contains("is off"), "{failure}");
     }
 
     #[tokio::test]
