@@ -621,6 +621,27 @@ fn parse_cli() -> Result<Cli, ExitCode> {
     Err(ExitCode::from(1))
 }
 
+/// The shipped binary aborts on a panic (`panic = "abort"` in the release
+/// profile: 3 MB smaller; BENCHMARKS.md), as a kill would end it: after
+/// the panic's own message, say what the user needs to know then. Builds
+/// that unwind (tests) keep the default, since there a panicked task is
+/// only that task's failure.
+fn install_crash_note() {
+    if !cfg!(panic = "abort") {
+        return;
+    }
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        output::write_stderr(
+            "\nerror: nimbus stopped on an internal error (a bug in nimbus; please report it with the \
+             message above).\n\
+             Nothing recorded is lost: operations that were in flight were written ahead, and the next \
+             `nimbus plan` or `nimbus apply` reports them and finds out what they did.\n",
+        );
+    }));
+}
+
 /// What providers and plugins report through `tracing` (their warnings,
 /// their error output) reaches the user on stderr; `NIMBUS_LOG` (e.g.
 /// `debug`, or `nimbus_plugin=trace`) shows more.
@@ -642,6 +663,7 @@ pub const POLICY_BLOCKED: u8 = 3;
 
 fn main() -> ExitCode {
     install_log();
+    install_crash_note();
     let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(code) => return code,

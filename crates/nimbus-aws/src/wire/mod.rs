@@ -396,6 +396,19 @@ impl Wire {
         call: Call,
         credentials: Option<&Credentials>,
     ) -> Result<Response, CallError> {
+        let request = self.request(service, call, credentials, SystemTime::now())?;
+        self.http.send(request, self.call_timeout).await
+    }
+
+    /// The HTTP request for `call`, signed at `now` (unsigned without
+    /// credentials): the URL, the host sent and signed, the headers.
+    fn request(
+        &self,
+        service: &Service,
+        call: Call,
+        credentials: Option<&Credentials>,
+        now: SystemTime,
+    ) -> Result<hyper::Request<Full<Bytes>>, CallError> {
         let (base, region) = self.base(service);
         // `scheme://authority/base-path`, read once: the host signed and
         // sent (the bucket first when virtual-hosted) and the path prefix.
@@ -419,7 +432,7 @@ impl Wire {
             .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
             .collect();
         let payload_hash = sha256_hex(&call.body);
-        let now = SystemTime::now()
+        let now = now
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
@@ -473,13 +486,12 @@ impl Wire {
         if let Some(authorization) = authorization {
             builder = builder.header("authorization", authorization);
         }
-        let request = builder
+        builder
             .body(Full::new(Bytes::from(call.body)))
             .map_err(|e| CallError::Unreachable {
                 reason: format!("building the request to {uri}: {e}"),
                 retryable: false,
-            })?;
-        self.http.send(request, self.call_timeout).await
+            })
     }
 
     /// An AWS JSON call (`X-Amz-Target: Prefix.Operation`).
@@ -825,6 +837,67 @@ mod tests {
         assert_eq!(code_of(xml_error(&r)).as_deref(), Some("NoSuchEntity"));
         let r = response(404, &[], "");
         assert_eq!(code_of(xml_error(&r)), None);
+    }
+
+    #[test]
+    fn s3_virtual_hosted_calls_put_the_bucket_in_the_host_they_sign() {
+        let wire = Wire {
+            http: Http::new(Duration::from_secs(2)).unwrap(),
+            region: "eu-west-1".into(),
+            endpoint: None,
+            service_endpoints: Default::default(),
+            s3_path_style: false,
+            credentials: Arc::new(CredentialChain::fixed(Credentials {
+                access_key_id: "AKID".into(),
+                secret_access_key: "SECRET".into(),
+                session_token: None,
+            })),
+            call_timeout: Duration::from_secs(5),
+        };
+        let credentials = Credentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "SECRET".into(),
+            session_token: None,
+        };
+        let mut call = Call::new("GET", &["dir", "a b+c.txt"]).query("versionId", "v 1");
+        call.bucket_host = Some("my-bucket".into());
+        let request = wire
+            .request(&S3, call, Some(&credentials), UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(
+            request.uri().to_string(),
+            "https://my-bucket.s3.eu-west-1.amazonaws.com/dir/a%20b%2Bc.txt?versionId=v%201"
+        );
+        let header = |name: &str| request.headers()[name].to_str().unwrap().to_string();
+        assert_eq!(header("host"), "my-bucket.s3.eu-west-1.amazonaws.com");
+        let authorization = header("authorization");
+        assert!(
+            authorization.starts_with(
+                "AWS4-HMAC-SHA256 Credential=AKID/19700101/eu-west-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature="
+            ),
+            "{authorization}"
+        );
+        // Signed over the path as sent: S3 paths are not encoded twice.
+        let headers: Vec<(String, String)> = ["host", "x-amz-content-sha256", "x-amz-date"]
+            .iter()
+            .map(|name| (name.to_string(), header(name)))
+            .collect();
+        let query = vec![("versionId".to_string(), "v%201".to_string())];
+        let expected = sigv4::authorization(
+            &Signable {
+                method: "GET",
+                path: "/dir/a%20b%2Bc.txt",
+                query: &query,
+                headers: &headers,
+                payload_sha256: &header("x-amz-content-sha256"),
+                double_encode_path: false,
+            },
+            &credentials,
+            &header("x-amz-date"),
+            "eu-west-1",
+            "s3",
+        );
+        assert_eq!(authorization, expected);
     }
 
     #[tokio::test]
