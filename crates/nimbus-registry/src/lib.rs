@@ -24,20 +24,29 @@
 //! is how tests serve a registry ([`http`]). Every request has a timeout
 //! and a size cap; no answer, however malformed, panics.
 //!
-//! Build cost: this crate brings about 100 crates into the lock file, nearly
-//! all of them rPGP's (`pgp`: RSA, DSA, ECDSA, EdDSA, the symmetric ciphers
-//! and AEAD modes OpenPGP names, `derive_builder`, `nom`), plus `zip`
-//! (deflate through flate2, already built) and `webpki-roots`; hyper,
-//! hyper-util, hyper-rustls and rustls were already built for the AWS
-//! provider. A cold debug build of this crate with its new dependencies
-//! took 5.5 minutes of wall time on two shared cores (3.5 CPU-minutes), rPGP
-//! most of it. The command line carries it only with its `registry`
-//! feature (on by default), so `--no-default-features` builds skip all of
-//! it. Only signature *verification* runs here: RSA's private-key timing
-//! advisory (RUSTSEC-2023-0071) concerns decryption and signing, not this.
+//! The signature check ([`verify`]) reads OpenPGP itself, just what a
+//! detached signature of `SHA256SUMS` needs (ASCII armor, packets, version
+//! 4 keys and signatures), and leaves the cryptography to ring, which the
+//! TLS stack already brings. It accepts RSA (2048 to 8192 bits), ECDSA over
+//! NIST P-256 and P-384 (with SHA-256 or SHA-384), and Ed25519 (OpenPGP's
+//! legacy EdDSA and RFC 9580's Ed25519), with SHA-256, SHA-384 or SHA-512;
+//! it refuses SHA-1 as too weak and names the algorithm of a signature it
+//! cannot check (DSA, other curves, version 6). A signature verifies if it
+//! verifies under a primary key or subkey of any published key.
+//!
+//! Build cost: a general OpenPGP library (rPGP, the `pgp` crate) did this
+//! before, and brought 84 crates into the lock file (every cipher, mode and
+//! curve OpenPGP names, `derive_builder`, `nom`) for a check that only
+//! verifies. What this crate still adds of its own is `zip` (deflate
+//! through flate2, already built) and three small crates; hyper,
+//! hyper-util, hyper-rustls, rustls, ring and webpki-roots were already
+//! built for the AWS provider. The command line carries it only with its
+//! `registry` feature (on by default), so `--no-default-features` builds
+//! skip all of it.
 
 pub mod cache;
 pub mod http;
+mod openpgp;
 pub mod protocol;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -1,7 +1,7 @@
 //! A provider registry for tests (feature `test-support`): a small HTTP/1
 //! server on `127.0.0.1` at a free port that speaks the provider registry
 //! protocol for the releases published to it, zips made in memory, and
-//! OpenPGP keys generated on the spot to sign `SHA256SUMS`.
+//! OpenPGP keys generated on the spot (with ring) to sign `SHA256SUMS`.
 //!
 //! ```text
 //! GET /.well-known/terraform.json                          {"providers.v1": "/v1/providers/"}
@@ -14,13 +14,8 @@
 //! can tell whether something was fetched at all.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
-use pgp::composed::{
-    ArmorOptions, DetachedSignature, EncryptionCaps, KeyType, SecretKeyParamsBuilder,
-    SignedPublicKey, SignedSecretKey,
-};
-use pgp::crypto::hash::HashAlgorithm;
-use pgp::ser::Serialize as _;
-use pgp::types::Password;
+use base64::Engine as _;
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -28,58 +23,206 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// An OpenPGP key (Ed25519) that signs `SHA256SUMS` documents.
+/// The user ID of the keys made here.
+const USER_ID: &str = "Nimbus test registry <test@nimbus.invalid>";
+/// The OID of Ed25519 (1.3.6.1.4.1.11591.15.1), DER value octets.
+const ED25519_OID: [u8; 9] = [0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01];
+
+/// An OpenPGP key (Ed25519) that signs `SHA256SUMS` documents: a version 4
+/// key of OpenPGP's EdDSA algorithm (22) over Ed25519, with one user ID and
+/// its self-signature, written here with ring; GnuPG accepts the key and
+/// its signatures.
 #[derive(Clone)]
 pub struct SigningKey {
-    secret: SignedSecretKey,
+    pair: Arc<Ed25519KeyPair>,
+    /// The version 4 fingerprint (its last 8 octets: the key ID).
+    fingerprint: [u8; 20],
+    /// The public key, ASCII-armored.
+    armored: String,
 }
 
 impl SigningKey {
     pub fn generate() -> SigningKey {
-        let mut params = SecretKeyParamsBuilder::default();
-        params
-            .key_type(KeyType::Ed25519Legacy)
-            .can_certify(true)
-            .can_sign(true)
-            .can_encrypt(EncryptionCaps::None)
-            .primary_user_id("Nimbus test registry <test@nimbus.invalid>".into());
-        let secret = params
-            .build()
-            .expect("key parameters")
-            .generate(rand_pgp::thread_rng())
-            .expect("a generated key");
-        SigningKey { secret }
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("an Ed25519 key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("an Ed25519 key");
+        let mut key = vec![4]; // version
+        key.extend_from_slice(&now().to_be_bytes());
+        key.push(22); // EdDSA
+        key.push(ED25519_OID.len() as u8);
+        key.extend_from_slice(&ED25519_OID);
+        let mut point = vec![0x40]; // native point encoding follows
+        point.extend_from_slice(pair.public_key().as_ref());
+        key.extend_from_slice(&mpi(&point));
+        let mut hashed = key_prefix(&key);
+        let fingerprint = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &hashed)
+            .as_ref()
+            .try_into()
+            .expect("20 octets");
+        let mut signing = SigningKey {
+            pair: Arc::new(pair),
+            fingerprint,
+            armored: String::new(),
+        };
+        // The positive certification (0x13) of the user ID: the key may
+        // certify and sign (key flags 0x03).
+        hashed.push(0xB4);
+        hashed.extend_from_slice(&(USER_ID.len() as u32).to_be_bytes());
+        hashed.extend_from_slice(USER_ID.as_bytes());
+        let certification = signing.signature(0x13, &hashed, &[(27, &[0x03])]);
+        let mut block = packet(6, &key);
+        block.extend_from_slice(&packet(13, USER_ID.as_bytes()));
+        block.extend_from_slice(&certification);
+        signing.armored = armor("PGP PUBLIC KEY BLOCK", &block);
+        signing
     }
 
     /// The public key, ASCII-armored (as `gpg_public_keys[].ascii_armor`).
     pub fn public_armor(&self) -> String {
-        SignedPublicKey::from(self.secret.clone())
-            .to_armored_string(ArmorOptions::default())
-            .expect("an armored public key")
+        self.armored.clone()
     }
 
-    fn signature(&self, data: &[u8]) -> DetachedSignature {
-        DetachedSignature::sign_binary_data(
-            rand_pgp::thread_rng(),
-            &self.secret.primary_key,
-            &Password::empty(),
-            HashAlgorithm::Sha256,
-            data,
-        )
-        .expect("a signature")
+    /// A signature packet of type `sig_type` (SHA-256) over `data` (what
+    /// precedes the signature's own fields in the hash), with hashed
+    /// subpackets: creation time, `extra`, issuer fingerprint.
+    fn signature(&self, sig_type: u8, data: &[u8], extra: &[(u8, &[u8])]) -> Vec<u8> {
+        let mut subpackets = subpacket(2, &now().to_be_bytes());
+        for (kind, value) in extra {
+            subpackets.extend_from_slice(&subpacket(*kind, value));
+        }
+        let mut issuer = vec![4];
+        issuer.extend_from_slice(&self.fingerprint);
+        subpackets.extend_from_slice(&subpacket(33, &issuer));
+        // Version, type, EdDSA, SHA-256, the hashed subpackets.
+        let mut body = vec![4, sig_type, 22, 8];
+        body.extend_from_slice(&(subpackets.len() as u16).to_be_bytes());
+        body.extend_from_slice(&subpackets);
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(data);
+        context.update(&body);
+        context.update(&[4, 0xFF]);
+        context.update(&(body.len() as u32).to_be_bytes());
+        let digest = context.finish();
+        // Unhashed: the issuer key ID, for older readers.
+        let unhashed = subpacket(16, &self.fingerprint[12..]);
+        body.extend_from_slice(&(unhashed.len() as u16).to_be_bytes());
+        body.extend_from_slice(&unhashed);
+        body.extend_from_slice(&digest.as_ref()[..2]);
+        // EdDSA signs the digest; R and S as two integers.
+        let signature = self.pair.sign(digest.as_ref());
+        let (r, s) = signature.as_ref().split_at(32);
+        body.extend_from_slice(&mpi(r));
+        body.extend_from_slice(&mpi(s));
+        packet(2, &body)
     }
 
     /// A binary detached signature of `data` (as registries serve it).
     pub fn sign(&self, data: &[u8]) -> Vec<u8> {
-        self.signature(data).to_bytes().expect("signature bytes")
+        self.signature(0x00, data, &[])
     }
 
     /// An ASCII-armored detached signature of `data`.
     pub fn sign_armored(&self, data: &[u8]) -> String {
-        self.signature(data)
-            .to_armored_string(ArmorOptions::default())
-            .expect("an armored signature")
+        armor("PGP SIGNATURE", &self.sign(data))
     }
+
+    /// A detached signature of `data` of type `sig_type` (0x01: text, its
+    /// line ends taken as CR LF), with the hashed subpackets `extra`.
+    #[cfg(test)]
+    pub(crate) fn sign_with(&self, sig_type: u8, data: &[u8], extra: &[(u8, &[u8])]) -> Vec<u8> {
+        if sig_type == 0x01 {
+            let mut text = Vec::new();
+            for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+                if i > 0 {
+                    text.extend_from_slice(b"\r\n");
+                }
+                text.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+            }
+            return self.signature(sig_type, &text, extra);
+        }
+        self.signature(sig_type, data, extra)
+    }
+}
+
+/// Seconds since 1970, as OpenPGP times are.
+fn now() -> u32 {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    u32::try_from(seconds).expect("a time before 2106")
+}
+
+/// What a key contributes to the hash of a signature over it.
+fn key_prefix(key: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x99];
+    out.extend_from_slice(&(key.len() as u16).to_be_bytes());
+    out.extend_from_slice(key);
+    out
+}
+
+/// A multiprecision integer: bit count, then the octets without leading
+/// zeros.
+fn mpi(value: &[u8]) -> Vec<u8> {
+    let start = value.iter().position(|&b| b != 0).unwrap_or(value.len());
+    let value = &value[start..];
+    let bits = match value.first() {
+        Some(first) => value.len() * 8 - first.leading_zeros() as usize,
+        None => 0,
+    };
+    let mut out = (bits as u16).to_be_bytes().to_vec();
+    out.extend_from_slice(value);
+    out
+}
+
+/// A signature subpacket (short: under 191 octets).
+fn subpacket(kind: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![(value.len() + 1) as u8, kind];
+    out.extend_from_slice(value);
+    out
+}
+
+/// A packet in the new format.
+fn packet(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xC0 | tag];
+    match body.len() {
+        len @ 0..192 => out.push(len as u8),
+        len @ 192..8384 => {
+            let len = len - 192;
+            out.extend_from_slice(&[(len >> 8) as u8 + 192, len as u8]);
+        }
+        len => {
+            out.push(0xFF);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// ASCII armor: base64 lines of 64, the CRC-24 line.
+fn armor(label: &str, data: &[u8]) -> String {
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let mut out = format!("-----BEGIN {label}-----\n\n");
+    let encoded = base64.encode(data);
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    let mut crc: u32 = 0x00B7_04CE;
+    for &byte in data {
+        crc ^= u32::from(byte) << 16;
+        for _ in 0..8 {
+            crc <<= 1;
+            if crc & 0x0100_0000 != 0 {
+                crc ^= 0x0186_4CFB;
+            }
+        }
+    }
+    out.push('=');
+    out.push_str(&base64.encode(&crc.to_be_bytes()[1..]));
+    out.push_str(&format!("\n-----END {label}-----\n"));
+    out
 }
 
 /// A deflated zip of `(name, content)` entries, names taken as they are
