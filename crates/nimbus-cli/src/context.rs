@@ -87,6 +87,26 @@ impl Files for OsFiles {
     fn is_dir(&self, path: &Path) -> bool {
         path.is_dir()
     }
+
+    fn files_under(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        // Links are not followed: a link to a parent would never end.
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    walk(&entry.path(), out)?;
+                } else if kind.is_file() {
+                    out.push(entry.path());
+                }
+            }
+            Ok(())
+        }
+        let mut files = Vec::new();
+        walk(dir, &mut files)?;
+        files.sort();
+        Ok(files)
+    }
 }
 
 /// The providers this build of Nimbus carries.

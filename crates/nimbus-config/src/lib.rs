@@ -42,6 +42,13 @@ pub trait Files {
         self.read(path).map(String::into_bytes)
     }
     fn is_dir(&self, path: &Path) -> bool;
+    /// Every regular file under `dir`, at any depth, sorted: where a
+    /// `(policy-file "GLOB")` pattern is matched. A file system that lists
+    /// none (the default) finds no policy files.
+    fn files_under(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let _ = dir;
+        Ok(Vec::new())
+    }
 }
 
 /// Extensions of configuration files: `.nim`, Terraform's `.tf`, and its
@@ -316,6 +323,84 @@ fn parse_module_in(
     module
 }
 
+/// Reads the files each `(policy-file "GLOB")` of `module` matches into
+/// the source map; a pattern that matches nothing, or a file that cannot
+/// be read, is an error at the pattern.
+fn read_policy_files(
+    module: &mut Module,
+    files: &dyn Files,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if module.policy_files.is_empty() {
+        return;
+    }
+    let listed = files.files_under(&module.dir);
+    for policy_file in &mut module.policy_files {
+        let pattern = &policy_file.pattern;
+        let matcher = match globset::GlobBuilder::new(&pattern.text)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+        {
+            Ok(glob) => glob.compile_matcher(),
+            Err(e) => {
+                diagnostics.push(
+                    Diagnostic::error(format!("invalid pattern {:?}: {}", pattern.text, e.kind()))
+                        .at(pattern.span),
+                );
+                continue;
+            }
+        };
+        let under = match &listed {
+            Ok(under) => under,
+            Err(e) => {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "cannot list the files of {}: {e}",
+                        module.dir.display()
+                    ))
+                    .at(pattern.span),
+                );
+                continue;
+            }
+        };
+        let mut matched = Vec::new();
+        for path in under {
+            let Ok(relative) = path.strip_prefix(&module.dir) else {
+                continue;
+            };
+            let relative: Vec<&str> = relative
+                .components()
+                .filter_map(|c| c.as_os_str().to_str())
+                .collect();
+            if matcher.is_match(relative.join("/")) {
+                matched.push(path.clone());
+            }
+        }
+        if matched.is_empty() {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "no file matches {:?} in {}",
+                    pattern.text,
+                    module.dir.display()
+                ))
+                .at(pattern.span),
+            );
+            continue;
+        }
+        for path in matched {
+            match files.read(&path) {
+                Ok(text) => policy_file.files.push(sources.add(path, text)),
+                Err(e) => diagnostics.push(
+                    Diagnostic::error(format!("cannot read {}: {e}", path.display()))
+                        .at(pattern.span),
+                ),
+            }
+        }
+    }
+}
+
 /// Loads the module in `root` (a directory of `.nim` files, or one file)
 /// and, recursively, every module it uses.
 pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
@@ -405,13 +490,14 @@ pub fn load(root: &Path, files: &dyn Files) -> (Config, Vec<Diagnostic>) {
                 .with_note("help: run Nimbus in the directory that holds the configuration (or pass `-C DIR`); `nimbus init` writes a starter main.nim in an empty directory"),
             );
         }
-        let module = parse_module_in(
+        let mut module = parse_module_in(
             &root_path,
             &dir,
             texts,
             &mut config.sources,
             &mut diagnostics,
         );
+        read_policy_files(&mut module, files, &mut config.sources, &mut diagnostics);
         for import in &module.imports {
             pending.push((
                 normalize(&import.resolved),
@@ -725,6 +811,15 @@ impl Files for MemoryFiles {
             .get(path)
             .cloned()
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    }
+
+    fn files_under(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        Ok(self
+            .files
+            .keys()
+            .filter(|p| p.starts_with(dir))
+            .cloned()
+            .collect())
     }
 
     fn is_dir(&self, path: &Path) -> bool {

@@ -327,6 +327,23 @@ impl ModuleCall {
     }
 }
 
+/// `(policy-file "GLOB" [(enforcement LEVEL)])`: Rego (OPA) policy files,
+/// evaluated over the plan's JSON document. The files are read with the
+/// module, so they belong to the configuration as its own files do (a
+/// saved plan is bound to them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyFile {
+    /// The pattern, relative to the module's directory (`*` within a
+    /// directory, `**` across them).
+    pub pattern: Name,
+    /// The level of its `deny` and `violation` findings (`warn` is always
+    /// advisory); mandatory when not given.
+    pub enforcement: Option<Enforcement>,
+    /// The files the pattern matched, in the source map, sorted by path.
+    pub files: Vec<nimbus_syntax::FileId>,
+    pub span: Span,
+}
+
 /// How a policy rule's failure is enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Enforcement {
@@ -438,6 +455,8 @@ pub struct Module {
     pub imports: Vec<ModuleImport>,
     pub calls: Vec<ModuleCall>,
     pub policies: Vec<Policy>,
+    /// `(policy-file "GLOB" ...)`: Rego policies, read with the module.
+    pub policy_files: Vec<PolicyFile>,
     pub required_providers: Vec<RequiredProvider>,
     /// `(check ...)` blocks.
     pub checks: Vec<Check>,

@@ -29,6 +29,7 @@ pub const BLOCK_FORMS: &[&str] = &[
     "locals",
     "moved",
     "output",
+    "policy-file",
     "provider",
     "removed",
     "required-providers",
@@ -203,6 +204,7 @@ impl Parser<'_> {
             }
             "backend" => self.backend(span, args),
             "use-policies" => self.use_policies(span, args),
+            "policy-file" => self.policy_file(span, args),
             _ => self.policy(span, args),
         }
     }
@@ -1316,6 +1318,52 @@ impl Parser<'_> {
             span,
             enforcement,
             builtin: false,
+        });
+    }
+
+    /// `(policy-file "GLOB" [(enforcement LEVEL)])`; the files are found
+    /// and read by the loader, which knows the module's file system.
+    fn policy_file(&mut self, span: Span, args: Vec<Node>) {
+        let pattern = match args.first() {
+            Some(node) => match node.as_str() {
+                Some(text) if !text.is_empty() => Name {
+                    text: text.to_string(),
+                    span: node.span,
+                },
+                _ => {
+                    self.error(
+                        node.span,
+                        "`policy-file` takes a file name or pattern as a string: `(policy-file \"policies/*.rego\")`",
+                    );
+                    return;
+                }
+            },
+            None => {
+                self.error(
+                    span,
+                    "`policy-file` needs a file name or pattern: `(policy-file \"policies/*.rego\")`",
+                );
+                return;
+            }
+        };
+        let mut enforcement = None;
+        for option in &args[1..] {
+            match option.head() {
+                Some("enforcement") => {
+                    let level_args = option.as_list().map_or(&[][..], |items| &items[1..]);
+                    enforcement = self.enforcement_level(option.span, level_args);
+                }
+                _ => self.error(
+                    option.span,
+                    "`policy-file` takes only `(enforcement LEVEL)` after its pattern",
+                ),
+            }
+        }
+        self.module.policy_files.push(PolicyFile {
+            pattern,
+            enforcement,
+            files: Vec::new(),
+            span,
         });
     }
 

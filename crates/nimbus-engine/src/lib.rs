@@ -408,8 +408,19 @@ impl<'c> Engine<'c> {
         }
         let blocks = |address: &str| self.find_block(block_of(address));
         let monthly_cents = self.cost.estimate(&plan.changes).total_cents;
-        self.policies
-            .check_changes(&plan.changes, &blocks, overrides, monthly_cents)
+        // Rego policies read the plan as `show -json` prints it (without
+        // the variables, which the plan does not carry).
+        let document = self
+            .policies
+            .has_rego()
+            .then(|| ops::terraform_plan_document(self.config, plan, None).to_string());
+        self.policies.check_changes(
+            &plan.changes,
+            &blocks,
+            overrides,
+            monthly_cents,
+            document.as_deref(),
+        )
     }
 
     /// `plan` with its policy report, whose findings are shown with it.

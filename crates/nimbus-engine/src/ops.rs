@@ -256,6 +256,17 @@ pub fn check_shown_plan(
 /// plans. Secret values (sensitive attributes, outputs and variables) are
 /// null in it, marked as sensitive.
 pub fn terraform_plan_json(config: &nimbus_config::Config, saved: &SavedPlan) -> serde_json::Value {
+    terraform_plan_document(config, &saved.plan, Some(&saved.inputs()))
+}
+
+/// `plan` in Terraform's JSON plan representation, beside `config`; with
+/// the root module's variables when the run's inputs are given (`None`:
+/// an empty `variables`).
+pub fn terraform_plan_document(
+    config: &nimbus_config::Config,
+    plan: &crate::plan::Plan,
+    inputs: Option<&nimbus_eval::Inputs>,
+) -> serde_json::Value {
     let root = config.root();
     let provider_name = |change: &crate::plan::ResourceChange| {
         let terraform_type = terraform_plan::terraform_type(&change.resource_type);
@@ -264,25 +275,28 @@ pub fn terraform_plan_json(config: &nimbus_config::Config, saved: &SavedPlan) ->
     // Every root variable, as Terraform lists them: the values the plan
     // was made with, defaults included (evaluated as the plan evaluated
     // them), secret when declared so or given a secret.
-    let index = nimbus_eval::ModuleIndex::new(root);
-    let mut scope = nimbus_eval::Scope::default();
-    nimbus_eval::eval_variables(&index, &mut scope, &saved.inputs(), &mut Vec::new());
-    let mut variables: Vec<(String, nimbus_value::Value, bool)> = root
-        .variables
-        .iter()
-        .filter_map(|variable| {
-            let value = scope.variables.remove(variable.name.as_str())?;
-            let secret = variable.sensitive || value.is_sensitive();
-            Some((variable.name.text.clone(), value, secret))
-        })
-        .collect();
-    variables.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut variables: Vec<(String, nimbus_value::Value, bool)> = Vec::new();
+    if let Some(inputs) = inputs {
+        let index = nimbus_eval::ModuleIndex::new(root);
+        let mut scope = nimbus_eval::Scope::default();
+        nimbus_eval::eval_variables(&index, &mut scope, inputs, &mut Vec::new());
+        variables = root
+            .variables
+            .iter()
+            .filter_map(|variable| {
+                let value = scope.variables.remove(variable.name.as_str())?;
+                let secret = variable.sensitive || value.is_sensitive();
+                Some((variable.name.text.clone(), value, secret))
+            })
+            .collect();
+        variables.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     // The root module's blocks, with the provider configuration the plan
     // found for them.
     // Each block's first change, found in one pass over the plan.
     let mut first_change: std::collections::HashMap<&str, &crate::plan::ResourceChange> =
         std::collections::HashMap::new();
-    for change in &saved.plan.changes {
+    for change in &plan.changes {
         first_change
             .entry(crate::walk::block_of(&change.address))
             .or_insert(change);
@@ -313,7 +327,7 @@ pub fn terraform_plan_json(config: &nimbus_config::Config, saved: &SavedPlan) ->
         })
         .collect();
     terraform_plan::plan_json(
-        &saved.plan,
+        plan,
         &terraform_plan::ShowContext {
             variables,
             provider_name: &provider_name,

@@ -458,6 +458,12 @@ struct Address {
     index: Option<Json>,
 }
 
+/// The change's address as Terraform writes it (`aws_s3_bucket.logs`):
+/// how the plan document names it.
+pub fn terraform_address(change: &ResourceChange) -> String {
+    address(change).full
+}
+
 fn address(change: &ResourceChange) -> Address {
     let Ok(mut parsed) = InstanceAddr::parse(&change.address) else {
         // Addresses in a plan are the engine's own: this is not reached.

@@ -60,7 +60,7 @@ fn run_case(text: &str) -> String {
             .find(|r| format!("{}.{}", r.type_name.text, r.name.text) == block)
     };
     let set = PolicySet::new(&config);
-    let report = match set.check_changes(&changes, &blocks, &overrides, 0) {
+    let report = match set.check_changes(&changes, &blocks, &overrides, 0, None) {
         Ok(report) => report,
         Err(errors) => {
             for d in errors {

@@ -1,0 +1,346 @@
+//! Rego policies (the language of Open Policy Agent) run in process, with
+//! the regorus interpreter: no OPA server or binary.
+//!
+//! A policy file is compiled once ([`RegoPolicies::compile`]) and evaluated
+//! over a plan's JSON document ([`RegoPolicies::evaluate`]), the document
+//! `nimbus show -json` prints in Terraform's shape, so policies written for
+//! `opa eval` or conftest over `terraform show -json` run unchanged. Of each
+//! package, the rules conftest reads are evaluated: `deny` and `violation`
+//! (failures) and `warn` (warnings). Each member of such a rule's set is one
+//! finding: a string is its message; an object gives `msg` (or `message`)
+//! and may name the resource it is about (`address` or `resource`).
+//!
+//! Both dialects are read: Rego v1 (OPA 1.0: `deny contains msg if`) and,
+//! when a file does not parse as v1, v0 (`deny[msg] { ... }`), the style of
+//! most policies written before 2025. An evaluation runs under a time limit,
+//! so a policy that never ends is an error, not a hung plan.
+//!
+//! The document carries no secret: sensitive values are null in it, so no
+//! message a policy writes can quote one.
+
+use regorus::Engine;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// One policy file: the name it is shown by, and its text.
+#[derive(Debug, Clone)]
+pub struct RegoFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// Why policies could not be compiled or evaluated. The message carries
+/// regorus's own location (`--> file:line:col` with the line) where it
+/// has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegoError {
+    #[error("{file} is not valid Rego:\n{message}")]
+    Compile { file: String, message: String },
+    #[error("evaluating {rule} failed:\n{message}")]
+    Evaluate { rule: String, message: String },
+    #[error("{0}")]
+    Input(String),
+}
+
+/// A failure (`deny`, `violation`) or a warning (`warn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Deny,
+    Warn,
+}
+
+/// One member of a `deny`, `violation` or `warn` set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegoFinding {
+    /// The rule, by package and name: `terraform.s3.deny`.
+    pub rule: String,
+    pub kind: Kind,
+    pub message: String,
+    /// The resource the finding names, when it names one.
+    pub address: Option<String>,
+    /// The file (its index in what was compiled) of the rule's package.
+    pub file: usize,
+}
+
+/// The rules read of each package, and what a member of each means.
+const RULES: [(&str, Kind); 3] = [
+    ("deny", Kind::Deny),
+    ("violation", Kind::Deny),
+    ("warn", Kind::Warn),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Package {
+    name: String,
+    engine: usize,
+    file: usize,
+}
+
+/// How long one evaluation of every package may take.
+const TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// Compiled policies, ready to evaluate any number of documents.
+#[derive(Debug, Clone)]
+pub struct RegoPolicies {
+    /// The files that parse as Rego v1, then those read as v0: regorus
+    /// takes one dialect per engine.
+    engines: Vec<Engine>,
+    /// Each package (`data.terraform.s3`), with the engine that has it
+    /// and the first file that declares it.
+    packages: Vec<Package>,
+}
+
+fn engine(v0: bool) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_rego_v0(v0);
+    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: TIME_LIMIT,
+        check_interval: NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN),
+    });
+    engine
+}
+
+/// regorus's message without the blank line it starts with.
+fn tidy(error: impl std::fmt::Display) -> String {
+    error.to_string().trim_matches('\n').to_string()
+}
+
+impl RegoPolicies {
+    /// Compiles `files`; every file that is not valid Rego is an error.
+    pub fn compile(files: &[RegoFile]) -> Result<RegoPolicies, Vec<RegoError>> {
+        let (mut v1, mut v0) = (engine(false), engine(true));
+        let mut packages = Vec::new();
+        let mut errors = Vec::new();
+        for (index, file) in files.iter().enumerate() {
+            // v1 first: read as v0, a v1 file would parse with warnings
+            // printed to stderr (its `if` taken for a name).
+            let mut trial = engine(false);
+            if trial
+                .add_policy(file.name.clone(), file.text.clone())
+                .is_ok()
+            {
+                match v1.add_policy(file.name.clone(), file.text.clone()) {
+                    Ok(name) => packages.push(Package {
+                        name,
+                        engine: 0,
+                        file: index,
+                    }),
+                    Err(e) => errors.push(RegoError::Compile {
+                        file: file.name.clone(),
+                        message: tidy(e),
+                    }),
+                }
+                continue;
+            }
+            match v0.add_policy(file.name.clone(), file.text.clone()) {
+                Ok(name) => packages.push(Package {
+                    name,
+                    engine: 1,
+                    file: index,
+                }),
+                // The v1 reading's error names what v1 needs (`if`,
+                // `contains`) only when the file is meant as v1; the v0
+                // error is about the text as most files are written.
+                Err(e) => errors.push(RegoError::Compile {
+                    file: file.name.clone(),
+                    message: tidy(e),
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // A package written in several files is evaluated once, as the
+        // first file's.
+        packages.sort();
+        packages.dedup_by(|later, first| later.name == first.name && later.engine == first.engine);
+        Ok(RegoPolicies {
+            engines: vec![v1, v0],
+            packages,
+        })
+    }
+
+    /// Whether no package was compiled.
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
+
+    /// Every finding of every package over `input_json`, in a stable
+    /// order: by rule, then as the rule's set orders them.
+    pub fn evaluate(&self, input_json: &str) -> Result<Vec<RegoFinding>, RegoError> {
+        let mut engines = self.engines.clone();
+        for engine in &mut engines {
+            engine
+                .set_input_json(input_json)
+                .map_err(|e| RegoError::Input(format!("the plan document is not JSON: {e}")))?;
+        }
+        let mut findings = Vec::new();
+        for package in &self.packages {
+            let engine = &mut engines[package.engine];
+            for (name, kind) in RULES {
+                let query = format!("{}.{name}", package.name);
+                let rule = query.strip_prefix("data.").unwrap_or(&query).to_string();
+                let results =
+                    engine
+                        .eval_query(query.clone(), false)
+                        .map_err(|e| RegoError::Evaluate {
+                            rule: rule.clone(),
+                            message: tidy(e),
+                        })?;
+                for result in results.result {
+                    for expression in result.expressions {
+                        let value = serde_json::to_value(&expression.value).map_err(|e| {
+                            RegoError::Evaluate {
+                                rule: rule.clone(),
+                                message: e.to_string(),
+                            }
+                        })?;
+                        findings.extend(members(&value).into_iter().map(|(message, address)| {
+                            RegoFinding {
+                                rule: rule.clone(),
+                                kind,
+                                message,
+                                address,
+                                file: package.file,
+                            }
+                        }));
+                    }
+                }
+            }
+        }
+        Ok(findings)
+    }
+}
+
+/// The findings a rule's value holds: a set (an array in JSON) of strings
+/// or objects; a lone string or object is one finding; `true` (a boolean
+/// rule, `deny if ...`) is one finding without a message of its own.
+fn members(value: &serde_json::Value) -> Vec<(String, Option<String>)> {
+    use serde_json::Value as Json;
+    let one = |member: &Json| -> Option<(String, Option<String>)> {
+        match member {
+            Json::String(text) => Some((text.clone(), None)),
+            Json::Object(object) => {
+                let text = |key: &str| object.get(key).and_then(Json::as_str).map(str::to_string);
+                let message = text("msg")
+                    .or_else(|| text("message"))
+                    .unwrap_or_else(|| member.to_string());
+                Some((message, text("address").or_else(|| text("resource"))))
+            }
+            Json::Bool(true) => Some(("the rule holds".to_string(), None)),
+            Json::Bool(false) | Json::Null => None,
+            other => Some((other.to_string(), None)),
+        }
+    };
+    match value {
+        Json::Array(items) => items.iter().filter_map(one).collect(),
+        other => one(other).into_iter().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> RegoFile {
+        RegoFile {
+            name: name.to_string(),
+            text: text.to_string(),
+        }
+    }
+
+    const PLAN: &str = r#"{"resource_changes": [
+        {"address": "aws_s3_bucket.logs", "type": "aws_s3_bucket",
+         "change": {"actions": ["create"], "after": {"bucket": "logs"}}},
+        {"address": "aws_s3_bucket.data", "type": "aws_s3_bucket",
+         "change": {"actions": ["delete"], "after": null}}
+    ]}"#;
+
+    #[test]
+    fn both_dialects_and_every_rule_kind() {
+        let v0 = file(
+            "policies/s3.rego",
+            r#"package terraform.s3
+deny[msg] {
+  rc := input.resource_changes[_]
+  rc.type == "aws_s3_bucket"
+  rc.change.actions[_] == "delete"
+  msg := sprintf("%s: buckets are not deleted here", [rc.address])
+}
+warn[{"msg": "no versioning", "address": rc.address}] {
+  rc := input.resource_changes[_]
+  rc.change.actions[_] == "create"
+  not rc.change.after.versioning
+}
+"#,
+        );
+        let v1 = file(
+            "policies/count.rego",
+            r#"package terraform.count
+violation contains msg if {
+  count(input.resource_changes) > 1
+  msg := "more than one change"
+}
+"#,
+        );
+        let policies = RegoPolicies::compile(&[v0, v1]).unwrap();
+        let findings = policies.evaluate(PLAN).unwrap();
+        assert_eq!(
+            findings,
+            vec![
+                RegoFinding {
+                    rule: "terraform.count.violation".into(),
+                    kind: Kind::Deny,
+                    message: "more than one change".into(),
+                    address: None,
+                    file: 1,
+                },
+                RegoFinding {
+                    rule: "terraform.s3.deny".into(),
+                    kind: Kind::Deny,
+                    message: "aws_s3_bucket.data: buckets are not deleted here".into(),
+                    address: None,
+                    file: 0,
+                },
+                RegoFinding {
+                    rule: "terraform.s3.warn".into(),
+                    kind: Kind::Warn,
+                    message: "no versioning".into(),
+                    address: Some("aws_s3_bucket.logs".into()),
+                    file: 0,
+                },
+            ]
+        );
+        // Nothing to find: no finding.
+        assert_eq!(
+            policies.evaluate(r#"{"resource_changes": []}"#).unwrap(),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn errors_are_located_and_never_panic() {
+        let errors =
+            RegoPolicies::compile(&[file("bad.rego", "package x\ndeny[msg] { msg := }\n")])
+                .unwrap_err();
+        let text = errors[0].to_string();
+        assert!(text.starts_with("bad.rego is not valid Rego"), "{text}");
+        assert!(text.contains("bad.rego:2:"), "{text}");
+        let failing = RegoPolicies::compile(&[file(
+            "div.rego",
+            "package d\ndeny contains msg if { x := 1 / 0; msg := sprintf(\"%v\", [x]) }\n",
+        )])
+        .unwrap();
+        let error = failing.evaluate("{}").unwrap_err().to_string();
+        assert!(
+            error.contains("d.deny") && error.contains("div.rego:2:"),
+            "{error}"
+        );
+        let error = failing.evaluate("{not json").unwrap_err().to_string();
+        assert!(error.contains("not JSON"), "{error}");
+        for cut in 0..40 {
+            let text = "package z\ndeny contains msg if { msg := \"x\" }\n";
+            let _ = RegoPolicies::compile(&[file("cut.rego", &text[..cut.min(text.len())])]);
+        }
+    }
+}
