@@ -204,3 +204,43 @@ fn a_secret_never_reaches_a_policy() {
         assert!(!all.contains(secret), "{args:?} printed the secret: {all}");
     }
 }
+
+#[test]
+fn a_terraform_project_takes_rego_policies_with_a_policy_file_block() {
+    let w = Workdir::empty();
+    w.write(
+        "main.tf",
+        r#"policy_file "policies/*.rego" {
+  enforcement = "soft-mandatory"
+}
+
+resource "terraform_data" "x" {
+  input = "hello"
+}
+"#,
+    );
+    w.write(
+        "policies/creates.rego",
+        "package review\n\ndeny contains {\"msg\": \"creates are reviewed\", \"address\": rc.address} if {\n  some rc in input.resource_changes\n  \"create\" in rc.change.actions\n}\n",
+    );
+    w.run(&["plan"])
+        .code(3)
+        .no_panic()
+        .stderr_has("policy review.deny (soft-mandatory) fails: terraform_data.x (create)")
+        .stderr_has("--> main.tf:5:1");
+    w.run(&[
+        "apply",
+        "--auto-approve",
+        "--override",
+        "review.deny",
+        "--reason",
+        "reviewed",
+    ])
+    .success();
+    assert_eq!(w.state_list(), ["terraform_data.x"]);
+    w.write(
+        "main.tf",
+        "policy_file \"policies/*.rego\" {\n  level = \"advisory\"\n}\n",
+    );
+    w.run(&["validate"]).failure().stderr_has("level");
+}

@@ -17,6 +17,7 @@ const BLOCK_TYPES: &[&str] = &[
     "module",
     "moved",
     "output",
+    "policy_file",
     "policy_set",
     "provider",
     "removed",
@@ -103,6 +104,7 @@ impl Lowerer<'_> {
             "removed" => out.extend(self.removed(block, span)),
             "import" => out.extend(self.import(block, span)),
             "policy_set" => out.extend(self.policy_set(block, span)),
+            "policy_file" => out.extend(self.policy_file(block, span)),
             other => self.diagnostics.push(
                 Diagnostic::error(format!("unknown block type `{other}`"))
                     .at(kind_span)

@@ -11,6 +11,9 @@
 //!
 //! Settings are literals; the configuration parser checks the set, its
 //! rule names and the levels, as for the `.nim` form.
+//!
+//! `policy_file "GLOB" { enforcement = "LEVEL" }`, also a Nimbus block, is
+//! `(policy-file "GLOB" (enforcement LEVEL))`: Rego policy files.
 
 use crate::ast::{Block, Expression, Structure};
 use crate::{Lowerer, form, list, string, symbol};
@@ -72,6 +75,28 @@ impl Lowerer<'_> {
             }
         }
         Some(form("use-policies", items, span))
+    }
+
+    pub(super) fn policy_file(&mut self, block: &Block, span: Span) -> Option<Node> {
+        // The label is a path pattern, not a name: taken as written.
+        let [label] = &block.labels[..] else {
+            self.error(
+                span,
+                "a `policy_file` block takes 1 label: `policy_file \"policies/*.rego\" { ... }`",
+            );
+            return None;
+        };
+        let mut items = vec![string(label.as_str(), self.span_of(label, span))];
+        for structure in block.body.iter() {
+            let at = self.span_of(structure, span);
+            match structure {
+                Structure::Attribute(a) if a.key.as_str() == "enforcement" => {
+                    items.extend(self.enforcement(&a.value, at));
+                }
+                _ => self.unexpected_in(structure, "policy_file", &["enforcement"], at),
+            }
+        }
+        Some(form("policy-file", items, span))
     }
 
     /// `enforcement = "LEVEL"` as `(enforcement LEVEL)`.
