@@ -413,14 +413,9 @@ impl<'c> Engine<'c> {
         let document = self
             .policies
             .has_rego()
-            .then(|| ops::terraform_plan_document(self.config, plan, None).to_string());
-        self.policies.check_changes(
-            &plan.changes,
-            &blocks,
-            overrides,
-            monthly_cents,
-            document.as_deref(),
-        )
+            .then(|| ops::terraform_plan_document(self.config, plan, None));
+        self.policies
+            .check_changes(&plan.changes, &blocks, overrides, monthly_cents, document)
     }
 
     /// `plan` with its policy report, whose findings are shown with it.

@@ -537,7 +537,7 @@ impl PolicySet {
         blocks: &dyn Fn(&str) -> Option<&'r Resource>,
         overrides: &[PolicyOverride],
         monthly_cost_cents: i128,
-        document: Option<&str>,
+        document: Option<serde_json::Value>,
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         if !self.exception_errors.is_empty() {
             return Err(self.exception_errors.clone());
