@@ -10,6 +10,8 @@
 //! plan's monthly cost estimate ([`crate::cost`], for `cost-exceeds`).
 //! Reports hold no values: a rule, its level, the address and why.
 
+mod rego;
+
 use crate::plan::{Action, ResourceChange};
 use nimbus_config::{Config, Enforcement, Module, PolicyException, PolicyRule, Resource};
 use nimbus_eval::policy::Subject;
@@ -103,7 +105,10 @@ impl Finding {
         };
         // A Rego finding names no provider call (and, when its rule names
         // no resource, no change).
-        let call = match (self.provider_action.is_empty(), self.address == PLAN_WIDE) {
+        let call = match (
+            self.provider_action.is_empty(),
+            self.address == rego::PLAN_WIDE,
+        ) {
             (false, _) => format!(" ({}, {})", self.action.verb(), self.provider_action),
             (true, false) => format!(" ({})", self.action.verb()),
             (true, true) => String::new(),
@@ -193,57 +198,6 @@ impl PolicyReport {
 pub struct PolicyOverride {
     pub rule: String,
     pub reason: String,
-}
-
-/// A Rego finding as the report carries it: at the change it names (by
-/// its Terraform address, as the document writes it), else about the plan
-/// as a whole. `warn` is advisory; `deny` and `violation` have their
-/// file's level (a disabled file finds nothing).
-fn rego_finding<'r>(
-    rego: &RegoSet,
-    finding: nimbus_rego::RegoFinding,
-    changes: &[ResourceChange],
-    blocks: &dyn Fn(&str) -> Option<&'r Resource>,
-    overrides: &[PolicyOverride],
-) -> Option<Finding> {
-    let (file, file_level, span) = rego.files.get(finding.file)?;
-    let level = match finding.kind {
-        nimbus_rego::Kind::Warn => Enforcement::Advisory,
-        nimbus_rego::Kind::Deny => *file_level,
-    };
-    if level == Enforcement::Disabled {
-        return None;
-    }
-    let change = finding.address.as_ref().and_then(|named| {
-        changes.iter().find(|change| {
-            change.address == *named || crate::terraform_plan::terraform_address(change) == *named
-        })
-    });
-    let kind = finding
-        .rule
-        .rsplit('.')
-        .next()
-        .unwrap_or("deny")
-        .to_string();
-    Some(Finding {
-        overridden: overrides
-            .iter()
-            .find(|o| o.rule == finding.rule)
-            .map(|o| o.reason.clone()),
-        rule: finding.rule,
-        kind,
-        level,
-        verdict: Verdict::Fail,
-        address: change.map_or_else(|| PLAN_WIDE.to_string(), |c| c.address.clone()),
-        resource_type: change.map_or_else(String::new, |c| c.resource_type.clone()),
-        action: change.map_or(Action::NoOp, |c| c.action),
-        provider_action: String::new(),
-        why: format!("in {file} says: {}", finding.message),
-        message: None,
-        resource_span: change.and_then(|c| blocks(&c.address)).map(|b| b.span),
-        rule_span: *span,
-        exception: None,
-    })
 }
 
 /// The provider's names for the calls a change makes: per resource type
@@ -375,7 +329,7 @@ struct Rule {
 pub struct PolicySet {
     rules: Vec<Rule>,
     /// The configuration's Rego policy files, compiled.
-    rego: Option<RegoSet>,
+    rego: Option<rego::RegoSet>,
     /// `(policy-exception ...)`s naming no rule or with a bad date.
     exception_errors: Vec<Diagnostic>,
     /// Today, in days since 1970-01-01 (UTC): exceptions expire after
@@ -387,66 +341,6 @@ pub struct PolicySet {
     /// The change's bare names the conditions mention: only those are
     /// bound for each change.
     names: Vec<&'static str>,
-}
-
-/// What a Rego finding that names no resource is about.
-const PLAN_WIDE: &str = "the plan";
-
-/// The Rego policy files of a configuration (`(policy-file ...)`), and for
-/// each file, in the order compiled, how its failures are enforced and
-/// where it was asked for.
-#[derive(Debug)]
-struct RegoSet {
-    policies: nimbus_rego::RegoPolicies,
-    files: Vec<(String, Enforcement, Span)>,
-}
-
-/// Compiles every `(policy-file ...)` of `config`; each file that is not
-/// valid Rego is an error at the form that asked for it.
-fn compile_rego(config: &Config, errors: &mut Vec<Diagnostic>) -> Option<RegoSet> {
-    let mut sources = Vec::new();
-    let mut files = Vec::new();
-    for module in &config.modules {
-        for policy_file in &module.policy_files {
-            let level = policy_file.enforcement.unwrap_or(Enforcement::Mandatory);
-            for &id in &policy_file.files {
-                let file = config.sources.file(id);
-                let name = file
-                    .path
-                    .strip_prefix(&config.root_path)
-                    .unwrap_or(&file.path)
-                    .display()
-                    .to_string();
-                sources.push(nimbus_rego::RegoFile {
-                    name: name.clone(),
-                    text: file.text.clone(),
-                });
-                files.push((name, level, policy_file.pattern.span));
-            }
-        }
-    }
-    if sources.is_empty() {
-        return None;
-    }
-    match nimbus_rego::RegoPolicies::compile(&sources) {
-        Ok(policies) => Some(RegoSet { policies, files }),
-        Err(problems) => {
-            for problem in problems {
-                let at = match &problem {
-                    nimbus_rego::RegoError::Compile { file, .. } => {
-                        files.iter().find(|(name, ..)| name == file).map(|f| f.2)
-                    }
-                    _ => None,
-                };
-                let mut d = Diagnostic::error(problem.to_string());
-                if let Some(span) = at {
-                    d = d.at(span);
-                }
-                errors.push(d);
-            }
-            None
-        }
-    }
 }
 
 impl PolicySet {
@@ -506,7 +400,7 @@ impl PolicySet {
         let names = nimbus_eval::policy::mentioned_names(
             rules.iter().filter_map(|r| r.rule.condition.as_ref()),
         );
-        let rego = compile_rego(config, &mut exception_errors);
+        let rego = rego::RegoSet::compile(config, &mut exception_errors);
         PolicySet {
             rules,
             rego,
@@ -564,16 +458,14 @@ impl PolicySet {
             );
         }
         if let (Some(rego), Some(document)) = (&self.rego, document) {
-            match rego.policies.evaluate(document) {
-                Ok(found) => {
-                    report
-                        .findings
-                        .extend(found.into_iter().filter_map(|finding| {
-                            rego_finding(rego, finding, changes, blocks, overrides)
-                        }));
-                }
-                Err(e) => errors.push(Diagnostic::error(e.to_string())),
-            }
+            rego.check(
+                document,
+                changes,
+                blocks,
+                overrides,
+                &mut report.findings,
+                &mut errors,
+            );
         }
         if !errors.is_empty() {
             return Err(errors);
