@@ -5,9 +5,9 @@
 //! `Engine::check_policies` on a plan of 10,000 creates: the rule checks
 //! and the cost estimate `cost-exceeds` reads (the whole policy step of a
 //! plan, apply or `policy check`). The plan itself is made once, outside
-//! the measurement. The issue's budget is 100 ms. The same, with twenty
-//! Rego rules in a policy file instead: the plan's JSON document made and
-//! every rule evaluated over it by regorus.
+//! the measurement. The issue's budget is 100 ms. With `--features rego`,
+//! the same with twenty Rego rules in a policy file instead: the plan's
+//! JSON document made and every rule evaluated over it by regorus.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark reports on the terminal
 
 mod support;
@@ -60,6 +60,7 @@ const POLICIES: &str = r#"
 
 /// Twenty Rego rules in the style written for Terraform plans, none of
 /// which fails: each reads every change of the document.
+#[cfg(feature = "rego")]
 fn rego_policies() -> String {
     let mut text = String::from("package bench\n\n");
     let conditions = [
@@ -157,8 +158,18 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(engine.check_policies(black_box(&plan), &[])))
     });
 
+    #[cfg(feature = "rego")]
+    bench_rego(&mut group, &runtime);
+    group.finish();
+}
+
+#[cfg(feature = "rego")]
+fn bench_rego(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &tokio::runtime::Runtime,
+) {
     let text = format!("(policy-file \"policies/*.rego\")\n{}", generate(false));
-    let (rego_config, rego_plan) = engine_and_plan(&runtime, &text, Some(&rego_policies()));
+    let (rego_config, rego_plan) = engine_and_plan(runtime, &text, Some(&rego_policies()));
     let rego_engine = Engine::new(&rego_config, &BuiltinOnly)
         .unwrap_or_else(|d| panic!("{:?}", &d[..d.len().min(3)]));
     let report = rego_engine
@@ -168,7 +179,6 @@ fn bench(c: &mut Criterion) {
     group.bench_function("check_20_rego_rules_10k_changes", |b| {
         b.iter(|| black_box(rego_engine.check_policies(black_box(&rego_plan), &[])))
     });
-    group.finish();
 }
 
 criterion_group!(benches, bench);
