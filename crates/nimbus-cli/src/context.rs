@@ -89,21 +89,39 @@ impl Files for OsFiles {
     }
 
     fn files_under(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        // Links are not followed: a link to a parent would never end.
-        fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-            for entry in std::fs::read_dir(dir)? {
-                let entry = entry?;
-                let kind = entry.file_type()?;
-                if kind.is_dir() {
-                    walk(&entry.path(), out)?;
-                } else if kind.is_file() {
-                    out.push(entry.path());
+        // Links are followed (a linked policy file is one), each directory
+        // entered once (a link to a parent would never end); hidden
+        // directories (`.git`, `.nimbus`, `.terraform`) are not entered,
+        // and one that cannot be read below `dir` is passed over.
+        fn walk(
+            dir: &Path,
+            top: bool,
+            seen: &mut std::collections::HashSet<PathBuf>,
+            out: &mut Vec<PathBuf>,
+        ) -> io::Result<()> {
+            if !seen.insert(std::fs::canonicalize(dir)?) {
+                return Ok(());
+            }
+            let entries = match std::fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(e) if top => return Err(e),
+                Err(_) => return Ok(()),
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue; // a dangling link
+                };
+                if meta.is_file() {
+                    out.push(path);
+                } else if meta.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
+                    let _ = walk(&path, false, seen, out);
                 }
             }
             Ok(())
         }
         let mut files = Vec::new();
-        walk(dir, &mut files)?;
+        walk(dir, true, &mut std::collections::HashSet::new(), &mut files)?;
         files.sort();
         Ok(files)
     }

@@ -637,7 +637,9 @@ fn install_crash_note() {
             "\nerror: nimbus stopped on an internal error (a bug in nimbus; please report it with the \
              message above).\n\
              Nothing recorded is lost: operations that were in flight were written ahead, and the next \
-             `nimbus plan` or `nimbus apply` reports them and finds out what they did.\n",
+             `nimbus plan` or `nimbus apply` reports them and finds out what they did. The workspace \
+             lock this run held is left behind: the next run says its holder is gone, and \
+             `--steal-stale-lock` takes it over.\n",
         );
     }));
 }

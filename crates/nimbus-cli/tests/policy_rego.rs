@@ -244,3 +244,32 @@ resource "terraform_data" "x" {
     );
     w.run(&["validate"]).failure().stderr_has("level");
 }
+
+#[test]
+fn each_form_keeps_its_level_though_files_share_a_package() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(policy-file "./policies/advice/*.rego" (enforcement advisory))
+(policy-file "policies/block/*.rego")
+(resource terraform-data "x" (input "hello"))
+"#,
+    );
+    // conftest's default package, in both.
+    w.write(
+        "policies/advice/a.rego",
+        "package main\n\ndeny contains \"consider tags\" if { true }\n",
+    );
+    w.write(
+        "policies/block/b.rego",
+        "package main\n\ndeny contains {\"msg\": \"not in this account\", \"address\": \"aws_s3_bucket.gone\"} if { true }\n",
+    );
+    let run = w.run(&["plan"]);
+    run.code(3)
+        .no_panic()
+        .stderr_has("warning: policy main.deny (advisory) warns: the plan")
+        .stderr_has("policies/advice/a.rego says: consider tags")
+        // A finding naming a resource the plan does not have keeps its name.
+        .stderr_has("error: policy main.deny (mandatory) fails: aws_s3_bucket.gone")
+        .stderr_has("policies/block/b.rego says: not in this account");
+}

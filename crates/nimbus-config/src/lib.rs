@@ -335,10 +335,32 @@ fn read_policy_files(
     if module.policy_files.is_empty() {
         return;
     }
-    let listed = files.files_under(&module.dir);
     for policy_file in &mut module.policy_files {
         let pattern = &policy_file.pattern;
-        let matcher = match globset::GlobBuilder::new(&pattern.text)
+        // `./policies/*.rego` is `policies/*.rego`: matched paths are
+        // relative to the module's directory, without `./`.
+        let text = pattern.text.trim_start_matches("./");
+        // Only the directory the pattern's literal part names is listed
+        // (`policies` for `policies/*.rego`), not the whole module's tree.
+        let literal: Vec<&str> = text
+            .split('/')
+            .take_while(|part| !part.contains(['*', '?', '[', '{', '\\']))
+            .collect();
+        let base = match literal.len() {
+            // A pattern without metacharacters names one file: its directory.
+            n if n == text.split('/').count() => &literal[..n - 1],
+            _ => &literal[..],
+        };
+        let start = base
+            .iter()
+            .filter(|part| !part.is_empty() && **part != ".")
+            .fold(module.dir.clone(), |dir, part| dir.join(part));
+        let listed = if files.is_dir(&start) {
+            files.files_under(&start)
+        } else {
+            Ok(Vec::new())
+        };
+        let matcher = match globset::GlobBuilder::new(text)
             .literal_separator(true)
             .backslash_escape(true)
             .build()
@@ -857,6 +879,49 @@ mod tests {
             config.modules[1].variables[0].ty,
             nimbus_value::Type::String
         );
+    }
+
+    #[test]
+    fn policy_file_patterns_match_under_the_module_only() {
+        let load_with = |pattern: &str| {
+            let files = MemoryFiles::default()
+                .with("/p/main.nim", format!("(policy-file {pattern:?})"))
+                .with("/p/policies/a.rego", "package a")
+                .with("/p/policies/sub/b.rego", "package b")
+                .with("/p/policies/notes.txt", "not rego")
+                .with("/p/other/c.rego", "package c")
+                .with("/x.rego", "package outside");
+            let (config, diags) = load(Path::new("/p"), &files);
+            let matched: Vec<String> = config.root().policy_files[0]
+                .files
+                .iter()
+                .map(|&id| config.sources.file(id).path.display().to_string())
+                .collect();
+            let errors: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+            (matched, errors)
+        };
+        assert_eq!(load_with("policies/*.rego").0, ["/p/policies/a.rego"]);
+        assert_eq!(
+            load_with("policies/**/*.rego").0,
+            ["/p/policies/a.rego", "/p/policies/sub/b.rego"]
+        );
+        assert_eq!(
+            load_with("**/*.rego").0,
+            [
+                "/p/other/c.rego",
+                "/p/policies/a.rego",
+                "/p/policies/sub/b.rego"
+            ]
+        );
+        assert_eq!(load_with("other/c.rego").0, ["/p/other/c.rego"]);
+        for outside in ["nothing/*.rego", "../x.rego", "/x.rego"] {
+            let (matched, errors) = load_with(outside);
+            assert!(matched.is_empty(), "{outside}: {matched:?}");
+            assert_eq!(errors.len(), 1, "{outside}: {errors:?}");
+            assert!(errors[0].starts_with("no file matches"), "{errors:?}");
+        }
+        let (_, errors) = load_with("policies/[*.rego");
+        assert!(errors[0].starts_with("invalid pattern"), "{errors:?}");
     }
 
     #[test]

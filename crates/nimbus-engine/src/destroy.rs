@@ -7,7 +7,7 @@
 use crate::events::Event;
 use crate::job::{JobContext, close_failed_intent, with_note};
 use crate::plan::Action;
-use crate::providers::{CallContext, ProviderSet};
+use crate::providers::{CallContext, ProviderSet, Withheld};
 use crate::schedule::{self, Edges, Skip};
 use crate::walk::block_of;
 use nimbus_provider::DeleteRequest;
@@ -190,8 +190,7 @@ fn delete_one(
         };
         let state = Value::from_json(&record.attributes);
         // What the provider says about the object may quote its secrets.
-        let secrets = state.clone().mark_paths(&record.sensitive_attributes);
-        let call_context = CallContext::from(&ctx).withholding(&secrets);
+        let call_context = CallContext::from(&ctx).withholding(Withheld::Record(&record));
         let provider = handle.provider.clone();
         let result = handle
             .call(&address, call_context, || {

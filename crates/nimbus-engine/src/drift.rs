@@ -3,7 +3,7 @@
 //! them.
 
 use crate::events::Event;
-use crate::providers::{CallContext, ProviderSet};
+use crate::providers::{CallContext, ProviderSet, Withheld};
 use crate::schedule::{self, Edges, Skip};
 use crate::{Drift, PriorState, RunOptions};
 use nimbus_provider::ReadRequest;
@@ -107,11 +107,10 @@ async fn read_one(record: &ResourceRecord, providers: &ProviderSet, options: &Ru
         address: record.address.clone(),
     });
     // What the provider says about the object may quote its secrets.
-    let secrets = recorded.clone().mark_paths(&record.sensitive_attributes);
     let read = handle
         .call(
             &record.address,
-            CallContext::from(options).withholding(&secrets),
+            CallContext::from(options).withholding(Withheld::Record(record)),
             || {
                 handle.provider.read(ReadRequest {
                     type_name: &record.resource_type,

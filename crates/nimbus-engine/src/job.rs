@@ -6,7 +6,7 @@
 
 use crate::events::{Event, Events};
 use crate::plan::{Action, ResourceChange};
-use crate::providers::{CallContext, ProviderHandle};
+use crate::providers::{CallContext, ProviderHandle, Withheld};
 use crate::retry::RetryPolicy;
 use nimbus_config::Mode;
 use nimbus_provider::{
@@ -306,7 +306,12 @@ impl InstanceJob {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
-        let ctx = CallContext::from(&self.ctx).withholding(&self.config);
+        let mut ctx = CallContext::from(&self.ctx).withholding(Withheld::Marked(&self.config));
+        // A refresh, an update or a replacement's delete also hands the
+        // provider the recorded object, whose secrets it may quote.
+        if let Some(record) = &self.prior {
+            ctx = ctx.withholding(Withheld::Record(record));
+        }
         self.block.handle.call(&self.address, ctx, op).await
     }
 

@@ -38,7 +38,7 @@ pub use plan::{
     Action, OutputChange, Plan, PlanSummary, PlannedImport, PlannedMove, ResourceChange,
 };
 pub use policy::{Finding, PolicyOverride, PolicyReport, PolicySet, Verdict};
-pub use providers::{CallContext, Catalog, ProviderHandle, ProviderSet, Requirement};
+pub use providers::{CallContext, Catalog, ProviderHandle, ProviderSet, Requirement, Withheld};
 pub use retry::RetryPolicy;
 pub use saved::{EncryptedPlan, PlanBinding, PlanFile, SavedPlan, SavedPlanError};
 pub use walk::{Outputs, address_matches, block_of, selects};
@@ -1078,11 +1078,10 @@ impl<'c> Engine<'c> {
         };
         // What the provider says about the object may quote its secrets.
         let sensitive: Vec<String> = schema.sensitive_names().map(str::to_string).collect();
-        let secrets = object.state.clone().mark_paths(&sensitive);
         let read = handle
             .call(
                 address,
-                CallContext::from(options).withholding(&secrets),
+                CallContext::from(options).withholding(Withheld::Paths(&object.state, &sensitive)),
                 || {
                     handle.provider.read(ReadRequest {
                         type_name: &object.type_name,

@@ -105,13 +105,12 @@ impl Finding {
         };
         // A Rego finding names no provider call (and, when its rule names
         // no resource, no change).
-        let call = match (
-            self.provider_action.is_empty(),
-            self.address == rego::PLAN_WIDE,
-        ) {
-            (false, _) => format!(" ({}, {})", self.action.verb(), self.provider_action),
-            (true, false) => format!(" ({})", self.action.verb()),
-            (true, true) => String::new(),
+        let call = if !self.provider_action.is_empty() {
+            format!(" ({}, {})", self.action.verb(), self.provider_action)
+        } else if !self.resource_type.is_empty() {
+            format!(" ({})", self.action.verb())
+        } else {
+            String::new()
         };
         let message = format!(
             "policy {} ({}) {what}: {}{call}",

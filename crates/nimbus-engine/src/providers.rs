@@ -88,7 +88,7 @@ pub struct ProviderHandle {
 }
 
 /// What the gate takes from the run around a provider call.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct CallContext<'a> {
     /// Where `Retrying` events go.
     pub events: &'a dyn EventSink,
@@ -96,22 +96,49 @@ pub struct CallContext<'a> {
     /// Set on interrupt: a failed attempt is not retried, and a wait before
     /// a retry ends early.
     pub cancel: &'a AtomicBool,
-    /// The values (a configuration, a recorded state) whose secrets are
+    /// The values (a configuration, a recorded object) whose secrets are
     /// withheld from every message the provider returns: providers get
     /// their values without marks, so an error may quote a secret. The
     /// gate replaces them before a retry announcement or the caller sees
     /// the message.
-    pub withheld: Option<&'a Value>,
+    pub withheld: Vec<Withheld<'a>>,
+}
+
+/// A value whose secrets a call's messages must not quote. Marks are put
+/// on a recorded object only when a message is to be checked, so a call
+/// that succeeds costs nothing.
+#[derive(Debug, Clone, Copy)]
+pub enum Withheld<'a> {
+    /// A value with its secrets marked (an evaluated configuration).
+    Marked(&'a Value),
+    /// An object recorded in state, secret at its recorded paths.
+    Record(&'a nimbus_state::ResourceRecord),
+    /// An object, secret at these attribute paths (its schema's).
+    Paths(&'a Value, &'a [String]),
+}
+
+impl Withheld<'_> {
+    /// `text` with every secret of this value replaced by `(sensitive)`.
+    fn redact(&self, text: &str) -> String {
+        match *self {
+            Withheld::Marked(value) => value.redact_secrets_in(text),
+            Withheld::Record(record) if record.sensitive_attributes.is_empty() => text.to_string(),
+            Withheld::Record(record) => Value::from_json(&record.attributes)
+                .mark_paths(&record.sensitive_attributes)
+                .redact_secrets_in(text),
+            Withheld::Paths(_, []) => text.to_string(),
+            Withheld::Paths(value, paths) => {
+                value.clone().mark_paths(paths).redact_secrets_in(text)
+            }
+        }
+    }
 }
 
 impl<'a> CallContext<'a> {
-    /// This context, withholding `secrets`' sensitive parts from what the
-    /// provider says.
-    pub fn withholding(self, secrets: &'a Value) -> CallContext<'a> {
-        CallContext {
-            withheld: Some(secrets),
-            ..self
-        }
+    /// This context, withholding `secrets` too from what the provider says.
+    pub fn withholding(mut self, secrets: Withheld<'a>) -> CallContext<'a> {
+        self.withheld.push(secrets);
+        self
     }
 }
 
@@ -121,7 +148,7 @@ impl<'a> From<&'a crate::job::JobContext> for CallContext<'a> {
             events: &*ctx.events,
             retry: &ctx.retry,
             cancel: &ctx.cancel,
-            withheld: None,
+            withheld: Vec::new(),
         }
     }
 }
@@ -132,7 +159,7 @@ impl<'a> From<&'a crate::RunOptions> for CallContext<'a> {
             events: &*options.events,
             retry: &options.retry,
             cancel: &options.cancel,
-            withheld: None,
+            withheld: Vec::new(),
         }
     }
 }
@@ -203,12 +230,12 @@ impl ProviderHandle {
                     self.breaker.record(false);
                     return Ok(value);
                 }
-                Err(error) => match ctx.withheld {
-                    Some(secrets) if secrets.contains_sensitive() => ProviderError {
-                        message: secrets.redact_secrets_in(&error.message),
-                        ..error
-                    },
-                    _ => error,
+                Err(error) => ProviderError {
+                    message: ctx
+                        .withheld
+                        .iter()
+                        .fold(error.message, |message, secrets| secrets.redact(&message)),
+                    ..error
                 },
             };
             self.breaker.record(error.is_retryable());
@@ -718,7 +745,7 @@ mod tests {
             events: seen,
             retry,
             cancel,
-            withheld: None,
+            withheld: Vec::new(),
         }
     }
 
@@ -853,7 +880,7 @@ mod tests {
         let error = h
             .call(
                 ADDRESS,
-                context(&seen, &policy, &cancel).withholding(&secrets),
+                context(&seen, &policy, &cancel).withholding(Withheld::Marked(&secrets)),
                 || async {
                     let message = if calls.fetch_add(1, Ordering::SeqCst) == 0 {
                         "SlowDown: password Hunter2Secret for plain-name"
@@ -882,6 +909,34 @@ mod tests {
                 "SlowDown: password (sensitive) for plain-name".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn a_recorded_object_and_a_schema_withhold_their_secret_paths_only() {
+        let record = nimbus_state::ResourceRecord {
+            address: "x.a".into(),
+            resource_type: "x".into(),
+            provider: "flaky".into(),
+            attributes: serde_json::json!({"name": "plain-name", "password": "Hunter2Secret"}),
+            sensitive_attributes: vec!["password".into()],
+            private: Vec::new(),
+            schema_version: 0,
+            dependencies: Vec::new(),
+            status: nimbus_state::ResourceStatus::Ready,
+            last_run: None,
+        };
+        let text = "password Hunter2Secret for plain-name";
+        assert_eq!(
+            Withheld::Record(&record).redact(text),
+            "password (sensitive) for plain-name"
+        );
+        let object = Value::from_json(&record.attributes);
+        let paths = ["password".to_string()];
+        assert_eq!(
+            Withheld::Paths(&object, &paths).redact(text),
+            "password (sensitive) for plain-name"
+        );
+        assert_eq!(Withheld::Paths(&object, &[]).redact(text), text);
     }
 
     #[tokio::test]

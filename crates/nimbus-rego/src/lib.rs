@@ -22,6 +22,18 @@ use regorus::Engine;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+/// The document policies read as `input`, converted once into the
+/// interpreter's values (reference-counted: evaluating several policy sets
+/// over it copies nothing).
+#[derive(Debug, Clone)]
+pub struct Document(regorus::Value);
+
+impl From<serde_json::Value> for Document {
+    fn from(json: serde_json::Value) -> Document {
+        Document(regorus::Value::from(json))
+    }
+}
+
 /// One policy file: the name it is shown by, and its text.
 #[derive(Debug, Clone)]
 pub struct RegoFile {
@@ -166,15 +178,11 @@ impl RegoPolicies {
     /// Every finding of every package over `document` (the policies'
     /// `input`), in a stable order: by rule, then as the rule's set orders
     /// them.
-    pub fn evaluate(&self, document: serde_json::Value) -> Result<Vec<RegoFinding>, RegoError> {
-        // Converted once (a large plan's document is megabytes), shared by
-        // the engines that have packages (a regorus value is
-        // reference-counted).
-        let input = regorus::Value::from(document);
+    pub fn evaluate(&self, document: &Document) -> Result<Vec<RegoFinding>, RegoError> {
         let mut engines = self.engines.clone();
         for (index, engine) in engines.iter_mut().enumerate() {
             if self.packages.iter().any(|p| p.engine == index) {
-                engine.set_input(input.clone());
+                engine.set_input(document.0.clone());
             }
         }
         let mut findings = Vec::new();
@@ -245,8 +253,8 @@ fn members(value: &serde_json::Value) -> Vec<(String, Option<String>)> {
 mod tests {
     use super::*;
 
-    fn json(text: &str) -> serde_json::Value {
-        serde_json::from_str(text).unwrap()
+    fn json(text: &str) -> Document {
+        Document::from(serde_json::from_str::<serde_json::Value>(text).unwrap())
     }
 
     fn file(name: &str, text: &str) -> RegoFile {
@@ -291,7 +299,7 @@ violation contains msg if {
 "#,
         );
         let policies = RegoPolicies::compile(&[v0, v1]).unwrap();
-        let findings = policies.evaluate(json(PLAN)).unwrap();
+        let findings = policies.evaluate(&json(PLAN)).unwrap();
         assert_eq!(
             findings,
             vec![
@@ -321,7 +329,7 @@ violation contains msg if {
         // Nothing to find: no finding.
         assert_eq!(
             policies
-                .evaluate(json(r#"{"resource_changes": []}"#))
+                .evaluate(&json(r#"{"resource_changes": []}"#))
                 .unwrap(),
             vec![]
         );
@@ -340,7 +348,7 @@ violation contains msg if {
             "package d\ndeny contains msg if { x := 1 / 0; msg := sprintf(\"%v\", [x]) }\n",
         )])
         .unwrap();
-        let error = failing.evaluate(json("{}")).unwrap_err().to_string();
+        let error = failing.evaluate(&json("{}")).unwrap_err().to_string();
         assert!(
             error.contains("d.deny") && error.contains("div.rego:2:"),
             "{error}"

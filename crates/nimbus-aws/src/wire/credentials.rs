@@ -25,10 +25,11 @@ use time::format_description::well_known::Rfc3339;
 
 /// Credentials are fetched again this long before they expire.
 const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
-/// How long a failure that may pass (a throttled or slow endpoint) is
-/// answered from the cache: calls waiting on the same resolution get its
-/// answer instead of each probing the endpoints again, one after another.
-const RETRYABLE_FAILURE_KEPT: Duration = Duration::from_secs(1);
+/// How long a failure is answered from the cache: calls waiting on the
+/// same resolution get its answer instead of each probing the endpoints
+/// again, one after another; a later call looks again (a metadata endpoint
+/// that timed out may answer, `aws sso login` may have been run).
+const FAILURE_KEPT: Duration = Duration::from_secs(1);
 /// How long the metadata services get to answer: off EC2 and ECS they
 /// are not there, and waiting longer would only slow a failure down.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(2);
@@ -241,8 +242,8 @@ pub struct CredentialChain {
     cache: tokio::sync::Mutex<Cached>,
 }
 
-/// What the chain last found. A failure is kept too: without it, every
-/// call queued behind a resolution that found nothing would resolve
+/// What the chain last found. A failure is kept too, briefly: without it,
+/// every call queued behind a resolution that found nothing would resolve
 /// again (up to seconds each while the metadata endpoints time out).
 #[derive(Debug, Default)]
 struct Cached {
@@ -278,10 +279,8 @@ impl CredentialChain {
         {
             return Ok(fetched.credentials.clone());
         }
-        // Nothing changes a failure that is not retryable (the environment
-        // is a snapshot): the same answer for the rest of the run.
         if let Some((at, failure)) = &cache.failure
-            && (!failure.retryable || at.elapsed() < RETRYABLE_FAILURE_KEPT)
+            && at.elapsed() < FAILURE_KEPT
         {
             return Err(failure.clone());
         }
@@ -1286,7 +1285,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failure_that_cannot_pass_is_answered_from_the_cache() {
+    async fn a_failure_is_shared_by_the_calls_queued_behind_it_then_looked_at_again() {
         let (url, seen) = serve(|request| {
             if request.starts_with("PUT /latest/api/token") {
                 "TOKEN"
@@ -1300,12 +1299,15 @@ mod tests {
         let chain = CredentialChain::chain(None, e);
         let first = chain.get(&w).await.unwrap_err();
         assert!(first.message.contains("no IAM role"), "{first}");
-        assert!(!first.retryable);
         let asked = seen.lock().unwrap().len();
         // Calls queued behind the first resolution get its answer without
-        // asking the endpoints again.
+        // asking the endpoints again...
         let (a, b) = tokio::join!(chain.get(&w), chain.get(&w));
         assert_eq!((a.unwrap_err(), b.unwrap_err()), (first.clone(), first));
         assert_eq!(seen.lock().unwrap().len(), asked);
+        // ...and a call a moment later asks again: the failure may pass.
+        tokio::time::sleep(FAILURE_KEPT + Duration::from_millis(50)).await;
+        assert!(chain.get(&w).await.is_err());
+        assert!(seen.lock().unwrap().len() > asked);
     }
 }

@@ -18,29 +18,44 @@ mod with {
     use crate::policy::Verdict;
     use nimbus_config::Enforcement;
     use nimbus_syntax::Span;
+    use std::collections::HashMap;
 
     /// What a Rego finding that names no resource is about.
-    pub(crate) const PLAN_WIDE: &str = "the plan";
+    const PLAN_WIDE: &str = "the plan";
 
-    /// The Rego policy files of a configuration (`(policy-file ...)`), and for
-    /// each file, in the order compiled, how its failures are enforced and
-    /// where it was asked for.
+    /// The Rego policy files of a configuration: one compiled group per
+    /// `(policy-file ...)` form, since a form's level applies to its files
+    /// only (two forms may hold files of one package, such as conftest's
+    /// `main`, at different levels).
     #[derive(Debug)]
     pub(crate) struct RegoSet {
+        groups: Vec<Group>,
+    }
+
+    #[derive(Debug)]
+    struct Group {
         policies: nimbus_rego::RegoPolicies,
-        files: Vec<(String, Enforcement, Span)>,
+        /// The files' names, in the order compiled.
+        files: Vec<String>,
+        level: Enforcement,
+        /// The form's pattern: where its findings point without a resource.
+        span: Span,
     }
 
     impl RegoSet {
-        /// Compiles every `(policy-file ...)` of `config`; each file that is not
-        /// valid Rego is an error at the form that asked for it.
+        /// Compiles every `(policy-file ...)` of `config`; each file that
+        /// is not valid Rego is an error at the form that asked for it. A
+        /// file two forms match belongs to the first.
         pub(crate) fn compile(config: &Config, errors: &mut Vec<Diagnostic>) -> Option<RegoSet> {
-            let mut sources = Vec::new();
-            let mut files = Vec::new();
+            let mut groups = Vec::new();
+            let mut taken = std::collections::HashSet::new();
             for module in &config.modules {
                 for policy_file in &module.policy_files {
-                    let level = policy_file.enforcement.unwrap_or(Enforcement::Mandatory);
+                    let (mut sources, mut files) = (Vec::new(), Vec::new());
                     for &id in &policy_file.files {
+                        if !taken.insert(id) {
+                            continue;
+                        }
                         let file = config.sources.file(id);
                         let name = file
                             .path
@@ -52,36 +67,32 @@ mod with {
                             name: name.clone(),
                             text: file.text.clone(),
                         });
-                        files.push((name, level, policy_file.pattern.span));
+                        files.push(name);
+                    }
+                    if sources.is_empty() {
+                        continue;
+                    }
+                    let span = policy_file.pattern.span;
+                    match nimbus_rego::RegoPolicies::compile(&sources) {
+                        Ok(policies) => groups.push(Group {
+                            policies,
+                            files,
+                            level: policy_file.enforcement.unwrap_or(Enforcement::Mandatory),
+                            span,
+                        }),
+                        Err(problems) => errors.extend(
+                            problems
+                                .into_iter()
+                                .map(|problem| Diagnostic::error(problem.to_string()).at(span)),
+                        ),
                     }
                 }
             }
-            if sources.is_empty() {
-                return None;
-            }
-            match nimbus_rego::RegoPolicies::compile(&sources) {
-                Ok(policies) => Some(RegoSet { policies, files }),
-                Err(problems) => {
-                    for problem in problems {
-                        let at = match &problem {
-                            nimbus_rego::RegoError::Compile { file, .. } => {
-                                files.iter().find(|(name, ..)| name == file).map(|f| f.2)
-                            }
-                            _ => None,
-                        };
-                        let mut d = Diagnostic::error(problem.to_string());
-                        if let Some(span) = at {
-                            d = d.at(span);
-                        }
-                        errors.push(d);
-                    }
-                    None
-                }
-            }
+            (!groups.is_empty()).then_some(RegoSet { groups })
         }
 
-        /// The findings of the Rego policies over the plan's `document`, added
-        /// to `findings`; a rule that fails to evaluate is an error.
+        /// The findings of the Rego policies over the plan's `document`,
+        /// added to `findings`; a rule that fails to evaluate is an error.
         pub(crate) fn check<'r>(
             &self,
             document: serde_json::Value,
@@ -91,48 +102,70 @@ mod with {
             findings: &mut Vec<Finding>,
             errors: &mut Vec<Diagnostic>,
         ) {
-            match self.policies.evaluate(document) {
-                Ok(found) => findings.extend(
-                    found
-                        .into_iter()
-                        .filter_map(|f| finding(self, f, changes, blocks, overrides)),
-                ),
-                Err(e) => errors.push(Diagnostic::error(e.to_string())),
+            // Changes by the addresses a finding may name them by (the
+            // document's, Terraform's, and Nimbus's own), made once.
+            let mut by_address: Option<HashMap<String, &ResourceChange>> = None;
+            let document = nimbus_rego::Document::from(document);
+            for group in &self.groups {
+                let found = match group.policies.evaluate(&document) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        errors.push(Diagnostic::error(e.to_string()).at(group.span));
+                        continue;
+                    }
+                };
+                for f in found {
+                    let change = f.address.as_ref().and_then(|named| {
+                        let index = by_address.get_or_insert_with(|| {
+                            let mut index = HashMap::with_capacity(changes.len() * 2);
+                            for change in changes {
+                                index.insert(
+                                    crate::terraform_plan::terraform_address(change),
+                                    change,
+                                );
+                                index.insert(change.address.clone(), change);
+                            }
+                            index
+                        });
+                        index.get(named).copied()
+                    });
+                    findings.extend(finding(group, f, change, blocks, overrides));
+                }
             }
         }
     }
 
     /// A Rego finding as the report carries it: at the change it names (by
-    /// its Terraform address, as the document writes it), else about the plan
-    /// as a whole. `warn` is advisory; `deny` and `violation` have their
-    /// file's level (a disabled file finds nothing).
+    /// its Terraform address, as the document writes it), else at the
+    /// address it names though the plan has no such change, else about the
+    /// plan as a whole. `warn` is advisory; `deny` and `violation` have
+    /// their form's level (a disabled form finds nothing).
     fn finding<'r>(
-        rego: &RegoSet,
+        group: &Group,
         finding: nimbus_rego::RegoFinding,
-        changes: &[ResourceChange],
+        change: Option<&ResourceChange>,
         blocks: &dyn Fn(&str) -> Option<&'r Resource>,
         overrides: &[PolicyOverride],
     ) -> Option<Finding> {
-        let (file, file_level, span) = rego.files.get(finding.file)?;
+        let file = group.files.get(finding.file)?;
         let level = match finding.kind {
             nimbus_rego::Kind::Warn => Enforcement::Advisory,
-            nimbus_rego::Kind::Deny => *file_level,
+            nimbus_rego::Kind::Deny => group.level,
         };
         if level == Enforcement::Disabled {
             return None;
         }
-        let change = finding.address.as_ref().and_then(|named| {
-            changes.iter().find(|change| {
-                change.address == *named
-                    || crate::terraform_plan::terraform_address(change) == *named
-            })
-        });
         let kind = finding
             .rule
             .rsplit('.')
             .next()
             .unwrap_or("deny")
             .to_string();
+        let address = match (change, &finding.address) {
+            (Some(change), _) => change.address.clone(),
+            (None, Some(named)) => named.clone(),
+            (None, None) => PLAN_WIDE.to_string(),
+        };
         Some(Finding {
             overridden: overrides
                 .iter()
@@ -142,14 +175,14 @@ mod with {
             kind,
             level,
             verdict: Verdict::Fail,
-            address: change.map_or_else(|| PLAN_WIDE.to_string(), |c| c.address.clone()),
+            address,
             resource_type: change.map_or_else(String::new, |c| c.resource_type.clone()),
             action: change.map_or(Action::NoOp, |c| c.action),
             provider_action: String::new(),
             why: format!("in {file} says: {}", finding.message),
             message: None,
             resource_span: change.and_then(|c| blocks(&c.address)).map(|b| b.span),
-            rule_span: *span,
+            rule_span: group.span,
             exception: None,
         })
     }
@@ -162,8 +195,6 @@ pub(crate) use without::*;
 #[cfg(not(feature = "rego"))]
 mod without {
     use super::*;
-
-    pub(crate) const PLAN_WIDE: &str = "the plan";
 
     /// Never made: without the interpreter there is nothing to hold.
     #[derive(Debug)]
