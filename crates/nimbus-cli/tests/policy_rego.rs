@@ -273,3 +273,29 @@ fn each_form_keeps_its_level_though_files_share_a_package() {
         .stderr_has("error: policy main.deny (mandatory) fails: aws_s3_bucket.gone")
         .stderr_has("policies/block/b.rego says: not in this account");
 }
+
+#[test]
+fn policies_see_the_plans_variables_without_secrets() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        r#"(define-variables
+  (region (type string) (default "eu-west-1"))
+  (token (type string) (sensitive #t)))
+(policy-file "vars.rego")
+(resource terraform-data "t" (input (var region)))
+"#,
+    );
+    w.write(
+        "vars.rego",
+        "package vars\n\nwarn contains sprintf(\"region %v, token %v\", [input.variables.region.value, input.variables.token.value]) if { true }\n",
+    );
+    let env = [("NIMBUS_VAR_token", "s3cr3t-token-value")];
+    w.run_env(&["plan", "--var", "region=us-east-2"], &env)
+        .success()
+        .stderr_has("region us-east-2, token null");
+    w.run_env(&["plan", "--out", "p.plan"], &env).success();
+    let run = w.run(&["apply", "p.plan"]);
+    run.success().stderr_has("region eu-west-1, token null");
+    assert!(!run.all_output().contains("s3cr3t"));
+}

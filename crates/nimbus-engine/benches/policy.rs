@@ -145,7 +145,7 @@ fn bench(c: &mut Criterion) {
     let engine =
         Engine::new(&config, &BuiltinOnly).unwrap_or_else(|d| panic!("{:?}", &d[..d.len().min(3)]));
     let report = engine
-        .check_policies(&plan, &[])
+        .check_policies(&plan, &[], None)
         .expect("the policies check");
     assert_eq!(report.rules, 20);
     assert!(!report.blocked(), "{:?}", report.findings.first());
@@ -155,7 +155,7 @@ fn bench(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
     group.bench_function("check_20_rules_10k_changes", |b| {
-        b.iter(|| black_box(engine.check_policies(black_box(&plan), &[])))
+        b.iter(|| black_box(engine.check_policies(black_box(&plan), &[], None)))
     });
 
     #[cfg(feature = "rego")]
@@ -173,11 +173,11 @@ fn bench_rego(
     let rego_engine = Engine::new(&rego_config, &BuiltinOnly)
         .unwrap_or_else(|d| panic!("{:?}", &d[..d.len().min(3)]));
     let report = rego_engine
-        .check_policies(&rego_plan, &[])
+        .check_policies(&rego_plan, &[], None)
         .expect("the Rego policies check");
     assert!(report.findings.is_empty(), "{:?}", report.findings.first());
     group.bench_function("check_20_rego_rules_10k_changes", |b| {
-        b.iter(|| black_box(rego_engine.check_policies(black_box(&rego_plan), &[])))
+        b.iter(|| black_box(rego_engine.check_policies(black_box(&rego_plan), &[], None)))
     });
 }
 

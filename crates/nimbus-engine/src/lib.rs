@@ -393,34 +393,42 @@ impl<'c> Engine<'c> {
                 policy: PolicyReport::default(),
             },
             options,
+            Some(inputs),
         )
     }
 
     /// Checks the configuration's policies against every change of
-    /// `plan` ([`policy`]), with the run's overrides.
+    /// `plan` ([`policy`]), with the run's overrides; `inputs`, the values
+    /// the plan was made with, are the Rego document's `variables` (a
+    /// destroy plan has none).
     pub fn check_policies(
         &self,
         plan: &Plan,
         overrides: &[PolicyOverride],
+        inputs: Option<&Inputs>,
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         if self.policies.is_empty() {
             return Ok(PolicyReport::default());
         }
         let blocks = |address: &str| self.find_block(block_of(address));
         let monthly_cents = self.cost.estimate(&plan.changes).total_cents;
-        // Rego policies read the plan as `show -json` prints it (without
-        // the variables, which the plan does not carry).
+        // Rego policies read the plan as `show -json` prints it.
         let document = self
             .policies
             .has_rego()
-            .then(|| ops::terraform_plan_document(self.config, plan, None));
+            .then(|| ops::terraform_plan_document(self.config, plan, inputs));
         self.policies
             .check_changes(&plan.changes, &blocks, overrides, monthly_cents, document)
     }
 
     /// `plan` with its policy report, whose findings are shown with it.
-    fn with_policy(&self, mut plan: Plan, options: &RunOptions) -> Result<Plan, Vec<Diagnostic>> {
-        plan.policy = self.check_policies(&plan, &options.overrides)?;
+    fn with_policy(
+        &self,
+        mut plan: Plan,
+        options: &RunOptions,
+        inputs: Option<&Inputs>,
+    ) -> Result<Plan, Vec<Diagnostic>> {
+        plan.policy = self.check_policies(&plan, &options.overrides, inputs)?;
         plan.warnings.extend(plan.policy.diagnostics());
         Ok(plan)
     }
@@ -433,8 +441,10 @@ impl<'c> Engine<'c> {
         plan: &Plan,
         recorder: &Recorder,
         options: &RunOptions,
+        inputs: &Inputs,
     ) -> Result<Option<Arc<policy::ApplyCheck>>, ApplyReport> {
-        let report = match self.check_policies(plan, &options.overrides) {
+        let inputs = (!plan.destroy).then_some(inputs);
+        let report = match self.check_policies(plan, &options.overrides, inputs) {
             Ok(report) => report,
             Err(diagnostics) => {
                 return Err(ApplyReport {
@@ -627,6 +637,7 @@ impl<'c> Engine<'c> {
                 policy: PolicyReport::default(),
             },
             options,
+            None,
         )
     }
 
@@ -705,7 +716,7 @@ impl<'c> Engine<'c> {
         recorder: &Recorder,
         options: &RunOptions,
     ) -> ApplyReport {
-        let apply_check = match self.enforce_policies(plan, recorder, options).await {
+        let apply_check = match self.enforce_policies(plan, recorder, options, inputs).await {
             Ok(check) => check,
             Err(report) => return report,
         };

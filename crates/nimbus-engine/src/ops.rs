@@ -544,8 +544,13 @@ pub async fn policy_check(
         }
         None => plan(engine, store, workspace, inputs, options, false).await?,
     };
+    let made_with = match saved {
+        Some(saved) => saved.inputs(),
+        None => inputs.clone(),
+    };
+    let inputs = (!plan.destroy).then_some(&made_with);
     let report = engine
-        .check_policies(&plan, &options.overrides)
+        .check_policies(&plan, &options.overrides, inputs)
         .map_err(OpsError::Diagnostics)?;
     Ok((plan, report))
 }
@@ -668,7 +673,7 @@ impl<'e, 'c> Run<'e, 'c> {
             )
             .await
             .map_err(OpsError::Diagnostics)?;
-        self.saved_plan_policy(plan, options)
+        self.saved_plan_policy(plan, options, inputs)
     }
 
     /// [`Run::check_saved_plan`]'s last step: the policies' report on the
@@ -677,9 +682,11 @@ impl<'e, 'c> Run<'e, 'c> {
         &self,
         plan: &Plan,
         options: &RunOptions,
+        inputs: &Inputs,
     ) -> Result<PolicyReport, OpsError> {
+        let inputs = (!plan.destroy).then_some(inputs);
         self.engine
-            .check_policies(plan, &options.overrides)
+            .check_policies(plan, &options.overrides, inputs)
             .map_err(OpsError::Diagnostics)
     }
 
