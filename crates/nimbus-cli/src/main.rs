@@ -269,7 +269,13 @@ pub enum PolicyCommand {
     /// decided until apply. Exits 3 when a rule blocks the plan.
     Check {
         /// A plan saved with `plan -out FILE` (default: plan now).
+        #[arg(conflicts_with = "terraform_plan")]
         plan_file: Option<PathBuf>,
+        /// Check a plan Terraform made instead: the JSON document of
+        /// `terraform show -json PLANFILE` (`-` reads standard input).
+        /// The policies are this configuration's.
+        #[arg(long, value_name = "FILE")]
+        terraform_plan: Option<PathBuf>,
         /// Write the report as SARIF 2.1.0 (for code scanning) instead of
         /// text: every failed, undetermined or overridden rule, with the
         /// resource's file, line and column.

@@ -421,6 +421,27 @@ impl<'c> Engine<'c> {
             .check_changes(&plan.changes, &blocks, overrides, monthly_cents, document)
     }
 
+    /// Checks the configuration's policies against a plan Terraform made
+    /// (`terraform show -json PLANFILE`'s document): its changes read as
+    /// Nimbus's ([`terraform_plan::changes_from_terraform`]) for the rules
+    /// and the cost, the document itself for the Rego policies.
+    pub fn check_terraform_plan(
+        &self,
+        document: &serde_json::Value,
+        overrides: &[PolicyOverride],
+    ) -> Result<PolicyReport, Vec<Diagnostic>> {
+        let changes = terraform_plan::changes_from_terraform(document)
+            .map_err(|e| vec![Diagnostic::error(e.to_string())])?;
+        if self.policies.is_empty() {
+            return Ok(PolicyReport::default());
+        }
+        let blocks = |address: &str| self.find_block(block_of(address));
+        let monthly_cents = self.cost.estimate(&changes).total_cents;
+        let document = self.policies.has_rego().then(|| document.clone());
+        self.policies
+            .check_changes(&changes, &blocks, overrides, monthly_cents, document)
+    }
+
     /// `plan` with its policy report, whose findings are shown with it.
     fn with_policy(
         &self,

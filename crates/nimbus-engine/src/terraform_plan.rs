@@ -732,3 +732,216 @@ fn configuration(configured: &[ConfiguredResource]) -> Json {
         "root_module": { "resources": resources },
     })
 }
+
+/// Why a Terraform JSON plan cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a Terraform JSON plan (`terraform show -json PLANFILE`): {0}")]
+pub struct NotATerraformPlan(String);
+
+/// The resource changes of a plan in Terraform's JSON plan representation
+/// (what `terraform show -json PLANFILE` prints), as Nimbus's changes, so
+/// that Nimbus's policies check a Terraform plan. The AWS provider's types
+/// take their Nimbus names and attributes (`aws_s3_bucket`'s `bucket` is
+/// `s3-bucket`'s `bucket-name`, its versioning and encryption blocks the
+/// bucket's `versioning` and `encryption`); other types keep theirs with
+/// `-` for `_`. A value `after_unknown` marks is unknown, one
+/// `before_sensitive`/`after_sensitive` marks is secret (Terraform's
+/// document holds secrets in clear: they stay marked, so no report shows
+/// them).
+pub fn changes_from_terraform(document: &Json) -> Result<Vec<ResourceChange>, NotATerraformPlan> {
+    let fail = |what: &str| NotATerraformPlan(what.to_string());
+    let changes = match document.get("resource_changes") {
+        Some(Json::Array(changes)) => changes,
+        Some(_) => return Err(fail("`resource_changes` is not a list")),
+        None if document.get("format_version").is_some() => return Ok(Vec::new()),
+        None => return Err(fail("it has no `format_version` or `resource_changes`")),
+    };
+    let mut out = Vec::with_capacity(changes.len());
+    for (n, change) in changes.iter().enumerate() {
+        let text = |key: &str| change.get(key).and_then(Json::as_str);
+        let (Some(address), Some(terraform_type)) = (text("address"), text("type")) else {
+            return Err(fail(&format!(
+                "resource change {} has no `address` or `type`",
+                n + 1
+            )));
+        };
+        let Some(body) = change.get("change") else {
+            return Err(fail(&format!("{address} has no `change`")));
+        };
+        let actions: Vec<&str> = body
+            .get("actions")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        let action = match actions.as_slice() {
+            ["no-op"] => Action::NoOp,
+            ["create"] => Action::Create,
+            ["update"] => Action::Update,
+            ["delete"] => Action::Delete,
+            ["read"] => Action::Read,
+            ["forget"] => Action::Forget,
+            ["delete", "create"] | ["create", "delete"] => Action::Replace,
+            other => {
+                return Err(fail(&format!(
+                    "{address}: actions {other:?} are not Terraform's"
+                )));
+            }
+        };
+        let mapping = AWS_TYPES.iter().find(|m| m.terraform == terraform_type);
+        let resource_type = mapping.map_or_else(
+            || terraform_type.replace('_', "-"),
+            |m| m.nimbus.to_string(),
+        );
+        let object = |value: &str, unknown: Option<&str>, sensitive: &str| {
+            let value = body.get(value).filter(|v| !v.is_null())?;
+            let marked = marked_value(
+                value,
+                unknown.and_then(|u| body.get(u)),
+                body.get(sensitive),
+            );
+            Some(nimbus_object(mapping, marked))
+        };
+        let before = object("before", None, "before_sensitive");
+        let after = object("after", Some("after_unknown"), "after_sensitive");
+        let sensitive_attributes = after
+            .as_ref()
+            .or(before.as_ref())
+            .map(Value::sensitive_paths)
+            .unwrap_or_default();
+        out.push(ResourceChange {
+            address: address.to_string(),
+            resource_type,
+            provider: change
+                .get("provider_name")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            action,
+            before,
+            after,
+            requires_replace: Vec::new(),
+            sensitive_attributes,
+            create_before_destroy: actions.first() == Some(&"create") && actions.len() == 2,
+            reason: None,
+            replace_triggered_by: None,
+        });
+    }
+    Ok(out)
+}
+
+/// `value` with the marks of the two shapes Terraform gives beside it:
+/// `true` where a value is unknown (its `after` left out or null) or
+/// secret, maps and lists of such shapes inside.
+fn marked_value(value: &Json, unknown: Option<&Json>, sensitive: Option<&Json>) -> Value {
+    if unknown == Some(&Json::Bool(true)) {
+        return Value::Unknown;
+    }
+    if sensitive == Some(&Json::Bool(true)) {
+        return Value::Sensitive(Box::new(Value::from_json(value)));
+    }
+    match value {
+        Json::Object(map) => {
+            let mut out: BTreeMap<String, Value> = map
+                .iter()
+                .map(|(k, v)| {
+                    let (u, s) = (
+                        unknown.and_then(|s| s.get(k)),
+                        sensitive.and_then(|s| s.get(k)),
+                    );
+                    (k.clone(), marked_value(v, u, s))
+                })
+                .collect();
+            // Unknown attributes are left out of `after`: they are there,
+            // unknown.
+            if let Some(Json::Object(shape)) = unknown {
+                for (k, v) in shape {
+                    if v == &Json::Bool(true) {
+                        out.entry(k.clone()).or_insert(Value::Unknown);
+                    }
+                }
+            }
+            Value::Map(out.into_iter().collect())
+        }
+        Json::Array(items) => Value::List(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    marked_value(
+                        v,
+                        unknown.and_then(|s| s.get(i)),
+                        sensitive.and_then(|s| s.get(i)),
+                    )
+                })
+                .collect(),
+        ),
+        other => Value::from_json(other),
+    }
+}
+
+/// A Terraform object under the Nimbus type's attribute names (the AWS
+/// types); any other type's attributes with `-` for `_`.
+fn nimbus_object(mapping: Option<&TypeMapping>, object: Value) -> Value {
+    let Value::Map(map) = object else {
+        return object;
+    };
+    let Some(mapping) = mapping else {
+        return Value::Map(
+            map.into_iter()
+                .map(|(k, v)| (k.replace('_', "-"), v))
+                .collect(),
+        );
+    };
+    let mut out: BTreeMap<String, Value> = BTreeMap::new();
+    for (nimbus, terraform) in mapping.attributes {
+        if let Some(value) = map.get(*terraform) {
+            out.insert(nimbus.to_string(), value.clone());
+        }
+    }
+    if mapping.nimbus == "s3-bucket" {
+        // The blocks `s3_bucket_blocks` writes, read back.
+        let first = |value: Option<&Value>| -> Option<Value> {
+            match value? {
+                Value::List(items) => items.first().cloned(),
+                _ => None,
+            }
+        };
+        let field = |value: Option<Value>, key: &str| -> Option<Value> {
+            match value? {
+                Value::Map(m) => m.get(key).cloned(),
+                Value::Unknown => Some(Value::Unknown),
+                _ => None,
+            }
+        };
+        if let Some(enabled) = field(first(map.get("versioning")), "enabled") {
+            out.insert("versioning".into(), enabled);
+        }
+        let default = first(
+            field(
+                first(
+                    field(
+                        first(map.get("server_side_encryption_configuration")),
+                        "rule",
+                    )
+                    .as_ref(),
+                ),
+                "apply_server_side_encryption_by_default",
+            )
+            .as_ref(),
+        );
+        match map.get("server_side_encryption_configuration") {
+            Some(Value::Unknown) => {
+                out.insert("encryption".into(), Value::Unknown);
+            }
+            _ => {
+                if let Some(algorithm) = field(default.clone(), "sse_algorithm") {
+                    out.insert("encryption".into(), algorithm);
+                }
+                if let Some(key) = field(default, "kms_master_key_id") {
+                    out.insert("kms-key-id".into(), key);
+                }
+            }
+        }
+    }
+    Value::Map(out.into_iter().collect())
+}

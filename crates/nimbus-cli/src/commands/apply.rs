@@ -777,6 +777,46 @@ pub async fn policy_check(
     Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
 }
 
+/// `policy check --terraform-plan FILE`: this configuration's policies on
+/// a plan Terraform made (its `show -json` document); exits 3 when a rule
+/// blocks it.
+pub fn policy_check_terraform(session: &Session, document: &Path, sarif: bool) -> CmdResult<u8> {
+    let shown = document.display();
+    let text = if document == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(session.resolve(document))
+    };
+    let text = text.map_err(|e| {
+        session.out.error(&format!("cannot read {shown}: {e}"));
+        Reported
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        session.out.error(&format!(
+            "{shown}:{}:{}: not JSON: {e}",
+            e.line(),
+            e.column()
+        ));
+        Reported
+    })?;
+    let prepared = prepare(session)?;
+    let engine = engine(session, &prepared)?;
+    let report = engine
+        .check_terraform_plan(&json, &overrides(session)?)
+        .map_err(|ds| {
+            session.out.diagnostics(&prepared.sources, &ds);
+            Reported
+        })?;
+    if sarif {
+        let log = render::policy_sarif(&prepared.config, &report);
+        crate::output::write_stdout(&format!("{log:#}\n"));
+    } else {
+        render::policy_report(&session.out, &prepared.config, &report);
+    }
+    Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
+}
+
 /// `nimbus show PLANFILE`: a saved plan as `plan` showed it, or with
 /// `--json` (`document`) in Terraform's JSON plan representation, alone on
 /// stdout. The plan must be sealed for this state (when there is one) and

@@ -82,9 +82,14 @@ pub async fn run(mut cli: Cli) -> u8 {
             None => apply::cost(&session, &args, false).await,
             Some(CostCommand::Diff { args }) => apply::cost(&session, &args, true).await,
         },
-        Command::Policy(PolicyCommand::Check { plan_file, sarif }) => {
-            apply::policy_check(&session, plan_file.as_deref(), sarif).await
-        }
+        Command::Policy(PolicyCommand::Check {
+            plan_file,
+            terraform_plan,
+            sarif,
+        }) => match terraform_plan {
+            Some(document) => apply::policy_check_terraform(&session, &document, sarif),
+            None => apply::policy_check(&session, plan_file.as_deref(), sarif).await,
+        },
         Command::Drift {
             remediate,
             auto_approve,

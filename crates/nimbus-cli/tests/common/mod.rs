@@ -287,9 +287,18 @@ impl Workdir {
     /// Runs to completion (through `assert_cmd`, killed after 60 s) and
     /// captures the output.
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.run_fed(args, env, "")
+    }
+
+    /// [`Workdir::run`] with `input` on standard input.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        self.run_fed(args, &[], input)
+    }
+
+    fn run_fed(&self, args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
         let started = Instant::now();
         let output = assert_cmd::Command::from_std(self.command(args, env))
-            .write_stdin("")
+            .write_stdin(input.to_string())
             .timeout(Duration::from_secs(60))
             .output()
             .expect("run nimbus");
