@@ -793,8 +793,11 @@ pub fn policy_check_terraform(session: &Session, document: &Path, sarif: bool) -
         Reported
     })?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        // The location is given once, in front.
+        let what = e.to_string();
+        let what = what.split(" at line ").next().unwrap_or_default();
         session.out.error(&format!(
-            "{shown}:{}:{}: not JSON: {e}",
+            "{shown}:{}:{}: not JSON: {what}",
             e.line(),
             e.column()
         ));
