@@ -123,11 +123,13 @@ fn errors_in_policy_files_are_located_and_refused() {
         .stderr_has("no file matches \"policies/*.rego\"")
         .stderr_has("--> main.nim:1:14");
     w.write("policies/bad.rego", "package bad\n\ndeny[msg] { msg := }\n");
-    w.run(&["plan"])
-        .failure()
-        .no_panic()
-        .stderr_has("policies/bad.rego is not valid Rego")
-        .stderr_has("policies/bad.rego:3:");
+    for command in ["plan", "validate"] {
+        w.run(&[command])
+            .failure()
+            .no_panic()
+            .stderr_has("policies/bad.rego is not valid Rego")
+            .stderr_has("policies/bad.rego:3:");
+    }
     // A rule that fails while evaluated stops the plan, saying where.
     w.write(
         "policies/bad.rego",

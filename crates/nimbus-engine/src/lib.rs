@@ -259,6 +259,12 @@ impl<'c> Engine<'c> {
             )
             .await;
         result.diagnostics.append(&mut result.warnings);
+        // What the policies found wrong in themselves (a Rego file that
+        // does not compile, an exception naming no rule) is the
+        // configuration's error, found without a plan.
+        result
+            .diagnostics
+            .extend(self.policies.load_errors().iter().cloned());
         nimbus_config::sort_and_dedup_diagnostics(&mut result.diagnostics);
         result.diagnostics
     }

@@ -416,6 +416,13 @@ impl PolicySet {
         self.rules.is_empty() && self.exception_errors.is_empty() && self.rego.is_none()
     }
 
+    /// The errors of the policies themselves, found when they were read:
+    /// a Rego file that does not compile, an exception naming no rule or
+    /// with a bad date. Every check reports them too.
+    pub fn load_errors(&self) -> &[Diagnostic] {
+        &self.exception_errors
+    }
+
     /// Whether Rego policies are to be evaluated: they read the plan's
     /// JSON document ([`crate::ops::terraform_plan_document`]).
     pub fn has_rego(&self) -> bool {
