@@ -89,39 +89,27 @@ impl Files for OsFiles {
     }
 
     fn files_under(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        // Links are followed (a linked policy file is one), each directory
-        // entered once (a link to a parent would never end); hidden
-        // directories (`.git`, `.nimbus`, `.terraform`) are not entered,
-        // and one that cannot be read below `dir` is passed over.
-        fn walk(
-            dir: &Path,
-            top: bool,
-            seen: &mut std::collections::HashSet<PathBuf>,
-            out: &mut Vec<PathBuf>,
-        ) -> io::Result<()> {
-            if !seen.insert(std::fs::canonicalize(dir)?) {
-                return Ok(());
-            }
-            let entries = match std::fs::read_dir(dir) {
-                Ok(entries) => entries,
-                Err(e) if top => return Err(e),
-                Err(_) => return Ok(()),
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Ok(meta) = std::fs::metadata(&path) else {
-                    continue; // a dangling link
-                };
-                if meta.is_file() {
-                    out.push(path);
-                } else if meta.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
-                    let _ = walk(&path, false, seen, out);
-                }
-            }
-            Ok(())
-        }
+        // Links are followed (a linked policy file is one; walkdir stops at
+        // a loop); hidden directories (`.git`, `.nimbus`, `.terraform`) are
+        // not entered, and what cannot be read below `dir` is passed over.
+        let hidden_dir = |entry: &walkdir::DirEntry| {
+            entry.depth() > 0
+                && entry.file_type().is_dir()
+                && entry.file_name().to_string_lossy().starts_with('.')
+        };
         let mut files = Vec::new();
-        walk(dir, true, &mut std::collections::HashSet::new(), &mut files)?;
+        for entry in walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|entry| !hidden_dir(entry))
+        {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => files.push(entry.into_path()),
+                Ok(_) => {}
+                Err(e) if e.depth() == 0 => return Err(e.into()),
+                Err(_) => {}
+            }
+        }
         files.sort();
         Ok(files)
     }

@@ -301,3 +301,37 @@ fn policies_see_the_plans_variables_without_secrets() {
     run.success().stderr_has("region eu-west-1, token null");
     assert!(!run.all_output().contains("s3cr3t"));
 }
+
+/// Policy files found as a user lays them out: a linked file counts, a
+/// link back up does not loop, hidden directories are not searched.
+#[cfg(unix)]
+#[test]
+fn policy_files_through_links_and_past_hidden_directories() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        "(policy-file \"**/*.rego\")\n(resource terraform-data \"x\" (input \"hello\"))\n",
+    );
+    w.write(
+        "shared/linked.rego",
+        "package linked\n\nwarn contains \"from the linked file\" if { true }\n",
+    );
+    w.write(
+        ".git/hidden.rego",
+        "package hidden\n\ndeny contains \"from a hidden directory\" if { true }\n",
+    );
+    std::fs::create_dir_all(w.path().join("policies")).unwrap();
+    std::os::unix::fs::symlink(
+        w.path().join("shared/linked.rego"),
+        w.path().join("policies/linked.rego"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(w.path(), w.path().join("policies/up")).unwrap();
+    let run = w.run(&["plan"]);
+    run.success().no_panic().stderr_has("from the linked file");
+    assert!(
+        !run.all_output().contains("hidden directory"),
+        "{}",
+        run.all_output()
+    );
+}

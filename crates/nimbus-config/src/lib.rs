@@ -332,85 +332,23 @@ fn read_policy_files(
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    if module.policy_files.is_empty() {
-        return;
-    }
     for policy_file in &mut module.policy_files {
         let pattern = &policy_file.pattern;
-        // `./policies/*.rego` is `policies/*.rego`: matched paths are
-        // relative to the module's directory, without `./`.
-        let text = pattern.text.trim_start_matches("./");
-        // Only the directory the pattern's literal part names is listed
-        // (`policies` for `policies/*.rego`), not the whole module's tree.
-        let literal: Vec<&str> = text
-            .split('/')
-            .take_while(|part| !part.contains(['*', '?', '[', '{', '\\']))
-            .collect();
-        let base = match literal.len() {
-            // A pattern without metacharacters names one file: its directory.
-            n if n == text.split('/').count() => &literal[..n - 1],
-            _ => &literal[..],
+        let matched = match matching_files(files, &module.dir, &pattern.text) {
+            Ok(matched) if matched.is_empty() => Err(format!(
+                "no file matches {:?} in {}",
+                pattern.text,
+                module.dir.display()
+            )),
+            other => other,
         };
-        let start = base
-            .iter()
-            .filter(|part| !part.is_empty() && **part != ".")
-            .fold(module.dir.clone(), |dir, part| dir.join(part));
-        let listed = if files.is_dir(&start) {
-            files.files_under(&start)
-        } else {
-            Ok(Vec::new())
-        };
-        let matcher = match globset::GlobBuilder::new(text)
-            .literal_separator(true)
-            .backslash_escape(true)
-            .build()
-        {
-            Ok(glob) => glob.compile_matcher(),
-            Err(e) => {
-                diagnostics.push(
-                    Diagnostic::error(format!("invalid pattern {:?}: {}", pattern.text, e.kind()))
-                        .at(pattern.span),
-                );
+        let matched = match matched {
+            Ok(matched) => matched,
+            Err(message) => {
+                diagnostics.push(Diagnostic::error(message).at(pattern.span));
                 continue;
             }
         };
-        let under = match &listed {
-            Ok(under) => under,
-            Err(e) => {
-                diagnostics.push(
-                    Diagnostic::error(format!(
-                        "cannot list the files of {}: {e}",
-                        module.dir.display()
-                    ))
-                    .at(pattern.span),
-                );
-                continue;
-            }
-        };
-        let mut matched = Vec::new();
-        for path in under {
-            let Ok(relative) = path.strip_prefix(&module.dir) else {
-                continue;
-            };
-            let relative: Vec<&str> = relative
-                .components()
-                .filter_map(|c| c.as_os_str().to_str())
-                .collect();
-            if matcher.is_match(relative.join("/")) {
-                matched.push(path.clone());
-            }
-        }
-        if matched.is_empty() {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "no file matches {:?} in {}",
-                    pattern.text,
-                    module.dir.display()
-                ))
-                .at(pattern.span),
-            );
-            continue;
-        }
         for path in matched {
             match files.read(&path) {
                 Ok(text) => policy_file.files.push(sources.add(path, text)),
@@ -421,6 +359,58 @@ fn read_policy_files(
             }
         }
     }
+}
+
+/// A file pattern as Terraform's `fileset` reads it (`*` within one
+/// directory, `**` across them, `\` escapes), matching `/`-separated
+/// relative paths: the one reading of patterns, for `policy-file` and the
+/// file functions alike.
+pub fn path_pattern(pattern: &str) -> Result<globset::GlobMatcher, String> {
+    Ok(globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| format!("invalid pattern {pattern:?}: {}", e.kind()))?
+        .compile_matcher())
+}
+
+/// The files under `dir` that `pattern` (relative to `dir`, `/`-separated)
+/// matches, sorted. Only the directory the pattern's literal part names is
+/// listed (`policies` for `policies/*.rego`), not the whole tree.
+fn matching_files(files: &dyn Files, dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
+    // `./policies/*.rego` is `policies/*.rego`: matched paths are relative
+    // to `dir`, without `./`.
+    let pattern = pattern.trim_start_matches("./");
+    let matcher = path_pattern(pattern)?;
+    let parts: Vec<&str> = pattern.split('/').collect();
+    let literal = parts
+        .iter()
+        .take_while(|part| !part.contains(['*', '?', '[', '{', '\\']))
+        .count();
+    // A pattern without metacharacters names one file: its directory.
+    let base = &parts[..literal.min(parts.len() - 1)];
+    let start = base
+        .iter()
+        .filter(|part| !part.is_empty() && **part != ".")
+        .fold(dir.to_path_buf(), |at, part| at.join(part));
+    if !files.is_dir(&start) {
+        return Ok(Vec::new());
+    }
+    let under = files
+        .files_under(&start)
+        .map_err(|e| format!("cannot list the files of {}: {e}", start.display()))?;
+    Ok(under
+        .into_iter()
+        .filter(|path| {
+            path.strip_prefix(dir).is_ok_and(|relative| {
+                let relative: Vec<&str> = relative
+                    .components()
+                    .filter_map(|c| c.as_os_str().to_str())
+                    .collect();
+                matcher.is_match(relative.join("/"))
+            })
+        })
+        .collect())
 }
 
 /// Loads the module in `root` (a directory of `.nim` files, or one file)

@@ -102,12 +102,7 @@ impl FileAccess for ConfigFiles {
     }
 
     fn glob(&self, base: &str, pattern: &str) -> Result<Vec<String>, String> {
-        let matcher = globset::GlobBuilder::new(pattern)
-            .literal_separator(true)
-            .backslash_escape(true)
-            .build()
-            .map_err(|e| format!("invalid pattern {pattern:?}: {}", e.kind()))?
-            .compile_matcher();
+        let matcher = nimbus_config::path_pattern(pattern)?;
         let dir = self.resolve(base);
         let mut found = Vec::new();
         if !dir.is_dir() {

@@ -406,25 +406,36 @@ impl<'c> Engine<'c> {
     /// Checks the configuration's policies against every change of
     /// `plan` ([`policy`]), with the run's overrides; `inputs`, the values
     /// the plan was made with, are the Rego document's `variables` (a
-    /// destroy plan has none).
+    /// destroy plan, made without them, shows none).
     pub fn check_policies(
         &self,
         plan: &Plan,
         overrides: &[PolicyOverride],
         inputs: Option<&Inputs>,
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
+        let inputs = inputs.filter(|_| !plan.destroy);
+        // Rego policies read the plan as `show -json` prints it.
+        self.check_changes(&plan.changes, overrides, || {
+            ops::terraform_plan_document(self.config, plan, inputs)
+        })
+    }
+
+    /// The policy check of `changes`; `document` makes the JSON document
+    /// Rego policies read, only when there are some.
+    fn check_changes(
+        &self,
+        changes: &[ResourceChange],
+        overrides: &[PolicyOverride],
+        document: impl FnOnce() -> serde_json::Value,
+    ) -> Result<PolicyReport, Vec<Diagnostic>> {
         if self.policies.is_empty() {
             return Ok(PolicyReport::default());
         }
         let blocks = |address: &str| self.find_block(block_of(address));
-        let monthly_cents = self.cost.estimate(&plan.changes).total_cents;
-        // Rego policies read the plan as `show -json` prints it.
-        let document = self
-            .policies
-            .has_rego()
-            .then(|| ops::terraform_plan_document(self.config, plan, inputs));
+        let monthly_cents = self.cost.estimate(changes).total_cents;
+        let document = self.policies.has_rego().then(document);
         self.policies
-            .check_changes(&plan.changes, &blocks, overrides, monthly_cents, document)
+            .check_changes(changes, &blocks, overrides, monthly_cents, document)
     }
 
     /// Checks the configuration's policies against a plan Terraform made
@@ -438,14 +449,7 @@ impl<'c> Engine<'c> {
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         let changes = terraform_plan::changes_from_terraform(document)
             .map_err(|e| vec![Diagnostic::error(e.to_string())])?;
-        if self.policies.is_empty() {
-            return Ok(PolicyReport::default());
-        }
-        let blocks = |address: &str| self.find_block(block_of(address));
-        let monthly_cents = self.cost.estimate(&changes).total_cents;
-        let document = self.policies.has_rego().then(|| document.clone());
-        self.policies
-            .check_changes(&changes, &blocks, overrides, monthly_cents, document)
+        self.check_changes(&changes, overrides, || document.clone())
     }
 
     /// `plan` with its policy report, whose findings are shown with it.
@@ -470,8 +474,7 @@ impl<'c> Engine<'c> {
         options: &RunOptions,
         inputs: &Inputs,
     ) -> Result<Option<Arc<policy::ApplyCheck>>, ApplyReport> {
-        let inputs = (!plan.destroy).then_some(inputs);
-        let report = match self.check_policies(plan, &options.overrides, inputs) {
+        let report = match self.check_policies(plan, &options.overrides, Some(inputs)) {
             Ok(report) => report,
             Err(diagnostics) => {
                 return Err(ApplyReport {

@@ -548,9 +548,8 @@ pub async fn policy_check(
         Some(saved) => saved.inputs(),
         None => inputs.clone(),
     };
-    let inputs = (!plan.destroy).then_some(&made_with);
     let report = engine
-        .check_policies(&plan, &options.overrides, inputs)
+        .check_policies(&plan, &options.overrides, Some(&made_with))
         .map_err(OpsError::Diagnostics)?;
     Ok((plan, report))
 }
@@ -684,9 +683,8 @@ impl<'e, 'c> Run<'e, 'c> {
         options: &RunOptions,
         inputs: &Inputs,
     ) -> Result<PolicyReport, OpsError> {
-        let inputs = (!plan.destroy).then_some(inputs);
         self.engine
-            .check_policies(plan, &options.overrides, inputs)
+            .check_policies(plan, &options.overrides, Some(inputs))
             .map_err(OpsError::Diagnostics)
     }
 

@@ -200,7 +200,9 @@ fn packet(tag: u8, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// ASCII armor: base64 lines of 64, the CRC-24 line.
+/// ASCII armor: base64 lines of 64, the CRC-24 line. (The checksum is
+/// computed here rather than taken from `openpgp`: `tests/install.rs`
+/// compiles this file on its own, outside the crate.)
 fn armor(label: &str, data: &[u8]) -> String {
     let base64 = base64::engine::general_purpose::STANDARD;
     let mut out = format!("-----BEGIN {label}-----\n\n");

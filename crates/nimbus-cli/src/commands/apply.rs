@@ -768,13 +768,29 @@ pub async fn policy_check(
             .cloned()
             .collect::<Vec<_>>(),
     );
+    Ok(show_policy_report(
+        session,
+        &prepared.config,
+        &report,
+        sarif,
+    ))
+}
+
+/// `policy check`'s report, as text or SARIF; its exit code (3 when a
+/// rule blocks).
+fn show_policy_report(
+    session: &Session,
+    config: &nimbus_config::Config,
+    report: &nimbus_engine::PolicyReport,
+    sarif: bool,
+) -> u8 {
     if sarif {
-        let log = render::policy_sarif(&prepared.config, &report);
+        let log = render::policy_sarif(config, report);
         crate::output::write_stdout(&format!("{log:#}\n"));
     } else {
-        render::policy_report(&session.out, &prepared.config, &report);
+        render::policy_report(&session.out, config, report);
     }
-    Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
+    if report.blocked() { POLICY_BLOCKED } else { 0 }
 }
 
 /// `policy check --terraform-plan FILE`: this configuration's policies on
@@ -811,13 +827,12 @@ pub fn policy_check_terraform(session: &Session, document: &Path, sarif: bool) -
             session.out.diagnostics(&prepared.sources, &ds);
             Reported
         })?;
-    if sarif {
-        let log = render::policy_sarif(&prepared.config, &report);
-        crate::output::write_stdout(&format!("{log:#}\n"));
-    } else {
-        render::policy_report(&session.out, &prepared.config, &report);
-    }
-    Ok(if report.blocked() { POLICY_BLOCKED } else { 0 })
+    Ok(show_policy_report(
+        session,
+        &prepared.config,
+        &report,
+        sarif,
+    ))
 }
 
 /// `nimbus show PLANFILE`: a saved plan as `plan` showed it, or with
