@@ -340,7 +340,7 @@ fn an_exception_on_a_resource_holds_until_it_expires() {
     );
     w.run(&["plan"])
         .failure()
-        .stderr_has("a policy exception needs `(reason");
+        .stderr_has("a policy exception needs a reason");
     w.write(
         "main.nim",
         &with_exception("2999-12-31").replace(

@@ -146,7 +146,7 @@ fn errors_in_policy_files_are_located_and_refused() {
     );
     w.run(&["validate"])
         .failure()
-        .stderr_has("expected `(enforcement LEVEL)`");
+        .stderr_has("unknown enforcement level `sometimes`");
     w.write("main.nim", "(policy-file policies)\n");
     w.run(&["validate"])
         .failure()

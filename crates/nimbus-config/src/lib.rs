@@ -1411,7 +1411,7 @@ mod tests {
         assert!(
             diags
                 .iter()
-                .all(|d| d.message.starts_with("expected `(enforcement LEVEL)`"))
+                .all(|d| d.message.starts_with("unknown enforcement level"))
         );
         assert!(
             diags

@@ -43,28 +43,7 @@ pub const META_ARGUMENTS: &[&str] = &["count", "depends-on", "for-each", "lifecy
 
 pub const POLICY_RULES: &[&str] = &["deny", "require-approval", "require-tags", "warn"];
 
-/// Functions only a policy condition can call: they read the resource
-/// change the rule is checked against.
-pub const POLICY_PREDICATES: &[&str] = &[
-    "action-is",
-    "attribute",
-    "cost-exceeds",
-    "has-tag",
-    "resource-type",
-    "tag-equals",
-];
-
-/// Names a policy condition can read: the resource change it is checked
-/// against.
-pub const POLICY_NAMES: &[&str] = &[
-    "action",
-    "address",
-    "after",
-    "before",
-    "provider-action",
-    "resource-type",
-    "tags",
-];
+pub use nimbus_syntax::{POLICY_NAMES, POLICY_PREDICATES};
 
 /// Expression forms the evaluator handles itself (defined with the reader,
 /// which every front end shares).
@@ -823,7 +802,7 @@ impl Parser<'_> {
         let Some(reason) = reason else {
             self.error(
                 form.span,
-                "a policy exception needs `(reason \"...\")`: reports show why the rule does not apply",
+                "a policy exception needs a reason: reports show why the rule does not apply",
             );
             return None;
         };
@@ -1373,17 +1352,26 @@ impl Parser<'_> {
             [level] => level.as_symbol().or_else(|| level.as_str()),
             _ => None,
         };
-        match level.and_then(Enforcement::parse) {
-            Some(level) => Some(level),
-            None => {
-                let mut d = Diagnostic::error(
+        match (level.and_then(Enforcement::parse), args) {
+            (Some(level), _) => Some(level),
+            // Located at the level as written, worded for either language
+            // (HCL writes `enforcement = "LEVEL"`).
+            (None, [given]) if level.is_some() => {
+                let level = level.unwrap_or_default();
+                self.diagnostics.push(
+                    Diagnostic::error(format!(
+                        "unknown enforcement level `{level}`: the levels are advisory, mandatory, soft-mandatory and disabled"
+                    ))
+                    .at(given.span)
+                    .with_suggestion(level, Enforcement::NAMES.iter().copied()),
+                );
+                None
+            }
+            (None, _) => {
+                self.error(
+                    span,
                     "expected `(enforcement LEVEL)`, LEVEL one of advisory, mandatory, soft-mandatory, disabled",
-                )
-                .at(span);
-                if let Some(level) = level {
-                    d = d.with_suggestion(level, Enforcement::NAMES.iter().copied());
-                }
-                self.diagnostics.push(d);
+                );
                 None
             }
         }

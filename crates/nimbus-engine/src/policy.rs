@@ -354,7 +354,7 @@ impl PolicySet {
                     continue;
                 }
                 rules.push(Rule {
-                    why: describe(rule),
+                    why: describe(rule, &config.sources),
                     rule: rule.clone(),
                     level,
                 });
@@ -642,15 +642,28 @@ fn missing_tags(subject: &Subject<'_>, required: &[String]) -> Option<Verdict> {
     }
 }
 
-/// What a rule says: its summary, else from its source text.
-fn describe(rule: &PolicyRule) -> String {
+/// What a rule says: its summary, else from its source text. A condition
+/// is shown in the language it was written in: a `.nim` form printed, an
+/// HCL expression as written (whitespace runs made one space).
+fn describe(rule: &PolicyRule, sources: &nimbus_syntax::SourceMap) -> String {
     if let Some(summary) = &rule.summary {
         return summary.clone();
     }
     let condition = rule.condition.as_ref().map(|c| {
-        nimbus_syntax::print_forms(std::slice::from_ref(c))
-            .trim()
-            .to_string()
+        let written_in_nim = sources
+            .get(c.span.file)
+            .is_none_or(|file| file.path.extension().is_none_or(|e| e == "nim"));
+        if written_in_nim {
+            nimbus_syntax::print_forms(std::slice::from_ref(c))
+                .trim()
+                .to_string()
+        } else {
+            sources
+                .snippet(c.span)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
     });
     let when = condition.map(|c| format!(" when {c}")).unwrap_or_default();
     match rule.kind.as_str() {

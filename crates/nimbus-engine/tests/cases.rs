@@ -62,14 +62,51 @@ use support::Project;
 
 #[test]
 fn cases() {
-    insta::glob!("cases/*.nim", |path| {
+    insta::glob!("cases/*.{nim,tf}", |path| {
         let text = std::fs::read_to_string(path).expect("a case file");
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let transcript = run_case(&name, &text);
+        let language = if name.ends_with(".tf") {
+            Language::Hcl
+        } else {
+            Language::Nim
+        };
+        let transcript = run_case(&name, &text, language);
         insta::assert_snapshot!(transcript);
     });
+}
+
+/// The language of a case: its sections are `main.nim` (steps introduced
+/// by `;; ----`) or, for a `.tf` case, `main.tf` (steps introduced by
+/// `# ----`).
+#[derive(Clone, Copy, PartialEq)]
+enum Language {
+    Nim,
+    Hcl,
+}
+
+impl Language {
+    fn step_marker(self) -> &'static str {
+        match self {
+            Language::Nim => ";; ----",
+            Language::Hcl => "# ----",
+        }
+    }
+
+    fn configuration_file(self) -> &'static str {
+        match self {
+            Language::Nim => "main.nim",
+            Language::Hcl => "main.tf",
+        }
+    }
+
+    fn is_comment(self, line: &str) -> bool {
+        match self {
+            Language::Nim => line.starts_with(';'),
+            Language::Hcl => line.starts_with('#') || line.starts_with("//"),
+        }
+    }
 }
 
 /// One `;; ---- COMMAND ARGUMENTS` line and the text under it.
@@ -80,12 +117,10 @@ struct Step {
     body: String,
 }
 
-const STEP_MARKER: &str = ";; ----";
-
-fn parse_case(text: &str) -> Vec<Step> {
+fn parse_case(text: &str, language: Language) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     for line in text.lines() {
-        if let Some(rest) = line.trim_start().strip_prefix(STEP_MARKER) {
+        if let Some(rest) = line.trim_start().strip_prefix(language.step_marker()) {
             let mut words = rest.split_whitespace().map(str::to_string);
             let command = words
                 .next()
@@ -106,10 +141,10 @@ fn parse_case(text: &str) -> Vec<Step> {
 }
 
 /// Whether a section holds a configuration, rather than only comments.
-fn has_configuration(body: &str) -> bool {
+fn has_configuration(body: &str, language: Language) -> bool {
     body.lines().any(|l| {
         let l = l.trim();
-        !l.is_empty() && !l.starts_with(';')
+        !l.is_empty() && !language.is_comment(l)
     })
 }
 
@@ -155,17 +190,18 @@ fn parse_flags(args: &[String]) -> Flags {
     flags
 }
 
-fn run_case(name: &str, text: &str) -> String {
+fn run_case(name: &str, text: &str, language: Language) -> String {
     let project = Project::new();
     let mut case = CaseRun {
         name: name.to_string(),
+        language,
         redactor: Redactor::new(&project),
         project,
         runtime: support::runtime(),
         saved: None,
     };
     let mut transcript = String::new();
-    for (number, step) in parse_case(text).iter().enumerate() {
+    for (number, step) in parse_case(text, language).iter().enumerate() {
         let mut out = String::new();
         let _ = writeln!(out, "## {}. {}", number + 1, step.header);
         case.run_step(step, &mut out);
@@ -178,6 +214,7 @@ fn run_case(name: &str, text: &str) -> String {
 /// One case's project and what its steps carry over.
 struct CaseRun {
     name: String,
+    language: Language,
     project: Project,
     runtime: tokio::runtime::Runtime,
     redactor: Redactor,
@@ -229,8 +266,9 @@ impl CaseRun {
             }
             _ => {
                 flags = parse_flags(&step.args);
-                if has_configuration(&step.body) {
-                    self.project.configure(&step.body);
+                if has_configuration(&step.body, self.language) {
+                    self.project
+                        .write(self.language.configuration_file(), &step.body);
                 }
                 self.run_engine(step, &flags, out)
             }

@@ -1,11 +1,14 @@
-//! Built-in rule sets (`use-policies`), rule by rule: every
-//! `tests/policy-sets/*.nim` case is a configuration, then a line
-//! `;; ---- changes` and a JSON object `{"changes": [...], "overrides":
+//! Policies against changes, without planning them: built-in rule sets
+//! (`use-policies`) rule by rule, and `define-policy` rules in the
+//! Terraform language. Every `tests/policy-sets/*.nim` case is a
+//! configuration, then a line `;; ---- changes` and a JSON object `{"changes": [...], "overrides":
 //! [[RULE, REASON]...]}` (changes as in `support/changes.rs`, `"<unknown>"`
 //! for a value known only after apply). The snapshot is the policy report
 //! on those changes, as the engine makes it for a plan: each finding with
 //! its rule, level, result, location and message, and whether the plan is
-//! blocked. Adding a case is adding a file.
+//! blocked. A `*.tf` case is the same with its configuration in HCL
+//! (`main.tf`) and the line `# ---- changes`. Adding a case is adding a
+//! file.
 
 #[path = "support/changes.rs"]
 mod changes;
@@ -16,14 +19,17 @@ use nimbus_engine::{PolicyOverride, PolicySet, Verdict};
 use std::fmt::Write as _;
 use std::path::Path;
 
-const CHANGES_MARKER: &str = ";; ---- changes";
-
-fn run_case(text: &str) -> String {
+fn run_case(text: &str, hcl: bool) -> String {
+    let (marker, file) = if hcl {
+        ("# ---- changes", "/p/main.tf")
+    } else {
+        (";; ---- changes", "/p/main.nim")
+    };
     let (configuration, changes) = text
-        .split_once(CHANGES_MARKER)
-        .expect("a case has a `;; ---- changes` line");
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("a case has a `{marker}` line"));
     let case: serde_json::Value = serde_json::from_str(changes).expect("the changes are JSON");
-    let files = MemoryFiles::default().with("/p/main.nim", configuration);
+    let files = MemoryFiles::default().with(file, configuration);
     let (config, diagnostics) = nimbus_config::load(Path::new("/p"), &files);
     let mut out = String::new();
     for d in &diagnostics {
@@ -99,8 +105,9 @@ fn run_case(text: &str) -> String {
 
 #[test]
 fn policy_set_cases() {
-    insta::glob!("policy-sets/*.nim", |path| {
+    insta::glob!("policy-sets/*.{nim,tf}", |path| {
         let text = std::fs::read_to_string(path).expect("a case file");
-        insta::assert_snapshot!(run_case(&text));
+        let hcl = path.extension().is_some_and(|e| e == "tf");
+        insta::assert_snapshot!(run_case(&text, hcl));
     });
 }

@@ -6,7 +6,7 @@ use nimbus_syntax::{Diagnostic, Node, NodeKind, SPECIAL_FORMS, Span};
 
 mod backend;
 mod conditions;
-mod policy_set;
+mod policies;
 
 /// Top-level block types of the Terraform language.
 const BLOCK_TYPES: &[&str] = &[
@@ -17,6 +17,7 @@ const BLOCK_TYPES: &[&str] = &[
     "module",
     "moved",
     "output",
+    "policy",
     "policy_file",
     "policy_set",
     "provider",
@@ -103,6 +104,7 @@ impl Lowerer<'_> {
             "moved" => out.extend(self.moved(block, span)),
             "removed" => out.extend(self.removed(block, span)),
             "import" => out.extend(self.import(block, span)),
+            "policy" => out.extend(self.policy(block, span)),
             "policy_set" => out.extend(self.policy_set(block, span)),
             "policy_file" => out.extend(self.policy_file(block, span)),
             other => self.diagnostics.push(
@@ -684,6 +686,10 @@ impl Lowerer<'_> {
                 Structure::Block(b) if b.ident.as_str() == "lifecycle" => {
                     let at = self.span_of(b, span);
                     items.push(self.lifecycle(b, at));
+                }
+                Structure::Block(b) if b.ident.as_str() == "policy_exception" => {
+                    let at = self.span_of(b, span);
+                    items.extend(self.policy_exception(b, at));
                 }
                 Structure::Block(_) => items.extend(self.body_forms(vec![structure], false, span)),
             }

@@ -194,6 +194,7 @@ impl Lowerer<'_> {
     fn bare_name(&mut self, name: &str, span: Span) -> Node {
         match self.bound(name) {
             Some(Binding::Value) => symbol(name, span),
+            Some(Binding::Policy) => symbol(&name.replace('_', "-"), span),
             Some(Binding::Iterator) => {
                 self.error(
                     span,
@@ -251,7 +252,13 @@ impl Lowerer<'_> {
             return symbol("null", span);
         }
         let args: Vec<Node> = call.args.iter().map(|a| self.expr(a, span)).collect();
+        let predicate = name.replace('_', "-");
         let head = match name {
+            _ if self.policy_condition
+                && nimbus_syntax::POLICY_PREDICATES.contains(&predicate.as_str()) =>
+            {
+                predicate.as_str()
+            }
             "try" | "can" => name,
             "templatefile" => "template-file",
             _ => match nimbus_stdlib::lookup_terraform(name) {
@@ -266,6 +273,12 @@ impl Lowerer<'_> {
                         ))
                         .at(name_span)
                         .with_note(format!("note: {why}")),
+                        None if nimbus_syntax::POLICY_PREDICATES.contains(&predicate.as_str()) => {
+                            Diagnostic::error(format!(
+                                "`{name}` reads the change a policy rule checks: it can be called only in a rule's `when`"
+                            ))
+                            .at(name_span)
+                        }
                         None => Diagnostic::error(format!("unknown function `{name}`"))
                             .at(name_span)
                             .with_suggestion(
@@ -337,6 +350,7 @@ impl Lowerer<'_> {
         }
         let base = match (self.bound(&root), root.as_str()) {
             (Some(Binding::Value), _) => symbol(&root, span),
+            (Some(Binding::Policy), _) => symbol(&root.replace('_', "-"), span),
             (Some(Binding::Iterator), _) => match next_name(&mut steps) {
                 Some((part, _)) if part == "key" || part == "value" => {
                     symbol(&format!("{root}.{part}"), span)

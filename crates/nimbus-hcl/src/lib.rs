@@ -134,6 +134,7 @@ fn lower_part(file: FileId, source: &str, base: usize) -> (Lowered, bool) {
         scopes: Vec::new(),
         depth: 0,
         template_only: false,
+        policy_condition: false,
     };
     if let Some(offset) = too_deep(source, true) {
         lowerer.too_deep_at(offset);
@@ -172,6 +173,7 @@ pub fn lower_template(file: FileId, text: &str, names: &[String]) -> Result<Node
         scopes: names.iter().map(|n| (n.clone(), Binding::Value)).collect(),
         depth: 0,
         template_only: true,
+        policy_condition: false,
     };
     if let Some(offset) = too_deep(text, false) {
         lowerer.too_deep_at(offset);
@@ -240,6 +242,9 @@ enum Binding {
     Value,
     /// A `dynamic` block's iterator: `NAME.key` and `NAME.value`.
     Iterator,
+    /// What a policy condition reads of the change it is checked against
+    /// (`action`, `resource_type`, ...): the `.nim` name, with `-` for `_`.
+    Policy,
 }
 
 pub(crate) struct Lowerer<'t> {
@@ -255,6 +260,9 @@ pub(crate) struct Lowerer<'t> {
     depth: usize,
     /// Lowering a `templatefile` template: only the bound names exist.
     template_only: bool,
+    /// Lowering a policy rule's `when`: the policy predicates
+    /// (`tag_equals(...)`, ...) can be called.
+    policy_condition: bool,
 }
 
 impl Lowerer<'_> {

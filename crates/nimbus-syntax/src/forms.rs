@@ -8,6 +8,29 @@
 /// postcondition binds it.
 pub const SELF: &str = "self";
 
+/// Functions only a policy condition can call: they read the resource
+/// change the rule is checked against (both front ends lower to them).
+pub const POLICY_PREDICATES: &[&str] = &[
+    "action-is",
+    "attribute",
+    "cost-exceeds",
+    "has-tag",
+    "resource-type",
+    "tag-equals",
+];
+
+/// Names a policy condition can read: the resource change it is checked
+/// against.
+pub const POLICY_NAMES: &[&str] = &[
+    "action",
+    "address",
+    "after",
+    "before",
+    "provider-action",
+    "resource-type",
+    "tags",
+];
+
 /// Expression forms the evaluator handles itself (they do not evaluate all
 /// their arguments first, or they read names rather than values). Every
 /// other list form of an expression calls a function of `nimbus-stdlib`.

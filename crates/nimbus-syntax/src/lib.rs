@@ -14,6 +14,6 @@ pub mod suggest;
 
 pub use diagnostic::{Code, Diagnostic, Severity, render, render_all};
 pub use format::{format_source, format_with_comments, print_forms};
-pub use forms::{SELF, SPECIAL_FORMS};
+pub use forms::{POLICY_NAMES, POLICY_PREDICATES, SELF, SPECIAL_FORMS};
 pub use reader::{Comment, Node, NodeKind, ParsedFile, Symbol, read};
 pub use source::{FileId, InvalidUtf8, MacroUses, SourceFile, SourceMap, Span, decode_lossy};

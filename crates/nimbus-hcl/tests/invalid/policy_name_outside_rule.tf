@@ -1,0 +1,4 @@
+# expect: 3:7 unknown name `action`
+locals {
+  x = action
+}
