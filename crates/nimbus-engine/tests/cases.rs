@@ -29,6 +29,10 @@
 //! for `apply`/`destroy`, `--interrupted`: interrupted (as by Ctrl-C) after
 //! planning, before the first provider call.
 //!
+//! A `tests/cases/*.tf` case is the same in the Terraform language: its
+//! steps are introduced by `# ---- COMMAND [ARGUMENTS]` and its sections
+//! are `main.tf`.
+//!
 //! The text of a step's section is the whole configuration (`main.nim`)
 //! from then on; a section with nothing but comments keeps the previous
 //! one. A `terraform-data` whose `input` is `"explode"` fails to create or
