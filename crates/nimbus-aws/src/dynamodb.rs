@@ -232,6 +232,9 @@ impl Table {
         if !tags.is_empty() {
             input["Tags"] = Json::Array(tags);
         }
+        if let Some(sse) = sse_specification(planned)? {
+            input["SSESpecification"] = sse;
+        }
         let result = c
             .wire
             .json(&DYNAMODB, "CreateTable", input)
@@ -418,6 +421,16 @@ impl Table {
         o.insert("global-secondary-index".into(), Value::List(gsis));
         o.insert("ttl-attribute".into(), str_value(ttl));
         o.insert("tags".into(), map_value(tags));
+        let sse = &t["SSEDescription"];
+        let kms = matches!(
+            sse["Status"].as_str(),
+            Some("ENABLED" | "ENABLING" | "UPDATING")
+        );
+        o.insert("server-side-encryption".into(), Value::Bool(kms));
+        o.insert(
+            "kms-key-arn".into(),
+            str_value(sse["KMSMasterKeyArn"].as_str().filter(|_| kms)),
+        );
         Ok(Some(Value::Map(normalize(&Table.schema(), o)?)))
     }
 
@@ -527,6 +540,19 @@ impl Table {
     }
 }
 
+/// `SSESpecification` for a table encrypted with a KMS key (`None`: the
+/// default key, which AWS owns).
+fn sse_specification(planned: &Value) -> Result<Option<Json>, ProviderError> {
+    if attr(planned, "server-side-encryption").as_bool() != Some(true) {
+        return Ok(None);
+    }
+    let mut sse = json!({ "Enabled": true, "SSEType": "KMS" });
+    if let Some(key) = opt_str(planned, "kms-key-arn")? {
+        sse["KMSMasterKeyId"] = json!(key);
+    }
+    Ok(Some(sse))
+}
+
 #[async_trait]
 impl ResourceType for Table {
     fn name(&self) -> &'static str {
@@ -561,17 +587,40 @@ impl ResourceType for Table {
             ),
         )
         .attr("ttl-attribute", A::optional(Type::String).describe("Attribute holding each item's expiry time (epoch seconds); unset: no TTL."))
+        .attr(
+            "server-side-encryption",
+            A::optional(Type::Bool).describe(
+                "Encrypt the table at rest with a KMS key (`kms-key-arn`, else the account's AWS managed key alias/aws/dynamodb) instead of DynamoDB's default key, which AWS owns. Default false; changed in place.",
+            ),
+        )
+        .attr(
+            "kms-key-arn",
+            A::optional_computed(Type::String).describe(
+                "With `server-side-encryption`: the KMS key's ARN; unset: the AWS managed key, whose ARN is known once the table exists. Changed in place.",
+            ),
+        )
         .attr("tags", A::optional(Type::map(Type::String)).describe("Tags of the table; changed in place."))
         .attr("arn", A::computed(Type::String).describe("ARN of the table."))
         .attr("id", A::computed(Type::String).describe("The table name (the import id)."))
     }
 
     fn defaults(&self) -> Vec<(&'static str, Value)> {
-        vec![("billing-mode", Value::string(PAY_PER_REQUEST))]
+        vec![
+            ("billing-mode", Value::string(PAY_PER_REQUEST)),
+            ("server-side-encryption", Value::Bool(false)),
+        ]
     }
 
     fn check(&self, config: &Value) -> Vec<ProviderError> {
         let mut errors = Vec::new();
+        if attr(config, "kms-key-arn").as_str().is_some()
+            && attr(config, "server-side-encryption").as_bool() != Some(true)
+        {
+            errors.push(
+                ProviderError::fatal("`kms-key-arn` needs `(server-side-encryption #t)`")
+                    .on_attribute("kms-key-arn"),
+            );
+        }
         let mode = attr(config, "billing-mode")
             .as_str()
             .unwrap_or(PAY_PER_REQUEST);
@@ -682,6 +731,14 @@ impl ResourceType for Table {
     }
 
     fn plan_more(&self, _ctx: &PlanContext<'_>, planned: &mut Object) -> Result<(), ProviderError> {
+        // Without KMS encryption there is no key to name.
+        if planned
+            .get("server-side-encryption")
+            .and_then(Value::as_bool)
+            == Some(false)
+        {
+            planned.insert("kms-key-arn".into(), Value::Null);
+        }
         // Index defaults, so that the plan matches what DynamoDB reports.
         let provisioned = planned.get("billing-mode").and_then(Value::as_str) == Some(PROVISIONED);
         if let Some(Value::List(gsis)) = planned.get_mut("global-secondary-index") {
@@ -785,6 +842,22 @@ impl ResourceType for Table {
         }
         if attr(prior, "global-secondary-index") != attr(planned, "global-secondary-index") {
             Table::update_indexes(c, &name, prior, planned).await?;
+        }
+        let encryption_changed = attr(prior, "server-side-encryption")
+            != attr(planned, "server-side-encryption")
+            || (!attr(planned, "kms-key-arn").is_unknown()
+                && attr(prior, "kms-key-arn") != attr(planned, "kms-key-arn"));
+        if encryption_changed {
+            let sse = sse_specification(planned)?.unwrap_or_else(|| json!({ "Enabled": false }));
+            c.wire
+                .json(
+                    &DYNAMODB,
+                    "UpdateTable",
+                    json!({ "TableName": name, "SSESpecification": sse }),
+                )
+                .await
+                .aws_on(&doing, "server-side-encryption")?;
+            Table::wait_active(c, &name).await?;
         }
         Table::set_ttl(
             c,

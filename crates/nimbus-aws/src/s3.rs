@@ -175,6 +175,24 @@ fn listed_versions(response: &Response) -> Result<Vec<(String, Option<String>)>,
 
 pub(crate) struct Bucket;
 
+/// The canned ACLs a bucket can have (`acl`).
+const CANNED_ACLS: &[&str] = &[
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "log-delivery-write",
+];
+
+/// What S3 says of a bucket besides its name.
+struct Observed {
+    versioning: bool,
+    algorithm: Option<String>,
+    key: Option<String>,
+    tags: BTreeMap<String, String>,
+    acl: String,
+}
+
 impl Bucket {
     async fn set_versioning(c: &Clients, name: &str, enabled: bool) -> Result<(), ProviderError> {
         let status = if enabled { "Enabled" } else { "Suspended" };
@@ -380,7 +398,70 @@ impl Bucket {
             Err(e) if e.code_is(&["NoSuchTagSet", "NoSuchTagSetError"]) => BTreeMap::new(),
             Err(e) => return Err(e.error),
         };
-        Bucket::state(c, name, known, enabled, algorithm, key, tags).map(Some)
+        let acl = Bucket::read_acl(c, name).await?;
+        let observed = Observed {
+            versioning: enabled,
+            algorithm,
+            key,
+            tags,
+            acl,
+        };
+        Bucket::state(c, name, known, observed).map(Some)
+    }
+
+    /// The bucket's canned ACL, read from its grants: what they give
+    /// everyone (AllUsers), any AWS account (AuthenticatedUsers) or S3's
+    /// log delivery; anything else (the owner's grant, grants to named
+    /// accounts) is `private`.
+    async fn read_acl(c: &Clients, name: &str) -> Result<String, ProviderError> {
+        let get = call(c, "GET", name, None).query("acl", "");
+        let policy = send(c, get)
+            .await
+            .and_then(|r| xml_answer(&r))
+            .aws(&format!("reading the ACL of bucket {name}"))?;
+        let mut granted: Vec<(&'static str, String)> = Vec::new();
+        let grants = policy.at(&["AccessControlList"]).into_iter();
+        for grant in grants.flat_map(|list| list.children_named("Grant")) {
+            let uri = grant.text_at(&["Grantee", "URI"]).unwrap_or_default();
+            let group = match uri.rsplit('/').next() {
+                Some("AllUsers") => "AllUsers",
+                Some("AuthenticatedUsers") => "AuthenticatedUsers",
+                Some("LogDelivery") => "LogDelivery",
+                _ => continue,
+            };
+            granted.push((group, grant.text_at(&["Permission"]).unwrap_or_default()));
+        }
+        let has = |group: &str, permission: &str| {
+            granted.iter().any(|(g, p)| *g == group && p == permission)
+        };
+        Ok(if has("AllUsers", "READ") && has("AllUsers", "WRITE") {
+            "public-read-write"
+        } else if has("AllUsers", "READ") {
+            "public-read"
+        } else if has("AuthenticatedUsers", "READ") {
+            "authenticated-read"
+        } else if has("LogDelivery", "WRITE") {
+            "log-delivery-write"
+        } else {
+            "private"
+        }
+        .to_string())
+    }
+
+    async fn set_acl(c: &Clients, name: &str, acl: &str) -> Result<(), ProviderError> {
+        let put = call(c, "PUT", name, None)
+            .query("acl", "")
+            .header("x-amz-acl", acl);
+        match send(c, put).await.aws(&format!("setting the ACL of bucket {name}")) {
+            Ok(_) => Ok(()),
+            Err(e) if e.code_is(&["AccessControlListNotSupported"]) => Err(ProviderError::fatal(
+                format!(
+                    "bucket {name} has ACLs disabled (object ownership \"bucket owner enforced\", the default since 2023): its access is set by bucket policies; keep `acl` \"private\""
+                ),
+            )
+            .on_attribute("acl")),
+            Err(e) => Err(e.error.on_attribute("acl")),
+        }
     }
 
     /// The state of a bucket from what is known of it; `known` is the
@@ -389,11 +470,15 @@ impl Bucket {
         c: &Clients,
         name: &str,
         known: &Value,
-        versioning: bool,
-        algorithm: Option<String>,
-        key: Option<String>,
-        tags: BTreeMap<String, String>,
+        observed: Observed,
     ) -> Result<Value, ProviderError> {
+        let Observed {
+            versioning,
+            algorithm,
+            key,
+            tags,
+            acl,
+        } = observed;
         let mut o = Object::new();
         o.insert("id".into(), Value::string(name));
         o.insert("bucket-name".into(), Value::string(name));
@@ -414,6 +499,7 @@ impl Bucket {
         };
         o.insert("kms-key-id".into(), str_value(key));
         o.insert("tags".into(), map_value(tags));
+        o.insert("acl".into(), Value::string(acl));
         o.insert(
             "force-destroy".into(),
             Value::Bool(bool_or(known, "force-destroy", false)?),
@@ -456,6 +542,12 @@ impl ResourceType for Bucket {
         )
         .attr("tags", tags_attr("bucket"))
         .attr(
+            "acl",
+            A::optional(Type::String).describe(
+                "Canned ACL: \"private\" (default), \"public-read\", \"public-read-write\", \"authenticated-read\" or \"log-delivery-write\". On AWS, buckets created since April 2023 have ACLs disabled (object ownership \"bucket owner enforced\"), and only \"private\" is accepted. Changed in place.",
+            ),
+        )
+        .attr(
             "force-destroy",
             A::optional(Type::Bool).describe(
                 "Delete every object, object version and delete marker when the bucket is destroyed. Default false: destroying a non-empty bucket fails.",
@@ -474,6 +566,7 @@ impl ResourceType for Bucket {
     fn defaults(&self) -> Vec<(&'static str, Value)> {
         vec![
             ("versioning", Value::Bool(false)),
+            ("acl", Value::string("private")),
             ("force-destroy", Value::Bool(false)),
         ]
     }
@@ -494,6 +587,17 @@ impl ResourceType for Bucket {
                     ENCRYPTIONS.join(", ")
                 ))
                 .on_attribute("encryption"),
+            );
+        }
+        if let Some(acl) = attr(config, "acl").as_str()
+            && !CANNED_ACLS.contains(&acl)
+        {
+            errors.push(
+                ProviderError::fatal(format!(
+                    "`acl` must be one of {}, found {acl:?}",
+                    CANNED_ACLS.join(", ")
+                ))
+                .on_attribute("acl"),
             );
         }
         if !attr(config, "kms-key-id").is_null()
@@ -555,7 +659,19 @@ impl ResourceType for Bucket {
         // and bucket configuration is eventually consistent on AWS, so a
         // read right after a write can return the old value. A refresh
         // reads everything.
-        let state = Bucket::state(c, &name, planned, versioning, algorithm, key, tags)?;
+        // A new bucket's ACL is private; another is set once it exists.
+        let acl = opt_str(planned, "acl")?.unwrap_or_else(|| "private".to_string());
+        if acl != "private" {
+            Bucket::set_acl(c, &name, &acl).await?;
+        }
+        let observed = Observed {
+            versioning,
+            algorithm,
+            key,
+            tags,
+            acl,
+        };
+        let state = Bucket::state(c, &name, planned, observed)?;
         Ok(creation.finish(state))
     }
 
@@ -588,6 +704,11 @@ impl ResourceType for Bucket {
         let tags = string_map(planned, "tags")?;
         if tags != string_map(prior, "tags")? {
             Bucket::set_tags(c, &name, &tags).await?;
+        }
+        if let Some(acl) = opt_str(planned, "acl")?
+            && attr(prior, "acl").as_str() != Some(acl.as_str())
+        {
+            Bucket::set_acl(c, &name, &acl).await?;
         }
         Bucket::observe(c, &name, planned).await?.ok_or_else(|| {
             ProviderError::fatal(format!(

@@ -4,7 +4,7 @@ use crate::clients::Clients;
 use crate::error::AwsResult;
 use crate::resource::ResourceType;
 use crate::util::{
-    Object, attr, bool_or, map_value, normalize, opt_i64, req_str, string_map, tag_diff,
+    Object, attr, bool_or, map_value, normalize, opt_i64, opt_str, req_str, string_map, tag_diff,
 };
 use crate::wire::SQS;
 use async_trait::async_trait;
@@ -47,6 +47,13 @@ const NUMBERS: &[(&str, &str, Option<i64>, i64, i64)] = &[
         1024,
         1_048_576,
     ),
+    (
+        "kms-data-key-reuse-period-seconds",
+        "KmsDataKeyReusePeriodSeconds",
+        None,
+        60,
+        86_400,
+    ),
 ];
 
 fn redrive_type() -> Type {
@@ -80,6 +87,23 @@ fn attributes(
             "ContentBasedDeduplication",
             bool_or(planned, "content-based-deduplication", false)?.to_string(),
         );
+    }
+    // Encryption: SSE-KMS with a key, else SSE-SQS (SQS's own keys) as
+    // `sqs-managed-sse` says; the two exclude each other. An empty key
+    // turns SSE-KMS off.
+    match opt_str(planned, "kms-master-key-id")? {
+        Some(key) => {
+            out.insert("KmsMasterKeyId", key);
+            out.insert("SqsManagedSseEnabled", "false".into());
+        }
+        None => {
+            if for_update {
+                out.insert("KmsMasterKeyId", String::new());
+            }
+            if let Some(enabled) = attr(planned, "sqs-managed-sse").as_bool() {
+                out.insert("SqsManagedSseEnabled", enabled.to_string());
+            }
+        }
     }
     match attr(planned, "redrive-policy").peel() {
         Value::Null => {
@@ -139,7 +163,13 @@ impl Queue {
         else {
             return Ok(None);
         };
-        let get = |name: &str| out["Attributes"][name].as_str().map(str::to_string);
+        // Values are strings on the wire; some stores send numbers bare.
+        let get = |name: &str| match &out["Attributes"][name] {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
         let tags: BTreeMap<String, String> = match tags {
             Some(tags) => tags,
             None => match c
@@ -202,6 +232,15 @@ impl Queue {
             }
         };
         o.insert("redrive-policy".into(), redrive);
+        let key = get("KmsMasterKeyId").filter(|k| !k.is_empty());
+        o.insert(
+            "sqs-managed-sse".into(),
+            Value::Bool(key.is_none() && get("SqsManagedSseEnabled").is_some_and(|v| v == "true")),
+        );
+        o.insert(
+            "kms-master-key-id".into(),
+            key.map_or(Value::Null, |k| Value::string(&k)),
+        );
         o.insert("tags".into(), map_value(tags));
         Ok(Some(Value::Map(normalize(&Queue.schema(), o)?)))
     }
@@ -234,6 +273,18 @@ impl ResourceType for Queue {
                 "Dead-letter queue: `(redrive-policy (dead-letter-target-arn ARN) (max-receive-count N))` moves a message there after N receives.",
             ),
         )
+        .attr(
+            "kms-master-key-id",
+            A::optional(Type::String).describe(
+                "KMS key (id, ARN or alias such as \"alias/aws/sqs\") that encrypts messages at rest (SSE-KMS). Changed in place; unset: SQS's own keys, as `sqs-managed-sse` says.",
+            ),
+        )
+        .attr(
+            "sqs-managed-sse",
+            A::optional_computed(Type::Bool).describe(
+                "Encrypt messages at rest with keys SQS manages (SSE-SQS). Unset: on for a new queue without `kms-master-key-id` (AWS's default), off with one; both at once is an error. Changed in place.",
+            ),
+        )
         .attr("tags", A::optional(Type::map(Type::String)).describe("Tags of the queue; changed in place."))
         .attr("url", A::computed(Type::String).describe("URL of the queue (what the SQS API calls take)."))
         .attr("arn", A::computed(Type::String).describe("ARN of the queue."))
@@ -250,16 +301,20 @@ impl ResourceType for Queue {
                 (&"receive-wait-time-seconds", _) => {
                     "Seconds a receive call waits for messages (long polling)".to_string()
                 }
+                (&"kms-data-key-reuse-period-seconds", _) => {
+                    "With `kms-master-key-id`: seconds SQS reuses a data key before asking KMS again".to_string()
+                }
                 _ => "Largest message in bytes".to_string(),
+            };
+            // Without a default of ours, the queue's own value is kept.
+            let attribute = if default.is_none() {
+                A::optional_computed(Type::Number)
+            } else {
+                A::optional(Type::Number)
             };
             let default = match default {
                 Some(d) => format!("default {d}"),
                 None => "unset: the SQS default".to_string(),
-            };
-            let attribute = if name == &"max-message-size" {
-                A::optional_computed(Type::Number)
-            } else {
-                A::optional(Type::Number)
             };
             schema = schema.attr(
                 name,
@@ -318,6 +373,27 @@ impl ResourceType for Queue {
                 );
             }
         }
+        let kms_key = attr(config, "kms-master-key-id");
+        if attr(config, "sqs-managed-sse").as_bool() == Some(true) && kms_key.as_str().is_some() {
+            errors.push(
+                ProviderError::fatal(
+                    "a queue is encrypted with SQS's keys (`sqs-managed-sse`) or with a KMS key (`kms-master-key-id`), not both",
+                )
+                .on_attribute("sqs-managed-sse"),
+            );
+        }
+        if attr(config, "kms-data-key-reuse-period-seconds")
+            .as_number()
+            .is_some()
+            && kms_key.is_null()
+        {
+            errors.push(
+                ProviderError::fatal(
+                    "`kms-data-key-reuse-period-seconds` is for queues with a `kms-master-key-id`",
+                )
+                .on_attribute("kms-data-key-reuse-period-seconds"),
+            );
+        }
         if attr(config, "content-based-deduplication").as_bool() == Some(true) && fifo != Some(true)
         {
             errors.push(
@@ -338,6 +414,38 @@ impl ResourceType for Queue {
             }
         }
         errors
+    }
+
+    /// What SQS will do about encryption, known at plan: with a KMS key,
+    /// SSE-SQS is off; a new queue without one gets SSE-SQS (AWS's
+    /// default), so that a policy can tell an unencrypted queue before it
+    /// exists.
+    fn plan_more(
+        &self,
+        ctx: &crate::resource::PlanContext<'_>,
+        planned: &mut Object,
+    ) -> Result<(), ProviderError> {
+        let key = planned
+            .get("kms-master-key-id")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let managed = planned
+            .get("sqs-managed-sse")
+            .cloned()
+            .unwrap_or(Value::Null);
+        if key.is_unknown() {
+            return Ok(());
+        }
+        if !key.is_null() {
+            planned.insert("sqs-managed-sse".into(), Value::Bool(false));
+        } else {
+            // Without a key there is no data key to reuse (SQS reports none).
+            planned.insert("kms-data-key-reuse-period-seconds".into(), Value::Null);
+            if ctx.fresh && (managed.is_unknown() || managed.is_null()) {
+                planned.insert("sqs-managed-sse".into(), Value::Bool(true));
+            }
+        }
+        Ok(())
     }
 
     async fn create(&self, c: &Clients, planned: &Value) -> Result<Value, ProviderError> {

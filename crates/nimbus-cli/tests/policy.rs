@@ -432,7 +432,7 @@ fn a_builtin_rule_set_is_reported_overridden_and_excepted_like_any_rule() {
 WARN aws-baseline/sns-encryption (advisory) sns-topic.alerts [main.nim:7:3]
   create (sns:CreateTopic): the rule requires server-side encryption on SNS topics
   fix: set `(kms-master-key-id \"alias/aws/sns\")` (or your own key) on the topic
-Policies blocked: 5 rules checked, 2 failed, 0 undetermined, 0 overridden.
+Policies blocked: 8 rules checked, 2 failed, 0 undetermined, 0 overridden.
 ",
         "{}",
         check.stderr
@@ -490,7 +490,7 @@ Policies blocked: 5 rules checked, 2 failed, 0 undetermined, 0 overridden.
     w.run(&["policy", "check", "--no-color"])
         .success()
         .stdout_has("EXCEPTED aws-baseline/s3-versioning (soft-mandatory) s3-bucket.logs")
-        .stdout_has("Policies passed: 4 rules checked");
+        .stdout_has("Policies passed: 7 rules checked");
 }
 
 #[test]

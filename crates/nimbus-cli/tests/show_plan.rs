@@ -252,9 +252,11 @@ fn checkov() -> Option<std::path::PathBuf> {
 /// in Terraform's: S3 versioning and KMS encryption (Checkov's CKV_AWS_21
 /// and CKV_AWS_145) and SNS encryption (CKV_AWS_26) fail on a plain
 /// bucket or topic and pass on one that has them, which needs the AWS type
-/// and its attributes under Terraform's names; a DynamoDB table and an SQS
-/// queue get the findings a Terraform plan of them gets (no point-in-time
-/// recovery, CKV_AWS_28; no encryption, CKV_AWS_27).
+/// and its attributes under Terraform's names; so do a DynamoDB table's
+/// KMS key (CKV_AWS_119, `server_side_encryption`) and an SQS queue's
+/// encryption (CKV_AWS_27: SSE-SQS, known at plan for a new queue, passes;
+/// a queue with it turned off fails). A table gets the finding a Terraform
+/// plan of it gets (no point-in-time recovery, CKV_AWS_28).
 #[test]
 fn checkov_reads_the_plan_document() {
     let Some(checkov) = checkov() else {
@@ -266,9 +268,14 @@ fn checkov_reads_the_plan_document() {
 (resource s3-bucket "kept" (bucket-name "nimbus-show-kept") (versioning #t) (encryption "aws:kms"))
 (resource sns-topic "plain" (name "nimbus-show-plain"))
 (resource sns-topic "kept" (name "nimbus-show-kept") (kms-master-key-id "alias/aws/sns"))
-(resource dynamodb-table "t" (name "nimbus-show-t") (hash-key "id")
+(resource dynamodb-table "plain" (name "nimbus-show-plain") (hash-key "id")
   (attribute (list (object (name "id") (type "S")))))
-(resource sqs-queue "q" (name "nimbus-show-q"))
+(resource dynamodb-table "kept" (name "nimbus-show-kept") (hash-key "id")
+  (attribute (list (object (name "id") (type "S"))))
+  (server-side-encryption #t)
+  (kms-key-arn "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"))
+(resource sqs-queue "plain" (name "nimbus-show-plain") (sqs-managed-sse #f))
+(resource sqs-queue "kept" (name "nimbus-show-kept"))
 "#,
     );
     // Planning creates only: no call reaches this (closed) endpoint.
@@ -313,18 +320,16 @@ fn checkov_reads_the_plan_document() {
         ("CKV_AWS_21", "aws_s3_bucket"),
         ("CKV_AWS_145", "aws_s3_bucket"),
         ("CKV_AWS_26", "aws_sns_topic"),
+        ("CKV_AWS_119", "aws_dynamodb_table"),
+        ("CKV_AWS_27", "aws_sqs_queue"),
     ] {
         let (plain, kept) = (format!("{kind}.plain"), format!("{kind}.kept"));
         assert!(failed.contains(&pair(check, &plain)), "{check}: {failed:?}");
         assert!(passed.contains(&pair(check, &kept)), "{check}: {passed:?}");
     }
     assert!(
-        failed.contains(&pair("CKV_AWS_28", "aws_dynamodb_table.t")),
+        failed.contains(&pair("CKV_AWS_28", "aws_dynamodb_table.plain")),
         "{failed:?}"
     );
-    assert!(
-        failed.contains(&pair("CKV_AWS_27", "aws_sqs_queue.q")),
-        "{failed:?}"
-    );
-    assert_eq!(report["summary"]["resource_count"], 6, "{report:#}");
+    assert_eq!(report["summary"]["resource_count"], 8, "{report:#}");
 }

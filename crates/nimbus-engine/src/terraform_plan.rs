@@ -43,6 +43,7 @@ const AWS_TYPES: &[TypeMapping] = &[
             ("region", "region"),
             ("bucket-domain-name", "bucket_domain_name"),
             ("force-destroy", "force_destroy"),
+            ("acl", "acl"),
             ("tags", "tags"),
         ],
     },
@@ -79,6 +80,8 @@ const AWS_TYPES: &[TypeMapping] = &[
             ("billing-mode", "billing_mode"),
             ("read-capacity", "read_capacity"),
             ("write-capacity", "write_capacity"),
+            // `server-side-encryption` and `kms-key-arn` become a block
+            // ([`dynamodb_table_blocks`]).
             ("tags", "tags"),
         ],
     },
@@ -97,6 +100,12 @@ const AWS_TYPES: &[TypeMapping] = &[
             ("delay-seconds", "delay_seconds"),
             ("receive-wait-time-seconds", "receive_wait_time_seconds"),
             ("max-message-size", "max_message_size"),
+            ("kms-master-key-id", "kms_master_key_id"),
+            (
+                "kms-data-key-reuse-period-seconds",
+                "kms_data_key_reuse_period_seconds",
+            ),
+            ("sqs-managed-sse", "sqs_managed_sse_enabled"),
             ("tags", "tags"),
         ],
     },
@@ -295,7 +304,30 @@ fn terraform_object(resource_type: &str, object: &Value) -> Value {
     if mapping.nimbus == "s3-bucket" {
         s3_bucket_blocks(map, &mut out);
     }
+    if mapping.nimbus == "dynamodb-table" {
+        dynamodb_table_blocks(map, &mut out);
+    }
     Value::Map(out)
+}
+
+/// `aws_dynamodb_table`'s `server_side_encryption` block from the table's
+/// `server-side-encryption` and `kms-key-arn`.
+fn dynamodb_table_blocks(table: &BTreeMap<String, Value>, out: &mut BTreeMap<String, Value>) {
+    let Some(enabled) = table.get("server-side-encryption") else {
+        return;
+    };
+    let key = table.get("kms-key-arn").cloned().unwrap_or(Value::Null);
+    let block = match enabled.peel() {
+        Value::Unknown => Value::Unknown,
+        _ => Value::List(vec![Value::Map(
+            [
+                ("enabled".to_string(), enabled.clone()),
+                ("kms_key_arn".to_string(), key),
+            ]
+            .into(),
+        )]),
+    };
+    out.insert("server_side_encryption".into(), block);
 }
 
 /// Policy documents Nimbus takes as maps are JSON text in Terraform.
@@ -898,21 +930,37 @@ fn nimbus_object(mapping: Option<&TypeMapping>, object: Value) -> Value {
             out.insert(nimbus.to_string(), value.clone());
         }
     }
+    // The blocks `s3_bucket_blocks` and `dynamodb_table_blocks` write,
+    // read back.
+    let first = |value: Option<&Value>| -> Option<Value> {
+        match value? {
+            Value::List(items) => items.first().cloned(),
+            _ => None,
+        }
+    };
+    let field = |value: Option<Value>, key: &str| -> Option<Value> {
+        match value? {
+            Value::Map(m) => m.get(key).cloned(),
+            Value::Unknown => Some(Value::Unknown),
+            _ => None,
+        }
+    };
+    if mapping.nimbus == "dynamodb-table" {
+        match map.get("server_side_encryption") {
+            Some(Value::Unknown) => {
+                out.insert("server-side-encryption".into(), Value::Unknown);
+            }
+            block => {
+                let block = first(block);
+                let enabled = field(block.clone(), "enabled").unwrap_or(Value::Bool(false));
+                out.insert("server-side-encryption".into(), enabled);
+                if let Some(key) = field(block, "kms_key_arn") {
+                    out.insert("kms-key-arn".into(), key);
+                }
+            }
+        }
+    }
     if mapping.nimbus == "s3-bucket" {
-        // The blocks `s3_bucket_blocks` writes, read back.
-        let first = |value: Option<&Value>| -> Option<Value> {
-            match value? {
-                Value::List(items) => items.first().cloned(),
-                _ => None,
-            }
-        };
-        let field = |value: Option<Value>, key: &str| -> Option<Value> {
-            match value? {
-                Value::Map(m) => m.get(key).cloned(),
-                Value::Unknown => Some(Value::Unknown),
-                _ => None,
-            }
-        };
         if let Some(enabled) = field(first(map.get("versioning")), "enabled") {
             out.insert("versioning".into(), enabled);
         }

@@ -486,6 +486,12 @@ impl Wire {
         if let Some(authorization) = authorization {
             builder = builder.header("authorization", authorization);
         }
+        // An empty PUT or POST (S3's PutBucketAcl with a canned ACL header)
+        // says so: hyper sends no length for an empty body, and S3 answers
+        // 411 Length Required.
+        if call.body.is_empty() && matches!(call.method, "PUT" | "POST") {
+            builder = builder.header(hyper::header::CONTENT_LENGTH, "0");
+        }
         builder
             .body(Full::new(Bytes::from(call.body)))
             .map_err(|e| CallError::Unreachable {

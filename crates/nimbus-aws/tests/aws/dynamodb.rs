@@ -180,3 +180,72 @@ async fn dynamodb_checks_keys_and_capacity() {
     let err = h.try_plan(t, None, &config).await.unwrap_err();
     assert_eq!(err.attribute.as_deref(), Some("read-capacity"));
 }
+
+/// A table encrypted with a KMS key: the AWS managed key when none is
+/// named (its ARN known once the table exists), a named key otherwise;
+/// DynamoDB's own key is the default, and a key without encryption is
+/// refused. (The emulator does not change a table's encryption in place,
+/// so only creation is checked here.)
+#[tokio::test(flavor = "multi_thread")]
+async fn dynamodb_table_encryption() {
+    let Some(h) = Harness::new().await else {
+        return;
+    };
+    let t = "dynamodb-table";
+    let table = |name: &str, extra: &[(&str, Value)]| {
+        let mut fields = vec![
+            ("name", s(name)),
+            ("hash-key", s("pk")),
+            ("attribute", Value::List(vec![attribute("pk", "S")])),
+        ];
+        fields.extend(extra.iter().cloned());
+        h.config(t, &fields)
+    };
+    let plain_name = unique("nimbus-plain");
+    let plain = table(&plain_name, &[]);
+    let planned = h.plan(t, None, &plain).await;
+    assert_eq!(
+        get(&planned.planned_state, "server-side-encryption"),
+        &Value::Bool(false)
+    );
+    assert!(get(&planned.planned_state, "kms-key-arn").is_null());
+    let created = h.create(t, &plain).await;
+    assert_eq!(get(&created, "server-side-encryption"), &Value::Bool(false));
+    let plain_state = h.assert_no_changes(t, &created, &plain).await;
+
+    let managed_name = unique("nimbus-kms");
+    let managed = table(
+        &managed_name,
+        &[("server-side-encryption", Value::Bool(true))],
+    );
+    let created = h.create(t, &managed).await;
+    assert_eq!(get(&created, "server-side-encryption"), &Value::Bool(true));
+    assert!(
+        get_str(&created, "kms-key-arn").starts_with("arn:aws:kms:"),
+        "{:?}",
+        get(&created, "kms-key-arn")
+    );
+    let managed_state = h.assert_no_changes(t, &created, &managed).await;
+
+    let key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+    let named_name = unique("nimbus-cmk");
+    let named = table(
+        &named_name,
+        &[
+            ("server-side-encryption", Value::Bool(true)),
+            ("kms-key-arn", s(key)),
+        ],
+    );
+    let created = h.create(t, &named).await;
+    assert_eq!(get_str(&created, "kms-key-arn"), key);
+    let named_state = h.assert_no_changes(t, &created, &named).await;
+
+    let err = h
+        .try_plan(t, None, &table("x", &[("kms-key-arn", s(key))]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.attribute.as_deref(), Some("kms-key-arn"));
+    for state in [plain_state, managed_state, named_state] {
+        h.destroy(t, &state).await;
+    }
+}

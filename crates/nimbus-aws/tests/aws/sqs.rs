@@ -170,3 +170,74 @@ async fn sqs_checks_names_and_ranges() {
         Some("content-based-deduplication")
     );
 }
+
+/// Encryption at rest: SSE-SQS is known at plan for a new queue (AWS's
+/// default, so a policy can decide before the queue exists), a KMS key
+/// switches it off, and asking for both is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqs_queue_encryption() {
+    let Some(h) = Harness::new().await else {
+        return;
+    };
+    let t = "sqs-queue";
+    let name = unique("nimbus-sse");
+    let plain = h.config(t, &[("name", s(&name))]);
+    let planned = h.plan(t, None, &plain).await;
+    assert_eq!(
+        get(&planned.planned_state, "sqs-managed-sse"),
+        &Value::Bool(true),
+        "SSE-SQS is known at plan"
+    );
+    let created = h.create(t, &plain).await;
+    assert_eq!(get(&created, "sqs-managed-sse"), &Value::Bool(true));
+    assert!(get(&created, "kms-master-key-id").is_null());
+    let state = h.assert_no_changes(t, &created, &plain).await;
+
+    let kms = h.config(
+        t,
+        &[
+            ("name", s(&name)),
+            ("kms-master-key-id", s("alias/aws/sqs")),
+            ("kms-data-key-reuse-period-seconds", Value::int(600)),
+        ],
+    );
+    let updated = h.update(t, &state, &kms).await;
+    assert_eq!(get_str(&updated, "kms-master-key-id"), "alias/aws/sqs");
+    assert_eq!(get(&updated, "sqs-managed-sse"), &Value::Bool(false));
+    let url = get_str(&updated, "url").to_string();
+    let attrs = h
+        .clients
+        .wire
+        .json(
+            &SQS,
+            "GetQueueAttributes",
+            json!({ "QueueUrl": url, "AttributeNames": ["All"] }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(attrs["Attributes"]["KmsMasterKeyId"], "alias/aws/sqs");
+    assert_eq!(attrs["Attributes"]["KmsDataKeyReusePeriodSeconds"], "600");
+    let state = h.assert_no_changes(t, &updated, &kms).await;
+
+    // Back to SQS's own keys, asked for.
+    let managed = h.config(
+        t,
+        &[("name", s(&name)), ("sqs-managed-sse", Value::Bool(true))],
+    );
+    let state = h.update(t, &state, &managed).await;
+    assert!(get(&state, "kms-master-key-id").is_null());
+    assert_eq!(get(&state, "sqs-managed-sse"), &Value::Bool(true));
+    let state = h.assert_no_changes(t, &state, &managed).await;
+
+    let both = h.config(
+        t,
+        &[
+            ("name", s(&name)),
+            ("sqs-managed-sse", Value::Bool(true)),
+            ("kms-master-key-id", s("alias/aws/sqs")),
+        ],
+    );
+    let err = h.try_plan(t, None, &both).await.unwrap_err();
+    assert_eq!(err.attribute.as_deref(), Some("sqs-managed-sse"));
+    h.destroy(t, &state).await;
+}

@@ -103,6 +103,35 @@ pub const BUILTIN_RULE_SETS: &[BuiltinRuleSet] = &[BuiltinRuleSet {
             message: "name the principals the bucket is for (account or role ARNs) instead of \"*\"; serve public content through CloudFront with an origin access control",
         },
         BuiltinRule {
+            name: "s3-public-acl",
+            kind: "deny",
+            action: "*",
+            condition: r#"(and (resource-type "s3-bucket") (!= action "delete")
+  (contains (list "public-read" "public-read-write" "authenticated-read") (attribute "acl")))"#,
+            level: Enforcement::Mandatory,
+            summary: "denies S3 bucket ACLs that let everyone (or every AWS account) read or write",
+            message: r#"set `(acl "private")` (the default) and grant access with a bucket policy naming who it is for"#,
+        },
+        BuiltinRule {
+            name: "sqs-encryption",
+            kind: "deny",
+            action: "*",
+            condition: r#"(and (resource-type "sqs-queue") (!= action "delete")
+  (= (attribute "kms-master-key-id") null) (!= (attribute "sqs-managed-sse") #t))"#,
+            level: Enforcement::Mandatory,
+            summary: "requires server-side encryption on SQS queues",
+            message: r#"leave `sqs-managed-sse` unset or #t (SQS's keys), or set `(kms-master-key-id "alias/aws/sqs")` (or your own key)"#,
+        },
+        BuiltinRule {
+            name: "dynamodb-encryption",
+            kind: "deny",
+            action: "*",
+            condition: r#"(and (resource-type "dynamodb-table") (!= action "delete") (!= (attribute "server-side-encryption") #t))"#,
+            level: Enforcement::SoftMandatory,
+            summary: "requires DynamoDB tables encrypted with a KMS key the account controls",
+            message: "set `(server-side-encryption #t)` (with `kms-key-arn` for your own key): DynamoDB's default key is owned by AWS, so the account cannot audit or revoke its use",
+        },
+        BuiltinRule {
             name: "sns-encryption",
             kind: "deny",
             action: "*",
