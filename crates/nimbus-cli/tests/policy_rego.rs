@@ -302,6 +302,41 @@ fn policies_see_the_plans_variables_without_secrets() {
     assert!(!run.all_output().contains("s3cr3t"));
 }
 
+/// The document is built with only the parts the policy files read; a
+/// file that reads `input` as a whole gets all of it. Each policy here
+/// reads a different part, one the whole, and all see the same plan.
+#[test]
+fn policies_read_the_parts_of_the_plan_they_name() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        "(policy-file \"policies/*.rego\")\n(resource terraform-data \"x\" (input \"hello\"))\n",
+    );
+    w.write(
+        "policies/parts.rego",
+        r#"package parts
+
+warn contains sprintf("planned %v", [count(input.planned_values.root_module.resources)]) if { true }
+
+warn contains sprintf("configured %v", [count(input["configuration"].root_module.resources)]) if { true }
+"#,
+    );
+    w.write(
+        "policies/whole.rego",
+        r#"package whole
+
+warn contains sprintf("changes %v, format %v", [count(doc.resource_changes), doc.format_version]) if {
+  doc := input
+}
+"#,
+    );
+    w.run(&["plan"])
+        .success()
+        .stderr_has("planned 1")
+        .stderr_has("configured 1")
+        .stderr_has("changes 1, format 1.2");
+}
+
 /// Policy files found as a user lays them out: a linked file counts, a
 /// link back up does not loop, hidden directories are not searched.
 #[cfg(unix)]

@@ -414,26 +414,31 @@ impl<'c> Engine<'c> {
         inputs: Option<&Inputs>,
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         let inputs = inputs.filter(|_| !plan.destroy);
-        // Rego policies read the plan as `show -json` prints it.
-        self.check_changes(&plan.changes, overrides, || {
-            ops::terraform_plan_document(self.config, plan, inputs)
+        // Rego policies read the plan as `show -json` prints it (the
+        // parts they read).
+        self.check_changes(&plan.changes, overrides, |sections| {
+            ops::terraform_plan_sections(self.config, plan, inputs, sections)
         })
     }
 
     /// The policy check of `changes`; `document` makes the JSON document
-    /// Rego policies read, only when there are some.
+    /// Rego policies read, only when there are some, with the top-level
+    /// sections they read (all: `None`).
     fn check_changes(
         &self,
         changes: &[ResourceChange],
         overrides: &[PolicyOverride],
-        document: impl FnOnce() -> serde_json::Value,
+        document: impl FnOnce(Option<&std::collections::BTreeSet<String>>) -> serde_json::Value,
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         if self.policies.is_empty() {
             return Ok(PolicyReport::default());
         }
         let blocks = |address: &str| self.find_block(block_of(address));
         let monthly_cents = self.cost.estimate(changes).total_cents;
-        let document = self.policies.has_rego().then(document);
+        let document = self
+            .policies
+            .has_rego()
+            .then(|| document(self.policies.rego_sections().as_ref()));
         self.policies
             .check_changes(changes, &blocks, overrides, monthly_cents, document)
     }
@@ -449,7 +454,16 @@ impl<'c> Engine<'c> {
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         let changes = terraform_plan::changes_from_terraform(document)
             .map_err(|e| vec![Diagnostic::error(e.to_string())])?;
-        self.check_changes(&changes, overrides, || document.clone())
+        self.check_changes(&changes, overrides, |sections| match (sections, document) {
+            (Some(sections), serde_json::Value::Object(parts)) => serde_json::Value::Object(
+                parts
+                    .iter()
+                    .filter(|(name, _)| sections.contains(*name))
+                    .map(|(name, part)| (name.clone(), part.clone()))
+                    .collect(),
+            ),
+            _ => document.clone(),
+        })
     }
 
     /// `plan` with its policy report, whose findings are shown with it.

@@ -267,6 +267,20 @@ pub fn terraform_plan_document(
     plan: &crate::plan::Plan,
     inputs: Option<&nimbus_eval::Inputs>,
 ) -> serde_json::Value {
+    terraform_plan_sections(config, plan, inputs, None)
+}
+
+/// [`terraform_plan_document`] with only the top-level `sections` named
+/// (all when `None`): what Rego policies read, so that a plan of many
+/// changes builds no part no policy looks at.
+pub(crate) fn terraform_plan_sections(
+    config: &nimbus_config::Config,
+    plan: &crate::plan::Plan,
+    inputs: Option<&nimbus_eval::Inputs>,
+    sections: Option<&std::collections::BTreeSet<String>>,
+) -> serde_json::Value {
+    let wanted = |section: &str| sections.is_none_or(|s| s.contains(section));
+    let inputs = inputs.filter(|_| wanted("variables"));
     let root = config.root();
     let provider_name = |change: &crate::plan::ResourceChange| {
         let terraform_type = terraform_plan::terraform_type(&change.resource_type);
@@ -296,7 +310,12 @@ pub fn terraform_plan_document(
     // Each block's first change, found in one pass over the plan.
     let mut first_change: std::collections::HashMap<&str, &crate::plan::ResourceChange> =
         std::collections::HashMap::new();
-    for change in &plan.changes {
+    let changes = if wanted("configuration") {
+        &plan.changes[..]
+    } else {
+        &[]
+    };
+    for change in changes {
         first_change
             .entry(crate::walk::block_of(&change.address))
             .or_insert(change);
@@ -332,6 +351,7 @@ pub fn terraform_plan_document(
             variables,
             provider_name: &provider_name,
             configured,
+            wanted: &wanted,
         },
     )
 }

@@ -429,6 +429,12 @@ impl PolicySet {
         self.rego.is_some()
     }
 
+    /// The document's top-level sections the Rego policies read; `None`:
+    /// all of them (or there are no Rego policies).
+    pub fn rego_sections(&self) -> Option<std::collections::BTreeSet<String>> {
+        self.rego.as_ref().and_then(rego::RegoSet::sections)
+    }
+
     /// Checks every change of a plan; `document` is the plan's JSON
     /// document, which Rego policies read (needed when [`Self::has_rego`]).
     pub fn check_changes<'r>(

@@ -541,6 +541,9 @@ pub struct ShowContext<'a> {
     /// The root module's resource blocks: (address, mode, type, name,
     /// provider configuration key), Nimbus's names.
     pub configured: Vec<ConfiguredResource>,
+    /// Whether a top-level section (`resource_changes`, ...) is wanted:
+    /// the others are left out, never built.
+    pub wanted: &'a dyn Fn(&str) -> bool,
 }
 
 /// A resource block of the root module, for `configuration`.
@@ -555,10 +558,16 @@ pub struct ConfiguredResource {
 
 /// The plan in Terraform's JSON plan representation.
 pub fn plan_json(plan: &Plan, context: &ShowContext<'_>) -> Json {
+    let wanted = context.wanted;
     let mut resource_changes = Vec::new();
     // Planned resources by module steps (none for the root).
     let mut planned: BTreeMap<Vec<String>, Vec<Json>> = BTreeMap::new();
-    for change in &plan.changes {
+    let changes = if wanted("resource_changes") || wanted("planned_values") {
+        &plan.changes[..]
+    } else {
+        &[]
+    };
+    for change in changes {
         let at = address(change);
         let before = shown_object(change, change.before.as_ref());
         let after = shown_object(change, change.after.as_ref());
@@ -654,7 +663,7 @@ pub fn plan_json(plan: &Plan, context: &ShowContext<'_>) -> Json {
             planned_outputs.insert(output.name.clone(), Json::Object(planned_output));
         }
     }
-    let variables: Map<String, Json> = context
+    let mut variables: Map<String, Json> = context
         .variables
         .iter()
         .map(|(name, value, secret)| {
@@ -666,19 +675,34 @@ pub fn plan_json(plan: &Plan, context: &ShowContext<'_>) -> Json {
             (name.clone(), json!({ "value": shown }))
         })
         .collect();
-    json!({
-        "format_version": FORMAT_VERSION,
-        "terraform_version": crate::terraform_state::EXPORTED_TERRAFORM_VERSION,
-        "variables": variables,
-        "planned_values": {
-            "outputs": planned_outputs,
+    let mut document = Map::new();
+    let mut section = |name: &str, make: &mut dyn FnMut() -> Json| {
+        if wanted(name) {
+            document.insert(name.to_string(), make());
+        }
+    };
+    section("format_version", &mut || json!(FORMAT_VERSION));
+    section("terraform_version", &mut || {
+        json!(crate::terraform_state::EXPORTED_TERRAFORM_VERSION)
+    });
+    section("variables", &mut || {
+        Json::Object(std::mem::take(&mut variables))
+    });
+    section("planned_values", &mut || {
+        json!({
+            "outputs": std::mem::take(&mut planned_outputs),
             "root_module": module_values(&[], &planned),
-        },
-        "resource_changes": resource_changes,
-        "output_changes": output_changes,
-        "configuration": configuration(&context.configured),
-        "errored": false,
-    })
+        })
+    });
+    section("resource_changes", &mut || {
+        Json::Array(std::mem::take(&mut resource_changes))
+    });
+    section("output_changes", &mut || {
+        Json::Object(std::mem::take(&mut output_changes))
+    });
+    section("configuration", &mut || configuration(&context.configured));
+    section("errored", &mut || json!(false));
+    Json::Object(document)
 }
 
 /// A Nimbus attribute's Terraform name (itself when it has none).

@@ -19,6 +19,7 @@
 //! message a policy writes can quote one.
 
 use regorus::Engine;
+use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -30,7 +31,32 @@ pub struct Document(regorus::Value);
 
 impl From<serde_json::Value> for Document {
     fn from(json: serde_json::Value) -> Document {
-        Document(regorus::Value::from(json))
+        Document(interpreter_value(json))
+    }
+}
+
+/// A JSON value as the interpreter's, built directly: objects from their
+/// keys in order (serde_json keeps them sorted, so each map is built in
+/// one pass), strings moved, not copied.
+fn interpreter_value(json: serde_json::Value) -> regorus::Value {
+    use serde_json::Value as Json;
+    match json {
+        Json::Null => regorus::Value::Null,
+        Json::Bool(b) => regorus::Value::from(b),
+        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => regorus::Value::from(i),
+            (None, Some(u)) => regorus::Value::from(u),
+            (None, None) => regorus::Value::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(text) => regorus::Value::from(text),
+        Json::Array(items) => {
+            regorus::Value::from(items.into_iter().map(interpreter_value).collect::<Vec<_>>())
+        }
+        Json::Object(map) => regorus::Value::from(
+            map.into_iter()
+                .map(|(k, v)| (regorus::Value::from(k), interpreter_value(v)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ),
     }
 }
 
@@ -98,6 +124,9 @@ pub struct RegoPolicies {
     /// Each package (`data.terraform.s3`), with the engine that has it
     /// and the first file that declares it.
     packages: Vec<Package>,
+    /// The document's top-level parts the files read (`input.NAME`);
+    /// `None`: the whole document, as some file reads `input` otherwise.
+    sections: Option<BTreeSet<String>>,
 }
 
 fn engine(v0: bool) -> Engine {
@@ -164,10 +193,25 @@ impl RegoPolicies {
         // first file's.
         packages.sort();
         packages.dedup_by(|later, first| later.name == first.name && later.engine == first.engine);
+        let mut sections = Some(BTreeSet::new());
+        for file in files {
+            match (input_sections(&file.text), &mut sections) {
+                (Some(read), Some(all)) => all.extend(read),
+                _ => sections = None,
+            }
+        }
         Ok(RegoPolicies {
             engines: vec![v1, v0],
             packages,
+            sections,
         })
+    }
+
+    /// The top-level parts of the document the policies can read
+    /// (`resource_changes`, ...), so that a caller builds no other;
+    /// `None`: the whole document.
+    pub fn sections(&self) -> Option<&BTreeSet<String>> {
+        self.sections.as_ref()
     }
 
     /// Whether no package was compiled.
@@ -221,6 +265,71 @@ impl RegoPolicies {
         }
         Ok(findings)
     }
+}
+
+/// The top-level parts of `input` a policy text reads: every `input`
+/// followed by `.NAME` or `["NAME"]`. Any other use of `input` (alone, as
+/// in `x := input` or `with input as`, or indexed by a variable) may read
+/// any part: `None`. Comments and string literals are skipped; a text the
+/// scan misreads can only widen what is kept, never narrow it, since
+/// anything unrecognised reads as the whole document.
+fn input_sections(text: &str) -> Option<BTreeSet<String>> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut sections = BTreeSet::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'`' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b if is_word(b) => {
+                let start = i;
+                while i < bytes.len() && is_word(bytes[i]) {
+                    i += 1;
+                }
+                // A name after a dot is a field (`x.input`), not `input`.
+                let after_dot = start > 0 && bytes[start - 1] == b'.';
+                if &text[start..i] != "input" || after_dot {
+                    continue;
+                }
+                let rest = &text[i..];
+                let name_of = |s: &str| -> Option<String> {
+                    let end = s.bytes().position(|b| !is_word(b)).unwrap_or(s.len());
+                    (end > 0).then(|| s[..end].to_string())
+                };
+                let section = if let Some(field) = rest.strip_prefix('.') {
+                    name_of(field)
+                } else if let Some(key) = rest.strip_prefix("[\"") {
+                    let end = key.find('"')?;
+                    let name = &key[..end];
+                    (key[end..].starts_with("\"]") && !name.contains('\\'))
+                        .then(|| name.to_string())
+                } else {
+                    None
+                };
+                sections.insert(section?);
+            }
+            _ => i += 1,
+        }
+    }
+    Some(sections)
 }
 
 /// The findings a rule's value holds: a set (an array in JSON) of strings
@@ -333,6 +442,34 @@ violation contains msg if {
                 .unwrap(),
             vec![]
         );
+    }
+
+    #[test]
+    fn the_sections_a_policy_reads() {
+        let read = |text: &str| input_sections(text).map(|s| s.into_iter().collect::<Vec<_>>());
+        assert_eq!(
+            read("deny contains m if { some rc in input.resource_changes; m := rc.address }"),
+            Some(vec!["resource_changes".to_string()])
+        );
+        assert_eq!(
+            read(
+                r#"x := input["planned_values"].root_module
+# input is the plan; input.variables too
+y := "input" 
+z := input.configuration.provider_config"#
+            ),
+            Some(vec![
+                "configuration".to_string(),
+                "planned_values".to_string()
+            ])
+        );
+        assert_eq!(read("rc.input.x == input_like"), Some(vec![]));
+        // Whole-document uses.
+        assert_eq!(read("doc := input\nx := doc.variables"), None);
+        assert_eq!(read("k := \"variables\"\nx := input[k]"), None);
+        assert_eq!(read("test_x if { deny with input as {} }"), None);
+        assert_eq!(read("import input\n"), None);
+        assert_eq!(read("x := input"), None);
     }
 
     #[test]

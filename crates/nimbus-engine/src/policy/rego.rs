@@ -91,6 +91,16 @@ mod with {
             (!groups.is_empty()).then_some(RegoSet { groups })
         }
 
+        /// The document's sections every group's policies read together;
+        /// `None`: the whole document.
+        pub(crate) fn sections(&self) -> Option<std::collections::BTreeSet<String>> {
+            let mut all = std::collections::BTreeSet::new();
+            for group in &self.groups {
+                all.extend(group.policies.sections()?.iter().cloned());
+            }
+            Some(all)
+        }
+
         /// The findings of the Rego policies over the plan's `document`,
         /// added to `findings`; a rule that fails to evaluate is an error.
         pub(crate) fn check<'r>(
@@ -213,6 +223,10 @@ mod without {
                 }
             }
             None
+        }
+
+        pub(crate) fn sections(&self) -> Option<std::collections::BTreeSet<String>> {
+            match *self {}
         }
 
         pub(crate) fn check<'r>(
