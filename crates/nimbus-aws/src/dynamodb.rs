@@ -613,12 +613,24 @@ impl ResourceType for Table {
 
     fn check(&self, config: &Value) -> Vec<ProviderError> {
         let mut errors = Vec::new();
-        if attr(config, "kms-key-arn").as_str().is_some()
-            && attr(config, "server-side-encryption").as_bool() != Some(true)
-        {
+        let key = attr(config, "kms-key-arn").as_str();
+        let encrypted = attr(config, "server-side-encryption");
+        if key.is_some() && !encrypted.is_unknown() && encrypted.as_bool() != Some(true) {
             errors.push(
                 ProviderError::fatal("`kms-key-arn` needs `(server-side-encryption #t)`")
                     .on_attribute("kms-key-arn"),
+            );
+        }
+        // DynamoDB reports the key by ARN: an id or alias would differ
+        // from what is read back at every plan.
+        if let Some(key) = key
+            && !key.starts_with("arn:")
+        {
+            errors.push(
+                ProviderError::fatal(format!(
+                    "`kms-key-arn` is the key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), found {key:?}"
+                ))
+                .on_attribute("kms-key-arn"),
             );
         }
         let mode = attr(config, "billing-mode")
@@ -731,13 +743,19 @@ impl ResourceType for Table {
     }
 
     fn plan_more(&self, _ctx: &PlanContext<'_>, planned: &mut Object) -> Result<(), ProviderError> {
-        // Without KMS encryption there is no key to name.
-        if planned
-            .get("server-side-encryption")
-            .and_then(Value::as_bool)
-            == Some(false)
-        {
-            planned.insert("kms-key-arn".into(), Value::Null);
+        // Without KMS encryption there is no key to name; with it and no
+        // key named, the AWS managed key's ARN is known once it is on.
+        match planned.get("server-side-encryption").map(Value::peel) {
+            Some(Value::Bool(false)) => {
+                planned.insert("kms-key-arn".into(), Value::Null);
+            }
+            Some(Value::Bool(true)) if planned.get("kms-key-arn").is_none_or(Value::is_null) => {
+                planned.insert("kms-key-arn".into(), Value::Unknown);
+            }
+            Some(Value::Unknown) => {
+                planned.insert("kms-key-arn".into(), Value::Unknown);
+            }
+            _ => {}
         }
         // Index defaults, so that the plan matches what DynamoDB reports.
         let provisioned = planned.get("billing-mode").and_then(Value::as_str) == Some(PROVISIONED);
@@ -843,8 +861,11 @@ impl ResourceType for Table {
         if attr(prior, "global-secondary-index") != attr(planned, "global-secondary-index") {
             Table::update_indexes(c, &name, prior, planned).await?;
         }
-        let encryption_changed = attr(prior, "server-side-encryption")
-            != attr(planned, "server-side-encryption")
+        // A state recorded before the attribute existed holds none: the
+        // table had DynamoDB's default key.
+        let encrypted =
+            |object: &Value| attr(object, "server-side-encryption").as_bool() == Some(true);
+        let encryption_changed = encrypted(prior) != encrypted(planned)
             || (!attr(planned, "kms-key-arn").is_unknown()
                 && attr(prior, "kms-key-arn") != attr(planned, "kms-key-arn"));
         if encryption_changed {

@@ -398,7 +398,7 @@ impl Bucket {
             Err(e) if e.code_is(&["NoSuchTagSet", "NoSuchTagSetError"]) => BTreeMap::new(),
             Err(e) => return Err(e.error),
         };
-        let acl = Bucket::read_acl(c, name).await?;
+        let acl = Bucket::read_acl(c, name, known).await?;
         let observed = Observed {
             versioning: enabled,
             algorithm,
@@ -411,14 +411,25 @@ impl Bucket {
 
     /// The bucket's canned ACL, read from its grants: what they give
     /// everyone (AllUsers), any AWS account (AuthenticatedUsers) or S3's
-    /// log delivery; anything else (the owner's grant, grants to named
-    /// accounts) is `private`.
-    async fn read_acl(c: &Clients, name: &str) -> Result<String, ProviderError> {
+    /// log delivery. A grant to everyone beyond reading (WRITE,
+    /// FULL_CONTROL, the ACL itself) reads as `public-read-write`, any
+    /// grant to every AWS account as at least `authenticated-read`: an ACL
+    /// no canned one names is never taken for `private`. Grants to the
+    /// owner or to named accounts are `private`. A store that has no ACLs
+    /// (`NotImplemented`) keeps what was known.
+    async fn read_acl(c: &Clients, name: &str, known: &Value) -> Result<String, ProviderError> {
         let get = call(c, "GET", name, None).query("acl", "");
-        let policy = send(c, get)
+        let policy = match send(c, get)
             .await
             .and_then(|r| xml_answer(&r))
-            .aws(&format!("reading the ACL of bucket {name}"))?;
+            .aws(&format!("reading the ACL of bucket {name}"))
+        {
+            Ok(policy) => policy,
+            Err(e) if e.code_is(&["NotImplemented"]) => {
+                return Ok(attr(known, "acl").as_str().unwrap_or("private").to_string());
+            }
+            Err(e) => return Err(e.error),
+        };
         let mut granted: Vec<(&'static str, String)> = Vec::new();
         let grants = policy.at(&["AccessControlList"]).into_iter();
         for grant in grants.flat_map(|list| list.children_named("Grant")) {
@@ -431,16 +442,15 @@ impl Bucket {
             };
             granted.push((group, grant.text_at(&["Permission"]).unwrap_or_default()));
         }
-        let has = |group: &str, permission: &str| {
-            granted.iter().any(|(g, p)| *g == group && p == permission)
-        };
-        Ok(if has("AllUsers", "READ") && has("AllUsers", "WRITE") {
+        let to = |group: &'static str| granted.iter().filter(move |(g, _)| *g == group);
+        let everyone_writes = to("AllUsers").any(|(_, p)| p != "READ" && p != "READ_ACP");
+        Ok(if everyone_writes {
             "public-read-write"
-        } else if has("AllUsers", "READ") {
+        } else if to("AllUsers").next().is_some() {
             "public-read"
-        } else if has("AuthenticatedUsers", "READ") {
+        } else if to("AuthenticatedUsers").next().is_some() {
             "authenticated-read"
-        } else if has("LogDelivery", "WRITE") {
+        } else if to("LogDelivery").next().is_some() {
             "log-delivery-write"
         } else {
             "private"
@@ -705,8 +715,11 @@ impl ResourceType for Bucket {
         if tags != string_map(prior, "tags")? {
             Bucket::set_tags(c, &name, &tags).await?;
         }
+        // A state recorded before `acl` existed holds none: the bucket's
+        // ACL was then the default, private.
+        let prior_acl = attr(prior, "acl").as_str().unwrap_or("private");
         if let Some(acl) = opt_str(planned, "acl")?
-            && attr(prior, "acl").as_str() != Some(acl.as_str())
+            && prior_acl != acl
         {
             Bucket::set_acl(c, &name, &acl).await?;
         }

@@ -374,6 +374,14 @@ impl ResourceType for Queue {
             }
         }
         let kms_key = attr(config, "kms-master-key-id");
+        if kms_key.as_str() == Some("") {
+            errors.push(
+                ProviderError::fatal(
+                    "`kms-master-key-id` is empty: name a key, or leave it unset for SQS's own keys",
+                )
+                .on_attribute("kms-master-key-id"),
+            );
+        }
         if attr(config, "sqs-managed-sse").as_bool() == Some(true) && kms_key.as_str().is_some() {
             errors.push(
                 ProviderError::fatal(
@@ -433,14 +441,23 @@ impl ResourceType for Queue {
             .get("sqs-managed-sse")
             .cloned()
             .unwrap_or(Value::Null);
+        let reuse = "kms-data-key-reuse-period-seconds";
+        let reuse_unset = planned.get(reuse).is_none_or(Value::is_null);
         if key.is_unknown() {
-            return Ok(());
-        }
-        if !key.is_null() {
+            // A key made in the same apply, or none: either can follow.
+            planned.insert("sqs-managed-sse".into(), Value::Unknown);
+            if reuse_unset {
+                planned.insert(reuse.into(), Value::Unknown);
+            }
+        } else if !key.is_null() {
             planned.insert("sqs-managed-sse".into(), Value::Bool(false));
+            // SQS's own reuse period for a key given none (SQS reports it).
+            if reuse_unset {
+                planned.insert(reuse.into(), Value::int(300));
+            }
         } else {
             // Without a key there is no data key to reuse (SQS reports none).
-            planned.insert("kms-data-key-reuse-period-seconds".into(), Value::Null);
+            planned.insert(reuse.into(), Value::Null);
             if ctx.fresh && (managed.is_unknown() || managed.is_null()) {
                 planned.insert("sqs-managed-sse".into(), Value::Bool(true));
             }

@@ -649,17 +649,19 @@ fn missing_tags(subject: &Subject<'_>, required: &[String]) -> Option<Verdict> {
 }
 
 /// What a rule says: its summary, else from its source text. A condition
-/// is shown in the language it was written in: a `.nim` form printed, an
-/// HCL expression as written (whitespace runs made one space).
+/// is shown in the language it was written in: an HCL expression of a
+/// `.tf` file as written (whitespace runs made one space), any other
+/// printed as a `.nim` form.
 fn describe(rule: &PolicyRule, sources: &nimbus_syntax::SourceMap) -> String {
     if let Some(summary) = &rule.summary {
         return summary.clone();
     }
     let condition = rule.condition.as_ref().map(|c| {
-        let written_in_nim = sources
+        // A `.tf.json` file's text is JSON-escaped: it is printed as a form.
+        let written_in_hcl = sources
             .get(c.span.file)
-            .is_none_or(|file| file.path.extension().is_none_or(|e| e == "nim"));
-        if written_in_nim {
+            .is_some_and(|file| file.path.extension().is_some_and(|e| e == "tf"));
+        if !written_in_hcl {
             nimbus_syntax::print_forms(std::slice::from_ref(c))
                 .trim()
                 .to_string()

@@ -279,12 +279,26 @@ impl Lowerer<'_> {
                             ))
                             .at(name_span)
                         }
-                        None => Diagnostic::error(format!("unknown function `{name}`"))
-                            .at(name_span)
-                            .with_suggestion(
-                                name,
-                                nimbus_stdlib::terraform_names().iter().map(|(t, _)| *t),
-                            ),
+                        None => {
+                            // In a rule's `when`, the predicates are names too.
+                            let predicates: Vec<String> = if self.policy_condition {
+                                nimbus_syntax::POLICY_PREDICATES
+                                    .iter()
+                                    .map(|p| p.replace('-', "_"))
+                                    .collect()
+                            } else {
+                                Vec::new()
+                            };
+                            Diagnostic::error(format!("unknown function `{name}`"))
+                                .at(name_span)
+                                .with_suggestion(
+                                    name,
+                                    nimbus_stdlib::terraform_names()
+                                        .iter()
+                                        .map(|(t, _)| *t)
+                                        .chain(predicates.iter().map(String::as_str)),
+                                )
+                        }
                     };
                     self.diagnostics.push(d);
                     return symbol("null", span);

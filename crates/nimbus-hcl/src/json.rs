@@ -125,6 +125,14 @@ enum Block {
     Removed,
     RemovedLifecycle,
     Check,
+    /// Nimbus's policy blocks: `policy`, its rules, `policy_set`, its
+    /// `rule`s, `policy_file` and a resource's `policy_exception`.
+    Policy,
+    PolicyRule,
+    PolicySet,
+    PolicySetRule,
+    PolicyFile,
+    PolicyException,
     /// A nested block of a resource, provider or dynamic `content`: its
     /// meaning is the provider's schema's.
     Other,
@@ -177,6 +185,9 @@ impl Writer {
             "import" => (0, Block::Import),
             "removed" => (0, Block::Removed),
             "check" => (1, Block::Check),
+            "policy" => (1, Block::Policy),
+            "policy_set" => (1, Block::PolicySet),
+            "policy_file" => (1, Block::PolicyFile),
             // The lowering names the unknown block type.
             _ => (0, Block::Other),
         };
@@ -272,6 +283,12 @@ impl Writer {
                 (Block::Check, "assert") => nested(0, Block::Condition),
                 (Block::Check, "data") => nested(2, Block::Resource),
                 (Block::Dynamic, "content") => nested(0, Block::Other),
+                (Block::Resource, "policy_exception") => nested(1, Block::PolicyException),
+                (Block::Policy, "deny" | "warn") => nested(1, Block::PolicyRule),
+                (Block::Policy, "require_tags" | "require_approval") => {
+                    nested(0, Block::PolicyRule)
+                }
+                (Block::PolicySet, "rule") => nested(1, Block::PolicySetRule),
                 _ => None,
             };
             if let Some((labels, kind)) = block {
@@ -293,6 +310,15 @@ impl Writer {
                 (Block::Terraform, "required_version") => Mode::Literal,
                 (Block::Terraform, "experiments") => Mode::Raw,
                 (Block::RequiredProviders | Block::Backend, _) => Mode::Literal,
+                (
+                    Block::Policy
+                    | Block::PolicySet
+                    | Block::PolicySetRule
+                    | Block::PolicyFile
+                    | Block::PolicyException,
+                    _,
+                ) => Mode::Literal,
+                (Block::PolicyRule, "message" | "enforcement") => Mode::Literal,
                 _ => Mode::Expression,
             };
             self.mapped(name, range);
@@ -414,22 +440,71 @@ impl Writer {
 /// (`${` and `%{` keep their meaning), plain text otherwise (escaped as
 /// `$${` and `%%{`).
 fn quote(text: &str, mode: Mode) -> String {
+    /// Where in a template the text is: its own text, an interpolation
+    /// (`${...}`, `%{...}`, with the braces opened inside it), or a string
+    /// written inside an interpolation.
+    enum Place {
+        Interpolation(usize),
+        InnerString,
+    }
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
+    let mut places: Vec<Place> = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if mode != Mode::Expression && chars.peek() == Some(&'{') => {
+        let opens = (c == '$' || c == '%') && chars.peek() == Some(&'{');
+        match places.last_mut() {
+            // Inside an interpolation the text is HCL as written: its
+            // quotes and backslashes are its own, not the template's.
+            Some(Place::Interpolation(depth)) => {
                 out.push(c);
-                out.push(c);
+                match c {
+                    '{' => *depth += 1,
+                    '}' if *depth == 0 => {
+                        places.pop();
+                    }
+                    '}' => *depth -= 1,
+                    '"' => places.push(Place::InnerString),
+                    _ => {}
+                }
             }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+            Some(Place::InnerString) => {
+                out.push(c);
+                match c {
+                    '\\' => out.extend(chars.next()),
+                    '"' => {
+                        places.pop();
+                    }
+                    _ if opens => {
+                        out.extend(chars.next());
+                        places.push(Place::Interpolation(0));
+                    }
+                    _ => {}
+                }
+            }
+            None => match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                // `$${` is a literal `${` in a template: kept as written.
+                '$' | '%' if mode == Mode::Expression && chars.peek() == Some(&c) => {
+                    out.push(c);
+                    out.extend(chars.next());
+                }
+                _ if opens && mode == Mode::Expression => {
+                    out.push(c);
+                    out.extend(chars.next());
+                    places.push(Place::Interpolation(0));
+                }
+                '$' | '%' if opens => {
+                    out.push(c);
+                    out.push(c);
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            },
         }
     }
     out.push('"');
@@ -443,6 +518,12 @@ mod tests {
     #[test]
     fn strings_are_templates_or_text_by_place() {
         assert_eq!(quote("a ${b} \"c\"", Mode::Expression), r#""a ${b} \"c\"""#);
+        // Inside an interpolation, quotes and backslashes are HCL's own.
+        assert_eq!(
+            quote(r#"${f("a\"}", "${x}")} "q""#, Mode::Expression),
+            r#""${f("a\"}", "${x}")} \"q\"""#
+        );
+        assert_eq!(quote("$${a} %%{b}", Mode::Expression), r#""$${a} %%{b}""#);
         assert_eq!(quote("a ${b} %{c}", Mode::Literal), r#""a $${b} %%{c}""#);
     }
 

@@ -245,6 +245,16 @@ async fn dynamodb_table_encryption() {
         .await
         .unwrap_err();
     assert_eq!(err.attribute.as_deref(), Some("kms-key-arn"));
+    // DynamoDB reports the key by its ARN: an alias would never match.
+    let alias = table(
+        "x",
+        &[
+            ("server-side-encryption", Value::Bool(true)),
+            ("kms-key-arn", s("alias/mine")),
+        ],
+    );
+    let err = h.try_plan(t, None, &alias).await.unwrap_err();
+    assert_eq!(err.attribute.as_deref(), Some("kms-key-arn"));
     for state in [plain_state, managed_state, named_state] {
         h.destroy(t, &state).await;
     }

@@ -487,6 +487,21 @@ async fn s3_bucket_acl() {
     let state = h.update(t, &drifted, &private).await;
     assert_eq!(get_str(&state, "acl"), "private");
 
+    // A grant no canned ACL names is never taken for private: full
+    // control for everyone reads as the most public canned ACL.
+    send(
+        &h,
+        s3_call(&h, "PUT", &name, None).query("acl", "").header(
+            "x-amz-grant-full-control",
+            "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"",
+        ),
+    )
+    .await
+    .unwrap();
+    let drifted = h.read(t, &state).await.unwrap();
+    assert_eq!(get_str(&drifted, "acl"), "public-read-write");
+    let state = h.update(t, &drifted, &private).await;
+
     let err = h
         .try_plan(
             t,

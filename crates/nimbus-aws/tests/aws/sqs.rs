@@ -193,6 +193,20 @@ async fn sqs_queue_encryption() {
     assert!(get(&created, "kms-master-key-id").is_null());
     let state = h.assert_no_changes(t, &created, &plain).await;
 
+    // A key added to a queue: SQS's reuse period is known at plan.
+    let key_only = h.config(
+        t,
+        &[
+            ("name", s(&name)),
+            ("kms-master-key-id", s("alias/aws/sqs")),
+        ],
+    );
+    let updated = h.update(t, &state, &key_only).await;
+    assert_eq!(
+        get(&updated, "kms-data-key-reuse-period-seconds"),
+        &Value::int(300)
+    );
+    let state = h.assert_no_changes(t, &updated, &key_only).await;
     let kms = h.config(
         t,
         &[
@@ -239,5 +253,8 @@ async fn sqs_queue_encryption() {
     );
     let err = h.try_plan(t, None, &both).await.unwrap_err();
     assert_eq!(err.attribute.as_deref(), Some("sqs-managed-sse"));
+    let empty = h.config(t, &[("name", s(&name)), ("kms-master-key-id", s(""))]);
+    let err = h.try_plan(t, None, &empty).await.unwrap_err();
+    assert_eq!(err.attribute.as_deref(), Some("kms-master-key-id"));
     h.destroy(t, &state).await;
 }
