@@ -279,3 +279,121 @@ async fn localstack_example_applies_replans_clean_and_destroys() {
         "API left behind"
     );
 }
+
+/// The `resource_changes` of a saved plan of the project in `run.dir`:
+/// each change's address and planned object.
+fn planned_changes(run: &Run) -> Vec<(String, serde_json::Value)> {
+    run.ok(&["plan", "--refresh=false", "-out", "p.plan"]);
+    let shown = run.nimbus(&["show", "-json", "p.plan"]);
+    assert!(shown.status.success(), "show -json failed");
+    let document: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let mut changes: Vec<(String, serde_json::Value)> = document["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or_default().to_string(),
+                c["change"]["after"].clone(),
+            )
+        })
+        .collect();
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    changes
+}
+
+/// examples/web-services: three uses of a `web-service` macro (with the
+/// module's functions) plan exactly what the same nine resources written
+/// out by hand plan; the example applies on the emulator, plans again with
+/// no changes and destroys; a wrong value passed to a use is reported at
+/// the use and at the template line it lands on.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_services_macro_example_plans_as_written_out_and_applies() {
+    let endpoint = match std::env::var("NIMBUS_TEST_AWS_ENDPOINT") {
+        Ok(e) if !e.is_empty() => e,
+        _ => {
+            return skip(
+                "NIMBUS_TEST_AWS_ENDPOINT is not set (export NIMBUS_TEST_AWS_ENDPOINT=$(scripts/moto start))",
+            );
+        }
+    };
+    let Some(bin) = nimbus_binary() else {
+        return skip(
+            "the nimbus binary is not built (cargo build -p nimbus-cli, or set NIMBUS_BIN)",
+        );
+    };
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = manifest.join("../../examples/web-services");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let prefix = format!("nimbus-ws-{:x}", (nanos / 1000) % 0xffff_ffff);
+    let with_macro = tempfile::tempdir().unwrap();
+    copy_dir(&example, with_macro.path());
+    let written_out = tempfile::tempdir().unwrap();
+    copy_dir(&example.join("src"), &written_out.path().join("src"));
+    std::fs::copy(
+        manifest.join("tests/examples/web-services-written-out.nim"),
+        written_out.path().join("main.nim"),
+    )
+    .unwrap();
+    let run = |dir: &Path| Run {
+        bin: bin.clone(),
+        dir: dir.to_path_buf(),
+        endpoint: endpoint.clone(),
+        prefix: prefix.clone(),
+    };
+    let (macro_run, written_run) = (run(with_macro.path()), run(written_out.path()));
+    let validate = macro_run.nimbus(&["validate"]);
+    if String::from_utf8_lossy(&validate.stderr).contains("no provider named `localstack`") {
+        return skip("the nimbus binary was built without the AWS provider");
+    }
+
+    let planned = planned_changes(&macro_run);
+    assert_eq!(planned.len(), 9, "{planned:#?}");
+    assert_eq!(
+        planned,
+        planned_changes(&written_run),
+        "the macro's plan differs from the written-out one"
+    );
+
+    macro_run.ok(&["init"]);
+    macro_run.ok(&["apply", "--auto-approve"]);
+    let functions = macro_run.ok(&["output", "-json", "functions"]);
+    assert!(
+        functions.contains(&format!("{prefix}-billing-fn")),
+        "{functions}"
+    );
+    let plan = macro_run.nimbus(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "the plan after apply is not empty:\n{}{}",
+        String::from_utf8_lossy(&plan.stdout),
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    macro_run.ok(&["destroy", "--auto-approve"]);
+
+    // A wrong value in a use: located at the use, and at the template.
+    let main = std::fs::read_to_string(with_macro.path().join("main.nim")).unwrap();
+    std::fs::write(
+        with_macro.path().join("main.nim"),
+        main.replace("(memory 512)", "(memory \"lots\")"),
+    )
+    .unwrap();
+    let wrong = macro_run.nimbus(&["validate"]);
+    let text = String::from_utf8_lossy(&wrong.stderr).to_string();
+    assert!(!wrong.status.success(), "{text}");
+    let use_line = main
+        .lines()
+        .position(|l| l.contains("(memory 512)"))
+        .unwrap()
+        + 1;
+    assert!(text.contains(&format!("main.nim:{use_line}:")), "{text}");
+    assert!(text.contains("memory-size"), "{text}");
+    assert!(
+        text.contains("passed to macro `web-service`, whose template puts it at macros.nim:"),
+        "{text}"
+    );
+}

@@ -380,6 +380,20 @@ fn cpu_report(iterations: u32) {
     measure("load_and_validate_10k_hcl", &mut || {
         validate(&runtime, &load(&hcl))
     });
+    let macro_files = crate::files(&generate_macro());
+    let written_files = crate::files(&generate_written_out());
+    measure("load_10k_macro", &mut || {
+        drop(black_box(load(&macro_files)))
+    });
+    measure("load_and_validate_10k_macro", &mut || {
+        validate(&runtime, &load(&macro_files))
+    });
+    measure("load_10k_written_out", &mut || {
+        drop(black_box(load(&written_files)))
+    });
+    measure("load_and_validate_10k_written_out", &mut || {
+        validate(&runtime, &load(&written_files))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -118,7 +118,11 @@ impl Diagnostic {
         if let Some(span) = self.span {
             for (name, note) in sources.expansion_notes(span) {
                 let prefix = format!("note: in expansion of macro `{name}`");
-                if !self.notes.iter().any(|n| n.starts_with(&prefix)) {
+                if !self
+                    .notes
+                    .iter()
+                    .any(|n| n.starts_with(&prefix) || *n == note)
+                {
                     notes.push(note);
                 }
             }

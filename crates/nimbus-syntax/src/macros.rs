@@ -77,6 +77,11 @@ pub struct Expander<'a> {
     renames: usize,
     /// Where each macro was used, by name (for notes on later errors).
     uses: HashMap<Symbol, Vec<Span>>,
+    /// What uses passed, by macro: each argument's span and where the
+    /// template put it (for notes on errors found in the argument).
+    passed: HashMap<Symbol, Vec<(Span, Span)>>,
+    /// The macro whose use is being instantiated.
+    current: Option<Symbol>,
 }
 
 impl<'a> Expander<'a> {
@@ -91,6 +96,8 @@ impl<'a> Expander<'a> {
             nodes: 0,
             renames: 0,
             uses: HashMap::new(),
+            passed: HashMap::new(),
+            current: None,
         }
     }
 
@@ -270,9 +277,12 @@ impl<'a> Expander<'a> {
             let mut renamed = BTreeSet::new();
             binders(template, &bindings, &mut renamed);
             let suffix = self.renames;
+            self.current = Some(name.clone());
             let expanded = self
                 .instantiate(template, &bindings, &renamed, suffix)
-                .map_err(|d| in_expansion(d, self.locate))?;
+                .map_err(|d| in_expansion(d, self.locate));
+            self.current = None;
+            let expanded = expanded?;
             if level + tree_depth(&expanded) > MAX_DEPTH {
                 return Err(in_expansion(
                     Diagnostic::error(format!(
@@ -319,6 +329,12 @@ impl<'a> Expander<'a> {
                 Some(Binding::One(node)) => {
                     self.nodes += count_nodes(node);
                     self.count(template.span)?;
+                    if let Some(name) = &self.current {
+                        self.passed
+                            .entry(name.clone())
+                            .or_default()
+                            .push((node.span, template.span));
+                    }
                     Ok(node.clone())
                 }
                 Some(Binding::Many(_)) => Err(Diagnostic::error(format!(
@@ -422,6 +438,7 @@ impl<'a> Expander<'a> {
                     name: name.to_string(),
                     definition: m.span,
                     uses: uses.clone(),
+                    passed: self.passed.get(name).cloned().unwrap_or_default(),
                 })
             })
             .collect();
@@ -449,6 +466,11 @@ impl<'a> Expander<'a> {
                         uses.join(", ")
                     ));
                 }
+            }
+        }
+        for (name, passed) in &self.passed {
+            if let Some(at) = crate::source::placed(passed, span) {
+                notes.push(crate::source::passed_note(name, &(self.locate)(at)));
             }
         }
         notes

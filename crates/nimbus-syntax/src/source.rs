@@ -156,6 +156,25 @@ pub struct MacroUses {
     /// The whole `define-syntax` form.
     pub definition: Span,
     pub uses: Vec<Span>,
+    /// What the uses passed: each argument's span, and the place in the
+    /// template it was put at.
+    pub passed: Vec<(Span, Span)>,
+}
+
+/// Where a template put the argument that holds `span`, if one does.
+pub(crate) fn placed(passed: &[(Span, Span)], span: Span) -> Option<Span> {
+    passed
+        .iter()
+        .find(|(argument, _)| {
+            argument.file == span.file && argument.start <= span.start && span.end <= argument.end
+        })
+        .map(|(_, at)| *at)
+}
+
+/// The note on an error in what a macro use passed: where the template
+/// put it.
+pub(crate) fn passed_note(name: &str, at: &str) -> String {
+    format!("note: passed to macro `{name}`, whose template puts it at {at}")
 }
 
 impl SourceMap {
@@ -196,6 +215,10 @@ impl SourceMap {
     /// For each macro whose definition holds `span`: its name and the note
     /// naming the uses that expanded it (at most five, then how many more).
     pub fn expansion_notes(&self, span: Span) -> Vec<(&str, String)> {
+        let passed = self.expansions.iter().filter_map(|m| {
+            placed(&m.passed, span)
+                .map(|at| (m.name.as_str(), passed_note(&m.name, &self.location(at))))
+        });
         self.expansions
             .iter()
             .filter(|m| {
@@ -218,6 +241,7 @@ impl SourceMap {
                     ),
                 )
             })
+            .chain(passed)
             .collect()
     }
 
