@@ -34,7 +34,12 @@
 use crate::diagnostic::Diagnostic;
 use crate::reader::{MAX_DEPTH, Node, NodeKind, Symbol};
 use crate::source::Span;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+// foldhash: every list head of a module is looked up among its macros,
+// where SipHash's resistance to flooding buys nothing (the keys are the
+// user's own macro and variable names).
+use foldhash::{HashMap, HashMapExt};
 use std::rc::Rc;
 
 /// How deep macro uses may nest (a use in an expansion is one deeper).
@@ -49,9 +54,18 @@ const ELLIPSIS: &str = "...";
 #[derive(Debug, Clone)]
 struct Macro {
     literals: Vec<Symbol>,
-    rules: Vec<(Node, Node)>,
+    rules: Vec<Rule>,
     /// The whole `define-syntax` form, to say where the macro is.
     span: Span,
+}
+
+/// One `(PATTERN TEMPLATE)` of a macro, with the names its template binds
+/// itself (renamed in each expansion), found once at the definition.
+#[derive(Debug, Clone)]
+struct Rule {
+    pattern: Node,
+    template: Node,
+    binders: BTreeSet<Symbol>,
 }
 
 /// What a pattern variable matched: one node, or (under `...`) one match
@@ -63,6 +77,26 @@ enum Binding {
 }
 
 type Bindings = HashMap<Symbol, Binding>;
+
+/// The bindings a template is instantiated with: the use's, and over
+/// them, inside `...`, the current repetition's match of each repeated
+/// variable (references, so that a repetition copies no match).
+#[derive(Clone)]
+struct Env<'b> {
+    base: &'b Bindings,
+    repetition: Vec<(&'b Symbol, &'b Binding)>,
+}
+
+impl<'b> Env<'b> {
+    fn get(&self, name: &str) -> Option<&'b Binding> {
+        self.repetition
+            .iter()
+            .rev()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, b)| *b)
+            .or_else(|| self.base.get(name))
+    }
+}
 
 type Result<T> = std::result::Result<T, Diagnostic>;
 
@@ -190,7 +224,13 @@ impl<'a> Expander<'a> {
             }
             let mut seen = Vec::new();
             check_pattern(pattern, &names, true, &mut seen)?;
-            out.push((pattern.clone(), template.clone()));
+            let mut bound = BTreeSet::new();
+            binders(template, &|name| seen.iter().any(|v| v == name), &mut bound);
+            out.push(Rule {
+                pattern: pattern.clone(),
+                template: template.clone(),
+                binders: bound,
+            });
         }
         self.macros.insert(
             Symbol::new(name_text),
@@ -204,52 +244,48 @@ impl<'a> Expander<'a> {
     }
 
     /// Expands every macro use in one top-level form.
-    pub fn expand(&mut self, form: Node) -> Result<Node> {
-        self.expand_node(form, 0, 0)
+    pub fn expand(&mut self, mut form: Node) -> Result<Node> {
+        self.expand_node(&mut form, 0, 0)?;
+        Ok(form)
     }
 
-    /// `depth`: how many expansions `node` is inside; `level`: how deep
-    /// in its top-level form it stands.
-    fn expand_node(&mut self, node: Node, depth: usize, level: usize) -> Result<Node> {
-        let NodeKind::List(items) = &node.kind else {
-            return Ok(node);
+    /// Expands the uses in `node` where they stand: lists without a use
+    /// are walked, not rebuilt. `depth`: how many expansions `node` is
+    /// inside; `level`: how deep in its top-level form it stands.
+    fn expand_node(&mut self, node: &mut Node, depth: usize, level: usize) -> Result<()> {
+        let NodeKind::List(items) = &mut node.kind else {
+            return Ok(());
         };
-        match node.head() {
-            Some("quote") => return Ok(node),
-            Some(name) if self.macros.contains_key(name) => {
-                let name = Symbol::new(name);
-                let use_span = node.span;
-                if depth >= MAX_EXPANSION_DEPTH {
-                    return Err(Diagnostic::error(format!(
-                        "macro uses nested deeper than {MAX_EXPANSION_DEPTH} levels, in `{name}`"
-                    ))
-                    .at(use_span)
-                    .with_note("note: does the macro expand into a use of itself without end?"));
+        let name = match items.first().map(|head| &head.kind) {
+            Some(NodeKind::Symbol(head)) if head == "quote" => return Ok(()),
+            Some(NodeKind::Symbol(head)) if self.macros.contains_key(head.as_str()) => head.clone(),
+            _ => {
+                for item in items.iter_mut() {
+                    self.expand_node(item, depth, level + 1)?;
                 }
-                self.uses.entry(name.clone()).or_default().push(use_span);
-                let expanded = self.apply(&name, &node, level)?;
-                return self.expand_node(expanded, depth + 1, level).map_err(|d| {
-                    let note = format!(
-                        "note: in expansion of macro `{name}` at {}",
-                        (self.locate)(use_span)
-                    );
-                    expansion_note(d, note)
-                });
+                return Ok(());
             }
-            _ => {}
-        }
-        let mut out = Vec::with_capacity(items.len());
-        let span = node.span;
-        let NodeKind::List(items) = node.kind else {
-            return Ok(node);
         };
-        for item in items {
-            out.push(self.expand_node(item, depth, level + 1)?);
+        let use_span = node.span;
+        if depth >= MAX_EXPANSION_DEPTH {
+            return Err(Diagnostic::error(format!(
+                "macro uses nested deeper than {MAX_EXPANSION_DEPTH} levels, in `{name}`"
+            ))
+            .at(use_span)
+            .with_note("note: does the macro expand into a use of itself without end?"));
         }
-        Ok(Node {
-            kind: NodeKind::List(out),
-            span,
-        })
+        self.uses.entry(name.clone()).or_default().push(use_span);
+        let mut expanded = self.apply(&name, node, level)?;
+        self.expand_node(&mut expanded, depth + 1, level)
+            .map_err(|d| {
+                let note = format!(
+                    "note: in expansion of macro `{name}` at {}",
+                    (self.locate)(use_span)
+                );
+                expansion_note(d, note)
+            })?;
+        *node = expanded;
+        Ok(())
     }
 
     /// The expansion of one use by the first matching rule.
@@ -263,7 +299,12 @@ impl<'a> Expander<'a> {
                 locate(node.span)
             ))
         };
-        for (pattern, template) in &m.rules {
+        for Rule {
+            pattern,
+            template,
+            binders: renamed,
+        } in &m.rules
+        {
             let mut bindings = Bindings::new();
             let (Some([_, pattern_args @ ..]), Some([_, args @ ..])) =
                 (pattern.as_list(), node.as_list())
@@ -274,12 +315,18 @@ impl<'a> Expander<'a> {
                 continue;
             }
             self.renames += 1;
-            let mut renamed = BTreeSet::new();
-            binders(template, &bindings, &mut renamed);
             let suffix = self.renames;
             self.current = Some(name.clone());
             let expanded = self
-                .instantiate(template, &bindings, &renamed, suffix)
+                .instantiate(
+                    template,
+                    &Env {
+                        base: &bindings,
+                        repetition: Vec::new(),
+                    },
+                    renamed,
+                    suffix,
+                )
                 .map_err(|d| in_expansion(d, self.locate));
             self.current = None;
             let expanded = expanded?;
@@ -319,7 +366,7 @@ impl<'a> Expander<'a> {
     fn instantiate(
         &mut self,
         template: &Node,
-        bindings: &Bindings,
+        bindings: &Env<'_>,
         renamed: &BTreeSet<Symbol>,
         suffix: usize,
     ) -> Result<Node> {
@@ -385,7 +432,7 @@ impl<'a> Expander<'a> {
     fn repeat(
         &mut self,
         item: &Node,
-        bindings: &Bindings,
+        bindings: &Env<'_>,
         renamed: &BTreeSet<Symbol>,
         suffix: usize,
         levels: usize,
@@ -421,7 +468,7 @@ impl<'a> Expander<'a> {
         for i in 0..times {
             let mut inner = bindings.clone();
             for (v, matches) in &repeated {
-                inner.insert((*v).clone(), matches[i].clone());
+                inner.repetition.push((*v, &matches[i]));
             }
             self.repeat(item, &inner, renamed, suffix, levels - 1, out)?;
         }
@@ -646,7 +693,11 @@ fn symbols(node: &Node, out: &mut BTreeSet<Symbol>) {
 
 /// The names a template binds itself (not pattern variables), which each
 /// expansion renames.
-fn binders(template: &Node, bindings: &Bindings, out: &mut BTreeSet<Symbol>) {
+fn binders(
+    template: &Node,
+    is_pattern_variable: &dyn Fn(&str) -> bool,
+    out: &mut BTreeSet<Symbol>,
+) {
     let Some(items) = template.as_list() else {
         return;
     };
@@ -654,7 +705,7 @@ fn binders(template: &Node, bindings: &Bindings, out: &mut BTreeSet<Symbol>) {
         if let Some(s) = n.as_symbol()
             && s != ELLIPSIS
             && s != "."
-            && !bindings.contains_key(s)
+            && !is_pattern_variable(s)
         {
             out.insert(Symbol::new(s));
         }
@@ -705,7 +756,7 @@ fn binders(template: &Node, bindings: &Bindings, out: &mut BTreeSet<Symbol>) {
         _ => {}
     }
     for item in items {
-        binders(item, bindings, out);
+        binders(item, is_pattern_variable, out);
     }
 }
 
