@@ -51,7 +51,8 @@ fn a_mandatory_rule_blocks_plan_apply_saved_plan_and_destroy_with_exit_3() {
         ["terraform-data.dev", "terraform-data.prod"]
     );
     assert_eq!(w.history().len(), before, "nothing was recorded");
-    // An override does not let a mandatory rule through.
+    // An override does not let a mandatory rule through: it is refused,
+    // as is one naming no rule.
     w.run(&[
         "apply",
         "--auto-approve",
@@ -60,7 +61,16 @@ fn a_mandatory_rule_blocks_plan_apply_saved_plan_and_destroy_with_exit_3() {
         "--reason",
         "x",
     ])
-    .code(3);
+    .failure()
+    .stderr_has("policy rule guard.deny is mandatory: only soft-mandatory rules can be overridden");
+    w.run(&["plan", "--override", "guard.deni", "--reason", "x"])
+        .failure()
+        .stderr_has("no policy rule guard.deni to override")
+        .stderr_has("did you mean `guard.deny`?");
+    assert_eq!(
+        w.state_list(),
+        ["terraform-data.dev", "terraform-data.prod"]
+    );
     // Only the changes the rule matches are blocked.
     w.run(&[
         "destroy",
@@ -537,4 +547,65 @@ resource "s3-bucket" "logs" {
     );
     assert_eq!(report["findings"][1]["location"], "main.tf:12:1");
     assert_eq!(report["findings"][0]["blocks"], false);
+}
+
+/// A change's secrets are marked when a condition reads them: a condition
+/// that fails on a secret (a string where a number goes, a missing key of
+/// a secret map) says so without quoting it, in every report.
+#[test]
+fn a_condition_failing_on_a_secret_never_quotes_it() {
+    let w = Workdir::empty();
+    w.write(
+        "main.tf",
+        r#"variable "token" {
+  type      = string
+  sensitive = true
+  default   = "s3cr3t-token-value"
+}
+variable "keys" {
+  type      = map(string)
+  sensitive = true
+  default   = { s3cr3t-key-name = "v" }
+}
+resource "terraform-data" "a" { input = var.token }
+resource "terraform-data" "b" { input = var.keys }
+policy "p" {
+  warn "*" { when = tonumber(after.input) > 1 }
+  warn "builtin:Create" { when = after.input.nope == 1 }
+}
+"#,
+    );
+    for args in [
+        &["plan"][..],
+        &["policy", "check"],
+        &["policy", "check", "--json"],
+        &["policy", "check", "--sarif"],
+        &["apply", "--auto-approve"],
+    ] {
+        let run = w.run(args);
+        run.failure().no_panic();
+        let out = run.all_output();
+        assert!(out.contains("(sensitive value)"), "{args:?}: {out}");
+        assert!(!out.contains("s3cr3t"), "{args:?}: {out}");
+    }
+}
+
+/// Rule ids are the configuration's: a child module's policy named like
+/// the root's is an error, not two rules sharing reports and overrides.
+#[test]
+fn policies_of_one_name_in_two_modules_are_refused() {
+    let w = Workdir::empty();
+    w.write(
+        "main.nim",
+        "(define-policy g (deny \"*\" (when (action-is \"delete\"))))\n(use-module child \"./child\")\n(include child)\n",
+    );
+    w.write(
+        "child/main.nim",
+        "(define-policy g (deny \"*\" (when (action-is \"update\"))))\n(resource terraform-data \"x\" (input 1))\n",
+    );
+    w.run(&["plan"])
+        .failure()
+        .no_panic()
+        .stderr_has("policy rule g.deny is defined twice")
+        .stderr_has("child/main.nim:1:16");
 }

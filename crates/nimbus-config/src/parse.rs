@@ -1581,7 +1581,40 @@ pub(crate) fn check_policy_conditions(module: &Module, diagnostics: &mut Vec<Dia
     for rule in module.policies.iter().flat_map(|p| &p.rules) {
         if let Some(condition) = &rule.condition {
             check_calls(condition, diagnostics);
+            refuse_configuration_reads(condition, diagnostics);
         }
+    }
+}
+
+/// A policy condition reads the change it is checked against, nothing of
+/// the configuration: a variable, local, resource or module output there
+/// is an error where it is written (not at every plan).
+fn refuse_configuration_reads(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(items) = node.as_list() else {
+        return;
+    };
+    let read = match node.head() {
+        Some("quote") => return,
+        Some("var") => Some("a variable"),
+        Some("local") => Some("a local value"),
+        Some("ref") => Some("a resource"),
+        Some("module-output" | "module-outputs") => Some("a module's output"),
+        _ => None,
+    };
+    if let Some(what) = read {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "a policy condition cannot read {what}: it sees only the change it checks"
+            ))
+            .at(node.span)
+            .with_note(
+                "help: read the change instead (`after`, `before`, `tags`, `attribute`, ...)",
+            ),
+        );
+        return;
+    }
+    for item in items {
+        refuse_configuration_reads(item, diagnostics);
     }
 }
 

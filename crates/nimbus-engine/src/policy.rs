@@ -18,6 +18,7 @@ use nimbus_eval::policy::Subject;
 use nimbus_eval::{Context, ModuleIndex, Scope};
 use nimbus_syntax::{Diagnostic, Span};
 use nimbus_value::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// A rule's result on one change, when it is not a pass.
@@ -327,6 +328,9 @@ struct Rule {
 #[derive(Debug, Default)]
 pub struct PolicySet {
     rules: Vec<Rule>,
+    /// Every rule by id, disabled ones included, with its level: what an
+    /// override may name.
+    levels: HashMap<String, Enforcement>,
     /// The configuration's Rego policy files, compiled.
     rego: Option<rego::RegoSet>,
     /// `(policy-exception ...)`s naming no rule or with a bad date.
@@ -346,10 +350,25 @@ impl PolicySet {
     pub fn new(config: &Config) -> PolicySet {
         let mut rules = Vec::new();
         let mut known = HashSet::new();
+        let mut levels = HashMap::new();
+        let mut exception_errors = Vec::new();
         for policy in config.modules.iter().flat_map(|m| &m.policies) {
             for rule in &policy.rules {
-                known.insert(rule.id.clone());
+                // Rule ids are the configuration's, not a module's: two
+                // modules' policies of one name would share reports,
+                // overrides and exceptions.
+                if !known.insert(rule.id.clone()) {
+                    exception_errors.push(
+                        Diagnostic::error(format!(
+                            "policy rule {} is defined twice: policy names are shared by every module of the configuration",
+                            rule.id
+                        ))
+                        .at(policy.name.span)
+                        .with_note("help: rename one of the policies, or use a built-in set once, in the root module"),
+                    );
+                }
                 let level = rule.enforcement(policy);
+                levels.insert(rule.id.clone(), level);
                 if level == Enforcement::Disabled {
                     continue;
                 }
@@ -360,7 +379,6 @@ impl PolicySet {
                 });
             }
         }
-        let mut exception_errors = Vec::new();
         let exceptions = config
             .modules
             .iter()
@@ -400,8 +418,10 @@ impl PolicySet {
             rules.iter().filter_map(|r| r.rule.condition.as_ref()),
         );
         let rego = rego::RegoSet::compile(config, &mut exception_errors);
+        levels.extend(rego.iter().flat_map(rego::RegoSet::rule_levels));
         PolicySet {
             rules,
+            levels,
             rego,
             exception_errors,
             today,
@@ -421,6 +441,37 @@ impl PolicySet {
     /// with a bad date. Every check reports them too.
     pub fn load_errors(&self) -> &[Diagnostic] {
         &self.exception_errors
+    }
+
+    /// The overrides that cannot be taken: one naming no rule (a typo
+    /// would otherwise let the run go ahead blocked, or silently not
+    /// override), or a mandatory rule (only soft-mandatory rules yield to
+    /// an override; a mandatory one is changed in the configuration).
+    pub fn check_overrides(&self, overrides: &[PolicyOverride]) -> Vec<Diagnostic> {
+        let mut errors = Vec::new();
+        for o in overrides {
+            match self.levels.get(&o.rule) {
+                None => {
+                    let mut ids: Vec<&str> = self.levels.keys().map(String::as_str).collect();
+                    ids.sort_unstable();
+                    let mut d = Diagnostic::error(format!("no policy rule {} to override", o.rule))
+                        .with_suggestion(&o.rule, ids.iter().copied());
+                    if !ids.is_empty() && ids.len() <= 20 {
+                        d = d.with_note(format!("note: the rules are {}", ids.join(", ")));
+                    }
+                    errors.push(d);
+                }
+                Some(Enforcement::Mandatory) => errors.push(
+                    Diagnostic::error(format!(
+                        "policy rule {} is mandatory: only soft-mandatory rules can be overridden",
+                        o.rule
+                    ))
+                    .with_note("help: change the rule's level in the configuration, or except the resource with a policy exception"),
+                ),
+                Some(_) => {}
+            }
+        }
+        errors
     }
 
     /// Whether Rego policies are to be evaluated: they read the plan's
@@ -447,6 +498,10 @@ impl PolicySet {
     ) -> Result<PolicyReport, Vec<Diagnostic>> {
         if !self.exception_errors.is_empty() {
             return Err(self.exception_errors.clone());
+        }
+        let wrong_overrides = self.check_overrides(overrides);
+        if !wrong_overrides.is_empty() {
+            return Err(wrong_overrides);
         }
         let mut report = PolicyReport {
             findings: Vec::new(),
@@ -506,6 +561,23 @@ impl PolicySet {
         errors: &mut Vec<Diagnostic>,
     ) {
         let provider_actions = provider_actions(&change.resource_type, change.action);
+        // A change's objects are kept unmarked beside the paths of their
+        // secrets: a condition sees them marked, so that no error or
+        // message it makes can quote a secret.
+        fn marked<'v>(object: &'v Option<Value>, secrets: &[String]) -> Option<Cow<'v, Value>> {
+            object.as_ref().map(|value| {
+                if secrets.is_empty() {
+                    Cow::Borrowed(value)
+                } else {
+                    Cow::Owned(value.clone().mark_paths(secrets))
+                }
+            })
+        }
+        let secrets = &change.sensitive_attributes;
+        let (before, after) = (
+            marked(&change.before, secrets),
+            marked(&change.after, secrets),
+        );
         let subjects: Vec<Subject<'_>> = provider_actions
             .iter()
             .map(|provider_action| Subject {
@@ -513,8 +585,8 @@ impl PolicySet {
                 address: &change.address,
                 resource_type: &change.resource_type,
                 provider_action,
-                before: change.before.as_ref(),
-                after: change.after.as_ref(),
+                before: before.as_deref(),
+                after: after.as_deref(),
                 monthly_cost_cents,
             })
             .collect();

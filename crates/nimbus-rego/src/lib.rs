@@ -214,6 +214,19 @@ impl RegoPolicies {
         self.sections.as_ref()
     }
 
+    /// The rules a finding can come from, as findings name them
+    /// (`terraform.s3.deny`), with the kind of finding each makes.
+    pub fn rule_ids(&self) -> Vec<(String, Kind)> {
+        let mut ids = Vec::new();
+        for package in &self.packages {
+            let name = package.name.strip_prefix("data.").unwrap_or(&package.name);
+            for (rule, kind) in RULES {
+                ids.push((format!("{name}.{rule}"), kind));
+            }
+        }
+        ids
+    }
+
     /// Whether no package was compiled.
     pub fn is_empty(&self) -> bool {
         self.packages.is_empty()

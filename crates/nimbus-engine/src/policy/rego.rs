@@ -91,6 +91,22 @@ mod with {
             (!groups.is_empty()).then_some(RegoSet { groups })
         }
 
+        /// Every rule a Rego finding can come from, with the level its
+        /// findings have (`warn` advisory, the others their form's).
+        pub(crate) fn rule_levels(&self) -> Vec<(String, Enforcement)> {
+            let mut out = Vec::new();
+            for group in &self.groups {
+                for (id, kind) in group.policies.rule_ids() {
+                    let level = match kind {
+                        nimbus_rego::Kind::Warn => Enforcement::Advisory,
+                        nimbus_rego::Kind::Deny => group.level,
+                    };
+                    out.push((id, level));
+                }
+            }
+            out
+        }
+
         /// The document's sections every group's policies read together;
         /// `None`: the whole document.
         pub(crate) fn sections(&self) -> Option<std::collections::BTreeSet<String>> {
@@ -226,6 +242,10 @@ mod without {
         }
 
         pub(crate) fn sections(&self) -> Option<std::collections::BTreeSet<String>> {
+            match *self {}
+        }
+
+        pub(crate) fn rule_levels(&self) -> Vec<(String, nimbus_config::Enforcement)> {
             match *self {}
         }
 

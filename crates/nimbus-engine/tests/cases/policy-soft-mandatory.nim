@@ -1,6 +1,6 @@
 ;; A soft-mandatory rule blocks unless overridden: the override goes
 ;; ahead, is reported as such, and is recorded in the state's event log
-;; with its reason. An override of another rule does not help.
+;; with its reason. An override naming no rule is refused, changing nothing.
 ;; ---- apply
 (resource terraform-data "db" (input "v1"))
 ;; ---- apply
