@@ -1257,6 +1257,13 @@ impl Parser<'_> {
                 "deny" | "warn" => form.args.first().and_then(Node::as_str).map(str::to_string),
                 _ => None,
             };
+            if action.as_deref() == Some("") {
+                let at = form.args.first().map_or(form.span, |a| a.span);
+                self.error(
+                    at,
+                    "an empty action names no provider action: write \"*\" for every one, or a prefix such as \"s3:\"",
+                );
+            }
             let tags = match form.name.as_str() {
                 "require-tags" => form
                     .args

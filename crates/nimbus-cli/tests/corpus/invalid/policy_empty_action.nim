@@ -1,0 +1,3 @@
+;; An empty action string.
+(define-policy p (deny ""))
+(resource terraform-data "x" (input 1))
