@@ -121,11 +121,17 @@ impl Lowerer<'_> {
             settings.push("tags");
         }
         let what = format!("a `{}` rule", rule.ident.as_str());
+        // What the configuration parser would also say, said here in this
+        // language's words and only once.
+        let mut has_when = false;
+        let mut tags_given = false;
+        let mut tags_wrong = false;
         for a in self.attributes_only(&rule.body, &what, span) {
             let at = self.span_of(a, span);
             let key_span = self.span_of(&a.key, at);
             match a.key.as_str() {
                 "when" => {
+                    has_when = true;
                     let condition = self.policy_condition(&a.value, at);
                     items.push(list(vec![symbol("when", key_span), condition], at));
                 }
@@ -140,15 +146,18 @@ impl Lowerer<'_> {
                 }
                 "enforcement" => items.extend(self.enforcement(&a.value, at)),
                 "tags" if kind == "require-tags" => {
+                    tags_given = true;
                     let value_span = self.span_of(&a.value, at);
                     let Expression::Array(values) = &a.value else {
                         self.error(value_span, "`tags` must be a list of tag names");
+                        tags_wrong = true;
                         continue;
                     };
                     for value in values.iter() {
                         let tag_span = self.span_of(value, value_span);
-                        if let Some(tag) = self.literal_string(value, "a tag name", value_span) {
-                            items.push(string(&tag, tag_span));
+                        match self.literal_string(value, "a tag name", value_span) {
+                            Some(tag) => items.push(string(&tag, tag_span)),
+                            None => tags_wrong = true,
                         }
                     }
                 }
@@ -158,6 +167,19 @@ impl Lowerer<'_> {
                         .with_suggestion(other, settings.iter().copied()),
                 ),
             }
+        }
+        if kind == "require-approval" && !has_when {
+            self.error(span, "a `require_approval` rule needs `when = CONDITION`");
+            return None;
+        }
+        if kind == "require-tags" && (tags_wrong || !tags_given || items.len() == 1) {
+            if !tags_wrong {
+                self.error(
+                    span,
+                    "a `require_tags` rule needs `tags = [\"NAME\", ...]`, one tag name or more",
+                );
+            }
+            return None;
         }
         Some(list(items, span))
     }
