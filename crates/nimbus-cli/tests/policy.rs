@@ -609,3 +609,28 @@ fn policies_of_one_name_in_two_modules_are_refused() {
         .stderr_has("policy rule g.deny is defined twice")
         .stderr_has("child/main.nim:1:16");
 }
+
+/// In Terraform's JSON syntax each resource is located at its own name,
+/// not at the `"resource"` key every one of them shares (SARIF would put
+/// every finding on one line).
+#[test]
+fn json_resources_are_located_at_their_own_names() {
+    let w = Workdir::empty();
+    w.write(
+        "main.tf.json",
+        r#"{
+  "resource": {
+    "terraform-data": {
+      "a": { "input": 1 },
+      "b": { "input": 2 }
+    }
+  },
+  "policy": { "p": { "warn": { "*": {} } } }
+}
+"#,
+    );
+    w.run(&["policy", "check", "--no-color"])
+        .success()
+        .stdout_has("terraform-data.a [main.tf.json:4:7]")
+        .stdout_has("terraform-data.b [main.tf.json:5:7]");
+}

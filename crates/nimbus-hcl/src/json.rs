@@ -230,7 +230,11 @@ impl Writer {
                 }
             }
             Value::Object(body) => {
-                self.mapped(name, name_range);
+                // The block's keyword stands for its innermost label's key
+                // (a resource's name), so that each block is located at
+                // its own place, not at the one `"resource"` key they share.
+                let keyword_range = written.last().map_or(name_range, |(_, range)| *range);
+                self.mapped(name, keyword_range);
                 for (label, range) in written.iter() {
                     self.out.push(' ');
                     self.mapped(&quote(label, Mode::Literal), *range);
