@@ -66,6 +66,9 @@ struct Rule {
     pattern: Node,
     template: Node,
     binders: BTreeSet<Symbol>,
+    /// The template's free names: a binding around a use that names one
+    /// would capture it, so such a use is refused.
+    free: BTreeSet<Symbol>,
 }
 
 /// What a pattern variable matched: one node, or (under `...`) one match
@@ -116,6 +119,8 @@ pub struct Expander<'a> {
     passed: HashMap<Symbol, Vec<(Span, Span)>>,
     /// The macro whose use is being instantiated.
     current: Option<Symbol>,
+    /// The names the user's forms around the node being expanded bind.
+    scope: Vec<Symbol>,
 }
 
 impl<'a> Expander<'a> {
@@ -132,6 +137,7 @@ impl<'a> Expander<'a> {
             uses: HashMap::new(),
             passed: HashMap::new(),
             current: None,
+            scope: Vec::new(),
         }
     }
 
@@ -226,10 +232,17 @@ impl<'a> Expander<'a> {
             check_pattern(pattern, &names, true, &mut seen)?;
             let mut bound = BTreeSet::new();
             binders(template, &|name| seen.iter().any(|v| v == name), &mut bound);
+            let mut free = BTreeSet::new();
+            free_names(
+                template,
+                &|name| seen.iter().any(|v| v == name) || bound.contains(name),
+                &mut free,
+            );
             out.push(Rule {
                 pattern: pattern.clone(),
                 template: template.clone(),
                 binders: bound,
+                free,
             });
         }
         self.macros.insert(
@@ -260,10 +273,20 @@ impl<'a> Expander<'a> {
             Some(NodeKind::Symbol(head)) if head == "quote" => return Ok(()),
             Some(NodeKind::Symbol(head)) if self.macros.contains_key(head.as_str()) => head.clone(),
             _ => {
-                for item in items.iter_mut() {
-                    self.expand_node(item, depth, level + 1)?;
-                }
-                return Ok(());
+                let names: Vec<Symbol> = bound_here(node)
+                    .into_iter()
+                    .filter_map(|n| n.as_symbol().map(Symbol::new))
+                    .collect();
+                let outer = self.scope.len();
+                self.scope.extend(names);
+                let NodeKind::List(items) = &mut node.kind else {
+                    return Ok(());
+                };
+                let result = items
+                    .iter_mut()
+                    .try_for_each(|item| self.expand_node(item, depth, level + 1));
+                self.scope.truncate(outer);
+                return result;
             }
         };
         let use_span = node.span;
@@ -299,12 +322,13 @@ impl<'a> Expander<'a> {
                 locate(node.span)
             ))
         };
-        for Rule {
-            pattern,
-            template,
-            binders: renamed,
-        } in &m.rules
-        {
+        for rule in &m.rules {
+            let Rule {
+                pattern,
+                template,
+                binders: renamed,
+                ..
+            } = rule;
             let mut bindings = Bindings::new();
             let (Some([_, pattern_args @ ..]), Some([_, args @ ..])) =
                 (pattern.as_list(), node.as_list())
@@ -313,6 +337,21 @@ impl<'a> Expander<'a> {
             };
             if !match_list(pattern_args, args, &m.literals, &mut bindings) {
                 continue;
+            }
+            // Hygiene the other way: a name the template uses freely must
+            // keep the meaning it has where the macro is defined, so a
+            // binding around the use that names it is refused rather than
+            // let capture it.
+            if let Some(captured) = rule.free.iter().find(|f| self.scope.contains(f)) {
+                return Err(Diagnostic::error(format!(
+                    "macro `{name}` uses `{captured}`, which a binding around this use names: the expansion would see that binding, not what `{captured}` means where the macro is defined"
+                ))
+                .at(node.span)
+                .with_note(format!("help: rename the binding of `{captured}`"))
+                .with_note(format!(
+                    "note: macro `{name}` is defined at {}",
+                    (self.locate)(m.span)
+                )));
             }
             self.renames += 1;
             let suffix = self.renames;
@@ -693,6 +732,52 @@ fn symbols(node: &Node, out: &mut BTreeSet<Symbol>) {
 
 /// The names a template binds itself (not pattern variables), which each
 /// expansion renames.
+/// The name nodes `form` itself binds for its body: a `let`'s, `let*`'s
+/// or `letrec`'s names, a `lambda`'s or `define`d function's parameters,
+/// a `for`'s or `for-map`'s variables.
+fn bound_here(form: &Node) -> Vec<&Node> {
+    let Some(items) = form.as_list() else {
+        return Vec::new();
+    };
+    fn name_of(p: &Node) -> Option<&Node> {
+        match p.as_list() {
+            Some([name, _]) => Some(name),
+            Some(_) => None,
+            None => Some(p),
+        }
+    }
+    let mut out = Vec::new();
+    match form.head() {
+        Some("let" | "let*" | "letrec") => {
+            for pair in items.get(1).and_then(Node::as_list).unwrap_or_default() {
+                if let Some([name, _]) = pair.as_list() {
+                    out.push(name);
+                }
+            }
+        }
+        Some("lambda") => {
+            let parameters = items.get(1).and_then(Node::as_list).unwrap_or_default();
+            out.extend(parameters.iter().filter_map(name_of));
+        }
+        Some("define") => {
+            if let Some([_, rest @ ..]) = items.get(1).and_then(Node::as_list) {
+                out.extend(rest.iter().filter_map(name_of));
+            }
+        }
+        Some("for" | "for-map") => {
+            for binding in items.get(1).and_then(Node::as_list).unwrap_or_default() {
+                if let Some([names @ .., _]) = binding.as_list() {
+                    out.extend(names);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The names a template binds itself (not pattern variables), which each
+/// expansion renames.
 fn binders(
     template: &Node,
     is_pattern_variable: &dyn Fn(&str) -> bool,
@@ -701,62 +786,54 @@ fn binders(
     let Some(items) = template.as_list() else {
         return;
     };
-    let mut add = |n: &Node| {
-        if let Some(s) = n.as_symbol()
+    if template.head() == Some("quote") {
+        return;
+    }
+    for name in bound_here(template) {
+        if let Some(s) = name.as_symbol()
             && s != ELLIPSIS
             && s != "."
             && !is_pattern_variable(s)
         {
             out.insert(Symbol::new(s));
         }
-    };
-    let parameters = |list: &Node, add: &mut dyn FnMut(&Node)| {
-        for p in list.as_list().unwrap_or_default() {
-            match p.as_list() {
-                Some([name, _]) => add(name),
-                _ => add(p),
-            }
-        }
-    };
-    match template.head() {
-        Some("quote") => return,
-        Some("let" | "let*" | "letrec") => {
-            if let Some(pairs) = items.get(1).and_then(Node::as_list) {
-                for pair in pairs {
-                    if let Some([name, _]) = pair.as_list() {
-                        add(name);
-                    }
-                }
-            }
-        }
-        Some("lambda") => {
-            if let Some(list) = items.get(1) {
-                parameters(list, &mut add);
-            }
-        }
-        Some("define") => {
-            if let Some([_, rest @ ..]) = items.get(1).and_then(Node::as_list) {
-                for p in rest {
-                    match p.as_list() {
-                        Some([name, _]) => add(name),
-                        _ => add(p),
-                    }
-                }
-            }
-        }
-        Some("for" | "for-map") => {
-            if let Some(list) = items.get(1).and_then(Node::as_list) {
-                for binding in list {
-                    if let Some([names @ .., _]) = binding.as_list() {
-                        names.iter().for_each(&mut add);
-                    }
-                }
-            }
-        }
-        _ => {}
     }
     for item in items {
         binders(item, is_pattern_variable, out);
+    }
+}
+
+/// The names a template uses that neither a pattern variable nor the
+/// template itself binds (`list`, a definition): what they mean is decided
+/// where the macro is defined. Quoted data and map keys are not names.
+fn free_names(template: &Node, is_bound: &dyn Fn(&str) -> bool, out: &mut BTreeSet<Symbol>) {
+    match &template.kind {
+        NodeKind::Symbol(s) => {
+            if s != ELLIPSIS && s != "." && s != "_" && !is_bound(s) {
+                out.insert(s.clone());
+            }
+        }
+        NodeKind::List(items) => match template.head() {
+            Some("quote") => {}
+            Some("map") => {
+                for entry in &items[1..] {
+                    match entry.as_list() {
+                        Some([_key, values @ ..]) => {
+                            for value in values {
+                                free_names(value, is_bound, out);
+                            }
+                        }
+                        _ => free_names(entry, is_bound, out),
+                    }
+                }
+            }
+            _ => {
+                for item in items {
+                    free_names(item, is_bound, out);
+                }
+            }
+        },
+        _ => {}
     }
 }
 
