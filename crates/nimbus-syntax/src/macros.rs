@@ -808,10 +808,8 @@ fn binders(
 /// where the macro is defined. Quoted data and map keys are not names.
 fn free_names(template: &Node, is_bound: &dyn Fn(&str) -> bool, out: &mut BTreeSet<Symbol>) {
     match &template.kind {
-        NodeKind::Symbol(s) => {
-            if s != ELLIPSIS && s != "." && s != "_" && !is_bound(s) {
-                out.insert(s.clone());
-            }
+        NodeKind::Symbol(s) if s != ELLIPSIS && s != "." && s != "_" && !is_bound(s) => {
+            out.insert(s.clone());
         }
         NodeKind::List(items) => match template.head() {
             Some("quote") => {}
