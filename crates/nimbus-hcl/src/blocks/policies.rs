@@ -34,7 +34,7 @@
 //!
 //! Settings other than conditions are literals.
 
-use crate::ast::{Block, Expression, Structure};
+use crate::ast::{Attribute, Block, Expression, Structure};
 use crate::{Binding, Lowerer, form, list, string, symbol};
 use nimbus_syntax::{Diagnostic, Node, Span};
 
@@ -124,46 +124,29 @@ impl Lowerer<'_> {
         // What the configuration parser would also say, said here in this
         // language's words and only once.
         let mut has_when = false;
-        let mut tags_given = false;
-        let mut tags_wrong = false;
+        let mut tag_count = 0;
+        let mut tags_reported = false;
         for a in self.attributes_only(&rule.body, &what, span) {
             let at = self.span_of(a, span);
-            let key_span = self.span_of(&a.key, at);
             match a.key.as_str() {
                 "when" => {
                     has_when = true;
+                    let key_span = self.span_of(&a.key, at);
                     let condition = self.policy_condition(&a.value, at);
                     items.push(list(vec![symbol("when", key_span), condition], at));
                 }
-                "message" => {
-                    if let Some(text) = self.literal_string(&a.value, "`message`", at) {
-                        let value_span = self.span_of(&a.value, at);
-                        items.push(list(
-                            vec![symbol("message", key_span), string(&text, value_span)],
-                            at,
-                        ));
-                    }
-                }
+                "message" => items.extend(self.literal_setting(a, at)),
                 "enforcement" => items.extend(self.enforcement(&a.value, at)),
-                "tags" if kind == "require-tags" => {
-                    tags_given = true;
-                    let value_span = self.span_of(&a.value, at);
-                    let Expression::Array(values) = &a.value else {
-                        self.error(value_span, "`tags` must be a list of tag names");
-                        tags_wrong = true;
-                        continue;
-                    };
-                    for value in values.iter() {
-                        let tag_span = self.span_of(value, value_span);
-                        match self.literal_string(value, "a tag name", value_span) {
-                            Some(tag) => items.push(string(&tag, tag_span)),
-                            None => tags_wrong = true,
-                        }
+                "tags" if kind == "require-tags" => match self.tag_names(a, at) {
+                    Some(names) => {
+                        tag_count += names.len();
+                        items.extend(names);
                     }
-                }
+                    None => tags_reported = true,
+                },
                 other => self.diagnostics.push(
                     Diagnostic::error(format!("unknown setting `{other}` in {what}"))
-                        .at(key_span)
+                        .at(self.span_of(&a.key, at))
                         .with_suggestion(other, settings.iter().copied()),
                 ),
             }
@@ -172,8 +155,8 @@ impl Lowerer<'_> {
             self.error(span, "a `require_approval` rule needs `when = CONDITION`");
             return None;
         }
-        if kind == "require-tags" && (tags_wrong || !tags_given || items.len() == 1) {
-            if !tags_wrong {
+        if kind == "require-tags" && (tags_reported || tag_count == 0) {
+            if !tags_reported {
                 self.error(
                     span,
                     "a `require_tags` rule needs `tags = [\"NAME\", ...]`, one tag name or more",
@@ -221,28 +204,19 @@ impl Lowerer<'_> {
         for a in self.attributes_only(&block.body, "a `policy_exception`", span) {
             let at = self.span_of(a, span);
             let key = a.key.as_str();
-            let key_span = self.span_of(&a.key, at);
             if !matches!(key, "reason" | "expires") {
                 self.diagnostics.push(
                     Diagnostic::error(format!("unknown setting `{key}` in a `policy_exception`"))
-                        .at(key_span)
+                        .at(self.span_of(&a.key, at))
                         .with_suggestion(key, ["reason", "expires"]),
                 );
                 continue;
             }
-            if let Some(text) = self.literal_string(&a.value, &format!("`{key}`"), at) {
-                let value_span = self.span_of(&a.value, at);
-                items.push(list(
-                    vec![symbol(key, key_span), string(&text, value_span)],
-                    at,
-                ));
-            }
+            items.extend(self.literal_setting(a, at));
         }
         Some(list(items, span))
     }
-}
 
-impl Lowerer<'_> {
     pub(super) fn policy_set(&mut self, block: &Block, span: Span) -> Option<Node> {
         let [(name, name_span)] = self.labels(block, &["set"], span)?[..] else {
             return None;
@@ -256,19 +230,11 @@ impl Lowerer<'_> {
                 }
                 Structure::Attribute(a) if a.key.as_str() == "required_tags" => {
                     let key_span = self.span_of(&a.key, at);
-                    let value_span = self.span_of(&a.value, at);
-                    let Expression::Array(values) = &a.value else {
-                        self.error(value_span, "`required_tags` must be a list of tag names");
-                        continue;
-                    };
-                    let mut tags = vec![symbol("required-tags", key_span)];
-                    for value in values.iter() {
-                        let tag_span = self.span_of(value, value_span);
-                        if let Some(tag) = self.literal_string(value, "a tag name", value_span) {
-                            tags.push(string(tag, tag_span));
-                        }
+                    if let Some(names) = self.tag_names(a, at) {
+                        let mut tags = vec![symbol("required-tags", key_span)];
+                        tags.extend(names);
+                        items.push(list(tags, at));
                     }
-                    items.push(list(tags, at));
                 }
                 Structure::Block(rule) if rule.ident.as_str() == "rule" => {
                     let Some(labels) = self.labels(rule, &["name"], at) else {
@@ -320,6 +286,38 @@ impl Lowerer<'_> {
             }
         }
         Some(form("policy-file", items, span))
+    }
+
+    /// `KEY = "TEXT"` (a literal) as `(KEY "TEXT")`.
+    fn literal_setting(&mut self, a: &Attribute, at: Span) -> Option<Node> {
+        let key = a.key.as_str();
+        let text = self.literal_string(&a.value, &format!("`{key}`"), at)?;
+        let (key_span, value_span) = (self.span_of(&a.key, at), self.span_of(&a.value, at));
+        Some(list(
+            vec![symbol(key, key_span), string(&text, value_span)],
+            at,
+        ))
+    }
+
+    /// `KEY = ["NAME", ...]`: the tag names as strings; `None`, reported,
+    /// when it is not a list of literal strings.
+    fn tag_names(&mut self, a: &Attribute, at: Span) -> Option<Vec<Node>> {
+        let value_span = self.span_of(&a.value, at);
+        let Expression::Array(values) = &a.value else {
+            let key = a.key.as_str();
+            self.error(value_span, format!("`{key}` must be a list of tag names"));
+            return None;
+        };
+        let mut names = Vec::with_capacity(values.len());
+        let mut all = true;
+        for value in values.iter() {
+            let tag_span = self.span_of(value, value_span);
+            match self.literal_string(value, "a tag name", value_span) {
+                Some(tag) => names.push(string(&tag, tag_span)),
+                None => all = false,
+            }
+        }
+        all.then_some(names)
     }
 
     /// `enforcement = "LEVEL"` as `(enforcement LEVEL)`.
