@@ -38,6 +38,34 @@ fn nimbus_binary() -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
+/// The emulator's endpoint and the `nimbus` binary; without either the
+/// test is skipped with a notice (a failure under CI).
+fn emulator_and_binary() -> Option<(String, PathBuf)> {
+    let endpoint = match std::env::var("NIMBUS_TEST_AWS_ENDPOINT") {
+        Ok(e) if !e.is_empty() => e,
+        _ => {
+            skip(
+                "NIMBUS_TEST_AWS_ENDPOINT is not set (export NIMBUS_TEST_AWS_ENDPOINT=$(scripts/moto start))",
+            );
+            return None;
+        }
+    };
+    let Some(bin) = nimbus_binary() else {
+        skip("the nimbus binary is not built (cargo build -p nimbus-cli, or set NIMBUS_BIN)");
+        return None;
+    };
+    Some((endpoint, bin))
+}
+
+/// A name prefix no earlier run used, for the objects a test makes.
+fn unique_prefix(stem: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{stem}-{:x}", (nanos / 1000) % 0xffff_ffff)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -91,31 +119,17 @@ impl Run {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn localstack_example_applies_replans_clean_and_destroys() {
-    let endpoint = match std::env::var("NIMBUS_TEST_AWS_ENDPOINT") {
-        Ok(e) if !e.is_empty() => e,
-        _ => {
-            return skip(
-                "NIMBUS_TEST_AWS_ENDPOINT is not set (export NIMBUS_TEST_AWS_ENDPOINT=$(scripts/moto start))",
-            );
-        }
-    };
-    let Some(bin) = nimbus_binary() else {
-        return skip(
-            "the nimbus binary is not built (cargo build -p nimbus-cli, or set NIMBUS_BIN)",
-        );
+    let Some((endpoint, bin)) = emulator_and_binary() else {
+        return;
     };
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/localstack");
     let work = tempfile::tempdir().unwrap();
     copy_dir(&example, work.path());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
     let run = Run {
         bin,
         dir: work.path().to_path_buf(),
         endpoint: endpoint.clone(),
-        prefix: format!("nimbus-e2e-{:x}", (nanos / 1000) % 0xffff_ffff),
+        prefix: unique_prefix("nimbus-e2e"),
     };
 
     let validate = run.nimbus(&["validate"]);
@@ -309,26 +323,12 @@ fn planned_changes(run: &Run) -> Vec<(String, serde_json::Value)> {
 /// the use and at the template line it lands on.
 #[tokio::test(flavor = "multi_thread")]
 async fn web_services_macro_example_plans_as_written_out_and_applies() {
-    let endpoint = match std::env::var("NIMBUS_TEST_AWS_ENDPOINT") {
-        Ok(e) if !e.is_empty() => e,
-        _ => {
-            return skip(
-                "NIMBUS_TEST_AWS_ENDPOINT is not set (export NIMBUS_TEST_AWS_ENDPOINT=$(scripts/moto start))",
-            );
-        }
-    };
-    let Some(bin) = nimbus_binary() else {
-        return skip(
-            "the nimbus binary is not built (cargo build -p nimbus-cli, or set NIMBUS_BIN)",
-        );
+    let Some((endpoint, bin)) = emulator_and_binary() else {
+        return;
     };
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let example = manifest.join("../../examples/web-services");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let prefix = format!("nimbus-ws-{:x}", (nanos / 1000) % 0xffff_ffff);
+    let prefix = unique_prefix("nimbus-ws");
     let with_macro = tempfile::tempdir().unwrap();
     copy_dir(&example, with_macro.path());
     let written_out = tempfile::tempdir().unwrap();

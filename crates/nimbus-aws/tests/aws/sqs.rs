@@ -17,6 +17,19 @@ async fn queue_exists(h: &Harness, name: &str) -> bool {
         .any(|u| u.as_str().unwrap().ends_with(&format!("/{name}")))
 }
 
+/// The queue's attributes as SQS reports them (`Attributes`).
+async fn queue_attributes(h: &Harness, url: &str) -> serde_json::Value {
+    h.clients
+        .wire
+        .json(
+            &SQS,
+            "GetQueueAttributes",
+            json!({ "QueueUrl": url, "AttributeNames": ["All"] }),
+        )
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sqs_queue_lifecycle() {
     let Some(h) = Harness::new().await else {
@@ -62,16 +75,7 @@ async fn sqs_queue_lifecycle() {
     let updated = h.update(t, &state, &v2).await;
     assert_eq!(get(&updated, "redrive-policy"), &redrive);
     let url = get_str(&updated, "url").to_string();
-    let attrs = h
-        .clients
-        .wire
-        .json(
-            &SQS,
-            "GetQueueAttributes",
-            json!({ "QueueUrl": url, "AttributeNames": ["All"] }),
-        )
-        .await
-        .unwrap();
+    let attrs = queue_attributes(&h, &url).await;
     assert_eq!(attrs["Attributes"]["VisibilityTimeout"], "60");
     let state = h.assert_no_changes(t, &updated, &v2).await;
 
@@ -219,16 +223,7 @@ async fn sqs_queue_encryption() {
     assert_eq!(get_str(&updated, "kms-master-key-id"), "alias/aws/sqs");
     assert_eq!(get(&updated, "sqs-managed-sse"), &Value::Bool(false));
     let url = get_str(&updated, "url").to_string();
-    let attrs = h
-        .clients
-        .wire
-        .json(
-            &SQS,
-            "GetQueueAttributes",
-            json!({ "QueueUrl": url, "AttributeNames": ["All"] }),
-        )
-        .await
-        .unwrap();
+    let attrs = queue_attributes(&h, &url).await;
     assert_eq!(attrs["Attributes"]["KmsMasterKeyId"], "alias/aws/sqs");
     assert_eq!(attrs["Attributes"]["KmsDataKeyReusePeriodSeconds"], "600");
     let state = h.assert_no_changes(t, &updated, &kms).await;
