@@ -349,7 +349,6 @@ pub struct PolicySet {
 impl PolicySet {
     pub fn new(config: &Config) -> PolicySet {
         let mut rules = Vec::new();
-        let mut known = HashSet::new();
         let mut levels = HashMap::new();
         let mut exception_errors = Vec::new();
         for policy in config.modules.iter().flat_map(|m| &m.policies) {
@@ -357,7 +356,8 @@ impl PolicySet {
                 // Rule ids are the configuration's, not a module's: two
                 // modules' policies of one name would share reports,
                 // overrides and exceptions.
-                if !known.insert(rule.id.clone()) {
+                let level = rule.enforcement(policy);
+                if levels.insert(rule.id.clone(), level).is_some() {
                     exception_errors.push(
                         Diagnostic::error(format!(
                             "policy rule {} is defined twice: policy names are shared by every module of the configuration",
@@ -367,8 +367,6 @@ impl PolicySet {
                         .with_note("help: rename one of the policies, or use a built-in set once, in the root module"),
                     );
                 }
-                let level = rule.enforcement(policy);
-                levels.insert(rule.id.clone(), level);
                 if level == Enforcement::Disabled {
                     continue;
                 }
@@ -385,8 +383,8 @@ impl PolicySet {
             .flat_map(|m| &m.resources)
             .flat_map(|r| &r.policy_exceptions);
         for exception in exceptions {
-            if !known.contains(&exception.rule.text) {
-                let mut ids: Vec<&String> = known.iter().collect();
+            if !levels.contains_key(&exception.rule.text) {
+                let mut ids: Vec<&String> = levels.keys().collect();
                 ids.sort();
                 let mut d = Diagnostic::error(format!(
                     "no policy rule {} to make an exception from",
